@@ -1,0 +1,92 @@
+/**
+ * Runtime configuration of the detector Lambda, from environment variables, parsed once per cold start.
+ * The env var names are exported from here and used by both the handler and `infra/`, so they cannot drift.
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors';
+import { PROFILE_IDS } from './core/profiles/profile';
+import { detectionSettingsSchema, formatIssues, type DetectionSettings } from './core/settings';
+import { parseCidr } from './core/net';
+
+export const ENV = {
+  tableName: 'AUTHWATCH_TABLE_NAME',
+  topicArn: 'AUTHWATCH_TOPIC_ARN',
+  /** JSON: `[{"profile":"sshd","logGroups":["/ec2/secure"]}]` */
+  logSources: 'AUTHWATCH_LOG_SOURCES',
+  /** JSON object of detection settings overrides (see `detectionSettingsSchema`). */
+  settings: 'AUTHWATCH_SETTINGS',
+  /** Milliseconds the Logs Insights queries may take in total before the run gives up. */
+  queryTimeoutMs: 'AUTHWATCH_QUERY_TIMEOUT_MS',
+} as const;
+
+/** Logs Insights accepts at most 50 log groups per query. */
+export const MAX_LOG_GROUPS_PER_QUERY = 50;
+
+export const logSourceConfigSchema = z.object({
+  profile: z.enum(PROFILE_IDS),
+  logGroups: z.array(z.string().min(1).max(512)).min(1).max(MAX_LOG_GROUPS_PER_QUERY, `at most ${MAX_LOG_GROUPS_PER_QUERY} log groups per source (a Logs Insights limit)`),
+});
+export type LogSourceConfig = z.infer<typeof logSourceConfigSchema>;
+
+export const settingsWithCidrCheck = detectionSettingsSchema.superRefine((s, ctx) => {
+  s.allowCidrs.forEach((c, i) => {
+    if (!parseCidr(c)) ctx.addIssue({ code: 'custom', path: ['allowCidrs', i], message: `"${c}" is not a CIDR like 10.0.0.0/8 or 2001:db8::/32` });
+  });
+});
+
+export interface RuntimeConfig {
+  tableName: string;
+  topicArn: string;
+  logSources: LogSourceConfig[];
+  settings: DetectionSettings;
+  queryTimeoutMs: number;
+}
+
+function parseJson(name: string, raw: string | undefined, issues: string[]): unknown {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch (e) {
+    issues.push(`${name}: not valid JSON (${(e as Error).message})`);
+    return undefined;
+  }
+}
+
+/** Parse the Lambda's environment. Throws `ConfigError` listing every problem at once. */
+export function parseRuntimeConfig(env: Readonly<Record<string, string | undefined>>): RuntimeConfig {
+  const issues: string[] = [];
+  const tableName = env[ENV.tableName];
+  if (!tableName) issues.push(`${ENV.tableName}: required (the DynamoDB baselines table name)`);
+  const topicArn = env[ENV.topicArn];
+  if (!topicArn) issues.push(`${ENV.topicArn}: required (the SNS alerts topic ARN)`);
+  else if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/.test(topicArn)) issues.push(`${ENV.topicArn}: "${topicArn}" is not an SNS topic ARN`);
+
+  let logSources: LogSourceConfig[] = [];
+  const rawSources = parseJson(ENV.logSources, env[ENV.logSources], issues);
+  if (rawSources === undefined && !issues.some((i) => i.startsWith(ENV.logSources))) {
+    issues.push(`${ENV.logSources}: required, e.g. [{"profile":"sshd","logGroups":["/ec2/secure"]}]`);
+  } else if (rawSources !== undefined) {
+    const r = z.array(logSourceConfigSchema).min(1).safeParse(rawSources);
+    if (r.success) logSources = r.data;
+    else issues.push(...formatIssues(r.error.issues, ENV.logSources));
+  }
+
+  let settings = detectionSettingsSchema.parse({});
+  const rawSettings = parseJson(ENV.settings, env[ENV.settings], issues);
+  if (rawSettings !== undefined) {
+    const r = settingsWithCidrCheck.safeParse(rawSettings);
+    if (r.success) settings = r.data;
+    else issues.push(...formatIssues(r.error.issues, ENV.settings));
+  }
+
+  let queryTimeoutMs = 240_000;
+  const rawTimeout = env[ENV.queryTimeoutMs];
+  if (rawTimeout !== undefined && rawTimeout !== '') {
+    const n = Number(rawTimeout);
+    if (!Number.isInteger(n) || n < 1000) issues.push(`${ENV.queryTimeoutMs}: must be a whole number of milliseconds >= 1000, got "${rawTimeout}"`);
+    else queryTimeoutMs = n;
+  }
+
+  if (issues.length > 0) throw new ConfigError(issues);
+  return { tableName: tableName!, topicArn: topicArn!, logSources, settings, queryTimeoutMs };
+}

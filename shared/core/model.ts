@@ -1,0 +1,279 @@
+/**
+ * The normalised data model shared by every stage. Pure types and tiny helpers only:
+ * nothing here does I/O, reads the clock or imports an SDK.
+ *
+ * Times are epoch milliseconds (numbers) everywhere inside the core; they become ISO strings
+ * only at the edges (alerts, logs, the CLI).
+ */
+
+export type Outcome = 'success' | 'failure';
+
+/** One authentication event, as a profile's line parser produces it from one log line. */
+export interface LogonEvent {
+  /** Epoch ms of the event. */
+  readonly timestamp: number;
+  /** Canonical user name (see each profile's canonicalisation). */
+  readonly user: string;
+  /** Canonical source IP (see `canonicalIp`). */
+  readonly sourceIp: string;
+  readonly outcome: Outcome;
+  /** Host the logon landed on, if the format says. */
+  readonly host?: string;
+  /** How the user authenticated: `publickey`, `password`, `ConsoleLogin`, `LogonType 10`, ... */
+  readonly method?: string;
+  /** Profile id that produced the event (`sshd`, `cloudtrail`, ...). */
+  readonly logSource: string;
+}
+
+/**
+ * Logons of one user from one source IP with one outcome inside a query window, aggregated.
+ * This is exactly one row of a profile's Logs Insights query (`stats ... by user, ip, outcome`),
+ * and what `aggregateEvents` produces from parsed lines locally.
+ */
+export interface LogonObservation {
+  readonly user: string;
+  readonly sourceIp: string;
+  readonly outcome: Outcome;
+  /** Number of logon events. */
+  readonly count: number;
+  /** Epoch ms of the earliest and latest event. */
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+  /** Hosts the logons landed on (possibly only the latest, when the query can only say that). Sorted, deduplicated, bounded. */
+  readonly hosts: readonly string[];
+  /** Authentication methods seen, when known. */
+  readonly methods: readonly string[];
+  readonly logSource: string;
+}
+
+/** A half-open time window [start, end) in epoch ms. */
+export interface TimeWindow {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Elastic's ML jobs use 15-minute buckets; so does the schedule. */
+export const BUCKET_MS = 15 * 60 * 1000;
+/** The rule looks back 30 minutes every 15: consecutive windows overlap by one bucket so late events are not missed. */
+export const LOOKBACK_MS = 30 * 60 * 1000;
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Index of the 15-minute bucket holding `t`. */
+export function bucketOf(t: number): number {
+  return Math.floor(t / BUCKET_MS);
+}
+
+/** Index of the UTC day holding `t`. */
+export function dayOf(t: number): number {
+  return Math.floor(t / DAY_MS);
+}
+
+/** The detection window ending at `end` (the schedule's time), 30 minutes long. */
+export function windowEndingAt(end: number): TimeWindow {
+  return { start: end - LOOKBACK_MS, end };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Baselines
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * How often a value (an IP, a prefix, a network, a user name) has been seen, Elastic-`rare` style:
+ * counted in 15-minute buckets, not events, with a slow exponential decay so a value unseen for
+ * weeks becomes rare again.
+ */
+export interface SeenStats {
+  /** Epoch ms first and last seen. */
+  first: number;
+  last: number;
+  /** Decayed count of active buckets, valid as of `lastBucket`. */
+  buckets: number;
+  /** Bucket index in which `buckets` was last incremented (makes updates idempotent per bucket). */
+  lastBucket: number;
+  /** Distinct UTC days on which it was seen (not decayed). */
+  days: number;
+  /** UTC day index of the last counted day. */
+  lastDay: number;
+}
+
+/** The three levels of place the IP detector reasons about, finest first. */
+export const PLACE_LEVELS = ['ip', 'prefix', 'network'] as const;
+export type PlaceLevel = (typeof PLACE_LEVELS)[number];
+
+/**
+ * Per-user baseline: `pk = USER#<name>` in DynamoDB.
+ * Bounded: at most `limits.maxIps` IPs (least recently seen evicted first) and likewise for prefixes
+ * and networks, so an item stays far below DynamoDB's 400 KB item limit. Novelty counters are kept
+ * separately from the maps so evicting an IP does not make the user look more stable than they are.
+ */
+export interface UserBaseline {
+  readonly user: string;
+  /** The user's activity itself (successful logons), in buckets and days. */
+  activity: SeenStats;
+  /** Known source IPs, keyed by canonical IP. */
+  ips: Record<string, SeenStats>;
+  /** Known /24 (IPv4) or /48 (IPv6) prefixes. */
+  prefixes: Record<string, SeenStats>;
+  /** Known /16 (IPv4) or /32 (IPv6) networks: the scale of an ISP's or carrier's pool. */
+  networks: Record<string, SeenStats>;
+  /**
+   * Decayed count of active buckets (after the user's first) that brought a value new at each level:
+   * the user's own novelty rate. A mobile user has a high `ip` rate; nearly everyone has a low `network` rate.
+   */
+  novelty: Record<PlaceLevel, number>;
+  /** Optimistic-concurrency version: 0 for a user not yet stored. Incremented by the store on each write. */
+  version: number;
+}
+
+/** One heavy-hitter counter of a Space-Saving sketch. */
+export interface SketchCounter {
+  /** Estimated count (an over-estimate by at most `error`). */
+  count: number;
+  error: number;
+  /** Epoch ms last incremented. */
+  last: number;
+}
+
+/**
+ * Population statistics: `pk = POP#stats`. Everything the detectors need to know about the
+ * organisation as a whole, in one bounded item read once per run.
+ */
+export interface PopulationStats {
+  /** Decayed count of (user, bucket) activity: the denominator of the new-user rate. */
+  userBuckets: number;
+  /** Decayed count of never-seen users logging on successfully. */
+  newUsers: number;
+  /** Decayed count of users returning after at least `dormantDays` of silence. */
+  dormantReturns: number;
+  /** Bucket index at which the decayed counters above are valid. */
+  lastBucket: number;
+  /** Users ever stored (not decayed). */
+  knownUsers: number;
+  /**
+   * Distinct users per place, for shared egress (office NAT, VPN): Space-Saving top-K sketches over the
+   * stream of "a user's first logon from this place". Keyed by canonical IP / prefix.
+   */
+  sharedIps: Record<string, SketchCounter>;
+  sharedPrefixes: Record<string, SketchCounter>;
+  version: number;
+}
+
+/** Run state: `pk = META#state`. */
+export interface RunState {
+  /** Window end of the first run: the global learning period counts from here. */
+  firstWindowEnd: number;
+  /** End of the last window whose run completed. */
+  lastWindowEnd: number;
+  /** Epoch ms up to which history was primed by backfill (learning counts as served for it). */
+  backfilledFrom?: number;
+  version: number;
+}
+
+/** Alert ledger entry: `pk = ALERT#<id>`, with a TTL. A conditional put decides whether an alert is new. */
+export interface LedgerEntry {
+  readonly id: string;
+  readonly detectorId: string;
+  readonly user: string;
+  readonly sourceIp?: string;
+  /** Epoch ms the alert was raised (the window end). */
+  readonly raisedAt: number;
+  /** Epoch seconds after which DynamoDB TTL may delete the entry. */
+  readonly expiresAt: number;
+}
+
+export function emptyPopulation(): PopulationStats {
+  return { userBuckets: 0, newUsers: 0, dormantReturns: 0, lastBucket: 0, knownUsers: 0, sharedIps: {}, sharedPrefixes: {}, version: 0 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Findings and alerts
+// ---------------------------------------------------------------------------------------------
+
+/** A primitive value for the numbers behind a finding. */
+export type EvidenceValue = string | number | boolean | readonly string[];
+
+/** What a detector returns for one observation it finds unusual (before thresholds, ledger and cap). */
+export interface Finding {
+  readonly detectorId: string;
+  readonly user: string;
+  /** The IP the finding is about (the observation's IP for both detectors). */
+  readonly sourceIp: string;
+  /** The successful-logon observation that triggered it. */
+  readonly observation: LogonObservation;
+  /** 0–100. */
+  readonly score: number;
+  /** Probability of this much novelty under the model (lower = more unusual). */
+  readonly probability: number;
+  /** One plain sentence built from the numbers in `evidence`. */
+  readonly explanation: string;
+  /** The numbers behind the score, named so a person can check them. */
+  readonly evidence: Readonly<Record<string, EvidenceValue>>;
+}
+
+export interface MitreTechnique {
+  readonly id: string;
+  readonly name: string;
+  readonly reference: string;
+  readonly subtechnique?: readonly { id: string; name: string; reference: string }[];
+}
+
+/** ECS-flavoured alert document: what SNS subscribers, the CLI and the ledger see. */
+export interface Alert {
+  /** Deterministic: same detector, user, place and first-seen bucket give the same id. */
+  readonly id: string;
+  /** ISO time of the first logon of the triggering observation. */
+  readonly '@timestamp': string;
+  readonly rule: {
+    readonly id: string;
+    readonly name: string;
+    readonly description: string;
+    readonly severity: 'low' | 'medium' | 'high' | 'critical';
+    readonly risk_score: number;
+    readonly threshold: number;
+    readonly references: readonly string[];
+    readonly threat: {
+      readonly framework: 'MITRE ATT&CK';
+      readonly tactic: { readonly id: string; readonly name: string; readonly reference: string };
+      readonly technique: readonly MitreTechnique[];
+    };
+  };
+  readonly event: { readonly kind: 'alert'; readonly category: readonly ['authentication']; readonly outcome: 'success'; readonly count: number };
+  readonly user: { readonly name: string };
+  readonly source: { readonly ip: string };
+  readonly host: { readonly name?: string; readonly names: readonly string[] };
+  readonly score: number;
+  readonly probability: number;
+  readonly explanation: string;
+  readonly evidence: Readonly<Record<string, EvidenceValue>>;
+  /** Logon context from the same window: failed attempts from the same IP, other IPs of the user. */
+  readonly context: {
+    readonly failed_attempts_from_ip: number;
+    readonly other_ips_in_window: readonly string[];
+    readonly methods: readonly string[];
+  };
+  readonly window: { readonly start: string; readonly end: string };
+  readonly log_source: string;
+  /** What to check, from the seed rule's investigation guide. */
+  readonly investigation: readonly string[];
+  readonly false_positives: readonly string[];
+  /** Commands that would silence this alert if it is benign. */
+  readonly silence: readonly string[];
+}
+
+/** What one run hands the alert sink. */
+export interface AlertBatch {
+  readonly runId: string;
+  readonly window: TimeWindow;
+  /** Alerts to deliver, highest score first, at most the per-run cap. */
+  readonly alerts: readonly Alert[];
+  /** Alerts that were above threshold but cut by the per-run cap (for the digest; not delivered one by one). */
+  readonly cut: readonly Alert[];
+}
+
+/** What the sink managed to deliver. Only `delivered` ids are marked raised in the ledger. */
+export interface PublishReport {
+  readonly delivered: readonly string[];
+  readonly failed: readonly { readonly id: string; readonly reason: string }[];
+  /** Whether the per-run digest message (if any) was delivered. */
+  readonly digestDelivered: boolean;
+}

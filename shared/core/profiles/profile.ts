@@ -1,0 +1,40 @@
+import type { LogonEvent, LogonObservation } from '../model';
+
+export const PROFILE_IDS = ['sshd', 'cloudtrail', 'ecs', 'windows', 'okta'] as const;
+export type ProfileId = (typeof PROFILE_IDS)[number];
+
+/** Result of parsing one log line locally. */
+export type LineResult =
+  | { readonly kind: 'event'; readonly event: LogonEvent }
+  /** Not an authentication event of this format (most lines of a log): ignored, not an error. */
+  | { readonly kind: 'skip' }
+  /** Looked like a logon but could not be understood: counted as malformed and skipped. */
+  | { readonly kind: 'malformed'; readonly reason: string };
+
+/** Result of mapping one Logs Insights result row (all values are strings in Insights results). */
+export type RowResult =
+  | { readonly kind: 'observation'; readonly observation: LogonObservation }
+  /** A row that is legitimately not a remote logon (e.g. a loopback source) and is dropped. */
+  | { readonly kind: 'skip' }
+  | { readonly kind: 'malformed'; readonly reason: string };
+
+/**
+ * A log-source profile: how one log format's logons are found, both in CloudWatch Logs Insights
+ * (server-side extraction and aggregation) and in a local file (line by line). The query and the line
+ * parser must agree; each profile's tests check both against the same fixture lines.
+ *
+ * Every profile's query ends in the same row schema, one row per (user, ip, outcome, host):
+ * `user, ip, outcome ("success"|"failure"), host, logons, first, last` (first/last in epoch ms),
+ * which `mapRow` turns into a `LogonObservation` with canonical user and IP.
+ */
+export interface Profile {
+  readonly id: ProfileId;
+  /** One line for `--help` and docs. */
+  readonly description: string;
+  /** The Logs Insights query text (without the time range, which StartQuery takes separately). */
+  readonly query: string;
+  /** Parse one raw log line (a syslog line, or one JSON document). Never throws. */
+  parseLine(line: string): LineResult;
+  /** Map one Insights result row. Never throws. */
+  mapRow(row: Readonly<Record<string, string>>): RowResult;
+}
