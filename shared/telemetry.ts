@@ -1,0 +1,29 @@
+/**
+ * Metric names and namespace, shared by the handler (which emits them in Embedded Metric Format) and
+ * the CDK dashboard and alarms (which read them), so the two cannot drift.
+ */
+export const METRIC_NAMESPACE = 'Authwatch';
+/** Dimension for per-detector metrics. */
+export const DETECTOR_DIMENSION = 'Detector';
+/** Dimension every metric carries, so several deployments in one account stay apart. */
+export const SERVICE_DIMENSION = 'Service';
+
+export const METRICS = {
+  logonsScanned: 'LogonsScanned',
+  observations: 'Observations',
+  malformedRows: 'MalformedRows',
+  queryRows: 'QueryRows',
+  queryCount: 'QueryCount',
+  queryDurationMs: 'QueryDurationMs',
+  /** Per detector (dimension `Detector`). */
+  findings: 'Findings',
+  /** Per detector (dimension `Detector`). */
+  alertsPublished: 'AlertsPublished',
+  alertsDeduplicated: 'AlertsDeduplicated',
+  alertsSuppressed: 'AlertsSuppressed',
+  alertsCutByCap: 'AlertsCutByCap',
+  usersLearning: 'UsersLearning',
+  runDurationMs: 'RunDurationMs',
+  /** 1 per run that completed: the heartbeat the "no successful run for 45 minutes" alarm watches. */
+  runSucceeded: 'RunSucceeded',
+} as const;
