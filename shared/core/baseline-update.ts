@@ -1,0 +1,143 @@
+/**
+ * How a run's successful logons change what authwatch knows. Computed separately from the detectors
+ * (which only read), and pure: the pipeline decides when to apply it (only after the run's alerts were
+ * delivered, so a window whose alerts were lost is never learned as normal).
+ */
+import { placeOf } from './net';
+import { bucketOf, PLACE_LEVELS, type LogonObservation, type PlaceLevel, type PopulationStats, type SeenStats, type UserBaseline } from './model';
+import { boundSeen, decayed, touch } from './seen';
+import { decayPopulationTo, sketchAdd } from './population';
+import { dormancy } from './detectors/rare-user';
+import type { DetectionSettings } from './settings';
+
+/**
+ * Bounds per user item. 64 IPs, 48 prefixes and 32 networks at ~80 bytes each is ~12 KB even with IPv6
+ * keys and long names: far below DynamoDB's 400 KB item limit, and enough to remember a mobile user's
+ * recent places (older ones are forgotten; their novelty counts are kept).
+ */
+export const MAX_IPS_PER_USER = 64;
+export const MAX_PREFIXES_PER_USER = 48;
+export const MAX_NETWORKS_PER_USER = 32;
+
+const MAP_OF: Record<PlaceLevel, 'ips' | 'prefixes' | 'networks'> = { ip: 'ips', prefix: 'prefixes', network: 'networks' };
+const MAX_OF: Record<PlaceLevel, number> = { ip: MAX_IPS_PER_USER, prefix: MAX_PREFIXES_PER_USER, network: MAX_NETWORKS_PER_USER };
+
+export interface BaselineUpdate {
+  /** Baselines that changed, carrying the version they were read with (0 = new). */
+  readonly users: UserBaseline[];
+  readonly population: PopulationStats;
+  readonly populationChanged: boolean;
+  readonly newUsers: number;
+}
+
+function touchSpan(stats: SeenStats | undefined, o: LogonObservation): SeenStats {
+  const s = touch(stats, o.lastSeen);
+  return o.firstSeen < s.first ? { ...s, first: o.firstSeen } : s;
+}
+
+function sameStats(a: SeenStats | undefined, b: SeenStats): boolean {
+  return !!a && a.first === b.first && a.lastBucket === b.lastBucket && a.lastDay === b.lastDay && a.buckets === b.buckets;
+}
+
+/**
+ * Apply a window's successful observations to the baselines read before the run.
+ * Idempotent per 15-minute bucket: re-applying the overlapping half of the previous window, or a whole
+ * retried window, changes nothing that matters (only `last` times), and such users are not rewritten.
+ */
+export function computeBaselineUpdate(
+  observations: readonly LogonObservation[],
+  before: ReadonlyMap<string, UserBaseline>,
+  population: PopulationStats,
+  opts: { windowEnd: number; learning: boolean; settings: Pick<DetectionSettings, 'dormantDays'> },
+): BaselineUpdate {
+  const byUser = new Map<string, LogonObservation[]>();
+  for (const o of observations) {
+    if (o.outcome !== 'success') continue;
+    const list = byUser.get(o.user);
+    if (list) list.push(o);
+    else byUser.set(o.user, [o]);
+  }
+
+  let pop = decayPopulationTo(population, bucketOf(opts.windowEnd));
+  let populationChanged = pop !== population;
+  const changedUsers: UserBaseline[] = [];
+  let newUsers = 0;
+
+  for (const [user, obs] of byUser) {
+    const prev = before.get(user);
+    const last = Math.max(...obs.map((o) => o.lastSeen));
+    const first = Math.min(...obs.map((o) => o.firstSeen));
+    let changed = false;
+
+    let activity: SeenStats;
+    if (!prev) {
+      activity = { ...touch(undefined, last), first };
+      changed = true;
+    } else {
+      activity = touch(prev.activity, last);
+      if (first < activity.first) activity = { ...activity, first };
+      changed = !sameStats(prev.activity, activity);
+    }
+    const newPeriod = !prev || activity.lastBucket > prev.activity.lastBucket;
+
+    const maps = { ips: { ...(prev?.ips ?? {}) }, prefixes: { ...(prev?.prefixes ?? {}) }, networks: { ...(prev?.networks ?? {}) } };
+    const newAt: Record<PlaceLevel, boolean> = { ip: false, prefix: false, network: false };
+    for (const o of obs) {
+      for (const level of PLACE_LEVELS) {
+        const key = placeOf(o.sourceIp, level);
+        const map = maps[MAP_OF[level]];
+        const old = map[key];
+        if (!old) {
+          newAt[level] = true;
+          if (level !== 'network') {
+            // First logon of this user from this place: one more distinct user for the population sketch.
+            if (level === 'ip') pop = { ...pop, sharedIps: sketchAdd(pop.sharedIps, key, o.lastSeen) };
+            else pop = { ...pop, sharedPrefixes: sketchAdd(pop.sharedPrefixes, key, o.lastSeen) };
+            populationChanged = true;
+          }
+        }
+        const next = touchSpan(old, o);
+        if (!sameStats(old, next)) changed = true;
+        map[key] = next;
+      }
+    }
+
+    // The user's own novelty rate: decayed like their activity; the first period is never novelty.
+    const novelty = { ...(prev?.novelty ?? { ip: 0, prefix: 0, network: 0 }) };
+    if (prev) {
+      for (const level of PLACE_LEVELS) {
+        const carried = decayed(prev.novelty[level], prev.activity.lastBucket, activity.lastBucket);
+        const next = Math.min(carried + (newAt[level] ? 1 : 0), Math.max(0, activity.buckets - 1));
+        if (next !== prev.novelty[level]) changed = true;
+        novelty[level] = next;
+      }
+    }
+
+    if (!changed) continue;
+
+    if (newPeriod) {
+      pop = { ...pop, userBuckets: pop.userBuckets + 1 };
+      populationChanged = true;
+    }
+    if (!prev) {
+      newUsers++;
+      pop = { ...pop, knownUsers: pop.knownUsers + 1, newUsers: pop.newUsers + (opts.learning ? 0 : 1) };
+      populationChanged = true;
+    } else if (!opts.learning && dormancy(prev.activity.last, prev.activity.first, prev.activity.days, first, opts.settings.dormantDays).dormant) {
+      pop = { ...pop, dormantReturns: pop.dormantReturns + 1 };
+      populationChanged = true;
+    }
+
+    changedUsers.push({
+      user,
+      activity,
+      ips: boundSeen(maps.ips, MAX_OF.ip),
+      prefixes: boundSeen(maps.prefixes, MAX_OF.prefix),
+      networks: boundSeen(maps.networks, MAX_OF.network),
+      novelty,
+      version: prev?.version ?? 0,
+    });
+  }
+
+  return { users: changedUsers, population: pop, populationChanged, newUsers };
+}

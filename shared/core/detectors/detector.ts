@@ -1,0 +1,73 @@
+import type { Finding, LogonObservation, MitreTechnique, PopulationStats, TimeWindow, UserBaseline } from '../model';
+import type { DetectionSettings, DetectorId } from '../settings';
+
+/** Everything a detector may look at. Read-only: detectors never write baselines or do I/O. */
+export interface DetectorInput {
+  /** A successful-logon observation from the current window. */
+  readonly observation: LogonObservation;
+  /** The user's baseline as it was before this run (undefined: never seen). */
+  readonly baseline: UserBaseline | undefined;
+  readonly population: PopulationStats;
+  readonly window: TimeWindow;
+  readonly settings: DetectionSettings;
+}
+
+/**
+ * A detection: a pure object with the seed rule's metadata beside its logic.
+ * `evaluate` returns a finding for anything unusual enough to score (p ≤ the cut-off), with its
+ * score; thresholds, allowlists, the ledger and the cap are applied by the pipeline.
+ */
+export interface Detector {
+  readonly id: DetectorId;
+  readonly name: string;
+  readonly description: string;
+  readonly severity: 'low';
+  readonly riskScore: number;
+  /** The Elastic ML job (security_auth module) whose behaviour this ports. */
+  readonly elasticJob: string;
+  readonly references: readonly string[];
+  readonly mitre: {
+    readonly tactic: { readonly id: string; readonly name: string; readonly reference: string };
+    readonly techniques: readonly MitreTechnique[];
+  };
+  /** What an analyst should check, in order. */
+  readonly investigation: readonly string[];
+  readonly falsePositives: readonly string[];
+  /** One alert per user per window (rare user), or per user and IP (unusual IP). */
+  readonly groupBy: 'user' | 'user-ip';
+  evaluate(input: DetectorInput): Finding | null;
+}
+
+/** MITRE ATT&CK mapping shared by both seed rules: Initial Access / Valid Accounts. */
+export const VALID_ACCOUNTS_MITRE: Detector['mitre'] = {
+  tactic: { id: 'TA0001', name: 'Initial Access', reference: 'https://attack.mitre.org/tactics/TA0001/' },
+  techniques: [
+    {
+      id: 'T1078',
+      name: 'Valid Accounts',
+      reference: 'https://attack.mitre.org/techniques/T1078/',
+      subtechnique: [
+        { id: 'T1078.002', name: 'Domain Accounts', reference: 'https://attack.mitre.org/techniques/T1078/002/' },
+        { id: 'T1078.003', name: 'Local Accounts', reference: 'https://attack.mitre.org/techniques/T1078/003/' },
+      ],
+    },
+  ],
+};
+
+/** Both seed rules: severity low, risk score 21. */
+export const SEED_RULE_SEVERITY = 'low' as const;
+export const SEED_RULE_RISK_SCORE = 21;
+
+export function isoDate(t: number): string {
+  return new Date(t).toISOString().slice(0, 10);
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+export function pct(x: number): string {
+  if (x === 0) return '0%';
+  if (x < 0.001) return '<0.1%';
+  return `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
+}

@@ -1,0 +1,152 @@
+/**
+ * Auth.UnusualSourceIp — port of Elastic's "Unusual Source IP for a User to Logon from"
+ * (ML job `auth_rare_source_ip_for_a_user`: `rare` by source.ip partitioned by user.name).
+ *
+ * How surprising is a new address for this user? Three places are tracked per user: the IP, its /24
+ * (IPv4) or /48 (IPv6) prefix, and its /16 or /32 network. The address is judged at the coarsest level at
+ * which it is new, against the user's own rate of novelty at that level (a Beta–Bernoulli estimate over
+ * the user's active 15-minute periods): a mobile user who changes IP every period is never surprised by a
+ * new IP, but rarely changes carrier network; a user with one home address for weeks is surprised by any
+ * new network. Shared egress (an office NAT, a VPN pool) that many other users already log on from is not
+ * a new place in any meaningful sense, so the probability that the user simply joined a shared place is
+ * added. Findings need p ≤ the cut-off (Elastic's 0.035); the score maps −log10(p).
+ */
+import { placeOf } from '../net';
+import { DAY_MS, PLACE_LEVELS, type Finding, type PlaceLevel, type UserBaseline } from '../model';
+import { sharedUsers } from '../population';
+import { eitherProbability, noveltyProbability, scoreFromProbability } from '../scoring';
+import type { DetectionSettings } from '../settings';
+import { SEED_RULE_RISK_SCORE, SEED_RULE_SEVERITY, VALID_ACCOUNTS_MITRE, isoDate, pct, plural, type Detector, type DetectorInput } from './detector';
+
+/**
+ * Distinct other users at which an address counts as half-way "shared" (p = ½): s / (s + SHARED_HALF).
+ * One other user (a partner at home, a colleague at a small site) barely moves it; an office NAT used by
+ * dozens makes any newcomer unsurprising. Prefix sharing counts half: same building, other NAT address.
+ */
+export const SHARED_HALF = 20;
+export const PREFIX_SHARE_WEIGHT = 0.5;
+
+/** Whether a user has enough history for their habits to mean anything (Elastic wants ~20 buckets). */
+export function isUserMature(b: UserBaseline, settings: Pick<DetectionSettings, 'minUserBuckets' | 'minUserDays'>): boolean {
+  return b.activity.buckets >= settings.minUserBuckets && b.activity.days >= settings.minUserDays;
+}
+
+const LEVEL_WORDS: Record<PlaceLevel, { noun: string; mapKey: 'ips' | 'prefixes' | 'networks' }> = {
+  ip: { noun: 'address', mapKey: 'ips' },
+  prefix: { noun: 'subnet', mapKey: 'prefixes' },
+  network: { noun: 'network', mapKey: 'networks' },
+};
+
+/** The coarsest level at which `ip` is new to the user, or null if the IP itself is known. */
+export function noveltyLevel(b: UserBaseline, ip: string): PlaceLevel | null {
+  if (b.ips[ip]) return null;
+  for (const level of [...PLACE_LEVELS].reverse()) {
+    const map = b[LEVEL_WORDS[level].mapKey];
+    if (!map[placeOf(ip, level)]) return level;
+  }
+  return 'ip';
+}
+
+function mostRecentIp(b: UserBaseline): string | undefined {
+  let best: string | undefined;
+  let last = -Infinity;
+  for (const [ip, s] of Object.entries(b.ips)) {
+    if (s.last > last) {
+      last = s.last;
+      best = ip;
+    }
+  }
+  return best;
+}
+
+export const unusualSourceIp: Detector = {
+  id: 'Auth.UnusualSourceIp',
+  name: 'Unusual Source IP for a User to Logon from',
+  description:
+    'A user logged on successfully from a source address unusual for that user. This can indicate stolen credentials used from elsewhere, or lateral movement from a host the user never uses.',
+  severity: SEED_RULE_SEVERITY,
+  riskScore: SEED_RULE_RISK_SCORE,
+  elasticJob: 'auth_rare_source_ip_for_a_user',
+  references: [
+    'https://www.elastic.co/guide/en/security/current/unusual-source-ip-for-a-user-to-logon-from.html',
+    'https://www.elastic.co/guide/en/security/current/prebuilt-ml-jobs.html',
+  ],
+  mitre: VALID_ACCOUNTS_MITRE,
+  investigation: [
+    'Contact the user: did they log on from this address at this time (travel, new ISP, new device, VPN off)?',
+    'Look the address up: owner (hosting provider, VPN service, Tor exit?), geolocation, reputation.',
+    'Review what the session did on the host(s) named in the alert: commands run, files touched, new keys or accounts.',
+    'Check failed logons from the same address, against this and other users (password spraying before a success).',
+    'Check whether the same address logged on as other users; if so, treat it as a compromised credential campaign.',
+    'If unexpected: disable the credential or rotate keys, end the sessions, and review the user\'s recent activity.',
+  ],
+  falsePositives: [
+    'Business travel, working from a new place, or a change of home ISP.',
+    'A new VPN egress or office NAT address not yet used by many users.',
+    'Automation moved to a new host or subnet.',
+  ],
+  groupBy: 'user-ip',
+
+  evaluate({ observation: o, baseline: b, population, window, settings }: DetectorInput): Finding | null {
+    if (o.outcome !== 'success' || !b || !isUserMature(b, settings)) return null;
+    const level = noveltyLevel(b, o.sourceIp);
+    if (level === null) return null;
+
+    const periods = Math.max(0, b.activity.buckets - 1);
+    const novel = b.novelty[level];
+    const pUser = noveltyProbability(novel, periods);
+    const prefix = placeOf(o.sourceIp, 'prefix');
+    const ipUsers = sharedUsers(population.sharedIps, o.sourceIp);
+    const prefixUsers = sharedUsers(population.sharedPrefixes, prefix);
+    const pShared = Math.max(ipUsers / (ipUsers + SHARED_HALF), (PREFIX_SHARE_WEIGHT * prefixUsers) / (prefixUsers + SHARED_HALF));
+    const p = eitherProbability(pUser, pShared);
+    if (p > settings.maxProbability) return null;
+
+    const place = placeOf(o.sourceIp, level);
+    const words = LEVEL_WORDS[level];
+    const historyDays = Math.max(1, Math.round((window.end - b.activity.first) / DAY_MS));
+    const knownIps = Object.keys(b.ips).length;
+    const knownNetworks = Object.keys(b.networks).length;
+    const usual = mostRecentIp(b);
+    const sharing =
+      ipUsers > 0
+        ? `${plural(ipUsers, 'other user')} log on from this address`
+        : prefixUsers > 0
+          ? `${plural(prefixUsers, 'other user')} log on from its subnet ${placeOf(o.sourceIp, 'prefix')}`
+          : 'no other user is known to log on from it';
+    const where = level === 'ip' ? `a new address in the known subnet ${prefix}` : `the ${words.noun} ${place}, which is new for this user`;
+    const explanation =
+      `${o.user} logged on from ${o.sourceIp}, ${where}. ` +
+      `In ${plural(historyDays, 'day')} of history (${plural(Math.round(b.activity.buckets), 'active 15-minute period')}, ${plural(knownIps, 'known address', 'known addresses')} in ${plural(knownNetworks, 'network')}), ` +
+      `this user brought a new ${words.noun} in ${pct(periods > 0 ? novel / periods : 0)} of periods; ${sharing}. ` +
+      `Probability ${p.toPrecision(2)}.`;
+
+    return {
+      detectorId: this.id,
+      user: o.user,
+      sourceIp: o.sourceIp,
+      observation: o,
+      score: scoreFromProbability(p),
+      probability: p,
+      explanation,
+      evidence: {
+        novelty_level: level,
+        new_place: place,
+        user_first_seen: isoDate(b.activity.first),
+        user_last_seen: new Date(b.activity.last).toISOString(),
+        history_days: historyDays,
+        active_periods: Math.round(b.activity.buckets * 10) / 10,
+        days_active: b.activity.days,
+        known_ips: knownIps,
+        known_prefixes: Object.keys(b.prefixes).length,
+        known_networks: knownNetworks,
+        user_novelty_rate: periods > 0 ? Math.round((novel / periods) * 1000) / 1000 : 0,
+        most_recent_known_ip: usual ?? '',
+        users_sharing_ip: ipUsers,
+        users_sharing_prefix: prefixUsers,
+        p_user: pUser,
+        p_shared: pShared,
+      },
+    };
+  },
+};

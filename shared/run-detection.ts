@@ -1,0 +1,236 @@
+/**
+ * The detection pipeline, over ports only: the Lambda and the CLI both call this.
+ *
+ *   window → fetch logons → load baselines → detectors → thresholds/allowlists → ledger dedup → rank/cap
+ *   → publish → mark raised → learn (baselines, population, watermark) → summary
+ *
+ * Order matters for failure: alerts are marked raised only once the sink accepted them, and baselines are
+ * learned only after every alert of the window was delivered. A run that fails anywhere leaves the table
+ * so that the retry of the same window (Lambda async retry, same scheduled time) publishes exactly what
+ * was not yet delivered and learns the window once.
+ */
+import { buildAlert, buildContextIndex, capAlerts, compileAllowlist, rankAlerts } from './core/alerts';
+import { computeBaselineUpdate } from './core/baseline-update';
+import { DETECTORS, type Detector } from './core/detectors';
+import { isUserMature } from './core/detectors/unusual-source-ip';
+import { BUCKET_MS, DAY_MS, emptyPopulation, windowEndingAt, type Alert, type Finding, type LedgerEntry, type LogonObservation, type TimeWindow, type UserBaseline } from './core/model';
+import type { DetectionSettings, DetectorId } from './core/settings';
+import { AlertSinkError } from './errors';
+import type { AlertSink, BaselineStore, Clock, LogSource } from './ports';
+
+/** Minimal structured logger the pipeline reports contained failures to. */
+export interface RunLogger {
+  warn(message: string, data?: Record<string, unknown>): void;
+}
+
+export interface DetectionDeps {
+  readonly logSources: readonly LogSource[];
+  readonly store: BaselineStore;
+  readonly sink: AlertSink;
+  readonly clock: Clock;
+  readonly settings: DetectionSettings;
+  /** Defaults to the registry; tests may pass their own. */
+  readonly detectors?: readonly Detector[];
+  readonly logger?: RunLogger;
+}
+
+export interface RunOptions {
+  /** End of the window: the schedule's time, never `Date.now()`, so a retried run sees the same window. */
+  readonly windowEnd: number;
+  readonly runId?: string;
+}
+
+/**
+ * After missed runs (an outage, a deploy), the next run reaches back to the last completed window so no
+ * logon goes unseen, but at most this far: 6 hours of logons is still one Insights query (split if
+ * capped) and one Lambda run.
+ */
+export const MAX_CATCH_UP_MS = 6 * 60 * 60 * 1000;
+
+export interface RunSummary {
+  runId: string;
+  window: { start: string; end: string };
+  catchUp: boolean;
+  learning: boolean;
+  learningEndsAt: string;
+  logonsScanned: number;
+  observations: number;
+  malformed: number;
+  queries: number;
+  queryRows: number;
+  queryMs: number;
+  bytesScanned: number;
+  usersSeen: number;
+  usersLearning: number;
+  newUsers: number;
+  findings: Record<DetectorId, number>;
+  alertsPublished: Record<DetectorId, number>;
+  alertsDeduplicated: number;
+  /** Findings above threshold silenced by an allowlist. */
+  alertsSuppressed: number;
+  alertsCutByCap: number;
+  detectorErrors: number;
+  baselinesWritten: number;
+  alertIds: string[];
+  durationMs: number;
+}
+
+function perDetector(detectors: readonly Detector[]): Record<DetectorId, number> {
+  const r = {} as Record<DetectorId, number>;
+  for (const d of detectors) r[d.id] = 0;
+  return r;
+}
+
+/** The window actually queried: the schedule's 30 minutes, reaching back further after missed runs. */
+export function effectiveWindow(windowEnd: number, lastWindowEnd: number | undefined): { window: TimeWindow; catchUp: boolean } {
+  const base = windowEndingAt(windowEnd);
+  if (lastWindowEnd === undefined || lastWindowEnd >= windowEnd) return { window: base, catchUp: false };
+  const reach = Math.max(windowEnd - MAX_CATCH_UP_MS, lastWindowEnd - BUCKET_MS);
+  return reach < base.start ? { window: { start: reach, end: windowEnd }, catchUp: true } : { window: base, catchUp: false };
+}
+
+export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promise<RunSummary> {
+  const started = deps.clock.now();
+  const detectors = deps.detectors ?? DETECTORS;
+  const { settings, store } = deps;
+  const runId = opts.runId ?? `run-${new Date(opts.windowEnd).toISOString()}`;
+
+  const storedState = await store.getRunState();
+  const state = storedState ?? { firstWindowEnd: opts.windowEnd, lastWindowEnd: 0, version: 0 };
+  const { window, catchUp } = effectiveWindow(opts.windowEnd, storedState?.lastWindowEnd);
+  const learningStart = Math.min(state.firstWindowEnd, state.backfilledFrom ?? Infinity);
+  const learningEndsAt = learningStart + settings.learningDays * DAY_MS;
+  const learning = opts.windowEnd < learningEndsAt;
+
+  // 1. Logons, aggregated per (user, ip, outcome). A source that cannot return its whole window fails the run.
+  const observations: LogonObservation[] = [];
+  const src = { malformed: 0, queries: 0, rows: 0, queryMs: 0, bytesScanned: 0 };
+  for (const source of deps.logSources) {
+    const r = await source.fetch(window);
+    observations.push(...r.observations);
+    src.malformed += r.stats.malformed;
+    src.queries += r.stats.queries;
+    src.rows += r.stats.rows;
+    src.queryMs += r.stats.queryMs;
+    src.bytesScanned += r.stats.bytesScanned;
+  }
+  const successes = observations.filter((o) => o.outcome === 'success');
+  const users = [...new Set(successes.map((o) => o.user))];
+
+  // 2. What we knew before this window.
+  const baselines: Map<string, UserBaseline> = users.length > 0 ? await store.getUsers(users) : new Map();
+  const population = users.length > 0 ? ((await store.getPopulation()) ?? emptyPopulation()) : emptyPopulation();
+
+  // 3. Detectors: pure; one that throws is contained, counted and logged, never sinks the run.
+  const findings: { finding: Finding; detector: Detector }[] = [];
+  const findingCounts = perDetector(detectors);
+  let detectorErrors = 0;
+  for (const o of successes) {
+    const baseline = baselines.get(o.user);
+    for (const detector of detectors) {
+      try {
+        const f = detector.evaluate({ observation: o, baseline, population, window, settings });
+        if (f) {
+          findings.push({ finding: f, detector });
+          findingCounts[detector.id]++;
+        }
+      } catch (e) {
+        detectorErrors++;
+        deps.logger?.warn('detector failed on an observation; skipped', { detector: detector.id, user: o.user, error: String(e) });
+      }
+    }
+  }
+  const usersLearning = users.filter((u) => {
+    const b = baselines.get(u);
+    return !b || !isUserMature(b, settings);
+  }).length;
+
+  // 4. Thresholds and allowlists, then one alert per entity (a new user seen from two IPs is one alert).
+  const allow = compileAllowlist(settings);
+  const context = buildContextIndex(observations);
+  let alertsSuppressed = 0;
+  const candidates = new Map<string, Alert>();
+  if (!learning) {
+    for (const { finding, detector } of findings) {
+      const threshold = settings.thresholds[detector.id];
+      if (finding.score < threshold) continue;
+      if (allow.allowsUser(finding.user) || allow.allowsIp(finding.sourceIp)) {
+        alertsSuppressed++;
+        continue;
+      }
+      const alert = buildAlert(finding, detector, window, threshold, context(finding));
+      const prev = candidates.get(alert.id);
+      if (!prev || alert.score > prev.score || (alert.score === prev.score && alert['@timestamp'] < prev['@timestamp'])) candidates.set(alert.id, alert);
+    }
+    // Rare user: keep the earliest logon per user (ids differ by first-seen bucket when a user spans buckets).
+    const seenUser = new Map<string, Alert>();
+    for (const a of [...candidates.values()].sort((x, y) => x['@timestamp'].localeCompare(y['@timestamp']))) {
+      if (a.rule.id !== 'Auth.RareUser') continue;
+      if (seenUser.has(a.user.name)) candidates.delete(a.id);
+      else seenUser.set(a.user.name, a);
+    }
+  }
+
+  // 5. Drop what the ledger already raised (overlapping windows, retries), rank, cap.
+  const ids = [...candidates.keys()];
+  const raised = ids.length > 0 ? await store.getRaisedAlerts(ids) : new Set<string>();
+  const fresh = [...candidates.values()].filter((a) => !raised.has(a.id));
+  const { kept, cut } = capAlerts(rankAlerts(fresh), settings.maxAlertsPerRun);
+
+  // 6. Deliver, then mark exactly what was delivered. Any undelivered alert fails the run before learning.
+  const alertsPublished = perDetector(detectors);
+  if (kept.length > 0) {
+    const report = await deps.sink.publish({ runId, window, alerts: kept, cut });
+    const delivered = new Set(report.delivered);
+    const entries: LedgerEntry[] = kept
+      .filter((a) => delivered.has(a.id))
+      .map((a) => ({
+        id: a.id,
+        detectorId: a.rule.id,
+        user: a.user.name,
+        sourceIp: a.source.ip,
+        raisedAt: opts.windowEnd,
+        expiresAt: Math.floor((opts.windowEnd + settings.ledgerTtlDays * DAY_MS) / 1000),
+      }));
+    if (entries.length > 0) await store.recordRaisedAlerts(entries);
+    for (const a of kept) if (delivered.has(a.id)) alertsPublished[a.rule.id as DetectorId]++;
+    if (report.failed.length > 0) {
+      throw new AlertSinkError(
+        `${report.failed.length} of ${kept.length} alerts could not be delivered (first: ${report.failed[0]!.id}: ${report.failed[0]!.reason}); baselines were not updated, the retry will deliver them`,
+      );
+    }
+  }
+
+  // 7. Learn the window, then advance the watermark.
+  const update = computeBaselineUpdate(successes, baselines, population, { windowEnd: opts.windowEnd, learning, settings });
+  if (update.users.length > 0) await store.saveUsers(update.users);
+  if (update.populationChanged) await store.savePopulation(update.population);
+  await store.saveRunState({ ...state, lastWindowEnd: Math.max(state.lastWindowEnd, opts.windowEnd) });
+
+  return {
+    runId,
+    window: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() },
+    catchUp,
+    learning,
+    learningEndsAt: new Date(learningEndsAt).toISOString(),
+    logonsScanned: observations.reduce((n, o) => n + o.count, 0),
+    observations: observations.length,
+    malformed: src.malformed,
+    queries: src.queries,
+    queryRows: src.rows,
+    queryMs: src.queryMs,
+    bytesScanned: src.bytesScanned,
+    usersSeen: users.length,
+    usersLearning,
+    newUsers: update.newUsers,
+    findings: findingCounts,
+    alertsPublished,
+    alertsDeduplicated: raised.size,
+    alertsSuppressed,
+    alertsCutByCap: cut.length,
+    detectorErrors,
+    baselinesWritten: update.users.length,
+    alertIds: kept.map((a) => a.id),
+    durationMs: deps.clock.now() - started,
+  };
+}
