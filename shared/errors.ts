@@ -19,6 +19,14 @@ export class ConfigError extends AuthwatchError {
   }
 }
 
+/** The invocation event does not say which window to run (neither a schedule time nor `windowEnd`). */
+export class InvalidEventError extends AuthwatchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InvalidEventError';
+  }
+}
+
 /** A log line or query row could not be understood. Usually counted and skipped, not thrown to the top. */
 export class ParseError extends AuthwatchError {
   constructor(message: string, options?: { cause?: unknown }) {

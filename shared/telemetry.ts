@@ -5,8 +5,13 @@
 export const METRIC_NAMESPACE = 'Authwatch';
 /** Dimension for per-detector metrics. */
 export const DETECTOR_DIMENSION = 'Detector';
-/** Dimension every metric carries, so several deployments in one account stay apart. */
-export const SERVICE_DIMENSION = 'Service';
+/**
+ * Dimension every metric carries (Powertools' default `service` dimension, valued from the
+ * POWERTOOLS_SERVICE_NAME env var), so several deployments in one account stay apart.
+ */
+export const SERVICE_DIMENSION = 'service';
+/** Env var Powertools reads for the service name; the stack sets it, the dashboard filters on it. */
+export const SERVICE_NAME_ENV = 'POWERTOOLS_SERVICE_NAME';
 
 export const METRICS = {
   logonsScanned: 'LogonsScanned',

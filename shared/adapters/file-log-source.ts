@@ -52,6 +52,11 @@ export class FileLogSource implements LogSource {
     return { first: this.times[0]!, last: this.times[this.times.length - 1]! };
   }
 
+  /** Distinct users with at least one successful logon in the file. */
+  successUsers(): string[] {
+    return [...new Set(this.events.filter((e) => e.outcome === 'success').map((e) => e.user))];
+  }
+
   async fetch(window: TimeWindow): Promise<LogSourceResult> {
     const lo = lowerBound(this.times, window.start);
     const hi = lowerBound(this.times, window.end);

@@ -4,10 +4,11 @@
  * delivered, so a window whose alerts were lost is never learned as normal).
  */
 import { placeOf } from './net';
-import { bucketOf, PLACE_LEVELS, type LogonObservation, type PlaceLevel, type PopulationStats, type SeenStats, type UserBaseline } from './model';
+import { bucketOf, PLACE_LEVELS, type LogonObservation, type NoveltyCounts, type PlaceLevel, type PopulationStats, type SeenStats, type UserBaseline } from './model';
 import { boundSeen, decayed, touch } from './seen';
 import { decayPopulationTo, sketchAdd } from './population';
 import { dormancy } from './detectors/rare-user';
+import { isUserMature } from './detectors/unusual-source-ip';
 import type { DetectionSettings } from './settings';
 
 /**
@@ -48,7 +49,7 @@ export function computeBaselineUpdate(
   observations: readonly LogonObservation[],
   before: ReadonlyMap<string, UserBaseline>,
   population: PopulationStats,
-  opts: { windowEnd: number; learning: boolean; settings: Pick<DetectionSettings, 'dormantDays'> },
+  opts: { windowEnd: number; learning: boolean; settings: Pick<DetectionSettings, 'dormantDays' | 'minUserBuckets' | 'minUserDays'> },
 ): BaselineUpdate {
   const byUser = new Map<string, LogonObservation[]>();
   for (const o of observations) {
@@ -102,15 +103,14 @@ export function computeBaselineUpdate(
       }
     }
 
-    // The user's own novelty rate: decayed like their activity; the first period is never novelty.
-    const novelty = { ...(prev?.novelty ?? { ip: 0, prefix: 0, network: 0 }) };
-    if (prev) {
-      for (const level of PLACE_LEVELS) {
-        const carried = decayed(prev.novelty[level], prev.activity.lastBucket, activity.lastBucket);
-        const next = Math.min(carried + (newAt[level] ? 1 : 0), Math.max(0, activity.buckets - 1));
-        if (next !== prev.novelty[level]) changed = true;
-        novelty[level] = next;
-      }
+    // The user's own novelty rate, decayed like their activity, counted only once they were mature before
+    // this period (their first places are discovery, not a habit of novelty).
+    const novelty: NoveltyCounts = prev ? { ...prev.novelty } : { periods: 0, ip: 0, prefix: 0, network: 0 };
+    if (prev && isUserMature(prev, opts.settings)) {
+      const carry = (x: number) => decayed(x, prev.activity.lastBucket, activity.lastBucket);
+      novelty.periods = carry(prev.novelty.periods) + (newPeriod ? 1 : 0);
+      for (const level of PLACE_LEVELS) novelty[level] = Math.min(carry(prev.novelty[level]) + (newAt[level] ? 1 : 0), novelty.periods);
+      if (PLACE_LEVELS.some((l) => novelty[l] !== prev.novelty[l]) || novelty.periods !== prev.novelty.periods) changed = true;
     }
 
     if (!changed) continue;

@@ -101,6 +101,20 @@ export const PLACE_LEVELS = ['ip', 'prefix', 'network'] as const;
 export type PlaceLevel = (typeof PLACE_LEVELS)[number];
 
 /**
+ * How often a user brings a new place, counted only once their habits have formed (the user is mature,
+ * see `isUserMature`): discovering one's second network in the first days is not a habit of novelty.
+ * `periods` is the decayed count of active 15-minute periods since maturity; each level's count is the
+ * decayed number of those periods that brought a value new at that level. A mobile user has a high `ip`
+ * rate; nearly everyone has a low `network` rate.
+ */
+export interface NoveltyCounts {
+  periods: number;
+  ip: number;
+  prefix: number;
+  network: number;
+}
+
+/**
  * Per-user baseline: `pk = USER#<name>` in DynamoDB.
  * Bounded: at most `limits.maxIps` IPs (least recently seen evicted first) and likewise for prefixes
  * and networks, so an item stays far below DynamoDB's 400 KB item limit. Novelty counters are kept
@@ -116,11 +130,8 @@ export interface UserBaseline {
   prefixes: Record<string, SeenStats>;
   /** Known /16 (IPv4) or /32 (IPv6) networks: the scale of an ISP's or carrier's pool. */
   networks: Record<string, SeenStats>;
-  /**
-   * Decayed count of active buckets (after the user's first) that brought a value new at each level:
-   * the user's own novelty rate. A mobile user has a high `ip` rate; nearly everyone has a low `network` rate.
-   */
-  novelty: Record<PlaceLevel, number>;
+  /** The user's own novelty rate: see `NoveltyCounts`. */
+  novelty: NoveltyCounts;
   /** Optimistic-concurrency version: 0 for a user not yet stored. Incremented by the store on each write. */
   version: number;
 }

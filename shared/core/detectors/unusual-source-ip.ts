@@ -92,7 +92,7 @@ export const unusualSourceIp: Detector = {
     const level = noveltyLevel(b, o.sourceIp);
     if (level === null) return null;
 
-    const periods = Math.max(0, b.activity.buckets - 1);
+    const periods = b.novelty.periods;
     const novel = b.novelty[level];
     const pUser = noveltyProbability(novel, periods);
     const prefix = placeOf(o.sourceIp, 'prefix');
@@ -118,7 +118,7 @@ export const unusualSourceIp: Detector = {
     const explanation =
       `${o.user} logged on from ${o.sourceIp}, ${where}. ` +
       `In ${plural(historyDays, 'day')} of history (${plural(Math.round(b.activity.buckets), 'active 15-minute period')}, ${plural(knownIps, 'known address', 'known addresses')} in ${plural(knownNetworks, 'network')}), ` +
-      `this user brought a new ${words.noun} in ${pct(periods > 0 ? novel / periods : 0)} of periods; ${sharing}. ` +
+      `this user brought a new ${words.noun} in ${pct(periods > 0 ? novel / periods : 0)} of ${plural(Math.round(periods), 'period')} since their habits formed; ${sharing}. ` +
       `Probability ${p.toPrecision(2)}.`;
 
     return {
@@ -140,6 +140,7 @@ export const unusualSourceIp: Detector = {
         known_ips: knownIps,
         known_prefixes: Object.keys(b.prefixes).length,
         known_networks: knownNetworks,
+        novelty_periods: Math.round(periods * 10) / 10,
         user_novelty_rate: periods > 0 ? Math.round((novel / periods) * 1000) / 1000 : 0,
         most_recent_known_ip: usual ?? '',
         users_sharing_ip: ipUsers,

@@ -1,0 +1,39 @@
+/**
+ * Composition root for local runs: the same DynamoDB adapter as in AWS, on dynalite started in-process
+ * on 127.0.0.1 with its data in a folder. No second store implementation for local use.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createBaselinesTable, DynamoDbBaselineStore } from '../shared/adapters/dynamodb-baseline-store';
+import { startEmbeddedDynamo } from '../shared/adapters/embedded-dynamo';
+
+export const LOCAL_TABLE_NAME = 'authwatch-local';
+
+export interface LocalStore {
+  store: DynamoDbBaselineStore;
+  dir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Open the local store. `dir` given: data lives there; it is wiped first unless `keep` (to reuse baselines
+ * from an earlier replay or backfill). No `dir`: a fresh temporary folder, removed on close.
+ */
+export async function openLocalStore(opts: { dir?: string; keep?: boolean }): Promise<LocalStore> {
+  const temporary = !opts.dir;
+  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'authwatch-')));
+  if (!temporary && !opts.keep) await rm(dir, { recursive: true, force: true });
+  const dynamo = await startEmbeddedDynamo({ dir });
+  await createBaselinesTable(dynamo.client, LOCAL_TABLE_NAME);
+  const store = new DynamoDbBaselineStore({ client: dynamo.client, tableName: LOCAL_TABLE_NAME });
+  return {
+    store,
+    dir,
+    async close() {
+      dynamo.client.destroy();
+      await dynamo.close();
+      if (temporary) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

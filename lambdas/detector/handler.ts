@@ -1,0 +1,57 @@
+/**
+ * The detector Lambda: a composition root and nothing else. Config is parsed and clients are built once
+ * per cold start; each invocation runs one window through `runDetection`.
+ */
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-store';
+import { LogsInsightsLogSource } from '../../shared/adapters/logs-insights-log-source';
+import { SnsAlertSink } from '../../shared/adapters/sns-alert-sink';
+import { SystemClock } from '../../shared/adapters/system-clock';
+import { parseRuntimeConfig } from '../../shared/config';
+import { getProfile } from '../../shared/core/profiles';
+import { runDetection, type DetectionDeps, type RunSummary } from '../../shared/run-detection';
+import { METRIC_NAMESPACE } from '../../shared/telemetry';
+import { windowEndFromEvent } from './event';
+import { emitRunMetrics } from './metrics';
+
+const logger = new Logger();
+const metrics = new Metrics({ namespace: METRIC_NAMESPACE });
+
+let deps: DetectionDeps | undefined;
+
+/** Build everything from the environment once; a ConfigError here fails every invocation loudly, listing each problem. */
+export function compose(env: Readonly<Record<string, string | undefined>>): DetectionDeps {
+  const config = parseRuntimeConfig(env);
+  const logs = new CloudWatchLogsClient({});
+  return {
+    logSources: config.logSources.map(
+      (s) => new LogsInsightsLogSource({ client: logs, profile: getProfile(s.profile), logGroupNames: s.logGroups, deadlineMs: config.queryTimeoutMs }),
+    ),
+    store: new DynamoDbBaselineStore({ client: new DynamoDBClient({}), tableName: config.tableName }),
+    sink: new SnsAlertSink({ client: new SNSClient({}), topicArn: config.topicArn }),
+    clock: new SystemClock(),
+    settings: config.settings,
+    logger: { warn: (message, data) => logger.warn(message, data ?? {}) },
+  };
+}
+
+export async function handler(event: unknown): Promise<RunSummary> {
+  deps ??= compose(process.env);
+  const windowEnd = windowEndFromEvent(event);
+  try {
+    const summary = await runDetection(deps, { windowEnd });
+    emitRunMetrics(metrics, summary);
+    logger.info('run complete', { summary });
+    return summary;
+  } catch (e) {
+    // No RunSucceeded metric: the heartbeat alarm notices; Lambda's async retry re-runs the same window.
+    logger.error('run failed', { windowEnd: new Date(windowEnd).toISOString(), error: e as Error });
+    throw e;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}

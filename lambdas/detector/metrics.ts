@@ -1,0 +1,28 @@
+/** Run summary → CloudWatch metrics (Embedded Metric Format via Powertools) with the names the dashboard reads. */
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { DETECTOR_DIMENSION, METRICS } from '../../shared/telemetry';
+import type { RunSummary } from '../../shared/run-detection';
+import type { DetectorId } from '../../shared/core/settings';
+
+export function emitRunMetrics(metrics: Metrics, s: RunSummary): void {
+  const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
+  count(METRICS.logonsScanned, s.logonsScanned);
+  count(METRICS.observations, s.observations);
+  count(METRICS.malformedRows, s.malformed);
+  count(METRICS.queryRows, s.queryRows);
+  count(METRICS.queryCount, s.queries);
+  metrics.addMetric(METRICS.queryDurationMs, MetricUnit.Milliseconds, s.queryMs);
+  count(METRICS.alertsDeduplicated, s.alertsDeduplicated);
+  count(METRICS.alertsSuppressed, s.alertsSuppressed);
+  count(METRICS.alertsCutByCap, s.alertsCutByCap);
+  count(METRICS.usersLearning, s.usersLearning);
+  metrics.addMetric(METRICS.runDurationMs, MetricUnit.Milliseconds, s.durationMs);
+  count(METRICS.runSucceeded, 1);
+  for (const id of Object.keys(s.findings) as DetectorId[]) {
+    const single = metrics.singleMetric();
+    single.addDimension(DETECTOR_DIMENSION, id);
+    single.addMetric(METRICS.findings, MetricUnit.Count, s.findings[id]);
+    single.addMetric(METRICS.alertsPublished, MetricUnit.Count, s.alertsPublished[id] ?? 0);
+    single.publishStoredMetrics();
+  }
+}

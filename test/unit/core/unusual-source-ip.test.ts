@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { unusualSourceIp, noveltyLevel } from '../../../shared/core/detectors/unusual-source-ip';
+import { DAY_MS, windowEndingAt } from '../../../shared/core/model';
+import { DEFAULT_SETTINGS } from '../../../shared/core/settings';
+import { History, HOUR, T0, logon } from '../../support/history';
+
+const settings = DEFAULT_SETTINGS;
+
+function judge(h: History, user: string, ip: string, day: number) {
+  const t = T0 + day * DAY_MS + 10 * HOUR;
+  return unusualSourceIp.evaluate({ observation: logon(user, ip, t), baseline: h.users.get(user), population: h.population, window: windowEndingAt(t + 15 * 60_000), settings });
+}
+
+describe('Auth.UnusualSourceIp', () => {
+  it('flags a stable user logging on from a never-seen network, and explains it with the numbers', () => {
+    // Prepare: three weeks of one home address, twice a day.
+    const h = new History().daily('alice', ['81.2.69.142'], { toDay: 21 });
+    // Act
+    const f = judge(h, 'alice', '198.51.100.7', 22);
+    // Assess
+    expect(f).not.toBeNull();
+    expect(f!.score).toBeGreaterThanOrEqual(75);
+    expect(f!.evidence.novelty_level).toBe('network');
+    expect(f!.evidence.known_ips).toBe(1);
+    expect(f!.explanation).toContain('alice logged on from 198.51.100.7');
+    expect(f!.explanation).toContain('198.51.0.0/16');
+    expect(f!.explanation).toMatch(/22 days of history/);
+  });
+
+  it('does not judge a known address', () => {
+    const h = new History().daily('alice', ['81.2.69.142'], { toDay: 21 });
+    expect(judge(h, 'alice', '81.2.69.142', 22)).toBeNull();
+  });
+
+  it('scores a new address inside a known /24 lower than one in a never-seen range', () => {
+    const h = new History().daily('alice', ['81.2.69.142', '81.2.69.143'], { toDay: 21 });
+    const sameSubnet = judge(h, 'alice', '81.2.69.200', 22);
+    const elsewhere = judge(h, 'alice', '203.0.113.50', 22);
+    expect(elsewhere).not.toBeNull();
+    const sameScore = sameSubnet?.score ?? 0;
+    expect(sameScore).toBeLessThan(elsewhere!.score);
+    expect(sameScore).toBeLessThan(75);
+  });
+
+  it('is not surprised by a mobile user whose address changes every day, within their carrier networks', () => {
+    // A carrier-NAT user: a new address (and often a new /24) every day, always from two carrier /16s.
+    const carrier = (d: number, i: number) => (i % 2 === 0 ? `100.64.${(d * 7) % 250}.${(d * 13 + i) % 250}` : `172.58.${(d * 11) % 250}.${(d * 3 + i) % 250}`);
+    const h = new History().daily('mo', carrier, { toDay: 21, hours: [8, 12, 18] });
+    const f = judge(h, 'mo', '100.64.251.9', 22);
+    expect(f === null || f.score < 75).toBe(true);
+  });
+
+  it('still catches the mobile user\'s credentials used from a network they never use', () => {
+    const carrier = (d: number, i: number) => (i % 2 === 0 ? `100.64.${(d * 7) % 250}.${(d * 13 + i) % 250}` : `172.58.${(d * 11) % 250}.${(d * 3 + i) % 250}`);
+    const h = new History().daily('mo', carrier, { toDay: 21, hours: [8, 12, 18] });
+    const f = judge(h, 'mo', '203.0.113.50', 22);
+    expect(f).not.toBeNull();
+    expect(f!.score).toBeGreaterThanOrEqual(75);
+  });
+
+  it('treats an office NAT shared by hundreds of users as not unusual', () => {
+    const h = new History().daily('alice', ['81.2.69.142'], { toDay: 21 }).shared('198.51.100.10', 300, T0 + 3 * DAY_MS);
+    expect(judge(h, 'alice', '198.51.100.10', 22)).toBeNull();
+  });
+
+  it('leaves users with too little history to learn', () => {
+    const h = new History().daily('newbie', ['81.2.69.142'], { toDay: 2 });
+    expect(judge(h, 'newbie', '203.0.113.50', 3)).toBeNull();
+  });
+
+  it('judges at the coarsest level at which the address is new', () => {
+    const h = new History().daily('alice', ['81.2.69.142'], { toDay: 5 });
+    const b = h.get('alice');
+    expect(noveltyLevel(b, '81.2.69.142')).toBeNull();
+    expect(noveltyLevel(b, '81.2.69.7')).toBe('ip');
+    expect(noveltyLevel(b, '81.2.70.7')).toBe('prefix');
+    expect(noveltyLevel(b, '9.9.9.9')).toBe('network');
+  });
+
+  it('handles IPv6 at /48 and /32', () => {
+    const h = new History().daily('v6', ['2001:db8:aa:1::5'], { toDay: 21 });
+    expect(noveltyLevel(h.get('v6'), '2001:db8:aa:2::5')).toBe('ip');
+    expect(noveltyLevel(h.get('v6'), '2001:db8:bb::5')).toBe('prefix');
+    expect(judge(h, 'v6', '2a00:1450::1', 22)!.score).toBeGreaterThanOrEqual(75);
+  });
+
+  it('never fires on failed logons', () => {
+    const h = new History().daily('alice', ['81.2.69.142'], { toDay: 21 });
+    const t = T0 + 22 * DAY_MS;
+    expect(unusualSourceIp.evaluate({ observation: logon('alice', '203.0.113.5', t, { outcome: 'failure' }), baseline: h.get('alice'), population: h.population, window: windowEndingAt(t + 1), settings })).toBeNull();
+  });
+});
