@@ -17,7 +17,7 @@ import { getProfile } from '../shared/core/profiles';
 import { PROFILE_IDS } from '../shared/core/profiles/profile';
 import type { Alert } from '../shared/core/model';
 import { AuthwatchError, ConfigError } from '../shared/errors';
-import { isUserMature } from '../shared/core/detectors/unusual-source-ip';
+import { isUserMature } from '../shared/core/habits';
 import { alertTable, safeText } from './format';
 import { openLocalStore } from './local';
 import { replay } from './replay';

@@ -12,7 +12,7 @@
 import { buildAlert, buildContextIndex, capAlerts, compileAllowlist, rankAlerts } from './core/alerts';
 import { computeBaselineUpdate } from './core/baseline-update';
 import { DETECTORS, type Detector } from './core/detectors';
-import { isUserMature } from './core/detectors/unusual-source-ip';
+import { isUserMature } from './core/habits';
 import { BUCKET_MS, DAY_MS, emptyPopulation, windowEndingAt, type Alert, type Finding, type LedgerEntry, type LogonObservation, type TimeWindow, type UserBaseline } from './core/model';
 import type { DetectionSettings, DetectorId } from './core/settings';
 import { AlertSinkError } from './errors';

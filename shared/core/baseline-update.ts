@@ -7,8 +7,7 @@ import { placeOf } from './net';
 import { bucketOf, PLACE_LEVELS, type LogonObservation, type NoveltyCounts, type PlaceLevel, type PopulationStats, type SeenStats, type UserBaseline } from './model';
 import { boundSeen, decayed, touch } from './seen';
 import { decayPopulationTo, sketchAdd } from './population';
-import { dormancy } from './detectors/rare-user';
-import { isUserMature } from './detectors/unusual-source-ip';
+import { dormancy, isUserMature } from './habits';
 import type { DetectionSettings } from './settings';
 
 /**

@@ -8,20 +8,11 @@
  * period, and score the observation against it. A user whose own habit is to log on rarely (a monthly
  * job, a quarterly auditor) is not "dormant" when they come back on their usual rhythm.
  */
-import { bucketOf, DAY_MS, type Finding } from '../model';
+import { bucketOf, type Finding } from '../model';
+import { dormancy } from '../habits';
 import { decayPopulationTo } from '../population';
 import { noveltyProbability, scoreFromProbability } from '../scoring';
 import { SEED_RULE_RISK_SCORE, SEED_RULE_SEVERITY, VALID_ACCOUNTS_MITRE, isoDate, plural, type Detector, type DetectorInput } from './detector';
-
-/** A return counts as dormancy only if the gap is at least this multiple of the user's own mean gap between active days. */
-export const USUAL_GAP_MULTIPLE = 2;
-
-/** Days since the user was last seen before this window, and whether that is dormancy for them. */
-export function dormancy(lastSeen: number, firstSeen: number, daysActive: number, at: number, dormantDays: number): { gapDays: number; dormant: boolean; usualGapDays: number } {
-  const gapDays = (at - lastSeen) / DAY_MS;
-  const usualGapDays = daysActive > 1 ? (lastSeen - firstSeen) / DAY_MS / (daysActive - 1) : 0;
-  return { gapDays, usualGapDays, dormant: gapDays >= dormantDays && gapDays >= USUAL_GAP_MULTIPLE * usualGapDays };
-}
 
 export const rareUser: Detector = {
   id: 'Auth.RareUser',

@@ -15,7 +15,7 @@ import { placeOf } from '../net';
 import { DAY_MS, PLACE_LEVELS, type Finding, type PlaceLevel, type UserBaseline } from '../model';
 import { sharedUsers } from '../population';
 import { eitherProbability, noveltyProbability, scoreFromProbability } from '../scoring';
-import type { DetectionSettings } from '../settings';
+import { isUserMature } from '../habits';
 import { SEED_RULE_RISK_SCORE, SEED_RULE_SEVERITY, VALID_ACCOUNTS_MITRE, isoDate, pct, plural, type Detector, type DetectorInput } from './detector';
 
 /**
@@ -25,11 +25,6 @@ import { SEED_RULE_RISK_SCORE, SEED_RULE_SEVERITY, VALID_ACCOUNTS_MITRE, isoDate
  */
 export const SHARED_HALF = 20;
 export const PREFIX_SHARE_WEIGHT = 0.5;
-
-/** Whether a user has enough history for their habits to mean anything (Elastic wants ~20 buckets). */
-export function isUserMature(b: UserBaseline, settings: Pick<DetectionSettings, 'minUserBuckets' | 'minUserDays'>): boolean {
-  return b.activity.buckets >= settings.minUserBuckets && b.activity.days >= settings.minUserDays;
-}
 
 const LEVEL_WORDS: Record<PlaceLevel, { noun: string; mapKey: 'ips' | 'prefixes' | 'networks' }> = {
   ip: { noun: 'address', mapKey: 'ips' },

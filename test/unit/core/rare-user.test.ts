@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { rareUser, dormancy } from '../../../shared/core/detectors/rare-user';
+import { rareUser } from '../../../shared/core/detectors/rare-user';
+import { dormancy } from '../../../shared/core/habits';
 import { DAY_MS, windowEndingAt } from '../../../shared/core/model';
 import { DEFAULT_SETTINGS } from '../../../shared/core/settings';
 import { History, HOUR, T0, logon } from '../../support/history';

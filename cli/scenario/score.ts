@@ -1,0 +1,192 @@
+/**
+ * Score a detector's alerts against a scenario's labels: recall per attack kind, and false alerts split
+ * into expected novelty (travel, new hires: a good detector may flag them) and noise, per 1,000 user-days.
+ *
+ * Matching rules (also used by the demo's annotation):
+ * - an alert *detects* an incident when it names the incident's user — and its IP, for the IP-based
+ *   kinds (`stolen-credentials`, `lateral-movement`) — and its time is within [start − 15 min, start + 2 h];
+ * - an alert is *on* an incident (so not a false alert) under the same user/IP rule when its time is in
+ *   [start − 15 min, max(end, start + 2 h)]: a later alert while the attack is still going is right too;
+ * - a false alert is *expected novelty* when it matches a label of an expected kind: same user, time in the
+ *   label's span, and IP among the label's `sourceIps` when it lists them (a new hire's first week: any IP);
+ * - everything else is *noise*, broken down by the benign change that explains it (ISP change, DHCP lease
+ *   change) or `unexplained`, and by the user's archetype.
+ */
+import { DAY_MS } from '../../shared/core/model';
+import { INCIDENT_KINDS, IP_BASED_KINDS, type Incident, type IncidentKind, type NoveltyKind, type NoveltyLabel, type ScenarioLabels } from './generate';
+
+/** One alert as the evaluation sees it, from any detector (or the naive baseline). */
+export interface ScoredAlert {
+  readonly user: string;
+  readonly sourceIp: string;
+  /** Epoch ms of the logon the alert is about (an Alert's `@timestamp`). */
+  readonly timestamp: number;
+  readonly detectorId: string;
+}
+
+/** The labels scoring needs: a `Scenario` or a parsed `labels.json` both fit. */
+export type ScoringLabels = Pick<ScenarioLabels, 'users' | 'incidents' | 'expectedNovelty' | 'meta'> & { readonly benignChanges?: readonly NoveltyLabel[] };
+
+export interface ScoreOptions {
+  /** Novelty kinds whose alerts are counted as expected rather than noise (default `travel`, `new-hire`). */
+  readonly expectedKinds?: readonly NoveltyKind[];
+}
+
+/** An alert this long before an incident's first success still counts (a window's first logon can precede it). */
+export const MATCH_BEFORE_MS = 15 * 60_000;
+/** An incident counts as detected when an alert comes within this long of its start. */
+export const DETECT_WITHIN_MS = 2 * 3_600_000;
+export const DEFAULT_EXPECTED_KINDS: readonly NoveltyKind[] = ['travel', 'new-hire'];
+
+export interface IncidentResult {
+  readonly id: string;
+  readonly kind: IncidentKind;
+  readonly user: string;
+  readonly sourceIp: string;
+  readonly detected: boolean;
+  /** Time from the incident's start to its first detecting alert (can be negative, down to −15 min). */
+  readonly delayMs?: number;
+  /** Detectors with a detecting alert. */
+  readonly detectors: readonly string[];
+}
+
+export interface KindRecall {
+  readonly total: number;
+  readonly detected: number;
+  /** detected / total, or null when there is no incident of the kind. */
+  readonly recall: number | null;
+}
+
+export interface DetectorBreakdown {
+  alerts: number;
+  onIncidents: number;
+  expectedNovelty: number;
+  noise: number;
+}
+
+export interface EvalReport {
+  readonly alerts: number;
+  /** Alerts on an incident (the user/IP rule, in the incident's window). */
+  readonly onIncidents: number;
+  readonly recall: Readonly<Record<IncidentKind, KindRecall>>;
+  readonly overall: KindRecall;
+  readonly incidents: readonly IncidentResult[];
+  readonly falseAlerts: {
+    readonly total: number;
+    readonly expectedNovelty: number;
+    readonly noise: number;
+    readonly expectedByKind: Readonly<Record<string, number>>;
+    /** Noise by the benign change that explains it (`isp-change`, `dhcp-churn`, ...) or `unexplained`. */
+    readonly noiseByCause: Readonly<Record<string, number>>;
+    /** Noise by the alerted user's archetype (`unknown` for names not in the population). */
+    readonly noiseByArchetype: Readonly<Record<string, number>>;
+  };
+  /** False alerts per 1,000 user-days of the detection period: all, and noise only (excluding expected novelty). */
+  readonly falsePer1000UserDays: { readonly total: number; readonly noise: number };
+  /** All alerts per day of the detection period. */
+  readonly alertsPerDay: number;
+  readonly detectionDays: number;
+  readonly detectionUserDays: number;
+  readonly byDetector: Readonly<Record<string, DetectorBreakdown>>;
+}
+
+function sameSubject(a: ScoredAlert, i: Incident): boolean {
+  return a.user === i.user && (!IP_BASED_KINDS.has(i.kind) || a.sourceIp === i.sourceIp);
+}
+
+/** The alert detects the incident: right subject, within [start − 15 min, start + 2 h]. */
+export function detectsIncident(a: ScoredAlert, i: Incident): boolean {
+  return sameSubject(a, i) && a.timestamp >= i.start - MATCH_BEFORE_MS && a.timestamp <= i.start + DETECT_WITHIN_MS;
+}
+
+/** The alert is about the incident (not a false alert): right subject, within [start − 15 min, max(end, start + 2 h)]. */
+export function isOnIncident(a: ScoredAlert, i: Incident): boolean {
+  return sameSubject(a, i) && a.timestamp >= i.start - MATCH_BEFORE_MS && a.timestamp <= Math.max(i.end, i.start + DETECT_WITHIN_MS);
+}
+
+/** The alert falls under a novelty label: same user, inside its span, and on one of its IPs if it lists them. */
+export function matchesNovelty(a: ScoredAlert, l: NoveltyLabel): boolean {
+  return a.user === l.user && a.timestamp >= l.start && a.timestamp <= l.end && (l.sourceIps === undefined || l.sourceIps.includes(a.sourceIp));
+}
+
+function bump(r: Record<string, number>, k: string): void {
+  r[k] = (r[k] ?? 0) + 1;
+}
+
+function ratio(n: number, d: number): number | null {
+  return d > 0 ? n / d : null;
+}
+
+/** Score alerts (from one detector or several, told apart by `detectorId`) against a scenario's labels. */
+export function scoreAlerts(alerts: readonly ScoredAlert[], labels: ScoringLabels, options: ScoreOptions = {}): EvalReport {
+  const expectedKinds = new Set<NoveltyKind>(options.expectedKinds ?? DEFAULT_EXPECTED_KINDS);
+  const allLabels = [...labels.expectedNovelty, ...(labels.benignChanges ?? [])];
+  const expectedLabels = allLabels.filter((l) => expectedKinds.has(l.kind));
+  const causeLabels = allLabels.filter((l) => !expectedKinds.has(l.kind));
+  const archetypeOf = new Map(labels.users.map((u) => [u.name, u.archetype]));
+
+  const incidents: IncidentResult[] = labels.incidents.map((i) => {
+    const hits = alerts.filter((a) => detectsIncident(a, i));
+    const first = hits.reduce<number | undefined>((m, a) => (m === undefined || a.timestamp < m ? a.timestamp : m), undefined);
+    return {
+      id: i.id,
+      kind: i.kind,
+      user: i.user,
+      sourceIp: i.sourceIp,
+      detected: hits.length > 0,
+      ...(first !== undefined ? { delayMs: first - i.start } : {}),
+      detectors: [...new Set(hits.map((a) => a.detectorId))].sort(),
+    };
+  });
+  const recallOf = (rs: readonly IncidentResult[]): KindRecall => {
+    const detected = rs.filter((r) => r.detected).length;
+    return { total: rs.length, detected, recall: ratio(detected, rs.length) };
+  };
+  const recall = Object.fromEntries(INCIDENT_KINDS.map((k) => [k, recallOf(incidents.filter((r) => r.kind === k))])) as Record<IncidentKind, KindRecall>;
+
+  let onIncidents = 0;
+  let expected = 0;
+  let noise = 0;
+  const expectedByKind: Record<string, number> = {};
+  const noiseByCause: Record<string, number> = {};
+  const noiseByArchetype: Record<string, number> = {};
+  const byDetector: Record<string, DetectorBreakdown> = {};
+  for (const a of alerts) {
+    const d = (byDetector[a.detectorId] ??= { alerts: 0, onIncidents: 0, expectedNovelty: 0, noise: 0 });
+    d.alerts++;
+    if (labels.incidents.some((i) => isOnIncident(a, i))) {
+      onIncidents++;
+      d.onIncidents++;
+      continue;
+    }
+    const novelty = expectedLabels.find((l) => matchesNovelty(a, l));
+    if (novelty) {
+      expected++;
+      d.expectedNovelty++;
+      bump(expectedByKind, novelty.kind);
+      continue;
+    }
+    noise++;
+    d.noise++;
+    bump(noiseByCause, causeLabels.find((l) => matchesNovelty(a, l))?.kind ?? 'unexplained');
+    bump(noiseByArchetype, archetypeOf.get(a.user) ?? 'unknown');
+  }
+
+  const { meta } = labels;
+  const detectionDays = (meta.end - meta.learningEnd) / DAY_MS;
+  const falseTotal = expected + noise;
+  const per1000 = (n: number): number => (meta.detectionUserDays > 0 ? (n * 1000) / meta.detectionUserDays : 0);
+  return {
+    alerts: alerts.length,
+    onIncidents,
+    recall,
+    overall: recallOf(incidents),
+    incidents,
+    falseAlerts: { total: falseTotal, expectedNovelty: expected, noise, expectedByKind, noiseByCause, noiseByArchetype },
+    falsePer1000UserDays: { total: per1000(falseTotal), noise: per1000(noise) },
+    alertsPerDay: detectionDays > 0 ? alerts.length / detectionDays : 0,
+    detectionDays,
+    detectionUserDays: meta.detectionUserDays,
+    byDetector,
+  };
+}

@@ -1,0 +1,413 @@
+/**
+ * `LogsInsightsLogSource`: logons of one profile's log groups from CloudWatch Logs Insights.
+ *
+ * One fetch = one Insights query over all the log groups (cost is per GB scanned, so never one query per
+ * group), started with `StartQuery` and polled with `GetQueryResults` under a deadline. Insights returns at
+ * most 10,000 rows per query and says nothing when it truncates, so a full page is treated as "capped":
+ * the window is split in time halves down to one second, then by user-name prefix, until no part is capped.
+ * Nothing is ever silently truncated: if a part cannot be made complete, the fetch throws `QueryError`.
+ */
+import { createHash } from 'node:crypto';
+import {
+  GetQueryResultsCommand,
+  StartQueryCommand,
+  StopQueryCommand,
+  type CloudWatchLogsClient,
+  type GetQueryResultsCommandOutput,
+  type ResultField,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { mergeObservations } from '../core/aggregate';
+import type { LogonObservation, TimeWindow } from '../core/model';
+import type { Profile } from '../core/profiles/profile';
+import { QueryError } from '../errors';
+import type { LogSource, LogSourceResult, LogSourceStats } from '../ports';
+
+/** StartQuery accepts at most 50 log groups in `logGroupNames` (StartQuery API reference). */
+export const MAX_LOG_GROUPS_PER_QUERY = 50;
+/**
+ * Insights returns at most 10,000 rows per query (Logs Insights quotas; also the `limit` we request).
+ * It does not flag truncation, so a result with exactly this many rows is treated as capped.
+ */
+export const MAX_ROWS_PER_QUERY = 10_000;
+/**
+ * StartQuery takes its time range in whole epoch seconds; below one second, halving the window again only
+ * rescans the same seconds, so a capped slice this short is split by user name instead.
+ */
+export const MIN_TIME_SPLIT_MS = 1_000;
+/** Deepest user-name prefix tried (in character positions) before giving up with `QueryError`. */
+export const MAX_USER_PREFIX_LENGTH = 12;
+/**
+ * Sub-queries one fetch may start, splits included. Concurrent Insights queries are limited per account
+ * (tens), every sub-query rescans its time range, and the deadline would stop a runaway split anyway.
+ */
+export const MAX_QUERIES_PER_FETCH = 200;
+/** Default budget for one fetch: below the detector Lambda's timeout (design: ≥ 5 min) with room for the rest of the run. */
+export const DEFAULT_DEADLINE_MS = 240_000;
+const DEFAULT_POLL_INTERVAL_MS = 1_000;
+const DEFAULT_MAX_POLL_INTERVAL_MS = 10_000;
+/** Retries of a throttled/limited call (`LimitExceededException` when too many queries run in the account). */
+const DEFAULT_MAX_RETRIES = 8;
+const RETRY_BASE_MS = 500;
+const RETRY_CAP_MS = 20_000;
+
+/** Errors worth retrying: throttling, the concurrent-query limit, transient service faults. */
+const RETRYABLE_ERROR_NAMES = new Set([
+  'LimitExceededException',
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ServiceUnavailableException',
+  'ServiceUnavailable',
+  'InternalFailure',
+]);
+
+/**
+ * Which user names a (sub-)query covers. The parts produced by `splitUserPart` are complete and disjoint:
+ * - `all`: every row (no filter).
+ * - `absent`: rows without a `user` field at all (Insights omits null fields; a regex never matches them).
+ * - `exact`: the user name is exactly the atoms (e.g. `^ab$`); with no atoms, the empty name.
+ * - `prefix`: the user name starts with the atoms (e.g. `^a[0-9]`).
+ * Each atom matches exactly one character and is drawn from a fixed alphabet (`[0-9]`, `[A-Z]`, `[a-z]`,
+ * sub-lists of them, single alphanumerics, and `[^0-9A-Za-z]` for everything else: symbols, spaces,
+ * non-ASCII), so no user-controlled text ever reaches the query. Insights regexes are case-sensitive, so
+ * upper- and lower-case classes do not overlap.
+ */
+export type UserPart =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'exact'; readonly atoms: readonly Atom[] }
+  | { readonly kind: 'prefix'; readonly atoms: readonly Atom[] };
+
+/** One character position: an explicit list of alphanumerics, or `other` = any character that is not one. */
+export type Atom = { readonly chars: string } | { readonly other: true };
+
+const DIGITS = '0123456789';
+const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const LOWER = 'abcdefghijklmnopqrstuvwxyz';
+/** The next character of a name is in exactly one of these. */
+const NEXT_CHAR_CLASSES: readonly Atom[] = [{ chars: LOWER }, { chars: UPPER }, { chars: DIGITS }, { other: true }];
+
+function atomRegex(a: Atom): string {
+  if ('other' in a) return '[^0-9A-Za-z]';
+  if (a.chars.length === 1) return a.chars;
+  if (a.chars === DIGITS) return '[0-9]';
+  if (a.chars === UPPER) return '[A-Z]';
+  if (a.chars === LOWER) return '[a-z]';
+  return `[${a.chars}]`;
+}
+
+/** The Insights filter clause for a part, or undefined for `all`. */
+export function userFilterClause(part: UserPart): string | undefined {
+  switch (part.kind) {
+    case 'all':
+      return undefined;
+    case 'absent':
+      return 'not ispresent(user)';
+    case 'exact':
+      return `user like /^${part.atoms.map(atomRegex).join('')}$/`;
+    case 'prefix':
+      return `user like /^${part.atoms.map(atomRegex).join('')}/`;
+  }
+}
+
+/**
+ * Split a capped part into parts that together cover exactly the same names, each once:
+ * - `all` → names absent, the empty name, and one prefix part per next-character class;
+ * - a prefix ending in a multi-character list → the same prefix with that list halved (a-m, n-z, ...),
+ *   so a crowded letter is found in a few queries rather than 26;
+ * - any other prefix → the name ending here (`exact`), or continuing with each next-character class.
+ * Returns undefined when the part cannot be split any further.
+ */
+export function splitUserPart(part: UserPart): UserPart[] | undefined {
+  if (part.kind === 'all') return [{ kind: 'absent' }, { kind: 'exact', atoms: [] }, ...NEXT_CHAR_CLASSES.map((c) => ({ kind: 'prefix' as const, atoms: [c] }))];
+  if (part.kind !== 'prefix') return undefined;
+  const last = part.atoms[part.atoms.length - 1];
+  const init = part.atoms.slice(0, -1);
+  if (last && 'chars' in last && last.chars.length > 1) {
+    const half = Math.ceil(last.chars.length / 2);
+    return [last.chars.slice(0, half), last.chars.slice(half)].map((chars) => ({ kind: 'prefix' as const, atoms: [...init, { chars }] }));
+  }
+  if (part.atoms.length >= MAX_USER_PREFIX_LENGTH) return undefined;
+  return [{ kind: 'exact', atoms: part.atoms }, ...NEXT_CHAR_CLASSES.map((c) => ({ kind: 'prefix' as const, atoms: [...part.atoms, c] }))];
+}
+
+function describePart(part: UserPart): string {
+  return userFilterClause(part) ?? 'all users';
+}
+
+/**
+ * The query text for one (sub-)query. The window is half-open [start, end) in ms, but StartQuery takes whole
+ * epoch seconds with BOTH ends inclusive, so consecutive 30-minute windows (and our own time halves) would
+ * overlap at their shared second. We therefore ask StartQuery for the covering seconds
+ * [floor(start/1000), ceil(end/1000)] — a superset — and make the query itself exact with a leading
+ * `filter toMillis(@timestamp) >= start and toMillis(@timestamp) < end`, before the profile's `stats`
+ * aggregates anything. An event exactly at `end` is thus excluded, one at `start` included, and time halves
+ * are disjoint at millisecond precision. (Filtering result rows by `first`/`last` would not work: a row is
+ * already an aggregate and may straddle the boundary.)
+ * The user-partition filter goes after the profile's query, on its `user` output column. Each part is on its
+ * own line so a trailing comment in the profile query cannot swallow it.
+ */
+export function buildQueryString(profileQuery: string, range: TimeWindow, part: UserPart): string {
+  const lines = [`filter toMillis(@timestamp) >= ${range.start} and toMillis(@timestamp) < ${range.end}`, `| ${profileQuery.trim()}`];
+  const clause = userFilterClause(part);
+  if (clause) lines.push(`| filter ${clause}`);
+  return lines.join('\n');
+}
+
+/** StartQuery's inclusive second range covering the half-open ms window (see `buildQueryString`). */
+export function startQueryRange(range: TimeWindow): { startTime: number; endTime: number } {
+  return { startTime: Math.floor(range.start / 1000), endTime: Math.ceil(range.end / 1000) };
+}
+
+/** Result row as Insights returns it → field map. `@ptr` (a pointer to the log event) is not data. */
+export function rowToRecord(row: readonly ResultField[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of row) {
+    if (f.field === undefined || f.field === '@ptr') continue;
+    out[f.field] = f.value ?? '';
+  }
+  return out;
+}
+
+export interface LogsInsightsLogSourceProps {
+  readonly client: CloudWatchLogsClient;
+  readonly profile: Profile;
+  /** 1 to 50 log group names, all queried in one query. */
+  readonly logGroupNames: readonly string[];
+  /** For logs; defaults to `<profile>:<group>[,<group>...]`. */
+  readonly name?: string;
+  /** Budget for one whole fetch, splits and retries included. Default 240 s. */
+  readonly deadlineMs?: number;
+  /** First wait before polling a started query; doubles up to `maxPollIntervalMs`. */
+  readonly pollIntervalMs?: number;
+  readonly maxPollIntervalMs?: number;
+  /** Retries of throttled / limit-exceeded calls. */
+  readonly maxRetries?: number;
+  /** Injectable for tests; defaults to `setTimeout`. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Jitter source in [0, 1); defaults to `Math.random`. */
+  readonly random?: () => number;
+  /** Millisecond clock for the deadline and `queryMs`; tests pass one that their `sleep` advances. */
+  readonly now?: () => number;
+}
+
+/** Internal: the fetch's deadline passed while waiting. Converted to `QueryError` at the edge of `fetch`. */
+class DeadlineReached extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeadlineReached';
+  }
+}
+
+interface FetchContext {
+  readonly window: TimeWindow;
+  readonly deadlineAt: number;
+  queries: number;
+  bytesScanned: number;
+}
+
+interface QueryOutcome {
+  readonly rows: Record<string, string>[];
+  readonly capped: boolean;
+}
+
+export class LogsInsightsLogSource implements LogSource {
+  readonly name: string;
+  private readonly client: CloudWatchLogsClient;
+  private readonly profile: Profile;
+  private readonly logGroupNames: string[];
+  private readonly deadlineMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly maxPollIntervalMs: number;
+  private readonly maxRetries: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly now: () => number;
+
+  constructor(props: LogsInsightsLogSourceProps) {
+    const groups = [...props.logGroupNames];
+    if (groups.length === 0) throw new QueryError(`LogsInsightsLogSource(${props.profile.id}): at least one log group name is required`);
+    if (groups.length > MAX_LOG_GROUPS_PER_QUERY) {
+      throw new QueryError(
+        `LogsInsightsLogSource(${props.profile.id}): ${groups.length} log groups given, but one Insights query takes at most ${MAX_LOG_GROUPS_PER_QUERY}; configure several log sources with the same profile instead`,
+      );
+    }
+    const blank = groups.findIndex((g) => g.trim() === '');
+    if (blank >= 0) throw new QueryError(`LogsInsightsLogSource(${props.profile.id}): log group name #${blank + 1} is empty`);
+    this.client = props.client;
+    this.profile = props.profile;
+    this.logGroupNames = groups;
+    this.name = props.name ?? `${props.profile.id}:${groups.join(',')}`;
+    this.deadlineMs = props.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    this.pollIntervalMs = props.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    this.maxPollIntervalMs = props.maxPollIntervalMs ?? DEFAULT_MAX_POLL_INTERVAL_MS;
+    this.maxRetries = props.maxRetries ?? DEFAULT_MAX_RETRIES;
+    this.sleep = props.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.random = props.random ?? Math.random;
+    this.now = props.now ?? Date.now;
+  }
+
+  async fetch(window: TimeWindow): Promise<LogSourceResult> {
+    if (!Number.isFinite(window.start) || !Number.isFinite(window.end) || window.end <= window.start) {
+      throw new QueryError(`${this.name}: invalid window [${window.start}, ${window.end})`);
+    }
+    const started = this.now();
+    const ctx: FetchContext = { window, deadlineAt: started + this.deadlineMs, queries: 0, bytesScanned: 0 };
+    let rows: Record<string, string>[];
+    try {
+      rows = await this.collect(ctx, { start: window.start, end: window.end }, { kind: 'all' });
+    } catch (e) {
+      if (e instanceof QueryError) throw e;
+      if (e instanceof DeadlineReached) throw new QueryError(`${this.name}: ${e.message}`, { cause: e });
+      throw new QueryError(`${this.name}: query failed: ${errorText(e)}`, { cause: e });
+    }
+
+    const observations: LogonObservation[] = [];
+    let malformed = 0;
+    for (const row of rows) {
+      const r = this.profile.mapRow(row);
+      if (r.kind === 'observation') observations.push(r.observation);
+      else if (r.kind === 'malformed') malformed++;
+    }
+    const stats: LogSourceStats = { rows: rows.length, malformed, queries: ctx.queries, queryMs: this.now() - started, bytesScanned: ctx.bytesScanned };
+    return { observations: mergeObservations(observations), stats };
+  }
+
+  /**
+   * All rows of `range` × `part`, splitting while capped: time halves first (only while no user filter is
+   * applied, so time and user splits never interleave), then user-name parts. Rows are deduplicated by
+   * content within one call tree: parts are disjoint by construction, but if a regex anchoring quirk ever
+   * made two parts overlap (a name ending in a newline matches both `^a$` and `^a[^0-9A-Za-z]`), the same
+   * (user, ip, outcome, host) row must not be counted twice.
+   */
+  private async collect(ctx: FetchContext, range: TimeWindow, part: UserPart): Promise<Record<string, string>[]> {
+    const result = await this.runQuery(ctx, range, part);
+    if (!result.capped) return result.rows;
+
+    if (part.kind === 'all' && range.end - range.start > MIN_TIME_SPLIT_MS) {
+      const mid = range.start + Math.floor((range.end - range.start) / 2);
+      const first = await this.collect(ctx, { start: range.start, end: mid }, part);
+      const second = await this.collect(ctx, { start: mid, end: range.end }, part);
+      return [...first, ...second];
+    }
+    const children = splitUserPart(part);
+    if (!children) {
+      throw new QueryError(
+        `${this.name}: the ${MAX_ROWS_PER_QUERY}-row Insights limit is still reached for ${describePart(part)} in [${iso(range.start)}, ${iso(range.end)}), ` +
+          `which cannot be split further; refusing to return incomplete logons`,
+      );
+    }
+    const seen = new Set<string>();
+    const out: Record<string, string>[] = [];
+    for (const child of children) {
+      for (const row of await this.collect(ctx, range, child)) {
+        const key = rowKey(row);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push(row);
+      }
+    }
+    return out;
+  }
+
+  /** One StartQuery + polling until a terminal status. */
+  private async runQuery(ctx: FetchContext, range: TimeWindow, part: UserPart): Promise<QueryOutcome> {
+    if (ctx.queries >= MAX_QUERIES_PER_FETCH) {
+      throw new QueryError(
+        `${this.name}: needed more than ${MAX_QUERIES_PER_FETCH} Insights queries to get the window [${iso(ctx.window.start)}, ${iso(ctx.window.end)}) under the ${MAX_ROWS_PER_QUERY}-row limit; refusing to return incomplete logons`,
+      );
+    }
+    const { startTime, endTime } = startQueryRange(range);
+    const queryString = buildQueryString(this.profile.query, range, part);
+    const started = await this.withRetry(ctx, 'StartQuery', () =>
+      this.client.send(new StartQueryCommand({ logGroupNames: this.logGroupNames, startTime, endTime, queryString, limit: MAX_ROWS_PER_QUERY })),
+    );
+    const queryId = started.queryId;
+    if (!queryId) throw new QueryError(`${this.name}: StartQuery returned no query id`);
+    ctx.queries++;
+
+    try {
+      let interval = this.pollIntervalMs;
+      for (;;) {
+        await this.pause(ctx, interval, `query ${queryId} still running`);
+        interval = Math.min(interval * 2, this.maxPollIntervalMs);
+        const res: GetQueryResultsCommandOutput = await this.withRetry(ctx, 'GetQueryResults', () => this.client.send(new GetQueryResultsCommand({ queryId })));
+        switch (res.status) {
+          case 'Scheduled':
+          case 'Running':
+          case undefined:
+            continue;
+          case 'Complete': {
+            ctx.bytesScanned += res.statistics?.bytesScanned ?? 0;
+            const rows = (res.results ?? []).map(rowToRecord);
+            return { rows, capped: rows.length >= MAX_ROWS_PER_QUERY };
+          }
+          default:
+            // Failed, Cancelled (someone stopped it), Timeout (Insights' 60-minute limit), Unknown.
+            throw new QueryError(`${this.name}: Insights query ${queryId} ended with status ${res.status} (${describePart(part)}, [${iso(range.start)}, ${iso(range.end)}))`);
+        }
+      }
+    } catch (e) {
+      // Anything but completion: stop the query so it does not keep holding one of the account's concurrent slots.
+      await this.stopQuietly(queryId, e);
+      if (e instanceof DeadlineReached) {
+        throw new QueryError(`${this.name}: deadline of ${this.deadlineMs} ms reached while waiting for Insights query ${queryId}; the query was stopped`, { cause: e });
+      }
+      throw e;
+    }
+  }
+
+  /** Best effort: a StopQuery failure must not hide the reason we stopped. */
+  private async stopQuietly(queryId: string, reason: unknown): Promise<void> {
+    if (reason instanceof QueryError && /ended with status/.test(reason.message)) return; // already terminal
+    try {
+      await this.client.send(new StopQueryCommand({ queryId }));
+    } catch {
+      // The query ends on its own (Insights' own timeout); the original error is what the caller must see.
+    }
+  }
+
+  /** Sleep unless that would pass the deadline. */
+  private async pause(ctx: FetchContext, ms: number, what: string): Promise<void> {
+    if (this.now() + ms > ctx.deadlineAt) throw new DeadlineReached(`deadline of ${this.deadlineMs} ms reached (${what})`);
+    await this.sleep(ms);
+  }
+
+  /** Retry throttling and the concurrent-query limit with full-jitter exponential backoff; wrap anything else. */
+  private async withRetry<T>(ctx: FetchContext, op: string, call: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call();
+      } catch (e) {
+        if (!isRetryable(e)) throw new QueryError(`${this.name}: ${op} failed: ${errorText(e)}`, { cause: e });
+        if (attempt >= this.maxRetries) throw new QueryError(`${this.name}: ${op} still throttled after ${attempt + 1} attempts: ${errorText(e)}`, { cause: e });
+        const delay = Math.round(this.random() * Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** attempt));
+        await this.pause(ctx, delay, `${op} throttled: ${errorText(e)}`);
+      }
+    }
+  }
+}
+
+function isRetryable(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const err = e as { name?: unknown; $retryable?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  if (typeof err.name === 'string' && RETRYABLE_ERROR_NAMES.has(err.name)) return true;
+  if (err.$retryable) return true;
+  const status = err.$metadata?.httpStatusCode;
+  return status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return String(e);
+}
+
+function rowKey(row: Readonly<Record<string, string>>): string {
+  const entries = Object.entries(row).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256').update(JSON.stringify(entries)).digest('base64');
+}
+
+function iso(t: number): string {
+  return new Date(t).toISOString();
+}

@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { FileLogSource } from '../../shared/adapters/file-log-source';
+import { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
+import { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
+import { BUCKET_MS, DAY_MS, type LogonEvent } from '../../shared/core/model';
+import { DEFAULT_SETTINGS, type DetectionSettings } from '../../shared/core/settings';
+import type { Detector } from '../../shared/core/detectors';
+import { DETECTORS } from '../../shared/core/detectors';
+import { AlertSinkError } from '../../shared/errors';
+import { effectiveWindow, runDetection, type DetectionDeps } from '../../shared/run-detection';
+import { HOUR, T0 } from '../support/history';
+
+function ev(user: string, sourceIp: string, t: number, outcome: LogonEvent['outcome'] = 'success'): LogonEvent {
+  return { user, sourceIp, timestamp: t, outcome, host: 'web-01', method: 'publickey', logSource: 'sshd' };
+}
+
+/** Two weeks of a small office: 20 users, each from their own home IP twice a workday. */
+function officeHistory(days = 15): LogonEvent[] {
+  const events: LogonEvent[] = [];
+  for (let d = 0; d < days; d++) for (let u = 0; u < 20; u++) for (const h of [9, 15]) events.push(ev(`user${u}`, `81.2.${u}.10`, T0 + d * DAY_MS + h * HOUR + u * 1000));
+  return events;
+}
+
+const fixedClock = { now: () => 0 };
+
+function deps(events: LogonEvent[], overrides: Partial<DetectionDeps> & { settings?: Partial<DetectionSettings> } = {}) {
+  const store = (overrides.store as InMemoryBaselineStore | undefined) ?? new InMemoryBaselineStore();
+  const sink = (overrides.sink as InMemoryAlertSink | undefined) ?? new InMemoryAlertSink();
+  const d: DetectionDeps = {
+    logSources: [new FileLogSource({ name: 'test', events, parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] } })],
+    store,
+    sink,
+    clock: fixedClock,
+    settings: { ...DEFAULT_SETTINGS, ...overrides.settings },
+    ...(overrides.detectors ? { detectors: overrides.detectors } : {}),
+  };
+  return { d, store, sink };
+}
+
+/** Run every 15 minutes over [from, to]. */
+async function runSchedule(d: DetectionDeps, from: number, to: number) {
+  const summaries = [];
+  for (let t = Math.ceil(from / BUCKET_MS) * BUCKET_MS; t <= to; t += BUCKET_MS) summaries.push(await runDetection(d, { windowEnd: t }));
+  return summaries;
+}
+
+describe('runDetection', () => {
+  it('learns during the learning period and raises nothing', async () => {
+    const { d, sink } = deps([...officeHistory(5), ev('stranger', '203.0.113.9', T0 + 4 * DAY_MS + 10 * HOUR)]);
+    const s = await runSchedule(d, T0, T0 + 5 * DAY_MS);
+    expect(sink.delivered).toHaveLength(0);
+    expect(s.every((x) => x.learning)).toBe(true);
+  });
+
+  it('raises a logon once although consecutive windows overlap', async () => {
+    const attack = T0 + 16 * DAY_MS + 10 * HOUR + 20 * 60_000; // 10:20, inside windows ending 10:30 and 10:45
+    const { d, sink } = deps([...officeHistory(17), ev('user3', '203.0.113.9', attack)]);
+    await runSchedule(d, T0, T0 + 17 * DAY_MS);
+    const forUser3 = sink.delivered.filter((a) => a.user.name === 'user3');
+    expect(forUser3).toHaveLength(1);
+    expect(forUser3[0]!.rule.id).toBe('Auth.UnusualSourceIp');
+    expect(forUser3[0]!.source.ip).toBe('203.0.113.9');
+  });
+
+  it('never double-alerts when the same window is run twice (a retried invocation)', async () => {
+    const attack = T0 + 16 * DAY_MS + 10 * HOUR;
+    const { d, sink } = deps([...officeHistory(17), ev('svc-new', '10.9.9.9', attack)]);
+    await runSchedule(d, T0, attack);
+    const end = Math.ceil((attack + 1) / BUCKET_MS) * BUCKET_MS;
+    await runDetection(d, { windowEnd: end });
+    await runDetection(d, { windowEnd: end });
+    expect(sink.delivered.filter((a) => a.user.name === 'svc-new')).toHaveLength(1);
+  });
+
+  it('leaves nothing marked raised and learns nothing when delivery fails; the retry delivers exactly once', async () => {
+    const attack = T0 + 16 * DAY_MS + 10 * HOUR + 5 * 60_000;
+    const { d, sink, store } = deps([...officeHistory(17), ev('user3', '203.0.113.9', attack)]);
+    await runSchedule(d, T0, attack - BUCKET_MS);
+    const end = Math.ceil(attack / BUCKET_MS) * BUCKET_MS;
+    const before = await store.getUsers(['user3']);
+
+    sink.failNext = new Set(['*']);
+    await expect(runDetection(d, { windowEnd: end })).rejects.toBeInstanceOf(AlertSinkError);
+    expect(sink.delivered).toHaveLength(0);
+    const after = await store.getUsers(['user3']);
+    expect(after.get('user3')).toEqual(before.get('user3'));
+    expect(after.get('user3')!.ips['203.0.113.9']).toBeUndefined();
+
+    await runDetection(d, { windowEnd: end }); // the retry: same window
+    await runDetection(d, { windowEnd: end + BUCKET_MS }); // the next, overlapping window
+    expect(sink.delivered.filter((a) => a.user.name === 'user3')).toHaveLength(1);
+    expect((await store.getUsers(['user3'])).get('user3')!.ips['203.0.113.9']).toBeDefined();
+  });
+
+  it('on partial delivery marks only what was delivered, and the retry sends only the rest', async () => {
+    const t = T0 + 16 * DAY_MS + 10 * HOUR;
+    const { d, sink } = deps([...officeHistory(17), ev('new-a', '10.9.9.1', t), ev('new-b', '10.9.9.2', t)]);
+    await runSchedule(d, T0, t - BUCKET_MS);
+    const end = Math.ceil((t + 1) / BUCKET_MS) * BUCKET_MS;
+    // The first delivery attempt fails for new-b's alert only.
+    const publish = sink.publish.bind(sink);
+    let calls = 0;
+    sink.publish = async (batch) => {
+      if (++calls === 1) sink.failNext = new Set(batch.alerts.filter((a) => a.user.name === 'new-b').map((a) => a.id));
+      return publish(batch);
+    };
+    await expect(runDetection(d, { windowEnd: end })).rejects.toBeInstanceOf(AlertSinkError);
+    expect(sink.delivered.map((a) => a.user.name)).toEqual(['new-a']);
+    await runDetection(d, { windowEnd: end });
+    expect(sink.delivered.map((a) => a.user.name).sort()).toEqual(['new-a', 'new-b']);
+    expect(sink.batches[1]!.alerts.map((a) => a.user.name)).toEqual(['new-b']);
+  });
+
+  it('caps alerts per run, ranks by score and reports the cut', async () => {
+    const t = T0 + 16 * DAY_MS + 10 * HOUR;
+    const newcomers = Array.from({ length: 130 }, (_, k) => ev(`intruder${k}`, `203.0.113.${k % 250}`, t + k));
+    const { d, sink } = deps([...officeHistory(17), ...newcomers]);
+    const summaries = await runSchedule(d, T0, t + BUCKET_MS);
+    const s = summaries.find((x) => x.alertsCutByCap > 0)!;
+    expect(s.alertsPublished['Auth.RareUser']).toBe(100);
+    expect(s.alertsCutByCap).toBe(30);
+    const batch = sink.batches.find((b) => b.cut.length > 0)!;
+    expect(batch.alerts).toHaveLength(100);
+    expect(batch.cut).toHaveLength(30);
+    const scores = batch.alerts.map((a) => a.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+  });
+
+  it('honours allowlists of users and CIDRs, and counts what they silenced', async () => {
+    const t = T0 + 16 * DAY_MS + 10 * HOUR;
+    const { d, sink } = deps([...officeHistory(17), ev('svc-scanner', '10.9.9.9', t), ev('user3', '198.51.100.7', t)], {
+      settings: { allowUsers: ['svc-*'], allowCidrs: ['198.51.100.0/24'] },
+    });
+    const s = await runSchedule(d, T0, t + BUCKET_MS);
+    expect(sink.delivered).toHaveLength(0);
+    expect(s.reduce((n, x) => n + x.alertsSuppressed, 0)).toBe(2);
+  });
+
+  it('contains a detector that throws: counted, and the other detector still alerts', async () => {
+    const broken: Detector = { ...DETECTORS[1]!, id: 'Auth.UnusualSourceIp', evaluate: () => { throw new Error('boom'); } };
+    const t = T0 + 16 * DAY_MS + 10 * HOUR;
+    const warnings: string[] = [];
+    const { d, sink } = deps([...officeHistory(17), ev('svc-new', '10.9.9.9', t)], { detectors: [DETECTORS[0]!, broken] });
+    const s = await runSchedule({ ...d, logger: { warn: (m) => warnings.push(m) } }, T0, t + BUCKET_MS);
+    expect(s.reduce((n, x) => n + x.detectorErrors, 0)).toBeGreaterThan(0);
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(sink.delivered.map((a) => a.user.name)).toContain('svc-new');
+  });
+
+  it('after missed runs reaches back to the last completed window, at most six hours', () => {
+    const end = T0 + 10 * HOUR;
+    expect(effectiveWindow(end, end - BUCKET_MS)).toEqual({ window: { start: end - 2 * BUCKET_MS, end }, catchUp: false });
+    expect(effectiveWindow(end, end - 2 * HOUR)).toEqual({ window: { start: end - 2 * HOUR - BUCKET_MS, end }, catchUp: true });
+    expect(effectiveWindow(end, end - 3 * DAY_MS).window.start).toBe(end - 6 * HOUR);
+    expect(effectiveWindow(end, undefined).catchUp).toBe(false);
+  });
+
+  it('summarises the run with the figures the dashboard shows', async () => {
+    const t = T0 + 16 * DAY_MS + 10 * HOUR;
+    const { d } = deps([...officeHistory(17), ev('user1', '203.0.113.1', t - 60_000, 'failure'), ev('user1', '81.2.1.10', t)]);
+    await runSchedule(d, T0, t - BUCKET_MS);
+    const s = await runDetection(d, { windowEnd: Math.ceil((t + 1) / BUCKET_MS) * BUCKET_MS });
+    expect(s.learning).toBe(false);
+    expect(s.logonsScanned).toBeGreaterThanOrEqual(2);
+    expect(s.usersSeen).toBeGreaterThanOrEqual(1);
+    expect(s.findings).toHaveProperty('Auth.RareUser');
+    expect(s.findings).toHaveProperty('Auth.UnusualSourceIp');
+  });
+});
