@@ -1,13 +1,12 @@
 /** Human output of the command line: the alert table and the run summary. */
+import { plainText } from '../shared/core/alert-text';
 import type { Alert } from '../shared/core/model';
 
 const RULE_SHORT: Record<string, string> = { 'Auth.RareUser': 'rare user', 'Auth.UnusualSourceIp': 'unusual IP' };
 
-/** Printable, single-line, bounded: user names and hosts are attacker-controlled. */
+/** Printable, single-line, bounded: user names and hosts are attacker-controlled. One escaping rule for every human format. */
 export function safeText(s: string, max = 60): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
-  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+  return plainText(s, max);
 }
 
 function pad(s: string, n: number): string {

@@ -1,0 +1,470 @@
+/**
+ * Alerts rendered for people: plain-text email, AWS Chatbot (Amazon Q Developer in chat applications)
+ * custom notifications, and the per-run digest in both forms. Pure: no SDK, no clock, no env.
+ *
+ * Every value a user or a log line controls (user names, host names, IPs-as-strings, explanation sentences
+ * built from them) is untrusted here: a user name can hold newlines that forge extra lines in an email,
+ * markdown that turns into links in Slack, `<!channel>` that pings everyone, right-to-left overrides that
+ * reorder what an analyst reads, or 10 KB of padding. The helpers below make such a value single-line,
+ * printable, bounded and inert in the target format. The alert's JSON (for machines) keeps the exact values.
+ */
+import { createHash } from 'node:crypto';
+import type { Alert, AlertBatch, EvidenceValue } from './model';
+
+// ---------------------------------------------------------------------------------------------
+// Limits
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * SNS `Subject` (email subscribers): "ASCII text that begins with a letter, number, or punctuation mark;
+ * must not include line breaks or control characters; and must be less than 100 characters long"
+ * (SNS Publish API reference). SNS rewrites subjects with control or non-ASCII characters, so we never send any.
+ */
+export const SUBJECT_MAX_CHARS = 99;
+/** Default bound for one untrusted identifier (user name, host name) in any human format. */
+export const VALUE_MAX_CHARS = 128;
+/** An IPv6 address is at most 45 characters; anything longer in a source-IP field is not an address. */
+export const IP_MAX_CHARS = 64;
+/** Bound for an explanation sentence (trusted template + untrusted values), per format. */
+export const EXPLANATION_MAX_CHARS = 1_500;
+/**
+ * Chatbot custom notifications: `title` and `description` are rendered as chat markdown. The documented
+ * schema gives no byte limits we could rely on, and Slack rejects a text block over 3,000 characters, so
+ * we stay under those: a title of at most 250 characters, a description of at most 3,000, at most
+ * 8 next steps of at most 500 characters each, at most 5 keywords.
+ */
+export const CHATBOT_TITLE_MAX_CHARS = 250;
+export const CHATBOT_DESCRIPTION_MAX_CHARS = 3_000;
+export const CHATBOT_NEXT_STEPS_MAX = 8;
+export const CHATBOT_NEXT_STEP_MAX_CHARS = 500;
+export const CHATBOT_KEYWORDS_MAX = 5;
+/** Lines of the digest: the cap is 100 alerts per run; the cut list is summarised, not listed in full. */
+export const DIGEST_CUT_LISTED = 10;
+
+const ELLIPSIS = '…';
+
+// ---------------------------------------------------------------------------------------------
+// Escaping helpers (one place; cli/format.ts's safeText should delegate to `plainText`)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Characters that must never reach a person's screen from untrusted input: C0/C1 controls and DEL
+ * (newlines, tabs, escape sequences), Unicode line/paragraph separators, bidi embeddings/overrides/isolates
+ * (Trojan-Source style reordering), zero-width characters and the BOM (invisible padding that makes two
+ * names look alike). Each becomes `?`, so an analyst sees that something was there.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
+
+/** Split into code points (never cut a surrogate pair in half). */
+function codePoints(s: string): string[] {
+  return Array.from(s);
+}
+
+/**
+ * Cut `s` to at most `max` characters (code points), ending in `…` when cut. A value of tens of
+ * kilobytes is cut without first splitting all of it.
+ */
+export function truncate(s: string, max: number): string {
+  if (max <= 0) return '';
+  if (s.length <= max) return s; // UTF-16 length ≥ code-point count
+  const head = codePoints(s.slice(0, max * 2 + 2));
+  if (head.length <= max && s.length <= max * 2 + 2) return s;
+  return head.slice(0, Math.max(0, max - 1)).join('') + ELLIPSIS;
+}
+
+/** Printable, single-line, bounded: the plain-text form of an untrusted value (email, CLI, logs for people). */
+export function plainText(s: string, max = VALUE_MAX_CHARS): string {
+  // Cut first (bounded work on huge input), then clean: cleaning is one-to-one, so the length holds.
+  return truncate(s, max).replace(UNSAFE_CHARS, '?');
+}
+
+/** SNS Subject-safe: printable ASCII only, no controls, bounded. Non-ASCII becomes `?`. */
+export function asciiText(s: string, max: number): string {
+  const clean = s.replace(/[^\x20-\x7e]/g, '?');
+  return clean.length > max ? `${clean.slice(0, Math.max(0, max - 3))}...` : clean;
+}
+
+/**
+ * Markdown escapes for chat (Slack mrkdwn, Teams/Chime markdown, which Chatbot's `client-markdown` targets):
+ * `&`, `<`, `>` become entities (Slack's own rule, and it also defuses `<!channel>`, `<@U…>` and `<url|text>`);
+ * `\ * _ ~ \` [ ] ( ) |` and `#` get a backslash (emphasis, code, links, tables, headings).
+ */
+const MD_ENTITY: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+const MD_BACKSLASH = new Set(['\\', '*', '_', '~', '`', '[', ']', '(', ')', '|', '#']);
+
+function escapeMarkdownChar(c: string, parens: boolean): string {
+  const entity = MD_ENTITY[c];
+  if (entity) return entity;
+  if (MD_BACKSLASH.has(c) && (parens || (c !== '(' && c !== ')'))) return `\\${c}`;
+  return c;
+}
+
+/**
+ * Escape `s` for chat markdown, bounded so that the ESCAPED result is at most `max` characters (escaping can
+ * multiply a value's length by five; the bound is on what is displayed and sent). `@` at the start of a word
+ * gets a zero-width space after it, so `@channel`/`@here`/`@someone` in a user name never notifies anyone.
+ * `parens: false` leaves `(` and `)` alone: used for our own template text, where they cannot form a link
+ * because `[`/`]` are escaped, and where Slack (which has no backslash escapes) would show the backslashes.
+ */
+export function escapeMarkdown(s: string, max = VALUE_MAX_CHARS, opts: { parens?: boolean } = {}): string {
+  const parens = opts.parens ?? true;
+  const clean = truncate(s, Math.max(max, 1) * 2).replace(UNSAFE_CHARS, '?');
+  let out = '';
+  let count = 0;
+  let prev = ' ';
+  const chars = codePoints(clean);
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i]!;
+    let e = escapeMarkdownChar(c, parens);
+    if (c === '@' && /\s/.test(prev)) e = '@\u200b';
+    const eLen = codePoints(e).length;
+    const remaining = chars.length - i - 1;
+    // Reserve one character for the ellipsis unless this is the last character.
+    if (count + eLen + (remaining > 0 ? 1 : 0) > max) {
+      if (remaining === 0 && count + eLen <= max) {
+        out += e;
+        count += eLen;
+      } else out += ELLIPSIS;
+      return out;
+    }
+    out += e;
+    count += eLen;
+    prev = c;
+  }
+  return out;
+}
+
+/**
+ * Render text that mixes our own template with untrusted values (an explanation sentence, a silence hint):
+ * each occurrence of an untrusted value (raw, or as it appears inside a JSON string literal) is shortened to
+ * `valueMax` and fully escaped; the template around it is escaped too, but keeps its parentheses.
+ * `format: 'plain'` only shortens values and strips unsafe characters.
+ */
+export function renderMixed(text: string, untrusted: readonly string[], opts: { format: 'markdown' | 'plain'; max: number; valueMax?: number }): string {
+  const valueMax = opts.valueMax ?? VALUE_MAX_CHARS;
+  const needles = new Set<string>();
+  for (const v of untrusted) {
+    if (v.length === 0) continue;
+    needles.add(v);
+    const inJson = JSON.stringify(v).slice(1, -1);
+    if (inJson !== v) needles.add(inJson);
+  }
+  // Longest first, so a value containing another is matched whole.
+  const sorted = [...needles].sort((a, b) => b.length - a.length);
+  const pieces: { text: string; untrusted: boolean }[] = [];
+  let rest = text;
+  while (rest.length > 0) {
+    let best: { at: number; needle: string } | undefined;
+    for (const n of sorted) {
+      const at = rest.indexOf(n);
+      if (at >= 0 && (!best || at < best.at)) best = { at, needle: n };
+    }
+    if (!best) {
+      pieces.push({ text: rest, untrusted: false });
+      break;
+    }
+    if (best.at > 0) pieces.push({ text: rest.slice(0, best.at), untrusted: false });
+    pieces.push({ text: best.needle, untrusted: true });
+    rest = rest.slice(best.at + best.needle.length);
+  }
+  const rendered = pieces
+    .map((p) => {
+      if (opts.format === 'plain') return plainText(p.text, p.untrusted ? valueMax : opts.max);
+      return escapeMarkdown(p.text, p.untrusted ? valueMax : opts.max, { parens: p.untrusted });
+    })
+    .join('');
+  return opts.format === 'plain' ? truncate(rendered, opts.max) : clampEscaped(rendered, opts.max);
+}
+
+/** Cut already-escaped markdown to `max` characters without leaving half an entity or a dangling backslash. */
+function clampEscaped(s: string, max: number): string {
+  const chars = codePoints(s);
+  if (chars.length <= max) return s;
+  let cut = chars.slice(0, Math.max(0, max - 1)).join('');
+  cut = cut.replace(/&[a-z]{0,3}$/, '');
+  if (/(^|[^\\])(\\\\)*\\$/.test(cut)) cut = cut.slice(0, -1);
+  return cut + ELLIPSIS;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared pieces
+// ---------------------------------------------------------------------------------------------
+
+/** The untrusted strings an alert carries into its human text. */
+function untrustedValues(a: Alert): string[] {
+  const v = [a.user.name, a.source.ip, ...a.host.names, ...a.context.other_ips_in_window];
+  if (a.host.name !== undefined) v.push(a.host.name);
+  for (const e of Object.values(a.evidence)) {
+    if (typeof e === 'string') v.push(e);
+    else if (Array.isArray(e)) v.push(...(e as readonly string[]));
+  }
+  return v;
+}
+
+const RULE_SHORT: Record<string, string> = { 'Auth.RareUser': 'Rare user', 'Auth.UnusualSourceIp': 'Unusual source IP' };
+
+function ruleShort(a: Alert): string {
+  return RULE_SHORT[a.rule.id] ?? a.rule.name;
+}
+
+function score(a: Alert): string {
+  return a.score.toFixed(0);
+}
+
+function evidenceText(v: EvidenceValue): string {
+  if (Array.isArray(v)) return (v as readonly string[]).join(', ');
+  return String(v);
+}
+
+const MAX_HOSTS_SHOWN = 10;
+
+function hostsList(a: Alert, render: (s: string) => string): string {
+  if (a.host.names.length === 0) return 'not reported by the log format';
+  const shown = a.host.names.slice(0, MAX_HOSTS_SHOWN).map(render).join(', ');
+  return a.host.names.length > MAX_HOSTS_SHOWN ? `${shown} and ${a.host.names.length - MAX_HOSTS_SHOWN} more` : shown;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Email
+// ---------------------------------------------------------------------------------------------
+
+/** SNS `Subject` for one alert: printable ASCII, no line breaks, < 100 characters. */
+export function emailSubject(a: Alert): string {
+  const prefix = `authwatch: ${ruleShort(a)} (score ${score(a)}): `;
+  const ip = asciiText(a.source.ip, 45);
+  const room = SUBJECT_MAX_CHARS - prefix.length - ` from ${ip}`.length;
+  const user = asciiText(a.user.name, Math.max(8, room));
+  return asciiText(`${prefix}${user} from ${ip}`, SUBJECT_MAX_CHARS);
+}
+
+/** The plain-text email body for one alert. */
+export function emailText(a: Alert): string {
+  const u = untrustedValues(a);
+  const p = (s: string, max = VALUE_MAX_CHARS) => plainText(s, max);
+  const lines: string[] = [];
+  lines.push(`${a.rule.name}: ${p(a.user.name)} from ${p(a.source.ip, IP_MAX_CHARS)}`);
+  lines.push(`Score ${score(a)}/100 (alerts at ${a.rule.threshold}), severity ${a.rule.severity}, rule ${a.rule.id}.`);
+  lines.push('');
+  lines.push('WHAT HAPPENED');
+  lines.push(renderMixed(a.explanation, u, { format: 'plain', max: EXPLANATION_MAX_CHARS }));
+  lines.push('');
+  lines.push('THE NUMBERS');
+  const row = (k: string, v: string) => lines.push(`  ${`${k}:`.padEnd(26)} ${v}`);
+  row('User', p(a.user.name));
+  row('Source IP', p(a.source.ip, IP_MAX_CHARS));
+  row('Hosts', hostsList(a, (h) => p(h)));
+  row('Successful logons', String(a.event.count));
+  row('First logon', a['@timestamp']);
+  row('Window', `${a.window.start} to ${a.window.end}`);
+  row('Failed logons from the IP', String(a.context.failed_attempts_from_ip));
+  if (a.context.other_ips_in_window.length > 0) row('Other IPs of the user', a.context.other_ips_in_window.slice(0, 10).map((ip) => p(ip, IP_MAX_CHARS)).join(', '));
+  if (a.context.methods.length > 0) row('Methods', a.context.methods.map((m) => p(m, 40)).join(', '));
+  row('Probability', a.probability.toPrecision(2));
+  row('Log source', p(a.log_source, 64));
+  for (const [k, v] of Object.entries(a.evidence)) row(p(k, 40), p(evidenceText(v), 256));
+  lines.push('');
+  lines.push('WHAT TO CHECK');
+  a.investigation.forEach((s, i) => lines.push(`  ${i + 1}. ${p(s, 1_000)}`));
+  lines.push('');
+  lines.push('OFTEN BENIGN WHEN');
+  for (const s of a.false_positives) lines.push(`  - ${p(s, 1_000)}`);
+  lines.push('');
+  lines.push('TO SILENCE IT IF BENIGN');
+  for (const s of a.silence) lines.push(`  - ${renderMixed(s, u, { format: 'plain', max: 1_000 })}`);
+  lines.push('');
+  lines.push(`Alert id: ${p(a.id, 80)}`);
+  const mitre = a.rule.threat.technique.map((t) => `${t.id} ${t.name}`).join(', ');
+  lines.push(`MITRE ATT&CK: ${a.rule.threat.tactic.id} ${a.rule.threat.tactic.name} / ${mitre}`);
+  for (const r of a.rule.references) lines.push(`Reference: ${p(r, 300)}`);
+  lines.push('');
+  lines.push('User names and hosts above are shown single-line and shortened; the exact values are in the alert JSON.');
+  return lines.join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------
+// AWS Chatbot custom notifications
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The AWS Chatbot (Amazon Q Developer in chat applications) custom-notification schema:
+ * https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html
+ * `version` must be "1.0", `source` must be "custom"; only `client-markdown` text is supported.
+ */
+export interface ChatbotNotification {
+  readonly version: '1.0';
+  readonly source: 'custom';
+  readonly id?: string;
+  readonly content: {
+    readonly textType: 'client-markdown';
+    readonly title: string;
+    readonly description: string;
+    readonly nextSteps: readonly string[];
+    readonly keywords?: readonly string[];
+  };
+  readonly metadata: {
+    readonly threadId?: string;
+    readonly summary?: string;
+    readonly eventType?: string;
+    readonly relatedResources?: readonly string[];
+    readonly additionalContext?: Readonly<Record<string, string>>;
+  };
+}
+
+/** Chat threads group one user's alerts; the thread id is a hash so no user-controlled text is in it. */
+function userThreadId(user: string): string {
+  return `authwatch-user-${createHash('sha256').update(user).digest('hex').slice(0, 20)}`;
+}
+
+function clampLines(lines: readonly string[], max: number): string {
+  const out: string[] = [];
+  let len = 0;
+  for (const l of lines) {
+    const add = (out.length > 0 ? 1 : 0) + l.length;
+    if (len + add > max - 2) {
+      out.push(ELLIPSIS);
+      break;
+    }
+    out.push(l);
+    len += add;
+  }
+  return out.join('\n');
+}
+
+function nextSteps(steps: readonly string[]): string[] {
+  return steps.slice(0, CHATBOT_NEXT_STEPS_MAX).map((s) => clampEscaped(s, CHATBOT_NEXT_STEP_MAX_CHARS));
+}
+
+/** One alert as a Chatbot custom notification (what the SNS `https` subscription of Chatbot receives). */
+export function chatbotNotification(a: Alert): ChatbotNotification {
+  const u = untrustedValues(a);
+  const md = (s: string, max = VALUE_MAX_CHARS) => escapeMarkdown(s, max);
+  const userMd = md(a.user.name, 64);
+  const ipMd = md(a.source.ip, IP_MAX_CHARS);
+  const title = clampEscaped(`:rotating_light: ${escapeMarkdown(a.rule.name, 80, { parens: false })}: ${userMd} from ${ipMd} (score ${score(a)})`, CHATBOT_TITLE_MAX_CHARS);
+  const description = clampLines(
+    [
+      renderMixed(a.explanation, u, { format: 'markdown', max: EXPLANATION_MAX_CHARS }),
+      '',
+      `*User:* ${md(a.user.name)}`,
+      `*Source IP:* ${ipMd}`,
+      `*Hosts:* ${hostsList(a, (h) => md(h))}`,
+      `*Logons:* ${a.event.count} successful, first at ${a['@timestamp']}; ${a.context.failed_attempts_from_ip} failed from the same IP`,
+      ...(a.context.other_ips_in_window.length > 0 ? [`*Other IPs of the user in the window:* ${a.context.other_ips_in_window.slice(0, 10).map((ip) => md(ip, IP_MAX_CHARS)).join(', ')}`] : []),
+      `*Score:* ${score(a)}/100 (threshold ${a.rule.threshold}), probability ${a.probability.toPrecision(2)}, severity ${a.rule.severity}`,
+      `*Window:* ${a.window.start} to ${a.window.end}`,
+      `*Rule:* ${md(a.rule.id, 64)}   *Alert id:* ${md(a.id, 80)}`,
+      '',
+      `*Often benign when:* ${a.false_positives.map((s) => escapeMarkdown(s, 300, { parens: false })).join(' / ')}`,
+      `*To silence if benign:* ${a.silence.map((s) => renderMixed(s, u, { format: 'markdown', max: 400 })).join(' / ')}`,
+    ],
+    CHATBOT_DESCRIPTION_MAX_CHARS,
+  );
+  return {
+    version: '1.0',
+    source: 'custom',
+    id: a.id,
+    content: {
+      textType: 'client-markdown',
+      title,
+      description,
+      nextSteps: nextSteps(a.investigation.map((s) => escapeMarkdown(s, CHATBOT_NEXT_STEP_MAX_CHARS, { parens: false }))),
+      keywords: [a.rule.id, `severity:${a.rule.severity}`, `score:${score(a)}`, a.log_source].slice(0, CHATBOT_KEYWORDS_MAX).map((k) => md(k, 40)),
+    },
+    metadata: {
+      threadId: userThreadId(a.user.name),
+      summary: clampEscaped(`${escapeMarkdown(ruleShort(a), 40, { parens: false })}: ${userMd} from ${ipMd}`, 200),
+      eventType: 'authwatch.alert',
+      additionalContext: { alertId: a.id, rule: a.rule.id, score: score(a), severity: a.rule.severity, window: `${a.window.start}/${a.window.end}` },
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Digest: one message per run
+// ---------------------------------------------------------------------------------------------
+
+export interface DigestOptions {
+  /** Alert ids whose own message could not be delivered (the run fails and its retry delivers them). */
+  readonly failed?: readonly string[];
+}
+
+function digestCounts(b: AlertBatch): string {
+  const n = b.alerts.length;
+  const cut = b.cut.length;
+  return `${n} alert${n === 1 ? '' : 's'}${cut > 0 ? `, ${cut} more cut by the per-run cap` : ''}`;
+}
+
+function windowText(b: AlertBatch): string {
+  return `${new Date(b.window.start).toISOString()} to ${new Date(b.window.end).toISOString()}`;
+}
+
+/** SNS `Subject` of the digest. */
+export function digestSubject(b: AlertBatch): string {
+  return asciiText(`authwatch digest: ${digestCounts(b)} (window ending ${new Date(b.window.end).toISOString().slice(0, 16)}Z)`, SUBJECT_MAX_CHARS);
+}
+
+function digestLine(a: Alert, i: number, render: (s: string, max?: number) => string, failed: ReadonlySet<string>): string {
+  const host = a.host.name !== undefined ? ` on ${render(a.host.name, 64)}` : '';
+  const note = failed.has(a.id) ? ' [delivery failed; the retry will send it]' : '';
+  return `${String(i + 1).padStart(3)}. score ${score(a)}, ${ruleShort(a)}: ${render(a.user.name, 64)} from ${render(a.source.ip, IP_MAX_CHARS)}${host} at ${a['@timestamp']} (${a.id})${note}`;
+}
+
+/** The digest as plain text (email): the alerts in rank order, how many the cap cut, the window. */
+export function digestText(b: AlertBatch, opts: DigestOptions = {}): string {
+  const failed = new Set(opts.failed ?? []);
+  const p = (s: string, max = VALUE_MAX_CHARS) => plainText(s, max);
+  const lines = [`authwatch run ${p(b.runId, 80)}: ${digestCounts(b)}`, `Window: ${windowText(b)}`, ''];
+  if (b.alerts.length > 0) {
+    lines.push('ALERTS (highest score first; each was also sent as its own message)');
+    b.alerts.forEach((a, i) => lines.push(digestLine(a, i, p, failed)));
+  }
+  if (b.cut.length > 0) {
+    lines.push('');
+    lines.push(
+      `CUT BY THE CAP: ${b.cut.length} more finding${b.cut.length === 1 ? '' : 's'} above threshold were not sent one by one (the cap kept ${b.alerts.length}). ` +
+        'They are not recorded as raised; review the run summary or raise the cap (maxAlertsPerRun) if this recurs.',
+    );
+    b.cut.slice(0, DIGEST_CUT_LISTED).forEach((a, i) => lines.push(digestLine(a, b.alerts.length + i, p, failed)));
+    if (b.cut.length > DIGEST_CUT_LISTED) lines.push(`     ... and ${b.cut.length - DIGEST_CUT_LISTED} more`);
+  }
+  if (failed.size > 0) {
+    lines.push('');
+    lines.push(`${failed.size} alert(s) could not be delivered; the run fails so that its retry delivers them.`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** The digest as a Chatbot custom notification. */
+export function digestNotification(b: AlertBatch, opts: DigestOptions = {}): ChatbotNotification {
+  const failed = new Set(opts.failed ?? []);
+  const md = (s: string, max = VALUE_MAX_CHARS) => escapeMarkdown(s, max);
+  const lines: string[] = [`*Window:* ${windowText(b)}`, ''];
+  b.alerts.forEach((a, i) => lines.push(digestLine(a, i, md, failed)));
+  if (b.cut.length > 0) {
+    lines.push('');
+    lines.push(`*${b.cut.length} more cut by the per-run cap* (kept ${b.alerts.length}); not sent one by one and not recorded as raised.`);
+  }
+  const description = clampLines(lines, CHATBOT_DESCRIPTION_MAX_CHARS);
+  const top = b.alerts[0];
+  return {
+    version: '1.0',
+    source: 'custom',
+    id: `digest-${createHash('sha256').update(b.runId).digest('hex').slice(0, 24)}`,
+    content: {
+      textType: 'client-markdown',
+      title: clampEscaped(`:bar_chart: authwatch: ${digestCounts(b)}${top ? ` (top score ${score(top)})` : ''}`, CHATBOT_TITLE_MAX_CHARS),
+      description,
+      nextSteps: nextSteps([
+        'Open each alert above (highest score first) and follow its investigation steps.',
+        ...(b.cut.length > 0 ? ['Many findings were cut by the cap: check for a campaign (one IP, many users) or a change that needs an allowlist.'] : []),
+      ]),
+      keywords: ['authwatch', 'digest'],
+    },
+    metadata: {
+      summary: clampEscaped(`authwatch: ${digestCounts(b)}`, 200),
+      eventType: 'authwatch.digest',
+      additionalContext: { runId: plainText(b.runId, 80), alerts: String(b.alerts.length), cut: String(b.cut.length), window: `${new Date(b.window.start).toISOString()}/${new Date(b.window.end).toISOString()}` },
+    },
+  };
+}

@@ -1,0 +1,331 @@
+import {
+  CloudWatchLogsClient,
+  GetQueryResultsCommand,
+  LimitExceededException,
+  StartQueryCommand,
+  StopQueryCommand,
+  type ResultField,
+  type StartQueryCommandInput,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { LogsInsightsLogSource, MAX_ROWS_PER_QUERY, type LogsInsightsLogSourceProps } from '../../shared/adapters/logs-insights-log-source';
+import type { Profile, RowResult } from '../../shared/core/profiles/profile';
+import { QueryError } from '../../shared/errors';
+
+const T = Date.UTC(2026, 2, 20, 10, 0);
+const WINDOW = { start: T - 30 * 60_000, end: T };
+
+/** A tiny profile: the row schema every profile's query ends in (user, ip, outcome, host, logons, first, last). */
+const fakeProfile: Profile = {
+  id: 'sshd',
+  description: 'test profile',
+  query: 'fields @timestamp, @message\n| stats count(*) as logons, min(@timestamp) as first, max(@timestamp) as last by user, ip, outcome, host',
+  parseLine: () => ({ kind: 'skip' }),
+  mapRow(row): RowResult {
+    const { user, ip, outcome, host, logons, first, last } = row;
+    if (!user || !ip || (outcome !== 'success' && outcome !== 'failure')) return { kind: 'malformed', reason: 'missing field' };
+    if (ip === '127.0.0.1') return { kind: 'skip' };
+    const count = Number(logons);
+    if (!Number.isFinite(count)) return { kind: 'malformed', reason: 'bad count' };
+    return {
+      kind: 'observation',
+      observation: { user, sourceIp: ip, outcome, count, firstSeen: Number(first), lastSeen: Number(last), hosts: host ? [host] : [], methods: [], logSource: 'sshd' },
+    };
+  },
+};
+
+interface Row {
+  user?: string;
+  ip?: string;
+  outcome?: string;
+  host?: string;
+  logons?: string;
+  first?: string;
+  last?: string;
+}
+
+function fields(r: Row): ResultField[] {
+  return [{ field: '@ptr', value: 'ptr' }, ...Object.entries(r).map(([field, value]) => ({ field, value: value as string }))];
+}
+
+function row(user: string, ip: string, logons: number, t: number, extra: Row = {}): Row {
+  return { user, ip, outcome: 'success', host: 'web-01', logons: String(logons), first: String(t), last: String(t + 1000), ...extra };
+}
+
+const logs = mockClient(CloudWatchLogsClient);
+
+/** A clock that only the injected sleep moves: tests take no real time. */
+function harness(props: Partial<LogsInsightsLogSourceProps> = {}) {
+  let now = 1_000_000;
+  const sleeps: number[] = [];
+  const source = new LogsInsightsLogSource({
+    client: new CloudWatchLogsClient({ region: 'eu-west-1' }),
+    profile: fakeProfile,
+    logGroupNames: ['/var/log/secure'],
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      now += ms;
+    },
+    now: () => now,
+    random: () => 0.5,
+    ...props,
+  });
+  return { source, sleeps };
+}
+
+/**
+ * Simulate Insights over a set of events: each StartQuery remembers its range and user filter; its
+ * results are the matching rows, capped at `limit` as Insights does.
+ */
+function simulate(rowsFor: (q: { start: number; end: number; filter: string | undefined; input: StartQueryCommandInput }) => Row[]) {
+  const queries = new Map<string, Row[]>();
+  let n = 0;
+  logs.on(StartQueryCommand).callsFake((input: StartQueryCommandInput) => {
+    const qs = input.queryString ?? '';
+    const m = /toMillis\(@timestamp\) >= (\d+) and toMillis\(@timestamp\) < (\d+)/.exec(qs);
+    if (!m) throw new Error(`query without time filter: ${qs}`);
+    const filter = /\| filter (user like .*|not ispresent\(user\))$/m.exec(qs)?.[1];
+    const rows = rowsFor({ start: Number(m[1]), end: Number(m[2]), filter, input });
+    const id = `q${++n}`;
+    queries.set(id, rows.slice(0, input.limit ?? 1000));
+    return { queryId: id };
+  });
+  logs.on(GetQueryResultsCommand).callsFake(({ queryId }: { queryId: string }) => ({
+    status: 'Complete',
+    results: (queries.get(queryId) ?? []).map(fields),
+    statistics: { bytesScanned: 1000, recordsMatched: 0, recordsScanned: 0 },
+  }));
+  logs.on(StopQueryCommand).resolves({ success: true });
+}
+
+/** Evaluate a user-partition filter the way Insights would (its regexes are plain, case-sensitive). */
+function userMatches(filter: string | undefined, user: string | undefined): boolean {
+  if (filter === undefined) return true;
+  if (filter === 'not ispresent(user)') return user === undefined;
+  const m = /^user like \/(.*)\/$/.exec(filter);
+  if (!m) throw new Error(`unexpected filter ${filter}`);
+  return user !== undefined && new RegExp(m[1]!).test(user);
+}
+
+function startInputs(): StartQueryCommandInput[] {
+  return logs.commandCalls(StartQueryCommand).map((c) => c.args[0].input);
+}
+
+beforeEach(() => logs.reset());
+
+describe('LogsInsightsLogSource polling', () => {
+  it('polls Running until Complete with doubling waits, and maps the rows', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q1' });
+    logs
+      .on(GetQueryResultsCommand)
+      .resolvesOnce({ status: 'Scheduled' })
+      .resolvesOnce({ status: 'Running' })
+      .resolvesOnce({ status: 'Running' })
+      .resolves({ status: 'Complete', results: [fields(row('alice', '203.0.113.9', 3, T - 60_000))], statistics: { bytesScanned: 4096 } });
+    const { source, sleeps } = harness({ pollIntervalMs: 500, maxPollIntervalMs: 1_500 });
+
+    const r = await source.fetch(WINDOW);
+
+    expect(sleeps).toEqual([500, 1000, 1500, 1500]);
+    expect(r.observations).toEqual([
+      { user: 'alice', sourceIp: '203.0.113.9', outcome: 'success', count: 3, firstSeen: T - 60_000, lastSeen: T - 59_000, hosts: ['web-01'], methods: [], logSource: 'sshd' },
+    ]);
+    expect(r.stats).toEqual({ rows: 1, malformed: 0, queries: 1, queryMs: 4_500, bytesScanned: 4096 });
+    const [input] = startInputs();
+    expect(input!.logGroupNames).toEqual(['/var/log/secure']);
+    expect(input!.limit).toBe(MAX_ROWS_PER_QUERY);
+    // Whole seconds covering the half-open window, and an exact millisecond filter in the query.
+    expect(input!.startTime).toBe(Math.floor(WINDOW.start / 1000));
+    expect(input!.endTime).toBe(Math.ceil(WINDOW.end / 1000));
+    expect(input!.queryString).toBe(`filter toMillis(@timestamp) >= ${WINDOW.start} and toMillis(@timestamp) < ${WINDOW.end}\n| ${fakeProfile.query}`);
+    expect(logs.commandCalls(StopQueryCommand)).toHaveLength(0);
+  });
+
+  it('stops the query and throws QueryError when the deadline passes', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'slow' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Running' });
+    logs.on(StopQueryCommand).resolves({ success: true });
+    const { source, sleeps } = harness({ deadlineMs: 30_000, pollIntervalMs: 1_000, maxPollIntervalMs: 8_000 });
+
+    const err = await source.fetch(WINDOW).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(QueryError);
+    expect((err as QueryError).message).toMatch(/deadline of 30000 ms reached .*slow.*stopped/);
+    expect(logs.commandCalls(StopQueryCommand).map((c) => c.args[0].input)).toEqual([{ queryId: 'slow' }]);
+    expect(sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(30_000);
+  });
+
+  it('throws QueryError without stopping a query that already ended as Failed', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'bad' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Failed' });
+    const { source } = harness();
+    await expect(source.fetch(WINDOW)).rejects.toThrow(/Insights query bad ended with status Failed/);
+    expect(logs.commandCalls(StopQueryCommand)).toHaveLength(0);
+  });
+});
+
+describe('LogsInsightsLogSource throttling', () => {
+  it('retries StartQuery on LimitExceededException with jittered backoff', async () => {
+    const limited = () => new LimitExceededException({ message: 'too many concurrent queries', $metadata: { httpStatusCode: 400 } });
+    logs.on(StartQueryCommand).rejectsOnce(limited()).rejectsOnce(limited()).resolves({ queryId: 'q' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: [fields(row('bob', '198.51.100.1', 1, T - 1000))] });
+    const { source, sleeps } = harness({ pollIntervalMs: 1_000 });
+
+    const r = await source.fetch(WINDOW);
+
+    expect(r.observations).toHaveLength(1);
+    expect(r.stats.queries).toBe(1);
+    // random 0.5 × 500·2^k, then the first poll.
+    expect(sleeps).toEqual([250, 500, 1_000]);
+  });
+
+  it('gives up with QueryError after the bounded retries', async () => {
+    logs.on(StartQueryCommand).rejects(new LimitExceededException({ message: 'too many', $metadata: {} }));
+    const { source } = harness({ maxRetries: 2 });
+    const err = await source.fetch(WINDOW).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(QueryError);
+    expect((err as Error).message).toMatch(/StartQuery still throttled after 3 attempts/);
+    expect(logs.commandCalls(StartQueryCommand)).toHaveLength(3);
+  });
+
+  it('does not retry a non-retryable error', async () => {
+    logs.on(StartQueryCommand).rejects(Object.assign(new Error('log group does not exist'), { name: 'ResourceNotFoundException' }));
+    const { source } = harness();
+    await expect(source.fetch(WINDOW)).rejects.toThrow(/StartQuery failed: ResourceNotFoundException: log group does not exist/);
+    expect(logs.commandCalls(StartQueryCommand)).toHaveLength(1);
+  });
+});
+
+describe('LogsInsightsLogSource row cap', () => {
+  it('splits a capped window into time halves and merges the parts without double counting', async () => {
+    const mid = WINDOW.start + (WINDOW.end - WINDOW.start) / 2;
+    // 6,000 (user, ip) rows in each half; 1,000 users appear in both halves.
+    const firstHalf = Array.from({ length: 6_000 }, (_, i) => row(`u${i}`, '10.0.0.1', 2, WINDOW.start + 1000));
+    const secondHalf = Array.from({ length: 6_000 }, (_, i) => row(`u${i + 5_000}`, '10.0.0.1', 3, mid + 1000));
+    simulate(({ start, end }) => {
+      if (start === WINDOW.start && end === WINDOW.end) return [...firstHalf, ...secondHalf]; // 12,000 → capped at 10,000
+      if (start === WINDOW.start && end === mid) return firstHalf;
+      if (start === mid && end === WINDOW.end) return secondHalf;
+      throw new Error(`unexpected range ${start}-${end}`);
+    });
+    const { source } = harness();
+
+    const r = await source.fetch(WINDOW);
+
+    expect(startInputs()).toHaveLength(3);
+    expect(r.stats.queries).toBe(3);
+    // The capped first page is discarded, not merged in.
+    expect(r.stats.rows).toBe(12_000);
+    expect(r.observations).toHaveLength(11_000);
+    expect(r.observations.reduce((n, o) => n + o.count, 0)).toBe(6_000 * 2 + 6_000 * 3);
+    const both = r.observations.find((o) => o.user === 'u5500')!;
+    expect(both.count).toBe(5);
+    expect(both.firstSeen).toBe(WINDOW.start + 1000);
+    expect(both.lastSeen).toBe(mid + 2000);
+    // Halves are disjoint at millisecond precision: the second starts exactly where the first ends.
+    const [, h1, h2] = startInputs();
+    expect(h1!.queryString).toContain(`< ${mid}\n`);
+    expect(h2!.queryString).toContain(`>= ${mid} and`);
+  });
+
+  it('splits a capped one-second slice by user-name prefix, halving a crowded letter range', async () => {
+    const second = { start: T - 1000, end: T };
+    const lower = Array.from({ length: 12_000 }, (_, i) => row(`${String.fromCharCode(97 + (i % 26))}user${i}`, '10.0.0.2', 1, T - 500));
+    const upper = [row('Admin', '10.0.0.3', 1, T - 500)];
+    const digits = [row('1234', '10.0.0.4', 1, T - 500)];
+    const other = [row('_svc', '10.0.0.5', 1, T - 500)];
+    const noUser = [{ ip: '10.0.0.6', outcome: 'success', logons: '1', first: String(T - 500), last: String(T - 500) }];
+    simulate(({ filter }) => {
+      switch (filter) {
+        case undefined:
+          return [...lower, ...upper, ...digits, ...other, ...noUser];
+        case 'not ispresent(user)':
+          return noUser;
+        case 'user like /^$/':
+          return [];
+        case 'user like /^[a-z]/':
+          return lower;
+        case 'user like /^[abcdefghijklm]/':
+          return lower.filter((r) => r.user! < 'n');
+        case 'user like /^[nopqrstuvwxyz]/':
+          return lower.filter((r) => r.user! >= 'n');
+        case 'user like /^[A-Z]/':
+          return upper;
+        case 'user like /^[0-9]/':
+          return digits;
+        case 'user like /^[^0-9A-Za-z]/':
+          return other;
+        default:
+          throw new Error(`unexpected filter ${filter}`);
+      }
+    });
+    const { source } = harness();
+
+    const r = await source.fetch(second);
+
+    const filters = startInputs().map((i) => /\| filter (.*)$/m.exec(i.queryString ?? '')?.[1]);
+    expect(filters).toEqual([
+      undefined,
+      'not ispresent(user)',
+      'user like /^$/',
+      'user like /^[a-z]/',
+      'user like /^[abcdefghijklm]/',
+      'user like /^[nopqrstuvwxyz]/',
+      'user like /^[A-Z]/',
+      'user like /^[0-9]/',
+      'user like /^[^0-9A-Za-z]/',
+    ]);
+    expect(r.observations).toHaveLength(12_003);
+    expect(r.stats.malformed).toBe(1); // the row without a user
+    expect(r.observations.reduce((n, o) => n + o.count, 0)).toBe(12_003);
+  });
+
+  it('throws QueryError rather than return a part it cannot split below the cap', async () => {
+    // Every query that includes user "a" is capped: one user name with 10,000 (ip, host) rows in one second.
+    const same = Array.from({ length: MAX_ROWS_PER_QUERY }, (_, i) => row('a', `10.1.${Math.floor(i / 250)}.${i % 250}`, 1, T - 500));
+    simulate(({ filter }) => same.filter((r) => userMatches(filter, r.user)));
+    const { source } = harness();
+    const err = await source.fetch({ start: T - 1000, end: T }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(QueryError);
+    expect((err as Error).message).toMatch(/10000-row Insights limit is still reached for user like \/\^a\$\/.*cannot be split further/);
+  });
+});
+
+describe('LogsInsightsLogSource configuration and rows', () => {
+  it('refuses more than 50 log groups with a message saying what to do', () => {
+    const groups = Array.from({ length: 51 }, (_, i) => `/aws/group-${i}`);
+    expect(() => harness({ logGroupNames: groups })).toThrow(QueryError);
+    expect(() => harness({ logGroupNames: groups })).toThrow(/51 log groups given, but one Insights query takes at most 50; configure several log sources/);
+    expect(() => harness({ logGroupNames: Array.from({ length: 50 }, (_, i) => `/g${i}`) })).not.toThrow();
+    expect(() => harness({ logGroupNames: [] })).toThrow(/at least one log group/);
+  });
+
+  it('counts rows that do not map as malformed, skips legitimate non-logons, and ignores @ptr', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q' });
+    logs.on(GetQueryResultsCommand).resolves({
+      status: 'Complete',
+      results: [
+        fields(row('alice', '203.0.113.9', 1, T - 5000)),
+        fields(row('alice', '203.0.113.9', 2, T - 9000, { host: 'web-02' })),
+        fields({ ip: '203.0.113.9', outcome: 'success', logons: '1' }),
+        fields(row('carol', '203.0.113.10', 1, T - 5000, { logons: 'many' })),
+        fields(row('root', '127.0.0.1', 1, T - 5000)),
+      ],
+    });
+    const { source } = harness();
+    const r = await source.fetch(WINDOW);
+    expect(r.stats.rows).toBe(5);
+    expect(r.stats.malformed).toBe(2);
+    // Two host rows of one (user, ip, outcome) become one observation.
+    expect(r.observations).toEqual([
+      expect.objectContaining({ user: 'alice', sourceIp: '203.0.113.9', count: 3, firstSeen: T - 9000, lastSeen: T - 4000, hosts: ['web-01', 'web-02'] }),
+    ]);
+  });
+
+  it('rejects an empty or inverted window', async () => {
+    const { source } = harness();
+    await expect(source.fetch({ start: T, end: T })).rejects.toThrow(QueryError);
+    expect(logs.calls()).toHaveLength(0);
+  });
+});
