@@ -23,7 +23,7 @@ function officeHistory(days = 15): LogonEvent[] {
 
 const fixedClock = { now: () => 0 };
 
-function deps(events: LogonEvent[], overrides: Partial<DetectionDeps> & { settings?: Partial<DetectionSettings> } = {}) {
+function deps(events: LogonEvent[], overrides: Omit<Partial<DetectionDeps>, 'settings'> & { settings?: Partial<DetectionSettings> } = {}) {
   const store = (overrides.store as InMemoryBaselineStore | undefined) ?? new InMemoryBaselineStore();
   const sink = (overrides.sink as InMemoryAlertSink | undefined) ?? new InMemoryAlertSink();
   const d: DetectionDeps = {
