@@ -204,7 +204,8 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
   // 7. Learn the window, then advance the watermark.
   const update = computeBaselineUpdate(successes, baselines, population, { windowEnd: opts.windowEnd, learning, settings });
   if (update.users.length > 0) await store.saveUsers(update.users);
-  if (update.populationChanged) await store.savePopulation(update.population);
+  // Population stats were loaded only if someone logged on; a window of failures alone must not overwrite them.
+  if (users.length > 0 && update.populationChanged) await store.savePopulation(update.population);
   await store.saveRunState({ ...state, lastWindowEnd: Math.max(state.lastWindowEnd, opts.windowEnd) });
 
   return {

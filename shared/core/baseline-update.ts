@@ -110,6 +110,21 @@ export function computeBaselineUpdate(
       novelty.periods = carry(prev.novelty.periods) + (newPeriod ? 1 : 0);
       for (const level of PLACE_LEVELS) novelty[level] = Math.min(carry(prev.novelty[level]) + (newAt[level] ? 1 : 0), novelty.periods);
       if (PLACE_LEVELS.some((l) => novelty[l] !== prev.novelty[l]) || novelty.periods !== prev.novelty.periods) changed = true;
+      if (newPeriod) {
+        const n = pop.placeNovelty ?? { periods: 0, ip: 0, prefix: 0, network: 0, ipInKnownPrefix: 0 };
+        const add = (x: boolean) => (x ? 1 : 0);
+        pop = {
+          ...pop,
+          placeNovelty: {
+            periods: n.periods + 1,
+            ip: n.ip + add(newAt.ip),
+            prefix: n.prefix + add(newAt.prefix),
+            network: n.network + add(newAt.network),
+            ipInKnownPrefix: n.ipInKnownPrefix + add(newAt.ip && !newAt.prefix),
+          },
+        };
+        populationChanged = true;
+      }
     }
 
     if (!changed) continue;

@@ -166,7 +166,19 @@ export interface PopulationStats {
    */
   sharedIps: Record<string, SketchCounter>;
   sharedPrefixes: Record<string, SketchCounter>;
+  /**
+   * How often mature users bring a new place, pooled over the whole population and decayed like the
+   * counters above: of `periods` active periods of users whose habits had formed, in how many a user logged
+   * on from a new address / subnet / network, and from a new address inside a subnet they already used.
+   * The prior of every user's own novelty rate (empirical Bayes), and the floor for in-subnet address churn
+   * (DHCP lease changes are a property of ISPs, not of one user). Absent in items written before it existed.
+   */
+  placeNovelty?: PopulationNovelty;
   version: number;
+}
+
+export interface PopulationNovelty extends NoveltyCounts {
+  ipInKnownPrefix: number;
 }
 
 /** Run state: `pk = META#state`. */
@@ -193,7 +205,7 @@ export interface LedgerEntry {
 }
 
 export function emptyPopulation(): PopulationStats {
-  return { userBuckets: 0, newUsers: 0, dormantReturns: 0, lastBucket: 0, knownUsers: 0, sharedIps: {}, sharedPrefixes: {}, version: 0 };
+  return { userBuckets: 0, newUsers: 0, dormantReturns: 0, lastBucket: 0, knownUsers: 0, sharedIps: {}, sharedPrefixes: {}, placeNovelty: { periods: 0, ip: 0, prefix: 0, network: 0, ipInKnownPrefix: 0 }, version: 0 };
 }
 
 // ---------------------------------------------------------------------------------------------

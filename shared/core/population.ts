@@ -8,7 +8,7 @@
  * which is exactly what Space-Saving finds with bounded memory (any place with more than total/K first
  * logons is guaranteed to be present, its count over-estimated by at most `error`).
  */
-import type { PopulationStats, SketchCounter } from './model';
+import type { PopulationNovelty, PopulationStats, SketchCounter } from './model';
 import { decayed } from './seen';
 
 /** Counters kept per sketch: ~60 bytes each, so two sketches stay near 100 KB, far below DynamoDB's 400 KB item limit. */
@@ -54,6 +54,12 @@ export function decayPopulationTo(p: PopulationStats, b: number): PopulationStat
     userBuckets: decayed(p.userBuckets, p.lastBucket, b),
     newUsers: decayed(p.newUsers, p.lastBucket, b),
     dormantReturns: decayed(p.dormantReturns, p.lastBucket, b),
+    ...(p.placeNovelty ? { placeNovelty: decayNovelty(p.placeNovelty, p.lastBucket, b) } : {}),
     lastBucket: b,
   };
+}
+
+function decayNovelty(n: PopulationNovelty, from: number, to: number): PopulationNovelty {
+  const d = (x: number) => decayed(x, from, to);
+  return { periods: d(n.periods), ip: d(n.ip), prefix: d(n.prefix), network: d(n.network), ipInKnownPrefix: d(n.ipInKnownPrefix) };
 }

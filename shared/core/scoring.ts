@@ -54,6 +54,26 @@ export function noveltyProbability(novel: number, periods: number): number {
   return (PRIOR_NEW + k) / (PRIOR_NEW + PRIOR_OLD + n);
 }
 
+/**
+ * Weight, in active periods, of the population's rate as the prior of one user's own rate. A user with
+ * little history is judged mostly by how often anyone in the organisation brings a new place; after a few
+ * weeks of periods their own record dominates.
+ */
+export const POOLED_PRIOR_PERIODS = 20;
+
+/**
+ * Empirical-Bayes predictive probability of novelty for one user: a Beta prior centred on the population's
+ * rate (`popNovel` of `popPeriods`), worth `POOLED_PRIOR_PERIODS` periods, updated with the user's own `novel`
+ * of `periods`. With no population data yet it falls back to `noveltyProbability`.
+ */
+export function pooledNoveltyProbability(novel: number, periods: number, popNovel: number, popPeriods: number): number {
+  if (popPeriods <= 0) return noveltyProbability(novel, periods);
+  const n = Math.max(0, periods);
+  const k = Math.min(Math.max(0, novel), n);
+  const rate = noveltyProbability(popNovel, popPeriods);
+  return (POOLED_PRIOR_PERIODS * rate + k) / (POOLED_PRIOR_PERIODS + n);
+}
+
 /** Either explanation suffices: p = 1 − (1 − a)(1 − b). */
 export function eitherProbability(a: number, b: number): number {
   return 1 - (1 - a) * (1 - b);

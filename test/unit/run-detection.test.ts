@@ -166,4 +166,16 @@ describe('runDetection', () => {
     expect(s.findings).toHaveProperty('Auth.RareUser');
     expect(s.findings).toHaveProperty('Auth.UnusualSourceIp');
   });
+
+  it('keeps the population statistics through a window with failed logons only', async () => {
+    const t = T0 + 16 * DAY_MS + 3 * HOUR;
+    const { d, store } = deps([...officeHistory(16), ev('admin', '203.0.113.9', t, 'failure')]);
+    await runSchedule(d, T0, T0 + 16 * DAY_MS);
+    const before = await store.getPopulation();
+    await runSchedule(d, t, t + 2 * BUCKET_MS);
+    const after = await store.getPopulation();
+    expect(before!.knownUsers).toBe(20);
+    expect(after!.knownUsers).toBe(20);
+    expect(after!.userBuckets).toBeCloseTo(before!.userBuckets, 6);
+  });
 });

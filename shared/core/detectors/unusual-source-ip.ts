@@ -14,7 +14,7 @@
 import { placeOf } from '../net';
 import { DAY_MS, PLACE_LEVELS, type Finding, type PlaceLevel, type UserBaseline } from '../model';
 import { sharedUsers } from '../population';
-import { eitherProbability, noveltyProbability, scoreFromProbability } from '../scoring';
+import { eitherProbability, noveltyProbability, pooledNoveltyProbability, scoreFromProbability } from '../scoring';
 import { isUserMature } from '../habits';
 import { SEED_RULE_RISK_SCORE, SEED_RULE_SEVERITY, VALID_ACCOUNTS_MITRE, isoDate, pct, plural, type Detector, type DetectorInput } from './detector';
 
@@ -25,6 +25,17 @@ import { SEED_RULE_RISK_SCORE, SEED_RULE_SEVERITY, VALID_ACCOUNTS_MITRE, isoDate
  */
 export const SHARED_HALF = 20;
 export const PREFIX_SHARE_WEIGHT = 0.5;
+
+/**
+ * Probability that a user simply joined a place `others` other users already log on from: (s / (s + 20))².
+ * Squared so that a handful of users (a shared jump host, a colleague's desk, a service account's host
+ * used for lateral movement) barely moves it — 1 user: 0.002, 5: 0.04 — while an office NAT or VPN pool
+ * used by dozens or hundreds makes a newcomer unsurprising (50: 0.51, 300: 0.88).
+ */
+export function sharedProbability(others: number): number {
+  const f = others / (others + SHARED_HALF);
+  return f * f;
+}
 
 const LEVEL_WORDS: Record<PlaceLevel, { noun: string; mapKey: 'ips' | 'prefixes' | 'networks' }> = {
   ip: { noun: 'address', mapKey: 'ips' },
@@ -89,11 +100,16 @@ export const unusualSourceIp: Detector = {
 
     const periods = b.novelty.periods;
     const novel = b.novelty[level];
-    const pUser = noveltyProbability(novel, periods);
+    const pool = population.placeNovelty;
+    const pOwn = pool ? pooledNoveltyProbability(novel, periods, pool[level], pool.periods) : noveltyProbability(novel, periods);
+    // A new address inside a subnet the user already uses: as likely for this user as for any (DHCP churn).
+    const churn = level === 'ip' && pool && pool.periods > 0 ? pool : undefined;
+    const pChurn = churn ? noveltyProbability(churn.ipInKnownPrefix, churn.periods) : 0;
+    const pUser = Math.max(pOwn, pChurn);
     const prefix = placeOf(o.sourceIp, 'prefix');
     const ipUsers = sharedUsers(population.sharedIps, o.sourceIp);
     const prefixUsers = sharedUsers(population.sharedPrefixes, prefix);
-    const pShared = Math.max(ipUsers / (ipUsers + SHARED_HALF), (PREFIX_SHARE_WEIGHT * prefixUsers) / (prefixUsers + SHARED_HALF));
+    const pShared = Math.max(sharedProbability(ipUsers), PREFIX_SHARE_WEIGHT * sharedProbability(prefixUsers));
     const p = eitherProbability(pUser, pShared);
     if (p > settings.maxProbability) return null;
 
@@ -110,10 +126,13 @@ export const unusualSourceIp: Detector = {
           ? `${plural(prefixUsers, 'other user')} log on from its subnet ${placeOf(o.sourceIp, 'prefix')}`
           : 'no other user is known to log on from it';
     const where = level === 'ip' ? `a new address in the known subnet ${prefix}` : `the ${words.noun} ${place}, which is new for this user`;
+    const churnNote = churn && pChurn > pOwn ? ` Across all users, a new address inside an already-used subnet comes in ${pct(pChurn)} of periods, which is the floor used.` : '';
     const explanation =
       `${o.user} logged on from ${o.sourceIp}, ${where}. ` +
       `In ${plural(historyDays, 'day')} of history (${plural(Math.round(b.activity.buckets), 'active 15-minute period')}, ${plural(knownIps, 'known address', 'known addresses')} in ${plural(knownNetworks, 'network')}), ` +
-      `this user brought a new ${words.noun} in ${pct(periods > 0 ? novel / periods : 0)} of ${plural(Math.round(periods), 'period')} since their habits formed; ${sharing}. ` +
+      `this user brought a new ${words.noun} in ${pct(periods > 0 ? novel / periods : 0)} of ${plural(Math.round(periods), 'period')} since their habits formed` +
+      (pool && pool.periods > 0 ? ` (all users: ${pct(pool[level] / pool.periods)})` : '') +
+      `; ${sharing}.${churnNote} ` +
       `Probability ${p.toPrecision(2)}.`;
 
     return {
@@ -140,7 +159,9 @@ export const unusualSourceIp: Detector = {
         most_recent_known_ip: usual ?? '',
         users_sharing_ip: ipUsers,
         users_sharing_prefix: prefixUsers,
-        p_user: pUser,
+        population_novelty_rate: pool && pool.periods > 0 ? Math.round((pool[level] / pool.periods) * 1000) / 1000 : 0,
+        p_user: pOwn,
+        p_churn: pChurn,
         p_shared: pShared,
       },
     };

@@ -89,4 +89,25 @@ describe('Auth.UnusualSourceIp', () => {
     const t = T0 + 22 * DAY_MS;
     expect(unusualSourceIp.evaluate({ observation: logon('alice', '203.0.113.5', t, { outcome: 'failure' }), baseline: h.get('alice'), population: h.population, window: windowEndingAt(t + 1), settings })).toBeNull();
   });
+
+  it('floors a new address inside a known subnet at the population\'s DHCP churn rate', () => {
+    // Prepare: 30 home users whose ISP moves their lease inside the /24 every few days; alice's never moved.
+    const h = new History();
+    for (let u = 0; u < 30; u++) h.daily(`home${u}`, (d) => `81.3.${u}.${10 + Math.floor(d / 3)}`, { toDay: 21 });
+    h.daily('alice', ['81.2.69.142'], { toDay: 21 });
+    // Act
+    const f = judge(h, 'alice', '81.2.69.200', 21);
+    const elsewhere = judge(h, 'alice', '203.0.113.50', 21);
+    // Assess: the lease change is no alert; a never-seen network still is.
+    expect(f === null || f.score < settings.thresholds['Auth.UnusualSourceIp']).toBe(true);
+    expect(elsewhere!.score).toBeGreaterThanOrEqual(settings.thresholds['Auth.UnusualSourceIp']);
+  });
+
+  it('does not let one other user of an address (a shared jump host) hide lateral movement', () => {
+    const h = new History().daily('alice', ['81.2.69.142'], { toDay: 21 });
+    h.daily('svc-backup', ['10.20.0.20'], { toDay: 21, hours: [1, 2, 3, 4] });
+    const f = judge(h, 'alice', '10.20.0.20', 22);
+    expect(f!.score).toBeGreaterThanOrEqual(settings.thresholds['Auth.UnusualSourceIp']);
+    expect(f!.explanation).toContain('1 other user log on from this address');
+  });
 });
