@@ -1,0 +1,307 @@
+/**
+ * `npm run bench`: speed, memory and AWS-request figures, as one JSON object on stdout and a readable
+ * summary on stderr. Benchmarks, not tests: nothing here asserts; the issue's targets are printed beside
+ * each figure so a change can be judged by them.
+ *
+ *   parse   lines/s per profile, beside a floor measured in the same run (splitting the same bytes into lines)
+ *   core    observations scored per second, one window of 100,000 distinct users, baselines in memory
+ *   run     one full runDetection against dynalite (in a child process, so its CPU is not ours): 100,000 users,
+ *           1,000,000 logons aggregated to observations; wall, our CPU, peak RSS, DynamoDB requests vs the floor
+ *   scale   the same run at 10k, 100k and 1M logons
+ *   bundle  the handler bundle's size and cold import time
+ *
+ * Options: --only parse,core,run,scale,bundle   --users N (full run, default 100000)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createBaselinesTable, DynamoDbBaselineStore } from '../shared/adapters/dynamodb-baseline-store';
+import { InMemoryAlertSink } from '../shared/adapters/in-memory-alert-sink';
+import { DETECTORS } from '../shared/core/detectors';
+import { BUCKET_MS, bucketOf, DAY_MS, dayOf, emptyPopulation, type LogonObservation, type PopulationStats, type SeenStats, type UserBaseline } from '../shared/core/model';
+import { placeOf } from '../shared/core/net';
+import { getProfile } from '../shared/core/profiles';
+import { PROFILE_IDS } from '../shared/core/profiles/profile';
+import { DEFAULT_SETTINGS } from '../shared/core/settings';
+import type { LogSource } from '../shared/ports';
+import { runDetection } from '../shared/run-detection';
+import { buildDetector, measureColdImport } from '../lambdas/build';
+import { generateScenario } from './scenario/generate';
+import { scenarioLines } from './scenario/writers';
+
+const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
+const FIXTURES = join(ROOT, 'test', 'fixtures');
+export const TARGETS = { runComputeS: 60, runPeakRssMb: 512, requestsPerFloor: 1.2, coreObservationsPerS: 1_000_000, bundleBytes: 1024 * 1024 } as const;
+
+const err = (s: string) => process.stderr.write(s + '\n');
+const round = (n: number, d = 0) => Math.round(n * 10 ** d) / 10 ** d;
+
+// ---------------------------------------------------------------------------------------------
+// parse
+// ---------------------------------------------------------------------------------------------
+
+/** Lines to parse per profile: the scenario writers' output for sshd and ecs, the profile's own fixtures (repeated) for the rest. */
+function sampleLines(profile: string, target: number): string[] {
+  let base: string[];
+  if (profile === 'sshd' || profile === 'ecs') {
+    base = scenarioLines(generateScenario({ seed: 1, shape: 'large-mobile', days: 21 }), profile);
+  } else {
+    const dir = join(FIXTURES, profile);
+    base = readdirSync(dir)
+      .filter((f) => !f.endsWith('.json') || f.endsWith('.ndjson'))
+      .flatMap((f) => (statSync(join(dir, f)).isFile() ? readFileSync(join(dir, f), 'utf8').split('\n') : []))
+      .filter((l) => l.trim() !== '');
+  }
+  const out: string[] = [];
+  while (out.length < target) out.push(...base.slice(0, target - out.length));
+  return out;
+}
+
+function benchParse() {
+  const results: Record<string, unknown> = {};
+  for (const id of PROFILE_IDS) {
+    const profile = getProfile(id);
+    const text = sampleLines(id, 200_000).join('\n');
+    const bytes = Buffer.byteLength(text);
+    // Floor: split the same bytes into lines and touch each (the least any line parser must do).
+    const floorT = best(3, () => {
+      let n = 0;
+      for (const l of text.split('\n')) n += l.length & 1;
+      return n;
+    });
+    let events = 0;
+    const parseT = best(3, () => {
+      events = 0;
+      for (const l of text.split('\n')) if (profile.parseLine(l).kind === 'event') events++;
+      return events;
+    });
+    const lines = text.split('\n').length;
+    results[id] = {
+      lines,
+      events,
+      mb: round(bytes / 1e6, 1),
+      linesPerS: round(lines / parseT),
+      floorLinesPerS: round(lines / floorT),
+      ratioToFloor: round(floorT / parseT, 3),
+    };
+    err(`parse ${id.padEnd(10)} ${round(lines / parseT / 1000)}k lines/s (floor ${round(lines / floorT / 1e6, 1)}M lines/s)`);
+  }
+  return results;
+}
+
+/** Best of `n` timings in seconds (the least disturbed by GC and the machine). */
+function best(n: number, f: () => unknown): number {
+  let min = Infinity;
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    f();
+    min = Math.min(min, performance.now() - t);
+  }
+  return min / 1000;
+}
+
+// ---------------------------------------------------------------------------------------------
+// synthetic population: mature users with a home address, some on the office NAT
+// ---------------------------------------------------------------------------------------------
+
+const NOW = Date.UTC(2026, 10, 2, 10, 0);
+
+function ipOf(i: number): string {
+  return `${11 + ((i >> 16) & 0x7f)}.${(i >> 8) & 0xff}.${i & 0xff}.${1 + (i % 250)}`;
+}
+
+function seen(first: number, last: number, buckets: number, days: number): SeenStats {
+  return { first, last, buckets, lastBucket: bucketOf(last), days, lastDay: dayOf(last) };
+}
+
+function matureBaseline(user: string, ip: string): UserBaseline {
+  const first = NOW - 30 * DAY_MS;
+  const last = NOW - DAY_MS;
+  const s = seen(first, last, 60, 22);
+  return {
+    user,
+    activity: s,
+    ips: { [ip]: s },
+    prefixes: { [placeOf(ip, 'prefix')]: s },
+    networks: { [placeOf(ip, 'network')]: s },
+    novelty: { periods: 60, ip: 1, prefix: 1, network: 1 },
+    version: 0,
+  };
+}
+
+function userName(i: number): string {
+  return `user${String(i).padStart(6, '0')}@corp.example`;
+}
+
+/** One window's observations: `logons` spread over `users`, 1 in 20 from an address new to them. */
+function windowObservations(users: number, logons: number, windowEnd: number): LogonObservation[] {
+  const perUser = Math.max(1, Math.floor(logons / users));
+  const out: LogonObservation[] = [];
+  for (let i = 0; i < users; i++) {
+    const novel = i % 20 === 7;
+    const t = windowEnd - BUCKET_MS - ((i * 7919) % BUCKET_MS);
+    out.push({ user: userName(i), sourceIp: novel ? ipOf(i + 5_000_000) : ipOf(i), outcome: 'success', count: perUser, firstSeen: t, lastSeen: t + 1000, hosts: ['web-01'], methods: ['publickey'], logSource: 'bench' });
+  }
+  return out;
+}
+
+function benchCore(users = 100_000) {
+  const baselines = new Map<string, UserBaseline>();
+  for (let i = 0; i < users; i++) baselines.set(userName(i), matureBaseline(userName(i), ipOf(i)));
+  const windowEnd = NOW;
+  const observations = windowObservations(users, users * 10, windowEnd);
+  const population: PopulationStats = { ...emptyPopulation(), userBuckets: users * 40, newUsers: 20, knownUsers: users, lastBucket: bucketOf(NOW - DAY_MS) };
+  const window = { start: windowEnd - 2 * BUCKET_MS, end: windowEnd };
+  let findings = 0;
+  const t = best(3, () => {
+    findings = 0;
+    for (const o of observations) {
+      const baseline = baselines.get(o.user);
+      for (const d of DETECTORS) if (d.evaluate({ observation: o, baseline, population, window, settings: DEFAULT_SETTINGS })) findings++;
+    }
+  });
+  const perS = round(observations.length / t);
+  err(`core       ${round(perS / 1e6, 2)}M observations/s over ${users} users (${findings} findings; target ≥ 1M/s)`);
+  return { users, observations: observations.length, findings, seconds: round(t, 3), observationsPerS: perS, target: TARGETS.coreObservationsPerS, met: perS >= TARGETS.coreObservationsPerS };
+}
+
+// ---------------------------------------------------------------------------------------------
+// full run against dynalite in a child process
+// ---------------------------------------------------------------------------------------------
+
+interface Dynalite {
+  client: DynamoDBClient;
+  requests: Record<string, number>;
+  stop(): void;
+}
+
+async function startDynaliteChild(): Promise<Dynalite> {
+  const child: ChildProcess = spawn(process.execPath, [...process.execArgv, join(ROOT, 'cli', 'bench', 'dynalite-server.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolve((JSON.parse(buf.slice(0, nl)) as { port: number }).port);
+    });
+    child.on('exit', (code) => reject(new Error(`dynalite exited with ${code}`)));
+  });
+  const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, maxAttempts: 3 });
+  const requests: Record<string, number> = {};
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+      requests[name] = (requests[name] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countRequests' },
+  );
+  return { client, requests, stop: () => { client.destroy(); child.stdin!.end(); } };
+}
+
+async function benchRun(users: number, logons: number) {
+  const db = await startDynaliteChild();
+  try {
+    const table = `bench-${users}-${logons}`;
+    await createBaselinesTable(db.client, table);
+    const store = new DynamoDbBaselineStore({ client: db.client, tableName: table });
+    // Prime: a detector that has run for a month and knows every user.
+    const windowEnd = NOW;
+    const primeStart = performance.now();
+    const primed: UserBaseline[] = [];
+    for (let i = 0; i < users; i++) primed.push(matureBaseline(userName(i), ipOf(i)));
+    await store.saveUsers(primed);
+    await store.savePopulation({ ...emptyPopulation(), userBuckets: users * 40, newUsers: 20, knownUsers: users, lastBucket: bucketOf(NOW - DAY_MS) });
+    await store.saveRunState({ firstWindowEnd: NOW - 30 * DAY_MS, lastWindowEnd: NOW - BUCKET_MS, version: 0 });
+    const primeS = (performance.now() - primeStart) / 1000;
+    for (const k of Object.keys(db.requests)) delete db.requests[k];
+
+    // The log source returns what the Insights query returns: rows aggregated per (user, ip, outcome, host), mapped.
+    const observations = windowObservations(users, logons, windowEnd);
+    const source: LogSource = {
+      name: 'bench',
+      fetch: async () => ({ observations, stats: { rows: observations.length, malformed: 0, queries: 1, queryMs: 0, bytesScanned: 0 } }),
+    };
+    const sink = new InMemoryAlertSink();
+    global.gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const summary = await runDetection({ logSources: [source], store, sink, clock: { now: () => Date.now() }, settings: DEFAULT_SETTINGS }, { windowEnd });
+    const wallS = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuS = (cpu.user + cpu.system) / 1e6;
+    const peakRssMb = process.resourceUsage().maxRSS / 1024;
+    const floor = Math.ceil(summary.usersSeen / 100) + summary.baselinesWritten;
+    const total = Object.values(db.requests).reduce((a, b) => a + b, 0);
+    return {
+      users,
+      logons: summary.logonsScanned,
+      observations: summary.observations,
+      alerts: sink.delivered.length,
+      cutByCap: summary.alertsCutByCap,
+      baselinesWritten: summary.baselinesWritten,
+      wallS: round(wallS, 2),
+      cpuS: round(cpuS, 2),
+      peakRssMb: round(peakRssMb),
+      rssBeforeRunMb: round(rssBefore / 1024 / 1024),
+      requests: { ...db.requests, total },
+      floor,
+      requestsPerFloor: round(total / floor, 3),
+      primeS: round(primeS, 1),
+    };
+  } finally {
+    db.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function benchBundle() {
+  const { outfile, bytes } = await buildDetector();
+  const coldImportMs = measureColdImport(outfile);
+  err(`bundle     ${round(bytes / 1024)} KiB, cold import ${round(coldImportMs)} ms (target ≤ 1024 KiB)`);
+  return { bytes, kib: round(bytes / 1024), coldImportMs: round(coldImportMs, 1), target: TARGETS.bundleBytes, met: bytes <= TARGETS.bundleBytes };
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { only: { type: 'string' }, users: { type: 'string', default: '100000' } } });
+  const only = new Set((values.only ?? 'parse,core,run,scale,bundle').split(','));
+  const users = Number(values.users);
+  const out: Record<string, unknown> = { node: process.version, platform: `${process.platform}-${process.arch}`, date: new Date().toISOString() };
+  if (only.has('parse')) out.parse = benchParse();
+  if (only.has('core')) out.core = benchCore();
+  if (only.has('run')) {
+    const r = await benchRun(users, users * 10);
+    out.run = {
+      ...r,
+      targets: {
+        computeS: { target: `≤ ${TARGETS.runComputeS}`, value: r.cpuS, met: r.cpuS <= TARGETS.runComputeS },
+        peakRssMb: { target: `≤ ${TARGETS.runPeakRssMb}`, value: r.peakRssMb, met: r.peakRssMb <= TARGETS.runPeakRssMb },
+        requestsPerFloor: { target: `≤ ${TARGETS.requestsPerFloor}`, value: r.requestsPerFloor, met: r.requestsPerFloor <= TARGETS.requestsPerFloor },
+      },
+    };
+    err(`run        ${r.logons} logons, ${r.users} users: wall ${r.wallS} s, our CPU ${r.cpuS} s, peak RSS ${r.peakRssMb} MB, ${r.requests.total} DynamoDB requests = ${r.requestsPerFloor}× floor (${r.floor})`);
+  }
+  if (only.has('scale')) {
+    const rows = [];
+    for (const logons of [10_000, 100_000, 1_000_000]) {
+      const r = await benchRun(logons / 10, logons);
+      rows.push({ logons, users: r.users, wallS: r.wallS, cpuS: r.cpuS, requests: r.requests.total, floor: r.floor, cpuUsPerLogon: round((r.cpuS * 1e6) / logons, 2) });
+      err(`scale      ${logons} logons: wall ${r.wallS} s, CPU ${r.cpuS} s (${round((r.cpuS * 1e6) / logons, 2)} µs/logon), ${r.requests.total} requests (floor ${r.floor})`);
+    }
+    out.scale = rows;
+  }
+  if (only.has('bundle')) out.bundle = await benchBundle();
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,746 @@
+/**
+ * `DynamoDbBaselineStore`: the detector's memory in one DynamoDB table (on-demand), in AWS and, on
+ * dynalite, locally.
+ *
+ * Key layout: a single string partition key `pk`, no sort key (every access is by exact key):
+ *   `USER#<name>`   one user's baseline            attributes: pk, version, body
+ *   `POP#stats`     population statistics          attributes: pk, version, body
+ *   `META#state`    run state (learning, watermark) attributes: pk, version, body
+ *   `ALERT#<id>`    alert ledger entry              attributes: pk, expiresAt (TTL), detectorId, user, sourceIp, raisedAt
+ * A name that cannot be a key as it is (longer than DynamoDB's 2,048-byte partition key, or not well-formed
+ * UTF-16 so it would not survive UTF-8) is keyed `USERH#<sha256>` instead; the body carries the real name,
+ * and a read checks it.
+ *
+ * Serialization: the body of user, population and state items is one JSON string (`S`), not a native
+ * DynamoDB map. IPs and user names are map keys in a baseline; as JSON they are plain data, never
+ * attribute names, so nothing user-controlled can reach an expression or hit attribute-name rules, and
+ * decoding is one `JSON.parse` plus a shape check. The body is the model object itself, so fields the core
+ * adds later round-trip untouched; only the bulky fixed-shape leaves (`SeenStats`, sketch counters) are
+ * positional tuples, which halves a user at the bounds. Measured: a user with one IP is ~0.5 KB (one write
+ * unit); a user at the core's bounds (64 IPs, 48 prefixes, 32 networks) ~11.8 KB with IPv4 keys, ~13.9 KB
+ * with IPv6 (~20 KB as plain objects); the population item at sketch capacity (2 × 800 counters, IPv6
+ * keys) ~81 KB. Not compressed: most items are below 1 KB, where compression saves no capacity unit and
+ * costs CPU on every one of them.
+ *
+ * Writes: every item carries `version`. A save is a conditional `PutItem`: `attribute_not_exists(pk)` for
+ * version 0 (not stored yet), else `version = :read`, storing version + 1. BatchWriteItem cannot be
+ * conditional; TransactWriteItems can, but costs twice the write capacity, takes 100 items at most, is
+ * all-or-nothing (which we do not need: baseline updates are idempotent per bucket, so a retried run
+ * re-applying a window to the users already written changes nothing) and dynalite does not implement it.
+ * So saves are concurrent PutItems under a small concurrency limit; all are attempted, and every lost
+ * condition is collected and reported in one `ConcurrentUpdateError`.
+ * The caller decides which users changed (`computeBaselineUpdate` returns only those); for the single
+ * population and state items the store also skips a write whose body and version equal what this store
+ * last read or wrote (a retried window leaves them identical): nothing would change, so nothing can be
+ * overwritten either.
+ *
+ * Reads: `BatchGetItem`, 100 keys per call, strongly consistent (a stale version would only make the
+ * conditional write fail and the run retry); `UnprocessedKeys` are re-requested with jittered exponential
+ * backoff a bounded number of times, then `BaselineStoreError`.
+ */
+import { createHash } from 'node:crypto';
+import {
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DescribeTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateTimeToLiveCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type PutItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../core/baseline-update';
+import type { LedgerEntry, PopulationStats, RunState, SeenStats, SketchCounter, UserBaseline } from '../core/model';
+import { boundSeen } from '../core/seen';
+import { BaselineStoreError, ConcurrentUpdateError } from '../errors';
+import type { BaselineStore } from '../ports';
+
+// ---------------------------------------------------------------------------------------------
+// Table layout (the CDK stack imports these, so table and adapter cannot drift)
+// ---------------------------------------------------------------------------------------------
+
+/** The table's only key: a string partition key. */
+export const PARTITION_KEY = 'pk';
+/** DynamoDB attribute type of `PARTITION_KEY` (CDK: `AttributeType.STRING`). */
+export const PARTITION_KEY_TYPE = 'S' as const;
+/** TTL attribute (epoch seconds) on alert-ledger items; DynamoDB deletes them some time after it passes. */
+export const TTL_ATTRIBUTE = 'expiresAt';
+/** Optimistic-concurrency version on user, population and state items. */
+export const VERSION_ATTRIBUTE = 'version';
+/** The JSON body of user, population and state items. */
+export const BODY_ATTRIBUTE = 'body';
+
+export const USER_KEY_PREFIX = 'USER#';
+export const HASHED_USER_KEY_PREFIX = 'USERH#';
+export const ALERT_KEY_PREFIX = 'ALERT#';
+export const HASHED_ALERT_KEY_PREFIX = 'ALERTH#';
+export const POPULATION_KEY = 'POP#stats';
+export const RUN_STATE_KEY = 'META#state';
+
+// ---------------------------------------------------------------------------------------------
+// Limits
+// ---------------------------------------------------------------------------------------------
+
+/** BatchGetItem takes at most 100 keys per call (DynamoDB quota). */
+export const BATCH_GET_MAX_KEYS = 100;
+/** DynamoDB's item size limit: 400 KB, attribute names and values in UTF-8 (DynamoDB quota). */
+export const DYNAMODB_MAX_ITEM_BYTES = 400 * 1024;
+/** A partition key value is at most 2,048 bytes (DynamoDB quota). */
+export const MAX_PARTITION_KEY_BYTES = 2048;
+/**
+ * Target size of a user item, far below the 400 KB limit: every read and write of the item costs capacity
+ * by its size (1 KB per write unit, 4 KB per read unit), and a batch of 100 must stay well under
+ * BatchGetItem's 16 MB response. A user beyond it forgets their least recently seen places.
+ */
+export const USER_ITEM_TARGET_BYTES = 64 * 1024;
+/** The ledger keeps at most this much of a user name: it is for people reading the table, never read back. */
+const LEDGER_USER_MAX_CHARS = 1024;
+/** DynamoDB counts a number as at most 21 bytes; we count every number at that bound. */
+const NUMBER_BYTES = 21;
+
+const DEFAULT_WRITE_CONCURRENCY = 16;
+const DEFAULT_READ_CONCURRENCY = 8;
+const DEFAULT_MAX_BATCH_GET_ATTEMPTS = 8;
+const RETRY_BASE_MS = 50;
+const RETRY_CAP_MS = 2_000;
+
+// ---------------------------------------------------------------------------------------------
+// Keys
+// ---------------------------------------------------------------------------------------------
+
+function utf8Bytes(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+/** Whether a string survives UTF-8 unchanged (no lone surrogates). */
+function isWellFormed(s: string): boolean {
+  return !/[\uD800-\uDFFF]/.test(s) || Buffer.from(s, 'utf8').toString('utf8') === s;
+}
+
+function keyOf(prefix: string, hashedPrefix: string, value: string): string {
+  const key = prefix + value;
+  if (utf8Bytes(key) <= MAX_PARTITION_KEY_BYTES && isWellFormed(value)) return key;
+  return hashedPrefix + createHash('sha256').update(value, 'utf16le').digest('hex');
+}
+
+/** Partition key of a user's baseline. */
+export function userKey(user: string): string {
+  return keyOf(USER_KEY_PREFIX, HASHED_USER_KEY_PREFIX, user);
+}
+
+/** Partition key of an alert-ledger entry. */
+export function alertKey(id: string): string {
+  return keyOf(ALERT_KEY_PREFIX, HASHED_ALERT_KEY_PREFIX, id);
+}
+
+/** How a key is named in errors: the logical key, whatever the stored one. */
+function userLabel(user: string): string {
+  return USER_KEY_PREFIX + user;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Codec: the JSON body (exported for the in-memory store, which stores the same bodies)
+//
+// The body is the model object itself (minus `version`, which is its own attribute), so a field the core
+// adds later round-trips without a change here (`PopulationStats.placeNovelty` did). Only the bulky,
+// fixed-shape leaves are written positionally: each `SeenStats` as [first, last, buckets, lastBucket,
+// days, lastDay], each `SketchCounter` as [count, error, last]; a leaf that has grown a field is written
+// as an object instead, and the decoder accepts both. Decoding checks every field the detectors rely on.
+// ---------------------------------------------------------------------------------------------
+
+/** Body format marker (a key no model field uses). */
+const FORMAT_KEY = '$v';
+const FORMAT = 1;
+
+const SEEN_FIELDS = ['first', 'last', 'buckets', 'lastBucket', 'days', 'lastDay'] as const;
+const COUNTER_FIELDS = ['count', 'error', 'last'] as const;
+const USER_MAPS = ['ips', 'prefixes', 'networks'] as const;
+const SKETCHES = ['sharedIps', 'sharedPrefixes'] as const;
+
+class CorruptItem extends Error {}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function finite(x: unknown, what: string): number {
+  if (typeof x !== 'number' || !Number.isFinite(x)) throw new CorruptItem(`${what} is ${JSON.stringify(x) ?? String(x)}, not a finite number`);
+  return x;
+}
+
+/** Assign an own property even for `__proto__` (a key is data here, never a prototype). */
+function setOwn<T>(o: Record<string, T>, k: string, v: T): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
+}
+
+function hasExactly(o: object, fields: readonly string[]): boolean {
+  let n = 0;
+  for (const k in o) if (Object.hasOwn(o, k)) n++;
+  return n === fields.length;
+}
+
+/** A fixed-shape leaf as a tuple of its fields, or as itself when it has more fields than we know. */
+function packLeaf(o: object, fields: readonly string[]): unknown {
+  return hasExactly(o, fields) ? fields.map((f) => (o as Record<string, unknown>)[f]) : o;
+}
+
+function unpackLeaf<T>(x: unknown, fields: readonly string[], what: string): T {
+  const out: Record<string, unknown> = {};
+  if (Array.isArray(x)) {
+    if (x.length !== fields.length) throw new CorruptItem(`${what} is not a list of ${fields.length} numbers`);
+    fields.forEach((f, i) => (out[f] = finite(x[i], what)));
+  } else if (isRecord(x)) {
+    Object.assign(out, x);
+    for (const f of fields) finite(x[f], `${what}.${f}`);
+  } else {
+    throw new CorruptItem(`${what} is neither a list nor a map`);
+  }
+  return out as T;
+}
+
+function packMap(m: unknown, fields: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!isRecord(m)) return out;
+  for (const k of Object.keys(m)) setOwn(out, k, packLeaf(m[k] as object, fields));
+  return out;
+}
+
+function unpackMap<T>(x: unknown, fields: readonly string[], what: string): Record<string, T> {
+  if (!isRecord(x)) throw new CorruptItem(`${what} is not a map`);
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(x)) setOwn(out, k, unpackLeaf<T>(x[k], fields, `${what}[${k}]`));
+  return out;
+}
+
+/** JSON that refuses non-finite numbers (JSON would store them as null and the item could not be read back). */
+function stringify(body: Record<string, unknown>, label: string): string {
+  try {
+    return JSON.stringify(body, (k, v: unknown) => {
+      if (typeof v === 'number' && !Number.isFinite(v)) throw new CorruptItem(`${k} is ${v}, not a finite number`);
+      return v;
+    });
+  } catch (e) {
+    if (e instanceof CorruptItem) throw new BaselineStoreError(`Refusing to store ${label}: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+function parseBody(body: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (e) {
+    throw new CorruptItem(`body is not JSON (${(e as Error).message})`);
+  }
+  if (!isRecord(parsed)) throw new CorruptItem('body is not a JSON object');
+  if (parsed[FORMAT_KEY] !== FORMAT) throw new CorruptItem(`unknown body format ${JSON.stringify(parsed[FORMAT_KEY])}`);
+  delete parsed[FORMAT_KEY];
+  return parsed;
+}
+
+/** The model object without `version` (stored as its own attribute), under the format marker. */
+function bodyOfModel(x: object): Record<string, unknown> {
+  const { version: _version, ...rest } = x as Record<string, unknown>;
+  return { [FORMAT_KEY]: FORMAT, ...rest };
+}
+
+/** The JSON body of a user item (throws `BaselineStoreError` on a non-finite number). */
+export function encodeUserBody(u: UserBaseline): string {
+  const body = bodyOfModel(u);
+  body.activity = packLeaf(u.activity, SEEN_FIELDS);
+  for (const m of USER_MAPS) body[m] = packMap(u[m], SEEN_FIELDS);
+  return stringify(body, userLabel(u.user));
+}
+
+/** Decode a user body stored at `version`; throws `CorruptItem` (wrapped by callers with the key). */
+function decodeUserBody(body: string, version: number): UserBaseline {
+  const b = parseBody(body);
+  if (typeof b.user !== 'string') throw new CorruptItem('user name missing');
+  if (!isRecord(b.novelty)) throw new CorruptItem('novelty missing');
+  for (const f of ['periods', 'ip', 'prefix', 'network'] as const) finite(b.novelty[f], `novelty.${f}`);
+  const out = { ...b, activity: unpackLeaf<SeenStats>(b.activity, SEEN_FIELDS, 'activity'), version } as Record<string, unknown>;
+  for (const m of USER_MAPS) out[m] = unpackMap<SeenStats>(b[m], SEEN_FIELDS, m);
+  return out as unknown as UserBaseline;
+}
+
+export function encodePopulationBody(p: PopulationStats): string {
+  const body = bodyOfModel(p);
+  for (const s of SKETCHES) body[s] = packMap(p[s], COUNTER_FIELDS);
+  return stringify(body, POPULATION_KEY);
+}
+
+function decodePopulationBody(body: string, version: number): PopulationStats {
+  const b = parseBody(body);
+  for (const f of ['userBuckets', 'newUsers', 'dormantReturns', 'lastBucket', 'knownUsers'] as const) finite(b[f], f);
+  const out = { ...b, version } as Record<string, unknown>;
+  for (const s of SKETCHES) out[s] = unpackMap<SketchCounter>(b[s], COUNTER_FIELDS, s);
+  return out as unknown as PopulationStats;
+}
+
+export function encodeRunStateBody(s: RunState): string {
+  return stringify(bodyOfModel(s), RUN_STATE_KEY);
+}
+
+function decodeRunStateBody(body: string, version: number): RunState {
+  const b = parseBody(body);
+  finite(b.firstWindowEnd, 'firstWindowEnd');
+  finite(b.lastWindowEnd, 'lastWindowEnd');
+  if (b.backfilledFrom !== undefined) finite(b.backfilledFrom, 'backfilledFrom');
+  return { ...b, version } as unknown as RunState;
+}
+
+/** Decode a stored body, turning any defect into a `BaselineStoreError` that names the key. */
+function decodeStored<T>(label: string, decode: (body: string, version: number) => T, body: string, version: number): T {
+  try {
+    return decode(body, version);
+  } catch (e) {
+    if (e instanceof CorruptItem) throw new BaselineStoreError(`Corrupt item ${label}: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+/** Decode a user body, checking it is the user asked for (the body carries the name; keys may be hashed). */
+export function decodeUser(user: string, body: string, version: number): UserBaseline {
+  const b = decodeStored(userLabel(user), decodeUserBody, body, version);
+  if (b.user !== user) throw new BaselineStoreError(`Corrupt item ${userLabel(user)}: it holds the baseline of ${JSON.stringify(b.user.slice(0, 200))}`);
+  return b;
+}
+export const decodePopulation = (body: string, version: number) => decodeStored(POPULATION_KEY, decodePopulationBody, body, version);
+export const decodeRunState = (body: string, version: number) => decodeStored(RUN_STATE_KEY, decodeRunStateBody, body, version);
+
+/** Size DynamoDB bills and limits for an item with key `pk` and a JSON body (names + values, numbers at their maximum). */
+export function bodyItemBytes(pk: string, body: string): number {
+  return utf8Bytes(PARTITION_KEY) + utf8Bytes(pk) + utf8Bytes(VERSION_ATTRIBUTE) + NUMBER_BYTES + utf8Bytes(BODY_ATTRIBUTE) + utf8Bytes(body);
+}
+
+export interface FittedUser {
+  /** The baseline as stored (the input itself when it fit). */
+  readonly user: UserBaseline;
+  readonly body: string;
+  readonly bytes: number;
+  /** Whether places were evicted to fit. */
+  readonly bounded: boolean;
+}
+
+/**
+ * Encode a user's baseline within `targetBytes`: when over, evict the least recently seen IPs, prefixes and
+ * networks (first down to the core's bounds, then halving) until it fits. Novelty counts are kept, so
+ * forgetting places never makes a user look more stable. Over DynamoDB's hard limit even with no places
+ * left (only a user name of hundreds of KB could do that) is a `BaselineStoreError`.
+ */
+export function fitUser(user: UserBaseline, targetBytes = USER_ITEM_TARGET_BYTES): FittedUser {
+  const pk = userKey(user.user);
+  let body = encodeUserBody(user);
+  let bytes = bodyItemBytes(pk, body);
+  if (bytes <= targetBytes) return { user, body, bytes, bounded: false };
+
+  let limits = {
+    ips: Math.min(MAX_IPS_PER_USER, Object.keys(user.ips).length),
+    prefixes: Math.min(MAX_PREFIXES_PER_USER, Object.keys(user.prefixes).length),
+    networks: Math.min(MAX_NETWORKS_PER_USER, Object.keys(user.networks).length),
+  };
+  let fitted = user;
+  for (;;) {
+    fitted = { ...user, ips: boundSeen(user.ips, limits.ips), prefixes: boundSeen(user.prefixes, limits.prefixes), networks: boundSeen(user.networks, limits.networks) };
+    body = encodeUserBody(fitted);
+    bytes = bodyItemBytes(pk, body);
+    if (bytes <= targetBytes || limits.ips + limits.prefixes + limits.networks === 0) break;
+    limits = { ips: Math.floor(limits.ips / 2), prefixes: Math.floor(limits.prefixes / 2), networks: Math.floor(limits.networks / 2) };
+  }
+  if (bytes > DYNAMODB_MAX_ITEM_BYTES) {
+    throw new BaselineStoreError(`Baseline item ${userLabel(user.user).slice(0, 200)} would be ${bytes} bytes even with no places kept, over DynamoDB's ${DYNAMODB_MAX_ITEM_BYTES}-byte item limit`);
+  }
+  return { user: fitted, body, bytes, bounded: true };
+}
+
+/** Population or state body within DynamoDB's item limit (the core bounds both; this guards the limit). */
+export function checkItemSize(pk: string, body: string): number {
+  const bytes = bodyItemBytes(pk, body);
+  if (bytes > DYNAMODB_MAX_ITEM_BYTES) throw new BaselineStoreError(`Item ${pk} would be ${bytes} bytes, over DynamoDB's ${DYNAMODB_MAX_ITEM_BYTES}-byte item limit`);
+  return bytes;
+}
+
+/** Concurrent `fn` over `items`, at most `limit` at a time; settles every item (no early abort). */
+async function mapSettledLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = { status: 'fulfilled', value: await fn(items[i]!) };
+      } catch (reason) {
+        results[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function isConditionalCheckFailed(e: unknown): boolean {
+  return e instanceof ConditionalCheckFailedException || (e instanceof Error && e.name === 'ConditionalCheckFailedException');
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The store
+// ---------------------------------------------------------------------------------------------
+
+export interface DynamoDbBaselineStoreProps {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** Concurrent PutItems (default 16): enough to keep a Lambda busy, few enough not to burst a cold on-demand table. */
+  readonly writeConcurrency?: number;
+  /** Concurrent BatchGetItems (default 8). */
+  readonly readConcurrency?: number;
+  /** Attempts of one BatchGetItem chunk while DynamoDB leaves keys unprocessed (default 8, ~5 s of backoff). */
+  readonly maxBatchGetAttempts?: number;
+  /** Target size of a user item (default `USER_ITEM_TARGET_BYTES`). */
+  readonly maxUserItemBytes?: number;
+  /** Injectable for tests; defaults to `setTimeout`. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Jitter source in [0, 1); defaults to `Math.random`. */
+  readonly random?: () => number;
+}
+
+/** What the store asked of DynamoDB, to compare with the floor: ceil(users / 100) reads + one write per changed item. */
+export interface DynamoDbStoreStats {
+  batchGetItem: number;
+  getItem: number;
+  putItem: number;
+  /** BatchGetItem calls that re-requested UnprocessedKeys (included in `batchGetItem`). */
+  unprocessedRetries: number;
+  /** Conditional puts that lost: version conflicts on baselines (ledger duplicates are counted apart). */
+  conflicts: number;
+  /** Ledger puts that found the id already present (idempotent, not an error). */
+  ledgerDuplicates: number;
+  itemsRead: number;
+  itemsWritten: number;
+  bytesWritten: number;
+  /** Population/state saves skipped as identical to what was last read or written. */
+  writesSkipped: number;
+  /** User items whose places were evicted to fit `maxUserItemBytes`. */
+  usersBounded: number;
+  /** Largest item written so far, in bytes. */
+  largestItemBytes: number;
+}
+
+function emptyStats(): DynamoDbStoreStats {
+  return { batchGetItem: 0, getItem: 0, putItem: 0, unprocessedRetries: 0, conflicts: 0, ledgerDuplicates: 0, itemsRead: 0, itemsWritten: 0, bytesWritten: 0, writesSkipped: 0, usersBounded: 0, largestItemBytes: 0 };
+}
+
+type Item = Record<string, AttributeValue>;
+
+interface PendingPut {
+  readonly label: string;
+  readonly pk: string;
+  readonly body: string;
+  readonly bytes: number;
+  readonly version: number;
+}
+
+export class DynamoDbBaselineStore implements BaselineStore {
+  readonly stats: DynamoDbStoreStats = emptyStats();
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+  private readonly writeConcurrency: number;
+  private readonly readConcurrency: number;
+  private readonly maxBatchGetAttempts: number;
+  private readonly maxUserItemBytes: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  /** Last known (version, body) of the population and state items, to skip identical rewrites. */
+  private readonly known = new Map<string, { version: number; body: string }>();
+
+  constructor(props: DynamoDbBaselineStoreProps) {
+    this.client = props.client;
+    this.tableName = props.tableName;
+    this.writeConcurrency = props.writeConcurrency ?? DEFAULT_WRITE_CONCURRENCY;
+    this.readConcurrency = props.readConcurrency ?? DEFAULT_READ_CONCURRENCY;
+    this.maxBatchGetAttempts = props.maxBatchGetAttempts ?? DEFAULT_MAX_BATCH_GET_ATTEMPTS;
+    this.maxUserItemBytes = props.maxUserItemBytes ?? USER_ITEM_TARGET_BYTES;
+    this.sleep = props.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.random = props.random ?? Math.random;
+  }
+
+  /** DynamoDB requests made (BatchGetItem, GetItem, PutItem), retries included. */
+  get requestCount(): number {
+    return this.stats.batchGetItem + this.stats.getItem + this.stats.putItem;
+  }
+
+  resetStats(): void {
+    Object.assign(this.stats, emptyStats());
+  }
+
+  async getUsers(users: readonly string[]): Promise<Map<string, UserBaseline>> {
+    const byKey = new Map<string, string>();
+    for (const u of users) byKey.set(userKey(u), u);
+    const items = await this.batchGet([...byKey.keys()]);
+    const out = new Map<string, UserBaseline>();
+    for (const [pk, item] of items) {
+      const user = byKey.get(pk);
+      if (user === undefined) continue;
+      const { version, body } = this.bodyOf(userLabel(user), item);
+      out.set(user, decodeUser(user, body, version));
+    }
+    return out;
+  }
+
+  async getPopulation(): Promise<PopulationStats | undefined> {
+    return this.getSingle(POPULATION_KEY, decodePopulation);
+  }
+
+  async getRunState(): Promise<RunState | undefined> {
+    return this.getSingle(RUN_STATE_KEY, decodeRunState);
+  }
+
+  async getRaisedAlerts(ids: readonly string[]): Promise<Set<string>> {
+    const byKey = new Map<string, string>();
+    for (const id of ids) byKey.set(alertKey(id), id);
+    const items = await this.batchGet([...byKey.keys()], true);
+    const out = new Set<string>();
+    for (const pk of items.keys()) {
+      const id = byKey.get(pk);
+      if (id !== undefined) out.add(id);
+    }
+    return out;
+  }
+
+  async recordRaisedAlerts(entries: readonly LedgerEntry[]): Promise<void> {
+    const unique = [...new Map(entries.map((e) => [e.id, e])).values()];
+    const results = await mapSettledLimit(unique, this.writeConcurrency, async (e) => {
+      const item: Item = {
+        [PARTITION_KEY]: { S: alertKey(e.id) },
+        [TTL_ATTRIBUTE]: { N: String(Math.floor(e.expiresAt)) },
+        alertId: { S: e.id },
+        detectorId: { S: e.detectorId },
+        user: { S: e.user.slice(0, LEDGER_USER_MAX_CHARS) },
+        raisedAt: { N: String(e.raisedAt) },
+      };
+      if (e.sourceIp !== undefined) item.sourceIp = { S: e.sourceIp };
+      try {
+        await this.put({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PARTITION_KEY } }, 0);
+      } catch (err) {
+        // Already recorded (an overlapping window, a retried run): exactly what idempotent means here.
+        if (isConditionalCheckFailed(err)) this.stats.ledgerDuplicates++;
+        else throw err;
+      }
+    });
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ id: unique[i]!.id, reason: r.reason as unknown }] : []));
+    if (failed.length > 0) {
+      throw new BaselineStoreError(`Recording ${failed.length} of ${unique.length} alerts in the ledger failed (first: ${failed[0]!.id}: ${describe(failed[0]!.reason)})`, { cause: failed[0]!.reason });
+    }
+  }
+
+  async saveUsers(users: readonly UserBaseline[]): Promise<void> {
+    const puts: PendingPut[] = users.map((u) => {
+      const fitted = fitUser(u, this.maxUserItemBytes);
+      if (fitted.bounded) this.stats.usersBounded++;
+      return { label: userLabel(u.user), pk: userKey(u.user), body: fitted.body, bytes: fitted.bytes, version: u.version };
+    });
+    await this.putVersioned(puts);
+  }
+
+  async savePopulation(population: PopulationStats): Promise<void> {
+    const body = encodePopulationBody(population);
+    await this.saveSingle(POPULATION_KEY, body, population.version);
+  }
+
+  async saveRunState(state: RunState): Promise<void> {
+    const body = encodeRunStateBody(state);
+    await this.saveSingle(RUN_STATE_KEY, body, state.version);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private async saveSingle(pk: string, body: string, version: number): Promise<void> {
+    const known = this.known.get(pk);
+    if (known && known.version === version && known.body === body) {
+      this.stats.writesSkipped++;
+      return;
+    }
+    await this.putVersioned([{ label: pk, pk, body, bytes: checkItemSize(pk, body), version }]);
+  }
+
+  /** Conditional puts of versioned items; all are attempted, then lost conditions and other failures are reported together. */
+  private async putVersioned(puts: readonly PendingPut[]): Promise<void> {
+    const results = await mapSettledLimit(puts, this.writeConcurrency, (p) => {
+      const input: PutItemCommandInput = {
+        TableName: this.tableName,
+        Item: { [PARTITION_KEY]: { S: p.pk }, [VERSION_ATTRIBUTE]: { N: String(p.version + 1) }, [BODY_ATTRIBUTE]: { S: p.body } },
+        ...(p.version === 0
+          ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PARTITION_KEY } }
+          : { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': VERSION_ATTRIBUTE }, ExpressionAttributeValues: { ':v': { N: String(p.version) } } }),
+      };
+      return this.put(input, p.bytes);
+    });
+    const conflicts: string[] = [];
+    const failures: { label: string; reason: unknown }[] = [];
+    results.forEach((r, i) => {
+      const p = puts[i]!;
+      const single = p.pk === POPULATION_KEY || p.pk === RUN_STATE_KEY;
+      if (r.status === 'fulfilled') {
+        if (single) this.known.set(p.pk, { version: p.version + 1, body: p.body });
+      } else if (isConditionalCheckFailed(r.reason)) {
+        if (single) this.known.delete(p.pk);
+        conflicts.push(p.label);
+      } else {
+        failures.push({ label: p.label, reason: r.reason });
+      }
+    });
+    this.stats.conflicts += conflicts.length;
+    if (failures.length > 0) {
+      const first = failures[0]!;
+      throw new BaselineStoreError(
+        `Writing ${failures.length} of ${puts.length} items to ${this.tableName} failed (first: ${first.label}: ${describe(first.reason)})${conflicts.length > 0 ? `; ${conflicts.length} more changed since they were read` : ''}`,
+        { cause: first.reason },
+      );
+    }
+    if (conflicts.length > 0) throw new ConcurrentUpdateError(conflicts);
+  }
+
+  private async put(input: PutItemCommandInput, bytes: number): Promise<void> {
+    this.stats.putItem++;
+    await this.client.send(new PutItemCommand(input));
+    this.stats.itemsWritten++;
+    this.stats.bytesWritten += bytes;
+    this.stats.largestItemBytes = Math.max(this.stats.largestItemBytes, bytes);
+  }
+
+  private async getSingle<T>(pk: string, decode: (body: string, version: number) => T): Promise<T | undefined> {
+    this.stats.getItem++;
+    let item: Item | undefined;
+    try {
+      const res = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: { S: pk } }, ConsistentRead: true }));
+      item = res.Item;
+    } catch (e) {
+      throw new BaselineStoreError(`Reading ${pk} from ${this.tableName} failed: ${describe(e)}`, { cause: e });
+    }
+    if (!item) {
+      this.known.delete(pk);
+      return undefined;
+    }
+    this.stats.itemsRead++;
+    const { version, body } = this.bodyOf(pk, item);
+    const value = decode(body, version);
+    this.known.set(pk, { version, body });
+    return value;
+  }
+
+  private bodyOf(label: string, item: Item): { version: number; body: string } {
+    const v = item[VERSION_ATTRIBUTE]?.N;
+    const body = item[BODY_ATTRIBUTE]?.S;
+    const version = v === undefined ? NaN : Number(v);
+    if (!Number.isSafeInteger(version) || version < 1) throw new BaselineStoreError(`Corrupt item ${label}: ${VERSION_ATTRIBUTE} is ${v === undefined ? 'missing' : JSON.stringify(v)}`);
+    if (body === undefined) throw new BaselineStoreError(`Corrupt item ${label}: ${BODY_ATTRIBUTE} is missing or not a string`);
+    return { version, body };
+  }
+
+  /** Items by partition key, in chunks of 100 keys, `readConcurrency` chunks at a time. */
+  private async batchGet(keys: readonly string[], keyOnly = false): Promise<Map<string, Item>> {
+    const chunks: string[][] = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET_MAX_KEYS) chunks.push(keys.slice(i, i + BATCH_GET_MAX_KEYS));
+    const out = new Map<string, Item>();
+    const results = await mapSettledLimit(chunks, this.readConcurrency, async (chunk) => {
+      for (const item of await this.batchGetChunk(chunk, keyOnly)) {
+        const pk = item[PARTITION_KEY]?.S;
+        if (pk !== undefined) out.set(pk, item);
+      }
+    });
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    this.stats.itemsRead += out.size;
+    return out;
+  }
+
+  private async batchGetChunk(keys: readonly string[], keyOnly: boolean): Promise<Item[]> {
+    const found: Item[] = [];
+    let pending: Item[] = keys.map((k) => ({ [PARTITION_KEY]: { S: k } }));
+    for (let attempt = 1; ; attempt++) {
+      this.stats.batchGetItem++;
+      if (attempt > 1) this.stats.unprocessedRetries++;
+      let res;
+      try {
+        res = await this.client.send(
+          new BatchGetItemCommand({
+            RequestItems: {
+              [this.tableName]: {
+                Keys: pending,
+                ConsistentRead: true,
+                ...(keyOnly ? { ProjectionExpression: '#pk', ExpressionAttributeNames: { '#pk': PARTITION_KEY } } : {}),
+              },
+            },
+          }),
+        );
+      } catch (e) {
+        throw new BaselineStoreError(`BatchGetItem of ${pending.length} keys from ${this.tableName} failed: ${describe(e)}`, { cause: e });
+      }
+      found.push(...(res.Responses?.[this.tableName] ?? []));
+      pending = res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      if (pending.length === 0) return found;
+      if (attempt >= this.maxBatchGetAttempts) {
+        throw new BaselineStoreError(`BatchGetItem left ${pending.length} of ${keys.length} keys unprocessed after ${attempt} attempts (throttled?) on ${this.tableName}`);
+      }
+      // Exponential backoff with jitter, as AWS advises for UnprocessedKeys.
+      const ceiling = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** (attempt - 1));
+      await this.sleep(ceiling / 2 + this.random() * (ceiling / 2));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Table creation (local use; in AWS the CDK stack owns the table)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Create the baselines table if it does not exist (same key schema as the CDK stack), wait until ACTIVE,
+ * and enable TTL on `expiresAt`. dynalite does not implement `UpdateTimeToLive` (it answers
+ * `UnknownOperationException`), which is tolerated: locally nothing needs expiring.
+ * An existing table with another key schema is a `BaselineStoreError`.
+ */
+export async function createBaselinesTable(client: DynamoDBClient, tableName: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [{ AttributeName: PARTITION_KEY, AttributeType: PARTITION_KEY_TYPE }],
+        KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  } catch (e) {
+    if (!(e instanceof Error && e.name === 'ResourceInUseException')) throw new BaselineStoreError(`Creating table ${tableName} failed: ${describe(e)}`, { cause: e });
+  }
+
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  for (;;) {
+    let table;
+    try {
+      table = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+    } catch (e) {
+      throw new BaselineStoreError(`Describing table ${tableName} failed: ${describe(e)}`, { cause: e });
+    }
+    const keys = table?.KeySchema ?? [];
+    if (keys.length !== 1 || keys[0]?.AttributeName !== PARTITION_KEY || keys[0]?.KeyType !== 'HASH') {
+      throw new BaselineStoreError(`Table ${tableName} exists with another key schema (${JSON.stringify(keys)}); authwatch needs a single string partition key "${PARTITION_KEY}"`);
+    }
+    if (table?.TableStatus === 'ACTIVE') break;
+    if (Date.now() > deadline) throw new BaselineStoreError(`Table ${tableName} did not become ACTIVE (status ${table?.TableStatus ?? 'unknown'})`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  try {
+    await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } }));
+  } catch (e) {
+    const name = e instanceof Error ? e.name : '';
+    const already = name === 'ValidationException' && /already enabled/i.test((e as Error).message);
+    if (name !== 'UnknownOperationException' && !already) throw new BaselineStoreError(`Enabling TTL on ${tableName} failed: ${describe(e)}`, { cause: e });
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * `InMemoryBaselineStore`: the `BaselineStore` contract in a `Map`, for tests and anything that needs no
+ * persistence. Same semantics as `DynamoDbBaselineStore`, checked by one shared contract suite
+ * (test/contract/baseline-store.test.ts):
+ * - items are stored as the very JSON bodies the DynamoDB adapter writes (same codec, same size bound),
+ *   so what a caller gets back is always a fresh copy and mutating it never changes the stored state;
+ * - every save is version-checked: a baseline changed since it was read is not written, and all such
+ *   items are reported together in one `ConcurrentUpdateError` after the others were written;
+ * - population and state saves identical to the stored item at the same version are no-ops;
+ * - the ledger is idempotent: recording an id already present leaves the first entry as it was.
+ *
+ * Test hooks: `failNextWrite` (the next write call throws it, writing nothing), `reads`/`writes` counters
+ * (items, as DynamoDB would bill them), `ledger()`.
+ */
+import type { LedgerEntry, PopulationStats, RunState, UserBaseline } from '../core/model';
+import { ConcurrentUpdateError } from '../errors';
+import type { BaselineStore } from '../ports';
+import {
+  checkItemSize,
+  decodePopulation,
+  decodeRunState,
+  decodeUser,
+  encodePopulationBody,
+  encodeRunStateBody,
+  fitUser,
+  POPULATION_KEY,
+  RUN_STATE_KEY,
+  USER_ITEM_TARGET_BYTES,
+  USER_KEY_PREFIX,
+  userKey,
+} from './dynamodb-baseline-store';
+
+interface Stored {
+  readonly version: number;
+  readonly body: string;
+}
+
+interface Write {
+  readonly key: string;
+  readonly label: string;
+  readonly version: number;
+  readonly body: string;
+}
+
+export class InMemoryBaselineStore implements BaselineStore {
+  /** Items read (users, population, state, ledger ids found). */
+  reads = 0;
+  /** Items written (a skipped identical save or a lost condition writes nothing). */
+  writes = 0;
+  /** Thrown by the next write call (`saveUsers`, `savePopulation`, `saveRunState`, `recordRaisedAlerts`), which then writes nothing; cleared once thrown. */
+  failNextWrite: Error | undefined;
+
+  private readonly items = new Map<string, Stored>();
+  private readonly raised = new Map<string, LedgerEntry>();
+  private readonly maxUserItemBytes: number;
+
+  constructor(props: { maxUserItemBytes?: number } = {}) {
+    this.maxUserItemBytes = props.maxUserItemBytes ?? USER_ITEM_TARGET_BYTES;
+  }
+
+  async getUsers(users: readonly string[]): Promise<Map<string, UserBaseline>> {
+    const out = new Map<string, UserBaseline>();
+    for (const user of new Set(users)) {
+      const s = this.items.get(userKey(user));
+      if (!s) continue;
+      this.reads++;
+      out.set(user, decodeUser(user, s.body, s.version));
+    }
+    return out;
+  }
+
+  async getPopulation(): Promise<PopulationStats | undefined> {
+    const s = this.items.get(POPULATION_KEY);
+    if (!s) return undefined;
+    this.reads++;
+    return decodePopulation(s.body, s.version);
+  }
+
+  async getRunState(): Promise<RunState | undefined> {
+    const s = this.items.get(RUN_STATE_KEY);
+    if (!s) return undefined;
+    this.reads++;
+    return decodeRunState(s.body, s.version);
+  }
+
+  async getRaisedAlerts(ids: readonly string[]): Promise<Set<string>> {
+    const out = new Set(ids.filter((id) => this.raised.has(id)));
+    this.reads += out.size;
+    return out;
+  }
+
+  async recordRaisedAlerts(entries: readonly LedgerEntry[]): Promise<void> {
+    this.throwIfFailing();
+    for (const e of entries) {
+      if (this.raised.has(e.id)) continue;
+      this.raised.set(e.id, { ...e });
+      this.writes++;
+    }
+  }
+
+  async saveUsers(users: readonly UserBaseline[]): Promise<void> {
+    const writes = users.map((u) => ({ key: userKey(u.user), label: USER_KEY_PREFIX + u.user, version: u.version, body: fitUser(u, this.maxUserItemBytes).body }));
+    this.throwIfFailing();
+    this.apply(writes);
+  }
+
+  async savePopulation(population: PopulationStats): Promise<void> {
+    await this.saveSingle(POPULATION_KEY, encodePopulationBody(population), population.version);
+  }
+
+  async saveRunState(state: RunState): Promise<void> {
+    await this.saveSingle(RUN_STATE_KEY, encodeRunStateBody(state), state.version);
+  }
+
+  /** Copies of the ledger's entries, in the order they were first recorded. */
+  ledger(): LedgerEntry[] {
+    return [...this.raised.values()].map((e) => ({ ...e }));
+  }
+
+  private async saveSingle(key: string, body: string, version: number): Promise<void> {
+    checkItemSize(key, body);
+    this.throwIfFailing();
+    const s = this.items.get(key);
+    if (s && s.version === version && s.body === body) return;
+    this.apply([{ key, label: key, version, body }]);
+  }
+
+  private apply(writes: readonly Write[]): void {
+    const conflicts: string[] = [];
+    for (const w of writes) {
+      const current = this.items.get(w.key)?.version ?? 0;
+      if (current !== w.version) {
+        conflicts.push(w.label);
+        continue;
+      }
+      this.items.set(w.key, { version: w.version + 1, body: w.body });
+      this.writes++;
+    }
+    if (conflicts.length > 0) throw new ConcurrentUpdateError(conflicts);
+  }
+
+  private throwIfFailing(): void {
+    const e = this.failNextWrite;
+    if (e) {
+      this.failNextWrite = undefined;
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,318 @@
+/**
+ * What only the DynamoDB adapter has: request counts against the floor, BatchGetItem chunking and
+ * UnprocessedKeys, the ledger's TTL attribute, constant expressions, defensive decoding, table creation,
+ * and the embedded dynalite's persistence. Runs on dynalite (127.0.0.1, in process).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  BatchGetItemCommand,
+  CreateTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  type AttributeValue,
+  type BatchGetItemCommandInput,
+  type BatchGetItemCommandOutput,
+  type PutItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
+import {
+  bodyItemBytes,
+  createBaselinesTable,
+  DynamoDbBaselineStore,
+  encodeUserBody,
+  PARTITION_KEY,
+  TTL_ATTRIBUTE,
+  USER_ITEM_TARGET_BYTES,
+  userKey,
+  type DynamoDbBaselineStoreProps,
+} from '../../shared/adapters/dynamodb-baseline-store';
+import { EMBEDDED_REGION, startEmbeddedDynamo } from '../../shared/adapters/embedded-dynamo';
+import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../../shared/core/baseline-update';
+import { bucketOf, dayOf, type SeenStats, type UserBaseline } from '../../shared/core/model';
+import { BaselineStoreError, ConcurrentUpdateError } from '../../shared/errors';
+import { useDynalite } from '../support/dynalite';
+
+const T = Date.UTC(2026, 2, 2, 9, 0);
+const db = useDynalite();
+
+function seen(first: number, last: number, buckets = 3.25, days = 2): SeenStats {
+  return { first, last, buckets, lastBucket: bucketOf(last), days, lastDay: dayOf(last) };
+}
+
+function makeBaseline(user: string, overrides: Partial<UserBaseline> = {}): UserBaseline {
+  const s = seen(T - 30 * 86_400_000, T, 41.998_765_432_1, 22);
+  return { user, activity: s, ips: { '81.2.3.10': s }, prefixes: { '81.2.3.0/24': s }, networks: { '81.2.0.0/16': s }, novelty: { periods: 60, ip: 1, prefix: 1, network: 1 }, version: 0, ...overrides };
+}
+
+interface Call {
+  readonly command: string;
+  readonly input: unknown;
+}
+
+/**
+ * A client on this file's dynalite that records every command, and lets a test rewrite BatchGetItem
+ * responses (to play DynamoDB leaving keys unprocessed).
+ */
+function recordingClient(rewriteBatchGet?: (input: BatchGetItemCommandInput, output: BatchGetItemCommandOutput, call: number) => void) {
+  const client = new DynamoDBClient({ endpoint: db.endpoint, region: EMBEDDED_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  const calls: Call[] = [];
+  let batchGets = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = String(context.commandName).replace(/Command$/, '');
+      calls.push({ command, input: structuredClone(args.input) });
+      const result = await next(args);
+      if (command === 'BatchGetItem' && rewriteBatchGet) rewriteBatchGet(args.input as BatchGetItemCommandInput, result.output as BatchGetItemCommandOutput, ++batchGets);
+      return result;
+    },
+    { step: 'initialize', name: 'recordCalls' },
+  );
+  const count = (command: string) => calls.filter((c) => c.command === command).length;
+  return { client, calls, count };
+}
+
+async function openStore(props: Partial<DynamoDbBaselineStoreProps> & { client?: DynamoDBClient } = {}) {
+  const tableName = await db.freshTable();
+  const sleeps: number[] = [];
+  const store = new DynamoDbBaselineStore({ client: db.client, tableName, sleep: async (ms) => void sleeps.push(ms), random: () => 0.5, ...props });
+  return { store, tableName, sleeps };
+}
+
+async function rawGet(tableName: string, pk: string): Promise<Record<string, AttributeValue> | undefined> {
+  return (await db.client.send(new GetItemCommand({ TableName: tableName, Key: { [PARTITION_KEY]: { S: pk } } }))).Item;
+}
+
+describe('DynamoDbBaselineStore requests', () => {
+  it('reads 250 users in 3 BatchGetItem calls of at most 100 keys, strongly consistent, and writes one PutItem per user', async () => {
+    const rec = recordingClient();
+    const { store } = await openStore({ client: rec.client });
+    const users = Array.from({ length: 250 }, (_, i) => makeBaseline(`user${i}`));
+    await store.saveUsers(users);
+    expect(rec.count('PutItem')).toBe(250);
+    expect(store.stats.putItem).toBe(250);
+
+    store.resetStats();
+    rec.calls.length = 0;
+    const got = await store.getUsers([...users.map((u) => u.user), ...users.slice(0, 10).map((u) => u.user)]); // duplicates asked twice
+    expect(got.size).toBe(250);
+    expect(rec.count('BatchGetItem')).toBe(3);
+    expect(store.requestCount).toBe(3); // the floor: ceil(250 / 100)
+    const sizes = rec.calls.map((c) => Object.values((c.input as BatchGetItemCommandInput).RequestItems!)[0]!);
+    expect(sizes.map((r) => r.Keys!.length).sort()).toEqual([100, 100, 50]);
+    expect(sizes.every((r) => r.ConsistentRead === true)).toBe(true);
+  });
+
+  it('makes no request for nothing', async () => {
+    const rec = recordingClient();
+    const { store } = await openStore({ client: rec.client });
+    await store.getUsers([]);
+    await store.saveUsers([]);
+    await store.recordRaisedAlerts([]);
+    await store.getRaisedAlerts([]);
+    expect(rec.calls).toHaveLength(0);
+  });
+
+  it('re-requests UnprocessedKeys after a backoff until all are read', async () => {
+    const rec = recordingClient((input, output, call) => {
+      if (call !== 1) return;
+      // DynamoDB served only the first 40 keys of the first call.
+      const [table, req] = Object.entries(input.RequestItems!)[0]!;
+      const served = new Set(req.Keys!.slice(0, 40).map((k) => k[PARTITION_KEY]!.S));
+      output.Responses![table] = output.Responses![table]!.filter((item) => served.has(item[PARTITION_KEY]!.S));
+      output.UnprocessedKeys = { [table]: { ...req, Keys: req.Keys!.slice(40) } };
+    });
+    const { store, sleeps } = await openStore({ client: rec.client });
+    const users = Array.from({ length: 100 }, (_, i) => makeBaseline(`u${i}`));
+    await store.saveUsers(users);
+    store.resetStats();
+
+    const got = await store.getUsers(users.map((u) => u.user));
+    expect(got.size).toBe(100);
+    const batches = rec.calls.filter((c) => c.command === 'BatchGetItem').map((c) => Object.values((c.input as BatchGetItemCommandInput).RequestItems!)[0]!.Keys!.length);
+    expect(batches).toEqual([100, 60]);
+    expect(store.stats).toMatchObject({ batchGetItem: 2, unprocessedRetries: 1, itemsRead: 100 });
+    expect(sleeps).toHaveLength(1);
+    expect(sleeps[0]).toBeGreaterThan(0);
+  });
+
+  it('gives up with a BaselineStoreError when keys stay unprocessed', async () => {
+    const rec = recordingClient((input, output) => {
+      const [table, req] = Object.entries(input.RequestItems!)[0]!;
+      output.Responses![table] = [];
+      output.UnprocessedKeys = { [table]: req };
+    });
+    const { store, sleeps } = await openStore({ client: rec.client, maxBatchGetAttempts: 4 });
+    await store.saveUsers([makeBaseline('alice')]);
+    const err = await store.getUsers(['alice']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BaselineStoreError);
+    expect((err as Error).message).toMatch(/unprocessed after 4 attempts/);
+    // Jittered exponential backoff: ceiling 50, 100, 200 ms; with random() = 0.5, 3/4 of each.
+    expect(sleeps).toEqual([37.5, 75, 150]);
+  });
+
+  it('does not rewrite population or state saved unchanged, and re-reads only what it must', async () => {
+    const rec = recordingClient();
+    const { store } = await openStore({ client: rec.client });
+    await store.saveRunState({ firstWindowEnd: T, lastWindowEnd: T, version: 0 });
+    const state = (await store.getRunState())!;
+    rec.calls.length = 0;
+    await store.saveRunState(state);
+    expect(rec.calls).toHaveLength(0);
+    expect(store.stats.writesSkipped).toBe(1);
+    await store.saveRunState({ ...state, lastWindowEnd: T + 900_000 });
+    expect(rec.count('PutItem')).toBe(1);
+  });
+
+  it('keeps user names and IPs out of every expression', async () => {
+    const rec = recordingClient();
+    const { store } = await openStore({ client: rec.client });
+    const evil = `x" OR attribute_exists(pk) OR "#v = :v`;
+    await store.saveUsers([makeBaseline(evil, { ips: { '::ffff:1.2.3.4': seen(T, T) } })]);
+    await store.saveUsers([{ ...(await store.getUsers([evil])).get(evil)! }]);
+    await store.recordRaisedAlerts([{ id: 'rareuser-abc', detectorId: 'Auth.RareUser', user: evil, sourceIp: '::ffff:1.2.3.4', raisedAt: T, expiresAt: 1 }]);
+    await store.getRaisedAlerts(['rareuser-abc']);
+    const expressions = rec.calls.flatMap((c) => {
+      const i = c.input as PutItemCommandInput & BatchGetItemCommandInput;
+      const req: { ConditionExpression?: string; ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> } = i.RequestItems ? Object.values(i.RequestItems)[0]! : i;
+      return [req.ConditionExpression, req.ProjectionExpression, ...Object.values(req.ExpressionAttributeNames ?? {})].filter((x): x is string => x !== undefined);
+    });
+    expect(new Set(expressions)).toEqual(new Set(['attribute_not_exists(#pk)', '#v = :v', '#pk', 'pk', 'version']));
+  });
+});
+
+describe('DynamoDbBaselineStore ledger', () => {
+  it('stores a TTL attribute in epoch seconds and keeps the first entry of an id', async () => {
+    const { store, tableName } = await openStore();
+    const expiresAt = Math.floor(T / 1000) + 30 * 86_400;
+    await store.recordRaisedAlerts([{ id: 'rareuser-1', detectorId: 'Auth.RareUser', user: 'alice', sourceIp: '203.0.113.9', raisedAt: T, expiresAt }]);
+    await store.recordRaisedAlerts([{ id: 'rareuser-1', detectorId: 'Auth.RareUser', user: 'alice', sourceIp: '203.0.113.9', raisedAt: T + 900_000, expiresAt: expiresAt + 900 }]);
+    const item = (await rawGet(tableName, 'ALERT#rareuser-1'))!;
+    expect(item[TTL_ATTRIBUTE]).toEqual({ N: String(expiresAt) });
+    expect(item.raisedAt).toEqual({ N: String(T) });
+    expect(item.user).toEqual({ S: 'alice' });
+    expect(store.stats.ledgerDuplicates).toBe(1);
+  });
+});
+
+describe('DynamoDbBaselineStore item size', () => {
+  it('measures a user at the core bounds far below the target, and bounds one over it', async () => {
+    const { store, tableName } = await openStore();
+    const v6 = (i: number) => `2001:db8:${(0x1000 + i).toString(16)}:abcd:ef01:2345:6789:${(0xa000 + i).toString(16)}`;
+    const map = (n: number, key: (i: number) => string) => Object.fromEntries(Array.from({ length: n }, (_, i) => [key(i), seen(T - 40 * 86_400_000 + i * 1_234_567, T - i * 60_000, 123.456_789_012_345 + i, 37 + i)]));
+    const atBounds = makeBaseline('a'.repeat(64) + '@corp.example', {
+      ips: map(MAX_IPS_PER_USER, v6),
+      prefixes: map(MAX_PREFIXES_PER_USER, (i) => `2001:db8:${(0x1000 + i).toString(16)}::/48`),
+      networks: map(MAX_NETWORKS_PER_USER, (i) => `2001:${(0xd000 + i).toString(16)}::/32`),
+    });
+    await store.saveUsers([atBounds]);
+    const atBoundsBytes = store.stats.largestItemBytes;
+    expect(store.stats.usersBounded).toBe(0);
+    expect(atBoundsBytes).toBeLessThan(16 * 1024);
+    const typical = bodyItemBytes(userKey('alice@corp.example'), encodeUserBody(makeBaseline('alice@corp.example')));
+    expect(typical).toBeLessThan(1024); // one write unit
+
+    // 3,000 IPv6 addresses: ~300 KB encoded, under DynamoDB's limit but far over the target.
+    const roamer = makeBaseline('roamer', { ips: map(3000, v6), version: 0 });
+    store.resetStats();
+    await store.saveUsers([roamer]);
+    expect(store.stats.usersBounded).toBe(1);
+    expect(store.stats.largestItemBytes).toBeLessThanOrEqual(USER_ITEM_TARGET_BYTES);
+    const raw = (await rawGet(tableName, 'USER#roamer'))!;
+    expect(bodyItemBytes('USER#roamer', raw.body!.S!)).toBe(store.stats.largestItemBytes);
+    console.info(`item sizes: typical user ${typical} B, user at the core bounds (IPv6, 77-char name) ${atBoundsBytes} B, bounded roamer ${store.stats.largestItemBytes} B`);
+  });
+});
+
+describe('DynamoDbBaselineStore defensive decoding', () => {
+  const cases: [string, Record<string, AttributeValue>][] = [
+    ['a body that is not JSON', { version: { N: '1' }, body: { S: '{"f":1,' } }],
+    ['no version', { body: { S: encodeUserBody(makeBaseline('mallory')) } }],
+    ['a version that is not a count', { version: { N: '0' }, body: { S: encodeUserBody(makeBaseline('mallory')) } }],
+    ['a body of another format', { version: { N: '1' }, body: { S: '{"$v":2}' } }],
+    ['a body as a number', { version: { N: '1' }, body: { N: '7' } }],
+    ['an IP tuple too short', { version: { N: '1' }, body: { S: encodeUserBody(makeBaseline('mallory')).replace(/"ips":\{"81\.2\.3\.10":\[[^\]]*\]/, '"ips":{"81.2.3.10":[1,2]') } }],
+    ['another user\'s baseline', { version: { N: '1' }, body: { S: encodeUserBody(makeBaseline('eve')) } }],
+  ];
+  it('builds each corrupt case from a body that differs from a valid one', () => {
+    const valid = encodeUserBody(makeBaseline('mallory'));
+    for (const [what, attrs] of cases) if (what !== 'no version' && what !== 'a version that is not a count') expect(attrs.body?.S, what).not.toBe(valid);
+  });
+
+  it.each(cases)('fails with a BaselineStoreError naming the key for %s', async (_, attrs) => {
+    const { store, tableName } = await openStore();
+    await db.client.send(new PutItemCommand({ TableName: tableName, Item: { [PARTITION_KEY]: { S: 'USER#mallory' }, ...attrs } }));
+    const err = await store.getUsers(['mallory']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BaselineStoreError);
+    expect((err as Error).message).toContain('USER#mallory');
+  });
+
+  it('fails on a corrupt population item, naming it', async () => {
+    const { store, tableName } = await openStore();
+    await db.client.send(new PutItemCommand({ TableName: tableName, Item: { [PARTITION_KEY]: { S: 'POP#stats' }, version: { N: '3' }, body: { S: '{"$v":1,"userBuckets":1,"lastBucket":2,"sharedIps":{},"sharedPrefixes":{}}' } } }));
+    await expect(store.getPopulation()).rejects.toThrow(/Corrupt item POP#stats/);
+  });
+
+  it('refuses to store a non-finite number rather than store a value it could not read back', async () => {
+    const { store } = await openStore();
+    await expect(store.saveUsers([makeBaseline('nan', { novelty: { periods: NaN, ip: 0, prefix: 0, network: 0 } })])).rejects.toThrow(/USER#nan.*periods is NaN/);
+  });
+
+  it('wraps SDK failures in BaselineStoreError with the cause, and never calls them conflicts', async () => {
+    const store = new DynamoDbBaselineStore({ client: db.client, tableName: 'no-such-table' });
+    const read = await store.getUsers(['alice']).catch((e: unknown) => e);
+    expect(read).toBeInstanceOf(BaselineStoreError);
+    expect((read as Error).cause).toMatchObject({ name: 'ResourceNotFoundException' });
+    const write = await store.saveUsers([makeBaseline('alice')]).catch((e: unknown) => e);
+    expect(write).toBeInstanceOf(BaselineStoreError);
+    expect(write).not.toBeInstanceOf(ConcurrentUpdateError);
+    await expect(store.getRunState()).rejects.toBeInstanceOf(BaselineStoreError);
+    await expect(store.recordRaisedAlerts([{ id: 'x', detectorId: 'Auth.RareUser', user: 'a', raisedAt: T, expiresAt: 1 }])).rejects.toBeInstanceOf(BaselineStoreError);
+  });
+});
+
+describe('createBaselinesTable', () => {
+  it('is idempotent and refuses a table with another key schema', async () => {
+    const name = await db.freshTable();
+    await createBaselinesTable(db.client, name);
+    await db.client.send(
+      new CreateTableCommand({
+        TableName: 'wrong-schema',
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    await expect(createBaselinesTable(db.client, 'wrong-schema')).rejects.toThrow(/another key schema/);
+  });
+});
+
+describe('startEmbeddedDynamo', () => {
+  it('keeps data in a folder across restarts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'authwatch-dyn-'));
+    try {
+      const first = await startEmbeddedDynamo({ dir });
+      expect(first.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      await createBaselinesTable(first.client, 'persisted');
+      await new DynamoDbBaselineStore({ client: first.client, tableName: 'persisted' }).saveUsers([makeBaseline('alice')]);
+      await first.close();
+
+      const second = await startEmbeddedDynamo({ dir });
+      await createBaselinesTable(second.client, 'persisted');
+      const got = await new DynamoDbBaselineStore({ client: second.client, tableName: 'persisted' }).getUsers(['alice']);
+      await second.close();
+      expect(got.get('alice')).toMatchObject({ user: 'alice', version: 1 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads through BatchGetItem directly too (the table is plain DynamoDB)', async () => {
+    const { store, tableName } = await openStore();
+    await store.saveUsers([makeBaseline('alice')]);
+    const res = await db.client.send(new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: [{ [PARTITION_KEY]: { S: 'USER#alice' } }] } } }));
+    expect(res.Responses![tableName]![0]!.version).toEqual({ N: '1' });
+  });
+});

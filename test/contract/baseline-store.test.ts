@@ -1,0 +1,283 @@
+/**
+ * One contract, two stores: every `BaselineStore` behaviour the pipeline relies on, run against the
+ * in-memory store and against `DynamoDbBaselineStore` on dynalite. DynamoDB-only concerns (request counts,
+ * UnprocessedKeys, TTL attribute, corrupt items) are in baseline-store.dynamodb.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { DynamoDbBaselineStore, USER_ITEM_TARGET_BYTES } from '../../shared/adapters/dynamodb-baseline-store';
+import { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
+import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../../shared/core/baseline-update';
+import { bucketOf, dayOf, type LedgerEntry, type PopulationStats, type SeenStats, type UserBaseline } from '../../shared/core/model';
+import { BaselineStoreError, ConcurrentUpdateError } from '../../shared/errors';
+import type { BaselineStore } from '../../shared/ports';
+import { useDynalite } from '../support/dynalite';
+
+const T = Date.UTC(2026, 2, 2, 9, 0);
+
+function seen(first: number, last: number, buckets = 3.25, days = 2): SeenStats {
+  return { first, last, buckets, lastBucket: bucketOf(last), days, lastDay: dayOf(last) };
+}
+
+function makeBaseline(user: string, overrides: Partial<UserBaseline> = {}): UserBaseline {
+  const s = seen(T - 86_400_000, T, 41.998_765_432_1, 12);
+  return {
+    user,
+    activity: s,
+    ips: { '81.2.3.10': s, '2001:db8::1': seen(T - 3_600_000, T - 60_000, 1) },
+    prefixes: { '81.2.3.0/24': s, '2001:db8::/48': seen(T - 3_600_000, T - 60_000, 1) },
+    networks: { '81.2.0.0/16': s, '2001:db8::/32': seen(T - 3_600_000, T - 60_000, 1) },
+    novelty: { periods: 20.5, ip: 1.25, prefix: 0.5, network: 0 },
+    version: 0,
+    ...overrides,
+  };
+}
+
+/** A user at the core's bounds, with IPv6 addresses (the longest keys). */
+function userAtBounds(user: string): UserBaseline {
+  const map = (n: number, key: (i: number) => string) => Object.fromEntries(Array.from({ length: n }, (_, i) => [key(i), seen(T - 40 * 86_400_000 + i * 1_234_567, T - i * 60_000, 123.456_789_012_345 + i, 37 + i)]));
+  return makeBaseline(user, {
+    ips: map(MAX_IPS_PER_USER, (i) => `2001:db8:${(0x1000 + i).toString(16)}:abcd:ef01:2345:6789:${(0xa000 + i).toString(16)}`),
+    prefixes: map(MAX_PREFIXES_PER_USER, (i) => `2001:db8:${(0x1000 + i).toString(16)}::/48`),
+    networks: map(MAX_NETWORKS_PER_USER, (i) => `2001:${(0xd000 + i).toString(16)}::/32`),
+  });
+}
+
+function population(overrides: Partial<PopulationStats> = {}): PopulationStats {
+  return {
+    userBuckets: 1234.567_89,
+    newUsers: 3.5,
+    dormantReturns: 0.25,
+    lastBucket: bucketOf(T),
+    knownUsers: 250,
+    sharedIps: { '198.51.100.7': { count: 40, error: 2, last: T }, '2001:db8::7': { count: 3, error: 0, last: T - 1 } },
+    sharedPrefixes: { '198.51.100.0/24': { count: 41, error: 2, last: T } },
+    version: 0,
+    ...overrides,
+  };
+}
+
+function ledgerEntry(id: string, overrides: Partial<LedgerEntry> = {}): LedgerEntry {
+  return { id, detectorId: 'Auth.RareUser', user: 'alice', sourceIp: '203.0.113.9', raisedAt: T, expiresAt: Math.floor(T / 1000) + 30 * 86_400, ...overrides };
+}
+
+/** Same data as stored, version as the store assigns it. */
+function stored<T extends { version: number }>(x: T, version: number): T {
+  return { ...x, version };
+}
+
+const HOSTILE_NAMES = [
+  `o'brien "the admin"`,
+  '#pk',
+  ':v',
+  'CORP\\alice',
+  'alice@corp.example',
+  'ünïcødé-用户-🔑',
+  ' ',
+  '',
+  '__proto__',
+  'USER#bob',
+  '${jndi:ldap://x}',
+  'a'.repeat(1024),
+  'é'.repeat(1500), // 3,000 bytes: too long to be a key as it is
+  'lone-\uD800-surrogate', // not valid UTF-8 as it is
+];
+
+interface Subject {
+  readonly store: BaselineStore;
+  /** A second store on the same data: another run. */
+  readonly other: BaselineStore;
+}
+
+function contract(name: string, open: () => Promise<Subject>) {
+  describe(`BaselineStore contract: ${name}`, () => {
+    it('is empty at first', async () => {
+      const { store } = await open();
+      expect(await store.getUsers(['alice', 'bob'])).toEqual(new Map());
+      expect(await store.getPopulation()).toBeUndefined();
+      expect(await store.getRunState()).toBeUndefined();
+      expect(await store.getRaisedAlerts(['x'])).toEqual(new Set());
+    });
+
+    it('round-trips users, population and run state exactly, and counts versions from 1', async () => {
+      const { store } = await open();
+      const alice = makeBaseline('alice');
+      const bounds = userAtBounds('bob');
+      await store.saveUsers([alice, bounds]);
+      await store.savePopulation(population());
+      await store.saveRunState({ firstWindowEnd: T - 86_400_000, lastWindowEnd: T, version: 0 });
+
+      const got = await store.getUsers(['alice', 'bob', 'carol', 'alice']);
+      expect([...got.keys()].sort()).toEqual(['alice', 'bob']);
+      expect(got.get('alice')).toEqual(stored(alice, 1));
+      expect(got.get('bob')).toEqual(stored(bounds, 1));
+      expect(await store.getPopulation()).toEqual(stored(population(), 1));
+      expect(await store.getRunState()).toEqual({ firstWindowEnd: T - 86_400_000, lastWindowEnd: T, version: 1 });
+
+      await store.saveRunState({ firstWindowEnd: T - 86_400_000, lastWindowEnd: T + 900_000, backfilledFrom: T - 9e8, version: 1 });
+      expect(await store.getRunState()).toEqual({ firstWindowEnd: T - 86_400_000, lastWindowEnd: T + 900_000, backfilledFrom: T - 9e8, version: 2 });
+    });
+
+    it('round-trips fields the core adds later, in the item and in its fixed-shape leaves', async () => {
+      const { store } = await open();
+      const grown = { ...makeBaseline('alice'), habit: { weekdays: [1, 2, 3] } } as UserBaseline;
+      grown.ips['10.0.0.1'] = { ...seen(T, T), weight: 0.5 } as SeenStats;
+      const pop = { ...population(), placeNovelty: { periods: 10.5, ip: 1, prefix: 0.5, network: 0, ipInKnownPrefix: 0.25 } } as PopulationStats;
+      pop.sharedIps['10.0.0.1'] = { count: 2, error: 0, last: T, users: ['a'] } as PopulationStats['sharedIps'][string];
+      await store.saveUsers([grown]);
+      await store.savePopulation(pop);
+      expect((await store.getUsers(['alice'])).get('alice')).toEqual(stored(grown, 1));
+      expect(await store.getPopulation()).toEqual(stored(pop, 1));
+    });
+
+    it('hands out copies: mutating what was saved or read never changes the stored state', async () => {
+      const { store } = await open();
+      const alice = makeBaseline('alice');
+      await store.saveUsers([alice]);
+      alice.ips['6.6.6.6'] = seen(T, T);
+      alice.activity.days = 999;
+      const read = (await store.getUsers(['alice'])).get('alice')!;
+      expect(read.ips['6.6.6.6']).toBeUndefined();
+      expect(read.activity.days).toBe(12);
+      read.ips['7.7.7.7'] = seen(T, T);
+      read.version = 42;
+      const again = (await store.getUsers(['alice'])).get('alice')!;
+      expect(again.ips['7.7.7.7']).toBeUndefined();
+      expect(again.version).toBe(1);
+
+      const pop = population();
+      await store.savePopulation(pop);
+      const p1 = (await store.getPopulation())!;
+      p1.sharedIps['1.1.1.1'] = { count: 1, error: 0, last: T };
+      expect((await store.getPopulation())!.sharedIps['1.1.1.1']).toBeUndefined();
+    });
+
+    it('rejects a save of a user changed since it was read, naming the user, and still writes the others', async () => {
+      const { store, other } = await open();
+      await store.saveUsers([makeBaseline('alice'), makeBaseline('bob')]);
+      const runA = await store.getUsers(['alice', 'bob']);
+      const runB = await other.getUsers(['alice', 'bob']);
+      expect(runA.get('alice')!.version).toBe(1);
+      expect(runB.get('alice')!.version).toBe(1);
+
+      await store.saveUsers([{ ...runA.get('alice')!, novelty: { periods: 21, ip: 1, prefix: 0, network: 0 } }]);
+      const err = await other.saveUsers([{ ...runB.get('bob')!, novelty: { periods: 9, ip: 0, prefix: 0, network: 0 } }, { ...runB.get('alice')!, novelty: { periods: 99, ip: 9, prefix: 9, network: 9 } }]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConcurrentUpdateError);
+      expect(err).toBeInstanceOf(BaselineStoreError);
+      expect((err as ConcurrentUpdateError).keys).toEqual(['USER#alice']);
+      expect((err as Error).message).toContain('USER#alice');
+
+      const after = await store.getUsers(['alice', 'bob']);
+      expect(after.get('alice')).toMatchObject({ version: 2, novelty: { periods: 21 } }); // the first run's write survives
+      expect(after.get('bob')).toMatchObject({ version: 2, novelty: { periods: 9 } });
+    });
+
+    it('rejects a second creation of the same user (two runs both saw a new user)', async () => {
+      const { store, other } = await open();
+      await store.saveUsers([makeBaseline('newbie')]);
+      await expect(other.saveUsers([makeBaseline('newbie', { novelty: { periods: 1, ip: 0, prefix: 0, network: 0 } })])).rejects.toBeInstanceOf(ConcurrentUpdateError);
+      expect((await store.getUsers(['newbie'])).get('newbie')!.novelty.periods).toBe(20.5);
+    });
+
+    it('rejects a save at a version that was never stored', async () => {
+      const { store } = await open();
+      await expect(store.saveUsers([makeBaseline('ghost', { version: 3 })])).rejects.toBeInstanceOf(ConcurrentUpdateError);
+      expect(await store.getUsers(['ghost'])).toEqual(new Map());
+    });
+
+    it('version-checks population and run state too', async () => {
+      const { store, other } = await open();
+      await store.savePopulation(population());
+      await store.saveRunState({ firstWindowEnd: T, lastWindowEnd: T, version: 0 });
+      const popA = (await store.getPopulation())!;
+      const popB = (await other.getPopulation())!;
+      const stateB = (await other.getRunState())!;
+      await store.savePopulation({ ...popA, knownUsers: 251 });
+      await store.saveRunState({ firstWindowEnd: T, lastWindowEnd: T + 900_000, version: 1 });
+      await expect(other.savePopulation({ ...popB, knownUsers: 252 })).rejects.toMatchObject({ name: 'ConcurrentUpdateError', keys: ['POP#stats'] });
+      await expect(other.saveRunState({ ...stateB, lastWindowEnd: T + 1_800_000 })).rejects.toMatchObject({ name: 'ConcurrentUpdateError', keys: ['META#state'] });
+      expect((await store.getPopulation())!.knownUsers).toBe(251);
+    });
+
+    it('does not rewrite population or run state saved unchanged (a retried window)', async () => {
+      const { store } = await open();
+      await store.savePopulation(population());
+      await store.saveRunState({ firstWindowEnd: T, lastWindowEnd: T, version: 0 });
+      const pop = (await store.getPopulation())!;
+      const state = (await store.getRunState())!;
+      await store.savePopulation(pop);
+      await store.saveRunState(state);
+      expect((await store.getPopulation())!.version).toBe(1);
+      expect((await store.getRunState())!.version).toBe(1);
+      await store.saveRunState({ ...state, lastWindowEnd: T + 900_000 });
+      expect((await store.getRunState())!.version).toBe(2);
+    });
+
+    it('keeps an idempotent alert ledger', async () => {
+      const { store, other } = await open();
+      await store.recordRaisedAlerts([ledgerEntry('rareuser-1'), ledgerEntry('unusualsourceip-2', { detectorId: 'Auth.UnusualSourceIp' })]);
+      // Recording again (the overlapping window, a retry, another run) is fine, as is a duplicate in one call.
+      await other.recordRaisedAlerts([ledgerEntry('rareuser-1', { raisedAt: T + 900_000 }), ledgerEntry('rareuser-3'), ledgerEntry('rareuser-3')]);
+      await store.recordRaisedAlerts([]);
+      expect(await store.getRaisedAlerts(['rareuser-1', 'unusualsourceip-2', 'rareuser-3', 'never', 'rareuser-1'])).toEqual(new Set(['rareuser-1', 'unusualsourceip-2', 'rareuser-3']));
+      expect(await store.getRaisedAlerts([])).toEqual(new Set());
+    });
+
+    it('round-trips hostile user names, none of which reaches an expression', async () => {
+      const { store } = await open();
+      const users = HOSTILE_NAMES.map((n) => makeBaseline(n, { ips: { [`203.0.113.${n.length % 250}`]: seen(T, T) } }));
+      await store.saveUsers(users);
+      const got = await store.getUsers(HOSTILE_NAMES);
+      expect(got.size).toBe(HOSTILE_NAMES.length);
+      for (const u of users) expect(got.get(u.user), JSON.stringify(u.user.slice(0, 40))).toEqual(stored(u, 1));
+      // Names that look like another user's key do not alias it.
+      expect(await store.getUsers(['bob'])).toEqual(new Map());
+      await store.recordRaisedAlerts(HOSTILE_NAMES.slice(0, 4).map((n, i) => ledgerEntry(`rareuser-${i}`, { user: n })));
+      expect((await store.getRaisedAlerts(['rareuser-0', 'rareuser-3'])).size).toBe(2);
+    });
+
+    it('keeps a user at the core bounds intact', async () => {
+      const { store } = await open();
+      const u = userAtBounds('mobile-user');
+      await store.saveUsers([u]);
+      expect((await store.getUsers(['mobile-user'])).get('mobile-user')).toEqual(stored(u, 1));
+    });
+
+    it('bounds a user with thousands of IPs, keeping the most recent, and still saves', async () => {
+      const { store } = await open();
+      const ips: Record<string, SeenStats> = {};
+      for (let i = 0; i < 5000; i++) ips[`2001:db8:${(i >> 8).toString(16)}:${(i & 0xff).toString(16)}::${i.toString(16)}`] = seen(T - 86_400_000, T - (5000 - i) * 1000, 2.5 + i / 7);
+      const huge = makeBaseline('roamer', { ips });
+      await store.saveUsers([huge]);
+      const got = (await store.getUsers(['roamer'])).get('roamer')!;
+      const kept = Object.keys(got.ips);
+      expect(kept.length).toBeGreaterThan(0);
+      expect(kept.length).toBeLessThanOrEqual(MAX_IPS_PER_USER);
+      // The most recent ones survive, with their counts intact.
+      const newest = Object.keys(ips).slice(-kept.length);
+      expect(kept.sort()).toEqual(newest.sort());
+      for (const k of kept) expect(got.ips[k]).toEqual(ips[k]);
+      expect(got.novelty).toEqual(huge.novelty);
+      expect(Buffer.byteLength(JSON.stringify(got))).toBeLessThan(USER_ITEM_TARGET_BYTES);
+    });
+
+    it('reads and writes a few hundred users at once', async () => {
+      const { store } = await open();
+      const users = Array.from({ length: 250 }, (_, i) => makeBaseline(`user${String(i).padStart(4, '0')}@corp.example`));
+      await store.saveUsers(users);
+      const got = await store.getUsers([...users.map((u) => u.user), 'nobody']);
+      expect(got.size).toBe(250);
+      expect(got.get('user0249@corp.example')).toEqual(stored(users[249]!, 1));
+    });
+  });
+}
+
+contract('InMemoryBaselineStore', async () => {
+  const store = new InMemoryBaselineStore();
+  return { store, other: store };
+});
+
+const db = useDynalite();
+contract('DynamoDbBaselineStore on dynalite', async () => {
+  const tableName = await db.freshTable();
+  return { store: new DynamoDbBaselineStore({ client: db.client, tableName }), other: new DynamoDbBaselineStore({ client: db.client, tableName }) };
+});

@@ -1,0 +1,106 @@
+/**
+ * The built bundle itself (dist/ of `npm run build`, here into a temp folder), imported and invoked with a
+ * scheduled event, against dynalite (the DynamoDB API) and a fake Logs Insights / SNS endpoint speaking the
+ * services' wire protocols. Checks the failure semantics end to end: alerts published once across two
+ * overlapping runs; a failed publish leaves nothing marked raised and no baseline learned, and the retry
+ * publishes exactly once.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDetector } from '../../lambdas/build';
+import { createBaselinesTable, DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-store';
+import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../shared/adapters/embedded-dynamo';
+import { ENV } from '../../shared/config';
+import { BUCKET_MS, DAY_MS, emptyPopulation } from '../../shared/core/model';
+import { startFakeAws, type FakeAws } from '../support/fake-aws';
+
+const TABLE = 'authwatch-bundle-test';
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:authwatch-alerts';
+/** A scheduled time on the 15-minute grid. */
+const T = Date.UTC(2026, 3, 14, 10, 0);
+const LOGON = T - 10 * 60_000; // inside the windows ending at T and T + 15 min
+
+type Handler = (event: unknown) => Promise<{ alertIds: string[]; alertsDeduplicated: number; baselinesWritten: number }>;
+
+describe('the built detector bundle', () => {
+  let dir: string;
+  let dynamo: EmbeddedDynamo;
+  let aws: FakeAws;
+  let handler: Handler;
+  let store: DynamoDbBaselineStore;
+  const saved: Record<string, string | undefined> = {};
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'authwatch-bundle-'));
+    const { outfile } = await buildDetector(join(dir, 'index.mjs'));
+    dynamo = await startEmbeddedDynamo({});
+    await createBaselinesTable(dynamo.client, TABLE);
+    store = new DynamoDbBaselineStore({ client: dynamo.client, tableName: TABLE });
+    // A detector that has run for a month: learning is over, a population of 120 users, no "mallory".
+    await store.saveRunState({ firstWindowEnd: T - 30 * DAY_MS, lastWindowEnd: T - BUCKET_MS, version: 0 });
+    await store.savePopulation({ ...emptyPopulation(), userBuckets: 6000, newUsers: 1, knownUsers: 120, lastBucket: Math.floor((T - BUCKET_MS) / BUCKET_MS) });
+    aws = await startFakeAws();
+    aws.rowsFor = (startS, endS) =>
+      LOGON >= startS * 1000 && LOGON < endS * 1000
+        ? [{ user: 'mallory', ip: '203.0.113.66', outcome: 'success', host: 'db-01', logons: '3', first: String(LOGON), last: String(LOGON + 60_000) }]
+        : [];
+    const env: Record<string, string> = {
+      [ENV.tableName]: TABLE,
+      [ENV.topicArn]: TOPIC,
+      [ENV.logSources]: JSON.stringify([{ profile: 'ecs', logGroups: ['/authwatch/test'] }]),
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: aws.url,
+      AWS_ENDPOINT_URL_SNS: aws.url,
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+    };
+    for (const [k, v] of Object.entries(env)) {
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+    handler = ((await import(pathToFileURL(outfile).href)) as { handler: Handler }).handler;
+  });
+
+  afterAll(async () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await aws?.close();
+    dynamo?.client.destroy();
+    await dynamo?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fails the run when SNS rejects the alert, marking nothing raised and learning nothing', async () => {
+    aws.failPublish = 'InternalError';
+    await expect(handler({ 'detail-type': 'Scheduled Event', time: new Date(T).toISOString() })).rejects.toThrow(/could not be delivered/);
+    expect(aws.published).toHaveLength(0);
+    expect((await store.getUsers(['mallory'])).size).toBe(0);
+    expect((await store.getRunState())!.lastWindowEnd).toBe(T - BUCKET_MS);
+  });
+
+  it('publishes exactly once on the retry, and not again from the overlapping next window', async () => {
+    aws.failPublish = undefined;
+    const retry = await handler({ time: new Date(T).toISOString() });
+    expect(retry.alertIds).toHaveLength(1);
+    expect(aws.published).toHaveLength(1);
+    const message = JSON.parse(aws.published[0]!.message) as Record<string, string>;
+    expect(JSON.parse(message.default!)).toMatchObject({ version: '1.0', source: 'custom' });
+    expect(message.email).toContain('mallory');
+    expect(aws.published[0]!.attributes.rule).toBe('Auth.RareUser');
+    expect(await store.getRaisedAlerts(retry.alertIds)).toEqual(new Set(retry.alertIds));
+    expect((await store.getUsers(['mallory'])).has('mallory')).toBe(true);
+
+    const next = await handler({ time: new Date(T + BUCKET_MS).toISOString() });
+    expect(next.alertIds).toHaveLength(0);
+    expect(aws.published).toHaveLength(1);
+    expect((await store.getRunState())!.lastWindowEnd).toBe(T + BUCKET_MS);
+  });
+});
