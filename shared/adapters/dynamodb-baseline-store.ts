@@ -269,6 +269,7 @@ function decodeUserBody(body: string, version: number): UserBaseline {
 export function encodePopulationBody(p: PopulationStats): string {
   const body = bodyOfModel(p);
   for (const s of SKETCHES) body[s] = packMap(p[s], COUNTER_FIELDS);
+  if (p.sharedNetworks) body.sharedNetworks = packMap(p.sharedNetworks, COUNTER_FIELDS);
   return stringify(body, POPULATION_KEY);
 }
 
@@ -277,6 +278,8 @@ function decodePopulationBody(body: string, version: number): PopulationStats {
   for (const f of ['userBuckets', 'newUsers', 'dormantReturns', 'lastBucket', 'knownUsers'] as const) finite(b[f], f);
   const out = { ...b, version } as Record<string, unknown>;
   for (const s of SKETCHES) out[s] = unpackMap<SketchCounter>(b[s], COUNTER_FIELDS, s);
+  // Optional: items written before the network sketch existed have none.
+  if (b.sharedNetworks !== undefined) out.sharedNetworks = unpackMap<SketchCounter>(b.sharedNetworks, COUNTER_FIELDS, 'sharedNetworks');
   return out as unknown as PopulationStats;
 }
 

@@ -6,7 +6,7 @@
 import { placeOf } from './net';
 import { bucketOf, PLACE_LEVELS, type LogonObservation, type NoveltyCounts, type PlaceLevel, type PopulationStats, type SeenStats, type UserBaseline } from './model';
 import { boundSeen, decayed, touch } from './seen';
-import { decayPopulationTo, sketchAdd } from './population';
+import { decayPopulationTo, NETWORK_SKETCH_CAPACITY, SKETCH_CAPACITY, sketchAddInPlace } from './population';
 import { dormancy, isUserMature } from './habits';
 import type { DetectionSettings } from './settings';
 
@@ -61,6 +61,11 @@ export function computeBaselineUpdate(
   let pop = decayPopulationTo(population, bucketOf(opts.windowEnd));
   let populationChanged = pop !== population;
   const changedUsers: UserBaseline[] = [];
+  // The population's sketches, copied once on the window's first new place and updated in place after.
+  let sketches: { ip: PopulationStats['sharedIps']; prefix: PopulationStats['sharedPrefixes']; network: NonNullable<PopulationStats['sharedNetworks']> } | undefined;
+  const sketch = () => (sketches ??= { ip: { ...pop.sharedIps }, prefix: { ...pop.sharedPrefixes }, network: { ...(pop.sharedNetworks ?? {}) } });
+  /** Networks new to this user that no one had used before this window (read before this window's additions). */
+  const orgNovel = new Set<string>();
   let newUsers = 0;
 
   for (const [user, obs] of byUser) {
@@ -89,12 +94,11 @@ export function computeBaselineUpdate(
         const old = map[key];
         if (!old) {
           newAt[level] = true;
-          if (level !== 'network') {
-            // First logon of this user from this place: one more distinct user for the population sketch.
-            if (level === 'ip') pop = { ...pop, sharedIps: sketchAdd(pop.sharedIps, key, o.lastSeen) };
-            else pop = { ...pop, sharedPrefixes: sketchAdd(pop.sharedPrefixes, key, o.lastSeen) };
-            populationChanged = true;
-          }
+          // First logon of this user from this place: one more distinct user for the population sketch.
+          if (level === 'network' && !(pop.sharedNetworks ?? {})[key]) orgNovel.add(key);
+          const sk = sketch();
+          sketchAddInPlace(level === 'ip' ? sk.ip : level === 'prefix' ? sk.prefix : sk.network, key, o.lastSeen, level === 'network' ? NETWORK_SKETCH_CAPACITY : SKETCH_CAPACITY);
+          populationChanged = true;
         }
         const next = touchSpan(old, o);
         if (!sameStats(old, next)) changed = true;
@@ -121,6 +125,7 @@ export function computeBaselineUpdate(
             prefix: n.prefix + add(newAt.prefix),
             network: n.network + add(newAt.network),
             ipInKnownPrefix: n.ipInKnownPrefix + add(newAt.ip && !newAt.prefix),
+            networkOrgNovel: (n.networkOrgNovel ?? 0) + add(newAt.network && obs.some((o) => orgNovel.has(placeOf(o.sourceIp, 'network')))),
           },
         };
         populationChanged = true;
@@ -153,5 +158,6 @@ export function computeBaselineUpdate(
     });
   }
 
+  if (sketches) pop = { ...pop, sharedIps: sketches.ip, sharedPrefixes: sketches.prefix, sharedNetworks: sketches.network };
   return { users: changedUsers, population: pop, populationChanged, newUsers };
 }

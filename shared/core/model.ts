@@ -166,6 +166,8 @@ export interface PopulationStats {
    */
   sharedIps: Record<string, SketchCounter>;
   sharedPrefixes: Record<string, SketchCounter>;
+  /** The same for /16 (IPv6 /32) networks: whether anyone in the organisation has used a network at all. */
+  sharedNetworks?: Record<string, SketchCounter>;
   /**
    * How often mature users bring a new place, pooled over the whole population and decayed like the
    * counters above: of `periods` active periods of users whose habits had formed, in how many a user logged
@@ -179,6 +181,8 @@ export interface PopulationStats {
 
 export interface PopulationNovelty extends NoveltyCounts {
   ipInKnownPrefix: number;
+  /** New networks (of `network`) that no one in the organisation had used before. */
+  networkOrgNovel?: number;
 }
 
 /** Run state: `pk = META#state`. */
@@ -205,7 +209,7 @@ export interface LedgerEntry {
 }
 
 export function emptyPopulation(): PopulationStats {
-  return { userBuckets: 0, newUsers: 0, dormantReturns: 0, lastBucket: 0, knownUsers: 0, sharedIps: {}, sharedPrefixes: {}, placeNovelty: { periods: 0, ip: 0, prefix: 0, network: 0, ipInKnownPrefix: 0 }, version: 0 };
+  return { userBuckets: 0, newUsers: 0, dormantReturns: 0, lastBucket: 0, knownUsers: 0, sharedIps: {}, sharedPrefixes: {}, sharedNetworks: {}, placeNovelty: { periods: 0, ip: 0, prefix: 0, network: 0, ipInKnownPrefix: 0, networkOrgNovel: 0 }, version: 0 };
 }
 
 // ---------------------------------------------------------------------------------------------

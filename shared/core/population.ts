@@ -13,10 +13,19 @@ import { decayed } from './seen';
 
 /** Counters kept per sketch: ~60 bytes each, so two sketches stay near 100 KB, far below DynamoDB's 400 KB item limit. */
 export const SKETCH_CAPACITY = 800;
+/** Networks (/16, /32) are far fewer than addresses; a smaller sketch holds the ones that matter. */
+export const NETWORK_SKETCH_CAPACITY = 400;
 
 /** Add one occurrence of `key` to a Space-Saving sketch (returns a new sketch object; entries are replaced, not mutated). */
 export function sketchAdd(sketch: Record<string, SketchCounter>, key: string, t: number, capacity = SKETCH_CAPACITY): Record<string, SketchCounter> {
-  const out = { ...sketch };
+  return sketchAddInPlace({ ...sketch }, key, t, capacity);
+}
+
+/**
+ * `sketchAdd` on a sketch the caller owns (a copy made once per window): replacing the minimum is O(K), but
+ * copying a full sketch for every new place would make a busy window quadratic.
+ */
+export function sketchAddInPlace(out: Record<string, SketchCounter>, key: string, t: number, capacity = SKETCH_CAPACITY): Record<string, SketchCounter> {
   const hit = out[key];
   if (hit) {
     out[key] = { count: hit.count + 1, error: hit.error, last: Math.max(hit.last, t) };
@@ -61,5 +70,5 @@ export function decayPopulationTo(p: PopulationStats, b: number): PopulationStat
 
 function decayNovelty(n: PopulationNovelty, from: number, to: number): PopulationNovelty {
   const d = (x: number) => decayed(x, from, to);
-  return { periods: d(n.periods), ip: d(n.ip), prefix: d(n.prefix), network: d(n.network), ipInKnownPrefix: d(n.ipInKnownPrefix) };
+  return { periods: d(n.periods), ip: d(n.ip), prefix: d(n.prefix), network: d(n.network), ipInKnownPrefix: d(n.ipInKnownPrefix), networkOrgNovel: d(n.networkOrgNovel ?? 0) };
 }

@@ -21,7 +21,7 @@ export const detectionSettingsSchema = z.object({
   /** Source CIDRs never alerted on (scanners, your own bastions). */
   allowCidrs: z.array(z.string().min(1)).default([]),
   /** A user needs this many active 15-minute buckets of history before the IP detector judges them (Elastic: ~20 buckets). */
-  minUserBuckets: z.number().int().min(1).default(12),
+  minUserBuckets: z.number().int().min(1).default(20),
   /** ... spread over at least this many distinct days. */
   minUserDays: z.number().int().min(1).default(4),
   /** A user silent this many days who logs on again is treated as returning from dormancy. */

@@ -25,12 +25,17 @@ import { SEED_RULE_RISK_SCORE, SEED_RULE_SEVERITY, VALID_ACCOUNTS_MITRE, isoDate
  */
 export const SHARED_HALF = 20;
 export const PREFIX_SHARE_WEIGHT = 0.5;
+/** New networks the population must have brought before their org-novel share is trusted. */
+export const MIN_NEW_NETWORKS_FOR_ORG_SHARE = 10;
 
 /**
  * Probability that a user simply joined a place `others` other users already log on from: (s / (s + 20))².
  * Squared so that a handful of users (a shared jump host, a colleague's desk, a service account's host
  * used for lateral movement) barely moves it — 1 user: 0.002, 5: 0.04 — while an office NAT or VPN pool
- * used by dozens or hundreds makes a newcomer unsurprising (50: 0.51, 300: 0.88).
+ * used by dozens or hundreds makes a newcomer unsurprising (50: 0.51, 300: 0.88). A subnet counts only when
+ * shared by a crowd (the square again, then half): an office NAT pool spreads hundreds of users over its
+ * /24, while a server subnet used by a handful of service accounts is exactly where lateral movement
+ * comes from.
  */
 export function sharedProbability(others: number): number {
   const f = others / (others + SHARED_HALF);
@@ -105,11 +110,19 @@ export const unusualSourceIp: Detector = {
     // A new address inside a subnet the user already uses: as likely for this user as for any (DHCP churn).
     const churn = level === 'ip' && pool && pool.periods > 0 ? pool : undefined;
     const pChurn = churn ? noveltyProbability(churn.ipInKnownPrefix, churn.periods) : 0;
-    const pUser = Math.max(pOwn, pChurn);
+    // A new network no one in the organisation has used (not a carrier, ISP or VPN anyone else comes from):
+    // only the share of users' new networks that were like that (travel, a hotel, a hosting provider).
+    const net = placeOf(o.sourceIp, 'network');
+    const orgUsersOfNetwork = sharedUsers(population.sharedNetworks ?? {}, net);
+    const orgNovelShare =
+      level === 'network' && orgUsersOfNetwork === 0 && pool && pool.networkOrgNovel !== undefined && pool.network >= MIN_NEW_NETWORKS_FOR_ORG_SHARE
+        ? (pool.networkOrgNovel + 0.5) / (pool.network + 1)
+        : undefined;
+    const pUser = Math.max(pOwn * (orgNovelShare ?? 1), pChurn);
     const prefix = placeOf(o.sourceIp, 'prefix');
     const ipUsers = sharedUsers(population.sharedIps, o.sourceIp);
     const prefixUsers = sharedUsers(population.sharedPrefixes, prefix);
-    const pShared = Math.max(sharedProbability(ipUsers), PREFIX_SHARE_WEIGHT * sharedProbability(prefixUsers));
+    const pShared = Math.max(sharedProbability(ipUsers), PREFIX_SHARE_WEIGHT * sharedProbability(prefixUsers) ** 2);
     const p = eitherProbability(pUser, pShared);
     if (p > settings.maxProbability) return null;
 
@@ -126,7 +139,9 @@ export const unusualSourceIp: Detector = {
           ? `${plural(prefixUsers, 'other user')} log on from its subnet ${placeOf(o.sourceIp, 'prefix')}`
           : 'no other user is known to log on from it';
     const where = level === 'ip' ? `a new address in the known subnet ${prefix}` : `the ${words.noun} ${place}, which is new for this user`;
-    const churnNote = churn && pChurn > pOwn ? ` Across all users, a new address inside an already-used subnet comes in ${pct(pChurn)} of periods, which is the floor used.` : '';
+    const churnNote =
+      (churn && pChurn > pOwn ? ` Across all users, a new address inside an already-used subnet comes in ${pct(pChurn)} of periods, which is the floor used.` : '') +
+      (orgNovelShare !== undefined ? ` No other user has logged on from ${net}; only ${pct(orgNovelShare)} of the new networks users bring are like that.` : '');
     const explanation =
       `${o.user} logged on from ${o.sourceIp}, ${where}. ` +
       `In ${plural(historyDays, 'day')} of history (${plural(Math.round(b.activity.buckets), 'active 15-minute period')}, ${plural(knownIps, 'known address', 'known addresses')} in ${plural(knownNetworks, 'network')}), ` +
@@ -160,6 +175,8 @@ export const unusualSourceIp: Detector = {
         users_sharing_ip: ipUsers,
         users_sharing_prefix: prefixUsers,
         population_novelty_rate: pool && pool.periods > 0 ? Math.round((pool[level] / pool.periods) * 1000) / 1000 : 0,
+        users_sharing_network: orgUsersOfNetwork,
+        org_novel_network_share: orgNovelShare ?? 1,
         p_user: pOwn,
         p_churn: pChurn,
         p_shared: pShared,

@@ -110,4 +110,20 @@ describe('Auth.UnusualSourceIp', () => {
     expect(f!.score).toBeGreaterThanOrEqual(settings.thresholds['Auth.UnusualSourceIp']);
     expect(f!.explanation).toContain('1 other user log on from this address');
   });
+
+  it('for a user who changes carrier networks, flags a network no one in the organisation uses, not one colleagues use', () => {
+    // Prepare: 20 mobile users hop between carrier pools 100.64–100.67 (a new address every logon,
+    // now and then a pool they had not used); the pool 100.68 is used by colleagues only.
+    const h = new History();
+    for (let u = 0; u < 20; u++) h.daily(`m${u}`, (d, i) => `100.${64 + ((u + Math.floor(d / 5)) % 4)}.${u}.${(i % 200) + 1}`, { toDay: 21, hours: [8, 12, 17] });
+    for (let u = 0; u < 5; u++) h.daily(`c${u}`, (d, i) => `100.68.${u}.${(i % 200) + 1}`, { toDay: 21 });
+    // Act
+    const colleaguesNetwork = judge(h, 'm0', '100.68.77.1', 21);
+    const nobodysNetwork = judge(h, 'm0', '203.0.113.50', 21);
+    // Assess
+    expect(nobodysNetwork).not.toBeNull();
+    expect(nobodysNetwork!.evidence.users_sharing_network).toBe(0);
+    expect(nobodysNetwork!.explanation).toContain('No other user has logged on from 203.0.0.0/16');
+    expect(colleaguesNetwork?.score ?? 0).toBeLessThan(nobodysNetwork!.score);
+  });
 });
