@@ -1,0 +1,200 @@
+/**
+ * Deployment configuration: CDK context → one validated, typed object, checked completely at synth time.
+ *
+ * Where the values come from (later wins, per key):
+ *   1. the `authwatch` object in cdk.json's `context` (or `-c authwatch='{"logSources":[...], ...}'`);
+ *   2. one key at a time on the command line: `-c authwatch.alertEmails=secops@example.com`.
+ *
+ * The detection settings (learningDays, thresholds, allowUsers, allowCidrs, ...) and the log-source shape are
+ * validated by the very schemas the Lambda uses on its environment (shared/config.ts, shared/core/settings.ts),
+ * so a value that synthesizes is a value the handler accepts.
+ */
+import { z } from 'zod';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ConfigError } from '../shared/errors';
+import { logSourceConfigSchema, MAX_LOG_GROUPS_PER_QUERY, settingsWithCidrCheck, type LogSourceConfig } from '../shared/config';
+import { detectionSettingsSchema, formatIssues, type DetectionSettings } from '../shared/core/settings';
+import { PROFILE_IDS } from '../shared/core/profiles/profile';
+
+/** The context key holding the configuration object; single keys are overridden with `CONTEXT_KEY.<key>`. */
+export const CONTEXT_KEY = 'authwatch';
+
+/**
+ * CloudWatch Logs group names: 1–512 of `[A-Za-z0-9_-./#]`. Checked here (not only by CloudFormation) because
+ * the names become IAM resource ARNs: a `*` or an ARN pasted by mistake would widen or break `logs:StartQuery`.
+ */
+const LOG_GROUP_NAME = /^[A-Za-z0-9_\-./#]{1,512}$/;
+
+/** Slack ids as AWS Chatbot expects them: workspace (team) ids start with T, channel ids with C or G (private). */
+const SLACK_WORKSPACE_ID = /^T[A-Z0-9]{6,}$/;
+const SLACK_CHANNEL_ID = /^[CG][A-Z0-9]{6,}$/;
+
+/** Lambda caps a function's environment variables at 4 KB in total (keys and values). */
+export const LAMBDA_ENV_MAX_BYTES = 4 * 1024;
+/** Room kept for the variables resolved at deploy time (table name, topic ARN, service name, timeout, NODE_OPTIONS) and the keys. */
+const ENV_RESERVED_BYTES = 1024;
+
+const RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number' && v > 0);
+
+const profileHint = `one of ${PROFILE_IDS.map((p) => `"${p}"`).join(', ')}`;
+
+/** Infrastructure-only keys; detection settings are added from the shared settings schema. */
+const deploymentSchema = z.object({
+  /** Which log groups hold logons, and in which format (profile). */
+  logSources: z
+    .array(
+      logSourceConfigSchema.extend({
+        profile: z.enum(PROFILE_IDS, { error: (i) => `unknown profile ${JSON.stringify(i.input)}: use ${profileHint}` }),
+        logGroups: logSourceConfigSchema.shape.logGroups.element
+          .regex(LOG_GROUP_NAME, 'not a log group name: give the name (letters, digits, _ - . / #), not an ARN or a pattern')
+          .array()
+          .min(1, 'list at least one log group name')
+          .max(MAX_LOG_GROUPS_PER_QUERY, `at most ${MAX_LOG_GROUPS_PER_QUERY} log groups per source (a Logs Insights limit): split them over two sources`),
+      }),
+      { error: 'required: a list like [{"profile":"sshd","logGroups":["/ec2/secure"]}]' },
+    )
+    .min(1, 'list at least one log source, e.g. [{"profile":"sshd","logGroups":["/ec2/secure"]}]'),
+  /** Who receives alerts by email (each must confirm the SNS subscription). */
+  alertEmails: z.array(z.email({ error: (i) => `${JSON.stringify(i.input)} is not an email address` })).default([]),
+  /**
+   * `digest`: one email per run listing its alerts (only runs that raised any); `each`: one email per alert.
+   * Slack and other subscribers always get each alert and the digest.
+   */
+  alertEmailMode: z.enum(['digest', 'each'], { error: 'either "digest" (one email per run with alerts) or "each" (one email per alert)' }).default('digest'),
+  /** Who receives operational alarms (detector failing or silent); defaults to `alertEmails`. */
+  opsEmails: z.array(z.email({ error: (i) => `${JSON.stringify(i.input)} is not an email address` })).optional(),
+  /** Optional AWS Chatbot Slack channel; the workspace must first be authorized in the AWS Chatbot console. */
+  slack: z
+    .object({
+      workspaceId: z.string().regex(SLACK_WORKSPACE_ID, 'a Slack workspace (team) id like T07ABCDEF (AWS Chatbot console → Slack workspace details)'),
+      channelId: z.string().regex(SLACK_CHANNEL_ID, 'a Slack channel id like C07ABCDEF (Slack: channel details → bottom of the About tab)'),
+    })
+    .optional(),
+  /** Powertools service name: the `service` dimension of every metric; keeps several deployments apart. */
+  serviceName: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only (it becomes a metric dimension value)').default('authwatch'),
+  /** CloudFormation stack name. */
+  stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name: starts with a letter; letters, digits and - only').default('Authwatch'),
+  /** Days the detector's own log is kept. */
+  logRetentionDays: z
+    .number()
+    .refine((d) => (RETENTION_DAYS as number[]).includes(d), `one of CloudWatch Logs' retention values: ${RETENTION_DAYS.join(', ')}`)
+    .default(RetentionDays.ONE_YEAR),
+  /** Keep the baselines table when the stack is deleted (months of learned behaviour). Set false only for test deployments. */
+  retainData: z.boolean().default(true),
+});
+
+const DEPLOYMENT_KEYS = Object.keys(deploymentSchema.shape);
+const SETTINGS_KEYS = Object.keys(detectionSettingsSchema.shape);
+/** Every key the configuration object accepts, for the unknown-key message. */
+export const CONFIG_KEYS: readonly string[] = [...DEPLOYMENT_KEYS, ...SETTINGS_KEYS];
+
+export interface DeployConfig {
+  logSources: LogSourceConfig[];
+  alertEmails: string[];
+  alertEmailMode: 'digest' | 'each';
+  opsEmails: string[];
+  slack?: { workspaceId: string; channelId: string };
+  serviceName: string;
+  stackName: string;
+  logRetentionDays: RetentionDays;
+  retainData: boolean;
+  /** Fully parsed detection settings (defaults merged), passed to the Lambda as `AUTHWATCH_SETTINGS`. */
+  settings: DetectionSettings;
+}
+
+/** Keys whose values are lists: on the command line a plain `a,b,c` is accepted for them. */
+const LIST_KEYS = new Set(['alertEmails', 'opsEmails', 'allowUsers', 'allowCidrs']);
+
+/**
+ * A `-c key=value` arrives as a string. JSON is parsed (objects, arrays, numbers, booleans); a plain string for a
+ * list key is split on commas; anything else stays a string and the schema reports it.
+ */
+function coerceCliValue(key: string, raw: unknown, issues: string[], label = key): unknown {
+  if (typeof raw !== 'string') return raw;
+  const s = raw.trim();
+  if (/^[[{]/.test(s) || /^-?\d+(\.\d+)?$/.test(s) || s === 'true' || s === 'false') {
+    try {
+      return JSON.parse(s);
+    } catch (e) {
+      issues.push(`${label}: not valid JSON (${(e as Error).message})`);
+      return undefined;
+    }
+  }
+  if (LIST_KEYS.has(key)) return s === '' ? [] : s.split(',').map((p) => p.trim()).filter(Boolean);
+  return s;
+}
+
+/** What a construct's `node.tryGetContext` offers; a function so tests can pass a plain map. */
+export type ContextReader = (key: string) => unknown;
+
+/** Gather the raw configuration object from context: the `authwatch` object, then per-key overrides. */
+export function readContext(get: ContextReader, issues: string[]): Record<string, unknown> {
+  let base = coerceCliValue(CONTEXT_KEY, get(CONTEXT_KEY), issues);
+  if (base === undefined) base = {};
+  if (typeof base !== 'object' || base === null || Array.isArray(base)) {
+    issues.push(`${CONTEXT_KEY}: must be an object like {"logSources":[...],"alertEmails":[...]} (in cdk.json "context", or -c ${CONTEXT_KEY}='{...}')`);
+    base = {};
+  }
+  const raw: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const key of CONFIG_KEYS) {
+    const override = get(`${CONTEXT_KEY}.${key}`);
+    if (override !== undefined) raw[key] = coerceCliValue(key, override, issues, `${CONTEXT_KEY}.${key}`);
+  }
+  return raw;
+}
+
+/** Validate a raw configuration object. Throws `ConfigError` listing every problem, each prefixed with its key path. */
+export function parseDeployConfig(raw: Record<string, unknown>, preIssues: readonly string[] = []): DeployConfig {
+  const issues = [...preIssues];
+  const prefix = CONTEXT_KEY;
+
+  for (const key of Object.keys(raw)) {
+    if (!CONFIG_KEYS.includes(key)) issues.push(`${prefix}.${key}: unknown key (known keys: ${CONFIG_KEYS.join(', ')})`);
+  }
+
+  const deploymentRaw = Object.fromEntries(Object.entries(raw).filter(([k]) => DEPLOYMENT_KEYS.includes(k)));
+  const settingsRaw = Object.fromEntries(Object.entries(raw).filter(([k]) => SETTINGS_KEYS.includes(k)));
+
+  const deployment = deploymentSchema.safeParse(deploymentRaw);
+  if (!deployment.success) issues.push(...formatIssues(deployment.error.issues, prefix));
+  const settings = settingsWithCidrCheck.safeParse(settingsRaw);
+  if (!settings.success) issues.push(...formatIssues(settings.error.issues, prefix));
+
+  if (deployment.success) {
+    const d = deployment.data;
+    if (d.alertEmails.length === 0 && !d.slack) {
+      issues.push(`${prefix}.alertEmails: give at least one email address, or configure ${prefix}.slack — otherwise alerts reach nobody`);
+    }
+  }
+
+  if (deployment.success && settings.success) {
+    const bytes = Buffer.byteLength(JSON.stringify(deployment.data.logSources)) + Buffer.byteLength(JSON.stringify(settings.data));
+    if (bytes + ENV_RESERVED_BYTES > LAMBDA_ENV_MAX_BYTES) {
+      issues.push(
+        `${prefix}: log sources and settings take ${bytes} bytes, more than the ${LAMBDA_ENV_MAX_BYTES - ENV_RESERVED_BYTES} left in Lambda's 4 KB environment: shorten allowUsers (use * patterns), merge allowCidrs into wider blocks, or use fewer log groups`,
+      );
+    }
+  }
+
+  if (issues.length > 0 || !deployment.success || !settings.success) throw new ConfigError(issues);
+  const d = deployment.data;
+  return {
+    logSources: d.logSources,
+    alertEmails: d.alertEmails,
+    alertEmailMode: d.alertEmailMode,
+    opsEmails: d.opsEmails ?? d.alertEmails,
+    ...(d.slack ? { slack: d.slack } : {}),
+    serviceName: d.serviceName,
+    stackName: d.stackName,
+    logRetentionDays: d.logRetentionDays as RetentionDays,
+    retainData: d.retainData,
+    settings: settings.data,
+  };
+}
+
+/** Context → validated configuration (the app's entry point uses this). */
+export function loadDeployConfig(get: ContextReader): DeployConfig {
+  const issues: string[] = [];
+  const raw = readContext(get, issues);
+  return parseDeployConfig(raw, issues);
+}

@@ -1,0 +1,170 @@
+/**
+ * The detector Lambda: bundled by esbuild from lambdas/detector/handler.ts with the same options as
+ * `npm run build` (lambdas/bundle.ts), invoked asynchronously by the schedule, never two runs at once.
+ */
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { DETECTOR_ENTRY, DETECTOR_EXTERNALS, DETECTOR_TARGET, ESM_REQUIRE_BANNER, PROJECT_ROOT } from '../../lambdas/bundle';
+import { ENV, type LogSourceConfig } from '../../shared/config';
+import type { DetectionSettings } from '../../shared/core/settings';
+import { SERVICE_NAME_ENV } from '../../shared/telemetry';
+import { DeadLetterQueue } from './dead-letter-queue';
+
+/**
+ * The newest Node.js runtime this aws-cdk-lib knows (cdk-nag's AwsSolutions-L1 checks exactly that; a test fails
+ * when a CDK upgrade brings a newer one, so the bump is a deliberate change).
+ */
+export const DETECTOR_RUNTIME = Runtime.NODEJS_24_X;
+
+/**
+ * 5 minutes: a run is bounded by its Logs Insights queries (asynchronous, seconds to minutes on large groups, and
+ * subject to the account's concurrent-query quota); the rest (baselines, scoring, publishing) took well under a
+ * minute for 100,000 users in `npm run bench`. Runs start every 15 minutes, so 5 minutes can never overlap the next.
+ */
+export const DETECTOR_TIMEOUT = Duration.minutes(5);
+/** The queries get the timeout minus one minute, leaving time to write baselines and publish alerts before Lambda kills the run. */
+export const QUERY_BUDGET = DETECTOR_TIMEOUT.minus(Duration.minutes(1));
+/**
+ * 1024 MB: `npm run bench` targets a peak RSS under 512 MB for a 100,000-user window, so this is 2x headroom; Lambda
+ * also gives CPU in proportion to memory (1,769 MB = 1 vCPU), and scoring is CPU-bound. At ~96 short runs a day the
+ * cost difference from 512 MB is cents a month.
+ */
+export const DETECTOR_MEMORY_MB = 1024;
+/**
+ * Lambda's own async retries of a failed run. Each retry re-runs the same window (the window comes from the event),
+ * and the alert ledger makes a repeat harmless; two retries ride out a throttle or a transient AWS error.
+ */
+export const DETECTOR_RETRY_ATTEMPTS = 2;
+/**
+ * An event older than this is sent to the DLQ instead of run: by then later runs (30-minute look-back every 15
+ * minutes) have covered most of its window, and a stale run only competes with them for the single slot.
+ */
+export const DETECTOR_MAX_EVENT_AGE = Duration.hours(1);
+
+export interface DetectorProps {
+  readonly tableName: string;
+  readonly topicArn: string;
+  readonly logSources: readonly LogSourceConfig[];
+  readonly settings: DetectionSettings;
+  /** Powertools service name: the `service` dimension of every metric. */
+  readonly serviceName: string;
+  readonly logRetention: RetentionDays;
+}
+
+/** IAM resource ARNs for `logs:StartQuery` on one log group: the group itself, and the `:*` form IAM evaluates. */
+export function logGroupQueryArns(stack: Stack, logGroupName: string): string[] {
+  const bare = Arn.format({ service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
+  return [bare, `${bare}:*`];
+}
+
+export class Detector extends Construct {
+  readonly function: NodejsFunction;
+  readonly logGroup: LogGroup;
+  /** Where invocations that failed after all retries (or aged out) land: Lambda's on-failure destination. */
+  readonly deadLetterQueue: DeadLetterQueue;
+  readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: DetectorProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      // The log is the run history a responder reads when an alarm fires; it outlives the stack like the table.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.deadLetterQueue = new DeadLetterQueue(this, 'FailedRuns', {
+      purpose: 'Lambda on-failure destination: detector invocations that failed after all async retries or aged out',
+    });
+
+    // An explicit role instead of the default AWSLambdaBasicExecutionRole, so it can write only its own log group.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'authwatch detector: query the configured log groups, read/write baselines, publish alerts',
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: DETECTOR_ENTRY,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
+      runtime: DETECTOR_RUNTIME,
+      architecture: Architecture.ARM_64,
+      timeout: DETECTOR_TIMEOUT,
+      memorySize: DETECTOR_MEMORY_MB,
+      // One run at a time: runs read-modify-write the same baselines (with conditional writes that would fail).
+      reservedConcurrentExecutions: 1,
+      retryAttempts: DETECTOR_RETRY_ATTEMPTS,
+      maxEventAge: DETECTOR_MAX_EVENT_AGE,
+      onFailure: new SqsDestination(this.deadLetterQueue.queue),
+      logGroup: this.logGroup,
+      role: this.role,
+      description: 'authwatch: rare users and unusual source IPs in logon logs, one 15-minute window per run',
+      environment: {
+        [ENV.tableName]: props.tableName,
+        [ENV.topicArn]: props.topicArn,
+        [ENV.logSources]: JSON.stringify(props.logSources),
+        [ENV.settings]: JSON.stringify(props.settings),
+        [ENV.queryTimeoutMs]: String(QUERY_BUDGET.toMilliseconds()),
+        [SERVICE_NAME_ENV]: props.serviceName,
+        // Stack traces in the log point into the TypeScript sources (the bundle ships a linked source map).
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        // The same options as lambdas/build.ts, so the bundle the tests import is the bundle that is deployed.
+        format: OutputFormat.ESM,
+        target: DETECTOR_TARGET,
+        banner: ESM_REQUIRE_BANNER,
+        externalModules: DETECTOR_EXTERNALS,
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT, // a linked .map file, as lambdas/build.ts
+        esbuildArgs: { '--legal-comments': 'none' },
+        // Bundle with the esbuild in node_modules (a devDependency), never in Docker: synth works offline.
+        forceDockerBundling: false,
+      },
+    });
+
+    this.grantQueryLogGroups(props.logSources);
+  }
+
+  /**
+   * `logs:StartQuery` only on the configured log groups. IAM authorizes StartQuery against the log group's ARN in
+   * its `:*` form (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME:*`, as AccessDenied messages show), while the
+   * Service Authorization Reference lists the bare `log-group:NAME` ARN for the `log-group` resource type, so both
+   * are granted: together they match that one group and nothing else. GetQueryResults and StopQuery take only a
+   * query id and support no resource-level permissions, so they need `*`.
+   */
+  private grantQueryLogGroups(logSources: readonly LogSourceConfig[]): void {
+    const stack = Stack.of(this);
+    const names = [...new Set(logSources.flatMap((s) => s.logGroups))].sort();
+    const arns = names.flatMap((n) => logGroupQueryArns(stack, n));
+    this.role.addToPrincipalPolicy(new PolicyStatement({ sid: 'StartQueryOnConfiguredLogGroups', actions: ['logs:StartQuery'], resources: arns }));
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ sid: 'ReadOwnQueryResults', actions: ['logs:GetQueryResults', 'logs:StopQuery'], resources: ['*'] }),
+    );
+
+    const policy = this.role.node.tryFindChild('DefaultPolicy');
+    if (policy) {
+      Validations.of(policy).acknowledge(
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'logs:GetQueryResults and logs:StopQuery act on a query id and support no resource-level permissions (Service Authorization Reference: no resource types), so IAM requires Resource "*"; logs:StartQuery, which chooses the log groups, is limited to the configured ones.',
+        },
+        ...names.map((n) => ({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${n}:*]`,
+          reason: `logs:StartQuery is authorized against the log group ARN in its ":*" form; this matches only the configured log group ${n}.`,
+        })),
+      );
+    }
+  }
+}

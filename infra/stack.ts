@@ -1,0 +1,76 @@
+/**
+ * The authwatch stack: one construct per subsystem, wired here, with each grant written next to the resources it
+ * joins. Everything configurable arrives validated in `DeployConfig` (infra/config.ts).
+ */
+import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { DeployConfig } from './config';
+import { Alerting } from './constructs/alerting';
+import { Detector, DETECTOR_TIMEOUT } from './constructs/detector';
+import { Monitoring } from './constructs/monitoring';
+import { DetectorSchedule } from './constructs/schedule';
+import { BaselineStorage } from './constructs/storage';
+
+export interface AuthwatchStackProps extends StackProps {
+  readonly config: DeployConfig;
+}
+
+export class AuthwatchStack extends Stack {
+  readonly storage: BaselineStorage;
+  readonly alerting: Alerting;
+  readonly detector: Detector;
+  readonly schedule: DetectorSchedule;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: AuthwatchStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    this.storage = new BaselineStorage(this, 'Storage', { retain: config.retainData });
+    this.alerting = new Alerting(this, 'Alerting', {
+      alertEmails: config.alertEmails,
+      alertEmailMode: config.alertEmailMode,
+      opsEmails: config.opsEmails,
+      ...(config.slack ? { slack: config.slack } : {}),
+      namePrefix: this.stackName,
+    });
+    this.detector = new Detector(this, 'Detector', {
+      tableName: this.storage.table.tableName,
+      topicArn: this.alerting.alertsTopic.topicArn,
+      logSources: config.logSources,
+      settings: config.settings,
+      serviceName: config.serviceName,
+      logRetention: config.logRetentionDays,
+    });
+    // Baselines, population, run state and the ledger: the adapter's own calls only.
+    this.storage.grantDetector(this.detector.function);
+    // Publishing to the encrypted topic also needs the key (grantPublish adds kms:GenerateDataKey*/Decrypt on it).
+    this.alerting.alertsTopic.grantPublish(this.detector.function);
+    Validations.of(this.detector.role.node.findChild('DefaultPolicy')).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        'Added by Topic.grantPublish for the alerts topic key only (resource is that key\'s ARN): SNS needs GenerateDataKey with and without plaintext to encrypt published messages.',
+    });
+
+    this.schedule = new DetectorSchedule(this, 'Schedule', { target: this.detector.function });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      detector: this.detector.function,
+      serviceName: config.serviceName,
+      alarmTopic: this.alerting.opsTopic,
+      deadLetterQueues: {
+        FailedRuns: this.detector.deadLetterQueue.queue,
+        UndeliveredInvocations: this.schedule.deadLetterQueue.queue,
+      },
+      // One dashboard per deployment; the stack name is unique in the account and region.
+      dashboardName: this.stackName,
+      timeout: DETECTOR_TIMEOUT,
+    });
+
+    new CfnOutput(this, 'DetectorFunctionName', { value: this.detector.function.functionName, description: 'Invoke with {"windowEnd":"<ISO time>"} to replay a window' });
+    new CfnOutput(this, 'BaselinesTableName', { value: this.storage.table.tableName });
+    new CfnOutput(this, 'AlertsTopicArn', { value: this.alerting.alertsTopic.topicArn, description: 'Subscribe more endpoints (e.g. a SIEM) here' });
+    new CfnOutput(this, 'OpsTopicArn', { value: this.alerting.opsTopic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+  }
+}

@@ -1,0 +1,303 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Runtime } from 'aws-cdk-lib/aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DETECTOR_RUNTIME } from '../../infra/constructs/detector';
+import { DETECTOR_TABLE_ACTIONS } from '../../infra/constructs/storage';
+import { PROJECT_ROOT } from '../../lambdas/bundle';
+import { PARTITION_KEY, TTL_ATTRIBUTE } from '../../shared/adapters/dynamodb-baseline-store';
+import { ENV, parseRuntimeConfig } from '../../shared/config';
+import { DETECTOR_DIMENSION, METRIC_NAMESPACE, METRICS, SERVICE_DIMENSION, SERVICE_NAME_ENV } from '../../shared/telemetry';
+import { synth, TEST_CONFIG } from './synth';
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown; Principal?: unknown };
+
+let template: Template;
+let resources: Record<string, Resource>;
+
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const only = (type: string): [string, Resource] => {
+  const all = ofType(type);
+  expect(all, type).toHaveLength(1);
+  return all[0]!;
+};
+const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+/** Resolve the Fn::Join ARNs the stack builds into readable strings, pseudo parameters kept as ${...}. */
+function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Record<string, unknown>;
+  if (v.Ref) return `\${${String(v.Ref)}}`;
+  if (v['Fn::GetAtt']) return `\${${(v['Fn::GetAtt'] as string[]).join('.')}}`;
+  if (v['Fn::Join']) {
+    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map(render).join(sep);
+  }
+  return JSON.stringify(value);
+}
+function detectorPolicyStatements(): Statement[] {
+  const [roleId] = ofType('AWS::IAM::Role').find(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'))!;
+  const policies = ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId));
+  return policies.flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
+beforeAll(() => {
+  ({ template } = synth({ config: TEST_CONFIG }));
+  resources = template.toJSON().Resources as Record<string, Resource>;
+});
+
+describe('schedule', () => {
+  it('runs every 15 minutes with the scheduled time as the window end', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: Match.objectLike({ Input: JSON.stringify({ time: '<aws.scheduler.scheduled-time>' }) }),
+    });
+  });
+
+  it('bounds retries to the run interval and sends undeliverable invocations to a DLQ', () => {
+    const [, schedule] = only('AWS::Scheduler::Schedule');
+    const target = schedule.Properties.Target as { RetryPolicy: { MaximumRetryAttempts: number; MaximumEventAgeInSeconds: number }; DeadLetterConfig: { Arn: unknown } };
+    expect(target.RetryPolicy.MaximumEventAgeInSeconds).toBe(15 * 60);
+    expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
+    expect(target.RetryPolicy.MaximumRetryAttempts).toBeLessThanOrEqual(5);
+    const dlq = render(target.DeadLetterConfig.Arn);
+    expect(resources[dlq.slice(2).split('.')[0]!]?.Type).toBe('AWS::SQS::Queue');
+  });
+
+  it('lets only this account\'s Scheduler assume the role that invokes the detector', () => {
+    const [, role] = ofType('AWS::IAM::Role').find(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'))!;
+    expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('aws:SourceAccount');
+  });
+});
+
+describe('detector function', () => {
+  it('runs the newest Node.js runtime aws-cdk-lib knows, on arm64, one at a time', () => {
+    const newestNode = Runtime.ALL.filter((r) => /^nodejs\d/.test(r.name)).sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true })).pop()!;
+    expect(DETECTOR_RUNTIME.name).toBe(newestNode.name);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: newestNode.name,
+      Architectures: ['arm64'],
+      ReservedConcurrentExecutions: 1,
+      Timeout: 300,
+      MemorySize: 1024,
+      Handler: 'index.handler',
+      LoggingConfig: { LogGroup: Match.anyValue() },
+    });
+  });
+
+  it('retries async failures a bounded number of times, then sends them to an SQS DLQ', () => {
+    const [, config] = only('AWS::Lambda::EventInvokeConfig');
+    expect(config.Properties.MaximumRetryAttempts).toBe(2);
+    expect(config.Properties.MaximumEventAgeInSeconds).toBe(3600);
+    const destination = render((config.Properties.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure.Destination);
+    expect(resources[destination.slice(2).split('.')[0]!]?.Type).toBe('AWS::SQS::Queue');
+  });
+
+  it('logs to its own log group with a retention', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+  });
+
+  it('gets its configuration through the env var names the handler reads, and the handler accepts it', () => {
+    const [, fn] = only('AWS::Lambda::Function');
+    const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(Object.keys(vars).sort()).toEqual([...Object.values(ENV), SERVICE_NAME_ENV, 'NODE_OPTIONS'].sort());
+    expect(vars[SERVICE_NAME_ENV]).toBe('authwatch-test');
+    expect(vars.NODE_OPTIONS).toBe('--enable-source-maps');
+    expect(JSON.parse(vars[ENV.logSources] as string)).toEqual(TEST_CONFIG.logSources);
+
+    // Stand-ins for the deploy-time tokens, then the handler's own parser: what synthesizes is what runs.
+    const env = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : '']));
+    env[ENV.tableName] = 'Authwatch-StorageTable-ABC';
+    env[ENV.topicArn] = 'arn:aws:sns:eu-west-1:123456789012:Authwatch-AlertsTopic-ABC';
+    const runtime = parseRuntimeConfig(env);
+    expect(runtime.settings.learningDays).toBe(7);
+    expect(runtime.settings.thresholds).toEqual({ 'Auth.RareUser': 80, 'Auth.UnusualSourceIp': 75 });
+    expect(runtime.settings.allowUsers).toEqual(['svc-*']);
+    expect(runtime.settings.allowCidrs).toEqual(['10.0.0.0/8']);
+    expect(runtime.queryTimeoutMs).toBe(240_000);
+    expect(render(vars[ENV.tableName])).toMatch(/^\$\{Storage/);
+    expect(render(vars[ENV.topicArn])).toMatch(/^\$\{AlertingAlertsTopic/);
+  });
+});
+
+describe('IAM', () => {
+  it('allows logs:StartQuery on the configured log groups and nothing else', () => {
+    const start = detectorPolicyStatements().filter((s) => actions(s).includes('logs:StartQuery'));
+    expect(start).toHaveLength(1);
+    const arns = (start[0]!.Resource as unknown[]).map(render).sort();
+    const prefix = 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:';
+    const groups = ['/ec2/bastion/secure', '/ec2/secure', 'aws-cloudtrail-logs-123456789012'];
+    expect(arns).toEqual(groups.flatMap((g) => [`${prefix}${g}`, `${prefix}${g}:*`]).sort());
+  });
+
+  it('uses Resource "*" only for GetQueryResults and StopQuery', () => {
+    const star = detectorPolicyStatements().filter((s) => s.Resource === '*');
+    expect(star.flatMap(actions).sort()).toEqual(['logs:GetQueryResults', 'logs:StopQuery']);
+  });
+
+  it('grants the table exactly the calls the DynamoDB adapter makes', () => {
+    const table = detectorPolicyStatements().filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')));
+    expect(table.flatMap(actions).sort()).toEqual([...DETECTOR_TABLE_ACTIONS].sort());
+    expect(table.every((s) => render(s.Resource).startsWith('${StorageTable'))).toBe(true);
+
+    // Commands only the local CLI uses to create its embedded table; the Lambda never calls them.
+    const localOnly = new Set(['CreateTable', 'DescribeTable', 'UpdateTimeToLive']);
+    const source = readFileSync(join(PROJECT_ROOT, 'shared/adapters/dynamodb-baseline-store.ts'), 'utf8');
+    const used = [...source.matchAll(/new (\w+)Command\(/g)].map((m) => m[1]!).filter((c) => !localOnly.has(c));
+    for (const command of used) expect(DETECTOR_TABLE_ACTIONS, `the adapter calls ${command}`).toContain(`dynamodb:${command}`);
+  });
+
+  it('lets the detector publish to the alerts topic (and use its key), not the operations topic', () => {
+    const statements = detectorPolicyStatements();
+    const publish = statements.filter((s) => actions(s).includes('sns:Publish'));
+    expect(publish.map((s) => render(s.Resource))).toEqual([expect.stringMatching(/^\$\{AlertingAlertsTopic/)]);
+    const kms = statements.filter((s) => actions(s).some((a) => a.startsWith('kms:')));
+    expect(kms.map((s) => render(s.Resource))).toEqual([expect.stringMatching(/^\$\{AlertingTopicKey.*\.Arn\}$/)]);
+  });
+});
+
+describe('baselines table', () => {
+  it('is on-demand, recoverable, encrypted, with TTL on the ledger attribute', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: PARTITION_KEY, AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      SSESpecification: { SSEEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+  });
+
+  it('is retained when the stack is deleted', () => {
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
+describe('topics and notifications', () => {
+  it('encrypts both topics with a rotating customer key that CloudWatch alarms may use', () => {
+    const topics = ofType('AWS::SNS::Topic');
+    expect(topics).toHaveLength(2);
+    for (const [, t] of topics) expect(render(t.Properties.KmsMasterKeyId)).toMatch(/^\$\{AlertingTopicKey.*\.Arn\}$/);
+    const [, key] = only('AWS::KMS::Key');
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    const statements = (key.Properties.KeyPolicy as { Statement: Statement[] }).Statement;
+    const cw = statements.find((s) => JSON.stringify(s.Principal).includes('cloudwatch.amazonaws.com'))!;
+    expect(actions(cw).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+  });
+
+  it('denies every non-TLS publish on both topics', () => {
+    const policies = ofType('AWS::SNS::TopicPolicy');
+    expect(policies).toHaveLength(2);
+    for (const [, p] of policies) {
+      const deny = (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.find((s) => s.Effect === 'Deny');
+      expect(deny).toMatchObject({ Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+    }
+  });
+
+  it('subscribes alert and ops emails to their own topics', () => {
+    const subs = ofType('AWS::SNS::Subscription').map(([, s]) => [render(s.Properties.TopicArn).replace(/[0-9A-F]{8}\}$/, '}'), s.Properties.Endpoint, s.Properties.Protocol]);
+    expect(subs.sort()).toEqual(
+      [
+        ['${AlertingAlertsTopic}', 'oncall@example.com', 'email'],
+        ['${AlertingAlertsTopic}', 'secops@example.com', 'email'],
+        ['${AlertingOpsTopic}', 'platform@example.com', 'email'],
+      ].sort(),
+    );
+  });
+
+  it('sends alert emails only the per-run digest (by default), ops emails everything', () => {
+    const byEndpoint = Object.fromEntries(ofType('AWS::SNS::Subscription').map(([, s]) => [s.Properties.Endpoint as string, s.Properties.FilterPolicy]));
+    expect(byEndpoint['secops@example.com']).toEqual({ kind: ['digest'] });
+    expect(byEndpoint['oncall@example.com']).toEqual({ kind: ['digest'] });
+    expect(byEndpoint['platform@example.com']).toBeUndefined();
+    // The attribute the sink really sets on its digest message.
+    const sink = readFileSync(join(PROJECT_ROOT, 'shared/adapters/sns-alert-sink.ts'), 'utf8');
+    expect(sink).toContain("kind: { DataType: 'String', StringValue: 'digest' }");
+  });
+
+  it('connects the Slack channel to both topics through AWS Chatbot, with a read-only guardrail', () => {
+    const [, slack] = only('AWS::Chatbot::SlackChannelConfiguration');
+    expect(slack.Properties).toMatchObject({ SlackWorkspaceId: 'T07ABCDEF', SlackChannelId: 'C07ABCDEF' });
+    expect((slack.Properties.SnsTopicArns as unknown[]).map(render).map((s) => s.replace(/[0-9A-F]{8}\}$/, '}')).sort()).toEqual([
+      '${AlertingAlertsTopic}',
+      '${AlertingOpsTopic}',
+    ]);
+    const guardrails = (slack.Properties.GuardrailPolicies as unknown[]).map(render);
+    expect(guardrails).toHaveLength(1);
+    const [, guardrail] = ofType('AWS::IAM::ManagedPolicy').find(([id]) => guardrails[0]!.includes(id))!;
+    const allowed = (guardrail.Properties.PolicyDocument as { Statement: Statement[] }).Statement.flatMap(actions);
+    expect(allowed.every((a) => a.startsWith('cloudwatch:Describe') || a.startsWith('cloudwatch:Get') || a.startsWith('cloudwatch:List'))).toBe(true);
+  });
+});
+
+describe('alarms', () => {
+  const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+  const opsTopic = (a: Record<string, unknown>) => (a.AlarmActions as unknown[]).map(render).every((s) => s.startsWith('${AlertingOpsTopic'));
+
+  it('raises "no successful run for 45 minutes" from the RunSucceeded heartbeat, missing data breaching', () => {
+    const heartbeat = alarms().filter((a) => a.MetricName === METRICS.runSucceeded);
+    expect(heartbeat).toHaveLength(1);
+    expect(heartbeat[0]).toMatchObject({
+      Namespace: METRIC_NAMESPACE,
+      Dimensions: [{ Name: SERVICE_DIMENSION, Value: 'authwatch-test' }],
+      Statistic: 'Sum',
+      Period: 900,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+    });
+    expect(opsTopic(heartbeat[0]!)).toBe(true);
+  });
+
+  it('raises function errors, alert cap hit and each DLQ not empty, to the operations topic', () => {
+    const byMetric = (name: string) => alarms().filter((a) => a.MetricName === name);
+    expect(byMetric('Errors')).toHaveLength(1);
+    expect(byMetric('Errors')[0]).toMatchObject({ Namespace: 'AWS/Lambda', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+    expect(byMetric(METRICS.alertsCutByCap)[0]).toMatchObject({ Namespace: METRIC_NAMESPACE, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    const dlq = byMetric('ApproximateNumberOfMessagesVisible');
+    expect(dlq).toHaveLength(2);
+    const queues = dlq.map((a) => render((a.Dimensions as { Value: unknown }[])[0]!.Value)).sort();
+    expect(queues).toEqual([expect.stringMatching(/^\$\{DetectorFailedRuns.*\.QueueName\}$/), expect.stringMatching(/^\$\{ScheduleUndelivered.*\.QueueName\}$/)]);
+    expect(alarms()).toHaveLength(5);
+    for (const a of alarms()) {
+      expect(opsTopic(a)).toBe(true);
+      expect(String(a.AlarmDescription)).toMatch(/^authwatch: /);
+    }
+  });
+});
+
+describe('dashboard', () => {
+  type Line = { namespace: string; name: string; dims: Record<string, string> };
+  function graphedMetrics(): Line[] {
+    const [, dashboard] = only('AWS::CloudWatch::Dashboard');
+    const body = JSON.parse(render(dashboard.Properties.DashboardBody)) as { widgets: { properties: { metrics?: unknown[][] } }[] };
+    return body.widgets.flatMap((w) =>
+      (w.properties.metrics ?? []).map((m) => {
+        const parts = m.filter((p): p is string => typeof p === 'string');
+        const dims: Record<string, string> = {};
+        for (let i = 2; i + 1 < parts.length; i += 2) dims[parts[i]!] = parts[i + 1]!;
+        return { namespace: parts[0]!, name: parts[1]!, dims };
+      }),
+    );
+  }
+
+  it('graphs every run metric the handler emits, for this deployment, and per detector where it is per detector', () => {
+    const lines = graphedMetrics();
+    const service = { [SERVICE_DIMENSION]: 'authwatch-test' };
+    const graphed = (name: string, dims: Record<string, string>) => lines.some((l) => l.namespace === METRIC_NAMESPACE && l.name === name && JSON.stringify(Object.entries(l.dims).sort()) === JSON.stringify(Object.entries(dims).sort()));
+    for (const name of [METRICS.logonsScanned, METRICS.observations, METRICS.alertsDeduplicated, METRICS.alertsCutByCap, METRICS.alertsSuppressed, METRICS.usersLearning, METRICS.queryDurationMs, METRICS.runDurationMs, METRICS.runSucceeded]) {
+      expect(graphed(name, service), name).toBe(true);
+    }
+    for (const id of ['Auth.RareUser', 'Auth.UnusualSourceIp']) {
+      for (const name of [METRICS.findings, METRICS.alertsPublished]) expect(graphed(name, { ...service, [DETECTOR_DIMENSION]: id }), `${name} ${id}`).toBe(true);
+    }
+    expect(lines.some((l) => l.namespace === 'AWS/Lambda' && l.name === 'Errors')).toBe(true);
+    expect(lines.filter((l) => l.namespace === 'AWS/SQS')).toHaveLength(2);
+  });
+});
