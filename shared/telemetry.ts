@@ -28,6 +28,8 @@ export const METRICS = {
   alertsSuppressed: 'AlertsSuppressed',
   alertsCutByCap: 'AlertsCutByCap',
   usersLearning: 'UsersLearning',
+  /** Observations a detector threw on (contained and skipped): a bug or an input the core did not expect. */
+  detectorErrors: 'DetectorErrors',
   runDurationMs: 'RunDurationMs',
   /** 1 per run that completed: the heartbeat the "no successful run for 45 minutes" alarm watches. */
   runSucceeded: 'RunSucceeded',

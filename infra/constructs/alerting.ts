@@ -10,9 +10,7 @@ import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
-/** The message attribute and value SnsAlertSink marks a run's digest with. */
-export const MESSAGE_KIND_ATTRIBUTE = 'kind';
-export const DIGEST_KIND = 'digest';
+import { DIGEST_KIND, MESSAGE_KIND_ATTRIBUTE } from '../../shared/adapters/sns-alert-sink';
 
 export interface SlackChannel {
   /** The Slack workspace (team) id, authorized beforehand in the AWS Chatbot console. */

@@ -16,6 +16,7 @@ export function emitRunMetrics(metrics: Metrics, s: RunSummary): void {
   count(METRICS.alertsSuppressed, s.alertsSuppressed);
   count(METRICS.alertsCutByCap, s.alertsCutByCap);
   count(METRICS.usersLearning, s.usersLearning);
+  count(METRICS.detectorErrors, s.detectorErrors);
   metrics.addMetric(METRICS.runDurationMs, MetricUnit.Milliseconds, s.durationMs);
   count(METRICS.runSucceeded, 1);
   for (const id of Object.keys(s.findings) as DetectorId[]) {

@@ -23,6 +23,11 @@ import type { Alert, AlertBatch, PublishReport } from '../core/model';
 import type { AlertSink } from '../ports';
 
 /** `PublishBatch` takes at most 10 entries (SNS quotas). */
+/** Message attribute telling alert messages from the per-run digest, for subscription filter policies (infra reads these). */
+export const MESSAGE_KIND_ATTRIBUTE = 'kind';
+export const ALERT_KIND = 'alert';
+export const DIGEST_KIND = 'digest';
+
 export const MAX_BATCH_ENTRIES = 10;
 /**
  * A message, and the sum of all messages of one `PublishBatch`, may be at most 256 KiB = 262,144 bytes
@@ -119,7 +124,7 @@ export function alertDetail(a: Alert, level: 0 | 1 | 2 | 3): AlertDetail {
 
 function attributes(a: Alert): Record<string, MessageAttributeValue> {
   return {
-    kind: { DataType: 'String', StringValue: 'alert' },
+    [MESSAGE_KIND_ATTRIBUTE]: { DataType: 'String', StringValue: ALERT_KIND },
     rule: { DataType: 'String', StringValue: a.rule.id },
     severity: { DataType: 'String', StringValue: a.rule.severity },
     score: { DataType: 'Number', StringValue: String(Math.round(a.score * 100) / 100) },
@@ -221,7 +226,7 @@ function digestInput(topicArn: string, batch: AlertBatch, failedIds: readonly st
     Subject: digestSubject(batch),
     Message: JSON.stringify(message),
     MessageAttributes: {
-      kind: { DataType: 'String', StringValue: 'digest' },
+      [MESSAGE_KIND_ATTRIBUTE]: { DataType: 'String', StringValue: DIGEST_KIND },
       rule: { DataType: 'String', StringValue: 'digest' },
       severity: { DataType: 'String', StringValue: batch.alerts[0]?.rule.severity ?? batch.cut[0]?.rule.severity ?? 'low' },
       score: { DataType: 'Number', StringValue: String(Math.round(top * 100) / 100) },

@@ -7,6 +7,7 @@ import { DETECTOR_RUNTIME } from '../../infra/constructs/detector';
 import { DETECTOR_TABLE_ACTIONS } from '../../infra/constructs/storage';
 import { PROJECT_ROOT } from '../../lambdas/bundle';
 import { PARTITION_KEY, TTL_ATTRIBUTE } from '../../shared/adapters/dynamodb-baseline-store';
+import { DIGEST_KIND, MESSAGE_KIND_ATTRIBUTE } from '../../shared/adapters/sns-alert-sink';
 import { ENV, parseRuntimeConfig } from '../../shared/config';
 import { DETECTOR_DIMENSION, METRIC_NAMESPACE, METRICS, SERVICE_DIMENSION, SERVICE_NAME_ENV } from '../../shared/telemetry';
 import { synth, TEST_CONFIG } from './synth';
@@ -214,9 +215,8 @@ describe('topics and notifications', () => {
     expect(byEndpoint['secops@example.com']).toEqual({ kind: ['digest'] });
     expect(byEndpoint['oncall@example.com']).toEqual({ kind: ['digest'] });
     expect(byEndpoint['platform@example.com']).toBeUndefined();
-    // The attribute the sink really sets on its digest message.
-    const sink = readFileSync(join(PROJECT_ROOT, 'shared/adapters/sns-alert-sink.ts'), 'utf8');
-    expect(sink).toContain("kind: { DataType: 'String', StringValue: 'digest' }");
+    // The filter uses the sink's own attribute constants (the sink's contract test checks the digest carries them).
+    expect(byEndpoint['secops@example.com']).toEqual({ [MESSAGE_KIND_ATTRIBUTE]: [DIGEST_KIND] });
   });
 
   it('connects the Slack channel to both topics through AWS Chatbot, with a read-only guardrail', () => {

@@ -12,7 +12,7 @@
  * added. Findings need p ≤ the cut-off (Elastic's 0.035); the score maps −log10(p).
  */
 import { placeOf } from '../net';
-import { DAY_MS, PLACE_LEVELS, type Finding, type PlaceLevel, type UserBaseline } from '../model';
+import { DAY_MS, PLACE_LEVELS, type Finding, type PlaceLevel, type PopulationStats, type UserBaseline } from '../model';
 import { sharedUsers } from '../population';
 import { eitherProbability, noveltyProbability, pooledNoveltyProbability, scoreFromProbability } from '../scoring';
 import { isUserMature } from '../habits';
@@ -32,10 +32,7 @@ export const MIN_NEW_NETWORKS_FOR_ORG_SHARE = 10;
  * Probability that a user simply joined a place `others` other users already log on from: (s / (s + 20))².
  * Squared so that a handful of users (a shared jump host, a colleague's desk, a service account's host
  * used for lateral movement) barely moves it — 1 user: 0.002, 5: 0.04 — while an office NAT or VPN pool
- * used by dozens or hundreds makes a newcomer unsurprising (50: 0.51, 300: 0.88). A subnet counts only when
- * shared by a crowd (the square again, then half): an office NAT pool spreads hundreds of users over its
- * /24, while a server subnet used by a handful of service accounts is exactly where lateral movement
- * comes from.
+ * used by dozens or hundreds makes a newcomer unsurprising (50: 0.51, 300: 0.88).
  */
 export function sharedProbability(others: number): number {
   const f = others / (others + SHARED_HALF);
@@ -68,6 +65,17 @@ function mostRecentIp(b: UserBaseline): string | undefined {
     }
   }
   return best;
+}
+
+/** The most users any other address of `prefix` is known to serve (0 when none is in the sketch). */
+export function busiestAddressIn(sharedIps: PopulationStats['sharedIps'], prefix: string, except: string): number {
+  let max = 0;
+  for (const ip of Object.keys(sharedIps)) {
+    if (ip === except) continue;
+    const n = sharedUsers(sharedIps, ip);
+    if (n > max && placeOf(ip, 'prefix') === prefix) max = n;
+  }
+  return max;
 }
 
 export const unusualSourceIp: Detector = {
@@ -122,7 +130,11 @@ export const unusualSourceIp: Detector = {
     const prefix = placeOf(o.sourceIp, 'prefix');
     const ipUsers = sharedUsers(population.sharedIps, o.sourceIp);
     const prefixUsers = sharedUsers(population.sharedPrefixes, prefix);
-    const pShared = Math.max(sharedProbability(ipUsers), PREFIX_SHARE_WEIGHT * sharedProbability(prefixUsers) ** 2);
+    if (eitherProbability(pUser, sharedProbability(ipUsers)) > settings.maxProbability) return null;
+    // A new address of a NAT pool (its other addresses each shared by many) is the pool, not a new place;
+    // a server subnet whose addresses each serve one account is not a crowd, however many accounts it holds.
+    const poolUsers = busiestAddressIn(population.sharedIps, prefix, o.sourceIp);
+    const pShared = Math.max(sharedProbability(ipUsers), PREFIX_SHARE_WEIGHT * sharedProbability(poolUsers));
     const p = eitherProbability(pUser, pShared);
     if (p > settings.maxProbability) return null;
 
@@ -134,9 +146,9 @@ export const unusualSourceIp: Detector = {
     const usual = mostRecentIp(b);
     const sharing =
       ipUsers > 0
-        ? `${plural(ipUsers, 'other user')} log on from this address`
+        ? `${plural(ipUsers, 'other user')} ${ipUsers === 1 ? 'logs' : 'log'} on from this address`
         : prefixUsers > 0
-          ? `${plural(prefixUsers, 'other user')} log on from its subnet ${placeOf(o.sourceIp, 'prefix')}`
+          ? `${plural(prefixUsers, 'other user')} ${prefixUsers === 1 ? 'logs' : 'log'} on from its subnet ${prefix}` + (poolUsers > 0 ? ` (at most ${poolUsers} from any one of its addresses)` : '')
           : 'no other user is known to log on from it';
     const where = level === 'ip' ? `a new address in the known subnet ${prefix}` : `the ${words.noun} ${place}, which is new for this user`;
     const churnNote =
@@ -174,6 +186,7 @@ export const unusualSourceIp: Detector = {
         most_recent_known_ip: usual ?? '',
         users_sharing_ip: ipUsers,
         users_sharing_prefix: prefixUsers,
+        busiest_address_in_prefix: poolUsers,
         population_novelty_rate: pool && pool.periods > 0 ? Math.round((pool[level] / pool.periods) * 1000) / 1000 : 0,
         users_sharing_network: orgUsersOfNetwork,
         org_novel_network_share: orgNovelShare ?? 1,

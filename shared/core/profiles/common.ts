@@ -76,7 +76,8 @@ export function canonicalUser(raw: string | undefined, domain?: string): string 
   let user = raw.trim().toLowerCase();
   if (user === '' || user === '-') return undefined;
   const slash = user.indexOf('\\');
-  if (slash !== -1) {
+  // Only a name not already qualified with `@` is read as `DOMAIN\user` (keeps the rule idempotent).
+  if (slash !== -1 && !user.includes('@')) {
     const dom = user.slice(0, slash).trim();
     const name = user.slice(slash + 1).trim();
     if (name === '') return undefined;
