@@ -108,7 +108,7 @@ describe('Auth.UnusualSourceIp', () => {
     h.daily('svc-backup', ['10.20.0.20'], { toDay: 21, hours: [1, 2, 3, 4] });
     const f = judge(h, 'alice', '10.20.0.20', 22);
     expect(f!.score).toBeGreaterThanOrEqual(settings.thresholds['Auth.UnusualSourceIp']);
-    expect(f!.explanation).toContain('1 other user log on from this address');
+    expect(f!.explanation).toContain('1 other user logs on from this address');
   });
 
   it('for a user who changes carrier networks, flags a network no one in the organisation uses, not one colleagues use', () => {
