@@ -149,11 +149,18 @@ function describePart(part: UserPart): string {
  * own line so a trailing comment in the profile query cannot swallow it.
  */
 export function buildQueryString(profileQuery: string, range: TimeWindow, part: UserPart): string {
-  const lines = [`filter toMillis(@timestamp) >= ${range.start} and toMillis(@timestamp) < ${range.end}`, `| ${profileQuery.trim()}`];
+  // The profile's own trailing `| limit` must come after the user filter, or a split part would be filtered
+  // from an already-truncated result and look complete when it is not.
+  const body = profileQuery.trim().replace(TRAILING_LIMIT, '');
+  const lines = [`filter toMillis(@timestamp) >= ${range.start} and toMillis(@timestamp) < ${range.end}`, `| ${body}`];
   const clause = userFilterClause(part);
   if (clause) lines.push(`| filter ${clause}`);
+  lines.push(`| limit ${MAX_ROWS_PER_QUERY}`);
   return lines.join('\n');
 }
+
+/** A final `| limit N` command of a query (profiles end with one so a pasted query shows everything). */
+const TRAILING_LIMIT = /\s*\|\s*limit\s+\d+\s*$/i;
 
 /** StartQuery's inclusive second range covering the half-open ms window (see `buildQueryString`). */
 export function startQueryRange(range: TimeWindow): { startTime: number; endTime: number } {

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LogsInsightsLogSource, MAX_ROWS_PER_QUERY, type LogsInsightsLogSourceProps } from '../../shared/adapters/logs-insights-log-source';
+import { buildQueryString, LogsInsightsLogSource, MAX_ROWS_PER_QUERY, type LogsInsightsLogSourceProps } from '../../shared/adapters/logs-insights-log-source';
 import type { Profile, RowResult } from '../../shared/core/profiles/profile';
 import { QueryError } from '../../shared/errors';
 
@@ -138,7 +138,7 @@ describe('LogsInsightsLogSource polling', () => {
     // Whole seconds covering the half-open window, and an exact millisecond filter in the query.
     expect(input!.startTime).toBe(Math.floor(WINDOW.start / 1000));
     expect(input!.endTime).toBe(Math.ceil(WINDOW.end / 1000));
-    expect(input!.queryString).toBe(`filter toMillis(@timestamp) >= ${WINDOW.start} and toMillis(@timestamp) < ${WINDOW.end}\n| ${fakeProfile.query}`);
+    expect(input!.queryString).toBe(`filter toMillis(@timestamp) >= ${WINDOW.start} and toMillis(@timestamp) < ${WINDOW.end}\n| ${fakeProfile.query}\n| limit ${MAX_ROWS_PER_QUERY}`);
     expect(logs.commandCalls(StopQueryCommand)).toHaveLength(0);
   });
 
@@ -327,5 +327,15 @@ describe('LogsInsightsLogSource configuration and rows', () => {
     const { source } = harness();
     await expect(source.fetch({ start: T, end: T })).rejects.toThrow(QueryError);
     expect(logs.calls()).toHaveLength(0);
+  });
+});
+
+describe('buildQueryString', () => {
+  it('filters a user-name part before the row limit, never after a truncated result', () => {
+    const q = buildQueryString('fields user\n| stats count(*) as logons by user, ip\n| limit 10000', { start: 0, end: 60_000 }, { kind: 'prefix', atoms: [{ chars: 'abcdefghijklm' }] });
+    const lines = q.split('\n');
+    expect(lines.at(-1)).toBe('| limit 10000');
+    expect(lines.filter((l) => /limit/.test(l))).toHaveLength(1);
+    expect(lines.findIndex((l) => l.startsWith('| filter'))).toBeLessThan(lines.length - 1);
   });
 });
