@@ -25,6 +25,7 @@ import { SEED_RULE_RISK_SCORE, SEED_RULE_SEVERITY, VALID_ACCOUNTS_MITRE, isoDate
  */
 export const SHARED_HALF = 20;
 export const PREFIX_SHARE_WEIGHT = 0.5;
+export const NETWORK_SHARE_WEIGHT = 0.5;
 /** New networks the population must have brought before their org-novel share is trusted. */
 export const MIN_NEW_NETWORKS_FOR_ORG_SHARE = 10;
 
@@ -134,7 +135,12 @@ export const unusualSourceIp: Detector = {
     // A new address of a NAT pool (its other addresses each shared by many) is the pool, not a new place;
     // a server subnet whose addresses each serve one account is not a crowd, however many accounts it holds.
     const poolUsers = busiestAddressIn(population.sharedIps, prefix, o.sourceIp);
-    const pShared = Math.max(sharedProbability(ipUsers), PREFIX_SHARE_WEIGHT * sharedProbability(poolUsers));
+    // A user whose address changes nearly every period is on a rotating pool (carrier CGNAT); moving to a
+    // neighbouring pool many colleagues use is how such pools behave. Weighted by the user's own address
+    // churn, so for a user with fixed addresses a network colleagues use (a server subnet) stays surprising.
+    const addressChurn = periods > 0 ? Math.min(1, b.novelty.ip / periods) : 0;
+    const pSharedNetwork = NETWORK_SHARE_WEIGHT * addressChurn * sharedProbability(orgUsersOfNetwork);
+    const pShared = Math.max(sharedProbability(ipUsers), PREFIX_SHARE_WEIGHT * sharedProbability(poolUsers), pSharedNetwork);
     const p = eitherProbability(pUser, pShared);
     if (p > settings.maxProbability) return null;
 
@@ -149,7 +155,9 @@ export const unusualSourceIp: Detector = {
         ? `${plural(ipUsers, 'other user')} ${ipUsers === 1 ? 'logs' : 'log'} on from this address`
         : prefixUsers > 0
           ? `${plural(prefixUsers, 'other user')} ${prefixUsers === 1 ? 'logs' : 'log'} on from its subnet ${prefix}` + (poolUsers > 0 ? ` (at most ${poolUsers} from any one of its addresses)` : '')
-          : 'no other user is known to log on from it';
+          : orgUsersOfNetwork > 0
+            ? `${plural(orgUsersOfNetwork, 'other user')} ${orgUsersOfNetwork === 1 ? 'logs' : 'log'} on from its network ${net}`
+            : 'no other user is known to log on from it';
     const where = level === 'ip' ? `a new address in the known subnet ${prefix}` : `the ${words.noun} ${place}, which is new for this user`;
     const churnNote =
       (churn && pChurn > pOwn ? ` Across all users, a new address inside an already-used subnet comes in ${pct(pChurn)} of periods, which is the floor used.` : '') +
@@ -187,6 +195,7 @@ export const unusualSourceIp: Detector = {
         users_sharing_ip: ipUsers,
         users_sharing_prefix: prefixUsers,
         busiest_address_in_prefix: poolUsers,
+        user_address_churn: Math.round(addressChurn * 1000) / 1000,
         population_novelty_rate: pool && pool.periods > 0 ? Math.round((pool[level] / pool.periods) * 1000) / 1000 : 0,
         users_sharing_network: orgUsersOfNetwork,
         org_novel_network_share: orgNovelShare ?? 1,
