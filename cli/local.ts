@@ -20,7 +20,20 @@ export interface LocalStore {
  * Open the local store. `dir` given: data lives there; it is wiped first unless `keep` (to reuse baselines
  * from an earlier replay or backfill). No `dir`: a fresh temporary folder, removed on close.
  */
-export async function openLocalStore(opts: { dir?: string; keep?: boolean }): Promise<LocalStore> {
+export async function openLocalStore(opts: { dir?: string; keep?: boolean; memory?: boolean }): Promise<LocalStore> {
+  if (opts.memory) {
+    // dynalite's in-memory backend: the same DynamoDB API and adapter, nothing on disk (evaluation runs).
+    const dynamo = await startEmbeddedDynamo({});
+    await createBaselinesTable(dynamo.client, LOCAL_TABLE_NAME);
+    return {
+      store: new DynamoDbBaselineStore({ client: dynamo.client, tableName: LOCAL_TABLE_NAME }),
+      dir: '(memory)',
+      async close() {
+        dynamo.client.destroy();
+        await dynamo.close();
+      },
+    };
+  }
   const temporary = !opts.dir;
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'authwatch-')));
   if (!temporary && !opts.keep) await rm(dir, { recursive: true, force: true });

@@ -52,7 +52,7 @@ export async function evaluateScenario(o: EvaluateOptions): Promise<EvaluateResu
   const source = FileLogSource.fromLines(`${format}:scenario-${o.shape}-${o.seed}`, getProfile(format), scenarioLines(scenario, format));
   const span = source.timeSpan();
   const sink = new InMemoryAlertSink();
-  const local = await openLocalStore({});
+  const local = await openLocalStore({ memory: true });
   const started = Date.now();
   let windows = 0;
   let cutByCap = 0;

@@ -31,7 +31,7 @@ import {
 } from '../../shared/adapters/dynamodb-baseline-store';
 import { EMBEDDED_REGION, startEmbeddedDynamo } from '../../shared/adapters/embedded-dynamo';
 import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../../shared/core/baseline-update';
-import { bucketOf, dayOf, type SeenStats, type UserBaseline } from '../../shared/core/model';
+import { bucketOf, dayOf, emptyPopulation, type SeenStats, type UserBaseline } from '../../shared/core/model';
 import { BaselineStoreError, ConcurrentUpdateError } from '../../shared/errors';
 import { useDynalite } from '../support/dynalite';
 
@@ -180,6 +180,29 @@ describe('DynamoDbBaselineStore requests', () => {
       return [req.ConditionExpression, req.ProjectionExpression, ...Object.values(req.ExpressionAttributeNames ?? {})].filter((x): x is string => x !== undefined);
     });
     expect(new Set(expressions)).toEqual(new Set(['attribute_not_exists(#pk)', '#v = :v', '#pk', 'pk', 'version']));
+  });
+});
+
+describe('DynamoDbBaselineStore single-item cache', () => {
+  it('answers a repeated population read with a version-only read, and rereads in full after another writer', async () => {
+    const rec = recordingClient();
+    const { store, tableName } = await openStore({ client: rec.client });
+    const other = new DynamoDbBaselineStore({ client: db.client, tableName });
+    await store.savePopulation({ ...emptyPopulation(), knownUsers: 7 });
+    rec.calls.length = 0;
+    const first = (await store.getPopulation())!;
+    expect(first.knownUsers).toBe(7);
+    const get = rec.calls.find((c) => c.command === 'GetItem')!.input as { ProjectionExpression?: string };
+    expect(get.ProjectionExpression).toBe('#v');
+    expect(store.stats.cacheHits).toBe(1);
+
+    // Another run writes a new version: the next read must see it.
+    const theirs = (await other.getPopulation())!;
+    await other.savePopulation({ ...theirs, knownUsers: 8 });
+    const after = (await store.getPopulation())!;
+    expect(after.knownUsers).toBe(8);
+    expect(after.version).toBe(2);
+    expect(store.stats.cacheHits).toBe(1);
   });
 });
 
