@@ -2,7 +2,7 @@
  * Runtime configuration of the detector Lambda, from environment variables, parsed once per cold start.
  * The env var names are exported from here and used by both the handler and `infra/`, so they cannot drift.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from './errors';
 import { PROFILE_IDS } from './core/profiles/profile';
 import { detectionSettingsSchema, formatIssues, type DetectionSettings } from './core/settings';

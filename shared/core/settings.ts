@@ -2,7 +2,7 @@
  * Detection settings: every tunable in one place, defaults merged with overrides in one visible spot,
  * validated by one zod schema (used by the Lambda's env config, the CLI flags and the CDK context).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const DETECTOR_IDS = ['Auth.RareUser', 'Auth.UnusualSourceIp'] as const;
 export type DetectorId = (typeof DETECTOR_IDS)[number];

@@ -43,6 +43,9 @@ export const rareUser: Detector = {
 
   evaluate({ observation: o, baseline: b, population, window, settings }: DetectorInput): Finding | null {
     if (o.outcome !== 'success') return null;
+    // Most observations are known, active users: settle those before any population arithmetic.
+    const d = b ? dormancy(b.activity.last, b.activity.first, b.activity.days, o.firstSeen, settings.dormantDays) : undefined;
+    if (d && !d.dormant) return null;
     const pop = decayPopulationTo(population, bucketOf(window.end));
     let p: number;
     let explanation: string;
@@ -55,8 +58,7 @@ export const rareUser: Detector = {
         `Probability ${p.toPrecision(2)}.`;
       evidence = { kind: 'new', known_users: pop.knownUsers, population_new_user_rate: ratio(pop.newUsers, pop.userBuckets), population_user_periods: Math.round(pop.userBuckets) };
     } else {
-      const d = dormancy(b.activity.last, b.activity.first, b.activity.days, o.firstSeen, settings.dormantDays);
-      if (!d.dormant) return null;
+      if (!d) return null;
       p = noveltyProbability(pop.dormantReturns, pop.userBuckets);
       explanation =
         `${o.user} logged on (from ${o.sourceIp}) after ${plural(Math.floor(d.gapDays), 'day')} of silence: last seen ${isoDate(b.activity.last)}, ` +
