@@ -127,7 +127,7 @@ function matureBaseline(user: string, ip: string): UserBaseline {
     ips: { [ip]: s },
     prefixes: { [placeOf(ip, 'prefix')]: s },
     networks: { [placeOf(ip, 'network')]: s },
-    novelty: { periods: 60, ip: 1, prefix: 1, network: 1 },
+    novelty: { periods: 60, ip: 1, prefix: 1, network: 0 },
     version: 0,
   };
 }
@@ -268,6 +268,7 @@ async function benchRun(users: number, logons: number) {
       users,
       logons: summary.logonsScanned,
       observations: summary.observations,
+      findings: summary.findings,
       alerts: sink.delivered.length,
       cutByCap: summary.alertsCutByCap,
       baselinesWritten: summary.baselinesWritten,
