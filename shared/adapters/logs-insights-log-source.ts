@@ -21,6 +21,7 @@ import type { LogonObservation, TimeWindow } from '../core/model';
 import type { Profile } from '../core/profiles/profile';
 import { QueryError } from '../errors';
 import type { LogSource, LogSourceResult, LogSourceStats } from '../ports';
+import { backoffMs, errorText, isRetryableAwsError } from './aws-retry';
 
 /** StartQuery accepts at most 50 log groups in `logGroupNames` (StartQuery API reference). */
 export const MAX_LOG_GROUPS_PER_QUERY = 50;
@@ -50,17 +51,8 @@ const DEFAULT_MAX_RETRIES = 8;
 const RETRY_BASE_MS = 500;
 const RETRY_CAP_MS = 20_000;
 
-/** Errors worth retrying: throttling, the concurrent-query limit, transient service faults. */
-const RETRYABLE_ERROR_NAMES = new Set([
-  'LimitExceededException',
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'ServiceUnavailableException',
-  'ServiceUnavailable',
-  'InternalFailure',
-]);
+/** Errors of this service worth retrying besides the transient ones every service has (see aws-retry.ts). */
+const RETRYABLE_ERROR_NAMES: ReadonlySet<string> = new Set(['LimitExceededException']);
 
 /**
  * Which user names a (sub-)query covers. The parts produced by `splitUserPart` are complete and disjoint:
@@ -389,7 +381,7 @@ export class LogsInsightsLogSource implements LogSource {
       } catch (e) {
         if (!isRetryable(e)) throw new QueryError(`${this.name}: ${op} failed: ${errorText(e)}`, { cause: e });
         if (attempt >= this.maxRetries) throw new QueryError(`${this.name}: ${op} still throttled after ${attempt + 1} attempts: ${errorText(e)}`, { cause: e });
-        const delay = Math.round(this.random() * Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** attempt));
+        const delay = backoffMs(attempt, RETRY_BASE_MS, RETRY_CAP_MS, this.random);
         await this.pause(ctx, delay, `${op} throttled: ${errorText(e)}`);
       }
     }
@@ -397,18 +389,9 @@ export class LogsInsightsLogSource implements LogSource {
 }
 
 function isRetryable(e: unknown): boolean {
-  if (typeof e !== 'object' || e === null) return false;
-  const err = e as { name?: unknown; $retryable?: unknown; $metadata?: { httpStatusCode?: unknown } };
-  if (typeof err.name === 'string' && RETRYABLE_ERROR_NAMES.has(err.name)) return true;
-  if (err.$retryable) return true;
-  const status = err.$metadata?.httpStatusCode;
-  return status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
+  return isRetryableAwsError(e, RETRYABLE_ERROR_NAMES);
 }
 
-function errorText(e: unknown): string {
-  if (e instanceof Error) return `${e.name}: ${e.message}`;
-  return String(e);
-}
 
 function rowKey(row: Readonly<Record<string, string>>): string {
   const entries = Object.entries(row).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -21,6 +21,7 @@ import { PublishBatchCommand, PublishCommand, type MessageAttributeValue, type P
 import { chatbotNotification, digestNotification, digestSubject, digestText, emailSubject, emailText, truncate } from '../core/alert-text';
 import type { Alert, AlertBatch, PublishReport } from '../core/model';
 import type { AlertSink } from '../ports';
+import { backoffMs, isRetryableAwsError } from './aws-retry';
 
 /** `PublishBatch` takes at most 10 entries (SNS quotas). */
 /** Message attribute telling alert messages from the per-run digest, for subscription filter policies (infra reads these). */
@@ -43,20 +44,8 @@ const DEFAULT_MAX_RETRIES = 4;
 const RETRY_BASE_MS = 200;
 const RETRY_CAP_MS = 5_000;
 
-/** Whole-call errors worth retrying (throttling, transient service faults). */
-const RETRYABLE_ERROR_NAMES = new Set([
-  'ThrottledException',
-  'Throttling',
-  'ThrottlingException',
-  'KMSThrottlingException',
-  'InternalErrorException',
-  'InternalError',
-  'InternalFailure',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'RequestTimeout',
-  'TimeoutError',
-]);
+/** Errors of this service worth retrying besides the transient ones every service has (see aws-retry.ts). */
+const RETRYABLE_ERROR_NAMES: ReadonlySet<string> = new Set(['ThrottledException', 'KMSThrottlingException']);
 /** Failed-entry codes worth retrying even if SNS did not flag them as its own fault. */
 const RETRYABLE_ENTRY_CODES = new Set(['Throttled', 'ThrottledException', 'Throttling', 'KMSThrottling', 'KMSThrottlingException', 'InternalError', 'InternalErrorException', 'ServiceUnavailable']);
 
@@ -183,18 +172,9 @@ function entryId(i: number, alertId: string): string {
   return `${i}_${alertId.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, MAX_ENTRY_ID_CHARS);
 }
 
-function errorText(e: unknown): string {
-  if (e instanceof Error) return `${e.name}: ${e.message}`;
-  return String(e);
-}
 
 function isRetryable(e: unknown): boolean {
-  if (typeof e !== 'object' || e === null) return false;
-  const err = e as { name?: unknown; $retryable?: unknown; $metadata?: { httpStatusCode?: unknown } };
-  if (typeof err.name === 'string' && RETRYABLE_ERROR_NAMES.has(err.name)) return true;
-  if (err.$retryable) return true;
-  const status = err.$metadata?.httpStatusCode;
-  return status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
+  return isRetryableAwsError(e, RETRYABLE_ERROR_NAMES);
 }
 
 /** The digest's `Publish` input; `ids` lists alert ids only, for when the full form would be too large. */
@@ -342,6 +322,6 @@ export class SnsAlertSink implements AlertSink {
 
   /** Full-jitter exponential backoff. */
   private backoff(attempt: number): number {
-    return Math.round(this.random() * Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** attempt));
+    return backoffMs(attempt, RETRY_BASE_MS, RETRY_CAP_MS, this.random);
   }
 }
