@@ -21,7 +21,7 @@ import { PublishBatchCommand, PublishCommand, type MessageAttributeValue, type P
 import { chatbotNotification, digestNotification, digestSubject, digestText, emailSubject, emailText, truncate } from '../core/alert-text';
 import type { Alert, AlertBatch, PublishReport } from '../core/model';
 import type { AlertSink } from '../ports';
-import { backoffMs, isRetryableAwsError } from './aws-retry';
+import { backoffMs, errorText, isRetryableAwsError } from './aws-retry';
 
 /** `PublishBatch` takes at most 10 entries (SNS quotas). */
 /** Message attribute telling alert messages from the per-run digest, for subscription filter policies (infra reads these). */
