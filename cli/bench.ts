@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { BODY_ATTRIBUTE, createBaselinesTable, DynamoDbBaselineStore, encodeUserBody, PARTITION_KEY, userKey, VERSION_ATTRIBUTE } from '../shared/adapters/dynamodb-baseline-store';
 import { InMemoryAlertSink } from '../shared/adapters/in-memory-alert-sink';
+import { InMemoryBaselineStore } from '../shared/adapters/in-memory-baseline-store';
 import { DETECTORS } from '../shared/core/detectors';
 import { BUCKET_MS, bucketOf, DAY_MS, dayOf, emptyPopulation, type LogonObservation, type PopulationStats, type SeenStats, type UserBaseline } from '../shared/core/model';
 import { placeOf } from '../shared/core/net';
@@ -236,11 +237,14 @@ async function benchRun(users: number, logons: number) {
   try {
     const table = `bench-${users}-${logons}`;
     await createBaselinesTable(db.client, table);
-    const store = new DynamoDbBaselineStore({ client: db.client, tableName: table });
+    // `--store memory`: the same run on InMemoryBaselineStore, to tell the store's cost from the rest.
+    const memory = process.env.AUTHWATCH_BENCH_STORE === 'memory';
+    const store = memory ? new InMemoryBaselineStore() : new DynamoDbBaselineStore({ client: db.client, tableName: table });
     // Prime: a detector that has run for a month and knows every user.
     const windowEnd = NOW;
     const primeStart = performance.now();
-    await primeUsers(db.client, table, users);
+    if (memory) await store.saveUsers(Array.from({ length: users }, (_, i) => matureBaseline(userName(i), ipOf(i))));
+    else await primeUsers(db.client, table, users);
     await store.savePopulation({ ...emptyPopulation(), userBuckets: users * 40, newUsers: 20, knownUsers: users, lastBucket: bucketOf(NOW - DAY_MS) });
     await store.saveRunState({ firstWindowEnd: NOW - 30 * DAY_MS, lastWindowEnd: NOW - BUCKET_MS, version: 0 });
     const primeS = (performance.now() - primeStart) / 1000;
