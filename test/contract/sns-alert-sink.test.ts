@@ -3,30 +3,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_PAYLOAD_BYTES, SnsAlertSink, messageBytes } from '../../shared/adapters/sns-alert-sink';
 import { emailText } from '../../shared/core/alert-text';
-import { buildAlert } from '../../shared/core/alerts';
-import { rareUser, unusualSourceIp } from '../../shared/core/detectors';
-import type { Alert, AlertBatch, EvidenceValue, Finding } from '../../shared/core/model';
+import type { Alert, AlertBatch } from '../../shared/core/model';
+import { ALERT_T as T, ALERT_WINDOW as WINDOW, makeAlert as makeCoreAlert, type AlertOptions } from '../support/alerts';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:authwatch-alerts';
-const T = Date.UTC(2026, 2, 20, 10, 0);
-const WINDOW = { start: T - 30 * 60_000, end: T };
 
 let seq = 0;
-function makeAlert(o: { user?: string; ip?: string; score?: number; detector?: 'rare' | 'ip'; evidence?: Record<string, EvidenceValue> } = {}): Alert {
-  const user = o.user ?? `user${seq++}`;
-  const ip = o.ip ?? '203.0.113.9';
-  const detector = o.detector === 'ip' ? unusualSourceIp : rareUser;
-  const finding: Finding = {
-    detectorId: detector.id,
-    user,
-    sourceIp: ip,
-    observation: { user, sourceIp: ip, outcome: 'success', count: 2, firstSeen: T - 20 * 60_000, lastSeen: T - 5 * 60_000, hosts: ['web-01'], methods: ['publickey'], logSource: 'sshd' },
-    score: o.score ?? 88,
-    probability: 0.0004,
-    explanation: `${user} logged on for the first time ever seen (from ${ip}). Probability 0.00040.`,
-    evidence: o.evidence ?? { kind: 'new', known_users: 40 },
-  };
-  return buildAlert(finding, detector, WINDOW, 75, { failedAttemptsFromIp: 0, otherIpsInWindow: [] });
+function makeAlert(o: AlertOptions = {}): Alert {
+  return makeCoreAlert({ user: `user${seq++}`, ...o });
 }
 
 function batchOf(alerts: Alert[], cut: Alert[] = []): AlertBatch {

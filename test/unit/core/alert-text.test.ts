@@ -14,28 +14,12 @@ import {
   renderMixed,
   truncate,
 } from '../../../shared/core/alert-text';
-import { buildAlert } from '../../../shared/core/alerts';
-import { rareUser, unusualSourceIp } from '../../../shared/core/detectors';
-import type { Alert, AlertBatch, Finding } from '../../../shared/core/model';
+import type { Alert, AlertBatch } from '../../../shared/core/model';
+import { ALERT_T as T, ALERT_WINDOW as WINDOW, makeAlert as makeCoreAlert, type AlertOptions } from '../../support/alerts';
 
-const T = Date.UTC(2026, 2, 20, 10, 0);
-const WINDOW = { start: T - 30 * 60_000, end: T };
 
-function makeAlert(o: { user?: string; ip?: string; score?: number; hosts?: string[]; detector?: 'rare' | 'ip'; failed?: number } = {}): Alert {
-  const user = o.user ?? 'alice';
-  const ip = o.ip ?? '203.0.113.9';
-  const detector = o.detector === 'ip' ? unusualSourceIp : rareUser;
-  const finding: Finding = {
-    detectorId: detector.id,
-    user,
-    sourceIp: ip,
-    observation: { user, sourceIp: ip, outcome: 'success', count: 3, firstSeen: T - 20 * 60_000, lastSeen: T - 5 * 60_000, hosts: o.hosts ?? ['web-01'], methods: ['publickey'], logSource: 'sshd' },
-    score: o.score ?? 88,
-    probability: 0.0004,
-    explanation: `${user} logged on for the first time ever seen (from ${ip}). Among 40 known users, new user names appear in 1 in 2,500 of active user-periods. Probability 0.00040.`,
-    evidence: { kind: 'new', known_users: 40, population_new_user_rate: 0.0004 },
-  };
-  return buildAlert(finding, detector, WINDOW, 75, { failedAttemptsFromIp: o.failed ?? 2, otherIpsInWindow: ['198.51.100.7'] });
+function makeAlert(o: AlertOptions = {}): Alert {
+  return makeCoreAlert({ failed: 2, otherIps: ['198.51.100.7'], ...o });
 }
 
 const HOSTILE = 'eve*bold*_it_~s~`code`>quote [link](http://evil.example) |t| <!channel> <@U123> &amp;\nFAKE LINE: all clear\r\u202eevil\u0007' + 'A'.repeat(10_000);
