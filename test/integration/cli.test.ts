@@ -1,0 +1,93 @@
+/**
+ * The command line end to end, through `main(argv)` as `npm run authwatch -- …` calls it: output on
+ * stdout, summaries and errors on stderr, exit codes. `replay` runs on the embedded DynamoDB (dynalite).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../cli/authwatch';
+import { toEcsLine } from '../../cli/scenario/writers';
+import { DAY_MS, type LogonEvent } from '../../shared/core/model';
+
+const FIXTURES = join(__dirname, '..', 'fixtures');
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    const code = await main(argv);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describe('authwatch command line', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'authwatch-cli-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => vi.restoreAllMocks());
+
+  it('query prints the profile\'s Logs Insights query', async () => {
+    const r = await run(['query', '--profile', 'sshd']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('stats count(*) as logons');
+    expect(r.out.trimEnd().endsWith('| limit 10000')).toBe(true);
+  });
+
+  it('parse prints one normalised logon per logon line and counts the rest', async () => {
+    const file = join(FIXTURES, 'sshd', 'auth.log');
+    const expected = (JSON.parse(readFileSync(join(FIXTURES, 'sshd', 'expected.json'), 'utf8')) as Record<string, { kind: string }[]>)['auth.log']!;
+    const r = await run(['parse', '--profile', 'sshd', file]);
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as { user: string; '@timestamp': string });
+    expect(lines).toHaveLength(expected.filter((x) => x.kind === 'event').length);
+    expect(lines[0]!.user).toBe('alice');
+    expect(r.err).toMatch(/\d+ lines, \d+ malformed/);
+  });
+
+  it('replay walks the file on the schedule and writes each alert as one ECS-flavoured JSON line', async () => {
+    // Two days of three users at home, learning one day, then a stranger and a stolen credential.
+    const t0 = Date.UTC(2026, 2, 2);
+    const events: LogonEvent[] = [];
+    for (let d = 0; d < 2; d++)
+      for (let h = 8; h < 18; h++)
+        for (const [u, ip] of [['alice', '81.2.69.10'], ['bob', '81.2.70.20'], ['carol', '81.2.71.30']] as const)
+          events.push({ timestamp: t0 + d * DAY_MS + h * 3_600_000 + 60_000, user: u, sourceIp: ip, outcome: 'success', host: 'web-01', method: 'publickey', logSource: 'ecs' });
+    events.push({ timestamp: t0 + 2 * DAY_MS + 9 * 3_600_000, user: 'mallory', sourceIp: '203.0.113.66', outcome: 'success', host: 'db-01', method: 'password', logSource: 'ecs' });
+    const input = join(dir, 'auth.ndjson');
+    // Plus a line that is not a logon (skipped) and a logon without a usable time (counted as malformed).
+    const bad = JSON.stringify({ '@timestamp': 'yesterday', event: { category: 'authentication', outcome: 'success' }, user: { name: 'x' }, source: { ip: '192.0.2.1' } });
+    writeFileSync(input, events.map(toEcsLine).join('\n') + `\nnot json at all\n${bad}\n`);
+    const r = await run(['replay', '--profile', 'ecs', '--input', input, '--learning-days', '1', '--store', join(dir, 'store')]);
+    expect(r.code).toBe(0);
+    const alerts = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown> & { rule: { id: string }; user: { name: string }; source: { ip: string } });
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ rule: { id: 'Auth.RareUser' }, user: { name: 'mallory' }, source: { ip: '203.0.113.66' } });
+    expect(alerts[0]).toHaveProperty('@timestamp');
+    expect(alerts[0]).toHaveProperty('explanation');
+    expect(r.err).toContain('windows run:');
+    expect(r.err).toContain('1 malformed');
+  });
+
+  it('rejects an unknown profile with the list of known ones and exit code 2', async () => {
+    const r = await run(['query', '--profile', 'sshdd']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('sshd');
+    expect(r.err).toContain('cloudtrail');
+  });
+
+  it('reports every bad replay flag at once', async () => {
+    const r = await run(['replay', '--profile', 'ecs', '--input', 'x', '--learning-days', 'ten', '--threshold', 'Auth.Nope=80', '--allow-cidr', '10.0.0.0/33']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--learning-days');
+    expect(r.err).toContain('Auth.Nope');
+    expect(r.err).toContain('10.0.0.0/33');
+  });
+});
