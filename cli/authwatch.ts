@@ -18,8 +18,10 @@ import { PROFILE_IDS } from '../shared/core/profiles/profile';
 import type { Alert, LogonEvent } from '../shared/core/model';
 import { AuthwatchError, ConfigError } from '../shared/errors';
 import { isUserMature } from '../shared/core/habits';
+import { BACKFILL_PARSE_OPTIONS, BACKFILL_USAGE, cmdBackfill } from './backfill';
 import { alertTable, safeText } from './format';
 import { openLocalStore } from './local';
+import { runOperatorCommand } from './operator';
 import { DEMO_DIR } from './paths';
 import { replay } from './replay';
 import { DEMO_PROFILE } from './scenario/demo';
@@ -39,6 +41,24 @@ Commands:
                                     walk the file on the real schedule (every 15 min, 30-min look-back);
                                     alerts as JSON lines on stdout, summary on stderr
   demo                              replay the bundled multi-week sample and show its alerts
+${BACKFILL_USAGE}
+
+Operating it (against --table <name> or --store <dir>, exactly one):
+  allow user <name|glob> [--note <text>]          never alert on this user (case-insensitive, * wildcard)
+  allow cidr <cidr> [--user <name>] [--note <text>]
+                                    never alert on logons from this range (for one user only, with --user)
+  allow list                        the allowlist written so far
+  allow remove user <name|glob> | allow remove cidr <cidr> [--user <name>]
+  benign <alert-id>                 the alert was the user's: mark its address, subnet and network as known places
+  status                            learning progress, users, last window, alerts in the last 24 h, noisiest users
+  explain <user>                    what the baseline knows about a user: places, first/last seen, novelty
+
+Operator options:
+  --table <name>                    the deployed DynamoDB table (the stack output BaselinesTableName); region and
+                                    credentials from the AWS SDK's default chain (AWS_PROFILE, AWS_REGION, ...)
+  --store <dir>                     a local store kept by replay --store <dir> --keep
+  --json                            machine-readable output (status, explain, allow list, benign)
+  --learning-days <n>               (status, explain) the learning period the detector runs with (default 14)
 
 Replay options:
   --pretty                          a readable table instead of JSON lines
@@ -71,7 +91,12 @@ function parse(argv: string[]) {
       'allow-cidr': { type: 'string', multiple: true },
       store: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      table: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      note: { type: 'string' },
+      user: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
+      ...BACKFILL_PARSE_OPTIONS,
     },
   });
 }
@@ -283,6 +308,26 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'demo':
         await cmdDemo();
+        return 0;
+      case 'backfill':
+        return await cmdBackfill(values, positionals);
+      case 'allow':
+      case 'benign':
+      case 'status':
+      case 'explain':
+        await runOperatorCommand(
+          command,
+          positionals,
+          {
+            ...(values.table !== undefined ? { table: values.table } : {}),
+            ...(values.store !== undefined ? { store: values.store } : {}),
+            json: values.json === true,
+            ...(values.note !== undefined ? { note: values.note } : {}),
+            ...(values.user !== undefined ? { user: values.user } : {}),
+            settings: settingsFromFlags(values),
+          },
+          { out: (s) => void process.stdout.write(s), now: () => Date.now() },
+        );
         return 0;
       default:
         process.stderr.write(`Unknown command "${safeText(command, 40)}".\n\n${USAGE}`);

@@ -146,7 +146,12 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
   }).length;
 
   // 4. Thresholds and allowlists, then one alert per entity (a new user seen from two IPs is one alert).
-  const allow = compileAllowlist(settings);
+  // Analyst feedback (`authwatch allow`) is read only when something would alert: most windows have no
+  // finding above threshold, and they stay at zero extra requests. (On DynamoDB a repeat read in a warm
+  // Lambda costs one read unit: a version-only read, the decoded item cached.)
+  const aboveThreshold = learning ? 0 : findings.filter(({ finding, detector }) => finding.score >= settings.thresholds[detector.id]).length;
+  const feedback = aboveThreshold > 0 ? await store.getFeedback() : undefined;
+  const allow = compileAllowlist(settings, feedback);
   const context = buildContextIndex(observations);
   let alertsSuppressed = 0;
   const candidates = new Map<string, Alert>();
@@ -154,7 +159,7 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
     for (const { finding, detector } of findings) {
       const threshold = settings.thresholds[detector.id];
       if (finding.score < threshold) continue;
-      if (allow.allowsUser(finding.user) || allow.allowsIp(finding.sourceIp)) {
+      if (allow.allows(finding.user, finding.sourceIp)) {
         alertsSuppressed++;
         continue;
       }

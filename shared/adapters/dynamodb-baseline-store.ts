@@ -6,7 +6,9 @@
  *   `USER#<name>`   one user's baseline            attributes: pk, version, body
  *   `POP#stats`     population statistics          attributes: pk, version, body
  *   `META#state`    run state (learning, watermark) attributes: pk, version, body
- *   `ALERT#<id>`    alert ledger entry              attributes: pk, expiresAt (TTL), detectorId, user, sourceIp, raisedAt
+ *   `META#feedback` analyst allowlists (`allow`)    attributes: pk, version, body
+ *   `ALERT#<id>`    alert ledger entry              attributes: pk, expiresAt (TTL), alertId, detectorId, user, sourceIp, raisedAt
+ *                                                   (and userTruncated when the name was cut to fit)
  * A name that cannot be a key as it is (longer than DynamoDB's 2,048-byte partition key, or not well-formed
  * UTF-16 so it would not survive UTF-8) is keyed `USERH#<sha256>` instead; the body carries the real name,
  * and a read checks it.
@@ -46,13 +48,14 @@ import {
   DescribeTableCommand,
   GetItemCommand,
   PutItemCommand,
+  ScanCommand,
   UpdateTimeToLiveCommand,
   type AttributeValue,
   type DynamoDBClient,
   type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../core/baseline-update';
-import type { LedgerEntry, PopulationStats, RunState, SeenStats, SketchCounter, UserBaseline } from '../core/model';
+import type { AllowedCidr, AllowedUser, Feedback, LedgerEntry, PopulationStats, RunState, SeenStats, SketchCounter, UserBaseline } from '../core/model';
 import { boundSeen } from '../core/seen';
 import { BaselineStoreError, ConcurrentUpdateError } from '../errors';
 import type { BaselineStore } from '../ports';
@@ -78,6 +81,9 @@ export const ALERT_KEY_PREFIX = 'ALERT#';
 export const HASHED_ALERT_KEY_PREFIX = 'ALERTH#';
 export const POPULATION_KEY = 'POP#stats';
 export const RUN_STATE_KEY = 'META#state';
+export const FEEDBACK_KEY = 'META#feedback';
+/** The single items (one per table), cached by version and skipped when saved unchanged. */
+const SINGLE_KEYS: ReadonlySet<string> = new Set([POPULATION_KEY, RUN_STATE_KEY, FEEDBACK_KEY]);
 
 // ---------------------------------------------------------------------------------------------
 // Limits
@@ -95,7 +101,7 @@ export const MAX_PARTITION_KEY_BYTES = 2048;
  * BatchGetItem's 16 MB response. A user beyond it forgets their least recently seen places.
  */
 export const USER_ITEM_TARGET_BYTES = 64 * 1024;
-/** The ledger keeps at most this much of a user name: it is for people reading the table, never read back. */
+/** The ledger keeps at most this much of a user name (bounds the item; a longer name is flagged `userTruncated`). */
 const LEDGER_USER_MAX_CHARS = 1024;
 /** DynamoDB counts a number as at most 21 bytes; we count every number at that bound. */
 const NUMBER_BYTES = 21;
@@ -295,6 +301,32 @@ function decodeRunStateBody(body: string, version: number): RunState {
   return { ...b, version } as unknown as RunState;
 }
 
+export function encodeFeedbackBody(f: Feedback): string {
+  return stringify(bodyOfModel(f), FEEDBACK_KEY);
+}
+
+function optionalText(x: unknown, what: string): void {
+  if (x !== undefined && typeof x !== 'string') throw new CorruptItem(`${what} is not a string`);
+}
+
+function decodeFeedbackBody(body: string, version: number): Feedback {
+  const b = parseBody(body);
+  if (!Array.isArray(b.allowUsers)) throw new CorruptItem('allowUsers is not a list');
+  if (!Array.isArray(b.allowCidrs)) throw new CorruptItem('allowCidrs is not a list');
+  b.allowUsers.forEach((e: unknown, i) => {
+    if (!isRecord(e) || typeof e.pattern !== 'string') throw new CorruptItem(`allowUsers[${i}].pattern is not a string`);
+    finite(e.addedAt, `allowUsers[${i}].addedAt`);
+    optionalText(e.note, `allowUsers[${i}].note`);
+  });
+  b.allowCidrs.forEach((e: unknown, i) => {
+    if (!isRecord(e) || typeof e.cidr !== 'string') throw new CorruptItem(`allowCidrs[${i}].cidr is not a string`);
+    finite(e.addedAt, `allowCidrs[${i}].addedAt`);
+    optionalText(e.user, `allowCidrs[${i}].user`);
+    optionalText(e.note, `allowCidrs[${i}].note`);
+  });
+  return { ...b, allowUsers: b.allowUsers as AllowedUser[], allowCidrs: b.allowCidrs as AllowedCidr[], version } as Feedback;
+}
+
 /** Decode a stored body, turning any defect into a `BaselineStoreError` that names the key. */
 function decodeStored<T>(label: string, decode: (body: string, version: number) => T, body: string, version: number): T {
   try {
@@ -313,6 +345,17 @@ export function decodeUser(user: string, body: string, version: number): UserBas
 }
 export const decodePopulation = (body: string, version: number) => decodeStored(POPULATION_KEY, decodePopulationBody, body, version);
 export const decodeRunState = (body: string, version: number) => decodeStored(RUN_STATE_KEY, decodeRunStateBody, body, version);
+export const decodeFeedback = (body: string, version: number) => decodeStored(FEEDBACK_KEY, decodeFeedbackBody, body, version);
+
+/**
+ * Decode a user body found by a scan (the name comes from the body, since hashed keys do not carry it),
+ * checking that it belongs under the key it was found at.
+ */
+export function decodeScannedUser(pk: string, body: string, version: number): UserBaseline {
+  const b = decodeStored(pk, decodeUserBody, body, version);
+  if (userKey(b.user) !== pk) throw new BaselineStoreError(`Corrupt item ${pk}: it holds the baseline of ${JSON.stringify(b.user.slice(0, 200))}`);
+  return b;
+}
 
 /** Size DynamoDB bills and limits for an item with key `pk` and a JSON body (names + values, numbers at their maximum). */
 export function bodyItemBytes(pk: string, body: string): number {
@@ -392,6 +435,25 @@ function describe(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
+/** A ledger item as a `LedgerEntry`; undefined if it lacks what every entry has. */
+function ledgerEntryOf(item: Record<string, AttributeValue>): LedgerEntry | undefined {
+  const id = item.alertId?.S;
+  const detectorId = item.detectorId?.S;
+  const user = item.user?.S;
+  const raisedAt = Number(item.raisedAt?.N);
+  const expiresAt = Number(item[TTL_ATTRIBUTE]?.N);
+  if (id === undefined || detectorId === undefined || user === undefined || !Number.isFinite(raisedAt) || !Number.isFinite(expiresAt)) return undefined;
+  return {
+    id,
+    detectorId,
+    user,
+    ...(item.sourceIp?.S !== undefined ? { sourceIp: item.sourceIp.S } : {}),
+    raisedAt,
+    expiresAt,
+    ...(item.userTruncated?.BOOL === true ? { userTruncated: true } : {}),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The store
 // ---------------------------------------------------------------------------------------------
@@ -407,6 +469,8 @@ export interface DynamoDbBaselineStoreProps {
   readonly maxBatchGetAttempts?: number;
   /** Target size of a user item (default `USER_ITEM_TARGET_BYTES`). */
   readonly maxUserItemBytes?: number;
+  /** Items a Scan page evaluates (`Limit`, before the filter); default: DynamoDB's 1 MB page. Tests set it small to exercise paging. */
+  readonly scanPageLimit?: number;
   /** Injectable for tests; defaults to `setTimeout`. */
   readonly sleep?: (ms: number) => Promise<void>;
   /** Jitter source in [0, 1); defaults to `Math.random`. */
@@ -418,6 +482,8 @@ export interface DynamoDbStoreStats {
   batchGetItem: number;
   getItem: number;
   putItem: number;
+  /** Scan pages read (operator views only). */
+  scan: number;
   /** BatchGetItem calls that re-requested UnprocessedKeys (included in `batchGetItem`). */
   unprocessedRetries: number;
   /** Conditional puts that lost: version conflicts on baselines (ledger duplicates are counted apart). */
@@ -438,7 +504,7 @@ export interface DynamoDbStoreStats {
 }
 
 function emptyStats(): DynamoDbStoreStats {
-  return { batchGetItem: 0, getItem: 0, putItem: 0, unprocessedRetries: 0, conflicts: 0, ledgerDuplicates: 0, itemsRead: 0, itemsWritten: 0, bytesWritten: 0, writesSkipped: 0, cacheHits: 0, usersBounded: 0, largestItemBytes: 0 };
+  return { batchGetItem: 0, getItem: 0, putItem: 0, scan: 0, unprocessedRetries: 0, conflicts: 0, ledgerDuplicates: 0, itemsRead: 0, itemsWritten: 0, bytesWritten: 0, writesSkipped: 0, cacheHits: 0, usersBounded: 0, largestItemBytes: 0 };
 }
 
 type Item = Record<string, AttributeValue>;
@@ -474,6 +540,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
   private readonly readConcurrency: number;
   private readonly maxBatchGetAttempts: number;
   private readonly maxUserItemBytes: number;
+  private readonly scanPageLimit: number | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   /** Last known (version, body) of the population and state items, to skip identical rewrites. */
@@ -486,13 +553,14 @@ export class DynamoDbBaselineStore implements BaselineStore {
     this.readConcurrency = props.readConcurrency ?? DEFAULT_READ_CONCURRENCY;
     this.maxBatchGetAttempts = props.maxBatchGetAttempts ?? DEFAULT_MAX_BATCH_GET_ATTEMPTS;
     this.maxUserItemBytes = props.maxUserItemBytes ?? USER_ITEM_TARGET_BYTES;
+    this.scanPageLimit = props.scanPageLimit;
     this.sleep = props.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = props.random ?? Math.random;
   }
 
-  /** DynamoDB requests made (BatchGetItem, GetItem, PutItem), retries included. */
+  /** DynamoDB requests made (BatchGetItem, GetItem, PutItem, Scan), retries included. */
   get requestCount(): number {
-    return this.stats.batchGetItem + this.stats.getItem + this.stats.putItem;
+    return this.stats.batchGetItem + this.stats.getItem + this.stats.putItem + this.stats.scan;
   }
 
   resetStats(): void {
@@ -521,6 +589,42 @@ export class DynamoDbBaselineStore implements BaselineStore {
     return this.getSingle(RUN_STATE_KEY, decodeRunState);
   }
 
+  async getFeedback(): Promise<Feedback | undefined> {
+    return this.getSingle(FEEDBACK_KEY, decodeFeedback);
+  }
+
+  async getLedgerEntry(id: string): Promise<LedgerEntry | undefined> {
+    const pk = alertKey(id);
+    this.stats.getItem++;
+    let item: Item | undefined;
+    try {
+      item = (await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: { S: pk } }, ConsistentRead: true }))).Item;
+    } catch (e) {
+      throw new BaselineStoreError(`Reading ${pk} from ${this.tableName} failed: ${describe(e)}`, { cause: e });
+    }
+    if (!item) return undefined;
+    this.stats.itemsRead++;
+    const entry = ledgerEntryOf(item);
+    if (!entry || entry.id !== id) throw new BaselineStoreError(`Corrupt ledger item ${pk.slice(0, 200)}`);
+    return entry;
+  }
+
+  async *scanUsers(): AsyncIterable<UserBaseline> {
+    for await (const item of this.scanPrefixes([USER_KEY_PREFIX, HASHED_USER_KEY_PREFIX])) {
+      const pk = item[PARTITION_KEY]!.S!;
+      const { version, body } = this.bodyOf(pk, item);
+      yield decodeScannedUser(pk, body, version);
+    }
+  }
+
+  async *scanLedger(): AsyncIterable<LedgerEntry> {
+    for await (const item of this.scanPrefixes([ALERT_KEY_PREFIX, HASHED_ALERT_KEY_PREFIX])) {
+      const entry = ledgerEntryOf(item);
+      if (!entry) throw new BaselineStoreError(`Corrupt ledger item ${String(item[PARTITION_KEY]?.S).slice(0, 200)}`);
+      yield entry;
+    }
+  }
+
   async getRaisedAlerts(ids: readonly string[]): Promise<Set<string>> {
     const byKey = new Map<string, string>();
     for (const id of ids) byKey.set(alertKey(id), id);
@@ -544,6 +648,8 @@ export class DynamoDbBaselineStore implements BaselineStore {
         user: { S: e.user.slice(0, LEDGER_USER_MAX_CHARS) },
         raisedAt: { N: String(e.raisedAt) },
       };
+      // `benign <id>` reads the user back: a cut name must not be mistaken for another user's.
+      if (e.user.length > LEDGER_USER_MAX_CHARS) item.userTruncated = { BOOL: true };
       if (e.sourceIp !== undefined) item.sourceIp = { S: e.sourceIp };
       try {
         await this.put({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PARTITION_KEY } }, 0);
@@ -578,6 +684,11 @@ export class DynamoDbBaselineStore implements BaselineStore {
     await this.saveSingle(RUN_STATE_KEY, body, state.version, state);
   }
 
+  async saveFeedback(feedback: Feedback): Promise<void> {
+    const body = encodeFeedbackBody(feedback);
+    await this.saveSingle(FEEDBACK_KEY, body, feedback.version, feedback);
+  }
+
   // -------------------------------------------------------------------------------------------
 
   private async saveSingle(pk: string, body: string, version: number, value: object): Promise<void> {
@@ -605,7 +716,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
     const failures: { label: string; reason: unknown }[] = [];
     results.forEach((r, i) => {
       const p = puts[i]!;
-      const single = p.pk === POPULATION_KEY || p.pk === RUN_STATE_KEY;
+      const single = SINGLE_KEYS.has(p.pk);
       if (r.status === 'fulfilled') {
         if (single) this.known.set(p.pk, { version: p.version + 1, body: p.body, ...(p.value ? { value: freezeShallowTree({ ...p.value, version: p.version + 1 }) } : {}) });
       } else if (isConditionalCheckFailed(r.reason)) {
@@ -683,6 +794,41 @@ export class DynamoDbBaselineStore implements BaselineStore {
     if (!Number.isSafeInteger(version) || version < 1) throw new BaselineStoreError(`Corrupt item ${label}: ${VERSION_ATTRIBUTE} is ${v === undefined ? 'missing' : JSON.stringify(v)}`);
     if (body === undefined) throw new BaselineStoreError(`Corrupt item ${label}: ${BODY_ATTRIBUTE} is missing or not a string`);
     return { version, body };
+  }
+
+  /**
+   * Every item whose key starts with one of `prefixes`: a paginated Scan (1 MB of items read per page, before
+   * the filter) with the prefixes as expression values, never in the expression text. Eventually consistent
+   * (half the read cost): operator views tolerate a write from the last second being missing.
+   */
+  private async *scanPrefixes(prefixes: readonly string[]): AsyncIterable<Item> {
+    const values: Record<string, AttributeValue> = {};
+    prefixes.forEach((p, i) => (values[`:p${i}`] = { S: p }));
+    const filter = prefixes.map((_, i) => `begins_with(#pk, :p${i})`).join(' OR ');
+    let start: Item | undefined;
+    do {
+      this.stats.scan++;
+      let res;
+      try {
+        res = await this.client.send(
+          new ScanCommand({
+            TableName: this.tableName,
+            FilterExpression: filter,
+            ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+            ExpressionAttributeValues: values,
+            ...(this.scanPageLimit !== undefined ? { Limit: this.scanPageLimit } : {}),
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+      } catch (e) {
+        throw new BaselineStoreError(`Scanning ${this.tableName} failed: ${describe(e)}`, { cause: e });
+      }
+      for (const item of res.Items ?? []) {
+        this.stats.itemsRead++;
+        yield item;
+      }
+      start = res.LastEvaluatedKey;
+    } while (start);
   }
 
   /** Items by partition key, in chunks of 100 keys, `readConcurrency` chunks at a time. */

@@ -9,20 +9,27 @@
  * - population and state saves identical to the stored item at the same version are no-ops;
  * - the ledger is idempotent: recording an id already present leaves the first entry as it was.
  *
+ * - scans (`scanUsers`, `scanLedger`) yield copies, like everything else.
+ *
  * Test hooks: `failNextWrite` (the next write call throws it, writing nothing), `reads`/`writes` counters
  * (items, as DynamoDB would bill them), `ledger()`.
  */
-import type { LedgerEntry, PopulationStats, RunState, UserBaseline } from '../core/model';
+import type { Feedback, LedgerEntry, PopulationStats, RunState, UserBaseline } from '../core/model';
 import { ConcurrentUpdateError } from '../errors';
 import type { BaselineStore } from '../ports';
 import {
   checkItemSize,
+  decodeFeedback,
   decodePopulation,
   decodeRunState,
+  decodeScannedUser,
   decodeUser,
+  encodeFeedbackBody,
   encodePopulationBody,
   encodeRunStateBody,
+  FEEDBACK_KEY,
   fitUser,
+  HASHED_USER_KEY_PREFIX,
   POPULATION_KEY,
   RUN_STATE_KEY,
   USER_ITEM_TARGET_BYTES,
@@ -47,7 +54,7 @@ export class InMemoryBaselineStore implements BaselineStore {
   reads = 0;
   /** Items written (a skipped identical save or a lost condition writes nothing). */
   writes = 0;
-  /** Thrown by the next write call (`saveUsers`, `savePopulation`, `saveRunState`, `recordRaisedAlerts`), which then writes nothing; cleared once thrown. */
+  /** Thrown by the next write call (`saveUsers`, `savePopulation`, `saveRunState`, `saveFeedback`, `recordRaisedAlerts`), which then writes nothing; cleared once thrown. */
   failNextWrite: Error | undefined;
 
   private readonly items = new Map<string, Stored>();
@@ -83,6 +90,35 @@ export class InMemoryBaselineStore implements BaselineStore {
     return decodeRunState(s.body, s.version);
   }
 
+  async getFeedback(): Promise<Feedback | undefined> {
+    const s = this.items.get(FEEDBACK_KEY);
+    if (!s) return undefined;
+    this.reads++;
+    return decodeFeedback(s.body, s.version);
+  }
+
+  async getLedgerEntry(id: string): Promise<LedgerEntry | undefined> {
+    const e = this.raised.get(id);
+    if (!e) return undefined;
+    this.reads++;
+    return { ...e };
+  }
+
+  async *scanUsers(): AsyncIterable<UserBaseline> {
+    for (const [key, s] of [...this.items]) {
+      if (!key.startsWith(USER_KEY_PREFIX) && !key.startsWith(HASHED_USER_KEY_PREFIX)) continue;
+      this.reads++;
+      yield decodeScannedUser(key, s.body, s.version);
+    }
+  }
+
+  async *scanLedger(): AsyncIterable<LedgerEntry> {
+    for (const e of this.ledger()) {
+      this.reads++;
+      yield e;
+    }
+  }
+
   async getRaisedAlerts(ids: readonly string[]): Promise<Set<string>> {
     const out = new Set(ids.filter((id) => this.raised.has(id)));
     this.reads += out.size;
@@ -110,6 +146,10 @@ export class InMemoryBaselineStore implements BaselineStore {
 
   async saveRunState(state: RunState): Promise<void> {
     await this.saveSingle(RUN_STATE_KEY, encodeRunStateBody(state), state.version);
+  }
+
+  async saveFeedback(feedback: Feedback): Promise<void> {
+    await this.saveSingle(FEEDBACK_KEY, encodeFeedbackBody(feedback), feedback.version);
   }
 
   /** Copies of the ledger's entries, in the order they were first recorded. */

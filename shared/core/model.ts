@@ -196,6 +196,40 @@ export interface RunState {
   version: number;
 }
 
+/** A user name or `*` glob an analyst allowed (`authwatch allow user`). */
+export interface AllowedUser {
+  /** Exact name or `*` glob, matched case-insensitively like the `allowUsers` setting. */
+  readonly pattern: string;
+  /** Epoch ms it was added. */
+  readonly addedAt: number;
+  readonly note?: string;
+}
+
+/** A source range an analyst allowed (`authwatch allow cidr`), for everyone or for one user only. */
+export interface AllowedCidr {
+  /** Canonical CIDR text (`203.0.113.0/24`, `2001:db8::/48`). */
+  readonly cidr: string;
+  /** Only this user's logons from the range are allowed; absent = every user's. */
+  readonly user?: string;
+  readonly addedAt: number;
+  readonly note?: string;
+}
+
+/**
+ * Analyst feedback: `pk = META#feedback`. Allowlists written from the command line against the deployed
+ * table (or a local store) and honoured by the next run, alongside the settings' `allowUsers`/`allowCidrs`.
+ * Version-checked like run state, so two analysts editing at once never lose an entry silently.
+ */
+export interface Feedback {
+  allowUsers: AllowedUser[];
+  allowCidrs: AllowedCidr[];
+  version: number;
+}
+
+export function emptyFeedback(): Feedback {
+  return { allowUsers: [], allowCidrs: [], version: 0 };
+}
+
 /** Alert ledger entry: `pk = ALERT#<id>`, with a TTL. A conditional put decides whether an alert is new. */
 export interface LedgerEntry {
   readonly id: string;
@@ -206,6 +240,8 @@ export interface LedgerEntry {
   readonly raisedAt: number;
   /** Epoch seconds after which DynamoDB TTL may delete the entry. */
   readonly expiresAt: number;
+  /** Set when reading back: the stored user name was cut to bound the item, so `user` is only its beginning. */
+  readonly userTruncated?: boolean;
 }
 
 export function emptyPopulation(): PopulationStats {

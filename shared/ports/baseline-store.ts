@@ -1,7 +1,8 @@
-import type { LedgerEntry, PopulationStats, RunState, UserBaseline } from '../core/model';
+import type { Feedback, LedgerEntry, PopulationStats, RunState, UserBaseline } from '../core/model';
 
 /**
- * Persistent detector memory: per-user baselines, population statistics, run state and the alert ledger.
+ * Persistent detector memory: per-user baselines, population statistics, run state, analyst feedback and
+ * the alert ledger.
  *
  * Writes are version-checked: each item carries the `version` it was read with (0 = not stored yet), and a
  * save whose item changed in between fails with `ConcurrentUpdateError`, so two runs can never silently
@@ -12,12 +13,25 @@ export interface BaselineStore {
   getUsers(users: readonly string[]): Promise<Map<string, UserBaseline>>;
   getPopulation(): Promise<PopulationStats | undefined>;
   getRunState(): Promise<RunState | undefined>;
+  /** Analyst feedback (allowlists written by `authwatch allow`); undefined when none was ever saved. */
+  getFeedback(): Promise<Feedback | undefined>;
   /** Which of these alert ids the ledger already holds. */
   getRaisedAlerts(ids: readonly string[]): Promise<Set<string>>;
+  /** One ledger entry by alert id (what `authwatch benign` acts on); undefined if absent or already expired away. */
+  getLedgerEntry(id: string): Promise<LedgerEntry | undefined>;
   /** Mark alerts raised (idempotent: an id already present is left as it is). */
   recordRaisedAlerts(entries: readonly LedgerEntry[]): Promise<void>;
   /** Save changed baselines, each conditional on the version it was read with. */
   saveUsers(users: readonly UserBaseline[]): Promise<void>;
   savePopulation(population: PopulationStats): Promise<void>;
   saveRunState(state: RunState): Promise<void>;
+  /** Save feedback, conditional on the version it was read with (`ConcurrentUpdateError` if it changed). */
+  saveFeedback(feedback: Feedback): Promise<void>;
+  /**
+   * Every stored baseline, in no particular order. For operator views (`authwatch status`), never for the
+   * detection run: it reads the whole table.
+   */
+  scanUsers(): AsyncIterable<UserBaseline>;
+  /** Every ledger entry still stored (DynamoDB TTL deletes lazily: callers filter on `expiresAt`). Operator views only. */
+  scanLedger(): AsyncIterable<LedgerEntry>;
 }

@@ -218,6 +218,43 @@ describe('DynamoDbBaselineStore ledger', () => {
     expect(item.user).toEqual({ S: 'alice' });
     expect(store.stats.ledgerDuplicates).toBe(1);
   });
+
+  it('flags a user name cut to fit, so reading the entry back never names another user', async () => {
+    const { store } = await openStore();
+    const long = 'x'.repeat(5000);
+    await store.recordRaisedAlerts([{ id: 'unusualsourceip-1', detectorId: 'Auth.UnusualSourceIp', user: long, sourceIp: '203.0.113.9', raisedAt: T, expiresAt: Math.floor(T / 1000) }]);
+    const e = (await store.getLedgerEntry('unusualsourceip-1'))!;
+    expect(e.userTruncated).toBe(true);
+    expect(e.user.length).toBeLessThan(long.length);
+  });
+});
+
+describe('DynamoDbBaselineStore scans (operator views)', () => {
+  it('pages through the table with the key prefixes as values, never in the expression', async () => {
+    const rec = recordingClient();
+    const { store } = await openStore({ client: rec.client, scanPageLimit: 2 });
+    await store.saveUsers([makeBaseline('alice'), makeBaseline(':p0) OR begins_with(#pk, :p1'), makeBaseline('carol')]);
+    await store.saveRunState({ firstWindowEnd: T, lastWindowEnd: T, version: 0 });
+    rec.calls.length = 0;
+    const names: string[] = [];
+    for await (const u of store.scanUsers()) names.push(u.user);
+    expect(names.sort()).toEqual([':p0) OR begins_with(#pk, :p1', 'alice', 'carol']);
+    const scans = rec.calls.filter((c) => c.command === 'Scan').map((c) => c.input as { FilterExpression: string; ExclusiveStartKey?: unknown });
+    expect(scans.length).toBeGreaterThan(1);
+    expect(scans[1]!.ExclusiveStartKey).toBeDefined();
+    for (const s of scans) expect(s.FilterExpression).toBe('begins_with(#pk, :p0) OR begins_with(#pk, :p1)');
+    expect(store.stats.scan).toBe(scans.length);
+  });
+
+  it('reads feedback through the single-item cache: a repeat read is version-only', async () => {
+    const rec = recordingClient();
+    const { store } = await openStore({ client: rec.client });
+    await store.saveFeedback({ allowUsers: [{ pattern: 'svc-*', addedAt: T }], allowCidrs: [], version: 0 });
+    rec.calls.length = 0;
+    expect((await store.getFeedback())!.allowUsers).toHaveLength(1);
+    expect((rec.calls[0]!.input as { ProjectionExpression?: string }).ProjectionExpression).toBe('#v');
+    expect(store.stats.cacheHits).toBe(1);
+  });
 });
 
 describe('DynamoDbBaselineStore item size', () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DynamoDbBaselineStore, USER_ITEM_TARGET_BYTES } from '../../shared/adapters/dynamodb-baseline-store';
 import { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
 import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../../shared/core/baseline-update';
-import { bucketOf, dayOf, type LedgerEntry, type PopulationStats, type SeenStats, type UserBaseline } from '../../shared/core/model';
+import { bucketOf, dayOf, type Feedback, type LedgerEntry, type PopulationStats, type SeenStats, type UserBaseline } from '../../shared/core/model';
 import { BaselineStoreError, ConcurrentUpdateError } from '../../shared/errors';
 import type { BaselineStore } from '../../shared/ports';
 import { useDynalite } from '../support/dynalite';
@@ -266,6 +266,66 @@ function contract(name: string, open: () => Promise<Subject>) {
       expect(Buffer.byteLength(JSON.stringify(got))).toBeLessThan(USER_ITEM_TARGET_BYTES);
     });
 
+    it('round-trips analyst feedback, version-checked like run state', async () => {
+      const { store, other } = await open();
+      expect(await store.getFeedback()).toBeUndefined();
+      const f: Feedback = {
+        allowUsers: [{ pattern: 'svc-*', addedAt: T, note: 'service accounts' }, { pattern: HOSTILE_NAMES[0]!, addedAt: T + 1 }],
+        allowCidrs: [{ cidr: '203.0.113.0/24', user: 'ünïcødé-用户-🔑', addedAt: T, note: 'hotel' }, { cidr: '2001:db8::/48', addedAt: T + 2 }],
+        version: 0,
+      };
+      await store.saveFeedback(f);
+      expect(await store.getFeedback()).toEqual(stored(f, 1));
+      expect(await other.getFeedback()).toEqual(stored(f, 1));
+
+      const a = (await store.getFeedback())!;
+      const b = (await other.getFeedback())!;
+      await store.saveFeedback({ ...a, allowUsers: [...a.allowUsers, { pattern: 'ops-*', addedAt: T + 3 }] });
+      await expect(other.saveFeedback({ ...b, allowUsers: [] })).rejects.toMatchObject({ name: 'ConcurrentUpdateError', keys: ['META#feedback'] });
+      const after = (await other.getFeedback())!;
+      expect(after.version).toBe(2);
+      expect(after.allowUsers.map((e) => e.pattern)).toEqual(['svc-*', HOSTILE_NAMES[0], 'ops-*']);
+      // Saving it unchanged writes nothing; a second creation loses.
+      await other.saveFeedback(after);
+      expect((await store.getFeedback())!.version).toBe(2);
+      await expect(other.saveFeedback({ ...f, version: 0 })).rejects.toBeInstanceOf(ConcurrentUpdateError);
+    });
+
+    it('reads one ledger entry back by id, as recorded', async () => {
+      const { store } = await open();
+      await store.recordRaisedAlerts([ledgerEntry('unusualsourceip-1', { detectorId: 'Auth.UnusualSourceIp', user: HOSTILE_NAMES[0]! }), ledgerEntry('rareuser-2', { sourceIp: undefined })]);
+      expect(await store.getLedgerEntry('unusualsourceip-1')).toEqual(ledgerEntry('unusualsourceip-1', { detectorId: 'Auth.UnusualSourceIp', user: HOSTILE_NAMES[0]! }));
+      const rare = await store.getLedgerEntry('rareuser-2');
+      expect(rare).toMatchObject({ id: 'rareuser-2', user: 'alice', raisedAt: T });
+      expect(rare!.sourceIp).toBeUndefined();
+      expect(await store.getLedgerEntry('never')).toBeUndefined();
+    });
+
+    it('scans every stored user, hashed keys included, and nothing else', async () => {
+      const { store } = await open();
+      const users = [makeBaseline('alice'), makeBaseline('é'.repeat(1500)), makeBaseline('lone-\uD800-surrogate'), makeBaseline('USER#bob')];
+      await store.saveUsers(users);
+      await store.savePopulation(population());
+      await store.saveRunState({ firstWindowEnd: T, lastWindowEnd: T, version: 0 });
+      await store.saveFeedback({ allowUsers: [], allowCidrs: [], version: 0 });
+      await store.recordRaisedAlerts([ledgerEntry('rareuser-1')]);
+      const scanned: UserBaseline[] = [];
+      for await (const u of store.scanUsers()) scanned.push(u);
+      expect(scanned.map((u) => u.user).sort()).toEqual(users.map((u) => u.user).sort());
+      for (const u of users) expect(scanned.find((x) => x.user === u.user)).toEqual(stored(u, 1));
+    });
+
+    it('scans the alert ledger', async () => {
+      const { store } = await open();
+      for await (const _ of store.scanLedger()) expect.unreachable('empty ledger');
+      const entries = Array.from({ length: 30 }, (_, i) => ledgerEntry(`unusualsourceip-${i}`, { user: `user${i % 4}`, raisedAt: T + i }));
+      await store.recordRaisedAlerts(entries);
+      await store.saveUsers([makeBaseline('alice')]);
+      const scanned: LedgerEntry[] = [];
+      for await (const e of store.scanLedger()) scanned.push(e);
+      expect(scanned.sort((a, b) => a.raisedAt - b.raisedAt)).toEqual(entries);
+    });
+
     it('reads and writes a few hundred users at once', async () => {
       const { store } = await open();
       const users = Array.from({ length: 250 }, (_, i) => makeBaseline(`user${String(i).padStart(4, '0')}@corp.example`));
@@ -285,5 +345,6 @@ contract('InMemoryBaselineStore', async () => {
 const db = useDynalite();
 contract('DynamoDbBaselineStore on dynalite', async () => {
   const tableName = await db.freshTable();
-  return { store: new DynamoDbBaselineStore({ client: db.client, tableName }), other: new DynamoDbBaselineStore({ client: db.client, tableName }) };
+  // Small scan pages: every scan crosses pages, some of them empty after the filter.
+  return { store: new DynamoDbBaselineStore({ client: db.client, tableName, scanPageLimit: 3 }), other: new DynamoDbBaselineStore({ client: db.client, tableName }) };
 });

@@ -90,4 +90,19 @@ describe('authwatch command line', () => {
     expect(r.err).toContain('Auth.Nope');
     expect(r.err).toContain('10.0.0.0/33');
   });
+
+  it('routes backfill: primes a local store from a file without alerting', async () => {
+    const t0 = Date.UTC(2026, 2, 2);
+    const events: LogonEvent[] = [];
+    for (let d = 0; d < 2; d++) for (let h = 8; h < 12; h++) events.push({ timestamp: t0 + d * DAY_MS + h * 3_600_000, user: 'alice', sourceIp: '81.2.69.10', outcome: 'success', host: 'web-01', method: 'publickey', logSource: 'ecs' });
+    const input = join(dir, 'history.ndjson');
+    writeFileSync(input, events.map(toEcsLine).join('\n') + '\n');
+    const store = join(dir, 'backfilled');
+    const r = await run(['backfill', '--profile', 'ecs', '--input', input, '--store', store, '--checkpoint', join(dir, 'ckpt.json')]);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('');
+    const explain = await run(['explain', 'alice', '--store', store, '--json']);
+    expect(explain.code).toBe(0);
+    expect(explain.out).toContain('81.2.69.10');
+  });
 });

@@ -136,6 +136,54 @@ describe('runDetection', () => {
     expect(s.reduce((n, x) => n + x.alertsSuppressed, 0)).toBe(2);
   });
 
+  it('honours analyst feedback from the store: user patterns, ranges for everyone, ranges for one user only', async () => {
+    const t = T0 + 16 * DAY_MS + 10 * HOUR;
+    const store = new InMemoryBaselineStore();
+    await store.saveFeedback({
+      allowUsers: [{ pattern: 'SVC-*', addedAt: T0 }],
+      allowCidrs: [
+        { cidr: '198.51.100.0/24', addedAt: T0 },
+        { cidr: '203.0.113.0/24', user: 'user3', addedAt: T0, note: 'hotel' },
+      ],
+      version: 0,
+    });
+    const { d, sink } = deps(
+      [...officeHistory(17), ev('svc-scanner', '10.9.9.9', t), ev('user1', '198.51.100.7', t), ev('user3', '203.0.113.9', t), ev('user4', '203.0.113.10', t)],
+      { store },
+    );
+    const s = await runSchedule(d, T0, t + BUCKET_MS);
+    // The per-user range silences user3 only: user4 from the same subnet still alerts.
+    expect(sink.delivered.map((a) => `${a.user.name} ${a.source.ip}`)).toEqual(['user4 203.0.113.10']);
+    expect(s.reduce((n, x) => n + x.alertsSuppressed, 0)).toBe(3);
+  });
+
+  it('applies feedback together with the settings allowlists', async () => {
+    const t = T0 + 16 * DAY_MS + 10 * HOUR;
+    const store = new InMemoryBaselineStore();
+    await store.saveFeedback({ allowUsers: [], allowCidrs: [{ cidr: '203.0.113.0/24', user: 'user3', addedAt: T0 }], version: 0 });
+    const { d, sink } = deps([...officeHistory(17), ev('svc-new', '10.9.9.9', t), ev('user3', '203.0.113.9', t)], { store, settings: { allowUsers: ['svc-*'] } });
+    const s = await runSchedule(d, T0, t + BUCKET_MS);
+    expect(sink.delivered).toHaveLength(0);
+    expect(s.reduce((n, x) => n + x.alertsSuppressed, 0)).toBe(2);
+  });
+
+  it('reads feedback only in runs with a finding at or above its threshold', async () => {
+    const t = T0 + 16 * DAY_MS + 10 * HOUR;
+    const store = new InMemoryBaselineStore();
+    let feedbackReads = 0;
+    const getFeedback = store.getFeedback.bind(store);
+    store.getFeedback = () => {
+      feedbackReads++;
+      return getFeedback();
+    };
+    const { d, sink } = deps([...officeHistory(17), ev('user3', '203.0.113.9', t)], { store });
+    const s = await runSchedule(d, T0, t + BUCKET_MS);
+    const alerting = s.filter((x) => x.alertIds.length > 0 || x.alertsDeduplicated > 0).length;
+    expect(sink.delivered).toHaveLength(1);
+    expect(feedbackReads).toBe(alerting);
+    expect(feedbackReads).toBeLessThanOrEqual(2); // the two windows that see the logon, out of ~1,600
+  });
+
   it('contains a detector that throws: counted, and the other detector still alerts', async () => {
     const broken: Detector = { ...DETECTORS[1]!, id: 'Auth.UnusualSourceIp', evaluate: () => { throw new Error('boom'); } };
     const t = T0 + 16 * DAY_MS + 10 * HOUR;

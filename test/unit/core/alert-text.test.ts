@@ -87,7 +87,8 @@ describe('emailText / emailSubject', () => {
     expect(t).toMatch(/known_users:\s+40/);
     expect(t).toContain('WHAT TO CHECK\n  1. Is this a known person or service?');
     expect(t).toContain('OFTEN BENIGN WHEN\n  - New hires');
-    expect(t).toContain('TO SILENCE IT IF BENIGN\n  - Allow the user: add "alice" to the allowUsers setting.');
+    expect(t).toContain('TO SILENCE IT IF BENIGN\n  - A legitimate account (new hire, returning user): nothing to do, it is now known.');
+    expect(t).toContain('  - Never alert on it (service account): npm run authwatch -- allow user alice --table <table>');
     expect(t).toContain(`Alert id: ${a.id}`);
   });
 

@@ -1,0 +1,524 @@
+/**
+ * The operator's commands: `allow`, `benign`, `status`, `explain`. Each reads or writes the baselines table,
+ * either the deployed one (`--table <name>`, region and credentials from the AWS SDK's default chain) or a
+ * local store (`--store <dir>`, the embedded DynamoDB a `replay --store <dir> --keep` keeps), through the
+ * same `BaselineStore` port the detector uses. What they write (feedback, known places) is honoured by the
+ * detector's next run.
+ *
+ * Each command is split in two: a function over a `BaselineStore` that returns plain data (tested
+ * directly, printed with `--json`), and a renderer for people. User-controlled text (user names, patterns,
+ * notes, addresses read from the table) goes through `safeText` in every human rendering.
+ */
+import { existsSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbBaselineStore } from '../shared/adapters/dynamodb-baseline-store';
+import { compileAllowlist } from '../shared/core/alerts';
+import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../shared/core/baseline-update';
+import { isUserMature } from '../shared/core/habits';
+import { bucketOf, DAY_MS, emptyFeedback, PLACE_LEVELS, type Feedback, type PlaceLevel, type SeenStats, type UserBaseline } from '../shared/core/model';
+import { canonicalIp, parseCidr, placeOf } from '../shared/core/net';
+import { boundSeen, decayed, touch } from '../shared/core/seen';
+import { DETECTOR_IDS, type DetectionSettings } from '../shared/core/settings';
+import { AuthwatchError, ConcurrentUpdateError, ConfigError } from '../shared/errors';
+import type { BaselineStore } from '../shared/ports';
+import { safeText } from './format';
+import { openLocalStore } from './local';
+
+export const OPERATOR_COMMANDS = ['allow', 'benign', 'status', 'explain'] as const;
+export type OperatorCommand = (typeof OPERATOR_COMMANDS)[number];
+
+/** Where output goes and what time it is: injected so tests capture one and fix the other. */
+export interface OperatorIo {
+  out(text: string): void;
+  now(): number;
+}
+
+export interface OperatorOptions {
+  /** The deployed baselines table (the stack's `BaselinesTableName` output). */
+  readonly table?: string;
+  /** A local store folder, as `replay --store <dir> --keep` leaves it. */
+  readonly store?: string;
+  readonly json: boolean;
+  readonly note?: string;
+  /** `allow cidr --user`, `allow remove cidr --user`. */
+  readonly user?: string;
+  readonly settings: DetectionSettings;
+  /** For tests: the client used with `--table` (default: `new DynamoDBClient({})`, the SDK's default chain). */
+  readonly client?: DynamoDBClient;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening the store
+// ---------------------------------------------------------------------------------------------
+
+export interface OpenedStore {
+  readonly store: BaselineStore;
+  /** Where, for messages: `table X` or `local store D`. */
+  readonly where: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Exactly one of `--table` / `--store`. A local store is always reused (never wiped); commands that only
+ * read, or act on what a replay left, need it to exist already.
+ */
+export async function openOperatorStore(o: Pick<OperatorOptions, 'table' | 'store' | 'client'>, opts: { mustExist: boolean }): Promise<OpenedStore> {
+  if ((o.table === undefined) === (o.store === undefined)) {
+    throw new ConfigError([
+      o.table === undefined
+        ? 'say which baselines to use: --table <name> (the deployed DynamoDB table, the stack output BaselinesTableName) or --store <dir> (a local store kept by replay --store <dir> --keep)'
+        : '--table and --store are exclusive: give one',
+    ]);
+  }
+  if (o.table !== undefined) {
+    if (o.table === '') throw new ConfigError(['--table: empty table name']);
+    const client = o.client ?? new DynamoDBClient({});
+    return {
+      store: new DynamoDbBaselineStore({ client, tableName: o.table }),
+      where: `table ${o.table}`,
+      async close() {
+        if (!o.client) client.destroy();
+      },
+    };
+  }
+  const dir = o.store!;
+  if (dir === '') throw new ConfigError(['--store: empty folder name']);
+  if (opts.mustExist && !existsSync(dir)) throw new ConfigError([`--store: no local store at ${dir} (create one with: npm run authwatch -- replay --profile <id> --input <file> --store ${dir} --keep)`]);
+  const local = await openLocalStore({ dir, keep: true });
+  return { store: local.store, where: `local store ${local.dir}`, close: () => local.close() };
+}
+
+/** Read-modify-write of a versioned item, retried when another writer (the detector's run, a colleague) won the race. */
+async function withRetry<T>(attempt: () => Promise<T>, tries = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof ConcurrentUpdateError) || i >= tries) throw e;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// allow
+// ---------------------------------------------------------------------------------------------
+
+export type AllowResult = { readonly changed: boolean; readonly message: string; readonly feedback: Feedback };
+
+async function editFeedback(store: BaselineStore, edit: (f: Feedback) => { feedback: Feedback; changed: boolean; message: string }): Promise<AllowResult> {
+  return withRetry(async () => {
+    const current = (await store.getFeedback()) ?? emptyFeedback();
+    const { feedback, changed, message } = edit(current);
+    if (changed) await store.saveFeedback(feedback);
+    return { changed, message, feedback: changed ? { ...feedback, version: current.version + 1 } : current };
+  });
+}
+
+/** `allow user <name|glob>`: the detector never alerts on matching users (case-insensitive, `*` wildcard). */
+export async function allowUser(store: BaselineStore, pattern: string, opts: { note?: string; now: number }): Promise<AllowResult> {
+  if (pattern.trim() === '') throw new ConfigError(['allow user: give a user name or a glob such as svc-*']);
+  if (/^\**$/.test(pattern)) throw new ConfigError([`allow user: "${pattern}" would silence every alert; remove the detector instead`]);
+  return editFeedback(store, (f) => {
+    if (f.allowUsers.some((e) => e.pattern.toLowerCase() === pattern.toLowerCase())) return { feedback: f, changed: false, message: `already allowed: user ${safeText(pattern)}` };
+    const entry = { pattern, addedAt: opts.now, ...(opts.note ? { note: opts.note } : {}) };
+    return { feedback: { ...f, allowUsers: [...f.allowUsers, entry] }, changed: true, message: `allowed user ${safeText(pattern)}` };
+  });
+}
+
+/** `allow cidr <cidr> [--user <name>]`: logons from the range never alert (for that user only, with `--user`). */
+export async function allowCidr(store: BaselineStore, raw: string, opts: { user?: string; note?: string; now: number }): Promise<AllowResult> {
+  const c = parseCidr(raw);
+  if (!c) throw new ConfigError([`allow cidr: "${safeText(raw)}" is not a CIDR like 203.0.113.0/24, 198.51.100.7 or 2001:db8::/48`]);
+  if (c.bits === 0 && opts.user === undefined) throw new ConfigError([`allow cidr: ${c.text} is every address and would silence every alert`]);
+  if (opts.user === '') throw new ConfigError(['allow cidr: --user needs a user name']);
+  const forWhom = opts.user === undefined ? 'every user' : `user ${safeText(opts.user)}`;
+  return editFeedback(store, (f) => {
+    if (f.allowCidrs.some((e) => e.cidr === c.text && e.user === opts.user)) return { feedback: f, changed: false, message: `already allowed: ${c.text} for ${forWhom}` };
+    const entry = { cidr: c.text, ...(opts.user !== undefined ? { user: opts.user } : {}), addedAt: opts.now, ...(opts.note ? { note: opts.note } : {}) };
+    return { feedback: { ...f, allowCidrs: [...f.allowCidrs, entry] }, changed: true, message: `allowed ${c.text} for ${forWhom}${c.text !== raw.trim() ? ` (written as ${safeText(raw)})` : ''}` };
+  });
+}
+
+/** `allow remove user|cidr <value> [--user]`: an unknown entry is an error, so a typo is noticed. */
+export async function allowRemove(store: BaselineStore, kind: string | undefined, value: string | undefined, opts: { user?: string }): Promise<AllowResult> {
+  if ((kind !== 'user' && kind !== 'cidr') || value === undefined) throw new ConfigError(['usage: allow remove user <name|glob> | allow remove cidr <cidr> [--user <name>]']);
+  const cidr = kind === 'cidr' ? parseCidr(value) : undefined;
+  if (kind === 'cidr' && !cidr) throw new ConfigError([`allow remove cidr: "${safeText(value)}" is not a CIDR`]);
+  const r = await editFeedback(store, (f) => {
+    if (kind === 'user') {
+      const left = f.allowUsers.filter((e) => e.pattern.toLowerCase() !== value.toLowerCase());
+      return { feedback: { ...f, allowUsers: left }, changed: left.length !== f.allowUsers.length, message: `removed user ${safeText(value)}` };
+    }
+    const left = f.allowCidrs.filter((e) => !(e.cidr === cidr!.text && e.user === opts.user));
+    return { feedback: { ...f, allowCidrs: left }, changed: left.length !== f.allowCidrs.length, message: `removed ${cidr!.text}${opts.user !== undefined ? ` for user ${safeText(opts.user)}` : ''}` };
+  });
+  if (!r.changed) {
+    const what = kind === 'user' ? `user ${safeText(value)}` : `${cidr!.text}${opts.user !== undefined ? ` for user ${safeText(opts.user)}` : ' (for every user; per-user entries need --user)'}`;
+    throw new AuthwatchError(`nothing to remove: ${what} is not on the allowlist (see: allow list)`);
+  }
+  return r;
+}
+
+function iso(t: number): string {
+  return new Date(t).toISOString();
+}
+
+function minute(t: number): string {
+  return iso(t).slice(0, 16).replace('T', ' ');
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[], indent = '  '): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: readonly string[]) => indent + r.map((c, i) => (i === r.length - 1 ? c : pad(c, widths[i]!))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function renderAllowList(f: Feedback, settings: Pick<DetectionSettings, 'allowUsers' | 'allowCidrs'>): string {
+  const out: string[] = [];
+  const note = (n: string | undefined) => (n ? safeText(n, 60) : '');
+  out.push(`Users allowed (${f.allowUsers.length}):`);
+  if (f.allowUsers.length === 0) out.push('  (none)\n');
+  else out.push(table(['USER OR GLOB', 'ADDED (UTC)', 'NOTE'], f.allowUsers.map((e) => [safeText(e.pattern, 40), minute(e.addedAt), note(e.note)])));
+  out.push(`Source ranges allowed (${f.allowCidrs.length}):`);
+  if (f.allowCidrs.length === 0) out.push('  (none)\n');
+  else out.push(table(['CIDR', 'FOR', 'ADDED (UTC)', 'NOTE'], f.allowCidrs.map((e) => [e.cidr, e.user === undefined ? 'every user' : safeText(e.user, 40), minute(e.addedAt), note(e.note)])));
+  if (settings.allowUsers.length + settings.allowCidrs.length > 0) {
+    out.push(`Also from the settings given here: users ${settings.allowUsers.map((u) => safeText(u, 40)).join(', ') || '-'}; ranges ${settings.allowCidrs.join(', ') || '-'}.`);
+  }
+  return out.join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------
+// benign
+// ---------------------------------------------------------------------------------------------
+
+export interface BenignResult {
+  readonly alertId: string;
+  readonly detectorId: string;
+  readonly user: string;
+  readonly sourceIp?: string;
+  /** Places now known for the user (IP, /24 or /48 prefix, /16 or /32 network). Empty for a rare-user alert. */
+  readonly places: readonly string[];
+  readonly message: string;
+}
+
+const MAP_OF: Record<PlaceLevel, 'ips' | 'prefixes' | 'networks'> = { ip: 'ips', prefix: 'prefixes', network: 'networks' };
+const MAX_OF: Record<PlaceLevel, number> = { ip: MAX_IPS_PER_USER, prefix: MAX_PREFIXES_PER_USER, network: MAX_NETWORKS_PER_USER };
+
+/**
+ * `benign <alert-id>`: the analyst checked the alert and the logon was the user's. For an unusual source
+ * IP, the address, its subnet and its network become known places of that user, seen now (so they are the
+ * most recent and the last to be evicted), in a version-checked save. The run that raised the alert has
+ * normally learned the place already; `benign` makes sure of it (the place may have been evicted from a
+ * busy user's bounded map since) and refreshes it. It changes nothing for anyone else: other users, and
+ * other subnets of the same network, are judged as before.
+ * For a rare user, the user became known in the run that raised the alert: nothing to add.
+ */
+export async function benign(store: BaselineStore, alertId: string | undefined, opts: { now: number }): Promise<BenignResult> {
+  if (!alertId) throw new ConfigError(['usage: benign <alert-id> (the id field of the alert)']);
+  const entry = await store.getLedgerEntry(alertId);
+  if (!entry) throw new AuthwatchError(`no alert ${safeText(alertId, 80)} in the ledger (a typo, another table, or older than the ledger's retention)`);
+  if (entry.userTruncated) throw new AuthwatchError(`alert ${safeText(alertId, 80)} is for a user name too long to keep in the ledger; use allow cidr --user instead`);
+  const base = { alertId, detectorId: entry.detectorId, user: entry.user, ...(entry.sourceIp !== undefined ? { sourceIp: entry.sourceIp } : {}) };
+  if (entry.detectorId === 'Auth.RareUser') {
+    const known = (await store.getUsers([entry.user])).has(entry.user);
+    return {
+      ...base,
+      places: [],
+      message: known
+        ? `${safeText(entry.user)} is a known user since the run that raised this alert; nothing to add (it alerts again only after a long silence).`
+        : `${safeText(entry.user)} has no baseline yet (the run that raised the alert did not complete?); the next run that sees the user learns them.`,
+    };
+  }
+  const ip = entry.sourceIp !== undefined ? canonicalIp(entry.sourceIp) : undefined;
+  if (ip === undefined) throw new AuthwatchError(`alert ${safeText(alertId, 80)} carries no usable source address`);
+  const places = PLACE_LEVELS.map((level) => placeOf(ip, level));
+  await withRetry(async () => {
+    const b = (await store.getUsers([entry.user])).get(entry.user);
+    if (!b) throw new AuthwatchError(`${safeText(entry.user)} has no baseline in this store`);
+    await store.saveUsers([markPlacesKnown(b, ip, opts.now)]);
+  });
+  return { ...base, places, message: `marked ${places.join(', ')} as known places of ${safeText(entry.user)}; the next run judges logons from them as usual for this user` };
+}
+
+/** The baseline with `ip`, its prefix and its network seen at `at` (pure; bounded like the core's update). */
+export function markPlacesKnown(b: UserBaseline, ip: string, at: number): UserBaseline {
+  const next: UserBaseline = { ...b, ips: { ...b.ips }, prefixes: { ...b.prefixes }, networks: { ...b.networks } };
+  for (const level of PLACE_LEVELS) {
+    const map = next[MAP_OF[level]];
+    const key = placeOf(ip, level);
+    map[key] = touch(map[key], at);
+    next[MAP_OF[level]] = boundSeen(map, MAX_OF[level]);
+  }
+  return next;
+}
+
+// ---------------------------------------------------------------------------------------------
+// status
+// ---------------------------------------------------------------------------------------------
+
+export interface StatusReport {
+  readonly table: string;
+  readonly now: string;
+  /** Times below are measured up to here: the last completed window (the detector's clock), else now. */
+  readonly asOf: string;
+  readonly learning: {
+    readonly learningDays: number;
+    readonly startedAt: string | null;
+    readonly backfilledFrom: string | null;
+    readonly endsAt: string | null;
+    readonly daysLeft: number | null;
+    readonly done: boolean;
+  };
+  readonly lastWindow: { readonly end: string; readonly minutesAgo: number } | null;
+  readonly users: { readonly known: number; readonly stored: number; readonly learning: number; readonly mature: number };
+  readonly alertsLast24h: { readonly from: string; readonly to: string; readonly total: number; readonly byDetector: Record<string, number> };
+  readonly noisiestUsers: readonly { readonly user: string; readonly alerts: number }[];
+  readonly ledger: { readonly entries: number; readonly retentionDays: number };
+  readonly feedback: { readonly allowUsers: number; readonly allowCidrs: number };
+}
+
+export const NOISIEST_USERS_SHOWN = 5;
+
+/**
+ * What the detector knows and has done. Reads the run state, population and feedback items, and scans the
+ * user baselines (for how many still learn) and the alert ledger: a full read of the table, fine for a
+ * person asking now and then, never done by the detector itself.
+ *
+ * "Last 24 h" is the 24 hours up to the last completed window: in AWS that is now (to within the 15-minute
+ * schedule) while the detector runs, and the "last window" line says when it does not; on a local store
+ * replayed from an old log, it is the end of the log rather than an empty today.
+ */
+export async function status(store: BaselineStore, opts: { now: number; settings: DetectionSettings; where: string }): Promise<StatusReport> {
+  const [state, population, feedback] = await Promise.all([store.getRunState(), store.getPopulation(), store.getFeedback()]);
+  const asOf = state && state.lastWindowEnd > 0 ? state.lastWindowEnd : opts.now;
+  const learningStart = state ? Math.min(state.firstWindowEnd, state.backfilledFrom ?? Infinity) : undefined;
+  const endsAt = learningStart !== undefined ? learningStart + opts.settings.learningDays * DAY_MS : undefined;
+
+  let stored = 0;
+  let learning = 0;
+  for await (const u of store.scanUsers()) {
+    stored++;
+    if (!isUserMature(u, opts.settings)) learning++;
+  }
+
+  const from = asOf - DAY_MS;
+  const byDetector: Record<string, number> = Object.fromEntries(DETECTOR_IDS.map((id) => [id, 0]));
+  const perUser = new Map<string, number>();
+  let entries = 0;
+  for await (const e of store.scanLedger()) {
+    if (e.expiresAt * 1000 <= asOf) continue; // expired; DynamoDB's TTL deletes lazily
+    entries++;
+    perUser.set(e.user, (perUser.get(e.user) ?? 0) + 1);
+    if (e.raisedAt > from && e.raisedAt <= asOf) byDetector[e.detectorId] = (byDetector[e.detectorId] ?? 0) + 1;
+  }
+  const noisiest = [...perUser]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, NOISIEST_USERS_SHOWN)
+    .map(([user, alerts]) => ({ user, alerts }));
+
+  return {
+    table: opts.where,
+    now: iso(opts.now),
+    asOf: iso(asOf),
+    learning: {
+      learningDays: opts.settings.learningDays,
+      startedAt: state ? iso(state.firstWindowEnd) : null,
+      backfilledFrom: state?.backfilledFrom !== undefined ? iso(state.backfilledFrom) : null,
+      endsAt: endsAt !== undefined ? iso(endsAt) : null,
+      daysLeft: endsAt !== undefined ? Math.max(0, Math.round(((endsAt - asOf) / DAY_MS) * 10) / 10) : null,
+      done: endsAt !== undefined && asOf >= endsAt,
+    },
+    lastWindow: state && state.lastWindowEnd > 0 ? { end: iso(state.lastWindowEnd), minutesAgo: Math.round((opts.now - state.lastWindowEnd) / 60_000) } : null,
+    users: { known: population?.knownUsers ?? 0, stored, learning, mature: stored - learning },
+    alertsLast24h: { from: iso(from), to: iso(asOf), total: Object.values(byDetector).reduce((a, b) => a + b, 0), byDetector },
+    noisiestUsers: noisiest,
+    ledger: { entries, retentionDays: opts.settings.ledgerTtlDays },
+    feedback: { allowUsers: feedback?.allowUsers.length ?? 0, allowCidrs: feedback?.allowCidrs.length ?? 0 },
+  };
+}
+
+function ago(minutes: number): string {
+  if (minutes < 0) return `${-minutes} min in the future (a replayed log)`;
+  if (minutes < 120) return `${minutes} min ago`;
+  if (minutes < 48 * 60) return `${(minutes / 60).toFixed(1)} h ago`;
+  return `${(minutes / 1440).toFixed(1)} days ago`;
+}
+
+export function renderStatus(s: StatusReport): string {
+  const out: string[] = [];
+  const row = (k: string, v: string) => out.push(`  ${pad(`${k}:`, 24)} ${v}`);
+  out.push(`authwatch status (${safeText(s.table, 120)})`);
+  const l = s.learning;
+  if (l.startedAt === null) row('Learning', `not started: no run has completed yet (${l.learningDays}-day learning period)`);
+  else if (l.done) row('Learning', `done since ${minute(Date.parse(l.endsAt!))} UTC (${l.learningDays} days${l.backfilledFrom ? `, counted from the backfill at ${minute(Date.parse(l.backfilledFrom))}` : ''})`);
+  else row('Learning', `${l.daysLeft} days left, alerts from ${minute(Date.parse(l.endsAt!))} UTC (${l.learningDays}-day period${l.backfilledFrom ? ', counted from the backfill' : ''})`);
+  row('Last completed window', s.lastWindow ? `${minute(Date.parse(s.lastWindow.end))} UTC, ${ago(s.lastWindow.minutesAgo)}` : 'none yet');
+  row('Users known', String(s.users.known));
+  row('Users still learning', `${s.users.learning} of ${s.users.stored} with a baseline (too little history for their addresses to be judged)`);
+  row('Allowlist (feedback)', `${s.feedback.allowUsers} users, ${s.feedback.allowCidrs} ranges (see: allow list)`);
+  out.push('');
+  out.push(`Alerts raised in the 24 h up to ${minute(Date.parse(s.alertsLast24h.to))} UTC: ${s.alertsLast24h.total}`);
+  out.push(table(['RULE', 'ALERTS'], Object.entries(s.alertsLast24h.byDetector).map(([k, v]) => [k, String(v)])));
+  out.push(`Noisiest users (alerts in the ledger, kept ${s.ledger.retentionDays} days; ${s.ledger.entries} in all):`);
+  if (s.noisiestUsers.length === 0) out.push('  (none)\n');
+  else out.push(table(['USER', 'ALERTS'], s.noisiestUsers.map((u) => [safeText(u.user, 40), String(u.alerts)])));
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// explain
+// ---------------------------------------------------------------------------------------------
+
+export interface ExplainedPlace {
+  readonly place: string;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly days: number;
+  /** Active 15-minute periods, decayed to `asOf` (half-life about two weeks). */
+  readonly periods: number;
+}
+
+export interface ExplainReport {
+  readonly user: string;
+  readonly asOf: string;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly daysActive: number;
+  readonly activePeriods: number;
+  readonly mature: boolean;
+  readonly maturity: { readonly minPeriods: number; readonly minDays: number };
+  readonly novelty: { readonly periods: number; readonly counts: Record<PlaceLevel, number>; readonly rates: Record<PlaceLevel, number> };
+  readonly places: Record<'ips' | 'prefixes' | 'networks', ExplainedPlace[]>;
+  readonly allowed: { readonly user: boolean; readonly cidrs: readonly string[] };
+}
+
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function explainPlaces(m: Record<string, SeenStats>, asOfBucket: number): ExplainedPlace[] {
+  return Object.entries(m)
+    .sort((a, b) => b[1].last - a[1].last || (a[0] < b[0] ? -1 : 1))
+    .map(([place, s]) => ({ place, firstSeen: iso(s.first), lastSeen: iso(s.last), days: s.days, periods: round(decayed(s.buckets, s.lastBucket, asOfBucket), 2) }));
+}
+
+/** What the baseline knows about one user; undefined when the store has none. */
+export async function explain(store: BaselineStore, user: string | undefined, opts: { now: number; settings: DetectionSettings }): Promise<ExplainReport | undefined> {
+  if (user === undefined) throw new ConfigError(['usage: explain <user>']);
+  const [b, state, feedback] = await Promise.all([store.getUsers([user]).then((m) => m.get(user)), store.getRunState(), store.getFeedback()]);
+  if (!b) return undefined;
+  const asOf = Math.max(b.activity.last, state && state.lastWindowEnd > 0 ? state.lastWindowEnd : opts.now);
+  const asOfBucket = bucketOf(asOf);
+  const periods = decayed(b.novelty.periods, b.activity.lastBucket, asOfBucket);
+  const counts = Object.fromEntries(PLACE_LEVELS.map((l) => [l, round(decayed(b.novelty[l], b.activity.lastBucket, asOfBucket), 2)])) as Record<PlaceLevel, number>;
+  const rates = Object.fromEntries(PLACE_LEVELS.map((l) => [l, b.novelty.periods > 0 ? round(b.novelty[l] / b.novelty.periods, 3) : 0])) as Record<PlaceLevel, number>;
+  const allowlist = compileAllowlist({ allowUsers: opts.settings.allowUsers, allowCidrs: [] }, feedback);
+  return {
+    user,
+    asOf: iso(asOf),
+    firstSeen: iso(b.activity.first),
+    lastSeen: iso(b.activity.last),
+    daysActive: b.activity.days,
+    activePeriods: round(decayed(b.activity.buckets, b.activity.lastBucket, asOfBucket), 1),
+    mature: isUserMature(b, opts.settings),
+    maturity: { minPeriods: opts.settings.minUserBuckets, minDays: opts.settings.minUserDays },
+    novelty: { periods: round(periods, 1), counts, rates },
+    places: { ips: explainPlaces(b.ips, asOfBucket), prefixes: explainPlaces(b.prefixes, asOfBucket), networks: explainPlaces(b.networks, asOfBucket) },
+    allowed: {
+      user: allowlist.allowsUser(user),
+      cidrs: [...opts.settings.allowCidrs, ...(feedback?.allowCidrs.filter((e) => e.user === undefined || e.user === user).map((e) => e.cidr) ?? [])],
+    },
+  };
+}
+
+const LEVEL_TITLE: Record<'ips' | 'prefixes' | 'networks', string> = { ips: 'Known addresses', prefixes: 'Known subnets (/24, /48)', networks: 'Known networks (/16, /32)' };
+
+export function renderExplain(r: ExplainReport): string {
+  const out: string[] = [];
+  const row = (k: string, v: string) => out.push(`  ${pad(`${k}:`, 22)} ${v}`);
+  out.push(`What authwatch knows about ${safeText(r.user)} (as of ${minute(Date.parse(r.asOf))} UTC)`);
+  row('First seen', `${minute(Date.parse(r.firstSeen))} UTC`);
+  row('Last seen', `${minute(Date.parse(r.lastSeen))} UTC`);
+  row('Days active', String(r.daysActive));
+  row('Active periods', `${r.activePeriods} (15-minute periods, decayed: half-life ~2 weeks)`);
+  row('Habits formed', r.mature ? 'yes: unusual addresses are judged' : `no: still learning (needs ${r.maturity.minPeriods} periods over ${r.maturity.minDays} days)`);
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  row(
+    'Novelty',
+    r.novelty.periods > 0
+      ? `of ${r.novelty.periods} periods since habits formed: new address ${r.novelty.counts.ip} (${pct(r.novelty.rates.ip)}), new subnet ${r.novelty.counts.prefix} (${pct(r.novelty.rates.prefix)}), new network ${r.novelty.counts.network} (${pct(r.novelty.rates.network)})`
+      : 'not counted yet (counted once habits formed)',
+  );
+  if (r.allowed.user || r.allowed.cidrs.length > 0) row('Allowlisted', [r.allowed.user ? 'the user (never alerts)' : '', ...r.allowed.cidrs].filter(Boolean).join(', '));
+  for (const k of ['ips', 'prefixes', 'networks'] as const) {
+    const places = r.places[k];
+    out.push('');
+    out.push(`${LEVEL_TITLE[k]}: ${places.length}, most recent first`);
+    if (places.length === 0) out.push('  (none)');
+    else out.push(table(['PLACE', 'FIRST SEEN', 'LAST SEEN', 'DAYS', 'PERIODS'], places.map((p) => [safeText(p.place, 45), minute(Date.parse(p.firstSeen)), minute(Date.parse(p.lastSeen)), String(p.days), p.periods.toFixed(1)])).trimEnd());
+  }
+  return out.join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command line
+// ---------------------------------------------------------------------------------------------
+
+/** Run one operator command from parsed arguments; output through `io`. */
+export async function runOperatorCommand(command: OperatorCommand, positionals: readonly string[], o: OperatorOptions, io: OperatorIo): Promise<void> {
+  const json = (x: unknown) => io.out(JSON.stringify(x, null, 2) + '\n');
+  const [first, second, third] = positionals;
+  if (command === 'allow' && first !== 'user' && first !== 'cidr' && first !== 'list' && first !== 'remove') {
+    throw new ConfigError(['usage: allow user <name|glob> [--note ..] | allow cidr <cidr> [--user <name>] [--note ..] | allow list | allow remove user|cidr <value> [--user <name>]']);
+  }
+  const writes = command === 'allow' && first !== 'list';
+  const opened = await openOperatorStore(o, { mustExist: !writes });
+  try {
+    const { store } = opened;
+    const now = io.now();
+    switch (command) {
+      case 'allow': {
+        if (first === 'list') {
+          const f = (await store.getFeedback()) ?? emptyFeedback();
+          if (o.json) json(f);
+          else io.out(renderAllowList(f, o.settings));
+          return;
+        }
+        if (second === undefined) throw new ConfigError([`allow ${first}: missing the value (allow ${first} <${first === 'cidr' ? 'cidr' : first === 'user' ? 'name|glob' : 'user|cidr'}>)`]);
+        const r =
+          first === 'user'
+            ? await allowUser(store, second, { ...(o.note ? { note: o.note } : {}), now })
+            : first === 'cidr'
+              ? await allowCidr(store, second, { ...(o.user !== undefined ? { user: o.user } : {}), ...(o.note ? { note: o.note } : {}), now })
+              : await allowRemove(store, second, third, { ...(o.user !== undefined ? { user: o.user } : {}) });
+        if (o.json) json({ changed: r.changed, message: r.message, feedback: r.feedback });
+        else io.out(`${r.message} (${opened.where}); the detector's next run honours it.\n`);
+        return;
+      }
+      case 'benign': {
+        const r = await benign(store, first, { now });
+        if (o.json) json(r);
+        else io.out(r.message + '\n');
+        return;
+      }
+      case 'status': {
+        const r = await status(store, { now, settings: o.settings, where: opened.where });
+        if (o.json) json(r);
+        else io.out(renderStatus(r));
+        return;
+      }
+      case 'explain': {
+        const r = await explain(store, first, { now, settings: o.settings });
+        if (!r) throw new AuthwatchError(`no baseline for user ${safeText(first ?? '')} in ${opened.where} (names are as the log profile canonicalises them)`);
+        if (o.json) json(r);
+        else io.out(renderExplain(r));
+        return;
+      }
+    }
+  } finally {
+    await opened.close();
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * The operator's commands end to end: `main(argv)` against a local store (embedded DynamoDB in a temp
+ * folder, reused as `--store <dir>`), and the detector's `runDetection` on the same store honouring what
+ * they wrote. `--table` is exercised against a dynalite endpoint through the same code path.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../cli/authwatch';
+import { openLocalStore } from '../../cli/local';
+import { runOperatorCommand, type StatusReport, type ExplainReport } from '../../cli/operator';
+import { FileLogSource } from '../../shared/adapters/file-log-source';
+import { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
+import { unusualSourceIp } from '../../shared/core/detectors';
+import { bucketOf, DAY_MS, dayOf, emptyPopulation, windowEndingAt, type LogonEvent, type SeenStats, type UserBaseline } from '../../shared/core/model';
+import { DEFAULT_SETTINGS } from '../../shared/core/settings';
+import { runDetection } from '../../shared/run-detection';
+import { useDynalite } from '../support/dynalite';
+
+const T = Date.UTC(2026, 2, 2, 9, 0);
+const MIN = 60_000;
+
+function seen(first: number, last: number, buckets: number, days: number): SeenStats {
+  return { first, last, buckets, lastBucket: bucketOf(last), days, lastDay: dayOf(last) };
+}
+
+/** A user with formed habits: one home address for 30 days, never a new place since. */
+/** An organisation whose users rarely bring a new place (pooled over many periods, so one run barely moves it). */
+function population() {
+  return { ...emptyPopulation(), lastBucket: bucketOf(T - DAY_MS), knownUsers: 3, placeNovelty: { periods: 2000, ip: 20, prefix: 8, network: 4, ipInKnownPrefix: 10, networkOrgNovel: 1 } };
+}
+
+function matureUser(user: string, home: string): UserBaseline {
+  const s = seen(T - 30 * DAY_MS, T - DAY_MS, 80, 30);
+  const [a, b, c] = home.split('.');
+  return { user, activity: s, ips: { [home]: s }, prefixes: { [`${a}.${b}.${c}.0/24`]: s }, networks: { [`${a}.${b}.0.0/16`]: s }, novelty: { periods: 70, ip: 0, prefix: 0, network: 0 }, version: 0 };
+}
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = join(await mkdtemp(join(tmpdir(), 'authwatch-operator-')), 'store');
+  const local = await openLocalStore({ dir, keep: true });
+  try {
+    const carol = { ...matureUser('carol', '81.2.5.10'), activity: seen(T - 2 * DAY_MS, T - DAY_MS, 3, 2) };
+    await local.store.saveUsers([matureUser('alice', '81.2.3.10'), matureUser('bob', '81.2.4.10'), carol]);
+    await local.store.savePopulation(population());
+    await local.store.saveRunState({ firstWindowEnd: T - 40 * DAY_MS, lastWindowEnd: T - 15 * MIN, version: 0 });
+  } finally {
+    await local.close();
+  }
+});
+
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await rm(join(dir, '..'), { recursive: true, force: true });
+});
+
+function ev(user: string, sourceIp: string, t: number): LogonEvent {
+  return { user, sourceIp, timestamp: t, outcome: 'success', host: 'web-01', method: 'publickey', logSource: 'sshd' };
+}
+
+/** One detector run on the local store, as the Lambda would run it: the window ending at `windowEnd`. */
+async function detect(events: LogonEvent[], windowEnd: number) {
+  const local = await openLocalStore({ dir, keep: true });
+  try {
+    const sink = new InMemoryAlertSink();
+    const source = new FileLogSource({ name: 'test', events, parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] } });
+    const summary = await runDetection({ logSources: [source], store: local.store, sink, clock: { now: () => 0 }, settings: DEFAULT_SETTINGS }, { windowEnd });
+    return { summary, alerts: sink.delivered };
+  } finally {
+    await local.close();
+  }
+}
+
+/** `npm run authwatch -- ...argv`, stdout and stderr captured. */
+async function cli(...argv: string[]) {
+  let out = '';
+  let err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    const code = await main(argv);
+    return { code, out, err };
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
+describe('allow', () => {
+  it('allow cidr --user: the next run stays silent for that user from that range, and only for that user', async () => {
+    const r = await cli('allow', 'cidr', '198.51.100.0/24', '--user', 'alice', '--note', 'conference wifi', '--store', dir);
+    expect(r).toMatchObject({ code: 0, err: '' });
+    expect(r.out).toContain('allowed 198.51.100.0/24 for user alice');
+
+    const w = T + 15 * MIN;
+    const run = await detect([ev('alice', '198.51.100.7', w - 10 * MIN), ev('bob', '198.51.100.8', w - 10 * MIN)], w);
+    expect(run.alerts.map((a) => a.user.name)).toEqual(['bob']);
+    expect(run.summary.alertsSuppressed).toBe(1);
+    // The alert says how to do the same for bob.
+    expect(run.alerts[0]!.silence[1]).toContain('npm run authwatch -- allow cidr 198.51.100.0/24 --user bob --table <table>');
+  });
+
+  it('allow user, list and remove', async () => {
+    expect((await cli('allow', 'user', 'svc-*', '--store', dir)).code).toBe(0);
+    expect((await cli('allow', 'cidr', '192.0.2.7', '--store', dir)).out).toContain('allowed 192.0.2.7/32 for every user');
+    expect((await cli('allow', 'user', 'SVC-*', '--store', dir)).out).toContain('already allowed');
+
+    const list = await cli('allow', 'list', '--store', dir, '--json');
+    const f = JSON.parse(list.out) as { allowUsers: { pattern: string }[]; allowCidrs: { cidr: string; user?: string }[]; version: number };
+    expect(f.allowUsers.map((e) => e.pattern)).toEqual(['svc-*']);
+    expect(f.allowCidrs).toMatchObject([{ cidr: '192.0.2.7/32' }]);
+    expect((await cli('allow', 'list', '--store', dir)).out).toMatch(/USER OR GLOB[\s\S]*svc-\*[\s\S]*192\.0\.2\.7\/32\s+every user/);
+
+    // A user allowed by pattern does not alert.
+    const w = T + 15 * MIN;
+    const run = await detect([ev('svc-backup', '203.0.113.77', w - 10 * MIN), ev('bob', '192.0.2.7', w - 10 * MIN)], w);
+    expect(run.alerts).toEqual([]);
+
+    expect((await cli('allow', 'remove', 'user', 'svc-*', '--store', dir)).code).toBe(0);
+    const missing = await cli('allow', 'remove', 'cidr', '192.0.2.7/32', '--user', 'bob', '--store', dir);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('nothing to remove');
+    expect((await cli('allow', 'remove', 'cidr', '192.0.2.7', '--store', dir)).code).toBe(0);
+    expect(JSON.parse((await cli('allow', 'list', '--json', '--store', dir)).out)).toMatchObject({ allowUsers: [], allowCidrs: [] });
+  });
+
+  it('refuses what is not an allowlist entry, with a message that says why', async () => {
+    expect((await cli('allow', 'cidr', '300.1.1.1/24', '--store', dir)).err).toContain('is not a CIDR');
+    expect((await cli('allow', 'user', '*', '--store', dir)).err).toContain('would silence every alert');
+    expect((await cli('allow', 'cidr', '0.0.0.0/0', '--store', dir)).err).toContain('every address');
+    expect((await cli('allow', 'everything', '--store', dir)).err).toContain('usage: allow user');
+  });
+});
+
+describe('benign', () => {
+  it('marks the place known for the user: the next evaluation of that user and address finds nothing', async () => {
+    // A ledger entry whose place the baseline does not (or no longer) hold: the run raised it, but the
+    // user's address map has since evicted it, or the run that raised it never saved the baseline.
+    const local = await openLocalStore({ dir, keep: true });
+    try {
+      await local.store.recordRaisedAlerts([{ id: 'unusualsourceip-abc', detectorId: 'Auth.UnusualSourceIp', user: 'alice', sourceIp: '203.0.113.50', raisedAt: T, expiresAt: Math.floor(T / 1000) + 30 * 86_400 }]);
+    } finally {
+      await local.close();
+    }
+    const observation = { user: 'alice', sourceIp: '203.0.113.50', outcome: 'success' as const, count: 1, firstSeen: T + 5 * MIN, lastSeen: T + 5 * MIN, hosts: [], methods: [], logSource: 'sshd' };
+    const evaluate = async () => {
+      const l = await openLocalStore({ dir, keep: true });
+      try {
+        const baseline = (await l.store.getUsers(['alice'])).get('alice');
+        const input = { baseline, population: population(), window: windowEndingAt(T + 15 * MIN), settings: DEFAULT_SETTINGS };
+        return { same: unusualSourceIp.evaluate({ ...input, observation }), neighbour: unusualSourceIp.evaluate({ ...input, observation: { ...observation, sourceIp: '203.0.113.51' } }), baseline };
+      } finally {
+        await l.close();
+      }
+    };
+    const before = await evaluate();
+    expect(before.same!.score).toBeGreaterThanOrEqual(75);
+    expect(before.same!.evidence.novelty_level).toBe('network');
+
+    const r = await cli('benign', 'unusualsourceip-abc', '--store', dir, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ user: 'alice', sourceIp: '203.0.113.50', places: ['203.0.113.50', '203.0.113.0/24', '203.0.0.0/16'] });
+
+    const after = await evaluate();
+    expect(after.same).toBeNull();
+    // A neighbour in the benign subnet is only a new address in a known subnet now, not a new network.
+    expect(after.neighbour?.evidence.novelty_level ?? 'ip').toBe('ip');
+    expect(after.baseline!.ips['203.0.113.50']).toMatchObject({ days: 1, buckets: 1 });
+    expect(after.baseline!.version).toBe(before.baseline!.version + 1);
+    expect(after.baseline!.ips['81.2.3.10']).toEqual(before.baseline!.ips['81.2.3.10']);
+  });
+
+  it('after a real alert: benign succeeds, and the next run from that address raises nothing', async () => {
+    const w1 = T + 15 * MIN;
+    const { alerts } = await detect([ev('alice', '203.0.113.50', w1 - 10 * MIN)], w1);
+    const id = alerts[0]!.id;
+    expect(alerts[0]!.silence[0]).toBe(`The user confirms it: npm run authwatch -- benign ${id} --table <table>`);
+    const r = await cli('benign', id, '--store', dir);
+    expect(r.out).toContain('marked 203.0.113.50, 203.0.113.0/24, 203.0.0.0/16 as known places of alice');
+    const w2 = T + DAY_MS;
+    const next = await detect([ev('alice', '203.0.113.50', w2 - 10 * MIN)], w2);
+    expect(next.alerts).toEqual([]);
+  });
+
+  it('says there is nothing to add for a rare-user alert, and refuses an unknown id', async () => {
+    const w1 = T + 15 * MIN;
+    await detect([ev('dave', '81.2.3.10', w1 - 10 * MIN)], w1);
+    const local = await openLocalStore({ dir, keep: true });
+    try {
+      await local.store.recordRaisedAlerts([{ id: 'rareuser-x', detectorId: 'Auth.RareUser', user: 'dave', sourceIp: '81.2.3.10', raisedAt: w1, expiresAt: Math.floor(w1 / 1000) + 86_400 }]);
+    } finally {
+      await local.close();
+    }
+    expect((await cli('benign', 'rareuser-x', '--store', dir)).out).toContain('dave is a known user since the run that raised this alert; nothing to add');
+    const missing = await cli('benign', 'rareuser-nope', '--store', dir);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('no alert rareuser-nope in the ledger');
+  });
+});
+
+describe('status', () => {
+  it('reports learning, users, the last window, alerts of the last 24 h by rule and the noisiest users', async () => {
+    const w = T + 15 * MIN;
+    const local = await openLocalStore({ dir, keep: true });
+    try {
+      // Older alerts still in the ledger: they count for the noisiest users, not for the last 24 h.
+      const old = (id: string, user: string) => ({ id, detectorId: 'Auth.UnusualSourceIp', user, sourceIp: '192.0.2.1', raisedAt: T - 3 * DAY_MS, expiresAt: Math.floor(T / 1000) + 27 * 86_400 });
+      await local.store.recordRaisedAlerts([old('unusualsourceip-old1', 'alice'), old('unusualsourceip-old2', 'alice'), old('unusualsourceip-old3', 'carol'), { ...old('unusualsourceip-gone', 'zed'), expiresAt: Math.floor(T / 1000) - 1 }]);
+    } finally {
+      await local.close();
+    }
+    const run = await detect([ev('alice', '203.0.113.50', w - 10 * MIN), ev('bob', '198.51.100.9', w - 10 * MIN)], w);
+    expect(run.alerts).toHaveLength(2);
+
+    const r = await cli('status', '--store', dir, '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out) as StatusReport;
+    expect(s.learning).toMatchObject({ learningDays: 14, done: true, daysLeft: 0, startedAt: new Date(T - 40 * DAY_MS).toISOString() });
+    expect(s.lastWindow!.end).toBe(new Date(w).toISOString());
+    expect(s.users).toEqual({ known: 3, stored: 3, learning: 1, mature: 2 });
+    expect(s.alertsLast24h).toMatchObject({ total: 2, byDetector: { 'Auth.RareUser': 0, 'Auth.UnusualSourceIp': 2 } });
+    expect(s.noisiestUsers).toEqual([
+      { user: 'alice', alerts: 3 },
+      { user: 'bob', alerts: 1 },
+      { user: 'carol', alerts: 1 },
+    ]);
+    expect(s.ledger.entries).toBe(5);
+
+    const text = await cli('status', '--store', dir, '--learning-days', '60');
+    expect(text.out).toMatch(/Learning:\s+\d+(\.\d)? days left/);
+    expect(text.out).toMatch(/Users still learning:\s+1 of 3/);
+    expect(text.out).toMatch(/Auth\.UnusualSourceIp\s+2/);
+    expect(text.out).toMatch(/alice\s+3\n/);
+  });
+});
+
+describe('explain', () => {
+  it('shows what the baseline knows about a user, most recent places first', async () => {
+    const w1 = T + 15 * MIN;
+    await detect([ev('alice', '203.0.113.50', w1 - 10 * MIN)], w1);
+    const r = await cli('explain', 'alice', '--store', dir, '--json');
+    const e = JSON.parse(r.out) as ExplainReport;
+    expect(e).toMatchObject({ user: 'alice', daysActive: 31, mature: true, firstSeen: new Date(T - 30 * DAY_MS).toISOString() });
+    expect(e.places.ips.map((p) => p.place)).toEqual(['203.0.113.50', '81.2.3.10']);
+    expect(e.places.networks.map((p) => p.place)).toEqual(['203.0.0.0/16', '81.2.0.0/16']);
+    expect(e.novelty.counts.network).toBeGreaterThan(0.9);
+
+    const text = (await cli('explain', 'alice', '--store', dir)).out;
+    expect(text).toContain('What authwatch knows about alice');
+    expect(text).toMatch(/Days active:\s+31/);
+    expect(text).toMatch(/Habits formed:\s+yes/);
+    expect(text).toMatch(/Known addresses: 2, most recent first\n\s+PLACE.*\n\s+203\.0\.113\.50 .*\n\s+81\.2\.3\.10 /);
+  });
+
+  it('escapes a hostile user name and says when there is no baseline', async () => {
+    const hostile = 'evil\u001b[31m\nFAKE LINE';
+    const local = await openLocalStore({ dir, keep: true });
+    try {
+      await local.store.saveUsers([matureUser(hostile, '81.2.9.10')]);
+    } finally {
+      await local.close();
+    }
+    const r = await cli('explain', hostile, '--store', dir);
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain('\u001b');
+    expect(r.out).not.toContain('\nFAKE LINE');
+    const none = await cli('explain', 'nobody', '--store', dir);
+    expect(none.code).toBe(2);
+    expect(none.err).toContain('no baseline for user nobody');
+  });
+});
+
+describe('choosing the table', () => {
+  it('needs exactly one of --table and --store, and an existing store to read', async () => {
+    expect((await cli('status')).err).toContain('--table <name>');
+    expect((await cli('status', '--table', 'x', '--store', dir)).err).toContain('exclusive');
+    const missing = await cli('explain', 'alice', '--store', join(dir, 'nope'));
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('no local store at');
+  });
+
+  const db = useDynalite();
+  it('works against a deployed table by name (here: a dynalite endpoint)', async () => {
+    const tableName = await db.freshTable();
+    let out = '';
+    const io = { out: (s: string) => void (out += s), now: () => T };
+    const opts = { table: tableName, json: true, settings: DEFAULT_SETTINGS, client: db.client };
+    await runOperatorCommand('allow', ['cidr', '203.0.113.0/24'], { ...opts, user: 'alice' }, io);
+    out = '';
+    await runOperatorCommand('allow', ['list'], opts, io);
+    expect(JSON.parse(out)).toMatchObject({ allowCidrs: [{ cidr: '203.0.113.0/24', user: 'alice', addedAt: T }], version: 1 });
+    out = '';
+    await runOperatorCommand('status', [], opts, io);
+    expect(JSON.parse(out)).toMatchObject({ table: `table ${tableName}`, lastWindow: null, feedback: { allowUsers: 0, allowCidrs: 1 } });
+  });
+});
