@@ -14,7 +14,7 @@ import { SystemClock } from '../shared/adapters/system-clock';
 import { settingsWithCidrCheck } from '../shared/config';
 import { formatIssues, DETECTOR_IDS, type DetectionSettings } from '../shared/core/settings';
 import { getProfile } from '../shared/core/profiles';
-import { PROFILE_IDS } from '../shared/core/profiles/profile';
+import { PROFILE_IDS, type Profile } from '../shared/core/profiles/profile';
 import type { Alert, LogonEvent } from '../shared/core/model';
 import { AuthwatchError, ConfigError } from '../shared/errors';
 import { isUserMature } from '../shared/core/habits';
@@ -69,6 +69,8 @@ Replay options:
   --allow-cidr <cidr>               never alert on this source range (repeatable)
   --store <dir>                     keep the embedded DynamoDB data here (default: a temporary folder)
   --keep                            reuse the data already in --store instead of starting fresh
+  --as-of <date>                    (parse, replay) when the file was written: places classic syslog timestamps,
+                                    which have no year, in the right year (default: now)
 
 Profiles: ${PROFILE_IDS.join(', ')}
 `;
@@ -95,6 +97,7 @@ function parse(argv: string[]) {
       json: { type: 'boolean', default: false },
       note: { type: 'string' },
       user: { type: 'string' },
+      'as-of': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       ...BACKFILL_PARSE_OPTIONS,
     },
@@ -137,6 +140,19 @@ export function settingsFromFlags(flags: Flags): DetectionSettings {
   return r.data!;
 }
 
+/**
+ * The profile for a local file. `--as-of <date>`: when the file was written, the reference for placing
+ * classic syslog timestamps (which carry no year) in a year; a December line before a January reference is
+ * last year's. Default: now.
+ */
+function fileProfile(flags: Flags, id: string) {
+  const asOf = flags['as-of'];
+  if (typeof asOf !== 'string') return getProfile(id);
+  const t = Date.parse(asOf);
+  if (!Number.isFinite(t)) throw new ConfigError([`--as-of: "${asOf}" is not a date like 2026-01-15 or 2026-01-15T10:00:00Z`]);
+  return getProfile(id, { clock: { now: () => t } });
+}
+
 function requireFlag(flags: Flags, name: string): string {
   const v = flags[name];
   if (typeof v !== 'string' || v === '') throw new ConfigError([`--${name} is required`]);
@@ -144,7 +160,7 @@ function requireFlag(flags: Flags, name: string): string {
 }
 
 async function cmdParse(flags: Flags, positionals: string[]): Promise<void> {
-  const profile = getProfile(requireFlag(flags, 'profile'));
+  const profile = fileProfile(flags, requireFlag(flags, 'profile'));
   const input = positionals[0] ? createReadStream(positionals[0], { encoding: 'utf8' }) : process.stdin;
   const rl = createInterface({ input, crlfDelay: Infinity });
   let malformed = 0;
@@ -173,12 +189,14 @@ interface ReplayOptions {
   pretty: boolean;
   store?: string;
   keep: boolean;
+  /** The profile to parse with, when not the registry's default (e.g. `--as-of`). */
+  profile?: Profile;
   /** Annotates alerts in the pretty table (the demo marks the sample's known attacks). */
   label?: (a: Alert) => string | undefined;
 }
 
 async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[] }> {
-  const profile = getProfile(o.profileId);
+  const profile = o.profile ?? getProfile(o.profileId);
   const source = await FileLogSource.fromFile(o.input, profile);
   const ps = source.parseStats;
   const span = source.timeSpan();
@@ -299,6 +317,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'replay':
         await runReplay({
           profileId: requireFlag(values, 'profile'),
+          profile: fileProfile(values, requireFlag(values, 'profile')),
           input: requireFlag(values, 'input'),
           settings: settingsFromFlags(values),
           pretty: values.pretty === true,

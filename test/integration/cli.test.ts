@@ -105,4 +105,14 @@ describe('authwatch command line', () => {
     expect(explain.code).toBe(0);
     expect(explain.out).toContain('81.2.69.10');
   });
+
+  it('parse --as-of places year-less syslog timestamps in the year the file was written', async () => {
+    const input = join(dir, 'old-auth.log');
+    writeFileSync(input, 'Dec 31 23:59:00 web-01 sshd[1]: Accepted publickey for alice from 203.0.113.9 port 5000 ssh2\nJan  1 00:01:00 web-01 sshd[2]: Accepted publickey for bob from 203.0.113.9 port 5001 ssh2\n');
+    const r = await run(['parse', '--profile', 'sshd', '--as-of', '2024-01-02', input]);
+    expect(r.code).toBe(0);
+    const stamps = r.out.trim().split('\n').map((l) => (JSON.parse(l) as { '@timestamp': string })['@timestamp']);
+    expect(stamps).toEqual(['2023-12-31T23:59:00.000Z', '2024-01-01T00:01:00.000Z']);
+    expect((await run(['parse', '--profile', 'sshd', '--as-of', 'soon', input])).code).toBe(2);
+  });
 });
