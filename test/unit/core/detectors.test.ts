@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { DETECTORS } from '../../../shared/core/detectors';
+import { DEFAULT_SETTINGS, DETECTOR_IDS } from '../../../shared/core/settings';
+
+describe('the detector registry', () => {
+  it('lists each detector once, with exactly the ids settings know', () => {
+    const ids = DETECTORS.map((d) => d.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual([...DETECTOR_IDS].sort());
+    for (const id of ids) expect(DEFAULT_SETTINGS.thresholds[id]).toBe(75);
+  });
+
+  it('carries the seed rules\' metadata: severity low, risk score 21, Initial Access / Valid Accounts', () => {
+    for (const d of DETECTORS) {
+      expect(d.severity).toBe('low');
+      expect(d.riskScore).toBe(21);
+      expect(d.mitre.tactic.id).toBe('TA0001');
+      expect(d.mitre.techniques.map((t) => t.id)).toEqual(expect.arrayContaining(['T1078']));
+      const subs = d.mitre.techniques.flatMap((t) => (t.subtechnique ?? []).map((s) => s.id));
+      expect(subs).toEqual(expect.arrayContaining(['T1078.002', 'T1078.003']));
+      expect(d.investigation.length).toBeGreaterThan(2);
+      expect(d.falsePositives.length).toBeGreaterThan(0);
+      expect(d.description.length).toBeGreaterThan(40);
+    }
+  });
+});
