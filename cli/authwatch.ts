@@ -27,7 +27,7 @@ import { replay } from './replay';
 import { DEMO_PROFILE } from './scenario/demo';
 import type { ScenarioLabels } from './scenario/generate';
 import { naiveFirstSeenAlerts } from './scenario/naive';
-import { isOnIncident, scoreAlerts, type ScoredAlert } from './scenario/score';
+import { isOnIncident, scoreAlerts, scoredAlert } from './scenario/score';
 
 
 const USAGE = `authwatch — rare user logons and unusual source IPs, from your logs
@@ -195,7 +195,7 @@ interface ReplayOptions {
   label?: (a: Alert) => string | undefined;
 }
 
-async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[] }> {
+async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: readonly LogonEvent[] }> {
   const profile = o.profile ?? getProfile(o.profileId);
   const source = await FileLogSource.fromFile(o.input, profile);
   const ps = source.parseStats;
@@ -205,7 +205,7 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[] }> {
   for (const m of ps.malformedSamples) err.write(`  line ${m.line}: ${safeText(m.reason, 200)}\n`);
   if (!span) {
     err.write('No logons in the input: nothing to replay.\n');
-    return { alerts: [] };
+    return { alerts: [], logons: [] };
   }
   const local = await openLocalStore({ ...(o.store ? { dir: o.store } : {}), keep: o.keep });
   const sink = new InMemoryAlertSink({ onAlert: o.pretty ? undefined : (a) => process.stdout.write(JSON.stringify(a) + '\n') });
@@ -236,15 +236,10 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[] }> {
         '',
       ].join('\n'),
     );
-    return { alerts: sink.delivered };
+    return { alerts: sink.delivered, logons: source.logons() };
   } finally {
     await local.close();
   }
-}
-
-/** An alert as the evaluation scores it. */
-function scored(a: Alert): ScoredAlert {
-  return { user: a.user.name, sourceIp: a.source.ip, timestamp: Date.parse(a['@timestamp']), detectorId: a.rule.id };
 }
 
 async function cmdDemo(): Promise<void> {
@@ -256,20 +251,20 @@ async function cmdDemo(): Promise<void> {
       `(a generated small office over ${m.days} days: ${labels.users.length} users behind an office NAT, VPN, home and mobile connections, ` +
       `service accounts, travellers, new hires, internet password guessing, and ${labels.incidents.length} labelled attacks after the ${m.learningDays}-day learning period)\n\n`,
   );
-  const { alerts } = await runReplay({
+  const { alerts, logons } = await runReplay({
     profileId: DEMO_PROFILE,
     input,
     settings: settingsFromFlags({}),
     pretty: true,
     keep: false,
     label: (a) => {
-      const i = labels.incidents.find((x) => isOnIncident(scored(a), x));
+      const i = labels.incidents.find((x) => isOnIncident(scoredAlert(a), x));
       return i ? `▲ labelled attack (${i.kind}): ${i.description}` : undefined;
     },
   });
-  const report = scoreAlerts(alerts.map(scored), labels);
+  const report = scoreAlerts(alerts.map(scoredAlert), labels);
   const naive = scoreAlerts(
-    naiveFirstSeenAlerts(readEvents(input), m.learningEnd).map((a) => ({ ...a, detectorId: 'naive' })),
+    naiveFirstSeenAlerts(logons, m.learningEnd).map((a) => ({ ...a, detectorId: 'naive' })),
     labels,
   );
   const err = process.stderr;
@@ -282,17 +277,6 @@ async function cmdDemo(): Promise<void> {
     `Other alerts: ${report.falseAlerts.total} (${report.falseAlerts.expectedNovelty} on expected novelty such as travel or a new hire's first days, ${report.falseAlerts.noise} noise) over ${report.detectionUserDays} user-days.\n` +
       `A naive "every new (user, IP) pair" rule on the same log: ${naive.alerts} alerts, ${naive.falseAlerts.total} of them false.\n`,
   );
-}
-
-/** The sample's logons, for the naive comparison. */
-function readEvents(path: string): LogonEvent[] {
-  const profile = getProfile(DEMO_PROFILE);
-  const events: LogonEvent[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const r = profile.parseLine(line);
-    if (r.kind === 'event') events.push(r.event);
-  }
-  return events;
 }
 
 export async function main(argv: string[]): Promise<number> {

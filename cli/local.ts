@@ -17,36 +17,23 @@ export interface LocalStore {
 }
 
 /**
- * Open the local store. `dir` given: data lives there; it is wiped first unless `keep` (to reuse baselines
- * from an earlier replay or backfill). No `dir`: a fresh temporary folder, removed on close.
+ * Open the local store. `memory`: dynalite's in-memory backend, nothing on disk (evaluation runs). `dir`
+ * given: data lives there; it is wiped first unless `keep` (to reuse baselines from an earlier replay or
+ * backfill). Neither: a fresh temporary folder, removed on close.
  */
 export async function openLocalStore(opts: { dir?: string; keep?: boolean; memory?: boolean }): Promise<LocalStore> {
-  if (opts.memory) {
-    // dynalite's in-memory backend: the same DynamoDB API and adapter, nothing on disk (evaluation runs).
-    const dynamo = await startEmbeddedDynamo({});
-    await createBaselinesTable(dynamo.client, LOCAL_TABLE_NAME);
-    return {
-      store: new DynamoDbBaselineStore({ client: dynamo.client, tableName: LOCAL_TABLE_NAME }),
-      dir: '(memory)',
-      async close() {
-        dynamo.client.destroy();
-        await dynamo.close();
-      },
-    };
-  }
-  const temporary = !opts.dir;
-  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'authwatch-')));
-  if (!temporary && !opts.keep) await rm(dir, { recursive: true, force: true });
-  const dynamo = await startEmbeddedDynamo({ dir });
+  const temporary = !opts.memory && !opts.dir;
+  const dir = opts.memory ? undefined : (opts.dir ?? (await mkdtemp(join(tmpdir(), 'authwatch-'))));
+  if (dir && !temporary && !opts.keep) await rm(dir, { recursive: true, force: true });
+  const dynamo = await startEmbeddedDynamo(dir ? { dir } : {});
   await createBaselinesTable(dynamo.client, LOCAL_TABLE_NAME);
-  const store = new DynamoDbBaselineStore({ client: dynamo.client, tableName: LOCAL_TABLE_NAME });
   return {
-    store,
-    dir,
+    store: new DynamoDbBaselineStore({ client: dynamo.client, tableName: LOCAL_TABLE_NAME }),
+    dir: dir ?? '(memory)',
     async close() {
       dynamo.client.destroy();
       await dynamo.close();
-      if (temporary) await rm(dir, { recursive: true, force: true });
+      if (temporary && dir) await rm(dir, { recursive: true, force: true });
     },
   };
 }

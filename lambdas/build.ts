@@ -6,7 +6,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DETECTOR_ENTRY, DETECTOR_EXTERNALS, DETECTOR_TARGET, ESM_REQUIRE_BANNER, PROJECT_ROOT } from './bundle';
+import { DETECTOR_ENTRY, DETECTOR_EXTERNALS, DETECTOR_OUTPUT, DETECTOR_TARGET, ESM_REQUIRE_BANNER, PROJECT_ROOT } from './bundle';
 
 export const DETECTOR_BUNDLE = join(PROJECT_ROOT, 'dist', 'detector', 'index.mjs');
 
@@ -18,12 +18,12 @@ export async function buildDetector(outfile = DETECTOR_BUNDLE): Promise<{ outfil
     platform: 'node',
     format: 'esm',
     target: DETECTOR_TARGET,
-    minify: true,
-    sourcemap: 'linked',
+    minify: DETECTOR_OUTPUT.minify,
+    sourcemap: DETECTOR_OUTPUT.linkedSourceMap ? 'linked' : false,
     external: DETECTOR_EXTERNALS,
     banner: { js: ESM_REQUIRE_BANNER },
     logLevel: 'warning',
-    legalComments: 'none',
+    legalComments: DETECTOR_OUTPUT.legalComments,
   });
   return { outfile, bytes: statSync(outfile).size };
 }

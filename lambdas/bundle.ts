@@ -19,3 +19,11 @@ export const DETECTOR_EXTERNALS: string[] = [];
 export const DETECTOR_TARGET = 'node20';
 /** ESM bundles of CommonJS dependencies need a real `require` for Node built-ins. */
 export const ESM_REQUIRE_BANNER = "import { createRequire as __authwatchCreateRequire } from 'node:module'; const require = __authwatchCreateRequire(import.meta.url);";
+
+/** Output options both builds use (esbuild's API in build.ts, NodejsFunction's bundling props in infra/). */
+export const DETECTOR_OUTPUT = {
+  minify: true,
+  /** A linked .map beside the bundle: stack traces point into the TypeScript sources (NODE_OPTIONS=--enable-source-maps). */
+  linkedSourceMap: true,
+  legalComments: 'none',
+} as const;

@@ -6,14 +6,13 @@
 import { FileLogSource } from '../../shared/adapters/file-log-source';
 import { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
 import { SystemClock } from '../../shared/adapters/system-clock';
-import type { Alert } from '../../shared/core/model';
 import { getProfile } from '../../shared/core/profiles';
 import { DEFAULT_SETTINGS, type DetectionSettings } from '../../shared/core/settings';
 import { openLocalStore } from '../local';
 import { replay } from '../replay';
 import { generateScenario, scenarioLabels, type ScenarioShape } from './generate';
 import { naiveFirstSeenAlerts } from './naive';
-import { scoreAlerts, type EvalReport, type ScoredAlert } from './score';
+import { scoreAlerts, scoredAlert, type EvalReport } from './score';
 import { scenarioLines } from './writers';
 
 export interface EvaluateOptions {
@@ -38,10 +37,6 @@ export interface EvaluateResult {
   readonly naive: EvalReport;
   /** Wall time of the replay, ms (informational; eval is not a benchmark). */
   readonly replayMs: number;
-}
-
-export function scoredAlert(a: Alert): ScoredAlert {
-  return { user: a.user.name, sourceIp: a.source.ip, timestamp: Date.parse(a['@timestamp']), detectorId: a.rule.id };
 }
 
 export async function evaluateScenario(o: EvaluateOptions): Promise<EvaluateResult> {

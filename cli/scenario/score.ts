@@ -12,7 +12,7 @@
  * - everything else is *noise*, broken down by the benign change that explains it (ISP change, DHCP lease
  *   change) or `unexplained`, and by the user's archetype.
  */
-import { DAY_MS } from '../../shared/core/model';
+import { DAY_MS, type Alert } from '../../shared/core/model';
 import { INCIDENT_KINDS, IP_BASED_KINDS, type Incident, type IncidentKind, type NoveltyKind, type NoveltyLabel, type ScenarioLabels } from './generate';
 
 /** One alert as the evaluation sees it, from any detector (or the naive baseline). */
@@ -22,6 +22,11 @@ export interface ScoredAlert {
   /** Epoch ms of the logon the alert is about (an Alert's `@timestamp`). */
   readonly timestamp: number;
   readonly detectorId: string;
+}
+
+/** An alert as the evaluation scores it. */
+export function scoredAlert(a: Alert): ScoredAlert {
+  return { user: a.user.name, sourceIp: a.source.ip, timestamp: Date.parse(a['@timestamp']), detectorId: a.rule.id };
 }
 
 /** The labels scoring needs: a `Scenario` or a parsed `labels.json` both fit. */

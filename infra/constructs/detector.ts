@@ -9,7 +9,7 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { DETECTOR_ENTRY, DETECTOR_EXTERNALS, DETECTOR_TARGET, ESM_REQUIRE_BANNER, PROJECT_ROOT } from '../../lambdas/bundle';
+import { DETECTOR_ENTRY, DETECTOR_EXTERNALS, DETECTOR_OUTPUT, DETECTOR_TARGET, ESM_REQUIRE_BANNER, PROJECT_ROOT } from '../../lambdas/bundle';
 import { ENV, type LogSourceConfig } from '../../shared/config';
 import type { DetectionSettings } from '../../shared/core/settings';
 import { SERVICE_NAME_ENV } from '../../shared/telemetry';
@@ -124,10 +124,10 @@ export class Detector extends Construct {
         banner: ESM_REQUIRE_BANNER,
         externalModules: DETECTOR_EXTERNALS,
         mainFields: ['module', 'main'],
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT, // a linked .map file, as lambdas/build.ts
-        esbuildArgs: { '--legal-comments': 'none' },
+        minify: DETECTOR_OUTPUT.minify,
+        sourceMap: DETECTOR_OUTPUT.linkedSourceMap,
+        sourceMapMode: SourceMapMode.DEFAULT, // DEFAULT is a linked .map file
+        esbuildArgs: { '--legal-comments': DETECTOR_OUTPUT.legalComments },
         // Bundle with the esbuild in node_modules (a devDependency), never in Docker: synth works offline.
         forceDockerBundling: false,
       },

@@ -59,6 +59,7 @@ import type { AllowedCidr, AllowedUser, Feedback, LedgerEntry, PopulationStats, 
 import { boundSeen } from '../core/seen';
 import { BaselineStoreError, ConcurrentUpdateError } from '../errors';
 import type { BaselineStore } from '../ports';
+import { errorText } from './aws-retry';
 
 // ---------------------------------------------------------------------------------------------
 // Table layout (the CDK stack imports these, so table and adapter cannot drift)
@@ -431,9 +432,6 @@ function isConditionalCheckFailed(e: unknown): boolean {
   return e instanceof ConditionalCheckFailedException || (e instanceof Error && e.name === 'ConditionalCheckFailedException');
 }
 
-function describe(e: unknown): string {
-  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-}
 
 /** A ledger item as a `LedgerEntry`; undefined if it lacks what every entry has. */
 function ledgerEntryOf(item: Record<string, AttributeValue>): LedgerEntry | undefined {
@@ -600,7 +598,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
     try {
       item = (await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: { S: pk } }, ConsistentRead: true }))).Item;
     } catch (e) {
-      throw new BaselineStoreError(`Reading ${pk} from ${this.tableName} failed: ${describe(e)}`, { cause: e });
+      throw new BaselineStoreError(`Reading ${pk} from ${this.tableName} failed: ${errorText(e)}`, { cause: e });
     }
     if (!item) return undefined;
     this.stats.itemsRead++;
@@ -661,7 +659,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
     });
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ id: unique[i]!.id, reason: r.reason as unknown }] : []));
     if (failed.length > 0) {
-      throw new BaselineStoreError(`Recording ${failed.length} of ${unique.length} alerts in the ledger failed (first: ${failed[0]!.id}: ${describe(failed[0]!.reason)})`, { cause: failed[0]!.reason });
+      throw new BaselineStoreError(`Recording ${failed.length} of ${unique.length} alerts in the ledger failed (first: ${failed[0]!.id}: ${errorText(failed[0]!.reason)})`, { cause: failed[0]!.reason });
     }
   }
 
@@ -730,7 +728,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
     if (failures.length > 0) {
       const first = failures[0]!;
       throw new BaselineStoreError(
-        `Writing ${failures.length} of ${puts.length} items to ${this.tableName} failed (first: ${first.label}: ${describe(first.reason)})${conflicts.length > 0 ? `; ${conflicts.length} more changed since they were read` : ''}`,
+        `Writing ${failures.length} of ${puts.length} items to ${this.tableName} failed (first: ${first.label}: ${errorText(first.reason)})${conflicts.length > 0 ? `; ${conflicts.length} more changed since they were read` : ''}`,
         { cause: first.reason },
       );
     }
@@ -760,7 +758,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
           new GetItemCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: { S: pk } }, ConsistentRead: true, ProjectionExpression: '#v', ExpressionAttributeNames: { '#v': VERSION_ATTRIBUTE } }),
         );
       } catch (e) {
-        throw new BaselineStoreError(`Reading ${pk} from ${this.tableName} failed: ${describe(e)}`, { cause: e });
+        throw new BaselineStoreError(`Reading ${pk} from ${this.tableName} failed: ${errorText(e)}`, { cause: e });
       }
       if (res.Item && res.Item[VERSION_ATTRIBUTE]?.N === String(cached.version)) {
         this.stats.cacheHits++;
@@ -773,7 +771,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
       const res = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: { S: pk } }, ConsistentRead: true }));
       item = res.Item;
     } catch (e) {
-      throw new BaselineStoreError(`Reading ${pk} from ${this.tableName} failed: ${describe(e)}`, { cause: e });
+      throw new BaselineStoreError(`Reading ${pk} from ${this.tableName} failed: ${errorText(e)}`, { cause: e });
     }
     if (!item) {
       this.known.delete(pk);
@@ -821,7 +819,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
           }),
         );
       } catch (e) {
-        throw new BaselineStoreError(`Scanning ${this.tableName} failed: ${describe(e)}`, { cause: e });
+        throw new BaselineStoreError(`Scanning ${this.tableName} failed: ${errorText(e)}`, { cause: e });
       }
       for (const item of res.Items ?? []) {
         this.stats.itemsRead++;
@@ -868,7 +866,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
           }),
         );
       } catch (e) {
-        throw new BaselineStoreError(`BatchGetItem of ${pending.length} keys from ${this.tableName} failed: ${describe(e)}`, { cause: e });
+        throw new BaselineStoreError(`BatchGetItem of ${pending.length} keys from ${this.tableName} failed: ${errorText(e)}`, { cause: e });
       }
       found.push(...(res.Responses?.[this.tableName] ?? []));
       pending = res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
@@ -904,7 +902,7 @@ export async function createBaselinesTable(client: DynamoDBClient, tableName: st
       }),
     );
   } catch (e) {
-    if (!(e instanceof Error && e.name === 'ResourceInUseException')) throw new BaselineStoreError(`Creating table ${tableName} failed: ${describe(e)}`, { cause: e });
+    if (!(e instanceof Error && e.name === 'ResourceInUseException')) throw new BaselineStoreError(`Creating table ${tableName} failed: ${errorText(e)}`, { cause: e });
   }
 
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
@@ -913,7 +911,7 @@ export async function createBaselinesTable(client: DynamoDBClient, tableName: st
     try {
       table = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
     } catch (e) {
-      throw new BaselineStoreError(`Describing table ${tableName} failed: ${describe(e)}`, { cause: e });
+      throw new BaselineStoreError(`Describing table ${tableName} failed: ${errorText(e)}`, { cause: e });
     }
     const keys = table?.KeySchema ?? [];
     if (keys.length !== 1 || keys[0]?.AttributeName !== PARTITION_KEY || keys[0]?.KeyType !== 'HASH') {
@@ -929,6 +927,6 @@ export async function createBaselinesTable(client: DynamoDBClient, tableName: st
   } catch (e) {
     const name = e instanceof Error ? e.name : '';
     const already = name === 'ValidationException' && /already enabled/i.test((e as Error).message);
-    if (name !== 'UnknownOperationException' && !already) throw new BaselineStoreError(`Enabling TTL on ${tableName} failed: ${describe(e)}`, { cause: e });
+    if (name !== 'UnknownOperationException' && !already) throw new BaselineStoreError(`Enabling TTL on ${tableName} failed: ${errorText(e)}`, { cause: e });
   }
 }

@@ -52,6 +52,11 @@ export class FileLogSource implements LogSource {
     return { first: this.times[0]!, last: this.times[this.times.length - 1]! };
   }
 
+  /** Every parsed logon, in time order (read-only). */
+  logons(): readonly LogonEvent[] {
+    return this.events;
+  }
+
   /** Distinct users with at least one successful logon in the file. */
   successUsers(): string[] {
     return [...new Set(this.events.filter((e) => e.outcome === 'success').map((e) => e.user))];
