@@ -242,6 +242,11 @@ export interface LedgerEntry {
   readonly expiresAt: number;
   /** Set when reading back: the stored user name was cut to bound the item, so `user` is only its beginning. */
   readonly userTruncated?: boolean;
+  /**
+   * The alert document (ECS JSON) exactly as it was delivered, for `authwatch show <alert-id>`; bounded in size
+   * by the store (absent on entries written before it was kept, or when it could not be kept).
+   */
+  readonly document?: string;
 }
 
 export function emptyPopulation(): PopulationStats {
