@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AWS_MAX_ATTEMPTS, AWS_RETRY_MODE, createDynamoDbClient, createLogsClient, createSnsClient, type AwsClientOptions } from '../../shared/adapters/aws-clients';
-import { DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-store';
+import { alertKey, DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-store';
 import { LogsInsightsLogSource } from '../../shared/adapters/logs-insights-log-source';
 import { SnsAlertSink } from '../../shared/adapters/sns-alert-sink';
 import { getProfile } from '../../shared/core/profiles';
@@ -46,8 +46,8 @@ interface Endpoint {
   readonly url: string;
   /** Operations in the order they arrived: `StartQuery`, `PublishBatch`, `BatchGetItem`, ... */
   readonly requests: string[];
-  /** The answer to a request, by operation and how many of that operation came before it. */
-  answer: (op: string, nth: number) => Reply;
+  /** The answer to a request, by operation, how many of that operation came before it, and its body. */
+  answer: (op: string, nth: number, body: string) => Reply;
   close(): Promise<void>;
 }
 
@@ -74,7 +74,7 @@ async function startEndpoint(): Promise<Endpoint> {
       const op = operationOf(req, body);
       const nth = endpoint.requests.filter((r) => r === op).length;
       endpoint.requests.push(op);
-      const reply = endpoint.answer(op, nth);
+      const reply = endpoint.answer(op, nth, body);
       res.statusCode = reply.status;
       res.setHeader('content-type', reply.contentType);
       res.end(reply.body);
@@ -196,6 +196,47 @@ describe('what the SDK retries, and what stays with the adapters', () => {
 
     await expect(source.fetch(ALERT_WINDOW)).rejects.toThrow(new RegExp(`GetQueryResults failed after ${AWS_MAX_ATTEMPTS.logs} attempts`));
     expect(ep.requests).toEqual(['StartQuery', ...times(AWS_MAX_ATTEMPTS.logs, 'GetQueryResults'), 'StopQuery']);
+  });
+});
+
+describe('the retries only an adapter can make, each call retried by the SDK alone', () => {
+  const noWait = async () => undefined;
+
+  it('SNS: an entry reported failed is sent again by the sink; a throttle of that second call costs SDK attempts only', async () => {
+    ep.answer = (op, nth, body) => {
+      const ok = (xml: string): Reply => ({ status: 200, contentType: 'text/xml', body: xml });
+      if (op === 'Publish') return ok('<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>d-1</MessageId></PublishResult><ResponseMetadata><RequestId>r-p</RequestId></ResponseMetadata></PublishResponse>');
+      if (nth === 1) return THROTTLED.sns();
+      const id = new URLSearchParams(body).get('PublishBatchRequestEntries.member.1.Id')!;
+      const result =
+        nth === 0
+          ? `<Successful/><Failed><member><Id>${id}</Id><Code>InternalError</Code><Message>try again</Message><SenderFault>false</SenderFault></member></Failed>`
+          : `<Successful><member><Id>${id}</Id><MessageId>m-1</MessageId></member></Successful><Failed/>`;
+      return ok(`<PublishBatchResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishBatchResult>${result}</PublishBatchResult><ResponseMetadata><RequestId>r-${nth}</RequestId></ResponseMetadata></PublishBatchResponse>`);
+    };
+    const sink = new SnsAlertSink({ client: createSnsClient(clientOptions), topicArn: TOPIC, sleep: noWait });
+    const alert = makeAlert();
+
+    const report = await sink.publish({ runId: 'run-1', window: ALERT_WINDOW, alerts: [alert], cut: [] });
+
+    expect(report).toEqual({ delivered: [alert.id], failed: [], digestDelivered: true });
+    // Round 1: the entry failed. Round 2: throttled once (the SDK's retry), then accepted. Then the digest.
+    expect(ep.requests).toEqual(['PublishBatch', 'PublishBatch', 'PublishBatch', 'Publish']);
+  });
+
+  it('DynamoDB: UnprocessedKeys are re-requested by the store; a throttle of that call costs SDK attempts only', async () => {
+    const pk = alertKey('alert-1');
+    ep.answer = (op, nth) => {
+      const ok = (o: object): Reply => ({ status: 200, contentType: 'application/x-amz-json-1.0', body: JSON.stringify(o) });
+      if (nth === 0) return ok({ Responses: { baselines: [] }, UnprocessedKeys: { baselines: { Keys: [{ pk: { S: pk } }], ConsistentRead: true } } });
+      if (nth === 1) return THROTTLED.dynamodb('ProvisionedThroughputExceededException');
+      return ok({ Responses: { baselines: [{ pk: { S: pk } }] }, UnprocessedKeys: {} });
+    };
+    const store = new DynamoDbBaselineStore({ client: createDynamoDbClient(clientOptions), tableName: 'baselines', sleep: noWait });
+
+    expect(await store.getRaisedAlerts(['alert-1'])).toEqual(new Set(['alert-1']));
+    expect(ep.requests).toEqual(['BatchGetItem', 'BatchGetItem', 'BatchGetItem']);
+    expect(store.stats).toMatchObject({ batchGetItem: 2, unprocessedRetries: 1 });
   });
 });
 
