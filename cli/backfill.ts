@@ -43,8 +43,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeLogGroupsCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createDynamoDbClient, createLogsClient } from '../shared/adapters/aws-clients';
 import { DynamoDbBaselineStore } from '../shared/adapters/dynamodb-baseline-store';
 import { FileLogSource } from '../shared/adapters/file-log-source';
 import { LogsInsightsLogSource, MAX_LOG_GROUPS_PER_QUERY, type LogsInsightsLogSourceProps } from '../shared/adapters/logs-insights-log-source';
@@ -67,7 +68,7 @@ export const DEFAULT_COMMIT_WINDOW_HOURS = 6;
 /**
  * Default parallel Insights queries. Concurrent Insights queries are limited per account (tens, shared with
  * the console, dashboards and the detector itself): a backfill must leave most of them to others.
- * `LimitExceededException` is retried by the source with backoff anyway.
+ * `LimitExceededException` is retried by the SDK client with backoff anyway (aws-clients.ts).
  */
 export const DEFAULT_CONCURRENCY = 4;
 /** Upper bound of `--concurrency`: well below the account's concurrent-query quota. */
@@ -721,7 +722,7 @@ export async function cmdBackfill(flags: Flags, positionals: readonly string[], 
     span = { start: f.days !== undefined ? Math.max(ts.first, end - f.days * DAY_MS) : ts.first, end };
     source = file;
   } else {
-    logsClient = io.logsClient ?? new CloudWatchLogsClient({});
+    logsClient = io.logsClient ?? createLogsClient();
     const end = alignDown(now());
     span = { start: end - f.days! * DAY_MS, end };
     source = new LogsInsightsLogSource({ client: logsClient, profile, logGroupNames: f.logGroups, ...io.sourceProps });
@@ -760,7 +761,7 @@ export async function cmdBackfill(flags: Flags, positionals: readonly string[], 
   let store: BaselineStore;
   let close: () => Promise<void> = async () => undefined;
   if (f.table) {
-    store = new DynamoDbBaselineStore({ client: io.dynamoClient ?? new DynamoDBClient({}), tableName: f.table });
+    store = new DynamoDbBaselineStore({ client: io.dynamoClient ?? createDynamoDbClient(), tableName: f.table });
   } else {
     const local = await openLocalStore({ dir: f.store!, keep: true });
     store = local.store;

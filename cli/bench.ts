@@ -17,7 +17,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { createDynamoDbClient } from '../shared/adapters/aws-clients';
 import { BODY_ATTRIBUTE, createBaselinesTable, DynamoDbBaselineStore, encodeUserBody, PARTITION_KEY, userKey, VERSION_ATTRIBUTE } from '../shared/adapters/dynamodb-baseline-store';
 import { InMemoryAlertSink } from '../shared/adapters/in-memory-alert-sink';
 import { InMemoryBaselineStore } from '../shared/adapters/in-memory-baseline-store';
@@ -190,7 +191,7 @@ async function startDynaliteChild(): Promise<Dynalite> {
     });
     child.on('exit', (code) => reject(new Error(`dynalite exited with ${code}`)));
   });
-  const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, maxAttempts: 3 });
+  const client = createDynamoDbClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
   const requests: Record<string, number> = {};
   client.middlewareStack.add(
     (next, context) => async (args) => {

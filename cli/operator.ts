@@ -10,7 +10,8 @@
  * notes, addresses read from the table) goes through `safeText` in every human rendering.
  */
 import { existsSync } from 'node:fs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createDynamoDbClient } from '../shared/adapters/aws-clients';
 import { DynamoDbBaselineStore } from '../shared/adapters/dynamodb-baseline-store';
 import { compileAllowlist } from '../shared/core/alerts';
 import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../shared/core/baseline-update';
@@ -43,7 +44,7 @@ export interface OperatorOptions {
   /** `allow cidr --user`, `allow remove cidr --user`. */
   readonly user?: string;
   readonly settings: DetectionSettings;
-  /** For tests: the client used with `--table` (default: `new DynamoDBClient({})`, the SDK's default chain). */
+  /** For tests: the client used with `--table` (default: `createDynamoDbClient()`, the SDK's default chain). */
   readonly client?: DynamoDBClient;
 }
 
@@ -72,7 +73,7 @@ export async function openOperatorStore(o: Pick<OperatorOptions, 'table' | 'stor
   }
   if (o.table !== undefined) {
     if (o.table === '') throw new ConfigError(['--table: empty table name']);
-    const client = o.client ?? new DynamoDBClient({});
+    const client = o.client ?? createDynamoDbClient();
     return {
       store: new DynamoDbBaselineStore({ client, tableName: o.table }),
       where: `table ${o.table}`,

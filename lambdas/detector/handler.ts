@@ -2,11 +2,9 @@
  * The detector Lambda: a composition root and nothing else. Config is parsed and clients are built once
  * per cold start; each invocation runs one window through `runDetection`.
  */
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { createDynamoDbClient, createLogsClient, createSnsClient } from '../../shared/adapters/aws-clients';
 import { DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-store';
 import { LogsInsightsLogSource } from '../../shared/adapters/logs-insights-log-source';
 import { SnsAlertSink } from '../../shared/adapters/sns-alert-sink';
@@ -26,13 +24,13 @@ let deps: DetectionDeps | undefined;
 /** Build everything from the environment once; a ConfigError here fails every invocation loudly, listing each problem. */
 export function compose(env: Readonly<Record<string, string | undefined>>): DetectionDeps {
   const config = parseRuntimeConfig(env);
-  const logs = new CloudWatchLogsClient({});
+  const logs = createLogsClient();
   return {
     logSources: config.logSources.map(
       (s) => new LogsInsightsLogSource({ client: logs, profile: getProfile(s.profile), logGroupNames: s.logGroups, deadlineMs: config.queryTimeoutMs }),
     ),
-    store: new DynamoDbBaselineStore({ client: new DynamoDBClient({}), tableName: config.tableName }),
-    sink: new SnsAlertSink({ client: new SNSClient({}), topicArn: config.topicArn }),
+    store: new DynamoDbBaselineStore({ client: createDynamoDbClient(), tableName: config.tableName }),
+    sink: new SnsAlertSink({ client: createSnsClient(), topicArn: config.topicArn }),
     clock: new SystemClock(),
     settings: config.settings,
     logger: { warn: (message, data) => logger.warn(message, data ?? {}) },

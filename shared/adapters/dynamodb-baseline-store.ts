@@ -38,7 +38,8 @@
  *
  * Reads: `BatchGetItem`, 100 keys per call, strongly consistent (a stale version would only make the
  * conditional write fail and the run retry); `UnprocessedKeys` are re-requested with jittered exponential
- * backoff a bounded number of times, then `BaselineStoreError`.
+ * backoff a bounded number of times, then `BaselineStoreError`. A call that fails as a whole (throttled,
+ * 5xx) is retried by the SDK client as configured in aws-clients.ts, never again here.
  */
 import { createHash } from 'node:crypto';
 import {

@@ -13,8 +13,9 @@
  */
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { createDynamoDbClient } from './aws-clients';
 
 export interface EmbeddedDynamoOptions {
   /** Folder for the LevelDB data (created if missing). Omitted: in memory only. */
@@ -77,14 +78,8 @@ export async function startDynaliteServer(opts: EmbeddedDynamoOptions = {}): Pro
 /** Start dynalite and a client for it. */
 export async function startEmbeddedDynamo(opts: EmbeddedDynamoOptions = {}): Promise<EmbeddedDynamo> {
   const server = await startDynaliteServer(opts);
-  const client = new DynamoDBClient({
-    endpoint: server.endpoint,
-    region: EMBEDDED_REGION,
-    credentials: EMBEDDED_CREDENTIALS,
-    // Local: no throttling to ride out; a couple of retries cover a transient socket reset, and a
-    // persistent failure surfaces at once rather than after the SDK's backoff.
-    maxAttempts: 3,
-  });
+  // The same retry configuration as in AWS (dynalite never throttles, so it only matters for a reset socket).
+  const client = createDynamoDbClient({ endpoint: server.endpoint, region: EMBEDDED_REGION, credentials: EMBEDDED_CREDENTIALS });
   return {
     client,
     endpoint: server.endpoint,

@@ -6,6 +6,9 @@
  * most 10,000 rows per query and says nothing when it truncates, so a full page is treated as "capped":
  * the window is split in time halves down to one second, then by user-name prefix, until no part is capped.
  * Nothing is ever silently truncated: if a part cannot be made complete, the fetch throws `QueryError`.
+ * A throttled call (including `LimitExceededException`: all the account's concurrent queries taken) is
+ * retried by the SDK client as configured in aws-clients.ts, never again here; the source only cuts every
+ * call, its retries included, off at the fetch deadline.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -21,7 +24,7 @@ import type { LogonObservation, TimeWindow } from '../core/model';
 import type { Profile } from '../core/profiles/profile';
 import { QueryError } from '../errors';
 import type { LogSource, LogSourceResult, LogSourceStats } from '../ports';
-import { backoffMs, errorText, isRetryableAwsError } from './aws-retry';
+import { errorText } from './aws-retry';
 
 /** StartQuery accepts at most 50 log groups in `logGroupNames` (StartQuery API reference). */
 export const MAX_LOG_GROUPS_PER_QUERY = 50;
@@ -46,13 +49,11 @@ export const MAX_QUERIES_PER_FETCH = 200;
 export const DEFAULT_DEADLINE_MS = 240_000;
 const DEFAULT_POLL_INTERVAL_MS = 1_000;
 const DEFAULT_MAX_POLL_INTERVAL_MS = 10_000;
-/** Retries of a throttled/limited call (`LimitExceededException` when too many queries run in the account). */
-const DEFAULT_MAX_RETRIES = 8;
-const RETRY_BASE_MS = 500;
-const RETRY_CAP_MS = 20_000;
-
-/** Errors of this service worth retrying besides the transient ones every service has (see aws-retry.ts). */
-const RETRYABLE_ERROR_NAMES: ReadonlySet<string> = new Set(['LimitExceededException']);
+/**
+ * Wall-clock budget of the best-effort `StopQuery` after a failure: the SDK would otherwise spend its whole
+ * throttling backoff on a call whose outcome changes nothing for the caller.
+ */
+const STOP_QUERY_BUDGET_MS = 5_000;
 
 /**
  * Which user names a (sub-)query covers. The parts produced by `splitUserPart` are complete and disjoint:
@@ -181,12 +182,8 @@ export interface LogsInsightsLogSourceProps {
   /** First wait before polling a started query; doubles up to `maxPollIntervalMs`. */
   readonly pollIntervalMs?: number;
   readonly maxPollIntervalMs?: number;
-  /** Retries of throttled / limit-exceeded calls. */
-  readonly maxRetries?: number;
-  /** Injectable for tests; defaults to `setTimeout`. */
+  /** Injectable for tests (waits between polls); defaults to `setTimeout`. */
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Jitter source in [0, 1); defaults to `Math.random`. */
-  readonly random?: () => number;
   /** Millisecond clock for the deadline and `queryMs`; tests pass one that their `sleep` advances. */
   readonly now?: () => number;
 }
@@ -219,9 +216,7 @@ export class LogsInsightsLogSource implements LogSource {
   private readonly deadlineMs: number;
   private readonly pollIntervalMs: number;
   private readonly maxPollIntervalMs: number;
-  private readonly maxRetries: number;
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
   private readonly now: () => number;
 
   constructor(props: LogsInsightsLogSourceProps) {
@@ -241,9 +236,7 @@ export class LogsInsightsLogSource implements LogSource {
     this.deadlineMs = props.deadlineMs ?? DEFAULT_DEADLINE_MS;
     this.pollIntervalMs = props.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.maxPollIntervalMs = props.maxPollIntervalMs ?? DEFAULT_MAX_POLL_INTERVAL_MS;
-    this.maxRetries = props.maxRetries ?? DEFAULT_MAX_RETRIES;
     this.sleep = props.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.random = props.random ?? Math.random;
     this.now = props.now ?? Date.now;
   }
 
@@ -319,8 +312,8 @@ export class LogsInsightsLogSource implements LogSource {
     }
     const { startTime, endTime } = startQueryRange(range);
     const queryString = buildQueryString(this.profile.query, range, part);
-    const started = await this.withRetry(ctx, 'StartQuery', () =>
-      this.client.send(new StartQueryCommand({ logGroupNames: this.logGroupNames, startTime, endTime, queryString, limit: MAX_ROWS_PER_QUERY })),
+    const started = await this.call(ctx, 'StartQuery', (abortSignal) =>
+      this.client.send(new StartQueryCommand({ logGroupNames: this.logGroupNames, startTime, endTime, queryString, limit: MAX_ROWS_PER_QUERY }), { abortSignal }),
     );
     const queryId = started.queryId;
     if (!queryId) throw new QueryError(`${this.name}: StartQuery returned no query id`);
@@ -331,7 +324,7 @@ export class LogsInsightsLogSource implements LogSource {
       for (;;) {
         await this.pause(ctx, interval, `query ${queryId} still running`);
         interval = Math.min(interval * 2, this.maxPollIntervalMs);
-        const res: GetQueryResultsCommandOutput = await this.withRetry(ctx, 'GetQueryResults', () => this.client.send(new GetQueryResultsCommand({ queryId })));
+        const res: GetQueryResultsCommandOutput = await this.call(ctx, 'GetQueryResults', (abortSignal) => this.client.send(new GetQueryResultsCommand({ queryId }), { abortSignal }));
         switch (res.status) {
           case 'Scheduled':
           case 'Running':
@@ -361,7 +354,7 @@ export class LogsInsightsLogSource implements LogSource {
   private async stopQuietly(queryId: string, reason: unknown): Promise<void> {
     if (reason instanceof QueryError && /ended with status/.test(reason.message)) return; // already terminal
     try {
-      await this.client.send(new StopQueryCommand({ queryId }));
+      await this.client.send(new StopQueryCommand({ queryId }), { abortSignal: AbortSignal.timeout(STOP_QUERY_BUDGET_MS) });
     } catch {
       // The query ends on its own (Insights' own timeout); the original error is what the caller must see.
     }
@@ -373,23 +366,29 @@ export class LogsInsightsLogSource implements LogSource {
     await this.sleep(ms);
   }
 
-  /** Retry throttling and the concurrent-query limit with full-jitter exponential backoff; wrap anything else. */
-  private async withRetry<T>(ctx: FetchContext, op: string, call: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await call();
-      } catch (e) {
-        if (!isRetryable(e)) throw new QueryError(`${this.name}: ${op} failed: ${errorText(e)}`, { cause: e });
-        if (attempt >= this.maxRetries) throw new QueryError(`${this.name}: ${op} still throttled after ${attempt + 1} attempts: ${errorText(e)}`, { cause: e });
-        const delay = backoffMs(attempt, RETRY_BASE_MS, RETRY_CAP_MS, this.random);
-        await this.pause(ctx, delay, `${op} throttled: ${errorText(e)}`);
-      }
+  /**
+   * One SDK call. Throttling and transient failures are retried by the client (aws-clients.ts), so an error
+   * here is final: it is wrapped, never retried, or each adapter try would multiply the SDK's attempts. The
+   * call, its retries and their backoff, is aborted when the fetch deadline passes.
+   */
+  private async call<T>(ctx: FetchContext, op: string, send: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const left = ctx.deadlineAt - this.now();
+    if (left <= 0) throw new DeadlineReached(`deadline of ${this.deadlineMs} ms reached (before ${op})`);
+    const signal = AbortSignal.timeout(left);
+    try {
+      return await send(signal);
+    } catch (e) {
+      if (signal.aborted) throw new DeadlineReached(`deadline of ${this.deadlineMs} ms reached during ${op} (${errorText(e)})`);
+      const attempts = attemptsOf(e);
+      throw new QueryError(`${this.name}: ${op} failed${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${errorText(e)}`, { cause: e });
     }
   }
 }
 
-function isRetryable(e: unknown): boolean {
-  return isRetryableAwsError(e, RETRYABLE_ERROR_NAMES);
+/** Attempts the SDK made before giving up (`$metadata.attempts`), 1 when it does not say. */
+function attemptsOf(e: unknown): number {
+  const attempts = (e as { $metadata?: { attempts?: unknown } } | null)?.$metadata?.attempts;
+  return typeof attempts === 'number' ? attempts : 1;
 }
 
 

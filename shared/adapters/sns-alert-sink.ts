@@ -13,15 +13,16 @@
  * (e.g. email subscribers take only `kind = digest`).
  *
  * Failure semantics (see `AlertSink`): the report says exactly which alert ids SNS accepted. Entries SNS
- * reports as failed for a transient reason, and whole calls that were throttled, are retried with jittered
- * exponential backoff a bounded number of times; what still fails is reported, never thrown, so the pipeline
+ * reports as failed for a transient reason are retried with jittered exponential backoff a bounded number of
+ * times. A whole call that fails (throttled, 5xx) has already been retried by the SDK client as configured in
+ * aws-clients.ts and is not retried again here. What still fails is reported, never thrown, so the pipeline
  * can record what was delivered and fail the run for the rest. The digest's fate never changes an alert's.
  */
 import { PublishBatchCommand, PublishCommand, type MessageAttributeValue, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
 import { chatbotNotification, digestNotification, digestSubject, digestText, emailSubject, emailText, truncate } from '../core/alert-text';
 import type { Alert, AlertBatch, PublishReport } from '../core/model';
 import type { AlertSink } from '../ports';
-import { backoffMs, errorText, isRetryableAwsError } from './aws-retry';
+import { backoffMs, errorText } from './aws-retry';
 
 /** `PublishBatch` takes at most 10 entries (SNS quotas). */
 /** Message attribute telling alert messages from the per-run digest, for subscription filter policies (infra reads these). */
@@ -44,15 +45,13 @@ const DEFAULT_MAX_RETRIES = 4;
 const RETRY_BASE_MS = 200;
 const RETRY_CAP_MS = 5_000;
 
-/** Errors of this service worth retrying besides the transient ones every service has (see aws-retry.ts). */
-const RETRYABLE_ERROR_NAMES: ReadonlySet<string> = new Set(['ThrottledException', 'KMSThrottlingException']);
 /** Failed-entry codes worth retrying even if SNS did not flag them as its own fault. */
 const RETRYABLE_ENTRY_CODES = new Set(['Throttled', 'ThrottledException', 'Throttling', 'KMSThrottling', 'KMSThrottlingException', 'InternalError', 'InternalErrorException', 'ServiceUnavailable']);
 
 export interface SnsAlertSinkProps {
   readonly client: SNSClient;
   readonly topicArn: string;
-  /** Retries of failed entries / throttled calls after the first attempt. Default 4. */
+  /** Retries of entries a `PublishBatch` reports as failed transiently, after the first attempt. Default 4. */
   readonly maxRetries?: number;
   /** Injectable for tests; defaults to `setTimeout`. */
   readonly sleep?: (ms: number) => Promise<void>;
@@ -173,10 +172,6 @@ function entryId(i: number, alertId: string): string {
 }
 
 
-function isRetryable(e: unknown): boolean {
-  return isRetryableAwsError(e, RETRYABLE_ERROR_NAMES);
-}
-
 /** The digest's `Publish` input; `ids` lists alert ids only, for when the full form would be too large. */
 function digestInput(topicArn: string, batch: AlertBatch, failedIds: readonly string[], form: 'full' | 'ids') {
   const chatbot = digestNotification(batch, { failed: failedIds });
@@ -249,7 +244,7 @@ export class SnsAlertSink implements AlertSink {
     return { delivered, failed, digestDelivered };
   }
 
-  /** One `PublishBatch` of ≤ 10 entries within the byte budget, retrying what fails transiently. */
+  /** One `PublishBatch` of ≤ 10 entries within the byte budget, retrying the entries SNS reports as failed transiently. */
   private async publishGroup(group: readonly Prepared[]): Promise<{ delivered: string[]; failed: { id: string; reason: string }[] }> {
     const byEntryId = new Map<string, Prepared>();
     group.forEach((p, i) => byEntryId.set(entryId(i, p.alert.id), p));
@@ -287,20 +282,18 @@ export class SnsAlertSink implements AlertSink {
           retry.push(id);
         }
       } catch (e) {
-        const reason = `PublishBatch failed: ${errorText(e)}`;
-        if (!isRetryable(e)) {
-          for (const id of pending) failed.push({ id: byEntryId.get(id)!.alert.id, reason });
-          pending = [];
-          break;
-        }
-        for (const id of pending) reasons.set(id, reason);
-        retry.push(...pending);
+        // The SDK has already retried the call as far as it is worth retrying: another round here would
+        // multiply its attempts. Every entry still pending is reported as not delivered.
+        const reason = `PublishBatch failed${attemptsText(e)}: ${errorText(e)}`;
+        for (const id of pending) failed.push({ id: byEntryId.get(id)!.alert.id, reason });
+        pending = [];
+        break;
       }
       pending = retry;
       lastReason = reasons;
       if (attempt >= this.maxRetries) break;
     }
-    for (const id of pending) failed.push({ id: byEntryId.get(id)!.alert.id, reason: `${lastReason.get(id) ?? 'failed'} (after ${this.maxRetries + 1} attempts)` });
+    for (const id of pending) failed.push({ id: byEntryId.get(id)!.alert.id, reason: `${lastReason.get(id) ?? 'failed'} (after ${this.maxRetries + 1} PublishBatch calls)` });
     return { delivered, failed };
   }
 
@@ -309,19 +302,23 @@ export class SnsAlertSink implements AlertSink {
     const input = digestInput(this.topicArn, batch, failedIds, 'full');
     // 100 alerts with long user names repeated for every protocol can pass 256 KiB: fall back to ids only.
     const fits = messageBytes(input) <= BUDGET_BYTES ? input : digestInput(this.topicArn, batch, failedIds, 'ids');
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.client.send(new PublishCommand(fits));
-        return true;
-      } catch (e) {
-        if (!isRetryable(e) || attempt >= this.maxRetries) return false;
-        await this.sleep(this.backoff(attempt));
-      }
+    try {
+      // One call: the SDK client retries a throttled or failed Publish itself.
+      await this.client.send(new PublishCommand(fits));
+      return true;
+    } catch {
+      return false;
     }
   }
 
-  /** Full-jitter exponential backoff. */
+  /** Full-jitter exponential backoff between rounds of failed entries. */
   private backoff(attempt: number): number {
     return backoffMs(attempt, RETRY_BASE_MS, RETRY_CAP_MS, this.random);
   }
+}
+
+/** ` after N attempts` when the SDK says it tried more than once. */
+function attemptsText(e: unknown): string {
+  const attempts = (e as { $metadata?: { attempts?: unknown } } | null)?.$metadata?.attempts;
+  return typeof attempts === 'number' && attempts > 1 ? ` after ${attempts} attempts` : '';
 }

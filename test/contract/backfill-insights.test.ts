@@ -95,7 +95,7 @@ function simulate(onStart?: (n: number) => void) {
   return { ranges, maxInFlight: () => maxInFlight };
 }
 
-const fast = { sleep: async () => undefined, pollIntervalMs: 1, random: () => 0 };
+const fast = { sleep: async () => undefined, pollIntervalMs: 1 };
 
 let tmp: string;
 beforeAll(async () => {

@@ -68,7 +68,6 @@ function harness(props: Partial<LogsInsightsLogSourceProps> = {}) {
       now += ms;
     },
     now: () => now,
-    random: () => 0.5,
     ...props,
   });
   return { source, sleeps };
@@ -165,28 +164,27 @@ describe('LogsInsightsLogSource polling', () => {
   });
 });
 
+// The SDK client retries throttled calls (aws-clients.ts; counted against a real endpoint in retries.test.ts).
+// The mock replaces the client's send, retries included: one rejection here is the SDK having given up.
 describe('LogsInsightsLogSource throttling', () => {
-  it('retries StartQuery on LimitExceededException with jittered backoff', async () => {
-    const limited = () => new LimitExceededException({ message: 'too many concurrent queries', $metadata: { httpStatusCode: 400 } });
-    logs.on(StartQueryCommand).rejectsOnce(limited()).rejectsOnce(limited()).resolves({ queryId: 'q' });
-    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: [fields(row('bob', '198.51.100.1', 1, T - 1000))] });
-    const { source, sleeps } = harness({ pollIntervalMs: 1_000 });
-
-    const r = await source.fetch(WINDOW);
-
-    expect(r.observations).toHaveLength(1);
-    expect(r.stats.queries).toBe(1);
-    // random 0.5 × 500·2^k, then the first poll.
-    expect(sleeps).toEqual([250, 500, 1_000]);
-  });
-
-  it('gives up with QueryError after the bounded retries', async () => {
-    logs.on(StartQueryCommand).rejects(new LimitExceededException({ message: 'too many', $metadata: {} }));
-    const { source } = harness({ maxRetries: 2 });
+  it('does not retry a call the SDK gave up on: QueryError naming its attempts, no sleep', async () => {
+    logs.on(StartQueryCommand).rejects(new LimitExceededException({ message: 'too many concurrent queries', $metadata: { httpStatusCode: 400, attempts: 6 } }));
+    const { source, sleeps } = harness();
     const err = await source.fetch(WINDOW).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(QueryError);
-    expect((err as Error).message).toMatch(/StartQuery still throttled after 3 attempts/);
-    expect(logs.commandCalls(StartQueryCommand)).toHaveLength(3);
+    expect((err as Error).message).toMatch(/StartQuery failed after 6 attempts: LimitExceededException: too many concurrent queries/);
+    expect(logs.commandCalls(StartQueryCommand)).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('a throttled GetQueryResults fails the fetch with no partial data and stops the query', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q' });
+    logs.on(GetQueryResultsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400, attempts: 6 } }));
+    logs.on(StopQueryCommand).resolves({ success: true });
+    const { source } = harness();
+    await expect(source.fetch(WINDOW)).rejects.toThrow(/GetQueryResults failed after 6 attempts: ThrottlingException: Rate exceeded/);
+    expect(logs.commandCalls(GetQueryResultsCommand)).toHaveLength(1);
+    expect(logs.commandCalls(StopQueryCommand).map((c) => c.args[0].input.queryId)).toEqual(['q']);
   });
 
   it('does not retry a non-retryable error', async () => {

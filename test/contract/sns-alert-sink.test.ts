@@ -159,22 +159,26 @@ describe('SnsAlertSink failures', () => {
     expect(report.delivered).toEqual([alerts[0]!.id]);
     expect(report.failed).toHaveLength(1);
     expect(report.failed[0]!.id).toBe(alerts[1]!.id);
-    expect(report.failed[0]!.reason).toMatch(/InternalError: still broken \(after 3 attempts\)/);
+    expect(report.failed[0]!.reason).toMatch(/InternalError: still broken \(after 3 PublishBatch calls\)/);
     expect(sleeps).toHaveLength(2);
     // Full-jitter exponential backoff: random 0.5 × 200·2^k ms.
     expect(sleeps).toEqual([100, 200]);
   });
 
-  it('retries a throttled call', async () => {
+  // The SDK client retries a throttled call (aws-clients.ts; counted against a real endpoint in retries.test.ts).
+  // The mock replaces the client's send, retries included: one rejection here is the SDK having given up.
+  it('does not retry a throttled call the SDK gave up on: its alerts are reported failed, the next batch still goes', async () => {
     sns
       .on(PublishBatchCommand)
-      .rejectsOnce(new ThrottledException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }))
+      .rejectsOnce(new ThrottledException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400, attempts: 4 } }))
       .callsFake(acceptAll);
-    const alerts = [makeAlert(), makeAlert()];
+    const alerts = Array.from({ length: 12 }, () => makeAlert());
     const report = await sink().publish(batchOf(alerts));
-    expect(report.delivered).toEqual(alerts.map((a) => a.id));
-    expect(batchCalls()).toHaveLength(2);
-    expect(sleeps).toHaveLength(1);
+    expect(report.failed.map((f) => f.id)).toEqual(alerts.slice(0, 10).map((a) => a.id));
+    expect(report.failed[0]!.reason).toBe('PublishBatch failed after 4 attempts: ThrottledException: Rate exceeded');
+    expect(report.delivered).toEqual(alerts.slice(10).map((a) => a.id));
+    expect(batchCalls().map((c) => c.length)).toEqual([10, 2]);
+    expect(sleeps).toEqual([]);
   });
 
   it('reports every alert of a call failed on a non-retryable error, keeps going with the next batch', async () => {
@@ -200,15 +204,17 @@ describe('SnsAlertSink failures', () => {
     expect(report).toEqual({ delivered: [alerts[0]!.id], failed: [], digestDelivered: false });
   });
 
-  it('retries a throttled digest', async () => {
+  it('sends the digest once: a throttled digest the SDK gave up on is reported undelivered, not retried', async () => {
     sns.on(PublishBatchCommand).callsFake(acceptAll);
     sns
       .on(PublishCommand)
-      .rejectsOnce(new ThrottledException({ message: 'Rate exceeded', $metadata: {} }))
+      .rejectsOnce(new ThrottledException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400, attempts: 4 } }))
       .resolves({ MessageId: 'd' });
-    const report = await sink().publish(batchOf([makeAlert()]));
-    expect(report.digestDelivered).toBe(true);
-    expect(sns.commandCalls(PublishCommand)).toHaveLength(2);
+    const alerts = [makeAlert()];
+    const report = await sink().publish(batchOf(alerts));
+    expect(report).toEqual({ delivered: [alerts[0]!.id], failed: [], digestDelivered: false });
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+    expect(sleeps).toEqual([]);
   });
 });
 
