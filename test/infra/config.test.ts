@@ -247,6 +247,14 @@ describe('only what the operator set is deployed', () => {
     expect(config.settings).toEqual(DEFAULT_SETTINGS);
   });
 
+  it("keeps docs/deploy.md honest: its worked example deploys, its 'nothing set' output is what synth prints", () => {
+    const docs = readFileSync(join(PROJECT_ROOT, 'docs', 'deploy.md'), 'utf8');
+    const example = /```json\n([\s\S]*?)```/.exec(docs.slice(docs.indexOf('## Configure')))![1]!;
+    const config = loadDeployConfig({ authwatch: example });
+    expect(config.logSources.map((s) => s.profile)).toEqual(['sshd', 'cloudtrail']);
+    for (const issue of contextIssuesOf({})) expect(docs).toContain(`  - ${issue}\n`);
+  });
+
   it('fails synth on a mistyped key, naming it and the closest valid key', () => {
     const context = { ...readmeDeployContext(SSHD_EXAMPLE), 'authwatch.alertEmail': 'oncall@example.com' };
     expect(synthIssues({ context })).toEqual(['authwatch.alertEmail: unknown key; did you mean authwatch.alertEmails?']);
