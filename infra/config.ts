@@ -58,7 +58,10 @@ const deploymentSchema = z.object({
           .min(1, 'list at least one log group name')
           .max(MAX_LOG_GROUPS_PER_QUERY, `at most ${MAX_LOG_GROUPS_PER_QUERY} log groups per source (a Logs Insights limit): split them over two sources`),
       }),
-      { error: `required: the log groups holding logons and their format (${profileHint}), e.g. -c 'authwatch.logSources=[{"profile":"sshd","logGroups":["/ec2/var/log/secure"]}]'` },
+      {
+        error: (i) =>
+          `${i.input === undefined ? 'required: the log groups holding logons and their format' : 'must be a list of log sources'} (${profileHint}), e.g. -c 'authwatch.logSources=[{"profile":"sshd","logGroups":["/ec2/var/log/secure"]}]'`,
+      },
     )
     .min(1, 'list at least one log source, e.g. [{"profile":"sshd","logGroups":["/ec2/secure"]}]'),
   /** Who receives alerts by email (each must confirm the SNS subscription). */

@@ -63,6 +63,7 @@ describe('deployment configuration', () => {
       `${CONTEXT_KEY}.logSources: required: the log groups holding logons and their format (one of "sshd", "cloudtrail", "ecs", "windows", "okta"), e.g. -c 'authwatch.logSources=[{"profile":"sshd","logGroups":["/ec2/var/log/secure"]}]'`,
     ]);
     expect(issuesOf({ ...valid, logSources: [] })).toEqual([expect.stringMatching(/^authwatch\.logSources: list at least one log source/)]);
+    expect(issuesOf({ ...valid, logSources: '/ec2/secure' })).toEqual([expect.stringMatching(/^authwatch\.logSources: must be a list of log sources \(one of "sshd", .*\), e\.g\. -c 'authwatch\.logSources=\[/)]);
   });
 
   it('names the valid profiles when one is wrong', () => {
