@@ -226,7 +226,7 @@ export function parseDeployConfig(raw: Record<string, unknown>, preIssues: reado
   for (const key of Object.keys(raw)) {
     if (!CONFIG_KEYS.includes(key)) issues.push(unknownKeyIssue(prefix, key, CONFIG_KEYS));
   }
-  if (Array.isArray(raw.logSources)) raw.logSources.forEach((s, i) => issues.push(...nestedUnknownKeys(s, `${prefix}.logSources.${i}`, NESTED_KEYS.logSource)));
+  if (Array.isArray(raw.logSources)) issues.push(...raw.logSources.flatMap((s, i) => nestedUnknownKeys(s, `${prefix}.logSources.${i}`, NESTED_KEYS.logSource)));
   issues.push(...nestedUnknownKeys(raw.slack, `${prefix}.slack`, NESTED_KEYS.slack));
   issues.push(...nestedUnknownKeys(raw.thresholds, `${prefix}.thresholds`, NESTED_KEYS.thresholds));
 

@@ -300,7 +300,10 @@ describe('one allowlist rule: synth, the Lambda, --allow-cidr and `allow cidr` r
   async function cliErrors(argv: string[]): Promise<string> {
     let err = '';
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+      err += String(s);
+      return true;
+    });
     try {
       expect(await cliMain(argv)).not.toBe(0);
     } finally {
