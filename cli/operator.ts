@@ -19,7 +19,7 @@ import { isUserMature } from '../shared/core/habits';
 import { bucketOf, DAY_MS, emptyFeedback, PLACE_LEVELS, type Feedback, type PlaceLevel, type SeenStats, type UserBaseline } from '../shared/core/model';
 import { canonicalIp, parseCidr, placeOf } from '../shared/core/net';
 import { boundSeen, decayed, touch } from '../shared/core/seen';
-import { DETECTOR_IDS, type DetectionSettings } from '../shared/core/settings';
+import { allowCidrSchema, allowUserSchema, DETECTOR_IDS, formatIssues, type DetectionSettings } from '../shared/core/settings';
 import { AuthwatchError, ConcurrentUpdateError, ConfigError } from '../shared/errors';
 import type { BaselineStore } from '../shared/ports';
 import { safeText } from './format';
@@ -116,9 +116,11 @@ async function editFeedback(store: BaselineStore, edit: (f: Feedback) => { feedb
 }
 
 /** `allow user <name|glob>`: the detector never alerts on matching users (case-insensitive, `*` wildcard). */
-export async function allowUser(store: BaselineStore, pattern: string, opts: { note?: string; now: number }): Promise<AllowResult> {
-  if (pattern.trim() === '') throw new ConfigError(['allow user: give a user name or a glob such as svc-*']);
-  if (/^\**$/.test(pattern)) throw new ConfigError([`allow user: "${pattern}" would silence every alert; remove the detector instead`]);
+export async function allowUser(store: BaselineStore, raw: string, opts: { note?: string; now: number }): Promise<AllowResult> {
+  // The allowlist rule of the settings (shared/core/settings.ts): what --allow-user and allowUsers accept.
+  const parsed = allowUserSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues, 'allow user'));
+  const pattern = parsed.data;
   return editFeedback(store, (f) => {
     if (f.allowUsers.some((e) => e.pattern.toLowerCase() === pattern.toLowerCase())) return { feedback: f, changed: false, message: `already allowed: user ${safeText(pattern)}` };
     const entry = { pattern, addedAt: opts.now, ...(opts.note ? { note: opts.note } : {}) };
@@ -128,9 +130,10 @@ export async function allowUser(store: BaselineStore, pattern: string, opts: { n
 
 /** `allow cidr <cidr> [--user <name>]`: logons from the range never alert (for that user only, with `--user`). */
 export async function allowCidr(store: BaselineStore, raw: string, opts: { user?: string; note?: string; now: number }): Promise<AllowResult> {
-  const c = parseCidr(raw);
-  if (!c) throw new ConfigError([`allow cidr: "${safeText(raw)}" is not a CIDR like 203.0.113.0/24, 198.51.100.7 or 2001:db8::/48`]);
-  if (c.bits === 0 && opts.user === undefined) throw new ConfigError([`allow cidr: ${c.text} is every address and would silence every alert`]);
+  // The allowlist rule of the settings (shared/core/settings.ts): what --allow-cidr and allowCidrs accept, canonical.
+  const parsed = allowCidrSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues, 'allow cidr'));
+  const c = { text: parsed.data };
   if (opts.user === '') throw new ConfigError(['allow cidr: --user needs a user name']);
   const forWhom = opts.user === undefined ? 'every user' : `user ${safeText(opts.user)}`;
   return editFeedback(store, (f) => {

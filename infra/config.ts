@@ -1,19 +1,24 @@
 /**
  * Deployment configuration: CDK context → one validated, typed object, checked completely at synth time.
  *
- * Where the values come from (later wins, per key):
- *   1. the `authwatch` object in cdk.json's `context` (or `-c authwatch='{"logSources":[...], ...}'`);
+ * Only what the operator sets is deployed: the repository's cdk.json holds no `authwatch` values (worked examples
+ * live in docs/deploy.md and examples/, which nothing reads). With nothing set, synth fails and lists what is
+ * required. Where the values come from (later wins, per key):
+ *   1. the `authwatch` object in the context (the operator's cdk.json `context`, or `-c authwatch='{"logSources":[...], ...}'`);
  *   2. one key at a time on the command line: `-c authwatch.alertEmails=secops@example.com`.
+ * Every key is checked against the known ones, at the top level and inside objects, so a typo fails synth with the
+ * closest valid key instead of being ignored while an older value stays active.
  *
  * The detection settings (learningDays, thresholds, allowUsers, allowCidrs, ...) and the log-source shape are
  * validated by the very schemas the Lambda uses on its environment (shared/config.ts, shared/core/settings.ts),
- * so a value that synthesizes is a value the handler accepts.
+ * so a value that synthesizes is a value the handler accepts, and an allowlist entry is refused here with the
+ * message the CLI gives.
  */
 import { z } from 'zod';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ConfigError } from '../shared/errors';
-import { logSourceConfigSchema, MAX_LOG_GROUPS_PER_QUERY, settingsWithCidrCheck, type LogSourceConfig } from '../shared/config';
-import { detectionSettingsSchema, formatIssues, type DetectionSettings } from '../shared/core/settings';
+import { logSourceConfigSchema, MAX_LOG_GROUPS_PER_QUERY, type LogSourceConfig } from '../shared/config';
+import { DETECTOR_IDS, detectionSettingsSchema, formatIssues, type DetectionSettings } from '../shared/core/settings';
 import { PROFILE_IDS } from '../shared/core/profiles/profile';
 
 /** The context key holding the configuration object; single keys are overridden with `CONTEXT_KEY.<key>`. */
@@ -28,6 +33,8 @@ const LOG_GROUP_NAME = /^[A-Za-z0-9_\-./#]{1,512}$/;
 /** Slack ids as AWS Chatbot expects them: workspace (team) ids start with T, channel ids with C or G (private). */
 const SLACK_WORKSPACE_ID = /^T[A-Z0-9]{6,}$/;
 const SLACK_CHANNEL_ID = /^[CG][A-Z0-9]{6,}$/;
+const SLACK_WORKSPACE_HINT = 'a Slack workspace (team) id like T07ABCDEF (AWS Chatbot console → Slack workspace details)';
+const SLACK_CHANNEL_HINT = 'a Slack channel id like C07ABCDEF (Slack: channel details → bottom of the About tab)';
 
 /** Lambda caps a function's environment variables at 4 KB in total (keys and values). */
 export const LAMBDA_ENV_MAX_BYTES = 4 * 1024;
@@ -51,7 +58,10 @@ const deploymentSchema = z.object({
           .min(1, 'list at least one log group name')
           .max(MAX_LOG_GROUPS_PER_QUERY, `at most ${MAX_LOG_GROUPS_PER_QUERY} log groups per source (a Logs Insights limit): split them over two sources`),
       }),
-      { error: 'required: a list like [{"profile":"sshd","logGroups":["/ec2/secure"]}]' },
+      {
+        error: (i) =>
+          `${i.input === undefined ? 'required: the log groups holding logons and their format' : 'must be a list of log sources'} (${profileHint}), e.g. -c 'authwatch.logSources=[{"profile":"sshd","logGroups":["/ec2/var/log/secure"]}]'`,
+      },
     )
     .min(1, 'list at least one log source, e.g. [{"profile":"sshd","logGroups":["/ec2/secure"]}]'),
   /** Who receives alerts by email (each must confirm the SNS subscription). */
@@ -66,8 +76,8 @@ const deploymentSchema = z.object({
   /** Optional AWS Chatbot Slack channel; the workspace must first be authorized in the AWS Chatbot console. */
   slack: z
     .object({
-      workspaceId: z.string().regex(SLACK_WORKSPACE_ID, 'a Slack workspace (team) id like T07ABCDEF (AWS Chatbot console → Slack workspace details)'),
-      channelId: z.string().regex(SLACK_CHANNEL_ID, 'a Slack channel id like C07ABCDEF (Slack: channel details → bottom of the About tab)'),
+      workspaceId: z.string({ error: SLACK_WORKSPACE_HINT }).regex(SLACK_WORKSPACE_ID, SLACK_WORKSPACE_HINT),
+      channelId: z.string({ error: SLACK_CHANNEL_HINT }).regex(SLACK_CHANNEL_ID, SLACK_CHANNEL_HINT),
     })
     .optional(),
   /** Powertools service name: the `service` dimension of every metric; keeps several deployments apart. */
@@ -87,6 +97,57 @@ const DEPLOYMENT_KEYS = Object.keys(deploymentSchema.shape);
 const SETTINGS_KEYS = Object.keys(detectionSettingsSchema.shape);
 /** Every key the configuration object accepts, for the unknown-key message. */
 export const CONFIG_KEYS: readonly string[] = [...DEPLOYMENT_KEYS, ...SETTINGS_KEYS];
+
+/** Keys of the configuration's nested objects, checked like the top-level ones (zod would drop unknown keys silently). */
+const NESTED_KEYS = {
+  logSource: Object.keys(logSourceConfigSchema.shape),
+  slack: Object.keys(deploymentSchema.shape.slack.unwrap().shape),
+  thresholds: [...DETECTOR_IDS] as string[],
+};
+
+/**
+ * Optimal string alignment distance (Levenshtein plus adjacent transpositions), case-insensitive: the typos a
+ * key suffers are a missing, extra or swapped letter, or the wrong case.
+ */
+export function editDistance(a: string, b: string): number {
+  const s = a.toLowerCase();
+  const t = b.toLowerCase();
+  const d: number[][] = Array.from({ length: s.length + 1 }, (_, i) => Array.from({ length: t.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= s.length; i++) {
+    for (let j = 1; j <= t.length; j++) {
+      const cost = s[i - 1] === t[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[s.length]![t.length]!;
+}
+
+/**
+ * The known key closest to `key`, if it is close enough to be a typo of it: at most a third of the key's letters
+ * wrong (at least 2 allowed), so `alertEmail` → `alertEmails` but an unrelated word suggests nothing.
+ */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const k of known) {
+    const distance = editDistance(key, k);
+    if (!best || distance < best.distance) best = { key: k, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.ceil(key.length / 3)) ? best.key : undefined;
+}
+
+/** `<path>.<key>: unknown key; did you mean <path>.<closest>?`, or the list of known keys when none is close. */
+function unknownKeyIssue(path: string, key: string, known: readonly string[]): string {
+  const near = closestKey(key, known);
+  return near !== undefined ? `${path}.${key}: unknown key; did you mean ${path}.${near}?` : `${path}.${key}: unknown key (known keys: ${known.join(', ')})`;
+}
+
+/** Unknown keys of a nested object (only if it is an object: a wrong type is the schema's to report). */
+function nestedUnknownKeys(value: unknown, path: string, known: readonly string[]): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  return Object.keys(value).filter((k) => !known.includes(k)).map((k) => unknownKeyIssue(path, k, known));
+}
 
 export interface DeployConfig {
   logSources: LogSourceConfig[];
@@ -124,21 +185,35 @@ function coerceCliValue(key: string, raw: unknown, issues: string[], label = key
   return s;
 }
 
-/** What a construct's `node.tryGetContext` offers; a function so tests can pass a plain map. */
-export type ContextReader = (key: string) => unknown;
+/** The whole CDK context (`app.node.getAllContext()`): cdk.json's `context` merged with every `-c key=value`. */
+export type CdkContext = Readonly<Record<string, unknown>>;
 
-/** Gather the raw configuration object from context: the `authwatch` object, then per-key overrides. */
-export function readContext(get: ContextReader, issues: string[]): Record<string, unknown> {
-  let base = coerceCliValue(CONTEXT_KEY, get(CONTEXT_KEY), issues);
+/**
+ * Gather the raw configuration object from context: the `authwatch` object, then per-key overrides
+ * (`authwatch.<key>`). Every `authwatch.*` context key is looked at, so a misspelt one is reported, not ignored.
+ */
+export function readContext(context: CdkContext, issues: string[]): Record<string, unknown> {
+  let base = coerceCliValue(CONTEXT_KEY, context[CONTEXT_KEY], issues);
   if (base === undefined) base = {};
   if (typeof base !== 'object' || base === null || Array.isArray(base)) {
     issues.push(`${CONTEXT_KEY}: must be an object like {"logSources":[...],"alertEmails":[...]} (in cdk.json "context", or -c ${CONTEXT_KEY}='{...}')`);
     base = {};
   }
   const raw: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const key of CONFIG_KEYS) {
-    const override = get(`${CONTEXT_KEY}.${key}`);
-    if (override !== undefined) raw[key] = coerceCliValue(key, override, issues, `${CONTEXT_KEY}.${key}`);
+  for (const [name, override] of Object.entries(context)) {
+    if (!name.startsWith(`${CONTEXT_KEY}.`) || override === undefined) continue;
+    const key = name.slice(CONTEXT_KEY.length + 1);
+    if (CONFIG_KEYS.includes(key)) {
+      raw[key] = coerceCliValue(key, override, issues, name);
+      continue;
+    }
+    const parent = CONFIG_KEYS.find((k) => key.startsWith(`${k}.`));
+    if (parent !== undefined) {
+      // `-c authwatch.thresholds.Auth.RareUser=80`: one level only, since detector ids and log groups hold dots themselves.
+      issues.push(`${name}: only top-level keys can be set one by one; give ${CONTEXT_KEY}.${parent} whole, e.g. -c '${CONTEXT_KEY}.${parent}=<JSON>'`);
+    } else {
+      issues.push(unknownKeyIssue(CONTEXT_KEY, key, CONFIG_KEYS));
+    }
   }
   return raw;
 }
@@ -149,22 +224,24 @@ export function parseDeployConfig(raw: Record<string, unknown>, preIssues: reado
   const prefix = CONTEXT_KEY;
 
   for (const key of Object.keys(raw)) {
-    if (!CONFIG_KEYS.includes(key)) issues.push(`${prefix}.${key}: unknown key (known keys: ${CONFIG_KEYS.join(', ')})`);
+    if (!CONFIG_KEYS.includes(key)) issues.push(unknownKeyIssue(prefix, key, CONFIG_KEYS));
   }
+  if (Array.isArray(raw.logSources)) issues.push(...raw.logSources.flatMap((s, i) => nestedUnknownKeys(s, `${prefix}.logSources.${i}`, NESTED_KEYS.logSource)));
+  issues.push(...nestedUnknownKeys(raw.slack, `${prefix}.slack`, NESTED_KEYS.slack));
+  issues.push(...nestedUnknownKeys(raw.thresholds, `${prefix}.thresholds`, NESTED_KEYS.thresholds));
 
   const deploymentRaw = Object.fromEntries(Object.entries(raw).filter(([k]) => DEPLOYMENT_KEYS.includes(k)));
   const settingsRaw = Object.fromEntries(Object.entries(raw).filter(([k]) => SETTINGS_KEYS.includes(k)));
 
   const deployment = deploymentSchema.safeParse(deploymentRaw);
   if (!deployment.success) issues.push(...formatIssues(deployment.error.issues, prefix));
-  const settings = settingsWithCidrCheck.safeParse(settingsRaw);
+  const settings = detectionSettingsSchema.safeParse(settingsRaw);
   if (!settings.success) issues.push(...formatIssues(settings.error.issues, prefix));
 
-  if (deployment.success) {
-    const d = deployment.data;
-    if (d.alertEmails.length === 0 && !d.slack) {
-      issues.push(`${prefix}.alertEmails: give at least one email address, or configure ${prefix}.slack — otherwise alerts reach nobody`);
-    }
+  // Checked on the raw object, so it is listed beside any other problem (a first deployment misses both).
+  const emails = raw.alertEmails;
+  if ((emails === undefined || (Array.isArray(emails) && emails.length === 0)) && raw.slack === undefined) {
+    issues.push(`${prefix}.alertEmails: required: who receives alerts, e.g. -c ${prefix}.alertEmails=secops@your-company.com (or set ${prefix}.slack) — otherwise alerts reach nobody`);
   }
 
   if (deployment.success && settings.success) {
@@ -193,8 +270,8 @@ export function parseDeployConfig(raw: Record<string, unknown>, preIssues: reado
 }
 
 /** Context → validated configuration (the app's entry point uses this). */
-export function loadDeployConfig(get: ContextReader): DeployConfig {
+export function loadDeployConfig(context: CdkContext): DeployConfig {
   const issues: string[] = [];
-  const raw = readContext(get, issues);
+  const raw = readContext(context, issues);
   return parseDeployConfig(raw, issues);
 }

@@ -6,7 +6,6 @@ import * as z from 'zod';
 import { ConfigError } from './errors';
 import { PROFILE_IDS } from './core/profiles/profile';
 import { detectionSettingsSchema, formatIssues, type DetectionSettings } from './core/settings';
-import { parseCidr } from './core/net';
 
 export const ENV = {
   tableName: 'AUTHWATCH_TABLE_NAME',
@@ -28,11 +27,13 @@ export const logSourceConfigSchema = z.object({
 });
 export type LogSourceConfig = z.infer<typeof logSourceConfigSchema>;
 
-export const settingsWithCidrCheck = detectionSettingsSchema.superRefine((s, ctx) => {
-  s.allowCidrs.forEach((c, i) => {
-    if (!parseCidr(c)) ctx.addIssue({ code: 'custom', path: ['allowCidrs', i], message: `"${c}" is not a CIDR like 10.0.0.0/8 or 2001:db8::/32` });
-  });
-});
+/**
+ * The detection settings schema. The allowlist rule (valid, not too broad, canonical) is part of
+ * `detectionSettingsSchema` itself (shared/core/settings.ts), so every parse of settings enforces it; this name is
+ * kept for the callers that used it when the CIDR check lived here.
+ * @deprecated use `detectionSettingsSchema`.
+ */
+export const settingsWithCidrCheck = detectionSettingsSchema;
 
 export interface RuntimeConfig {
   tableName: string;
@@ -74,7 +75,7 @@ export function parseRuntimeConfig(env: Readonly<Record<string, string | undefin
   let settings = detectionSettingsSchema.parse({});
   const rawSettings = parseJson(ENV.settings, env[ENV.settings], issues);
   if (rawSettings !== undefined) {
-    const r = settingsWithCidrCheck.safeParse(rawSettings);
+    const r = detectionSettingsSchema.safeParse(rawSettings);
     if (r.success) settings = r.data;
     else issues.push(...formatIssues(r.error.issues, ENV.settings));
   }

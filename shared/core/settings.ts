@@ -3,9 +3,85 @@
  * validated by one zod schema (used by the Lambda's env config, the CLI flags and the CDK context).
  */
 import * as z from 'zod';
+import { plainText } from './alert-text';
+import { parseCidr, type Cidr, type IpFamily } from './net';
 
 export const DETECTOR_IDS = ['Auth.RareUser', 'Auth.UnusualSourceIp'] as const;
 export type DetectorId = (typeof DETECTOR_IDS)[number];
+
+// ---------------------------------------------------------------------------------------------
+// The allowlist rule: what `allowUsers`/`allowCidrs` (settings, CLI flags, CDK context, the Lambda's env)
+// and `authwatch allow user|cidr` (feedback) may hold. One schema per entry kind, used by all of them, so an
+// entry is accepted or refused with the same message wherever it is given.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The shortest prefix an allowlisted range may have, per address family. An allowlisted range silences every
+ * logon from it, so it must stay within networks one organisation runs:
+ * - IPv4 /8 is the largest block ever assigned to one holder (the legacy class A blocks, and 10.0.0.0/8, the
+ *   largest private range); anything shorter spans unrelated organisations' networks and ISPs' customer pools,
+ *   i.e. attackers' addresses too.
+ * - IPv6 /16: registries receive /12s from IANA and hand out far smaller blocks; the largest single holders (big
+ *   carriers) have around /19–/20, an ISP a /32, a site a /48. A shorter prefix is a slice of a registry's pool.
+ * /0 (every address) is refused with its own message: it would silence every alert.
+ */
+export const MIN_ALLOW_PREFIX: Readonly<Record<IpFamily, number>> = { 4: 8, 6: 16 };
+
+/** Untrusted input quoted in a message: printable, one line, bounded (terminals, logs, CloudFormation output). */
+const quoted = (raw: string) => `"${plainText(raw, 60)}"`;
+
+/**
+ * Why a CIDR may not be allowlisted, or undefined if it may. The text is the same wherever the entry was given
+ * (CDK context, Lambda env, `--allow-cidr`, `authwatch allow cidr`); callers add where (key path or command).
+ */
+export function allowCidrProblem(raw: string, c: Cidr | undefined = parseCidr(raw)): string | undefined {
+  if (!c) return `${quoted(raw)} is not a CIDR like 203.0.113.0/24, 198.51.100.7 (one address) or 2001:db8::/48`;
+  if (c.bits === 0) return `${c.text} is every address and would silence every alert`;
+  const min = MIN_ALLOW_PREFIX[c.family];
+  if (c.bits < min) {
+    return `${c.text} is too broad: shorter than /${min} it spans networks of other organisations (attackers' too); list the ranges you run, each /${min} or longer`;
+  }
+  return undefined;
+}
+
+/**
+ * One allowlisted source range. Canonical form: the network address with host bits cleared, the family's own
+ * notation (RFC 5952 for IPv6, IPv4-mapped unwrapped), always with a length (`198.51.100.7` → `198.51.100.7/32`),
+ * so the same range written two ways is one entry.
+ */
+export const allowCidrSchema = z.string().transform((raw, ctx) => {
+  const c = parseCidr(raw);
+  const problem = allowCidrProblem(raw, c);
+  if (problem !== undefined) {
+    ctx.addIssue({ code: 'custom', message: problem });
+    return z.NEVER;
+  }
+  return c!.text;
+});
+
+/**
+ * Why a user pattern may not be allowlisted, or undefined if it may. Patterns are user names or `*` globs,
+ * matched case-insensitively against the whole name.
+ */
+export function allowUserProblem(raw: string): string | undefined {
+  const p = raw.trim();
+  if (p === '') return 'give a user name or a glob such as svc-*';
+  // Control and invisible characters never occur in a real user name; they come from a bad paste and would make
+  // the entry impossible to read back or remove.
+  if (plainText(p, p.length + 1) !== p) return `${quoted(p)} holds control or invisible characters`;
+  if (/^\*+$/.test(p)) return `${quoted(p)} matches every user and would silence every alert; remove the detector instead`;
+  return undefined;
+}
+
+/** One allowlisted user pattern. Canonical form: trimmed, runs of `*` as one (same matches); case kept as written. */
+export const allowUserSchema = z.string().transform((raw, ctx) => {
+  const problem = allowUserProblem(raw);
+  if (problem !== undefined) {
+    ctx.addIssue({ code: 'custom', message: problem });
+    return z.NEVER;
+  }
+  return raw.trim().replace(/\*{2,}/g, '*');
+});
 
 export const detectionSettingsSchema = z.object({
   /** Days after the first run during which baselines learn and nothing alerts (Elastic's jobs look back two weeks). */
@@ -17,9 +93,9 @@ export const detectionSettingsSchema = z.object({
   /** Elastic's rules raise at most 100 alerts per run (max_signals). */
   maxAlertsPerRun: z.number().int().min(1).max(1000).default(100),
   /** User names never alerted on: exact names or `*` globs (case-insensitive), e.g. `svc-*`. */
-  allowUsers: z.array(z.string().min(1)).default([]),
-  /** Source CIDRs never alerted on (scanners, your own bastions). */
-  allowCidrs: z.array(z.string().min(1)).default([]),
+  allowUsers: z.array(allowUserSchema).default([]),
+  /** Source CIDRs never alerted on (scanners, your own bastions), in canonical form; see `allowCidrSchema`. */
+  allowCidrs: z.array(allowCidrSchema).default([]),
   /** A user needs this many active 15-minute buckets of history before the IP detector judges them (Elastic: ~20 buckets). */
   minUserBuckets: z.number().int().min(1).default(20),
   /** ... spread over at least this many distinct days. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ESM_REQUIRE_BANNER } from '../../lambdas/bundle';
-import { synth } from './synth';
+import { synth, TEST_CONFIG } from './synth';
 
 describe('detector bundling', () => {
   it('bundles the handler with the local esbuild, offline, never through Docker', () => {
@@ -17,7 +17,7 @@ describe('detector bundling', () => {
     let outdir: string;
     const started = performance.now();
     try {
-      ({ outdir } = synth({ bundle: true }));
+      ({ outdir } = synth({ config: TEST_CONFIG, bundle: true }));
     } finally {
       process.env.PATH = path;
     }

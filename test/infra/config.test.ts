@@ -1,7 +1,17 @@
-import { describe, expect, it } from 'vitest';
-import { CONTEXT_KEY, loadDeployConfig, parseDeployConfig } from '../../infra/config';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main as cliMain } from '../../cli/authwatch';
+import { allowCidr, allowUser } from '../../cli/operator';
+import { closestKey, CONFIG_KEYS, CONTEXT_KEY, editDistance, loadDeployConfig, parseDeployConfig } from '../../infra/config';
+import { PROJECT_ROOT } from '../../lambdas/bundle';
+import { ENV, parseRuntimeConfig } from '../../shared/config';
+import { DEFAULT_SETTINGS } from '../../shared/core/settings';
 import { ConfigError } from '../../shared/errors';
-import { cdkJsonContext } from './synth';
+import type { BaselineStore } from '../../shared/ports';
+import { cdkJsonContext, readmeDeployContext, synth } from './synth';
 
 const valid = { logSources: [{ profile: 'sshd', logGroups: ['/ec2/secure'] }], alertEmails: ['secops@example.com'] };
 
@@ -16,20 +26,44 @@ function issuesOf(raw: Record<string, unknown>): readonly string[] {
   throw new Error('expected the configuration to be rejected');
 }
 
-const context = (map: Record<string, unknown>) => (key: string) => map[key];
+/** The issues loading a whole CDK context is rejected with. */
+function contextIssuesOf(context: Record<string, unknown>): readonly string[] {
+  try {
+    loadDeployConfig(context);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).issues;
+  }
+  throw new Error('expected the context to be rejected');
+}
+
+/** Synthesize the app as `cdk synth` does; the ConfigError's issues if it refuses. */
+function synthIssues(options: Parameters<typeof synth>[0]): readonly string[] {
+  try {
+    synth(options);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).issues;
+  }
+  throw new Error('expected synth to fail');
+}
+
+const SSHD_EXAMPLE = '### Worked example: sshd from EC2 instances';
 
 describe('deployment configuration', () => {
-  it('accepts the cdk.json example and fills the defaults in one place', () => {
-    const config = loadDeployConfig(context(cdkJsonContext()));
-    expect(config.logSources.map((s) => s.profile)).toEqual(['sshd', 'cloudtrail']);
+  it('fills the defaults in one place', () => {
+    const config = parseDeployConfig(valid);
     expect(config.opsEmails).toEqual(config.alertEmails);
     expect(config).toMatchObject({ alertEmailMode: 'digest', serviceName: 'authwatch', stackName: 'Authwatch', retainData: true, logRetentionDays: 365 });
-    expect(config.settings).toMatchObject({ learningDays: 14, maxAlertsPerRun: 100, thresholds: { 'Auth.RareUser': 75, 'Auth.UnusualSourceIp': 75 } });
+    expect(config.settings).toEqual(DEFAULT_SETTINGS);
   });
 
   it('says log sources are required, with an example', () => {
-    expect(issuesOf({ alertEmails: ['a@example.com'] })).toEqual([`${CONTEXT_KEY}.logSources: required: a list like [{"profile":"sshd","logGroups":["/ec2/secure"]}]`]);
+    expect(issuesOf({ alertEmails: ['a@example.com'] })).toEqual([
+      `${CONTEXT_KEY}.logSources: required: the log groups holding logons and their format (one of "sshd", "cloudtrail", "ecs", "windows", "okta"), e.g. -c 'authwatch.logSources=[{"profile":"sshd","logGroups":["/ec2/var/log/secure"]}]'`,
+    ]);
     expect(issuesOf({ ...valid, logSources: [] })).toEqual([expect.stringMatching(/^authwatch\.logSources: list at least one log source/)]);
+    expect(issuesOf({ ...valid, logSources: '/ec2/secure' })).toEqual([expect.stringMatching(/^authwatch\.logSources: must be a list of log sources \(one of "sshd", .*\), e\.g\. -c 'authwatch\.logSources=\[/)]);
   });
 
   it('names the valid profiles when one is wrong', () => {
@@ -53,30 +87,56 @@ describe('deployment configuration', () => {
     ]);
   });
 
-  it('checks CIDRs with the same schema the Lambda uses', () => {
-    expect(issuesOf({ ...valid, allowCidrs: ['10.0.0.0/8', '10.0.0.0/33', 'office'] })).toEqual([
-      'authwatch.allowCidrs.1: "10.0.0.0/33" is not a CIDR like 10.0.0.0/8 or 2001:db8::/32',
-      'authwatch.allowCidrs.2: "office" is not a CIDR like 10.0.0.0/8 or 2001:db8::/32',
+  it('checks allowlists with the schema the Lambda uses, and deploys them in canonical form', () => {
+    expect(issuesOf({ ...valid, allowCidrs: ['10.0.0.0/8', '10.0.0.0/33', 'office', '0.0.0.0/1'], allowUsers: ['svc-*', ' ** '] })).toEqual([
+      'authwatch.allowUsers.1: "**" matches every user and would silence every alert; remove the detector instead',
+      'authwatch.allowCidrs.1: "10.0.0.0/33" is not a CIDR like 203.0.113.0/24, 198.51.100.7 (one address) or 2001:db8::/48',
+      'authwatch.allowCidrs.2: "office" is not a CIDR like 203.0.113.0/24, 198.51.100.7 (one address) or 2001:db8::/48',
+      "authwatch.allowCidrs.3: 0.0.0.0/1 is too broad: shorter than /8 it spans networks of other organisations (attackers' too); list the ranges you run, each /8 or longer",
     ]);
+    const config = parseDeployConfig({ ...valid, allowCidrs: ['198.51.100.7', '10.1.2.3/8', '2001:DB8:0:0::/48', 'fd12:3456:789a::/48'], allowUsers: [' svc-** '] });
+    expect(config.settings.allowCidrs).toEqual(['198.51.100.7/32', '10.0.0.0/8', '2001:db8::/48', 'fd12:3456:789a::/48']);
+    expect(config.settings.allowUsers).toEqual(['svc-*']);
+    // The shortest prefixes allowed, per family; one bit shorter is refused.
+    expect(parseDeployConfig({ ...valid, allowCidrs: ['17.0.0.0/8', '2001::/16'] }).settings.allowCidrs).toEqual(['17.0.0.0/8', '2001::/16']);
+    expect(issuesOf({ ...valid, allowCidrs: ['16.0.0.0/7', '2000::/15'] })).toEqual([expect.stringMatching(/^authwatch\.allowCidrs\.0: 16\.0\.0\.0\/7 is too broad: shorter than \/8 /), expect.stringMatching(/^authwatch\.allowCidrs\.1: 2000::\/15 is too broad: shorter than \/16 /)]);
   });
 
   it('lists every problem at once, including unknown keys and out-of-range settings', () => {
     const issues = issuesOf({ logSources: [{ profile: 'okta', logGroups: [] }], alertEmail: ['x@example.com'], learningDays: -1, thresholds: { 'Auth.RareUser': 120 } });
     expect(issues).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^authwatch\.alertEmail: unknown key \(known keys: logSources, alertEmails, /),
+        'authwatch.alertEmail: unknown key; did you mean authwatch.alertEmails?',
         'authwatch.logSources.0.logGroups: list at least one log group name',
         expect.stringMatching(/^authwatch\.learningDays: /),
         expect.stringMatching(/^authwatch\.thresholds\.Auth\.RareUser: /),
+        expect.stringMatching(/^authwatch\.alertEmails: required: who receives alerts/),
       ]),
     );
-    expect(issues).toHaveLength(4);
+    expect(issues).toHaveLength(5);
+  });
+
+  it('refuses unknown keys inside objects too, where zod would drop them and keep the default', () => {
+    expect(
+      issuesOf({
+        ...valid,
+        logSources: [{ profile: 'sshd', logGroups: ['/ec2/secure'], logGroup: '/ec2/other' }],
+        slack: { workspaceId: 'T07ABCDEF', channelID: 'C07ABCDEF' },
+        thresholds: { 'Auth.RareUsr': 90 },
+      }),
+    ).toEqual([
+      'authwatch.logSources.0.logGroup: unknown key; did you mean authwatch.logSources.0.logGroups?',
+      'authwatch.slack.channelID: unknown key; did you mean authwatch.slack.channelId?',
+      'authwatch.thresholds.Auth.RareUsr: unknown key; did you mean authwatch.thresholds.Auth.RareUser?',
+      'authwatch.slack.channelId: a Slack channel id like C07ABCDEF (Slack: channel details → bottom of the About tab)',
+    ]);
   });
 
   it('requires somewhere for alerts to go', () => {
     expect(issuesOf({ logSources: valid.logSources })).toEqual([
-      'authwatch.alertEmails: give at least one email address, or configure authwatch.slack — otherwise alerts reach nobody',
+      'authwatch.alertEmails: required: who receives alerts, e.g. -c authwatch.alertEmails=secops@your-company.com (or set authwatch.slack) — otherwise alerts reach nobody',
     ]);
+    expect(issuesOf({ logSources: valid.logSources, alertEmails: [] })).toEqual([expect.stringMatching(/^authwatch\.alertEmails: required: /)]);
     expect(parseDeployConfig({ logSources: valid.logSources, slack: { workspaceId: 'T07ABCDEF', channelId: 'C07ABCDEF' } }).alertEmails).toEqual([]);
   });
 
@@ -98,16 +158,14 @@ describe('deployment configuration', () => {
 });
 
 describe('reading the context', () => {
-  it('takes single keys from -c authwatch.<key>=..., as strings the CLI passes, over the cdk.json object', () => {
-    const config = loadDeployConfig(
-      context({
-        authwatch: valid,
-        'authwatch.alertEmails': 'a@example.com, b@example.com',
-        'authwatch.learningDays': '3',
-        'authwatch.logSources': '[{"profile":"windows","logGroups":["/windows/security"]}]',
-        'authwatch.retainData': 'false',
-      }),
-    );
+  it('takes single keys from -c authwatch.<key>=..., as strings the CLI passes, over the authwatch object', () => {
+    const config = loadDeployConfig({
+      authwatch: valid,
+      'authwatch.alertEmails': 'a@example.com, b@example.com',
+      'authwatch.learningDays': '3',
+      'authwatch.logSources': '[{"profile":"windows","logGroups":["/windows/security"]}]',
+      'authwatch.retainData': 'false',
+    });
     expect(config.alertEmails).toEqual(['a@example.com', 'b@example.com']);
     expect(config.settings.learningDays).toBe(3);
     expect(config.logSources).toEqual([{ profile: 'windows', logGroups: ['/windows/security'] }]);
@@ -115,20 +173,181 @@ describe('reading the context', () => {
   });
 
   it('accepts the whole object as a JSON string (-c authwatch=\'{...}\')', () => {
-    expect(loadDeployConfig(context({ authwatch: JSON.stringify(valid) })).logSources).toEqual(valid.logSources);
+    expect(loadDeployConfig({ authwatch: JSON.stringify(valid) }).logSources).toEqual(valid.logSources);
   });
 
   it('reports malformed JSON on the command line with the key it came from', () => {
-    const run = () => loadDeployConfig(context({ authwatch: valid, 'authwatch.logSources': '[{"profile":"sshd",' }));
-    expect(run).toThrow(ConfigError);
-    try {
-      run();
-    } catch (e) {
-      expect((e as ConfigError).issues[0]).toMatch(/^authwatch\.logSources: not valid JSON/);
-    }
+    expect(contextIssuesOf({ authwatch: valid, 'authwatch.logSources': '[{"profile":"sshd",' })[0]).toMatch(/^authwatch\.logSources: not valid JSON/);
   });
 
-  it('says what is missing when there is no configuration at all', () => {
-    expect(() => loadDeployConfig(context({}))).toThrow(/authwatch\.logSources: required/);
+  it('refuses a mistyped -c authwatch.<key>, naming it and the closest valid key, instead of keeping the old value', () => {
+    expect(contextIssuesOf({ authwatch: valid, 'authwatch.alertEmail': 'new@example.com' })).toEqual(['authwatch.alertEmail: unknown key; did you mean authwatch.alertEmails?']);
+    expect(contextIssuesOf({ authwatch: valid, 'authwatch.AllowCIDRs': '10.0.0.0/8' })).toEqual(['authwatch.AllowCIDRs: unknown key; did you mean authwatch.allowCidrs?']);
+    expect(contextIssuesOf({ authwatch: valid, 'authwatch.lerningDyas': '3' })).toEqual(['authwatch.lerningDyas: unknown key; did you mean authwatch.learningDays?']);
+    // Nothing close: the known keys instead of a guess.
+    expect(contextIssuesOf({ authwatch: valid, 'authwatch.region': 'eu-west-1' })).toEqual([`authwatch.region: unknown key (known keys: ${CONFIG_KEYS.join(', ')})`]);
+    // A nested key cannot be set alone (detector ids and log group names hold dots themselves).
+    expect(contextIssuesOf({ authwatch: valid, 'authwatch.thresholds.Auth.RareUser': '80' })).toEqual([
+      "authwatch.thresholds.Auth.RareUser: only top-level keys can be set one by one; give authwatch.thresholds whole, e.g. -c 'authwatch.thresholds=<JSON>'",
+    ]);
+  });
+
+  it('says what is required, and how to give it, when there is no configuration at all', () => {
+    expect(contextIssuesOf({})).toEqual([expect.stringMatching(/^authwatch\.logSources: required: .* e\.g\. -c 'authwatch\.logSources=\[/), expect.stringMatching(/^authwatch\.alertEmails: required: .* e\.g\. -c authwatch\.alertEmails=/)]);
+  });
+});
+
+describe('key suggestions', () => {
+  it('counts a missing, extra, swapped or wrong letter as one edit, ignoring case', () => {
+    expect(editDistance('alertEmail', 'alertEmails')).toBe(1);
+    expect(editDistance('alretEmails', 'alertEmails')).toBe(1);
+    expect(editDistance('alertemails', 'alertEmails')).toBe(0);
+    expect(editDistance('opsEmails', 'alertEmails')).toBe(5);
+    expect(editDistance('', 'slack')).toBe(5);
+  });
+
+  it('suggests the closest key only when it is close enough to be a typo', () => {
+    expect(closestKey('stackname', CONFIG_KEYS)).toBe('stackName');
+    expect(closestKey('retain', CONFIG_KEYS)).toBeUndefined();
+    expect(closestKey('zzzzzzzzzzzz', CONFIG_KEYS)).toBeUndefined();
+  });
+});
+
+describe('only what the operator set is deployed', () => {
+  it('ships no authwatch configuration in cdk.json: nothing there is silently active', () => {
+    const context = cdkJsonContext();
+    expect(Object.keys(context).filter((k) => k === CONTEXT_KEY || k.startsWith(`${CONTEXT_KEY}.`))).toEqual([]);
+  });
+
+  it("synthesizes the README's sshd example into exactly what it gives: its log group, its address, no allowlist", () => {
+    const given = readmeDeployContext(SSHD_EXAMPLE);
+    expect(Object.keys(given).sort()).toEqual(['authwatch.alertEmails', 'authwatch.logSources']);
+    const { template } = synth({ context: given });
+    const resources = Object.values(template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>);
+    const fn = resources.filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(fn).toHaveLength(1);
+    const vars = (fn[0]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const settings = JSON.parse(vars[ENV.settings] as string) as Record<string, unknown>;
+    expect(settings).toEqual(DEFAULT_SETTINGS);
+    expect(settings).toMatchObject({ allowUsers: [], allowCidrs: [] });
+    expect(JSON.parse(vars[ENV.logSources] as string)).toEqual(JSON.parse(given['authwatch.logSources']!));
+    const subscriptions = resources.filter((r) => r.Type === 'AWS::SNS::Subscription').map((r) => `${String(r.Properties.Protocol)}:${String(r.Properties.Endpoint)}`);
+    // Alerts and operational alarms (opsEmails defaults to alertEmails): the one address given, nothing else.
+    expect(subscriptions.length).toBeGreaterThan(0);
+    expect(new Set(subscriptions)).toEqual(new Set([`email:${given['authwatch.alertEmails']}`]));
+    expect(resources.filter((r) => r.Type === 'AWS::Chatbot::SlackChannelConfiguration')).toEqual([]);
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/192\.0\.2\.|svc-\*|management-events/);
+  });
+
+  it('keeps the worked example file valid: what it holds is what deploys', () => {
+    const example = JSON.parse(readFileSync(join(PROJECT_ROOT, 'examples', 'deploy', 'authwatch.json'), 'utf8')) as Record<string, unknown>;
+    const config = loadDeployConfig({ ...cdkJsonContext(), authwatch: JSON.stringify(example) });
+    expect(config.logSources).toEqual(example.logSources);
+    expect(config.alertEmails).toEqual(example.alertEmails);
+    expect(config.settings).toEqual(DEFAULT_SETTINGS);
+  });
+
+  it("keeps docs/deploy.md honest: its worked example deploys, its 'nothing set' output is what synth prints", () => {
+    const docs = readFileSync(join(PROJECT_ROOT, 'docs', 'deploy.md'), 'utf8');
+    const example = /```json\n([\s\S]*?)```/.exec(docs.slice(docs.indexOf('## Configure')))![1]!;
+    const config = loadDeployConfig({ authwatch: example });
+    expect(config.logSources.map((s) => s.profile)).toEqual(['sshd', 'cloudtrail']);
+    for (const issue of contextIssuesOf({})) expect(docs).toContain(`  - ${issue}\n`);
+  });
+
+  it('fails synth on a mistyped key, naming it and the closest valid key', () => {
+    const context = { ...readmeDeployContext(SSHD_EXAMPLE), 'authwatch.alertEmail': 'oncall@example.com' };
+    expect(synthIssues({ context })).toEqual(['authwatch.alertEmail: unknown key; did you mean authwatch.alertEmails?']);
+  });
+
+  it('fails synth with nothing set, listing everything required, each with what to do', () => {
+    expect(synthIssues({})).toEqual([
+      expect.stringMatching(/^authwatch\.logSources: required: the log groups holding logons .* e\.g\. /),
+      expect.stringMatching(/^authwatch\.alertEmails: required: who receives alerts, e\.g\. /),
+    ]);
+  });
+
+  it('a bare `cdk synth` (the app with only cdk.json context) exits 1 and prints what to set and where', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'authwatch-bare-'));
+    try {
+      const r = spawnSync(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), [join(PROJECT_ROOT, 'infra', 'app.ts')], {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+        // How the CDK CLI hands the app its context and output folder.
+        env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(cdkJsonContext()), CDK_OUTDIR: outdir },
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^Invalid authwatch configuration:\n {2}- authwatch\.logSources: required: [^\n]*\n {2}- authwatch\.alertEmails: required: [^\n]*\n\n/);
+      expect(r.stderr).toContain('examples/deploy/authwatch.json');
+      expect(r.stderr).toContain('docs/deploy.md');
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('one allowlist rule: synth, the Lambda, --allow-cidr and `allow cidr` refuse alike', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /** A store the refused commands must never reach. */
+  const untouchable = new Proxy({} as BaselineStore, {
+    get: () => {
+      throw new Error('the store was used for an entry that should have been refused');
+    },
+  });
+
+  async function cliErrors(argv: string[]): Promise<string> {
+    let err = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+      err += String(s);
+      return true;
+    });
+    try {
+      expect(await cliMain(argv)).not.toBe(0);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    return err;
+  }
+
+  async function operatorIssues(run: () => Promise<unknown>): Promise<readonly string[]> {
+    const e = await run().then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).issues;
+  }
+
+  it.each([
+    ['0.0.0.0/0', '0.0.0.0/0 is every address and would silence every alert'],
+    ['::/0', '::/0 is every address and would silence every alert'],
+    ['0::0/0', '::/0 is every address and would silence every alert'],
+  ])('%s fails at synth with the message the CLI gives', async (cidr, message) => {
+    expect(synthIssues({ context: { ...readmeDeployContext(SSHD_EXAMPLE), 'authwatch.allowCidrs': cidr } })).toEqual([`authwatch.allowCidrs.0: ${message}`]);
+
+    // The Lambda refuses it in its environment too (a template edited by hand, an older deployment).
+    expect(() =>
+      parseRuntimeConfig({
+        [ENV.tableName]: 't',
+        [ENV.topicArn]: 'arn:aws:sns:eu-west-1:123456789012:alerts',
+        [ENV.logSources]: '[{"profile":"sshd","logGroups":["/ec2/secure"]}]',
+        [ENV.settings]: JSON.stringify({ allowCidrs: [cidr] }),
+      }),
+    ).toThrow(`${ENV.settings}.allowCidrs.0: ${message}`);
+
+    expect(await cliErrors(['replay', '--profile', 'sshd', '--input', 'none.log', '--allow-cidr', cidr])).toContain(`allowCidrs.0: ${message}`);
+    expect(await operatorIssues(() => allowCidr(untouchable, cidr, { now: 0 }))).toEqual([`allow cidr: ${message}`]);
+    // Per user as well: a user from everywhere is `allow user`, not a range.
+    expect(await operatorIssues(() => allowCidr(untouchable, cidr, { user: 'alice', now: 0 }))).toEqual([`allow cidr: ${message}`]);
+  });
+
+  it('refuses a too-broad range and an everyone pattern in `authwatch allow` as in the settings', async () => {
+    const [synthIssue] = issuesOf({ ...valid, allowCidrs: ['10.0.0.0/7'], allowUsers: ['*'] }).map((i) => i.replace(/^authwatch\.allow\w+\.0: /, ''));
+    expect(await operatorIssues(() => allowUser(untouchable, '*', { now: 0 }))).toEqual([`allow user: ${synthIssue}`]);
+    expect(await operatorIssues(() => allowCidr(untouchable, '10.0.0.0/7', { now: 0 }))).toEqual([
+      expect.stringMatching(/^allow cidr: 10\.0\.0\.0\/7 is too broad: shorter than \/8 /),
+    ]);
   });
 });

@@ -33,9 +33,32 @@ export interface Synthesized {
   outdir: string;
 }
 
-/** cdk.json's context, so tests synthesize with the same feature flags as the CLI. */
+/**
+ * cdk.json's context: the CDK feature flags, so tests synthesize with the same flags as the CLI. It holds no
+ * `authwatch` configuration (config.test.ts checks that), so each test gives its configuration explicitly.
+ */
 export function cdkJsonContext(): Record<string, unknown> {
   return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+}
+
+/**
+ * The `-c key=value` pairs of the first `npx cdk deploy` command under a README heading, as the CDK CLI passes
+ * them (strings), so tests synthesize exactly what the README tells a new user to type.
+ */
+export function readmeDeployContext(heading: string): Record<string, string> {
+  const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const at = readme.indexOf(`\n${heading}\n`);
+  if (at === -1) throw new Error(`README.md has no heading "${heading}"`);
+  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(at))?.[1] ?? '';
+  const command = block.slice(block.indexOf('npx cdk deploy')).split(/(?<!\\)\n/)[0]!;
+  const context: Record<string, string> = {};
+  for (const m of command.matchAll(/-c\s+(?:'([^']*)'|"([^"]*)"|(\S+))/g)) {
+    const arg = m[1] ?? m[2] ?? m[3]!;
+    const eq = arg.indexOf('=');
+    context[arg.slice(0, eq)] = arg.slice(eq + 1);
+  }
+  if (Object.keys(context).length === 0) throw new Error(`README.md: no "npx cdk deploy -c ..." command under "${heading}"`);
+  return context;
 }
 
 export const TEST_CONFIG = {
@@ -53,8 +76,9 @@ export const TEST_CONFIG = {
   serviceName: 'authwatch-test',
 };
 
+/** What to synthesize with: the `authwatch` object, `-c` context, or both; cdk.json supplies only feature flags. */
 export interface SynthOptions {
-  /** Replaces the cdk.json example configuration. */
+  /** The `authwatch` context object (as in a cdk.json or `-c authwatch='{...}'`). */
   config?: Record<string, unknown>;
   /** Extra context, e.g. `{ 'authwatch.alertEmails': 'a@b.c' }` as the CLI's `-c` would pass it. */
   context?: Record<string, unknown>;
@@ -62,7 +86,7 @@ export interface SynthOptions {
   bundle?: boolean;
 }
 
-export function synth(options: SynthOptions = {}): Synthesized {
+export function synth(options: SynthOptions): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'authwatch-cdk-'));
   outdirs.push(outdir);
   const context: Record<string, unknown> = { ...cdkJsonContext(), ...(options.config ? { [CONTEXT_KEY]: options.config } : {}), ...options.context };
