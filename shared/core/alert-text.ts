@@ -469,8 +469,8 @@ function windowText(b: AlertBatch): string {
 
 /** SNS `Subject` of the digest (of one part of it, when it had to be split). */
 export function digestSubject(b: AlertBatch, part?: { readonly index: number; readonly of: number }): string {
-  const of = part && part.of > 1 ? `, part ${part.index + 1} of ${part.of}` : '';
-  return asciiText(`authwatch digest: ${digestCounts(b)}${of} (window ending ${new Date(b.window.end).toISOString().slice(0, 16)}Z)`, SUBJECT_MAX_CHARS);
+  const of = part && part.of > 1 ? ` ${part.index + 1}/${part.of}` : '';
+  return asciiText(`authwatch digest${of}: ${digestCounts(b)} (window ending ${new Date(b.window.end).toISOString().slice(0, 16)}Z)`, SUBJECT_MAX_CHARS);
 }
 
 function digestLine(a: Alert, i: number, render: (s: string, max?: number) => string, failed: ReadonlySet<string>): string {

@@ -382,7 +382,8 @@ describe('SnsAlertSink message shape', () => {
     const emails = inputs.map((i) => parseMessage(i).email!);
     // Every alert's id appears in exactly one part.
     for (const a of alerts) expect(emails.filter((e) => e.includes(`(${a.id})`))).toHaveLength(1);
-    if (inputs.length > 1) expect(inputs[1]!.Subject).toContain(`part 2 of ${inputs.length}`);
+    expect(inputs.length).toBeGreaterThan(1);
+    expect(inputs[1]!.Subject).toContain(`digest 2/${inputs.length}:`);
     for (const entries of batchCalls()) expect(entries.reduce((n, e) => n + messageBytes(e), 0)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
   });
 
