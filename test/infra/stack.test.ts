@@ -9,6 +9,10 @@ import { PROJECT_ROOT } from '../../lambdas/bundle';
 import { PARTITION_KEY, TTL_ATTRIBUTE } from '../../shared/adapters/dynamodb-baseline-store';
 import { ENV, parseRuntimeConfig } from '../../shared/config';
 import { DETECTOR_DIMENSION, METRIC_NAMESPACE, METRICS, SERVICE_DIMENSION, SERVICE_NAME_ENV } from '../../shared/telemetry';
+import { PublishBatchCommand, PublishCommand, SNSClient, type MessageAttributeValue, type PublishBatchCommandInput, type PublishCommandInput } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { compose } from '../../lambdas/detector/handler';
+import { makeAlert } from '../support/alerts';
 import { synth, TEST_CONFIG } from './synth';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
@@ -254,6 +258,122 @@ describe('topics and notifications', () => {
     expect(topicName(outputs.AlertsTopicArn!.Value)).toBe('${AlertingAlertsTopic}');
     expect(topicName(outputs.DigestTopicArn!.Value)).toBe('${AlertingDigestTopic}');
     expect(topicName(outputs.ChatTopicArn!.Value)).toBe('${AlertingChatTopic}');
+  });
+});
+
+describe('what each subscriber receives for one alert (default configuration, with Slack)', () => {
+  /** A subscriber: the topic it is on (logical id, without CDK's hash), its protocol and filter policy. */
+  interface Subscriber {
+    readonly name: string;
+    readonly topic: string;
+    readonly protocol: string;
+    readonly filterPolicy?: Record<string, string[]>;
+  }
+  const logicalId = (arn: unknown) => render(arn).replace(/^\$\{/, '').replace(/(\.Arn)?\}$/, '').replace(/[0-9A-F]{8}$/, '');
+  const fakeArn = (id: string) => `arn:aws:sns:eu-west-1:123456789012:${id}`;
+
+  /** What SNS hands a subscriber of `protocol` for one published message, or nothing when its filter policy drops it. */
+  function deliver(s: Subscriber, m: { Message?: string | undefined; MessageStructure?: string | undefined; MessageAttributes?: Record<string, MessageAttributeValue> | undefined }): string | undefined {
+    for (const [attr, allowed] of Object.entries(s.filterPolicy ?? {})) {
+      const v = m.MessageAttributes?.[attr]?.StringValue;
+      if (v === undefined || !allowed.includes(v)) return undefined;
+    }
+    if (m.MessageStructure !== 'json') return m.Message;
+    const byProtocol = JSON.parse(m.Message!) as Record<string, string>;
+    return byProtocol[s.protocol] ?? byProtocol.default;
+  }
+
+  it('delivers the alert exactly once to every protocol, in its own format, each carrying the explanation once', async () => {
+    // The stack's own subscriptions, AWS Chatbot's (an HTTPS subscription to each topic the channel names), and what an
+    // operator adds to the topic the stack outputs for more endpoints: PagerDuty over HTTPS, a SIEM queue, a function, email-json.
+    const subscribers: Subscriber[] = ofType('AWS::SNS::Subscription').map(([, s]) => ({
+      name: `${String(s.Properties.Protocol)}:${String(s.Properties.Endpoint)}`,
+      topic: logicalId(s.Properties.TopicArn),
+      protocol: String(s.Properties.Protocol),
+      ...(s.Properties.FilterPolicy ? { filterPolicy: s.Properties.FilterPolicy as Record<string, string[]> } : {}),
+    }));
+    const [, slack] = only('AWS::Chatbot::SlackChannelConfiguration');
+    for (const arn of slack.Properties.SnsTopicArns as unknown[]) subscribers.push({ name: `chatbot:${logicalId(arn)}`, topic: logicalId(arn), protocol: 'https' });
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const forMore = logicalId(outputs.AlertsTopicArn!.Value);
+    for (const protocol of ['https', 'sqs', 'lambda', 'email-json']) subscribers.push({ name: `operator-${protocol}`, topic: forMore, protocol });
+
+    // The handler's own composition, from the environment the stack gives the function (deploy-time tokens as fake ARNs).
+    const [, fn] = only('AWS::Lambda::Function');
+    const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const env = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : '']));
+    for (const key of [ENV.topicArn, ENV.digestTopicArn, ENV.chatTopicArn]) env[key] = fakeArn(logicalId(vars[key]));
+    env[ENV.tableName] = 'Authwatch-StorageTable-ABC';
+    env.AWS_REGION = 'eu-west-1';
+    const sns = mockClient(SNSClient);
+    const published: { topic: string; message: Parameters<typeof deliver>[1] }[] = [];
+    sns.on(PublishBatchCommand).callsFake((input: PublishBatchCommandInput) => {
+      const entries = input.PublishBatchRequestEntries ?? [];
+      for (const e of entries) published.push({ topic: input.TopicArn!, message: e });
+      return { Successful: entries.map((e) => ({ Id: e.Id, MessageId: e.Id })), Failed: [] };
+    });
+    sns.on(PublishCommand).callsFake((input: PublishCommandInput) => {
+      published.push({ topic: input.TopicArn!, message: input });
+      return { MessageId: 'm' };
+    });
+    try {
+      const a = makeAlert({ detector: 'ip', user: 'alice', ip: '203.0.113.9', evidence: { novelty_level: 'network', p_user: 0.00035338379292050516, org_novel_network_share: 1, busiest_address_in_prefix: 0 } });
+      const report = await compose(env).sink.publish({ runId: 'run-1', window: { start: Date.parse(a.window.start), end: Date.parse(a.window.end) }, alerts: [a], cut: [] });
+      expect(report.delivered).toEqual([a.id]);
+
+      const received = new Map<string, string[]>();
+      for (const s of subscribers) {
+        const got = published.filter((p) => logicalId(p.topic.split(':').pop()) === s.topic).flatMap((p) => deliver(s, p.message) ?? []);
+        received.set(s.name, got);
+      }
+      // Every subscriber, and how many messages it got for this one alert: one each, none to operations.
+      expect(Object.fromEntries([...received].map(([k, v]) => [k, v.length]))).toEqual({
+        'email:secops@example.com': 1,
+        'email:oncall@example.com': 1,
+        'email:platform@example.com': 0,
+        'chatbot:AlertingChatTopic': 1,
+        'chatbot:AlertingOpsTopic': 0,
+        'operator-https': 1,
+        'operator-sqs': 1,
+        'operator-lambda': 1,
+        'operator-email-json': 1,
+      });
+      const fragment = 'alice logged on for the first time ever seen';
+      const once = (name: string) => {
+        const got = received.get(name)!;
+        expect(got, name).toHaveLength(1);
+        expect(got[0]!.split(fragment), `${name}: the explanation exactly once`).toHaveLength(2);
+        return got[0]!;
+      };
+
+      // Email (the default digest): the explanation, labelled figures, what to check, how to silence with the real table.
+      for (const email of TEST_CONFIG.alertEmails) {
+        const text = once(`email:${email}`);
+        expect(text).toMatch(/Probability for this user:\s+0\.00035\n/);
+        expect(text).toMatch(/Share of new networks no one else uses:\s+100%\n/);
+        expect(text).not.toMatch(/p_user|org_novel_network_share|busiest_address_in_prefix/);
+        for (const step of a.investigation) expect(text).toContain(step);
+        expect(text).toContain(`benign ${a.id} --table Authwatch-StorageTable-ABC --region eu-west-1`);
+        expect(text).not.toContain('also sent as its own message');
+      }
+      // Machines: the alert document, exactly as the ledger keeps it, with the real table and region.
+      for (const protocol of ['https', 'sqs', 'lambda', 'email-json']) {
+        const body = once(`operator-${protocol}`);
+        const doc = JSON.parse(body) as typeof a;
+        expect(doc.id).toBe(a.id);
+        expect(doc.evidence.p_user).toBe(0.00035338379292050516);
+        expect(doc.silence[0]).toContain('--table Authwatch-StorageTable-ABC --region eu-west-1');
+        expect(body).toBe(report.documents?.[a.id]);
+      }
+      // Slack: one Chatbot card, nothing from the alerts or digest topics.
+      const card = JSON.parse(once('chatbot:AlertingChatTopic')) as { version: string; source: string; content: { description: string } };
+      expect(card).toMatchObject({ version: '1.0', source: 'custom' });
+      expect(received.get('chatbot:AlertingOpsTopic')).toEqual([]);
+      // Operations email gets no alert.
+      expect(received.get('email:platform@example.com')).toEqual([]);
+    } finally {
+      sns.restore();
+    }
   });
 });
 
