@@ -62,10 +62,17 @@ export interface SilenceTarget {
   readonly region?: string;
 }
 
-/** `--table <name> [--region <region>]`, quoted for the shell; the placeholder when no target is known. */
+/** `--table <name>`, quoted for the shell; the placeholder when no target is known. */
 function tableArgs(target: SilenceTarget | undefined): string {
-  if (!target) return '--table <table>';
-  return `--table ${shellQuote(target.tableName)}${target.region ? ` --region ${shellQuote(target.region)}` : ''}`;
+  return target ? `--table ${shellQuote(target.tableName)}` : '--table <table>';
+}
+
+/**
+ * The command prefix: the CLI takes its region from the AWS SDK's chain (it has no region option), so the
+ * deployment's region is set for that one command, `AWS_REGION=eu-west-1 npm run authwatch -- …`.
+ */
+function cliPrefix(target: SilenceTarget | undefined): string {
+  return target?.region ? `AWS_REGION=${shellQuote(target.region)} ${CLI}` : CLI;
 }
 
 /**
@@ -80,6 +87,7 @@ export function silenceHints(
   target?: SilenceTarget,
 ): string[] {
   const TABLE = tableArgs(target);
+  const CLI = cliPrefix(target);
   const { user: name, sourceIp, alertId: id } = subject;
   // Short: every hint is repeated in each protocol's copy of the SNS message, and ten alerts share 256 KiB.
   const threshold = `Routinely benign: raise the ${detector.id} threshold.`;

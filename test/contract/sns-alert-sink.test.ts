@@ -253,13 +253,14 @@ describe('SnsAlertSink message shape', () => {
     const report = await sink({ chatTopicArn: CHAT_TOPIC, silenceTarget: { tableName: 'Authwatch-StorageTable-1A2B', region: 'eu-west-1' } }).publish(batchOf([a]));
     const m = parseMessage(batchCalls()[0]![0]!);
     const doc = JSON.parse(m.default!) as Alert;
-    expect(doc.silence[0]).toBe(`The user confirms it: npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-1A2B --region eu-west-1`);
+    expect(doc.silence[0]).toBe(`The user confirms it: AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-1A2B`);
     expect(doc.silence.join('\n')).not.toContain('<table>');
-    expect(m.email).toContain(`benign ${a.id} --table Authwatch-StorageTable-1A2B --region eu-west-1`);
+    expect(m.email).toContain(`AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-1A2B`);
     const card = JSON.parse(batchCalls(CHAT_TOPIC)[0]![0]!.Message!) as { content: { description: string } };
-    expect(card.content.description).toContain('--table Authwatch-StorageTable-1A2B --region eu-west-1');
+    expect(card.content.description).toContain('AWS\\_REGION=eu-west-1 npm run authwatch -- benign');
+    expect(card.content.description).toContain('--table Authwatch-StorageTable-1A2B');
     const digest = parseMessage(sns.commandCalls(PublishCommand)[0]!.args[0].input);
-    expect(digest.email).toContain(`benign ${a.id} --table Authwatch-StorageTable-1A2B --region eu-west-1`);
+    expect(digest.email).toContain(`AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-1A2B`);
     expect(report.documents?.[a.id]).toBe(m.default);
   });
 

@@ -353,7 +353,7 @@ describe('what each subscriber receives for one alert (default configuration, wi
         expect(text).toMatch(/Share of new networks no one else uses:\s+100%\n/);
         expect(text).not.toMatch(/p_user|org_novel_network_share|busiest_address_in_prefix/);
         for (const step of a.investigation) expect(text).toContain(step);
-        expect(text).toContain(`benign ${a.id} --table Authwatch-StorageTable-ABC --region eu-west-1`);
+        expect(text).toContain(`AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-ABC`);
         expect(text).not.toContain('also sent as its own message');
       }
       // Machines: the alert document, exactly as the ledger keeps it, with the real table and region.
@@ -362,7 +362,7 @@ describe('what each subscriber receives for one alert (default configuration, wi
         const doc = JSON.parse(body) as typeof a;
         expect(doc.id).toBe(a.id);
         expect(doc.evidence.p_user).toBe(0.00035338379292050516);
-        expect(doc.silence[0]).toContain('--table Authwatch-StorageTable-ABC --region eu-west-1');
+        expect(doc.silence[0]).toBe(`The user confirms it: AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-ABC`);
         expect(body).toBe(report.documents?.[a.id]);
       }
       // Slack: one Chatbot card, nothing from the alerts or digest topics.

@@ -18,9 +18,9 @@ describe('silence hints', () => {
     const a = makeAlert({ detector: 'ip', user: 'alice', ip: '203.0.113.9' });
     const t = withSilenceTarget(a, { tableName: 'Authwatch-StorageTable-1A2B', region: 'eu-west-1' });
     expect(t.silence).toEqual([
-      `The user confirms it: npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-1A2B --region eu-west-1`,
-      'Subnet always fine for this user: npm run authwatch -- allow cidr 203.0.113.0/24 --user alice --table Authwatch-StorageTable-1A2B --region eu-west-1',
-      'Fine for everyone (scanner, bastion): npm run authwatch -- allow cidr 203.0.113.9/32 --table Authwatch-StorageTable-1A2B --region eu-west-1',
+      `The user confirms it: AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-1A2B`,
+      'Subnet always fine for this user: AWS_REGION=eu-west-1 npm run authwatch -- allow cidr 203.0.113.0/24 --user alice --table Authwatch-StorageTable-1A2B',
+      'Fine for everyone (scanner, bastion): AWS_REGION=eu-west-1 npm run authwatch -- allow cidr 203.0.113.9/32 --table Authwatch-StorageTable-1A2B',
       'Routinely benign: raise the Auth.UnusualSourceIp threshold.',
     ]);
     expect({ ...t, silence: a.silence }).toEqual(a);
