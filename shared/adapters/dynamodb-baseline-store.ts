@@ -108,8 +108,8 @@ export const USER_ITEM_TARGET_BYTES = 64 * 1024;
 const LEDGER_USER_MAX_CHARS = 1024;
 /**
  * The ledger keeps an alert's document (for `authwatch show`) up to 16 KiB (UTF-8), trimmed beyond that and
- * marked `"truncated": true` (`boundAlertDocument`). A real alert is 3–5 KB (measured: 3.1 KB for an unusual-IP
- * alert with two other addresses; 20 other addresses, 10 hosts and every evidence field stay under 6 KB), so only
+ * marked `"truncated": true` (`boundAlertDocument`). A real alert is 3–5 KB (measured: 3.7 KB for an unusual-IP
+ * alert with every evidence field and two other addresses; 5.0 KB with 20 other IPv6 addresses and 10 hosts), so only
  * hostile or pathological values (a 10 KB user name, hundreds of hosts) are ever cut. Why not more: every run
  * reads the ledger items of its candidate alerts with strongly consistent reads (4 KB per read unit) to drop
  * repeats, and each write costs one unit per KB; 16 KiB caps that at 4 read and 16 write units per alert
