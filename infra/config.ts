@@ -68,7 +68,7 @@ const deploymentSchema = z.object({
   alertEmails: z.array(z.email({ error: (i) => `${JSON.stringify(i.input)} is not an email address` })).default([]),
   /**
    * `digest`: one email per run listing its alerts (only runs that raised any); `each`: one email per alert.
-   * Slack and other subscribers always get each alert and the digest.
+   * Slack and other subscribers get each alert once either way.
    */
   alertEmailMode: z.enum(['digest', 'each'], { error: 'either "digest" (one email per run with alerts) or "each" (one email per alert)' }).default('digest'),
   /** Who receives operational alarms (detector failing or silent); defaults to `alertEmails`. */

@@ -4,6 +4,7 @@
  */
 import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { ENV } from '../shared/config';
 import type { DeployConfig } from './config';
 import { Alerting } from './constructs/alerting';
 import { Detector, DETECTOR_TIMEOUT } from './constructs/detector';
@@ -44,12 +45,21 @@ export class AuthwatchStack extends Stack {
     });
     // Baselines, population, run state and the ledger: the adapter's own calls only.
     this.storage.grantDetector(this.detector.function);
-    // Publishing to the encrypted topic also needs the key (grantPublish adds kms:GenerateDataKey*/Decrypt on it).
+    // Publishing to the encrypted topics also needs the key (grantPublish adds kms:GenerateDataKey*/Decrypt on it).
     this.alerting.alertsTopic.grantPublish(this.detector.function);
+    // The digest and chat topics exist only when configured; the handler publishes to those whose ARN it is given.
+    if (this.alerting.digestTopic) {
+      this.alerting.digestTopic.grantPublish(this.detector.function);
+      this.detector.function.addEnvironment(ENV.digestTopicArn, this.alerting.digestTopic.topicArn);
+    }
+    if (this.alerting.chatTopic) {
+      this.alerting.chatTopic.grantPublish(this.detector.function);
+      this.detector.function.addEnvironment(ENV.chatTopicArn, this.alerting.chatTopic.topicArn);
+    }
     Validations.of(this.detector.role.node.findChild('DefaultPolicy')).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
       reason:
-        'Added by Topic.grantPublish for the alerts topic key only (resource is that key\'s ARN): SNS needs GenerateDataKey with and without plaintext to encrypt published messages.',
+        'Added by Topic.grantPublish for the topics\' key only (resource is that key\'s ARN): SNS needs GenerateDataKey with and without plaintext to encrypt published messages.',
     });
 
     this.schedule = new DetectorSchedule(this, 'Schedule', { target: this.detector.function });
@@ -69,7 +79,12 @@ export class AuthwatchStack extends Stack {
 
     new CfnOutput(this, 'DetectorFunctionName', { value: this.detector.function.functionName, description: 'Invoke with {"windowEnd":"<ISO time>"} to replay a window' });
     new CfnOutput(this, 'BaselinesTableName', { value: this.storage.table.tableName });
-    new CfnOutput(this, 'AlertsTopicArn', { value: this.alerting.alertsTopic.topicArn, description: 'Subscribe more endpoints (e.g. a SIEM) here' });
+    new CfnOutput(this, 'AlertsTopicArn', {
+      value: this.alerting.alertsTopic.topicArn,
+      description: 'Subscribe more endpoints here (SIEM, PagerDuty, queues): one message per alert, the alert JSON for every protocol but email',
+    });
+    if (this.alerting.digestTopic) new CfnOutput(this, 'DigestTopicArn', { value: this.alerting.digestTopic.topicArn, description: 'One email per run with every alert explained' });
+    if (this.alerting.chatTopic) new CfnOutput(this, 'ChatTopicArn', { value: this.alerting.chatTopic.topicArn, description: 'AWS Chatbot (Slack) cards' });
     new CfnOutput(this, 'OpsTopicArn', { value: this.alerting.opsTopic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
   }

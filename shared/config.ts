@@ -10,6 +10,10 @@ import { detectionSettingsSchema, formatIssues, type DetectionSettings } from '.
 export const ENV = {
   tableName: 'AUTHWATCH_TABLE_NAME',
   topicArn: 'AUTHWATCH_TOPIC_ARN',
+  /** Optional: the topic AWS Chatbot (Slack) subscribes to; alerts are posted there as chat cards. */
+  chatTopicArn: 'AUTHWATCH_CHAT_TOPIC_ARN',
+  /** Optional: the topic the per-run digest email goes to (alertEmailMode `digest`). */
+  digestTopicArn: 'AUTHWATCH_DIGEST_TOPIC_ARN',
   /** JSON: `[{"profile":"sshd","logGroups":["/ec2/secure"]}]` */
   logSources: 'AUTHWATCH_LOG_SOURCES',
   /** JSON object of detection settings overrides (see `detectionSettingsSchema`). */
@@ -38,6 +42,8 @@ export const settingsWithCidrCheck = detectionSettingsSchema;
 export interface RuntimeConfig {
   tableName: string;
   topicArn: string;
+  chatTopicArn?: string;
+  digestTopicArn?: string;
   logSources: LogSourceConfig[];
   settings: DetectionSettings;
   queryTimeoutMs: number;
@@ -53,6 +59,8 @@ function parseJson(name: string, raw: string | undefined, issues: string[]): unk
   }
 }
 
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/;
+
 /** Parse the Lambda's environment. Throws `ConfigError` listing every problem at once. */
 export function parseRuntimeConfig(env: Readonly<Record<string, string | undefined>>): RuntimeConfig {
   const issues: string[] = [];
@@ -60,7 +68,14 @@ export function parseRuntimeConfig(env: Readonly<Record<string, string | undefin
   if (!tableName) issues.push(`${ENV.tableName}: required (the DynamoDB baselines table name)`);
   const topicArn = env[ENV.topicArn];
   if (!topicArn) issues.push(`${ENV.topicArn}: required (the SNS alerts topic ARN)`);
-  else if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/.test(topicArn)) issues.push(`${ENV.topicArn}: "${topicArn}" is not an SNS topic ARN`);
+  else if (!TOPIC_ARN.test(topicArn)) issues.push(`${ENV.topicArn}: "${topicArn}" is not an SNS topic ARN`);
+  const optionalTopics: { chatTopicArn?: string; digestTopicArn?: string } = {};
+  for (const key of ['chatTopicArn', 'digestTopicArn'] as const) {
+    const arn = env[ENV[key]];
+    if (arn === undefined || arn === '') continue;
+    if (TOPIC_ARN.test(arn)) optionalTopics[key] = arn;
+    else issues.push(`${ENV[key]}: "${arn}" is not an SNS topic ARN`);
+  }
 
   let logSources: LogSourceConfig[] = [];
   const rawSources = parseJson(ENV.logSources, env[ENV.logSources], issues);
@@ -89,5 +104,5 @@ export function parseRuntimeConfig(env: Readonly<Record<string, string | undefin
   }
 
   if (issues.length > 0) throw new ConfigError(issues);
-  return { tableName: tableName!, topicArn: topicArn!, logSources, settings, queryTimeoutMs };
+  return { tableName: tableName!, topicArn: topicArn!, ...optionalTopics, logSources, settings, queryTimeoutMs };
 }

@@ -9,7 +9,7 @@
  * so that the retry of the same window (Lambda async retry, same scheduled time) publishes exactly what
  * was not yet delivered and learns the window once.
  */
-import { buildAlert, buildContextIndex, capAlerts, compileAllowlist, rankAlerts } from './core/alerts';
+import { alertDocument, buildAlert, buildContextIndex, capAlerts, compileAllowlist, rankAlerts } from './core/alerts';
 import { computeBaselineUpdate } from './core/baseline-update';
 import { DETECTORS, type Detector } from './core/detectors';
 import { isUserMature } from './core/habits';
@@ -196,6 +196,8 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
         sourceIp: a.source.ip,
         raisedAt: opts.windowEnd,
         expiresAt: Math.floor((opts.windowEnd + settings.ledgerTtlDays * DAY_MS) / 1000),
+        // What `authwatch show <id>` prints: the document as the sink delivered it (the store bounds its size).
+        document: report.documents?.[a.id] ?? alertDocument(a),
       }));
     if (entries.length > 0) await store.recordRaisedAlerts(entries);
     for (const a of kept) if (delivered.has(a.id)) alertsPublished[a.rule.id as DetectorId]++;

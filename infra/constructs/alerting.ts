@@ -1,16 +1,22 @@
 /**
- * Where alerts and alarms go: an alerts topic (the detector publishes), an operations topic (CloudWatch alarms
- * publish), both KMS-encrypted and TLS-only; email subscriptions; optionally an AWS Chatbot Slack channel.
+ * Where alerts and alarms go, each subscriber type on the topic that speaks its format, so every subscriber gets
+ * each alert exactly once without a filter policy (shared/adapters/sns-alert-sink.ts publishes to match):
+ * - the alerts topic: one message per alert; email gets readable text, every other protocol the alert document.
+ *   Operators subscribe their SIEM, PagerDuty, queues and functions here; alert emails in `each` mode too;
+ * - the digest topic (alert emails in `digest` mode, the default): one email per run, every alert explained in full;
+ * - the chat topic (with Slack): AWS Chatbot's cards, one per alert and one when the per-run cap cut findings.
+ *   Chatbot subscribes over HTTPS and reads its own schema only, so it cannot share the alerts topic's `https`
+ *   message with webhooks that need the alert document;
+ * - the operations topic: CloudWatch alarms (email and Slack).
+ * All KMS-encrypted with one key and TLS-only.
  */
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { LoggingLevel, SlackChannelConfiguration } from 'aws-cdk-lib/aws-chatbot';
 import { Effect, ManagedPolicy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-
-import { DIGEST_KIND, MESSAGE_KIND_ATTRIBUTE } from '../../shared/adapters/sns-alert-sink';
 
 export interface SlackChannel {
   /** The Slack workspace (team) id, authorized beforehand in the AWS Chatbot console. */
@@ -21,7 +27,7 @@ export interface SlackChannel {
 export interface AlertingProps {
   /** Alert recipients by email; each must confirm the subscription SNS sends. */
   readonly alertEmails: readonly string[];
-  /** `digest`: alert emails receive only each run's digest message; `each`: every alert message. */
+  /** `digest`: alert emails get one email per run (the digest topic); `each`: one email per alert (the alerts topic). */
   readonly alertEmailMode: 'digest' | 'each';
   /** Operational-alarm recipients by email. */
   readonly opsEmails: readonly string[];
@@ -32,10 +38,14 @@ export interface AlertingProps {
 }
 
 export class Alerting extends Construct {
-  /** Encrypts both topics; CloudWatch alarms may use it to publish to the operations topic. */
+  /** Encrypts every topic; CloudWatch alarms may use it to publish to the operations topic. */
   readonly key: Key;
-  /** The detector publishes alerts here (grantPublish next to the function in the stack). */
+  /** The detector publishes each alert here (grantPublish next to the function in the stack). */
   readonly alertsTopic: Topic;
+  /** The per-run digest for alert emails; only in `digest` mode with at least one alert email. */
+  readonly digestTopic?: Topic;
+  /** AWS Chatbot's alert cards; only with Slack. */
+  readonly chatTopic?: Topic;
   /** CloudWatch alarms publish here. */
   readonly opsTopic: Topic;
   readonly slackChannel?: SlackChannelConfiguration;
@@ -45,7 +55,7 @@ export class Alerting extends Construct {
     const stack = Stack.of(this);
 
     this.key = new Key(this, 'TopicKey', {
-      description: 'authwatch: encrypts the alerts and operations SNS topics',
+      description: 'authwatch: encrypts the alerts, digest, chat and operations SNS topics',
       enableKeyRotation: true,
       // Nothing outlives the topics under this key (SNS keeps no messages), so it can go with the stack.
       removalPolicy: RemovalPolicy.DESTROY,
@@ -87,16 +97,22 @@ export class Alerting extends Construct {
       }),
     );
 
-    // The sink tags every message with a `kind` attribute (`alert` | `digest`, shared/adapters/sns-alert-sink.ts).
-    const emailFilter =
-      props.alertEmailMode === 'digest' ? { filterPolicy: { [MESSAGE_KIND_ATTRIBUTE]: SubscriptionFilter.stringFilter({ allowlist: [DIGEST_KIND] }) } } : {};
-    for (const email of props.alertEmails) this.alertsTopic.addSubscription(new EmailSubscription(email, emailFilter));
+    // Alert emails: one email per run from the digest topic, or one per alert from the alerts topic; never both.
+    let alertEmailTopic = this.alertsTopic;
+    if (props.alertEmailMode === 'digest' && props.alertEmails.length > 0) {
+      this.digestTopic = new Topic(this, 'DigestTopic', { displayName: 'authwatch digest', masterKey: this.key, enforceSSL: true });
+      alertEmailTopic = this.digestTopic;
+    }
+    for (const email of props.alertEmails) alertEmailTopic.addSubscription(new EmailSubscription(email));
     for (const email of props.opsEmails) this.opsTopic.addSubscription(new EmailSubscription(email));
 
-    if (props.slack) this.slackChannel = this.addSlack(props.slack, props.namePrefix);
+    if (props.slack) {
+      this.chatTopic = new Topic(this, 'ChatTopic', { displayName: 'authwatch chat', masterKey: this.key, enforceSSL: true });
+      this.slackChannel = this.addSlack(props.slack, props.namePrefix, this.chatTopic);
+    }
   }
 
-  private addSlack(slack: SlackChannel, namePrefix: string): SlackChannelConfiguration {
+  private addSlack(slack: SlackChannel, namePrefix: string, chatTopic: Topic): SlackChannelConfiguration {
     // Chatbot's "notification permissions" template: enough to render CloudWatch alarm notifications (charts), nothing
     // else. Used both as the channel role's policy and as the guardrail, which caps what any channel member can do.
     const notificationsOnly = new ManagedPolicy(this, 'ChatbotNotificationsOnly', {
@@ -112,7 +128,8 @@ export class Alerting extends Construct {
       slackChannelConfigurationName: `${namePrefix}-alerts`.slice(0, 128),
       slackWorkspaceId: slack.workspaceId,
       slackChannelId: slack.channelId,
-      notificationTopics: [this.alertsTopic, this.opsTopic],
+      // Not the alerts topic: its `https` message is the alert document, for webhooks; Chatbot gets cards on its own topic.
+      notificationTopics: [chatTopic, this.opsTopic],
       guardrailPolicies: [notificationsOnly],
       loggingLevel: LoggingLevel.ERROR,
     });

@@ -30,7 +30,14 @@ export function compose(env: Readonly<Record<string, string | undefined>>): Dete
       (s) => new LogsInsightsLogSource({ client: logs, profile: getProfile(s.profile), logGroupNames: s.logGroups, deadlineMs: config.queryTimeoutMs }),
     ),
     store: new DynamoDbBaselineStore({ client: createDynamoDbClient(), tableName: config.tableName }),
-    sink: new SnsAlertSink({ client: createSnsClient(), topicArn: config.topicArn }),
+    sink: new SnsAlertSink({
+      client: createSnsClient(),
+      topicArn: config.topicArn,
+      ...(config.chatTopicArn !== undefined ? { chatTopicArn: config.chatTopicArn } : {}),
+      ...(config.digestTopicArn !== undefined ? { digestTopicArn: config.digestTopicArn } : {}),
+      // The silence commands in each alert name this deployment's table and region (Lambda sets AWS_REGION).
+      silenceTarget: { tableName: config.tableName, ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}) },
+    }),
     clock: new SystemClock(),
     settings: config.settings,
     logger: { warn: (message, data) => logger.warn(message, data ?? {}) },

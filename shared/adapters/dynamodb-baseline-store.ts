@@ -7,7 +7,8 @@
  *   `POP#stats`     population statistics          attributes: pk, version, body
  *   `META#state`    run state (learning, watermark) attributes: pk, version, body
  *   `META#feedback` analyst allowlists (`allow`)    attributes: pk, version, body
- *   `ALERT#<id>`    alert ledger entry              attributes: pk, expiresAt (TTL), alertId, detectorId, user, sourceIp, raisedAt
+ *   `ALERT#<id>`    alert ledger entry              attributes: pk, expiresAt (TTL), alertId, detectorId, user, sourceIp, raisedAt,
+ *                                                   document (the alert JSON as delivered, at most 16 KiB)
  *                                                   (and userTruncated when the name was cut to fit)
  * A name that cannot be a key as it is (longer than DynamoDB's 2,048-byte partition key, or not well-formed
  * UTF-16 so it would not survive UTF-8) is keyed `USERH#<sha256>` instead; the body carries the real name,
@@ -57,6 +58,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../core/baseline-update';
 import type { AllowedCidr, AllowedUser, Feedback, LedgerEntry, PopulationStats, RunState, SeenStats, SketchCounter, UserBaseline } from '../core/model';
+import { boundAlertDocument } from '../core/alerts';
 import { boundSeen } from '../core/seen';
 import { BaselineStoreError, ConcurrentUpdateError } from '../errors';
 import type { BaselineStore } from '../ports';
@@ -105,6 +107,17 @@ export const MAX_PARTITION_KEY_BYTES = 2048;
 export const USER_ITEM_TARGET_BYTES = 64 * 1024;
 /** The ledger keeps at most this much of a user name (bounds the item; a longer name is flagged `userTruncated`). */
 const LEDGER_USER_MAX_CHARS = 1024;
+/**
+ * The ledger keeps an alert's document (for `authwatch show`) up to 16 KiB (UTF-8), trimmed beyond that and
+ * marked `"truncated": true` (`boundAlertDocument`). A real alert is 3–5 KB (measured: 3.7 KB for an unusual-IP
+ * alert with every evidence field and two other addresses; 5.0 KB with 20 other IPv6 addresses and 10 hosts), so only
+ * hostile or pathological values (a 10 KB user name, hundreds of hosts) are ever cut. Why not more: every run
+ * reads the ledger items of its candidate alerts with strongly consistent reads (4 KB per read unit) to drop
+ * repeats, and each write costs one unit per KB; 16 KiB caps that at 4 read and 16 write units per alert
+ * (1,600 write units for a run at the 100-alert cap), far inside DynamoDB's 400 KB item. The document expires
+ * with its entry (the ledger's TTL).
+ */
+export const LEDGER_DOCUMENT_MAX_BYTES = 16 * 1024;
 /** DynamoDB counts a number as at most 21 bytes; we count every number at that bound. */
 const NUMBER_BYTES = 21;
 
@@ -434,8 +447,11 @@ function isConditionalCheckFailed(e: unknown): boolean {
 }
 
 
-/** A ledger item as a `LedgerEntry`; undefined if it lacks what every entry has. */
-function ledgerEntryOf(item: Record<string, AttributeValue>): LedgerEntry | undefined {
+/**
+ * A ledger item as a `LedgerEntry`; undefined if it lacks what every entry has. `withDocument: false` leaves
+ * the stored document out (scans for operator views need the entries, not up to 16 KiB of JSON each).
+ */
+function ledgerEntryOf(item: Record<string, AttributeValue>, withDocument = true): LedgerEntry | undefined {
   const id = item.alertId?.S;
   const detectorId = item.detectorId?.S;
   const user = item.user?.S;
@@ -450,6 +466,7 @@ function ledgerEntryOf(item: Record<string, AttributeValue>): LedgerEntry | unde
     raisedAt,
     expiresAt,
     ...(item.userTruncated?.BOOL === true ? { userTruncated: true } : {}),
+    ...(withDocument && item.document?.S !== undefined ? { document: item.document.S } : {}),
   };
 }
 
@@ -618,7 +635,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
 
   async *scanLedger(): AsyncIterable<LedgerEntry> {
     for await (const item of this.scanPrefixes([ALERT_KEY_PREFIX, HASHED_ALERT_KEY_PREFIX])) {
-      const entry = ledgerEntryOf(item);
+      const entry = ledgerEntryOf(item, false);
       if (!entry) throw new BaselineStoreError(`Corrupt ledger item ${String(item[PARTITION_KEY]?.S).slice(0, 200)}`);
       yield entry;
     }
@@ -650,6 +667,8 @@ export class DynamoDbBaselineStore implements BaselineStore {
       // `benign <id>` reads the user back: a cut name must not be mistaken for another user's.
       if (e.user.length > LEDGER_USER_MAX_CHARS) item.userTruncated = { BOOL: true };
       if (e.sourceIp !== undefined) item.sourceIp = { S: e.sourceIp };
+      const document = e.document !== undefined ? boundAlertDocument(e.document, LEDGER_DOCUMENT_MAX_BYTES) : undefined;
+      if (document !== undefined) item.document = { S: document };
       try {
         await this.put({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PARTITION_KEY } }, 0);
       } catch (err) {

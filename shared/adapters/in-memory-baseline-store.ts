@@ -7,13 +7,15 @@
  * - every save is version-checked: a baseline changed since it was read is not written, and all such
  *   items are reported together in one `ConcurrentUpdateError` after the others were written;
  * - population and state saves identical to the stored item at the same version are no-ops;
- * - the ledger is idempotent: recording an id already present leaves the first entry as it was.
+ * - the ledger is idempotent: recording an id already present leaves the first entry as it was; it keeps
+ *   each alert's document bounded exactly as DynamoDB does (`LEDGER_DOCUMENT_MAX_BYTES`), and scans leave it out.
  *
  * - scans (`scanUsers`, `scanLedger`) yield copies, like everything else.
  *
  * Test hooks: `failNextWrite` (the next write call throws it, writing nothing), `reads`/`writes` counters
  * (items, as DynamoDB would bill them), `ledger()`.
  */
+import { boundAlertDocument } from '../core/alerts';
 import type { Feedback, LedgerEntry, PopulationStats, RunState, UserBaseline } from '../core/model';
 import { ConcurrentUpdateError } from '../errors';
 import type { BaselineStore } from '../ports';
@@ -30,6 +32,7 @@ import {
   FEEDBACK_KEY,
   fitUser,
   HASHED_USER_KEY_PREFIX,
+  LEDGER_DOCUMENT_MAX_BYTES,
   POPULATION_KEY,
   RUN_STATE_KEY,
   USER_ITEM_TARGET_BYTES,
@@ -113,7 +116,7 @@ export class InMemoryBaselineStore implements BaselineStore {
   }
 
   async *scanLedger(): AsyncIterable<LedgerEntry> {
-    for (const e of this.ledger()) {
+    for (const { document: _document, ...e } of this.ledger()) {
       this.reads++;
       yield e;
     }
@@ -129,7 +132,9 @@ export class InMemoryBaselineStore implements BaselineStore {
     this.throwIfFailing();
     for (const e of entries) {
       if (this.raised.has(e.id)) continue;
-      this.raised.set(e.id, { ...e });
+      const { document: raw, ...entry } = e;
+      const document = raw !== undefined ? boundAlertDocument(raw, LEDGER_DOCUMENT_MAX_BYTES) : undefined;
+      this.raised.set(e.id, { ...entry, ...(document !== undefined ? { document } : {}) });
       this.writes++;
     }
   }

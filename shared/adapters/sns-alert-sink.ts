@@ -1,25 +1,33 @@
 /**
- * `SnsAlertSink`: every alert as its own SNS message (`PublishBatch`), then one digest per run (`Publish`).
+ * `SnsAlertSink`: each alert once to every kind of subscriber, in that subscriber's format, over up to three topics:
  *
- * One publish serves every kind of subscriber through `MessageStructure: 'json'` (one message per protocol):
- * - `email`: readable plain text (`emailText`), with `Subject` set;
- * - `https`: the AWS Chatbot custom notification alone. Chatbot subscribes to the topic over HTTPS
- *   (`https://global.sns-api.chatbot.amazonaws.com`) and silently drops anything that is not its schema,
- *   so this key must stay pure schema;
- * - `default` (any protocol without its own key, e.g. `sms`, `application`): the Chatbot notification with the
- *   full alert alongside under `alert`;
- * - `sqs`, `lambda`, `http`, `firehose`, `email-json`: the alert document itself (machines).
- * Message attributes `kind` (`alert`|`digest`), `rule`, `severity` and `score` let subscriptions filter
- * (e.g. email subscribers take only `kind = digest`).
+ * - the **alerts topic** (always; the one operators subscribe SIEMs, PagerDuty, Opsgenie, queues and functions to):
+ *   one message per alert (`PublishBatch`), `MessageStructure: 'json'` with two keys: `email` is the readable
+ *   text (`emailText`, with `Subject` set) and `default`, which every other protocol receives (`https`, `http`,
+ *   `sqs`, `lambda`, `firehose`, `email-json`, ...), is the alert document (ECS JSON). No digest and no chat card
+ *   is ever published here, so a subscriber needs no filter policy to get exactly one message per alert;
+ * - the **chat topic** (when Slack is configured): AWS Chatbot's own subscription. Chatbot subscribes over HTTPS
+ *   and reads the message as its custom-notification schema, so it cannot share a topic with HTTPS webhooks that
+ *   need the alert document. It gets one card per alert and, only when the per-run cap cut findings, one card
+ *   saying so; never a card repeating an alert;
+ * - the **digest topic** (when emails get a per-run digest, the default): the run's alerts in one email, each
+ *   explained in full (`digestTexts`, in parts if one message would pass SNS's size limit), with a short JSON
+ *   summary for any non-email subscriber.
+ * Message attributes `kind` (`alert`|`digest`|`cut`), `rule`, `severity` and `score` stay for filter policies.
+ * Before anything is rendered, each alert's silence hints are given the deployment's table and region.
  *
- * Failure semantics (see `AlertSink`): the report says exactly which alert ids SNS accepted. Entries SNS
- * reports as failed for a transient reason are retried with jittered exponential backoff a bounded number of
- * times. A whole call that fails (throttled, 5xx) has already been retried by the SDK client as configured in
- * aws-clients.ts and is not retried again here. What still fails is reported, never thrown, so the pipeline
- * can record what was delivered and fail the run for the rest. The digest's fate never changes an alert's.
+ * Failure semantics (see `AlertSink`): an alert counts as delivered once every topic that carries it one by one
+ * (the alerts topic, and the chat topic when there is one) accepted it; its chat card is sent only after the
+ * alerts topic accepted it, so a failure there is not sent twice by this call (the run's retry may repeat it;
+ * the alert id is deterministic, so a consumer can drop the repeat). Entries SNS reports as failed for a
+ * transient reason are retried with jittered exponential backoff a bounded number of times. A whole call that
+ * fails (throttled, 5xx) has already been retried by the SDK client as configured in aws-clients.ts and is not
+ * retried again here. What still fails is reported, never thrown, so the pipeline can record what was delivered
+ * and fail the run for the rest. The digest's and the cut card's fate never change an alert's.
  */
-import { PublishBatchCommand, PublishCommand, type MessageAttributeValue, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
-import { chatbotNotification, digestNotification, digestSubject, digestText, emailSubject, emailText, truncate } from '../core/alert-text';
+import { PublishBatchCommand, PublishCommand, type MessageAttributeValue, type PublishBatchRequestEntry, type PublishCommandInput, type SNSClient } from '@aws-sdk/client-sns';
+import { chatbotNotification, cutNotification, DIGEST_TEXT_MAX_BYTES, digestSubject, digestTexts, emailSubject, emailText, truncate } from '../core/alert-text';
+import { alertDocument, withSilenceTarget, type SilenceTarget } from '../core/alerts';
 import type { Alert, AlertBatch, PublishReport } from '../core/model';
 import type { AlertSink } from '../ports';
 import { backoffMs, errorText } from './aws-retry';
@@ -29,6 +37,8 @@ import { backoffMs, errorText } from './aws-retry';
 export const MESSAGE_KIND_ATTRIBUTE = 'kind';
 export const ALERT_KIND = 'alert';
 export const DIGEST_KIND = 'digest';
+/** The chat card for findings the per-run cap cut. */
+export const CUT_KIND = 'cut';
 
 export const MAX_BATCH_ENTRIES = 10;
 /**
@@ -50,7 +60,14 @@ const RETRYABLE_ENTRY_CODES = new Set(['Throttled', 'ThrottledException', 'Throt
 
 export interface SnsAlertSinkProps {
   readonly client: SNSClient;
+  /** The alerts topic: one message per alert, readable text for email, the alert document for everything else. */
   readonly topicArn: string;
+  /** The chat topic AWS Chatbot subscribes to (Slack); without it no chat card is published. */
+  readonly chatTopicArn?: string;
+  /** The digest topic email subscribers of the per-run digest are on; without it no digest is published. */
+  readonly digestTopicArn?: string;
+  /** The deployment's table and region, for the silence commands in each alert. */
+  readonly silenceTarget?: SilenceTarget;
   /** Retries of entries a `PublishBatch` reports as failed transiently, after the first attempt. Default 4. */
   readonly maxRetries?: number;
   /** Injectable for tests; defaults to `setTimeout`. */
@@ -119,33 +136,32 @@ function attributes(a: Alert): Record<string, MessageAttributeValue> {
   };
 }
 
-/** The per-protocol message for one alert (the `Message` of `MessageStructure: 'json'`). */
+/**
+ * The per-protocol message for one alert on the alerts topic (the `Message` of `MessageStructure: 'json'`):
+ * readable text for email, the alert document for every other protocol.
+ */
 export function alertMessage(a: Alert, detail: AlertDetail = a): string {
-  const chatbot = chatbotNotification(a);
-  const machine = JSON.stringify(detail);
-  return JSON.stringify({
-    default: JSON.stringify({ ...chatbot, alert: detail }),
-    https: JSON.stringify(chatbot),
-    email: emailText(a),
-    'email-json': machine,
-    sqs: machine,
-    lambda: machine,
-    http: machine,
-    firehose: machine,
-  });
+  return JSON.stringify({ default: detail === a ? alertDocument(a) : JSON.stringify(detail), email: emailText(a) });
 }
 
-function prepare(a: Alert): Prepared | { alert: Alert; tooLarge: number } {
+function prepare(a: Alert): (Prepared & { document: string }) | { alert: Alert; tooLarge: number } {
   const MessageAttributes = attributes(a);
   const Subject = emailSubject(a);
   let bytes = 0;
   for (const level of [0, 1, 2, 3] as const) {
-    const Message = alertMessage(a, alertDetail(a, level));
+    const detail = alertDetail(a, level);
+    const Message = alertMessage(a, detail);
     const entry = { Message, Subject, MessageStructure: 'json', MessageAttributes };
     bytes = messageBytes(entry);
-    if (bytes <= BUDGET_BYTES) return { alert: a, entry, bytes };
+    if (bytes <= BUDGET_BYTES) return { alert: a, entry, bytes, document: level === 0 ? alertDocument(a) : JSON.stringify(detail) };
   }
   return { alert: a, tooLarge: bytes };
+}
+
+/** One alert's card on the chat topic: the Chatbot custom notification is the whole message (Chatbot reads nothing else). */
+function prepareCard(a: Alert): Prepared {
+  const entry = { Message: JSON.stringify(chatbotNotification(a)), MessageAttributes: attributes(a) };
+  return { alert: a, entry, bytes: messageBytes(entry) };
 }
 
 /** Greedy packing in rank order: a new batch when 10 entries or the byte budget would be exceeded. */
@@ -172,46 +188,48 @@ function entryId(i: number, alertId: string): string {
 }
 
 
-/** The digest's `Publish` input; `ids` lists alert ids only, for when the full form would be too large. */
-function digestInput(topicArn: string, batch: AlertBatch, failedIds: readonly string[], form: 'full' | 'ids') {
-  const chatbot = digestNotification(batch, { failed: failedIds });
+/**
+ * The digest's `Publish` inputs, one per part (`digestTexts` splits a run whose text would not fit): readable
+ * text for email, and for any other protocol a JSON summary with alert ids only (bounded: 100 ids).
+ */
+function digestInputs(topicArn: string, batch: AlertBatch, failedIds: readonly string[]): PublishCommandInput[] {
   const window = { start: new Date(batch.window.start).toISOString(), end: new Date(batch.window.end).toISOString() };
-  const digest =
-    form === 'full'
-      ? {
-          kind: 'digest',
-          runId: batch.runId,
-          window,
-          alerts: batch.alerts.map((a) => ({ id: a.id, rule: a.rule.id, score: a.score, user: truncate(a.user.name, 128), source_ip: truncate(a.source.ip, 64), delivered: !failedIds.includes(a.id) })),
-          cut: batch.cut.length,
-          cut_ids: batch.cut.slice(0, 100).map((a) => a.id),
-        }
-      : { kind: 'digest', runId: batch.runId, window, alert_ids: batch.alerts.map((a) => a.id), failed_ids: failedIds, cut: batch.cut.length, truncated: true };
-  const machine = JSON.stringify(digest);
   const top = [...batch.alerts, ...batch.cut].reduce((m, a) => Math.max(m, a.score), 0);
-  const message: Record<string, string> = {
-    default: JSON.stringify({ ...chatbot, digest }),
-    https: JSON.stringify(chatbot),
-    email: digestText(batch, { failed: failedIds }),
-  };
-  for (const k of ['email-json', 'sqs', 'lambda', 'http', 'firehose']) message[k] = machine;
+  const texts = digestTexts(batch, { failed: failedIds, maxBytes: DIGEST_TEXT_MAX_BYTES });
+  return texts.map((email, index) => {
+    const summary = { kind: DIGEST_KIND, runId: batch.runId, part: index + 1, parts: texts.length, window, alert_ids: batch.alerts.map((a) => a.id), failed_ids: failedIds, cut: batch.cut.length };
+    return {
+      TopicArn: topicArn,
+      MessageStructure: 'json',
+      Subject: digestSubject(batch, { index, of: texts.length }),
+      Message: JSON.stringify({ default: JSON.stringify(summary), email }),
+      MessageAttributes: {
+        [MESSAGE_KIND_ATTRIBUTE]: { DataType: 'String', StringValue: DIGEST_KIND },
+        rule: { DataType: 'String', StringValue: 'digest' },
+        severity: { DataType: 'String', StringValue: batch.alerts[0]?.rule.severity ?? batch.cut[0]?.rule.severity ?? 'low' },
+        score: { DataType: 'Number', StringValue: String(Math.round(top * 100) / 100) },
+      } satisfies Record<string, MessageAttributeValue>,
+    };
+  });
+}
+
+/** The chat card for what the cap cut, or undefined when nothing was cut. */
+function cutInput(topicArn: string, batch: AlertBatch): PublishCommandInput | undefined {
+  const card = cutNotification(batch);
+  if (!card) return undefined;
   return {
     TopicArn: topicArn,
-    MessageStructure: 'json',
-    Subject: digestSubject(batch),
-    Message: JSON.stringify(message),
-    MessageAttributes: {
-      [MESSAGE_KIND_ATTRIBUTE]: { DataType: 'String', StringValue: DIGEST_KIND },
-      rule: { DataType: 'String', StringValue: 'digest' },
-      severity: { DataType: 'String', StringValue: batch.alerts[0]?.rule.severity ?? batch.cut[0]?.rule.severity ?? 'low' },
-      score: { DataType: 'Number', StringValue: String(Math.round(top * 100) / 100) },
-    } satisfies Record<string, MessageAttributeValue>,
+    Message: JSON.stringify(card),
+    MessageAttributes: { [MESSAGE_KIND_ATTRIBUTE]: { DataType: 'String', StringValue: CUT_KIND } },
   };
 }
 
 export class SnsAlertSink implements AlertSink {
   private readonly client: SNSClient;
   private readonly topicArn: string;
+  private readonly chatTopicArn: string | undefined;
+  private readonly digestTopicArn: string | undefined;
+  private readonly silenceTarget: SilenceTarget | undefined;
   private readonly maxRetries: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -219,33 +237,62 @@ export class SnsAlertSink implements AlertSink {
   constructor(props: SnsAlertSinkProps) {
     this.client = props.client;
     this.topicArn = props.topicArn;
+    this.chatTopicArn = props.chatTopicArn;
+    this.digestTopicArn = props.digestTopicArn;
+    this.silenceTarget = props.silenceTarget;
     this.maxRetries = props.maxRetries ?? DEFAULT_MAX_RETRIES;
     this.sleep = props.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = props.random ?? Math.random;
   }
 
-  async publish(batch: AlertBatch): Promise<PublishReport> {
-    const delivered: string[] = [];
+  async publish(input: AlertBatch): Promise<PublishReport> {
+    const batch: AlertBatch = { ...input, alerts: input.alerts.map((a) => withSilenceTarget(a, this.silenceTarget)), cut: input.cut.map((a) => withSilenceTarget(a, this.silenceTarget)) };
+    const accepted: string[] = [];
     const failed: { id: string; reason: string }[] = [];
+    const documents: Record<string, string> = {};
     const ready: Prepared[] = [];
     for (const a of batch.alerts) {
       const p = prepare(a);
       if ('tooLarge' in p) failed.push({ id: a.id, reason: `message is ${p.tooLarge} bytes even trimmed, over the SNS limit of ${MAX_PAYLOAD_BYTES}` });
-      else ready.push(p);
+      else {
+        ready.push(p);
+        documents[a.id] = p.document;
+      }
     }
     for (const group of packBatches(ready)) {
-      const r = await this.publishGroup(group);
-      delivered.push(...r.delivered);
+      const r = await this.publishGroup(group, this.topicArn);
+      accepted.push(...r.delivered);
       failed.push(...r.failed);
     }
 
+    // Chat cards only for what the alerts topic accepted, so an alert refused there is not in chat twice after the retry.
+    let delivered = accepted;
+    if (this.chatTopicArn !== undefined && accepted.length > 0) {
+      const onTopic = new Set(accepted);
+      const cards = batch.alerts.filter((a) => onTopic.has(a.id)).map(prepareCard);
+      delivered = [];
+      for (const group of packBatches(cards)) {
+        const r = await this.publishGroup(group, this.chatTopicArn);
+        delivered.push(...r.delivered);
+        failed.push(...r.failed.map((f) => ({ id: f.id, reason: `chat card: ${f.reason}` })));
+      }
+    }
+
     let digestDelivered = true;
-    if (batch.alerts.length + batch.cut.length > 0) digestDelivered = await this.publishDigest(batch, failed.map((f) => f.id));
-    return { delivered, failed, digestDelivered };
+    if (batch.alerts.length + batch.cut.length > 0) {
+      const failedIds = failed.map((f) => f.id);
+      const inputs = [
+        ...(this.digestTopicArn !== undefined ? digestInputs(this.digestTopicArn, batch, failedIds) : []),
+        ...(this.chatTopicArn !== undefined ? [cutInput(this.chatTopicArn, batch)].filter((i) => i !== undefined) : []),
+      ];
+      for (const i of inputs) if (!(await this.publishDigest(i))) digestDelivered = false;
+    }
+    const kept = new Set(delivered);
+    return { delivered, failed, digestDelivered, documents: Object.fromEntries(Object.entries(documents).filter(([id]) => kept.has(id))) };
   }
 
   /** One `PublishBatch` of ≤ 10 entries within the byte budget, retrying the entries SNS reports as failed transiently. */
-  private async publishGroup(group: readonly Prepared[]): Promise<{ delivered: string[]; failed: { id: string; reason: string }[] }> {
+  private async publishGroup(group: readonly Prepared[], topicArn: string): Promise<{ delivered: string[]; failed: { id: string; reason: string }[] }> {
     const byEntryId = new Map<string, Prepared>();
     group.forEach((p, i) => byEntryId.set(entryId(i, p.alert.id), p));
     let pending = [...byEntryId.keys()];
@@ -260,7 +307,7 @@ export class SnsAlertSink implements AlertSink {
       try {
         const res = await this.client.send(
           new PublishBatchCommand({
-            TopicArn: this.topicArn,
+            TopicArn: topicArn,
             PublishBatchRequestEntries: pending.map((Id) => ({ Id, ...byEntryId.get(Id)!.entry })),
           }),
         );
@@ -297,14 +344,11 @@ export class SnsAlertSink implements AlertSink {
     return { delivered, failed };
   }
 
-  /** The per-run digest; returns whether SNS accepted it. Never throws: a lost digest is not a lost alert. */
-  private async publishDigest(batch: AlertBatch, failedIds: readonly string[]): Promise<boolean> {
-    const input = digestInput(this.topicArn, batch, failedIds, 'full');
-    // 100 alerts with long user names repeated for every protocol can pass 256 KiB: fall back to ids only.
-    const fits = messageBytes(input) <= BUDGET_BYTES ? input : digestInput(this.topicArn, batch, failedIds, 'ids');
+  /** One per-run message (a digest part, the cut card); returns whether SNS accepted it. Never throws: a lost digest is not a lost alert. */
+  private async publishDigest(input: PublishCommandInput): Promise<boolean> {
     try {
       // One call: the SDK client retries a throttled or failed Publish itself.
-      await this.client.send(new PublishCommand(fits));
+      await this.client.send(new PublishCommand(input));
       return true;
     } catch {
       return false;

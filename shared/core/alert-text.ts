@@ -9,6 +9,8 @@
  * printable, bounded and inert in the target format. The alert's JSON (for machines) keeps the exact values.
  */
 import { createHash } from 'node:crypto';
+import { DETECTORS } from './detectors';
+import type { EvidenceField } from './detectors/detector';
 import type { Alert, AlertBatch, EvidenceValue } from './model';
 
 // ---------------------------------------------------------------------------------------------
@@ -217,6 +219,49 @@ function evidenceText(v: EvidenceValue): string {
   return String(v);
 }
 
+/** A 0–1 share as a percentage: whole percents, one decimal under 10%, `<0.1%` for the tiniest. */
+function percentText(x: number): string {
+  if (x === 0) return '0%';
+  if (x < 0.001) return '<0.1%';
+  return `${Number((x * 100).toFixed(x < 0.1 ? 1 : 0))}%`;
+}
+
+/** One evidence value as its field's format says; a value of another type than the format expects is shown as it is. */
+export function formatEvidence(v: EvidenceValue, format: EvidenceField['format']): string {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return evidenceText(v);
+  switch (format) {
+    case 'count':
+      return Math.round(v).toLocaleString('en-US');
+    case 'number':
+      return Number(v.toPrecision(2)).toLocaleString('en-US', { maximumSignificantDigits: 2 });
+    case 'percent':
+      return percentText(v);
+    case 'probability':
+      return v === 0 ? '0' : v.toPrecision(2);
+    case 'days':
+      return `${Number(v.toFixed(1))} day${v === 1 ? '' : 's'}`;
+    default:
+      return String(v);
+  }
+}
+
+/**
+ * The alert's evidence as a person reads it: the labelled, formatted fields its detector lists (in the
+ * detector's order), the values left raw for `render` to make safe. A rule no registered detector has (an alert
+ * from a newer version) shows its raw keys rather than nothing.
+ */
+export function evidenceRows(a: Alert): { label: string; value: string; untrusted: boolean }[] {
+  const fields = DETECTORS.find((d) => d.id === a.rule.id)?.evidenceFields;
+  if (!fields) return Object.entries(a.evidence).map(([k, v]) => ({ label: k, value: evidenceText(v), untrusted: true }));
+  const rows: { label: string; value: string; untrusted: boolean }[] = [];
+  for (const [key, field] of Object.entries(fields)) {
+    const v = a.evidence[key];
+    if (v === undefined) continue;
+    rows.push({ label: field.label, value: formatEvidence(v, field.format), untrusted: field.format === 'text' });
+  }
+  return rows;
+}
+
 const MAX_HOSTS_SHOWN = 10;
 
 function hostsList(a: Alert, render: (s: string) => string): string {
@@ -238,19 +283,20 @@ export function emailSubject(a: Alert): string {
   return asciiText(`${prefix}${user} from ${ip}`, SUBJECT_MAX_CHARS);
 }
 
-/** The plain-text email body for one alert. */
-export function emailText(a: Alert): string {
+/**
+ * What a person needs to act on one alert, as plain-text lines: what happened, the numbers (labelled and
+ * rounded), what to check, when it is often benign and how to silence it. The per-alert email and each entry of
+ * the digest are built from these same lines, so both say the same thing.
+ */
+function alertBodyLines(a: Alert): string[] {
   const u = untrustedValues(a);
   const p = (s: string, max = VALUE_MAX_CHARS) => plainText(s, max);
   const lines: string[] = [];
-  lines.push(`${a.rule.name}: ${p(a.user.name)} from ${p(a.source.ip, IP_MAX_CHARS)}`);
-  lines.push(`Score ${score(a)}/100 (alerts at ${a.rule.threshold}), severity ${a.rule.severity}, rule ${a.rule.id}.`);
-  lines.push('');
   lines.push('WHAT HAPPENED');
   lines.push(renderMixed(a.explanation, u, { format: 'plain', max: EXPLANATION_MAX_CHARS }));
   lines.push('');
   lines.push('THE NUMBERS');
-  const row = (k: string, v: string) => lines.push(`  ${`${k}:`.padEnd(26)} ${v}`);
+  const row = (k: string, v: string) => lines.push(`  ${`${k}:`.padEnd(42)} ${v}`);
   row('User', p(a.user.name));
   row('Source IP', p(a.source.ip, IP_MAX_CHARS));
   row('Hosts', hostsList(a, (h) => p(h)));
@@ -260,9 +306,10 @@ export function emailText(a: Alert): string {
   row('Failed logons from the IP', String(a.context.failed_attempts_from_ip));
   if (a.context.other_ips_in_window.length > 0) row('Other IPs of the user', a.context.other_ips_in_window.slice(0, 10).map((ip) => p(ip, IP_MAX_CHARS)).join(', '));
   if (a.context.methods.length > 0) row('Methods', a.context.methods.map((m) => p(m, 40)).join(', '));
+  row('Score', `${score(a)}/100 (alerts at ${a.rule.threshold})`);
   row('Probability', a.probability.toPrecision(2));
   row('Log source', p(a.log_source, 64));
-  for (const [k, v] of Object.entries(a.evidence)) row(p(k, 40), p(evidenceText(v), 256));
+  for (const r of evidenceRows(a)) row(p(r.label, 60), r.untrusted ? p(r.value, 256) : r.value);
   lines.push('');
   lines.push('WHAT TO CHECK');
   a.investigation.forEach((s, i) => lines.push(`  ${i + 1}. ${p(s, 1_000)}`));
@@ -272,13 +319,26 @@ export function emailText(a: Alert): string {
   lines.push('');
   lines.push('TO SILENCE IT IF BENIGN');
   for (const s of a.silence) lines.push(`  - ${renderMixed(s, u, { format: 'plain', max: 1_000 })}`);
+  return lines;
+}
+
+const SHORTENED_NOTE = 'User names and hosts above are shown single-line and shortened; the exact values are in the alert JSON.';
+
+/** The plain-text email body for one alert. */
+export function emailText(a: Alert): string {
+  const p = (s: string, max = VALUE_MAX_CHARS) => plainText(s, max);
+  const lines: string[] = [];
+  lines.push(`${a.rule.name}: ${p(a.user.name)} from ${p(a.source.ip, IP_MAX_CHARS)}`);
+  lines.push(`Score ${score(a)}/100 (alerts at ${a.rule.threshold}), severity ${a.rule.severity}, rule ${a.rule.id}.`);
+  lines.push('');
+  lines.push(...alertBodyLines(a));
   lines.push('');
   lines.push(`Alert id: ${p(a.id, 80)}`);
   const mitre = a.rule.threat.technique.map((t) => `${t.id} ${t.name}`).join(', ');
   lines.push(`MITRE ATT&CK: ${a.rule.threat.tactic.id} ${a.rule.threat.tactic.name} / ${mitre}`);
   for (const r of a.rule.references) lines.push(`Reference: ${p(r, 300)}`);
   lines.push('');
-  lines.push('User names and hosts above are shown single-line and shortened; the exact values are in the alert JSON.');
+  lines.push(SHORTENED_NOTE);
   return lines.join('\n') + '\n';
 }
 
@@ -381,13 +441,21 @@ export function chatbotNotification(a: Alert): ChatbotNotification {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Digest: one message per run
+// Digest: the email of a run, every alert in it explained in full
 // ---------------------------------------------------------------------------------------------
 
 export interface DigestOptions {
   /** Alert ids whose own message could not be delivered (the run fails and its retry delivers them). */
   readonly failed?: readonly string[];
+  /**
+   * Most UTF-8 bytes one digest text may have (SNS takes 256 KiB per message, the subject and the other protocols'
+   * copies included). A run whose alerts do not fit is sent as several parts, each alert whole in one of them.
+   */
+  readonly maxBytes?: number;
 }
+
+/** Default bound of one digest text: 200 KB leaves room in SNS's 256 KiB for the subject, attributes and the JSON copy. */
+export const DIGEST_TEXT_MAX_BYTES = 200_000;
 
 function digestCounts(b: AlertBatch): string {
   const n = b.alerts.length;
@@ -399,9 +467,10 @@ function windowText(b: AlertBatch): string {
   return `${new Date(b.window.start).toISOString()} to ${new Date(b.window.end).toISOString()}`;
 }
 
-/** SNS `Subject` of the digest. */
-export function digestSubject(b: AlertBatch): string {
-  return asciiText(`authwatch digest: ${digestCounts(b)} (window ending ${new Date(b.window.end).toISOString().slice(0, 16)}Z)`, SUBJECT_MAX_CHARS);
+/** SNS `Subject` of the digest (of one part of it, when it had to be split). */
+export function digestSubject(b: AlertBatch, part?: { readonly index: number; readonly of: number }): string {
+  const of = part && part.of > 1 ? ` ${part.index + 1}/${part.of}` : '';
+  return asciiText(`authwatch digest${of}: ${digestCounts(b)} (window ending ${new Date(b.window.end).toISOString().slice(0, 16)}Z)`, SUBJECT_MAX_CHARS);
 }
 
 function digestLine(a: Alert, i: number, render: (s: string, max?: number) => string, failed: ReadonlySet<string>): string {
@@ -410,60 +479,117 @@ function digestLine(a: Alert, i: number, render: (s: string, max?: number) => st
   return `${String(i + 1).padStart(3)}. score ${score(a)}, ${ruleShort(a)}: ${render(a.user.name, 64)} from ${render(a.source.ip, IP_MAX_CHARS)}${host} at ${a['@timestamp']} (${a.id})${note}`;
 }
 
-/** The digest as plain text (email): the alerts in rank order, how many the cap cut, the window. */
-export function digestText(b: AlertBatch, opts: DigestOptions = {}): string {
-  const failed = new Set(opts.failed ?? []);
+/** One alert's whole entry in the digest: its summary line, then everything its own email would say. */
+function digestEntry(a: Alert, i: number, failed: ReadonlySet<string>): string[] {
   const p = (s: string, max = VALUE_MAX_CHARS) => plainText(s, max);
-  const lines = [`authwatch run ${p(b.runId, 80)}: ${digestCounts(b)}`, `Window: ${windowText(b)}`, ''];
-  if (b.alerts.length > 0) {
-    lines.push('ALERTS (highest score first; each was also sent as its own message)');
-    b.alerts.forEach((a, i) => lines.push(digestLine(a, i, p, failed)));
-  }
-  if (b.cut.length > 0) {
-    lines.push('');
-    lines.push(
-      `CUT BY THE CAP: ${b.cut.length} more finding${b.cut.length === 1 ? '' : 's'} above threshold were not sent one by one (the cap kept ${b.alerts.length}). ` +
-        'They are not recorded as raised; review the run summary or raise the cap (maxAlertsPerRun) if this recurs.',
-    );
-    b.cut.slice(0, DIGEST_CUT_LISTED).forEach((a, i) => lines.push(digestLine(a, b.alerts.length + i, p, failed)));
-    if (b.cut.length > DIGEST_CUT_LISTED) lines.push(`     ... and ${b.cut.length - DIGEST_CUT_LISTED} more`);
-  }
-  if (failed.size > 0) {
-    lines.push('');
-    lines.push(`${failed.size} alert(s) could not be delivered; the run fails so that its retry delivers them.`);
-  }
-  return lines.join('\n') + '\n';
+  const rule = `${a.rule.name} (${a.rule.id}), severity ${a.rule.severity}`;
+  return [
+    '='.repeat(78),
+    digestLine(a, i, p, failed),
+    `     ${rule}`,
+    '',
+    ...alertBodyLines(a).map((l) => (l === '' ? '' : `     ${l}`)),
+    '',
+  ];
 }
 
-/** The digest as a Chatbot custom notification. */
-export function digestNotification(b: AlertBatch, opts: DigestOptions = {}): ChatbotNotification {
+function utf8Length(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+/**
+ * The digest as plain text (email), in as many parts as its size needs (usually one): a header with the run,
+ * the window and the counts; each alert in rank order with its explanation, numbers, what to check, when it is
+ * often benign and how to silence it; what the cap cut (summarised, not sent one by one). Under the default
+ * `digest` email mode this is the only email a run sends, so nothing here refers to other messages.
+ */
+export function digestTexts(b: AlertBatch, opts: DigestOptions = {}): string[] {
   const failed = new Set(opts.failed ?? []);
-  const md = (s: string, max = VALUE_MAX_CHARS) => escapeMarkdown(s, max);
-  const lines: string[] = [`*Window:* ${windowText(b)}`, ''];
-  b.alerts.forEach((a, i) => lines.push(digestLine(a, i, md, failed)));
+  const maxBytes = opts.maxBytes ?? DIGEST_TEXT_MAX_BYTES;
+  const p = (s: string, max = VALUE_MAX_CHARS) => plainText(s, max);
+  const header = (part: string) => [`authwatch run ${p(b.runId, 80)}: ${digestCounts(b)}${part}`, `Window: ${windowText(b)}`, ''];
+
+  const tail: string[] = [];
   if (b.cut.length > 0) {
-    lines.push('');
-    lines.push(`*${b.cut.length} more cut by the per-run cap* (kept ${b.alerts.length}); not sent one by one and not recorded as raised.`);
+    tail.push('');
+    tail.push(
+      `CUT BY THE CAP: ${b.cut.length} more finding${b.cut.length === 1 ? '' : 's'} above threshold were not sent (the cap kept ${b.alerts.length}). ` +
+        'They are not recorded as raised; review the run summary or raise the cap (maxAlertsPerRun) if this recurs.',
+    );
+    b.cut.slice(0, DIGEST_CUT_LISTED).forEach((a, i) => tail.push(digestLine(a, b.alerts.length + i, p, failed)));
+    if (b.cut.length > DIGEST_CUT_LISTED) tail.push(`     ... and ${b.cut.length - DIGEST_CUT_LISTED} more`);
   }
-  const description = clampLines(lines, CHATBOT_DESCRIPTION_MAX_CHARS);
-  const top = b.alerts[0];
+  if (failed.size > 0) {
+    tail.push('');
+    tail.push(`${failed.size} alert(s) could not be delivered; the run fails so that its retry delivers them.`);
+  }
+  const footer = ['', SHORTENED_NOTE];
+
+  // Pack whole entries into parts; the header of a part names it ("part 2 of 3") once the count is known.
+  const reserve = utf8Length([...header(', part 100 of 100'), ...tail, ...footer].join('\n')) + 64;
+  const room = Math.max(1, maxBytes - reserve);
+  const parts: string[][] = [];
+  let cur: string[] = [];
+  let bytes = 0;
+  b.alerts.forEach((a, i) => {
+    // An entry is bounded (every untrusted value is cut), so one always fits in 200 KB; a smaller bound is the caller's choice.
+    const entry = digestEntry(a, i, failed);
+    const n = utf8Length(entry.join('\n')) + 1;
+    if (cur.length > 0 && bytes + n > room) {
+      parts.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(...entry);
+    bytes += n;
+  });
+  parts.push(cur);
+  return parts.map((body, i) => {
+    const head = header(parts.length > 1 ? `, part ${i + 1} of ${parts.length}` : '');
+    const lines = [...head, ...(b.alerts.length > 0 && i === 0 ? ['ALERTS (highest score first)', ''] : []), ...body, ...(i === parts.length - 1 ? tail : []), ...footer];
+    return lines.join('\n') + '\n';
+  });
+}
+
+/** The whole digest as one text (tests and the CLI; the sink sends `digestTexts`, split to fit SNS). */
+export function digestText(b: AlertBatch, opts: Omit<DigestOptions, 'maxBytes'> = {}): string {
+  return digestTexts(b, { ...opts, maxBytes: Number.MAX_SAFE_INTEGER })[0]!;
+}
+
+/**
+ * The Chatbot card for what the per-run cap cut: those findings get no card of their own, and chat must still
+ * see that a mass event happened. Undefined when nothing was cut: the alerts themselves each have their card,
+ * and a card repeating them would make every alert appear twice in the channel.
+ */
+export function cutNotification(b: AlertBatch): ChatbotNotification | undefined {
+  if (b.cut.length === 0) return undefined;
+  const md = (s: string, max = VALUE_MAX_CHARS) => escapeMarkdown(s, max);
+  const lines: string[] = [
+    `*Window:* ${windowText(b)}`,
+    `The cap (maxAlertsPerRun) kept the ${b.alerts.length} highest-scored alert${b.alerts.length === 1 ? '' : 's'}, each posted as its own card. ` +
+      `These ${b.cut.length} were not sent and are not recorded as raised:`,
+    '',
+  ];
+  b.cut.slice(0, DIGEST_CUT_LISTED).forEach((a, i) => lines.push(`${i + 1}. score ${score(a)}, ${escapeMarkdown(ruleShort(a), 40, { parens: false })}: ${md(a.user.name, 64)} from ${md(a.source.ip, IP_MAX_CHARS)}`));
+  if (b.cut.length > DIGEST_CUT_LISTED) lines.push(`… and ${b.cut.length - DIGEST_CUT_LISTED} more`);
+  const top = b.cut[0]!;
   return {
     version: '1.0',
     source: 'custom',
-    id: `digest-${createHash('sha256').update(b.runId).digest('hex').slice(0, 24)}`,
+    id: `cut-${createHash('sha256').update(b.runId).digest('hex').slice(0, 24)}`,
     content: {
       textType: 'client-markdown',
-      title: clampEscaped(`:bar_chart: authwatch: ${digestCounts(b)}${top ? ` (top score ${score(top)})` : ''}`, CHATBOT_TITLE_MAX_CHARS),
-      description,
+      title: clampEscaped(`:warning: authwatch: ${b.cut.length} more finding${b.cut.length === 1 ? '' : 's'} cut by the per-run cap (top score ${score(top)})`, CHATBOT_TITLE_MAX_CHARS),
+      description: clampLines(lines, CHATBOT_DESCRIPTION_MAX_CHARS),
       nextSteps: nextSteps([
-        'Open each alert above (highest score first) and follow its investigation steps.',
-        ...(b.cut.length > 0 ? ['Many findings were cut by the cap: check for a campaign (one IP, many users) or a change that needs an allowlist.'] : []),
+        'Check for a campaign (one address, many users) or a change that needs an allowlist (a new VPN egress, an identity-provider change).',
+        'If runs often hit the cap, raise maxAlertsPerRun.',
       ]),
-      keywords: ['authwatch', 'digest'],
+      keywords: ['authwatch', 'cap'],
     },
     metadata: {
-      summary: clampEscaped(`authwatch: ${digestCounts(b)}`, 200),
-      eventType: 'authwatch.digest',
+      summary: clampEscaped(`authwatch: ${b.cut.length} more cut by the per-run cap`, 200),
+      eventType: 'authwatch.cut',
       additionalContext: { runId: plainText(b.runId, 80), alerts: String(b.alerts.length), cut: String(b.cut.length), window: `${new Date(b.window.start).toISOString()}/${new Date(b.window.end).toISOString()}` },
     },
   };

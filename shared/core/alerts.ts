@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { cidrContains, parseCidr, placeOf, type Cidr } from './net';
 import { bucketOf, type Alert, type Feedback, type Finding, type LogonObservation, type TimeWindow } from './model';
 import type { Detector } from './detectors/detector';
+import { DETECTORS } from './detectors';
 import type { DetectionSettings } from './settings';
 
 /**
@@ -48,33 +49,146 @@ export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The command line every hint starts with; `<table>` is the baselines table (the stack's `BaselinesTableName` output). */
+/** The command line every hint starts with. */
 const CLI = 'npm run authwatch --';
-const TABLE = '--table <table>';
+
+/**
+ * Where the silence commands act: the deployed baselines table and its region. The detector's composition root
+ * knows both (its runtime config and `AWS_REGION`) and hands them to the sink, which fills them into each alert
+ * before delivery; without them (a local replay) the hint keeps the `<table>` placeholder.
+ */
+export interface SilenceTarget {
+  readonly tableName: string;
+  readonly region?: string;
+}
+
+/** `--table <name>`, quoted for the shell; the placeholder when no target is known. */
+function tableArgs(target: SilenceTarget | undefined): string {
+  return target ? `--table ${shellQuote(target.tableName)}` : '--table <table>';
+}
+
+/**
+ * The command prefix: the CLI takes its region from the AWS SDK's chain (it has no region option), so the
+ * deployment's region is set for that one command, `AWS_REGION=eu-west-1 npm run authwatch -- …`.
+ */
+function cliPrefix(target: SilenceTarget | undefined): string {
+  return target?.region ? `AWS_REGION=${shellQuote(target.region)} ${CLI}` : CLI;
+}
 
 /**
  * How a person silences this alert if it is benign: `authwatch` commands against the baselines table,
- * honoured by the next run (see the README's "First week"). `<alert-id>` is left for the alert's own id,
- * which is not known until the alert is built.
+ * honoured by the next run (see the README's "First week"), with this alert's id, user and address filled in.
+ * Which commands fit follows from the detector's grouping: an alert about a (user, address) pair can be
+ * silenced for that range; an alert about a user name alone, for that user.
  */
-export function silenceHints(f: Finding, detector: Pick<Detector, 'id'>): string[] {
+export function silenceHints(
+  subject: { readonly user: string; readonly sourceIp: string; readonly alertId: string },
+  detector: Pick<Detector, 'id' | 'groupBy'>,
+  target?: SilenceTarget,
+): string[] {
+  const TABLE = tableArgs(target);
+  const CLI = cliPrefix(target);
+  const { user: name, sourceIp, alertId: id } = subject;
   // Short: every hint is repeated in each protocol's copy of the SNS message, and ten alerts share 256 KiB.
   const threshold = `Routinely benign: raise the ${detector.id} threshold.`;
-  if (detector.id === 'Auth.UnusualSourceIp') {
-    const prefix = placeOf(f.sourceIp, 'prefix');
-    const user = f.user.startsWith('-') ? `--user=${shellQuote(f.user)}` : `--user ${shellQuote(f.user)}`;
+  if (detector.groupBy === 'user-ip') {
+    const prefix = placeOf(sourceIp, 'prefix');
+    const user = name.startsWith('-') ? `--user=${shellQuote(name)}` : `--user ${shellQuote(name)}`;
     return [
-      `The user confirms it: ${CLI} benign <alert-id> ${TABLE}`,
+      `The user confirms it: ${CLI} benign ${shellQuote(id)} ${TABLE}`,
       `Subnet always fine for this user: ${CLI} allow cidr ${prefix} ${user} ${TABLE}`,
-      `Fine for everyone (scanner, bastion): ${CLI} allow cidr ${f.sourceIp}/${f.sourceIp.includes(':') ? 128 : 32} ${TABLE}`,
+      `Fine for everyone (scanner, bastion): ${CLI} allow cidr ${sourceIp}/${sourceIp.includes(':') ? 128 : 32} ${TABLE}`,
       threshold,
     ];
   }
   // A name starting with `-` would be read as an option: after `--`, which ends the options.
-  const allowUser = f.user.startsWith('-') ? `allow user ${TABLE} -- ${shellQuote(f.user)}` : `allow user ${shellQuote(f.user)} ${TABLE}`;
+  const allowUser = name.startsWith('-') ? `allow user ${TABLE} -- ${shellQuote(name)}` : `allow user ${shellQuote(name)} ${TABLE}`;
   return [`A legitimate account (new hire, returning user): nothing to do, it is now known.`, `Never alert on it (service account): ${CLI} ${allowUser}`, threshold];
 }
 
+/**
+ * The alert as delivered from a deployment: its silence hints name the real table and region. The hints are
+ * rebuilt from the alert's own fields (never by replacing text, which a quoted user name could contain).
+ */
+export function withSilenceTarget(a: Alert, target: SilenceTarget | undefined): Alert {
+  const detector = target && DETECTORS.find((d) => d.id === a.rule.id);
+  if (!detector) return a;
+  return { ...a, silence: silenceHints({ user: a.user.name, sourceIp: a.source.ip, alertId: a.id }, detector, target) };
+}
+
+/** The alert document (ECS JSON) as machine subscribers receive it and the ledger keeps it. */
+export function alertDocument(a: Alert): string {
+  return JSON.stringify(a);
+}
+
+/** Fields a bounded document always keeps whole: what identifies the alert. */
+const KEEP_WHOLE = new Set(['id', '@timestamp', 'rule.id']);
+/** Strings are cut no shorter than this while trimming; lists keep at least one item. */
+const MIN_TRIMMED_CHARS = 64;
+
+function utf8Bytes(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+
+/** The largest trimmable value in `v` (a list of 2+ items, or a string over the minimum) with its parent and key. */
+function largestTrimmable(v: Json, path: string, best: { bytes: number; parent?: Json[] | { [k: string]: Json }; key?: string | number }): number {
+  const consider = (child: Json, parent: Json[] | { [k: string]: Json }, key: string | number, childPath: string) => {
+    const bytes = largestTrimmable(child, childPath, best);
+    const trimmable = !KEEP_WHOLE.has(childPath) && ((Array.isArray(child) && child.length > 1) || (typeof child === 'string' && child.length > MIN_TRIMMED_CHARS));
+    if (trimmable && bytes > best.bytes) {
+      best.bytes = bytes;
+      best.parent = parent;
+      best.key = key;
+    }
+    return bytes;
+  };
+  // Exactly JSON.stringify's length: brackets, and one separator per item (a comma, or the last item's bracket).
+  if (Array.isArray(v)) return v.length === 0 ? 2 : v.reduce<number>((n, x, i) => n + consider(x, v, i, path) + 1, 1);
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v);
+    return entries.length === 0 ? 2 : entries.reduce((n, [k, x]) => n + utf8Bytes(JSON.stringify(k)) + 2 + consider(x, v, k, path ? `${path}.${k}` : k), 1);
+  }
+  return utf8Bytes(JSON.stringify(v));
+}
+
+/**
+ * The alert document cut to at most `maxBytes` (UTF-8) for keeping: while it is too large, the largest list
+ * (evidence lists, other addresses, hosts) loses its second half, or the largest string (a 10 KB user name, a
+ * long explanation) is cut to half with `…`, and the document is marked `"truncated": true`. The alert's id,
+ * time and rule id are never cut. Undefined when `document` is not a JSON object, or when not even its
+ * identifying fields fit.
+ */
+export function boundAlertDocument(document: string, maxBytes: number): string | undefined {
+  if (utf8Bytes(document) <= maxBytes) return document;
+  let doc: Json;
+  try {
+    doc = JSON.parse(document) as Json;
+  } catch {
+    return undefined;
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
+  doc.truncated = true;
+  for (;;) {
+    const best: { bytes: number; parent?: Json[] | { [k: string]: Json }; key?: string | number } = { bytes: 0 };
+    const total = largestTrimmable(doc, '', best);
+    if (total <= maxBytes) return JSON.stringify(doc);
+    if (best.parent === undefined || best.key === undefined) return undefined;
+    const target = (best.parent as Record<string | number, Json>)[best.key]!;
+    const cut = Array.isArray(target) ? target.slice(0, Math.ceil(target.length / 2)) : truncateText(target as string, Math.max(MIN_TRIMMED_CHARS, Math.floor((target as string).length / 2)));
+    (best.parent as Record<string | number, Json>)[best.key] = cut;
+  }
+}
+
+/** Cut to `max` UTF-16 units, never inside a surrogate pair, ending in `…`. */
+function truncateText(s: string, max: number): string {
+  let head = s.slice(0, max - 1);
+  if (/[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
+  return `${head}…`;
+}
+
+/** The alert document for one finding; its silence hints keep the table placeholder until `withSilenceTarget`. */
 export function buildAlert(f: Finding, detector: Detector, window: TimeWindow, threshold: number, context: AlertContext): Alert {
   const o = f.observation;
   const failedNote = context.failedAttemptsFromIp > 0 ? ` ${context.failedAttemptsFromIp} failed logon(s) came from the same address in this window.` : '';
@@ -105,7 +219,7 @@ export function buildAlert(f: Finding, detector: Detector, window: TimeWindow, t
     log_source: o.logSource,
     investigation: detector.investigation,
     false_positives: detector.falsePositives,
-    silence: silenceHints(f, detector).map((h) => h.replace('<alert-id>', id)),
+    silence: silenceHints({ user: f.user, sourceIp: f.sourceIp, alertId: id }, detector),
   };
 }
 

@@ -342,6 +342,8 @@ export interface AlertBatch {
 export interface PublishReport {
   readonly delivered: readonly string[];
   readonly failed: readonly { readonly id: string; readonly reason: string }[];
-  /** Whether the per-run digest message (if any) was delivered. */
+  /** Whether the per-run messages (the digest, the cut card; if any) were delivered. */
   readonly digestDelivered: boolean;
+  /** Alert id → its document (ECS JSON) exactly as delivered, for the ledger; absent: the alert serialized as it is. */
+  readonly documents?: Readonly<Record<string, string>>;
 }

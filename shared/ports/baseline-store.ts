@@ -17,7 +17,7 @@ export interface BaselineStore {
   getFeedback(): Promise<Feedback | undefined>;
   /** Which of these alert ids the ledger already holds. */
   getRaisedAlerts(ids: readonly string[]): Promise<Set<string>>;
-  /** One ledger entry by alert id (what `authwatch benign` acts on); undefined if absent or already expired away. */
+  /** One ledger entry by alert id, with its document (`benign`, `show`); undefined if absent or already expired away. */
   getLedgerEntry(id: string): Promise<LedgerEntry | undefined>;
   /** Mark alerts raised (idempotent: an id already present is left as it is). */
   recordRaisedAlerts(entries: readonly LedgerEntry[]): Promise<void>;
@@ -32,6 +32,6 @@ export interface BaselineStore {
    * detection run: it reads the whole table.
    */
   scanUsers(): AsyncIterable<UserBaseline>;
-  /** Every ledger entry still stored (DynamoDB TTL deletes lazily: callers filter on `expiresAt`). Operator views only. */
+  /** Every ledger entry still stored, without documents (DynamoDB TTL deletes lazily: callers filter on `expiresAt`). Operator views only. */
   scanLedger(): AsyncIterable<LedgerEntry>;
 }

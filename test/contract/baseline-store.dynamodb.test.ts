@@ -23,6 +23,7 @@ import {
   createBaselinesTable,
   DynamoDbBaselineStore,
   encodeUserBody,
+  LEDGER_DOCUMENT_MAX_BYTES,
   PARTITION_KEY,
   TTL_ATTRIBUTE,
   USER_ITEM_TARGET_BYTES,
@@ -217,6 +218,16 @@ describe('DynamoDbBaselineStore ledger', () => {
     expect(item.raisedAt).toEqual({ N: String(T) });
     expect(item.user).toEqual({ S: 'alice' });
     expect(store.stats.ledgerDuplicates).toBe(1);
+  });
+
+  it('stores the bounded document as its own string attribute of the ledger item, gone with the item at its TTL', async () => {
+    const { store, tableName } = await openStore();
+    const document = JSON.stringify({ id: 'rareuser-9', evidence: { blob: 'z'.repeat(LEDGER_DOCUMENT_MAX_BYTES * 2) } });
+    await store.recordRaisedAlerts([{ id: 'rareuser-9', detectorId: 'Auth.RareUser', user: 'alice', raisedAt: T, expiresAt: Math.floor(T / 1000), document }]);
+    const item = (await rawGet(tableName, 'ALERT#rareuser-9'))!;
+    expect(Buffer.byteLength(item.document!.S!)).toBeLessThanOrEqual(LEDGER_DOCUMENT_MAX_BYTES);
+    expect(JSON.parse(item.document!.S!)).toMatchObject({ id: 'rareuser-9', truncated: true });
+    expect(item[TTL_ATTRIBUTE]).toEqual({ N: String(Math.floor(T / 1000)) });
   });
 
   it('flags a user name cut to fit, so reading the entry back never names another user', async () => {

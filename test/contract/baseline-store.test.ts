@@ -4,12 +4,14 @@
  * UnprocessedKeys, TTL attribute, corrupt items) are in baseline-store.dynamodb.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { DynamoDbBaselineStore, USER_ITEM_TARGET_BYTES } from '../../shared/adapters/dynamodb-baseline-store';
+import { DynamoDbBaselineStore, LEDGER_DOCUMENT_MAX_BYTES, USER_ITEM_TARGET_BYTES } from '../../shared/adapters/dynamodb-baseline-store';
 import { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
 import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../../shared/core/baseline-update';
 import { bucketOf, dayOf, type Feedback, type LedgerEntry, type PopulationStats, type SeenStats, type UserBaseline } from '../../shared/core/model';
 import { BaselineStoreError, ConcurrentUpdateError } from '../../shared/errors';
 import type { BaselineStore } from '../../shared/ports';
+import { alertDocument } from '../../shared/core/alerts';
+import { makeAlert } from '../support/alerts';
 import { useDynalite } from '../support/dynalite';
 
 const T = Date.UTC(2026, 2, 2, 9, 0);
@@ -299,6 +301,50 @@ function contract(name: string, open: () => Promise<Subject>) {
       expect(rare).toMatchObject({ id: 'rareuser-2', user: 'alice', raisedAt: T });
       expect(rare!.sourceIp).toBeUndefined();
       expect(await store.getLedgerEntry('never')).toBeUndefined();
+    });
+
+    it('keeps the alert document as delivered and reads it back by id, byte for byte', async () => {
+      const { store, other } = await open();
+      const a = makeAlert({ detector: 'ip', user: HOSTILE_NAMES[5]!, otherIps: ['198.51.100.7', '2001:db8::9'] });
+      const document = alertDocument(a);
+      await store.recordRaisedAlerts([ledgerEntry(a.id, { document }), ledgerEntry('rareuser-2')]);
+      expect((await other.getLedgerEntry(a.id))!.document).toBe(document);
+      expect(JSON.parse((await store.getLedgerEntry(a.id))!.document!)).toEqual(a);
+      // An entry recorded without one (before documents were kept) reads back without one.
+      expect((await store.getLedgerEntry('rareuser-2'))!.document).toBeUndefined();
+      // Idempotent: a repeat record of the id keeps the first document.
+      await other.recordRaisedAlerts([ledgerEntry(a.id, { document: '{"id":"other"}' })]);
+      expect((await store.getLedgerEntry(a.id))!.document).toBe(document);
+      // Scans for operator views leave documents out.
+      for await (const e of store.scanLedger()) expect(e.document).toBeUndefined();
+    });
+
+    it('bounds a huge document: trims its largest lists and strings, marks it truncated, keeps what identifies it', async () => {
+      const { store } = await open();
+      const a = makeAlert({
+        user: 'u'.repeat(20_000),
+        hosts: Array.from({ length: 500 }, (_, i) => `host-${i}.example.internal`),
+        otherIps: Array.from({ length: 20 }, (_, i) => `198.51.100.${i}`),
+        evidence: { kind: 'new', known_users: 40, blob: 'y'.repeat(60_000), list: Array.from({ length: 2_000 }, (_, i) => `item-${i}`) },
+      });
+      const document = alertDocument(a);
+      expect(Buffer.byteLength(document)).toBeGreaterThan(100_000);
+      await store.recordRaisedAlerts([ledgerEntry(a.id, { document })]);
+      const kept = (await store.getLedgerEntry(a.id))!.document!;
+      expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(LEDGER_DOCUMENT_MAX_BYTES);
+      const doc = JSON.parse(kept) as typeof a & { truncated?: boolean };
+      expect(doc.truncated).toBe(true);
+      expect(doc.id).toBe(a.id);
+      expect(doc['@timestamp']).toBe(a['@timestamp']);
+      expect(doc.rule.id).toBe(a.rule.id);
+      expect(doc.score).toBe(a.score);
+      expect(doc.host.names.length).toBeLessThan(a.host.names.length);
+      expect(doc.host.names[0]).toBe(a.host.names[0]);
+      expect((doc.evidence.list as string[]).length).toBeLessThan(2_000);
+      expect(doc.user.name.startsWith('uuuu')).toBe(true);
+      // Small values are untouched: the trim goes to the largest first.
+      expect(doc.evidence.known_users).toBe(40);
+      expect(doc.source.ip).toBe(a.source.ip);
     });
 
     it('scans every stored user, hashed keys included, and nothing else', async () => {

@@ -7,9 +7,12 @@ import { DETECTOR_RUNTIME } from '../../infra/constructs/detector';
 import { DETECTOR_TABLE_ACTIONS } from '../../infra/constructs/storage';
 import { PROJECT_ROOT } from '../../lambdas/bundle';
 import { PARTITION_KEY, TTL_ATTRIBUTE } from '../../shared/adapters/dynamodb-baseline-store';
-import { DIGEST_KIND, MESSAGE_KIND_ATTRIBUTE } from '../../shared/adapters/sns-alert-sink';
 import { ENV, parseRuntimeConfig } from '../../shared/config';
 import { DETECTOR_DIMENSION, METRIC_NAMESPACE, METRICS, SERVICE_DIMENSION, SERVICE_NAME_ENV } from '../../shared/telemetry';
+import { PublishBatchCommand, PublishCommand, SNSClient, type MessageAttributeValue, type PublishBatchCommandInput, type PublishCommandInput } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { compose } from '../../lambdas/detector/handler';
+import { makeAlert } from '../support/alerts';
 import { synth, TEST_CONFIG } from './synth';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
@@ -113,7 +116,11 @@ describe('detector function', () => {
     const env = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : '']));
     env[ENV.tableName] = 'Authwatch-StorageTable-ABC';
     env[ENV.topicArn] = 'arn:aws:sns:eu-west-1:123456789012:Authwatch-AlertsTopic-ABC';
+    env[ENV.digestTopicArn] = 'arn:aws:sns:eu-west-1:123456789012:Authwatch-DigestTopic-ABC';
+    env[ENV.chatTopicArn] = 'arn:aws:sns:eu-west-1:123456789012:Authwatch-ChatTopic-ABC';
     const runtime = parseRuntimeConfig(env);
+    expect(runtime.digestTopicArn).toBe(env[ENV.digestTopicArn]);
+    expect(runtime.chatTopicArn).toBe(env[ENV.chatTopicArn]);
     expect(runtime.settings.learningDays).toBe(7);
     expect(runtime.settings.thresholds).toEqual({ 'Auth.RareUser': 80, 'Auth.UnusualSourceIp': 75 });
     expect(runtime.settings.allowUsers).toEqual(['svc-*']);
@@ -121,6 +128,8 @@ describe('detector function', () => {
     expect(runtime.queryTimeoutMs).toBe(240_000);
     expect(render(vars[ENV.tableName])).toMatch(/^\$\{Storage/);
     expect(render(vars[ENV.topicArn])).toMatch(/^\$\{AlertingAlertsTopic/);
+    expect(render(vars[ENV.digestTopicArn])).toMatch(/^\$\{AlertingDigestTopic/);
+    expect(render(vars[ENV.chatTopicArn])).toMatch(/^\$\{AlertingChatTopic/);
   });
 });
 
@@ -152,12 +161,15 @@ describe('IAM', () => {
     for (const command of used) expect(DETECTOR_TABLE_ACTIONS, `the adapter calls ${command}`).toContain(`dynamodb:${command}`);
   });
 
-  it('lets the detector publish to the alerts topic (and use its key), not the operations topic', () => {
+  it('lets the detector publish to the alerts, digest and chat topics (and use their key), not the operations topic', () => {
     const statements = detectorPolicyStatements();
     const publish = statements.filter((s) => actions(s).includes('sns:Publish'));
-    expect(publish.map((s) => render(s.Resource))).toEqual([expect.stringMatching(/^\$\{AlertingAlertsTopic/)]);
+    const publishTo = publish.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource])).map((r) => render(r).replace(/[0-9A-F]{8}\}$/, '}'));
+    expect(publishTo.sort()).toEqual(['${AlertingAlertsTopic}', '${AlertingChatTopic}', '${AlertingDigestTopic}']);
     const kms = statements.filter((s) => actions(s).some((a) => a.startsWith('kms:')));
-    expect(kms.map((s) => render(s.Resource))).toEqual([expect.stringMatching(/^\$\{AlertingTopicKey.*\.Arn\}$/)]);
+    const keys = kms.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource])).map(render);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const k of keys) expect(k).toMatch(/^\$\{AlertingTopicKey.*\.Arn\}$/);
   });
 });
 
@@ -180,9 +192,12 @@ describe('baselines table', () => {
 });
 
 describe('topics and notifications', () => {
-  it('encrypts both topics with a rotating customer key that CloudWatch alarms may use', () => {
+  /** `${AlertingAlertsTopic}` for the alerts topic's ARN: the logical id without CDK's hash suffix. */
+  const topicName = (arn: unknown) => render(arn).replace(/[0-9A-F]{8}\}$/, '}');
+
+  it('encrypts every topic with a rotating customer key that CloudWatch alarms may use', () => {
     const topics = ofType('AWS::SNS::Topic');
-    expect(topics).toHaveLength(2);
+    expect(topics.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['AlertingAlertsTopic', 'AlertingChatTopic', 'AlertingDigestTopic', 'AlertingOpsTopic']);
     for (const [, t] of topics) expect(render(t.Properties.KmsMasterKeyId)).toMatch(/^\$\{AlertingTopicKey.*\.Arn\}$/);
     const [, key] = only('AWS::KMS::Key');
     expect(key.Properties.EnableKeyRotation).toBe(true);
@@ -191,47 +206,174 @@ describe('topics and notifications', () => {
     expect(actions(cw).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
   });
 
-  it('denies every non-TLS publish on both topics', () => {
+  it('denies every non-TLS publish on every topic', () => {
     const policies = ofType('AWS::SNS::TopicPolicy');
-    expect(policies).toHaveLength(2);
+    expect(policies).toHaveLength(4);
     for (const [, p] of policies) {
       const deny = (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.find((s) => s.Effect === 'Deny');
       expect(deny).toMatchObject({ Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
     }
   });
 
-  it('subscribes alert and ops emails to their own topics', () => {
-    const subs = ofType('AWS::SNS::Subscription').map(([, s]) => [render(s.Properties.TopicArn).replace(/[0-9A-F]{8}\}$/, '}'), s.Properties.Endpoint, s.Properties.Protocol]);
+  it('subscribes alert emails to the digest topic (by default) and ops emails to the operations topic, with no filter policy', () => {
+    const subs = ofType('AWS::SNS::Subscription').map(([, s]) => [topicName(s.Properties.TopicArn), s.Properties.Endpoint, s.Properties.Protocol, s.Properties.FilterPolicy]);
     expect(subs.sort()).toEqual(
       [
-        ['${AlertingAlertsTopic}', 'oncall@example.com', 'email'],
-        ['${AlertingAlertsTopic}', 'secops@example.com', 'email'],
-        ['${AlertingOpsTopic}', 'platform@example.com', 'email'],
+        ['${AlertingDigestTopic}', 'oncall@example.com', 'email', undefined],
+        ['${AlertingDigestTopic}', 'secops@example.com', 'email', undefined],
+        ['${AlertingOpsTopic}', 'platform@example.com', 'email', undefined],
       ].sort(),
     );
   });
 
-  it('sends alert emails only the per-run digest (by default), ops emails everything', () => {
-    const byEndpoint = Object.fromEntries(ofType('AWS::SNS::Subscription').map(([, s]) => [s.Properties.Endpoint as string, s.Properties.FilterPolicy]));
-    expect(byEndpoint['secops@example.com']).toEqual({ kind: ['digest'] });
-    expect(byEndpoint['oncall@example.com']).toEqual({ kind: ['digest'] });
-    expect(byEndpoint['platform@example.com']).toBeUndefined();
-    // The filter uses the sink's own attribute constants (the sink's contract test checks the digest carries them).
-    expect(byEndpoint['secops@example.com']).toEqual({ [MESSAGE_KIND_ATTRIBUTE]: [DIGEST_KIND] });
+  it('in "each" mode subscribes alert emails to the alerts topic and creates no digest topic; without Slack no chat topic', () => {
+    const { template: each } = synth({ config: { ...TEST_CONFIG, alertEmailMode: 'each', slack: undefined } });
+    const res = each.toJSON().Resources as Record<string, Resource>;
+    const topics = Object.entries(res).filter(([, r]) => r.Type === 'AWS::SNS::Topic').map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
+    expect(topics.sort()).toEqual(['AlertingAlertsTopic', 'AlertingOpsTopic']);
+    const subs = Object.values(res).filter((r) => r.Type === 'AWS::SNS::Subscription').map((s) => [topicName(s.Properties.TopicArn), s.Properties.Endpoint]);
+    expect(subs.filter(([, e]) => e !== 'platform@example.com').sort()).toEqual([
+      ['${AlertingAlertsTopic}', 'oncall@example.com'],
+      ['${AlertingAlertsTopic}', 'secops@example.com'],
+    ]);
+    const fn = Object.values(res).find((r) => r.Type === 'AWS::Lambda::Function')!;
+    const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(vars[ENV.digestTopicArn]).toBeUndefined();
+    expect(vars[ENV.chatTopicArn]).toBeUndefined();
   });
 
-  it('connects the Slack channel to both topics through AWS Chatbot, with a read-only guardrail', () => {
+  it('connects the Slack channel to the chat and operations topics through AWS Chatbot (never the alerts topic), with a read-only guardrail', () => {
     const [, slack] = only('AWS::Chatbot::SlackChannelConfiguration');
     expect(slack.Properties).toMatchObject({ SlackWorkspaceId: 'T07ABCDEF', SlackChannelId: 'C07ABCDEF' });
-    expect((slack.Properties.SnsTopicArns as unknown[]).map(render).map((s) => s.replace(/[0-9A-F]{8}\}$/, '}')).sort()).toEqual([
-      '${AlertingAlertsTopic}',
-      '${AlertingOpsTopic}',
-    ]);
+    expect((slack.Properties.SnsTopicArns as unknown[]).map(topicName).sort()).toEqual(['${AlertingChatTopic}', '${AlertingOpsTopic}']);
     const guardrails = (slack.Properties.GuardrailPolicies as unknown[]).map(render);
     expect(guardrails).toHaveLength(1);
     const [, guardrail] = ofType('AWS::IAM::ManagedPolicy').find(([id]) => guardrails[0]!.includes(id))!;
     const allowed = (guardrail.Properties.PolicyDocument as { Statement: Statement[] }).Statement.flatMap(actions);
     expect(allowed.every((a) => a.startsWith('cloudwatch:Describe') || a.startsWith('cloudwatch:Get') || a.startsWith('cloudwatch:List'))).toBe(true);
+  });
+
+  it('outputs the alerts topic for more subscribers, and the digest and chat topics', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(topicName(outputs.AlertsTopicArn!.Value)).toBe('${AlertingAlertsTopic}');
+    expect(topicName(outputs.DigestTopicArn!.Value)).toBe('${AlertingDigestTopic}');
+    expect(topicName(outputs.ChatTopicArn!.Value)).toBe('${AlertingChatTopic}');
+  });
+});
+
+describe('what each subscriber receives for one alert (default configuration, with Slack)', () => {
+  /** A subscriber: the topic it is on (logical id, without CDK's hash), its protocol and filter policy. */
+  interface Subscriber {
+    readonly name: string;
+    readonly topic: string;
+    readonly protocol: string;
+    readonly filterPolicy?: Record<string, string[]>;
+  }
+  const logicalId = (arn: unknown) => render(arn).replace(/^\$\{/, '').replace(/(\.Arn)?\}$/, '').replace(/[0-9A-F]{8}$/, '');
+  const fakeArn = (id: string) => `arn:aws:sns:eu-west-1:123456789012:${id}`;
+
+  /** What SNS hands a subscriber of `protocol` for one published message, or nothing when its filter policy drops it. */
+  function deliver(s: Subscriber, m: { Message?: string | undefined; MessageStructure?: string | undefined; MessageAttributes?: Record<string, MessageAttributeValue> | undefined }): string | undefined {
+    for (const [attr, allowed] of Object.entries(s.filterPolicy ?? {})) {
+      const v = m.MessageAttributes?.[attr]?.StringValue;
+      if (v === undefined || !allowed.includes(v)) return undefined;
+    }
+    if (m.MessageStructure !== 'json') return m.Message;
+    const byProtocol = JSON.parse(m.Message!) as Record<string, string>;
+    return byProtocol[s.protocol] ?? byProtocol.default;
+  }
+
+  it('delivers the alert exactly once to every protocol, in its own format, each carrying the explanation once', async () => {
+    // The stack's own subscriptions, AWS Chatbot's (an HTTPS subscription to each topic the channel names), and what an
+    // operator adds to the topic the stack outputs for more endpoints: PagerDuty over HTTPS, a SIEM queue, a function, email-json.
+    const subscribers: Subscriber[] = ofType('AWS::SNS::Subscription').map(([, s]) => ({
+      name: `${String(s.Properties.Protocol)}:${String(s.Properties.Endpoint)}`,
+      topic: logicalId(s.Properties.TopicArn),
+      protocol: String(s.Properties.Protocol),
+      ...(s.Properties.FilterPolicy ? { filterPolicy: s.Properties.FilterPolicy as Record<string, string[]> } : {}),
+    }));
+    const [, slack] = only('AWS::Chatbot::SlackChannelConfiguration');
+    for (const arn of slack.Properties.SnsTopicArns as unknown[]) subscribers.push({ name: `chatbot:${logicalId(arn)}`, topic: logicalId(arn), protocol: 'https' });
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const forMore = logicalId(outputs.AlertsTopicArn!.Value);
+    for (const protocol of ['https', 'sqs', 'lambda', 'email-json']) subscribers.push({ name: `operator-${protocol}`, topic: forMore, protocol });
+
+    // The handler's own composition, from the environment the stack gives the function (deploy-time tokens as fake ARNs).
+    const [, fn] = only('AWS::Lambda::Function');
+    const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const env = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : '']));
+    for (const key of [ENV.topicArn, ENV.digestTopicArn, ENV.chatTopicArn]) env[key] = fakeArn(logicalId(vars[key]));
+    env[ENV.tableName] = 'Authwatch-StorageTable-ABC';
+    env.AWS_REGION = 'eu-west-1';
+    const sns = mockClient(SNSClient);
+    const published: { topic: string; message: Parameters<typeof deliver>[1] }[] = [];
+    sns.on(PublishBatchCommand).callsFake((input: PublishBatchCommandInput) => {
+      const entries = input.PublishBatchRequestEntries ?? [];
+      for (const e of entries) published.push({ topic: input.TopicArn!, message: e });
+      return { Successful: entries.map((e) => ({ Id: e.Id, MessageId: e.Id })), Failed: [] };
+    });
+    sns.on(PublishCommand).callsFake((input: PublishCommandInput) => {
+      published.push({ topic: input.TopicArn!, message: input });
+      return { MessageId: 'm' };
+    });
+    try {
+      const a = makeAlert({ detector: 'ip', user: 'alice', ip: '203.0.113.9', evidence: { novelty_level: 'network', p_user: 0.00035338379292050516, org_novel_network_share: 1, busiest_address_in_prefix: 0 } });
+      const report = await compose(env).sink.publish({ runId: 'run-1', window: { start: Date.parse(a.window.start), end: Date.parse(a.window.end) }, alerts: [a], cut: [] });
+      expect(report.delivered).toEqual([a.id]);
+
+      const received = new Map<string, string[]>();
+      for (const s of subscribers) {
+        const got = published.filter((p) => logicalId(p.topic.split(':').pop()) === s.topic).flatMap((p) => deliver(s, p.message) ?? []);
+        received.set(s.name, got);
+      }
+      // Every subscriber, and how many messages it got for this one alert: one each, none to operations.
+      expect(Object.fromEntries([...received].map(([k, v]) => [k, v.length]))).toEqual({
+        'email:secops@example.com': 1,
+        'email:oncall@example.com': 1,
+        'email:platform@example.com': 0,
+        'chatbot:AlertingChatTopic': 1,
+        'chatbot:AlertingOpsTopic': 0,
+        'operator-https': 1,
+        'operator-sqs': 1,
+        'operator-lambda': 1,
+        'operator-email-json': 1,
+      });
+      const fragment = 'alice logged on for the first time ever seen';
+      const once = (name: string) => {
+        const got = received.get(name)!;
+        expect(got, name).toHaveLength(1);
+        expect(got[0]!.split(fragment), `${name}: the explanation exactly once`).toHaveLength(2);
+        return got[0]!;
+      };
+
+      // Email (the default digest): the explanation, labelled figures, what to check, how to silence with the real table.
+      for (const email of TEST_CONFIG.alertEmails) {
+        const text = once(`email:${email}`);
+        expect(text).toMatch(/Probability for this user:\s+0\.00035\n/);
+        expect(text).toMatch(/Share of new networks no one else uses:\s+100%\n/);
+        expect(text).not.toMatch(/p_user|org_novel_network_share|busiest_address_in_prefix/);
+        for (const step of a.investigation) expect(text).toContain(step);
+        expect(text).toContain(`AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-ABC`);
+        expect(text).not.toContain('also sent as its own message');
+      }
+      // Machines: the alert document, exactly as the ledger keeps it, with the real table and region.
+      for (const protocol of ['https', 'sqs', 'lambda', 'email-json']) {
+        const body = once(`operator-${protocol}`);
+        const doc = JSON.parse(body) as typeof a;
+        expect(doc.id).toBe(a.id);
+        expect(doc.evidence.p_user).toBe(0.00035338379292050516);
+        expect(doc.silence[0]).toBe(`The user confirms it: AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-ABC`);
+        expect(body).toBe(report.documents?.[a.id]);
+      }
+      // Slack: one Chatbot card, nothing from the alerts or digest topics.
+      const card = JSON.parse(once('chatbot:AlertingChatTopic')) as { version: string; source: string; content: { description: string } };
+      expect(card).toMatchObject({ version: '1.0', source: 'custom' });
+      expect(received.get('chatbot:AlertingOpsTopic')).toEqual([]);
+      // Operations email gets no alert.
+      expect(received.get('email:platform@example.com')).toEqual([]);
+    } finally {
+      sns.restore();
+    }
   });
 });
 

@@ -92,8 +92,12 @@ describe('the built detector bundle', () => {
     expect(retry.alertIds).toHaveLength(1);
     expect(aws.published).toHaveLength(1);
     const message = JSON.parse(aws.published[0]!.message) as Record<string, string>;
-    expect(JSON.parse(message.default!)).toMatchObject({ version: '1.0', source: 'custom' });
+    // Every protocol but email gets the alert document; its silence commands name this table and region.
+    const doc = JSON.parse(message.default!) as { user: { name: string }; silence: string[] };
+    expect(doc.user.name).toBe('mallory');
+    expect(doc.silence[1]).toContain(`AWS_REGION=us-east-1 npm run authwatch -- allow user mallory --table ${TABLE}`);
     expect(message.email).toContain('mallory');
+    expect((await store.getLedgerEntry(retry.alertIds[0]!))!.document).toBe(message.default);
     expect(aws.published[0]!.attributes.rule).toBe('Auth.RareUser');
     expect(await store.getRaisedAlerts(retry.alertIds)).toEqual(new Set(retry.alertIds));
     expect((await store.getUsers(['mallory'])).has('mallory')).toBe(true);

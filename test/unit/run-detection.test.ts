@@ -54,12 +54,14 @@ describe('runDetection', () => {
 
   it('raises a logon once although consecutive windows overlap', async () => {
     const attack = T0 + 16 * DAY_MS + 10 * HOUR + 20 * 60_000; // 10:20, inside windows ending 10:30 and 10:45
-    const { d, sink } = deps([...officeHistory(17), ev('user3', '203.0.113.9', attack)]);
+    const { d, sink, store } = deps([...officeHistory(17), ev('user3', '203.0.113.9', attack)]);
     await runSchedule(d, T0, T0 + 17 * DAY_MS);
     const forUser3 = sink.delivered.filter((a) => a.user.name === 'user3');
     expect(forUser3).toHaveLength(1);
     expect(forUser3[0]!.rule.id).toBe('Auth.UnusualSourceIp');
     expect(forUser3[0]!.source.ip).toBe('203.0.113.9');
+    // The ledger keeps the alert as delivered, for `authwatch show`.
+    expect(JSON.parse((await store.getLedgerEntry(forUser3[0]!.id))!.document!)).toEqual(forUser3[0]);
   });
 
   it('never double-alerts when the same window is run twice (a retried invocation)', async () => {

@@ -13,6 +13,19 @@ export interface DetectorInput {
 }
 
 /**
+ * How a person reads one evidence value: `count` (a whole number, thousands grouped), `number` (two
+ * significant decimals), `percent` (a 0–1 share as a percentage), `probability` (two significant digits),
+ * `days`, `date`/`time` (an ISO string, shown as it is) and `text` (an untrusted string or list, shown escaped).
+ */
+export type EvidenceFormat = 'count' | 'number' | 'percent' | 'probability' | 'days' | 'date' | 'time' | 'text';
+
+/** The label and format of one evidence key, for the numbers people read (the alert JSON keeps the raw key and value). */
+export interface EvidenceField {
+  readonly label: string;
+  readonly format: EvidenceFormat;
+}
+
+/**
  * A detection: a pure object with the seed rule's metadata beside its logic.
  * `evaluate` returns a finding for anything unusual enough to score (p ≤ the cut-off), with its
  * score; thresholds, allowlists, the ledger and the cap are applied by the pipeline.
@@ -33,6 +46,11 @@ export interface Detector {
   /** What an analyst should check, in order. */
   readonly investigation: readonly string[];
   readonly falsePositives: readonly string[];
+  /**
+   * The evidence keys a person should read, in reading order, each with its label and format. Keys the
+   * detector emits but does not list here stay in the alert JSON only (intermediate terms of the model).
+   */
+  readonly evidenceFields: Readonly<Record<string, EvidenceField>>;
   /** One alert per user per window (rare user), or per user and IP (unusual IP). */
   readonly groupBy: 'user' | 'user-ip';
   evaluate(input: DetectorInput): Finding | null;

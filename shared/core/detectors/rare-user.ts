@@ -40,6 +40,19 @@ export const rareUser: Detector = {
     'Users back from long leave; accounts used on a quarterly or yearly schedule.',
   ],
   groupBy: 'user',
+  evidenceFields: {
+    kind: { label: 'Kind', format: 'text' },
+    dormant_days: { label: 'Days of silence', format: 'days' },
+    usual_gap_days: { label: 'Usual days between logons', format: 'days' },
+    user_first_seen: { label: 'User first seen', format: 'date' },
+    user_last_seen: { label: 'User last seen', format: 'time' },
+    days_active: { label: 'Days active', format: 'count' },
+    known_ips: { label: 'Known addresses', format: 'count' },
+    known_users: { label: 'Known users', format: 'count' },
+    population_new_user_rate: { label: 'New names among active user-periods', format: 'percent' },
+    population_dormant_return_rate: { label: 'Returns after silence among active user-periods', format: 'percent' },
+    population_user_periods: { label: 'Active user-periods observed', format: 'count' },
+  },
 
   evaluate({ observation: o, baseline: b, population, window, settings }: DetectorInput): Finding | null {
     if (o.outcome !== 'success') return null;

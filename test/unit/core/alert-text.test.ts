@@ -4,17 +4,23 @@ import {
   CHATBOT_TITLE_MAX_CHARS,
   SUBJECT_MAX_CHARS,
   chatbotNotification,
-  digestNotification,
+  cutNotification,
   digestSubject,
   digestText,
+  digestTexts,
   emailSubject,
   emailText,
   escapeMarkdown,
+  evidenceRows,
+  formatEvidence,
   plainText,
   renderMixed,
   truncate,
 } from '../../../shared/core/alert-text';
-import type { Alert, AlertBatch } from '../../../shared/core/model';
+import { rareUser, unusualSourceIp } from '../../../shared/core/detectors';
+import { DAY_MS, windowEndingAt, type Alert, type AlertBatch } from '../../../shared/core/model';
+import { DEFAULT_SETTINGS } from '../../../shared/core/settings';
+import { History, HOUR, T0, logon } from '../../support/history';
 import { ALERT_T as T, ALERT_WINDOW as WINDOW, makeAlert as makeCoreAlert, type AlertOptions } from '../../support/alerts';
 
 
@@ -84,12 +90,73 @@ describe('emailText / emailSubject', () => {
     expect(t).toMatch(/Successful logons:\s+3/);
     expect(t).toMatch(/First logon:\s+2026-03-20T09:40:00.000Z/);
     expect(t).toMatch(/Failed logons from the IP:\s+2/);
-    expect(t).toMatch(/known_users:\s+40/);
+    expect(t).toMatch(/Known users:\s+40\n/);
+    expect(t).toMatch(/New names among active user-periods:\s+<0\.1%\n/);
+    expect(t).not.toContain('known_users');
     expect(t).toContain('WHAT TO CHECK\n  1. Is this a known person or service?');
     expect(t).toContain('OFTEN BENIGN WHEN\n  - New hires');
     expect(t).toContain('TO SILENCE IT IF BENIGN\n  - A legitimate account (new hire, returning user): nothing to do, it is now known.');
     expect(t).toContain('  - Never alert on it (service account): npm run authwatch -- allow user alice --table <table>');
     expect(t).toContain(`Alert id: ${a.id}`);
+  });
+
+  it('shows the numbers labelled and rounded, from the detector\'s own evidence fields, never raw keys', () => {
+    const evidence = {
+      novelty_level: 'network',
+      new_place: '203.0.0.0/16',
+      history_days: 37,
+      known_ips: 3,
+      user_novelty_rate: 0,
+      population_novelty_rate: 0.006,
+      busiest_address_in_prefix: 0,
+      org_novel_network_share: 1,
+      p_user: 0.00035338379292050516,
+      p_shared: 0.0024999,
+      users_sharing_prefix: 1234,
+    };
+    const t = emailText(makeAlert({ detector: 'ip', evidence }));
+    expect(t).toMatch(/Probability for this user:\s+0\.00035\n/);
+    expect(t).toMatch(/Share of new networks no one else uses:\s+100%\n/);
+    expect(t).toMatch(/Most users on one address of its subnet:\s+0\n/);
+    expect(t).toMatch(/All users bring one in:\s+0\.6%\n/);
+    expect(t).toMatch(/Other users of its subnet:\s+1,234\n/);
+    expect(t).toMatch(/New place:\s+203\.0\.0\.0\/16\n/);
+    expect(t).toMatch(/Probability:\s+0\.00040\n/);
+    for (const raw of Object.keys(evidence)) expect(t).not.toContain(`${raw}:`);
+    expect(t).not.toContain('0.00035338379292050516');
+    // The raw evidence stays in the alert document.
+    expect(makeAlert({ detector: 'ip', evidence }).evidence.p_user).toBe(0.00035338379292050516);
+  });
+
+  it('labels every evidence key the detectors emit in real findings, and nothing they do not emit', () => {
+    // Real findings: a stable user from a never-seen network; a never-seen user; a user back after 40 days.
+    const h = new History().daily('alice', ['81.2.69.142'], { toDay: 21 }).daily('dora', ['81.2.70.1'], { toDay: 2 });
+    const at = (day: number) => T0 + day * DAY_MS + 10 * HOUR;
+    const input = (user: string, ip: string, day: number) => ({ observation: logon(user, ip, at(day)), baseline: h.users.get(user), population: h.population, window: windowEndingAt(at(day) + 15 * 60_000), settings: DEFAULT_SETTINGS });
+    const findings = [unusualSourceIp.evaluate(input('alice', '198.51.100.7', 22)), rareUser.evaluate(input('mallory', '203.0.113.9', 22)), rareUser.evaluate(input('dora', '203.0.113.9', 45))];
+    const emitted = new Map<string, Set<string>>();
+    for (const f of findings) {
+      expect(f).not.toBeNull();
+      const keys = emitted.get(f!.detectorId) ?? new Set<string>();
+      for (const k of Object.keys(f!.evidence)) keys.add(k);
+      emitted.set(f!.detectorId, keys);
+    }
+    for (const d of [rareUser, unusualSourceIp]) expect(Object.keys(d.evidenceFields).sort(), d.id).toEqual([...emitted.get(d.id)!].sort());
+  });
+
+  it('formats evidence by kind, and shows an unexpected type as it is', () => {
+    expect(formatEvidence(0.00035338, 'probability')).toBe('0.00035');
+    expect(formatEvidence(1, 'percent')).toBe('100%');
+    expect(formatEvidence(0.0421, 'percent')).toBe('4.2%');
+    expect(formatEvidence(0.00004, 'percent')).toBe('<0.1%');
+    expect(formatEvidence(12345.6, 'count')).toBe('12,346');
+    expect(formatEvidence(1.5, 'days')).toBe('1.5 days');
+    expect(formatEvidence(1, 'days')).toBe('1 day');
+    expect(formatEvidence('2026-03-02', 'date')).toBe('2026-03-02');
+    expect(formatEvidence('n/a', 'percent')).toBe('n/a');
+    // An alert of a rule no detector knows (a newer version) shows its raw keys rather than nothing.
+    const foreign = { ...makeAlert(), rule: { ...makeAlert().rule, id: 'Auth.Future' } };
+    expect(evidenceRows(foreign).map((r) => r.label)).toEqual(['kind', 'known_users', 'population_new_user_rate']);
   });
 
   it('subject is printable ASCII, one line, under 100 characters', () => {
@@ -167,6 +234,32 @@ describe('digest', () => {
     expect(t).toContain('CUT BY THE CAP: 14 more findings');
     expect(t).toContain('... and 4 more');
     expect(digestSubject(batch)).toBe('authwatch digest: 2 alerts, 14 more cut by the per-run cap (window ending 2026-03-20T10:00Z)');
+    expect(digestSubject(batch, { index: 1, of: 3 })).toBe('authwatch digest 2/3: 2 alerts, 14 more cut by the per-run cap (window ending 2026-03-20T10:00Z)');
+  });
+
+  it('explains every alert in full, once, and never claims another message was sent', () => {
+    const t = digestText(batch);
+    for (const a of alerts) {
+      expect(t.split(a.explanation)).toHaveLength(2);
+      for (const step of a.investigation) expect(t).toContain(step);
+      for (const hint of a.silence) expect(t).toContain(hint);
+    }
+    expect(t).toMatch(/Known users:\s+40\n/);
+    expect(t).not.toContain('known_users');
+    expect(t).not.toMatch(/also sent|own message/);
+    // Cut findings are listed, not explained: they were not sent.
+    expect(t).not.toContain(cut[0]!.explanation);
+  });
+
+  it('splits into parts under the byte bound, each alert whole in exactly one part', () => {
+    const many = Array.from({ length: 30 }, (_, i) => makeAlert({ user: `user${i}`, score: 99 - i / 10 }));
+    const b = { runId: 'r', window: WINDOW, alerts: many, cut: [] };
+    const one = digestText(b);
+    const parts = digestTexts(b, { maxBytes: Math.ceil(Buffer.byteLength(one) / 3) });
+    expect(parts.length).toBeGreaterThanOrEqual(3);
+    for (const p of parts) expect(Buffer.byteLength(p)).toBeLessThanOrEqual(Math.ceil(Buffer.byteLength(one) / 3));
+    for (const a of many) expect(parts.filter((p) => p.includes(a.explanation))).toHaveLength(1);
+    expect(parts[1]).toContain(`part 2 of ${parts.length}`);
   });
 
   it('marks alerts whose delivery failed', () => {
@@ -175,21 +268,24 @@ describe('digest', () => {
     expect(t).toContain('1 alert(s) could not be delivered');
   });
 
-  it('is a valid Chatbot notification with the cut count', () => {
-    const n = digestNotification(batch);
+  it('gives chat a card for the cut findings only, and none when nothing was cut', () => {
+    const n = cutNotification(batch)!;
     expect(n).toMatchObject({ version: '1.0', source: 'custom', content: { textType: 'client-markdown' } });
-    expect(n.content.title).toContain('2 alerts, 14 more cut by the per-run cap (top score 95)');
-    expect(n.content.description).toContain('*14 more cut by the per-run cap*');
+    expect(n.content.title).toContain('14 more findings cut by the per-run cap (top score 80)');
+    expect(n.content.description).toContain('cut0');
+    expect(n.content.description).toContain('… and 4 more');
+    expect(n.content.description).not.toContain('alice');
     expect(n.content.nextSteps.length).toBeGreaterThan(0);
+    expect(cutNotification({ ...batch, cut: [] })).toBeUndefined();
   });
 
-  it('stays within the description limit for a full 100-alert run with hostile names', () => {
+  it('stays within the description limit for a cut of 100 hostile names', () => {
     const many = Array.from({ length: 100 }, (_, i) => makeAlert({ user: `${HOSTILE}${i}`, score: 99 - i / 10 }));
-    const n = digestNotification({ runId: 'r', window: WINDOW, alerts: many, cut: [] });
+    const n = cutNotification({ runId: 'r', window: WINDOW, alerts: [], cut: many })!;
     expect(n.content.description.length).toBeLessThanOrEqual(CHATBOT_DESCRIPTION_MAX_CHARS);
-    expect(n.content.description.endsWith('…')).toBe(true);
     expect(n.content.description).not.toContain('<!channel>');
     const t = digestText({ runId: 'r', window: WINDOW, alerts: many, cut: [] });
     expect(t.split('\n').filter((l) => /^\s*\d+\. score/.test(l))).toHaveLength(100);
+    expect(t).not.toContain('\nFAKE LINE');
   });
 });

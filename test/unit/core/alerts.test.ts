@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileAllowlist, shellQuote } from '../../../shared/core/alerts';
+import { alertDocument, boundAlertDocument, compileAllowlist, shellQuote, silenceHints, withSilenceTarget } from '../../../shared/core/alerts';
 import { makeAlert } from '../../support/alerts';
 
 describe('silence hints', () => {
@@ -14,12 +14,51 @@ describe('silence hints', () => {
     expect(makeAlert({ detector: 'ip', ip: '2001:db8:1:2::9' }).silence[1]).toContain('allow cidr 2001:db8:1::/48 ');
   });
 
+  it('name the deployment\'s table and region once the sink gives them, rebuilt from the alert\'s own fields', () => {
+    const a = makeAlert({ detector: 'ip', user: 'alice', ip: '203.0.113.9' });
+    const t = withSilenceTarget(a, { tableName: 'Authwatch-StorageTable-1A2B', region: 'eu-west-1' });
+    expect(t.silence).toEqual([
+      `The user confirms it: AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-1A2B`,
+      'Subnet always fine for this user: AWS_REGION=eu-west-1 npm run authwatch -- allow cidr 203.0.113.0/24 --user alice --table Authwatch-StorageTable-1A2B',
+      'Fine for everyone (scanner, bastion): AWS_REGION=eu-west-1 npm run authwatch -- allow cidr 203.0.113.9/32 --table Authwatch-StorageTable-1A2B',
+      'Routinely benign: raise the Auth.UnusualSourceIp threshold.',
+    ]);
+    expect({ ...t, silence: a.silence }).toEqual(a);
+    expect(withSilenceTarget(a, undefined)).toBe(a);
+    // A user name that contains the placeholder text cannot be rewritten by it: the hints are rebuilt, not replaced.
+    const tricky = makeAlert({ user: 'x --table <table> y' });
+    expect(withSilenceTarget(tricky, { tableName: 'T' }).silence[1]).toBe(`Never alert on it (service account): npm run authwatch -- allow user 'x --table <table> y' --table T`);
+    expect(silenceHints({ user: 'bob', sourceIp: '1.2.3.4', alertId: 'rareuser-1' }, { id: 'Auth.RareUser', groupBy: 'user' }, { tableName: "odd'name" })[1]).toBe(
+      `Never alert on it (service account): npm run authwatch -- allow user bob --table 'odd'\\''name'`,
+    );
+  });
+
   it('quote a user name for the shell, and keep one starting with - from being read as an option', () => {
     expect(makeAlert({ user: `o'brien $(rm -rf /)` }).silence[1]).toBe(`Never alert on it (service account): npm run authwatch -- allow user 'o'\\''brien $(rm -rf /)' --table <table>`);
     expect(makeAlert({ user: '-rf' }).silence[1]).toBe("Never alert on it (service account): npm run authwatch -- allow user --table <table> -- '-rf'");
     expect(makeAlert({ detector: 'ip', user: '--help' }).silence[1]).toContain("--user='--help' ");
     expect(shellQuote('CORP\\alice')).toBe(`'CORP\\alice'`);
     expect(shellQuote('alice@corp.example')).toBe('alice@corp.example');
+  });
+});
+
+describe('boundAlertDocument', () => {
+  it('returns a document within the bound unchanged, and trims one over it to exactly within', () => {
+    const a = makeAlert({ hosts: Array.from({ length: 300 }, (_, i) => `h${i}-ü`) });
+    const doc = alertDocument(a);
+    const bytes = Buffer.byteLength(doc);
+    expect(boundAlertDocument(doc, bytes)).toBe(doc);
+    for (const max of [bytes - 1, Math.floor(bytes / 2), 4_000]) {
+      const cut = boundAlertDocument(doc, max)!;
+      expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(max);
+      expect(JSON.parse(cut)).toMatchObject({ id: a.id, truncated: true, rule: { id: a.rule.id } });
+    }
+  });
+
+  it('gives up (undefined) on what is not a JSON object, or when not even the identifying fields fit', () => {
+    expect(boundAlertDocument('x'.repeat(100), 10)).toBeUndefined();
+    expect(boundAlertDocument(JSON.stringify(['a', 'b'].map((x) => x.repeat(50))), 10)).toBeUndefined();
+    expect(boundAlertDocument(alertDocument(makeAlert()), 60)).toBeUndefined();
   });
 });
 
