@@ -130,7 +130,7 @@ describe('allow', () => {
     expect((await cli('allow', 'cidr', '300.1.1.1/24', '--store', dir)).err).toContain('is not a CIDR');
     expect((await cli('allow', 'user', '*', '--store', dir)).err).toContain('would silence every alert');
     expect((await cli('allow', 'cidr', '0.0.0.0/0', '--store', dir)).err).toContain('every address');
-    expect((await cli('allow', 'everything', '--store', dir)).err).toContain('usage: allow user');
+    expect((await cli('allow', 'everything', '--store', dir)).err).toContain('usage: authwatch allow user');
   });
 });
 
