@@ -273,7 +273,8 @@ export interface ParsedCommandLine {
   readonly help: boolean;
 }
 
-function closest(name: string, candidates: readonly string[]): string | undefined {
+/** The candidate nearest to a mistyped `name` (edit distance at most 2, or a prefix), if any. */
+export function closest(name: string, candidates: readonly string[]): string | undefined {
   // Levenshtein distance ≤ 2, or a prefix: enough to catch --profle, --learning-day, --tabel.
   const dist = (a: string, b: string) => {
     const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
@@ -375,7 +376,7 @@ export function commandHelp(spec: CommandSpec, width = terminalWidth()): string 
 export function overviewHelp(width = terminalWidth()): string {
   const out: string[] = [];
   out.push('authwatch — rare user logons and unusual source IPs, from your logs', '');
-  out.push(...wrapText('usage: authwatch <command> [options]   (in a clone: npx authwatch ..., or npm run authwatch -- ...)', width, '    '));
+  out.push(...wrapText('usage: authwatch <command> [options]   (in a clone: npx authwatch ..., or npm run authwatch -- ...)', width, '    ', ''));
   out.push('', 'Commands:');
   for (const c of COMMANDS) out.push(...wrapText(c.summary, width, ' '.repeat(12), padEnd(`  ${c.name}`, 12)));
   out.push('', 'Operator commands (allow, benign, show, status, explain) work on --table <name> (the deployed table) or --store <dir> (a local store).');

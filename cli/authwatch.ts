@@ -15,7 +15,7 @@ import type { Profile } from '../shared/core/profiles/profile';
 import type { Alert, LogonEvent } from '../shared/core/model';
 import { AuthwatchError, ConfigError } from '../shared/errors';
 import { isUserMature } from '../shared/core/habits';
-import { commandHelp, commandSpec, COMMANDS, overviewHelp, parseCommandLine, usageLine, type CommandSpec, type Flags } from './args';
+import { closest, commandHelp, commandSpec, COMMANDS, overviewHelp, parseCommandLine, usageLine, type CommandSpec, type Flags } from './args';
 import { cmdBackfill } from './backfill';
 import { alertTable, safeText } from './format';
 import { assertReadableFile, fileLogSource, openTextStream, readLines, SNIFF_LINES, zeroLogonHint, zeroLogonHintForFile } from './input';
@@ -276,10 +276,6 @@ function reportError(e: unknown, spec: CommandSpec | undefined): number {
   throw e;
 }
 
-function nearestCommand(name: string): string | undefined {
-  return COMMANDS.map((c) => c.name).find((c) => c.startsWith(name) || name.startsWith(c) || (c.length === name.length && [...c].filter((ch, i) => ch !== name[i]).length <= 1));
-}
-
 /**
  * Run one command line (`argv` without node and the script); returns the exit code: 0 done, 1 a failure of
  * the environment (store, query), 2 a mistake in the command line or what it names, 130 an interrupted
@@ -296,7 +292,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const spec = commandSpec(command);
   if (!spec) {
-    const near = nearestCommand(command);
+    const near = closest(command, COMMANDS.map((c) => c.name));
     return reportError(new ConfigError([`unknown command "${command}"${near ? ` (did you mean ${near}?)` : ''}; the commands are ${COMMANDS.map((c) => c.name).join(', ')}`]), undefined);
   }
   try {
