@@ -34,11 +34,19 @@ export function alertTable(alerts: readonly Alert[], label?: (a: Alert) => strin
   out.push(`${padEnd('TIME (UTC)', 17)} ${padEnd('RULE', 11)} ${padEnd('SCORE', 5)} ${padEnd('USER', 22)} SOURCE IP`);
   for (const a of alerts) {
     const time = a['@timestamp'].slice(0, 16).replace('T', ' ');
-    const head = `${padEnd(time, 17)} ${padEnd(RULE_SHORT[a.rule.id] ?? a.rule.id, 11)} ${padEnd(a.score.toFixed(0), 5)} ${padEnd(safeText(a.user.name, 22), 22)} ${safeText(a.source.ip, 40)}`;
+    const head = `${padEnd(time, 17)} ${padEnd(RULE_SHORT[a.rule.id] ?? a.rule.id, 11)} ${padEnd(a.score.toFixed(0), 5)} ${padEnd(safeText(a.user.name, 22), 22)}`;
+    const ip = safeText(a.source.ip, 40);
     const host = a.host.name ? `→ ${safeText(a.host.name, 30)}` : '';
-    if (!host) out.push(head);
-    else if (displayWidth(head) + 1 + displayWidth(host) <= width) out.push(`${head} ${host}`);
-    else out.push(head, `${' '.repeat(Math.min(58, Math.max(0, width - displayWidth(host))))}${host}`);
+    const whole = `${head} ${ip}${host ? ` ${host}` : ''}`;
+    // Too wide for the terminal: the host, then the address, continue on the next line.
+    if (displayWidth(whole) <= width) out.push(whole);
+    else if (displayWidth(head) + 1 + displayWidth(ip) <= width) out.push(`${head} ${ip}`, ...wrapText(host, width, '      ', ' '.repeat(Math.min(displayWidth(head) + 1, Math.max(4, width - displayWidth(host))))));
+    else {
+      out.push(head.trimEnd());
+      const tail = `    ${ip}${host ? ` ${host}` : ''}`;
+      if (displayWidth(tail) <= width) out.push(tail);
+      else out.push(...wrapText(ip, width, '      ', '    '), ...(host ? wrapText(host, width, '      ', '    ') : []));
+    }
     const l = label?.(a);
     if (l) out.push(wrapText(l, width, '      ', '    ').join('\n'));
     out.push(wrap(a.explanation, width, '    '));

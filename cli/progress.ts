@@ -12,8 +12,8 @@ export interface ProgressOutput {
 }
 
 export interface ProgressLine {
-  /** Report where the work is; drawn or printed when due. `force`: draw now (the last step). */
-  update(text: string, force?: boolean): void;
+  /** Report where the work is; drawn or printed when due. */
+  update(text: string): void;
   /** Remove the in-place line before other output shares the terminal (an alert on stdout, a summary). */
   clear(): void;
 }
@@ -30,9 +30,9 @@ export function progressLine(stream: ProgressOutput, opts: { now?: () => number;
   let last = tty ? -Infinity : now();
   let drawn = false;
   return {
-    update(text, force = false) {
+    update(text) {
       const t = now();
-      if (!force && t - last < interval) return;
+      if (t - last < interval) return;
       last = t;
       if (tty) {
         // One column short of the width: writing the last column makes some terminals wrap.
