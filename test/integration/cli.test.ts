@@ -7,7 +7,9 @@ import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { COMMANDS } from '../../cli/args';
 import { main } from '../../cli/authwatch';
+import { displayWidth } from '../../cli/text-width';
 import { toEcsLine } from '../../cli/scenario/writers';
 import { DAY_MS, type LogonEvent } from '../../shared/core/model';
 
@@ -156,5 +158,19 @@ describe('authwatch command line', () => {
     const c = await run(['parse', '--profile', 'sshd', corrupt]);
     expect(c.code).toBe(2);
     expect(c.err).toMatch(/corrupt\.gz: not a valid gzip file/);
+  });
+  it('every command has --help and help <command>: the same text, its usage first, within 80 columns', async () => {
+    for (const c of COMMANDS) {
+      const a = await run([c.name, '--help']);
+      const b = await run(['help', c.name]);
+      expect(a.code).toBe(0);
+      expect(a.out).toBe(b.out);
+      expect(a.out.startsWith(`usage: authwatch ${c.name}`)).toBe(true);
+      for (const name of Object.keys(c.options)) expect(a.out).toContain(`--${name}`);
+      for (const l of a.out.split('\n')) expect(displayWidth(l), l).toBeLessThanOrEqual(80);
+    }
+    const overview = await run(['help']);
+    for (const l of overview.out.split('\n')) expect(displayWidth(l), l).toBeLessThanOrEqual(80);
+    expect((await run(['help', 'nope'])).code).toBe(2);
   });
 });
