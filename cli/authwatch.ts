@@ -20,7 +20,7 @@ import { cmdBackfill } from './backfill';
 import { alertTable, safeText } from './format';
 import { assertReadableFile, fileLogSource, openTextStream, readLines, SNIFF_LINES, zeroLogonHint, zeroLogonHintForFile } from './input';
 import { progressLine } from './progress';
-import { openLocalStore } from './local';
+import { assertStoreFolder, openLocalStore } from './local';
 import { runOperatorCommand } from './operator';
 import { DEMO_DIR } from './paths';
 import { replay, scheduleFor } from './replay';
@@ -321,6 +321,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'replay': {
         const profileId = requireFlag(values, 'profile');
         const settings = settingsFromFlags(values);
+        // Before the file is read: a mistake in --store is reported alone, not after a parse summary.
+        if (typeof values.store === 'string') await assertStoreFolder(values.store);
         await runReplay({
           profileId,
           profile: fileProfile(values, profileId),

@@ -69,6 +69,18 @@ describe('user mistakes: one line, the usage, exit 2', () => {
     expectMistake(authwatch(['backfill', '--profile', 'sshd', '--input', folder, '--store', join(dir, 'bf')]), /a-folder is a folder: give a log file/);
   });
 
+  it('a --store that is not a store folder is refused before anything is wiped', () => {
+    const file = join(dir, 'precious.txt');
+    writeFileSync(file, 'keep me');
+    expectMistake(authwatch(['replay', '--profile', 'sshd', '--input', SSHD_LOG, '--store', file]), /precious\.txt is a file, not a folder/);
+    const folder = join(dir, 'documents');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'thesis.tex'), 'keep me too');
+    expectMistake(authwatch(['replay', '--profile', 'sshd', '--input', SSHD_LOG, '--store', folder]), /documents holds other files and is not a local store/);
+    expect(readFileSync(file, 'utf8')).toBe('keep me');
+    expect(readFileSync(join(folder, 'thesis.tex'), 'utf8')).toBe('keep me too');
+  });
+
   it('an unknown profile lists the known ones; an unknown command suggests the nearest', () => {
     expectMistake(authwatch(['query', '--profile', 'sshdd']), /unknown log-source profile "sshdd": expected one of sshd, cloudtrail, ecs/);
     expectMistake(authwatch(['replya', '--profile', 'sshd']), /unknown command "replya" \(did you mean replay\?\)/);
