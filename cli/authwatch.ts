@@ -91,6 +91,7 @@ async function cmdParse(flags: Flags, positionals: string[]): Promise<void> {
   const file = positionals[0];
   if (file !== undefined) assertReadableFile(file);
   const name = file ?? 'standard input';
+  if (file === undefined && process.stdin.isTTY) process.stderr.write('authwatch parse: reading log lines from the terminal (Ctrl-D ends them); give a file to parse it instead\n');
   const input = file !== undefined ? openTextStream(file) : process.stdin.setEncoding('utf8');
   let malformed = 0;
   let events = 0;
@@ -142,7 +143,7 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
   const ps = source.parseStats;
   const span = source.timeSpan();
   const err = process.stderr;
-  err.write(`Parsed ${o.input}: ${ps.lines} lines, ${ps.events} logons, ${ps.skipped} other lines, ${ps.malformed} malformed\n`);
+  err.write(`Parsed ${safeText(o.input, 200)}: ${ps.lines} lines, ${ps.events} logons, ${ps.skipped} other lines, ${ps.malformed} malformed\n`);
   for (const m of ps.malformedSamples) err.write(`  line ${m.line}: ${safeText(m.reason, 200)}\n`);
   if (!span) {
     const hint = await zeroLogonHintForFile(o.input, profile.id, source);
