@@ -17,7 +17,8 @@ import { AuthwatchError, ConfigError } from '../shared/errors';
 import { isUserMature } from '../shared/core/habits';
 import { closest, commandHelp, commandSpec, COMMANDS, overviewHelp, parseCommandLine, usageLine, type CommandSpec, type Flags } from './args';
 import { cmdBackfill } from './backfill';
-import { alertTable, safeText } from './format';
+import { alertTable, safeText, wrapPreformatted } from './format';
+import { terminalWidth } from './text-width';
 import { assertReadableFile, fileLogSource, openTextStream, readLines, SNIFF_LINES, zeroLogonHint, zeroLogonHintForFile } from './input';
 import { progressLine } from './progress';
 import { assertStoreFolder, openLocalStore } from './local';
@@ -180,7 +181,8 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
     }).length;
     if (o.pretty) process.stdout.write(alertTable(sink.delivered, o.label));
     const days = (span.last - span.first) / 86_400_000;
-    err.write(
+    writeWrapped(
+      err,
       [
         '',
         `Replayed ${new Date(span.first).toISOString()} → ${new Date(span.last).toISOString()} (${days.toFixed(1)} days) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
@@ -206,7 +208,8 @@ async function cmdDemo(): Promise<void> {
   const input = join(DEMO_DIR, 'auth.log');
   const labels = JSON.parse(readFileSync(join(DEMO_DIR, 'labels.json'), 'utf8')) as ScenarioLabels;
   const m = labels.meta;
-  process.stderr.write(
+  writeWrapped(
+    process.stderr,
     `authwatch demo: replaying ${input}\n` +
       `(a generated small office over ${m.days} days: ${labels.users.length} users behind an office NAT, VPN, home and mobile connections, ` +
       `service accounts, travellers, new hires, internet password guessing, and ${labels.incidents.length} labelled attacks after the ${m.learningDays}-day learning period)\n\n`,
@@ -231,12 +234,19 @@ async function cmdDemo(): Promise<void> {
   err.write(`Attacks in the sample: ${report.overall.total}, alerted: ${report.overall.detected}.\n`);
   for (const i of report.incidents.filter((x) => !x.detected)) {
     const inc = labels.incidents.find((x) => x.id === i.id);
-    err.write(`  missed: ${i.kind} ${i.user} from ${i.sourceIp}${inc ? ` — ${inc.description}` : ''}\n`);
+    writeWrapped(err, `  missed: ${i.kind} ${i.user} from ${i.sourceIp}${inc ? ` — ${inc.description}` : ''}\n`);
   }
-  err.write(
+  writeWrapped(
+    err,
     `Other alerts: ${report.falseAlerts.total} (${report.falseAlerts.expectedNovelty} on expected novelty such as travel or a new hire's first days, ${report.falseAlerts.noise} noise) over ${report.detectionUserDays} user-days.\n` +
       `A naive "every new (user, IP) pair" rule on the same log: ${naive.alerts} alerts, ${naive.falseAlerts.total} of them false.\n`,
   );
+}
+
+/** Human text to a stream, each line wrapped to the stream's width (80 when it is not a terminal). */
+function writeWrapped(stream: NodeJS.WriteStream, text: string): void {
+  const width = terminalWidth(stream);
+  stream.write(text.split('\n').flatMap((l) => wrapPreformatted(l, width)).join('\n'));
 }
 
 /** A user's mistake, from the argument parser or from validating what they asked: one line, then the usage. */
@@ -389,6 +399,8 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
     process.stderr.write(`authwatch: cannot write the output: ${e.message}\n`);
     process.exit(1);
   });
+  // A closed stderr (`2>&1 | head`) is nothing to report, and nowhere to report it.
+  process.stderr.on('error', () => undefined);
   try {
     process.exitCode = await main(argv);
   } catch (e) {

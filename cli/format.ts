@@ -24,6 +24,13 @@ export function fieldRow(key: string, value: string, keyWidth: number, width = t
   return wrapText(value, width, ' '.repeat(displayWidth(head)), head).join('\n');
 }
 
+/** One preformatted line wrapped to `width`: a `  key:   value` row continues under its value, other lines under their indent. */
+export function wrapPreformatted(line: string, width: number): string[] {
+  if (displayWidth(line) <= width) return [line];
+  const prefix = /^(\s+[^:]{1,40}:\s+)\S/.exec(line)?.[1] ?? /^\s*(?:\d+\.\s|-\s)?/.exec(line)![0];
+  return wrapText(line.slice(prefix.length), width, ' '.repeat(displayWidth(prefix)), prefix);
+}
+
 /**
  * A readable table: one header line per alert, its explanation wrapped beneath, an optional label. Fits
  * `width` columns (the terminal's, 80 when not a terminal): a line too long for it continues indented.

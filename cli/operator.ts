@@ -23,7 +23,7 @@ import { AuthwatchError, ConcurrentUpdateError, ConfigError } from '../shared/er
 import type { BaselineStore } from '../shared/ports';
 import { emailText } from '../shared/core/alert-text';
 import type { Alert } from '../shared/core/model';
-import { fieldRow, safeText } from './format';
+import { fieldRow, safeText, wrapPreformatted } from './format';
 import { displayWidth, padEnd, terminalWidth, wrapText } from './text-width';
 import { openLocalStore } from './local';
 
@@ -327,19 +327,12 @@ export async function show(store: BaselineStore, alertId: string | undefined): P
   };
 }
 
-/** One preformatted line wrapped to `width`: a `  key:   value` row continues under its value, other lines under their indent. */
-function wrapLine(line: string, width: number): string[] {
-  if (displayWidth(line) <= width) return [line];
-  const prefix = /^(\s+[^:]{1,40}:\s+)\S/.exec(line)?.[1] ?? /^\s*(?:\d+\.\s|-\s)?/.exec(line)![0];
-  return wrapText(line.slice(prefix.length), width, ' '.repeat(displayWidth(prefix)), prefix);
-}
-
 /**
  * The alert for people: the same text the email subscribers got (`emailText`, every log-controlled value made
  * single-line and printable), wrapped to the terminal. Without a document: what the ledger knows, and why.
  */
 export function renderShow(r: ShowResult, width = terminalWidth()): string {
-  if (r.alert) return emailText(r.alert).split('\n').flatMap((l) => wrapLine(l, width)).join('\n');
+  if (r.alert) return emailText(r.alert).split('\n').flatMap((l) => wrapPreformatted(l, width)).join('\n');
   const out: string[] = [];
   out.push(...wrapText(`Alert ${safeText(r.alertId, 80)}`, width));
   const row = (k: string, v: string) => out.push(fieldRow(k, v, 14, width));
