@@ -144,7 +144,7 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
   const ps = source.parseStats;
   const span = source.timeSpan();
   const err = process.stderr;
-  err.write(`Parsed ${safeText(o.input, 200)}: ${ps.lines} lines, ${ps.events} logons, ${ps.skipped} other lines, ${ps.malformed} malformed\n`);
+  writeWrapped(err, `Parsed ${safeText(o.input, 200)}: ${ps.lines} lines, ${ps.events} logons, ${ps.skipped} other lines, ${ps.malformed} malformed\n`);
   for (const m of ps.malformedSamples) err.write(`  line ${m.line}: ${safeText(m.reason, 200)}\n`);
   if (!span) {
     const hint = await zeroLogonHintForFile(o.input, profile.id, source);
