@@ -170,7 +170,7 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
       windowsDone++;
       alerts += Object.values(s.alertsPublished).reduce((x, y) => x + y, 0);
       const at = new Date(s.window.end).toISOString().slice(0, 16).replace('T', ' ');
-      progress.update(`window ${windowsDone}/${windowsTotal} (${Math.floor((windowsDone / windowsTotal) * 100)}%), log time ${at} UTC, ${alerts} alerts so far`);
+      progress.update(`${Math.floor((windowsDone / windowsTotal) * 100)}% (window ${windowsDone}/${windowsTotal}), log at ${at}Z, ${alerts} alerts`);
     });
     progress.clear();
     const users = source.successUsers();
