@@ -57,8 +57,8 @@ const WIDE: readonly (readonly [number, number])[] = [
   [0x30000, 0x3fffd],
 ];
 
-/** Combining marks (Mn, Me), format characters (Cf: zero-width joiners, bidi marks) and variation selectors: no column of their own. */
-const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}\u{fe00}-\u{fe0f}]$/u;
+/** Combining marks (Mn, Me) and format characters (Cf: zero-width joiners, bidi marks): no column of their own. */
+const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]$/u;
 
 /** Columns one code point takes: 0, 1 or 2. Controls count 0 (they never reach output: see `safeText`). */
 export function charWidth(ch: string): number {
