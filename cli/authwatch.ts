@@ -18,7 +18,7 @@ import { isUserMature } from '../shared/core/habits';
 import { closest, commandHelp, commandSpec, COMMANDS, overviewHelp, parseCommandLine, usageLine, type CommandSpec, type Flags } from './args';
 import { cmdBackfill } from './backfill';
 import { alertTable, safeText, wrapPreformatted } from './format';
-import { terminalWidth } from './text-width';
+import { displayWidth, terminalWidth } from './text-width';
 import { assertReadableFile, fileLogSource, openTextStream, readLines, SNIFF_LINES, zeroLogonHint, zeroLogonHintForFile } from './input';
 import { progressLine } from './progress';
 import { assertStoreFolder, openLocalStore } from './local';
@@ -144,7 +144,10 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
   const ps = source.parseStats;
   const span = source.timeSpan();
   const err = process.stderr;
-  writeWrapped(err, `Parsed ${safeText(o.input, 200)}: ${ps.lines} lines, ${ps.events} logons, ${ps.skipped} other lines, ${ps.malformed} malformed\n`);
+  const counts = `${ps.lines} lines, ${ps.events} logons, ${ps.skipped} other lines, ${ps.malformed} malformed`;
+  const parsed = `Parsed ${safeText(o.input, 200)}: ${counts}`;
+  // Too wide for the terminal: the counts go on a line of their own rather than break mid-phrase.
+  writeWrapped(err, displayWidth(parsed) <= terminalWidth(err) ? `${parsed}\n` : `Parsed ${safeText(o.input, 200)}:\n  ${counts}\n`);
   for (const m of ps.malformedSamples) err.write(`  line ${m.line}: ${safeText(m.reason, 200)}\n`);
   if (!span) {
     const hint = await zeroLogonHintForFile(o.input, profile.id, source);
