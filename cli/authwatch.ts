@@ -3,106 +3,33 @@
  * The `authwatch` command line: `npm run authwatch -- <command>`.
  * Each command is a composition root: it builds local adapters and calls the same core the Lambda uses.
  */
-import { createReadStream, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { FileLogSource } from '../shared/adapters/file-log-source';
 import { InMemoryAlertSink } from '../shared/adapters/in-memory-alert-sink';
 import { SystemClock } from '../shared/adapters/system-clock';
 import { settingsWithCidrCheck } from '../shared/config';
 import { formatIssues, DETECTOR_IDS, type DetectionSettings } from '../shared/core/settings';
 import { getProfile } from '../shared/core/profiles';
-import { PROFILE_IDS, type Profile } from '../shared/core/profiles/profile';
+import type { Profile } from '../shared/core/profiles/profile';
 import type { Alert, LogonEvent } from '../shared/core/model';
 import { AuthwatchError, ConfigError } from '../shared/errors';
 import { isUserMature } from '../shared/core/habits';
-import { BACKFILL_PARSE_OPTIONS, BACKFILL_USAGE, cmdBackfill } from './backfill';
-import { alertTable, safeText } from './format';
-import { openLocalStore } from './local';
+import { closest, commandHelp, commandSpec, COMMANDS, overviewHelp, parseCommandLine, usageLine, type CommandSpec, type Flags } from './args';
+import { cmdBackfill } from './backfill';
+import { alertTable, safeText, wrapPreformatted } from './format';
+import { displayWidth, terminalWidth } from './text-width';
+import { assertReadableFile, fileLogSource, openTextStream, readLines, SNIFF_LINES, zeroLogonHint, zeroLogonHintForFile } from './input';
+import { progressLine } from './progress';
+import { assertStoreFolder, openLocalStore } from './local';
 import { runOperatorCommand } from './operator';
 import { DEMO_DIR } from './paths';
-import { replay } from './replay';
+import { replay, scheduleFor } from './replay';
 import { DEMO_PROFILE } from './scenario/demo';
 import type { ScenarioLabels } from './scenario/generate';
 import { naiveFirstSeenAlerts } from './scenario/naive';
 import { isOnIncident, scoreAlerts, scoredAlert } from './scenario/score';
 
-
-const USAGE = `authwatch — rare user logons and unusual source IPs, from your logs
-
-Usage: npm run authwatch -- <command> [options]
-
-Commands:
-  parse  --profile <id> [file]      one normalised logon per line as JSON (stdin if no file)
-  query  --profile <id>             print the profile's Logs Insights query
-  replay --profile <id> --input <file> [options]
-                                    walk the file on the real schedule (every 15 min, 30-min look-back);
-                                    alerts as JSON lines on stdout, summary on stderr
-  demo                              replay the bundled multi-week sample and show its alerts
-${BACKFILL_USAGE}
-
-Operating it (against --table <name> or --store <dir>, exactly one):
-  allow user <name|glob> [--note <text>]          never alert on this user (case-insensitive, * wildcard)
-  allow cidr <cidr> [--user <name>] [--note <text>]
-                                    never alert on logons from this range (for one user only, with --user)
-  allow list                        the allowlist written so far
-  allow remove user <name|glob> | allow remove cidr <cidr> [--user <name>]
-  benign <alert-id>                 the alert was the user's: mark its address, subnet and network as known places
-  status                            learning progress, users, last window, alerts in the last 24 h, noisiest users
-  explain <user>                    what the baseline knows about a user: places, first/last seen, novelty
-
-Operator options:
-  --table <name>                    the deployed DynamoDB table (the stack output BaselinesTableName); region and
-                                    credentials from the AWS SDK's default chain (AWS_PROFILE, AWS_REGION, ...)
-  --store <dir>                     a local store kept by replay --store <dir> --keep
-  --json                            machine-readable output (status, explain, allow list, benign)
-  --learning-days <n>               (status, explain) the learning period the detector runs with (default 14)
-
-Replay options:
-  --pretty                          a readable table instead of JSON lines
-  --learning-days <n>               days before any alert (default 14)
-  --threshold <n> | <detector>=<n>  alert score threshold, all or one detector (default 75)
-  --max-alerts <n>                  per-run cap (default 100)
-  --allow-user <name|glob>          never alert on this user (repeatable)
-  --allow-cidr <cidr>               never alert on this source range (repeatable)
-  --store <dir>                     keep the embedded DynamoDB data here (default: a temporary folder)
-  --keep                            reuse the data already in --store instead of starting fresh
-  --as-of <date>                    (parse, replay) when the file was written: places classic syslog timestamps,
-                                    which have no year, in the right year (default: now)
-
-Profiles: ${PROFILE_IDS.join(', ')}
-`;
-
-type Flags = Record<string, string | boolean | string[] | undefined>;
-
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      profile: { type: 'string' },
-      input: { type: 'string' },
-      pretty: { type: 'boolean', default: false },
-      'learning-days': { type: 'string' },
-      threshold: { type: 'string', multiple: true },
-      'max-alerts': { type: 'string' },
-      'allow-user': { type: 'string', multiple: true },
-      'allow-cidr': { type: 'string', multiple: true },
-      store: { type: 'string' },
-      keep: { type: 'boolean', default: false },
-      table: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      note: { type: 'string' },
-      user: { type: 'string' },
-      'as-of': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-      ...BACKFILL_PARSE_OPTIONS,
-    },
-  });
-}
 
 /** Build detection settings from flags; every problem reported at once. */
 export function settingsFromFlags(flags: Flags): DetectionSettings {
@@ -160,21 +87,37 @@ function requireFlag(flags: Flags, name: string): string {
 }
 
 async function cmdParse(flags: Flags, positionals: string[]): Promise<void> {
-  const profile = fileProfile(flags, requireFlag(flags, 'profile'));
-  const input = positionals[0] ? createReadStream(positionals[0], { encoding: 'utf8' }) : process.stdin;
-  const rl = createInterface({ input, crlfDelay: Infinity });
+  const profileId = requireFlag(flags, 'profile');
+  const profile = fileProfile(flags, profileId);
+  const file = positionals[0];
+  if (file !== undefined) assertReadableFile(file);
+  const name = file ?? 'standard input';
+  if (file === undefined && process.stdin.isTTY) process.stderr.write('authwatch parse: reading log lines from the terminal (Ctrl-D ends them); give a file to parse it instead\n');
+  const input = file !== undefined ? openTextStream(file) : process.stdin.setEncoding('utf8');
   let malformed = 0;
+  let events = 0;
   let lineNo = 0;
-  for await (const line of rl) {
+  let nonEmpty = 0;
+  // The first non-empty lines, kept to name the right profile if none of the lines is a logon.
+  const sample: string[] = [];
+  for await (const line of readLines(input, name)) {
     lineNo++;
+    if (line.trim() !== '') {
+      nonEmpty++;
+      if (sample.length < SNIFF_LINES && events === 0) sample.push(line);
+    }
     const r = profile.parseLine(line);
-    if (r.kind === 'event') process.stdout.write(JSON.stringify({ ...r.event, '@timestamp': new Date(r.event.timestamp).toISOString() }) + '\n');
-    else if (r.kind === 'malformed') {
+    if (r.kind === 'event') {
+      events++;
+      process.stdout.write(JSON.stringify({ ...r.event, '@timestamp': new Date(r.event.timestamp).toISOString() }) + '\n');
+    } else if (r.kind === 'malformed') {
       malformed++;
       process.stderr.write(`line ${lineNo}: malformed: ${safeText(r.reason, 200)}\n`);
     }
   }
-  process.stderr.write(`${lineNo} lines, ${malformed} malformed\n`);
+  process.stderr.write(`${lineNo} lines, ${malformed} malformed, ${events} logons\n`);
+  const hint = events === 0 ? zeroLogonHint({ name, profileId: profile.id, nonEmptyLines: nonEmpty, sample }) : undefined;
+  if (hint) process.stderr.write(`authwatch parse: ${hint}\n`);
 }
 
 function cmdQuery(flags: Flags): void {
@@ -197,21 +140,42 @@ interface ReplayOptions {
 
 async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: readonly LogonEvent[] }> {
   const profile = o.profile ?? getProfile(o.profileId);
-  const source = await FileLogSource.fromFile(o.input, profile);
+  const source = await fileLogSource(o.input, profile, '--input ');
   const ps = source.parseStats;
   const span = source.timeSpan();
   const err = process.stderr;
-  err.write(`Parsed ${o.input}: ${ps.lines} lines, ${ps.events} logons, ${ps.skipped} other lines, ${ps.malformed} malformed\n`);
+  const counts = `${ps.lines} lines, ${ps.events} logons, ${ps.skipped} other lines, ${ps.malformed} malformed`;
+  const parsed = `Parsed ${safeText(o.input, 200)}: ${counts}`;
+  // Too wide for the terminal: the counts go on a line of their own rather than break mid-phrase.
+  writeWrapped(err, displayWidth(parsed) <= terminalWidth(err) ? `${parsed}\n` : `Parsed ${safeText(o.input, 200)}:\n  ${counts}\n`);
   for (const m of ps.malformedSamples) err.write(`  line ${m.line}: ${safeText(m.reason, 200)}\n`);
   if (!span) {
-    err.write('No logons in the input: nothing to replay.\n');
+    const hint = await zeroLogonHintForFile(o.input, profile.id, source);
+    err.write(`${hint ? `authwatch replay: ${hint}.\n` : ''}No logons in the input: nothing to replay.\n`);
     return { alerts: [], logons: [] };
   }
   const local = await openLocalStore({ ...(o.store ? { dir: o.store } : {}), keep: o.keep });
-  const sink = new InMemoryAlertSink({ onAlert: o.pretty ? undefined : (a) => process.stdout.write(JSON.stringify(a) + '\n') });
+  const progress = progressLine(err, { prefix: 'replay: ' });
+  const sink = new InMemoryAlertSink({
+    onAlert: o.pretty
+      ? undefined
+      : (a) => {
+          progress.clear();
+          process.stdout.write(JSON.stringify(a) + '\n');
+        },
+  });
   const started = Date.now();
+  const windowsTotal = scheduleFor(span.first, span.last).length;
+  let windowsDone = 0;
+  let alerts = 0;
   try {
-    const r = await replay({ logSources: [source], store: local.store, sink, clock: new SystemClock(), settings: o.settings }, span);
+    const r = await replay({ logSources: [source], store: local.store, sink, clock: new SystemClock(), settings: o.settings }, span, (s) => {
+      windowsDone++;
+      alerts += Object.values(s.alertsPublished).reduce((x, y) => x + y, 0);
+      const at = new Date(s.window.end).toISOString().slice(0, 16).replace('T', ' ');
+      progress.update(`${Math.floor((windowsDone / windowsTotal) * 100)}% (window ${windowsDone}/${windowsTotal}), log at ${at}Z, ${alerts} alerts`);
+    });
+    progress.clear();
     const users = source.successUsers();
     const baselines = await local.store.getUsers(users);
     const learning = users.filter((u) => {
@@ -220,7 +184,8 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
     }).length;
     if (o.pretty) process.stdout.write(alertTable(sink.delivered, o.label));
     const days = (span.last - span.first) / 86_400_000;
-    err.write(
+    writeWrapped(
+      err,
       [
         '',
         `Replayed ${new Date(span.first).toISOString()} → ${new Date(span.last).toISOString()} (${days.toFixed(1)} days) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
@@ -246,7 +211,8 @@ async function cmdDemo(): Promise<void> {
   const input = join(DEMO_DIR, 'auth.log');
   const labels = JSON.parse(readFileSync(join(DEMO_DIR, 'labels.json'), 'utf8')) as ScenarioLabels;
   const m = labels.meta;
-  process.stderr.write(
+  writeWrapped(
+    process.stderr,
     `authwatch demo: replaying ${input}\n` +
       `(a generated small office over ${m.days} days: ${labels.users.length} users behind an office NAT, VPN, home and mobile connections, ` +
       `service accounts, travellers, new hires, internet password guessing, and ${labels.incidents.length} labelled attacks after the ${m.learningDays}-day learning period)\n\n`,
@@ -271,44 +237,117 @@ async function cmdDemo(): Promise<void> {
   err.write(`Attacks in the sample: ${report.overall.total}, alerted: ${report.overall.detected}.\n`);
   for (const i of report.incidents.filter((x) => !x.detected)) {
     const inc = labels.incidents.find((x) => x.id === i.id);
-    err.write(`  missed: ${i.kind} ${i.user} from ${i.sourceIp}${inc ? ` — ${inc.description}` : ''}\n`);
+    writeWrapped(err, `  missed: ${i.kind} ${i.user} from ${i.sourceIp}${inc ? ` — ${inc.description}` : ''}\n`);
   }
-  err.write(
+  writeWrapped(
+    err,
     `Other alerts: ${report.falseAlerts.total} (${report.falseAlerts.expectedNovelty} on expected novelty such as travel or a new hire's first days, ${report.falseAlerts.noise} noise) over ${report.detectionUserDays} user-days.\n` +
       `A naive "every new (user, IP) pair" rule on the same log: ${naive.alerts} alerts, ${naive.falseAlerts.total} of them false.\n`,
   );
 }
 
+/** Human text to a stream, each line wrapped to the stream's width (80 when it is not a terminal). */
+function writeWrapped(stream: NodeJS.WriteStream, text: string): void {
+  const width = terminalWidth(stream);
+  stream.write(text.split('\n').flatMap((l) => wrapPreformatted(l, width)).join('\n'));
+}
+
+/** A user's mistake, from the argument parser or from validating what they asked: one line, then the usage. */
+function isUserMistake(e: unknown): e is AuthwatchError {
+  // ConfigError: a bad flag, value, file or profile. AuthwatchError itself (no subclass): what was asked for
+  // does not exist (no such alert, user or allowlist entry). The subclasses are failures of the environment
+  // (store, query, sink): reported in one line too, but exit 1.
+  return e instanceof ConfigError || (e instanceof AuthwatchError && e.constructor === AuthwatchError);
+}
+
+/** The AWS SDK's "could not load credentials" error, anywhere in a cause chain. */
+function credentialsError(e: unknown): boolean {
+  for (let x = e, depth = 0; x instanceof Error && depth < 5; x = (x as { cause?: unknown }).cause, depth++) if (x.name === 'CredentialsProviderError') return true;
+  return false;
+}
+
+/** One line for a mistake or a known failure; the exit code (2 mistake, 1 failure). Unknown errors are rethrown. */
+function reportError(e: unknown, spec: CommandSpec | undefined): number {
+  // The usage line below names the command; messages name their subcommand themselves (allow cidr: ...).
+  const who = 'authwatch';
+  // Every message can carry log content (user names, lines, reasons): one line, no terminal escapes.
+  const line = (s: string) => process.stderr.write(`${who}: ${safeText(s, 2_000)}\n`);
+  if (isUserMistake(e)) {
+    line(e instanceof ConfigError ? e.issues.join('; ') : e.message);
+    process.stderr.write(`${usageLine(spec)}\n`);
+    return 2;
+  }
+  if (credentialsError(e)) {
+    line("no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and AWS_REGION, or use --store <dir> for a local store");
+    process.stderr.write(`${usageLine(spec)}\n`);
+    return 2;
+  }
+  if (e instanceof AuthwatchError) {
+    const cause = (e as { cause?: unknown }).cause;
+    line(`${e.message}${cause instanceof Error && !e.message.includes(cause.message) ? ` (${cause.name}: ${cause.message})` : ''}`);
+    return 1;
+  }
+  throw e;
+}
+
+/**
+ * Run one command line (`argv` without node and the script); returns the exit code: 0 done, 1 a failure of
+ * the environment (store, query), 2 a mistake in the command line or what it names, 130 an interrupted
+ * backfill. Output goes to process.stdout/stderr. Unexpected errors are thrown.
+ */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE);
-    return command ? 0 : 2;
+  if (command === '--help' || command === '-h') {
+    process.stdout.write(overviewHelp());
+    return 0;
+  }
+  if (command === undefined || command.startsWith('-')) {
+    return reportError(new ConfigError([command === undefined ? 'give a command, e.g. authwatch demo, or authwatch help for the list' : `the command comes first (e.g. authwatch replay ${command} ...); see authwatch help`]), undefined);
+  }
+  const spec = commandSpec(command);
+  if (!spec) {
+    const near = closest(command, COMMANDS.map((c) => c.name));
+    return reportError(new ConfigError([`unknown command "${command}"${near ? ` (did you mean ${near}?)` : ''}; the commands are ${COMMANDS.map((c) => c.name).join(', ')}`]), undefined);
   }
   try {
-    const { values, positionals } = parse(rest);
-    if (values.help) {
-      process.stdout.write(USAGE);
+    const { flags: values, positionals, help } = parseCommandLine(spec, rest);
+    if (help) {
+      process.stdout.write(commandHelp(spec));
       return 0;
     }
-    switch (command) {
+    switch (spec.name) {
+      case 'help': {
+        const topic = positionals[0];
+        if (topic === undefined) process.stdout.write(overviewHelp());
+        else {
+          const t = commandSpec(topic);
+          if (!t) throw new ConfigError([`no command "${topic}" to explain; the commands are ${COMMANDS.map((c) => c.name).join(', ')}`]);
+          process.stdout.write(commandHelp(t));
+        }
+        return 0;
+      }
       case 'parse':
         await cmdParse(values, positionals);
         return 0;
       case 'query':
         cmdQuery(values);
         return 0;
-      case 'replay':
+      case 'replay': {
+        const profileId = requireFlag(values, 'profile');
+        const settings = settingsFromFlags(values);
+        // Before the file is read: a mistake in --store is reported alone, not after a parse summary.
+        if (typeof values.store === 'string') await assertStoreFolder(values.store);
         await runReplay({
-          profileId: requireFlag(values, 'profile'),
-          profile: fileProfile(values, requireFlag(values, 'profile')),
+          profileId,
+          profile: fileProfile(values, profileId),
           input: requireFlag(values, 'input'),
-          settings: settingsFromFlags(values),
+          settings,
           pretty: values.pretty === true,
-          ...(values.store ? { store: values.store } : {}),
+          ...(typeof values.store === 'string' ? { store: values.store } : {}),
           keep: values.keep === true,
         });
         return 0;
+      }
       case 'demo':
         await cmdDemo();
         return 0;
@@ -316,43 +355,61 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdBackfill(values, positionals);
       case 'allow':
       case 'benign':
+      case 'show':
       case 'status':
       case 'explain':
         await runOperatorCommand(
-          command,
+          spec.name,
           positionals,
           {
-            ...(values.table !== undefined ? { table: values.table } : {}),
-            ...(values.store !== undefined ? { store: values.store } : {}),
+            ...(typeof values.table === 'string' ? { table: values.table } : {}),
+            ...(typeof values.store === 'string' ? { store: values.store } : {}),
             json: values.json === true,
-            ...(values.note !== undefined ? { note: values.note } : {}),
-            ...(values.user !== undefined ? { user: values.user } : {}),
+            ...(typeof values.note === 'string' ? { note: values.note } : {}),
+            ...(typeof values.user === 'string' ? { user: values.user } : {}),
             settings: settingsFromFlags(values),
           },
           { out: (s) => void process.stdout.write(s), now: () => Date.now() },
         );
         return 0;
       default:
-        process.stderr.write(`Unknown command "${safeText(command, 40)}".\n\n${USAGE}`);
-        return 2;
+        throw new Error(`command ${spec.name} has no handler`);
     }
   } catch (e) {
-    if (e instanceof AuthwatchError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      process.stderr.write(`authwatch: ${(e as Error).message}\n`);
-      return 2;
-    }
-    throw e;
+    return reportError(e, spec);
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      process.stderr.write(`authwatch: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
+/**
+ * The AWS SDK warns on every client it builds under Node < 22 that its releases after early 2027 need
+ * Node 22 (`emitWarningIfUnsupportedVersion` in @aws-sdk/core, skipped when
+ * AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED is "true"). The command line supports Node 20.19+ (the
+ * README says so once, and pins the SDK through the lock file), so an operator need not read it on every
+ * command; someone who sets the variable themselves keeps their choice. The Lambda runs Node 22+.
+ */
+export function quietSdkNodeVersionWarning(env: NodeJS.ProcessEnv = process.env): void {
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }
+
+/**
+ * The process around `main`: the exit code, a closed stdout (`authwatch parse x | head`: stop quietly,
+ * exit 0, as other Unix tools do), and unexpected errors (exit 1, with the stack: a bug to report).
+ */
+export async function run(argv: string[] = process.argv.slice(2)): Promise<void> {
+  quietSdkNodeVersionWarning();
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`authwatch: cannot write the output: ${e.message}\n`);
+    process.exit(1);
+  });
+  // A closed stderr (`2>&1 | head`) is nothing to report, and nowhere to report it.
+  process.stderr.on('error', () => undefined);
+  try {
+    process.exitCode = await main(argv);
+  } catch (e) {
+    process.stderr.write(`authwatch: unexpected error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) void run();

@@ -55,6 +55,8 @@ import { getProfile } from '../shared/core/profiles';
 import { DEFAULT_SETTINGS, detectionSettingsSchema, formatIssues, type DetectionSettings } from '../shared/core/settings';
 import { ConcurrentUpdateError, ConfigError } from '../shared/errors';
 import type { BaselineStore, LogSource } from '../shared/ports';
+import { safeText } from './format';
+import { fileLogSource, zeroLogonHintForFile } from './input';
 import { openLocalStore } from './local';
 
 // ---------------------------------------------------------------------------------------------
@@ -563,37 +565,6 @@ function gigabytes(bytes: number): string {
 // Command line
 // ---------------------------------------------------------------------------------------------
 
-/** The `parseArgs` options `backfill` adds (the shared ones: profile, input, table, store, learning-days). */
-export const BACKFILL_PARSE_OPTIONS = {
-  'log-group': { type: 'string', multiple: true },
-  days: { type: 'string' },
-  checkpoint: { type: 'string' },
-  concurrency: { type: 'string' },
-  'window-hours': { type: 'string' },
-  fresh: { type: 'boolean', default: false },
-  'estimate-only': { type: 'boolean', default: false },
-} as const;
-
-export const BACKFILL_USAGE = `  backfill --profile <id> (--log-group <name>... --days <n> | --input <file> [--days <n>]) (--table <name> | --store <dir>)
-                                    prime baselines from history without alerting: Logs Insights one 15-min
-                                    window at a time (the detector's own buckets), or a local file for replay;
-                                    the learning period then counts as served for the days covered
-
-Backfill options:
-  --log-group <name>                a log group to query (repeatable, at most ${MAX_LOG_GROUPS_PER_QUERY}); region and credentials
-                                    from the AWS SDK's default chain
-  --days <n>                        how many days back from now (CloudWatch Logs), or the last n days of --input
-  --input <file>                    a log file in the profile's format instead of CloudWatch Logs
-  --table <name> | --store <dir>    where the baselines go: the deployed table, or a local store for replay --keep
-  --concurrency <n>                 parallel Insights queries (default ${DEFAULT_CONCURRENCY}, at most ${MAX_CONCURRENCY})
-  --window-hours <n>                hours between checkpoints and store writes (default ${DEFAULT_COMMIT_WINDOW_HOURS})
-  --checkpoint <path>               progress file (default .authwatch/backfill-<hash of the arguments>.json);
-                                    rerun the same command to resume after an interruption (Ctrl-C is safe)
-  --fresh                           ignore the checkpoint and start over
-  --estimate-only                   print the scan estimate and the query count, then stop
-  --learning-days <n>               the learning period the detector runs with (default ${DEFAULT_SETTINGS.learningDays})
-`;
-
 type Flags = Readonly<Record<string, string | boolean | string[] | undefined>>;
 
 /** Injectable edges of `cmdBackfill`, for tests; the command line passes none. */
@@ -710,12 +681,13 @@ export async function cmdBackfill(flags: Flags, positionals: readonly string[], 
   let span: TimeWindow;
   let logsClient: CloudWatchLogsClient | undefined;
   if (f.input) {
-    const file = await FileLogSource.fromFile(f.input, profile);
+    const file = await fileLogSource(f.input, profile, '--input ');
     const ps = file.parseStats;
-    err.write(`Parsed ${f.input}: ${ps.lines} lines, ${ps.events} logons, ${ps.skipped} other lines, ${ps.malformed} malformed\n`);
+    err.write(`Parsed ${safeText(f.input, 200)}: ${ps.lines} lines, ${ps.events} logons, ${ps.skipped} other lines, ${ps.malformed} malformed\n`);
     const ts = file.timeSpan();
     if (!ts) {
-      err.write('No logons in the input: nothing to backfill.\n');
+      const hint = await zeroLogonHintForFile(f.input, profile.id, file);
+      err.write(`${hint ? `authwatch backfill: ${hint}.\n` : ''}No logons in the input: nothing to backfill.\n`);
       return 0;
     }
     const end = alignDown(ts.last) + BUCKET_MS;

@@ -1,6 +1,7 @@
 /** Human output of the command line: the alert table and the run summary. */
 import { plainText } from '../shared/core/alert-text';
 import type { Alert } from '../shared/core/model';
+import { displayWidth, padEnd, terminalWidth, wrapText } from './text-width';
 
 const RULE_SHORT: Record<string, string> = { 'Auth.RareUser': 'rare user', 'Auth.UnusualSourceIp': 'unusual IP' };
 
@@ -9,35 +10,53 @@ export function safeText(s: string, max = 60): string {
   return plainText(s, max);
 }
 
-function pad(s: string, n: number): string {
-  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+/**
+ * `text` made safe (`safeText`) and wrapped to `width` columns, every line starting with `indent`.
+ * Wide characters count two columns, combining marks none.
+ */
+export function wrap(text: string, width: number, indent: string): string {
+  return wrapText(safeText(text, 4000), width, indent).join('\n');
 }
 
-function wrap(text: string, width: number, indent: string): string {
-  const words = safeText(text, 4000).split(' ');
-  const lines: string[] = [];
-  let line = '';
-  for (const w of words) {
-    if (line && line.length + 1 + w.length > width) {
-      lines.push(line);
-      line = w;
-    } else line = line ? `${line} ${w}` : w;
-  }
-  if (line) lines.push(line);
-  return lines.map((l) => indent + l).join('\n');
+/** `key: value` with the value wrapped under itself when it does not fit (status, explain, show). */
+export function fieldRow(key: string, value: string, keyWidth: number, width = terminalWidth()): string {
+  const head = `  ${padEnd(`${key}:`, keyWidth)} `;
+  return wrapText(value, width, ' '.repeat(displayWidth(head)), head).join('\n');
 }
 
-/** A readable table: one header line per alert, its explanation wrapped beneath, an optional label. */
-export function alertTable(alerts: readonly Alert[], label?: (a: Alert) => string | undefined): string {
+/** One preformatted line wrapped to `width`: a `  key:   value` row continues under its value, other lines under their indent. */
+export function wrapPreformatted(line: string, width: number): string[] {
+  if (displayWidth(line) <= width) return [line];
+  const prefix = /^(\s+[^:]{1,40}:\s+)\S/.exec(line)?.[1] ?? /^\s*(?:\d+\.\s|-\s)?/.exec(line)![0];
+  return wrapText(line.slice(prefix.length), width, ' '.repeat(displayWidth(prefix)), prefix);
+}
+
+/**
+ * A readable table: one header line per alert, its explanation wrapped beneath, an optional label. Fits
+ * `width` columns (the terminal's, 80 when not a terminal): a line too long for it continues indented.
+ */
+export function alertTable(alerts: readonly Alert[], label?: (a: Alert) => string | undefined, width = terminalWidth()): string {
   if (alerts.length === 0) return 'No alerts.\n';
   const out: string[] = [];
-  out.push(`${pad('TIME (UTC)', 17)} ${pad('RULE', 11)} ${pad('SCORE', 5)} ${pad('USER', 22)} SOURCE IP`);
+  out.push(`${padEnd('TIME (UTC)', 17)} ${padEnd('RULE', 11)} ${padEnd('SCORE', 5)} ${padEnd('USER', 22)} SOURCE IP`);
   for (const a of alerts) {
     const time = a['@timestamp'].slice(0, 16).replace('T', ' ');
-    out.push(`${pad(time, 17)} ${pad(RULE_SHORT[a.rule.id] ?? a.rule.id, 11)} ${pad(a.score.toFixed(0), 5)} ${pad(safeText(a.user.name, 22), 22)} ${safeText(a.source.ip, 40)}${a.host.name ? ` → ${safeText(a.host.name, 30)}` : ''}`);
+    const head = `${padEnd(time, 17)} ${padEnd(RULE_SHORT[a.rule.id] ?? a.rule.id, 11)} ${padEnd(a.score.toFixed(0), 5)} ${padEnd(safeText(a.user.name, 22), 22)}`;
+    const ip = safeText(a.source.ip, 40);
+    const host = a.host.name ? `→ ${safeText(a.host.name, 30)}` : '';
+    const whole = `${head} ${ip}${host ? ` ${host}` : ''}`;
+    // Too wide for the terminal: the host, then the address, continue on the next line.
+    if (displayWidth(whole) <= width) out.push(whole);
+    else if (displayWidth(head) + 1 + displayWidth(ip) <= width) out.push(`${head} ${ip}`, ...wrapText(host, width, '      ', ' '.repeat(Math.min(displayWidth(head) + 1, Math.max(4, width - displayWidth(host))))));
+    else {
+      out.push(head.trimEnd());
+      const tail = `    ${ip}${host ? ` ${host}` : ''}`;
+      if (displayWidth(tail) <= width) out.push(tail);
+      else out.push(...wrapText(ip, width, '      ', '    '), ...(host ? wrapText(host, width, '      ', '    ') : []));
+    }
     const l = label?.(a);
-    if (l) out.push(`    ${l}`);
-    out.push(wrap(a.explanation, 96, '    '));
+    if (l) out.push(wrapText(l, width, '      ', '    ').join('\n'));
+    out.push(wrap(a.explanation, width, '    '));
   }
   return out.join('\n') + '\n';
 }

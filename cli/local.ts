@@ -2,11 +2,12 @@
  * Composition root for local runs: the same DynamoDB adapter as in AWS, on dynalite started in-process
  * on 127.0.0.1 with its data in a folder. No second store implementation for local use.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBaselinesTable, DynamoDbBaselineStore } from '../shared/adapters/dynamodb-baseline-store';
 import { startEmbeddedDynamo } from '../shared/adapters/embedded-dynamo';
+import { ConfigError } from '../shared/errors';
 
 export const LOCAL_TABLE_NAME = 'authwatch-local';
 
@@ -24,6 +25,7 @@ export interface LocalStore {
 export async function openLocalStore(opts: { dir?: string; keep?: boolean; memory?: boolean }): Promise<LocalStore> {
   const temporary = !opts.memory && !opts.dir;
   const dir = opts.memory ? undefined : (opts.dir ?? (await mkdtemp(join(tmpdir(), 'authwatch-'))));
+  if (dir && !temporary) await assertStoreFolder(dir);
   if (dir && !temporary && !opts.keep) await rm(dir, { recursive: true, force: true });
   const dynamo = await startEmbeddedDynamo(dir ? { dir } : {});
   await createBaselinesTable(dynamo.client, LOCAL_TABLE_NAME);
@@ -36,4 +38,18 @@ export async function openLocalStore(opts: { dir?: string; keep?: boolean; memor
       if (temporary && dir) await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A store folder is new, empty, or one the embedded DynamoDB wrote (LevelDB's CURRENT file). Anything else is
+ * refused before it is wiped or written into: `--store ~` or `--store README.md` is a slip, not a request.
+ */
+export async function assertStoreFolder(dir: string): Promise<void> {
+  const s = await stat(dir).catch(() => undefined);
+  if (!s) return;
+  if (!s.isDirectory()) throw new ConfigError([`--store ${dir} is a file, not a folder: give a new or empty folder (or one a replay --store left)`]);
+  const entries = await readdir(dir);
+  if (entries.length > 0 && !entries.includes('CURRENT')) {
+    throw new ConfigError([`--store ${dir} holds other files and is not a local store: give a new or empty folder (or one a replay --store left); nothing was changed`]);
+  }
 }

@@ -22,10 +22,13 @@ import { boundSeen, decayed, touch } from '../shared/core/seen';
 import { allowCidrSchema, allowUserSchema, DETECTOR_IDS, formatIssues, type DetectionSettings } from '../shared/core/settings';
 import { AuthwatchError, ConcurrentUpdateError, ConfigError } from '../shared/errors';
 import type { BaselineStore } from '../shared/ports';
-import { safeText } from './format';
+import { emailText } from '../shared/core/alert-text';
+import type { Alert } from '../shared/core/model';
+import { fieldRow, safeText, wrapPreformatted } from './format';
+import { displayWidth, padEnd, terminalWidth, wrapText } from './text-width';
 import { openLocalStore } from './local';
 
-export const OPERATOR_COMMANDS = ['allow', 'benign', 'status', 'explain'] as const;
+export const OPERATOR_COMMANDS = ['allow', 'benign', 'show', 'status', 'explain'] as const;
 export type OperatorCommand = (typeof OPERATOR_COMMANDS)[number];
 
 /** Where output goes and what time it is: injected so tests capture one and fix the other. */
@@ -171,12 +174,11 @@ function minute(t: number): string {
   return iso(t).slice(0, 16).replace('T', ' ');
 }
 
-function pad(s: string, n: number): string {
-  return s.length >= n ? s : s + ' '.repeat(n - s.length);
-}
+/** Padded to `n` terminal columns (wide characters count two). */
+const pad = padEnd;
 
 function table(header: readonly string[], rows: readonly (readonly string[])[], indent = '  '): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const widths = header.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ''))));
   const line = (r: readonly string[]) => indent + r.map((c, i) => (i === r.length - 1 ? c : pad(c, widths[i]!))).join('  ');
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
@@ -259,6 +261,96 @@ export function markPlacesKnown(b: UserBaseline, ip: string, at: number): UserBa
     next[MAP_OF[level]] = boundSeen(map, MAX_OF[level]);
   }
   return next;
+}
+
+// ---------------------------------------------------------------------------------------------
+// show
+// ---------------------------------------------------------------------------------------------
+
+export interface ShowResult {
+  readonly alertId: string;
+  readonly detectorId: string;
+  readonly user: string;
+  /** The stored user name was cut to bound the ledger item; the document, when kept, has the whole name. */
+  readonly userTruncated: boolean;
+  readonly sourceIp?: string;
+  readonly raisedAt: string;
+  /** The alert document (ECS JSON) exactly as delivered; undefined on entries written before it was kept. */
+  readonly document?: string;
+  /** The document read back as an alert; undefined when absent or not readable as one (cut to bound the item). */
+  readonly alert?: Alert;
+}
+
+/** Whether a parsed document has what the human rendering reads (the alert as the detector builds it). */
+function asAlert(x: unknown): Alert | undefined {
+  const a = x as Partial<Alert> | null;
+  if (!a || typeof a !== 'object') return undefined;
+  const ok =
+    typeof a.id === 'string' &&
+    typeof a.explanation === 'string' &&
+    typeof a.rule?.id === 'string' &&
+    typeof a.rule.threat?.tactic?.id === 'string' &&
+    Array.isArray(a.rule.threat.technique) &&
+    Array.isArray(a.rule.references) &&
+    typeof a.user?.name === 'string' &&
+    typeof a.source?.ip === 'string' &&
+    Array.isArray(a.host?.names) &&
+    typeof a.event?.count === 'number' &&
+    typeof a.window?.start === 'string' &&
+    Array.isArray(a.context?.other_ips_in_window) &&
+    Array.isArray(a.context.methods) &&
+    typeof a.evidence === 'object' &&
+    Array.isArray(a.investigation) &&
+    Array.isArray(a.false_positives) &&
+    Array.isArray(a.silence);
+  return ok ? (a as Alert) : undefined;
+}
+
+/** `show <alert-id>`: the ledger entry of a past alert and, when the store kept it, the alert as it was sent. */
+export async function show(store: BaselineStore, alertId: string | undefined): Promise<ShowResult> {
+  if (!alertId) throw new ConfigError(['usage: show <alert-id> (the id field of the alert)']);
+  const entry = await store.getLedgerEntry(alertId);
+  if (!entry) throw new AuthwatchError(`no alert ${safeText(alertId, 80)} in the ledger (a typo, another table, or older than the ledger's retention); status lists recent alerts by user`);
+  let alert: Alert | undefined;
+  if (entry.document !== undefined) {
+    try {
+      alert = asAlert(JSON.parse(entry.document));
+    } catch {
+      alert = undefined;
+    }
+  }
+  return {
+    alertId: entry.id,
+    detectorId: entry.detectorId,
+    user: entry.user,
+    userTruncated: entry.userTruncated === true,
+    ...(entry.sourceIp !== undefined ? { sourceIp: entry.sourceIp } : {}),
+    raisedAt: iso(entry.raisedAt),
+    ...(entry.document !== undefined ? { document: entry.document } : {}),
+    ...(alert ? { alert } : {}),
+  };
+}
+
+/**
+ * The alert for people: the same text the email subscribers got (`emailText`, every log-controlled value made
+ * single-line and printable), wrapped to the terminal. Without a document: what the ledger knows, and why.
+ */
+export function renderShow(r: ShowResult, width = terminalWidth()): string {
+  if (r.alert) return emailText(r.alert).split('\n').flatMap((l) => wrapPreformatted(l, width)).join('\n');
+  const out: string[] = [];
+  out.push(...wrapText(`Alert ${safeText(r.alertId, 80)}`, width));
+  const row = (k: string, v: string) => out.push(fieldRow(k, v, 14, width));
+  row('Detector', r.detectorId);
+  row('User', `${safeText(r.user, 128)}${r.userTruncated ? ' (the beginning of a longer name)' : ''}`);
+  row('Source IP', r.sourceIp !== undefined ? safeText(r.sourceIp, 64) : '(none)');
+  row('Raised at', `${r.raisedAt} (the end of the window that raised it)`);
+  out.push('');
+  const why =
+    r.document === undefined
+      ? 'The rest of the alert (score, explanation, evidence, what to check) is not in the ledger: this entry was written before the ledger kept the alert as sent. The email or chat message of the time has it.'
+      : 'The alert as sent is in the ledger but cannot be read back as an alert (cut to bound the item?); --json prints it as stored.';
+  out.push(...wrapText(why, width));
+  return out.join('\n') + '\n';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -355,7 +447,7 @@ function ago(minutes: number): string {
 
 export function renderStatus(s: StatusReport): string {
   const out: string[] = [];
-  const row = (k: string, v: string) => out.push(`  ${pad(`${k}:`, 24)} ${v}`);
+  const row = (k: string, v: string) => out.push(fieldRow(k, v, 24));
   out.push(`authwatch status (${safeText(s.table, 120)})`);
   const l = s.learning;
   if (l.startedAt === null) row('Learning', `not started: no run has completed yet (${l.learningDays}-day learning period)`);
@@ -442,7 +534,7 @@ const LEVEL_TITLE: Record<'ips' | 'prefixes' | 'networks', string> = { ips: 'Kno
 
 export function renderExplain(r: ExplainReport): string {
   const out: string[] = [];
-  const row = (k: string, v: string) => out.push(`  ${pad(`${k}:`, 22)} ${v}`);
+  const row = (k: string, v: string) => out.push(fieldRow(k, v, 22));
   out.push(`What authwatch knows about ${safeText(r.user)} (as of ${minute(Date.parse(r.asOf))} UTC)`);
   row('First seen', `${minute(Date.parse(r.firstSeen))} UTC`);
   row('Last seen', `${minute(Date.parse(r.lastSeen))} UTC`);
@@ -506,6 +598,12 @@ export async function runOperatorCommand(command: OperatorCommand, positionals: 
         const r = await benign(store, first, { now });
         if (o.json) json(r);
         else io.out(r.message + '\n');
+        return;
+      }
+      case 'show': {
+        const r = await show(store, first);
+        if (o.json) io.out(r.document !== undefined ? `${r.document}\n` : JSON.stringify({ ...r, document: null, missing: 'written before the ledger kept the alert as sent' }, null, 2) + '\n');
+        else io.out(renderShow(r));
         return;
       }
       case 'status': {

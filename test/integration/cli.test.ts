@@ -3,10 +3,13 @@
  * stdout, summaries and errors on stderr, exit codes. `replay` runs on the embedded DynamoDB (dynalite).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { COMMANDS } from '../../cli/args';
 import { main } from '../../cli/authwatch';
+import { displayWidth } from '../../cli/text-width';
 import { toEcsLine } from '../../cli/scenario/writers';
 import { DAY_MS, type LogonEvent } from '../../shared/core/model';
 
@@ -114,5 +117,60 @@ describe('authwatch command line', () => {
     const stamps = r.out.trim().split('\n').map((l) => (JSON.parse(l) as { '@timestamp': string })['@timestamp']);
     expect(stamps).toEqual(['2023-12-31T23:59:00.000Z', '2024-01-01T00:01:00.000Z']);
     expect((await run(['parse', '--profile', 'sshd', '--as-of', 'soon', input])).code).toBe(2);
+  });
+  it('a file with no logon for the profile says so and names the profile that recognises its first lines', async () => {
+    const sshd = join(FIXTURES, 'sshd', 'auth.log');
+    const parsed = await run(['parse', '--profile', 'ecs', sshd]);
+    expect(parsed.code).toBe(0);
+    expect(parsed.out).toBe('');
+    expect(parsed.err).toMatch(/0 logons in 27 non-empty lines of .*auth\.log with --profile ecs; its first lines look like sshd: try --profile sshd/);
+
+    const replayed = await run(['replay', '--profile', 'cloudtrail', '--input', sshd]);
+    expect(replayed.code).toBe(0);
+    expect(replayed.err).toContain('try --profile sshd');
+    expect(replayed.err).toContain('nothing to replay');
+
+    // Nothing recognises it: said as such, with the list of profiles.
+    const prose = join(dir, 'notes.txt');
+    writeFileSync(prose, 'meeting notes\n\nnothing to see here\n');
+    const none = await run(['parse', '--profile', 'sshd', prose]);
+    expect(none.err).toMatch(/0 logons in 2 non-empty lines .*no profile \(sshd, cloudtrail, ecs, windows, okta\) finds a logon in its first 2 lines/);
+    // A file with logons prints no hint.
+    expect((await run(['parse', '--profile', 'sshd', sshd])).err).not.toContain('non-empty lines');
+  });
+
+  it('reads gzip-compressed logs transparently (by their magic bytes), and names a corrupt one', async () => {
+    const plain = join(FIXTURES, 'sshd', 'auth.log');
+    const gz = join(dir, 'auth.log.1'); // rotated names need not end in .gz
+    writeFileSync(gz, gzipSync(readFileSync(plain)));
+    const a = await run(['parse', '--profile', 'sshd', '--as-of', '2026-11-03', plain]);
+    const b = await run(['parse', '--profile', 'sshd', '--as-of', '2026-11-03', gz]);
+    expect(b.code).toBe(0);
+    expect(b.out).toBe(a.out);
+    expect(b.out.split('\n').length).toBeGreaterThan(5);
+
+    const replayed = await run(['replay', '--profile', 'sshd', '--as-of', '2026-11-03', '--input', gz, '--learning-days', '1']);
+    expect(replayed.code).toBe(0);
+    expect(replayed.err.replace(/\s+/g, ' ')).toContain('27 lines, 11 logons'); // wrapped to 80 columns
+
+    const corrupt = join(dir, 'corrupt.gz');
+    writeFileSync(corrupt, Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from('not really gzip at all')]));
+    const c = await run(['parse', '--profile', 'sshd', corrupt]);
+    expect(c.code).toBe(2);
+    expect(c.err).toMatch(/corrupt\.gz: not a valid gzip file/);
+  });
+  it('every command has --help and help <command>: the same text, its usage first, within 80 columns', async () => {
+    for (const c of COMMANDS) {
+      const a = await run([c.name, '--help']);
+      const b = await run(['help', c.name]);
+      expect(a.code).toBe(0);
+      expect(a.out).toBe(b.out);
+      expect(a.out.startsWith(`usage: authwatch ${c.name}`)).toBe(true);
+      for (const name of Object.keys(c.options)) expect(a.out).toContain(`--${name}`);
+      for (const l of a.out.split('\n')) expect(displayWidth(l), l).toBeLessThanOrEqual(80);
+    }
+    const overview = await run(['help']);
+    for (const l of overview.out.split('\n')) expect(displayWidth(l), l).toBeLessThanOrEqual(80);
+    expect((await run(['help', 'nope'])).code).toBe(2);
   });
 });

@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/authwatch';
 import { openLocalStore } from '../../cli/local';
-import { runOperatorCommand, type StatusReport, type ExplainReport } from '../../cli/operator';
+import { renderShow, runOperatorCommand, show, type StatusReport, type ExplainReport } from '../../cli/operator';
+import { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
+import { displayWidth } from '../../cli/text-width';
+import type { Alert, LedgerEntry } from '../../shared/core/model';
 import { FileLogSource } from '../../shared/adapters/file-log-source';
 import { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
 import { unusualSourceIp } from '../../shared/core/detectors';
@@ -17,6 +20,15 @@ import { bucketOf, DAY_MS, dayOf, emptyPopulation, windowEndingAt, type LogonEve
 import { DEFAULT_SETTINGS } from '../../shared/core/settings';
 import { runDetection } from '../../shared/run-detection';
 import { useDynalite } from '../support/dynalite';
+
+/** Control characters (C0 but newline, DEL, C1) in `s`: none may reach a terminal from log content. */
+function controlChars(s: string): string[] {
+  return [...s].filter((c) => {
+    const n = c.codePointAt(0) ?? 0;
+    return (n < 0x20 && n !== 0x0a) || (n >= 0x7f && n < 0xa0);
+  });
+}
+
 
 const T = Date.UTC(2026, 2, 2, 9, 0);
 const MIN = 60_000;
@@ -130,7 +142,7 @@ describe('allow', () => {
     expect((await cli('allow', 'cidr', '300.1.1.1/24', '--store', dir)).err).toContain('is not a CIDR');
     expect((await cli('allow', 'user', '*', '--store', dir)).err).toContain('would silence every alert');
     expect((await cli('allow', 'cidr', '0.0.0.0/0', '--store', dir)).err).toContain('every address');
-    expect((await cli('allow', 'everything', '--store', dir)).err).toContain('usage: allow user');
+    expect((await cli('allow', 'everything', '--store', dir)).err).toContain('usage: authwatch allow user');
   });
 });
 
@@ -197,6 +209,87 @@ describe('benign', () => {
     const missing = await cli('benign', 'rareuser-nope', '--store', dir);
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('no alert rareuser-nope in the ledger');
+  });
+});
+
+describe('show', () => {
+  /** A real alert: alice, mature at home, logs on from a network never seen for her. */
+  async function realAlert(): Promise<Alert> {
+    const w = T + 15 * MIN;
+    const { alerts } = await detect([ev('alice', '198.51.100.7', w - 10 * MIN)], w);
+    expect(alerts).toHaveLength(1);
+    return alerts[0]!;
+  }
+
+  function entryOf(a: Alert, id: string, document?: string): LedgerEntry {
+    return { id, detectorId: a.rule.id, user: a.user.name, sourceIp: a.source.ip, raisedAt: T + 15 * MIN, expiresAt: Math.floor(T / 1000) + 30 * 86_400, ...(document !== undefined ? { document } : {}) };
+  }
+
+  async function record(entries: LedgerEntry[]): Promise<void> {
+    const local = await openLocalStore({ dir, keep: true });
+    try {
+      await local.store.recordRaisedAlerts(entries);
+    } finally {
+      await local.close();
+    }
+  }
+
+  // Needs the local store to keep LedgerEntry.document (written by recordRaisedAlerts, returned by getLedgerEntry).
+  it('prints a past alert as it was sent, from a ledger entry with its document; --json prints the document', async () => {
+    const a = await realAlert();
+    const document = JSON.stringify(a);
+    await record([entryOf(a, 'shown-1', document)]);
+    const r = await cli('show', 'shown-1', '--store', dir);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('Unusual');
+    expect(r.out).toContain('WHAT HAPPENED');
+    expect(r.out).toContain('198.51.100.7');
+    expect(r.out).toContain(`Alert id: ${a.id}`);
+    for (const l of r.out.split('\n')) expect(displayWidth(l), l).toBeLessThanOrEqual(80);
+    const j = await cli('show', 'shown-1', '--store', dir, '--json');
+    expect(j.code).toBe(0);
+    expect(JSON.parse(j.out)).toEqual(JSON.parse(document));
+  });
+
+  it('renders the document the store returns (any BaselineStore), escaping log-controlled text', async () => {
+    const a = await realAlert();
+    const hostile = { ...a, user: { name: 'alice\x1b]0;pwned\x07\x1b[31m' } };
+    const store = new InMemoryBaselineStore();
+    await store.recordRaisedAlerts([entryOf(hostile, 'mem-1', JSON.stringify(hostile))]);
+    const r = await show(store, 'mem-1');
+    expect(r.alert?.id).toBe(a.id);
+    const text = renderShow(r, 80);
+    expect(text).toContain('WHAT TO CHECK');
+    expect(text).toContain('alice?]0;pwned?');
+    expect(controlChars(text)).toEqual([]);
+    // A document cut to bound the item is not an alert any more: what is known, and why the rest is not shown.
+    await store.recordRaisedAlerts([entryOf(a, 'mem-2', JSON.stringify(a).slice(0, 200))]);
+    const cut = await show(store, 'mem-2');
+    expect(cut.alert).toBeUndefined();
+    expect(renderShow(cut, 80)).toContain('cannot be read back as an alert');
+  });
+
+  it('an older entry without a document: what the ledger knows, and why the rest is missing', async () => {
+    const a = await realAlert();
+    await record([entryOf({ ...a, user: { name: 'bob\x1b[31m' } }, 'old-1')]);
+    const r = await cli('show', 'old-1', '--store', dir);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Detector: +Auth\.UnusualSourceIp/);
+    expect(r.out).toMatch(/User: +bob\?\[31m/);
+    expect(r.out).toContain('198.51.100.7');
+    expect(r.out).toContain('written before the ledger kept the alert as sent');
+    expect(controlChars(r.out)).toEqual([]);
+    const j = JSON.parse((await cli('show', 'old-1', '--store', dir, '--json')).out) as Record<string, unknown>;
+    expect(j).toMatchObject({ alertId: 'old-1', detectorId: 'Auth.UnusualSourceIp', document: null });
+  });
+
+  it('an unknown id: one line and the usage, exit 2', async () => {
+    const r = await cli('show', 'no-such-alert', '--store', dir);
+    expect(r.code).toBe(2);
+    const lines = r.err.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^authwatch: no alert no-such-alert in the ledger/);
+    expect(lines[1]).toMatch(/^usage: authwatch show <alert-id>/);
   });
 });
 
