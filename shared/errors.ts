@@ -51,6 +51,20 @@ export class BaselineStoreError extends AuthwatchError {
   }
 }
 
+/**
+ * An item can never be stored: over DynamoDB's item size limit even after everything the store may evict was
+ * evicted. `saveUsers` skips and counts such a user instead of failing every other user's save with it.
+ */
+export class ItemTooLargeError extends BaselineStoreError {
+  /** Size the item would have, in bytes as DynamoDB counts them. */
+  readonly bytes: number;
+  constructor(message: string, bytes: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ItemTooLargeError';
+    this.bytes = bytes;
+  }
+}
+
 /** A conditional write lost: another run changed the item since we read it. The run must fail and be retried. */
 export class ConcurrentUpdateError extends BaselineStoreError {
   readonly keys: readonly string[];

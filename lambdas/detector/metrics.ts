@@ -17,6 +17,7 @@ export function emitRunMetrics(metrics: Metrics, s: RunSummary): void {
   count(METRICS.alertsCutByCap, s.alertsCutByCap);
   count(METRICS.usersLearning, s.usersLearning);
   count(METRICS.detectorErrors, s.detectorErrors);
+  count(METRICS.itemsNotStored, s.itemsNotStored);
   metrics.addMetric(METRICS.runDurationMs, MetricUnit.Milliseconds, s.durationMs);
   count(METRICS.runSucceeded, 1);
   for (const id of Object.keys(s.findings) as DetectorId[]) {

@@ -8,6 +8,8 @@
  *   items are reported together in one `ConcurrentUpdateError` after the others were written;
  * - population and state saves identical to the stored item at the same version are no-ops;
  * - the ledger is idempotent: recording an id already present leaves the first entry as it was.
+ * - a user whose item could never be stored (over DynamoDB's item limit with every place evicted) is skipped
+ *   and returned in `notStored`, the others saved, as `DynamoDbBaselineStore` does.
  *
  * - scans (`scanUsers`, `scanLedger`) yield copies, like everything else.
  *
@@ -15,8 +17,8 @@
  * (items, as DynamoDB would bill them), `ledger()`.
  */
 import type { Feedback, LedgerEntry, PopulationStats, RunState, UserBaseline } from '../core/model';
-import { ConcurrentUpdateError } from '../errors';
-import type { BaselineStore } from '../ports';
+import { ConcurrentUpdateError, ItemTooLargeError } from '../errors';
+import type { BaselineStore, ItemNotStored, SaveUsersResult } from '../ports';
 import {
   checkItemSize,
   decodeFeedback,
@@ -34,6 +36,7 @@ import {
   RUN_STATE_KEY,
   USER_ITEM_TARGET_BYTES,
   USER_KEY_PREFIX,
+  userForLog,
   userKey,
 } from './dynamodb-baseline-store';
 
@@ -134,10 +137,20 @@ export class InMemoryBaselineStore implements BaselineStore {
     }
   }
 
-  async saveUsers(users: readonly UserBaseline[]): Promise<void> {
-    const writes = users.map((u) => ({ key: userKey(u.user), label: USER_KEY_PREFIX + u.user, version: u.version, body: fitUser(u, this.maxUserItemBytes).body }));
+  async saveUsers(users: readonly UserBaseline[]): Promise<SaveUsersResult> {
+    const notStored: ItemNotStored[] = [];
+    const writes: Write[] = [];
+    for (const u of users) {
+      try {
+        writes.push({ key: userKey(u.user), label: USER_KEY_PREFIX + u.user, version: u.version, body: fitUser(u, this.maxUserItemBytes).body });
+      } catch (e) {
+        if (!(e instanceof ItemTooLargeError)) throw e;
+        notStored.push({ user: userForLog(u.user), reason: e.message });
+      }
+    }
     this.throwIfFailing();
     this.apply(writes);
+    return { notStored };
   }
 
   async savePopulation(population: PopulationStats): Promise<void> {
