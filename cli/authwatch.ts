@@ -197,6 +197,7 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
         `  cut by cap:         ${r.cutByCap} (cap ${o.settings.maxAlertsPerRun} per run)`,
         `  users learning:     ${learning} of ${users.length} at the end (too little history to judge their addresses)`,
         ...(r.detectorErrors > 0 ? [`  detector errors:    ${r.detectorErrors}`] : []),
+        ...(r.itemsNotStored > 0 ? [`  not stored:         ${r.itemsNotStored} user baselines too large to store (skipped; see the warnings)`] : []),
         ...(o.store ? [`  baselines kept in:  ${local.dir}`] : []),
         '',
       ].join('\n'),

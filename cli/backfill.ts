@@ -369,7 +369,7 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillResult> {
       return { window, successes };
     });
 
-    const applied = await commitWindow(opts.store, fetched, { learningEndsAt, settings: opts.settings });
+    const applied = await commitWindow(opts.store, fetched, { learningEndsAt, settings: opts.settings, warn });
     totals.newUsers += applied.newUsers;
     totals.baselinesWritten += applied.baselinesWritten;
     doneUntil = w.end;
@@ -394,7 +394,7 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillResult> {
 async function commitWindow(
   store: BaselineStore,
   buckets: readonly BucketResult[],
-  o: { learningEndsAt: number; settings: BackfillOptions['settings'] },
+  o: { learningEndsAt: number; settings: BackfillOptions['settings']; warn: (message: string) => void },
 ): Promise<{ newUsers: number; baselinesWritten: number }> {
   const names = [...new Set(buckets.flatMap((b) => b.successes.map((s) => s.user)))];
   if (names.length === 0) return { newUsers: 0, baselinesWritten: 0 };
@@ -423,9 +423,11 @@ async function commitWindow(
       }
     }
     try {
-      if (dirty.size > 0) await store.saveUsers([...dirty].map((u) => known.get(u)!));
+      const { notStored } = dirty.size > 0 ? await store.saveUsers([...dirty].map((u) => known.get(u)!)) : { notStored: [] };
+      // A user whose item can never be stored is skipped by the store (the others are saved); say so, never silently.
+      for (const n of notStored) o.warn(`the baseline of ${n.user} could not be stored (${n.reason}); skipped`);
       if (populationChanged) await store.savePopulation(population);
-      return { newUsers, baselinesWritten: dirty.size };
+      return { newUsers, baselinesWritten: dirty.size - notStored.length };
     } catch (e) {
       if (!(e instanceof ConcurrentUpdateError) || attempt >= MAX_COMMIT_ATTEMPTS) throw e;
     }

@@ -246,7 +246,8 @@ export async function benign(store: BaselineStore, alertId: string | undefined, 
   await withRetry(async () => {
     const b = (await store.getUsers([entry.user])).get(entry.user);
     if (!b) throw new AuthwatchError(`${safeText(entry.user)} has no baseline in this store`);
-    await store.saveUsers([markPlacesKnown(b, ip, opts.now)]);
+    const { notStored } = await store.saveUsers([markPlacesKnown(b, ip, opts.now)]);
+    if (notStored.length > 0) throw new AuthwatchError(`the baseline of ${notStored[0]!.user} could not be stored: ${notStored[0]!.reason}`);
   });
   return { ...base, places, message: `marked ${places.join(', ')} as known places of ${safeText(entry.user)}; the next run judges logons from them as usual for this user` };
 }

@@ -16,6 +16,8 @@ export interface ReplayResult {
   alertsSuppressed: number;
   cutByCap: number;
   detectorErrors: number;
+  /** Users whose baseline could never be stored (over DynamoDB's item limit): skipped, the others learned. */
+  itemsNotStored: number;
   learningEndsAt: string | undefined;
   first: number;
   last: number;
@@ -40,6 +42,7 @@ export async function replay(deps: DetectionDeps, span: { first: number; last: n
     alertsSuppressed: 0,
     cutByCap: 0,
     detectorErrors: 0,
+    itemsNotStored: 0,
     learningEndsAt: undefined,
     first: span.first,
     last: span.last,
@@ -56,6 +59,7 @@ export async function replay(deps: DetectionDeps, span: { first: number; last: n
     result.alertsSuppressed += s.alertsSuppressed;
     result.cutByCap += s.alertsCutByCap;
     result.detectorErrors += s.detectorErrors;
+    result.itemsNotStored += s.itemsNotStored;
     result.learningEndsAt = s.learningEndsAt;
     onRun?.(s);
   }

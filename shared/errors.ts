@@ -43,11 +43,40 @@ export class QueryError extends AuthwatchError {
   }
 }
 
+/**
+ * A log window could not be fetched whole under the query service's row limit: a slice stayed capped after every
+ * split (time, user name, source address, host), or the splits needed more queries than one fetch may start.
+ * Nothing is returned rather than part of the window; the run fails and the `QueryIncomplete` metric says why.
+ */
+export class QueryIncompleteError extends QueryError {
+  /** Queries the fetch had started when it gave up. */
+  readonly queries: number;
+  constructor(message: string, queries: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'QueryIncompleteError';
+    this.queries = queries;
+  }
+}
+
 /** Reading or writing baselines, run state or the alert ledger failed. */
 export class BaselineStoreError extends AuthwatchError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'BaselineStoreError';
+  }
+}
+
+/**
+ * An item can never be stored: over DynamoDB's item size limit even after everything the store may evict was
+ * evicted. `saveUsers` skips and counts such a user instead of failing every other user's save with it.
+ */
+export class ItemTooLargeError extends BaselineStoreError {
+  /** Size the item would have, in bytes as DynamoDB counts them. */
+  readonly bytes: number;
+  constructor(message: string, bytes: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ItemTooLargeError';
+    this.bytes = bytes;
   }
 }
 

@@ -71,6 +71,8 @@ export interface RunSummary {
   alertsCutByCap: number;
   detectorErrors: number;
   baselinesWritten: number;
+  /** Baselines the store could not hold (over DynamoDB's item limit): skipped and logged, the others saved. */
+  itemsNotStored: number;
   alertIds: string[];
   durationMs: number;
 }
@@ -210,7 +212,9 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
 
   // 7. Learn the window, then advance the watermark.
   const update = computeBaselineUpdate(successes, baselines, population, { windowEnd: opts.windowEnd, learning, settings });
-  if (update.users.length > 0) await store.saveUsers(update.users);
+  // One user that can never be stored must not block everyone's learning: the store skips it and says which.
+  const { notStored } = update.users.length > 0 ? await store.saveUsers(update.users) : { notStored: [] };
+  for (const item of notStored) deps.logger?.warn('baseline could not be stored; skipped, the other users were saved', { user: item.user, reason: item.reason });
   // Population stats were loaded only if someone logged on; a window of failures alone must not overwrite them.
   if (users.length > 0 && update.populationChanged) await store.savePopulation(update.population);
   await store.saveRunState({ ...state, lastWindowEnd: Math.max(state.lastWindowEnd, opts.windowEnd) });
@@ -237,7 +241,8 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
     alertsSuppressed,
     alertsCutByCap: cut.length,
     detectorErrors,
-    baselinesWritten: update.users.length,
+    baselinesWritten: update.users.length - notStored.length,
+    itemsNotStored: notStored.length,
     alertIds: kept.map((a) => a.id),
     durationMs: deps.clock.now() - started,
   };

@@ -30,6 +30,13 @@ export const METRICS = {
   usersLearning: 'UsersLearning',
   /** Observations a detector threw on (contained and skipped): a bug or an input the core did not expect. */
   detectorErrors: 'DetectorErrors',
+  /** Baselines the store skipped because they can never be stored (over DynamoDB's 400 KB item limit). */
+  itemsNotStored: 'ItemsNotStored',
+  /**
+   * 1 per failed run whose logons could not be fetched whole under Logs Insights' row limit (a slice nothing can
+   * split further, or the query budget): emitted by the failing invocation, so its alarm names the cause.
+   */
+  queryIncomplete: 'QueryIncomplete',
   runDurationMs: 'RunDurationMs',
   /** 1 per run that completed: the heartbeat the "no successful run for 45 minutes" alarm watches. */
   runSucceeded: 'RunSucceeded',

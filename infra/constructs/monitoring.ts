@@ -46,6 +46,10 @@ export class Monitoring extends Construct {
   readonly errorsAlarm: Alarm;
   readonly heartbeatAlarm: Alarm;
   readonly alertCapAlarm: Alarm;
+  /** A window's logons could not be fetched whole under Logs Insights' row limit (the run failed for it). */
+  readonly queryIncompleteAlarm: Alarm;
+  /** A user's baseline could not be stored (over DynamoDB's item limit); the others were. */
+  readonly itemsNotStoredAlarm: Alarm;
   readonly deadLetterAlarms: Alarm[] = [];
 
   private readonly serviceName: string;
@@ -98,6 +102,32 @@ export class Monitoring extends Construct {
       }),
     );
 
+    // A run that fails this way fails again on every retry of the window: FunctionErrors says that runs fail,
+    // this says it is the row limit, which no retry fixes.
+    this.queryIncompleteAlarm = withActions(
+      new Alarm(this, 'QueryIncomplete', {
+        alarmDescription:
+          'authwatch: a run could not fetch its window whole: a part of it stayed over the 10,000-row Logs Insights limit after splitting by time, user name, source address and host, or needed more queries than one run may start. Nothing was returned rather than part of the window, and the run failed; so does every run whose window still holds that slice (runs reach back to the last completed window, up to 6 hours). The "run failed" log line names the slice (time, user/address/host filters): usually a flood from one source; find it with the same filters in Logs Insights and stop or filter it at the source.',
+        metric: this.metric(METRICS.queryIncomplete, 'Sum'),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+
+    this.itemsNotStoredAlarm = withActions(
+      new Alarm(this, 'ItemsNotStored', {
+        alarmDescription:
+          'authwatch: a user\'s baseline could not be stored (over DynamoDB\'s 400 KB item limit even with every place forgotten, which only a pathological user name does). That user was skipped and is not learned; every other user was saved and the run completed. The "baseline could not be stored" warning in the function log names the user (escaped, truncated): find where such a name comes from (a scanner sending huge user names).',
+        metric: this.metric(METRICS.itemsNotStored, 'Sum'),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+
     for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
       this.deadLetterAlarms.push(
         withActions(
@@ -124,7 +154,12 @@ export class Monitoring extends Construct {
       }),
     );
     this.dashboard.addWidgets(
-      new AlarmStatusWidget({ title: 'Alarms', alarms: [this.heartbeatAlarm, this.errorsAlarm, this.alertCapAlarm, ...this.deadLetterAlarms], width: 24, height: 3 }),
+      new AlarmStatusWidget({
+        title: 'Alarms',
+        alarms: [this.heartbeatAlarm, this.errorsAlarm, this.alertCapAlarm, this.queryIncompleteAlarm, this.itemsNotStoredAlarm, ...this.deadLetterAlarms],
+        width: 24,
+        height: 3,
+      }),
     );
     this.dashboard.addWidgets(
       new GraphWidget({
@@ -179,7 +214,11 @@ export class Monitoring extends Construct {
           props.detector.metricErrors({ period: RUN_PERIOD, statistic: 'Sum', label: 'Function errors' }),
           props.detector.metricThrottles({ period: RUN_PERIOD, statistic: 'Sum', label: 'Throttles' }),
         ],
-        right: [this.metric(METRICS.runSucceeded, 'Sum', 'Successful runs')],
+        right: [
+          this.metric(METRICS.runSucceeded, 'Sum', 'Successful runs'),
+          this.metric(METRICS.queryIncomplete, 'Sum', 'Windows not fetched whole (row limit)'),
+          this.metric(METRICS.itemsNotStored, 'Sum', 'Baselines not stored (item size)'),
+        ],
         ...wide,
       }),
       new GraphWidget({

@@ -14,7 +14,7 @@ import { getProfile } from '../../shared/core/profiles';
 import { runDetection, type DetectionDeps, type RunSummary } from '../../shared/run-detection';
 import { METRIC_NAMESPACE } from '../../shared/telemetry';
 import { windowEndFromEvent } from './event';
-import { emitRunMetrics } from './metrics';
+import { emitFailureMetrics, emitRunMetrics } from './metrics';
 
 const logger = new Logger();
 const metrics = new Metrics({ namespace: METRIC_NAMESPACE });
@@ -54,6 +54,7 @@ export async function handler(event: unknown): Promise<RunSummary> {
     return summary;
   } catch (e) {
     // No RunSucceeded metric: the heartbeat alarm notices; Lambda's async retry re-runs the same window.
+    emitFailureMetrics(metrics, e);
     logger.error('run failed', { windowEnd: new Date(windowEnd).toISOString(), error: e as Error });
     throw e;
   } finally {

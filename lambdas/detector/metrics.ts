@@ -1,5 +1,6 @@
 /** Run summary → CloudWatch metrics (Embedded Metric Format via Powertools) with the names the dashboard reads. */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { QueryIncompleteError } from '../../shared/errors';
 import { DETECTOR_DIMENSION, METRICS } from '../../shared/telemetry';
 import type { RunSummary } from '../../shared/run-detection';
 import type { DetectorId } from '../../shared/core/settings';
@@ -17,6 +18,7 @@ export function emitRunMetrics(metrics: Metrics, s: RunSummary): void {
   count(METRICS.alertsCutByCap, s.alertsCutByCap);
   count(METRICS.usersLearning, s.usersLearning);
   count(METRICS.detectorErrors, s.detectorErrors);
+  count(METRICS.itemsNotStored, s.itemsNotStored);
   metrics.addMetric(METRICS.runDurationMs, MetricUnit.Milliseconds, s.durationMs);
   count(METRICS.runSucceeded, 1);
   for (const id of Object.keys(s.findings) as DetectorId[]) {
@@ -26,4 +28,14 @@ export function emitRunMetrics(metrics: Metrics, s: RunSummary): void {
     single.addMetric(METRICS.alertsPublished, MetricUnit.Count, s.alertsPublished[id] ?? 0);
     single.publishStoredMetrics();
   }
+}
+
+/**
+ * Metrics of a failed run, for the failures that have an alarm of their own (every failure also counts in the
+ * function's Errors): `QueryIncomplete` when a log source could not return its window whole under the Logs
+ * Insights row limit. Such a run fails again on every retry of the window, so it must be told apart from a
+ * transient error.
+ */
+export function emitFailureMetrics(metrics: Metrics, error: unknown): void {
+  if (error instanceof QueryIncompleteError) metrics.addMetric(METRICS.queryIncomplete, MetricUnit.Count, 1);
 }

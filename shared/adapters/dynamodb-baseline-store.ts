@@ -32,6 +32,11 @@
  * re-applying a window to the users already written changes nothing) and dynalite does not implement it.
  * So saves are concurrent PutItems under a small concurrency limit; all are attempted, and every lost
  * condition is collected and reported in one `ConcurrentUpdateError`.
+ * One user that can never be stored must not block every other user's learning (a name of hundreds of KB
+ * once failed every run, all attempts, with nothing saved): `saveUsers` skips such an item, whether our own
+ * size check finds it over the limit with every place evicted or DynamoDB rejects it for its size
+ * (`ValidationException` "Item size has exceeded..."), saves the others, and returns it in `notStored`
+ * with the user JSON-escaped and truncated, for the run to count and log. Any other failure still throws.
  * The caller decides which users changed (`computeBaselineUpdate` returns only those); for the single
  * population and state items the store also skips a write whose body and version equal what this store
  * last read or wrote (a retried window leaves them identical): nothing would change, so nothing can be
@@ -60,8 +65,8 @@ import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '
 import type { AllowedCidr, AllowedUser, Feedback, LedgerEntry, PopulationStats, RunState, SeenStats, SketchCounter, UserBaseline } from '../core/model';
 import { boundAlertDocument } from '../core/alerts';
 import { boundSeen } from '../core/seen';
-import { BaselineStoreError, ConcurrentUpdateError } from '../errors';
-import type { BaselineStore } from '../ports';
+import { BaselineStoreError, ConcurrentUpdateError, ItemTooLargeError } from '../errors';
+import type { BaselineStore, ItemNotStored, SaveUsersResult } from '../ports';
 import { errorText } from './aws-retry';
 
 // ---------------------------------------------------------------------------------------------
@@ -159,6 +164,18 @@ export function alertKey(id: string): string {
 /** How a key is named in errors: the logical key, whatever the stored one. */
 function userLabel(user: string): string {
   return USER_KEY_PREFIX + user;
+}
+
+/** Characters of a user name quoted in a log line or an error about its item. */
+const USER_FOR_LOG_MAX_CHARS = 100;
+
+/**
+ * A user name for a log line or an error message: JSON-escaped (control characters and line breaks visible,
+ * never written raw) and cut to `USER_FOR_LOG_MAX_CHARS` characters, with the full length when cut.
+ */
+export function userForLog(user: string): string {
+  if (user.length <= USER_FOR_LOG_MAX_CHARS) return JSON.stringify(user);
+  return `${JSON.stringify(user.slice(0, USER_FOR_LOG_MAX_CHARS))}… (${user.length} characters)`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -390,7 +407,7 @@ export interface FittedUser {
  * Encode a user's baseline within `targetBytes`: when over, evict the least recently seen IPs, prefixes and
  * networks (first down to the core's bounds, then halving) until it fits. Novelty counts are kept, so
  * forgetting places never makes a user look more stable. Over DynamoDB's hard limit even with no places
- * left (only a user name of hundreds of KB could do that) is a `BaselineStoreError`.
+ * left (only a user name of hundreds of KB could do that) is an `ItemTooLargeError`.
  */
 export function fitUser(user: UserBaseline, targetBytes = USER_ITEM_TARGET_BYTES): FittedUser {
   const pk = userKey(user.user);
@@ -412,7 +429,7 @@ export function fitUser(user: UserBaseline, targetBytes = USER_ITEM_TARGET_BYTES
     limits = { ips: Math.floor(limits.ips / 2), prefixes: Math.floor(limits.prefixes / 2), networks: Math.floor(limits.networks / 2) };
   }
   if (bytes > DYNAMODB_MAX_ITEM_BYTES) {
-    throw new BaselineStoreError(`Baseline item ${userLabel(user.user).slice(0, 200)} would be ${bytes} bytes even with no places kept, over DynamoDB's ${DYNAMODB_MAX_ITEM_BYTES}-byte item limit`);
+    throw new ItemTooLargeError(`Baseline item of ${userForLog(user.user)} would be ${bytes} bytes even with no places kept, over DynamoDB's ${DYNAMODB_MAX_ITEM_BYTES}-byte item limit`, bytes);
   }
   return { user: fitted, body, bytes, bounded: true };
 }
@@ -444,6 +461,15 @@ async function mapSettledLimit<T, R>(items: readonly T[], limit: number, fn: (it
 
 function isConditionalCheckFailed(e: unknown): boolean {
   return e instanceof ConditionalCheckFailedException || (e instanceof Error && e.name === 'ConditionalCheckFailedException');
+}
+
+/**
+ * DynamoDB refusing one item for its size ("Item size has exceeded the maximum allowed size"; "Item size to
+ * update has exceeded..." for updates): that item can never be written, whatever the retry. Other validation
+ * errors (a malformed request) would fail every item alike and stay failures.
+ */
+export function isItemSizeRejection(e: unknown): boolean {
+  return e instanceof Error && e.name === 'ValidationException' && /\bitem size\b.*\bexceeded\b/i.test(e.message);
 }
 
 
@@ -515,12 +541,14 @@ export interface DynamoDbStoreStats {
   cacheHits: number;
   /** User items whose places were evicted to fit `maxUserItemBytes`. */
   usersBounded: number;
+  /** User items skipped because they can never be stored (returned by `saveUsers` in `notStored`). */
+  itemsNotStored: number;
   /** Largest item written so far, in bytes. */
   largestItemBytes: number;
 }
 
 function emptyStats(): DynamoDbStoreStats {
-  return { batchGetItem: 0, getItem: 0, putItem: 0, scan: 0, unprocessedRetries: 0, conflicts: 0, ledgerDuplicates: 0, itemsRead: 0, itemsWritten: 0, bytesWritten: 0, writesSkipped: 0, cacheHits: 0, usersBounded: 0, largestItemBytes: 0 };
+  return { batchGetItem: 0, getItem: 0, putItem: 0, scan: 0, unprocessedRetries: 0, conflicts: 0, ledgerDuplicates: 0, itemsRead: 0, itemsWritten: 0, bytesWritten: 0, writesSkipped: 0, cacheHits: 0, usersBounded: 0, itemsNotStored: 0, largestItemBytes: 0 };
 }
 
 type Item = Record<string, AttributeValue>;
@@ -533,6 +561,8 @@ interface PendingPut {
   readonly version: number;
   /** Singles (population, run state): the model object saved, kept as the cache of the item once written. */
   readonly value?: object;
+  /** User items: the name, so an item DynamoDB rejects for its size is skipped and reported instead of failing the others. */
+  readonly user?: string;
 }
 
 /** A single item as last read or written by this store: its version, body and decoded value. */
@@ -683,13 +713,24 @@ export class DynamoDbBaselineStore implements BaselineStore {
     }
   }
 
-  async saveUsers(users: readonly UserBaseline[]): Promise<void> {
-    const puts: PendingPut[] = users.map((u) => {
-      const fitted = fitUser(u, this.maxUserItemBytes);
+  async saveUsers(users: readonly UserBaseline[]): Promise<SaveUsersResult> {
+    const notStored: ItemNotStored[] = [];
+    const puts: PendingPut[] = [];
+    for (const u of users) {
+      let fitted: FittedUser;
+      try {
+        fitted = fitUser(u, this.maxUserItemBytes);
+      } catch (e) {
+        if (!(e instanceof ItemTooLargeError)) throw e;
+        notStored.push({ user: userForLog(u.user), reason: e.message });
+        continue;
+      }
       if (fitted.bounded) this.stats.usersBounded++;
-      return { label: userLabel(u.user), pk: userKey(u.user), body: fitted.body, bytes: fitted.bytes, version: u.version };
-    });
-    await this.putVersioned(puts);
+      puts.push({ label: userLabel(u.user), pk: userKey(u.user), body: fitted.body, bytes: fitted.bytes, version: u.version, user: u.user });
+    }
+    notStored.push(...(await this.putVersioned(puts)));
+    this.stats.itemsNotStored += notStored.length;
+    return { notStored };
   }
 
   async savePopulation(population: PopulationStats): Promise<void> {
@@ -718,8 +759,11 @@ export class DynamoDbBaselineStore implements BaselineStore {
     await this.putVersioned([{ label: pk, pk, body, bytes: checkItemSize(pk, body), version, value }]);
   }
 
-  /** Conditional puts of versioned items; all are attempted, then lost conditions and other failures are reported together. */
-  private async putVersioned(puts: readonly PendingPut[]): Promise<void> {
+  /**
+   * Conditional puts of versioned items; all are attempted, then lost conditions and other failures are reported
+   * together. A user item DynamoDB rejects for its size is not a failure of the save: it is returned, not thrown.
+   */
+  private async putVersioned(puts: readonly PendingPut[]): Promise<ItemNotStored[]> {
     const results = await mapSettledLimit(puts, this.writeConcurrency, (p) => {
       const input: PutItemCommandInput = {
         TableName: this.tableName,
@@ -732,6 +776,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
     });
     const conflicts: string[] = [];
     const failures: { label: string; reason: unknown }[] = [];
+    const notStored: ItemNotStored[] = [];
     results.forEach((r, i) => {
       const p = puts[i]!;
       const single = SINGLE_KEYS.has(p.pk);
@@ -740,6 +785,8 @@ export class DynamoDbBaselineStore implements BaselineStore {
       } else if (isConditionalCheckFailed(r.reason)) {
         if (single) this.known.delete(p.pk);
         conflicts.push(p.label);
+      } else if (p.user !== undefined && isItemSizeRejection(r.reason)) {
+        notStored.push({ user: userForLog(p.user), reason: `DynamoDB refused the ${p.bytes}-byte item: ${errorText(r.reason)}` });
       } else {
         failures.push({ label: p.label, reason: r.reason });
       }
@@ -753,6 +800,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
       );
     }
     if (conflicts.length > 0) throw new ConcurrentUpdateError(conflicts);
+    return notStored;
   }
 
   private async put(input: PutItemCommandInput, bytes: number): Promise<void> {

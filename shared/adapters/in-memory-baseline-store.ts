@@ -9,6 +9,8 @@
  * - population and state saves identical to the stored item at the same version are no-ops;
  * - the ledger is idempotent: recording an id already present leaves the first entry as it was; it keeps
  *   each alert's document bounded exactly as DynamoDB does (`LEDGER_DOCUMENT_MAX_BYTES`), and scans leave it out.
+ * - a user whose item could never be stored (over DynamoDB's item limit with every place evicted) is skipped
+ *   and returned in `notStored`, the others saved, as `DynamoDbBaselineStore` does.
  *
  * - scans (`scanUsers`, `scanLedger`) yield copies, like everything else.
  *
@@ -17,8 +19,8 @@
  */
 import { boundAlertDocument } from '../core/alerts';
 import type { Feedback, LedgerEntry, PopulationStats, RunState, UserBaseline } from '../core/model';
-import { ConcurrentUpdateError } from '../errors';
-import type { BaselineStore } from '../ports';
+import { ConcurrentUpdateError, ItemTooLargeError } from '../errors';
+import type { BaselineStore, ItemNotStored, SaveUsersResult } from '../ports';
 import {
   checkItemSize,
   decodeFeedback,
@@ -37,6 +39,7 @@ import {
   RUN_STATE_KEY,
   USER_ITEM_TARGET_BYTES,
   USER_KEY_PREFIX,
+  userForLog,
   userKey,
 } from './dynamodb-baseline-store';
 
@@ -139,10 +142,20 @@ export class InMemoryBaselineStore implements BaselineStore {
     }
   }
 
-  async saveUsers(users: readonly UserBaseline[]): Promise<void> {
-    const writes = users.map((u) => ({ key: userKey(u.user), label: USER_KEY_PREFIX + u.user, version: u.version, body: fitUser(u, this.maxUserItemBytes).body }));
+  async saveUsers(users: readonly UserBaseline[]): Promise<SaveUsersResult> {
+    const notStored: ItemNotStored[] = [];
+    const writes: Write[] = [];
+    for (const u of users) {
+      try {
+        writes.push({ key: userKey(u.user), label: USER_KEY_PREFIX + u.user, version: u.version, body: fitUser(u, this.maxUserItemBytes).body });
+      } catch (e) {
+        if (!(e instanceof ItemTooLargeError)) throw e;
+        notStored.push({ user: userForLog(u.user), reason: e.message });
+      }
+    }
     this.throwIfFailing();
     this.apply(writes);
+    return { notStored };
   }
 
   async savePopulation(population: PopulationStats): Promise<void> {

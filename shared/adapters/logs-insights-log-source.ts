@@ -4,8 +4,15 @@
  * One fetch = one Insights query over all the log groups (cost is per GB scanned, so never one query per
  * group), started with `StartQuery` and polled with `GetQueryResults` under a deadline. Insights returns at
  * most 10,000 rows per query and says nothing when it truncates, so a full page is treated as "capped":
- * the window is split in time halves down to one second, then by user-name prefix, until no part is capped.
- * Nothing is ever silently truncated: if a part cannot be made complete, the fetch throws `QueryError`.
+ * the window is split in time halves down to one second, then by user-name prefix, then by source-address
+ * prefix, then by host prefix, until no part is capped; a value crowding a capped page (`root` in a spray) is
+ * split off on its own rather than found character by character (`splitCappedSlice`). A result row is one
+ * (user, ip, outcome, host) of the profile's aggregation, so once user, address and host are each down to
+ * single values a part holds a handful of rows: every split ends, and thousands of addresses behind one user
+ * name in one second (a distributed password spray on `root`) come back whole, in about 60 queries where the
+ * user-name split alone failed after 56. Nothing is ever silently truncated: a part still
+ * capped when nothing is left to split, or a split needing more than `MAX_QUERIES_PER_FETCH` queries, fails
+ * the fetch with `QueryIncompleteError` naming the slice (the run fails; metric and alarm `QueryIncomplete`).
  * A throttled call (including `LimitExceededException`: all the account's concurrent queries taken) is
  * retried by the SDK client as configured in aws-clients.ts, never again here; the source only cuts every
  * call, its retries included, off at the fetch deadline.
@@ -22,7 +29,7 @@ import {
 import { mergeObservations } from '../core/aggregate';
 import type { LogonObservation, TimeWindow } from '../core/model';
 import type { Profile } from '../core/profiles/profile';
-import { QueryError } from '../errors';
+import { QueryError, QueryIncompleteError } from '../errors';
 import type { LogSource, LogSourceResult, LogSourceStats } from '../ports';
 import { errorText } from './aws-retry';
 
@@ -35,11 +42,25 @@ export const MAX_LOG_GROUPS_PER_QUERY = 50;
 export const MAX_ROWS_PER_QUERY = 10_000;
 /**
  * StartQuery takes its time range in whole epoch seconds; below one second, halving the window again only
- * rescans the same seconds, so a capped slice this short is split by user name instead.
+ * rescans the same seconds, so a capped slice this short is split by user name, address and host instead.
  */
 export const MIN_TIME_SPLIT_MS = 1_000;
-/** Deepest user-name prefix tried (in character positions) before giving up with `QueryError`. */
-export const MAX_USER_PREFIX_LENGTH = 12;
+/**
+ * The result columns a capped one-second slice is split on, in this order: every profile's rows carry them
+ * (the row schema in profiles/profile.ts). User first (many users behind one address: a NAT, a spray of
+ * names), then the address (many addresses behind one name: a distributed spray on `root`), then the host
+ * (one account from one address onto many hosts: a fleet-wide automation run).
+ */
+export const SPLIT_FIELDS = ['user', 'ip', 'host'] as const;
+/** A result column a sub-query can be filtered on. */
+export type SplitField = (typeof SPLIT_FIELDS)[number];
+/**
+ * Deepest prefix tried per column, in character positions; a part that deep which is still capped counts as
+ * split as far as that column goes, and the next column is split within it. 12 characters separate user names
+ * in practice; 45 is the longest textual IP address (IPv4-mapped IPv6), so every address is reached exactly;
+ * 64 is a DNS label, enough to tell hosts of one fleet apart. The query budget bounds the total anyway.
+ */
+export const MAX_PREFIX_LENGTH: Readonly<Record<SplitField, number>> = { user: 12, ip: 45, host: 64 };
 /**
  * Sub-queries one fetch may start, splits included. Concurrent Insights queries are limited per account
  * (tens), every sub-query rescans its time range, and the deadline would stop a runaway split anyway.
@@ -56,21 +77,35 @@ const DEFAULT_MAX_POLL_INTERVAL_MS = 10_000;
 const STOP_QUERY_BUDGET_MS = 5_000;
 
 /**
- * Which user names a (sub-)query covers. The parts produced by `splitUserPart` are complete and disjoint:
+ * Which values of one column (user name, address or host) a (sub-)query covers. The parts produced by
+ * `splitPart` and `splitCappedSlice` are complete and disjoint:
  * - `all`: every row (no filter).
- * - `absent`: rows without a `user` field at all (Insights omits null fields; a regex never matches them).
- * - `exact`: the user name is exactly the atoms (e.g. `^ab$`); with no atoms, the empty name.
- * - `prefix`: the user name starts with the atoms (e.g. `^a[0-9]`).
+ * - `absent`: rows without the column at all (Insights omits null fields; a regex never matches them).
+ * - `exact`: the value is exactly the atoms (e.g. `^ab$`); with no atoms, the empty value.
+ * - `prefix`: the value starts with the atoms (e.g. `^a[0-9]`), except values matching an `exclude` pattern:
+ *   those are fetched by parts of their own (see `splitCappedSlice`).
  * Each atom matches exactly one character and is drawn from a fixed alphabet (`[0-9]`, `[A-Z]`, `[a-z]`,
- * sub-lists of them, single alphanumerics, and `[^0-9A-Za-z]` for everything else: symbols, spaces,
- * non-ASCII), so no user-controlled text ever reaches the query. Insights regexes are case-sensitive, so
- * upper- and lower-case classes do not overlap.
+ * sub-lists of them, single alphanumerics, and `[^0-9A-Za-z]` for everything else: symbols, spaces, the dots
+ * and colons of addresses, non-ASCII), so no log-controlled text ever reaches the query. Insights regexes are
+ * case-sensitive, so upper- and lower-case classes do not overlap. Two different sequences of atoms that are
+ * each a single character or `[^0-9A-Za-z]` never match the same value, so `exact` parts are disjoint.
  */
-export type UserPart =
+export type FieldPart =
   | { readonly kind: 'all' }
   | { readonly kind: 'absent' }
   | { readonly kind: 'exact'; readonly atoms: readonly Atom[] }
-  | { readonly kind: 'prefix'; readonly atoms: readonly Atom[] };
+  | { readonly kind: 'prefix'; readonly atoms: readonly Atom[]; readonly exclude?: readonly Excluded[] };
+
+/** Values a prefix part leaves out: exactly these atoms (`exact`), or every value starting with them. */
+export interface Excluded {
+  readonly atoms: readonly Atom[];
+  readonly exact: boolean;
+}
+/** Which rows a (sub-)query covers: one part per split column; the rows matching all three. */
+export type Slice = Readonly<Record<SplitField, FieldPart>>;
+
+/** The whole result: no filter on any column. */
+export const WHOLE_SLICE: Slice = { user: { kind: 'all' }, ip: { kind: 'all' }, host: { kind: 'all' } };
 
 /** One character position: an explicit list of alphanumerics, or `other` = any character that is not one. */
 export type Atom = { readonly chars: string } | { readonly other: true };
@@ -90,43 +125,201 @@ function atomRegex(a: Atom): string {
   return `[${a.chars}]`;
 }
 
-/** The Insights filter clause for a part, or undefined for `all`. */
-export function userFilterClause(part: UserPart): string | undefined {
+/** The Insights filter clause for a part of a column, or undefined for `all`. */
+export function fieldFilterClause(field: SplitField, part: FieldPart): string | undefined {
   switch (part.kind) {
     case 'all':
       return undefined;
     case 'absent':
-      return 'not ispresent(user)';
+      return `not ispresent(${field})`;
     case 'exact':
-      return `user like /^${part.atoms.map(atomRegex).join('')}$/`;
+      return `${field} like /^${atomsRegex(part.atoms)}$/`;
     case 'prefix':
-      return `user like /^${part.atoms.map(atomRegex).join('')}/`;
+      // `not like` only beside a `like` that already requires the column: an absent value never gets here.
+      return [`${field} like /^${atomsRegex(part.atoms)}/`, ...(part.exclude ?? []).map((x) => `${field} not like /^${atomsRegex(x.atoms)}${x.exact ? '$' : ''}/`)].join(' and ');
   }
 }
 
+function atomsRegex(atoms: readonly Atom[]): string {
+  return atoms.map(atomRegex).join('');
+}
+
 /**
- * Split a capped part into parts that together cover exactly the same names, each once:
- * - `all` → names absent, the empty name, and one prefix part per next-character class;
+ * Split a capped part into parts that together cover exactly the same values, each once:
+ * - `all` → value absent, the empty value, and one prefix part per next-character class;
  * - a prefix ending in a multi-character list → the same prefix with that list halved (a-m, n-z, ...),
  *   so a crowded letter is found in a few queries rather than 26;
- * - any other prefix → the name ending here (`exact`), or continuing with each next-character class.
+ * - any other prefix shorter than `maxLength` → the value ending here (`exact`), or continuing with each
+ *   next-character class.
+ * A prefix's exclusions go to the children they concern; a child wholly excluded is left out.
  * Returns undefined when the part cannot be split any further.
  */
-export function splitUserPart(part: UserPart): UserPart[] | undefined {
+export function splitPart(part: FieldPart, maxLength: number): FieldPart[] | undefined {
   if (part.kind === 'all') return [{ kind: 'absent' }, { kind: 'exact', atoms: [] }, ...NEXT_CHAR_CLASSES.map((c) => ({ kind: 'prefix' as const, atoms: [c] }))];
   if (part.kind !== 'prefix') return undefined;
+  const exclude = part.exclude ?? [];
   const last = part.atoms[part.atoms.length - 1];
   const init = part.atoms.slice(0, -1);
   if (last && 'chars' in last && last.chars.length > 1) {
     const half = Math.ceil(last.chars.length / 2);
-    return [last.chars.slice(0, half), last.chars.slice(half)].map((chars) => ({ kind: 'prefix' as const, atoms: [...init, { chars }] }));
+    return [last.chars.slice(0, half), last.chars.slice(half)].flatMap((chars) => prefixPart([...init, { chars }], exclude));
   }
-  if (part.atoms.length >= MAX_USER_PREFIX_LENGTH) return undefined;
-  return [{ kind: 'exact', atoms: part.atoms }, ...NEXT_CHAR_CLASSES.map((c) => ({ kind: 'prefix' as const, atoms: [...part.atoms, c] }))];
+  if (part.atoms.length >= maxLength) return undefined;
+  const endsHere: FieldPart[] = exclude.some((x) => excludes(x, part.atoms, true)) ? [] : [{ kind: 'exact', atoms: part.atoms }];
+  return [...endsHere, ...NEXT_CHAR_CLASSES.flatMap((c) => prefixPart([...part.atoms, c], exclude))];
 }
 
-function describePart(part: UserPart): string {
-  return userFilterClause(part) ?? 'all users';
+/** A prefix part with the exclusions that concern it; none when it is wholly excluded. */
+function prefixPart(atoms: readonly Atom[], exclude: readonly Excluded[]): FieldPart[] {
+  if (exclude.some((x) => excludes(x, atoms, false))) return [];
+  const kept = exclude.filter((x) => startsWith(x.atoms, atoms));
+  return [kept.length > 0 ? { kind: 'prefix', atoms, exclude: kept } : { kind: 'prefix', atoms }];
+}
+
+/** Whether every character `inner` matches, `outer` matches too. */
+function atomContains(outer: Atom, inner: Atom): boolean {
+  if ('other' in outer) return 'other' in inner;
+  return 'chars' in inner && [...inner.chars].every((c) => outer.chars.includes(c));
+}
+
+/** Whether every value matching `atoms` (and perhaps more after them) starts with `prefix`. */
+function startsWith(atoms: readonly Atom[], prefix: readonly Atom[]): boolean {
+  return atoms.length >= prefix.length && prefix.every((a, i) => atomContains(a, atoms[i]!));
+}
+
+function sameAtoms(a: readonly Atom[], b: readonly Atom[]): boolean {
+  return a.length === b.length && a.every((x, i) => atomRegex(x) === atomRegex(b[i]!));
+}
+
+/** Whether `x` excludes every value of the part `atoms` (`exact`: the value is exactly them; else: starts with them). */
+function excludes(x: Excluded, atoms: readonly Atom[], exact: boolean): boolean {
+  return x.exact ? exact && sameAtoms(x.atoms, atoms) : startsWith(atoms, x.atoms);
+}
+
+/**
+ * Split a capped one-second slice on the first column, in `SPLIT_FIELDS` order, that can still be split: the
+ * user name until it is exact (or as deep as `MAX_PREFIX_LENGTH` goes), then the address within that user
+ * part, then the host within that address part. Earlier columns are then leaves, so the order is stable and
+ * each child differs from its parent in one column only. Returns undefined when no column can be split: the
+ * slice's rows then differ only in outcome (and a profile's extra grouping columns), or share prefixes
+ * longer than the depth limits.
+ */
+export function splitSlice(slice: Slice): Slice[] | undefined {
+  for (const field of SPLIT_FIELDS) {
+    const children = splitPart(slice[field], MAX_PREFIX_LENGTH[field]);
+    if (children) return children.map((part) => ({ ...slice, [field]: part }));
+  }
+  return undefined;
+}
+
+function isWhole(slice: Slice): boolean {
+  return SPLIT_FIELDS.every((field) => slice[field].kind === 'all');
+}
+
+/**
+ * A capped page whose rows are mostly one value of the column about to be split (one user name from thousands
+ * of addresses, one address onto thousands of hosts) names that value: more than half of the page's rows.
+ */
+const DOMINANT_SHARE = 0.5;
+/** A common prefix is worth a part of its own when it is at least this many characters deeper than the part. */
+const MIN_PREFIX_JUMP = 2;
+/**
+ * Patterns one prefix part may exclude: each guided split adds one, so this bounds the guided splits of a part;
+ * beyond it the part is split character by character as usual (which goes deeper, so splitting still ends).
+ */
+export const MAX_EXCLUDED_VALUES = 4;
+/** Longest value fetched on its own as an exact part (characters); longer ones are found by prefix. */
+const MAX_EXACT_VALUE_CHARS = 256;
+
+/**
+ * The atoms matching exactly this text: each alphanumeric as itself, anything else (code point by code
+ * point) as `[^0-9A-Za-z]`. Undefined for a text too long to be worth a query of its own.
+ */
+export function exactAtoms(text: string): Atom[] | undefined {
+  const chars = [...text];
+  if (chars.length > MAX_EXACT_VALUE_CHARS) return undefined;
+  return chars.map((c) => (/^[0-9A-Za-z]$/.test(c) ? { chars: c } : { other: true as const }));
+}
+
+/**
+ * Split a capped slice (see `splitSlice`), guided by its capped page when the column about to be split is a
+ * prefix part, so a crowded value is reached in two queries instead of a character-by-character search
+ * (about thirty for a four-letter user name, a hundred for hosts sharing `ip-10-1-`):
+ * - more than half of the page's rows share one value → that value on its own (`exact`), and the prefix
+ *   without it;
+ * - else all of the page's values share a prefix at least `MIN_PREFIX_JUMP` characters deeper → that prefix
+ *   as a part, and the prefix without it.
+ * The page only orders the work: each pair is a pattern and its complement within the part, complete and
+ * disjoint whatever the page held; a pattern already excluded is never chosen again, and each guided split
+ * adds an exclusion (at most `MAX_EXCLUDED_VALUES`), so splitting still ends.
+ */
+export function splitCappedSlice(slice: Slice, page: readonly Readonly<Record<string, string>>[]): Slice[] | undefined {
+  const field = SPLIT_FIELDS.find((f) => splitPart(slice[f], MAX_PREFIX_LENGTH[f]) !== undefined);
+  if (field === undefined) return undefined;
+  const part = slice[field];
+  if (part.kind === 'prefix' && (part.exclude?.length ?? 0) < MAX_EXCLUDED_VALUES) {
+    const exclude = part.exclude ?? [];
+    const fresh = (atoms: readonly Atom[] | undefined, exact: boolean): atoms is readonly Atom[] =>
+      atoms !== undefined && startsWith(atoms, part.atoms) && !exclude.some((x) => excludes(x, atoms, exact));
+    const rest = (x: Excluded): Slice => ({ ...slice, [field]: { kind: 'prefix', atoms: part.atoms, exclude: [...exclude, x] } });
+
+    const value = dominantValue(page, field);
+    const valueAtoms = value === undefined ? undefined : exactAtoms(value);
+    if (fresh(valueAtoms, true)) return [{ ...slice, [field]: { kind: 'exact', atoms: valueAtoms } }, rest({ atoms: valueAtoms, exact: true })];
+
+    const common = commonPrefix(page, field);
+    const commonAtoms = common === undefined ? undefined : exactAtoms(common)?.slice(0, MAX_PREFIX_LENGTH[field]);
+    if (commonAtoms && commonAtoms.length >= part.atoms.length + MIN_PREFIX_JUMP && fresh(commonAtoms, false)) {
+      return [...prefixPart(commonAtoms, exclude).map((p) => ({ ...slice, [field]: p })), rest({ atoms: commonAtoms, exact: false })];
+    }
+  }
+  return splitSlice(slice);
+}
+
+function dominantValue(page: readonly Readonly<Record<string, string>>[], field: SplitField): string | undefined {
+  const counts = new Map<string, number>();
+  let best: string | undefined;
+  let bestCount = 0;
+  for (const row of page) {
+    const v = row[field];
+    if (v === undefined) continue;
+    const n = (counts.get(v) ?? 0) + 1;
+    counts.set(v, n);
+    if (n > bestCount) {
+      best = v;
+      bestCount = n;
+    }
+  }
+  return bestCount > page.length * DOMINANT_SHARE ? best : undefined;
+}
+
+/** The longest prefix (in code points) every row's value shares; undefined when a row lacks the column. */
+function commonPrefix(page: readonly Readonly<Record<string, string>>[], field: SplitField): string | undefined {
+  let common: string[] | undefined;
+  for (const row of page) {
+    const v = row[field];
+    if (v === undefined) return undefined;
+    if (common === undefined) {
+      common = [...v];
+      continue;
+    }
+    const chars = [...v];
+    let i = 0;
+    while (i < common.length && i < chars.length && common[i] === chars[i]) i++;
+    common.length = i;
+    if (i === 0) return undefined;
+  }
+  return common?.join('');
+}
+
+/** The slice's filter clauses, in `SPLIT_FIELDS` order (none for the whole result). */
+function sliceClauses(slice: Slice): string[] {
+  return SPLIT_FIELDS.flatMap((field) => fieldFilterClause(field, slice[field]) ?? []);
+}
+
+function describeSlice(slice: Slice): string {
+  const clauses = sliceClauses(slice);
+  return clauses.length > 0 ? clauses.join(' and ') : 'all rows';
 }
 
 /**
@@ -138,16 +331,16 @@ function describePart(part: UserPart): string {
  * aggregates anything. An event exactly at `end` is thus excluded, one at `start` included, and time halves
  * are disjoint at millisecond precision. (Filtering result rows by `first`/`last` would not work: a row is
  * already an aggregate and may straddle the boundary.)
- * The user-partition filter goes after the profile's query, on its `user` output column. Each part is on its
- * own line so a trailing comment in the profile query cannot swallow it.
+ * The slice's filters go after the profile's query, on its `user`, `ip` and `host` output columns (after the
+ * `stats`, so a part is a set of whole result rows), one `filter` command per column in `SPLIT_FIELDS`
+ * order. Each is on its own line so a trailing comment in the profile query cannot swallow it.
  */
-export function buildQueryString(profileQuery: string, range: TimeWindow, part: UserPart): string {
-  // The profile's own trailing `| limit` must come after the user filter, or a split part would be filtered
-  // from an already-truncated result and look complete when it is not.
+export function buildQueryString(profileQuery: string, range: TimeWindow, slice: Slice): string {
+  // The profile's own trailing `| limit` must come after the slice's filters, or a split part would be
+  // filtered from an already-truncated result and look complete when it is not.
   const body = profileQuery.trim().replace(TRAILING_LIMIT, '');
   const lines = [`filter toMillis(@timestamp) >= ${range.start} and toMillis(@timestamp) < ${range.end}`, `| ${body}`];
-  const clause = userFilterClause(part);
-  if (clause) lines.push(`| filter ${clause}`);
+  for (const clause of sliceClauses(slice)) lines.push(`| filter ${clause}`);
   lines.push(`| limit ${MAX_ROWS_PER_QUERY}`);
   return lines.join('\n');
 }
@@ -248,7 +441,7 @@ export class LogsInsightsLogSource implements LogSource {
     const ctx: FetchContext = { window, deadlineAt: started + this.deadlineMs, queries: 0, bytesScanned: 0 };
     let rows: Record<string, string>[];
     try {
-      rows = await this.collect(ctx, { start: window.start, end: window.end }, { kind: 'all' });
+      rows = await this.collect(ctx, { start: window.start, end: window.end }, WHOLE_SLICE);
     } catch (e) {
       if (e instanceof QueryError) throw e;
       if (e instanceof DeadlineReached) throw new QueryError(`${this.name}: ${e.message}`, { cause: e });
@@ -267,27 +460,28 @@ export class LogsInsightsLogSource implements LogSource {
   }
 
   /**
-   * All rows of `range` × `part`, splitting while capped: time halves first (only while no user filter is
-   * applied, so time and user splits never interleave), then user-name parts. Rows are deduplicated by
-   * content within one call tree: parts are disjoint by construction, but if a regex anchoring quirk ever
-   * made two parts overlap (a name ending in a newline matches both `^a$` and `^a[^0-9A-Za-z]`), the same
-   * (user, ip, outcome, host) row must not be counted twice.
+   * All rows of `range` × `slice`, splitting while capped: time halves first (only while no column filter is
+   * applied, so time and column splits never interleave), then user name, address and host parts
+   * (`splitSlice`). Rows are deduplicated by content within one call tree: parts are disjoint by
+   * construction, but if a regex anchoring quirk ever made two parts overlap (a value ending in a newline
+   * matches both `^a$` and `^a[^0-9A-Za-z]`), the same (user, ip, outcome, host) row must not be counted twice.
    */
-  private async collect(ctx: FetchContext, range: TimeWindow, part: UserPart): Promise<Record<string, string>[]> {
-    const result = await this.runQuery(ctx, range, part);
+  private async collect(ctx: FetchContext, range: TimeWindow, slice: Slice): Promise<Record<string, string>[]> {
+    const result = await this.runQuery(ctx, range, slice);
     if (!result.capped) return result.rows;
 
-    if (part.kind === 'all' && range.end - range.start > MIN_TIME_SPLIT_MS) {
+    if (isWhole(slice) && range.end - range.start > MIN_TIME_SPLIT_MS) {
       const mid = range.start + Math.floor((range.end - range.start) / 2);
-      const first = await this.collect(ctx, { start: range.start, end: mid }, part);
-      const second = await this.collect(ctx, { start: mid, end: range.end }, part);
+      const first = await this.collect(ctx, { start: range.start, end: mid }, slice);
+      const second = await this.collect(ctx, { start: mid, end: range.end }, slice);
       return [...first, ...second];
     }
-    const children = splitUserPart(part);
+    const children = splitCappedSlice(slice, result.rows);
     if (!children) {
-      throw new QueryError(
-        `${this.name}: the ${MAX_ROWS_PER_QUERY}-row Insights limit is still reached for ${describePart(part)} in [${iso(range.start)}, ${iso(range.end)}), ` +
-          `which cannot be split further; refusing to return incomplete logons`,
+      throw new QueryIncompleteError(
+        `${this.name}: the ${MAX_ROWS_PER_QUERY}-row Insights limit is still reached for ${describeSlice(slice)} in [${iso(range.start)}, ${iso(range.end)}), ` +
+          `which cannot be split further (user name, address and host are each split as far as they go); refusing to return incomplete logons`,
+        ctx.queries,
       );
     }
     const seen = new Set<string>();
@@ -304,14 +498,16 @@ export class LogsInsightsLogSource implements LogSource {
   }
 
   /** One StartQuery + polling until a terminal status. */
-  private async runQuery(ctx: FetchContext, range: TimeWindow, part: UserPart): Promise<QueryOutcome> {
+  private async runQuery(ctx: FetchContext, range: TimeWindow, slice: Slice): Promise<QueryOutcome> {
     if (ctx.queries >= MAX_QUERIES_PER_FETCH) {
-      throw new QueryError(
-        `${this.name}: needed more than ${MAX_QUERIES_PER_FETCH} Insights queries to get the window [${iso(ctx.window.start)}, ${iso(ctx.window.end)}) under the ${MAX_ROWS_PER_QUERY}-row limit; refusing to return incomplete logons`,
+      throw new QueryIncompleteError(
+        `${this.name}: needed more than ${MAX_QUERIES_PER_FETCH} Insights queries to get the window [${iso(ctx.window.start)}, ${iso(ctx.window.end)}) under the ${MAX_ROWS_PER_QUERY}-row limit ` +
+          `(next: ${describeSlice(slice)} in [${iso(range.start)}, ${iso(range.end)})); refusing to return incomplete logons`,
+        ctx.queries,
       );
     }
     const { startTime, endTime } = startQueryRange(range);
-    const queryString = buildQueryString(this.profile.query, range, part);
+    const queryString = buildQueryString(this.profile.query, range, slice);
     const started = await this.call(ctx, 'StartQuery', (abortSignal) =>
       this.client.send(new StartQueryCommand({ logGroupNames: this.logGroupNames, startTime, endTime, queryString, limit: MAX_ROWS_PER_QUERY }), { abortSignal }),
     );
@@ -337,7 +533,7 @@ export class LogsInsightsLogSource implements LogSource {
           }
           default:
             // Failed, Cancelled (someone stopped it), Timeout (Insights' 60-minute limit), Unknown.
-            throw new QueryError(`${this.name}: Insights query ${queryId} ended with status ${res.status} (${describePart(part)}, [${iso(range.start)}, ${iso(range.end)}))`);
+            throw new QueryError(`${this.name}: Insights query ${queryId} ended with status ${res.status} (${describeSlice(slice)}, [${iso(range.start)}, ${iso(range.end)}))`);
         }
       }
     } catch (e) {

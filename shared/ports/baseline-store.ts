@@ -22,7 +22,12 @@ export interface BaselineStore {
   /** Mark alerts raised (idempotent: an id already present is left as it is). */
   recordRaisedAlerts(entries: readonly LedgerEntry[]): Promise<void>;
   /** Save changed baselines, each conditional on the version it was read with. */
-  saveUsers(users: readonly UserBaseline[]): Promise<void>;
+  /**
+   * Save baselines. An item that can never be stored (over DynamoDB's 400 KB item limit even with every place
+   * evicted: only a pathological user name does that) is skipped and returned in `notStored`; the others are
+   * saved. Any other failure still throws (after attempting every item), so a run never learns half-silently.
+   */
+  saveUsers(users: readonly UserBaseline[]): Promise<SaveUsersResult>;
   savePopulation(population: PopulationStats): Promise<void>;
   saveRunState(state: RunState): Promise<void>;
   /** Save feedback, conditional on the version it was read with (`ConcurrentUpdateError` if it changed). */
@@ -34,4 +39,17 @@ export interface BaselineStore {
   scanUsers(): AsyncIterable<UserBaseline>;
   /** Every ledger entry still stored, without documents (DynamoDB TTL deletes lazily: callers filter on `expiresAt`). Operator views only. */
   scanLedger(): AsyncIterable<LedgerEntry>;
+}
+
+/** A user baseline `saveUsers` skipped because it cannot be stored. */
+export interface ItemNotStored {
+  /** The user name JSON-escaped and truncated (with its length when cut): safe to put in a log line as it is. */
+  readonly user: string;
+  /** Why, e.g. the item's size against the limit, or DynamoDB's own error. */
+  readonly reason: string;
+}
+
+/** What `saveUsers` could not store; every other given baseline was saved. */
+export interface SaveUsersResult {
+  readonly notStored: readonly ItemNotStored[];
 }

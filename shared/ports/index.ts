@@ -1,4 +1,4 @@
 export type { LogSource, LogSourceResult, LogSourceStats } from './log-source';
-export type { BaselineStore } from './baseline-store';
+export type { BaselineStore, ItemNotStored, SaveUsersResult } from './baseline-store';
 export type { AlertSink } from './alert-sink';
 export type { Clock } from './clock';

@@ -22,6 +22,7 @@ import {
   bodyItemBytes,
   createBaselinesTable,
   DynamoDbBaselineStore,
+  DYNAMODB_MAX_ITEM_BYTES,
   encodeUserBody,
   LEDGER_DOCUMENT_MAX_BYTES,
   PARTITION_KEY,
@@ -31,9 +32,13 @@ import {
   type DynamoDbBaselineStoreProps,
 } from '../../shared/adapters/dynamodb-baseline-store';
 import { EMBEDDED_REGION, startEmbeddedDynamo } from '../../shared/adapters/embedded-dynamo';
+import { FileLogSource } from '../../shared/adapters/file-log-source';
+import { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
 import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../../shared/core/baseline-update';
-import { bucketOf, dayOf, emptyPopulation, type SeenStats, type UserBaseline } from '../../shared/core/model';
+import { bucketOf, dayOf, emptyPopulation, type LogonEvent, type SeenStats, type UserBaseline } from '../../shared/core/model';
+import { DEFAULT_SETTINGS } from '../../shared/core/settings';
 import { BaselineStoreError, ConcurrentUpdateError } from '../../shared/errors';
+import { runDetection, type DetectionDeps } from '../../shared/run-detection';
 import { useDynalite } from '../support/dynalite';
 
 const T = Date.UTC(2026, 2, 2, 9, 0);
@@ -385,5 +390,73 @@ describe('startEmbeddedDynamo', () => {
     await store.saveUsers([makeBaseline('alice')]);
     const res = await db.client.send(new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: [{ [PARTITION_KEY]: { S: 'USER#alice' } }] } } }));
     expect(res.Responses![tableName]![0]!.version).toEqual({ N: '1' });
+  });
+});
+
+describe('DynamoDbBaselineStore items that cannot be stored', () => {
+  // 70,000 control characters: JSON-escaped (`\u0001`, 6 bytes each) the name alone is ~420 KB, over DynamoDB's
+  // 400 KB item limit whatever places are evicted (its key is hashed, so only the body carries it).
+  const poison = '\u0001'.repeat(70_000);
+  const windowEnd = T + 15 * 60_000;
+
+  function logonEvent(user: string, sourceIp: string): LogonEvent {
+    return { user, sourceIp, timestamp: windowEnd - 60_000, outcome: 'success', host: 'web-01', method: 'publickey', logSource: 'sshd' };
+  }
+
+  it('skips the oversized user, saves the others, completes the run and counts it once', async () => {
+    const { store, tableName } = await openStore();
+    const warnings: { message: string; data?: Record<string, unknown> }[] = [];
+    const events = [logonEvent('alice', '81.2.3.10'), logonEvent(poison, '81.2.3.11'), logonEvent('bob', '81.2.3.12')];
+    const deps: DetectionDeps = {
+      logSources: [new FileLogSource({ name: 'test', events, parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] } })],
+      store,
+      sink: new InMemoryAlertSink(),
+      clock: { now: () => 0 },
+      settings: DEFAULT_SETTINGS,
+      logger: { warn: (message, data) => void warnings.push({ message, ...(data ? { data } : {}) }) },
+    };
+
+    const summary = await runDetection(deps, { windowEnd });
+
+    expect(summary.itemsNotStored).toBe(1);
+    expect(summary.baselinesWritten).toBe(2);
+    const got = await store.getUsers(['alice', 'bob', poison]);
+    expect([...got.keys()].sort()).toEqual(['alice', 'bob']);
+    expect((await store.getRunState())?.lastWindowEnd).toBe(windowEnd);
+    expect(store.stats.itemsNotStored).toBe(1);
+    // Which user, escaped and bounded: a log line never carries the 70,000 raw control characters.
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toMatch(/could not be stored/);
+    const user = String(warnings[0]!.data?.user);
+    expect(user.startsWith('"\\u0001\\u0001')).toBe(true);
+    expect(user.length).toBeLessThan(1_000);
+    expect(user).toMatch(/70000 characters/);
+    expect(String(warnings[0]!.data?.reason)).toMatch(/over DynamoDB's 409600-byte item limit/);
+    // Nothing under the poison's key.
+    expect(await rawGet(tableName, userKey(poison))).toBeUndefined();
+  });
+
+  it('isolates a put DynamoDB itself rejects for its item size, and fails on any other rejection', async () => {
+    // Our size estimate is an upper bound, so only DynamoDB disagreeing could get here: play that by padding one
+    // user's request past 400 KB on its way to dynalite, which answers with its real ValidationException.
+    const client = new DynamoDBClient({ endpoint: db.endpoint, region: EMBEDDED_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as PutItemCommandInput;
+        if (input.Item?.[PARTITION_KEY]?.S === 'USER#carol') input.Item.pad = { S: 'x'.repeat(DYNAMODB_MAX_ITEM_BYTES) };
+        return next(args);
+      },
+      { step: 'initialize', name: 'padCarol' },
+    );
+    const { store } = await openStore({ client });
+
+    const result = await store.saveUsers([makeBaseline('alice'), makeBaseline('carol'), makeBaseline('dave')]);
+
+    expect(result.notStored).toHaveLength(1);
+    expect(result.notStored[0]!.user).toBe('"carol"');
+    expect(result.notStored[0]!.reason).toMatch(/ValidationException: Item size has exceeded the maximum allowed size/);
+    expect([...(await store.getUsers(['alice', 'carol', 'dave'])).keys()].sort()).toEqual(['alice', 'dave']);
+    // Any other failure of one item still fails the save: only an item that can never fit is skipped.
+    await expect(store.saveUsers([makeBaseline('nan', { novelty: { periods: NaN, ip: 0, prefix: 0, network: 0 } })])).rejects.toBeInstanceOf(BaselineStoreError);
   });
 });

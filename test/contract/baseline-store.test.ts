@@ -243,6 +243,18 @@ function contract(name: string, open: () => Promise<Subject>) {
       expect((await store.getRaisedAlerts(['rareuser-0', 'rareuser-3'])).size).toBe(2);
     });
 
+    it('skips a user whose item can never be stored, saves the others, and says which', async () => {
+      const { store } = await open();
+      // Escaped, each control character takes 6 bytes: ~420 KB of name alone, over the 400 KB limit.
+      const poison = '\u0007'.repeat(70_000);
+      const result = await store.saveUsers([makeBaseline('alice'), makeBaseline(poison), makeBaseline('bob')]);
+      expect(result.notStored).toHaveLength(1);
+      expect(result.notStored[0]!.user).toMatch(/^"(\\u0007){100}"… \(70000 characters\)$/);
+      expect(result.notStored[0]!.reason).toMatch(/would be \d+ bytes even with no places kept/);
+      expect([...(await store.getUsers(['alice', poison, 'bob'])).keys()].sort()).toEqual(['alice', 'bob']);
+      expect(await store.saveUsers([makeBaseline('carol')])).toEqual({ notStored: [] });
+    });
+
     it('keeps a user at the core bounds intact', async () => {
       const { store } = await open();
       const u = userAtBounds('mobile-user');

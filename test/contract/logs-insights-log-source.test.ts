@@ -9,9 +9,18 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { buildQueryString, LogsInsightsLogSource, MAX_ROWS_PER_QUERY, type LogsInsightsLogSourceProps } from '../../shared/adapters/logs-insights-log-source';
+import {
+  buildQueryString,
+  LogsInsightsLogSource,
+  MAX_QUERIES_PER_FETCH,
+  MAX_ROWS_PER_QUERY,
+  splitCappedSlice,
+  WHOLE_SLICE,
+  type LogsInsightsLogSourceProps,
+  type Slice,
+} from '../../shared/adapters/logs-insights-log-source';
 import type { Profile, RowResult } from '../../shared/core/profiles/profile';
-import { QueryError } from '../../shared/errors';
+import { QueryError, QueryIncompleteError } from '../../shared/errors';
 
 const T = Date.UTC(2026, 2, 20, 10, 0);
 const WINDOW = { start: T - 30 * 60_000, end: T };
@@ -105,6 +114,77 @@ function userMatches(filter: string | undefined, user: string | undefined): bool
   const m = /^user like \/(.*)\/$/.exec(filter);
   if (!m) throw new Error(`unexpected filter ${filter}`);
   return user !== undefined && new RegExp(m[1]!).test(user);
+}
+
+/**
+ * A query's slice filters as Insights would evaluate them: every `| filter` line after the profile's query,
+ * each a conjunction of `not ispresent(f)`, `f like /re/` and `f not like /re/` (plain, case-sensitive
+ * regexes; an absent field matches no regex).
+ */
+function sliceFilter(queryString: string): (r: Readonly<Record<string, string | undefined>>) => boolean {
+  const tests: ((r: Readonly<Record<string, string | undefined>>) => boolean)[] = [];
+  for (const line of queryString.split('\n').filter((l) => /^\| filter (not ispresent|\w+ (not )?like )/.test(l))) {
+    for (const clause of line.slice('| filter '.length).split(/ and (?=not ispresent|\w+ (?:not )?like )/)) {
+      const m = /^(?:not ispresent\((\w+)\)|(\w+) (not )?like \/(.*)\/)$/.exec(clause);
+      if (!m) throw new Error(`unexpected filter ${clause}`);
+      const [, absent, field, negated, source] = m;
+      if (absent !== undefined) {
+        tests.push((r) => r[absent] === undefined);
+        continue;
+      }
+      const re = new RegExp(source!);
+      tests.push((r) => {
+        const v = r[field!];
+        return v !== undefined && re.test(v) !== (negated !== undefined);
+      });
+    }
+  }
+  return (r) => tests.every((t) => t(r));
+}
+
+/**
+ * Insights over a fixed set of result rows (each at the time in its `first`): a query returns the rows in its
+ * millisecond range that pass its slice filters, capped at its limit. Returns what each query returned.
+ */
+function insightsOver(data: readonly Row[]): { returned: number[] } {
+  const results = new Map<string, Row[]>();
+  const returned: number[] = [];
+  const sorted = [...data].sort((a, b) => Number(a.first) - Number(b.first));
+  const times = sorted.map((r) => Number(r.first));
+  const firstAtOrAfter = (t: number) => {
+    let [lo, hi] = [0, times.length];
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (times[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  logs.on(StartQueryCommand).callsFake((input: StartQueryCommandInput) => {
+    const qs = input.queryString ?? '';
+    const m = /toMillis\(@timestamp\) >= (\d+) and toMillis\(@timestamp\) < (\d+)/.exec(qs);
+    if (!m) throw new Error(`query without time filter: ${qs}`);
+    const [start, end] = [Number(m[1]), Number(m[2])];
+    const inSlice = sliceFilter(qs);
+    const rows = sorted.slice(firstAtOrAfter(start), firstAtOrAfter(end)).filter((r) => inSlice(r as Record<string, string | undefined>)).slice(0, input.limit ?? 1000);
+    const id = `q${results.size + 1}`;
+    results.set(id, rows);
+    returned.push(rows.length);
+    return { queryId: id };
+  });
+  logs.on(GetQueryResultsCommand).callsFake(({ queryId }: { queryId: string }) => ({ status: 'Complete', results: (results.get(queryId) ?? []).map(fields), statistics: { bytesScanned: 1000 } }));
+  logs.on(StopQueryCommand).resolves({ success: true });
+  return { returned };
+}
+
+/** The slice filter lines of every query started, in order ('' for none). */
+function sliceFilters(): string[] {
+  return startInputs().map((i) => (i.queryString ?? '').split('\n').filter((l) => l.startsWith('| filter ') && !l.includes('toMillis')).map((l) => l.slice('| filter '.length)).join(' | '));
+}
+
+/** A distinct, valid IPv4 address per index (below 65,536), spread over the first octet like internet noise. */
+function spreadIp(i: number): string {
+  return `${11 + ((i * 7919) % 200)}.${(i * 104_729) % 256}.${Math.floor(i / 256) % 256}.${i % 256}`;
 }
 
 function startInputs(): StartQueryCommandInput[] {
@@ -279,14 +359,103 @@ describe('LogsInsightsLogSource row cap', () => {
     expect(r.observations.reduce((n, o) => n + o.count, 0)).toBe(12_003);
   });
 
-  it('throws QueryError rather than return a part it cannot split below the cap', async () => {
-    // Every query that includes user "a" is capped: one user name with 10,000 (ip, host) rows in one second.
-    const same = Array.from({ length: MAX_ROWS_PER_QUERY }, (_, i) => row('a', `10.1.${Math.floor(i / 250)}.${i % 250}`, 1, T - 500));
-    simulate(({ filter }) => same.filter((r) => userMatches(filter, r.user)));
+  // Issue 11: one user name with more than 10,000 (ip, host) rows within one second. Before the address split the
+  // user-name split ended at `user like /^root$/`, still capped: QueryError after 56 queries, nothing returned.
+  it('fetches more than 10,000 rows of one user name within one second whole, split by source address', async () => {
+    const hot = T - 10 * 60_000 + 123;
+    const spray = Array.from({ length: 25_000 }, (_, i) => row('root', spreadIp(i), 1, hot + (i % 900), { outcome: 'failure' }));
+    const background = Array.from({ length: 500 }, (_, i) => row(`user${i}`, `81.2.${i % 250}.10`, 2, WINDOW.start + i * 3_000));
+    const { returned } = insightsOver([...spray, ...background]);
     const { source } = harness();
-    const err = await source.fetch({ start: T - 1000, end: T }).catch((e: unknown) => e);
+
+    const r = await source.fetch(WINDOW);
+
+    expect(r.stats.rows).toBe(25_500);
+    expect(r.observations).toHaveLength(25_500);
+    expect(r.observations.filter((o) => o.user === 'root').reduce((n, o) => n + o.count, 0)).toBe(25_000);
+    expect(r.stats.queries).toBe(57);
+    expect(returned.filter((n) => n >= MAX_ROWS_PER_QUERY).length).toBeGreaterThan(0);
+    const filters = sliceFilters();
+    // The hot second straddles a time-split boundary, so two one-second slices are split; each finds `root` in
+    // its capped page and asks for it on its own, then splits its addresses; no host split was needed.
+    expect(filters.filter((f) => f === 'user like /^root$/')).toHaveLength(2);
+    expect(filters.filter((f) => f === 'user like /^[a-z]/ and user not like /^root$/')).toHaveLength(2);
+    expect(filters).toContain('user like /^root$/ | ip like /^[0-9]/');
+    expect(filters.some((f) => f.includes('host'))).toBe(false);
+  });
+
+  it('splits by host when one user from one address reaches more hosts than the cap within one second', async () => {
+    const second = { start: T - 1_000, end: T };
+    const fleet = Array.from({ length: 12_000 }, (_, i) => row('ansible', '10.0.0.5', 1, T - 500, { host: `ip-10-1-${Math.floor(i / 250)}-${i % 250}` }));
+    insightsOver([...fleet, row('alice', '203.0.113.9', 1, T - 400)]);
+    const { source } = harness();
+
+    const r = await source.fetch(second);
+
+    expect(r.stats.rows).toBe(12_001);
+    expect(r.observations.find((o) => o.user === 'ansible')!.count).toBe(12_000);
+    expect(r.observations.find((o) => o.user === 'alice')!.count).toBe(1);
+    expect(r.stats.queries).toBe(34);
+    expect(sliceFilters().some((f) => f.startsWith('user like /^ansible$/ | ip like /^10[^0-9A-Za-z]0[^0-9A-Za-z]0[^0-9A-Za-z]5$/ | host like'))).toBe(true);
+  });
+
+  it('fails with QueryIncompleteError naming the slice when nothing is left to split', async () => {
+    // Rows that differ only beyond user, address and host (here an extra grouping column): no filter can part them.
+    const same = Array.from({ length: MAX_ROWS_PER_QUERY }, (_, i) => ({ ...row('a', '203.0.113.9', 1, T - 500), type: `t${i}` }) as Row);
+    insightsOver(same);
+    const { source } = harness();
+
+    const err = await source.fetch({ start: T - 1_000, end: T }).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(QueryIncompleteError);
+    expect((err as Error).message).toContain(
+      'the 10000-row Insights limit is still reached for user like /^a$/ and ip like /^203[^0-9A-Za-z]0[^0-9A-Za-z]113[^0-9A-Za-z]9$/ and host like /^web[^0-9A-Za-z]01$/ in [2026-03-20T09:59:59.000Z, 2026-03-20T10:00:00.000Z), which cannot be split further',
+    );
+    expect((err as QueryIncompleteError).queries).toBe(logs.commandCalls(StartQueryCommand).length);
+  });
+
+  it('fails with QueryIncompleteError when the splits need more than the query budget', async () => {
+    // One sprayed user in each of 20 seconds spread over the window: ~20 queries each, over the 200 of one fetch.
+    const data = Array.from({ length: 20 }, (_, s) => Array.from({ length: 10_500 }, (_, i) => row('root', spreadIp(i), 1, WINDOW.start + 45_000 + s * 90_000))).flat();
+    insightsOver(data);
+    const { source } = harness();
+
+    const err = await source.fetch(WINDOW).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(QueryIncompleteError);
+    expect((err as Error).message).toMatch(/needed more than 200 Insights queries to get the window .* under the 10000-row limit \(next: .*\); refusing to return incomplete logons/);
+    expect(logs.commandCalls(StartQueryCommand)).toHaveLength(MAX_QUERIES_PER_FETCH);
+  });
+
+  it('still splits 300,000 rows spread over the window by time alone', async () => {
+    const data = Array.from({ length: 300_000 }, (_, i) => row(`u${i}`, '10.0.0.1', 1, WINDOW.start + Math.floor((i * (WINDOW.end - WINDOW.start)) / 300_000)));
+    insightsOver(data);
+    const { source } = harness();
+
+    const r = await source.fetch(WINDOW);
+
+    expect(r.stats.rows).toBe(300_000);
+    expect(r.stats.queries).toBe(63);
+    expect(sliceFilters().every((f) => f === '')).toBe(true);
+  });
+
+  it.each(['Failed', 'Timeout', 'Cancelled'] as const)('returns nothing when a sub-query of a split ends %s', async (status) => {
+    const second = { start: T - 1_000, end: T };
+    const rows = Array.from({ length: 12_000 }, (_, i) => row(`u${i}`, '10.0.0.1', 1, T - 500));
+    logs.on(StartQueryCommand).resolvesOnce({ queryId: 'whole' }).resolvesOnce({ queryId: 'absent' }).resolves({ queryId: 'bad' });
+    logs
+      .on(GetQueryResultsCommand)
+      .resolvesOnce({ status: 'Complete', results: rows.slice(0, MAX_ROWS_PER_QUERY).map(fields) })
+      .resolvesOnce({ status: 'Complete', results: [] })
+      .resolves({ status });
+    const { source } = harness();
+
+    const err = await source.fetch(second).catch((e: unknown) => e);
+
     expect(err).toBeInstanceOf(QueryError);
-    expect((err as Error).message).toMatch(/10000-row Insights limit is still reached for user like \/\^a\$\/.*cannot be split further/);
+    expect(err).not.toBeInstanceOf(QueryIncompleteError);
+    expect((err as Error).message).toContain(`Insights query bad ended with status ${status} (user like /^$/`);
+    expect(logs.commandCalls(StartQueryCommand)).toHaveLength(3);
   });
 });
 
@@ -330,10 +499,48 @@ describe('LogsInsightsLogSource configuration and rows', () => {
 
 describe('buildQueryString', () => {
   it('filters a user-name part before the row limit, never after a truncated result', () => {
-    const q = buildQueryString('fields user\n| stats count(*) as logons by user, ip\n| limit 10000', { start: 0, end: 60_000 }, { kind: 'prefix', atoms: [{ chars: 'abcdefghijklm' }] });
+    const q = buildQueryString('fields user\n| stats count(*) as logons by user, ip\n| limit 10000', { start: 0, end: 60_000 }, { ...WHOLE_SLICE, user: { kind: 'prefix', atoms: [{ chars: 'abcdefghijklm' }] } });
     const lines = q.split('\n');
     expect(lines.at(-1)).toBe('| limit 10000');
     expect(lines.filter((l) => /limit/.test(l))).toHaveLength(1);
     expect(lines.findIndex((l) => l.startsWith('| filter'))).toBeLessThan(lines.length - 1);
+  });
+});
+
+describe('splitCappedSlice', () => {
+  // Values of every shape a log can hold: shared prefixes, case, digits, symbols, spaces, a trailing newline,
+  // non-ASCII and astral characters, the empty value, and rows without the column.
+  const values = ['root', 'roots', 'Root', 'ro0t', 'r', '', 'root\n', 'ro ot', 'ünïcødé', '🔑key', '10.0.0.1', '10.0.0.10', '10.0.1.1', '2001:db8::1', 'ip-10-1-2-3', 'ip-10-1-2-4', 'ip-10-1-20-3', 'svc-deploy-prod-01', 'svc-deploy-prod-02', 'a'.repeat(300)];
+  const rows: Record<string, string | undefined>[] = [];
+  for (const user of [...values, undefined]) for (const ip of ['10.0.0.1', '2001:db8::1', undefined]) for (const host of ['web-01', 'ip-10-1-2-3', undefined]) rows.push({ user, ip, host });
+  const inSlice = (slice: Slice) => sliceFilter(buildQueryString('stats count(*) as logons by user, ip, host', { start: 0, end: 1_000 }, slice));
+  /** Pages that steer the guided split every way: one dominant value, a shared prefix, or nothing in common. */
+  const pages = (matching: Record<string, string | undefined>[]): Record<string, string>[][] => {
+    const defined = (r: Record<string, string | undefined>) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    return [matching.map(defined), matching.slice(0, 1).map(defined), matching.slice(-3).map(defined), []];
+  };
+
+  it('always parts a slice into slices that hold each of its rows exactly once, down to where nothing splits', () => {
+    let splits = 0;
+    let guided = 0;
+    const visit = (slice: Slice, depth: number) => {
+      const matching = rows.filter(inSlice(slice));
+      if (matching.length === 0 || depth > 60) return;
+      const steering = pages(matching);
+      for (const page of steering) {
+        const children = splitCappedSlice(slice, page);
+        if (!children) continue;
+        splits++;
+        if (children.some((c) => Object.values(c).some((p) => 'exclude' in p))) guided++;
+        const tests = children.map(inSlice);
+        for (const r of matching) expect(tests.filter((t) => t(r)).length, `${JSON.stringify(r)} in ${JSON.stringify(slice)}`).toBe(1);
+        for (const r of rows.filter((x) => !matching.includes(x))) expect(tests.some((t) => t(r))).toBe(false);
+        // Go on along the first page's children only: the tree of every page is too large to walk.
+        if (page === steering[0]) for (const child of children) visit(child, depth + 1);
+      }
+    };
+    visit(WHOLE_SLICE, 0);
+    expect(splits).toBeGreaterThan(1_000);
+    expect(guided).toBeGreaterThan(300);
   });
 });

@@ -407,11 +407,36 @@ describe('alarms', () => {
     expect(dlq).toHaveLength(2);
     const queues = dlq.map((a) => render((a.Dimensions as { Value: unknown }[])[0]!.Value)).sort();
     expect(queues).toEqual([expect.stringMatching(/^\$\{DetectorFailedRuns.*\.QueueName\}$/), expect.stringMatching(/^\$\{ScheduleUndelivered.*\.QueueName\}$/)]);
-    expect(alarms()).toHaveLength(5);
+    expect(alarms()).toHaveLength(7);
     for (const a of alarms()) {
       expect(opsTopic(a)).toBe(true);
       expect(String(a.AlarmDescription)).toMatch(/^authwatch: /);
     }
+  });
+});
+
+describe('alarms on incomplete data', () => {
+  const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+  const opsTopic = (a: Record<string, unknown>) => [...(a.AlarmActions as unknown[]), ...(a.OKActions as unknown[])].map(render).every((s) => s.startsWith('${AlertingOpsTopic'));
+
+  it.each([
+    [METRICS.queryIncomplete, /10,000-row Logs Insights limit.*names the slice/],
+    [METRICS.itemsNotStored, /400 KB item limit.*every other user was saved/],
+  ])('raises %s on the first data point of a run, for this deployment, to the operations topic', (metricName, description) => {
+    const found = alarms().filter((a) => a.MetricName === metricName);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({
+      Namespace: METRIC_NAMESPACE,
+      Dimensions: [{ Name: SERVICE_DIMENSION, Value: 'authwatch-test' }],
+      Statistic: 'Sum',
+      Period: 900,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+    });
+    expect(String(found[0]!.AlarmDescription)).toMatch(description);
+    expect(opsTopic(found[0]!)).toBe(true);
   });
 });
 
@@ -434,7 +459,7 @@ describe('dashboard', () => {
     const lines = graphedMetrics();
     const service = { [SERVICE_DIMENSION]: 'authwatch-test' };
     const graphed = (name: string, dims: Record<string, string>) => lines.some((l) => l.namespace === METRIC_NAMESPACE && l.name === name && JSON.stringify(Object.entries(l.dims).sort()) === JSON.stringify(Object.entries(dims).sort()));
-    for (const name of [METRICS.logonsScanned, METRICS.observations, METRICS.alertsDeduplicated, METRICS.alertsCutByCap, METRICS.alertsSuppressed, METRICS.usersLearning, METRICS.queryDurationMs, METRICS.runDurationMs, METRICS.runSucceeded]) {
+    for (const name of [METRICS.logonsScanned, METRICS.observations, METRICS.alertsDeduplicated, METRICS.alertsCutByCap, METRICS.alertsSuppressed, METRICS.usersLearning, METRICS.queryDurationMs, METRICS.runDurationMs, METRICS.runSucceeded, METRICS.queryIncomplete, METRICS.itemsNotStored]) {
       expect(graphed(name, service), name).toBe(true);
     }
     for (const id of ['Auth.RareUser', 'Auth.UnusualSourceIp']) {

@@ -26,6 +26,10 @@ export type RowResult =
  * Every profile's query ends in the same row schema, one row per (user, ip, outcome, host):
  * `user, ip, outcome ("success"|"failure"), host, logons, first, last` (first/last in epoch ms),
  * which `mapRow` turns into a `LogonObservation` with canonical user and IP.
+ * The query must end in that aggregation (and an optional `| limit`), keeping those column names: when a
+ * result is capped at Insights' 10,000 rows, the log source appends `filter`s on the `user`, `ip` and `host`
+ * columns after it to split the result into parts (one user name sprayed from thousands of addresses within
+ * one second is split by address). A profile without a host column (Okta) simply never needs that split.
  */
 export interface Profile {
   readonly id: ProfileId;
