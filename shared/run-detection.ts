@@ -207,7 +207,11 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
   }
 
   // 7. Learn the window, then advance the watermark.
-  const update = computeBaselineUpdate(successes, baselines, population, { windowEnd: opts.windowEnd, learning, settings });
+  // Allowlisted accounts (the `allowUsers` setting) learn their own baselines but not the population's:
+  // never alerted on, whatever they do (a CI runner on ephemeral addresses) must not become what everyone
+  // else is judged against.
+  const learningAllow = compileAllowlist({ allowUsers: settings.allowUsers, allowCidrs: [] });
+  const update = computeBaselineUpdate(successes, baselines, population, { windowEnd: opts.windowEnd, learning, settings, excludeFromPopulation: learningAllow.allowsUser });
   if (update.users.length > 0) await store.saveUsers(update.users);
   // Population stats were loaded only if someone logged on; a window of failures alone must not overwrite them.
   if (users.length > 0 && update.populationChanged) await store.savePopulation(update.population);
