@@ -111,7 +111,7 @@ export function computeBaselineUpdate(
         const old = map[key];
         if (!old) {
           newAt[level] = true;
-          if (shapesPopulation && level === 'network' && !(pop.sharedNetworks ?? {})[key]) orgNovel.add(key);
+          if (level === 'network' && !(pop.sharedNetworks ?? {})[key]) orgNovel.add(key);
         }
         if (shapesPopulation) {
           // The user's share of the place in the population sketch: 1 on their first logon from it, topped

@@ -133,6 +133,14 @@ describe('shared places survive IPv6 privacy addressing and flooding', () => {
     expect(judge(h, 'homer', STOLEN_FROM, 36)!.score).toBeGreaterThanOrEqual(THRESHOLD);
   });
 
+  it('an IPv6 office /64 many colleagues use is shared egress, whatever address a newcomer gets in it', () => {
+    const h = new History();
+    for (let u = 0; u < 40; u++) h.apply([logon(`staff${u}`, `2001:db8:77:1::${(u + 1).toString(16)}`, T0 + 20 * DAY_MS + u * 1000)]);
+    h.daily('homer', ['81.2.69.142'], { toDay: 21 });
+    expect(judge(h, 'homer', '2001:db8:77:1:abcd::99', 21)).toBeNull();
+    expect(judge(h, 'homer', '2001:db8:78:1:abcd::99', 21)!.score).toBeGreaterThanOrEqual(THRESHOLD);
+  });
+
   it('a place everyone has stopped using fades with the common half-life', () => {
     const h = new History().shared(NAT, 8, T0);
     h.apply([logon('later', '81.2.69.142', T0 + 30 * DAY_MS)]);

@@ -33,6 +33,10 @@ describe('Space-Saving sketch of users per place', () => {
     expect(sharedUsers(s, 'new')).toBe(1);
   });
 
+  it('adds the newcomer\'s own weight on top of the inherited count', () => {
+    expect(sketchAdd({ old: c(0.75, 0.5, 1) }, 'new', 5, 1, 0.5).new).toEqual(c(1.25, 0.75, 5));
+  });
+
   it('evicts the least recently used among equally wide places', () => {
     const s = sketchAdd({ older: c(1, 0, 10), newer: c(1, 0, 20) }, 'x', 30, 2);
     expect(Object.keys(s).sort()).toEqual(['newer', 'x']);
