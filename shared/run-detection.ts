@@ -211,7 +211,11 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
   }
 
   // 7. Learn the window, then advance the watermark.
-  const update = computeBaselineUpdate(successes, baselines, population, { windowEnd: opts.windowEnd, learning, settings });
+  // Allowlisted accounts (the `allowUsers` setting) learn their own baselines but not the population's:
+  // never alerted on, whatever they do (a CI runner on ephemeral addresses) must not become what everyone
+  // else is judged against.
+  const learningAllow = compileAllowlist({ allowUsers: settings.allowUsers, allowCidrs: [] });
+  const update = computeBaselineUpdate(successes, baselines, population, { windowEnd: opts.windowEnd, learning, settings, excludeFromPopulation: learningAllow.allowsUser });
   // One user that can never be stored must not block everyone's learning: the store skips it and says which.
   const { notStored } = update.users.length > 0 ? await store.saveUsers(update.users) : { notStored: [] };
   for (const item of notStored) deps.logger?.warn('baseline could not be stored; skipped, the other users were saved', { user: item.user, reason: item.reason });

@@ -3,10 +3,10 @@
  * (which only read), and pure: the pipeline decides when to apply it (only after the run's alerts were
  * delivered, so a window whose alerts were lost is never learned as normal).
  */
-import { placeOf } from './net';
+import { placeOf, sharedAddressKey } from './net';
 import { bucketOf, PLACE_LEVELS, type LogonObservation, type NoveltyCounts, type PlaceLevel, type PopulationStats, type SeenStats, type UserBaseline } from './model';
 import { boundSeen, decayed, touch } from './seen';
-import { decayPopulationTo, NETWORK_SKETCH_CAPACITY, SKETCH_CAPACITY, sketchAddInPlace } from './population';
+import { addPeriodToPool, decayPopulationTo, NETWORK_SKETCH_CAPACITY, SKETCH_CAPACITY, sketchAddInPlace, userShareTopUp } from './population';
 import { dormancy, isUserMature } from './habits';
 import type { DetectionSettings } from './settings';
 
@@ -39,6 +39,13 @@ function sameStats(a: SeenStats | undefined, b: SeenStats): boolean {
   return !!a && a.first === b.first && a.lastBucket === b.lastBucket && a.lastDay === b.lastDay && a.buckets === b.buckets;
 }
 
+/** The latest bucket in which the user logged on from an address whose sketch key is `key` (an IPv6 /64). */
+function lastBucketWithin(ips: Readonly<Record<string, SeenStats>>, key: string): number | undefined {
+  let last: number | undefined;
+  for (const [ip, s] of Object.entries(ips)) if (sharedAddressKey(ip) === key && (last === undefined || s.lastBucket > last)) last = s.lastBucket;
+  return last;
+}
+
 /**
  * Apply a window's successful observations to the baselines read before the run.
  * Idempotent per 15-minute bucket: re-applying the overlapping half of the previous window, or a whole
@@ -48,7 +55,16 @@ export function computeBaselineUpdate(
   observations: readonly LogonObservation[],
   before: ReadonlyMap<string, UserBaseline>,
   population: PopulationStats,
-  opts: { windowEnd: number; learning: boolean; settings: Pick<DetectionSettings, 'dormantDays' | 'minUserBuckets' | 'minUserDays'> },
+  opts: {
+    windowEnd: number;
+    learning: boolean;
+    settings: Pick<DetectionSettings, 'dormantDays' | 'minUserBuckets' | 'minUserDays'>;
+    /**
+     * Users who learn their own baseline but do not shape the population (allowlisted accounts: whatever
+     * they do is never alerted on, so it must not become what everyone else is judged against).
+     */
+    excludeFromPopulation?: (user: string) => boolean;
+  },
 ): BaselineUpdate {
   const byUser = new Map<string, LogonObservation[]>();
   for (const o of observations) {
@@ -70,6 +86,7 @@ export function computeBaselineUpdate(
 
   for (const [user, obs] of byUser) {
     const prev = before.get(user);
+    const shapesPopulation = !opts.excludeFromPopulation?.(user);
     const last = Math.max(...obs.map((o) => o.lastSeen));
     const first = Math.min(...obs.map((o) => o.firstSeen));
     let changed = false;
@@ -94,11 +111,21 @@ export function computeBaselineUpdate(
         const old = map[key];
         if (!old) {
           newAt[level] = true;
-          // First logon of this user from this place: one more distinct user for the population sketch.
           if (level === 'network' && !(pop.sharedNetworks ?? {})[key]) orgNovel.add(key);
+        }
+        if (shapesPopulation) {
+          // The user's share of the place in the population sketch: 1 on their first logon from it, topped
+          // back up to 1 in a later period, nothing more in the same one (a place absent from the sketch,
+          // evicted meanwhile, gets the user's whole share back).
           const sk = sketch();
-          sketchAddInPlace(level === 'ip' ? sk.ip : level === 'prefix' ? sk.prefix : sk.network, key, o.lastSeen, level === 'network' ? NETWORK_SKETCH_CAPACITY : SKETCH_CAPACITY);
-          populationChanged = true;
+          const counters = level === 'ip' ? sk.ip : level === 'prefix' ? sk.prefix : sk.network;
+          const skKey = level === 'ip' ? sharedAddressKey(o.sourceIp) : key;
+          const previous = skKey === key ? old?.lastBucket : lastBucketWithin(map, skKey);
+          const weight = counters[skKey] ? userShareTopUp(previous, bucketOf(o.lastSeen)) : 1;
+          if (weight > 0) {
+            sketchAddInPlace(counters, skKey, o.lastSeen, level === 'network' ? NETWORK_SKETCH_CAPACITY : SKETCH_CAPACITY, weight);
+            populationChanged = true;
+          }
         }
         const next = touchSpan(old, o);
         if (!sameStats(old, next)) changed = true;
@@ -114,35 +141,26 @@ export function computeBaselineUpdate(
       novelty.periods = carry(prev.novelty.periods) + (newPeriod ? 1 : 0);
       for (const level of PLACE_LEVELS) novelty[level] = Math.min(carry(prev.novelty[level]) + (newAt[level] ? 1 : 0), novelty.periods);
       if (PLACE_LEVELS.some((l) => novelty[l] !== prev.novelty[l]) || novelty.periods !== prev.novelty.periods) changed = true;
-      if (newPeriod) {
+      if (newPeriod && shapesPopulation) {
         const n = pop.placeNovelty ?? { periods: 0, ip: 0, prefix: 0, network: 0, ipInKnownPrefix: 0 };
-        const add = (x: boolean) => (x ? 1 : 0);
-        pop = {
-          ...pop,
-          placeNovelty: {
-            periods: n.periods + 1,
-            ip: n.ip + add(newAt.ip),
-            prefix: n.prefix + add(newAt.prefix),
-            network: n.network + add(newAt.network),
-            ipInKnownPrefix: n.ipInKnownPrefix + add(newAt.ip && !newAt.prefix),
-            networkOrgNovel: (n.networkOrgNovel ?? 0) + add(newAt.network && obs.some((o) => orgNovel.has(placeOf(o.sourceIp, 'network')))),
-          },
-        };
+        const carried: NoveltyCounts = { periods: carry(prev.novelty.periods), ip: carry(prev.novelty.ip), prefix: carry(prev.novelty.prefix), network: carry(prev.novelty.network) };
+        const orgNovelNetwork = newAt.network && obs.some((o) => orgNovel.has(placeOf(o.sourceIp, 'network')));
+        pop = { ...pop, placeNovelty: addPeriodToPool(n, carried, { newAt, orgNovelNetwork }) };
         populationChanged = true;
       }
     }
 
     if (!changed) continue;
 
-    if (newPeriod) {
+    if (newPeriod && shapesPopulation) {
       pop = { ...pop, userBuckets: pop.userBuckets + 1 };
       populationChanged = true;
     }
     if (!prev) {
       newUsers++;
-      pop = { ...pop, knownUsers: pop.knownUsers + 1, newUsers: pop.newUsers + (opts.learning ? 0 : 1) };
+      pop = { ...pop, knownUsers: pop.knownUsers + 1, newUsers: pop.newUsers + (opts.learning || !shapesPopulation ? 0 : 1) };
       populationChanged = true;
-    } else if (!opts.learning && dormancy(prev.activity.last, prev.activity.first, prev.activity.days, first, opts.settings.dormantDays).dormant) {
+    } else if (!opts.learning && shapesPopulation && dormancy(prev.activity.last, prev.activity.first, prev.activity.days, first, opts.settings.dormantDays).dormant) {
       pop = { ...pop, dormantReturns: pop.dormantReturns + 1 };
       populationChanged = true;
     }

@@ -168,6 +168,24 @@ export function placeOf(ip: string, level: PlaceLevel): string {
   return `${formatIp({ family: p.family, bytes: maskBytes(p.bytes, bits) })}/${bits}`;
 }
 
+/**
+ * IPv6 interface identifiers change daily under privacy addressing (RFC 8981), while the /64 stays one
+ * device's (or one household's) link: for "how many users share this egress", an IPv6 source is its /64.
+ */
+export const IPV6_HOST_BITS = 64;
+
+/**
+ * Key of a source address in the population's shared-egress sketch: the canonical IPv4 address, or the
+ * IPv6 address's /64 (`2001:db8:1:2::/64`), so that privacy addresses neither look like new places to
+ * the organisation nor flood the sketch. `ip` itself if it is not an address.
+ */
+export function sharedAddressKey(ip: string): string {
+  const p = parseIp(ip);
+  if (!p) return ip;
+  if (p.family === 4) return formatIp(p);
+  return `${formatIp({ family: 6, bytes: maskBytes(p.bytes, IPV6_HOST_BITS) })}/${IPV6_HOST_BITS}`;
+}
+
 export interface Cidr {
   readonly family: IpFamily;
   readonly bits: number;

@@ -3,12 +3,19 @@
  *
  * Shared egress (an office NAT, a VPN pool, a carrier's NAT) is not a new place for a user when many
  * other users already log on from it. Counting distinct users per address exactly would need an item per
- * address and a read per address per run; instead we keep a Space-Saving top-K sketch over the stream
- * of "a user's first logon from this place". Shared egress are by nature the heavy hitters of that stream,
- * which is exactly what Space-Saving finds with bounded memory (any place with more than total/K first
- * logons is guaranteed to be present, its count over-estimated by at most `error`).
+ * address and a read per address per run; instead we keep Space-Saving top-K sketches of how many users
+ * log on from each place. Shared egress are by nature the heavy hitters, which is exactly what
+ * Space-Saving finds with bounded memory (a place's count is over-estimated by at most `error`).
+ *
+ * The counts decay with the same two-week half-life as everything else, and each user weighs at most one
+ * per place (`userShareTopUp`), so a sketch says how many users *recently* log on from a place, and no
+ * account can inflate a place or, by bringing endless new places, push a widely used one out. IPv6 sources
+ * are counted per /64 (`sharedAddressKey`): privacy addresses change daily, the /64 does not.
+ *
+ * The pooled novelty rates (`placeNovelty`), the prior every user is judged against, bound what one user
+ * can add (`addPeriodToPool`), so a few extreme accounts cannot move them for everyone.
  */
-import type { PopulationNovelty, PopulationStats, SketchCounter } from './model';
+import type { NoveltyCounts, PlaceLevel, PopulationNovelty, PopulationStats, SketchCounter } from './model';
 import { decayed } from './seen';
 
 /** Counters kept per sketch: ~60 bytes each, so two sketches stay near 100 KB, far below DynamoDB's 400 KB item limit. */
@@ -16,43 +23,111 @@ export const SKETCH_CAPACITY = 800;
 /** Networks (/16, /32) are far fewer than addresses; a smaller sketch holds the ones that matter. */
 export const NETWORK_SKETCH_CAPACITY = 400;
 
-/** Add one occurrence of `key` to a Space-Saving sketch (returns a new sketch object; entries are replaced, not mutated). */
-export function sketchAdd(sketch: Record<string, SketchCounter>, key: string, t: number, capacity = SKETCH_CAPACITY): Record<string, SketchCounter> {
-  return sketchAddInPlace({ ...sketch }, key, t, capacity);
+/**
+ * Add `weight` users' worth of `key` to a Space-Saving sketch (returns a new sketch object; entries are
+ * replaced, not mutated).
+ */
+export function sketchAdd(sketch: Record<string, SketchCounter>, key: string, t: number, capacity = SKETCH_CAPACITY, weight = 1): Record<string, SketchCounter> {
+  return sketchAddInPlace({ ...sketch }, key, t, capacity, weight);
 }
 
 /**
  * `sketchAdd` on a sketch the caller owns (a copy made once per window): replacing the minimum is O(K), but
  * copying a full sketch for every new place would make a busy window quadratic.
+ *
+ * Counters decay with the population (`decayPopulationTo`), so a full sketch gives way to the place least
+ * recently-and-widely used: the lowest guaranteed count (`count − error`), the least recent on ties. A
+ * newcomer never displaces a place at least as widely used as itself: one account bringing thousands of
+ * addresses (a CI runner on ephemeral cloud addresses, an attacker) churns only the one-user places, never
+ * an office NAT several people use.
  */
-export function sketchAddInPlace(out: Record<string, SketchCounter>, key: string, t: number, capacity = SKETCH_CAPACITY): Record<string, SketchCounter> {
+export function sketchAddInPlace(out: Record<string, SketchCounter>, key: string, t: number, capacity = SKETCH_CAPACITY, weight = 1): Record<string, SketchCounter> {
   const hit = out[key];
   if (hit) {
-    out[key] = { count: hit.count + 1, error: hit.error, last: Math.max(hit.last, t) };
+    out[key] = { count: hit.count + weight, error: hit.error, last: Math.max(hit.last, t) };
     return out;
   }
   const keys = Object.keys(out);
   if (keys.length < capacity) {
-    out[key] = { count: 1, error: 0, last: t };
+    out[key] = { count: weight, error: 0, last: t };
     return out;
   }
-  // Replace the minimum; the newcomer inherits its count as possible over-estimate (the Space-Saving rule).
   let minKey = keys[0]!;
+  let minLow = guaranteed(out[minKey]!);
   for (const k of keys) {
     const a = out[k]!;
-    const m = out[minKey]!;
-    if (a.count < m.count || (a.count === m.count && a.last < m.last)) minKey = k;
+    const low = guaranteed(a);
+    if (low < minLow || (low === minLow && a.last < out[minKey]!.last)) {
+      minKey = k;
+      minLow = low;
+    }
   }
+  if (minLow > weight) return out;
+  // The newcomer inherits the evicted count as possible over-estimate (the Space-Saving rule), so `count`
+  // stays an upper bound and `count − error` the lower bound the detectors use.
   const min = out[minKey]!;
   delete out[minKey];
-  out[key] = { count: min.count + 1, error: min.count, last: t };
+  out[key] = { count: min.count + weight, error: min.count, last: t };
   return out;
+}
+
+function guaranteed(c: SketchCounter): number {
+  return Math.max(0, c.count - c.error);
 }
 
 /** Guaranteed lower bound of the number of users who have used `key` (count − error), 0 if absent. */
 export function sharedUsers(sketch: Readonly<Record<string, SketchCounter>>, key: string): number {
   const c = sketch[key];
-  return c ? Math.max(0, c.count - c.error) : 0;
+  return c ? guaranteed(c) : 0;
+}
+
+/**
+ * What one user's logon from a place adds to its sketch counter, given the bucket of the user's previous
+ * logon from it (undefined: none remembered). Each user counts as one while they use the place, fading with
+ * the population's half-life once they stop: the first logon adds 1, a later period tops the user's share
+ * back up to 1 (what it decayed since), and another logon in the same period adds nothing. So one user is at
+ * most one user of a place, however often they log on, and a retried or overlapping window changes nothing.
+ */
+export function userShareTopUp(previousBucket: number | undefined, bucket: number): number {
+  if (previousBucket === undefined) return 1;
+  return 1 - decayed(1, previousBucket, bucket);
+}
+
+/**
+ * Bounds on what one user adds to the population's novelty rates (`placeNovelty`), in the user's own
+ * decayed counts: past them, the user's periods or novel places no longer move the rate everyone else is
+ * judged against. A home user brings a new network a few times a month and a mobile user a new address most
+ * periods, all far below; one account bringing a new network every period (a CI runner on ephemeral cloud
+ * addresses, a heavy traveller, an attacker holding one account) counts like a busy traveller, not like the
+ * whole organisation.
+ */
+export const POOL_PERIODS_CAP = 200;
+export const POOL_NOVELTY_CAP: Readonly<Record<PlaceLevel, number>> = { ip: 48, prefix: 12, network: 4 };
+
+/** What one user's active period brought, for the pooled rates. */
+export interface PeriodNovelty {
+  readonly newAt: Readonly<Record<PlaceLevel, boolean>>;
+  /** The new network was one no one in the organisation had used. */
+  readonly orgNovelNetwork: boolean;
+}
+
+/**
+ * The pooled novelty counts after one mature user's active period, `carried` being the user's own novelty
+ * counts before it (decayed to now). A user's period counts only while their decayed periods are under
+ * `POOL_PERIODS_CAP`, and a novel place only while their decayed novelty at that level is under its cap.
+ */
+export function addPeriodToPool(n: PopulationNovelty, carried: Readonly<NoveltyCounts>, period: PeriodNovelty): PopulationNovelty {
+  if (carried.periods >= POOL_PERIODS_CAP) return n;
+  const counts = (level: PlaceLevel) => period.newAt[level] && carried[level] < POOL_NOVELTY_CAP[level];
+  const add = (x: boolean) => (x ? 1 : 0);
+  return {
+    periods: n.periods + 1,
+    ip: n.ip + add(counts('ip')),
+    prefix: n.prefix + add(counts('prefix')),
+    network: n.network + add(counts('network')),
+    ipInKnownPrefix: n.ipInKnownPrefix + add(counts('ip') && !period.newAt.prefix),
+    networkOrgNovel: (n.networkOrgNovel ?? 0) + add(counts('network') && period.orgNovelNetwork),
+  };
 }
 
 /** Population counters decayed to bucket `b`, so rates compare like with like. */
@@ -64,6 +139,9 @@ export function decayPopulationTo(p: PopulationStats, b: number): PopulationStat
     newUsers: decayed(p.newUsers, p.lastBucket, b),
     dormantReturns: decayed(p.dormantReturns, p.lastBucket, b),
     ...(p.placeNovelty ? { placeNovelty: decayNovelty(p.placeNovelty, p.lastBucket, b) } : {}),
+    sharedIps: decaySketch(p.sharedIps, p.lastBucket, b),
+    sharedPrefixes: decaySketch(p.sharedPrefixes, p.lastBucket, b),
+    ...(p.sharedNetworks ? { sharedNetworks: decaySketch(p.sharedNetworks, p.lastBucket, b) } : {}),
     lastBucket: b,
   };
 }
@@ -71,4 +149,20 @@ export function decayPopulationTo(p: PopulationStats, b: number): PopulationStat
 function decayNovelty(n: PopulationNovelty, from: number, to: number): PopulationNovelty {
   const d = (x: number) => decayed(x, from, to);
   return { periods: d(n.periods), ip: d(n.ip), prefix: d(n.prefix), network: d(n.network), ipInKnownPrefix: d(n.ipInKnownPrefix), networkOrgNovel: d(n.networkOrgNovel ?? 0) };
+}
+
+/** Sketch counters (count and error alike, so `count − error` decays too) decayed like every other counter. */
+function decaySketch(s: Readonly<Record<string, SketchCounter>>, from: number, to: number): Record<string, SketchCounter> {
+  const out: Record<string, SketchCounter> = {};
+  for (const k of Object.keys(s)) {
+    const c = s[k]!;
+    setKey(out, k, { count: decayed(c.count, from, to), error: decayed(c.error, from, to), last: c.last });
+  }
+  return out;
+}
+
+/** Assign an own property even for `__proto__` (a key is data here, never a prototype). */
+function setKey(o: Record<string, SketchCounter>, k: string, v: SketchCounter): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }

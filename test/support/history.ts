@@ -4,7 +4,7 @@
  * hand-writing counters that might not be reachable.
  */
 import { computeBaselineUpdate } from '../../shared/core/baseline-update';
-import { DAY_MS, emptyPopulation, type LogonObservation, type PopulationStats, type UserBaseline } from '../../shared/core/model';
+import { BUCKET_MS, DAY_MS, emptyPopulation, type LogonObservation, type PopulationStats, type UserBaseline } from '../../shared/core/model';
 import { DEFAULT_SETTINGS } from '../../shared/core/settings';
 
 /** Monday 2026-03-02 00:00 UTC: a fixed origin for test timelines. */
@@ -15,17 +15,50 @@ export function logon(user: string, sourceIp: string, t: number, overrides: Part
   return { user, sourceIp, outcome: 'success', count: 1, firstSeen: t, lastSeen: t, hosts: ['web-01'], methods: ['publickey'], logSource: 'sshd', ...overrides };
 }
 
+/**
+ * A history under construction. Logons given to `apply`, `daily` and `shared` are queued and applied in
+ * time order, across calls, when the baselines or the population are first read: production learns
+ * windows in time order, and the population's decayed counters (and each user's decaying share of a
+ * shared place) assume it.
+ */
 export class History {
-  readonly users = new Map<string, UserBaseline>();
-  population: PopulationStats = emptyPopulation();
+  readonly #users = new Map<string, UserBaseline>();
+  #population: PopulationStats = emptyPopulation();
+  #pending: { obs: LogonObservation[]; end: number; learning: boolean }[] = [];
 
-  /** Apply logons (each is its own window end), in time order. */
+  /** `excludeFromPopulation`: users who learn only their own baseline (allowlisted accounts). */
+  constructor(readonly opts: { excludeFromPopulation?: (user: string) => boolean } = {}) {}
+
+  get users(): Map<string, UserBaseline> {
+    this.flush();
+    return this.#users;
+  }
+
+  get population(): PopulationStats {
+    this.flush();
+    return this.#population;
+  }
+
+  /** Queue logons (each is its own window end). */
   apply(observations: LogonObservation[], learning = true): this {
-    const sorted = [...observations].sort((a, b) => a.lastSeen - b.lastSeen);
-    for (const o of sorted) {
-      const u = computeBaselineUpdate([o], this.users, this.population, { windowEnd: o.lastSeen + 1, learning, settings: DEFAULT_SETTINGS });
-      for (const b of u.users) this.users.set(b.user, { ...b, version: b.version + 1 });
-      this.population = u.population;
+    for (const o of observations) this.#pending.push({ obs: [o], end: o.lastSeen + 1, learning });
+    return this;
+  }
+
+  /** Queue logons learned together as one window ending just after the last of them (a busy run). */
+  window(observations: LogonObservation[], learning = true): this {
+    if (observations.length > 0) this.#pending.push({ obs: observations, end: Math.max(...observations.map((o) => o.lastSeen)) + 1, learning });
+    return this;
+  }
+
+  /** Apply the queued windows in time order (stable for equal times). */
+  flush(): this {
+    const queued = this.#pending.map((p, i) => ({ ...p, i })).sort((a, b) => a.end - b.end || a.i - b.i);
+    this.#pending = [];
+    for (const { obs, end, learning } of queued) {
+      const u = computeBaselineUpdate(obs, this.#users, this.#population, { windowEnd: end, learning, settings: DEFAULT_SETTINGS, ...(this.opts.excludeFromPopulation ? { excludeFromPopulation: this.opts.excludeFromPopulation } : {}) });
+      for (const b of u.users) this.#users.set(b.user, { ...b, version: b.version + 1 });
+      this.#population = u.population;
     }
     return this;
   }
@@ -55,4 +88,31 @@ export class History {
     if (!b) throw new Error(`no baseline for ${user}`);
     return b;
   }
+}
+
+/** A user of `organisation`: where they log on from on a given day (undefined: not that day). */
+export type Habit = (day: number) => string[] | undefined;
+
+/**
+ * An organisation's logons, one day at a time, learned in 15-minute windows as production does (every
+ * user's logons of a bucket in one window). `habits` gives each user's addresses for the day, logged on
+ * from 08:00, 40 minutes apart (closer when there are many, to stay within the working day), offset by a few seconds per user.
+ */
+export function organisationDay(h: History, habits: ReadonlyMap<string, Habit>, day: number, learning = true): History {
+  const byBucket = new Map<number, LogonObservation[]>();
+  let u = 0;
+  for (const [user, habit] of habits) {
+    const ips = habit(day) ?? [];
+    const spacing = Math.min(40 * 60_000, Math.floor((12 * HOUR) / Math.max(1, ips.length)));
+    ips.forEach((ip, i) => {
+      const t = T0 + day * DAY_MS + 8 * HOUR + i * spacing + (u % 600) * 1000;
+      const b = Math.floor(t / BUCKET_MS);
+      const list = byBucket.get(b);
+      if (list) list.push(logon(user, ip, t));
+      else byBucket.set(b, [logon(user, ip, t)]);
+    });
+    u++;
+  }
+  for (const b of [...byBucket.keys()].sort((x, y) => x - y)) h.window(byBucket.get(b)!, learning);
+  return h;
 }

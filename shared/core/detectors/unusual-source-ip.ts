@@ -11,7 +11,7 @@
  * a new place in any meaningful sense, so the probability that the user simply joined a shared place is
  * added. Findings need p ≤ the cut-off (Elastic's 0.035); the score maps −log10(p).
  */
-import { placeOf } from '../net';
+import { placeOf, sharedAddressKey } from '../net';
 import { DAY_MS, PLACE_LEVELS, type Finding, type PlaceLevel, type PopulationStats, type UserBaseline } from '../model';
 import { sharedUsers } from '../population';
 import { eitherProbability, noveltyProbability, pooledNoveltyProbability, scoreFromProbability } from '../scoring';
@@ -68,15 +68,23 @@ function mostRecentIp(b: UserBaseline): string | undefined {
   return best;
 }
 
-/** The most users any other address of `prefix` is known to serve (0 when none is in the sketch). */
+/**
+ * The most users any other address of `prefix` is known to serve (0 when none is in the sketch). Keys are
+ * `sharedAddressKey`s (an IPv6 key is a /64, whose prefix is its address part's).
+ */
 export function busiestAddressIn(sharedIps: PopulationStats['sharedIps'], prefix: string, except: string): number {
   let max = 0;
-  for (const ip of Object.keys(sharedIps)) {
-    if (ip === except) continue;
-    const n = sharedUsers(sharedIps, ip);
-    if (n > max && placeOf(ip, 'prefix') === prefix) max = n;
+  for (const key of Object.keys(sharedIps)) {
+    if (key === except) continue;
+    const n = sharedUsers(sharedIps, key);
+    if (n > max && placeOf(key.split('/')[0]!, 'prefix') === prefix) max = n;
   }
   return max;
+}
+
+/** A decayed user count as a person reads it: whole users, and "1" rather than "0" for anyone at all. */
+function usersShown(n: number): number {
+  return n > 0 ? Math.max(1, Math.round(n)) : 0;
 }
 
 export const unusualSourceIp: Detector = {
@@ -154,12 +162,13 @@ export const unusualSourceIp: Detector = {
         : undefined;
     const pUser = Math.max(pOwn * (orgNovelShare ?? 1), pChurn);
     const prefix = placeOf(o.sourceIp, 'prefix');
-    const ipUsers = sharedUsers(population.sharedIps, o.sourceIp);
+    const addressKey = sharedAddressKey(o.sourceIp);
+    const ipUsers = sharedUsers(population.sharedIps, addressKey);
     const prefixUsers = sharedUsers(population.sharedPrefixes, prefix);
     if (eitherProbability(pUser, sharedProbability(ipUsers)) > settings.maxProbability) return null;
     // A new address of a NAT pool (its other addresses each shared by many) is the pool, not a new place;
     // a server subnet whose addresses each serve one account is not a crowd, however many accounts it holds.
-    const poolUsers = busiestAddressIn(population.sharedIps, prefix, o.sourceIp);
+    const poolUsers = busiestAddressIn(population.sharedIps, prefix, addressKey);
     // A user whose address changes nearly every period is on a rotating pool (carrier CGNAT); moving to a
     // neighbouring pool many colleagues use is how such pools behave. Weighted by the user's own address
     // churn, so for a user with fixed addresses a network colleagues use (a server subnet) stays surprising.
@@ -175,13 +184,14 @@ export const unusualSourceIp: Detector = {
     const knownIps = Object.keys(b.ips).length;
     const knownNetworks = Object.keys(b.networks).length;
     const usual = mostRecentIp(b);
+    const [ipShown, prefixShown, poolShown, networkShown] = [ipUsers, prefixUsers, poolUsers, orgUsersOfNetwork].map(usersShown) as [number, number, number, number];
     const sharing =
-      ipUsers > 0
-        ? `${plural(ipUsers, 'other user')} ${ipUsers === 1 ? 'logs' : 'log'} on from this address`
-        : prefixUsers > 0
-          ? `${plural(prefixUsers, 'other user')} ${prefixUsers === 1 ? 'logs' : 'log'} on from its subnet ${prefix}` + (poolUsers > 0 ? ` (at most ${poolUsers} from any one of its addresses)` : '')
-          : orgUsersOfNetwork > 0
-            ? `${plural(orgUsersOfNetwork, 'other user')} ${orgUsersOfNetwork === 1 ? 'logs' : 'log'} on from its network ${net}`
+      ipShown > 0
+        ? `${plural(ipShown, 'other user')} ${ipShown === 1 ? 'logs' : 'log'} on from this address`
+        : prefixShown > 0
+          ? `${plural(prefixShown, 'other user')} ${prefixShown === 1 ? 'logs' : 'log'} on from its subnet ${prefix}` + (poolShown > 0 ? ` (at most ${poolShown} from any one of its addresses)` : '')
+          : networkShown > 0
+            ? `${plural(networkShown, 'other user')} ${networkShown === 1 ? 'logs' : 'log'} on from its network ${net}`
             : 'no other user is known to log on from it';
     const where = level === 'ip' ? `a new address in the known subnet ${prefix}` : `the ${words.noun} ${place}, which is new for this user`;
     const churnNote =
@@ -217,12 +227,12 @@ export const unusualSourceIp: Detector = {
         novelty_periods: Math.round(periods * 10) / 10,
         user_novelty_rate: periods > 0 ? Math.round((novel / periods) * 1000) / 1000 : 0,
         most_recent_known_ip: usual ?? '',
-        users_sharing_ip: ipUsers,
-        users_sharing_prefix: prefixUsers,
-        busiest_address_in_prefix: poolUsers,
+        users_sharing_ip: ipShown,
+        users_sharing_prefix: prefixShown,
+        busiest_address_in_prefix: poolShown,
         user_address_churn: Math.round(addressChurn * 1000) / 1000,
         population_novelty_rate: pool && pool.periods > 0 ? Math.round((pool[level] / pool.periods) * 1000) / 1000 : 0,
-        users_sharing_network: orgUsersOfNetwork,
+        users_sharing_network: networkShown,
         org_novel_network_share: orgNovelShare ?? 1,
         p_user: pOwn,
         p_churn: pChurn,
