@@ -207,6 +207,28 @@ describe('topics and notifications', () => {
     expect(actions(cw).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
   });
 
+  it('lets CloudWatch use the key, and publish to the operations topic, only for alarms of this account and region', () => {
+    const thisAccountsAlarms = {
+      StringEquals: { 'aws:SourceAccount': '${AWS::AccountId}' },
+      ArnLike: { 'aws:SourceArn': 'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*' },
+    };
+    const conditions = (s: Statement) => {
+      const c = s.Condition as Record<string, Record<string, unknown>>;
+      return Object.fromEntries(Object.entries(c).map(([op, kv]) => [op, Object.fromEntries(Object.entries(kv).map(([k, v]) => [k, render(v)]))]));
+    };
+    const [, key] = only('AWS::KMS::Key');
+    const keyStatements = (key.Properties.KeyPolicy as { Statement: Statement[] }).Statement.filter((s) => JSON.stringify(s.Principal).includes('cloudwatch.amazonaws.com'));
+    expect(keyStatements).toHaveLength(1);
+    expect(conditions(keyStatements[0]!)).toEqual(thisAccountsAlarms);
+    // Every service principal the key or the topics trust is conditioned (the account root keeps the key's admin statement).
+    const services = ofType('AWS::SNS::TopicPolicy')
+      .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+      .concat((key.Properties.KeyPolicy as { Statement: Statement[] }).Statement)
+      .filter((st) => st.Effect === 'Allow' && JSON.stringify(st.Principal).includes('"Service"'));
+    expect(services.length).toBeGreaterThanOrEqual(2);
+    for (const st of services) expect(conditions(st), JSON.stringify(st.Principal)).toEqual(thisAccountsAlarms);
+  });
+
   it('denies every non-TLS publish on every topic', () => {
     const policies = ofType('AWS::SNS::TopicPolicy');
     expect(policies).toHaveLength(4);
@@ -252,6 +274,55 @@ describe('topics and notifications', () => {
     const [, guardrail] = ofType('AWS::IAM::ManagedPolicy').find(([id]) => guardrails[0]!.includes(id))!;
     const allowed = (guardrail.Properties.PolicyDocument as { Statement: Statement[] }).Statement.flatMap(actions);
     expect(allowed.every((a) => a.startsWith('cloudwatch:Describe') || a.startsWith('cloudwatch:Get') || a.startsWith('cloudwatch:List'))).toBe(true);
+  });
+
+  describe('what the Slack channel can do in AWS', () => {
+    const slack = () => only('AWS::Chatbot::SlackChannelConfiguration')[1];
+    const channelRole = () => {
+      const roleRef = render(slack().Properties.IamRoleArn);
+      const found = ofType('AWS::IAM::Role').find(([id]) => roleRef === `\${${id}.Arn}`);
+      expect(found, roleRef).toBeDefined();
+      return found!;
+    };
+    /** Every statement of every policy attached to a role, inline or managed. */
+    function roleStatements(roleId: string): Statement[] {
+      const inline = ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId));
+      const managed = ofType('AWS::IAM::ManagedPolicy').filter(([, p]) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId));
+      const [, role] = channelRole();
+      expect(role.Properties.ManagedPolicyArns ?? [], 'no AWS managed policy on the channel role').toEqual([]);
+      expect(role.Properties.Policies ?? []).toEqual([]);
+      return [...inline, ...managed].flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    }
+    /** What a statement list allows, as "Effect action resource" lines. */
+    const grants = (statements: Statement[]) => statements.flatMap((st) => actions(st).map((a) => `${st.Effect} ${a} ${JSON.stringify(st.Resource)}`)).sort();
+    const CLOUDWATCH_READ = ['Allow cloudwatch:Describe* "*"', 'Allow cloudwatch:Get* "*"', 'Allow cloudwatch:List* "*"'];
+
+    it('requires every member to apply their own user role before any command: the channel role runs none', () => {
+      expect(slack().Properties.UserRoleRequired).toBe(true);
+    });
+
+    it('caps every command (any member, any user role) with a guardrail of CloudWatch reads only', () => {
+      const guardrails = (slack().Properties.GuardrailPolicies as unknown[]).map(render);
+      expect(guardrails, 'an unset guardrail defaults to AdministratorAccess').toHaveLength(1);
+      const [, guardrail] = ofType('AWS::IAM::ManagedPolicy').find(([id]) => guardrails[0] === `\${${id}}`)!;
+      expect(grants((guardrail.Properties.PolicyDocument as { Statement: Statement[] }).Statement)).toEqual(CLOUDWATCH_READ);
+    });
+
+    it("gives Chatbot's own role CloudWatch reads only: what drawing the alarm cards needs", () => {
+      const [roleId] = channelRole();
+      expect(grants(roleStatements(roleId))).toEqual(CLOUDWATCH_READ);
+    });
+
+    it('lets only Chatbot assume the channel role, refusing another account\'s Chatbot whenever it says which account', () => {
+      const [, role] = channelRole();
+      const trust = (role.Properties.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement;
+      expect(trust).toHaveLength(1);
+      expect(trust[0]).toMatchObject({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'chatbot.amazonaws.com' } });
+      const c = trust[0]!.Condition as Record<string, Record<string, unknown>>;
+      expect(Object.keys(c).sort()).toEqual(['ArnLikeIfExists', 'StringEqualsIfExists']);
+      expect(render(c.StringEqualsIfExists!['aws:SourceAccount'])).toBe('${AWS::AccountId}');
+      expect(render(c.ArnLikeIfExists!['aws:SourceArn'])).toBe('arn:${AWS::Partition}:chatbot:*:${AWS::AccountId}:*');
+    });
   });
 
   it('outputs the alerts topic for more subscribers, and the digest and chat topics', () => {
