@@ -343,7 +343,7 @@ export class Monitoring extends Construct {
 }
 
 /** `a, b, c` within `budget` characters, ending `and N more` when not all fit (alarm descriptions are bounded). */
-export function listWithin(items: readonly string[], budget: number): string {
+function listWithin(items: readonly string[], budget: number): string {
   for (let shown = items.length; shown > 0; shown--) {
     const rest = items.length - shown;
     const text = items.slice(0, shown).join(', ') + (rest > 0 ? ` and ${rest} more` : '');
@@ -352,7 +352,7 @@ export function listWithin(items: readonly string[], budget: number): string {
   return `${items.length} log groups`;
 }
 
-/** Cut to CloudWatch's description limit (a source id alone may take 523 characters). */
+/** Cut to CloudWatch's description limit: a 255-character source id and its group names may not fit beside the advice. */
 function bounded(text: string): string {
   return text.length <= ALARM_DESCRIPTION_MAX ? text : `${text.slice(0, ALARM_DESCRIPTION_MAX - 1)}…`;
 }
