@@ -17,7 +17,7 @@
 import { z } from 'zod';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ConfigError } from '../shared/errors';
-import { logSourceConfigSchema, MAX_LOG_GROUPS_PER_QUERY, type LogSourceConfig } from '../shared/config';
+import { logSourceConfigSchema, logSourceId, MAX_LOG_GROUPS_PER_QUERY, type LogSourceConfig } from '../shared/config';
 import { DETECTOR_IDS, detectionSettingsSchema, formatIssues, type DetectionSettings } from '../shared/core/settings';
 import { PROFILE_IDS } from '../shared/core/profiles/profile';
 
@@ -45,19 +45,44 @@ const RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is RetentionDa
 
 const profileHint = `one of ${PROFILE_IDS.map((p) => `"${p}"`).join(', ')}`;
 
+/**
+ * Hours a log source may return no logon before its quiet alarm fires, unless the source sets `maxQuietHours`.
+ * A day: long enough for a night without logons, short enough that a shipping agent that stopped, a trail that
+ * stopped delivering or a group that receives other logs is noticed the next working day. Sources quiet over a
+ * weekend (console sign-ins of an account run from code) set 72 or more, or `false`.
+ */
+export const DEFAULT_MAX_QUIET_HOURS = 24;
+/**
+ * CloudWatch evaluates an alarm over at most seven days (PutMetricAlarm: EvaluationPeriods × Period ≤ 604,800 s),
+ * and the quiet alarm looks at one-hour periods.
+ */
+export const MAX_QUIET_HOURS = 7 * 24;
+const QUIET_HOURS_HINT = `whole hours from 1 to ${MAX_QUIET_HOURS} (an alarm looks back at most 7 days), or false for no quiet alarm on this source`;
+
+/** One configured log source as the operator writes it: the runtime's shape, checked harder, plus its alarm setting. */
+const deployLogSourceSchema = logSourceConfigSchema.extend({
+  profile: z.enum(PROFILE_IDS, { error: (i) => `unknown profile ${JSON.stringify(i.input)}: use ${profileHint}` }),
+  logGroups: logSourceConfigSchema.shape.logGroups.element
+    .regex(LOG_GROUP_NAME, 'not a log group name: give the name (letters, digits, _ - . / #), not an ARN or a pattern')
+    .array()
+    .min(1, 'list at least one log group name')
+    .max(MAX_LOG_GROUPS_PER_QUERY, `at most ${MAX_LOG_GROUPS_PER_QUERY} log groups per source (a Logs Insights limit): split them over two sources`),
+  /**
+   * Hours without a single logon (success or failure) after which this source's quiet alarm fires; `false`: no quiet
+   * alarm (a source that is rarely used). Default `DEFAULT_MAX_QUIET_HOURS`. Infrastructure only: not passed to the
+   * Lambda.
+   */
+  maxQuietHours: z
+    .union([z.literal(false), z.number().int(QUIET_HOURS_HINT).min(1, QUIET_HOURS_HINT).max(MAX_QUIET_HOURS, QUIET_HOURS_HINT)], { error: QUIET_HOURS_HINT })
+    .optional(),
+});
+
 /** Infrastructure-only keys; detection settings are added from the shared settings schema. */
 const deploymentSchema = z.object({
   /** Which log groups hold logons, and in which format (profile). */
   logSources: z
     .array(
-      logSourceConfigSchema.extend({
-        profile: z.enum(PROFILE_IDS, { error: (i) => `unknown profile ${JSON.stringify(i.input)}: use ${profileHint}` }),
-        logGroups: logSourceConfigSchema.shape.logGroups.element
-          .regex(LOG_GROUP_NAME, 'not a log group name: give the name (letters, digits, _ - . / #), not an ARN or a pattern')
-          .array()
-          .min(1, 'list at least one log group name')
-          .max(MAX_LOG_GROUPS_PER_QUERY, `at most ${MAX_LOG_GROUPS_PER_QUERY} log groups per source (a Logs Insights limit): split them over two sources`),
-      }),
+      deployLogSourceSchema,
       {
         error: (i) =>
           `${i.input === undefined ? 'required: the log groups holding logons and their format' : 'must be a list of log sources'} (${profileHint}), e.g. -c 'authwatch.logSources=[{"profile":"sshd","logGroups":["/ec2/var/log/secure"]}]'`,
@@ -100,7 +125,7 @@ export const CONFIG_KEYS: readonly string[] = [...DEPLOYMENT_KEYS, ...SETTINGS_K
 
 /** Keys of the configuration's nested objects, checked like the top-level ones (zod would drop unknown keys silently). */
 const NESTED_KEYS = {
-  logSource: Object.keys(logSourceConfigSchema.shape),
+  logSource: Object.keys(deployLogSourceSchema.shape),
   slack: Object.keys(deploymentSchema.shape.slack.unwrap().shape),
   thresholds: [...DETECTOR_IDS] as string[],
 };
@@ -149,8 +174,21 @@ function nestedUnknownKeys(value: unknown, path: string, known: readonly string[
   return Object.keys(value).filter((k) => !known.includes(k)).map((k) => unknownKeyIssue(path, k, known));
 }
 
+/** A log source as the stack's per-source alarms see it. */
+export interface LogSourceAlarmConfig {
+  /** `logSourceId`: the `LogSource` dimension the detector emits the source's metrics under. */
+  id: string;
+  profile: LogSourceConfig['profile'];
+  logGroups: string[];
+  /** Hours without a logon before the quiet alarm fires; `false`: no quiet alarm. */
+  maxQuietHours: number | false;
+}
+
 export interface DeployConfig {
+  /** What the Lambda reads (`AUTHWATCH_LOG_SOURCES`): profile and log groups only. */
   logSources: LogSourceConfig[];
+  /** The same sources, in the same order, with their ids and alarm settings. */
+  logSourceAlarms: LogSourceAlarmConfig[];
   alertEmails: string[];
   alertEmailMode: 'digest' | 'each';
   opsEmails: string[];
@@ -244,8 +282,20 @@ export function parseDeployConfig(raw: Record<string, unknown>, preIssues: reado
     issues.push(`${prefix}.alertEmails: required: who receives alerts, e.g. -c ${prefix}.alertEmails=secops@your-company.com (or set ${prefix}.slack) — otherwise alerts reach nobody`);
   }
 
+  // The Lambda gets each source's profile and groups only; the alarm setting stays in the stack.
+  const runtimeSources: LogSourceConfig[] = deployment.success ? deployment.data.logSources.map((src) => ({ profile: src.profile, logGroups: src.logGroups })) : [];
+
+  // Two sources with one id would emit their metrics as one, and their alarms would watch the sum.
+  const firstWithId = new Map<string, number>();
+  runtimeSources.forEach((src, i) => {
+    const id = logSourceId(src);
+    const earlier = firstWithId.get(id);
+    if (earlier === undefined) firstWithId.set(id, i);
+    else issues.push(`${prefix}.logSources.${i}: same profile and first log group as ${prefix}.logSources.${earlier} (${id}): each source is named by these two for its metrics and alarms; merge the two sources, or list a different group first`);
+  });
+
   if (deployment.success && settings.success) {
-    const bytes = Buffer.byteLength(JSON.stringify(deployment.data.logSources)) + Buffer.byteLength(JSON.stringify(settings.data));
+    const bytes = Buffer.byteLength(JSON.stringify(runtimeSources)) + Buffer.byteLength(JSON.stringify(settings.data));
     if (bytes + ENV_RESERVED_BYTES > LAMBDA_ENV_MAX_BYTES) {
       issues.push(
         `${prefix}: log sources and settings take ${bytes} bytes, more than the ${LAMBDA_ENV_MAX_BYTES - ENV_RESERVED_BYTES} left in Lambda's 4 KB environment: shorten allowUsers (use * patterns), merge allowCidrs into wider blocks, or use fewer log groups`,
@@ -256,7 +306,13 @@ export function parseDeployConfig(raw: Record<string, unknown>, preIssues: reado
   if (issues.length > 0 || !deployment.success || !settings.success) throw new ConfigError(issues);
   const d = deployment.data;
   return {
-    logSources: d.logSources,
+    logSources: runtimeSources,
+    logSourceAlarms: d.logSources.map((src) => ({
+      id: logSourceId(src),
+      profile: src.profile,
+      logGroups: src.logGroups,
+      maxQuietHours: src.maxQuietHours ?? DEFAULT_MAX_QUIET_HOURS,
+    })),
     alertEmails: d.alertEmails,
     alertEmailMode: d.alertEmailMode,
     opsEmails: d.opsEmails ?? d.alertEmails,

@@ -75,6 +75,7 @@ export class AuthwatchStack extends Stack {
       // One dashboard per deployment; the stack name is unique in the account and region.
       dashboardName: this.stackName,
       timeout: DETECTOR_TIMEOUT,
+      logSources: config.logSourceAlarms,
     });
 
     new CfnOutput(this, 'DetectorFunctionName', { value: this.detector.function.functionName, description: 'Invoke with {"windowEnd":"<ISO time>"} to replay a window' });

@@ -2,6 +2,7 @@
  * Runtime configuration of the detector Lambda, from environment variables, parsed once per cold start.
  * The env var names are exported from here and used by both the handler and `infra/`, so they cannot drift.
  */
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { ConfigError } from './errors';
 import { PROFILE_IDS } from './core/profiles/profile';
@@ -30,6 +31,26 @@ export const logSourceConfigSchema = z.object({
   logGroups: z.array(z.string().min(1).max(512)).min(1).max(MAX_LOG_GROUPS_PER_QUERY, `at most ${MAX_LOG_GROUPS_PER_QUERY} log groups per source (a Logs Insights limit)`),
 });
 export type LogSourceConfig = z.infer<typeof logSourceConfigSchema>;
+
+/**
+ * The longest log source id: an alarm's dimension value (AWS::CloudWatch::Alarm Dimension: 1–255 characters), less
+ * than metrics accept (PutMetricData: 1,024).
+ */
+export const LOG_SOURCE_ID_MAX = 255;
+
+/**
+ * A log source's id: its profile and first log group, e.g. `sshd:/ec2/var/log/secure`. The detector names its
+ * sources by it (the `LogSource` dimension of the per-source metrics) and the stack's per-source alarms filter on
+ * it, both computed here, so they cannot disagree. Stable while the source keeps its profile and first group. A
+ * valid dimension value: ASCII (profile ids and log group names are), never blank, and at most
+ * `LOG_SOURCE_ID_MAX` characters: a longer one keeps its beginning and ends in `~` and a digest of the whole.
+ */
+export function logSourceId(source: Pick<LogSourceConfig, 'profile' | 'logGroups'>): string {
+  const id = `${source.profile}:${source.logGroups[0] ?? ''}`;
+  if (id.length <= LOG_SOURCE_ID_MAX) return id;
+  const digest = createHash('sha256').update(id).digest('hex').slice(0, 12);
+  return `${id.slice(0, LOG_SOURCE_ID_MAX - digest.length - 1)}~${digest}`;
+}
 
 /**
  * The detection settings schema. The allowlist rule (valid, not too broad, canonical) is part of

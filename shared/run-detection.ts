@@ -47,6 +47,18 @@ export interface RunOptions {
  */
 export const MAX_CATCH_UP_MS = 6 * 60 * 60 * 1000;
 
+/** One log source's share of a run: what the per-source quiet and malformed-row alarms read. */
+export interface SourceSummary {
+  /** The source's name (`LogSource.name`; the detector names its sources by `logSourceId`). */
+  name: string;
+  /** Logons (successes and failures) the source returned for the window. */
+  logons: number;
+  /** Rows (or lines) read, malformed ones included. */
+  rows: number;
+  /** Rows that looked like logons but could not be mapped. */
+  malformed: number;
+}
+
 export interface RunSummary {
   runId: string;
   window: { start: string; end: string };
@@ -75,6 +87,8 @@ export interface RunSummary {
   itemsNotStored: number;
   alertIds: string[];
   durationMs: number;
+  /** Per log source, in the order configured. */
+  sources: SourceSummary[];
 }
 
 function perDetector(detectors: readonly Detector[]): Record<DetectorId, number> {
@@ -107,9 +121,12 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
   // 1. Logons, aggregated per (user, ip, outcome). A source that cannot return its whole window fails the run.
   const observations: LogonObservation[] = [];
   const src = { malformed: 0, queries: 0, rows: 0, queryMs: 0, bytesScanned: 0 };
+  const sources: SourceSummary[] = [];
   for (const source of deps.logSources) {
     const r = await source.fetch(window);
     observations.push(...r.observations);
+    // Per source, so a source gone quiet or unparseable shows even while the others keep the totals up.
+    sources.push({ name: source.name, logons: r.observations.reduce((n, o) => n + o.count, 0), rows: r.stats.rows, malformed: r.stats.malformed });
     src.malformed += r.stats.malformed;
     src.queries += r.stats.queries;
     src.rows += r.stats.rows;
@@ -249,5 +266,6 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
     itemsNotStored: notStored.length,
     alertIds: kept.map((a) => a.id),
     durationMs: deps.clock.now() - started,
+    sources,
   };
 }

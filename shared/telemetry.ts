@@ -6,6 +6,11 @@ export const METRIC_NAMESPACE = 'Authwatch';
 /** Dimension for per-detector metrics. */
 export const DETECTOR_DIMENSION = 'Detector';
 /**
+ * Dimension for per-log-source metrics: the source's id (`logSourceId` in shared/config.ts), which the per-source
+ * quiet and malformed-rate alarms filter on.
+ */
+export const LOG_SOURCE_DIMENSION = 'LogSource';
+/**
  * Dimension every metric carries (Powertools' default `service` dimension, valued from the
  * POWERTOOLS_SERVICE_NAME env var), so several deployments in one account stay apart.
  */
@@ -14,9 +19,12 @@ export const SERVICE_DIMENSION = 'service';
 export const SERVICE_NAME_ENV = 'POWERTOOLS_SERVICE_NAME';
 
 export const METRICS = {
+  /** Also per log source (dimension `LogSource`). */
   logonsScanned: 'LogonsScanned',
   observations: 'Observations',
+  /** Also per log source (dimension `LogSource`). */
   malformedRows: 'MalformedRows',
+  /** Also per log source (dimension `LogSource`): rows read, the denominator of the malformed-row rate. */
   queryRows: 'QueryRows',
   queryCount: 'QueryCount',
   queryDurationMs: 'QueryDurationMs',

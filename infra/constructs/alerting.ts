@@ -12,7 +12,7 @@
  */
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { LoggingLevel, SlackChannelConfiguration } from 'aws-cdk-lib/aws-chatbot';
-import { Effect, ManagedPolicy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -52,7 +52,6 @@ export class Alerting extends Construct {
 
   constructor(scope: Construct, id: string, props: AlertingProps) {
     super(scope, id);
-    const stack = Stack.of(this);
 
     this.key = new Key(this, 'TopicKey', {
       description: 'authwatch: encrypts the alerts, digest, chat and operations SNS topics',
@@ -62,13 +61,21 @@ export class Alerting extends Construct {
       pendingWindow: Duration.days(7),
     });
     // AWS-managed alias/aws/sns cannot be used by CloudWatch alarms (its policy cannot be edited), hence a customer
-    // key that lets the CloudWatch service encrypt the messages it publishes to the operations topic.
+    // key that lets the CloudWatch service encrypt the messages it publishes to the operations topic. Only for this
+    // account's alarms: the Amazon SNS Developer Guide ("Enable compatibility between event sources from AWS services
+    // and encrypted topics", https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services)
+    // has the service principal's key-policy statement carry aws:SourceAccount and aws:SourceArn against the confused
+    // deputy, and the CloudWatch User Guide ("Setting up Amazon SNS notifications: Preventing confused deputy issues",
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/US_SetupSNS.html) gives CloudWatch's values:
+    // the account, and the alarm ARN (arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME). The same pair as the operations
+    // topic's policy below.
     this.key.addToResourcePolicy(
       new PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopic',
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: this.fromThisAccountsAlarms(),
       }),
     );
 
@@ -90,10 +97,7 @@ export class Alerting extends Construct {
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [this.opsTopic.topicArn],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
-        },
+        conditions: this.fromThisAccountsAlarms(),
       }),
     );
 
@@ -112,9 +116,20 @@ export class Alerting extends Construct {
     }
   }
 
+  /** `aws:SourceAccount` and `aws:SourceArn` of a request CloudWatch makes for one of this account's alarms in this region. */
+  private fromThisAccountsAlarms(): Record<string, Record<string, string>> {
+    const stack = Stack.of(this);
+    return {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+    };
+  }
+
   private addSlack(slack: SlackChannel, namePrefix: string, chatTopic: Topic): SlackChannelConfiguration {
     // Chatbot's "notification permissions" template: enough to render CloudWatch alarm notifications (charts), nothing
-    // else. Used both as the channel role's policy and as the guardrail, which caps what any channel member can do.
+    // else; the Chatbot guide calls it required for its core function (AWS Chatbot Administrator Guide, "IAM policies":
+    // the Notification Permissions policy). Used both as the channel role's policy and as the guardrail, which caps
+    // what anyone can do through the channel, whatever their own role allows.
     const notificationsOnly = new ManagedPolicy(this, 'ChatbotNotificationsOnly', {
       description: 'authwatch Slack channel: read CloudWatch to render alarm notifications; no other AWS access from Slack',
       statements: [
@@ -124,16 +139,39 @@ export class Alerting extends Construct {
         }),
       ],
     });
+    const configurationName = `${namePrefix}-alerts`.slice(0, 128);
+    const stack = Stack.of(this);
+    // The channel role: what Chatbot itself uses to render the alarm cards. Its trust is limited to this account's
+    // Chatbot. AWS documents no confused-deputy condition keys for Chatbot's AssumeRole (its administrator guide
+    // names none; the IAM User Guide's "Cross-service confused deputy prevention",
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html, recommends aws:SourceAccount and
+    // aws:SourceArn where a service supplies them), and a plain condition on a key the service does not send fails
+    // (IAM User Guide, "Condition operators": ...IfExists, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IfExists),
+    // which would silently cut the channel off. So the keys are checked whenever Chatbot sends them: another account's
+    // configuration is refused, a request without them is not.
+    const role = new Role(this, 'ChatbotChannelRole', {
+      description: 'authwatch Slack channel (AWS Chatbot): reads CloudWatch to draw alarm cards; runs no commands (user roles required)',
+      assumedBy: new ServicePrincipal('chatbot.amazonaws.com').withConditions({
+        StringEqualsIfExists: { 'aws:SourceAccount': stack.account },
+        ArnLikeIfExists: { 'aws:SourceArn': `arn:${stack.partition}:chatbot:*:${stack.account}:*` },
+      }),
+    });
+    notificationsOnly.attachToRole(role);
     const channel = new SlackChannelConfiguration(this, 'Slack', {
-      slackChannelConfigurationName: `${namePrefix}-alerts`.slice(0, 128),
+      slackChannelConfigurationName: configurationName,
       slackWorkspaceId: slack.workspaceId,
       slackChannelId: slack.channelId,
+      role,
       // Not the alerts topic: its `https` message is the alert document, for webhooks; Chatbot gets cards on its own topic.
       notificationTopics: [chatTopic, this.opsTopic],
       guardrailPolicies: [notificationsOnly],
+      // Commands from the channel need the member's own user role, never the channel role: a member without AWS access
+      // of their own in this account can run nothing, and one with it no more than the guardrail (CloudWatch reads).
+      // AWS Chatbot Administrator Guide, "Understanding permissions": user roles and the user role requirement,
+      // https://docs.aws.amazon.com/chatbot/latest/adminguide/understanding-permissions.html#role-reqs
+      userRoleRequired: true,
       loggingLevel: LoggingLevel.ERROR,
     });
-    if (channel.role) notificationsOnly.attachToRole(channel.role);
     Validations.of(notificationsOnly).acknowledge(
       ...['Action::cloudwatch:Describe*', 'Action::cloudwatch:Get*', 'Action::cloudwatch:List*', 'Resource::*'].map((f) => ({
         id: `AwsSolutions-IAM5[${f}]`,

@@ -10,6 +10,7 @@ import {
   Dashboard,
   GraphWidget,
   HorizontalAnnotation,
+  MathExpression,
   Metric,
   TextWidget,
   TreatMissingData,
@@ -21,12 +22,33 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DETECTOR_IDS, type DetectorId } from '../../shared/core/settings';
-import { DETECTOR_DIMENSION, METRIC_NAMESPACE, METRICS, SERVICE_DIMENSION } from '../../shared/telemetry';
+import { DETECTOR_DIMENSION, LOG_SOURCE_DIMENSION, METRIC_NAMESPACE, METRICS, SERVICE_DIMENSION } from '../../shared/telemetry';
 
 /** The detector runs every 15 minutes, so its metrics are read in 15-minute periods: one data point per run. */
 export const RUN_PERIOD = Duration.minutes(15);
 /** "No successful run for 45 minutes" = three consecutive run periods without a RunSucceeded data point. */
 export const HEARTBEAT_PERIODS = 3;
+
+/** Per-source alarms read hourly sums (four runs an hour): long enough to smooth a run, short enough to count quiet hours. */
+export const SOURCE_ALARM_PERIOD = Duration.hours(1);
+/**
+ * A source's malformed-row alarm fires when more than this share of the rows it returned in an hour could not be
+ * read. Malformed rows stay at zero while the format is the one the profile reads; a format change (an agent,
+ * sshd or identity-provider upgrade) turns most or all rows malformed, a single odd host a fraction of them.
+ */
+export const MALFORMED_RATE_THRESHOLD_PERCENT = 10;
+/** CloudWatch's limit on an alarm description. */
+const ALARM_DESCRIPTION_MAX = 1024;
+
+/** A configured log source, as its alarms need it. */
+export interface MonitoredLogSource {
+  /** The `LogSource` dimension its metrics carry (`logSourceId`). */
+  readonly id: string;
+  readonly profile: string;
+  readonly logGroups: readonly string[];
+  /** Hours without a logon before the quiet alarm fires; `false`: no quiet alarm. */
+  readonly maxQuietHours: number | false;
+}
 
 export interface MonitoringProps {
   readonly detector: IFunction;
@@ -39,6 +61,8 @@ export interface MonitoringProps {
   readonly dashboardName: string;
   /** Drawn on the duration graphs. */
   readonly timeout: Duration;
+  /** Each gets a quiet alarm (unless disabled) and a malformed-row alarm. */
+  readonly logSources: readonly MonitoredLogSource[];
 }
 
 export class Monitoring extends Construct {
@@ -51,6 +75,10 @@ export class Monitoring extends Construct {
   /** A user's baseline could not be stored (over DynamoDB's item limit); the others were. */
   readonly itemsNotStoredAlarm: Alarm;
   readonly deadLetterAlarms: Alarm[] = [];
+  /** Per log source, in the configured order; sources with `maxQuietHours: false` have none. */
+  readonly sourceQuietAlarms: Alarm[] = [];
+  /** Per log source, in the configured order. */
+  readonly sourceMalformedAlarms: Alarm[] = [];
 
   private readonly serviceName: string;
 
@@ -229,6 +257,8 @@ export class Monitoring extends Construct {
         ...wide,
       }),
     );
+
+    this.addLogSourceMonitoring(props.logSources, withActions);
   }
 
   /** An authwatch metric for this deployment (dimension `service`), per 15-minute run period. */
@@ -240,6 +270,99 @@ export class Monitoring extends Construct {
       statistic,
       period: RUN_PERIOD,
       ...(label ? { label } : {}),
+    });
+  }
+
+  /**
+   * Per log source: a quiet alarm and a malformed-row alarm, and a dashboard row. A misconfigured source (a group
+   * that receives other logs, an agent that stopped shipping, the wrong profile) yields no logon and no malformed
+   * row forever; the run succeeds and every other alarm stays quiet, so only the source's own figures show it.
+   */
+  private addLogSourceMonitoring(sources: readonly MonitoredLogSource[], withActions: (alarm: Alarm) => Alarm): void {
+    sources.forEach((source, i) => {
+      const groups = (budget: number) => listWithin(source.logGroups, budget);
+      if (source.maxQuietHours !== false) {
+        const hours = source.maxQuietHours;
+        const text = (g: string) =>
+          `authwatch: log source ${source.id} returned no logon (successful or failed) for ${hours} hours, so its logons are not being checked. Check that its log groups (${g}) still receive authentication logs (the CloudWatch agent, the trail's delivery to CloudWatch Logs, the log shipper), and that they hold the "${source.profile}" format: \`npm run authwatch -- query --profile ${source.profile}\` prints the query to try in Logs Insights. For a source that is rarely used, raise its maxQuietHours or set it to false.`;
+        this.sourceQuietAlarms.push(
+          withActions(
+            new Alarm(this, `LogSource${i}Quiet`, {
+              alarmDescription: bounded(text(groups(ALARM_DESCRIPTION_MAX - text('').length))),
+              metric: this.sourceMetric(METRICS.logonsScanned, source.id),
+              threshold: 1,
+              comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+              evaluationPeriods: hours,
+              datapointsToAlarm: hours,
+              // Every run reports the source's count, zeros included; an hour with no run (the heartbeat alarm's
+              // case) is neither quiet nor busy, so it neither raises this alarm nor clears it.
+              treatMissingData: TreatMissingData.MISSING,
+            }),
+          ),
+        );
+      }
+      const text = (g: string) =>
+        `authwatch: more than ${MALFORMED_RATE_THRESHOLD_PERCENT}% of the rows log source ${source.id} returned in the last hour looked like logons but could not be read, so those logons are not being checked. Usually the log format changed (an agent, sshd or identity-provider upgrade). Export a sample of its log groups (${g}) and run \`npm run authwatch -- parse --profile ${source.profile} <file>\`: it prints why each line could not be read.`;
+      this.sourceMalformedAlarms.push(
+        withActions(
+          new Alarm(this, `LogSource${i}Malformed`, {
+            alarmDescription: bounded(text(groups(ALARM_DESCRIPTION_MAX - text('').length))),
+            metric: this.malformedRate(source.id, i),
+            threshold: MALFORMED_RATE_THRESHOLD_PERCENT,
+            comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluationPeriods: 1,
+            treatMissingData: TreatMissingData.NOT_BREACHING,
+          }),
+        ),
+      );
+    });
+    if (sources.length === 0) return;
+
+    const wide = { width: 12, height: 6 };
+    this.dashboard.addWidgets(
+      new AlarmStatusWidget({ title: 'Log sources: quiet and malformed-row alarms', alarms: [...this.sourceQuietAlarms, ...this.sourceMalformedAlarms], width: 24, height: 3 }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Logons per log source, per run',
+        left: sources.map((s) => this.sourceMetric(METRICS.logonsScanned, s.id, RUN_PERIOD, s.id)),
+        ...wide,
+      }),
+      new GraphWidget({
+        title: `Malformed rows per log source (% of rows, hourly; alarm above ${MALFORMED_RATE_THRESHOLD_PERCENT}%)`,
+        left: sources.map((s, i) => this.malformedRate(s.id, i, s.id)),
+        leftAnnotations: [{ value: MALFORMED_RATE_THRESHOLD_PERCENT, label: 'alarm' }],
+        ...wide,
+      }),
+    );
+  }
+
+  /** A per-source metric (dimensions `service` and `LogSource`), summed over `period`. */
+  private sourceMetric(name: string, sourceId: string, period: Duration = SOURCE_ALARM_PERIOD, label?: string): Metric {
+    return new Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: name,
+      dimensionsMap: { [SERVICE_DIMENSION]: this.serviceName, [LOG_SOURCE_DIMENSION]: sourceId },
+      statistic: 'Sum',
+      period,
+      ...(label ? { label } : {}),
+    });
+  }
+
+  /**
+   * Malformed rows as a percentage of the rows a source returned, per hour: malformed / (malformed + parsed). Each
+   * row is counted by the two runs whose 30-minute windows overlap it, which the ratio cancels. An hour without rows
+   * is 0%, not a missing point. `index` keeps the expression's ids unique on a graph that draws every source.
+   */
+  private malformedRate(sourceId: string, index: number, label = 'Malformed rows (%)'): MathExpression {
+    return new MathExpression({
+      expression: `IF(rows${index} > 0, 100 * malformed${index} / rows${index}, 0)`,
+      usingMetrics: {
+        [`rows${index}`]: this.sourceMetric(METRICS.queryRows, sourceId),
+        [`malformed${index}`]: this.sourceMetric(METRICS.malformedRows, sourceId),
+      },
+      period: SOURCE_ALARM_PERIOD,
+      label,
     });
   }
 
@@ -256,4 +379,19 @@ export class Monitoring extends Construct {
         }),
     );
   }
+}
+
+/** `a, b, c` within `budget` characters, ending `and N more` when not all fit (alarm descriptions are bounded). */
+function listWithin(items: readonly string[], budget: number): string {
+  for (let shown = items.length; shown > 0; shown--) {
+    const rest = items.length - shown;
+    const text = items.slice(0, shown).join(', ') + (rest > 0 ? ` and ${rest} more` : '');
+    if (text.length <= budget) return text;
+  }
+  return `${items.length} log groups`;
+}
+
+/** Cut to CloudWatch's description limit: a 255-character source id and its group names may not fit beside the advice. */
+function bounded(text: string): string {
+  return text.length <= ALARM_DESCRIPTION_MAX ? text : `${text.slice(0, ALARM_DESCRIPTION_MAX - 1)}…`;
 }

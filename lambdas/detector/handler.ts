@@ -9,7 +9,7 @@ import { DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-s
 import { LogsInsightsLogSource } from '../../shared/adapters/logs-insights-log-source';
 import { SnsAlertSink } from '../../shared/adapters/sns-alert-sink';
 import { SystemClock } from '../../shared/adapters/system-clock';
-import { parseRuntimeConfig } from '../../shared/config';
+import { logSourceId, parseRuntimeConfig } from '../../shared/config';
 import { getProfile } from '../../shared/core/profiles';
 import { runDetection, type DetectionDeps, type RunSummary } from '../../shared/run-detection';
 import { METRIC_NAMESPACE } from '../../shared/telemetry';
@@ -27,7 +27,8 @@ export function compose(env: Readonly<Record<string, string | undefined>>): Dete
   const logs = createLogsClient();
   return {
     logSources: config.logSources.map(
-      (s) => new LogsInsightsLogSource({ client: logs, profile: getProfile(s.profile), logGroupNames: s.logGroups, deadlineMs: config.queryTimeoutMs }),
+      // Named by id: the per-source metrics carry it as their LogSource dimension, which the stack's alarms filter on.
+      (s) => new LogsInsightsLogSource({ client: logs, profile: getProfile(s.profile), logGroupNames: s.logGroups, deadlineMs: config.queryTimeoutMs, name: logSourceId(s) }),
     ),
     store: new DynamoDbBaselineStore({ client: createDynamoDbClient(), tableName: config.tableName }),
     sink: new SnsAlertSink({

@@ -1,7 +1,7 @@
 /** Run summary → CloudWatch metrics (Embedded Metric Format via Powertools) with the names the dashboard reads. */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { QueryIncompleteError } from '../../shared/errors';
-import { DETECTOR_DIMENSION, METRICS } from '../../shared/telemetry';
+import { DETECTOR_DIMENSION, LOG_SOURCE_DIMENSION, METRICS } from '../../shared/telemetry';
 import type { RunSummary } from '../../shared/run-detection';
 import type { DetectorId } from '../../shared/core/settings';
 
@@ -22,11 +22,16 @@ export function emitRunMetrics(metrics: Metrics, s: RunSummary): void {
   metrics.addMetric(METRICS.runDurationMs, MetricUnit.Milliseconds, s.durationMs);
   count(METRICS.runSucceeded, 1);
   for (const id of Object.keys(s.findings) as DetectorId[]) {
-    const single = metrics.singleMetric();
-    single.addDimension(DETECTOR_DIMENSION, id);
-    single.addMetric(METRICS.findings, MetricUnit.Count, s.findings[id]);
-    single.addMetric(METRICS.alertsPublished, MetricUnit.Count, s.alertsPublished[id] ?? 0);
-    single.publishStoredMetrics();
+    countWith(metrics, DETECTOR_DIMENSION, id, METRICS.findings, s.findings[id]);
+    countWith(metrics, DETECTOR_DIMENSION, id, METRICS.alertsPublished, s.alertsPublished[id] ?? 0);
+  }
+  // Each (metric, source) pair is a custom metric billed per month, so only the three the per-source alarms read:
+  // logons for the quiet alarm, rows and malformed rows for the malformed-row rate. A zero is emitted too: the quiet
+  // alarm counts hours whose logons sum to zero, and an hour without a data point counts as not quiet.
+  for (const src of s.sources) {
+    countWith(metrics, LOG_SOURCE_DIMENSION, src.name, METRICS.logonsScanned, src.logons);
+    countWith(metrics, LOG_SOURCE_DIMENSION, src.name, METRICS.queryRows, src.rows);
+    countWith(metrics, LOG_SOURCE_DIMENSION, src.name, METRICS.malformedRows, src.malformed);
   }
 }
 
@@ -38,4 +43,14 @@ export function emitRunMetrics(metrics: Metrics, s: RunSummary): void {
  */
 export function emitFailureMetrics(metrics: Metrics, error: unknown): void {
   if (error instanceof QueryIncompleteError) metrics.addMetric(METRICS.queryIncomplete, MetricUnit.Count, 1);
+}
+
+/**
+ * One metric under [service, `dimension`]. EMF applies a document's dimension sets to every metric in it, so a
+ * per-detector or per-source value needs its own document: a Powertools single metric, which publishes (and then
+ * clears its dimensions) on every `addMetric`, hence a fresh one per value. Adding two metrics to one single
+ * metric sent the second without the extra dimension, where no graph or alarm looks.
+ */
+function countWith(metrics: Metrics, dimension: string, value: string, name: string, n: number): void {
+  metrics.singleMetric().addDimension(dimension, value).addMetric(name, MetricUnit.Count, n);
 }

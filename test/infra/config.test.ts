@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main as cliMain } from '../../cli/authwatch';
 import { allowCidr, allowUser } from '../../cli/operator';
-import { closestKey, CONFIG_KEYS, CONTEXT_KEY, editDistance, loadDeployConfig, parseDeployConfig } from '../../infra/config';
+import { closestKey, CONFIG_KEYS, CONTEXT_KEY, DEFAULT_MAX_QUIET_HOURS, editDistance, loadDeployConfig, MAX_QUIET_HOURS, parseDeployConfig } from '../../infra/config';
 import { PROJECT_ROOT } from '../../lambdas/bundle';
-import { ENV, parseRuntimeConfig } from '../../shared/config';
+import { ENV, LOG_SOURCE_ID_MAX, logSourceId, parseRuntimeConfig } from '../../shared/config';
 import { DEFAULT_SETTINGS } from '../../shared/core/settings';
 import { ConfigError } from '../../shared/errors';
 import type { BaselineStore } from '../../shared/ports';
@@ -154,6 +154,63 @@ describe('deployment configuration', () => {
 
   it('only accepts retention periods CloudWatch Logs offers', () => {
     expect(issuesOf({ ...valid, logRetentionDays: 100 })).toEqual([expect.stringMatching(/^authwatch\.logRetentionDays: one of CloudWatch Logs' retention values: 1, 3, 5, 7, 14, 30, 60, 90/)]);
+  });
+});
+
+describe('per-source alarm settings (logSources[].maxQuietHours)', () => {
+  const sources = [
+    { profile: 'sshd', logGroups: ['/ec2/secure', '/ec2/bastion/secure'] },
+    { profile: 'cloudtrail', logGroups: ['aws-cloudtrail-logs-123456789012'], maxQuietHours: 72 },
+    { profile: 'okta', logGroups: ['/okta/system'], maxQuietHours: false },
+  ];
+
+  it('names each source by profile and first group, defaults the quiet hours, and keeps the setting out of the Lambda', () => {
+    const config = parseDeployConfig({ ...valid, logSources: sources });
+    expect(config.logSourceAlarms).toEqual([
+      { id: 'sshd:/ec2/secure', profile: 'sshd', logGroups: ['/ec2/secure', '/ec2/bastion/secure'], maxQuietHours: DEFAULT_MAX_QUIET_HOURS },
+      { id: 'cloudtrail:aws-cloudtrail-logs-123456789012', profile: 'cloudtrail', logGroups: ['aws-cloudtrail-logs-123456789012'], maxQuietHours: 72 },
+      { id: 'okta:/okta/system', profile: 'okta', logGroups: ['/okta/system'], maxQuietHours: false },
+    ]);
+    expect(DEFAULT_MAX_QUIET_HOURS).toBe(24);
+    // The Lambda's environment holds what its parser reads: profile and groups.
+    expect(config.logSources).toEqual(sources.map(({ profile, logGroups }) => ({ profile, logGroups })));
+    const env = { [ENV.tableName]: 't', [ENV.topicArn]: 'arn:aws:sns:eu-west-1:123456789012:a', [ENV.logSources]: JSON.stringify(config.logSources) };
+    expect(parseRuntimeConfig(env).logSources).toEqual(config.logSources);
+  });
+
+  it('accepts whole hours up to a week, or false, and says so otherwise', () => {
+    const hint = `whole hours from 1 to ${MAX_QUIET_HOURS} (an alarm looks back at most 7 days), or false for no quiet alarm on this source`;
+    expect(MAX_QUIET_HOURS).toBe(168);
+    expect(parseDeployConfig({ ...valid, logSources: [{ ...valid.logSources[0], maxQuietHours: 168 }] }).logSourceAlarms[0]!.maxQuietHours).toBe(168);
+    expect(parseDeployConfig({ ...valid, logSources: [{ ...valid.logSources[0], maxQuietHours: 1 }] }).logSourceAlarms[0]!.maxQuietHours).toBe(1);
+    for (const bad of [0, 169, 1.5, -24, '24', true, null]) {
+      expect(issuesOf({ ...valid, logSources: [{ ...valid.logSources[0], maxQuietHours: bad }] }), JSON.stringify(bad)).toEqual([`authwatch.logSources.0.maxQuietHours: ${hint}`]);
+    }
+  });
+
+  it('refuses a misspelt setting inside a source, naming the right one', () => {
+    expect(issuesOf({ ...valid, logSources: [{ ...valid.logSources[0], maxQuietHour: 48 }] })).toEqual([
+      'authwatch.logSources.0.maxQuietHour: unknown key; did you mean authwatch.logSources.0.maxQuietHours?',
+    ]);
+  });
+
+  it('keeps ids within the 255 characters an alarm dimension takes, distinct for groups that differ only at the end', () => {
+    const a = `/${'a'.repeat(300)}/one`;
+    const b = `/${'a'.repeat(300)}/two`;
+    const ids = parseDeployConfig({ ...valid, logSources: [{ profile: 'sshd', logGroups: [a] }, { profile: 'sshd', logGroups: [b] }] }).logSourceAlarms.map((s) => s.id);
+    for (const id of ids) expect(id.length).toBeLessThanOrEqual(LOG_SOURCE_ID_MAX);
+    expect(ids[0]).not.toBe(ids[1]);
+    expect(ids[0]!.startsWith('sshd:/aaaa')).toBe(true);
+    expect(logSourceId({ profile: 'okta', logGroups: ['/okta/system', '/okta/other'] })).toBe('okta:/okta/system');
+  });
+
+  it('refuses two sources that would share an id (their metrics and alarms would merge)', () => {
+    const twice = [sources[0]!, { profile: 'sshd', logGroups: ['/ec2/secure'] }];
+    expect(issuesOf({ ...valid, logSources: twice })).toEqual([
+      'authwatch.logSources.1: same profile and first log group as authwatch.logSources.0 (sshd:/ec2/secure): each source is named by these two for its metrics and alarms; merge the two sources, or list a different group first',
+    ]);
+    // The same group under another profile is another source.
+    expect(parseDeployConfig({ ...valid, logSources: [sources[0]!, { profile: 'ecs', logGroups: ['/ec2/secure'] }] }).logSourceAlarms.map((s) => s.id)).toEqual(['sshd:/ec2/secure', 'ecs:/ec2/secure']);
   });
 });
 

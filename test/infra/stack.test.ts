@@ -7,8 +7,9 @@ import { DETECTOR_RUNTIME } from '../../infra/constructs/detector';
 import { DETECTOR_TABLE_ACTIONS } from '../../infra/constructs/storage';
 import { PROJECT_ROOT } from '../../lambdas/bundle';
 import { PARTITION_KEY, TTL_ATTRIBUTE } from '../../shared/adapters/dynamodb-baseline-store';
-import { ENV, parseRuntimeConfig } from '../../shared/config';
-import { DETECTOR_DIMENSION, METRIC_NAMESPACE, METRICS, SERVICE_DIMENSION, SERVICE_NAME_ENV } from '../../shared/telemetry';
+import { ENV, logSourceId, parseRuntimeConfig } from '../../shared/config';
+import { DETECTOR_DIMENSION, LOG_SOURCE_DIMENSION, METRIC_NAMESPACE, METRICS, SERVICE_DIMENSION, SERVICE_NAME_ENV } from '../../shared/telemetry';
+import { MALFORMED_RATE_THRESHOLD_PERCENT } from '../../infra/constructs/monitoring';
 import { PublishBatchCommand, PublishCommand, SNSClient, type MessageAttributeValue, type PublishBatchCommandInput, type PublishCommandInput } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { compose } from '../../lambdas/detector/handler';
@@ -206,6 +207,28 @@ describe('topics and notifications', () => {
     expect(actions(cw).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
   });
 
+  it('lets CloudWatch use the key, and publish to the operations topic, only for alarms of this account and region', () => {
+    const thisAccountsAlarms = {
+      StringEquals: { 'aws:SourceAccount': '${AWS::AccountId}' },
+      ArnLike: { 'aws:SourceArn': 'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*' },
+    };
+    const conditions = (s: Statement) => {
+      const c = s.Condition as Record<string, Record<string, unknown>>;
+      return Object.fromEntries(Object.entries(c).map(([op, kv]) => [op, Object.fromEntries(Object.entries(kv).map(([k, v]) => [k, render(v)]))]));
+    };
+    const [, key] = only('AWS::KMS::Key');
+    const keyStatements = (key.Properties.KeyPolicy as { Statement: Statement[] }).Statement.filter((s) => JSON.stringify(s.Principal).includes('cloudwatch.amazonaws.com'));
+    expect(keyStatements).toHaveLength(1);
+    expect(conditions(keyStatements[0]!)).toEqual(thisAccountsAlarms);
+    // Every service principal the key or the topics trust is conditioned (the account root keeps the key's admin statement).
+    const services = ofType('AWS::SNS::TopicPolicy')
+      .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+      .concat((key.Properties.KeyPolicy as { Statement: Statement[] }).Statement)
+      .filter((st) => st.Effect === 'Allow' && JSON.stringify(st.Principal).includes('"Service"'));
+    expect(services.length).toBeGreaterThanOrEqual(2);
+    for (const st of services) expect(conditions(st), JSON.stringify(st.Principal)).toEqual(thisAccountsAlarms);
+  });
+
   it('denies every non-TLS publish on every topic', () => {
     const policies = ofType('AWS::SNS::TopicPolicy');
     expect(policies).toHaveLength(4);
@@ -251,6 +274,55 @@ describe('topics and notifications', () => {
     const [, guardrail] = ofType('AWS::IAM::ManagedPolicy').find(([id]) => guardrails[0]!.includes(id))!;
     const allowed = (guardrail.Properties.PolicyDocument as { Statement: Statement[] }).Statement.flatMap(actions);
     expect(allowed.every((a) => a.startsWith('cloudwatch:Describe') || a.startsWith('cloudwatch:Get') || a.startsWith('cloudwatch:List'))).toBe(true);
+  });
+
+  describe('what the Slack channel can do in AWS', () => {
+    const slack = () => only('AWS::Chatbot::SlackChannelConfiguration')[1];
+    const channelRole = () => {
+      const roleRef = render(slack().Properties.IamRoleArn);
+      const found = ofType('AWS::IAM::Role').find(([id]) => roleRef === `\${${id}.Arn}`);
+      expect(found, roleRef).toBeDefined();
+      return found!;
+    };
+    /** Every statement of every policy attached to a role, inline or managed. */
+    function roleStatements(roleId: string): Statement[] {
+      const inline = ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId));
+      const managed = ofType('AWS::IAM::ManagedPolicy').filter(([, p]) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId));
+      const [, role] = channelRole();
+      expect(role.Properties.ManagedPolicyArns ?? [], 'no AWS managed policy on the channel role').toEqual([]);
+      expect(role.Properties.Policies ?? []).toEqual([]);
+      return [...inline, ...managed].flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    }
+    /** What a statement list allows, as "Effect action resource" lines. */
+    const grants = (statements: Statement[]) => statements.flatMap((st) => actions(st).map((a) => `${st.Effect} ${a} ${JSON.stringify(st.Resource)}`)).sort();
+    const CLOUDWATCH_READ = ['Allow cloudwatch:Describe* "*"', 'Allow cloudwatch:Get* "*"', 'Allow cloudwatch:List* "*"'];
+
+    it('requires every member to apply their own user role before any command: the channel role runs none', () => {
+      expect(slack().Properties.UserRoleRequired).toBe(true);
+    });
+
+    it('caps every command (any member, any user role) with a guardrail of CloudWatch reads only', () => {
+      const guardrails = (slack().Properties.GuardrailPolicies as unknown[]).map(render);
+      expect(guardrails, 'an unset guardrail defaults to AdministratorAccess').toHaveLength(1);
+      const [, guardrail] = ofType('AWS::IAM::ManagedPolicy').find(([id]) => guardrails[0] === `\${${id}}`)!;
+      expect(grants((guardrail.Properties.PolicyDocument as { Statement: Statement[] }).Statement)).toEqual(CLOUDWATCH_READ);
+    });
+
+    it("gives Chatbot's own role CloudWatch reads only: what drawing the alarm cards needs", () => {
+      const [roleId] = channelRole();
+      expect(grants(roleStatements(roleId))).toEqual(CLOUDWATCH_READ);
+    });
+
+    it('lets only Chatbot assume the channel role, refusing another account\'s Chatbot whenever it says which account', () => {
+      const [, role] = channelRole();
+      const trust = (role.Properties.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement;
+      expect(trust).toHaveLength(1);
+      expect(trust[0]).toMatchObject({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'chatbot.amazonaws.com' } });
+      const c = trust[0]!.Condition as Record<string, Record<string, unknown>>;
+      expect(Object.keys(c).sort()).toEqual(['ArnLikeIfExists', 'StringEqualsIfExists']);
+      expect(render(c.StringEqualsIfExists!['aws:SourceAccount'])).toBe('${AWS::AccountId}');
+      expect(render(c.ArnLikeIfExists!['aws:SourceArn'])).toBe('arn:${AWS::Partition}:chatbot:*:${AWS::AccountId}:*');
+    });
   });
 
   it('outputs the alerts topic for more subscribers, and the digest and chat topics', () => {
@@ -407,7 +479,8 @@ describe('alarms', () => {
     expect(dlq).toHaveLength(2);
     const queues = dlq.map((a) => render((a.Dimensions as { Value: unknown }[])[0]!.Value)).sort();
     expect(queues).toEqual([expect.stringMatching(/^\$\{DetectorFailedRuns.*\.QueueName\}$/), expect.stringMatching(/^\$\{ScheduleUndelivered.*\.QueueName\}$/)]);
-    expect(alarms()).toHaveLength(7);
+    // The seven above, and two per configured log source (below).
+    expect(alarms()).toHaveLength(7 + 2 * TEST_CONFIG.logSources.length);
     for (const a of alarms()) {
       expect(opsTopic(a)).toBe(true);
       expect(String(a.AlarmDescription)).toMatch(/^authwatch: /);
@@ -437,6 +510,116 @@ describe('alarms on incomplete data', () => {
     });
     expect(String(found[0]!.AlarmDescription)).toMatch(description);
     expect(opsTopic(found[0]!)).toBe(true);
+  });
+});
+
+describe('per-log-source alarms', () => {
+  type Dim = { Name: string; Value: unknown };
+  type MetricStat = { Metric: { Namespace: string; MetricName: string; Dimensions: Dim[] }; Period: number; Stat: string };
+  type Query = { Id: string; Expression?: string; MetricStat?: MetricStat; ReturnData?: boolean };
+  const alarmsOf = (t: Template) => Object.values(t.toJSON().Resources as Record<string, Resource>).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties);
+  const dims = (d: Dim[]) => Object.fromEntries(d.map((x) => [x.Name, x.Value]));
+  const quiet = (t: Template) => alarmsOf(t).filter((a) => a.MetricName === METRICS.logonsScanned);
+  const malformed = (t: Template) => alarmsOf(t).filter((a) => JSON.stringify(a.Metrics ?? '').includes(METRICS.malformedRows));
+  /** The LogSource dimension each alarm watches: exactly the ids the handler names its sources with. */
+  const handlerSourceIds = () => {
+    const [, fn] = only('AWS::Lambda::Function');
+    const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const env = { ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : ''])), [ENV.tableName]: 't', [ENV.topicArn]: 'arn:aws:sns:eu-west-1:123456789012:a', [ENV.digestTopicArn]: '', [ENV.chatTopicArn]: '' };
+    return compose(env).logSources.map((s) => s.name);
+  };
+
+  it('alarms when a source returns no logon for its maxQuietHours (24 by default), in hourly periods, per source', () => {
+    const ids = handlerSourceIds();
+    expect(ids).toEqual(['sshd:/ec2/secure', 'cloudtrail:aws-cloudtrail-logs-123456789012']);
+    const q = quiet(template);
+    expect(q.map((a) => dims(a.Dimensions as Dim[])[LOG_SOURCE_DIMENSION]).sort()).toEqual([...ids].sort());
+    for (const a of q) {
+      expect(a).toMatchObject({
+        Namespace: METRIC_NAMESPACE,
+        Statistic: 'Sum',
+        Period: 3600,
+        EvaluationPeriods: 24,
+        DatapointsToAlarm: 24,
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+        TreatMissingData: 'missing',
+      });
+      expect(dims(a.Dimensions as Dim[])[SERVICE_DIMENSION]).toBe('authwatch-test');
+      expect(String(a.AlarmDescription)).toMatch(/^authwatch: log source \S+ returned no logon \(successful or failed\) for 24 hours/);
+      expect((a.AlarmActions as unknown[]).map(render)).toEqual([expect.stringMatching(/^\$\{AlertingOpsTopic/)]);
+      expect((a.OKActions as unknown[]).map(render)).toEqual([expect.stringMatching(/^\$\{AlertingOpsTopic/)]);
+    }
+    const sshd = q.find((a) => dims(a.Dimensions as Dim[])[LOG_SOURCE_DIMENSION] === 'sshd:/ec2/secure')!;
+    expect(String(sshd.AlarmDescription)).toContain('(/ec2/secure, /ec2/bastion/secure)');
+  });
+
+  it('alarms when more than 10% of a source\'s rows in an hour are malformed: malformed / (malformed + parsed) rows', () => {
+    const m = malformed(template);
+    expect(m).toHaveLength(TEST_CONFIG.logSources.length);
+    for (const a of m) {
+      expect(a).toMatchObject({ Threshold: MALFORMED_RATE_THRESHOLD_PERCENT, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
+      expect(MALFORMED_RATE_THRESHOLD_PERCENT).toBe(10);
+      const queries = a.Metrics as Query[];
+      const shown = queries.filter((q) => q.ReturnData !== false);
+      expect(shown).toHaveLength(1);
+      const inputs = queries.filter((q) => q.MetricStat);
+      const byId = Object.fromEntries(inputs.map((q) => [q.Id, q.MetricStat!]));
+      // rows: every row read; malformed: those that could not be mapped; both of the same source, hourly sums.
+      const [rows, bad] = [...shown[0]!.Expression!.matchAll(/\b(rows\d+|malformed\d+)\b/g)].map((x) => x[1]!).filter((v, i, all) => all.indexOf(v) === i).sort((x) => (x.startsWith('rows') ? -1 : 1));
+      expect(shown[0]!.Expression).toBe(`IF(${rows} > 0, 100 * ${bad} / ${rows}, 0)`);
+      expect(byId[rows!]!.Metric.MetricName).toBe(METRICS.queryRows);
+      expect(byId[bad!]!.Metric.MetricName).toBe(METRICS.malformedRows);
+      for (const stat of Object.values(byId)) {
+        expect(stat).toMatchObject({ Period: 3600, Stat: 'Sum' });
+        expect(stat.Metric.Namespace).toBe(METRIC_NAMESPACE);
+      }
+      expect(dims(byId[rows!]!.Metric.Dimensions)).toEqual(dims(byId[bad!]!.Metric.Dimensions));
+      expect(String(a.AlarmDescription)).toMatch(/^authwatch: more than 10% of the rows log source /);
+    }
+    expect(m.map((a) => dims((a.Metrics as Query[]).find((q) => q.MetricStat)!.MetricStat!.Metric.Dimensions)[LOG_SOURCE_DIMENSION]).sort()).toEqual(handlerSourceIds().sort());
+  });
+
+  it('takes each source\'s maxQuietHours, and makes no quiet alarm for a source set to false', () => {
+    const { template: t } = synth({
+      config: {
+        ...TEST_CONFIG,
+        logSources: [
+          { profile: 'sshd', logGroups: ['/ec2/secure'], maxQuietHours: 72 },
+          { profile: 'okta', logGroups: ['/okta/system'], maxQuietHours: false },
+          { profile: 'windows', logGroups: ['/win/security'], maxQuietHours: 168 },
+        ],
+      },
+    });
+    expect(quiet(t).map((a) => [dims(a.Dimensions as Dim[])[LOG_SOURCE_DIMENSION], a.EvaluationPeriods, a.DatapointsToAlarm]).sort()).toEqual([
+      ['sshd:/ec2/secure', 72, 72],
+      ['windows:/win/security', 168, 168],
+    ]);
+    // Every source keeps its malformed-row alarm.
+    expect(malformed(t)).toHaveLength(3);
+  });
+
+  it('keeps descriptions within CloudWatch\'s 1,024 characters, naming as many log groups as fit', () => {
+    // As long as Lambda's environment allows: 50 groups of 40 characters, and a 512-character first group.
+    const many = Array.from({ length: 50 }, (_, k) => `/ec2/fleet-${String(k).padStart(2, '0')}/${'x'.repeat(25)}/secure`);
+    const long = ['/'.padEnd(512, 'a'), ...Array.from({ length: 3 }, (_, k) => `/g${k}/`.padEnd(480, 'b'))];
+    const { template: a } = synth({ config: { ...TEST_CONFIG, logSources: [{ profile: 'sshd', logGroups: many }] } });
+    const { template: b } = synth({ config: { ...TEST_CONFIG, logSources: [{ profile: 'windows', logGroups: long }] } });
+    for (const alarm of [...alarmsOf(a), ...alarmsOf(b)]) expect(String(alarm.AlarmDescription).length).toBeLessThanOrEqual(1024);
+    expect(String(quiet(a)[0]!.AlarmDescription)).toMatch(new RegExp(`\\(${many[0]}, ${many[1]}, .* and \\d\\d more\\) still receive`));
+    // A 512-character group: the id keeps its start and a digest, within the 255 characters an alarm dimension takes.
+    const id = logSourceId({ profile: 'windows', logGroups: long });
+    expect(id).toMatch(/^windows:\/a{200,}~[0-9a-f]{12}$/);
+    expect(id).toHaveLength(255);
+    expect(dims(quiet(b)[0]!.Dimensions as Dim[])[LOG_SOURCE_DIMENSION]).toBe(id);
+    expect(String(quiet(b)[0]!.AlarmDescription)).toContain(`log source ${id} returned no logon`);
+  });
+
+  it('draws each source\'s logons and malformed share on the dashboard, with its alarms', () => {
+    const [, dashboard] = only('AWS::CloudWatch::Dashboard');
+    const body = render(dashboard.Properties.DashboardBody);
+    for (const id of handlerSourceIds()) expect(body).toContain(`"LogSource","${id}"`);
+    expect(body).toContain('Malformed rows per log source');
   });
 });
 

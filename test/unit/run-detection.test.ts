@@ -7,6 +7,7 @@ import { DEFAULT_SETTINGS, type DetectionSettings } from '../../shared/core/sett
 import type { Detector } from '../../shared/core/detectors';
 import { DETECTORS } from '../../shared/core/detectors';
 import { AlertSinkError } from '../../shared/errors';
+import type { LogSource } from '../../shared/ports';
 import { effectiveWindow, runDetection, type DetectionDeps } from '../../shared/run-detection';
 import { HOUR, T0 } from '../support/history';
 
@@ -215,6 +216,29 @@ describe('runDetection', () => {
     expect(s.usersSeen).toBeGreaterThanOrEqual(1);
     expect(s.findings).toHaveProperty('Auth.RareUser');
     expect(s.findings).toHaveProperty('Auth.UnusualSourceIp');
+  });
+
+  it('reports logons, rows and malformed rows per source, so a silent or unparseable source shows beside busy ones', async () => {
+    const t = T0 + 16 * DAY_MS + 10 * HOUR;
+    const busy = new FileLogSource({
+      name: 'sshd:/ec2/secure',
+      events: [ev('user1', '81.2.1.10', t - 60_000), ev('user1', '81.2.1.10', t - 30_000), ev('user2', '203.0.113.2', t - 20_000, 'failure')],
+      parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] },
+    });
+    // A misconfigured group (nothing arrives) and a changed format (rows come back, none maps).
+    const silent: LogSource = { name: 'okta:/okta/system', fetch: async () => ({ observations: [], stats: { rows: 0, malformed: 0, queries: 1, queryMs: 0, bytesScanned: 0 } }) };
+    const broken: LogSource = { name: 'windows:/win/security', fetch: async () => ({ observations: [], stats: { rows: 7, malformed: 7, queries: 1, queryMs: 0, bytesScanned: 0 } }) };
+    const { d } = deps([]);
+    const s = await runDetection({ ...d, logSources: [busy, silent, broken] }, { windowEnd: Math.ceil((t + 1) / BUCKET_MS) * BUCKET_MS });
+    expect(s.sources).toEqual([
+      { name: 'sshd:/ec2/secure', logons: 3, rows: 3, malformed: 0 },
+      { name: 'okta:/okta/system', logons: 0, rows: 0, malformed: 0 },
+      { name: 'windows:/win/security', logons: 0, rows: 7, malformed: 7 },
+    ]);
+    // The run totals are the sums of the sources.
+    expect(s.logonsScanned).toBe(3);
+    expect(s.malformed).toBe(7);
+    expect(s.queryRows).toBe(10);
   });
 
   it('keeps the population statistics through a window with failed logons only', async () => {
