@@ -52,7 +52,8 @@ async function* streamLines(what: string, input: Readable, gzip: boolean, limits
     }
   } catch (e) {
     if (e instanceof NetworkDataError) throw e;
-    throw new NetworkDataError(`${what}: ${gzip ? 'the gzip stream is truncated or corrupt, or ' : ''}the transfer failed (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+    const why = e instanceof Error ? e.message : String(e);
+    throw new NetworkDataError(gzip ? `${what}: the gzip stream is truncated or corrupt, or the transfer failed (${why})` : `${what} failed (${why})`, { cause: e });
   } finally {
     out.destroy();
   }
@@ -109,19 +110,21 @@ export class HttpNetworkDataSource implements NetworkDataSource {
   }
 }
 
-/** The publisher's file from disk (the build script): gzip if the name ends in `.gz`. */
-export class FileNetworkDataSource implements NetworkDataSource {
-  readonly name: string;
-
+/** The publisher's file from any byte stream (stdin, a file): gunzipped if `gzip`. */
+export class StreamNetworkDataSource implements NetworkDataSource {
   constructor(
-    private readonly path: string,
-    /** Recorded as the source in the header; default the path. */
-    name?: string,
-  ) {
-    this.name = name ?? path;
-  }
+    /** Recorded as the source in the header. */
+    readonly name: string,
+    private readonly open: () => Readable,
+    private readonly gzip: boolean,
+  ) {}
 
   lines(): AsyncGenerator<string> {
-    return streamLines(`reading ${this.path}`, createReadStream(this.path), this.path.endsWith('.gz'), { maxBytes: Number.MAX_SAFE_INTEGER, maxTextBytes: Number.MAX_SAFE_INTEGER });
+    return streamLines(`reading ${this.name}`, this.open(), this.gzip, { maxBytes: Number.MAX_SAFE_INTEGER, maxTextBytes: Number.MAX_SAFE_INTEGER });
   }
+}
+
+/** The publisher's file from disk (the build script): gunzipped if the name ends in `.gz`. */
+export function fileNetworkDataSource(path: string, name = path): StreamNetworkDataSource {
+  return new StreamNetworkDataSource(name, () => createReadStream(path), path.endsWith('.gz'));
 }
