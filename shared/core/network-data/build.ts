@@ -143,20 +143,22 @@ export class NetworkDataBuilder {
     const v6End = new Uint32Array(v6.asn.length * 4);
     v6.start.forEach((s, i) => words(s, v6Start, i));
     v6.end.forEach((e, i) => words(e, v6End, i));
-    const orgAsn = [...this.orgs.keys()].sort((a, b) => a - b);
+    const asnTable = [...this.orgs.keys()].sort((a, b) => a - b);
+    const asnIndex = new Map(asnTable.map((a, i) => [a, i]));
+    const toIndex = (asns: number[]) => asns.map((a) => asnIndex.get(a)!);
     const bytes = encodeNetworkData({
       builtAt: opts.builtAt,
       source: opts.source,
       countries: [...this.countryIndex.keys()],
-      orgAsn,
-      orgNames: orgAsn.map((a) => this.orgs.get(a)!),
+      asnTable,
+      orgNames: asnTable.map((a) => this.orgs.get(a)!),
       v4Start: v4.start,
       v4End: v4.end,
-      v4Asn: v4.asn,
+      v4AsnIndex: toIndex(v4.asn),
       v4Country: v4.cc,
       v6Start,
       v6End,
-      v6Asn: v6.asn,
+      v6AsnIndex: toIndex(v6.asn),
       v6Country: v6.cc,
     });
     return { bytes, stats: { ...this.stats, examples: [...this.stats.examples] } };

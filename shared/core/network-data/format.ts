@@ -15,16 +15,16 @@
  *                    org text bytes u32, source bytes u32, total bytes u32 (truncation check), 20 reserved
  * source   UTF-8     where the data came from (URL or file name)
  * country  2 B each  ISO 3166 alpha-2, ASCII; index 0 is "unknown" (two zero bytes)
- * orgAsn   u32 each  ASNs with a name, ascending
- * orgEnd   u32 each  end offset of each name in the org text (start = previous end)
- * orgText  UTF-8     the names, concatenated
+ * asn      u32 each  every ASN the ranges name, ascending
+ * nameEnd  u32 each  end offset of each ASN's organisation name in the name text (start = previous end)
+ * names    UTF-8     the names, concatenated
  * v4start  u32 each  ascending, non-overlapping
  * v4end    u32 each  inclusive
- * v4asn    u32 each
+ * v4asn    u32 each  index into the ASN table (not the ASN itself: the owner's number and name in one step)
  * v4cc     u16 each  index into the country table
  * v6start  4×u32     most significant word first, ascending, non-overlapping
  * v6end    4×u32     inclusive
- * v6asn    u32 each
+ * v6asn    u32 each  index into the ASN table
  * v6cc     u16 each
  * ```
  *
@@ -49,7 +49,7 @@ export interface NetworkDataMeta {
   readonly ipv4Ranges: number;
   readonly ipv6Ranges: number;
   readonly countries: number;
-  /** ASNs with an organisation name. */
+  /** Distinct ASNs the ranges name. */
   readonly asns: number;
   /** Size of the encoded database. */
   readonly bytes: number;
@@ -60,17 +60,17 @@ export interface NetworkDataTables {
   readonly meta: NetworkDataMeta;
   /** Country codes by index; index 0 is the empty string (unknown). */
   readonly countries: readonly string[];
-  readonly orgAsn: Uint32Array;
-  readonly orgEnd: Uint32Array;
-  readonly orgText: Uint8Array;
+  readonly asnTable: Uint32Array;
+  readonly asnNameEnd: Uint32Array;
+  readonly asnNameText: Uint8Array;
   readonly v4Start: Uint32Array;
   readonly v4End: Uint32Array;
-  readonly v4Asn: Uint32Array;
+  readonly v4AsnIndex: Uint32Array;
   readonly v4Country: Uint16Array;
   /** 4 words per range, most significant first. */
   readonly v6Start: Uint32Array;
   readonly v6End: Uint32Array;
-  readonly v6Asn: Uint32Array;
+  readonly v6AsnIndex: Uint32Array;
   readonly v6Country: Uint16Array;
 }
 
@@ -79,15 +79,15 @@ export interface NetworkDataInput {
   readonly builtAt: number;
   readonly source: string;
   readonly countries: readonly string[];
-  readonly orgAsn: ArrayLike<number>;
+  readonly asnTable: ArrayLike<number>;
   readonly orgNames: readonly string[];
   readonly v4Start: ArrayLike<number>;
   readonly v4End: ArrayLike<number>;
-  readonly v4Asn: ArrayLike<number>;
+  readonly v4AsnIndex: ArrayLike<number>;
   readonly v4Country: ArrayLike<number>;
   readonly v6Start: ArrayLike<number>;
   readonly v6End: ArrayLike<number>;
-  readonly v6Asn: ArrayLike<number>;
+  readonly v6AsnIndex: ArrayLike<number>;
   readonly v6Country: ArrayLike<number>;
 }
 
@@ -111,16 +111,16 @@ function layout(c: { sourceBytes: number; countries: number; orgs: number; orgTe
   const sections = {
     source: next(c.sourceBytes),
     countries: next(c.countries * 2),
-    orgAsn: next(c.orgs * 4),
-    orgEnd: next(c.orgs * 4),
-    orgText: next(c.orgTextBytes),
+    asnTable: next(c.orgs * 4),
+    asnNameEnd: next(c.orgs * 4),
+    asnNameText: next(c.orgTextBytes),
     v4Start: next(c.v4 * 4),
     v4End: next(c.v4 * 4),
-    v4Asn: next(c.v4 * 4),
+    v4AsnIndex: next(c.v4 * 4),
     v4Country: next(c.v4 * 2),
     v6Start: next(c.v6 * 16),
     v6End: next(c.v6 * 16),
-    v6Asn: next(c.v6 * 4),
+    v6AsnIndex: next(c.v6 * 4),
     v6Country: next(c.v6 * 2),
   };
   return { sections, total: at };
@@ -129,9 +129,9 @@ function layout(c: { sourceBytes: number; countries: number; orgs: number; orgTe
 /** Encode tables into the binary format. Throws on inconsistent input (lengths that do not match). */
 export function encodeNetworkData(input: NetworkDataInput): Uint8Array {
   const v4 = input.v4Start.length;
-  const v6 = input.v6Asn.length;
-  const orgs = input.orgAsn.length;
-  if (input.v4End.length !== v4 || input.v4Asn.length !== v4 || input.v4Country.length !== v4) throw new NetworkDataError('IPv4 columns differ in length');
+  const v6 = input.v6AsnIndex.length;
+  const orgs = input.asnTable.length;
+  if (input.v4End.length !== v4 || input.v4AsnIndex.length !== v4 || input.v4Country.length !== v4) throw new NetworkDataError('IPv4 columns differ in length');
   if (input.v6Start.length !== v6 * 4 || input.v6End.length !== v6 * 4 || input.v6Country.length !== v6) throw new NetworkDataError('IPv6 columns differ in length');
   if (input.orgNames.length !== orgs) throw new NetworkDataError('organisation names and ASNs differ in length');
   if (input.countries[0] !== '') throw new NetworkDataError('country index 0 must be the empty (unknown) country');
@@ -170,20 +170,20 @@ export function encodeNetworkData(input: NetworkDataInput): Uint8Array {
   const u16 = (section: Section, values: ArrayLike<number>) => {
     for (let i = 0; i < values.length; i++) view.setUint16(section.offset + i * 2, values[i]!, true);
   };
-  u32(s.orgAsn, input.orgAsn);
+  u32(s.asnTable, input.asnTable);
   let end = 0;
   names.forEach((n, i) => {
-    out.set(n, s.orgText.offset + end);
+    out.set(n, s.asnNameText.offset + end);
     end += n.length;
-    view.setUint32(s.orgEnd.offset + i * 4, end, true);
+    view.setUint32(s.asnNameEnd.offset + i * 4, end, true);
   });
   u32(s.v4Start, input.v4Start);
   u32(s.v4End, input.v4End);
-  u32(s.v4Asn, input.v4Asn);
+  u32(s.v4AsnIndex, input.v4AsnIndex);
   u16(s.v4Country, input.v4Country);
   u32(s.v6Start, input.v6Start);
   u32(s.v6End, input.v6End);
-  u32(s.v6Asn, input.v6Asn);
+  u32(s.v6AsnIndex, input.v6AsnIndex);
   u16(s.v6Country, input.v6Country);
   return out;
 }
@@ -251,16 +251,16 @@ export function decodeNetworkData(bytes: Uint8Array): NetworkDataTables {
   const tables: NetworkDataTables = {
     meta,
     countries,
-    orgAsn: u32(s.orgAsn),
-    orgEnd: u32(s.orgEnd),
-    orgText: bytes.subarray(s.orgText.offset, s.orgText.offset + orgTextBytes),
+    asnTable: u32(s.asnTable),
+    asnNameEnd: u32(s.asnNameEnd),
+    asnNameText: bytes.subarray(s.asnNameText.offset, s.asnNameText.offset + orgTextBytes),
     v4Start: u32(s.v4Start),
     v4End: u32(s.v4End),
-    v4Asn: u32(s.v4Asn),
+    v4AsnIndex: u32(s.v4AsnIndex),
     v4Country: u16(s.v4Country),
     v6Start: u32(s.v6Start),
     v6End: u32(s.v6End),
-    v6Asn: u32(s.v6Asn),
+    v6AsnIndex: u32(s.v6AsnIndex),
     v6Country: u16(s.v6Country),
   };
   checkTables(tables, orgTextBytes);
@@ -270,20 +270,22 @@ export function decodeNetworkData(bytes: Uint8Array): NetworkDataTables {
 /** One pass over each table: O(n), a few ms for a full-size database, and it turns a corrupt file into an error at load. */
 function checkTables(t: NetworkDataTables, orgTextBytes: number): void {
   const bad = (what: string, i: number) => new NetworkDataError(`${what} at row ${i}`);
-  for (let i = 0; i < t.orgAsn.length; i++) {
-    if (i > 0 && t.orgAsn[i]! <= t.orgAsn[i - 1]!) throw bad('organisation ASNs not ascending', i);
-    if (t.orgEnd[i]! > orgTextBytes || (i > 0 && t.orgEnd[i]! < t.orgEnd[i - 1]!)) throw bad('organisation name offsets out of order', i);
+  for (let i = 0; i < t.asnTable.length; i++) {
+    if (i > 0 && t.asnTable[i]! <= t.asnTable[i - 1]!) throw bad('ASNs not ascending', i);
+    if (t.asnNameEnd[i]! > orgTextBytes || (i > 0 && t.asnNameEnd[i]! < t.asnNameEnd[i - 1]!)) throw bad('organisation name offsets out of order', i);
   }
   const nc = t.countries.length;
   for (let i = 0; i < t.v4Start.length; i++) {
     if (t.v4Start[i]! > t.v4End[i]!) throw bad('IPv4 range ends before it starts', i);
     if (i > 0 && t.v4Start[i]! <= t.v4End[i - 1]!) throw bad('IPv4 ranges not ascending and disjoint', i);
     if (t.v4Country[i]! >= nc) throw bad('IPv4 country index out of range', i);
+    if (t.v4AsnIndex[i]! >= t.asnTable.length) throw bad('IPv4 ASN index out of range', i);
   }
-  for (let i = 0; i < t.v6Asn.length; i++) {
+  for (let i = 0; i < t.v6AsnIndex.length; i++) {
     if (compare128(t.v6Start, i, t.v6End, i) > 0) throw bad('IPv6 range ends before it starts', i);
     if (i > 0 && compare128(t.v6Start, i, t.v6End, i - 1) <= 0) throw bad('IPv6 ranges not ascending and disjoint', i);
     if (t.v6Country[i]! >= nc) throw bad('IPv6 country index out of range', i);
+    if (t.v6AsnIndex[i]! >= t.asnTable.length) throw bad('IPv6 ASN index out of range', i);
   }
 }
 

@@ -14,7 +14,7 @@ describe('network-data format', () => {
 
   it('keeps every section 8-byte aligned, so the tables are views, not copies', () => {
     const t = decodeNetworkData(bytes);
-    for (const a of [t.v4Start, t.v4End, t.v4Asn, t.v4Country, t.v6Start, t.v6End, t.v6Asn, t.v6Country, t.orgAsn, t.orgEnd]) {
+    for (const a of [t.v4Start, t.v4End, t.v4AsnIndex, t.v4Country, t.v6Start, t.v6End, t.v6AsnIndex, t.v6Country, t.asnTable, t.asnNameEnd]) {
       expect(a.buffer).toBe(bytes.buffer);
       expect(a.byteOffset % 8).toBe(0);
     }
@@ -45,7 +45,7 @@ describe('network-data format', () => {
     expectError(counts, /sections need/);
   });
 
-  it('refuses ranges that are out of order, so a binary search can never answer wrongly', () => {
+  it('refuses ranges out of order (a binary search would answer wrongly) and indexes past a table', () => {
     const t = decodeNetworkData(bytes);
     const broken = bytes.slice();
     // Swap the first two IPv4 starts in place.
@@ -56,6 +56,9 @@ describe('network-data format', () => {
     const v6Starts = new Uint32Array(v6.buffer, t.v6Start.byteOffset, t.v6Start.length);
     v6Starts[4] = 0; // the second range now starts at 0: before the first
     expect(() => NetworkDatabase.fromBytes(v6)).toThrow(/IPv6 ranges not ascending/);
+    const asn = bytes.slice();
+    new Uint32Array(asn.buffer, t.v4AsnIndex.byteOffset, t.v4AsnIndex.length)[2] = t.asnTable.length;
+    expect(() => NetworkDatabase.fromBytes(asn)).toThrow('IPv4 ASN index out of range at row 2');
   });
 
   it('is small: the extract builds to under 1 KB, a header plus the rows', () => {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildNetworkData } from '../../../shared/core/network-data/build';
-import { ipv4ToUint32, NetworkDatabase } from '../../../shared/core/network-data/lookup';
-import { parseIp } from '../../../shared/core/net';
+import { ipv4ToUint32, ipv6ToWords, NetworkDatabase } from '../../../shared/core/network-data/lookup';
+import { formatIp, parseIp } from '../../../shared/core/net';
 import { fixtureDb, row } from './support';
 
 describe('lookups in the checked-in extract', () => {
@@ -113,5 +113,39 @@ describe('lookups agree with a linear scan of the rows', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('ipv6ToWords', () => {
+  const wordsOf = (b: Uint8Array) => Array.from({ length: 4 }, (_, w) => ((b[w * 4]! << 24) | (b[w * 4 + 1]! << 16) | (b[w * 4 + 2]! << 8) | b[w * 4 + 3]!) >>> 0);
+  const full = (b: Uint8Array) => Array.from({ length: 8 }, (_, i) => ((b[2 * i]! << 8) | b[2 * i + 1]!).toString(16).padStart(4, '0')).join(':');
+
+  it('reads every address written compressed (RFC 5952), in full, or in upper case as the general parser does', () => {
+    // Bytes with runs of zero groups, so "::" lands at the start, middle and end.
+    const group = fc.oneof(fc.constant([0, 0]), fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 })));
+    fc.assert(
+      fc.property(fc.array(group, { minLength: 8, maxLength: 8 }), (gs) => {
+        const bytes = new Uint8Array(gs.flat());
+        const out = new Uint32Array(4);
+        for (const text of [formatIp({ family: 6, bytes }), full(bytes), full(bytes).toUpperCase()]) {
+          const parsed = parseIp(text);
+          if (parsed?.family !== 6) continue; // IPv4-mapped: the general parser unwraps it to IPv4
+          expect(ipv6ToWords(text, out), text).toBe(true);
+          expect(Array.from(out), text).toEqual(wordsOf(bytes));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('leaves everything else to the general parser', () => {
+    const out = new Uint32Array(4);
+    for (const s of ['', ':', ':::', '1:', ':1', '1::2::3', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '1::2:3:4:5:6:7:8', '12345::', 'g::', '::ffff:1.2.3.4', '[::1]', 'fe80::1%eth0', '1.2.3.4']) {
+      expect(ipv6ToWords(s, out), s).toBe(false);
+    }
+    expect(ipv6ToWords('::', out)).toBe(true);
+    expect(Array.from(out)).toEqual([0, 0, 0, 0]);
+    expect(ipv6ToWords('1::', out)).toBe(true);
+    expect(Array.from(out)).toEqual([0x10000, 0, 0, 0]);
   });
 });
