@@ -2,7 +2,7 @@
  * The network-data construct on its own test stack (it is not in AuthwatchStack yet), synthesized as `cdk synth`
  * does: cdk.json's feature flags and the cdk-nag AWS Solutions checks.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
@@ -32,10 +32,11 @@ afterAll(() => {
   for (const d of outdirs) rmSync(d, { recursive: true, force: true });
 });
 
-function synthNetworkData(props: Partial<ConstructorParameters<typeof NetworkData>[2]> = {}, opts: { acknowledge?: boolean } = {}): Synthesized {
+function synthNetworkData(props: Partial<ConstructorParameters<typeof NetworkData>[2]> = {}, opts: { acknowledge?: boolean; bundle?: boolean } = {}): Synthesized & { outdir: string } {
   const outdir = mkdtempSync(join(tmpdir(), 'authwatch-netdata-'));
   outdirs.push(outdir);
-  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir });
+  // Bundling off unless asked (CDK's own "bundle no stack" context): esbuild runs in one test only.
+  const app = new App({ context: { ...cdkJsonContext(), ...(opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) }, outdir });
   const stack = new Stack(app, 'NetworkDataTest');
   const original = Validations.prototype.acknowledge;
   if (opts.acknowledge === false) Validations.prototype.acknowledge = function () {};
@@ -59,10 +60,10 @@ function synthNetworkData(props: Partial<ConstructorParameters<typeof NetworkDat
     for (const p of report.pluginReports) for (const v of p.violations) for (const c of v.violatingConstructs) violations.push({ rule: v.ruleName, path: c.constructPath });
   }
   const template = Template.fromJSON(JSON.parse(readFileSync(join(outdir, 'NetworkDataTest.template.json'), 'utf8')) as Record<string, unknown>);
-  return { template, resources: template.toJSON().Resources as Record<string, Resource>, violations, app };
+  return { template, resources: template.toJSON().Resources as Record<string, Resource>, violations, app, outdir };
 }
 
-let s: Synthesized;
+let s: Synthesized & { outdir: string };
 beforeAll(() => {
   s = synthNetworkData();
 });
@@ -133,6 +134,22 @@ describe('refresh function', () => {
     });
     const [, role] = ofType('AWS::IAM::Role').find(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'))!;
     expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('aws:SourceAccount');
+  });
+});
+
+describe('refresh bundle', () => {
+  it('bundles the handler with the local esbuild, the AWS SDK inside, under 1 MiB, with no network data in it', () => {
+    const { outdir } = synthNetworkData({}, { bundle: true });
+    const assets = JSON.parse(readFileSync(join(outdir, 'NetworkDataTest.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string; packaging?: string } }> };
+    const code = Object.values(assets.files).filter((f) => f.source.packaging === 'zip');
+    expect(code).toHaveLength(1);
+    const bundle = join(outdir, code[0]!.source.path, 'index.mjs');
+    expect(statSync(bundle).size).toBeLessThan(1024 * 1024);
+    const text = readFileSync(bundle, 'utf8');
+    expect(text).not.toMatch(/from\s*["']@aws-sdk\//);
+    // The database travels as data: nothing of the extract or a built table is compiled in.
+    expect(text).not.toContain('EXAMPLE-CORP-OFFICE');
+    expect(text).not.toContain('CLOUDFLARENET');
   });
 });
 
