@@ -28,9 +28,12 @@ import { DETECTOR_RUNTIME } from './detector';
 export const REFRESH_NETWORK_DATA_ENTRY = join(PROJECT_ROOT, 'lambdas', 'refresh-network-data', 'handler.ts');
 /** IPtoASN publishes daily; owners of ranges change slowly, and weekly keeps the data well inside the loader's 10-day limit. */
 export const REFRESH_INTERVAL = Duration.days(7);
-/** Download (~8 MB), build (~650,000 ranges: seconds) and two S3 writes; 5 minutes leaves room for a slow publisher. */
+/** Download (a few MB), build (~650,000 ranges: 3–10 s in `npm run bench` on a shared 2-core machine) and a few S3 calls; 5 minutes leaves room for a slow publisher. */
 export const REFRESH_TIMEOUT = Duration.minutes(5);
-/** Building holds the ranges as columns (~100 MB for the full file); 1 GB also buys the CPU to do it in seconds. */
+/**
+ * Building a full-size table (650,000 ranges, the bench's synthetic file) peaked at ~280 MB RSS in Node; 1 GB leaves
+ * room for the publisher's growth and buys the CPU (Lambda's CPU scales with memory) to build in seconds.
+ */
 export const REFRESH_MEMORY_MB = 1024;
 /** Scheduler's retries of an undelivered invocation, within a day: the next weekly run is six days later. */
 export const REFRESH_SCHEDULE_RETRY_ATTEMPTS = 4;

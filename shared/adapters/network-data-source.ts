@@ -1,6 +1,6 @@
 /**
  * The publisher's file over HTTP(S) (or a local file for the build script), gunzipped as it streams and split
- * into lines, so a ~8 MB download never sits in memory as ~35 MB of text.
+ * into lines, so the download never sits in memory as the tens of megabytes of text it expands to.
  *
  * Every way a file can arrive incomplete is an error here, not a short file: an HTTP error status, a dropped
  * connection, a gzip stream that ends early or is corrupt, the time limit, or more bytes than allowed. A
@@ -15,9 +15,9 @@ import type { NetworkDataSource } from '../ports/network-data';
 
 /** IPtoASN's combined IPv4 + IPv6 file (public domain / PDDL). */
 export const IPTOASN_COMBINED_URL = 'https://iptoasn.com/data/ip2asn-combined.tsv.gz';
-/** The compressed file was ~8 MB when this was written; ten times that is a different file, not growth. */
+/** ~650,000 lines of ~60 characters compress to a few MB; 100 MB is a different file, not growth. */
 export const DEFAULT_MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024;
-/** Decompressed text allowed (a gzip bomb stops here): ~35 MB expected. */
+/** Decompressed text allowed (a gzip bomb stops here); ~650,000 lines are ~40–60 MB. */
 export const DEFAULT_MAX_TEXT_BYTES = 512 * 1024 * 1024;
 export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 120_000;
 

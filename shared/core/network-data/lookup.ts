@@ -117,7 +117,7 @@ export function ipv6ToWords(s: string, out: Uint32Array): boolean {
   return true;
 }
 
-/** IPv6 rows per sample in the search index: the samples (~40 KB for 150,000 ranges) stay in cache. */
+/** IPv6 rows per sample in the search index: the samples (~150 KB for 150,000 ranges) mostly stay in cache. */
 const V6_SAMPLE = 16;
 
 /** A loaded network database. */
