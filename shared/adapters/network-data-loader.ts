@@ -38,7 +38,7 @@ export const NETWORK_DATA_METRICS = {
  */
 export const DEFAULT_MAX_AGE_DAYS = 10;
 
-/** `current` and `stale` answer lookups from the database; `missing` and `unreadable` answer "unknown". */
+/** `current` and (unless refused) `stale` answer lookups from the database; `missing` and `unreadable` answer "unknown". */
 export type NetworkDataStatus = 'current' | 'stale' | 'missing' | 'unreadable';
 
 /** The loaded data, or its stand-in; either way it answers lookups. */
@@ -56,6 +56,11 @@ export interface NetworkDataLoaderDeps {
   /** Epoch ms: the time staleness is judged at. */
   readonly now: number;
   readonly maxAgeDays?: number;
+  /**
+   * What a database older than `maxAgeDays` answers: `use` (the default: still its data, see the module comment) or
+   * `unknown` (as if missing), for a caller that would rather have no owner than a possibly outdated one.
+   */
+  readonly whenStale?: 'use' | 'unknown';
   readonly logger?: RunLogger;
   /** Receives each of `NETWORK_DATA_METRICS` that applies. */
   readonly metric?: (name: string, value: number) => void;
@@ -66,6 +71,19 @@ class Unavailable implements LoadedNetworkData {
   readonly ageDays = undefined;
   constructor(
     readonly status: 'missing' | 'unreadable',
+    readonly problem: string,
+  ) {}
+  lookup(): NetworkLookup {
+    return NO_DATA;
+  }
+}
+
+/** A stale database the caller chose not to use: its header for the log, "unknown" for every lookup. */
+class Stale implements LoadedNetworkData {
+  readonly status = 'stale';
+  constructor(
+    readonly meta: NetworkDataMeta,
+    readonly ageDays: number,
     readonly problem: string,
   ) {}
   lookup(): NetworkLookup {
@@ -116,6 +134,10 @@ export async function loadNetworkData(deps: NetworkDataLoaderDeps): Promise<Load
   deps.metric?.(NETWORK_DATA_METRICS.stale, stale ? 1 : 0);
   if (!stale) return new Loaded(db, 'current', ageDays, undefined);
   const problem = `built ${new Date(db.meta.builtAt).toISOString()}, ${Math.floor(ageDays)} days ago (limit ${maxAgeDays}); is the refresh failing?`;
+  if (deps.whenStale === 'unknown') {
+    deps.logger?.warn('network-owner data stale: not used, owner and country lookups answer "unknown"', { problem });
+    return new Stale(db.meta, ageDays, problem);
+  }
   deps.logger?.warn('network-owner data stale: still used', { problem });
   return new Loaded(db, 'stale', ageDays, problem);
 }

@@ -213,6 +213,14 @@ describe('loader', () => {
     expect(metrics).toEqual({ [NETWORK_DATA_METRICS.unavailable]: 0, [NETWORK_DATA_METRICS.ageDays]: 12.5, [NETWORK_DATA_METRICS.stale]: 1 });
   });
 
+  it('answers "unknown" from a stale database when told to', async () => {
+    const { current } = await refreshNetworkData(deps('/ip2asn-combined.tsv.gz'));
+    const loaded = await loadNetworkData({ reader: store(), now: Date.parse(current.builtAt) + 11 * DAY_MS, whenStale: 'unknown', logger });
+    expect(loaded).toMatchObject({ status: 'stale', ageDays: 11, meta: { ipv4Ranges: 8 } });
+    expect(loaded.lookup('1.1.1.1')).toEqual({ known: false, reason: 'no-data' });
+    expect(warnings).toEqual(['network-owner data stale: not used, owner and country lookups answer "unknown"']);
+  });
+
   it.each([
     ['a database object that is not what the pointer names', (key: string) => s3.objects.set(key, s3.objects.get(key)!.slice(0, -8)), /bytes, the pointer says/],
     ['a database object altered in place', (key: string) => s3.objects.get(key)!.set([1], 200), /SHA-256 [0-9a-f]+ differs/],
