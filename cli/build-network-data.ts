@@ -22,12 +22,17 @@ const USAGE = 'usage: npm run network-data:build -- --input <ip2asn-combined.tsv
 
 /** Run the build; returns the exit code. `io` lets tests capture the output. */
 export async function main(argv: readonly string[], io: { out: (s: string) => void; err: (s: string) => void; stdin?: NodeJS.ReadableStream } = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
-  let values;
+  const options = {
+    input: { type: 'string' },
+    output: { type: 'string' },
+    source: { type: 'string' },
+    'built-at': { type: 'string' },
+    gzip: { type: 'boolean', default: false },
+    strict: { type: 'boolean', default: false },
+  } as const;
+  let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options }>>['values'];
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: { input: { type: 'string' }, output: { type: 'string' }, source: { type: 'string' }, 'built-at': { type: 'string' }, gzip: { type: 'boolean', default: false }, strict: { type: 'boolean', default: false } },
-    }));
+    ({ values } = parseArgs({ args: [...argv], options }));
   } catch (e) {
     io.err(`${(e as Error).message}\n${USAGE}\n`);
     return 2;

@@ -191,7 +191,9 @@ describe('refresh', () => {
 describe('loader', () => {
   const warnings: string[] = [];
   const logger = { warn: (m: string) => void warnings.push(m) };
-  beforeEach(() => void (warnings.length = 0));
+  beforeEach(() => {
+    warnings.length = 0;
+  });
 
   it('answers "unknown" for every address, with a warning and a metric, when nothing was ever swapped in', async () => {
     const metrics: Record<string, number> = {};

@@ -141,8 +141,10 @@ export class NetworkDataBuilder {
     this.stats.ipv6Ranges = v6.asn.length;
     const v6Start = new Uint32Array(v6.asn.length * 4);
     const v6End = new Uint32Array(v6.asn.length * 4);
-    v6.start.forEach((s, i) => words(s, v6Start, i));
-    v6.end.forEach((e, i) => words(e, v6End, i));
+    for (let i = 0; i < v6.asn.length; i++) {
+      words(v6.start[i]!, v6Start, i);
+      words(v6.end[i]!, v6End, i);
+    }
     const asnTable = [...this.orgs.keys()].sort((a, b) => a - b);
     const asnIndex = new Map(asnTable.map((a, i) => [a, i]));
     const toIndex = (asns: number[]) => asns.map((a) => asnIndex.get(a)!);

@@ -14,7 +14,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function run(args: string[], stdin?: Readable) {
   let out = '';
   let err = '';
-  const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s), ...(stdin ? { stdin } : {}) });
+  const code = await main(args, {
+    out: (s) => {
+      out += s;
+    },
+    err: (s) => {
+      err += s;
+    },
+    ...(stdin ? { stdin } : {}),
+  });
   return { code, out, err };
 }
 
