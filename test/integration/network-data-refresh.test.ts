@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { compose, handler } from '../../lambdas/refresh-network-data/handler';
 import { REFRESH_ENV } from '../../lambdas/refresh-network-data/config';
-import { createS3Client } from '../../shared/adapters/aws-clients';
+import { AWS_MAX_ATTEMPTS, AWS_RETRY_MODE, createS3Client } from '../../shared/adapters/aws-clients';
 import { loadNetworkData, NETWORK_DATA_METRICS } from '../../shared/adapters/network-data-loader';
 import { S3NetworkDataStore } from '../../shared/adapters/network-data-s3';
 import { HttpNetworkDataSource } from '../../shared/adapters/network-data-source';
@@ -179,6 +179,13 @@ describe('refresh', () => {
     } finally {
       vi.unstubAllEnvs();
     }
+  });
+
+  it('builds its S3 client through the one factory: its attempts and retry mode', async () => {
+    const client = createS3Client({ region: 'eu-west-1' });
+    expect(await client.config.maxAttempts()).toBe(AWS_MAX_ATTEMPTS.s3);
+    expect(await client.config.retryStrategy()).toMatchObject({ mode: AWS_RETRY_MODE });
+    client.destroy();
   });
 
   it('refuses a configuration it cannot use, listing every problem', () => {
