@@ -97,3 +97,14 @@ export class AlertSinkError extends AuthwatchError {
     this.name = 'AlertSinkError';
   }
 }
+
+/**
+ * Network-owner data (IP → ASN, organisation, country) could not be downloaded, parsed, built, validated, read or
+ * stored. A refresh that throws it has not replaced the database in use.
+ */
+export class NetworkDataError extends AuthwatchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NetworkDataError';
+  }
+}

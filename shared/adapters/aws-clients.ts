@@ -13,13 +13,14 @@
  */
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 // The SDK clients' own retry package (a dependency of every @aws-sdk/client-*): its strategy with a
 // caller-chosen backoff, for tests that must not wait the real one.
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 
 /** The AWS services authwatch calls. */
-export type AwsService = 'logs' | 'sns' | 'dynamodb';
+export type AwsService = 'logs' | 'sns' | 'dynamodb' | 's3';
 
 /**
  * Attempts per call (the first one included), pinned here so neither an SDK upgrade nor `AWS_MAX_ATTEMPTS`
@@ -43,6 +44,10 @@ export const AWS_MAX_ATTEMPTS: Readonly<Record<AwsService, number>> = {
   // out a split for the few hundred reads and writes of a run (≤ 15 s of throttled backoff). Keys a
   // BatchGetItem leaves unprocessed are the store's to re-request, not the SDK's.
   dynamodb: 5,
+  // S3: the network-data refresh (weekly) and the detector's load of it (once per cold start) make a few calls to
+  // one bucket, far below S3's per-prefix rates; the SDK's default of three attempts covers a 503 SlowDown or a
+  // reset connection.
+  s3: 3,
 };
 
 /**
@@ -92,6 +97,10 @@ export function createLogsClient(opts: AwsClientOptions = {}): CloudWatchLogsCli
 
 export function createSnsClient(opts: AwsClientOptions = {}): SNSClient {
   return new SNSClient(awsClientConfig('sns', opts));
+}
+
+export function createS3Client(opts: AwsClientOptions = {}): S3Client {
+  return new S3Client(awsClientConfig('s3', opts));
 }
 
 export function createDynamoDbClient(opts: AwsClientOptions = {}): DynamoDBClient {
