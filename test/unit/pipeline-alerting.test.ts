@@ -58,6 +58,21 @@ describe('runDetection alerting', () => {
     expect(s.alertsPublished['Auth.UnusualSourceIp']).toBe(1);
   });
 
+  it('sends no message at all when nothing crosses the threshold', async () => {
+    const { d, sink } = setup([[ev('below', '203.0.113.2', END - 60_000)]], [scripted('Auth.UnusualSourceIp', { 'below 203.0.113.2': THRESHOLD - 0.1 })]);
+    const s = await runDetection(d, { windowEnd: END });
+    expect(sink.batches).toHaveLength(0);
+    expect(s.alertIds).toEqual([]);
+  });
+
+  it('applies analyst feedback to a finding exactly at the threshold', async () => {
+    const { d, store, sink } = setup([[ev('scanner', '203.0.113.5', END - 60_000)]], [scripted('Auth.UnusualSourceIp', { 'scanner 203.0.113.5': THRESHOLD })]);
+    await store.saveFeedback({ allowUsers: [{ pattern: 'scanner', addedAt: T0 }], allowCidrs: [], version: 0 });
+    const s = await runDetection(d, { windowEnd: END });
+    expect(sink.delivered).toHaveLength(0);
+    expect(s.alertsSuppressed).toBe(1);
+  });
+
   it('raises nothing while learning, however high the score', async () => {
     const { d, sink } = setup([[ev('mallory', '203.0.113.1', END - 60_000)]], [scripted('Auth.UnusualSourceIp', { 'mallory 203.0.113.1': 100 })], { learningDays: 1 });
     const s = await runDetection(d, { windowEnd: END });
