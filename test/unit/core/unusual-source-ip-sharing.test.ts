@@ -102,4 +102,21 @@ describe('Auth.UnusualSourceIp and shared places', () => {
     expect(f.evidence.users_sharing_ip).toBe(1);
     expect(f.explanation).toContain('1 other user logs on from this address');
   });
+
+  it('says so when the organisation\'s lease churn, not the user\'s own record, set the probability', () => {
+    // Prepare: 30 home users whose lease moves inside their /24 every 20 days or so; alice, three months
+    // at one address and busy every hour: her own record alone would make any new address alarming.
+    const h = new History();
+    for (let u = 0; u < 30; u++) h.daily(`home${u}`, (d) => `81.3.${u}.${10 + Math.floor((d + u) / 20)}`, { toDay: 90 });
+    h.daily('alice', ['81.2.69.142'], { toDay: 90, hours: [7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18] });
+    // Act
+    const f = judge(h, 'alice', '81.2.69.200', 90)!;
+    // Assess: a finding below the alert threshold, at the population's churn rate, saying why.
+    expect(f).not.toBeNull();
+    expect(f.score).toBeLessThan(THRESHOLD);
+    expect(f.evidence.p_churn).toBeGreaterThan(f.evidence.p_user as number);
+    expect(f.probability).toBeGreaterThanOrEqual(f.evidence.p_churn as number);
+    expect(f.explanation).toMatch(/a new address in the known subnet 81\.2\.69\.0\/24/);
+    expect(f.explanation).toMatch(/Across all users, a new address inside an already-used subnet comes in [\d.]+% of periods, which is the floor used\./);
+  });
 });
