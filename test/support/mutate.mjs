@@ -6,7 +6,8 @@
  * below is the one the CLI calls after that check, and mutation runs work on Node 20.
  *
  * Options: `--mutate <glob>` (repeatable or comma-separated) narrows the files mutated, e.g.
- * `npm run mutate -- --mutate shared/core/scoring.ts`; `--reporters a,b` replaces the reporters.
+ * `npm run mutate -- --mutate shared/core/scoring.ts`; `--reporters a,b` replaces the reporters;
+ * `--json-file <path>` moves the JSON report; `--concurrency 1` runs one test runner.
  */
 import { parseArgs } from 'node:util';
 
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     mutate: { type: 'string', multiple: true },
     reporters: { type: 'string' },
     'json-file': { type: 'string' },
+    concurrency: { type: 'string' },
   },
 });
 const split = (list) => list.flatMap((s) => s.split(',')).filter((s) => s !== '');
@@ -26,6 +28,7 @@ const split = (list) => list.flatMap((s) => s.split(',')).filter((s) => s !== ''
 const options = {};
 if (values.mutate) options.mutate = split(values.mutate);
 if (values.reporters) options.reporters = split([values.reporters]);
+if (values.concurrency) options.concurrency = Number(values.concurrency);
 if (values['json-file']) options.jsonReporter = { fileName: values['json-file'] };
 
 const results = await new Stryker(options).runMutationTest();
