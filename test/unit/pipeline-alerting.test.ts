@@ -58,11 +58,30 @@ describe('runDetection alerting', () => {
     expect(s.alertsPublished['Auth.UnusualSourceIp']).toBe(1);
   });
 
-  it('sends no message at all when nothing crosses the threshold', async () => {
-    const { d, sink } = setup([[ev('below', '203.0.113.2', END - 60_000)]], [scripted('Auth.UnusualSourceIp', { 'below 203.0.113.2': THRESHOLD - 0.1 })]);
+  it('sends no message at all when nothing crosses the threshold, and reads no feedback for it', async () => {
+    const { d, store, sink } = setup([[ev('below', '203.0.113.2', END - 60_000)]], [scripted('Auth.UnusualSourceIp', { 'below 203.0.113.2': THRESHOLD - 0.1 })]);
+    let feedbackReads = 0;
+    const getFeedback = store.getFeedback.bind(store);
+    store.getFeedback = () => {
+      feedbackReads++;
+      return getFeedback();
+    };
     const s = await runDetection(d, { windowEnd: END });
+    expect(s.findings['Auth.UnusualSourceIp']).toBe(1);
     expect(sink.batches).toHaveLength(0);
     expect(s.alertIds).toEqual([]);
+    expect(feedbackReads).toBe(0);
+  });
+
+  it('keeps a new user\'s earliest logon as the one rare-user alert, whichever source reported it first', async () => {
+    // The 10:20 logon comes from the first source, the 10:02 one from the second: a missed 10:15 run
+    // lets the 10:30 window see both buckets.
+    const day = END - 10 * HOUR;
+    const end = day + 10 * HOUR + 2 * BUCKET_MS;
+    const rare = scripted('Auth.RareUser', { 'intruder 203.0.113.77': 90, 'intruder 198.51.100.20': 90 });
+    const { d, sink } = setup([[ev('intruder', '203.0.113.77', day + 10 * HOUR + 20 * 60_000)], [ev('intruder', '198.51.100.20', day + 10 * HOUR + 2 * 60_000)]], [rare]);
+    await runDetection(d, { windowEnd: end });
+    expect(sink.delivered.map((a) => a.source.ip)).toEqual(['198.51.100.20']);
   });
 
   it('applies analyst feedback to a finding exactly at the threshold', async () => {
