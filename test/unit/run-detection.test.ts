@@ -114,6 +114,31 @@ describe('runDetection', () => {
     expect(sink.batches[1]!.alerts.map((a) => a.user.name)).toEqual(['new-b']);
   });
 
+  it('raises one rare-user alert per new user however many addresses and buckets the window holds, the earliest', async () => {
+    // Prepare: a new name logs on at 10:02 and 10:20 from two addresses, in different 15-minute buckets
+    // (so different alert ids), and the 10:15 run was missed: the 10:30 run sees both. An existing user
+    // comes from two unusual addresses in the same window: two places, which stay two alerts.
+    const day = T0 + 16 * DAY_MS;
+    const end = day + 10 * HOUR + 2 * BUCKET_MS;
+    const { d, sink } = deps([
+      ...officeHistory(17),
+      ev('intruder', '198.51.100.20', day + 10 * HOUR + 2 * 60_000),
+      ev('intruder', '203.0.113.77', day + 10 * HOUR + 20 * 60_000),
+      ev('user3', '192.0.2.44', day + 10 * HOUR + 5 * 60_000),
+      ev('user3', '100.100.7.7', day + 10 * HOUR + 6 * 60_000),
+    ]);
+    await runSchedule(d, T0, end - 2 * BUCKET_MS);
+    expect(sink.delivered).toHaveLength(0);
+    // Act
+    const s = await runDetection(d, { windowEnd: end });
+    // Assess
+    const rare = sink.delivered.filter((a) => a.rule.id === 'Auth.RareUser');
+    expect(rare.map((a) => [a.user.name, a.source.ip])).toEqual([['intruder', '198.51.100.20']]);
+    const unusual = sink.delivered.filter((a) => a.rule.id === 'Auth.UnusualSourceIp');
+    expect(unusual.map((a) => `${a.user.name} ${a.source.ip}`).sort()).toEqual(['user3 100.100.7.7', 'user3 192.0.2.44']);
+    expect(s.alertsPublished).toEqual({ 'Auth.RareUser': 1, 'Auth.UnusualSourceIp': 2 });
+  });
+
   it('caps alerts per run, ranks by score and reports the cut', async () => {
     const t = T0 + 16 * DAY_MS + 10 * HOUR;
     const newcomers = Array.from({ length: 130 }, (_, k) => ev(`intruder${k}`, `203.0.113.${k % 250}`, t + k));

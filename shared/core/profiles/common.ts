@@ -75,13 +75,21 @@ export function canonicalUser(raw: string | undefined, domain?: string): string 
   if (raw === undefined) return undefined;
   let user = raw.trim().toLowerCase();
   if (user === '' || user === '-') return undefined;
-  const slash = user.indexOf('\\');
   // Only a name not already qualified with `@` is read as `DOMAIN\user` (keeps the rule idempotent).
-  if (slash !== -1 && !user.includes('@')) {
+  // With no domain (`\x`, `.\x`), what follows is read again, so the result never itself reads as
+  // `DOMAIN\user` or as `-`: `\\x` is `x`, and a name made only of separators (`\\`, `.\-`) is no name.
+  // (`name` is part of `user`, so one `@` test serves the whole loop.)
+  let slash = user.includes('@') ? -1 : user.indexOf('\\');
+  for (; slash !== -1; slash = user.indexOf('\\')) {
     const dom = user.slice(0, slash).trim();
     const name = user.slice(slash + 1).trim();
     if (name === '') return undefined;
-    user = NO_DOMAIN.has(dom) ? name : `${name}@${dom}`;
+    if (!NO_DOMAIN.has(dom)) {
+      user = `${name}@${dom}`;
+      break;
+    }
+    if (name === '-') return undefined;
+    user = name;
   }
   if (domain !== undefined && !user.includes('@')) {
     const dom = domain.trim().toLowerCase();

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { unusualSourceIp, noveltyLevel } from '../../../shared/core/detectors/unusual-source-ip';
 import { DAY_MS, windowEndingAt } from '../../../shared/core/model';
 import { DEFAULT_SETTINGS } from '../../../shared/core/settings';
+import { pooledNoveltyProbability, scoreFromProbability } from '../../../shared/core/scoring';
 import { History, HOUR, T0, logon } from '../../support/history';
 
 const settings = DEFAULT_SETTINGS;
@@ -101,6 +102,27 @@ describe('Auth.UnusualSourceIp', () => {
     // Assess: the lease change is no alert; a never-seen network still is.
     expect(f === null || f.score < settings.thresholds['Auth.UnusualSourceIp']).toBe(true);
     expect(elsewhere!.score).toBeGreaterThanOrEqual(settings.thresholds['Auth.UnusualSourceIp']);
+  });
+
+  it('keeps the DHCP churn floor for a user whose own long record makes any new address look rare', () => {
+    // Why the test above cannot notice the floor: with three weeks of history, alice's own estimate is
+    // still dominated by the population prior (the same users' churn), so it is high without the floor.
+    // Here alice has months of busy, unchanging history: her own rate of new addresses is near zero, and
+    // only the population's rate of new addresses inside an already-used subnet keeps a lease change quiet.
+    const h = new History();
+    for (let u = 0; u < 30; u++) h.daily(`home${u}`, (d) => `81.3.${u}.${10 + Math.floor(d / 6)}`, { toDay: 90 });
+    h.daily('alice', ['81.2.69.142'], { toDay: 90, hours: [7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18] });
+    const f = judge(h, 'alice', '81.2.69.200', 90);
+    // The floor is what decides: alice's own probability alone would score above the alert threshold.
+    const threshold = settings.thresholds['Auth.UnusualSourceIp'];
+    expect(f === null || f.score < threshold).toBe(true);
+    const pool = h.population.placeNovelty!;
+    expect(pool.ipInKnownPrefix / pool.periods).toBeGreaterThan(settings.maxProbability);
+    const b = h.get('alice');
+    const own = pooledNoveltyProbability(b.novelty.ip, b.novelty.periods, pool.ip, pool.periods);
+    expect(scoreFromProbability(own)).toBeGreaterThanOrEqual(threshold);
+    // And the floor only covers the subnet: a never-seen network is still an alert.
+    expect(judge(h, 'alice', '203.0.113.50', 90)!.score).toBeGreaterThanOrEqual(threshold);
   });
 
   it('does not let one other user of an address (a shared jump host) hide lateral movement', () => {

@@ -14,6 +14,12 @@ describe('canonicalUser', () => {
     ['', undefined, undefined],
     ['-', undefined, undefined],
     ['CORP\\', undefined, undefined],
+    // Names made only of separators are no names; a no-domain prefix is dropped as often as it is written.
+    ['\\\\', undefined, undefined],
+    ['.\\-', undefined, undefined],
+    ['\\\\Alice', undefined, 'alice'],
+    ['.\\\\Alice', 'CORP', 'alice@corp'],
+    ['CORP\\\\Alice', undefined, '\\alice@corp'],
   ] as const)('%j (domain %j) → %j', (raw, domain, want) => {
     expect(canonicalUser(raw, domain)).toBe(want);
   });
@@ -23,6 +29,21 @@ describe('canonicalUser', () => {
       fc.property(fc.string(), fc.option(fc.string(), { nil: undefined }), (raw, domain) => {
         const once = canonicalUser(raw, domain);
         if (once !== undefined) expect(canonicalUser(once)).toBe(once);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('is idempotent on names built from separators and no-domain markers', () => {
+    // fc.string() draws a backslash in about one character of 95; these names are mostly separators.
+    const piece = fc.constantFrom('\\', '.', '-', ' ', '@', 'a', 'B', '$');
+    fc.assert(
+      fc.property(fc.string({ unit: piece }), fc.option(fc.string({ unit: piece }), { nil: undefined }), (raw, domain) => {
+        const once = canonicalUser(raw, domain);
+        if (once !== undefined) {
+          expect(canonicalUser(once)).toBe(once);
+          expect(once).not.toBe('-');
+        }
       }),
       { numRuns: NUM_RUNS },
     );
