@@ -165,11 +165,10 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
   }).length;
 
   // 4. Thresholds and allowlists, then one alert per entity (a new user seen from two IPs is one alert).
-  // Analyst feedback (`authwatch allow`) is read only when something would alert: most windows have no
-  // finding above threshold, and they stay at zero extra requests. (On DynamoDB a repeat read in a warm
-  // Lambda costs one read unit: a version-only read, the decoded item cached.)
-  const aboveThreshold = learning ? 0 : findings.filter(({ finding, detector }) => finding.score >= settings.thresholds[detector.id]).length;
-  const feedback = aboveThreshold > 0 ? await store.getFeedback() : undefined;
+  // Analyst feedback (`authwatch allow`) is read once in every run where someone logged on: it silences
+  // alerts here, and in step 7 its allowlisted users are kept out of the population's statistics. (On DynamoDB
+  // a repeat read in a warm Lambda costs one read unit: a version-only read, the decoded item cached.)
+  const feedback = users.length > 0 ? await store.getFeedback() : undefined;
   const allow = compileAllowlist(settings, feedback);
   const context = buildContextIndex(observations);
   let alertsSuppressed = 0;
@@ -228,11 +227,10 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
   }
 
   // 7. Learn the window, then advance the watermark.
-  // Allowlisted accounts (the `allowUsers` setting) learn their own baselines but not the population's:
-  // never alerted on, whatever they do (a CI runner on ephemeral addresses) must not become what everyone
-  // else is judged against.
-  const learningAllow = compileAllowlist({ allowUsers: settings.allowUsers, allowCidrs: [] });
-  const update = computeBaselineUpdate(successes, baselines, population, { windowEnd: opts.windowEnd, learning, settings, excludeFromPopulation: learningAllow.allowsUser });
+  // Allowlisted accounts (the `allowUsers` setting and `authwatch allow user`) learn their own baselines but not
+  // the population's: never alerted on, whatever they do (a CI runner on ephemeral addresses) must not become
+  // what everyone else is judged against.
+  const update = computeBaselineUpdate(successes, baselines, population, { windowEnd: opts.windowEnd, learning, settings, excludeFromPopulation: allow.allowsUser });
   // One user that can never be stored must not block everyone's learning: the store skips it and says which.
   const { notStored } = update.users.length > 0 ? await store.saveUsers(update.users) : { notStored: [] };
   for (const item of notStored) deps.logger?.warn('baseline could not be stored; skipped, the other users were saved', { user: item.user, reason: item.reason });

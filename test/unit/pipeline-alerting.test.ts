@@ -58,7 +58,7 @@ describe('runDetection alerting', () => {
     expect(s.alertsPublished['Auth.UnusualSourceIp']).toBe(1);
   });
 
-  it('sends no message at all when nothing crosses the threshold, and reads no feedback for it', async () => {
+  it('sends no message at all when nothing crosses the threshold, and reads feedback once (for learning)', async () => {
     const { d, store, sink } = setup([[ev('below', '203.0.113.2', END - 60_000)]], [scripted('Auth.UnusualSourceIp', { 'below 203.0.113.2': THRESHOLD - 0.1 })]);
     let feedbackReads = 0;
     const getFeedback = store.getFeedback.bind(store);
@@ -70,7 +70,7 @@ describe('runDetection alerting', () => {
     expect(s.findings['Auth.UnusualSourceIp']).toBe(1);
     expect(sink.batches).toHaveLength(0);
     expect(s.alertIds).toEqual([]);
-    expect(feedbackReads).toBe(0);
+    expect(feedbackReads).toBe(1);
   });
 
   it('keeps a new user\'s earliest logon as the one rare-user alert, whichever source reported it first', async () => {
@@ -135,7 +135,7 @@ describe('runDetection alerting', () => {
     await runDetection(d, { windowEnd: END });
     const [alert] = sink.delivered;
     expect(store.ledger()).toEqual([
-      { id: alert!.id, detectorId: 'Auth.UnusualSourceIp', user: 'mallory', sourceIp: '203.0.113.9', raisedAt: END, expiresAt: Math.floor((END + 7 * DAY_MS) / 1000) },
+      { id: alert!.id, detectorId: 'Auth.UnusualSourceIp', user: 'mallory', sourceIp: '203.0.113.9', raisedAt: END, expiresAt: Math.floor((END + 7 * DAY_MS) / 1000), document: expect.stringContaining(`"id":"${alert!.id}"`) },
     ]);
     const next = await runDetection(d, { windowEnd: END + BUCKET_MS });
     expect(next.alertsDeduplicated).toBe(1);

@@ -195,7 +195,7 @@ describe('runDetection', () => {
     expect(s.reduce((n, x) => n + x.alertsSuppressed, 0)).toBe(2);
   });
 
-  it('reads feedback only in runs with a finding at or above its threshold', async () => {
+  it('reads feedback once in each run where someone logged on, never in a run of failures alone', async () => {
     const t = T0 + 16 * DAY_MS + 10 * HOUR;
     const store = new InMemoryBaselineStore();
     let feedbackReads = 0;
@@ -204,12 +204,34 @@ describe('runDetection', () => {
       feedbackReads++;
       return getFeedback();
     };
-    const { d, sink } = deps([...officeHistory(17), ev('user3', '203.0.113.9', t)], { store });
-    const s = await runSchedule(d, T0, t + BUCKET_MS);
-    const alerting = s.filter((x) => x.alertIds.length > 0 || x.alertsDeduplicated > 0).length;
+    const failure: LogonEvent = { ...ev('user3', '203.0.113.50', t + 3 * HOUR), outcome: 'failure' };
+    const { d, sink } = deps([...officeHistory(17), ev('user3', '203.0.113.9', t), failure], { store });
+    const s = await runSchedule(d, T0, t + 4 * HOUR);
     expect(sink.delivered).toHaveLength(1);
-    expect(feedbackReads).toBe(alerting);
-    expect(feedbackReads).toBeLessThanOrEqual(2); // the two windows that see the logon, out of ~1,600
+    expect(feedbackReads).toBe(s.filter((x) => x.usersSeen > 0).length);
+    expect(s.some((x) => x.usersSeen === 0 && x.observations > 0)).toBe(true);
+  });
+
+  it('keeps users allowlisted by feedback out of the population, as it does those allowlisted in settings', async () => {
+    // One account bringing a new network every day would teach everyone that new networks are ordinary.
+    const t = T0 + 16 * DAY_MS + 10 * HOUR;
+    const flood = Array.from({ length: 16 * 4 }, (_, i) => ev('ci-runner', `${20 + Math.floor(i / 4)}.7.1.1`, T0 + Math.floor(i / 4) * DAY_MS + (9 + (i % 4)) * HOUR));
+    const population = async (store: InMemoryBaselineStore) => {
+      const { d } = deps([...officeHistory(17), ...flood], { store });
+      await runSchedule(d, T0, t);
+      return (await store.getPopulation())!;
+    };
+    const plain = await population(new InMemoryBaselineStore());
+    const allowed = new InMemoryBaselineStore();
+    await allowed.saveFeedback({ allowUsers: [{ pattern: 'ci-*', addedAt: T0 }], allowCidrs: [], version: 0 });
+    const withFeedback = await population(allowed);
+    const viaSettings = new InMemoryBaselineStore();
+    const { d } = deps([...officeHistory(17), ...flood], { store: viaSettings, settings: { allowUsers: ['ci-*'] } });
+    await runSchedule(d, T0, t);
+    // The runner's new networks taught the organisation's novelty rate; allowlisted, they do not (its name stays known).
+    expect(withFeedback.placeNovelty).not.toEqual(plain.placeNovelty);
+    expect(withFeedback.knownUsers).toBe(plain.knownUsers);
+    expect(withFeedback).toEqual((await viaSettings.getPopulation())!);
   });
 
   it('contains a detector that throws: counted, and the other detector still alerts', async () => {

@@ -83,11 +83,9 @@ describe('emitRunMetrics', () => {
     expect(perDetector(docs, 'Findings')).toEqual({ 'Auth.RareUser': 2, 'Auth.UnusualSourceIp': 5 });
   });
 
-  // Known bug, reported, not fixed here: Powertools' single-metric mode flushes on every addMetric and
-  // clears the dimensions, so AlertsPublished goes out without the Detector dimension and the dashboard's
-  // per-detector "alerts published" graph stays empty. When emitRunMetrics is fixed, this starts passing:
-  // make it a plain `it`.
-  it.fails('emits the alerts published per detector with the Detector dimension', () => {
+  // Powertools' single-metric mode flushes on every addMetric and clears the dimensions: each per-detector value
+  // needs a single metric of its own, or AlertsPublished goes out without the Detector dimension (it once did).
+  it('emits the alerts published per detector with the Detector dimension', () => {
     const docs = emf(summaryOf({ alertsPublished: { 'Auth.RareUser': 1, 'Auth.UnusualSourceIp': 0 } }));
     expect(perDetector(docs, 'AlertsPublished')).toEqual({ 'Auth.RareUser': 1, 'Auth.UnusualSourceIp': 0 });
   });
@@ -99,7 +97,7 @@ function summaryOf(over: Partial<RunSummary>): RunSummary {
     runId: 'run-test', window: { start: '2026-03-02T09:30:00.000Z', end: '2026-03-02T10:00:00.000Z' }, catchUp: false, learning: false,
     learningEndsAt: '2026-03-16T00:00:00.000Z', logonsScanned: 40, observations: 12, malformed: 0, queries: 1, queryRows: 12, queryMs: 800,
     bytesScanned: 0, usersSeen: 10, usersLearning: 0, newUsers: 0, findings: zero, alertsPublished: zero, alertsDeduplicated: 0,
-    alertsSuppressed: 0, alertsCutByCap: 0, detectorErrors: 0, baselinesWritten: 0, alertIds: [], durationMs: 1200,
+    alertsSuppressed: 0, alertsCutByCap: 0, detectorErrors: 0, itemsNotStored: 0, baselinesWritten: 0, alertIds: [], durationMs: 1200, sources: [],
     ...over,
   };
 }
