@@ -10,6 +10,24 @@ export function safeText(s: string, max = 60): string {
   return plainText(s, max);
 }
 
+/** Several lines (a stack trace), each made safe as `safeText` does, the line breaks kept. */
+export function safeLines(s: string, maxLines = 40): string {
+  return s
+    .split('\n')
+    .slice(0, maxLines)
+    .map((l) => safeText(l, 2_000))
+    .join('\n');
+}
+
+/**
+ * One JSON line for stdout. JSON.stringify escapes C0 controls but not DEL and the C1 controls (U+0080–U+009F,
+ * among them CSI, which some terminals obey like ESC [): those are escaped too, and U+2028/U+2029, so a user
+ * name in a logon or alert printed to a terminal cannot drive it. The text is the same JSON value.
+ */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /**
  * `text` made safe (`safeText`) and wrapped to `width` columns, every line starting with `indent`.
  * Wide characters count two columns, combining marks none.
