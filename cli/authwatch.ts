@@ -105,9 +105,14 @@ function readingCounts(ps: ParseStats): string {
   ].join('');
 }
 
-/** A future-dated logon, skipped: which line, whose, when, and the reference it is after. */
-function futureNote(line: number, user: string, timestamp: number, reference: number): string {
-  return `line ${line}: logon of ${safeText(user, 60)} dated ${minute(timestamp)}, more than ${FUTURE_SKEW_MS / 3_600_000} hours after the file was written (${minute(reference)}; --as-of sets it): skipped`;
+/** Why future-dated logons were skipped: the reference they are after (`--as-of`, or now). */
+function futureRule(reference: number): string {
+  return `dated more than ${FUTURE_SKEW_MS / 3_600_000} hours after the file was written (${minute(reference)}; --as-of sets it)`;
+}
+
+/** A future-dated logon: which line, whose, when. */
+function futureLogon(line: number, user: string, timestamp: number): string {
+  return `line ${line}: logon of ${safeText(user, 60)} dated ${minute(timestamp)}`;
 }
 
 /** What the counts line's extra phrases mean, once each, as indented note lines (none when there is nothing to say). */
@@ -147,7 +152,7 @@ async function cmdParse(flags: Flags, positionals: string[]): Promise<void> {
     const lineNo = reader.stats.lines;
     if (r.kind === 'event') process.stdout.write(jsonLine({ ...r.event, '@timestamp': new Date(r.event.timestamp).toISOString() }) + '\n');
     else if (r.kind === 'malformed') process.stderr.write(`line ${lineNo}: malformed: ${safeText(r.reason, 200)}\n`);
-    else if (r.kind === 'future') process.stderr.write(`${futureNote(lineNo, r.event.user, r.event.timestamp, reference)}\n`);
+    else if (r.kind === 'future') process.stderr.write(`${futureLogon(lineNo, r.event.user, r.event.timestamp)}: skipped, ${futureRule(reference)}\n`);
   }
   const ps = reader.stats;
   process.stderr.write(`${ps.lines} lines, ${ps.malformed} malformed, ${ps.events} logons${readingCounts(ps)}\n`);
@@ -188,8 +193,9 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
   // Too wide for the terminal: the counts go on a line of their own rather than break mid-phrase.
   writeWrapped(err, displayWidth(parsed) <= terminalWidth(err) ? `${parsed}\n` : `Parsed ${safeText(o.input, 200)}:\n  ${counts}\n`);
   for (const m of ps.malformedSamples) err.write(`  line ${m.line}: ${safeText(m.reason, 200)}\n`);
-  for (const f of ps.futureSamples) writeWrapped(err, `  ${futureNote(f.line, f.user, f.timestamp, reference)}\n`);
-  if (ps.future > ps.futureSamples.length) err.write(`  (and ${ps.future - ps.futureSamples.length} more dated in the future)\n`);
+  if (ps.future > 0) writeWrapped(err, `  skipped, ${futureRule(reference)}:\n`);
+  for (const f of ps.futureSamples) err.write(`    ${futureLogon(f.line, f.user, f.timestamp)}\n`);
+  if (ps.future > ps.futureSamples.length) err.write(`    and ${ps.future - ps.futureSamples.length} more\n`);
   for (const note of readingNotes(ps)) writeWrapped(err, `${note}\n`);
   if (!span) {
     const hint = await zeroLogonHintForFile(o.input, profile.id, source);
