@@ -265,7 +265,7 @@ export class LogsInsightsLogSource implements LogSource {
         if (r.userTruncated) namesTruncated++;
       } else if (r.kind === 'malformed') malformed++;
     }
-    const stats: LogSourceStats = { rows: rows.length, malformed, namesTruncated, queries: ctx.queries, queryMs: this.now() - started, bytesScanned: ctx.bytesScanned };
+    const stats: LogSourceStats = { rows: rows.length, malformed, ...(namesTruncated > 0 ? { namesTruncated } : {}), queries: ctx.queries, queryMs: this.now() - started, bytesScanned: ctx.bytesScanned };
     return { observations: mergeObservations(observations), stats };
   }
 
