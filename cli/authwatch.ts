@@ -157,7 +157,8 @@ async function cmdParse(flags: Flags, positionals: string[]): Promise<void> {
   const ps = reader.stats;
   process.stderr.write(`${ps.lines} lines, ${ps.malformed} malformed, ${ps.events} logons${readingCounts(ps)}\n`);
   for (const note of readingNotes(ps)) process.stderr.write(`${note}\n`);
-  const hint = ps.events === 0 ? zeroLogonHint({ name, profileId: profile.id, nonEmptyLines: nonEmpty, sample }) : undefined;
+  // Logons that were all future-dated were found: the profile is right, and the lines above say why they were skipped.
+  const hint = ps.events === 0 && ps.future === 0 ? zeroLogonHint({ name, profileId: profile.id, nonEmptyLines: nonEmpty, sample }) : undefined;
   if (hint) process.stderr.write(`authwatch parse: ${hint}\n`);
 }
 
@@ -198,7 +199,7 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
   if (ps.future > ps.futureSamples.length) err.write(`    and ${ps.future - ps.futureSamples.length} more\n`);
   for (const note of readingNotes(ps)) writeWrapped(err, `${note}\n`);
   if (!span) {
-    const hint = await zeroLogonHintForFile(o.input, profile.id, source);
+    const hint = ps.future === 0 ? await zeroLogonHintForFile(o.input, profile.id, source) : undefined;
     err.write(`${hint ? `authwatch replay: ${hint}.\n` : ''}No logons in the input: nothing to replay.\n`);
     return { alerts: [], logons: [] };
   }
