@@ -19,7 +19,7 @@ import { AuthwatchError, ConfigError } from '../shared/errors';
 import { isUserMature } from '../shared/core/habits';
 import { closest, commandHelp, commandSpec, COMMANDS, overviewHelp, parseCommandLine, usageLine, type CommandSpec, type Flags } from './args';
 import { cmdBackfill } from './backfill';
-import { alertTable, jsonLine, safeLines, safeText, wrapPreformatted } from './format';
+import { alertTable, jsonLine, readingCounts, safeLines, safeText, wrapPreformatted } from './format';
 import { displayWidth, terminalWidth } from './text-width';
 import { assertReadableFile, fileLogSource, openTextStream, readLines, SNIFF_LINES, zeroLogonHint, zeroLogonHintForFile } from './input';
 import { progressLine } from './progress';
@@ -91,18 +91,6 @@ function asOf(flags: Flags): number | undefined {
 /** `2026-03-02 08:15Z`: a time in the summaries. */
 function minute(t: number): string {
   return `${new Date(t).toISOString().slice(0, 16).replace('T', ' ')}Z`;
-}
-
-/**
- * What a file's reading counted besides logons and malformed lines, as `, n what` phrases for the counts line
- * (empty when there was none of it): lines with invalid UTF-8, future-dated logons, names cut to the bound.
- */
-function readingCounts(ps: ParseStats): string {
-  return [
-    ps.future > 0 ? `, ${ps.future} dated in the future` : '',
-    ps.invalidUtf8 > 0 ? `, ${ps.invalidUtf8} with invalid UTF-8` : '',
-    ps.namesTruncated > 0 ? `, ${ps.namesTruncated} user names cut` : '',
-  ].join('');
 }
 
 /** Why future-dated logons were skipped: the reference they are after (`--as-of`, or now). */
