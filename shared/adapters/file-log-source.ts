@@ -6,8 +6,8 @@
  * Reading a file is done here too, the same way for every caller (replay, backfill, parse), so a file means
  * what CloudWatch Logs would make of it:
  * - Lines end at LF only, one CR before it dropped (CRLF files). The CloudWatch agent splits on LF, so a lone
- *   CR inside a line (a name or banner carrying one) stays inside that one log event; splitting on it locally
- *   (as `readline` does) would cut the logon into two lines that are not logons.
+ *   CR inside a line stays inside that one log event; splitting on it locally (as `readline` does) made two
+ *   lines of one event, so a file parsed here and the same file in Insights disagreed on lines and logons.
  * - Bytes that are not UTF-8 are kept, each as `�` and its two hex digits (`j\xf6rg` reads `j�f6rg`),
  *   rather than all becoming one `�`, which would merge different names into one user. Not the `\xNN` some
  *   tools print: a backslash is meaningful in a log (`DOMAIN\user` in a name, an escape in a JSON string).
