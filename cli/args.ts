@@ -53,7 +53,7 @@ const O = {
   asOf: {
     type: 'string',
     arg: '<date>',
-    help: 'when the file was written: places classic syslog timestamps, which have no year, in the right year (default: now)',
+    help: 'when the file was written: places classic syslog timestamps, which have no year, in the right year; a logon dated more than a day after it is skipped and reported (default: now)',
   },
   pretty: { type: 'boolean', help: 'a readable table instead of JSON lines' },
   learningDays: { type: 'string', arg: '<n>', help: `days before any alert: the learning period (default ${DEFAULT_SETTINGS.learningDays})` },

@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { FUTURE_SKEW_MS, INVALID_BYTE_MARK, LineReader, type ParseStats } from '../shared/adapters/file-log-source';
 import { InMemoryAlertSink } from '../shared/adapters/in-memory-alert-sink';
+import { MAX_USER_CHARS } from '../shared/core/profiles/common';
 import { SystemClock } from '../shared/adapters/system-clock';
 import { settingsWithCidrCheck } from '../shared/config';
 import { formatIssues, DETECTOR_IDS, type DetectionSettings } from '../shared/core/settings';
@@ -17,14 +19,14 @@ import { AuthwatchError, ConfigError } from '../shared/errors';
 import { isUserMature } from '../shared/core/habits';
 import { closest, commandHelp, commandSpec, COMMANDS, overviewHelp, parseCommandLine, usageLine, type CommandSpec, type Flags } from './args';
 import { cmdBackfill } from './backfill';
-import { alertTable, safeText, wrapPreformatted } from './format';
+import { alertTable, jsonLine, readingCounts, safeLines, safeText, wrapPreformatted } from './format';
 import { displayWidth, terminalWidth } from './text-width';
 import { assertReadableFile, fileLogSource, openTextStream, readLines, SNIFF_LINES, zeroLogonHint, zeroLogonHintForFile } from './input';
 import { progressLine } from './progress';
 import { assertStoreFolder, openLocalStore } from './local';
 import { runOperatorCommand } from './operator';
 import { DEMO_DIR } from './paths';
-import { replay, scheduleFor } from './replay';
+import { replay, replaySpan, type ReplaySpan } from './replay';
 import { DEMO_PROFILE } from './scenario/demo';
 import type { ScenarioLabels } from './scenario/generate';
 import { naiveFirstSeenAlerts } from './scenario/naive';
@@ -73,11 +75,40 @@ export function settingsFromFlags(flags: Flags): DetectionSettings {
  * last year's. Default: now.
  */
 function fileProfile(flags: Flags, id: string) {
-  const asOf = flags['as-of'];
-  if (typeof asOf !== 'string') return getProfile(id);
-  const t = Date.parse(asOf);
-  if (!Number.isFinite(t)) throw new ConfigError([`--as-of: "${asOf}" is not a date like 2026-01-15 or 2026-01-15T10:00:00Z`]);
-  return getProfile(id, { clock: { now: () => t } });
+  const t = asOf(flags);
+  return t === undefined ? getProfile(id) : getProfile(id, { clock: { now: () => t } });
+}
+
+/** `--as-of` as epoch ms, or undefined when not given. */
+function asOf(flags: Flags): number | undefined {
+  const v = flags['as-of'];
+  if (typeof v !== 'string') return undefined;
+  const t = Date.parse(v);
+  if (!Number.isFinite(t)) throw new ConfigError([`--as-of: "${v}" is not a date like 2026-01-15 or 2026-01-15T10:00:00Z`]);
+  return t;
+}
+
+/** `2026-03-02 08:15Z`: a time in the summaries. */
+function minute(t: number): string {
+  return `${new Date(t).toISOString().slice(0, 16).replace('T', ' ')}Z`;
+}
+
+/** Why future-dated logons were skipped: the reference they are after (`--as-of`, or now). */
+function futureRule(reference: number): string {
+  return `dated more than ${FUTURE_SKEW_MS / 3_600_000} hours after the file was written (${minute(reference)}; --as-of sets it)`;
+}
+
+/** A future-dated logon: which line, whose, when. */
+function futureLogon(line: number, user: string, timestamp: number): string {
+  return `line ${line}: logon of ${safeText(user, 60)} dated ${minute(timestamp)}`;
+}
+
+/** What the counts line's extra phrases mean, once each, as indented note lines (none when there is nothing to say). */
+function readingNotes(ps: ParseStats): string[] {
+  return [
+    ...(ps.invalidUtf8 > 0 ? [`  bytes that are not UTF-8 are kept as ${INVALID_BYTE_MARK} and their hex digits (${INVALID_BYTE_MARK}f6), so different names stay different users`] : []),
+    ...(ps.namesTruncated > 0 ? [`  user names longer than ${MAX_USER_CHARS} characters are cut and end in …#<hash of the whole name>, so different long names stay different users`] : []),
+  ];
 }
 
 function requireFlag(flags: Flags, name: string): string {
@@ -89,34 +120,33 @@ function requireFlag(flags: Flags, name: string): string {
 async function cmdParse(flags: Flags, positionals: string[]): Promise<void> {
   const profileId = requireFlag(flags, 'profile');
   const profile = fileProfile(flags, profileId);
+  const reference = asOf(flags) ?? Date.now();
   const file = positionals[0];
   if (file !== undefined) assertReadableFile(file);
   const name = file ?? 'standard input';
   if (file === undefined && process.stdin.isTTY) process.stderr.write('authwatch parse: reading log lines from the terminal (Ctrl-D ends them); give a file to parse it instead\n');
-  const input = file !== undefined ? openTextStream(file) : process.stdin.setEncoding('utf8');
-  let malformed = 0;
-  let events = 0;
-  let lineNo = 0;
+  // Bytes, not text: lines are split and decoded as CloudWatch Logs would (`readLogLines`).
+  const input = file !== undefined ? openTextStream(file) : process.stdin;
+  const reader = new LineReader(profile, { reference });
   let nonEmpty = 0;
   // The first non-empty lines, kept to name the right profile if none of the lines is a logon.
   const sample: string[] = [];
   for await (const line of readLines(input, name)) {
-    lineNo++;
-    if (line.trim() !== '') {
+    if (line.text.trim() !== '') {
       nonEmpty++;
-      if (sample.length < SNIFF_LINES && events === 0) sample.push(line);
+      if (sample.length < SNIFF_LINES && reader.stats.events === 0) sample.push(line.text);
     }
-    const r = profile.parseLine(line);
-    if (r.kind === 'event') {
-      events++;
-      process.stdout.write(JSON.stringify({ ...r.event, '@timestamp': new Date(r.event.timestamp).toISOString() }) + '\n');
-    } else if (r.kind === 'malformed') {
-      malformed++;
-      process.stderr.write(`line ${lineNo}: malformed: ${safeText(r.reason, 200)}\n`);
-    }
+    const r = reader.add(line);
+    const lineNo = reader.stats.lines;
+    if (r.kind === 'event') process.stdout.write(jsonLine({ ...r.event, '@timestamp': new Date(r.event.timestamp).toISOString() }) + '\n');
+    else if (r.kind === 'malformed') process.stderr.write(`line ${lineNo}: malformed: ${safeText(r.reason, 200)}\n`);
+    else if (r.kind === 'future') process.stderr.write(`${futureLogon(lineNo, r.event.user, r.event.timestamp)}: skipped, ${futureRule(reference)}\n`);
   }
-  process.stderr.write(`${lineNo} lines, ${malformed} malformed, ${events} logons\n`);
-  const hint = events === 0 ? zeroLogonHint({ name, profileId: profile.id, nonEmptyLines: nonEmpty, sample }) : undefined;
+  const ps = reader.stats;
+  process.stderr.write(`${ps.lines} lines, ${ps.malformed} malformed, ${ps.events} logons${readingCounts(ps)}\n`);
+  for (const note of readingNotes(ps)) process.stderr.write(`${note}\n`);
+  // Logons that were all future-dated were found: the profile is right, and the lines above say why they were skipped.
+  const hint = ps.events === 0 && ps.future === 0 ? zeroLogonHint({ name, profileId: profile.id, nonEmptyLines: nonEmpty, sample }) : undefined;
   if (hint) process.stderr.write(`authwatch parse: ${hint}\n`);
 }
 
@@ -136,24 +166,32 @@ interface ReplayOptions {
   profile?: Profile;
   /** Annotates alerts in the pretty table (the demo marks the sample's known attacks). */
   label?: (a: Alert) => string | undefined;
+  /** When the file was written (`--as-of`), for the future-dated check; default now. */
+  reference?: number;
 }
 
 async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: readonly LogonEvent[] }> {
   const profile = o.profile ?? getProfile(o.profileId);
-  const source = await fileLogSource(o.input, profile, '--input ');
+  const reference = o.reference ?? Date.now();
+  const source = await fileLogSource(o.input, profile, '--input ', { reference });
   const ps = source.parseStats;
-  const span = source.timeSpan();
+  const span = replaySpan(source.logons().map((e) => e.timestamp));
   const err = process.stderr;
-  const counts = `${ps.lines} lines, ${ps.events} logons, ${ps.skipped} other lines, ${ps.malformed} malformed`;
+  const counts = `${ps.lines} lines, ${ps.events} logons, ${ps.skipped} other lines, ${ps.malformed} malformed${readingCounts(ps)}`;
   const parsed = `Parsed ${safeText(o.input, 200)}: ${counts}`;
   // Too wide for the terminal: the counts go on a line of their own rather than break mid-phrase.
   writeWrapped(err, displayWidth(parsed) <= terminalWidth(err) ? `${parsed}\n` : `Parsed ${safeText(o.input, 200)}:\n  ${counts}\n`);
   for (const m of ps.malformedSamples) err.write(`  line ${m.line}: ${safeText(m.reason, 200)}\n`);
+  if (ps.future > 0) writeWrapped(err, `  skipped, ${futureRule(reference)}:\n`);
+  for (const f of ps.futureSamples) err.write(`    ${futureLogon(f.line, f.user, f.timestamp)}\n`);
+  if (ps.future > ps.futureSamples.length) err.write(`    and ${ps.future - ps.futureSamples.length} more\n`);
+  for (const note of readingNotes(ps)) writeWrapped(err, `${note}\n`);
   if (!span) {
-    const hint = await zeroLogonHintForFile(o.input, profile.id, source);
+    const hint = ps.future === 0 ? await zeroLogonHintForFile(o.input, profile.id, source) : undefined;
     err.write(`${hint ? `authwatch replay: ${hint}.\n` : ''}No logons in the input: nothing to replay.\n`);
     return { alerts: [], logons: [] };
   }
+  writeWrapped(err, spanNotes(span).join('\n') + '\n');
   const local = await openLocalStore({ ...(o.store ? { dir: o.store } : {}), keep: o.keep });
   const progress = progressLine(err, { prefix: 'replay: ' });
   const sink = new InMemoryAlertSink({
@@ -161,11 +199,11 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
       ? undefined
       : (a) => {
           progress.clear();
-          process.stdout.write(JSON.stringify(a) + '\n');
+          process.stdout.write(jsonLine(a) + '\n');
         },
   });
   const started = Date.now();
-  const windowsTotal = scheduleFor(span.first, span.last).length;
+  const windowsTotal = span.windows;
   let windowsDone = 0;
   let alerts = 0;
   try {
@@ -176,7 +214,8 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
       progress.update(`${Math.floor((windowsDone / windowsTotal) * 100)}% (window ${windowsDone}/${windowsTotal}), log at ${at}Z, ${alerts} alerts`);
     });
     progress.clear();
-    const users = source.successUsers();
+    // Users of the replayed span: an outlier's logons were never replayed, so they have no baseline to speak of.
+    const users = [...new Set(source.logons().filter((e) => e.outcome === 'success' && e.timestamp >= span.first && e.timestamp <= span.last).map((e) => e.user))];
     const baselines = await local.store.getUsers(users);
     const learning = users.filter((u) => {
       const b = baselines.get(u);
@@ -190,7 +229,7 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
         '',
         `Replayed ${new Date(span.first).toISOString()} → ${new Date(span.last).toISOString()} (${days.toFixed(1)} days) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
         `  windows run:        ${r.windows} (every 15 min, 30-min look-back; learning until ${r.learningEndsAt ?? '-'})`,
-        `  logons:             ${ps.events} (${users.length} users with successful logons)`,
+        `  logons:             ${span.logons} (${users.length} users with successful logons)${span.logons < ps.events ? `; ${ps.events - span.logons} far from the rest left out` : ''}`,
         `  alerts:             ${r.alertsTotal} (rare user ${r.alerts['Auth.RareUser']}, unusual source IP ${r.alerts['Auth.UnusualSourceIp']})`,
         `  deduplicated:       ${r.alertsDeduplicated} (already raised by an overlapping window)`,
         `  allowlisted:        ${r.alertsSuppressed}`,
@@ -245,6 +284,22 @@ async function cmdDemo(): Promise<void> {
     `Other alerts: ${report.falseAlerts.total} (${report.falseAlerts.expectedNovelty} on expected novelty such as travel or a new hire's first days, ${report.falseAlerts.noise} noise) over ${report.detectionUserDays} user-days.\n` +
       `A naive "every new (user, IP) pair" rule on the same log: ${naive.alerts} alerts, ${naive.falseAlerts.total} of them false.\n`,
   );
+}
+
+/**
+ * What a replay is about to walk, said before it starts (a replay of months takes minutes): the span and its
+ * windows, and each outlying group of logons it leaves out, with how far it lies from the rest.
+ */
+function spanNotes(span: ReplaySpan): string[] {
+  const days = (ms: number) => `${Math.round(ms / 86_400_000).toLocaleString('en-US')} days`;
+  const plural = (n: number) => `${n.toLocaleString('en-US')} logon${n === 1 ? '' : 's'}`;
+  const out = span.outliers.map((g) => {
+    const when = g.first === g.last ? `at ${minute(g.first)}` : `from ${minute(g.first)} to ${minute(g.last)}`;
+    const where = g.last < span.first ? `${days(span.first - g.last)} before the rest` : `${days(g.first - span.last)} after the rest`;
+    return `  left out: ${plural(g.logons)} ${when}, ${where} (a wrong clock or a mistyped year? fix or remove those lines to replay them)`;
+  });
+  out.push(`replaying ${minute(span.first)} → ${minute(span.last)}: ${span.windows.toLocaleString('en-US')} windows (${plural(span.logons)})`);
+  return out;
 }
 
 /** Human text to a stream, each line wrapped to the stream's width (80 when it is not a terminal). */
@@ -340,6 +395,7 @@ export async function main(argv: string[]): Promise<number> {
         if (typeof values.store === 'string') await assertStoreFolder(values.store);
         await runReplay({
           profileId,
+          ...(asOf(values) !== undefined ? { reference: asOf(values)! } : {}),
           profile: fileProfile(values, profileId),
           input: requireFlag(values, 'input'),
           settings,
@@ -408,7 +464,8 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
   try {
     process.exitCode = await main(argv);
   } catch (e) {
-    process.stderr.write(`authwatch: unexpected error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    // The stack's message can quote log content (a user name, a line): made inert line by line, as every message is.
+    process.stderr.write(`authwatch: unexpected error (please report it): ${safeLines(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
     process.exitCode = 1;
   }
 }

@@ -55,7 +55,7 @@ import { getProfile } from '../shared/core/profiles';
 import { DEFAULT_SETTINGS, detectionSettingsSchema, formatIssues, type DetectionSettings } from '../shared/core/settings';
 import { ConcurrentUpdateError, ConfigError } from '../shared/errors';
 import type { BaselineStore, LogSource } from '../shared/ports';
-import { safeText } from './format';
+import { readingCounts, safeText } from './format';
 import { fileLogSource, zeroLogonHintForFile } from './input';
 import { openLocalStore } from './local';
 
@@ -685,7 +685,7 @@ export async function cmdBackfill(flags: Flags, positionals: readonly string[], 
   if (f.input) {
     const file = await fileLogSource(f.input, profile, '--input ');
     const ps = file.parseStats;
-    err.write(`Parsed ${safeText(f.input, 200)}: ${ps.lines} lines, ${ps.events} logons, ${ps.skipped} other lines, ${ps.malformed} malformed\n`);
+    err.write(`Parsed ${safeText(f.input, 200)}: ${ps.lines} lines, ${ps.events} logons, ${ps.skipped} other lines, ${ps.malformed} malformed${readingCounts(ps)}\n`);
     const ts = file.timeSpan();
     if (!ts) {
       const hint = await zeroLogonHintForFile(f.input, profile.id, file);

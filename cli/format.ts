@@ -1,4 +1,5 @@
 /** Human output of the command line: the alert table and the run summary. */
+import type { ParseStats } from '../shared/adapters/file-log-source';
 import { plainText } from '../shared/core/alert-text';
 import type { Alert } from '../shared/core/model';
 import { displayWidth, padEnd, terminalWidth, wrapText } from './text-width';
@@ -8,6 +9,36 @@ const RULE_SHORT: Record<string, string> = { 'Auth.RareUser': 'rare user', 'Auth
 /** Printable, single-line, bounded: user names and hosts are attacker-controlled. One escaping rule for every human format. */
 export function safeText(s: string, max = 60): string {
   return plainText(s, max);
+}
+
+/**
+ * What a file's reading counted besides logons and malformed lines, as `, n what` phrases for a counts line
+ * (empty when there was none of it): future-dated logons (skipped), lines with invalid UTF-8, names cut to the bound.
+ */
+export function readingCounts(ps: Pick<ParseStats, 'future' | 'invalidUtf8' | 'namesTruncated'>): string {
+  return [
+    ps.future > 0 ? `, ${ps.future} dated in the future` : '',
+    ps.invalidUtf8 > 0 ? `, ${ps.invalidUtf8} with invalid UTF-8` : '',
+    ps.namesTruncated > 0 ? `, ${ps.namesTruncated} user names cut` : '',
+  ].join('');
+}
+
+/** Several lines (a stack trace), each made safe as `safeText` does, the line breaks kept. */
+export function safeLines(s: string, maxLines = 40): string {
+  return s
+    .split('\n')
+    .slice(0, maxLines)
+    .map((l) => safeText(l, 2_000))
+    .join('\n');
+}
+
+/**
+ * One JSON line for stdout. JSON.stringify escapes C0 controls but not DEL and the C1 controls (U+0080–U+009F,
+ * among them CSI, which some terminals obey like ESC [): those are escaped too, and U+2028/U+2029, so a user
+ * name in a logon or alert printed to a terminal cannot drive it. The text is the same JSON value.
+ */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**

@@ -8,10 +8,9 @@
  * zero-logon hint says so.
  */
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { FileLogSource } from '../shared/adapters/file-log-source';
+import { FileLogSource, readLogLines, type LogLine, type ReadOptions } from '../shared/adapters/file-log-source';
 import { PROFILES } from '../shared/core/profiles';
 import type { Profile } from '../shared/core/profiles/profile';
 import { ConfigError } from '../shared/errors';
@@ -55,37 +54,37 @@ export function isGzipFile(path: string): boolean {
   }
 }
 
-/** The file's bytes as text, decompressed when gzip. A corrupt gzip stream fails the read with a `ConfigError`. */
+/**
+ * The file's bytes, decompressed when gzip. Bytes, not text: `readLines` splits and decodes them as CloudWatch
+ * Logs would (LF only; bytes that are not UTF-8 kept distinct), see `readLogLines`.
+ */
 export function openTextStream(path: string): Readable {
   const raw = createReadStream(path);
-  if (!isGzipFile(path)) return raw.setEncoding('utf8');
+  if (!isGzipFile(path)) return raw;
   const gunzip = createGunzip();
   raw.on('error', (e) => gunzip.destroy(e));
   raw.pipe(gunzip);
-  return gunzip.setEncoding('utf8');
+  return gunzip;
 }
 
-/** Lines of a stream; a gzip error becomes a `ConfigError` naming the file. */
-export async function* readLines(input: Readable, name: string): AsyncGenerator<string> {
-  const rl = createInterface({ input, crlfDelay: Infinity });
+/** Lines of a byte stream (`readLogLines`); a gzip error becomes a `ConfigError` naming the file. */
+export async function* readLines(input: Readable, name: string): AsyncGenerator<LogLine> {
   try {
-    for await (const line of rl) yield line;
+    yield* readLogLines(input);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && code.startsWith('Z_')) throw new ConfigError([`${safeText(name, 200)}: not a valid gzip file (${code}); decompress it yourself or give the uncompressed log`]);
     throw e;
-  } finally {
-    rl.close();
   }
 }
 
-/** Parse a whole file (plain or gzip) with `profile`, as `FileLogSource.fromFile` does for plain files. */
-export async function fileLogSource(path: string, profile: Profile, flag = ''): Promise<FileLogSource> {
+/**
+ * Parse a whole file (plain or gzip) with `profile`. `options.reference`: when the file was written, for the
+ * future-dated check (default: now; see `ReadOptions`).
+ */
+export async function fileLogSource(path: string, profile: Profile, flag = '', options: ReadOptions = { reference: Date.now() }): Promise<FileLogSource> {
   assertReadableFile(path, flag);
-  if (!isGzipFile(path)) return FileLogSource.fromFile(path, profile);
-  const lines: string[] = [];
-  for await (const line of readLines(openTextStream(path), path)) lines.push(line);
-  return FileLogSource.fromLines(`${profile.id}:${path}`, profile, lines);
+  return FileLogSource.fromLogLines(`${profile.id}:${path}`, profile, readLines(openTextStream(path), path), options);
 }
 
 /** The first `n` non-empty lines of a file (plain or gzip). */
@@ -93,7 +92,7 @@ export async function firstLines(path: string, n = SNIFF_LINES): Promise<string[
   const out: string[] = [];
   const input = openTextStream(path);
   try {
-    for await (const line of readLines(input, path)) {
+    for await (const { text: line } of readLines(input, path)) {
       if (line.trim() === '') continue;
       out.push(line);
       if (out.length >= n) break;
@@ -141,6 +140,6 @@ export async function zeroLogonHintForFile(path: string, profileId: string, sour
   if (sample.length === 0) return undefined;
   // parseStats.lines counts every line; the hint speaks of non-empty ones, which need a count of their own.
   let nonEmpty = 0;
-  for await (const line of readLines(openTextStream(path), path)) if (line.trim() !== '') nonEmpty++;
+  for await (const { text } of readLines(openTextStream(path), path)) if (text.trim() !== '') nonEmpty++;
   return zeroLogonHint({ name: path, profileId, nonEmptyLines: nonEmpty, sample });
 }

@@ -68,6 +68,8 @@ export interface RunSummary {
   logonsScanned: number;
   observations: number;
   malformed: number;
+  /** Logons whose user name was longer than `MAX_USER_CHARS` and was bounded (kept distinct by a hash suffix). */
+  namesTruncated: number;
   queries: number;
   queryRows: number;
   queryMs: number;
@@ -120,7 +122,7 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
 
   // 1. Logons, aggregated per (user, ip, outcome). A source that cannot return its whole window fails the run.
   const observations: LogonObservation[] = [];
-  const src = { malformed: 0, queries: 0, rows: 0, queryMs: 0, bytesScanned: 0 };
+  const src = { malformed: 0, namesTruncated: 0, queries: 0, rows: 0, queryMs: 0, bytesScanned: 0 };
   const sources: SourceSummary[] = [];
   for (const source of deps.logSources) {
     const r = await source.fetch(window);
@@ -128,6 +130,7 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
     // Per source, so a source gone quiet or unparseable shows even while the others keep the totals up.
     sources.push({ name: source.name, logons: r.observations.reduce((n, o) => n + o.count, 0), rows: r.stats.rows, malformed: r.stats.malformed });
     src.malformed += r.stats.malformed;
+    src.namesTruncated += r.stats.namesTruncated ?? 0;
     src.queries += r.stats.queries;
     src.rows += r.stats.rows;
     src.queryMs += r.stats.queryMs;
@@ -247,6 +250,7 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
     logonsScanned: observations.reduce((n, o) => n + o.count, 0),
     observations: observations.length,
     malformed: src.malformed,
+    namesTruncated: src.namesTruncated,
     queries: src.queries,
     queryRows: src.rows,
     queryMs: src.queryMs,

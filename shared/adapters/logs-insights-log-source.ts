@@ -450,12 +450,15 @@ export class LogsInsightsLogSource implements LogSource {
 
     const observations: LogonObservation[] = [];
     let malformed = 0;
+    let namesTruncated = 0;
     for (const row of rows) {
       const r = this.profile.mapRow(row);
-      if (r.kind === 'observation') observations.push(r.observation);
-      else if (r.kind === 'malformed') malformed++;
+      if (r.kind === 'observation') {
+        observations.push(r.observation);
+        if (r.userTruncated) namesTruncated++;
+      } else if (r.kind === 'malformed') malformed++;
     }
-    const stats: LogSourceStats = { rows: rows.length, malformed, queries: ctx.queries, queryMs: this.now() - started, bytesScanned: ctx.bytesScanned };
+    const stats: LogSourceStats = { rows: rows.length, malformed, ...(namesTruncated > 0 ? { namesTruncated } : {}), queries: ctx.queries, queryMs: this.now() - started, bytesScanned: ctx.bytesScanned };
     return { observations: mergeObservations(observations), stats };
   }
 

@@ -6,6 +6,8 @@ export interface LogSourceStats {
   rows: number;
   /** Rows/lines that looked like logons but could not be mapped; counted and skipped. */
   malformed: number;
+  /** Rows/lines whose user name was longer than `MAX_USER_CHARS` and was bounded; absent means none. */
+  namesTruncated?: number;
   /** Queries started (Logs Insights), including splits of capped windows. */
   queries: number;
   /** Wall time spent querying, ms. */

@@ -21,6 +21,12 @@ import {
 } from '../../shared/adapters/logs-insights-log-source';
 import type { Profile, RowResult } from '../../shared/core/profiles/profile';
 import { QueryError, QueryIncompleteError } from '../../shared/errors';
+import { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
+import { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
+import { getProfile } from '../../shared/core/profiles';
+import { boundUserName } from '../../shared/core/profiles/common';
+import { DEFAULT_SETTINGS } from '../../shared/core/settings';
+import { runDetection } from '../../shared/run-detection';
 
 const T = Date.UTC(2026, 2, 20, 10, 0);
 const WINDOW = { start: T - 30 * 60_000, end: T };
@@ -542,5 +548,29 @@ describe('splitCappedSlice', () => {
     visit(WHOLE_SLICE, 0);
     expect(splits).toBeGreaterThan(1_000);
     expect(guided).toBeGreaterThan(300);
+  });
+});
+
+describe('user names in Insights rows: bounded and counted as in local files', () => {
+  it('a row with a 1 MB name gives the bounded user and counts it, up to the run summary', async () => {
+    const huge = 'A'.repeat(1024 * 1024);
+    const t = '2026-03-20 09:50:00.000';
+    logs.on(StartQueryCommand).resolves({ queryId: 'q1' });
+    logs.on(GetQueryResultsCommand).resolves({
+      status: 'Complete',
+      results: [
+        fields({ user: huge, ip: '203.0.113.9', outcome: 'Accepted', host: 'web-01', logons: '1', first: t, last: t }),
+        fields({ user: 'alice', ip: '203.0.113.10', outcome: 'Accepted', host: 'web-01', logons: '2', first: t, last: t }),
+      ],
+    });
+    const { source } = harness({ profile: getProfile('sshd') });
+    const r = await source.fetch(WINDOW);
+    expect(r.stats.namesTruncated).toBe(1);
+    expect(r.observations.map((o) => o.user).sort()).toEqual([boundUserName(huge.toLowerCase()).name, 'alice'].sort());
+    const summary = await runDetection(
+      { logSources: [source], store: new InMemoryBaselineStore(), sink: new InMemoryAlertSink(), clock: { now: () => T }, settings: DEFAULT_SETTINGS },
+      { windowEnd: T },
+    );
+    expect(summary.namesTruncated).toBe(1);
   });
 });

@@ -3,7 +3,7 @@
  * the terminal's width, the alert table on an 80-column terminal, and progress on a terminal or a pipe.
  */
 import { describe, expect, it } from 'vitest';
-import { alertTable } from '../../cli/format';
+import { alertTable, jsonLine, safeLines } from '../../cli/format';
 import { progressLine } from '../../cli/progress';
 import { charWidth, displayWidth, fitWidth, padEnd, terminalWidth, wrapText } from '../../cli/text-width';
 import type { Alert } from '../../shared/core/model';
@@ -137,5 +137,27 @@ describe('progress', () => {
     p.update('window 100/100');
     p.clear();
     expect(s.writes).toEqual(['replay: window 55/100\n', 'replay: window 100/100\n']);
+  });
+});
+
+describe('log content on stdout and in stack traces', () => {
+  const evil = 'ro\x1b[2Jot\u009b31m\x7f\u2028x';
+
+  it('jsonLine: the same JSON value, with DEL, C1 controls and line separators escaped as well as C0', () => {
+    const doc = { user: evil, n: 1 };
+    const line = jsonLine(doc);
+    expect(JSON.parse(line)).toEqual(doc);
+    expect(controlChars(line)).toEqual([]);
+    expect(line).not.toMatch(/[\u2028\u2029]/);
+    expect(line).toContain('"ro\\u001b[2Jot\\u009b31m\\u007f\\u2028x"');
+    expect(jsonLine({ user: 'jörg 😀' })).toBe(JSON.stringify({ user: 'jörg 😀' }));
+  });
+
+  it('safeLines: every line made inert, the line breaks kept', () => {
+    const stack = `Error: no baseline for ${evil}\n    at store (x.ts:1:2)\n    at run (y.ts:3:4)`;
+    const out = safeLines(stack);
+    expect(out.split('\n')).toHaveLength(3); // the U+2028 in the name is a `?`, not a line break
+    expect(controlChars(out.replace(/\n/g, ''))).toEqual([]);
+    expect(out).toMatch(/^Error: no baseline for ro\?\[2Jot\?31m\?\?x\n {4}at store/);
   });
 });

@@ -171,3 +171,117 @@ describe('the process', () => {
     expect(r.stderr).not.toMatch(/Warning|upgrade to node/);
   });
 });
+
+describe('hostile log content: reported and skipped, never the end of a run', () => {
+  const stamp = (t: number) => new Date(t).toISOString().replace('Z', '+00:00');
+  const sshdLine = (t: number, user: string, ip: string) => `${stamp(t)} web-01 sshd[42]: Accepted password for ${user} from ${ip} port 5000 ssh2`;
+  const T0 = Date.UTC(2026, 2, 2);
+  /** Two days of three users at home (learning: one day), then a stranger on day three: one rare-user alert. */
+  function office(stranger = 'mallory'): string[] {
+    const lines: string[] = [];
+    for (let d = 0; d < 2; d++)
+      for (let h = 8; h < 18; h++)
+        for (const [u, ip] of [['alice', '81.2.69.10'], ['bob', '81.2.70.20'], ['carol', '81.2.71.30']] as const) lines.push(sshdLine(T0 + d * 86_400_000 + h * 3_600_000 + 60_000, u, ip));
+    lines.push(sshdLine(T0 + 2 * 86_400_000 + 9 * 3_600_000, stranger, '203.0.113.66'));
+    return lines;
+  }
+  const replayArgs = (input: string) => ['replay', '--profile', 'sshd', '--input', input, '--learning-days', '1', '--as-of', '2026-03-05'];
+  const alertsOf = (out: string) => out.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { rule: { id: string }; user: { name: string } });
+  /** `text` as a pattern that also matches it wrapped to the terminal (any space may have become a line break and an indent). */
+  const wrapped = (text: string) => new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '\\s+'));
+  /** The replay's stated span: "replaying <from> → <to>: <n> windows". */
+  const stated = (err: string) => /^replaying (\S+ \S+) → (\S+ \S+): ([\d,]+) windows/m.exec(err);
+
+  it('a logon dated 2099 is reported with its line and skipped; the span is stated before the replay starts and is the file\'s', () => {
+    const input = join(dir, 'future.log');
+    const lines = office();
+    writeFileSync(input, [...lines, sshdLine(Date.UTC(2099, 5, 1, 10), 'alice', '81.2.69.10')].join('\n') + '\n');
+    const r = authwatch(replayArgs(input));
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/\b1 dated in the future\b/);
+    expect(r.err).toMatch(wrapped('skipped, dated more than 24 hours after the file was written (2026-03-05 00:00Z; --as-of sets it):\n'));
+    expect(r.err).toContain(`    line ${lines.length + 1}: logon of alice dated 2099-06-01 10:00Z\n`);
+    const span = stated(r.err);
+    expect(span?.slice(1, 3)).toEqual(['2026-03-02 08:01Z', '2026-03-04 09:00Z']);
+    // Stated before the replay, and walked: the file's two days, not the 2.5 million windows to 2099.
+    expect(r.err.indexOf(span![0])).toBeLessThan(r.err.indexOf('windows run:'));
+    expect(r.err).toContain(`windows run:        ${span![3]} `);
+    expect(Number(span![3])).toBeLessThan(300);
+    expect(alertsOf(r.out).map((a) => a.user.name)).toEqual(['mallory']);
+  });
+
+  it('a logon a month away from the rest is left out of the span, and said so', () => {
+    const input = join(dir, 'boot.log');
+    const lines = office();
+    // 200 logons, so the stray one is under 1% of them.
+    for (let i = 0; i < 100; i++) lines.push(sshdLine(T0 + 86_400_000 + 20 * 3_600_000 + i * 1000, 'carol', '81.2.71.30'));
+    writeFileSync(input, [sshdLine(Date.UTC(2026, 0, 1, 0, 0, 5), 'dave', '81.2.72.40'), ...lines].join('\n') + '\n');
+    const r = authwatch(replayArgs(input));
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/left out: 1 logon at 2026-01-01 00:00Z, 60 days before the rest/);
+    expect(stated(r.err)?.[1]).toBe('2026-03-02 08:01Z');
+    expect(r.err).toMatch(wrapped('1 far from the rest left out'));
+  });
+
+  it('a 10 MB user name does not end the replay: the name is cut and counted, the other alerts come out', () => {
+    const input = join(dir, 'huge-name.log');
+    const lines = office();
+    lines.push(sshdLine(T0 + 2 * 86_400_000 + 10 * 3_600_000, 'A'.repeat(10 * 1024 * 1024), '203.0.113.67'));
+    writeFileSync(input, lines.join('\n') + '\n');
+    const r = authwatch(replayArgs(input));
+    expect(r.code, r.err.slice(0, 2000)).toBe(0);
+    expect(r.err).toMatch(/\b1 user names cut\b/);
+    expect(r.err).toMatch(/\(5 users with successful logons\)/);
+    expect(alertsOf(r.out).map((a) => a.user.name)).toEqual(['mallory']);
+    // What the name became: 256 characters, the hash of the whole name at the end.
+    const p = authwatch(['parse', '--profile', 'sshd', '--as-of', '2026-03-05', input]);
+    const users = p.out.trim().split('\n').map((l) => (JSON.parse(l) as { user: string }).user);
+    const cut = users.find((u) => u.length > 20);
+    expect(cut).toMatch(/^a{200,}…#[0-9a-f]{16}$/);
+    expect([...cut!]).toHaveLength(256);
+    expect(p.err).toMatch(/, 1 user names cut\n.*longer than 256 characters are cut/);
+  });
+
+  it('two names differing only in a byte that is not UTF-8 stay two users (in parse and in replay)', () => {
+    const input = join(dir, 'latin1.log');
+    const base = office().join('\n') + '\n';
+    const extra = [sshdLine(T0 + 2 * 86_400_000 + 10 * 3_600_000, 'j\xf6rg', '203.0.113.70'), sshdLine(T0 + 2 * 86_400_000 + 11 * 3_600_000, 'j\xe4rg', '203.0.113.71')];
+    writeFileSync(input, Buffer.concat([Buffer.from(base), Buffer.from(extra.join('\n') + '\n', 'latin1')]));
+    const p = authwatch(['parse', '--profile', 'sshd', '--as-of', '2026-03-05', input]);
+    expect(p.code).toBe(0);
+    const users = new Set(p.out.trim().split('\n').map((l) => (JSON.parse(l) as { user: string }).user));
+    expect(users).toEqual(new Set(['alice', 'bob', 'carol', 'mallory', 'j\ufffdf6rg', 'j\ufffde4rg']));
+    expect(p.err).toMatch(/, 2 with invalid UTF-8/);
+    const r = authwatch(replayArgs(input));
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/\(6 users with successful logons\)/);
+  });
+
+  it('a lone CR inside a line leaves it one line, as CloudWatch Logs keeps it one event; CRLF lines read as lines', () => {
+    const input = join(dir, 'cr.log');
+    writeFileSync(input, `${sshdLine(T0, 'bob', '81.2.70.20')}\r: RSA SHA256:abc\r\n${sshdLine(T0 + 60_000, 'carol', '81.2.71.30')}\r\n`);
+    const r = authwatch(['parse', '--profile', 'sshd', '--as-of', '2026-03-05', input]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^2 lines, 0 malformed, 2 logons$/m);
+    expect(r.out.trim().split('\n').map((l) => (JSON.parse(l) as { user: string; host: string }).user)).toEqual(['bob', 'carol']);
+  });
+
+  it('terminal escapes in a user name never reach the terminal, in parse or replay messages or output', () => {
+    const evil = '\x1b]0;pwned\x07\x1b[31mroot\u009b2J';
+    const input = join(dir, 'evil.log');
+    writeFileSync(input, [...office(evil), sshdLine(Date.UTC(2099, 0, 1), evil, '203.0.113.69')].join('\n') + '\n');
+    const p = authwatch(['parse', '--profile', 'sshd', '--as-of', '2026-03-05', input]);
+    const r = authwatch(replayArgs(input));
+    for (const x of [p, r]) {
+      expect(x.code, x.err).toBe(0);
+      // The future-dated logon's note names the user: inert.
+      expect(x.err).toMatch(/logon of \?\]0;pwned\?\?\[31mroot\?2j dated 2099-01-01/);
+      expect(controlChars(x.err)).toEqual([]);
+      // Output is JSON: the same name, every control character escaped.
+      expect(controlChars(x.out)).toEqual([]);
+    }
+    expect(p.out).toContain('"user":"\\u001b]0;pwned\\u0007\\u001b[31mroot\\u009b2j"');
+    expect(alertsOf(r.out).map((a) => a.user.name)).toEqual(['\x1b]0;pwned\x07\x1b[31mroot\u009b2j']);
+    expect(r.out).toContain('\\u001b]0;pwned\\u0007\\u001b[31mroot\\u009b2j');
+  });
+});

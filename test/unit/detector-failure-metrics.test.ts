@@ -29,6 +29,7 @@ function summary(overrides: Partial<RunSummary> = {}): RunSummary {
     alertsSuppressed: 0,
     alertsCutByCap: 0,
     detectorErrors: 0,
+    namesTruncated: 0,
     sources: [],
     baselinesWritten: 2,
     itemsNotStored: 1,

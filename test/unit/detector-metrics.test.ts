@@ -44,6 +44,7 @@ function summary(overrides: Partial<RunSummary> = {}): RunSummary {
     alertsSuppressed: 0,
     alertsCutByCap: 0,
     detectorErrors: 0,
+    namesTruncated: 0,
     itemsNotStored: 0,
     baselinesWritten: 9,
     alertIds: [],

@@ -13,6 +13,7 @@
  * The NetBIOS domain (`corp`) and the DNS/UPN suffix (`corp.com`) are not equated: nothing in a log says
  * they are the same directory.
  */
+import { createHash } from 'node:crypto';
 import type { LogonEvent, LogonObservation, Outcome } from '../model';
 import { canonicalIp, isLocalSource } from '../net';
 import type { LineResult, ProfileId, RowResult } from './profile';
@@ -96,6 +97,56 @@ export function canonicalUser(raw: string | undefined, domain?: string): string 
     if (!NO_DOMAIN.has(dom)) user = `${user}@${dom}`;
   }
   return user;
+}
+
+/**
+ * Longest user name kept, in characters (code points). Names are partition keys (`USER#<name>`) and appear in
+ * every alert, digest line and chat card: a real account name is a few dozen characters (Windows caps
+ * sAMAccountName at 20, Linux `useradd` at 32, a UPN at 113), while a scanner can send megabytes as a name. 256
+ * characters is at most 1,024 bytes of UTF-8, half of DynamoDB's 2,048-byte partition key limit, and still
+ * readable in a table row; anything longer is garbage or an attack, and keeping it whole would let one logon line
+ * blow up a baseline item (DynamoDB's 400 KB item) and every alert document.
+ */
+export const MAX_USER_CHARS = 256;
+/** Hex digits of the SHA-256 of the whole name kept in a bounded name's marker: 64 bits, so distinct long names stay distinct. */
+const USER_HASH_HEX = 16;
+/** A qualified name keeps at most this much of its domain when cut, so the bounded name still says where it is from. */
+const MAX_DOMAIN_CHARS_KEPT = 64;
+
+/** UTF-16 index after the first `n` code points of `s`, or undefined if `s` has at most `n` (bounded work on huge input). */
+function codePointIndex(s: string, n: number): number | undefined {
+  let i = 0;
+  for (let k = 0; k < n; k++) {
+    if (i >= s.length) return undefined;
+    const c = s.charCodeAt(i);
+    i += c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+  }
+  return i < s.length ? i : undefined;
+}
+
+/** The first `n` code points of `s` (all of it when shorter). */
+function codePointHead(s: string, n: number): string {
+  const i = codePointIndex(s, n);
+  return i === undefined ? s : s.slice(0, i);
+}
+
+/**
+ * A canonical user name bounded to `MAX_USER_CHARS` characters. A longer name is cut and marked
+ * `…#<16 hex digits of its SHA-256>`, so two long names that share their first 200-odd characters stay two
+ * users, and the same long name always gets the same bounded form. A qualified name (`user@domain`) is cut in
+ * its user part and keeps its `@domain` (up to 64 characters of it): the bounded name still reads as qualified,
+ * and `canonicalUser` leaves it as it is (it never reads a name with `@` as `DOMAIN\user`), so bounding is
+ * stable when a bounded name is canonicalised again. Apply to canonical names only (after `canonicalUser`).
+ */
+export function boundUserName(name: string): { readonly name: string; readonly truncated: boolean } {
+  if (codePointIndex(name, MAX_USER_CHARS) === undefined) return { name, truncated: false };
+  const marker = `…#${createHash('sha256').update(name, 'utf8').digest('hex').slice(0, USER_HASH_HEX)}`;
+  const at = name.lastIndexOf('@');
+  const domain = at === -1 ? '' : `@${codePointHead(name.slice(at + 1), MAX_DOMAIN_CHARS_KEPT)}`;
+  const local = at === -1 ? name : name.slice(0, at);
+  // `marker` is ASCII but for `…`, and `domain` was cut by code points: budgets in code points.
+  const budget = MAX_USER_CHARS - marker.length - [...domain].length;
+  return { name: `${codePointHead(local, budget)}${marker}${domain}`, truncated: true };
 }
 
 /** Windows machine accounts end in `$` (`WS01$`); they log on constantly and are not people. */
@@ -283,9 +334,10 @@ export interface EventRules {
 
 /** Validate and canonicalise a raw logon into a line result: the one place every profile's events are built. */
 export function toEvent(logSource: ProfileId, raw: RawLogon, rules: EventRules = {}): LineResult {
-  const user = raw.canonical ? raw.user : canonicalUser(raw.user, raw.domain);
-  if (!user) return malformed(`${logSource} logon without a user name`);
-  if (rules.skipUser?.(user)) return SKIP;
+  const name = raw.canonical ? raw.user : canonicalUser(raw.user, raw.domain);
+  if (!name) return malformed(`${logSource} logon without a user name`);
+  if (rules.skipUser?.(name)) return SKIP;
+  const { name: user, truncated } = boundUserName(name);
   if (raw.ip !== undefined && rules.skipSource?.(raw.ip)) return SKIP;
   const ip = checkIp(raw.ip);
   if (ip.kind === 'local') return SKIP;
@@ -302,7 +354,7 @@ export function toEvent(logSource: ProfileId, raw: RawLogon, rules: EventRules =
     ...(method ? { method } : {}),
     logSource,
   };
-  return { kind: 'event', event };
+  return truncated ? { kind: 'event', event, userTruncated: true } : { kind: 'event', event };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -335,9 +387,10 @@ export interface RowSpec {
  */
 export function mapRow(spec: RowSpec, row: Readonly<Record<string, string>>): RowResult {
   const src = spec.logSource;
-  const user = spec.user ? spec.user(row) : canonicalUser(row.user);
-  if (!user) return malformed(`${src} row without a user`);
-  if (spec.skipUser?.(user)) return SKIP;
+  const name = spec.user ? spec.user(row) : canonicalUser(row.user);
+  if (!name) return malformed(`${src} row without a user`);
+  if (spec.skipUser?.(name)) return SKIP;
+  const { name: user, truncated } = boundUserName(name);
   if (row.ip !== undefined && spec.skipSource?.(row.ip)) return SKIP;
   const ip = checkIp(row.ip);
   if (ip.kind === 'local') return SKIP;
@@ -364,7 +417,7 @@ export function mapRow(spec: RowSpec, row: Readonly<Record<string, string>>): Ro
     methods: [],
     logSource: src,
   };
-  return { kind: 'observation', observation };
+  return truncated ? { kind: 'observation', observation, userTruncated: true } : { kind: 'observation', observation };
 }
 
 /** Build a never-throwing row mapper for a spec. */

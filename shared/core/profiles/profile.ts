@@ -5,7 +5,8 @@ export type ProfileId = (typeof PROFILE_IDS)[number];
 
 /** Result of parsing one log line locally. */
 export type LineResult =
-  | { readonly kind: 'event'; readonly event: LogonEvent }
+  /** `userTruncated`: the user name was longer than `MAX_USER_CHARS` and was bounded (`boundUserName`). */
+  | { readonly kind: 'event'; readonly event: LogonEvent; readonly userTruncated?: true }
   /** Not an authentication event of this format (most lines of a log): ignored, not an error. */
   | { readonly kind: 'skip' }
   /** Looked like a logon but could not be understood: counted as malformed and skipped. */
@@ -13,7 +14,7 @@ export type LineResult =
 
 /** Result of mapping one Logs Insights result row (all values are strings in Insights results). */
 export type RowResult =
-  | { readonly kind: 'observation'; readonly observation: LogonObservation }
+  | { readonly kind: 'observation'; readonly observation: LogonObservation; readonly userTruncated?: true }
   /** A row that is legitimately not a remote logon (e.g. a loopback source) and is dropped. */
   | { readonly kind: 'skip' }
   | { readonly kind: 'malformed'; readonly reason: string };

@@ -97,7 +97,7 @@ function summaryOf(over: Partial<RunSummary>): RunSummary {
     runId: 'run-test', window: { start: '2026-03-02T09:30:00.000Z', end: '2026-03-02T10:00:00.000Z' }, catchUp: false, learning: false,
     learningEndsAt: '2026-03-16T00:00:00.000Z', logonsScanned: 40, observations: 12, malformed: 0, queries: 1, queryRows: 12, queryMs: 800,
     bytesScanned: 0, usersSeen: 10, usersLearning: 0, newUsers: 0, findings: zero, alertsPublished: zero, alertsDeduplicated: 0,
-    alertsSuppressed: 0, alertsCutByCap: 0, detectorErrors: 0, itemsNotStored: 0, baselinesWritten: 0, alertIds: [], durationMs: 1200, sources: [],
+    alertsSuppressed: 0, alertsCutByCap: 0, detectorErrors: 0, namesTruncated: 0, itemsNotStored: 0, baselinesWritten: 0, alertIds: [], durationMs: 1200, sources: [],
     ...over,
   };
 }

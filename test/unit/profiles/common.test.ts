@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalUser, checkIp, getPath, isMachineAccount, parseTime } from '../../../shared/core/profiles/common';
+import { getProfile } from '../../../shared/core/profiles';
+import { boundUserName, canonicalUser, checkIp, getPath, isMachineAccount, MAX_USER_CHARS, parseTime } from '../../../shared/core/profiles/common';
 import { NUM_RUNS } from './support';
 
 describe('canonicalUser', () => {
@@ -105,5 +106,71 @@ describe('getPath', () => {
     expect(getPath(doc, 'request.ipChain.0.ip')).toBe('1.2.3.4');
     expect(getPath(doc, 'request.ipChain.5.ip')).toBeUndefined();
     expect(getPath(doc, 'constructor')).toBeUndefined();
+  });
+});
+
+describe('boundUserName: user names longer than MAX_USER_CHARS', () => {
+  const long = (c: string, n: number) => c.repeat(n);
+
+  it('leaves names up to the bound as they are', () => {
+    for (const name of ['alice', long('a', MAX_USER_CHARS), long('😀', MAX_USER_CHARS)]) expect(boundUserName(name)).toEqual({ name, truncated: false });
+  });
+
+  it('cuts a longer name to the bound, marked with a hash of the whole name: same name, same result; different names, different results', () => {
+    const a = boundUserName(long('a', 10 * 1024 * 1024));
+    expect(a.truncated).toBe(true);
+    expect([...a.name]).toHaveLength(MAX_USER_CHARS);
+    expect(a.name).toMatch(/^a+…#[0-9a-f]{16}$/);
+    expect(boundUserName(long('a', 10 * 1024 * 1024)).name).toBe(a.name);
+    // Differ only past the cut: still two users.
+    const b = boundUserName(`${long('a', 300)}b`);
+    const c = boundUserName(`${long('a', 300)}c`);
+    expect(b.name).not.toBe(c.name);
+    expect(b.name.slice(0, 200)).toBe(c.name.slice(0, 200));
+  });
+
+  it('counts characters, not UTF-16 units, and never cuts a surrogate pair', () => {
+    const r = boundUserName(long('😀', MAX_USER_CHARS + 1));
+    expect(r.truncated).toBe(true);
+    expect([...r.name]).toHaveLength(MAX_USER_CHARS);
+    expect(Buffer.from(r.name, 'utf8').toString('utf8')).toBe(r.name); // no half of a pair left
+    expect(Buffer.byteLength(r.name, 'utf8')).toBeLessThanOrEqual(4 * MAX_USER_CHARS);
+  });
+
+  it('keeps a qualified name qualified: the user part is cut, the @domain kept (up to 64 characters)', () => {
+    const r = boundUserName(`${long('x', 400)}@corp.example.com`);
+    expect(r.name).toMatch(/^x+…#[0-9a-f]{16}@corp\.example\.com$/);
+    expect([...r.name]).toHaveLength(MAX_USER_CHARS);
+    const d = boundUserName(`bob@${long('d', 400)}`);
+    expect(d.name).toMatch(/^bob…#[0-9a-f]{16}@d{64}$/);
+  });
+
+  it('is stable: a bounded name bounds and canonicalises to itself', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 600 }), fc.option(fc.string({ maxLength: 80 }), { nil: undefined }), (unit, n, domain) => {
+        const raw = unit.repeat(Math.ceil(n / Math.max(1, unit.length)));
+        const canonical = canonicalUser(raw, domain);
+        if (canonical === undefined) return;
+        const bounded = boundUserName(canonical).name;
+        expect([...bounded].length).toBeLessThanOrEqual(MAX_USER_CHARS);
+        expect(boundUserName(bounded)).toEqual({ name: bounded, truncated: false });
+        // Only where canonicalUser is itself idempotent on the whole name (its rules, not the bound's).
+        if (canonicalUser(canonical) === canonical) expect(canonicalUser(bounded)).toBe(bounded);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('every profile path bounds: a line and an Insights row with a 10 MB name give the same bounded user, flagged', () => {
+    const huge = long('A', 10 * 1024 * 1024);
+    const line = getProfile('sshd', { year: 2026 }).parseLine(`2026-03-20T10:00:00Z web-01 sshd[2]: Accepted password for ${huge} from 203.0.113.51 port 5000 ssh2`);
+    const row = getProfile('sshd').mapRow({ user: huge, ip: '203.0.113.51', outcome: 'Accepted', host: 'web-01', logons: '1', first: '2026-03-20 10:00:00.000', last: '2026-03-20 10:00:00.000' });
+    expect(line).toMatchObject({ kind: 'event', userTruncated: true });
+    expect(row).toMatchObject({ kind: 'observation', userTruncated: true });
+    if (line.kind !== 'event' || row.kind !== 'observation') throw new Error('unreachable');
+    expect(line.event.user).toBe(row.observation.user);
+    expect(line.event.user).toBe(boundUserName(huge.toLowerCase()).name);
+    // A name within the bound carries no flag.
+    expect(getProfile('ecs').parseLine(JSON.stringify({ '@timestamp': '2026-03-20T10:00:00Z', event: { category: 'authentication', outcome: 'success' }, user: { name: 'alice' }, source: { ip: '203.0.113.9' } }))).not.toHaveProperty('userTruncated');
   });
 });
