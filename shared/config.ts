@@ -52,14 +52,6 @@ export function logSourceId(source: Pick<LogSourceConfig, 'profile' | 'logGroups
   return `${id.slice(0, LOG_SOURCE_ID_MAX - digest.length - 1)}~${digest}`;
 }
 
-/**
- * The detection settings schema. The allowlist rule (valid, not too broad, canonical) is part of
- * `detectionSettingsSchema` itself (shared/core/settings.ts), so every parse of settings enforces it; this name is
- * kept for the callers that used it when the CIDR check lived here.
- * @deprecated use `detectionSettingsSchema`.
- */
-export const settingsWithCidrCheck = detectionSettingsSchema;
-
 export interface RuntimeConfig {
   tableName: string;
   topicArn: string;
