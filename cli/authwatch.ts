@@ -10,8 +10,7 @@ import { FUTURE_SKEW_MS, INVALID_BYTE_MARK, LineReader, type ParseStats } from '
 import { InMemoryAlertSink } from '../shared/adapters/in-memory-alert-sink';
 import { MAX_USER_CHARS } from '../shared/core/profiles/common';
 import { SystemClock } from '../shared/adapters/system-clock';
-import { settingsWithCidrCheck } from '../shared/config';
-import { formatIssues, DETECTOR_IDS, type DetectionSettings } from '../shared/core/settings';
+import { detectionSettingsSchema, formatIssues, DETECTOR_IDS, type DetectionSettings } from '../shared/core/settings';
 import { getProfile } from '../shared/core/profiles';
 import type { Profile } from '../shared/core/profiles/profile';
 import type { Alert, LogonEvent } from '../shared/core/model';
@@ -63,7 +62,7 @@ export function settingsFromFlags(flags: Flags): DetectionSettings {
   if (Object.keys(thresholds).length > 0) input.thresholds = thresholds;
   if (flags['allow-user']) input.allowUsers = flags['allow-user'];
   if (flags['allow-cidr']) input.allowCidrs = flags['allow-cidr'];
-  const r = settingsWithCidrCheck.safeParse(input);
+  const r = detectionSettingsSchema.safeParse(input);
   if (!r.success) issues.push(...formatIssues(r.error.issues));
   if (issues.length > 0) throw new ConfigError(issues);
   return r.data!;

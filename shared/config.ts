@@ -52,14 +52,6 @@ export function logSourceId(source: Pick<LogSourceConfig, 'profile' | 'logGroups
   return `${id.slice(0, LOG_SOURCE_ID_MAX - digest.length - 1)}~${digest}`;
 }
 
-/**
- * The detection settings schema. The allowlist rule (valid, not too broad, canonical) is part of
- * `detectionSettingsSchema` itself (shared/core/settings.ts), so every parse of settings enforces it; this name is
- * kept for the callers that used it when the CIDR check lived here.
- * @deprecated use `detectionSettingsSchema`.
- */
-export const settingsWithCidrCheck = detectionSettingsSchema;
-
 export interface RuntimeConfig {
   tableName: string;
   topicArn: string;
@@ -70,7 +62,8 @@ export interface RuntimeConfig {
   queryTimeoutMs: number;
 }
 
-function parseJson(name: string, raw: string | undefined, issues: string[]): unknown {
+/** An optional JSON variable: undefined when unset or blank, or (with an issue added) when it is not JSON. */
+export function parseJson(name: string, raw: string | undefined, issues: string[]): unknown {
   if (raw === undefined || raw.trim() === '') return undefined;
   try {
     return JSON.parse(raw);
@@ -78,6 +71,15 @@ function parseJson(name: string, raw: string | undefined, issues: string[]): unk
     issues.push(`${name}: not valid JSON (${(e as Error).message})`);
     return undefined;
   }
+}
+
+/** An optional whole number of milliseconds, at least a second: `fallback` when unset, or (with an issue added) when malformed. */
+export function parseMillis(name: string, raw: string | undefined, fallback: number, issues: string[]): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= 1000) return n;
+  issues.push(`${name}: must be a whole number of milliseconds >= 1000, got "${raw}"`);
+  return fallback;
 }
 
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/;
@@ -116,13 +118,7 @@ export function parseRuntimeConfig(env: Readonly<Record<string, string | undefin
     else issues.push(...formatIssues(r.error.issues, ENV.settings));
   }
 
-  let queryTimeoutMs = 240_000;
-  const rawTimeout = env[ENV.queryTimeoutMs];
-  if (rawTimeout !== undefined && rawTimeout !== '') {
-    const n = Number(rawTimeout);
-    if (!Number.isInteger(n) || n < 1000) issues.push(`${ENV.queryTimeoutMs}: must be a whole number of milliseconds >= 1000, got "${rawTimeout}"`);
-    else queryTimeoutMs = n;
-  }
+  const queryTimeoutMs = parseMillis(ENV.queryTimeoutMs, env[ENV.queryTimeoutMs], 240_000, issues);
 
   if (issues.length > 0) throw new ConfigError(issues);
   return { tableName: tableName!, topicArn: topicArn!, ...optionalTopics, logSources, settings, queryTimeoutMs };

@@ -3,11 +3,11 @@
  * `npm run build` (lambdas/bundle.ts), invoked asynchronously by the schedule, never two runs at once.
  */
 import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { NodejsFunction, OutputFormat, SourceMapMode, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DETECTOR_ENTRY, DETECTOR_EXTERNALS, DETECTOR_OUTPUT, DETECTOR_TARGET, ESM_REQUIRE_BANNER, PROJECT_ROOT } from '../../lambdas/bundle';
 import { ENV, type LogSourceConfig } from '../../shared/config';
@@ -62,6 +62,69 @@ export function logGroupQueryArns(stack: Stack, logGroupName: string): string[] 
   return [bare, `${bare}:*`];
 }
 
+/** What differs between authwatch's functions; everything else is {@link functionProps}'s, the same for all. */
+export interface FunctionSettings {
+  readonly entry: string;
+  readonly description: string;
+  readonly timeout: Duration;
+  readonly memorySize: number;
+  /** Lambda's own async retries of a failed invocation. */
+  readonly retryAttempts: number;
+  /** An event older than this goes to the dead-letter queue instead of running. */
+  readonly maxEventAge: Duration;
+  /** Lambda's on-failure destination: invocations that failed after all retries or aged out. */
+  readonly deadLetterQueue: DeadLetterQueue;
+  readonly logGroup: ILogGroup;
+  readonly role: IRole;
+  /** The function's own variables; `NODE_OPTIONS` is added. */
+  readonly environment: Record<string, string>;
+}
+
+/**
+ * The props of an authwatch Lambda: bundled by esbuild like `npm run build`, on the detector's runtime and ARM,
+ * asynchronous with an on-failure queue, one invocation at a time (each function read-modify-writes state of its
+ * own: the detector its baselines, with conditional writes that would fail; the network-data refresh its pointer,
+ * which two would race to swap), and an explicit role and log group.
+ */
+export function functionProps(settings: FunctionSettings): NodejsFunctionProps {
+  return {
+    entry: settings.entry,
+    handler: 'handler',
+    projectRoot: PROJECT_ROOT,
+    depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
+    runtime: DETECTOR_RUNTIME,
+    architecture: Architecture.ARM_64,
+    timeout: settings.timeout,
+    memorySize: settings.memorySize,
+    reservedConcurrentExecutions: 1,
+    retryAttempts: settings.retryAttempts,
+    maxEventAge: settings.maxEventAge,
+    onFailure: new SqsDestination(settings.deadLetterQueue.queue),
+    logGroup: settings.logGroup,
+    role: settings.role,
+    description: settings.description,
+    environment: {
+      ...settings.environment,
+      // Stack traces in the log point into the TypeScript sources (the bundle ships a linked source map).
+      NODE_OPTIONS: '--enable-source-maps',
+    },
+    bundling: {
+      // The same options as lambdas/build.ts, so the bundle the tests import is the bundle that is deployed.
+      format: OutputFormat.ESM,
+      target: DETECTOR_TARGET,
+      banner: ESM_REQUIRE_BANNER,
+      externalModules: DETECTOR_EXTERNALS,
+      mainFields: ['module', 'main'],
+      minify: DETECTOR_OUTPUT.minify,
+      sourceMap: DETECTOR_OUTPUT.linkedSourceMap,
+      sourceMapMode: SourceMapMode.DEFAULT, // DEFAULT is a linked .map file
+      esbuildArgs: { '--legal-comments': DETECTOR_OUTPUT.legalComments },
+      // Bundle with the esbuild in node_modules (a devDependency), never in Docker: synth works offline.
+      forceDockerBundling: false,
+    },
+  };
+}
+
 export class Detector extends Construct {
   readonly function: NodejsFunction;
   readonly logGroup: LogGroup;
@@ -90,48 +153,29 @@ export class Detector extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: DETECTOR_ENTRY,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
-      runtime: DETECTOR_RUNTIME,
-      architecture: Architecture.ARM_64,
-      timeout: DETECTOR_TIMEOUT,
-      memorySize: DETECTOR_MEMORY_MB,
-      // One run at a time: runs read-modify-write the same baselines (with conditional writes that would fail).
-      reservedConcurrentExecutions: 1,
-      retryAttempts: DETECTOR_RETRY_ATTEMPTS,
-      maxEventAge: DETECTOR_MAX_EVENT_AGE,
-      onFailure: new SqsDestination(this.deadLetterQueue.queue),
-      logGroup: this.logGroup,
-      role: this.role,
-      description: 'authwatch: rare users and unusual source IPs in logon logs, one 15-minute window per run',
-      environment: {
-        [ENV.tableName]: props.tableName,
-        [ENV.topicArn]: props.topicArn,
-        [ENV.logSources]: JSON.stringify(props.logSources),
-        [ENV.settings]: JSON.stringify(props.settings),
-        [ENV.queryTimeoutMs]: String(QUERY_BUDGET.toMilliseconds()),
-        [SERVICE_NAME_ENV]: props.serviceName,
-        // Stack traces in the log point into the TypeScript sources (the bundle ships a linked source map).
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        // The same options as lambdas/build.ts, so the bundle the tests import is the bundle that is deployed.
-        format: OutputFormat.ESM,
-        target: DETECTOR_TARGET,
-        banner: ESM_REQUIRE_BANNER,
-        externalModules: DETECTOR_EXTERNALS,
-        mainFields: ['module', 'main'],
-        minify: DETECTOR_OUTPUT.minify,
-        sourceMap: DETECTOR_OUTPUT.linkedSourceMap,
-        sourceMapMode: SourceMapMode.DEFAULT, // DEFAULT is a linked .map file
-        esbuildArgs: { '--legal-comments': DETECTOR_OUTPUT.legalComments },
-        // Bundle with the esbuild in node_modules (a devDependency), never in Docker: synth works offline.
-        forceDockerBundling: false,
-      },
-    });
+    this.function = new NodejsFunction(
+      this,
+      'Function',
+      functionProps({
+        entry: DETECTOR_ENTRY,
+        description: 'authwatch: rare users and unusual source IPs in logon logs, one 15-minute window per run',
+        timeout: DETECTOR_TIMEOUT,
+        memorySize: DETECTOR_MEMORY_MB,
+        retryAttempts: DETECTOR_RETRY_ATTEMPTS,
+        maxEventAge: DETECTOR_MAX_EVENT_AGE,
+        deadLetterQueue: this.deadLetterQueue,
+        logGroup: this.logGroup,
+        role: this.role,
+        environment: {
+          [ENV.tableName]: props.tableName,
+          [ENV.topicArn]: props.topicArn,
+          [ENV.logSources]: JSON.stringify(props.logSources),
+          [ENV.settings]: JSON.stringify(props.settings),
+          [ENV.queryTimeoutMs]: String(QUERY_BUDGET.toMilliseconds()),
+          [SERVICE_NAME_ENV]: props.serviceName,
+        },
+      }),
+    );
 
     this.grantQueryLogGroups(props.logSources);
   }

@@ -9,21 +9,19 @@
 import { join } from 'node:path';
 import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Grant, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import { Architecture } from 'aws-cdk-lib/aws-lambda';
-import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
-import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { ScheduleTargetInput, type Schedule } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { DETECTOR_EXTERNALS, DETECTOR_OUTPUT, DETECTOR_TARGET, ESM_REQUIRE_BANNER, PROJECT_ROOT } from '../../lambdas/bundle';
+import { PROJECT_ROOT } from '../../lambdas/bundle';
 import { REFRESH_ENV } from '../../lambdas/refresh-network-data/config';
 import { DATABASES_FOLDER, DEFAULT_NETWORK_DATA_PREFIX } from '../../shared/adapters/network-data-s3';
 import { IPTOASN_COMBINED_URL } from '../../shared/adapters/network-data-source';
 import { SERVICE_NAME_ENV } from '../../shared/telemetry';
 import { DeadLetterQueue } from './dead-letter-queue';
-import { DETECTOR_RUNTIME } from './detector';
+import { functionProps } from './detector';
+import { LambdaSchedule } from './schedule';
 
 export const REFRESH_NETWORK_DATA_ENTRY = join(PROJECT_ROOT, 'lambdas', 'refresh-network-data', 'handler.ts');
 /** IPtoASN publishes daily; owners of ranges change slowly, and weekly keeps the data well inside the loader's 10-day limit. */
@@ -100,64 +98,40 @@ export class NetworkData extends Construct {
     this.logGroup.grantWrite(this.role);
     this.grantRefresh(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: REFRESH_NETWORK_DATA_ENTRY,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
-      runtime: DETECTOR_RUNTIME,
-      architecture: Architecture.ARM_64,
-      timeout: REFRESH_TIMEOUT,
-      memorySize: REFRESH_MEMORY_MB,
-      // One refresh at a time: two would race to swap the pointer.
-      reservedConcurrentExecutions: 1,
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(6),
-      onFailure: new SqsDestination(this.deadLetterQueue.queue),
-      logGroup: this.logGroup,
-      role: this.role,
-      description: 'authwatch: refresh the IP-to-network-owner database (weekly)',
-      environment: {
-        [REFRESH_ENV.bucket]: this.bucket.bucketName,
-        [REFRESH_ENV.prefix]: this.prefix,
-        [REFRESH_ENV.url]: props.sourceUrl ?? IPTOASN_COMBINED_URL,
-        [SERVICE_NAME_ENV]: props.serviceName,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        // The detector's bundling options (lambdas/bundle.ts): one way to build every function.
-        format: OutputFormat.ESM,
-        target: DETECTOR_TARGET,
-        banner: ESM_REQUIRE_BANNER,
-        externalModules: DETECTOR_EXTERNALS,
-        mainFields: ['module', 'main'],
-        minify: DETECTOR_OUTPUT.minify,
-        sourceMap: DETECTOR_OUTPUT.linkedSourceMap,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        esbuildArgs: { '--legal-comments': DETECTOR_OUTPUT.legalComments },
-        forceDockerBundling: false,
-      },
-    });
-
-    this.schedulerRole = new Role(this, 'SchedulerRole', {
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } } }),
-      description: 'authwatch: EventBridge Scheduler invokes the network-data refresh',
-    });
-    this.schedule = new Schedule(this, 'Schedule', {
-      schedule: ScheduleExpression.rate(props.interval ?? REFRESH_INTERVAL),
-      description: 'authwatch: refresh the IP-to-network-owner database',
-      target: new LambdaInvoke(this.function, {
-        input: ScheduleTargetInput.fromObject({}),
-        retryAttempts: REFRESH_SCHEDULE_RETRY_ATTEMPTS,
-        maxEventAge: REFRESH_SCHEDULE_MAX_EVENT_AGE,
-        deadLetterQueue: this.deadLetterQueue.queue,
-        role: this.schedulerRole,
+    this.function = new NodejsFunction(
+      this,
+      'Function',
+      functionProps({
+        entry: REFRESH_NETWORK_DATA_ENTRY,
+        description: 'authwatch: refresh the IP-to-network-owner database (weekly)',
+        timeout: REFRESH_TIMEOUT,
+        memorySize: REFRESH_MEMORY_MB,
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(6),
+        deadLetterQueue: this.deadLetterQueue,
+        logGroup: this.logGroup,
+        role: this.role,
+        environment: {
+          [REFRESH_ENV.bucket]: this.bucket.bucketName,
+          [REFRESH_ENV.prefix]: this.prefix,
+          [REFRESH_ENV.url]: props.sourceUrl ?? IPTOASN_COMBINED_URL,
+          [SERVICE_NAME_ENV]: props.serviceName,
+        },
       }),
+    );
+
+    const invoke = new LambdaSchedule(this, 'Schedule', {
+      target: this.function,
+      interval: props.interval ?? REFRESH_INTERVAL,
+      description: 'authwatch: refresh the IP-to-network-owner database',
+      roleDescription: 'authwatch: EventBridge Scheduler invokes the network-data refresh',
+      input: ScheduleTargetInput.fromObject({}),
+      retryAttempts: REFRESH_SCHEDULE_RETRY_ATTEMPTS,
+      maxEventAge: REFRESH_SCHEDULE_MAX_EVENT_AGE,
+      deadLetterQueue: this.deadLetterQueue,
     });
-    Validations.of(this.schedulerRole.node.findChild('DefaultPolicy')).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.function.node.defaultChild as CfnElement)}.Arn>:*]`,
-      reason: 'Added by grantInvoke for this one function: "<function ARN>:*" matches only its versions and aliases, which Scheduler may invoke as the same function.',
-    });
+    this.schedule = invoke.schedule;
+    this.schedulerRole = invoke.role;
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
- * Every 15 minutes, EventBridge Scheduler invokes the detector with the schedule's own time as the window end,
- * so a retried or replayed invocation runs exactly the same window.
+ * EventBridge Scheduler schedules that invoke a Lambda. The detector's: every 15 minutes, with the schedule's own
+ * time as the window end, so a retried or replayed invocation runs exactly the same window.
  */
 import { CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -20,39 +20,55 @@ export const RUN_INTERVAL = Duration.millis(BUCKET_MS);
 export const SCHEDULE_MAX_EVENT_AGE = RUN_INTERVAL;
 export const SCHEDULE_RETRY_ATTEMPTS = 4;
 
-export interface DetectorScheduleProps {
+/**
+ * One Lambda invoked on a fixed rate by EventBridge Scheduler, with its own role and a dead-letter queue for
+ * invocations Scheduler could not deliver after its retries. Every authwatch schedule is one of these.
+ */
+export interface LambdaScheduleProps {
   readonly target: IFunction;
-  /** Off leaves everything deployed but nothing running (e.g. while priming baselines with `backfill`). */
+  readonly interval: Duration;
+  readonly description: string;
+  /** What the role Scheduler assumes is for, as IAM shows it. */
+  readonly roleDescription: string;
+  /** The event the target receives. */
+  readonly input: ScheduleTargetInput;
+  /** Scheduler's retries of a failed *delivery* (throttling, Lambda unavailable), within `maxEventAge`. */
+  readonly retryAttempts: number;
+  readonly maxEventAge: Duration;
+  /**
+   * Where undelivered invocations go: a queue the caller already has (e.g. the function's own on-failure queue),
+   * or the purpose of a queue of the schedule's own, created as `Undelivered`.
+   */
+  readonly deadLetterQueue: DeadLetterQueue | { readonly purpose: string };
+  /** @default true */
   readonly enabled?: boolean;
 }
 
-export class DetectorSchedule extends Construct {
+export class LambdaSchedule extends Construct {
   readonly schedule: Schedule;
   /** Invocations Scheduler could not deliver after its retries. */
   readonly deadLetterQueue: DeadLetterQueue;
-  /** The role Scheduler assumes to invoke the detector (and to send to its DLQ). */
+  /** The role Scheduler assumes to invoke the target (and to send to the DLQ). */
   readonly role: Role;
 
-  constructor(scope: Construct, id: string, props: DetectorScheduleProps) {
+  constructor(scope: Construct, id: string, props: LambdaScheduleProps) {
     super(scope, id);
-    this.deadLetterQueue = new DeadLetterQueue(this, 'Undelivered', {
-      purpose: 'EventBridge Scheduler dead-letter queue: invocations Scheduler could not deliver to the detector after its retries',
-    });
+    this.deadLetterQueue =
+      props.deadLetterQueue instanceof DeadLetterQueue ? props.deadLetterQueue : new DeadLetterQueue(this, 'Undelivered', { purpose: props.deadLetterQueue.purpose });
     // Our own role rather than the target's shared default, so the trust is limited to this account's schedules and
     // the policy's one finding can be acknowledged right here.
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } } }),
-      description: 'authwatch: EventBridge Scheduler invokes the detector',
+      description: props.roleDescription,
     });
     this.schedule = new Schedule(this, 'Schedule', {
-      schedule: ScheduleExpression.rate(RUN_INTERVAL),
-      description: 'authwatch: run the detector over the last 30 minutes of logons',
+      schedule: ScheduleExpression.rate(props.interval),
+      description: props.description,
       enabled: props.enabled ?? true,
       target: new LambdaInvoke(props.target, {
-        // The handler reads `time` (lambdas/detector/event.ts) and floors it to the 15-minute bucket.
-        input: ScheduleTargetInput.fromObject({ time: ContextAttribute.scheduledTime }),
-        retryAttempts: SCHEDULE_RETRY_ATTEMPTS,
-        maxEventAge: SCHEDULE_MAX_EVENT_AGE,
+        input: props.input,
+        retryAttempts: props.retryAttempts,
+        maxEventAge: props.maxEventAge,
         deadLetterQueue: this.deadLetterQueue.queue,
         role: this.role,
       }),
@@ -61,6 +77,29 @@ export class DetectorSchedule extends Construct {
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.target.node.defaultChild as CfnElement)}.Arn>:*]`,
       reason:
         'Added by grantInvoke for this one function: "<function ARN>:*" matches only its versions and aliases, which Scheduler may invoke as the same function.',
+    });
+  }
+}
+
+export interface DetectorScheduleProps {
+  readonly target: IFunction;
+  /** Off leaves everything deployed but nothing running (e.g. while priming baselines with `backfill`). */
+  readonly enabled?: boolean;
+}
+
+export class DetectorSchedule extends LambdaSchedule {
+  constructor(scope: Construct, id: string, props: DetectorScheduleProps) {
+    super(scope, id, {
+      target: props.target,
+      interval: RUN_INTERVAL,
+      description: 'authwatch: run the detector over the last 30 minutes of logons',
+      roleDescription: 'authwatch: EventBridge Scheduler invokes the detector',
+      // The handler reads `time` (lambdas/detector/event.ts) and floors it to the 15-minute bucket.
+      input: ScheduleTargetInput.fromObject({ time: ContextAttribute.scheduledTime }),
+      retryAttempts: SCHEDULE_RETRY_ATTEMPTS,
+      maxEventAge: SCHEDULE_MAX_EVENT_AGE,
+      deadLetterQueue: { purpose: 'EventBridge Scheduler dead-letter queue: invocations Scheduler could not deliver to the detector after its retries' },
+      enabled: props.enabled,
     });
   }
 }

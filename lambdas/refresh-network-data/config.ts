@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { DEFAULT_NETWORK_DATA_PREFIX } from '../../shared/adapters/network-data-s3';
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, IPTOASN_COMBINED_URL } from '../../shared/adapters/network-data-source';
+import { parseJson, parseMillis } from '../../shared/config';
 import { DEFAULT_EXPECTATIONS, type NetworkDataExpectations } from '../../shared/core/network-data/validate';
 import { formatIssues } from '../../shared/core/settings';
 import { ConfigError } from '../../shared/errors';
@@ -57,28 +58,14 @@ export function parseRefreshConfig(env: Readonly<Record<string, string | undefin
   if (!/^https?:\/\/[^/]/.test(url)) issues.push(`${REFRESH_ENV.url}: must be an http(s) URL, got "${url}"`);
 
   let expectations = DEFAULT_EXPECTATIONS;
-  const raw = env[REFRESH_ENV.expectations];
-  if (raw !== undefined && raw.trim() !== '') {
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch (e) {
-      issues.push(`${REFRESH_ENV.expectations}: not valid JSON (${(e as Error).message})`);
-    }
-    if (json !== undefined) {
-      const r = expectationsSchema.safeParse(json);
-      if (r.success) expectations = { ...DEFAULT_EXPECTATIONS, ...r.data } as NetworkDataExpectations;
-      else issues.push(...formatIssues(r.error.issues, REFRESH_ENV.expectations));
-    }
+  const json = parseJson(REFRESH_ENV.expectations, env[REFRESH_ENV.expectations], issues);
+  if (json !== undefined) {
+    const r = expectationsSchema.safeParse(json);
+    if (r.success) expectations = { ...DEFAULT_EXPECTATIONS, ...r.data } as NetworkDataExpectations;
+    else issues.push(...formatIssues(r.error.issues, REFRESH_ENV.expectations));
   }
 
-  let downloadTimeoutMs = DEFAULT_DOWNLOAD_TIMEOUT_MS;
-  const rawTimeout = env[REFRESH_ENV.downloadTimeoutMs];
-  if (rawTimeout !== undefined && rawTimeout !== '') {
-    const n = Number(rawTimeout);
-    if (!Number.isInteger(n) || n < 1000) issues.push(`${REFRESH_ENV.downloadTimeoutMs}: must be a whole number of milliseconds >= 1000, got "${rawTimeout}"`);
-    else downloadTimeoutMs = n;
-  }
+  const downloadTimeoutMs = parseMillis(REFRESH_ENV.downloadTimeoutMs, env[REFRESH_ENV.downloadTimeoutMs], DEFAULT_DOWNLOAD_TIMEOUT_MS, issues);
 
   if (issues.length > 0) throw new ConfigError(issues);
   return { bucket: bucket!, prefix, url, expectations, downloadTimeoutMs, keep: DEFAULT_KEEP_DATABASES };

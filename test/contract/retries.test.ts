@@ -8,8 +8,7 @@
  * The backoff between attempts is 1 ms (`retryDelayMs`) so the tests do not wait the SDK's real one; the
  * attempts and which errors are retried are the production configuration.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AWS_MAX_ATTEMPTS, AWS_RETRY_MODE, createDynamoDbClient, createLogsClient, createSnsClient, type AwsClientOptions } from '../../shared/adapters/aws-clients';
 import { alertKey, DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-store';
@@ -18,6 +17,7 @@ import { SnsAlertSink } from '../../shared/adapters/sns-alert-sink';
 import { getProfile } from '../../shared/core/profiles';
 import { BaselineStoreError, QueryError } from '../../shared/errors';
 import { ALERT_WINDOW, makeAlert } from '../support/alerts';
+import { startLocalEndpoint } from '../support/local-endpoint';
 
 const TOPIC = 'arn:aws:sns:us-east-1:111122223333:authwatch-alerts';
 const DIGEST_TOPIC = 'arn:aws:sns:us-east-1:111122223333:authwatch-digest';
@@ -52,16 +52,6 @@ interface Endpoint {
   close(): Promise<void>;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let b = '';
-    req.setEncoding('utf8');
-    req.on('data', (d: string) => (b += d));
-    req.on('end', () => resolve(b));
-    req.on('error', reject);
-  });
-}
-
 /** JSON protocols name the operation in `X-Amz-Target` (`Logs_20140328.StartQuery`); the query protocol in the form's `Action`. */
 function operationOf(req: IncomingMessage, body: string): string {
   const target = req.headers['x-amz-target'];
@@ -70,27 +60,21 @@ function operationOf(req: IncomingMessage, body: string): string {
 }
 
 async function startEndpoint(): Promise<Endpoint> {
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    void readBody(req).then((body) => {
-      const op = operationOf(req, body);
-      const nth = endpoint.requests.filter((r) => r === op).length;
-      endpoint.requests.push(op);
-      const reply = endpoint.answer(op, nth, body);
-      res.statusCode = reply.status;
-      res.setHeader('content-type', reply.contentType);
-      res.end(reply.body);
-    });
+  const requests: string[] = [];
+  const server = await startLocalEndpoint((req, body, res) => {
+    const op = operationOf(req, body);
+    const nth = requests.filter((r) => r === op).length;
+    requests.push(op);
+    const reply = endpoint.answer(op, nth, body);
+    res.statusCode = reply.status;
+    res.setHeader('content-type', reply.contentType);
+    res.end(reply.body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint: Endpoint = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests: [],
+    url: server.url,
+    requests,
     answer: () => ({ status: 500, contentType: 'text/plain', body: 'no answer configured' }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => server.close(),
   };
   return endpoint;
 }

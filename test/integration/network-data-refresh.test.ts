@@ -3,8 +3,6 @@
  * source, the use case) against a publisher on 127.0.0.1 serving the checked-in extract as gzip, and an
  * in-memory S3 (aws-sdk-client-mock); then the loader the detector will call, reading what the refresh wrote.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { compose, handler } from '../../lambdas/refresh-network-data/handler';
@@ -17,6 +15,7 @@ import { DAY_MS } from '../../shared/core/model';
 import { NetworkDataError } from '../../shared/errors';
 import { refreshNetworkData, type RefreshDeps } from '../../shared/refresh-network-data';
 import { fakeS3, type FakeS3 } from '../support/fake-s3';
+import { startLocalEndpoint, type LocalEndpoint } from '../support/local-endpoint';
 import { fixtureLines, row } from '../unit/network-data/support';
 
 const BUCKET = 'authwatch-network-data-test';
@@ -28,7 +27,7 @@ const extract = fixtureLines().join('\n');
 const gz = (text: string) => gzipSync(Buffer.from(text));
 const withRow = (extra: string) => `${extract}${extra}\n`;
 
-let server: Server;
+let server: LocalEndpoint;
 let base: string;
 const served: Record<string, { status: number; body: Uint8Array | string; type?: string }> = {};
 const requests: string[] = [];
@@ -45,7 +44,7 @@ beforeAll(async () => {
     '/error-page.tsv.gz': { status: 200, body: '<html><body>Service temporarily unavailable</body></html>', type: 'text/html' },
     '/wrong-owner.tsv.gz': { status: 200, body: gz(extract.replace('8.8.8.0\t8.8.8.255\t15169\tUS\tGOOGLE', row('8.8.8.0', '8.8.8.255', 64512, 'US', 'SOMEONE-ELSE'))) },
   });
-  server = createServer((req, res) => {
+  server = await startLocalEndpoint((req, _body, res) => {
     requests.push(req.url ?? '');
     const r = served[req.url ?? ''];
     if (req.url === '/hang.tsv.gz') return; // never answers
@@ -53,13 +52,11 @@ beforeAll(async () => {
     res.setHeader('content-type', r?.type ?? 'application/gzip');
     res.end(r?.body ?? 'Not Found');
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = server.url;
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await server.close();
 });
 
 let s3: FakeS3;

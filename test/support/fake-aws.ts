@@ -4,8 +4,7 @@
  * cannot reach it; pointing its clients here with `AWS_ENDPOINT_URL_<SERVICE>` can. Everything it was asked
  * is recorded, so tests assert on the requests the real SDK serialised.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startLocalEndpoint } from './local-endpoint';
 
 export interface InsightsRow {
   [field: string]: string;
@@ -24,16 +23,6 @@ export interface FakeAws {
   close(): Promise<void>;
 }
 
-function body(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let b = '';
-    req.setEncoding('utf8');
-    req.on('data', (d: string) => (b += d));
-    req.on('end', () => resolve(b));
-    req.on('error', reject);
-  });
-}
-
 function xmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
@@ -48,71 +37,68 @@ export async function startFakeAws(): Promise<FakeAws> {
     digests: [],
     failPublish: undefined,
     calls: [],
-    close: () => new Promise((r) => server.close(() => r())),
+    close: () => server.close(),
   };
-  const server: Server = createServer((req, res) => {
-    void body(req).then((text) => {
-      const target = String(req.headers['x-amz-target'] ?? '');
-      if (target.startsWith('Logs_20140328.')) {
-        const op = target.slice('Logs_20140328.'.length);
-        fake.calls.push(op);
-        const input = JSON.parse(text || '{}') as { startTime?: number; endTime?: number; queryId?: string };
-        res.setHeader('content-type', 'application/x-amz-json-1.1');
-        if (op === 'StartQuery') {
-          const queryId = `q-${++n}`;
-          queries.set(queryId, { start: input.startTime!, end: input.endTime! });
-          res.end(JSON.stringify({ queryId }));
-        } else if (op === 'GetQueryResults') {
-          const q = queries.get(input.queryId!)!;
-          const rows = fake.rowsFor(q.start, q.end);
-          res.end(
-            JSON.stringify({
-              status: 'Complete',
-              results: rows.map((r) => Object.entries(r).map(([field, value]) => ({ field, value }))),
-              statistics: { recordsMatched: rows.length, recordsScanned: rows.length * 10, bytesScanned: rows.length * 2000 },
-            }),
-          );
-        } else if (op === 'StopQuery') res.end(JSON.stringify({ success: true }));
-        else {
-          res.statusCode = 400;
-          res.end(JSON.stringify({ __type: 'UnknownOperationException', message: op }));
-        }
-        return;
-      }
-      const form = new URLSearchParams(text);
-      const action = form.get('Action') ?? '';
-      fake.calls.push(action);
-      res.setHeader('content-type', 'text/xml');
-      if (action === 'PublishBatch') {
-        const ok: string[] = [];
-        const failed: string[] = [];
-        for (let i = 1; form.has(`PublishBatchRequestEntries.member.${i}.Id`); i++) {
-          const id = form.get(`PublishBatchRequestEntries.member.${i}.Id`)!;
-          if (fake.failPublish) {
-            failed.push(`<member><Id>${xmlEscape(id)}</Id><Code>${fake.failPublish}</Code><Message>injected</Message><SenderFault>false</SenderFault></member>`);
-            continue;
-          }
-          const attributes: Record<string, string> = {};
-          for (let j = 1; form.has(`PublishBatchRequestEntries.member.${i}.MessageAttributes.entry.${j}.Name`); j++) {
-            const p = `PublishBatchRequestEntries.member.${i}.MessageAttributes.entry.${j}`;
-            attributes[form.get(`${p}.Name`)!] = form.get(`${p}.Value.StringValue`) ?? '';
-          }
-          fake.published.push({ id, message: form.get(`PublishBatchRequestEntries.member.${i}.Message`)!, attributes });
-          ok.push(`<member><Id>${xmlEscape(id)}</Id><MessageId>m-${++n}</MessageId></member>`);
-        }
+  const server = await startLocalEndpoint((req, text, res) => {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    if (target.startsWith('Logs_20140328.')) {
+      const op = target.slice('Logs_20140328.'.length);
+      fake.calls.push(op);
+      const input = JSON.parse(text || '{}') as { startTime?: number; endTime?: number; queryId?: string };
+      res.setHeader('content-type', 'application/x-amz-json-1.1');
+      if (op === 'StartQuery') {
+        const queryId = `q-${++n}`;
+        queries.set(queryId, { start: input.startTime!, end: input.endTime! });
+        res.end(JSON.stringify({ queryId }));
+      } else if (op === 'GetQueryResults') {
+        const q = queries.get(input.queryId!)!;
+        const rows = fake.rowsFor(q.start, q.end);
         res.end(
-          `<PublishBatchResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishBatchResult><Successful>${ok.join('')}</Successful><Failed>${failed.join('')}</Failed></PublishBatchResult><ResponseMetadata><RequestId>r-${n}</RequestId></ResponseMetadata></PublishBatchResponse>`,
+          JSON.stringify({
+            status: 'Complete',
+            results: rows.map((r) => Object.entries(r).map(([field, value]) => ({ field, value }))),
+            statistics: { recordsMatched: rows.length, recordsScanned: rows.length * 10, bytesScanned: rows.length * 2000 },
+          }),
         );
-      } else if (action === 'Publish') {
-        fake.digests.push(form.get('Message') ?? '');
-        res.end(`<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-${++n}</MessageId></PublishResult><ResponseMetadata><RequestId>r-${n}</RequestId></ResponseMetadata></PublishResponse>`);
-      } else {
+      } else if (op === 'StopQuery') res.end(JSON.stringify({ success: true }));
+      else {
         res.statusCode = 400;
-        res.end(`<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>${xmlEscape(action)}</Message></Error></ErrorResponse>`);
+        res.end(JSON.stringify({ __type: 'UnknownOperationException', message: op }));
       }
-    });
+      return;
+    }
+    const form = new URLSearchParams(text);
+    const action = form.get('Action') ?? '';
+    fake.calls.push(action);
+    res.setHeader('content-type', 'text/xml');
+    if (action === 'PublishBatch') {
+      const ok: string[] = [];
+      const failed: string[] = [];
+      for (let i = 1; form.has(`PublishBatchRequestEntries.member.${i}.Id`); i++) {
+        const id = form.get(`PublishBatchRequestEntries.member.${i}.Id`)!;
+        if (fake.failPublish) {
+          failed.push(`<member><Id>${xmlEscape(id)}</Id><Code>${fake.failPublish}</Code><Message>injected</Message><SenderFault>false</SenderFault></member>`);
+          continue;
+        }
+        const attributes: Record<string, string> = {};
+        for (let j = 1; form.has(`PublishBatchRequestEntries.member.${i}.MessageAttributes.entry.${j}.Name`); j++) {
+          const p = `PublishBatchRequestEntries.member.${i}.MessageAttributes.entry.${j}`;
+          attributes[form.get(`${p}.Name`)!] = form.get(`${p}.Value.StringValue`) ?? '';
+        }
+        fake.published.push({ id, message: form.get(`PublishBatchRequestEntries.member.${i}.Message`)!, attributes });
+        ok.push(`<member><Id>${xmlEscape(id)}</Id><MessageId>m-${++n}</MessageId></member>`);
+      }
+      res.end(
+        `<PublishBatchResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishBatchResult><Successful>${ok.join('')}</Successful><Failed>${failed.join('')}</Failed></PublishBatchResult><ResponseMetadata><RequestId>r-${n}</RequestId></ResponseMetadata></PublishBatchResponse>`,
+      );
+    } else if (action === 'Publish') {
+      fake.digests.push(form.get('Message') ?? '');
+      res.end(`<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-${++n}</MessageId></PublishResult><ResponseMetadata><RequestId>r-${n}</RequestId></ResponseMetadata></PublishResponse>`);
+    } else {
+      res.statusCode = 400;
+      res.end(`<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>${xmlEscape(action)}</Message></Error></ErrorResponse>`);
+    }
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  (fake as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  (fake as { url: string }).url = server.url;
   return fake;
 }

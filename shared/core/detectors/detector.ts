@@ -26,6 +26,17 @@ export interface EvidenceField {
 }
 
 /**
+ * The evidence of a user's own history, which every detector with a baseline reports under the same keys: one
+ * label and format for each, so an analyst reads them alike in every alert.
+ */
+export const USER_HISTORY_FIELDS = {
+  user_first_seen: { label: 'User first seen', format: 'date' },
+  user_last_seen: { label: 'User last seen', format: 'time' },
+  days_active: { label: 'Days active', format: 'count' },
+  known_ips: { label: 'Known addresses', format: 'count' },
+} as const satisfies Readonly<Record<string, EvidenceField>>;
+
+/**
  * A detection: a pure object with the seed rule's metadata beside its logic.
  * `evaluate` returns a finding for anything unusual enough to score (p ≤ the cut-off), with its
  * score; thresholds, allowlists, the ledger and the cap are applied by the pipeline.

@@ -12,7 +12,7 @@ import { bucketOf, type Finding } from '../model';
 import { dormancy } from '../habits';
 import { decayPopulationTo } from '../population';
 import { noveltyProbability, scoreFromProbability } from '../scoring';
-import { SEED_RULE_RISK_SCORE, SEED_RULE_SEVERITY, VALID_ACCOUNTS_MITRE, isoDate, plural, type Detector, type DetectorInput } from './detector';
+import { SEED_RULE_RISK_SCORE, SEED_RULE_SEVERITY, USER_HISTORY_FIELDS, VALID_ACCOUNTS_MITRE, isoDate, plural, type Detector, type DetectorInput } from './detector';
 
 export const rareUser: Detector = {
   id: 'Auth.RareUser',
@@ -44,10 +44,7 @@ export const rareUser: Detector = {
     kind: { label: 'Kind', format: 'text' },
     dormant_days: { label: 'Days of silence', format: 'days' },
     usual_gap_days: { label: 'Usual days between logons', format: 'days' },
-    user_first_seen: { label: 'User first seen', format: 'date' },
-    user_last_seen: { label: 'User last seen', format: 'time' },
-    days_active: { label: 'Days active', format: 'count' },
-    known_ips: { label: 'Known addresses', format: 'count' },
+    ...USER_HISTORY_FIELDS,
     known_users: { label: 'Known users', format: 'count' },
     population_new_user_rate: { label: 'New names among active user-periods', format: 'percent' },
     population_dormant_return_rate: { label: 'Returns after silence among active user-periods', format: 'percent' },

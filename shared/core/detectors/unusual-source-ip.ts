@@ -16,7 +16,7 @@ import { DAY_MS, PLACE_LEVELS, type Finding, type PlaceLevel, type PopulationSta
 import { sharedUsers } from '../population';
 import { eitherProbability, noveltyProbability, pooledNoveltyProbability, scoreFromProbability } from '../scoring';
 import { isUserMature } from '../habits';
-import { SEED_RULE_RISK_SCORE, SEED_RULE_SEVERITY, VALID_ACCOUNTS_MITRE, isoDate, pct, plural, type Detector, type DetectorInput } from './detector';
+import { SEED_RULE_RISK_SCORE, SEED_RULE_SEVERITY, USER_HISTORY_FIELDS, VALID_ACCOUNTS_MITRE, isoDate, pct, plural, type Detector, type DetectorInput } from './detector';
 
 /**
  * Distinct other users at which an address counts as half-way "shared" (p = ½): s / (s + SHARED_HALF).
@@ -118,12 +118,12 @@ export const unusualSourceIp: Detector = {
     novelty_level: { label: 'New at the level of', format: 'text' },
     new_place: { label: 'New place', format: 'text' },
     most_recent_known_ip: { label: 'Most recent known address', format: 'text' },
-    user_first_seen: { label: 'User first seen', format: 'date' },
-    user_last_seen: { label: 'User last seen', format: 'time' },
+    user_first_seen: USER_HISTORY_FIELDS.user_first_seen,
+    user_last_seen: USER_HISTORY_FIELDS.user_last_seen,
     history_days: { label: 'Days of history', format: 'count' },
-    days_active: { label: 'Days active', format: 'count' },
+    days_active: USER_HISTORY_FIELDS.days_active,
     active_periods: { label: 'Active 15-minute periods', format: 'count' },
-    known_ips: { label: 'Known addresses', format: 'count' },
+    known_ips: USER_HISTORY_FIELDS.known_ips,
     known_prefixes: { label: 'Known subnets', format: 'count' },
     known_networks: { label: 'Known networks', format: 'count' },
     novelty_periods: { label: 'Periods since habits formed', format: 'count' },

@@ -1,13 +1,21 @@
+/**
+ * The detector's metrics (lambdas/detector/metrics.ts): the run summary and a failed run's error → the Embedded
+ * Metric Format documents the handler writes, read back as CloudWatch would: every metric value with the
+ * dimension set its document declares. The dashboard and the alarms read these exact (name, dimensions) pairs,
+ * so a value emitted under the wrong set is a value no graph or alarm ever sees.
+ */
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { emitRunMetrics } from '../../../lambdas/detector/metrics';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { emitFailureMetrics, emitRunMetrics } from '../../../lambdas/detector/metrics';
 import { FileLogSource } from '../../../shared/adapters/file-log-source';
 import { InMemoryAlertSink } from '../../../shared/adapters/in-memory-alert-sink';
 import { InMemoryBaselineStore } from '../../../shared/adapters/in-memory-baseline-store';
 import { DETECTORS, type Detector } from '../../../shared/core/detectors';
 import type { LogonEvent } from '../../../shared/core/model';
 import { DEFAULT_SETTINGS } from '../../../shared/core/settings';
+import { QueryError, QueryIncompleteError } from '../../../shared/errors';
 import { runDetection, type RunSummary } from '../../../shared/run-detection';
+import { DETECTOR_DIMENSION, LOG_SOURCE_DIMENSION, METRIC_NAMESPACE, METRICS, SERVICE_DIMENSION } from '../../../shared/telemetry';
 import { HOUR, T0 } from '../../support/history';
 
 interface EmfDocument {
@@ -15,32 +23,141 @@ interface EmfDocument {
   [key: string]: unknown;
 }
 
-/** Emit a summary's metrics and return the EMF documents Powertools writes to stdout (what CloudWatch ingests). */
-function emf(summary: RunSummary): EmfDocument[] {
-  const lines: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    lines.push(String(chunk));
-    return true;
-  });
-  const metrics = new Metrics({ namespace: 'Authwatch', serviceName: 'authwatch-test' });
-  emitRunMetrics(metrics, summary);
-  metrics.publishStoredMetrics();
-  vi.restoreAllMocks();
-  return lines.flatMap((l) => l.split('\n')).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as EmfDocument);
+/** One CloudWatch data point: metric name, its unit, its dimensions (name → value), the value. */
+interface DataPoint {
+  name: string;
+  unit: string;
+  dims: Record<string, string>;
+  value: number;
 }
 
-/** The value of a metric, found only where a document also declares it (an undeclared key is not a metric). */
-function metricValue(docs: EmfDocument[], name: string): unknown[] {
-  return docs.filter((d) => d._aws.CloudWatchMetrics.some((m) => m.Metrics.some((x) => x.Name === name))).map((d) => d[name]);
+function summary(overrides: Partial<RunSummary> = {}): RunSummary {
+  return {
+    runId: 'run-1',
+    window: { start: '2026-04-08T14:00:00.000Z', end: '2026-04-08T14:30:00.000Z' },
+    catchUp: false,
+    learning: false,
+    learningEndsAt: '2026-03-01T00:00:00.000Z',
+    logonsScanned: 130,
+    observations: 12,
+    malformed: 3,
+    queries: 2,
+    queryRows: 40,
+    queryMs: 900,
+    bytesScanned: 1000,
+    usersSeen: 9,
+    usersLearning: 1,
+    newUsers: 0,
+    findings: { 'Auth.RareUser': 2, 'Auth.UnusualSourceIp': 5 },
+    alertsPublished: { 'Auth.RareUser': 1, 'Auth.UnusualSourceIp': 4 },
+    alertsDeduplicated: 0,
+    alertsSuppressed: 0,
+    alertsCutByCap: 0,
+    detectorErrors: 0,
+    namesTruncated: 0,
+    itemsNotStored: 0,
+    baselinesWritten: 9,
+    alertIds: [],
+    durationMs: 1500,
+    sources: [
+      { name: 'sshd:/ec2/secure', logons: 130, rows: 37, malformed: 3 },
+      { name: 'cloudtrail:aws-cloudtrail-logs-123456789012', logons: 0, rows: 3, malformed: 0 },
+    ],
+    ...overrides,
+  };
+}
+
+let written: string[];
+let warnings: unknown[];
+beforeEach(() => {
+  written = [];
+  warnings = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  });
+});
+afterEach(() => vi.restoreAllMocks());
+
+/** Run `emitting` on a fresh Metrics, publish, and return every data point the EMF documents written declare. */
+function dataPoints(emitting: (metrics: Metrics) => void): DataPoint[] {
+  const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: 'authwatch-test', logger: { warn: (...a: unknown[]) => warnings.push(a), error: () => {}, info: () => {}, debug: () => {} } as never });
+  emitting(metrics);
+  metrics.publishStoredMetrics();
+  const points: DataPoint[] = [];
+  for (const line of written.splice(0).join('').split('\n').filter((l) => l.trim().startsWith('{'))) {
+    const doc = JSON.parse(line) as EmfDocument;
+    for (const directive of doc._aws.CloudWatchMetrics) {
+      expect(directive.Namespace).toBe(METRIC_NAMESPACE);
+      for (const set of directive.Dimensions) {
+        for (const m of directive.Metrics) {
+          const raw = doc[m.Name];
+          const values = Array.isArray(raw) ? (raw as number[]) : [raw as number];
+          for (const value of values) points.push({ name: m.Name, unit: m.Unit, dims: Object.fromEntries(set.map((d) => [d, String(doc[d])])), value });
+        }
+      }
+    }
+  }
+  return points;
+}
+
+/** Emit one run's metrics and return every data point. */
+const emit = (s: RunSummary) => dataPoints((metrics) => emitRunMetrics(metrics, s));
+
+const key = (p: { name: string; dims: Record<string, string> }) => `${p.name} ${JSON.stringify(Object.entries(p.dims).sort())}`;
+
+/** A metric's values under the service dimension alone (the whole-run figures). */
+function runValues(points: DataPoint[], name: string): number[] {
+  return points.filter((p) => p.name === name && Object.keys(p.dims).length === 1).map((p) => p.value);
+}
+
+/** A metric's values by detector, from the data points that carry the Detector dimension. */
+function perDetector(points: DataPoint[], name: string): Record<string, number> {
+  return Object.fromEntries(points.filter((p) => p.name === name && DETECTOR_DIMENSION in p.dims).map((p) => [p.dims[DETECTOR_DIMENSION], p.value]));
 }
 
 function ev(user: string, sourceIp: string, t: number): LogonEvent {
   return { user, sourceIp, timestamp: t, outcome: 'success', host: 'web-01', method: 'publickey', logSource: 'sshd' };
 }
 
-afterEach(() => vi.restoreAllMocks());
-
 describe('emitRunMetrics', () => {
+  it('emits every per-detector figure under its Detector dimension, none under the service alone', () => {
+    const points = emit(summary());
+    const detectorPoints = points.filter((p) => p.name === METRICS.findings || p.name === METRICS.alertsPublished);
+    expect(detectorPoints.map((p) => [p.name, p.dims[DETECTOR_DIMENSION], p.value]).sort()).toEqual(
+      [
+        [METRICS.alertsPublished, 'Auth.RareUser', 1],
+        [METRICS.alertsPublished, 'Auth.UnusualSourceIp', 4],
+        [METRICS.findings, 'Auth.RareUser', 2],
+        [METRICS.findings, 'Auth.UnusualSourceIp', 5],
+      ].sort(),
+    );
+    for (const p of detectorPoints) expect(Object.keys(p.dims).sort(), key(p)).toEqual([DETECTOR_DIMENSION, SERVICE_DIMENSION].sort());
+    expect(warnings).toEqual([]);
+  });
+
+  // Powertools' single-metric mode flushes on every addMetric and clears the dimensions: each per-detector value
+  // needs a single metric of its own, or AlertsPublished goes out without the Detector dimension (it once did).
+  it('emits the alerts published per detector with the Detector dimension', () => {
+    const points = emit(summary({ alertsPublished: { 'Auth.RareUser': 1, 'Auth.UnusualSourceIp': 0 } }));
+    expect(perDetector(points, 'AlertsPublished')).toEqual({ 'Auth.RareUser': 1, 'Auth.UnusualSourceIp': 0 });
+  });
+
+  it('emits the heartbeat, the run figures and the findings per detector with the Detector dimension', () => {
+    const points = emit(summary({ malformed: 2, usersLearning: 3, findings: { 'Auth.RareUser': 2, 'Auth.UnusualSourceIp': 5 } }));
+    expect(runValues(points, 'RunSucceeded')).toEqual([1]);
+    expect(runValues(points, 'DetectorErrors')).toEqual([0]);
+    expect(runValues(points, 'MalformedRows')).toEqual([2]);
+    expect(runValues(points, 'UsersLearning')).toEqual([3]);
+    expect(perDetector(points, 'Findings')).toEqual({ 'Auth.RareUser': 2, 'Auth.UnusualSourceIp': 5 });
+  });
+
+  it('emits the items the store could not hold from the run summary', () => {
+    const points = emit(summary({ itemsNotStored: 1 }));
+    expect(runValues(points, METRICS.itemsNotStored)).toEqual([1]);
+    expect(runValues(points, METRICS.runSucceeded)).toEqual([1]);
+  });
+
   it('reports a detector that throws on one observation as DetectorErrors, which the alarm reads', async () => {
     // Prepare: a detector that fails on mallory's logon only, beside a healthy one.
     const base = DETECTORS[0]!;
@@ -53,7 +170,7 @@ describe('emitRunMetrics', () => {
     };
     const t = T0 + 10 * HOUR;
     const events = [ev('alice', '81.2.69.142', t), ev('mallory', '203.0.113.9', t + 1000), ev('bob', '81.2.69.143', t + 2000)];
-    const summary = await runDetection(
+    const run = await runDetection(
       {
         logSources: [new FileLogSource({ name: 'test', events, parseStats: { lines: 3, events: 3, skipped: 0, malformed: 0, malformedSamples: [] } })],
         store: new InMemoryBaselineStore(),
@@ -64,50 +181,64 @@ describe('emitRunMetrics', () => {
       },
       { windowEnd: t + 15 * 60_000 },
     );
-    expect(summary.detectorErrors).toBe(1);
+    expect(run.detectorErrors).toBe(1);
     // Act
-    const docs = emf(summary);
-    // Assess: declared as a Count metric in the Authwatch namespace, with the value 1.
-    expect(metricValue(docs, 'DetectorErrors')).toEqual([1]);
-    const declared = docs.flatMap((d) => d._aws.CloudWatchMetrics).find((m) => m.Metrics.some((x) => x.Name === 'DetectorErrors'))!;
-    expect(declared.Namespace).toBe('Authwatch');
-    expect(declared.Metrics.find((x) => x.Name === 'DetectorErrors')!.Unit).toBe('Count');
+    const points = emit(run).filter((p) => p.name === 'DetectorErrors');
+    // Assess: declared as a Count metric in the Authwatch namespace (the reader checks every document's), with the value 1.
+    expect(METRIC_NAMESPACE).toBe('Authwatch');
+    expect(points.map((p) => [p.unit, p.value])).toEqual([['Count', 1]]);
   });
 
-  it('emits the heartbeat, the run figures and the findings per detector with the Detector dimension', () => {
-    const docs = emf(summaryOf({ malformed: 2, usersLearning: 3, findings: { 'Auth.RareUser': 2, 'Auth.UnusualSourceIp': 5 } }));
-    expect(metricValue(docs, 'RunSucceeded')).toEqual([1]);
-    expect(metricValue(docs, 'DetectorErrors')).toEqual([0]);
-    expect(metricValue(docs, 'MalformedRows')).toEqual([2]);
-    expect(metricValue(docs, 'UsersLearning')).toEqual([3]);
-    expect(perDetector(docs, 'Findings')).toEqual({ 'Auth.RareUser': 2, 'Auth.UnusualSourceIp': 5 });
+  it('emits logons, rows and malformed rows per log source under [service, LogSource], once each', () => {
+    const points = emit(summary()).filter((p) => LOG_SOURCE_DIMENSION in p.dims);
+    const got = points.map((p) => [p.dims[LOG_SOURCE_DIMENSION], p.name, p.value]).sort();
+    expect(got).toEqual(
+      [
+        ['sshd:/ec2/secure', METRICS.logonsScanned, 130],
+        ['sshd:/ec2/secure', METRICS.queryRows, 37],
+        ['sshd:/ec2/secure', METRICS.malformedRows, 3],
+        ['cloudtrail:aws-cloudtrail-logs-123456789012', METRICS.logonsScanned, 0],
+        ['cloudtrail:aws-cloudtrail-logs-123456789012', METRICS.queryRows, 3],
+        ['cloudtrail:aws-cloudtrail-logs-123456789012', METRICS.malformedRows, 0],
+      ].sort(),
+    );
+    for (const p of points) {
+      expect(p.dims[SERVICE_DIMENSION]).toBe('authwatch-test');
+      expect(Object.keys(p.dims).sort()).toEqual([LOG_SOURCE_DIMENSION, SERVICE_DIMENSION].sort());
+    }
   });
 
-  // Powertools' single-metric mode flushes on every addMetric and clears the dimensions: each per-detector value
-  // needs a single metric of its own, or AlertsPublished goes out without the Detector dimension (it once did).
-  it('emits the alerts published per detector with the Detector dimension', () => {
-    const docs = emf(summaryOf({ alertsPublished: { 'Auth.RareUser': 1, 'Auth.UnusualSourceIp': 0 } }));
-    expect(perDetector(docs, 'AlertsPublished')).toEqual({ 'Auth.RareUser': 1, 'Auth.UnusualSourceIp': 0 });
+  it('keeps the whole-run figures under the service dimension only, each data point once', () => {
+    const points = emit(summary());
+    const run = points.filter((p) => Object.keys(p.dims).length === 1);
+    expect(run.every((p) => p.dims[SERVICE_DIMENSION] === 'authwatch-test')).toBe(true);
+    const byName = Object.fromEntries(run.map((p) => [p.name, p.value]));
+    expect(byName).toMatchObject({ [METRICS.logonsScanned]: 130, [METRICS.malformedRows]: 3, [METRICS.queryRows]: 40, [METRICS.runSucceeded]: 1 });
+    const keys = points.map(key);
+    expect(new Set(keys).size, 'no (metric, dimensions) emitted twice in one run').toBe(keys.length);
+  });
+
+  it('a source with zero logons still reports its zero: the quiet alarm needs the data point', () => {
+    const points = emit(summary({ sources: [{ name: 'okta:/okta/system', logons: 0, rows: 0, malformed: 0 }] }));
+    expect(points.filter((p) => p.dims[LOG_SOURCE_DIMENSION] === 'okta:/okta/system').map((p) => [p.name, p.value]).sort()).toEqual(
+      [
+        [METRICS.logonsScanned, 0],
+        [METRICS.malformedRows, 0],
+        [METRICS.queryRows, 0],
+      ].sort(),
+    );
   });
 });
 
-function summaryOf(over: Partial<RunSummary>): RunSummary {
-  const zero = { 'Auth.RareUser': 0, 'Auth.UnusualSourceIp': 0 };
-  return {
-    runId: 'run-test', window: { start: '2026-03-02T09:30:00.000Z', end: '2026-03-02T10:00:00.000Z' }, catchUp: false, learning: false,
-    learningEndsAt: '2026-03-16T00:00:00.000Z', logonsScanned: 40, observations: 12, malformed: 0, queries: 1, queryRows: 12, queryMs: 800,
-    bytesScanned: 0, usersSeen: 10, usersLearning: 0, newUsers: 0, findings: zero, alertsPublished: zero, alertsDeduplicated: 0,
-    alertsSuppressed: 0, alertsCutByCap: 0, detectorErrors: 0, namesTruncated: 0, itemsNotStored: 0, baselinesWritten: 0, alertIds: [], durationMs: 1200, sources: [],
-    ...over,
-  };
-}
+describe('emitFailureMetrics', () => {
+  it('emits QueryIncomplete for a run that failed because a window could not be fetched whole, and nothing for other failures', () => {
+    const incomplete = dataPoints((metrics) => emitFailureMetrics(metrics, new QueryIncompleteError('sshd:/g: the 10000-row Insights limit is still reached for ...', 57)));
+    expect(incomplete.map((p) => [p.name, p.value])).toEqual([[METRICS.queryIncomplete, 1]]);
 
-/** A metric's values by detector, from the documents that carry the Detector dimension. */
-function perDetector(docs: EmfDocument[], name: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const d of docs) {
-    const declares = d._aws.CloudWatchMetrics.some((m) => m.Metrics.some((x) => x.Name === name) && m.Dimensions.some((dims) => dims.includes('Detector')));
-    if (declares) out[String(d.Detector)] = d[name];
-  }
-  return out;
-}
+    const other = dataPoints((metrics) => {
+      emitFailureMetrics(metrics, new QueryError('Insights query q1 ended with status Failed'));
+      emitFailureMetrics(metrics, new Error('boom'));
+    });
+    expect(other).toEqual([]);
+  });
+});
