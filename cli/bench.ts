@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { quietSdkNodeVersionWarning } from './sdk-warning';
 import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { createDynamoDbClient } from '../shared/adapters/aws-clients';
 import { BODY_ATTRIBUTE, createBaselinesTable, DynamoDbBaselineStore, encodeUserBody, PARTITION_KEY, userKey, VERSION_ATTRIBUTE } from '../shared/adapters/dynamodb-baseline-store';
@@ -499,6 +500,8 @@ function benchRunInChild(users: number, logons: number): Promise<Awaited<ReturnT
 }
 
 async function main() {
+  // Each measurement runs in a child process that inherits this environment.
+  quietSdkNodeVersionWarning();
   const { values } = parseArgs({ options: { only: { type: 'string' }, users: { type: 'string', default: '100000' }, logons: { type: 'string' }, 'child-run': { type: 'boolean', default: false }, 'child-enrich': { type: 'string' } } });
   if (values['child-enrich'] !== undefined) {
     process.stdout.write(JSON.stringify(await enrichLoadChild(values['child-enrich'])));

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { quietSdkNodeVersionWarning } from './sdk-warning';
 import { INCIDENT_KINDS, SCENARIO_SHAPES, type IncidentKind, type ScenarioShape } from './scenario/generate';
 import { evaluateScenario, type EvaluateResult } from './scenario/evaluate';
 import type { EvalReport } from './scenario/score';
@@ -144,6 +145,8 @@ function runChild(seed: number, shape: ScenarioShape, format: string, days: stri
 }
 
 async function main(): Promise<void> {
+  // Each scenario runs in a child process that inherits this environment.
+  quietSdkNodeVersionWarning();
   const { values } = parseArgs({
     options: {
       seeds: { type: 'string', default: '1,2,3' },
