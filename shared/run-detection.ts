@@ -170,7 +170,7 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
   // 4. Thresholds and allowlists, then one alert per entity (a new user seen from two IPs is one alert).
   // Analyst feedback (`authwatch allow`) is read once in every run where someone logged on: it silences
   // alerts here, and in step 7 its allowlisted users are kept out of the population's statistics. (On DynamoDB
-  // a repeat read in a warm Lambda costs one read unit: a version-only read, the decoded item cached.)
+  // a repeat read in a warm Lambda is a version-only read of a small item, the decoded item cached.)
   const feedback = users.length > 0 ? await store.getFeedback() : undefined;
   const allow = compileAllowlist(settings, feedback);
   const context = buildContextIndex(observations);
