@@ -29,6 +29,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     'built-at': { type: 'string' },
     gzip: { type: 'boolean', default: false },
     strict: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   } as const;
   let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options }>>['values'];
   try {
@@ -36,6 +37,10 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
   } catch (e) {
     io.err(`${(e as Error).message}\n${USAGE}\n`);
     return 2;
+  }
+  if (values.help) {
+    io.out(`${USAGE}\n`);
+    return 0;
   }
   const problems: string[] = [];
   if (!values.input) problems.push('--input is required');
@@ -67,7 +72,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
 
   const { stats, bytes } = { stats: built.stats, bytes: built.bytes.length };
   io.err(
-    `${values.output}: ${db.meta.ipv4Ranges} IPv4 + ${db.meta.ipv6Ranges} IPv6 ranges, ${db.meta.asns} ASNs, ${db.meta.countries - 1} countries, ${bytes} bytes` +
+    `${values.output}: ${db.meta.ipv4Ranges} IPv4 + ${db.meta.ipv6Ranges} IPv6 ranges, ${db.meta.asns} ASNs, ${db.meta.countries - 1} countries (the header counts ${db.meta.countries}, with "unknown"), ${bytes} bytes` +
       ` (${stats.lines} lines: ${stats.notRouted} not routed, ${stats.merged} merged, ${stats.malformed} malformed, ${stats.overlapping} overlapping)\n`,
   );
   for (const ex of stats.examples) io.err(`  ${ex}\n`);
