@@ -56,12 +56,34 @@ const O = {
     help: 'when the file was written: places classic syslog timestamps, which have no year, in the right year; a logon dated more than a day after it is skipped and reported (default: now)',
   },
   pretty: { type: 'boolean', help: 'a readable table instead of JSON lines' },
-  learningDays: { type: 'string', arg: '<n>', help: `days before any alert: the learning period (default ${DEFAULT_SETTINGS.learningDays})` },
-  threshold: { type: 'string', multiple: true, arg: '<n>|<detector>=<n>', help: `alert score threshold, for all detectors or one of ${DETECTOR_IDS.join(', ')} (default 75; repeatable)` },
-  maxAlerts: { type: 'string', arg: '<n>', help: `alerts per run at most (default ${DEFAULT_SETTINGS.maxAlertsPerRun})` },
-  allowUser: { type: 'string', multiple: true, arg: '<name|glob>', help: 'never alert on this user (repeatable; quote globs so the shell leaves them alone)' },
+  learningDays: {
+    type: 'string',
+    arg: '<n>',
+    help: `days before any alert: the learning period (default ${DEFAULT_SETTINGS.learningDays})`,
+  },
+  threshold: {
+    type: 'string',
+    multiple: true,
+    arg: '<n>|<detector>=<n>',
+    help: `alert score threshold, for all detectors or one of ${DETECTOR_IDS.join(', ')} (default 75; repeatable)`,
+  },
+  maxAlerts: {
+    type: 'string',
+    arg: '<n>',
+    help: `alerts per run at most (default ${DEFAULT_SETTINGS.maxAlertsPerRun})`,
+  },
+  allowUser: {
+    type: 'string',
+    multiple: true,
+    arg: '<name|glob>',
+    help: 'never alert on this user (repeatable; quote globs so the shell leaves them alone)',
+  },
   allowCidr: { type: 'string', multiple: true, arg: '<cidr>', help: 'never alert on this source range (repeatable)' },
-  replayStore: { type: 'string', arg: '<dir>', help: 'keep the embedded DynamoDB data here (default: a temporary folder)' },
+  replayStore: {
+    type: 'string',
+    arg: '<dir>',
+    help: 'keep the embedded DynamoDB data here (default: a temporary folder)',
+  },
   keep: { type: 'boolean', help: 'reuse the data already in --store instead of starting fresh' },
   table: {
     type: 'string',
@@ -76,7 +98,10 @@ const O = {
 } as const satisfies Record<string, OptionSpec>;
 
 const SETTINGS_FOR_OPERATOR = {
-  'learning-days': { ...O.learningDays, help: `(status, explain) the learning period the detector runs with (default ${DEFAULT_SETTINGS.learningDays})` },
+  'learning-days': {
+    ...O.learningDays,
+    help: `(status, explain) the learning period the detector runs with (default ${DEFAULT_SETTINGS.learningDays})`,
+  },
   'allow-user': { ...O.allowUser, help: '(allow list, explain) also count this settings allowlist entry (repeatable)' },
   'allow-cidr': { ...O.allowCidr, help: '(allow list, explain) also count this settings allowlist range (repeatable)' },
 } as const;
@@ -93,10 +118,12 @@ const quoted = (p: readonly string[]) =>
     .map((x) => `"${safeText(x, 40)}"`)
     .join(' ') + (p.length > 5 ? ` and ${p.length - 5} more` : '');
 
-const GLOB_HINT = "; if you typed a glob such as svc-*, quote it ('svc-*') so the shell does not expand it into file names";
+const GLOB_HINT =
+  "; if you typed a glob such as svc-*, quote it ('svc-*') so the shell does not expand it into file names";
 
 function none(name: string) {
-  return (p: readonly string[]) => (p.length > 0 ? `${name} takes no arguments, got ${quoted(p)} (options start with --)` : undefined);
+  return (p: readonly string[]) =>
+    p.length > 0 ? `${name} takes no arguments, got ${quoted(p)} (options start with --)` : undefined;
 }
 
 function exactlyOne(name: string, what: string) {
@@ -109,21 +136,30 @@ function exactlyOne(name: string, what: string) {
 
 function allowPositionals(p: readonly string[]): string | undefined {
   const [sub, ...rest] = p;
-  const extra = (n: number, form: string) => (rest.length > n ? `allow ${sub}: unexpected ${quoted(rest.slice(n))} after ${form}${GLOB_HINT}` : undefined);
+  const extra = (n: number, form: string) =>
+    rest.length > n ? `allow ${sub}: unexpected ${quoted(rest.slice(n))} after ${form}${GLOB_HINT}` : undefined;
   switch (sub) {
     case undefined:
       return 'allow: say what: allow user <name|glob>, allow cidr <cidr>, allow list or allow remove user|cidr <value>';
     case 'user':
-      return rest.length === 0 ? 'allow user: missing the user name or glob (quote globs: allow user \'svc-*\')' : extra(1, 'the user name');
+      return rest.length === 0
+        ? "allow user: missing the user name or glob (quote globs: allow user 'svc-*')"
+        : extra(1, 'the user name');
     case 'cidr':
-      return rest.length === 0 ? 'allow cidr: missing the range, e.g. allow cidr 203.0.113.0/24' : extra(1, 'the range');
+      return rest.length === 0
+        ? 'allow cidr: missing the range, e.g. allow cidr 203.0.113.0/24'
+        : extra(1, 'the range');
     case 'list':
       return extra(0, 'list');
     case 'remove': {
       const [kind, value, ...more] = rest;
-      if (kind !== 'user' && kind !== 'cidr') return 'allow remove: say what: allow remove user <name|glob> or allow remove cidr <cidr>';
-      if (value === undefined) return `allow remove ${kind}: missing the ${kind === 'user' ? 'user name or glob' : 'range'}`;
-      return more.length > 0 ? `allow remove ${kind}: unexpected ${quoted(more)} after the ${kind === 'user' ? 'user name' : 'range'}${GLOB_HINT}` : undefined;
+      if (kind !== 'user' && kind !== 'cidr')
+        return 'allow remove: say what: allow remove user <name|glob> or allow remove cidr <cidr>';
+      if (value === undefined)
+        return `allow remove ${kind}: missing the ${kind === 'user' ? 'user name or glob' : 'range'}`;
+      return more.length > 0
+        ? `allow remove ${kind}: unexpected ${quoted(more)} after the ${kind === 'user' ? 'user name' : 'range'}${GLOB_HINT}`
+        : undefined;
     }
     default:
       return `allow: unknown "${safeText(sub, 40)}": use allow user, allow cidr, allow list or allow remove`;
@@ -139,9 +175,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'parse',
     synopsis: '--profile <id> [--as-of <date>] [file]',
     summary: 'one normalised logon per line as JSON (stdin if no file)',
-    description: ['Parses a log file (plain or gzip) or standard input with a profile and prints each logon as one JSON line; a count of lines and malformed lines goes to stderr.'],
+    description: [
+      'Parses a log file (plain or gzip) or standard input with a profile and prints each logon as one JSON line; a count of lines and malformed lines goes to stderr.',
+    ],
     options: { profile: O.profile, 'as-of': O.asOf },
-    checkPositionals: (p) => (p.length > 1 ? `parse reads one file (or stdin), got ${p.length}: ${quoted(p)}` : undefined),
+    checkPositionals: (p) =>
+      p.length > 1 ? `parse reads one file (or stdin), got ${p.length}: ${quoted(p)}` : undefined,
   },
   {
     name: 'query',
@@ -156,7 +195,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     synopsis: '--profile <id> --input <file> [options]',
     summary: 'walk a log file on the real schedule; alerts as JSON lines',
     description: [
-      'Walks the file on the detector\'s schedule (a run every 15 minutes, each looking back 30 minutes) through the same code the Lambda runs, on an embedded DynamoDB. Alerts go to stdout as JSON lines (or a table with --pretty); progress and the summary go to stderr.',
+      "Walks the file on the detector's schedule (a run every 15 minutes, each looking back 30 minutes) through the same code the Lambda runs, on an embedded DynamoDB. Alerts go to stdout as JSON lines (or a table with --pretty); progress and the summary go to stderr.",
     ],
     options: {
       profile: O.profile,
@@ -171,13 +210,16 @@ export const COMMANDS: readonly CommandSpec[] = [
       keep: O.keep,
       'as-of': O.asOf,
     },
-    checkPositionals: (p) => (p.length > 0 ? `replay takes the file as --input <file>, not as an argument (got ${quoted(p)})` : undefined),
+    checkPositionals: (p) =>
+      p.length > 0 ? `replay takes the file as --input <file>, not as an argument (got ${quoted(p)})` : undefined,
   },
   {
     name: 'demo',
     synopsis: '',
     summary: 'replay the bundled multi-week sample and show its alerts',
-    description: ['Replays examples/demo/auth.log (a generated small office with labelled attacks) and scores the alerts against the labels. Takes about half a minute; progress goes to stderr.'],
+    description: [
+      'Replays examples/demo/auth.log (a generated small office with labelled attacks) and scores the alerts against the labels. Takes about half a minute; progress goes to stderr.',
+    ],
     options: {},
     checkPositionals: none('demo'),
   },
@@ -190,17 +232,41 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     options: {
       profile: O.profile,
-      'log-group': { type: 'string', multiple: true, arg: '<name>', help: `a log group to query (repeatable, at most ${MAX_LOG_GROUPS_PER_QUERY}); region and credentials from the AWS SDK's default chain` },
-      days: { type: 'string', arg: '<n>', help: 'how many days back from now (CloudWatch Logs), or the last n days of --input' },
-      input: { ...O.input, help: 'a log file in the profile\'s format (plain or gzip) instead of CloudWatch Logs' },
+      'log-group': {
+        type: 'string',
+        multiple: true,
+        arg: '<name>',
+        help: `a log group to query (repeatable, at most ${MAX_LOG_GROUPS_PER_QUERY}); region and credentials from the AWS SDK's default chain`,
+      },
+      days: {
+        type: 'string',
+        arg: '<n>',
+        help: 'how many days back from now (CloudWatch Logs), or the last n days of --input',
+      },
+      input: { ...O.input, help: "a log file in the profile's format (plain or gzip) instead of CloudWatch Logs" },
       table: { ...O.table, help: 'where the baselines go: the deployed table' },
       store: { ...O.store, help: 'where the baselines go: a local store, for replay --store <dir> --keep' },
-      concurrency: { type: 'string', arg: '<n>', help: `parallel Insights queries (default ${DEFAULT_CONCURRENCY}, at most ${MAX_CONCURRENCY})` },
-      'window-hours': { type: 'string', arg: '<n>', help: `hours between checkpoints and store writes (default ${DEFAULT_COMMIT_WINDOW_HOURS})` },
-      checkpoint: { type: 'string', arg: '<path>', help: 'progress file (default .authwatch/backfill-<hash of the arguments>.json)' },
+      concurrency: {
+        type: 'string',
+        arg: '<n>',
+        help: `parallel Insights queries (default ${DEFAULT_CONCURRENCY}, at most ${MAX_CONCURRENCY})`,
+      },
+      'window-hours': {
+        type: 'string',
+        arg: '<n>',
+        help: `hours between checkpoints and store writes (default ${DEFAULT_COMMIT_WINDOW_HOURS})`,
+      },
+      checkpoint: {
+        type: 'string',
+        arg: '<path>',
+        help: 'progress file (default .authwatch/backfill-<hash of the arguments>.json)',
+      },
       fresh: { type: 'boolean', help: 'ignore the checkpoint and start over' },
       'estimate-only': { type: 'boolean', help: 'print the scan estimate and the query count, then stop' },
-      'learning-days': { ...O.learningDays, help: `the learning period the detector runs with (default ${DEFAULT_SETTINGS.learningDays})` },
+      'learning-days': {
+        ...O.learningDays,
+        help: `the learning period the detector runs with (default ${DEFAULT_SETTINGS.learningDays})`,
+      },
     },
     checkPositionals: none('backfill'),
   },
@@ -214,14 +280,23 @@ export const COMMANDS: readonly CommandSpec[] = [
       'allow list: the allowlist written so far. allow remove user <name|glob> | allow remove cidr <cidr> [--user <name>]: take an entry off.',
       "The detector's next run honours the change.",
     ],
-    options: { ...OPERATOR_TARGET, json: O.json, note: O.note, user: O.user, 'allow-user': SETTINGS_FOR_OPERATOR['allow-user'], 'allow-cidr': SETTINGS_FOR_OPERATOR['allow-cidr'] },
+    options: {
+      ...OPERATOR_TARGET,
+      json: O.json,
+      note: O.note,
+      user: O.user,
+      'allow-user': SETTINGS_FOR_OPERATOR['allow-user'],
+      'allow-cidr': SETTINGS_FOR_OPERATOR['allow-cidr'],
+    },
     checkPositionals: allowPositionals,
   },
   {
     name: 'benign',
     synopsis: '<alert-id> (--table <name> | --store <dir>)',
     summary: "the alert was the user's: its places become known ones",
-    description: ["The alert was the user's: its address, subnet and network become known places of that user. The id is the alert's id field (see: show)."],
+    description: [
+      "The alert was the user's: its address, subnet and network become known places of that user. The id is the alert's id field (see: show).",
+    ],
     options: { ...OPERATOR_TARGET, json: O.json },
     checkPositionals: exactlyOne('benign', 'alert id (the id field of the alert)'),
   },
@@ -229,7 +304,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'show',
     synopsis: '<alert-id> (--table <name> | --store <dir>) [--json]',
     summary: 'a past alert in full, as it was sent',
-    description: ['Prints a past alert from the alert ledger as it was delivered: readable text, or the alert document (ECS JSON) with --json.'],
+    description: [
+      'Prints a past alert from the alert ledger as it was delivered: readable text, or the alert document (ECS JSON) with --json.',
+    ],
     options: { ...OPERATOR_TARGET, json: { ...O.json, help: 'the alert document as it was sent (ECS JSON)' } },
     checkPositionals: exactlyOne('show', 'alert id (the id field of the alert)'),
   },
@@ -237,7 +314,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'status',
     synopsis: '(--table <name> | --store <dir>) [--json]',
     summary: 'learning progress, users, last window, recent alerts, noisiest users',
-    description: ['Learning progress, users, the last completed window, alerts in the last 24 hours and the noisiest users.'],
+    description: [
+      'Learning progress, users, the last completed window, alerts in the last 24 hours and the noisiest users.',
+    ],
     options: { ...OPERATOR_TARGET, json: O.json, 'learning-days': SETTINGS_FOR_OPERATOR['learning-days'] },
     checkPositionals: none('status'),
   },
@@ -246,14 +325,22 @@ export const COMMANDS: readonly CommandSpec[] = [
     synopsis: '<user> (--table <name> | --store <dir>) [--json]',
     summary: 'what the baseline knows about a user',
     description: ['What the baseline knows about a user: places, first and last seen, novelty, allowlist entries.'],
-    options: { ...OPERATOR_TARGET, json: O.json, 'learning-days': SETTINGS_FOR_OPERATOR['learning-days'], 'allow-user': SETTINGS_FOR_OPERATOR['allow-user'], 'allow-cidr': SETTINGS_FOR_OPERATOR['allow-cidr'] },
+    options: {
+      ...OPERATOR_TARGET,
+      json: O.json,
+      'learning-days': SETTINGS_FOR_OPERATOR['learning-days'],
+      'allow-user': SETTINGS_FOR_OPERATOR['allow-user'],
+      'allow-cidr': SETTINGS_FOR_OPERATOR['allow-cidr'],
+    },
     checkPositionals: exactlyOne('explain', 'user name'),
   },
   {
     name: 'help',
     synopsis: '[command]',
-    summary: 'this overview, or one command\'s options',
-    description: ['Without a command: the list of commands. With one: its usage and options (the same as <command> --help).'],
+    summary: "this overview, or one command's options",
+    description: [
+      'Without a command: the list of commands. With one: its usage and options (the same as <command> --help).',
+    ],
     options: {},
     checkPositionals: (p) => (p.length > 1 ? `help takes one command name, got ${quoted(p)}` : undefined),
   },
@@ -279,7 +366,9 @@ export function closest(name: string, candidates: readonly string[]): string | u
   const dist = (a: string, b: string) => {
     const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
     for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-    for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let i = 1; i <= a.length; i++)
+      for (let j = 1; j <= b.length; j++)
+        d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     return d[a.length]![b.length]!;
   };
   let best: [string, number] | undefined;
@@ -303,9 +392,18 @@ function mistake(message: string): ConfigError {
 export function parseCommandLine(spec: CommandSpec, argv: readonly string[]): ParsedCommandLine {
   const options: Record<string, OptionSpec> = { ...spec.options, help: O.help };
   const parseOptions = Object.fromEntries(
-    Object.entries(options).map(([k, o]) => [k, { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) }]),
+    Object.entries(options).map(([k, o]) => [
+      k,
+      { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) },
+    ]),
   );
-  const { tokens } = parseArgs({ args: [...argv], options: parseOptions, strict: false, allowPositionals: true, tokens: true });
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: parseOptions,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   if (tokens.some((t) => t.kind === 'option' && t.name === 'help')) return { flags: {}, positionals: [], help: true };
   const flags: Flags = {};
   const positionals: string[] = [];
@@ -322,23 +420,34 @@ export function parseCommandLine(spec: CommandSpec, argv: readonly string[]): Pa
       const known = Object.keys(spec.options);
       throw mistake(
         `unknown option ${safeText(t.rawName, 40)} for ${who}` +
-          (near ? ` (did you mean --${near}?)` : known.length > 0 ? ` (it takes ${known.map((k) => `--${k}`).join(', ')})` : ' (it takes no options)') +
+          (near
+            ? ` (did you mean --${near}?)`
+            : known.length > 0
+              ? ` (it takes ${known.map((k) => `--${k}`).join(', ')})`
+              : ' (it takes no options)') +
           `; to pass an argument that starts with a dash, put it after --`,
       );
     }
     if (o.type === 'boolean') {
-      if (t.value !== undefined) throw mistake(`--${t.name} is a switch and takes no value (got "${safeText(t.value, 40)}"): write --${t.name} alone`);
+      if (t.value !== undefined)
+        throw mistake(
+          `--${t.name} is a switch and takes no value (got "${safeText(t.value, 40)}"): write --${t.name} alone`,
+        );
       flags[t.name] = true;
       continue;
     }
     // parseArgs takes the next argument as the value even when it is another option (`--profile --input x`).
     if (t.value === undefined || (!t.inlineValue && t.value.startsWith('--'))) {
-      const got = t.value === undefined ? 'nothing follows it' : `the next argument is the option ${safeText(t.value, 40)}`;
+      const got =
+        t.value === undefined ? 'nothing follows it' : `the next argument is the option ${safeText(t.value, 40)}`;
       const hint = t.name === 'profile' ? ` (one of ${PROFILE_IDS.join(', ')})` : '';
       throw mistake(`--${t.name} needs a value, but ${got}: write --${t.name} ${o.arg ?? '<value>'}${hint}`);
     }
     if (o.multiple) flags[t.name] = [...((flags[t.name] as string[] | undefined) ?? []), t.value];
-    else if (flags[t.name] !== undefined) throw mistake(`--${t.name} is given twice ("${safeText(String(flags[t.name]), 40)}" and "${safeText(t.value, 40)}"): give it once`);
+    else if (flags[t.name] !== undefined)
+      throw mistake(
+        `--${t.name} is given twice ("${safeText(String(flags[t.name]), 40)}" and "${safeText(t.value, 40)}"): give it once`,
+      );
     else flags[t.name] = t.value;
   }
   const bad = spec.checkPositionals(positionals);
@@ -376,10 +485,20 @@ export function commandHelp(spec: CommandSpec, width = terminalWidth()): string 
 export function overviewHelp(width = terminalWidth()): string {
   const out: string[] = [];
   out.push('authwatch — rare user logons and unusual source IPs, from your logs', '');
-  out.push(...wrapText('usage: authwatch <command> [options]   (in a clone: npx authwatch ..., or npm run authwatch -- ...)', width, '    ', ''));
+  out.push(
+    ...wrapText(
+      'usage: authwatch <command> [options]   (in a clone: npx authwatch ..., or npm run authwatch -- ...)',
+      width,
+      '    ',
+      '',
+    ),
+  );
   out.push('', 'Commands:');
   for (const c of COMMANDS) out.push(...wrapText(c.summary, width, ' '.repeat(12), padEnd(`  ${c.name}`, 12)));
-  out.push('', 'Operator commands (allow, benign, show, status, explain) work on --table <name> (the deployed table) or --store <dir> (a local store).');
+  out.push(
+    '',
+    'Operator commands (allow, benign, show, status, explain) work on --table <name> (the deployed table) or --store <dir> (a local store).',
+  );
   out.push('', `Profiles: ${PROFILE_IDS.join(', ')}`, '');
   out.push(...wrapText("One command's options: authwatch help <command>, or authwatch <command> --help.", width));
   return out.map((l) => (displayWidth(l) > width ? wrapText(l, width).join('\n') : l)).join('\n') + '\n';

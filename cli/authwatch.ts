@@ -17,11 +17,29 @@ import type { Profile } from '../shared/core/profiles/profile';
 import type { Alert, LogonEvent } from '../shared/core/model';
 import { AuthwatchError, ConfigError } from '../shared/errors';
 import { isUserMature } from '../shared/core/habits';
-import { closest, commandHelp, commandSpec, COMMANDS, overviewHelp, parseCommandLine, usageLine, type CommandSpec, type Flags } from './args';
+import {
+  closest,
+  commandHelp,
+  commandSpec,
+  COMMANDS,
+  overviewHelp,
+  parseCommandLine,
+  usageLine,
+  type CommandSpec,
+  type Flags,
+} from './args';
 import { cmdBackfill } from './backfill';
 import { alertTable, jsonLine, readingCounts, safeLines, safeText, wrapPreformatted } from './format';
 import { displayWidth, terminalWidth } from './text-width';
-import { assertReadableFile, fileLogSource, openTextStream, readLines, SNIFF_LINES, zeroLogonHint, zeroLogonHintForFile } from './input';
+import {
+  assertReadableFile,
+  fileLogSource,
+  openTextStream,
+  readLines,
+  SNIFF_LINES,
+  zeroLogonHint,
+  zeroLogonHintForFile,
+} from './input';
 import { progressLine } from './progress';
 import { assertStoreFolder, openLocalStore } from './local';
 import { runOperatorCommand } from './operator';
@@ -31,7 +49,6 @@ import { DEMO_PROFILE } from './scenario/demo';
 import type { ScenarioLabels } from './scenario/generate';
 import { naiveFirstSeenAlerts } from './scenario/naive';
 import { isOnIncident, scoreAlerts, scoredAlert } from './scenario/score';
-
 
 /** Build detection settings from flags; every problem reported at once. */
 export function settingsFromFlags(flags: Flags): DetectionSettings {
@@ -55,7 +72,8 @@ export function settingsFromFlags(flags: Flags): DetectionSettings {
   for (const t of (flags.threshold as string[] | undefined) ?? []) {
     const [a, b] = t.includes('=') ? t.split('=', 2) : [undefined, t];
     const n = Number(b);
-    if (!Number.isFinite(n) || b === undefined || b.trim() === '') issues.push(`--threshold: "${t}" is not <score> or <detector>=<score>`);
+    if (!Number.isFinite(n) || b === undefined || b.trim() === '')
+      issues.push(`--threshold: "${t}" is not <score> or <detector>=<score>`);
     else if (a === undefined) for (const id of DETECTOR_IDS) thresholds[id] = n;
     else if ((DETECTOR_IDS as readonly string[]).includes(a)) thresholds[a] = n;
     else issues.push(`--threshold: unknown detector "${a}" (one of ${DETECTOR_IDS.join(', ')})`);
@@ -84,7 +102,8 @@ function asOf(flags: Flags): number | undefined {
   const v = flags['as-of'];
   if (typeof v !== 'string') return undefined;
   const t = Date.parse(v);
-  if (!Number.isFinite(t)) throw new ConfigError([`--as-of: "${v}" is not a date like 2026-01-15 or 2026-01-15T10:00:00Z`]);
+  if (!Number.isFinite(t))
+    throw new ConfigError([`--as-of: "${v}" is not a date like 2026-01-15 or 2026-01-15T10:00:00Z`]);
   return t;
 }
 
@@ -106,8 +125,16 @@ function futureLogon(line: number, user: string, timestamp: number): string {
 /** What the counts line's extra phrases mean, once each, as indented note lines (none when there is nothing to say). */
 function readingNotes(ps: ParseStats): string[] {
   return [
-    ...(ps.invalidUtf8 > 0 ? [`  bytes that are not UTF-8 are kept as ${INVALID_BYTE_MARK} and their hex digits (${INVALID_BYTE_MARK}f6), so different names stay different users`] : []),
-    ...(ps.namesTruncated > 0 ? [`  user names longer than ${MAX_USER_CHARS} characters are cut and end in …#<hash of the whole name>, so different long names stay different users`] : []),
+    ...(ps.invalidUtf8 > 0
+      ? [
+          `  bytes that are not UTF-8 are kept as ${INVALID_BYTE_MARK} and their hex digits (${INVALID_BYTE_MARK}f6), so different names stay different users`,
+        ]
+      : []),
+    ...(ps.namesTruncated > 0
+      ? [
+          `  user names longer than ${MAX_USER_CHARS} characters are cut and end in …#<hash of the whole name>, so different long names stay different users`,
+        ]
+      : []),
   ];
 }
 
@@ -124,7 +151,10 @@ async function cmdParse(flags: Flags, positionals: string[]): Promise<void> {
   const file = positionals[0];
   if (file !== undefined) assertReadableFile(file);
   const name = file ?? 'standard input';
-  if (file === undefined && process.stdin.isTTY) process.stderr.write('authwatch parse: reading log lines from the terminal (Ctrl-D ends them); give a file to parse it instead\n');
+  if (file === undefined && process.stdin.isTTY)
+    process.stderr.write(
+      'authwatch parse: reading log lines from the terminal (Ctrl-D ends them); give a file to parse it instead\n',
+    );
   // Bytes, not text: lines are split and decoded as CloudWatch Logs would (`readLogLines`).
   const input = file !== undefined ? openTextStream(file) : process.stdin;
   const reader = new LineReader(profile, { reference });
@@ -138,15 +168,22 @@ async function cmdParse(flags: Flags, positionals: string[]): Promise<void> {
     }
     const r = reader.add(line);
     const lineNo = reader.stats.lines;
-    if (r.kind === 'event') process.stdout.write(jsonLine({ ...r.event, '@timestamp': new Date(r.event.timestamp).toISOString() }) + '\n');
+    if (r.kind === 'event')
+      process.stdout.write(jsonLine({ ...r.event, '@timestamp': new Date(r.event.timestamp).toISOString() }) + '\n');
     else if (r.kind === 'malformed') process.stderr.write(`line ${lineNo}: malformed: ${safeText(r.reason, 200)}\n`);
-    else if (r.kind === 'future') process.stderr.write(`${futureLogon(lineNo, r.event.user, r.event.timestamp)}: skipped, ${futureRule(reference)}\n`);
+    else if (r.kind === 'future')
+      process.stderr.write(
+        `${futureLogon(lineNo, r.event.user, r.event.timestamp)}: skipped, ${futureRule(reference)}\n`,
+      );
   }
   const ps = reader.stats;
   process.stderr.write(`${ps.lines} lines, ${ps.malformed} malformed, ${ps.events} logons${readingCounts(ps)}\n`);
   for (const note of readingNotes(ps)) process.stderr.write(`${note}\n`);
   // Logons that were all future-dated were found: the profile is right, and the lines above say why they were skipped.
-  const hint = ps.events === 0 && ps.future === 0 ? zeroLogonHint({ name, profileId: profile.id, nonEmptyLines: nonEmpty, sample }) : undefined;
+  const hint =
+    ps.events === 0 && ps.future === 0
+      ? zeroLogonHint({ name, profileId: profile.id, nonEmptyLines: nonEmpty, sample })
+      : undefined;
   if (hint) process.stderr.write(`authwatch parse: ${hint}\n`);
 }
 
@@ -180,7 +217,10 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
   const counts = `${ps.lines} lines, ${ps.events} logons, ${ps.skipped} other lines, ${ps.malformed} malformed${readingCounts(ps)}`;
   const parsed = `Parsed ${safeText(o.input, 200)}: ${counts}`;
   // Too wide for the terminal: the counts go on a line of their own rather than break mid-phrase.
-  writeWrapped(err, displayWidth(parsed) <= terminalWidth(err) ? `${parsed}\n` : `Parsed ${safeText(o.input, 200)}:\n  ${counts}\n`);
+  writeWrapped(
+    err,
+    displayWidth(parsed) <= terminalWidth(err) ? `${parsed}\n` : `Parsed ${safeText(o.input, 200)}:\n  ${counts}\n`,
+  );
   for (const m of ps.malformedSamples) err.write(`  line ${m.line}: ${safeText(m.reason, 200)}\n`);
   if (ps.future > 0) writeWrapped(err, `  skipped, ${futureRule(reference)}:\n`);
   for (const f of ps.futureSamples) err.write(`    ${futureLogon(f.line, f.user, f.timestamp)}\n`);
@@ -207,15 +247,28 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
   let windowsDone = 0;
   let alerts = 0;
   try {
-    const r = await replay({ logSources: [source], store: local.store, sink, clock: new SystemClock(), settings: o.settings }, span, (s) => {
-      windowsDone++;
-      alerts += Object.values(s.alertsPublished).reduce((x, y) => x + y, 0);
-      const at = new Date(s.window.end).toISOString().slice(0, 16).replace('T', ' ');
-      progress.update(`${Math.floor((windowsDone / windowsTotal) * 100)}% (window ${windowsDone}/${windowsTotal}), log at ${at}Z, ${alerts} alerts`);
-    });
+    const r = await replay(
+      { logSources: [source], store: local.store, sink, clock: new SystemClock(), settings: o.settings },
+      span,
+      (s) => {
+        windowsDone++;
+        alerts += Object.values(s.alertsPublished).reduce((x, y) => x + y, 0);
+        const at = new Date(s.window.end).toISOString().slice(0, 16).replace('T', ' ');
+        progress.update(
+          `${Math.floor((windowsDone / windowsTotal) * 100)}% (window ${windowsDone}/${windowsTotal}), log at ${at}Z, ${alerts} alerts`,
+        );
+      },
+    );
     progress.clear();
     // Users of the replayed span: an outlier's logons were never replayed, so they have no baseline to speak of.
-    const users = [...new Set(source.logons().filter((e) => e.outcome === 'success' && e.timestamp >= span.first && e.timestamp <= span.last).map((e) => e.user))];
+    const users = [
+      ...new Set(
+        source
+          .logons()
+          .filter((e) => e.outcome === 'success' && e.timestamp >= span.first && e.timestamp <= span.last)
+          .map((e) => e.user),
+      ),
+    ];
     const baselines = await local.store.getUsers(users);
     const learning = users.filter((u) => {
       const b = baselines.get(u);
@@ -236,7 +289,9 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
         `  cut by cap:         ${r.cutByCap} (cap ${o.settings.maxAlertsPerRun} per run)`,
         `  users learning:     ${learning} of ${users.length} at the end (too little history to judge their addresses)`,
         ...(r.detectorErrors > 0 ? [`  detector errors:    ${r.detectorErrors}`] : []),
-        ...(r.itemsNotStored > 0 ? [`  not stored:         ${r.itemsNotStored} user baselines too large to store (skipped; see the warnings)`] : []),
+        ...(r.itemsNotStored > 0
+          ? [`  not stored:         ${r.itemsNotStored} user baselines too large to store (skipped; see the warnings)`]
+          : []),
         ...(o.store ? [`  baselines kept in:  ${local.dir}`] : []),
         '',
       ].join('\n'),
@@ -295,17 +350,27 @@ function spanNotes(span: ReplaySpan): string[] {
   const plural = (n: number) => `${n.toLocaleString('en-US')} logon${n === 1 ? '' : 's'}`;
   const out = span.outliers.map((g) => {
     const when = g.first === g.last ? `at ${minute(g.first)}` : `from ${minute(g.first)} to ${minute(g.last)}`;
-    const where = g.last < span.first ? `${days(span.first - g.last)} before the rest` : `${days(g.first - span.last)} after the rest`;
+    const where =
+      g.last < span.first
+        ? `${days(span.first - g.last)} before the rest`
+        : `${days(g.first - span.last)} after the rest`;
     return `  left out: ${plural(g.logons)} ${when}, ${where} (a wrong clock or a mistyped year? fix or remove those lines to replay them)`;
   });
-  out.push(`replaying ${minute(span.first)} → ${minute(span.last)}: ${span.windows.toLocaleString('en-US')} windows (${plural(span.logons)})`);
+  out.push(
+    `replaying ${minute(span.first)} → ${minute(span.last)}: ${span.windows.toLocaleString('en-US')} windows (${plural(span.logons)})`,
+  );
   return out;
 }
 
 /** Human text to a stream, each line wrapped to the stream's width (80 when it is not a terminal). */
 function writeWrapped(stream: NodeJS.WriteStream, text: string): void {
   const width = terminalWidth(stream);
-  stream.write(text.split('\n').flatMap((l) => wrapPreformatted(l, width)).join('\n'));
+  stream.write(
+    text
+      .split('\n')
+      .flatMap((l) => wrapPreformatted(l, width))
+      .join('\n'),
+  );
 }
 
 /** A user's mistake, from the argument parser or from validating what they asked: one line, then the usage. */
@@ -318,7 +383,8 @@ function isUserMistake(e: unknown): e is AuthwatchError {
 
 /** The AWS SDK's "could not load credentials" error, anywhere in a cause chain. */
 function credentialsError(e: unknown): boolean {
-  for (let x = e, depth = 0; x instanceof Error && depth < 5; x = (x as { cause?: unknown }).cause, depth++) if (x.name === 'CredentialsProviderError') return true;
+  for (let x = e, depth = 0; x instanceof Error && depth < 5; x = (x as { cause?: unknown }).cause, depth++)
+    if (x.name === 'CredentialsProviderError') return true;
   return false;
 }
 
@@ -334,13 +400,17 @@ function reportError(e: unknown, spec: CommandSpec | undefined): number {
     return 2;
   }
   if (credentialsError(e)) {
-    line("no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and AWS_REGION, or use --store <dir> for a local store");
+    line(
+      'no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and AWS_REGION, or use --store <dir> for a local store',
+    );
     process.stderr.write(`${usageLine(spec)}\n`);
     return 2;
   }
   if (e instanceof AuthwatchError) {
     const cause = (e as { cause?: unknown }).cause;
-    line(`${e.message}${cause instanceof Error && !e.message.includes(cause.message) ? ` (${cause.name}: ${cause.message})` : ''}`);
+    line(
+      `${e.message}${cause instanceof Error && !e.message.includes(cause.message) ? ` (${cause.name}: ${cause.message})` : ''}`,
+    );
     return 1;
   }
   throw e;
@@ -358,12 +428,27 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === undefined || command.startsWith('-')) {
-    return reportError(new ConfigError([command === undefined ? 'give a command, e.g. authwatch demo, or authwatch help for the list' : `the command comes first (e.g. authwatch replay ${command} ...); see authwatch help`]), undefined);
+    return reportError(
+      new ConfigError([
+        command === undefined
+          ? 'give a command, e.g. authwatch demo, or authwatch help for the list'
+          : `the command comes first (e.g. authwatch replay ${command} ...); see authwatch help`,
+      ]),
+      undefined,
+    );
   }
   const spec = commandSpec(command);
   if (!spec) {
-    const near = closest(command, COMMANDS.map((c) => c.name));
-    return reportError(new ConfigError([`unknown command "${command}"${near ? ` (did you mean ${near}?)` : ''}; the commands are ${COMMANDS.map((c) => c.name).join(', ')}`]), undefined);
+    const near = closest(
+      command,
+      COMMANDS.map((c) => c.name),
+    );
+    return reportError(
+      new ConfigError([
+        `unknown command "${command}"${near ? ` (did you mean ${near}?)` : ''}; the commands are ${COMMANDS.map((c) => c.name).join(', ')}`,
+      ]),
+      undefined,
+    );
   }
   try {
     const { flags: values, positionals, help } = parseCommandLine(spec, rest);
@@ -377,7 +462,10 @@ export async function main(argv: string[]): Promise<number> {
         if (topic === undefined) process.stdout.write(overviewHelp());
         else {
           const t = commandSpec(topic);
-          if (!t) throw new ConfigError([`no command "${topic}" to explain; the commands are ${COMMANDS.map((c) => c.name).join(', ')}`]);
+          if (!t)
+            throw new ConfigError([
+              `no command "${topic}" to explain; the commands are ${COMMANDS.map((c) => c.name).join(', ')}`,
+            ]);
           process.stdout.write(commandHelp(t));
         }
         return 0;
@@ -437,7 +525,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-
 /**
  * The process around `main`: the exit code, a closed stdout (`authwatch parse x | head`: stop quietly,
  * exit 0, as other Unix tools do), and unexpected errors (exit 1, with the stack: a bug to report).
@@ -455,7 +542,9 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
     process.exitCode = await main(argv);
   } catch (e) {
     // The stack's message can quote log content (a user name, a line): made inert line by line, as every message is.
-    process.stderr.write(`authwatch: unexpected error (please report it): ${safeLines(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
+    process.stderr.write(
+      `authwatch: unexpected error (please report it): ${safeLines(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`,
+    );
     process.exitCode = 1;
   }
 }

@@ -23,14 +23,32 @@ import { parseArgs } from 'node:util';
 import { quietSdkNodeVersionWarning } from './sdk-warning';
 import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { createDynamoDbClient } from '../shared/adapters/aws-clients';
-import { BODY_ATTRIBUTE, createBaselinesTable, DynamoDbBaselineStore, encodeUserBody, PARTITION_KEY, userKey, VERSION_ATTRIBUTE } from '../shared/adapters/dynamodb-baseline-store';
+import {
+  BODY_ATTRIBUTE,
+  createBaselinesTable,
+  DynamoDbBaselineStore,
+  encodeUserBody,
+  PARTITION_KEY,
+  userKey,
+  VERSION_ATTRIBUTE,
+} from '../shared/adapters/dynamodb-baseline-store';
 import { InMemoryAlertSink } from '../shared/adapters/in-memory-alert-sink';
 import { InMemoryBaselineStore } from '../shared/adapters/in-memory-baseline-store';
 import { loadNetworkDataFile } from '../shared/adapters/network-data-loader';
 import { NetworkDataBuilder } from '../shared/core/network-data/build';
 import { NetworkDatabase } from '../shared/core/network-data/lookup';
 import { DETECTORS } from '../shared/core/detectors';
-import { BUCKET_MS, bucketOf, DAY_MS, dayOf, emptyPopulation, type LogonObservation, type PopulationStats, type SeenStats, type UserBaseline } from '../shared/core/model';
+import {
+  BUCKET_MS,
+  bucketOf,
+  DAY_MS,
+  dayOf,
+  emptyPopulation,
+  type LogonObservation,
+  type PopulationStats,
+  type SeenStats,
+  type UserBaseline,
+} from '../shared/core/model';
 import { placeOf } from '../shared/core/net';
 import { getProfile } from '../shared/core/profiles';
 import { PROFILE_IDS } from '../shared/core/profiles/profile';
@@ -43,7 +61,14 @@ import { scenarioLines } from './scenario/writers';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
 const FIXTURES = join(ROOT, 'test', 'fixtures');
-export const TARGETS = { runComputeS: 60, runPeakRssMb: 512, requestsPerFloor: 1.2, coreObservationsPerS: 1_000_000, bundleBytes: 1024 * 1024, enrichLookupsPerS: 1_000_000 } as const;
+export const TARGETS = {
+  runComputeS: 60,
+  runPeakRssMb: 512,
+  requestsPerFloor: 1.2,
+  coreObservationsPerS: 1_000_000,
+  bundleBytes: 1024 * 1024,
+  enrichLookupsPerS: 1_000_000,
+} as const;
 
 const err = (s: string) => process.stderr.write(s + '\n');
 const round = (n: number, d = 0) => Math.round(n * 10 ** d) / 10 ** d;
@@ -96,7 +121,9 @@ function benchParse() {
       floorLinesPerS: round(lines / floorT),
       ratioToFloor: round(floorT / parseT, 3),
     };
-    err(`parse ${id.padEnd(10)} ${round(lines / parseT / 1000)}k lines/s (floor ${round(lines / floorT / 1e6, 1)}M lines/s)`);
+    err(
+      `parse ${id.padEnd(10)} ${round(lines / parseT / 1000)}k lines/s (floor ${round(lines / floorT / 1e6, 1)}M lines/s)`,
+    );
   }
   return results;
 }
@@ -152,7 +179,17 @@ function windowObservations(users: number, logons: number, windowEnd: number): L
   for (let i = 0; i < users; i++) {
     const novel = i % 20 === 7;
     const t = windowEnd - BUCKET_MS - ((i * 7919) % BUCKET_MS);
-    out.push({ user: userName(i), sourceIp: novel ? ipOf(i + 5_000_000) : ipOf(i), outcome: 'success', count: perUser, firstSeen: t, lastSeen: t + 1000, hosts: ['web-01'], methods: ['publickey'], logSource: 'bench' });
+    out.push({
+      user: userName(i),
+      sourceIp: novel ? ipOf(i + 5_000_000) : ipOf(i),
+      outcome: 'success',
+      count: perUser,
+      firstSeen: t,
+      lastSeen: t + 1000,
+      hosts: ['web-01'],
+      methods: ['publickey'],
+      logSource: 'bench',
+    });
   }
   return out;
 }
@@ -162,19 +199,34 @@ function benchCore(users = 100_000) {
   for (let i = 0; i < users; i++) baselines.set(userName(i), matureBaseline(userName(i), ipOf(i)));
   const windowEnd = NOW;
   const observations = windowObservations(users, users * 10, windowEnd);
-  const population: PopulationStats = { ...emptyPopulation(), userBuckets: users * 40, newUsers: 20, knownUsers: users, lastBucket: bucketOf(NOW - DAY_MS) };
+  const population: PopulationStats = {
+    ...emptyPopulation(),
+    userBuckets: users * 40,
+    newUsers: 20,
+    knownUsers: users,
+    lastBucket: bucketOf(NOW - DAY_MS),
+  };
   const window = { start: windowEnd - 2 * BUCKET_MS, end: windowEnd };
   let findings = 0;
   const t = best(3, () => {
     findings = 0;
     for (const o of observations) {
       const baseline = baselines.get(o.user);
-      for (const d of DETECTORS) if (d.evaluate({ observation: o, baseline, population, window, settings: DEFAULT_SETTINGS })) findings++;
+      for (const d of DETECTORS)
+        if (d.evaluate({ observation: o, baseline, population, window, settings: DEFAULT_SETTINGS })) findings++;
     }
   });
   const perS = round(observations.length / t);
   err(`core       ${round(perS / 1e6, 2)}M observations/s over ${users} users (${findings} findings; target ≥ 1M/s)`);
-  return { users, observations: observations.length, findings, seconds: round(t, 3), observationsPerS: perS, target: TARGETS.coreObservationsPerS, met: perS >= TARGETS.coreObservationsPerS };
+  return {
+    users,
+    observations: observations.length,
+    findings,
+    seconds: round(t, 3),
+    observationsPerS: perS,
+    target: TARGETS.coreObservationsPerS,
+    met: perS >= TARGETS.coreObservationsPerS,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -188,7 +240,11 @@ interface Dynalite {
 }
 
 async function startDynaliteChild(): Promise<Dynalite> {
-  const child: ChildProcess = spawn(process.execPath, [...process.execArgv, join(ROOT, 'cli', 'bench', 'dynalite-server.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...process.execArgv, join(ROOT, 'cli', 'bench', 'dynalite-server.ts')],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -198,7 +254,11 @@ async function startDynaliteChild(): Promise<Dynalite> {
     });
     child.on('exit', (code) => reject(new Error(`dynalite exited with ${code}`)));
   });
-  const client = createDynamoDbClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  const client = createDynamoDbClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
   const requests: Record<string, number> = {};
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -208,7 +268,14 @@ async function startDynaliteChild(): Promise<Dynalite> {
     },
     { step: 'initialize', name: 'countRequests' },
   );
-  return { client, requests, stop: () => { client.destroy(); child.stdin!.end(); } };
+  return {
+    client,
+    requests,
+    stop: () => {
+      client.destroy();
+      child.stdin!.end();
+    },
+  };
 }
 
 /**
@@ -220,7 +287,15 @@ async function primeUsers(client: DynamoDBClient, table: string, users: number):
   let batch: WriteRequest[] = [];
   for (let i = 0; i < users; i++) {
     const b = matureBaseline(userName(i), ipOf(i));
-    batch.push({ PutRequest: { Item: { [PARTITION_KEY]: { S: userKey(b.user) }, [VERSION_ATTRIBUTE]: { N: '1' }, [BODY_ATTRIBUTE]: { S: encodeUserBody(b) } } } });
+    batch.push({
+      PutRequest: {
+        Item: {
+          [PARTITION_KEY]: { S: userKey(b.user) },
+          [VERSION_ATTRIBUTE]: { N: '1' },
+          [BODY_ATTRIBUTE]: { S: encodeUserBody(b) },
+        },
+      },
+    });
     if (batch.length === 25) {
       requests.push(batch);
       batch = [];
@@ -247,13 +322,21 @@ async function benchRun(users: number, logons: number) {
     await createBaselinesTable(db.client, table);
     // `--store memory`: the same run on InMemoryBaselineStore, to tell the store's cost from the rest.
     const memory = process.env.AUTHWATCH_BENCH_STORE === 'memory';
-    const store = memory ? new InMemoryBaselineStore() : new DynamoDbBaselineStore({ client: db.client, tableName: table });
+    const store = memory
+      ? new InMemoryBaselineStore()
+      : new DynamoDbBaselineStore({ client: db.client, tableName: table });
     // Prime: a detector that has run for a month and knows every user.
     const windowEnd = NOW;
     const primeStart = performance.now();
     if (memory) await store.saveUsers(Array.from({ length: users }, (_, i) => matureBaseline(userName(i), ipOf(i))));
     else await primeUsers(db.client, table, users);
-    await store.savePopulation({ ...emptyPopulation(), userBuckets: users * 40, newUsers: 20, knownUsers: users, lastBucket: bucketOf(NOW - DAY_MS) });
+    await store.savePopulation({
+      ...emptyPopulation(),
+      userBuckets: users * 40,
+      newUsers: 20,
+      knownUsers: users,
+      lastBucket: bucketOf(NOW - DAY_MS),
+    });
     await store.saveRunState({ firstWindowEnd: NOW - 30 * DAY_MS, lastWindowEnd: NOW - BUCKET_MS, version: 0 });
     const primeS = (performance.now() - primeStart) / 1000;
     for (const k of Object.keys(db.requests)) delete db.requests[k];
@@ -262,14 +345,20 @@ async function benchRun(users: number, logons: number) {
     const observations = windowObservations(users, logons, windowEnd);
     const source: LogSource = {
       name: 'bench',
-      fetch: async () => ({ observations, stats: { rows: observations.length, malformed: 0, queries: 1, queryMs: 0, bytesScanned: 0 } }),
+      fetch: async () => ({
+        observations,
+        stats: { rows: observations.length, malformed: 0, queries: 1, queryMs: 0, bytesScanned: 0 },
+      }),
     };
     const sink = new InMemoryAlertSink();
     global.gc?.();
     const rssBefore = process.memoryUsage().rss;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const summary = await runDetection({ logSources: [source], store, sink, clock: { now: () => Date.now() }, settings: DEFAULT_SETTINGS }, { windowEnd });
+    const summary = await runDetection(
+      { logSources: [source], store, sink, clock: { now: () => Date.now() }, settings: DEFAULT_SETTINGS },
+      { windowEnd },
+    );
     const wallS = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const cpuS = (cpu.user + cpu.system) / 1e6;
@@ -298,7 +387,6 @@ async function benchRun(users: number, logons: number) {
   }
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // enrich: the network-owner database at full size
 // ---------------------------------------------------------------------------------------------
@@ -316,7 +404,8 @@ function seeded(seed: number): () => number {
 }
 
 const u32ToIp = (n: number) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-const bigToIp6 = (v: bigint) => Array.from({ length: 8 }, (_, i) => Number((v >> BigInt(112 - i * 16)) & 0xffffn).toString(16)).join(':');
+const bigToIp6 = (v: bigint) =>
+  Array.from({ length: 8 }, (_, i) => Number((v >> BigInt(112 - i * 16)) & 0xffffn).toString(16)).join(':');
 
 /**
  * A publisher file of realistic size and shape, in IPtoASN's format: ranges of /24 to /19 (IPv4) and /48 to /32
@@ -356,7 +445,14 @@ function lookupAddresses(v4End: number, v6End: bigint, n = 1_000_000): { mixed: 
   const span6 = v6End - (0x2001n << 112n);
   for (let i = 0; i < n; i++) {
     if (i % 5 !== 4) v4.push(u32ToIp(0x01000000 + Math.floor(rnd() * (v4End - 0x01000000))));
-    else v6.push(bigToIp6((0x2001n << 112n) + (span6 * BigInt(Math.floor(rnd() * 2 ** 32))) / 2n ** 32n + BigInt(Math.floor(rnd() * 2 ** 32))));
+    else
+      v6.push(
+        bigToIp6(
+          (0x2001n << 112n) +
+            (span6 * BigInt(Math.floor(rnd() * 2 ** 32))) / 2n ** 32n +
+            BigInt(Math.floor(rnd() * 2 ** 32)),
+        ),
+      );
   }
   const mixed: string[] = [];
   for (let i = 0, a = 0, b = 0; i < n; i++) mixed.push(i % 5 !== 4 ? v4[a++]! : v6[b++]!);
@@ -377,16 +473,31 @@ async function enrichLoadChild(path: string) {
   const after = mem();
   // Touch it so it is live at the measurement.
   const probe = db.lookup('8.8.8.8').known;
-  return { loadMs, heapMb: (after.heap - before.heap) / 1e6, buffersMb: (after.buffers - before.buffers) / 1e6, rssMb: (after.rss - before.rss) / 1e6, gc: typeof global.gc === 'function', probe };
+  return {
+    loadMs,
+    heapMb: (after.heap - before.heap) / 1e6,
+    buffersMb: (after.buffers - before.buffers) / 1e6,
+    rssMb: (after.rss - before.rss) / 1e6,
+    gc: typeof global.gc === 'function',
+    probe,
+  };
 }
 
 function enrichLoadInChild(path: string): Promise<Awaited<ReturnType<typeof enrichLoadChild>>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), '--child-enrich', path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), '--child-enrich', path],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as Awaited<ReturnType<typeof enrichLoadChild>>) : reject(new Error(`enrich load child exited with ${code}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out) as Awaited<ReturnType<typeof enrichLoadChild>>)
+        : reject(new Error(`enrich load child exited with ${code}`)),
+    );
   });
 }
 
@@ -482,13 +593,31 @@ async function benchBundle() {
   const { outfile, bytes } = await buildDetector();
   const coldImportMs = measureColdImport(outfile);
   err(`bundle     ${round(bytes / 1024)} KiB, cold import ${round(coldImportMs)} ms (target ≤ 1024 KiB)`);
-  return { bytes, kib: round(bytes / 1024), coldImportMs: round(coldImportMs, 1), target: TARGETS.bundleBytes, met: bytes <= TARGETS.bundleBytes };
+  return {
+    bytes,
+    kib: round(bytes / 1024),
+    coldImportMs: round(coldImportMs, 1),
+    target: TARGETS.bundleBytes,
+    met: bytes <= TARGETS.bundleBytes,
+  };
 }
 
 /** One full run in a fresh process, so its peak RSS is the run's own, not the earlier sections'. */
 function benchRunInChild(users: number, logons: number): Promise<Awaited<ReturnType<typeof benchRun>>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child-run', '--users', String(users), '--logons', String(logons)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [
+        ...process.execArgv,
+        fileURLToPath(import.meta.url),
+        '--child-run',
+        '--users',
+        String(users),
+        '--logons',
+        String(logons),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.on('error', reject);
@@ -502,7 +631,15 @@ function benchRunInChild(users: number, logons: number): Promise<Awaited<ReturnT
 async function main() {
   // Each measurement runs in a child process that inherits this environment.
   quietSdkNodeVersionWarning();
-  const { values } = parseArgs({ options: { only: { type: 'string' }, users: { type: 'string', default: '100000' }, logons: { type: 'string' }, 'child-run': { type: 'boolean', default: false }, 'child-enrich': { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      only: { type: 'string' },
+      users: { type: 'string', default: '100000' },
+      logons: { type: 'string' },
+      'child-run': { type: 'boolean', default: false },
+      'child-enrich': { type: 'string' },
+    },
+  });
   if (values['child-enrich'] !== undefined) {
     process.stdout.write(JSON.stringify(await enrichLoadChild(values['child-enrich'])));
     return;
@@ -514,7 +651,11 @@ async function main() {
   }
   const only = new Set((values.only ?? 'parse,core,run,scale,bundle,enrich').split(','));
   const users = Number(values.users);
-  const out: Record<string, unknown> = { node: process.version, platform: `${process.platform}-${process.arch}`, date: new Date().toISOString() };
+  const out: Record<string, unknown> = {
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    date: new Date().toISOString(),
+  };
   if (only.has('parse')) out.parse = benchParse();
   if (only.has('core')) out.core = benchCore();
   if (only.has('run')) {
@@ -523,11 +664,21 @@ async function main() {
       ...r,
       targets: {
         computeS: { target: `≤ ${TARGETS.runComputeS}`, value: r.cpuS, met: r.cpuS <= TARGETS.runComputeS },
-        peakRssMb: { target: `≤ ${TARGETS.runPeakRssMb}`, value: r.peakRssMb, met: r.peakRssMb <= TARGETS.runPeakRssMb },
-        requestsPerFloor: { target: `≤ ${TARGETS.requestsPerFloor}`, value: r.requestsPerFloor, met: r.requestsPerFloor <= TARGETS.requestsPerFloor },
+        peakRssMb: {
+          target: `≤ ${TARGETS.runPeakRssMb}`,
+          value: r.peakRssMb,
+          met: r.peakRssMb <= TARGETS.runPeakRssMb,
+        },
+        requestsPerFloor: {
+          target: `≤ ${TARGETS.requestsPerFloor}`,
+          value: r.requestsPerFloor,
+          met: r.requestsPerFloor <= TARGETS.requestsPerFloor,
+        },
       },
     };
-    err(`run        ${r.logons} logons, ${r.users} users: wall ${r.wallS} s, our CPU ${r.cpuS} s, peak RSS ${r.peakRssMb} MB, ${r.requests.total} DynamoDB requests = ${r.requestsPerFloor}× floor (${r.floor})`);
+    err(
+      `run        ${r.logons} logons, ${r.users} users: wall ${r.wallS} s, our CPU ${r.cpuS} s, peak RSS ${r.peakRssMb} MB, ${r.requests.total} DynamoDB requests = ${r.requestsPerFloor}× floor (${r.floor})`,
+    );
   }
   if (only.has('scale')) {
     const rows = [];
@@ -535,8 +686,18 @@ async function main() {
       // The 1M-logon point is the full run above when it was measured.
       const full = out.run as Awaited<ReturnType<typeof benchRun>> | undefined;
       const r = logons === users * 10 && full ? full : await benchRunInChild(logons / 10, logons);
-      rows.push({ logons, users: r.users, wallS: r.wallS, cpuS: r.cpuS, requests: r.requests.total, floor: r.floor, cpuUsPerLogon: round((r.cpuS * 1e6) / logons, 2) });
-      err(`scale      ${logons} logons: wall ${r.wallS} s, CPU ${r.cpuS} s (${round((r.cpuS * 1e6) / logons, 2)} µs/logon), ${r.requests.total} requests (floor ${r.floor})`);
+      rows.push({
+        logons,
+        users: r.users,
+        wallS: r.wallS,
+        cpuS: r.cpuS,
+        requests: r.requests.total,
+        floor: r.floor,
+        cpuUsPerLogon: round((r.cpuS * 1e6) / logons, 2),
+      });
+      err(
+        `scale      ${logons} logons: wall ${r.wallS} s, CPU ${r.cpuS} s (${round((r.cpuS * 1e6) / logons, 2)} µs/logon), ${r.requests.total} requests (floor ${r.floor})`,
+      );
     }
     out.scale = rows;
   }

@@ -18,10 +18,17 @@ import { NetworkDatabase } from '../shared/core/network-data/lookup';
 import { DEFAULT_EXPECTATIONS, validateNetworkData } from '../shared/core/network-data/validate';
 import { AuthwatchError } from '../shared/errors';
 
-const USAGE = 'usage: npm run network-data:build -- --input <ip2asn-combined.tsv[.gz] | -> --output <file> [--source <name>] [--built-at <ISO time>] [--gzip] [--strict]';
+const USAGE =
+  'usage: npm run network-data:build -- --input <ip2asn-combined.tsv[.gz] | -> --output <file> [--source <name>] [--built-at <ISO time>] [--gzip] [--strict]';
 
 /** Run the build; returns the exit code. `io` lets tests capture the output. */
-export async function main(argv: readonly string[], io: { out: (s: string) => void; err: (s: string) => void; stdin?: NodeJS.ReadableStream } = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: { out: (s: string) => void; err: (s: string) => void; stdin?: NodeJS.ReadableStream } = {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+  },
+): Promise<number> {
   const options = {
     input: { type: 'string' },
     output: { type: 'string' },
@@ -54,7 +61,11 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
   const input = values.input!;
   const source =
     input === '-'
-      ? new StreamNetworkDataSource(values.source ?? 'stdin', () => (io.stdin ?? process.stdin) as import('node:stream').Readable, values.gzip)
+      ? new StreamNetworkDataSource(
+          values.source ?? 'stdin',
+          () => (io.stdin ?? process.stdin) as import('node:stream').Readable,
+          values.gzip,
+        )
       : fileNetworkDataSource(input, values.source ?? input);
 
   const builder = new NetworkDataBuilder();

@@ -32,7 +32,17 @@ interface Totals {
 
 function totalsOf(reports: readonly EvalReport[]): Totals {
   const byKind = Object.fromEntries(INCIDENT_KINDS.map((k) => [k, { total: 0, detected: 0 }])) as Totals['byKind'];
-  const t: Totals = { incidents: 0, detected: 0, byKind, alerts: 0, falseAlerts: 0, expectedNovelty: 0, noise: 0, detectionUserDays: 0, detectionDays: 0 };
+  const t: Totals = {
+    incidents: 0,
+    detected: 0,
+    byKind,
+    alerts: 0,
+    falseAlerts: 0,
+    expectedNovelty: 0,
+    noise: 0,
+    detectionUserDays: 0,
+    detectionDays: 0,
+  };
   for (const r of reports) {
     t.incidents += r.overall.total;
     t.detected += r.overall.detected;
@@ -56,7 +66,12 @@ function summary(t: Totals) {
     recall: t.incidents > 0 ? round(t.detected / t.incidents, 3) : null,
     incidents: t.incidents,
     detected: t.detected,
-    recallByKind: Object.fromEntries(INCIDENT_KINDS.map((k) => [k, { ...t.byKind[k], recall: t.byKind[k].total > 0 ? round(t.byKind[k].detected / t.byKind[k].total, 3) : null }])),
+    recallByKind: Object.fromEntries(
+      INCIDENT_KINDS.map((k) => [
+        k,
+        { ...t.byKind[k], recall: t.byKind[k].total > 0 ? round(t.byKind[k].detected / t.byKind[k].total, 3) : null },
+      ]),
+    ),
     alerts: t.alerts,
     alertsPerDay: round(t.alerts / Math.max(1, t.detectionDays), 2),
     falseAlerts: t.falseAlerts,
@@ -76,15 +91,31 @@ function round(n: number, digits: number): number {
 export function aggregate(results: readonly EvaluateResult[]) {
   const ours = summary(totalsOf(results.map((r) => r.authwatch)));
   const naive = summary(totalsOf(results.map((r) => r.naive)));
-  const ratio = ours.falseAlerts > 0 ? round(naive.falseAlerts / ours.falseAlerts, 1) : naive.falseAlerts > 0 ? Infinity : null;
+  const ratio =
+    ours.falseAlerts > 0 ? round(naive.falseAlerts / ours.falseAlerts, 1) : naive.falseAlerts > 0 ? Infinity : null;
   return {
     authwatch: ours,
     naive,
     naiveFalseAlertsPerOurs: ratio,
     targets: {
-      recall: { target: `≥ ${TARGETS.recall}`, value: ours.recall, met: ours.recall !== null && ours.recall >= TARGETS.recall && (naive.recall === null || ours.recall >= naive.recall - 1e-9) },
-      fewerFalseAlertsThanNaive: { target: `≥ ${TARGETS.naiveFalseRatio}×`, value: ratio, met: ratio !== null && ratio >= TARGETS.naiveFalseRatio },
-      noisePer1000UserDays: { target: `≤ ${TARGETS.noisePer1000UserDays}`, value: ours.noisePer1000UserDays, met: ours.noisePer1000UserDays <= TARGETS.noisePer1000UserDays },
+      recall: {
+        target: `≥ ${TARGETS.recall}`,
+        value: ours.recall,
+        met:
+          ours.recall !== null &&
+          ours.recall >= TARGETS.recall &&
+          (naive.recall === null || ours.recall >= naive.recall - 1e-9),
+      },
+      fewerFalseAlertsThanNaive: {
+        target: `≥ ${TARGETS.naiveFalseRatio}×`,
+        value: ratio,
+        met: ratio !== null && ratio >= TARGETS.naiveFalseRatio,
+      },
+      noisePer1000UserDays: {
+        target: `≤ ${TARGETS.noisePer1000UserDays}`,
+        value: ours.noisePer1000UserDays,
+        met: ours.noisePer1000UserDays <= TARGETS.noisePer1000UserDays,
+      },
     },
   };
 }
@@ -95,7 +126,8 @@ function pct(n: number | null): string {
 
 function table(results: readonly EvaluateResult[], agg: ReturnType<typeof aggregate>): string {
   const lines: string[] = [];
-  const head = 'scenario              users  user-days  attacks  recall  alerts  expected  noise  noise/1k ud │ naive: recall  alerts  false';
+  const head =
+    'scenario              users  user-days  attacks  recall  alerts  expected  noise  noise/1k ud │ naive: recall  alerts  false';
   lines.push(head, '─'.repeat(head.length));
   for (const r of results) {
     const a = r.authwatch;
@@ -114,20 +146,40 @@ function table(results: readonly EvaluateResult[], agg: ReturnType<typeof aggreg
   for (const k of INCIDENT_KINDS) {
     const a = o.recallByKind[k]!;
     const b = n.recallByKind[k]!;
-    lines.push(`  ${k.padEnd(20)} ${a.detected}/${a.total} ${pct(a.recall)}   /   ${b.detected}/${b.total} ${pct(b.recall)}`);
+    lines.push(
+      `  ${k.padEnd(20)} ${a.detected}/${a.total} ${pct(a.recall)}   /   ${b.detected}/${b.total} ${pct(b.recall)}`,
+    );
   }
   lines.push(
     '',
     `False alerts: authwatch ${o.falseAlerts} (${o.falsePer1000UserDays} per 1,000 user-days; ${o.noisePer1000UserDays} excluding expected novelty), naive ${n.falseAlerts} (${n.falsePer1000UserDays} per 1,000 user-days): ${agg.naiveFalseAlertsPerOurs}× fewer.`,
     'Targets:',
-    ...Object.entries(agg.targets).map(([k, t]) => `  ${t.met ? 'met    ' : 'NOT MET'} ${k}: ${t.value} (target ${t.target})`),
+    ...Object.entries(agg.targets).map(
+      ([k, t]) => `  ${t.met ? 'met    ' : 'NOT MET'} ${k}: ${t.value} (target ${t.target})`,
+    ),
   );
   return lines.join('\n') + '\n';
 }
 
 /** Run one scenario in a child process (dynalite and the replay are single-threaded; two children use two cores). */
-function runChild(seed: number, shape: ScenarioShape, format: string, days: string | undefined): Promise<EvaluateResult> {
-  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--child', '--seeds', String(seed), '--shapes', shape, '--format', format, ...(days ? ['--days', days] : [])];
+function runChild(
+  seed: number,
+  shape: ScenarioShape,
+  format: string,
+  days: string | undefined,
+): Promise<EvaluateResult> {
+  const args = [
+    ...process.execArgv,
+    fileURLToPath(import.meta.url),
+    '--child',
+    '--seeds',
+    String(seed),
+    '--shapes',
+    shape,
+    '--format',
+    format,
+    ...(days ? ['--days', days] : []),
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -161,10 +213,16 @@ async function main(): Promise<void> {
   const shapes = values.shapes.split(',').map((s) => s.trim()) as ScenarioShape[];
   const format = values.format;
   if (seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seeds: expected integers, got "${values.seeds}"`);
-  if (shapes.some((s) => !SCENARIO_SHAPES.includes(s))) throw new Error(`--shapes: one of ${SCENARIO_SHAPES.join(', ')}`);
+  if (shapes.some((s) => !SCENARIO_SHAPES.includes(s)))
+    throw new Error(`--shapes: one of ${SCENARIO_SHAPES.join(', ')}`);
   if (format !== 'ecs' && format !== 'sshd') throw new Error('--format: ecs or sshd');
   if (values.child) {
-    const r = await evaluateScenario({ seed: seeds[0]!, shape: shapes[0]!, format, ...(values.days ? { days: Number(values.days) } : {}) });
+    const r = await evaluateScenario({
+      seed: seeds[0]!,
+      shape: shapes[0]!,
+      format,
+      ...(values.days ? { days: Number(values.days) } : {}),
+    });
     process.stdout.write(JSON.stringify(r));
     return;
   }
@@ -178,11 +236,15 @@ async function main(): Promise<void> {
     while (next < jobs.length) {
       const j = jobs[next++]!;
       const r = await runChild(j.seed, j.shape, format, values.days);
-      process.stderr.write(`  ${j.shape} #${j.seed}: ${r.events} logons, ${r.windows} windows, replayed in ${(r.replayMs / 1000).toFixed(1)} s\n`);
+      process.stderr.write(
+        `  ${j.shape} #${j.seed}: ${r.events} logons, ${r.windows} windows, replayed in ${(r.replayMs / 1000).toFixed(1)} s\n`,
+      );
       results.push(r);
     }
   };
-  process.stderr.write(`authwatch eval: ${jobs.length} scenarios (${shapes.join(', ')} × seeds ${seeds.join(', ')}), ${format} format, default settings\n`);
+  process.stderr.write(
+    `authwatch eval: ${jobs.length} scenarios (${shapes.join(', ')} × seeds ${seeds.join(', ')}), ${format} format, default settings\n`,
+  );
   await Promise.all(Array.from({ length: Math.max(1, Number(values.jobs)) }, worker));
   results.sort((a, b) => (a.shape === b.shape ? a.seed - b.seed : a.shape < b.shape ? 1 : -1));
   const agg = aggregate(results);
@@ -194,8 +256,19 @@ async function main(): Promise<void> {
     events: r.events,
     windows: r.windows,
     cutByCap: r.cutByCap,
-    authwatch: { recall: r.authwatch.overall, alerts: r.authwatch.alerts, falseAlerts: r.authwatch.falseAlerts, falsePer1000UserDays: r.authwatch.falsePer1000UserDays, missed: r.authwatch.incidents.filter((i) => !i.detected) },
-    naive: { recall: r.naive.overall, alerts: r.naive.alerts, falseAlerts: r.naive.falseAlerts.total, falsePer1000UserDays: r.naive.falsePer1000UserDays },
+    authwatch: {
+      recall: r.authwatch.overall,
+      alerts: r.authwatch.alerts,
+      falseAlerts: r.authwatch.falseAlerts,
+      falsePer1000UserDays: r.authwatch.falsePer1000UserDays,
+      missed: r.authwatch.incidents.filter((i) => !i.detected),
+    },
+    naive: {
+      recall: r.naive.overall,
+      alerts: r.naive.alerts,
+      falseAlerts: r.naive.falseAlerts.total,
+      falsePer1000UserDays: r.naive.falsePer1000UserDays,
+    },
   }));
   process.stdout.write(JSON.stringify({ format, seeds, shapes, ...agg, scenarios: compact }, null, 2) + '\n');
 }

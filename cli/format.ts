@@ -38,7 +38,10 @@ export function safeLines(s: string, maxLines = 40): string {
  * name in a logon or alert printed to a terminal cannot drive it. The text is the same JSON value.
  */
 export function jsonLine(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replace(
+    /[\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /**
@@ -66,7 +69,11 @@ export function wrapPreformatted(line: string, width: number): string[] {
  * A readable table: one header line per alert, its explanation wrapped beneath, an optional label. Fits
  * `width` columns (the terminal's, 80 when not a terminal): a line too long for it continues indented.
  */
-export function alertTable(alerts: readonly Alert[], label?: (a: Alert) => string | undefined, width = terminalWidth()): string {
+export function alertTable(
+  alerts: readonly Alert[],
+  label?: (a: Alert) => string | undefined,
+  width = terminalWidth(),
+): string {
   if (alerts.length === 0) return 'No alerts.\n';
   const out: string[] = [];
   out.push(`${padEnd('TIME (UTC)', 17)} ${padEnd('RULE', 11)} ${padEnd('SCORE', 5)} ${padEnd('USER', 22)} SOURCE IP`);
@@ -78,7 +85,16 @@ export function alertTable(alerts: readonly Alert[], label?: (a: Alert) => strin
     const whole = `${head} ${ip}${host ? ` ${host}` : ''}`;
     // Too wide for the terminal: the host, then the address, continue on the next line.
     if (displayWidth(whole) <= width) out.push(whole);
-    else if (displayWidth(head) + 1 + displayWidth(ip) <= width) out.push(`${head} ${ip}`, ...wrapText(host, width, '      ', ' '.repeat(Math.min(displayWidth(head) + 1, Math.max(4, width - displayWidth(host))))));
+    else if (displayWidth(head) + 1 + displayWidth(ip) <= width)
+      out.push(
+        `${head} ${ip}`,
+        ...wrapText(
+          host,
+          width,
+          '      ',
+          ' '.repeat(Math.min(displayWidth(head) + 1, Math.max(4, width - displayWidth(host)))),
+        ),
+      );
     else {
       out.push(head.trimEnd());
       const tail = `    ${ip}${host ? ` ${host}` : ''}`;

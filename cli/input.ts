@@ -30,8 +30,10 @@ function unreadable(path: string, flag: string): string | undefined {
     return undefined;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return `${name}: no such file (check the path; it is relative to ${safeText(process.cwd(), 200)})`;
-    if (code === 'EACCES' || code === 'EPERM') return `${name}: permission denied (make the file readable, or run as a user who may read it)`;
+    if (code === 'ENOENT')
+      return `${name}: no such file (check the path; it is relative to ${safeText(process.cwd(), 200)})`;
+    if (code === 'EACCES' || code === 'EPERM')
+      return `${name}: permission denied (make the file readable, or run as a user who may read it)`;
     return `${name}: cannot be read (${code ?? (e as Error).message})`;
   }
 }
@@ -73,7 +75,10 @@ export async function* readLines(input: Readable, name: string): AsyncGenerator<
     yield* readLogLines(input);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && code.startsWith('Z_')) throw new ConfigError([`${safeText(name, 200)}: not a valid gzip file (${code}); decompress it yourself or give the uncompressed log`]);
+    if (typeof code === 'string' && code.startsWith('Z_'))
+      throw new ConfigError([
+        `${safeText(name, 200)}: not a valid gzip file (${code}); decompress it yourself or give the uncompressed log`,
+      ]);
     throw e;
   }
 }
@@ -82,7 +87,12 @@ export async function* readLines(input: Readable, name: string): AsyncGenerator<
  * Parse a whole file (plain or gzip) with `profile`. `options.reference`: when the file was written, for the
  * future-dated check (default: now; see `ReadOptions`).
  */
-export async function fileLogSource(path: string, profile: Profile, flag = '', options: ReadOptions = { reference: Date.now() }): Promise<FileLogSource> {
+export async function fileLogSource(
+  path: string,
+  profile: Profile,
+  flag = '',
+  options: ReadOptions = { reference: Date.now() },
+): Promise<FileLogSource> {
   assertReadableFile(path, flag);
   return FileLogSource.fromLogLines(`${profile.id}:${path}`, profile, readLines(openTextStream(path), path), options);
 }
@@ -124,7 +134,12 @@ export function recognisingProfiles(lines: readonly string[]): string[] {
  * The note printed when `nonEmptyLines` lines yielded no logon with `profileId`: which profiles recognise the
  * first lines, so the user can rerun with the right `--profile`. Undefined when there was nothing to parse.
  */
-export function zeroLogonHint(o: { name: string; profileId: string; nonEmptyLines: number; sample: readonly string[] }): string | undefined {
+export function zeroLogonHint(o: {
+  name: string;
+  profileId: string;
+  nonEmptyLines: number;
+  sample: readonly string[];
+}): string | undefined {
   if (o.nonEmptyLines === 0) return undefined;
   const name = safeText(o.name, 200);
   const head = `0 logons in ${o.nonEmptyLines} non-empty lines of ${name} with --profile ${o.profileId}`;
@@ -134,7 +149,11 @@ export function zeroLogonHint(o: { name: string; profileId: string; nonEmptyLine
 }
 
 /** The zero-logon hint for a file already parsed into `source`, reading its first lines again. */
-export async function zeroLogonHintForFile(path: string, profileId: string, source: FileLogSource): Promise<string | undefined> {
+export async function zeroLogonHintForFile(
+  path: string,
+  profileId: string,
+  source: FileLogSource,
+): Promise<string | undefined> {
   if (source.parseStats.events > 0) return undefined;
   const sample = await firstLines(path);
   if (sample.length === 0) return undefined;

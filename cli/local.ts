@@ -47,9 +47,14 @@ export async function openLocalStore(opts: { dir?: string; keep?: boolean; memor
 export async function assertStoreFolder(dir: string): Promise<void> {
   const s = await stat(dir).catch(() => undefined);
   if (!s) return;
-  if (!s.isDirectory()) throw new ConfigError([`--store ${dir} is a file, not a folder: give a new or empty folder (or one a replay --store left)`]);
+  if (!s.isDirectory())
+    throw new ConfigError([
+      `--store ${dir} is a file, not a folder: give a new or empty folder (or one a replay --store left)`,
+    ]);
   const entries = await readdir(dir);
   if (entries.length > 0 && !entries.includes('CURRENT')) {
-    throw new ConfigError([`--store ${dir} holds other files and is not a local store: give a new or empty folder (or one a replay --store left); nothing was changed`]);
+    throw new ConfigError([
+      `--store ${dir} holds other files and is not a local store: give a new or empty folder (or one a replay --store left); nothing was changed`,
+    ]);
   }
 }

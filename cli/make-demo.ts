@@ -8,4 +8,6 @@ const { log, labels } = demoSample();
 mkdirSync(DEMO_DIR, { recursive: true });
 writeFileSync(join(DEMO_DIR, 'auth.log'), log);
 writeFileSync(join(DEMO_DIR, 'labels.json'), labelsJson(labels));
-process.stderr.write(`wrote ${join(DEMO_DIR, 'auth.log')} (${labels.meta.events} lines, ${labels.users.length} users, ${labels.incidents.length} attacks)\n`);
+process.stderr.write(
+  `wrote ${join(DEMO_DIR, 'auth.log')} (${labels.meta.events} lines, ${labels.users.length} users, ${labels.incidents.length} attacks)\n`,
+);

@@ -21,7 +21,10 @@ export interface ProgressLine {
 export const PROGRESS_REDRAW_MS = 100;
 export const PROGRESS_EVERY_MS = 5_000;
 
-export function progressLine(stream: ProgressOutput, opts: { now?: () => number; redrawMs?: number; everyMs?: number; prefix?: string } = {}): ProgressLine {
+export function progressLine(
+  stream: ProgressOutput,
+  opts: { now?: () => number; redrawMs?: number; everyMs?: number; prefix?: string } = {},
+): ProgressLine {
   const now = opts.now ?? Date.now;
   const tty = stream.isTTY === true;
   const interval = tty ? (opts.redrawMs ?? PROGRESS_REDRAW_MS) : (opts.everyMs ?? PROGRESS_EVERY_MS);
@@ -36,7 +39,9 @@ export function progressLine(stream: ProgressOutput, opts: { now?: () => number;
       last = t;
       if (tty) {
         // One column short of the width: writing the last column makes some terminals wrap.
-        stream.write(`\r\x1b[2K${fitWidth(prefix + text, terminalWidth({ isTTY: true, columns: stream.columns ?? 80 }) - 1)}`);
+        stream.write(
+          `\r\x1b[2K${fitWidth(prefix + text, terminalWidth({ isTTY: true, columns: stream.columns ?? 80 }) - 1)}`,
+        );
         drawn = true;
       } else stream.write(`${prefix}${text}\n`);
     },

@@ -94,7 +94,11 @@ export function replaySpan(times: readonly number[]): ReplaySpan | undefined {
   };
 }
 
-export async function replay(deps: DetectionDeps, span: { first: number; last: number }, onRun?: (s: RunSummary) => void): Promise<ReplayResult> {
+export async function replay(
+  deps: DetectionDeps,
+  span: { first: number; last: number },
+  onRun?: (s: RunSummary) => void,
+): Promise<ReplayResult> {
   const result: ReplayResult = {
     windows: 0,
     logonsScannedWithOverlap: 0,

@@ -10,12 +10,16 @@ import { loadDeployConfig, type DeployConfig } from './config';
 import { AuthwatchStack } from './stack';
 
 /** Build the app's stack on an existing App (tests pass their own App and context). */
-export function buildApp(app: App, config: DeployConfig = loadDeployConfig(app.node.getAllContext() as Record<string, unknown>)): AuthwatchStack {
+export function buildApp(
+  app: App,
+  config: DeployConfig = loadDeployConfig(app.node.getAllContext() as Record<string, unknown>),
+): AuthwatchStack {
   const account = process.env.CDK_DEFAULT_ACCOUNT;
   const region = process.env.CDK_DEFAULT_REGION;
   const stack = new AuthwatchStack(app, config.stackName, {
     config,
-    description: 'authwatch: detects rare users and unusual source IPs in logon logs (Elastic security_auth ML rules, ported)',
+    description:
+      'authwatch: detects rare users and unusual source IPs in logon logs (Elastic security_auth ML rules, ported)',
     ...(account && region ? { env: { account, region } } : {}),
     tags: { application: 'authwatch' },
   });

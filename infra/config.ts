@@ -33,7 +33,8 @@ const LOG_GROUP_NAME = /^[A-Za-z0-9_\-./#]{1,512}$/;
 /** Slack ids as AWS Chatbot expects them: workspace (team) ids start with T, channel ids with C or G (private). */
 const SLACK_WORKSPACE_ID = /^T[A-Z0-9]{6,}$/;
 const SLACK_CHANNEL_ID = /^[CG][A-Z0-9]{6,}$/;
-const SLACK_WORKSPACE_HINT = 'a Slack workspace (team) id like T07ABCDEF (AWS Chatbot console → Slack workspace details)';
+const SLACK_WORKSPACE_HINT =
+  'a Slack workspace (team) id like T07ABCDEF (AWS Chatbot console → Slack workspace details)';
 const SLACK_CHANNEL_HINT = 'a Slack channel id like C07ABCDEF (Slack: channel details → bottom of the About tab)';
 
 /** Lambda caps a function's environment variables at 4 KB in total (keys and values). */
@@ -66,14 +67,23 @@ const deployLogSourceSchema = logSourceConfigSchema.extend({
     .regex(LOG_GROUP_NAME, 'not a log group name: give the name (letters, digits, _ - . / #), not an ARN or a pattern')
     .array()
     .min(1, 'list at least one log group name')
-    .max(MAX_LOG_GROUPS_PER_QUERY, `at most ${MAX_LOG_GROUPS_PER_QUERY} log groups per source (a Logs Insights limit): split them over two sources`),
+    .max(
+      MAX_LOG_GROUPS_PER_QUERY,
+      `at most ${MAX_LOG_GROUPS_PER_QUERY} log groups per source (a Logs Insights limit): split them over two sources`,
+    ),
   /**
    * Hours without a single logon (success or failure) after which this source's quiet alarm fires; `false`: no quiet
    * alarm (a source that is rarely used). Default `DEFAULT_MAX_QUIET_HOURS`. Infrastructure only: not passed to the
    * Lambda.
    */
   maxQuietHours: z
-    .union([z.literal(false), z.number().int(QUIET_HOURS_HINT).min(1, QUIET_HOURS_HINT).max(MAX_QUIET_HOURS, QUIET_HOURS_HINT)], { error: QUIET_HOURS_HINT })
+    .union(
+      [
+        z.literal(false),
+        z.number().int(QUIET_HOURS_HINT).min(1, QUIET_HOURS_HINT).max(MAX_QUIET_HOURS, QUIET_HOURS_HINT),
+      ],
+      { error: QUIET_HOURS_HINT },
+    )
     .optional(),
 });
 
@@ -81,13 +91,10 @@ const deployLogSourceSchema = logSourceConfigSchema.extend({
 const deploymentSchema = z.object({
   /** Which log groups hold logons, and in which format (profile). */
   logSources: z
-    .array(
-      deployLogSourceSchema,
-      {
-        error: (i) =>
-          `${i.input === undefined ? 'required: the log groups holding logons and their format' : 'must be a list of log sources'} (${profileHint}), e.g. -c 'authwatch.logSources=[{"profile":"sshd","logGroups":["/ec2/var/log/secure"]}]'`,
-      },
-    )
+    .array(deployLogSourceSchema, {
+      error: (i) =>
+        `${i.input === undefined ? 'required: the log groups holding logons and their format' : 'must be a list of log sources'} (${profileHint}), e.g. -c 'authwatch.logSources=[{"profile":"sshd","logGroups":["/ec2/var/log/secure"]}]'`,
+    })
     .min(1, 'list at least one log source, e.g. [{"profile":"sshd","logGroups":["/ec2/secure"]}]'),
   /** Who receives alerts by email (each must confirm the SNS subscription). */
   alertEmails: z.array(z.email({ error: (i) => `${JSON.stringify(i.input)} is not an email address` })).default([]),
@@ -95,7 +102,11 @@ const deploymentSchema = z.object({
    * `digest`: one email per run listing its alerts (only runs that raised any); `each`: one email per alert.
    * Slack and other subscribers get each alert once either way.
    */
-  alertEmailMode: z.enum(['digest', 'each'], { error: 'either "digest" (one email per run with alerts) or "each" (one email per alert)' }).default('digest'),
+  alertEmailMode: z
+    .enum(['digest', 'each'], {
+      error: 'either "digest" (one email per run with alerts) or "each" (one email per alert)',
+    })
+    .default('digest'),
   /** Who receives operational alarms (detector failing or silent); defaults to `alertEmails`. */
   opsEmails: z.array(z.email({ error: (i) => `${JSON.stringify(i.input)} is not an email address` })).optional(),
   /** Optional AWS Chatbot Slack channel; the workspace must first be authorized in the AWS Chatbot console. */
@@ -106,13 +117,25 @@ const deploymentSchema = z.object({
     })
     .optional(),
   /** Powertools service name: the `service` dimension of every metric; keeps several deployments apart. */
-  serviceName: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only (it becomes a metric dimension value)').default('authwatch'),
+  serviceName: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only (it becomes a metric dimension value)')
+    .default('authwatch'),
   /** CloudFormation stack name. */
-  stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name: starts with a letter; letters, digits and - only').default('Authwatch'),
+  stackName: z
+    .string()
+    .regex(
+      /^[A-Za-z][A-Za-z0-9-]{0,127}$/,
+      'a CloudFormation stack name: starts with a letter; letters, digits and - only',
+    )
+    .default('Authwatch'),
   /** Days the detector's own log is kept. */
   logRetentionDays: z
     .number()
-    .refine((d) => (RETENTION_DAYS as number[]).includes(d), `one of CloudWatch Logs' retention values: ${RETENTION_DAYS.join(', ')}`)
+    .refine(
+      (d) => (RETENTION_DAYS as number[]).includes(d),
+      `one of CloudWatch Logs' retention values: ${RETENTION_DAYS.join(', ')}`,
+    )
     .default(RetentionDays.ONE_YEAR),
   /** Keep the baselines table when the stack is deleted (months of learned behaviour). Set false only for test deployments. */
   retainData: z.boolean().default(true),
@@ -137,12 +160,15 @@ const NESTED_KEYS = {
 export function editDistance(a: string, b: string): number {
   const s = a.toLowerCase();
   const t = b.toLowerCase();
-  const d: number[][] = Array.from({ length: s.length + 1 }, (_, i) => Array.from({ length: t.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: s.length + 1 }, (_, i) =>
+    Array.from({ length: t.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= s.length; i++) {
     for (let j = 1; j <= t.length; j++) {
       const cost = s[i - 1] === t[j - 1] ? 0 : 1;
       let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
       d[i]![j] = best;
     }
   }
@@ -165,13 +191,17 @@ export function closestKey(key: string, known: readonly string[]): string | unde
 /** `<path>.<key>: unknown key; did you mean <path>.<closest>?`, or the list of known keys when none is close. */
 function unknownKeyIssue(path: string, key: string, known: readonly string[]): string {
   const near = closestKey(key, known);
-  return near !== undefined ? `${path}.${key}: unknown key; did you mean ${path}.${near}?` : `${path}.${key}: unknown key (known keys: ${known.join(', ')})`;
+  return near !== undefined
+    ? `${path}.${key}: unknown key; did you mean ${path}.${near}?`
+    : `${path}.${key}: unknown key (known keys: ${known.join(', ')})`;
 }
 
 /** Unknown keys of a nested object (only if it is an object: a wrong type is the schema's to report). */
 function nestedUnknownKeys(value: unknown, path: string, known: readonly string[]): string[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
-  return Object.keys(value).filter((k) => !known.includes(k)).map((k) => unknownKeyIssue(path, k, known));
+  return Object.keys(value)
+    .filter((k) => !known.includes(k))
+    .map((k) => unknownKeyIssue(path, k, known));
 }
 
 /** A log source as the stack's per-source alarms see it. */
@@ -219,7 +249,13 @@ function coerceCliValue(key: string, raw: unknown, issues: string[], label = key
       return undefined;
     }
   }
-  if (LIST_KEYS.has(key)) return s === '' ? [] : s.split(',').map((p) => p.trim()).filter(Boolean);
+  if (LIST_KEYS.has(key))
+    return s === ''
+      ? []
+      : s
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean);
   return s;
 }
 
@@ -234,7 +270,9 @@ export function readContext(context: CdkContext, issues: string[]): Record<strin
   let base = coerceCliValue(CONTEXT_KEY, context[CONTEXT_KEY], issues);
   if (base === undefined) base = {};
   if (typeof base !== 'object' || base === null || Array.isArray(base)) {
-    issues.push(`${CONTEXT_KEY}: must be an object like {"logSources":[...],"alertEmails":[...]} (in cdk.json "context", or -c ${CONTEXT_KEY}='{...}')`);
+    issues.push(
+      `${CONTEXT_KEY}: must be an object like {"logSources":[...],"alertEmails":[...]} (in cdk.json "context", or -c ${CONTEXT_KEY}='{...}')`,
+    );
     base = {};
   }
   const raw: Record<string, unknown> = { ...(base as Record<string, unknown>) };
@@ -248,7 +286,9 @@ export function readContext(context: CdkContext, issues: string[]): Record<strin
     const parent = CONFIG_KEYS.find((k) => key.startsWith(`${k}.`));
     if (parent !== undefined) {
       // `-c authwatch.thresholds.Auth.RareUser=80`: one level only, since detector ids and log groups hold dots themselves.
-      issues.push(`${name}: only top-level keys can be set one by one; give ${CONTEXT_KEY}.${parent} whole, e.g. -c '${CONTEXT_KEY}.${parent}=<JSON>'`);
+      issues.push(
+        `${name}: only top-level keys can be set one by one; give ${CONTEXT_KEY}.${parent} whole, e.g. -c '${CONTEXT_KEY}.${parent}=<JSON>'`,
+      );
     } else {
       issues.push(unknownKeyIssue(CONTEXT_KEY, key, CONFIG_KEYS));
     }
@@ -264,7 +304,10 @@ export function parseDeployConfig(raw: Record<string, unknown>, preIssues: reado
   for (const key of Object.keys(raw)) {
     if (!CONFIG_KEYS.includes(key)) issues.push(unknownKeyIssue(prefix, key, CONFIG_KEYS));
   }
-  if (Array.isArray(raw.logSources)) issues.push(...raw.logSources.flatMap((s, i) => nestedUnknownKeys(s, `${prefix}.logSources.${i}`, NESTED_KEYS.logSource)));
+  if (Array.isArray(raw.logSources))
+    issues.push(
+      ...raw.logSources.flatMap((s, i) => nestedUnknownKeys(s, `${prefix}.logSources.${i}`, NESTED_KEYS.logSource)),
+    );
   issues.push(...nestedUnknownKeys(raw.slack, `${prefix}.slack`, NESTED_KEYS.slack));
   issues.push(...nestedUnknownKeys(raw.thresholds, `${prefix}.thresholds`, NESTED_KEYS.thresholds));
 
@@ -279,11 +322,15 @@ export function parseDeployConfig(raw: Record<string, unknown>, preIssues: reado
   // Checked on the raw object, so it is listed beside any other problem (a first deployment misses both).
   const emails = raw.alertEmails;
   if ((emails === undefined || (Array.isArray(emails) && emails.length === 0)) && raw.slack === undefined) {
-    issues.push(`${prefix}.alertEmails: required: who receives alerts, e.g. -c ${prefix}.alertEmails=secops@your-company.com (or set ${prefix}.slack) — otherwise alerts reach nobody`);
+    issues.push(
+      `${prefix}.alertEmails: required: who receives alerts, e.g. -c ${prefix}.alertEmails=secops@your-company.com (or set ${prefix}.slack) — otherwise alerts reach nobody`,
+    );
   }
 
   // The Lambda gets each source's profile and groups only; the alarm setting stays in the stack.
-  const runtimeSources: LogSourceConfig[] = deployment.success ? deployment.data.logSources.map((src) => ({ profile: src.profile, logGroups: src.logGroups })) : [];
+  const runtimeSources: LogSourceConfig[] = deployment.success
+    ? deployment.data.logSources.map((src) => ({ profile: src.profile, logGroups: src.logGroups }))
+    : [];
 
   // Two sources with one id would emit their metrics as one, and their alarms would watch the sum.
   const firstWithId = new Map<string, number>();
@@ -291,7 +338,10 @@ export function parseDeployConfig(raw: Record<string, unknown>, preIssues: reado
     const id = logSourceId(src);
     const earlier = firstWithId.get(id);
     if (earlier === undefined) firstWithId.set(id, i);
-    else issues.push(`${prefix}.logSources.${i}: same profile and first log group as ${prefix}.logSources.${earlier} (${id}): each source is named by these two for its metrics and alarms; merge the two sources, or list a different group first`);
+    else
+      issues.push(
+        `${prefix}.logSources.${i}: same profile and first log group as ${prefix}.logSources.${earlier} (${id}): each source is named by these two for its metrics and alarms; merge the two sources, or list a different group first`,
+      );
   });
 
   if (deployment.success && settings.success) {

@@ -59,7 +59,7 @@ export class AuthwatchStack extends Stack {
     Validations.of(this.detector.role.node.findChild('DefaultPolicy')).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
       reason:
-        'Added by Topic.grantPublish for the topics\' key only (resource is that key\'s ARN): SNS needs GenerateDataKey with and without plaintext to encrypt published messages.',
+        "Added by Topic.grantPublish for the topics' key only (resource is that key's ARN): SNS needs GenerateDataKey with and without plaintext to encrypt published messages.",
     });
 
     this.schedule = new DetectorSchedule(this, 'Schedule', { target: this.detector.function });
@@ -78,14 +78,26 @@ export class AuthwatchStack extends Stack {
       logSources: config.logSourceAlarms,
     });
 
-    new CfnOutput(this, 'DetectorFunctionName', { value: this.detector.function.functionName, description: 'Invoke with {"windowEnd":"<ISO time>"} to replay a window' });
+    new CfnOutput(this, 'DetectorFunctionName', {
+      value: this.detector.function.functionName,
+      description: 'Invoke with {"windowEnd":"<ISO time>"} to replay a window',
+    });
     new CfnOutput(this, 'BaselinesTableName', { value: this.storage.table.tableName });
     new CfnOutput(this, 'AlertsTopicArn', {
       value: this.alerting.alertsTopic.topicArn,
-      description: 'Subscribe more endpoints here (SIEM, PagerDuty, queues): one message per alert, the alert JSON for every protocol but email',
+      description:
+        'Subscribe more endpoints here (SIEM, PagerDuty, queues): one message per alert, the alert JSON for every protocol but email',
     });
-    if (this.alerting.digestTopic) new CfnOutput(this, 'DigestTopicArn', { value: this.alerting.digestTopic.topicArn, description: 'One email per run with every alert explained' });
-    if (this.alerting.chatTopic) new CfnOutput(this, 'ChatTopicArn', { value: this.alerting.chatTopic.topicArn, description: 'AWS Chatbot (Slack) cards' });
+    if (this.alerting.digestTopic)
+      new CfnOutput(this, 'DigestTopicArn', {
+        value: this.alerting.digestTopic.topicArn,
+        description: 'One email per run with every alert explained',
+      });
+    if (this.alerting.chatTopic)
+      new CfnOutput(this, 'ChatTopicArn', {
+        value: this.alerting.chatTopic.topicArn,
+        description: 'AWS Chatbot (Slack) cards',
+      });
     new CfnOutput(this, 'OpsTopicArn', { value: this.alerting.opsTopic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
   }

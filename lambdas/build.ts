@@ -6,7 +6,14 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DETECTOR_ENTRY, DETECTOR_EXTERNALS, DETECTOR_OUTPUT, DETECTOR_TARGET, ESM_REQUIRE_BANNER, PROJECT_ROOT } from './bundle';
+import {
+  DETECTOR_ENTRY,
+  DETECTOR_EXTERNALS,
+  DETECTOR_OUTPUT,
+  DETECTOR_TARGET,
+  ESM_REQUIRE_BANNER,
+  PROJECT_ROOT,
+} from './bundle';
 
 export const DETECTOR_BUNDLE = join(PROJECT_ROOT, 'dist', 'detector', 'index.mjs');
 
@@ -32,10 +39,18 @@ export async function buildDetector(outfile = DETECTOR_BUNDLE): Promise<{ outfil
 export function measureColdImport(outfile: string, runs = 5): number {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `const t=performance.now(); await import(${JSON.stringify(outfile)}); console.log(performance.now()-t)`], {
-      encoding: 'utf8',
-      env: { ...process.env, AWS_REGION: 'us-east-1', POWERTOOLS_METRICS_DISABLED: 'true' },
-    });
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const t=performance.now(); await import(${JSON.stringify(outfile)}); console.log(performance.now()-t)`,
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, AWS_REGION: 'us-east-1', POWERTOOLS_METRICS_DISABLED: 'true' },
+      },
+    );
     times.push(Number(out.trim().split('\n').pop()));
   }
   times.sort((a, b) => a - b);
@@ -45,5 +60,12 @@ export function measureColdImport(outfile: string, runs = 5): number {
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
   const { outfile, bytes } = await buildDetector();
   const coldMs = measureColdImport(outfile);
-  process.stdout.write(JSON.stringify({ bundle: outfile, bytes, kib: Math.round(bytes / 1024), coldImportMs: Math.round(coldMs * 10) / 10 }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      bundle: outfile,
+      bytes,
+      kib: Math.round(bytes / 1024),
+      coldImportMs: Math.round(coldMs * 10) / 10,
+    }) + '\n',
+  );
 }

@@ -18,7 +18,8 @@ export const DETECTOR_EXTERNALS: string[] = [];
 /** Lambda runs nodejs22.x or newer; Node 20 (this repo's dev machines) must still import the bundle in tests. */
 export const DETECTOR_TARGET = 'node20';
 /** ESM bundles of CommonJS dependencies need a real `require` for Node built-ins. */
-export const ESM_REQUIRE_BANNER = "import { createRequire as __authwatchCreateRequire } from 'node:module'; const require = __authwatchCreateRequire(import.meta.url);";
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __authwatchCreateRequire } from 'node:module'; const require = __authwatchCreateRequire(import.meta.url);";
 
 /** Output options both builds use (esbuild's API in build.ts, NodejsFunction's bundling props in infra/). */
 export const DETECTOR_OUTPUT = {

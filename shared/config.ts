@@ -28,7 +28,10 @@ export const MAX_LOG_GROUPS_PER_QUERY = 50;
 
 export const logSourceConfigSchema = z.object({
   profile: z.enum(PROFILE_IDS),
-  logGroups: z.array(z.string().min(1).max(512)).min(1).max(MAX_LOG_GROUPS_PER_QUERY, `at most ${MAX_LOG_GROUPS_PER_QUERY} log groups per source (a Logs Insights limit)`),
+  logGroups: z
+    .array(z.string().min(1).max(512))
+    .min(1)
+    .max(MAX_LOG_GROUPS_PER_QUERY, `at most ${MAX_LOG_GROUPS_PER_QUERY} log groups per source (a Logs Insights limit)`),
 });
 export type LogSourceConfig = z.infer<typeof logSourceConfigSchema>;
 

@@ -84,7 +84,10 @@ export class ItemTooLargeError extends BaselineStoreError {
 export class ConcurrentUpdateError extends BaselineStoreError {
   readonly keys: readonly string[];
   constructor(keys: readonly string[], options?: { cause?: unknown }) {
-    super(`Baseline items changed since they were read (another run?): ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ` and ${keys.length - 5} more` : ''}`, options);
+    super(
+      `Baseline items changed since they were read (another run?): ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ` and ${keys.length - 5} more` : ''}`,
+      options,
+    );
     this.name = 'ConcurrentUpdateError';
     this.keys = keys;
   }

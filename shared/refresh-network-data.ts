@@ -46,24 +46,35 @@ export async function refreshNetworkData(deps: RefreshDeps): Promise<RefreshSumm
   } catch (e) {
     // An unreadable pointer must not block the refresh that replaces it; only the shrink check is lost.
     if (!(e instanceof NetworkDataError)) throw e;
-    deps.logger?.warn('current network-data pointer unreadable; refreshing without comparing to it', { error: e.message });
+    deps.logger?.warn('current network-data pointer unreadable; refreshing without comparing to it', {
+      error: e.message,
+    });
   }
 
   const builder = new NetworkDataBuilder();
   try {
     for await (const line of deps.source.lines()) builder.addLine(line);
   } catch (e) {
-    throw e instanceof AuthwatchError ? e : new NetworkDataError(`reading ${deps.source.name} failed: ${String(e)}`, { cause: e });
+    throw e instanceof AuthwatchError
+      ? e
+      : new NetworkDataError(`reading ${deps.source.name} failed: ${String(e)}`, { cause: e });
   }
   const built = builder.finish({ builtAt: deps.clock.now(), source: deps.source.name });
   const db = NetworkDatabase.fromBytes(built.bytes);
 
   const problems = validateNetworkData({ meta: db.meta, stats: built.stats, db }, deps.expectations, previous);
   if (problems.length > 0) {
-    throw new NetworkDataError(`the new network data from ${deps.source.name} failed validation; the database in use is unchanged:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    throw new NetworkDataError(
+      `the new network data from ${deps.source.name} failed validation; the database in use is unchanged:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
   }
 
-  const pointer = await deps.store.put(built.bytes, { builtAt: db.meta.builtAt, source: db.meta.source, ipv4Ranges: db.meta.ipv4Ranges, ipv6Ranges: db.meta.ipv6Ranges });
+  const pointer = await deps.store.put(built.bytes, {
+    builtAt: db.meta.builtAt,
+    source: db.meta.source,
+    ipv4Ranges: db.meta.ipv4Ranges,
+    ipv6Ranges: db.meta.ipv6Ranges,
+  });
   // Read back what was stored before pointing at it: the pointer never names an object a reader would reject.
   const stored = await deps.store.read(pointer);
   NetworkDatabase.fromBytes(stored);
@@ -80,5 +91,11 @@ export async function refreshNetworkData(deps: RefreshDeps): Promise<RefreshSumm
     removed = [];
   }
 
-  return { current: pointer, previousKey: previous?.key, stats: built.stats, removed, durationMs: deps.clock.now() - started };
+  return {
+    current: pointer,
+    previousKey: previous?.key,
+    stats: built.stats,
+    removed,
+    durationMs: deps.clock.now() - started,
+  };
 }

@@ -42,9 +42,18 @@ export interface EvaluateResult {
 export async function evaluateScenario(o: EvaluateOptions): Promise<EvaluateResult> {
   const format = o.format ?? 'ecs';
   const settings = o.settings ?? DEFAULT_SETTINGS;
-  const scenario = generateScenario({ seed: o.seed, shape: o.shape, ...(o.days !== undefined ? { days: o.days } : {}), learningDays: settings.learningDays });
+  const scenario = generateScenario({
+    seed: o.seed,
+    shape: o.shape,
+    ...(o.days !== undefined ? { days: o.days } : {}),
+    learningDays: settings.learningDays,
+  });
   const labels = scenarioLabels(scenario);
-  const source = FileLogSource.fromLines(`${format}:scenario-${o.shape}-${o.seed}`, getProfile(format), scenarioLines(scenario, format));
+  const source = FileLogSource.fromLines(
+    `${format}:scenario-${o.shape}-${o.seed}`,
+    getProfile(format),
+    scenarioLines(scenario, format),
+  );
   const span = source.timeSpan();
   const sink = new InMemoryAlertSink();
   const local = await openLocalStore({ memory: true });
@@ -53,7 +62,10 @@ export async function evaluateScenario(o: EvaluateOptions): Promise<EvaluateResu
   let cutByCap = 0;
   try {
     if (span) {
-      const r = await replay({ logSources: [source], store: local.store, sink, clock: new SystemClock(), settings }, span);
+      const r = await replay(
+        { logSources: [source], store: local.store, sink, clock: new SystemClock(), settings },
+        span,
+      );
       windows = r.windows;
       cutByCap = r.cutByCap;
     }
@@ -61,7 +73,10 @@ export async function evaluateScenario(o: EvaluateOptions): Promise<EvaluateResu
     await local.close();
   }
   const replayMs = Date.now() - started;
-  const naive = naiveFirstSeenAlerts(scenario.events, scenario.meta.learningEnd).map((a) => ({ ...a, detectorId: 'naive' }));
+  const naive = naiveFirstSeenAlerts(scenario.events, scenario.meta.learningEnd).map((a) => ({
+    ...a,
+    detectorId: 'naive',
+  }));
   return {
     seed: o.seed,
     shape: o.shape,

@@ -39,9 +39,17 @@ export const SCENARIO_SHAPES: readonly ScenarioShape[] = ['small-office', 'large
 export type Archetype = 'office' | 'home' | 'mobile' | 'admin' | 'service';
 
 export type IncidentKind = 'stolen-credentials' | 'dormant-return' | 'attacker-account' | 'lateral-movement';
-export const INCIDENT_KINDS: readonly IncidentKind[] = ['stolen-credentials', 'dormant-return', 'attacker-account', 'lateral-movement'];
+export const INCIDENT_KINDS: readonly IncidentKind[] = [
+  'stolen-credentials',
+  'dormant-return',
+  'attacker-account',
+  'lateral-movement',
+];
 /** Kinds whose detection must name the incident's IP too (the others are caught on the user name alone). */
-export const IP_BASED_KINDS: ReadonlySet<IncidentKind> = new Set<IncidentKind>(['stolen-credentials', 'lateral-movement']);
+export const IP_BASED_KINDS: ReadonlySet<IncidentKind> = new Set<IncidentKind>([
+  'stolen-credentials',
+  'lateral-movement',
+]);
 
 /**
  * Labelled legitimate novelty. `travel` and `new-hire` are *expected* novelty (a good detector may flag
@@ -167,7 +175,18 @@ const SECOND = 1_000;
 
 type Team = 'web' | 'dev' | 'data' | 'support' | 'sales' | 'ops';
 
-const SMALL_HOSTS = ['web-01', 'web-02', 'app-01', 'db-01', 'git-01', 'build-01', 'files-01', 'crm-01', 'monitor-01', 'backup-01'] as const;
+const SMALL_HOSTS = [
+  'web-01',
+  'web-02',
+  'app-01',
+  'db-01',
+  'git-01',
+  'build-01',
+  'files-01',
+  'crm-01',
+  'monitor-01',
+  'backup-01',
+] as const;
 const LARGE_HOSTS = [
   ...SMALL_HOSTS,
   'web-03',
@@ -197,35 +216,216 @@ const TEAM_HOSTS: Record<Team, readonly string[]> = {
 const EXPOSED_HOSTS = ['bastion-01', 'web-01', 'web-02', 'git-01'] as const;
 
 const SERVICE_NAMES = [
-  'svc-backup', 'svc-deploy', 'svc-monitor', 'svc-etl', 'ansible', 'jenkins', 'svc-reports', 'svc-sync',
-  'nagios', 'svc-billing', 'svc-crm', 'svc-mail', 'svc-metrics', 'svc-logship', 'svc-search', 'svc-cache',
-  'svc-ftp', 'svc-ldap', 'svc-dns', 'svc-cert', 'svc-payroll', 'svc-archive', 'svc-scan', 'svc-queue',
+  'svc-backup',
+  'svc-deploy',
+  'svc-monitor',
+  'svc-etl',
+  'ansible',
+  'jenkins',
+  'svc-reports',
+  'svc-sync',
+  'nagios',
+  'svc-billing',
+  'svc-crm',
+  'svc-mail',
+  'svc-metrics',
+  'svc-logship',
+  'svc-search',
+  'svc-cache',
+  'svc-ftp',
+  'svc-ldap',
+  'svc-dns',
+  'svc-cert',
+  'svc-payroll',
+  'svc-archive',
+  'svc-scan',
+  'svc-queue',
 ] as const;
 
 /** Names an intruder gives the accounts they create: plausible, close to the real ones, never taken. */
-const ATTACKER_ACCOUNT_NAMES = ['svc-backup2', 'support01', 'it-helpdesk', 'sysadmin2', 'backup-adm', 'ops-temp', 'devops01', 'maint', 'sql-svc', 'admin.tmp'] as const;
+const ATTACKER_ACCOUNT_NAMES = [
+  'svc-backup2',
+  'support01',
+  'it-helpdesk',
+  'sysadmin2',
+  'backup-adm',
+  'ops-temp',
+  'devops01',
+  'maint',
+  'sql-svc',
+  'admin.tmp',
+] as const;
 
 /** What internet scanners try. `root` dominates real sshd logs. */
 const SCANNER_NAMES = [
-  'admin', 'test', 'oracle', 'ubuntu', 'user', 'postgres', 'guest', 'ftpuser', 'pi', 'git', 'mysql', 'support',
-  'deploy', 'test1', 'centos', 'debian', 'hadoop', 'jenkins', 'ec2-user', 'www-data', 'nagios', 'minecraft', 'steam', 'dev',
+  'admin',
+  'test',
+  'oracle',
+  'ubuntu',
+  'user',
+  'postgres',
+  'guest',
+  'ftpuser',
+  'pi',
+  'git',
+  'mysql',
+  'support',
+  'deploy',
+  'test1',
+  'centos',
+  'debian',
+  'hadoop',
+  'jenkins',
+  'ec2-user',
+  'www-data',
+  'nagios',
+  'minecraft',
+  'steam',
+  'dev',
 ] as const;
 
 const FIRST_NAMES = [
-  'alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'karl', 'laura', 'mallory', 'nina',
-  'oscar', 'peggy', 'quentin', 'rupert', 'sybil', 'trent', 'ursula', 'victor', 'wendy', 'xavier', 'yasmin', 'zoe', 'amir',
-  'beatriz', 'chen', 'dmitri', 'elena', 'fatima', 'giorgio', 'hana', 'ines', 'jonas', 'kenji', 'lena', 'mateo', 'noor',
-  'olga', 'pablo', 'qiang', 'rosa', 'sven', 'tanvi', 'umar', 'vera', 'wei', 'ximena', 'yusuf', 'zanele', 'aoife', 'bjorn',
-  'chloe', 'diego', 'emeka', 'freya', 'gustav', 'hamid', 'isla', 'jamal', 'kasia', 'liam', 'maya', 'nils', 'omar', 'priya',
-  'rafael', 'sana', 'tomas', 'uma', 'valentin', 'willa', 'yara', 'zeynep',
+  'alice',
+  'bob',
+  'carol',
+  'dave',
+  'erin',
+  'frank',
+  'grace',
+  'heidi',
+  'ivan',
+  'judy',
+  'karl',
+  'laura',
+  'mallory',
+  'nina',
+  'oscar',
+  'peggy',
+  'quentin',
+  'rupert',
+  'sybil',
+  'trent',
+  'ursula',
+  'victor',
+  'wendy',
+  'xavier',
+  'yasmin',
+  'zoe',
+  'amir',
+  'beatriz',
+  'chen',
+  'dmitri',
+  'elena',
+  'fatima',
+  'giorgio',
+  'hana',
+  'ines',
+  'jonas',
+  'kenji',
+  'lena',
+  'mateo',
+  'noor',
+  'olga',
+  'pablo',
+  'qiang',
+  'rosa',
+  'sven',
+  'tanvi',
+  'umar',
+  'vera',
+  'wei',
+  'ximena',
+  'yusuf',
+  'zanele',
+  'aoife',
+  'bjorn',
+  'chloe',
+  'diego',
+  'emeka',
+  'freya',
+  'gustav',
+  'hamid',
+  'isla',
+  'jamal',
+  'kasia',
+  'liam',
+  'maya',
+  'nils',
+  'omar',
+  'priya',
+  'rafael',
+  'sana',
+  'tomas',
+  'uma',
+  'valentin',
+  'willa',
+  'yara',
+  'zeynep',
 ] as const;
 
 const LAST_NAMES = [
-  'smith', 'garcia', 'muller', 'rossi', 'nowak', 'jensen', 'silva', 'kim', 'nguyen', 'patel', 'okafor', 'dubois', 'novak',
-  'berg', 'costa', 'ito', 'khan', 'lopez', 'martin', 'olsen', 'park', 'quinn', 'reyes', 'sato', 'tanaka', 'weber', 'young',
-  'zhang', 'ali', 'brown', 'clark', 'davies', 'evans', 'fischer', 'gomez', 'hughes', 'ivanova', 'johansson', 'kowalski',
-  'larsen', 'moreau', 'nakamura', 'obrien', 'petrov', 'ruiz', 'schmidt', 'torres', 'vargas', 'wagner', 'yilmaz', 'adams',
-  'bauer', 'chavez', 'dahl', 'ferreira', 'hansen', 'keller', 'lindqvist', 'mendes', 'nielsen', 'ortiz', 'pereira',
+  'smith',
+  'garcia',
+  'muller',
+  'rossi',
+  'nowak',
+  'jensen',
+  'silva',
+  'kim',
+  'nguyen',
+  'patel',
+  'okafor',
+  'dubois',
+  'novak',
+  'berg',
+  'costa',
+  'ito',
+  'khan',
+  'lopez',
+  'martin',
+  'olsen',
+  'park',
+  'quinn',
+  'reyes',
+  'sato',
+  'tanaka',
+  'weber',
+  'young',
+  'zhang',
+  'ali',
+  'brown',
+  'clark',
+  'davies',
+  'evans',
+  'fischer',
+  'gomez',
+  'hughes',
+  'ivanova',
+  'johansson',
+  'kowalski',
+  'larsen',
+  'moreau',
+  'nakamura',
+  'obrien',
+  'petrov',
+  'ruiz',
+  'schmidt',
+  'torres',
+  'vargas',
+  'wagner',
+  'yilmaz',
+  'adams',
+  'bauer',
+  'chavez',
+  'dahl',
+  'ferreira',
+  'hansen',
+  'keller',
+  'lindqvist',
+  'mendes',
+  'nielsen',
+  'ortiz',
+  'pereira',
 ] as const;
 
 interface ShapeSpec {
@@ -256,7 +456,11 @@ const SHAPES: Record<ScenarioShape, ShapeSpec> = {
   'small-office': {
     counts: { office: 28, home: 12, mobile: 9, admin: 3, service: 3 },
     newHires: 3,
-    newHireArchetypes: [['office', 2], ['home', 1], ['mobile', 1]],
+    newHireArchetypes: [
+      ['office', 2],
+      ['home', 1],
+      ['mobile', 1],
+    ],
     departedEarly: 3,
     departedMid: 1,
     trips: 3,
@@ -273,7 +477,11 @@ const SHAPES: Record<ScenarioShape, ShapeSpec> = {
   'large-mobile': {
     counts: { office: 150, home: 150, mobile: 240, admin: 12, service: 24 },
     newHires: 24,
-    newHireArchetypes: [['office', 3], ['home', 2], ['mobile', 5]],
+    newHireArchetypes: [
+      ['office', 3],
+      ['home', 2],
+      ['mobile', 5],
+    ],
     departedEarly: 7,
     departedMid: 10,
     trips: 25,
@@ -282,7 +490,11 @@ const SHAPES: Record<ScenarioShape, ShapeSpec> = {
     vacationShare: 0.25,
     attacks: { 'stolen-credentials': 5, 'dormant-return': 5, 'attacker-account': 5, 'lateral-movement': 5 },
     noiseCampaignsPerDay: 30,
-    timeZones: [[1, 5], [0, 2], [-5, 3]],
+    timeZones: [
+      [1, 5],
+      [0, 2],
+      [-5, 3],
+    ],
     hosts: LARGE_HOSTS,
     bastions: 2,
   },
@@ -392,8 +604,10 @@ function validate(o: ScenarioOptions): { days: number; start: number; learningDa
   const start = o.start ?? DEFAULT_START;
   const learningDays = o.learningDays ?? DEFAULT_LEARNING_DAYS;
   if (!Number.isInteger(days) || days < 2) throw new RangeError(`days must be an integer ≥ 2, got ${days}`);
-  if (!Number.isInteger(learningDays) || learningDays < 1 || learningDays >= days) throw new RangeError(`learningDays must be an integer in [1, days), got ${learningDays}`);
-  if (!Number.isSafeInteger(start) || start % DAY_MS !== 0) throw new RangeError(`start must be an epoch ms at 00:00 UTC, got ${start}`);
+  if (!Number.isInteger(learningDays) || learningDays < 1 || learningDays >= days)
+    throw new RangeError(`learningDays must be an integer in [1, days), got ${learningDays}`);
+  if (!Number.isSafeInteger(start) || start % DAY_MS !== 0)
+    throw new RangeError(`start must be an epoch ms at 00:00 UTC, got ${start}`);
   if (!SHAPES[o.shape]) throw new RangeError(`unknown shape ${String(o.shape)}`);
   return { days, start, learningDays };
 }
@@ -440,7 +654,8 @@ export function generateScenario(options: ScenarioOptions): Scenario {
     userDays.add(key);
     if (e.timestamp >= learningEnd) detectionUserDays.add(key);
   }
-  const byStart = (a: NoveltyLabel, b: NoveltyLabel): number => a.start - b.start || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0);
+  const byStart = (a: NoveltyLabel, b: NoveltyLabel): number =>
+    a.start - b.start || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0);
 
   return {
     events,
@@ -473,7 +688,13 @@ export function generateScenario(options: ScenarioOptions): Scenario {
 
 /** The labels of a scenario as a plain JSON-serialisable object (for `labels.json` beside a log). */
 export function scenarioLabels(s: Scenario): ScenarioLabels {
-  return { users: s.users, incidents: s.incidents, expectedNovelty: s.expectedNovelty, benignChanges: s.benignChanges, meta: s.meta };
+  return {
+    users: s.users,
+    incidents: s.incidents,
+    expectedNovelty: s.expectedNovelty,
+    benignChanges: s.benignChanges,
+    meta: s.meta,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -481,9 +702,21 @@ export function scenarioLabels(s: Scenario): ScenarioLabels {
 // ---------------------------------------------------------------------------------------------
 
 const TEAMS_BY_ARCHETYPE: Record<Archetype, readonly (readonly [Team, number])[]> = {
-  office: [['web', 3], ['dev', 3], ['data', 2], ['support', 2]],
-  home: [['dev', 5], ['data', 2.5], ['web', 2.5]],
-  mobile: [['sales', 7], ['support', 3]],
+  office: [
+    ['web', 3],
+    ['dev', 3],
+    ['data', 2],
+    ['support', 2],
+  ],
+  home: [
+    ['dev', 5],
+    ['data', 2.5],
+    ['web', 2.5],
+  ],
+  mobile: [
+    ['sales', 7],
+    ['support', 3],
+  ],
   admin: [['ops', 1]],
   service: [['ops', 1]],
 };
@@ -502,10 +735,18 @@ function makeUser(seed: number, name: string, archetype: Archetype, spec: ShapeS
   const hosts = rng.sample(pool, rng.int(1, Math.min(3, pool.length)));
   const method =
     archetype === 'mobile'
-      ? rng.weighted([['password', 5], ['keyboard-interactive/pam', 2], ['publickey', 3]] as const)
+      ? rng.weighted([
+          ['password', 5],
+          ['keyboard-interactive/pam', 2],
+          ['publickey', 3],
+        ] as const)
       : archetype === 'admin' || archetype === 'service'
         ? 'publickey'
-        : rng.weighted([['publickey', 75], ['password', 20], ['keyboard-interactive/pam', 5]] as const);
+        : rng.weighted([
+            ['publickey', 75],
+            ['password', 20],
+            ['keyboard-interactive/pam', 5],
+          ] as const);
   const workStart = Math.min(10.5, Math.max(6.5, rng.normal(8.6, 0.6)));
   const carrier = archetype === 'mobile' ? rng.pick(CARRIERS) : undefined;
   return {
@@ -535,7 +776,8 @@ function buildPopulation(seed: number, spec: ShapeSpec): SimUser[] {
   const humans = spec.counts.office + spec.counts.home + spec.counts.mobile + spec.counts.admin + spec.newHires;
   const names = humanNames(rng, humans);
   const archetypes: Archetype[] = [];
-  for (const a of ['office', 'home', 'mobile', 'admin'] as const) for (let i = 0; i < spec.counts[a]; i++) archetypes.push(a);
+  for (const a of ['office', 'home', 'mobile', 'admin'] as const)
+    for (let i = 0; i < spec.counts[a]; i++) archetypes.push(a);
   for (let i = 0; i < spec.newHires; i++) archetypes.push(rng.weighted(spec.newHireArchetypes));
   const users = names.map((n, i) => makeUser(seed, n, archetypes[i]!, spec));
   if (spec.counts.service > SERVICE_NAMES.length) throw new RangeError('not enough service account names');
@@ -572,7 +814,9 @@ function planLifecycle(
   notes: string[],
 ): { earlyLeavers: SimUser[] } {
   const rng = Rng.derive(seed, 'lifecycle');
-  const founders = users.filter((u) => u.archetype !== 'service').slice(0, users.length - spec.counts.service - spec.newHires);
+  const founders = users
+    .filter((u) => u.archetype !== 'service')
+    .slice(0, users.length - spec.counts.service - spec.newHires);
   const hires = users.filter((u) => u.archetype !== 'service').slice(founders.length);
 
   for (const u of hires) {
@@ -580,7 +824,12 @@ function planLifecycle(
     while (t.isWeekend(day) && day + 1 < t.days) day++;
     u.firstDay = day;
     u.joinedAt = t.dayStart(day);
-    expectedNovelty.push({ kind: 'new-hire', user: u.name, start: u.joinedAt, end: u.joinedAt + NEW_HIRE_NOVELTY_DAYS * DAY_MS - 1 });
+    expectedNovelty.push({
+      kind: 'new-hire',
+      user: u.name,
+      start: u.joinedAt,
+      end: u.joinedAt + NEW_HIRE_NOVELTY_DAYS * DAY_MS - 1,
+    });
   }
 
   // Early leavers: active every day from day 0 to `lastDay`, then gone. The latest last day keeps a
@@ -591,7 +840,8 @@ function planLifecycle(
   );
   const earlyLeavers = candidates.slice(0, spec.departedEarly);
   const lastDayMax = Math.max(1, Math.min(4, t.days - DORMANCY_GAP_DAYS - 2));
-  if (t.days < MIN_DAYS_FOR_DORMANT_RETURN) notes.push(`dormant returns need days ≥ ${MIN_DAYS_FOR_DORMANT_RETURN} (got ${t.days}): none generated`);
+  if (t.days < MIN_DAYS_FOR_DORMANT_RETURN)
+    notes.push(`dormant returns need days ≥ ${MIN_DAYS_FOR_DORMANT_RETURN} (got ${t.days}): none generated`);
   for (const u of earlyLeavers) {
     u.lastDay = rng.int(1, lastDayMax);
     u.leftAt = t.dayStart(u.lastDay + 1);
@@ -616,7 +866,14 @@ function hasHomeNet(u: SimUser, rng: Rng): boolean {
   return u.archetype !== 'mobile' || rng.chance(0.6);
 }
 
-function planHomeNetworks(seed: number, spec: ShapeSpec, users: SimUser[], t: Timeline, learningDays: number, benign: NoveltyLabel[]): void {
+function planHomeNetworks(
+  seed: number,
+  spec: ShapeSpec,
+  users: SimUser[],
+  t: Timeline,
+  learningDays: number,
+  benign: NoveltyLabel[],
+): void {
   const changeRng = Rng.derive(seed, 'isp-changes');
   const v4Users: SimUser[] = [];
   for (const u of users) {
@@ -656,14 +913,27 @@ function planHomeNetworks(seed: number, spec: ShapeSpec, users: SimUser[], t: Ti
         host = rng.int(2, 254);
         const ip = `${net24}.${host}`;
         u.home.push({ fromDay: day, ipv4: ip });
-        benign.push({ kind: 'isp-change', user: u.name, start: t.dayStart(day), end: t.dayStart(day) + CHANGE_LABEL_DAYS * DAY_MS - 1, sourceIps: [ip] });
+        benign.push({
+          kind: 'isp-change',
+          user: u.name,
+          start: t.dayStart(day),
+          end: t.dayStart(day) + CHANGE_LABEL_DAYS * DAY_MS - 1,
+          sourceIps: [ip],
+        });
         nextLease = day + rng.int(14, 35);
       } else if (day === nextLease) {
         const old = host;
         while (host === old) host = rng.int(2, 254);
         const ip = `${net24}.${host}`;
         u.home.push({ fromDay: day, ipv4: ip });
-        if (day <= u.lastDay) benign.push({ kind: 'dhcp-churn', user: u.name, start: t.dayStart(day), end: t.dayStart(day) + CHANGE_LABEL_DAYS * DAY_MS - 1, sourceIps: [ip] });
+        if (day <= u.lastDay)
+          benign.push({
+            kind: 'dhcp-churn',
+            user: u.name,
+            start: t.dayStart(day),
+            end: t.dayStart(day) + CHANGE_LABEL_DAYS * DAY_MS - 1,
+            sourceIps: [ip],
+          });
         nextLease = day + interval;
       }
     }
@@ -683,7 +953,14 @@ function homeIp(seed: number, u: SimUser, day: number): string | undefined {
 // Trips and vacations
 // ---------------------------------------------------------------------------------------------
 
-function planTripsAndVacations(seed: number, spec: ShapeSpec, users: SimUser[], t: Timeline, earlyLeavers: SimUser[], expected: NoveltyLabel[]): void {
+function planTripsAndVacations(
+  seed: number,
+  spec: ShapeSpec,
+  users: SimUser[],
+  t: Timeline,
+  earlyLeavers: SimUser[],
+  expected: NoveltyLabel[],
+): void {
   const rng = Rng.derive(seed, 'trips');
   const travellers = rng.sample(
     users.filter((u) => u.archetype !== 'service' && !earlyLeavers.includes(u)),
@@ -699,7 +976,13 @@ function planTripsAndVacations(seed: number, spec: ShapeSpec, users: SimUser[], 
     const ips = rng.chance(0.5) ? [hotel, ipIn16(rng, rng.pick(TRAVEL_NETS))] : [hotel];
     const canonical = ips.map((ip) => canonicalIp(ip) ?? ip);
     u.trip = { firstDay, lastDay: firstDay + length - 1, ips: canonical };
-    expected.push({ kind: 'travel', user: u.name, start: t.dayStart(firstDay), end: t.dayStart(firstDay + length) - 1, sourceIps: canonical });
+    expected.push({
+      kind: 'travel',
+      user: u.name,
+      start: t.dayStart(firstDay),
+      end: t.dayStart(firstDay + length) - 1,
+      sourceIps: canonical,
+    });
   }
   for (const u of users) {
     if (u.archetype === 'service' || u.forceDaily) continue;
@@ -734,7 +1017,8 @@ function dayPlace(u: SimUser, day: number, t: Timeline, rng: Rng): Place {
   const weekend = t.isWeekend(day);
   const hasHome = u.home.length > 0;
   // A new hire's first day is at the office (or on their phone, for field staff).
-  if (day === u.firstDay && u.joinedAt !== undefined) return u.archetype === 'mobile' ? 'mobile' : u.archetype === 'home' ? 'home' : 'office';
+  if (day === u.firstDay && u.joinedAt !== undefined)
+    return u.archetype === 'mobile' ? 'mobile' : u.archetype === 'home' ? 'home' : 'office';
   switch (u.archetype) {
     case 'office':
     case 'admin': {
@@ -782,7 +1066,8 @@ function generateHuman(seed: number, u: SimUser, t: Timeline, log: EventLog, est
   const carrierIp = (fresh: number): string => {
     if (!mobileIp || rng.chance(fresh)) {
       const pools = u.carrierPools ?? [];
-      const pool = pools.length > 1 && rng.chance(0.25) ? rng.pick(pools) : (u.homePool ?? rng.pick(CARRIERS[0]!.pools));
+      const pool =
+        pools.length > 1 && rng.chance(0.25) ? rng.pick(pools) : (u.homePool ?? rng.pick(CARRIERS[0]!.pools));
       mobileIp = ipIn16(rng, pool);
     }
     return mobileIp;
@@ -833,7 +1118,8 @@ function generateHuman(seed: number, u: SimUser, t: Timeline, log: EventLog, est
       const ts = t.local(day, h, u.tz) + rng.int(0, 59_999);
       const host = rng.chance(0.7) ? u.hosts[0]! : rng.pick(u.hosts);
       // Password users mistype now and then: one failure seconds before the success, same place.
-      if (u.method !== 'publickey' && rng.chance(0.04)) log.add(ts - rng.int(3, 40) * SECOND, u.name, ip, 'failure', host, u.method);
+      if (u.method !== 'publickey' && rng.chance(0.04))
+        log.add(ts - rng.int(3, 40) * SECOND, u.name, ip, 'failure', host, u.method);
       log.add(ts, u.name, ip, 'success', host, u.method);
     }
   }
@@ -900,7 +1186,12 @@ function generateNoise(seed: number, spec: ShapeSpec, users: SimUser[], t: Timel
     for (let c = 0; c < campaigns; c++) {
       const ip = randomPublicIp(rng);
       const host = rng.pick(EXPOSED_HOSTS);
-      const style = rng.weighted([['dictionary', 70], ['root', 15], ['random', 10], ['targeted', 5]] as const);
+      const style = rng.weighted([
+        ['dictionary', 70],
+        ['root', 15],
+        ['random', 10],
+        ['targeted', 5],
+      ] as const);
       const attempts = rng.chance(0.25) ? rng.int(10, 40) : rng.int(2, 8);
       let ts = t.dayStart(day) + rng.range(0, DAY_MS);
       for (let i = 0; i < attempts; i++) {
@@ -943,7 +1234,10 @@ function emitAttack(p: AttackPlan, rng: Rng, log: EventLog): { end: number; host
     for (const ft of times) log.add(ft, p.user, p.ip, 'failure', p.hosts[0]!, 'password');
   }
   const duration = rng.chance(0.6) ? rng.range(2, 30) * MINUTE : rng.range(30, 300) * MINUTE;
-  const times = [p.start, ...Array.from({ length: p.logons - 1 }, () => p.start + 1 + Math.floor(rng.next() * duration))].sort((a, b) => a - b);
+  const times = [
+    p.start,
+    ...Array.from({ length: p.logons - 1 }, () => p.start + 1 + Math.floor(rng.next() * duration)),
+  ].sort((a, b) => a - b);
   const reached: string[] = [];
   for (const st of times) {
     const host = rng.chance(0.6) ? p.hosts[0]! : rng.pick(p.hosts);
@@ -997,13 +1291,26 @@ function generateAttacks(
     }
   };
   const presentAt = (u: SimUser, ts: number): boolean =>
-    ts >= t.dayStart(u.firstDay) && ts < (u.leftAt ?? t.end) && !(u.trip && ts >= t.dayStart(u.trip.firstDay) && ts < t.dayStart(u.trip.lastDay + 1));
+    ts >= t.dayStart(u.firstDay) &&
+    ts < (u.leftAt ?? t.end) &&
+    !(u.trip && ts >= t.dayStart(u.trip.firstDay) && ts < t.dayStart(u.trip.lastDay + 1));
   /** Emit the attack and label it; `describe` gets the hosts actually reached. */
   const run = (kind: IncidentKind, p: AttackPlan, describe: (hosts: string) => string): void => {
     const { end, hosts } = emitAttack(p, rng, log);
     const n = incidents.filter((i) => i.kind === kind).length + 1;
     const logons = `${p.logons} logon${p.logons === 1 ? '' : 's'}`;
-    incidents.push({ id: `${kind}-${n}`, kind, user: p.user, sourceIp: canonicalIp(p.ip)!, start: p.start, end, description: describe(`${logons} to ${hosts.join(', ')}`), logons: p.logons, failedAttempts: p.failures, hosts });
+    incidents.push({
+      id: `${kind}-${n}`,
+      kind,
+      user: p.user,
+      sourceIp: canonicalIp(p.ip)!,
+      start: p.start,
+      end,
+      description: describe(`${logons} to ${hosts.join(', ')}`),
+      logons: p.logons,
+      failedAttempts: p.failures,
+      hosts,
+    });
     taken.add(p.user);
   };
 
@@ -1012,16 +1319,37 @@ function generateAttacks(
     const archetype = STOLEN_VICTIMS[i % STOLEN_VICTIMS.length]!;
     const start = attackTime(rng, t, spec.timeZones[0]![0], lo, hi);
     if (start === undefined) break;
-    const pool = users.filter((u) => u.archetype === archetype && !taken.has(u.name) && presentAt(u, start) && u.firstDay < t.days - 1 && u.joinedAt === undefined);
+    const pool = users.filter(
+      (u) =>
+        u.archetype === archetype &&
+        !taken.has(u.name) &&
+        presentAt(u, start) &&
+        u.firstDay < t.days - 1 &&
+        u.joinedAt === undefined,
+    );
     if (pool.length === 0) {
       notes.push(`no ${archetype} user available for stolen-credentials #${i + 1}`);
       continue;
     }
     const u = rng.pick(pool);
     const method = u.method === 'publickey' && rng.chance(0.7) ? 'password' : u.method;
-    const hosts = u.archetype === 'admin' ? ['bastion-01'] : rng.chance(0.7) ? u.hosts : [...u.hosts, rng.pick(servers)];
-    const plan: AttackPlan = { user: u.name, ip: freshAttackerIp(), start, hosts, method, logons: attackLogons(rng), failures: rng.chance(0.5) ? rng.int(2, 15) : 0 };
-    run('stolen-credentials', plan, (what) => `${u.name} (${u.archetype}) logs on from hosting-like ${plan.ip} with stolen credentials (${what}${plan.failures ? ` after ${plan.failures} failed attempts` : ''})`);
+    const hosts =
+      u.archetype === 'admin' ? ['bastion-01'] : rng.chance(0.7) ? u.hosts : [...u.hosts, rng.pick(servers)];
+    const plan: AttackPlan = {
+      user: u.name,
+      ip: freshAttackerIp(),
+      start,
+      hosts,
+      method,
+      logons: attackLogons(rng),
+      failures: rng.chance(0.5) ? rng.int(2, 15) : 0,
+    };
+    run(
+      'stolen-credentials',
+      plan,
+      (what) =>
+        `${u.name} (${u.archetype}) logs on from hosting-like ${plan.ip} with stolen credentials (${what}${plan.failures ? ` after ${plan.failures} failed attempts` : ''})`,
+    );
   }
 
   // A departed user's account comes back after ≥ 30 days of silence.
@@ -1033,24 +1361,58 @@ function generateAttacks(
     }
     const start = attackTime(rng, t, u.tz, Math.max(lo, u.leftAt + DORMANCY_GAP_DAYS * DAY_MS + HOUR), hi);
     if (start === undefined) {
-      notes.push(`dormant-return #${i + 1} (${u.name}) does not fit: the scenario is too short for ${DORMANCY_GAP_DAYS} days of silence`);
+      notes.push(
+        `dormant-return #${i + 1} (${u.name}) does not fit: the scenario is too short for ${DORMANCY_GAP_DAYS} days of silence`,
+      );
       continue;
     }
-    const plan: AttackPlan = { user: u.name, ip: freshAttackerIp(), start, hosts: rng.chance(0.7) ? u.hosts : [rng.pick(servers)], method: 'password', logons: attackLogons(rng), failures: rng.chance(0.4) ? rng.int(1, 6) : 0 };
+    const plan: AttackPlan = {
+      user: u.name,
+      ip: freshAttackerIp(),
+      start,
+      hosts: rng.chance(0.7) ? u.hosts : [rng.pick(servers)],
+      method: 'password',
+      logons: attackLogons(rng),
+      failures: rng.chance(0.4) ? rng.int(1, 6) : 0,
+    };
     const silent = Math.floor((start - u.leftAt) / DAY_MS);
-    run('dormant-return', plan, (what) => `${u.name}, gone for ${silent} days, logs on again from ${plan.ip} (${what})`);
+    run(
+      'dormant-return',
+      plan,
+      (what) => `${u.name}, gone for ${silent} days, logs on again from ${plan.ip} (${what})`,
+    );
   }
 
   // Accounts the intruder created, used from a foothold inside or from their own infrastructure.
-  const accountNames = rng.sample(ATTACKER_ACCOUNT_NAMES.filter((n) => !users.some((u) => u.name === n)), spec.attacks['attacker-account']);
+  const accountNames = rng.sample(
+    ATTACKER_ACCOUNT_NAMES.filter((n) => !users.some((u) => u.name === n)),
+    spec.attacks['attacker-account'],
+  );
   const serviceHosts = users.flatMap((u) => (u.service ? [u.service.ip] : []));
   for (const name of accountNames) {
     const start = attackTime(rng, t, spec.timeZones[0]![0], lo, hi);
     if (start === undefined) break;
     const internal = rng.chance(0.5);
-    const ip = internal ? (serviceHosts.length > 0 && rng.chance(0.5) ? rng.pick(serviceHosts) : workstationIp(rng)) : freshAttackerIp();
-    const plan: AttackPlan = { user: name, ip, start, hosts: rng.sample(servers, rng.int(1, 3)), method: rng.chance(0.5) ? 'password' : 'publickey', logons: attackLogons(rng), failures: 0 };
-    run('attacker-account', plan, (what) => `new account ${name} created by the intruder logs on from ${internal ? 'internal host ' : ''}${ip} (${what})`);
+    const ip = internal
+      ? serviceHosts.length > 0 && rng.chance(0.5)
+        ? rng.pick(serviceHosts)
+        : workstationIp(rng)
+      : freshAttackerIp();
+    const plan: AttackPlan = {
+      user: name,
+      ip,
+      start,
+      hosts: rng.sample(servers, rng.int(1, 3)),
+      method: rng.chance(0.5) ? 'password' : 'publickey',
+      logons: attackLogons(rng),
+      failures: 0,
+    };
+    run(
+      'attacker-account',
+      plan,
+      (what) =>
+        `new account ${name} created by the intruder logs on from ${internal ? 'internal host ' : ''}${ip} (${what})`,
+    );
   }
 
   // Lateral movement: a user's credentials from an internal host in a subnet they never used, to servers they do not use.
@@ -1066,7 +1428,13 @@ function generateAttacks(
     const start = attackTime(rng, t, spec.timeZones[0]![0], lo, hi);
     if (start === undefined) break;
     const wantService = rng.chance(0.2);
-    const pool = users.filter((u) => (wantService ? u.archetype === 'service' : u.archetype !== 'service') && !taken.has(u.name) && presentAt(u, start) && u.joinedAt === undefined);
+    const pool = users.filter(
+      (u) =>
+        (wantService ? u.archetype === 'service' : u.archetype !== 'service') &&
+        !taken.has(u.name) &&
+        presentAt(u, start) &&
+        u.joinedAt === undefined,
+    );
     if (pool.length === 0) {
       notes.push(`no user available for lateral-movement #${i + 1}`);
       continue;
@@ -1082,8 +1450,21 @@ function generateAttacks(
     const usual = new Set(u.archetype === 'admin' ? [] : u.hosts);
     const unusual = servers.filter((h) => !usual.has(h) && !(u.service?.targets.some((x) => x.host === h) ?? false));
     const hosts = rng.sample(unusual.length > 0 ? unusual : servers, rng.int(1, 3));
-    const plan: AttackPlan = { user: u.name, ip, start, hosts, method: u.method, logons: attackLogons(rng), failures: rng.chance(0.3) ? rng.int(1, 5) : 0 };
-    run('lateral-movement', plan, (what) => `${u.name} (${u.archetype}) logs on from internal host ${ip}, a subnet they never used, to servers they do not use (${what})`);
+    const plan: AttackPlan = {
+      user: u.name,
+      ip,
+      start,
+      hosts,
+      method: u.method,
+      logons: attackLogons(rng),
+      failures: rng.chance(0.3) ? rng.int(1, 5) : 0,
+    };
+    run(
+      'lateral-movement',
+      plan,
+      (what) =>
+        `${u.name} (${u.archetype}) logs on from internal host ${ip}, a subnet they never used, to servers they do not use (${what})`,
+    );
   }
   return incidents;
 }

@@ -58,7 +58,20 @@ export const HOME_ISPS: readonly { readonly name: string; readonly nets: readonl
 export const IPV6_ISPS = ['3fff:100', '3fff:240', '3fff:a10'] as const;
 
 /** Hotels, conference venues, foreign ISPs: travellers' networks. */
-export const TRAVEL_NETS = ['85.114', '37.120', '151.64', '88.202', '201.17', '133.106', '41.76', '177.33', '58.136', '122.162', '195.154', '212.47'] as const;
+export const TRAVEL_NETS = [
+  '85.114',
+  '37.120',
+  '151.64',
+  '88.202',
+  '201.17',
+  '133.106',
+  '41.76',
+  '177.33',
+  '58.136',
+  '122.162',
+  '195.154',
+  '212.47',
+] as const;
 
 /** Attacker infrastructure: TEST-NET-3 (/24) and the benchmarking /16s. */
 export const ATTACKER_NETS24 = ['203.0.113'] as const;
@@ -93,11 +106,7 @@ export function ipv6PrivacyAddress(rng: Rng, prefix64: string): string {
   return `${prefix64}:${hexGroup(rng)}:${hexGroup(rng)}:${hexGroup(rng)}:${hexGroup(rng)}`;
 }
 
-const SCENARIO_16S = new Set<string>([
-  ...HOME_ISPS.flatMap((i) => i.nets),
-  ...TRAVEL_NETS,
-  ...ATTACKER_NETS16,
-]);
+const SCENARIO_16S = new Set<string>([...HOME_ISPS.flatMap((i) => i.nets), ...TRAVEL_NETS, ...ATTACKER_NETS16]);
 
 /** True if `a.b.c.x` is private, reserved, documentation, shared, multicast, or any range the scenario uses. */
 function isExcludedForNoise(a: number, b: number, c: number): boolean {

@@ -13,7 +13,15 @@
  *   change) or `unexplained`, and by the user's archetype.
  */
 import { DAY_MS, type Alert } from '../../shared/core/model';
-import { INCIDENT_KINDS, IP_BASED_KINDS, type Incident, type IncidentKind, type NoveltyKind, type NoveltyLabel, type ScenarioLabels } from './generate';
+import {
+  INCIDENT_KINDS,
+  IP_BASED_KINDS,
+  type Incident,
+  type IncidentKind,
+  type NoveltyKind,
+  type NoveltyLabel,
+  type ScenarioLabels,
+} from './generate';
 
 /** One alert as the evaluation sees it, from any detector (or the naive baseline). */
 export interface ScoredAlert {
@@ -30,7 +38,9 @@ export function scoredAlert(a: Alert): ScoredAlert {
 }
 
 /** The labels scoring needs: a `Scenario` or a parsed `labels.json` both fit. */
-export type ScoringLabels = Pick<ScenarioLabels, 'users' | 'incidents' | 'expectedNovelty' | 'meta'> & { readonly benignChanges?: readonly NoveltyLabel[] };
+export type ScoringLabels = Pick<ScenarioLabels, 'users' | 'incidents' | 'expectedNovelty' | 'meta'> & {
+  readonly benignChanges?: readonly NoveltyLabel[];
+};
 
 export interface ScoreOptions {
   /** Novelty kinds whose alerts are counted as expected rather than noise (default `travel`, `new-hire`). */
@@ -106,12 +116,21 @@ export function detectsIncident(a: ScoredAlert, i: Incident): boolean {
 
 /** The alert is about the incident (not a false alert): right subject, within [start − 15 min, max(end, start + 2 h)]. */
 export function isOnIncident(a: ScoredAlert, i: Incident): boolean {
-  return sameSubject(a, i) && a.timestamp >= i.start - MATCH_BEFORE_MS && a.timestamp <= Math.max(i.end, i.start + DETECT_WITHIN_MS);
+  return (
+    sameSubject(a, i) &&
+    a.timestamp >= i.start - MATCH_BEFORE_MS &&
+    a.timestamp <= Math.max(i.end, i.start + DETECT_WITHIN_MS)
+  );
 }
 
 /** The alert falls under a novelty label: same user, inside its span, and on one of its IPs if it lists them. */
 export function matchesNovelty(a: ScoredAlert, l: NoveltyLabel): boolean {
-  return a.user === l.user && a.timestamp >= l.start && a.timestamp <= l.end && (l.sourceIps === undefined || l.sourceIps.includes(a.sourceIp));
+  return (
+    a.user === l.user &&
+    a.timestamp >= l.start &&
+    a.timestamp <= l.end &&
+    (l.sourceIps === undefined || l.sourceIps.includes(a.sourceIp))
+  );
 }
 
 function bump(r: Record<string, number>, k: string): void {
@@ -123,7 +142,11 @@ function ratio(n: number, d: number): number | null {
 }
 
 /** Score alerts (from one detector or several, told apart by `detectorId`) against a scenario's labels. */
-export function scoreAlerts(alerts: readonly ScoredAlert[], labels: ScoringLabels, options: ScoreOptions = {}): EvalReport {
+export function scoreAlerts(
+  alerts: readonly ScoredAlert[],
+  labels: ScoringLabels,
+  options: ScoreOptions = {},
+): EvalReport {
   const expectedKinds = new Set<NoveltyKind>(options.expectedKinds ?? DEFAULT_EXPECTED_KINDS);
   const allLabels = [...labels.expectedNovelty, ...(labels.benignChanges ?? [])];
   const expectedLabels = allLabels.filter((l) => expectedKinds.has(l.kind));
@@ -132,7 +155,10 @@ export function scoreAlerts(alerts: readonly ScoredAlert[], labels: ScoringLabel
 
   const incidents: IncidentResult[] = labels.incidents.map((i) => {
     const hits = alerts.filter((a) => detectsIncident(a, i));
-    const first = hits.reduce<number | undefined>((m, a) => (m === undefined || a.timestamp < m ? a.timestamp : m), undefined);
+    const first = hits.reduce<number | undefined>(
+      (m, a) => (m === undefined || a.timestamp < m ? a.timestamp : m),
+      undefined,
+    );
     return {
       id: i.id,
       kind: i.kind,
@@ -147,7 +173,9 @@ export function scoreAlerts(alerts: readonly ScoredAlert[], labels: ScoringLabel
     const detected = rs.filter((r) => r.detected).length;
     return { total: rs.length, detected, recall: ratio(detected, rs.length) };
   };
-  const recall = Object.fromEntries(INCIDENT_KINDS.map((k) => [k, recallOf(incidents.filter((r) => r.kind === k))])) as Record<IncidentKind, KindRecall>;
+  const recall = Object.fromEntries(
+    INCIDENT_KINDS.map((k) => [k, recallOf(incidents.filter((r) => r.kind === k))]),
+  ) as Record<IncidentKind, KindRecall>;
 
   let onIncidents = 0;
   let expected = 0;
@@ -187,7 +215,14 @@ export function scoreAlerts(alerts: readonly ScoredAlert[], labels: ScoringLabel
     recall,
     overall: recallOf(incidents),
     incidents,
-    falseAlerts: { total: falseTotal, expectedNovelty: expected, noise, expectedByKind, noiseByCause, noiseByArchetype },
+    falseAlerts: {
+      total: falseTotal,
+      expectedNovelty: expected,
+      noise,
+      expectedByKind,
+      noiseByCause,
+      noiseByArchetype,
+    },
     falsePer1000UserDays: { total: per1000(falseTotal), noise: per1000(noise) },
     alertsPerDay: detectionDays > 0 ? alerts.length / detectionDays : 0,
     detectionDays,

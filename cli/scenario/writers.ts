@@ -29,7 +29,13 @@ export function toEcsLine(event: LogonEvent): string {
     source: { ip: event.sourceIp },
     ...(event.host !== undefined ? { host: { name: event.host, hostname: event.host } } : {}),
     process: { name: 'sshd', pid: pidOf(event) },
-    ...(event.method !== undefined ? { system: { auth: { ssh: { method: event.method, event: event.outcome === 'success' ? 'Accepted' : 'Failed' } } } } : {}),
+    ...(event.method !== undefined
+      ? {
+          system: {
+            auth: { ssh: { method: event.method, event: event.outcome === 'success' ? 'Accepted' : 'Failed' } },
+          },
+        }
+      : {}),
   };
   return JSON.stringify(doc);
 }
@@ -73,7 +79,11 @@ const SYSTEM_ACCOUNTS = new Set(['root']);
  */
 export function scenarioLines(s: Pick<Scenario, 'events' | 'users' | 'incidents'>, format: 'ecs' | 'sshd'): string[] {
   if (format === 'ecs') return s.events.map(toEcsLine);
-  const known = new Set<string>([...SYSTEM_ACCOUNTS, ...s.users.map((u) => u.name), ...s.incidents.filter((i) => i.kind === 'attacker-account').map((i) => i.user)]);
+  const known = new Set<string>([
+    ...SYSTEM_ACCOUNTS,
+    ...s.users.map((u) => u.name),
+    ...s.incidents.filter((i) => i.kind === 'attacker-account').map((i) => i.user),
+  ]);
   return s.events.map((e) => toSshdLine(e, { invalidUser: !known.has(e.user) }));
 }
 

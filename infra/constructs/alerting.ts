@@ -104,14 +104,22 @@ export class Alerting extends Construct {
     // Alert emails: one email per run from the digest topic, or one per alert from the alerts topic; never both.
     let alertEmailTopic = this.alertsTopic;
     if (props.alertEmailMode === 'digest' && props.alertEmails.length > 0) {
-      this.digestTopic = new Topic(this, 'DigestTopic', { displayName: 'authwatch digest', masterKey: this.key, enforceSSL: true });
+      this.digestTopic = new Topic(this, 'DigestTopic', {
+        displayName: 'authwatch digest',
+        masterKey: this.key,
+        enforceSSL: true,
+      });
       alertEmailTopic = this.digestTopic;
     }
     for (const email of props.alertEmails) alertEmailTopic.addSubscription(new EmailSubscription(email));
     for (const email of props.opsEmails) this.opsTopic.addSubscription(new EmailSubscription(email));
 
     if (props.slack) {
-      this.chatTopic = new Topic(this, 'ChatTopic', { displayName: 'authwatch chat', masterKey: this.key, enforceSSL: true });
+      this.chatTopic = new Topic(this, 'ChatTopic', {
+        displayName: 'authwatch chat',
+        masterKey: this.key,
+        enforceSSL: true,
+      });
       this.slackChannel = this.addSlack(props.slack, props.namePrefix, this.chatTopic);
     }
   }
@@ -121,7 +129,14 @@ export class Alerting extends Construct {
     const stack = Stack.of(this);
     return {
       StringEquals: { 'aws:SourceAccount': stack.account },
-      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
     };
   }
 
@@ -131,7 +146,8 @@ export class Alerting extends Construct {
     // the Notification Permissions policy). Used both as the channel role's policy and as the guardrail, which caps
     // what anyone can do through the channel, whatever their own role allows.
     const notificationsOnly = new ManagedPolicy(this, 'ChatbotNotificationsOnly', {
-      description: 'authwatch Slack channel: read CloudWatch to render alarm notifications; no other AWS access from Slack',
+      description:
+        'authwatch Slack channel: read CloudWatch to render alarm notifications; no other AWS access from Slack',
       statements: [
         new PolicyStatement({
           actions: ['cloudwatch:Describe*', 'cloudwatch:Get*', 'cloudwatch:List*'],
@@ -150,7 +166,8 @@ export class Alerting extends Construct {
     // which would silently cut the channel off. So the keys are checked whenever Chatbot sends them: another account's
     // configuration is refused, a request without them is not.
     const role = new Role(this, 'ChatbotChannelRole', {
-      description: 'authwatch Slack channel (AWS Chatbot): reads CloudWatch to draw alarm cards; runs no commands (user roles required)',
+      description:
+        'authwatch Slack channel (AWS Chatbot): reads CloudWatch to draw alarm cards; runs no commands (user roles required)',
       assumedBy: new ServicePrincipal('chatbot.amazonaws.com').withConditions({
         StringEqualsIfExists: { 'aws:SourceAccount': stack.account },
         ArnLikeIfExists: { 'aws:SourceArn': `arn:${stack.partition}:chatbot:*:${stack.account}:*` },
@@ -173,11 +190,13 @@ export class Alerting extends Construct {
       loggingLevel: LoggingLevel.ERROR,
     });
     Validations.of(notificationsOnly).acknowledge(
-      ...['Action::cloudwatch:Describe*', 'Action::cloudwatch:Get*', 'Action::cloudwatch:List*', 'Resource::*'].map((f) => ({
-        id: `AwsSolutions-IAM5[${f}]`,
-        reason:
-          "AWS Chatbot's documented notification-permissions template (CloudWatch read-only) that it needs to render alarm notifications in Slack; it is also the channel guardrail, so no Slack user can do more than read CloudWatch through the bot.",
-      })),
+      ...['Action::cloudwatch:Describe*', 'Action::cloudwatch:Get*', 'Action::cloudwatch:List*', 'Resource::*'].map(
+        (f) => ({
+          id: `AwsSolutions-IAM5[${f}]`,
+          reason:
+            "AWS Chatbot's documented notification-permissions template (CloudWatch read-only) that it needs to render alarm notifications in Slack; it is also the channel guardrail, so no Slack user can do more than read CloudWatch through the bot.",
+        }),
+      ),
     );
     return channel;
   }

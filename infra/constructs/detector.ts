@@ -7,9 +7,16 @@ import { PolicyStatement, Role, ServicePrincipal, type IRole } from 'aws-cdk-lib
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction, OutputFormat, SourceMapMode, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays, type ILogGroup } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, type RetentionDays, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { DETECTOR_ENTRY, DETECTOR_EXTERNALS, DETECTOR_OUTPUT, DETECTOR_TARGET, ESM_REQUIRE_BANNER, PROJECT_ROOT } from '../../lambdas/bundle';
+import {
+  DETECTOR_ENTRY,
+  DETECTOR_EXTERNALS,
+  DETECTOR_OUTPUT,
+  DETECTOR_TARGET,
+  ESM_REQUIRE_BANNER,
+  PROJECT_ROOT,
+} from '../../lambdas/bundle';
 import { ENV, type LogSourceConfig } from '../../shared/config';
 import type { DetectionSettings } from '../../shared/core/settings';
 import { SERVICE_NAME_ENV } from '../../shared/telemetry';
@@ -58,7 +65,10 @@ export interface DetectorProps {
 
 /** IAM resource ARNs for `logs:StartQuery` on one log group: the group itself, and the `:*` form IAM evaluates. */
 export function logGroupQueryArns(stack: Stack, logGroupName: string): string[] {
-  const bare = Arn.format({ service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
+  const bare = Arn.format(
+    { service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+    stack,
+  );
   return [bare, `${bare}:*`];
 }
 
@@ -134,7 +144,6 @@ export class Detector extends Construct {
 
   constructor(scope: Construct, id: string, props: DetectorProps) {
     super(scope, id);
-    const stack = Stack.of(this);
 
     this.logGroup = new LogGroup(this, 'LogGroup', {
       retention: props.logRetention,
@@ -191,9 +200,15 @@ export class Detector extends Construct {
     const stack = Stack.of(this);
     const names = [...new Set(logSources.flatMap((s) => s.logGroups))].sort();
     const arns = names.flatMap((n) => logGroupQueryArns(stack, n));
-    this.role.addToPrincipalPolicy(new PolicyStatement({ sid: 'StartQueryOnConfiguredLogGroups', actions: ['logs:StartQuery'], resources: arns }));
     this.role.addToPrincipalPolicy(
-      new PolicyStatement({ sid: 'ReadOwnQueryResults', actions: ['logs:GetQueryResults', 'logs:StopQuery'], resources: ['*'] }),
+      new PolicyStatement({ sid: 'StartQueryOnConfiguredLogGroups', actions: ['logs:StartQuery'], resources: arns }),
+    );
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ReadOwnQueryResults',
+        actions: ['logs:GetQueryResults', 'logs:StopQuery'],
+        resources: ['*'],
+      }),
     );
 
     const policy = this.role.node.tryFindChild('DefaultPolicy');

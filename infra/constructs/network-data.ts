@@ -7,7 +7,7 @@
  * Not yet part of AuthwatchStack: nothing reads the data until the detector uses it.
  */
 import { join } from 'node:path';
-import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Grant, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -86,9 +86,13 @@ export class NetworkData extends Construct {
         'Holds only public network-ownership data, written by the refresh function alone (its role is the only writer) and read by the detector; access logs would record those two roles weekly and per cold start. CloudTrail data events can be enabled for the bucket if an audit needs them.',
     });
 
-    this.logGroup = new LogGroup(this, 'LogGroup', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.deadLetterQueue = new DeadLetterQueue(this, 'FailedRefreshes', {
-      purpose: 'network-data refreshes that failed after Lambda\'s async retries, and invocations Scheduler could not deliver',
+      purpose:
+        "network-data refreshes that failed after Lambda's async retries, and invocations Scheduler could not deliver",
     });
 
     this.role = new Role(this, 'Role', {
@@ -141,7 +145,10 @@ export class NetworkData extends Construct {
   grantRead(grantee: IGrantable): Grant {
     const read = this.allow(grantee, ['s3:GetObject'], this.bucket.arnForObjects(`${this.prefix}*`));
     this.allow(grantee, ['s3:ListBucket'], this.bucket.bucketArn);
-    this.acknowledgeObjectWildcard(grantee, `s3:GetObject on "${this.prefix}*" only: the pointer and the databases it names, in this bucket alone`);
+    this.acknowledgeObjectWildcard(
+      grantee,
+      `s3:GetObject on "${this.prefix}*" only: the pointer and the databases it names, in this bucket alone`,
+    );
     return read;
   }
 
@@ -162,11 +169,15 @@ export class NetworkData extends Construct {
   }
 
   private acknowledgeObjectWildcard(grantee: IGrantable, reason: string, ...extraPrefixes: string[]): void {
-    const policy = grantee.grantPrincipal instanceof Role ? grantee.grantPrincipal.node.tryFindChild('DefaultPolicy') : undefined;
+    const policy =
+      grantee.grantPrincipal instanceof Role ? grantee.grantPrincipal.node.tryFindChild('DefaultPolicy') : undefined;
     if (!policy) return;
     const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnElement);
     Validations.of(policy).acknowledge(
-      ...[`${this.prefix}*`, ...extraPrefixes].map((p) => ({ id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${p}]`, reason })),
+      ...[`${this.prefix}*`, ...extraPrefixes].map((p) => ({
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${p}]`,
+        reason,
+      })),
     );
   }
 }

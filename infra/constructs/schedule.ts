@@ -2,7 +2,7 @@
  * EventBridge Scheduler schedules that invoke a Lambda. The detector's: every 15 minutes, with the schedule's own
  * time as the window end, so a retried or replayed invocation runs exactly the same window.
  */
-import { CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
@@ -54,11 +54,15 @@ export class LambdaSchedule extends Construct {
   constructor(scope: Construct, id: string, props: LambdaScheduleProps) {
     super(scope, id);
     this.deadLetterQueue =
-      props.deadLetterQueue instanceof DeadLetterQueue ? props.deadLetterQueue : new DeadLetterQueue(this, 'Undelivered', { purpose: props.deadLetterQueue.purpose });
+      props.deadLetterQueue instanceof DeadLetterQueue
+        ? props.deadLetterQueue
+        : new DeadLetterQueue(this, 'Undelivered', { purpose: props.deadLetterQueue.purpose });
     // Our own role rather than the target's shared default, so the trust is limited to this account's schedules and
     // the policy's one finding can be acknowledged right here.
     this.role = new Role(this, 'Role', {
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } } }),
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
       description: props.roleDescription,
     });
     this.schedule = new Schedule(this, 'Schedule', {
@@ -98,7 +102,10 @@ export class DetectorSchedule extends LambdaSchedule {
       input: ScheduleTargetInput.fromObject({ time: ContextAttribute.scheduledTime }),
       retryAttempts: SCHEDULE_RETRY_ATTEMPTS,
       maxEventAge: SCHEDULE_MAX_EVENT_AGE,
-      deadLetterQueue: { purpose: 'EventBridge Scheduler dead-letter queue: invocations Scheduler could not deliver to the detector after its retries' },
+      deadLetterQueue: {
+        purpose:
+          'EventBridge Scheduler dead-letter queue: invocations Scheduler could not deliver to the detector after its retries',
+      },
       enabled: props.enabled,
     });
   }

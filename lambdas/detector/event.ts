@@ -18,9 +18,12 @@ export function windowEndFromEvent(event: unknown): number {
   const e = (event ?? {}) as Record<string, unknown>;
   const raw = e.windowEnd ?? e.time;
   if (typeof raw !== 'string' && typeof raw !== 'number') {
-    throw new InvalidEventError('The event has no "time" (scheduled invocation) or "windowEnd" (manual replay, ISO 8601): cannot tell which window to run');
+    throw new InvalidEventError(
+      'The event has no "time" (scheduled invocation) or "windowEnd" (manual replay, ISO 8601): cannot tell which window to run',
+    );
   }
   const t = typeof raw === 'number' ? raw : Date.parse(raw);
-  if (!Number.isFinite(t)) throw new InvalidEventError(`The event's time ${JSON.stringify(raw).slice(0, 80)} is not an ISO 8601 date`);
+  if (!Number.isFinite(t))
+    throw new InvalidEventError(`The event's time ${JSON.stringify(raw).slice(0, 80)} is not an ISO 8601 date`);
   return Math.floor(t / BUCKET_MS) * BUCKET_MS;
 }

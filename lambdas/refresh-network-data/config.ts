@@ -42,7 +42,16 @@ const expectationsSchema = z
     maxIpv6Ranges: count,
     maxMalformedShare: z.number().min(0).max(1),
     minShareOfCurrent: z.number().min(0).max(1),
-    wellKnown: z.array(z.object({ ip: z.string(), asn: count, country: z.string().regex(/^[A-Z]{2}$/).optional() })),
+    wellKnown: z.array(
+      z.object({
+        ip: z.string(),
+        asn: count,
+        country: z
+          .string()
+          .regex(/^[A-Z]{2}$/)
+          .optional(),
+      }),
+    ),
   })
   .partial()
   .strict();
@@ -65,7 +74,12 @@ export function parseRefreshConfig(env: Readonly<Record<string, string | undefin
     else issues.push(...formatIssues(r.error.issues, REFRESH_ENV.expectations));
   }
 
-  const downloadTimeoutMs = parseMillis(REFRESH_ENV.downloadTimeoutMs, env[REFRESH_ENV.downloadTimeoutMs], DEFAULT_DOWNLOAD_TIMEOUT_MS, issues);
+  const downloadTimeoutMs = parseMillis(
+    REFRESH_ENV.downloadTimeoutMs,
+    env[REFRESH_ENV.downloadTimeoutMs],
+    DEFAULT_DOWNLOAD_TIMEOUT_MS,
+    issues,
+  );
 
   if (issues.length > 0) throw new ConfigError(issues);
   return { bucket: bucket!, prefix, url, expectations, downloadTimeoutMs, keep: DEFAULT_KEEP_DATABASES };

@@ -50,7 +50,12 @@ const EMBEDDED_CREDENTIALS = { accessKeyId: 'authwatch-local', secretAccessKey: 
  */
 export async function startDynaliteServer(opts: EmbeddedDynamoOptions = {}): Promise<DynaliteServer> {
   if (opts.dir) await mkdir(opts.dir, { recursive: true });
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(opts.dir ? { path: opts.dir } : {}) });
+  const server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(opts.dir ? { path: opts.dir } : {}),
+  });
   await new Promise<void>((resolve, reject) => {
     const onError = (e: Error) => reject(e);
     server.once('error', onError);
@@ -79,7 +84,11 @@ export async function startDynaliteServer(opts: EmbeddedDynamoOptions = {}): Pro
 export async function startEmbeddedDynamo(opts: EmbeddedDynamoOptions = {}): Promise<EmbeddedDynamo> {
   const server = await startDynaliteServer(opts);
   // The same retry configuration as in AWS (dynalite never throttles, so it only matters for a reset socket).
-  const client = createDynamoDbClient({ endpoint: server.endpoint, region: EMBEDDED_REGION, credentials: EMBEDDED_CREDENTIALS });
+  const client = createDynamoDbClient({
+    endpoint: server.endpoint,
+    region: EMBEDDED_REGION,
+    credentials: EMBEDDED_CREDENTIALS,
+  });
   return {
     client,
     endpoint: server.endpoint,

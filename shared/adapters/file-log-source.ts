@@ -66,7 +66,11 @@ export class FileLogSource implements LogSource {
   private readonly times: Float64Array;
 
   /** `parseStats`: the counters this module adds default to zero (sources built from events in tests). */
-  constructor(props: { name: string; events: LogonEvent[]; parseStats: Omit<ParseStats, NewerCounters> & Partial<Pick<ParseStats, NewerCounters>> }) {
+  constructor(props: {
+    name: string;
+    events: LogonEvent[];
+    parseStats: Omit<ParseStats, NewerCounters> & Partial<Pick<ParseStats, NewerCounters>>;
+  }) {
     this.name = props.name;
     this.parseStats = { invalidUtf8: 0, namesTruncated: 0, future: 0, futureSamples: [], ...props.parseStats };
     this.events = [...props.events].sort((a, b) => a.timestamp - b.timestamp);
@@ -85,7 +89,12 @@ export class FileLogSource implements LogSource {
   }
 
   /** Parse read lines (`readLogLines`) with `profile`. */
-  static async fromLogLines(name: string, profile: Profile, lines: AsyncIterable<LogLine>, options: ReadOptions = {}): Promise<FileLogSource> {
+  static async fromLogLines(
+    name: string,
+    profile: Profile,
+    lines: AsyncIterable<LogLine>,
+    options: ReadOptions = {},
+  ): Promise<FileLogSource> {
     const reader = new LineReader(profile, options);
     const events: LogonEvent[] = [];
     for await (const line of lines) {
@@ -152,7 +161,17 @@ export type ReadResult =
  * rules of the module comment are applied, for a whole file (`FileLogSource`) or a stream (`authwatch parse`).
  */
 export class LineReader {
-  readonly stats: ParseStats = { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [], invalidUtf8: 0, namesTruncated: 0, future: 0, futureSamples: [] };
+  readonly stats: ParseStats = {
+    lines: 0,
+    events: 0,
+    skipped: 0,
+    malformed: 0,
+    malformedSamples: [],
+    invalidUtf8: 0,
+    namesTruncated: 0,
+    future: 0,
+    futureSamples: [],
+  };
   private readonly notAfter: number;
 
   constructor(
@@ -179,12 +198,14 @@ export class LineReader {
     }
     if (r.kind === 'malformed') {
       stats.malformed++;
-      if (stats.malformedSamples.length < MAX_SAMPLES) stats.malformedSamples.push({ line: stats.lines, reason: r.reason });
+      if (stats.malformedSamples.length < MAX_SAMPLES)
+        stats.malformedSamples.push({ line: stats.lines, reason: r.reason });
       return r;
     }
     if (r.event.timestamp > this.notAfter) {
       stats.future++;
-      if (stats.futureSamples.length < MAX_SAMPLES) stats.futureSamples.push({ line: stats.lines, timestamp: r.event.timestamp, user: r.event.user });
+      if (stats.futureSamples.length < MAX_SAMPLES)
+        stats.futureSamples.push({ line: stats.lines, timestamp: r.event.timestamp, user: r.event.user });
       return { kind: 'future', event: r.event };
     }
     stats.events++;
@@ -209,7 +230,10 @@ export const INVALID_BYTE_MARK = '\ufffd';
 export async function* readLogLines(input: AsyncIterable<Uint8Array | string>): AsyncGenerator<LogLine> {
   let pending: Buffer[] = [];
   for await (const chunk of input) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buf =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, 'utf8')
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let start = 0;
     for (let lf = buf.indexOf(LF, start); lf !== -1; lf = buf.indexOf(LF, start)) {
       const piece = buf.subarray(start, lf);

@@ -136,7 +136,10 @@ export function fieldFilterClause(field: SplitField, part: FieldPart): string | 
       return `${field} like /^${atomsRegex(part.atoms)}$/`;
     case 'prefix':
       // `not like` only beside a `like` that already requires the column: an absent value never gets here.
-      return [`${field} like /^${atomsRegex(part.atoms)}/`, ...(part.exclude ?? []).map((x) => `${field} not like /^${atomsRegex(x.atoms)}${x.exact ? '$' : ''}/`)].join(' and ');
+      return [
+        `${field} like /^${atomsRegex(part.atoms)}/`,
+        ...(part.exclude ?? []).map((x) => `${field} not like /^${atomsRegex(x.atoms)}${x.exact ? '$' : ''}/`),
+      ].join(' and ');
   }
 }
 
@@ -155,17 +158,26 @@ function atomsRegex(atoms: readonly Atom[]): string {
  * Returns undefined when the part cannot be split any further.
  */
 export function splitPart(part: FieldPart, maxLength: number): FieldPart[] | undefined {
-  if (part.kind === 'all') return [{ kind: 'absent' }, { kind: 'exact', atoms: [] }, ...NEXT_CHAR_CLASSES.map((c) => ({ kind: 'prefix' as const, atoms: [c] }))];
+  if (part.kind === 'all')
+    return [
+      { kind: 'absent' },
+      { kind: 'exact', atoms: [] },
+      ...NEXT_CHAR_CLASSES.map((c) => ({ kind: 'prefix' as const, atoms: [c] })),
+    ];
   if (part.kind !== 'prefix') return undefined;
   const exclude = part.exclude ?? [];
   const last = part.atoms[part.atoms.length - 1];
   const init = part.atoms.slice(0, -1);
   if (last && 'chars' in last && last.chars.length > 1) {
     const half = Math.ceil(last.chars.length / 2);
-    return [last.chars.slice(0, half), last.chars.slice(half)].flatMap((chars) => prefixPart([...init, { chars }], exclude));
+    return [last.chars.slice(0, half), last.chars.slice(half)].flatMap((chars) =>
+      prefixPart([...init, { chars }], exclude),
+    );
   }
   if (part.atoms.length >= maxLength) return undefined;
-  const endsHere: FieldPart[] = exclude.some((x) => excludes(x, part.atoms, true)) ? [] : [{ kind: 'exact', atoms: part.atoms }];
+  const endsHere: FieldPart[] = exclude.some((x) => excludes(x, part.atoms, true))
+    ? []
+    : [{ kind: 'exact', atoms: part.atoms }];
   return [...endsHere, ...NEXT_CHAR_CLASSES.flatMap((c) => prefixPart([...part.atoms, c], exclude))];
 }
 
@@ -261,16 +273,23 @@ export function splitCappedSlice(slice: Slice, page: readonly Readonly<Record<st
     const exclude = part.exclude ?? [];
     const fresh = (atoms: readonly Atom[] | undefined, exact: boolean): atoms is readonly Atom[] =>
       atoms !== undefined && startsWith(atoms, part.atoms) && !exclude.some((x) => excludes(x, atoms, exact));
-    const rest = (x: Excluded): Slice => ({ ...slice, [field]: { kind: 'prefix', atoms: part.atoms, exclude: [...exclude, x] } });
+    const rest = (x: Excluded): Slice => ({
+      ...slice,
+      [field]: { kind: 'prefix', atoms: part.atoms, exclude: [...exclude, x] },
+    });
 
     const value = dominantValue(page, field);
     const valueAtoms = value === undefined ? undefined : exactAtoms(value);
-    if (fresh(valueAtoms, true)) return [{ ...slice, [field]: { kind: 'exact', atoms: valueAtoms } }, rest({ atoms: valueAtoms, exact: true })];
+    if (fresh(valueAtoms, true))
+      return [{ ...slice, [field]: { kind: 'exact', atoms: valueAtoms } }, rest({ atoms: valueAtoms, exact: true })];
 
     const common = commonPrefix(page, field);
     const commonAtoms = common === undefined ? undefined : exactAtoms(common)?.slice(0, MAX_PREFIX_LENGTH[field]);
     if (commonAtoms && commonAtoms.length >= part.atoms.length + MIN_PREFIX_JUMP && fresh(commonAtoms, false)) {
-      return [...prefixPart(commonAtoms, exclude).map((p) => ({ ...slice, [field]: p })), rest({ atoms: commonAtoms, exact: false })];
+      return [
+        ...prefixPart(commonAtoms, exclude).map((p) => ({ ...slice, [field]: p })),
+        rest({ atoms: commonAtoms, exact: false }),
+      ];
     }
   }
   return splitSlice(slice);
@@ -414,14 +433,16 @@ export class LogsInsightsLogSource implements LogSource {
 
   constructor(props: LogsInsightsLogSourceProps) {
     const groups = [...props.logGroupNames];
-    if (groups.length === 0) throw new QueryError(`LogsInsightsLogSource(${props.profile.id}): at least one log group name is required`);
+    if (groups.length === 0)
+      throw new QueryError(`LogsInsightsLogSource(${props.profile.id}): at least one log group name is required`);
     if (groups.length > MAX_LOG_GROUPS_PER_QUERY) {
       throw new QueryError(
         `LogsInsightsLogSource(${props.profile.id}): ${groups.length} log groups given, but one Insights query takes at most ${MAX_LOG_GROUPS_PER_QUERY}; configure several log sources with the same profile instead`,
       );
     }
     const blank = groups.findIndex((g) => g.trim() === '');
-    if (blank >= 0) throw new QueryError(`LogsInsightsLogSource(${props.profile.id}): log group name #${blank + 1} is empty`);
+    if (blank >= 0)
+      throw new QueryError(`LogsInsightsLogSource(${props.profile.id}): log group name #${blank + 1} is empty`);
     this.client = props.client;
     this.profile = props.profile;
     this.logGroupNames = groups;
@@ -458,7 +479,14 @@ export class LogsInsightsLogSource implements LogSource {
         if (r.userTruncated) namesTruncated++;
       } else if (r.kind === 'malformed') malformed++;
     }
-    const stats: LogSourceStats = { rows: rows.length, malformed, ...(namesTruncated > 0 ? { namesTruncated } : {}), queries: ctx.queries, queryMs: this.now() - started, bytesScanned: ctx.bytesScanned };
+    const stats: LogSourceStats = {
+      rows: rows.length,
+      malformed,
+      ...(namesTruncated > 0 ? { namesTruncated } : {}),
+      queries: ctx.queries,
+      queryMs: this.now() - started,
+      bytesScanned: ctx.bytesScanned,
+    };
     return { observations: mergeObservations(observations), stats };
   }
 
@@ -512,7 +540,16 @@ export class LogsInsightsLogSource implements LogSource {
     const { startTime, endTime } = startQueryRange(range);
     const queryString = buildQueryString(this.profile.query, range, slice);
     const started = await this.call(ctx, 'StartQuery', (abortSignal) =>
-      this.client.send(new StartQueryCommand({ logGroupNames: this.logGroupNames, startTime, endTime, queryString, limit: MAX_ROWS_PER_QUERY }), { abortSignal }),
+      this.client.send(
+        new StartQueryCommand({
+          logGroupNames: this.logGroupNames,
+          startTime,
+          endTime,
+          queryString,
+          limit: MAX_ROWS_PER_QUERY,
+        }),
+        { abortSignal },
+      ),
     );
     const queryId = started.queryId;
     if (!queryId) throw new QueryError(`${this.name}: StartQuery returned no query id`);
@@ -523,7 +560,9 @@ export class LogsInsightsLogSource implements LogSource {
       for (;;) {
         await this.pause(ctx, interval, `query ${queryId} still running`);
         interval = Math.min(interval * 2, this.maxPollIntervalMs);
-        const res: GetQueryResultsCommandOutput = await this.call(ctx, 'GetQueryResults', (abortSignal) => this.client.send(new GetQueryResultsCommand({ queryId }), { abortSignal }));
+        const res: GetQueryResultsCommandOutput = await this.call(ctx, 'GetQueryResults', (abortSignal) =>
+          this.client.send(new GetQueryResultsCommand({ queryId }), { abortSignal }),
+        );
         switch (res.status) {
           case 'Scheduled':
           case 'Running':
@@ -536,14 +575,19 @@ export class LogsInsightsLogSource implements LogSource {
           }
           default:
             // Failed, Cancelled (someone stopped it), Timeout (Insights' 60-minute limit), Unknown.
-            throw new QueryError(`${this.name}: Insights query ${queryId} ended with status ${res.status} (${describeSlice(slice)}, [${iso(range.start)}, ${iso(range.end)}))`);
+            throw new QueryError(
+              `${this.name}: Insights query ${queryId} ended with status ${res.status} (${describeSlice(slice)}, [${iso(range.start)}, ${iso(range.end)}))`,
+            );
         }
       }
     } catch (e) {
       // Anything but completion: stop the query so it does not keep holding one of the account's concurrent slots.
       await this.stopQuietly(queryId, e);
       if (e instanceof DeadlineReached) {
-        throw new QueryError(`${this.name}: deadline of ${this.deadlineMs} ms reached while waiting for Insights query ${queryId}; the query was stopped`, { cause: e });
+        throw new QueryError(
+          `${this.name}: deadline of ${this.deadlineMs} ms reached while waiting for Insights query ${queryId}; the query was stopped`,
+          { cause: e },
+        );
       }
       throw e;
     }
@@ -553,7 +597,9 @@ export class LogsInsightsLogSource implements LogSource {
   private async stopQuietly(queryId: string, reason: unknown): Promise<void> {
     if (reason instanceof QueryError && /ended with status/.test(reason.message)) return; // already terminal
     try {
-      await this.client.send(new StopQueryCommand({ queryId }), { abortSignal: AbortSignal.timeout(STOP_QUERY_BUDGET_MS) });
+      await this.client.send(new StopQueryCommand({ queryId }), {
+        abortSignal: AbortSignal.timeout(STOP_QUERY_BUDGET_MS),
+      });
     } catch {
       // The query ends on its own (Insights' own timeout); the original error is what the caller must see.
     }
@@ -561,7 +607,8 @@ export class LogsInsightsLogSource implements LogSource {
 
   /** Sleep unless that would pass the deadline. */
   private async pause(ctx: FetchContext, ms: number, what: string): Promise<void> {
-    if (this.now() + ms > ctx.deadlineAt) throw new DeadlineReached(`deadline of ${this.deadlineMs} ms reached (${what})`);
+    if (this.now() + ms > ctx.deadlineAt)
+      throw new DeadlineReached(`deadline of ${this.deadlineMs} ms reached (${what})`);
     await this.sleep(ms);
   }
 
@@ -577,9 +624,13 @@ export class LogsInsightsLogSource implements LogSource {
     try {
       return await send(signal);
     } catch (e) {
-      if (signal.aborted) throw new DeadlineReached(`deadline of ${this.deadlineMs} ms reached during ${op} (${errorText(e)})`);
+      if (signal.aborted)
+        throw new DeadlineReached(`deadline of ${this.deadlineMs} ms reached during ${op} (${errorText(e)})`);
       const attempts = attemptsOf(e);
-      throw new QueryError(`${this.name}: ${op} failed${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${errorText(e)}`, { cause: e });
+      throw new QueryError(
+        `${this.name}: ${op} failed${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${errorText(e)}`,
+        { cause: e },
+      );
     }
   }
 }
@@ -589,7 +640,6 @@ function attemptsOf(e: unknown): number {
   const attempts = (e as { $metadata?: { attempts?: unknown } } | null)?.$metadata?.attempts;
   return typeof attempts === 'number' ? attempts : 1;
 }
-
 
 function rowKey(row: Readonly<Record<string, string>>): string {
   const entries = Object.entries(row).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -12,7 +12,15 @@
  * overwritten, so a reader that fetched the pointer just before a swap still reads what it names.
  */
 import { createHash } from 'node:crypto';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  NoSuchKey,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { NetworkDataError } from '../errors';
 import type { NetworkDataPointer, NetworkDataStore } from '../ports/network-data';
@@ -53,7 +61,8 @@ export class S3NetworkDataStore implements NetworkDataStore {
     this.client = props.client;
     this.bucket = props.bucket;
     this.prefix = props.prefix ?? DEFAULT_NETWORK_DATA_PREFIX;
-    if (this.prefix !== '' && !this.prefix.endsWith('/')) throw new NetworkDataError(`network-data prefix "${this.prefix}" must end in "/"`);
+    if (this.prefix !== '' && !this.prefix.endsWith('/'))
+      throw new NetworkDataError(`network-data prefix "${this.prefix}" must end in "/"`);
   }
 
   get pointerKey(): string {
@@ -70,28 +79,55 @@ export class S3NetworkDataStore implements NetworkDataStore {
       throw new NetworkDataError(`s3://${this.bucket}/${this.pointerKey} is not JSON`, { cause: e });
     }
     const r = pointerSchema.safeParse(json);
-    if (!r.success) throw new NetworkDataError(`s3://${this.bucket}/${this.pointerKey} is not a network-data pointer: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!r.success)
+      throw new NetworkDataError(
+        `s3://${this.bucket}/${this.pointerKey} is not a network-data pointer: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     return r.data;
   }
 
   async read(pointer: NetworkDataPointer): Promise<Uint8Array> {
     const bytes = (await this.get(pointer.key, false))!;
-    if (bytes.length !== pointer.bytes) throw new NetworkDataError(`s3://${this.bucket}/${pointer.key}: ${bytes.length} bytes, the pointer says ${pointer.bytes}`);
+    if (bytes.length !== pointer.bytes)
+      throw new NetworkDataError(
+        `s3://${this.bucket}/${pointer.key}: ${bytes.length} bytes, the pointer says ${pointer.bytes}`,
+      );
     const sha = sha256Hex(bytes);
-    if (sha !== pointer.sha256) throw new NetworkDataError(`s3://${this.bucket}/${pointer.key}: SHA-256 ${sha} differs from the pointer's ${pointer.sha256}`);
+    if (sha !== pointer.sha256)
+      throw new NetworkDataError(
+        `s3://${this.bucket}/${pointer.key}: SHA-256 ${sha} differs from the pointer's ${pointer.sha256}`,
+      );
     return bytes;
   }
 
-  async put(bytes: Uint8Array, meta: { builtAt: number; source: string; ipv4Ranges: number; ipv6Ranges: number }): Promise<NetworkDataPointer> {
+  async put(
+    bytes: Uint8Array,
+    meta: { builtAt: number; source: string; ipv4Ranges: number; ipv6Ranges: number },
+  ): Promise<NetworkDataPointer> {
     const builtAt = new Date(meta.builtAt).toISOString();
     const sha256 = sha256Hex(bytes);
     // Time first so names sort oldest first; the hash makes two builds in one millisecond distinct.
     const key = `${this.prefix}${DATABASES_FOLDER}${builtAt.replace(/:/g, '-')}-${sha256.slice(0, 8)}${DATABASE_SUFFIX}`;
-    await this.send(
-      `writing s3://${this.bucket}/${key}`,
-      () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ContentType: 'application/octet-stream', Metadata: { 'built-at': builtAt, sha256 } })),
+    await this.send(`writing s3://${this.bucket}/${key}`, () =>
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: bytes,
+          ContentType: 'application/octet-stream',
+          Metadata: { 'built-at': builtAt, sha256 },
+        }),
+      ),
     );
-    return { key, builtAt, source: meta.source, ipv4Ranges: meta.ipv4Ranges, ipv6Ranges: meta.ipv6Ranges, bytes: bytes.length, sha256 };
+    return {
+      key,
+      builtAt,
+      source: meta.source,
+      ipv4Ranges: meta.ipv4Ranges,
+      ipv6Ranges: meta.ipv6Ranges,
+      bytes: bytes.length,
+      sha256,
+    };
   }
 
   async swap(pointer: NetworkDataPointer): Promise<void> {
@@ -99,7 +135,16 @@ export class S3NetworkDataStore implements NetworkDataStore {
     await this.send(
       `writing s3://${this.bucket}/${this.pointerKey}`,
       // No caching anywhere between us and a reader: the pointer is the one object that changes.
-      () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.pointerKey, Body: body, ContentType: 'application/json', CacheControl: 'no-cache' })),
+      () =>
+        this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: this.pointerKey,
+            Body: body,
+            ContentType: 'application/json',
+            CacheControl: 'no-cache',
+          }),
+        ),
     );
   }
 
@@ -109,7 +154,14 @@ export class S3NetworkDataStore implements NetworkDataStore {
     do {
       const out: ListObjectsV2CommandOutput = await this.send(
         `listing s3://${this.bucket}/${this.prefix}${DATABASES_FOLDER}`,
-        () => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.prefix}${DATABASES_FOLDER}`, ...(token ? { ContinuationToken: token } : {}) })),
+        () =>
+          this.client.send(
+            new ListObjectsV2Command({
+              Bucket: this.bucket,
+              Prefix: `${this.prefix}${DATABASES_FOLDER}`,
+              ...(token ? { ContinuationToken: token } : {}),
+            }),
+          ),
       );
       for (const o of out.Contents ?? []) if (o.Key?.endsWith(DATABASE_SUFFIX)) keys.push(o.Key);
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
@@ -119,8 +171,11 @@ export class S3NetworkDataStore implements NetworkDataStore {
 
   async remove(keys: readonly string[]): Promise<void> {
     for (const key of keys) {
-      if (!key.startsWith(`${this.prefix}${DATABASES_FOLDER}`)) throw new NetworkDataError(`refusing to delete ${key}: not a stored network database`);
-      await this.send(`deleting s3://${this.bucket}/${key}`, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
+      if (!key.startsWith(`${this.prefix}${DATABASES_FOLDER}`))
+        throw new NetworkDataError(`refusing to delete ${key}: not a stored network database`);
+      await this.send(`deleting s3://${this.bucket}/${key}`, () =>
+        this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })),
+      );
     }
   }
 

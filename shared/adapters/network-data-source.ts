@@ -27,12 +27,18 @@ interface StreamLimits {
 }
 
 /** Bytes → (gunzip) → lines; any failure of any stage ends the iteration with a NetworkDataError. */
-async function* streamLines(what: string, input: Readable, gzip: boolean, limits: StreamLimits): AsyncGenerator<string> {
+async function* streamLines(
+  what: string,
+  input: Readable,
+  gzip: boolean,
+  limits: StreamLimits,
+): AsyncGenerator<string> {
   let received = 0;
   const limit = new Transform({
     transform(chunk: Buffer, _enc, done) {
       received += chunk.length;
-      if (received > limits.maxBytes) done(new NetworkDataError(`${what}: more than ${limits.maxBytes} bytes; refusing the rest`));
+      if (received > limits.maxBytes)
+        done(new NetworkDataError(`${what}: more than ${limits.maxBytes} bytes; refusing the rest`));
       else done(null, chunk);
     },
   });
@@ -45,7 +51,10 @@ async function* streamLines(what: string, input: Readable, gzip: boolean, limits
   try {
     for await (const chunk of out as AsyncIterable<string>) {
       text += chunk.length;
-      if (text > limits.maxTextBytes) throw new NetworkDataError(`${what}: more than ${limits.maxTextBytes} characters once decompressed; refusing the rest`);
+      if (text > limits.maxTextBytes)
+        throw new NetworkDataError(
+          `${what}: more than ${limits.maxTextBytes} characters once decompressed; refusing the rest`,
+        );
       const parts = (rest + chunk).split('\n');
       rest = parts.pop()!;
       yield* parts;
@@ -53,7 +62,12 @@ async function* streamLines(what: string, input: Readable, gzip: boolean, limits
   } catch (e) {
     if (e instanceof NetworkDataError) throw e;
     const why = e instanceof Error ? e.message : String(e);
-    throw new NetworkDataError(gzip ? `${what}: the gzip stream is truncated or corrupt, or the transfer failed (${why})` : `${what} failed (${why})`, { cause: e });
+    throw new NetworkDataError(
+      gzip
+        ? `${what}: the gzip stream is truncated or corrupt, or the transfer failed (${why})`
+        : `${what} failed (${why})`,
+      { cause: e },
+    );
   } finally {
     out.destroy();
   }
@@ -83,7 +97,8 @@ export class HttpNetworkDataSource implements NetworkDataSource {
     } catch (e) {
       throw new NetworkDataError(`network-data URL "${props.url}" is not a URL`, { cause: e });
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new NetworkDataError(`network-data URL "${props.url}" must be http(s)`);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new NetworkDataError(`network-data URL "${props.url}" must be http(s)`);
     this.name = props.url;
     this.props = props;
   }
@@ -94,9 +109,14 @@ export class HttpNetworkDataSource implements NetworkDataSource {
     const doFetch = this.props.fetch ?? fetch;
     let res: Response;
     try {
-      res = await doFetch(url, { signal: AbortSignal.timeout(this.props.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS), redirect: 'follow' });
+      res = await doFetch(url, {
+        signal: AbortSignal.timeout(this.props.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS),
+        redirect: 'follow',
+      });
     } catch (e) {
-      throw new NetworkDataError(`downloading ${url} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new NetworkDataError(`downloading ${url} failed: ${e instanceof Error ? e.message : String(e)}`, {
+        cause: e,
+      });
     }
     if (!res.ok || !res.body) {
       await res.body?.cancel();
@@ -120,7 +140,10 @@ export class StreamNetworkDataSource implements NetworkDataSource {
   ) {}
 
   lines(): AsyncGenerator<string> {
-    return streamLines(`reading ${this.name}`, this.open(), this.gzip, { maxBytes: Number.MAX_SAFE_INTEGER, maxTextBytes: Number.MAX_SAFE_INTEGER });
+    return streamLines(`reading ${this.name}`, this.open(), this.gzip, {
+      maxBytes: Number.MAX_SAFE_INTEGER,
+      maxTextBytes: Number.MAX_SAFE_INTEGER,
+    });
   }
 }
 

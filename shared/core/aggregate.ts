@@ -61,7 +61,17 @@ export function aggregateEvents(events: Iterable<LogonEvent>, window: TimeWindow
     const k = observationKey(e);
     let a = byKey.get(k);
     if (!a) {
-      a = { user: e.user, sourceIp: e.sourceIp, outcome: e.outcome, count: 0, firstSeen: e.timestamp, lastSeen: e.timestamp, hosts: new Set(), methods: new Set(), logSource: e.logSource };
+      a = {
+        user: e.user,
+        sourceIp: e.sourceIp,
+        outcome: e.outcome,
+        count: 0,
+        firstSeen: e.timestamp,
+        lastSeen: e.timestamp,
+        hosts: new Set(),
+        methods: new Set(),
+        logSource: e.logSource,
+      };
       byKey.set(k, a);
     }
     a.count++;

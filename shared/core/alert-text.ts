@@ -55,7 +55,7 @@ const ELLIPSIS = '…';
  * (Trojan-Source style reordering), zero-width characters and the BOM (invisible padding that makes two
  * names look alike). Each becomes `?`, so an analyst sees that something was there.
  */
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters it removes
 const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
 
 /** Split into code points (never cut a surrogate pair in half). */
@@ -143,7 +143,11 @@ export function escapeMarkdown(s: string, max = VALUE_MAX_CHARS, opts: { parens?
  * `valueMax` and fully escaped; the template around it is escaped too, but keeps its parentheses.
  * `format: 'plain'` only shortens values and strips unsafe characters.
  */
-export function renderMixed(text: string, untrusted: readonly string[], opts: { format: 'markdown' | 'plain'; max: number; valueMax?: number }): string {
+export function renderMixed(
+  text: string,
+  untrusted: readonly string[],
+  opts: { format: 'markdown' | 'plain'; max: number; valueMax?: number },
+): string {
   const valueMax = opts.valueMax ?? VALUE_MAX_CHARS;
   const needles = new Set<string>();
   for (const v of untrusted) {
@@ -204,7 +208,10 @@ function untrustedValues(a: Alert): string[] {
   return v;
 }
 
-const RULE_SHORT: Record<string, string> = { 'Auth.RareUser': 'Rare user', 'Auth.UnusualSourceIp': 'Unusual source IP' };
+const RULE_SHORT: Record<string, string> = {
+  'Auth.RareUser': 'Rare user',
+  'Auth.UnusualSourceIp': 'Unusual source IP',
+};
 
 function ruleShort(a: Alert): string {
   return RULE_SHORT[a.rule.id] ?? a.rule.name;
@@ -252,7 +259,8 @@ export function formatEvidence(v: EvidenceValue, format: EvidenceField['format']
  */
 export function evidenceRows(a: Alert): { label: string; value: string; untrusted: boolean }[] {
   const fields = DETECTORS.find((d) => d.id === a.rule.id)?.evidenceFields;
-  if (!fields) return Object.entries(a.evidence).map(([k, v]) => ({ label: k, value: evidenceText(v), untrusted: true }));
+  if (!fields)
+    return Object.entries(a.evidence).map(([k, v]) => ({ label: k, value: evidenceText(v), untrusted: true }));
   const rows: { label: string; value: string; untrusted: boolean }[] = [];
   for (const [key, field] of Object.entries(fields)) {
     const v = a.evidence[key];
@@ -299,12 +307,22 @@ function alertBodyLines(a: Alert): string[] {
   const row = (k: string, v: string) => lines.push(`  ${`${k}:`.padEnd(42)} ${v}`);
   row('User', p(a.user.name));
   row('Source IP', p(a.source.ip, IP_MAX_CHARS));
-  row('Hosts', hostsList(a, (h) => p(h)));
+  row(
+    'Hosts',
+    hostsList(a, (h) => p(h)),
+  );
   row('Successful logons', String(a.event.count));
   row('First logon', a['@timestamp']);
   row('Window', `${a.window.start} to ${a.window.end}`);
   row('Failed logons from the IP', String(a.context.failed_attempts_from_ip));
-  if (a.context.other_ips_in_window.length > 0) row('Other IPs of the user', a.context.other_ips_in_window.slice(0, 10).map((ip) => p(ip, IP_MAX_CHARS)).join(', '));
+  if (a.context.other_ips_in_window.length > 0)
+    row(
+      'Other IPs of the user',
+      a.context.other_ips_in_window
+        .slice(0, 10)
+        .map((ip) => p(ip, IP_MAX_CHARS))
+        .join(', '),
+    );
   if (a.context.methods.length > 0) row('Methods', a.context.methods.map((m) => p(m, 40)).join(', '));
   row('Score', `${score(a)}/100 (alerts at ${a.rule.threshold})`);
   row('Probability', a.probability.toPrecision(2));
@@ -312,7 +330,9 @@ function alertBodyLines(a: Alert): string[] {
   for (const r of evidenceRows(a)) row(p(r.label, 60), r.untrusted ? p(r.value, 256) : r.value);
   lines.push('');
   lines.push('WHAT TO CHECK');
-  a.investigation.forEach((s, i) => lines.push(`  ${i + 1}. ${p(s, 1_000)}`));
+  a.investigation.forEach((s, i) => {
+    lines.push(`  ${i + 1}. ${p(s, 1_000)}`);
+  });
   lines.push('');
   lines.push('OFTEN BENIGN WHEN');
   for (const s of a.false_positives) lines.push(`  - ${p(s, 1_000)}`);
@@ -322,7 +342,8 @@ function alertBodyLines(a: Alert): string[] {
   return lines;
 }
 
-const SHORTENED_NOTE = 'User names and hosts above are shown single-line and shortened; the exact values are in the alert JSON.';
+const SHORTENED_NOTE =
+  'User names and hosts above are shown single-line and shortened; the exact values are in the alert JSON.';
 
 /** The plain-text email body for one alert. */
 export function emailText(a: Alert): string {
@@ -401,7 +422,10 @@ export function chatbotNotification(a: Alert): ChatbotNotification {
   const md = (s: string, max = VALUE_MAX_CHARS) => escapeMarkdown(s, max);
   const userMd = md(a.user.name, 64);
   const ipMd = md(a.source.ip, IP_MAX_CHARS);
-  const title = clampEscaped(`:rotating_light: ${escapeMarkdown(a.rule.name, 80, { parens: false })}: ${userMd} from ${ipMd} (score ${score(a)})`, CHATBOT_TITLE_MAX_CHARS);
+  const title = clampEscaped(
+    `:rotating_light: ${escapeMarkdown(a.rule.name, 80, { parens: false })}: ${userMd} from ${ipMd} (score ${score(a)})`,
+    CHATBOT_TITLE_MAX_CHARS,
+  );
   const description = clampLines(
     [
       renderMixed(a.explanation, u, { format: 'markdown', max: EXPLANATION_MAX_CHARS }),
@@ -410,7 +434,14 @@ export function chatbotNotification(a: Alert): ChatbotNotification {
       `*Source IP:* ${ipMd}`,
       `*Hosts:* ${hostsList(a, (h) => md(h))}`,
       `*Logons:* ${a.event.count} successful, first at ${a['@timestamp']}; ${a.context.failed_attempts_from_ip} failed from the same IP`,
-      ...(a.context.other_ips_in_window.length > 0 ? [`*Other IPs of the user in the window:* ${a.context.other_ips_in_window.slice(0, 10).map((ip) => md(ip, IP_MAX_CHARS)).join(', ')}`] : []),
+      ...(a.context.other_ips_in_window.length > 0
+        ? [
+            `*Other IPs of the user in the window:* ${a.context.other_ips_in_window
+              .slice(0, 10)
+              .map((ip) => md(ip, IP_MAX_CHARS))
+              .join(', ')}`,
+          ]
+        : []),
       `*Score:* ${score(a)}/100 (threshold ${a.rule.threshold}), probability ${a.probability.toPrecision(2)}, severity ${a.rule.severity}`,
       `*Window:* ${a.window.start} to ${a.window.end}`,
       `*Rule:* ${md(a.rule.id, 64)}   *Alert id:* ${md(a.id, 80)}`,
@@ -428,14 +459,24 @@ export function chatbotNotification(a: Alert): ChatbotNotification {
       textType: 'client-markdown',
       title,
       description,
-      nextSteps: nextSteps(a.investigation.map((s) => escapeMarkdown(s, CHATBOT_NEXT_STEP_MAX_CHARS, { parens: false }))),
-      keywords: [a.rule.id, `severity:${a.rule.severity}`, `score:${score(a)}`, a.log_source].slice(0, CHATBOT_KEYWORDS_MAX).map((k) => md(k, 40)),
+      nextSteps: nextSteps(
+        a.investigation.map((s) => escapeMarkdown(s, CHATBOT_NEXT_STEP_MAX_CHARS, { parens: false })),
+      ),
+      keywords: [a.rule.id, `severity:${a.rule.severity}`, `score:${score(a)}`, a.log_source]
+        .slice(0, CHATBOT_KEYWORDS_MAX)
+        .map((k) => md(k, 40)),
     },
     metadata: {
       threadId: userThreadId(a.user.name),
       summary: clampEscaped(`${escapeMarkdown(ruleShort(a), 40, { parens: false })}: ${userMd} from ${ipMd}`, 200),
       eventType: 'authwatch.alert',
-      additionalContext: { alertId: a.id, rule: a.rule.id, score: score(a), severity: a.rule.severity, window: `${a.window.start}/${a.window.end}` },
+      additionalContext: {
+        alertId: a.id,
+        rule: a.rule.id,
+        score: score(a),
+        severity: a.rule.severity,
+        window: `${a.window.start}/${a.window.end}`,
+      },
     },
   };
 }
@@ -470,10 +511,18 @@ function windowText(b: AlertBatch): string {
 /** SNS `Subject` of the digest (of one part of it, when it had to be split). */
 export function digestSubject(b: AlertBatch, part?: { readonly index: number; readonly of: number }): string {
   const of = part && part.of > 1 ? ` ${part.index + 1}/${part.of}` : '';
-  return asciiText(`authwatch digest${of}: ${digestCounts(b)} (window ending ${new Date(b.window.end).toISOString().slice(0, 16)}Z)`, SUBJECT_MAX_CHARS);
+  return asciiText(
+    `authwatch digest${of}: ${digestCounts(b)} (window ending ${new Date(b.window.end).toISOString().slice(0, 16)}Z)`,
+    SUBJECT_MAX_CHARS,
+  );
 }
 
-function digestLine(a: Alert, i: number, render: (s: string, max?: number) => string, failed: ReadonlySet<string>): string {
+function digestLine(
+  a: Alert,
+  i: number,
+  render: (s: string, max?: number) => string,
+  failed: ReadonlySet<string>,
+): string {
   const host = a.host.name !== undefined ? ` on ${render(a.host.name, 64)}` : '';
   const note = failed.has(a.id) ? ' [delivery failed; the retry will send it]' : '';
   return `${String(i + 1).padStart(3)}. score ${score(a)}, ${ruleShort(a)}: ${render(a.user.name, 64)} from ${render(a.source.ip, IP_MAX_CHARS)}${host} at ${a['@timestamp']} (${a.id})${note}`;
@@ -507,7 +556,11 @@ export function digestTexts(b: AlertBatch, opts: DigestOptions = {}): string[] {
   const failed = new Set(opts.failed ?? []);
   const maxBytes = opts.maxBytes ?? DIGEST_TEXT_MAX_BYTES;
   const p = (s: string, max = VALUE_MAX_CHARS) => plainText(s, max);
-  const header = (part: string) => [`authwatch run ${p(b.runId, 80)}: ${digestCounts(b)}${part}`, `Window: ${windowText(b)}`, ''];
+  const header = (part: string) => [
+    `authwatch run ${p(b.runId, 80)}: ${digestCounts(b)}${part}`,
+    `Window: ${windowText(b)}`,
+    '',
+  ];
 
   const tail: string[] = [];
   if (b.cut.length > 0) {
@@ -516,7 +569,8 @@ export function digestTexts(b: AlertBatch, opts: DigestOptions = {}): string[] {
       `CUT BY THE CAP: ${b.cut.length} more finding${b.cut.length === 1 ? '' : 's'} above threshold were not sent (the cap kept ${b.alerts.length}). ` +
         'They are not recorded as raised; review the run summary or raise the cap (maxAlertsPerRun) if this recurs.',
     );
-    b.cut.slice(0, DIGEST_CUT_LISTED).forEach((a, i) => tail.push(digestLine(a, b.alerts.length + i, p, failed)));
+    for (const [i, a] of b.cut.slice(0, DIGEST_CUT_LISTED).entries())
+      tail.push(digestLine(a, b.alerts.length + i, p, failed));
     if (b.cut.length > DIGEST_CUT_LISTED) tail.push(`     ... and ${b.cut.length - DIGEST_CUT_LISTED} more`);
   }
   if (failed.size > 0) {
@@ -546,7 +600,13 @@ export function digestTexts(b: AlertBatch, opts: DigestOptions = {}): string[] {
   parts.push(cur);
   return parts.map((body, i) => {
     const head = header(parts.length > 1 ? `, part ${i + 1} of ${parts.length}` : '');
-    const lines = [...head, ...(b.alerts.length > 0 && i === 0 ? ['ALERTS (highest score first)', ''] : []), ...body, ...(i === parts.length - 1 ? tail : []), ...footer];
+    const lines = [
+      ...head,
+      ...(b.alerts.length > 0 && i === 0 ? ['ALERTS (highest score first)', ''] : []),
+      ...body,
+      ...(i === parts.length - 1 ? tail : []),
+      ...footer,
+    ];
     return lines.join('\n') + '\n';
   });
 }
@@ -570,7 +630,11 @@ export function cutNotification(b: AlertBatch): ChatbotNotification | undefined 
       `These ${b.cut.length} were not sent and are not recorded as raised:`,
     '',
   ];
-  b.cut.slice(0, DIGEST_CUT_LISTED).forEach((a, i) => lines.push(`${i + 1}. score ${score(a)}, ${escapeMarkdown(ruleShort(a), 40, { parens: false })}: ${md(a.user.name, 64)} from ${md(a.source.ip, IP_MAX_CHARS)}`));
+  for (const [i, a] of b.cut.slice(0, DIGEST_CUT_LISTED).entries()) {
+    lines.push(
+      `${i + 1}. score ${score(a)}, ${escapeMarkdown(ruleShort(a), 40, { parens: false })}: ${md(a.user.name, 64)} from ${md(a.source.ip, IP_MAX_CHARS)}`,
+    );
+  }
   if (b.cut.length > DIGEST_CUT_LISTED) lines.push(`… and ${b.cut.length - DIGEST_CUT_LISTED} more`);
   const top = b.cut[0]!;
   return {
@@ -579,7 +643,10 @@ export function cutNotification(b: AlertBatch): ChatbotNotification | undefined 
     id: `cut-${createHash('sha256').update(b.runId).digest('hex').slice(0, 24)}`,
     content: {
       textType: 'client-markdown',
-      title: clampEscaped(`:warning: authwatch: ${b.cut.length} more finding${b.cut.length === 1 ? '' : 's'} cut by the per-run cap (top score ${score(top)})`, CHATBOT_TITLE_MAX_CHARS),
+      title: clampEscaped(
+        `:warning: authwatch: ${b.cut.length} more finding${b.cut.length === 1 ? '' : 's'} cut by the per-run cap (top score ${score(top)})`,
+        CHATBOT_TITLE_MAX_CHARS,
+      ),
       description: clampLines(lines, CHATBOT_DESCRIPTION_MAX_CHARS),
       nextSteps: nextSteps([
         'Check for a campaign (one address, many users) or a change that needs an allowlist (a new VPN egress, an identity-provider change).',
@@ -590,7 +657,12 @@ export function cutNotification(b: AlertBatch): ChatbotNotification | undefined 
     metadata: {
       summary: clampEscaped(`authwatch: ${b.cut.length} more cut by the per-run cap`, 200),
       eventType: 'authwatch.cut',
-      additionalContext: { runId: plainText(b.runId, 80), alerts: String(b.alerts.length), cut: String(b.cut.length), window: `${new Date(b.window.start).toISOString()}/${new Date(b.window.end).toISOString()}` },
+      additionalContext: {
+        runId: plainText(b.runId, 80),
+        alerts: String(b.alerts.length),
+        cut: String(b.cut.length),
+        window: `${new Date(b.window.start).toISOString()}/${new Date(b.window.end).toISOString()}`,
+      },
     },
   };
 }

@@ -13,9 +13,14 @@ import type { DetectionSettings } from './settings';
  * detector, user, place and first-seen 15-minute bucket always give the same id, so the overlapping half
  * of the next window, or a retried run, can never raise it twice.
  */
-export function alertId(detector: Pick<Detector, 'id' | 'groupBy'>, finding: Pick<Finding, 'user' | 'sourceIp' | 'observation'>): string {
+export function alertId(
+  detector: Pick<Detector, 'id' | 'groupBy'>,
+  finding: Pick<Finding, 'user' | 'sourceIp' | 'observation'>,
+): string {
   const entity = detector.groupBy === 'user' ? finding.user : `${finding.user}\u0000${finding.sourceIp}`;
-  const h = createHash('sha256').update(`${detector.id}\u0000${entity}\u0000${bucketOf(finding.observation.firstSeen)}`).digest('hex');
+  const h = createHash('sha256')
+    .update(`${detector.id}\u0000${entity}\u0000${bucketOf(finding.observation.firstSeen)}`)
+    .digest('hex');
   return `${detector.id.replace('Auth.', '').toLowerCase()}-${h.slice(0, 24)}`;
 }
 
@@ -39,7 +44,10 @@ export function buildContextIndex(observations: readonly LogonObservation[]): (f
   }
   return (f) => ({
     failedAttemptsFromIp: failuresByIp.get(f.sourceIp) ?? 0,
-    otherIpsInWindow: [...(ipsByUser.get(f.user) ?? [])].filter((ip) => ip !== f.sourceIp).sort().slice(0, 20),
+    otherIpsInWindow: [...(ipsByUser.get(f.user) ?? [])]
+      .filter((ip) => ip !== f.sourceIp)
+      .sort()
+      .slice(0, 20),
   });
 }
 
@@ -102,8 +110,14 @@ export function silenceHints(
     ];
   }
   // A name starting with `-` would be read as an option: after `--`, which ends the options.
-  const allowUser = name.startsWith('-') ? `allow user ${TABLE} -- ${shellQuote(name)}` : `allow user ${shellQuote(name)} ${TABLE}`;
-  return [`A legitimate account (new hire, returning user): nothing to do, it is now known.`, `Never alert on it (service account): ${CLI} ${allowUser}`, threshold];
+  const allowUser = name.startsWith('-')
+    ? `allow user ${TABLE} -- ${shellQuote(name)}`
+    : `allow user ${shellQuote(name)} ${TABLE}`;
+  return [
+    `A legitimate account (new hire, returning user): nothing to do, it is now known.`,
+    `Never alert on it (service account): ${CLI} ${allowUser}`,
+    threshold,
+  ];
 }
 
 /**
@@ -133,10 +147,16 @@ function utf8Bytes(s: string): number {
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
 /** The largest trimmable value in `v` (a list of 2+ items, or a string over the minimum) with its parent and key. */
-function largestTrimmable(v: Json, path: string, best: { bytes: number; parent?: Json[] | { [k: string]: Json }; key?: string | number }): number {
+function largestTrimmable(
+  v: Json,
+  path: string,
+  best: { bytes: number; parent?: Json[] | { [k: string]: Json }; key?: string | number },
+): number {
   const consider = (child: Json, parent: Json[] | { [k: string]: Json }, key: string | number, childPath: string) => {
     const bytes = largestTrimmable(child, childPath, best);
-    const trimmable = !KEEP_WHOLE.has(childPath) && ((Array.isArray(child) && child.length > 1) || (typeof child === 'string' && child.length > MIN_TRIMMED_CHARS));
+    const trimmable =
+      !KEEP_WHOLE.has(childPath) &&
+      ((Array.isArray(child) && child.length > 1) || (typeof child === 'string' && child.length > MIN_TRIMMED_CHARS));
     if (trimmable && bytes > best.bytes) {
       best.bytes = bytes;
       best.parent = parent;
@@ -148,7 +168,12 @@ function largestTrimmable(v: Json, path: string, best: { bytes: number; parent?:
   if (Array.isArray(v)) return v.length === 0 ? 2 : v.reduce<number>((n, x, i) => n + consider(x, v, i, path) + 1, 1);
   if (v !== null && typeof v === 'object') {
     const entries = Object.entries(v);
-    return entries.length === 0 ? 2 : entries.reduce((n, [k, x]) => n + utf8Bytes(JSON.stringify(k)) + 2 + consider(x, v, k, path ? `${path}.${k}` : k), 1);
+    return entries.length === 0
+      ? 2
+      : entries.reduce(
+          (n, [k, x]) => n + utf8Bytes(JSON.stringify(k)) + 2 + consider(x, v, k, path ? `${path}.${k}` : k),
+          1,
+        );
   }
   return utf8Bytes(JSON.stringify(v));
 }
@@ -176,7 +201,9 @@ export function boundAlertDocument(document: string, maxBytes: number): string |
     if (total <= maxBytes) return JSON.stringify(doc);
     if (best.parent === undefined || best.key === undefined) return undefined;
     const target = (best.parent as Record<string | number, Json>)[best.key]!;
-    const cut = Array.isArray(target) ? target.slice(0, Math.ceil(target.length / 2)) : truncateText(target as string, Math.max(MIN_TRIMMED_CHARS, Math.floor((target as string).length / 2)));
+    const cut = Array.isArray(target)
+      ? target.slice(0, Math.ceil(target.length / 2))
+      : truncateText(target as string, Math.max(MIN_TRIMMED_CHARS, Math.floor((target as string).length / 2)));
     (best.parent as Record<string | number, Json>)[best.key] = cut;
   }
 }
@@ -189,9 +216,18 @@ function truncateText(s: string, max: number): string {
 }
 
 /** The alert document for one finding; its silence hints keep the table placeholder until `withSilenceTarget`. */
-export function buildAlert(f: Finding, detector: Detector, window: TimeWindow, threshold: number, context: AlertContext): Alert {
+export function buildAlert(
+  f: Finding,
+  detector: Detector,
+  window: TimeWindow,
+  threshold: number,
+  context: AlertContext,
+): Alert {
   const o = f.observation;
-  const failedNote = context.failedAttemptsFromIp > 0 ? ` ${context.failedAttemptsFromIp} failed logon(s) came from the same address in this window.` : '';
+  const failedNote =
+    context.failedAttemptsFromIp > 0
+      ? ` ${context.failedAttemptsFromIp} failed logon(s) came from the same address in this window.`
+      : '';
   const id = alertId(detector, f);
   return {
     id,
@@ -214,7 +250,11 @@ export function buildAlert(f: Finding, detector: Detector, window: TimeWindow, t
     probability: f.probability,
     explanation: f.explanation + failedNote,
     evidence: f.evidence,
-    context: { failed_attempts_from_ip: context.failedAttemptsFromIp, other_ips_in_window: context.otherIpsInWindow, methods: o.methods },
+    context: {
+      failed_attempts_from_ip: context.failedAttemptsFromIp,
+      other_ips_in_window: context.otherIpsInWindow,
+      methods: o.methods,
+    },
     window: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() },
     log_source: o.logSource,
     investigation: detector.investigation,
@@ -243,9 +283,15 @@ function globToRegExp(glob: string): RegExp {
  * feedback user patterns match like the setting's; a feedback CIDR with a `user` applies to that exact user
  * name only. A CIDR that does not parse (validated when written, so only a hand-edited item) is ignored.
  */
-export function compileAllowlist(settings: Pick<DetectionSettings, 'allowUsers' | 'allowCidrs'>, feedback?: Pick<Feedback, 'allowUsers' | 'allowCidrs'>): Allowlist {
+export function compileAllowlist(
+  settings: Pick<DetectionSettings, 'allowUsers' | 'allowCidrs'>,
+  feedback?: Pick<Feedback, 'allowUsers' | 'allowCidrs'>,
+): Allowlist {
   const users = [...settings.allowUsers, ...(feedback?.allowUsers.map((e) => e.pattern) ?? [])].map(globToRegExp);
-  const cidrs = [...settings.allowCidrs, ...(feedback?.allowCidrs.filter((e) => e.user === undefined).map((e) => e.cidr) ?? [])]
+  const cidrs = [
+    ...settings.allowCidrs,
+    ...(feedback?.allowCidrs.filter((e) => e.user === undefined).map((e) => e.cidr) ?? []),
+  ]
     .map(parseCidr)
     .filter((c): c is Cidr => c !== undefined);
   const perUser = new Map<string, Cidr[]>();
@@ -268,7 +314,9 @@ export function compileAllowlist(settings: Pick<DetectionSettings, 'allowUsers' 
 
 /** Highest score first; ties broken by earliest logon, then id, so the cut is deterministic. */
 export function rankAlerts(alerts: readonly Alert[]): Alert[] {
-  return [...alerts].sort((a, b) => b.score - a.score || a['@timestamp'].localeCompare(b['@timestamp']) || a.id.localeCompare(b.id));
+  return [...alerts].sort(
+    (a, b) => b.score - a.score || a['@timestamp'].localeCompare(b['@timestamp']) || a.id.localeCompare(b.id),
+  );
 }
 
 /** Keep the `max` best; the rest are reported as cut (Elastic's rules raise at most 100 alerts per run). */

@@ -4,9 +4,25 @@
  * delivered, so a window whose alerts were lost is never learned as normal).
  */
 import { placeOf, sharedAddressKey } from './net';
-import { bucketOf, PLACE_LEVELS, type LogonObservation, type NoveltyCounts, type PlaceLevel, type PopulationStats, type SeenStats, type UserBaseline } from './model';
+import {
+  bucketOf,
+  PLACE_LEVELS,
+  type LogonObservation,
+  type NoveltyCounts,
+  type PlaceLevel,
+  type PopulationStats,
+  type SeenStats,
+  type UserBaseline,
+} from './model';
 import { boundSeen, decayed, touch } from './seen';
-import { addPeriodToPool, decayPopulationTo, NETWORK_SKETCH_CAPACITY, SKETCH_CAPACITY, sketchAddInPlace, userShareTopUp } from './population';
+import {
+  addPeriodToPool,
+  decayPopulationTo,
+  NETWORK_SKETCH_CAPACITY,
+  SKETCH_CAPACITY,
+  sketchAddInPlace,
+  userShareTopUp,
+} from './population';
 import { dormancy, isUserMature } from './habits';
 import type { DetectionSettings } from './settings';
 
@@ -19,8 +35,16 @@ export const MAX_IPS_PER_USER = 64;
 export const MAX_PREFIXES_PER_USER = 48;
 export const MAX_NETWORKS_PER_USER = 32;
 
-const MAP_OF: Record<PlaceLevel, 'ips' | 'prefixes' | 'networks'> = { ip: 'ips', prefix: 'prefixes', network: 'networks' };
-const MAX_OF: Record<PlaceLevel, number> = { ip: MAX_IPS_PER_USER, prefix: MAX_PREFIXES_PER_USER, network: MAX_NETWORKS_PER_USER };
+const MAP_OF: Record<PlaceLevel, 'ips' | 'prefixes' | 'networks'> = {
+  ip: 'ips',
+  prefix: 'prefixes',
+  network: 'networks',
+};
+const MAX_OF: Record<PlaceLevel, number> = {
+  ip: MAX_IPS_PER_USER,
+  prefix: MAX_PREFIXES_PER_USER,
+  network: MAX_NETWORKS_PER_USER,
+};
 
 export interface BaselineUpdate {
   /** Baselines that changed, carrying the version they were read with (0 = new). */
@@ -36,13 +60,16 @@ function touchSpan(stats: SeenStats | undefined, o: LogonObservation): SeenStats
 }
 
 function sameStats(a: SeenStats | undefined, b: SeenStats): boolean {
-  return !!a && a.first === b.first && a.lastBucket === b.lastBucket && a.lastDay === b.lastDay && a.buckets === b.buckets;
+  return (
+    !!a && a.first === b.first && a.lastBucket === b.lastBucket && a.lastDay === b.lastDay && a.buckets === b.buckets
+  );
 }
 
 /** The latest bucket in which the user logged on from an address whose sketch key is `key` (an IPv6 /64). */
 function lastBucketWithin(ips: Readonly<Record<string, SeenStats>>, key: string): number | undefined {
   let last: number | undefined;
-  for (const [ip, s] of Object.entries(ips)) if (sharedAddressKey(ip) === key && (last === undefined || s.lastBucket > last)) last = s.lastBucket;
+  for (const [ip, s] of Object.entries(ips))
+    if (sharedAddressKey(ip) === key && (last === undefined || s.lastBucket > last)) last = s.lastBucket;
   return last;
 }
 
@@ -78,8 +105,19 @@ export function computeBaselineUpdate(
   let populationChanged = pop !== population;
   const changedUsers: UserBaseline[] = [];
   // The population's sketches, copied once on the window's first new place and updated in place after.
-  let sketches: { ip: PopulationStats['sharedIps']; prefix: PopulationStats['sharedPrefixes']; network: NonNullable<PopulationStats['sharedNetworks']> } | undefined;
-  const sketch = () => (sketches ??= { ip: { ...pop.sharedIps }, prefix: { ...pop.sharedPrefixes }, network: { ...(pop.sharedNetworks ?? {}) } });
+  let sketches:
+    | {
+        ip: PopulationStats['sharedIps'];
+        prefix: PopulationStats['sharedPrefixes'];
+        network: NonNullable<PopulationStats['sharedNetworks']>;
+      }
+    | undefined;
+  const sketch = () =>
+    (sketches ??= {
+      ip: { ...pop.sharedIps },
+      prefix: { ...pop.sharedPrefixes },
+      network: { ...(pop.sharedNetworks ?? {}) },
+    });
   /** Networks new to this user that no one had used before this window (read before this window's additions). */
   const orgNovel = new Set<string>();
   let newUsers = 0;
@@ -102,7 +140,11 @@ export function computeBaselineUpdate(
     }
     const newPeriod = !prev || activity.lastBucket > prev.activity.lastBucket;
 
-    const maps = { ips: { ...(prev?.ips ?? {}) }, prefixes: { ...(prev?.prefixes ?? {}) }, networks: { ...(prev?.networks ?? {}) } };
+    const maps = {
+      ips: { ...(prev?.ips ?? {}) },
+      prefixes: { ...(prev?.prefixes ?? {}) },
+      networks: { ...(prev?.networks ?? {}) },
+    };
     const newAt: Record<PlaceLevel, boolean> = { ip: false, prefix: false, network: false };
     for (const o of obs) {
       for (const level of PLACE_LEVELS) {
@@ -111,7 +153,7 @@ export function computeBaselineUpdate(
         const old = map[key];
         if (!old) {
           newAt[level] = true;
-          if (level === 'network' && !(pop.sharedNetworks ?? {})[key]) orgNovel.add(key);
+          if (level === 'network' && !pop.sharedNetworks?.[key]) orgNovel.add(key);
         }
         if (shapesPopulation) {
           // The user's share of the place in the population sketch: 1 on their first logon from it, topped
@@ -123,7 +165,13 @@ export function computeBaselineUpdate(
           const previous = skKey === key ? old?.lastBucket : lastBucketWithin(map, skKey);
           const weight = counters[skKey] ? userShareTopUp(previous, bucketOf(o.lastSeen)) : 1;
           if (weight > 0) {
-            sketchAddInPlace(counters, skKey, o.lastSeen, level === 'network' ? NETWORK_SKETCH_CAPACITY : SKETCH_CAPACITY, weight);
+            sketchAddInPlace(
+              counters,
+              skKey,
+              o.lastSeen,
+              level === 'network' ? NETWORK_SKETCH_CAPACITY : SKETCH_CAPACITY,
+              weight,
+            );
             populationChanged = true;
           }
         }
@@ -139,11 +187,18 @@ export function computeBaselineUpdate(
     if (prev && isUserMature(prev, opts.settings)) {
       const carry = (x: number) => decayed(x, prev.activity.lastBucket, activity.lastBucket);
       novelty.periods = carry(prev.novelty.periods) + (newPeriod ? 1 : 0);
-      for (const level of PLACE_LEVELS) novelty[level] = Math.min(carry(prev.novelty[level]) + (newAt[level] ? 1 : 0), novelty.periods);
-      if (PLACE_LEVELS.some((l) => novelty[l] !== prev.novelty[l]) || novelty.periods !== prev.novelty.periods) changed = true;
+      for (const level of PLACE_LEVELS)
+        novelty[level] = Math.min(carry(prev.novelty[level]) + (newAt[level] ? 1 : 0), novelty.periods);
+      if (PLACE_LEVELS.some((l) => novelty[l] !== prev.novelty[l]) || novelty.periods !== prev.novelty.periods)
+        changed = true;
       if (newPeriod && shapesPopulation) {
         const n = pop.placeNovelty ?? { periods: 0, ip: 0, prefix: 0, network: 0, ipInKnownPrefix: 0 };
-        const carried: NoveltyCounts = { periods: carry(prev.novelty.periods), ip: carry(prev.novelty.ip), prefix: carry(prev.novelty.prefix), network: carry(prev.novelty.network) };
+        const carried: NoveltyCounts = {
+          periods: carry(prev.novelty.periods),
+          ip: carry(prev.novelty.ip),
+          prefix: carry(prev.novelty.prefix),
+          network: carry(prev.novelty.network),
+        };
         const orgNovelNetwork = newAt.network && obs.some((o) => orgNovel.has(placeOf(o.sourceIp, 'network')));
         pop = { ...pop, placeNovelty: addPeriodToPool(n, carried, { newAt, orgNovelNetwork }) };
         populationChanged = true;
@@ -158,9 +213,17 @@ export function computeBaselineUpdate(
     }
     if (!prev) {
       newUsers++;
-      pop = { ...pop, knownUsers: pop.knownUsers + 1, newUsers: pop.newUsers + (opts.learning || !shapesPopulation ? 0 : 1) };
+      pop = {
+        ...pop,
+        knownUsers: pop.knownUsers + 1,
+        newUsers: pop.newUsers + (opts.learning || !shapesPopulation ? 0 : 1),
+      };
       populationChanged = true;
-    } else if (!opts.learning && shapesPopulation && dormancy(prev.activity.last, prev.activity.first, prev.activity.days, first, opts.settings.dormantDays).dormant) {
+    } else if (
+      !opts.learning &&
+      shapesPopulation &&
+      dormancy(prev.activity.last, prev.activity.first, prev.activity.days, first, opts.settings.dormantDays).dormant
+    ) {
       pop = { ...pop, dormantReturns: pop.dormantReturns + 1 };
       populationChanged = true;
     }
@@ -176,6 +239,7 @@ export function computeBaselineUpdate(
     });
   }
 
-  if (sketches) pop = { ...pop, sharedIps: sketches.ip, sharedPrefixes: sketches.prefix, sharedNetworks: sketches.network };
+  if (sketches)
+    pop = { ...pop, sharedIps: sketches.ip, sharedPrefixes: sketches.prefix, sharedNetworks: sketches.network };
   return { users: changedUsers, population: pop, populationChanged, newUsers };
 }

@@ -5,7 +5,10 @@ import { DAY_MS, type UserBaseline } from './model';
 import type { DetectionSettings } from './settings';
 
 /** Whether a user has enough history for their habits to mean anything (Elastic wants ~20 buckets). */
-export function isUserMature(b: UserBaseline, settings: Pick<DetectionSettings, 'minUserBuckets' | 'minUserDays'>): boolean {
+export function isUserMature(
+  b: UserBaseline,
+  settings: Pick<DetectionSettings, 'minUserBuckets' | 'minUserDays'>,
+): boolean {
   return b.activity.buckets >= settings.minUserBuckets && b.activity.days >= settings.minUserDays;
 }
 
@@ -13,9 +16,14 @@ export function isUserMature(b: UserBaseline, settings: Pick<DetectionSettings, 
 export const USUAL_GAP_MULTIPLE = 2;
 
 /** Days since the user was last seen before this window, and whether that is dormancy for them. */
-export function dormancy(lastSeen: number, firstSeen: number, daysActive: number, at: number, dormantDays: number): { gapDays: number; dormant: boolean; usualGapDays: number } {
+export function dormancy(
+  lastSeen: number,
+  firstSeen: number,
+  daysActive: number,
+  at: number,
+  dormantDays: number,
+): { gapDays: number; dormant: boolean; usualGapDays: number } {
   const gapDays = (at - lastSeen) / DAY_MS;
   const usualGapDays = daysActive > 1 ? (lastSeen - firstSeen) / DAY_MS / (daysActive - 1) : 0;
   return { gapDays, usualGapDays, dormant: gapDays >= dormantDays && gapDays >= USUAL_GAP_MULTIPLE * usualGapDays };
 }
-

@@ -27,7 +27,13 @@ export const NETWORK_SKETCH_CAPACITY = 400;
  * Add `weight` users' worth of `key` to a Space-Saving sketch (returns a new sketch object; entries are
  * replaced, not mutated).
  */
-export function sketchAdd(sketch: Record<string, SketchCounter>, key: string, t: number, capacity = SKETCH_CAPACITY, weight = 1): Record<string, SketchCounter> {
+export function sketchAdd(
+  sketch: Record<string, SketchCounter>,
+  key: string,
+  t: number,
+  capacity = SKETCH_CAPACITY,
+  weight = 1,
+): Record<string, SketchCounter> {
   return sketchAddInPlace({ ...sketch }, key, t, capacity, weight);
 }
 
@@ -41,7 +47,13 @@ export function sketchAdd(sketch: Record<string, SketchCounter>, key: string, t:
  * addresses (a CI runner on ephemeral cloud addresses, an attacker) churns only the one-user places, never
  * an office NAT several people use.
  */
-export function sketchAddInPlace(out: Record<string, SketchCounter>, key: string, t: number, capacity = SKETCH_CAPACITY, weight = 1): Record<string, SketchCounter> {
+export function sketchAddInPlace(
+  out: Record<string, SketchCounter>,
+  key: string,
+  t: number,
+  capacity = SKETCH_CAPACITY,
+  weight = 1,
+): Record<string, SketchCounter> {
   const hit = out[key];
   if (hit) {
     out[key] = { count: hit.count + weight, error: hit.error, last: Math.max(hit.last, t) };
@@ -116,7 +128,11 @@ export interface PeriodNovelty {
  * counts before it (decayed to now). A user's period counts only while their decayed periods are under
  * `POOL_PERIODS_CAP`, and a novel place only while their decayed novelty at that level is under its cap.
  */
-export function addPeriodToPool(n: PopulationNovelty, carried: Readonly<NoveltyCounts>, period: PeriodNovelty): PopulationNovelty {
+export function addPeriodToPool(
+  n: PopulationNovelty,
+  carried: Readonly<NoveltyCounts>,
+  period: PeriodNovelty,
+): PopulationNovelty {
   if (carried.periods >= POOL_PERIODS_CAP) return n;
   const counts = (level: PlaceLevel) => period.newAt[level] && carried[level] < POOL_NOVELTY_CAP[level];
   const add = (x: boolean) => (x ? 1 : 0);
@@ -148,11 +164,22 @@ export function decayPopulationTo(p: PopulationStats, b: number): PopulationStat
 
 function decayNovelty(n: PopulationNovelty, from: number, to: number): PopulationNovelty {
   const d = (x: number) => decayed(x, from, to);
-  return { periods: d(n.periods), ip: d(n.ip), prefix: d(n.prefix), network: d(n.network), ipInKnownPrefix: d(n.ipInKnownPrefix), networkOrgNovel: d(n.networkOrgNovel ?? 0) };
+  return {
+    periods: d(n.periods),
+    ip: d(n.ip),
+    prefix: d(n.prefix),
+    network: d(n.network),
+    ipInKnownPrefix: d(n.ipInKnownPrefix),
+    networkOrgNovel: d(n.networkOrgNovel ?? 0),
+  };
 }
 
 /** Sketch counters (count and error alike, so `count − error` decays too) decayed like every other counter. */
-function decaySketch(s: Readonly<Record<string, SketchCounter>>, from: number, to: number): Record<string, SketchCounter> {
+function decaySketch(
+  s: Readonly<Record<string, SketchCounter>>,
+  from: number,
+  to: number,
+): Record<string, SketchCounter> {
   const out: Record<string, SketchCounter> = {};
   for (const k of Object.keys(s)) {
     const c = s[k]!;
@@ -163,6 +190,7 @@ function decaySketch(s: Readonly<Record<string, SketchCounter>>, from: number, t
 
 /** Assign an own property even for `__proto__` (a key is data here, never a prototype). */
 function setKey(o: Record<string, SketchCounter>, k: string, v: SketchCounter): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  if (k === '__proto__')
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
   else o[k] = v;
 }

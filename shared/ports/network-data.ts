@@ -40,7 +40,10 @@ export interface NetworkDataReader {
 /** Writing new databases and swapping them in (the refresh's side). */
 export interface NetworkDataStore extends NetworkDataReader {
   /** Store a built database under a new, never reused key; returns its pointer (not yet current). */
-  put(bytes: Uint8Array, meta: { builtAt: number; source: string; ipv4Ranges: number; ipv6Ranges: number }): Promise<NetworkDataPointer>;
+  put(
+    bytes: Uint8Array,
+    meta: { builtAt: number; source: string; ipv4Ranges: number; ipv6Ranges: number },
+  ): Promise<NetworkDataPointer>;
   /** Make `pointer` the database in use. */
   swap(pointer: NetworkDataPointer): Promise<void>;
   /** Keys of all stored databases, oldest first. */

@@ -90,7 +90,9 @@ function simulate(onStart?: (n: number) => void) {
   });
   logs.on(StopQueryCommand).resolves({ success: true });
   logs.on(DescribeLogGroupsCommand).resolves({
-    logGroups: [{ logGroupName: '/auth/ecs', storedBytes: 30e9, retentionInDays: 30, creationTime: DAY0 - 400 * DAY_MS }],
+    logGroups: [
+      { logGroupName: '/auth/ecs', storedBytes: 30e9, retentionInDays: 30, creationTime: DAY0 - 400 * DAY_MS },
+    ],
   });
   return { ranges, maxInFlight: () => maxInFlight };
 }
@@ -110,10 +112,21 @@ describe('backfill over Logs Insights', () => {
   it('runs one query per 15-minute window, at most `concurrency` at a time, and learns every bucket', async () => {
     const sim = simulate();
     const client = new CloudWatchLogsClient({ region: 'eu-west-1' });
-    const source = new LogsInsightsLogSource({ client, profile: getProfile('ecs'), logGroupNames: ['/auth/ecs'], ...fast });
+    const source = new LogsInsightsLogSource({
+      client,
+      profile: getProfile('ecs'),
+      logGroupNames: ['/auth/ecs'],
+      ...fast,
+    });
     const store = new InMemoryBaselineStore();
 
-    const r = await backfill({ source, store, settings: DEFAULT_SETTINGS, span: { start: DAY0, end: DAY0 + DAY_MS }, concurrency: 3 });
+    const r = await backfill({
+      source,
+      store,
+      settings: DEFAULT_SETTINGS,
+      span: { start: DAY0, end: DAY0 + DAY_MS },
+      concurrency: 3,
+    });
 
     expect(r.status).toBe('completed');
     expect(r.bucketsFetched).toBe(96);
@@ -140,13 +153,20 @@ describe('backfill over Logs Insights', () => {
     });
     const client = new CloudWatchLogsClient({ region: 'eu-west-1' });
 
-    const est = await estimateInsightsScan(client, ['/auth/ecs', '/auth/young', '/auth/typo'], { start: NOW - 7 * DAY_MS, end: NOW }, NOW);
+    const est = await estimateInsightsScan(
+      client,
+      ['/auth/ecs', '/auth/young', '/auth/typo'],
+      { start: NOW - 7 * DAY_MS, end: NOW },
+      NOW,
+    );
 
     expect(est.groups.map((g) => g.estimatedBytes)).toEqual([7e9, 0.7e9]);
     expect(est.bytes).toBe(7.7e9);
     expect(est.missing).toEqual(['/auth/typo']);
     expect(est.queries).toBe(7 * 96 + 1);
-    expect(logs.commandCalls(DescribeLogGroupsCommand)[0]!.args[0].input).toMatchObject({ logGroupIdentifiers: ['/auth/ecs', '/auth/young', '/auth/typo'] });
+    expect(logs.commandCalls(DescribeLogGroupsCommand)[0]!.args[0].input).toMatchObject({
+      logGroupIdentifiers: ['/auth/ecs', '/auth/young', '/auth/typo'],
+    });
   });
 
   it('an interrupted command resumes from its checkpoint without re-querying completed windows', async () => {
@@ -185,7 +205,11 @@ describe('backfill over Logs Insights', () => {
     expect(secondRun.filter((q) => done.has(q.start))).toEqual([]);
     expect(new Set([...firstRun, ...secondRun].map((q) => q.start)).size).toBe(192);
     const end = Math.floor(NOW / BUCKET_MS) * BUCKET_MS;
-    expect(await store.getRunState()).toMatchObject({ backfilledFrom: end - 2 * DAY_MS, firstWindowEnd: end, lastWindowEnd: end });
+    expect(await store.getRunState()).toMatchObject({
+      backfilledFrom: end - 2 * DAY_MS,
+      firstWindowEnd: end,
+      lastWindowEnd: end,
+    });
     expect((await store.getUsers(['alice', 'bob'])).size).toBe(2);
 
     // A third run of the same command has nothing left to query.

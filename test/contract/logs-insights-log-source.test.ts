@@ -35,17 +35,29 @@ const WINDOW = { start: T - 30 * 60_000, end: T };
 const fakeProfile: Profile = {
   id: 'sshd',
   description: 'test profile',
-  query: 'fields @timestamp, @message\n| stats count(*) as logons, min(@timestamp) as first, max(@timestamp) as last by user, ip, outcome, host',
+  query:
+    'fields @timestamp, @message\n| stats count(*) as logons, min(@timestamp) as first, max(@timestamp) as last by user, ip, outcome, host',
   parseLine: () => ({ kind: 'skip' }),
   mapRow(row): RowResult {
     const { user, ip, outcome, host, logons, first, last } = row;
-    if (!user || !ip || (outcome !== 'success' && outcome !== 'failure')) return { kind: 'malformed', reason: 'missing field' };
+    if (!user || !ip || (outcome !== 'success' && outcome !== 'failure'))
+      return { kind: 'malformed', reason: 'missing field' };
     if (ip === '127.0.0.1') return { kind: 'skip' };
     const count = Number(logons);
     if (!Number.isFinite(count)) return { kind: 'malformed', reason: 'bad count' };
     return {
       kind: 'observation',
-      observation: { user, sourceIp: ip, outcome, count, firstSeen: Number(first), lastSeen: Number(last), hosts: host ? [host] : [], methods: [], logSource: 'sshd' },
+      observation: {
+        user,
+        sourceIp: ip,
+        outcome,
+        count,
+        firstSeen: Number(first),
+        lastSeen: Number(last),
+        hosts: host ? [host] : [],
+        methods: [],
+        logSource: 'sshd',
+      },
     };
   },
 };
@@ -61,11 +73,23 @@ interface Row {
 }
 
 function fields(r: Row): ResultField[] {
-  return [{ field: '@ptr', value: 'ptr' }, ...Object.entries(r).map(([field, value]) => ({ field, value: value as string }))];
+  return [
+    { field: '@ptr', value: 'ptr' },
+    ...Object.entries(r).map(([field, value]) => ({ field, value: value as string })),
+  ];
 }
 
 function row(user: string, ip: string, logons: number, t: number, extra: Row = {}): Row {
-  return { user, ip, outcome: 'success', host: 'web-01', logons: String(logons), first: String(t), last: String(t + 1000), ...extra };
+  return {
+    user,
+    ip,
+    outcome: 'success',
+    host: 'web-01',
+    logons: String(logons),
+    first: String(t),
+    last: String(t + 1000),
+    ...extra,
+  };
 }
 
 const logs = mockClient(CloudWatchLogsClient);
@@ -92,7 +116,9 @@ function harness(props: Partial<LogsInsightsLogSourceProps> = {}) {
  * Simulate Insights over a set of events: each StartQuery remembers its range and user filter; its
  * results are the matching rows, capped at `limit` as Insights does.
  */
-function simulate(rowsFor: (q: { start: number; end: number; filter: string | undefined; input: StartQueryCommandInput }) => Row[]) {
+function simulate(
+  rowsFor: (q: { start: number; end: number; filter: string | undefined; input: StartQueryCommandInput }) => Row[],
+) {
   const queries = new Map<string, Row[]>();
   let n = 0;
   logs.on(StartQueryCommand).callsFake((input: StartQueryCommandInput) => {
@@ -111,15 +137,6 @@ function simulate(rowsFor: (q: { start: number; end: number; filter: string | un
     statistics: { bytesScanned: 1000, recordsMatched: 0, recordsScanned: 0 },
   }));
   logs.on(StopQueryCommand).resolves({ success: true });
-}
-
-/** Evaluate a user-partition filter the way Insights would (its regexes are plain, case-sensitive). */
-function userMatches(filter: string | undefined, user: string | undefined): boolean {
-  if (filter === undefined) return true;
-  if (filter === 'not ispresent(user)') return user === undefined;
-  const m = /^user like \/(.*)\/$/.exec(filter);
-  if (!m) throw new Error(`unexpected filter ${filter}`);
-  return user !== undefined && new RegExp(m[1]!).test(user);
 }
 
 /**
@@ -172,20 +189,33 @@ function insightsOver(data: readonly Row[]): { returned: number[] } {
     if (!m) throw new Error(`query without time filter: ${qs}`);
     const [start, end] = [Number(m[1]), Number(m[2])];
     const inSlice = sliceFilter(qs);
-    const rows = sorted.slice(firstAtOrAfter(start), firstAtOrAfter(end)).filter((r) => inSlice(r as Record<string, string | undefined>)).slice(0, input.limit ?? 1000);
+    const rows = sorted
+      .slice(firstAtOrAfter(start), firstAtOrAfter(end))
+      .filter((r) => inSlice(r as Record<string, string | undefined>))
+      .slice(0, input.limit ?? 1000);
     const id = `q${results.size + 1}`;
     results.set(id, rows);
     returned.push(rows.length);
     return { queryId: id };
   });
-  logs.on(GetQueryResultsCommand).callsFake(({ queryId }: { queryId: string }) => ({ status: 'Complete', results: (results.get(queryId) ?? []).map(fields), statistics: { bytesScanned: 1000 } }));
+  logs.on(GetQueryResultsCommand).callsFake(({ queryId }: { queryId: string }) => ({
+    status: 'Complete',
+    results: (results.get(queryId) ?? []).map(fields),
+    statistics: { bytesScanned: 1000 },
+  }));
   logs.on(StopQueryCommand).resolves({ success: true });
   return { returned };
 }
 
 /** The slice filter lines of every query started, in order ('' for none). */
 function sliceFilters(): string[] {
-  return startInputs().map((i) => (i.queryString ?? '').split('\n').filter((l) => l.startsWith('| filter ') && !l.includes('toMillis')).map((l) => l.slice('| filter '.length)).join(' | '));
+  return startInputs().map((i) =>
+    (i.queryString ?? '')
+      .split('\n')
+      .filter((l) => l.startsWith('| filter ') && !l.includes('toMillis'))
+      .map((l) => l.slice('| filter '.length))
+      .join(' | '),
+  );
 }
 
 /** A distinct, valid IPv4 address per index (below 65,536), spread over the first octet like internet noise. */
@@ -207,14 +237,28 @@ describe('LogsInsightsLogSource polling', () => {
       .resolvesOnce({ status: 'Scheduled' })
       .resolvesOnce({ status: 'Running' })
       .resolvesOnce({ status: 'Running' })
-      .resolves({ status: 'Complete', results: [fields(row('alice', '203.0.113.9', 3, T - 60_000))], statistics: { bytesScanned: 4096 } });
+      .resolves({
+        status: 'Complete',
+        results: [fields(row('alice', '203.0.113.9', 3, T - 60_000))],
+        statistics: { bytesScanned: 4096 },
+      });
     const { source, sleeps } = harness({ pollIntervalMs: 500, maxPollIntervalMs: 1_500 });
 
     const r = await source.fetch(WINDOW);
 
     expect(sleeps).toEqual([500, 1000, 1500, 1500]);
     expect(r.observations).toEqual([
-      { user: 'alice', sourceIp: '203.0.113.9', outcome: 'success', count: 3, firstSeen: T - 60_000, lastSeen: T - 59_000, hosts: ['web-01'], methods: [], logSource: 'sshd' },
+      {
+        user: 'alice',
+        sourceIp: '203.0.113.9',
+        outcome: 'success',
+        count: 3,
+        firstSeen: T - 60_000,
+        lastSeen: T - 59_000,
+        hosts: ['web-01'],
+        methods: [],
+        logSource: 'sshd',
+      },
     ]);
     expect(r.stats).toEqual({ rows: 1, malformed: 0, queries: 1, queryMs: 4_500, bytesScanned: 4096 });
     const [input] = startInputs();
@@ -223,7 +267,9 @@ describe('LogsInsightsLogSource polling', () => {
     // Whole seconds covering the half-open window, and an exact millisecond filter in the query.
     expect(input!.startTime).toBe(Math.floor(WINDOW.start / 1000));
     expect(input!.endTime).toBe(Math.ceil(WINDOW.end / 1000));
-    expect(input!.queryString).toBe(`filter toMillis(@timestamp) >= ${WINDOW.start} and toMillis(@timestamp) < ${WINDOW.end}\n| ${fakeProfile.query}\n| limit ${MAX_ROWS_PER_QUERY}`);
+    expect(input!.queryString).toBe(
+      `filter toMillis(@timestamp) >= ${WINDOW.start} and toMillis(@timestamp) < ${WINDOW.end}\n| ${fakeProfile.query}\n| limit ${MAX_ROWS_PER_QUERY}`,
+    );
     expect(logs.commandCalls(StopQueryCommand)).toHaveLength(0);
   });
 
@@ -254,29 +300,47 @@ describe('LogsInsightsLogSource polling', () => {
 // The mock replaces the client's send, retries included: one rejection here is the SDK having given up.
 describe('LogsInsightsLogSource throttling', () => {
   it('does not retry a call the SDK gave up on: QueryError naming its attempts, no sleep', async () => {
-    logs.on(StartQueryCommand).rejects(new LimitExceededException({ message: 'too many concurrent queries', $metadata: { httpStatusCode: 400, attempts: 6 } }));
+    logs.on(StartQueryCommand).rejects(
+      new LimitExceededException({
+        message: 'too many concurrent queries',
+        $metadata: { httpStatusCode: 400, attempts: 6 },
+      }),
+    );
     const { source, sleeps } = harness();
     const err = await source.fetch(WINDOW).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(QueryError);
-    expect((err as Error).message).toMatch(/StartQuery failed after 6 attempts: LimitExceededException: too many concurrent queries/);
+    expect((err as Error).message).toMatch(
+      /StartQuery failed after 6 attempts: LimitExceededException: too many concurrent queries/,
+    );
     expect(logs.commandCalls(StartQueryCommand)).toHaveLength(1);
     expect(sleeps).toEqual([]);
   });
 
   it('a throttled GetQueryResults fails the fetch with no partial data and stops the query', async () => {
     logs.on(StartQueryCommand).resolves({ queryId: 'q' });
-    logs.on(GetQueryResultsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400, attempts: 6 } }));
+    logs.on(GetQueryResultsCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $metadata: { httpStatusCode: 400, attempts: 6 },
+      }),
+    );
     logs.on(StopQueryCommand).resolves({ success: true });
     const { source } = harness();
-    await expect(source.fetch(WINDOW)).rejects.toThrow(/GetQueryResults failed after 6 attempts: ThrottlingException: Rate exceeded/);
+    await expect(source.fetch(WINDOW)).rejects.toThrow(
+      /GetQueryResults failed after 6 attempts: ThrottlingException: Rate exceeded/,
+    );
     expect(logs.commandCalls(GetQueryResultsCommand)).toHaveLength(1);
     expect(logs.commandCalls(StopQueryCommand).map((c) => c.args[0].input.queryId)).toEqual(['q']);
   });
 
   it('does not retry a non-retryable error', async () => {
-    logs.on(StartQueryCommand).rejects(Object.assign(new Error('log group does not exist'), { name: 'ResourceNotFoundException' }));
+    logs
+      .on(StartQueryCommand)
+      .rejects(Object.assign(new Error('log group does not exist'), { name: 'ResourceNotFoundException' }));
     const { source } = harness();
-    await expect(source.fetch(WINDOW)).rejects.toThrow(/StartQuery failed: ResourceNotFoundException: log group does not exist/);
+    await expect(source.fetch(WINDOW)).rejects.toThrow(
+      /StartQuery failed: ResourceNotFoundException: log group does not exist/,
+    );
     expect(logs.commandCalls(StartQueryCommand)).toHaveLength(1);
   });
 });
@@ -315,7 +379,9 @@ describe('LogsInsightsLogSource row cap', () => {
 
   it('splits a capped one-second slice by user-name prefix, halving a crowded letter range', async () => {
     const second = { start: T - 1000, end: T };
-    const lower = Array.from({ length: 12_000 }, (_, i) => row(`${String.fromCharCode(97 + (i % 26))}user${i}`, '10.0.0.2', 1, T - 500));
+    const lower = Array.from({ length: 12_000 }, (_, i) =>
+      row(`${String.fromCharCode(97 + (i % 26))}user${i}`, '10.0.0.2', 1, T - 500),
+    );
     const upper = [row('Admin', '10.0.0.3', 1, T - 500)];
     const digits = [row('1234', '10.0.0.4', 1, T - 500)];
     const other = [row('_svc', '10.0.0.5', 1, T - 500)];
@@ -369,8 +435,12 @@ describe('LogsInsightsLogSource row cap', () => {
   // user-name split ended at `user like /^root$/`, still capped: QueryError after 56 queries, nothing returned.
   it('fetches more than 10,000 rows of one user name within one second whole, split by source address', async () => {
     const hot = T - 10 * 60_000 + 123;
-    const spray = Array.from({ length: 25_000 }, (_, i) => row('root', spreadIp(i), 1, hot + (i % 900), { outcome: 'failure' }));
-    const background = Array.from({ length: 500 }, (_, i) => row(`user${i}`, `81.2.${i % 250}.10`, 2, WINDOW.start + i * 3_000));
+    const spray = Array.from({ length: 25_000 }, (_, i) =>
+      row('root', spreadIp(i), 1, hot + (i % 900), { outcome: 'failure' }),
+    );
+    const background = Array.from({ length: 500 }, (_, i) =>
+      row(`user${i}`, `81.2.${i % 250}.10`, 2, WINDOW.start + i * 3_000),
+    );
     const { returned } = insightsOver([...spray, ...background]);
     const { source } = harness();
 
@@ -392,7 +462,9 @@ describe('LogsInsightsLogSource row cap', () => {
 
   it('splits by host when one user from one address reaches more hosts than the cap within one second', async () => {
     const second = { start: T - 1_000, end: T };
-    const fleet = Array.from({ length: 12_000 }, (_, i) => row('ansible', '10.0.0.5', 1, T - 500, { host: `ip-10-1-${Math.floor(i / 250)}-${i % 250}` }));
+    const fleet = Array.from({ length: 12_000 }, (_, i) =>
+      row('ansible', '10.0.0.5', 1, T - 500, { host: `ip-10-1-${Math.floor(i / 250)}-${i % 250}` }),
+    );
     insightsOver([...fleet, row('alice', '203.0.113.9', 1, T - 400)]);
     const { source } = harness();
 
@@ -402,12 +474,19 @@ describe('LogsInsightsLogSource row cap', () => {
     expect(r.observations.find((o) => o.user === 'ansible')!.count).toBe(12_000);
     expect(r.observations.find((o) => o.user === 'alice')!.count).toBe(1);
     expect(r.stats.queries).toBe(34);
-    expect(sliceFilters().some((f) => f.startsWith('user like /^ansible$/ | ip like /^10[^0-9A-Za-z]0[^0-9A-Za-z]0[^0-9A-Za-z]5$/ | host like'))).toBe(true);
+    expect(
+      sliceFilters().some((f) =>
+        f.startsWith('user like /^ansible$/ | ip like /^10[^0-9A-Za-z]0[^0-9A-Za-z]0[^0-9A-Za-z]5$/ | host like'),
+      ),
+    ).toBe(true);
   });
 
   it('fails with QueryIncompleteError naming the slice when nothing is left to split', async () => {
     // Rows that differ only beyond user, address and host (here an extra grouping column): no filter can part them.
-    const same = Array.from({ length: MAX_ROWS_PER_QUERY }, (_, i) => ({ ...row('a', '203.0.113.9', 1, T - 500), type: `t${i}` }) as Row);
+    const same = Array.from(
+      { length: MAX_ROWS_PER_QUERY },
+      (_, i) => ({ ...row('a', '203.0.113.9', 1, T - 500), type: `t${i}` }) as Row,
+    );
     insightsOver(same);
     const { source } = harness();
 
@@ -422,19 +501,25 @@ describe('LogsInsightsLogSource row cap', () => {
 
   it('fails with QueryIncompleteError when the splits need more than the query budget', async () => {
     // One sprayed user in each of 20 seconds spread over the window: ~20 queries each, over the 200 of one fetch.
-    const data = Array.from({ length: 20 }, (_, s) => Array.from({ length: 10_500 }, (_, i) => row('root', spreadIp(i), 1, WINDOW.start + 45_000 + s * 90_000))).flat();
+    const data = Array.from({ length: 20 }, (_, s) =>
+      Array.from({ length: 10_500 }, (_, i) => row('root', spreadIp(i), 1, WINDOW.start + 45_000 + s * 90_000)),
+    ).flat();
     insightsOver(data);
     const { source } = harness();
 
     const err = await source.fetch(WINDOW).catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(QueryIncompleteError);
-    expect((err as Error).message).toMatch(/needed more than 200 Insights queries to get the window .* under the 10000-row limit \(next: .*\); refusing to return incomplete logons/);
+    expect((err as Error).message).toMatch(
+      /needed more than 200 Insights queries to get the window .* under the 10000-row limit \(next: .*\); refusing to return incomplete logons/,
+    );
     expect(logs.commandCalls(StartQueryCommand)).toHaveLength(MAX_QUERIES_PER_FETCH);
   });
 
   it('still splits 300,000 rows spread over the window by time alone', async () => {
-    const data = Array.from({ length: 300_000 }, (_, i) => row(`u${i}`, '10.0.0.1', 1, WINDOW.start + Math.floor((i * (WINDOW.end - WINDOW.start)) / 300_000)));
+    const data = Array.from({ length: 300_000 }, (_, i) =>
+      row(`u${i}`, '10.0.0.1', 1, WINDOW.start + Math.floor((i * (WINDOW.end - WINDOW.start)) / 300_000)),
+    );
     insightsOver(data);
     const { source } = harness();
 
@@ -445,31 +530,40 @@ describe('LogsInsightsLogSource row cap', () => {
     expect(sliceFilters().every((f) => f === '')).toBe(true);
   });
 
-  it.each(['Failed', 'Timeout', 'Cancelled'] as const)('returns nothing when a sub-query of a split ends %s', async (status) => {
-    const second = { start: T - 1_000, end: T };
-    const rows = Array.from({ length: 12_000 }, (_, i) => row(`u${i}`, '10.0.0.1', 1, T - 500));
-    logs.on(StartQueryCommand).resolvesOnce({ queryId: 'whole' }).resolvesOnce({ queryId: 'absent' }).resolves({ queryId: 'bad' });
-    logs
-      .on(GetQueryResultsCommand)
-      .resolvesOnce({ status: 'Complete', results: rows.slice(0, MAX_ROWS_PER_QUERY).map(fields) })
-      .resolvesOnce({ status: 'Complete', results: [] })
-      .resolves({ status });
-    const { source } = harness();
+  it.each(['Failed', 'Timeout', 'Cancelled'] as const)(
+    'returns nothing when a sub-query of a split ends %s',
+    async (status) => {
+      const second = { start: T - 1_000, end: T };
+      const rows = Array.from({ length: 12_000 }, (_, i) => row(`u${i}`, '10.0.0.1', 1, T - 500));
+      logs
+        .on(StartQueryCommand)
+        .resolvesOnce({ queryId: 'whole' })
+        .resolvesOnce({ queryId: 'absent' })
+        .resolves({ queryId: 'bad' });
+      logs
+        .on(GetQueryResultsCommand)
+        .resolvesOnce({ status: 'Complete', results: rows.slice(0, MAX_ROWS_PER_QUERY).map(fields) })
+        .resolvesOnce({ status: 'Complete', results: [] })
+        .resolves({ status });
+      const { source } = harness();
 
-    const err = await source.fetch(second).catch((e: unknown) => e);
+      const err = await source.fetch(second).catch((e: unknown) => e);
 
-    expect(err).toBeInstanceOf(QueryError);
-    expect(err).not.toBeInstanceOf(QueryIncompleteError);
-    expect((err as Error).message).toContain(`Insights query bad ended with status ${status} (user like /^$/`);
-    expect(logs.commandCalls(StartQueryCommand)).toHaveLength(3);
-  });
+      expect(err).toBeInstanceOf(QueryError);
+      expect(err).not.toBeInstanceOf(QueryIncompleteError);
+      expect((err as Error).message).toContain(`Insights query bad ended with status ${status} (user like /^$/`);
+      expect(logs.commandCalls(StartQueryCommand)).toHaveLength(3);
+    },
+  );
 });
 
 describe('LogsInsightsLogSource configuration and rows', () => {
   it('refuses more than 50 log groups with a message saying what to do', () => {
     const groups = Array.from({ length: 51 }, (_, i) => `/aws/group-${i}`);
     expect(() => harness({ logGroupNames: groups })).toThrow(QueryError);
-    expect(() => harness({ logGroupNames: groups })).toThrow(/51 log groups given, but one Insights query takes at most 50; configure several log sources/);
+    expect(() => harness({ logGroupNames: groups })).toThrow(
+      /51 log groups given, but one Insights query takes at most 50; configure several log sources/,
+    );
     expect(() => harness({ logGroupNames: Array.from({ length: 50 }, (_, i) => `/g${i}`) })).not.toThrow();
     expect(() => harness({ logGroupNames: [] })).toThrow(/at least one log group/);
   });
@@ -492,7 +586,14 @@ describe('LogsInsightsLogSource configuration and rows', () => {
     expect(r.stats.malformed).toBe(2);
     // Two host rows of one (user, ip, outcome) become one observation.
     expect(r.observations).toEqual([
-      expect.objectContaining({ user: 'alice', sourceIp: '203.0.113.9', count: 3, firstSeen: T - 9000, lastSeen: T - 4000, hosts: ['web-01', 'web-02'] }),
+      expect.objectContaining({
+        user: 'alice',
+        sourceIp: '203.0.113.9',
+        count: 3,
+        firstSeen: T - 9000,
+        lastSeen: T - 4000,
+        hosts: ['web-01', 'web-02'],
+      }),
     ]);
   });
 
@@ -505,7 +606,11 @@ describe('LogsInsightsLogSource configuration and rows', () => {
 
 describe('buildQueryString', () => {
   it('filters a user-name part before the row limit, never after a truncated result', () => {
-    const q = buildQueryString('fields user\n| stats count(*) as logons by user, ip\n| limit 10000', { start: 0, end: 60_000 }, { ...WHOLE_SLICE, user: { kind: 'prefix', atoms: [{ chars: 'abcdefghijklm' }] } });
+    const q = buildQueryString(
+      'fields user\n| stats count(*) as logons by user, ip\n| limit 10000',
+      { start: 0, end: 60_000 },
+      { ...WHOLE_SLICE, user: { kind: 'prefix', atoms: [{ chars: 'abcdefghijklm' }] } },
+    );
     const lines = q.split('\n');
     expect(lines.at(-1)).toBe('| limit 10000');
     expect(lines.filter((l) => /limit/.test(l))).toHaveLength(1);
@@ -516,13 +621,38 @@ describe('buildQueryString', () => {
 describe('splitCappedSlice', () => {
   // Values of every shape a log can hold: shared prefixes, case, digits, symbols, spaces, a trailing newline,
   // non-ASCII and astral characters, the empty value, and rows without the column.
-  const values = ['root', 'roots', 'Root', 'ro0t', 'r', '', 'root\n', 'ro ot', 'ünïcødé', '🔑key', '10.0.0.1', '10.0.0.10', '10.0.1.1', '2001:db8::1', 'ip-10-1-2-3', 'ip-10-1-2-4', 'ip-10-1-20-3', 'svc-deploy-prod-01', 'svc-deploy-prod-02', 'a'.repeat(300)];
+  const values = [
+    'root',
+    'roots',
+    'Root',
+    'ro0t',
+    'r',
+    '',
+    'root\n',
+    'ro ot',
+    'ünïcødé',
+    '🔑key',
+    '10.0.0.1',
+    '10.0.0.10',
+    '10.0.1.1',
+    '2001:db8::1',
+    'ip-10-1-2-3',
+    'ip-10-1-2-4',
+    'ip-10-1-20-3',
+    'svc-deploy-prod-01',
+    'svc-deploy-prod-02',
+    'a'.repeat(300),
+  ];
   const rows: Record<string, string | undefined>[] = [];
-  for (const user of [...values, undefined]) for (const ip of ['10.0.0.1', '2001:db8::1', undefined]) for (const host of ['web-01', 'ip-10-1-2-3', undefined]) rows.push({ user, ip, host });
-  const inSlice = (slice: Slice) => sliceFilter(buildQueryString('stats count(*) as logons by user, ip, host', { start: 0, end: 1_000 }, slice));
+  for (const user of [...values, undefined])
+    for (const ip of ['10.0.0.1', '2001:db8::1', undefined])
+      for (const host of ['web-01', 'ip-10-1-2-3', undefined]) rows.push({ user, ip, host });
+  const inSlice = (slice: Slice) =>
+    sliceFilter(buildQueryString('stats count(*) as logons by user, ip, host', { start: 0, end: 1_000 }, slice));
   /** Pages that steer the guided split every way: one dominant value, a shared prefix, or nothing in common. */
   const pages = (matching: Record<string, string | undefined>[]): Record<string, string>[][] => {
-    const defined = (r: Record<string, string | undefined>) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    const defined = (r: Record<string, string | undefined>) =>
+      Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as Record<string, string>;
     return [matching.map(defined), matching.slice(0, 1).map(defined), matching.slice(-3).map(defined), []];
   };
 
@@ -539,7 +669,8 @@ describe('splitCappedSlice', () => {
         splits++;
         if (children.some((c) => Object.values(c).some((p) => 'exclude' in p))) guided++;
         const tests = children.map(inSlice);
-        for (const r of matching) expect(tests.filter((t) => t(r)).length, `${JSON.stringify(r)} in ${JSON.stringify(slice)}`).toBe(1);
+        for (const r of matching)
+          expect(tests.filter((t) => t(r)).length, `${JSON.stringify(r)} in ${JSON.stringify(slice)}`).toBe(1);
         for (const r of rows.filter((x) => !matching.includes(x))) expect(tests.some((t) => t(r))).toBe(false);
         // Go on along the first page's children only: the tree of every page is too large to walk.
         if (page === steering[0]) for (const child of children) visit(child, depth + 1);
@@ -560,7 +691,15 @@ describe('user names in Insights rows: bounded and counted as in local files', (
       status: 'Complete',
       results: [
         fields({ user: huge, ip: '203.0.113.9', outcome: 'Accepted', host: 'web-01', logons: '1', first: t, last: t }),
-        fields({ user: 'alice', ip: '203.0.113.10', outcome: 'Accepted', host: 'web-01', logons: '2', first: t, last: t }),
+        fields({
+          user: 'alice',
+          ip: '203.0.113.10',
+          outcome: 'Accepted',
+          host: 'web-01',
+          logons: '2',
+          first: t,
+          last: t,
+        }),
       ],
     });
     const { source } = harness({ profile: getProfile('sshd') });
@@ -568,7 +707,13 @@ describe('user names in Insights rows: bounded and counted as in local files', (
     expect(r.stats.namesTruncated).toBe(1);
     expect(r.observations.map((o) => o.user).sort()).toEqual([boundUserName(huge.toLowerCase()).name, 'alice'].sort());
     const summary = await runDetection(
-      { logSources: [source], store: new InMemoryBaselineStore(), sink: new InMemoryAlertSink(), clock: { now: () => T }, settings: DEFAULT_SETTINGS },
+      {
+        logSources: [source],
+        store: new InMemoryBaselineStore(),
+        sink: new InMemoryAlertSink(),
+        clock: { now: () => T },
+        settings: DEFAULT_SETTINGS,
+      },
       { windowEnd: T },
     );
     expect(summary.namesTruncated).toBe(1);

@@ -1,4 +1,13 @@
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,7 +35,9 @@ describe('detector bundling', () => {
     rmSync(bin, { recursive: true, force: true });
     expect(dockerCalled).toBe(false);
 
-    const assets = JSON.parse(readFileSync(join(outdir, 'Authwatch.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string; packaging?: string } }> };
+    const assets = JSON.parse(readFileSync(join(outdir, 'Authwatch.assets.json'), 'utf8')) as {
+      files: Record<string, { source: { path: string; packaging?: string } }>;
+    };
     const code = Object.values(assets.files).filter((f) => f.source.packaging === 'zip');
     expect(code).toHaveLength(1);
     const dir = join(outdir, code[0]!.source.path);

@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main as cliMain } from '../../cli/authwatch';
 import { allowCidr, allowUser } from '../../cli/operator';
-import { closestKey, CONFIG_KEYS, CONTEXT_KEY, DEFAULT_MAX_QUIET_HOURS, editDistance, loadDeployConfig, MAX_QUIET_HOURS, parseDeployConfig } from '../../infra/config';
+import {
+  closestKey,
+  CONFIG_KEYS,
+  CONTEXT_KEY,
+  DEFAULT_MAX_QUIET_HOURS,
+  editDistance,
+  loadDeployConfig,
+  MAX_QUIET_HOURS,
+  parseDeployConfig,
+} from '../../infra/config';
 import { PROJECT_ROOT } from '../../lambdas/bundle';
 import { ENV, LOG_SOURCE_ID_MAX, logSourceId, parseRuntimeConfig } from '../../shared/config';
 import { DEFAULT_SETTINGS } from '../../shared/core/settings';
@@ -54,7 +63,13 @@ describe('deployment configuration', () => {
   it('fills the defaults in one place', () => {
     const config = parseDeployConfig(valid);
     expect(config.opsEmails).toEqual(config.alertEmails);
-    expect(config).toMatchObject({ alertEmailMode: 'digest', serviceName: 'authwatch', stackName: 'Authwatch', retainData: true, logRetentionDays: 365 });
+    expect(config).toMatchObject({
+      alertEmailMode: 'digest',
+      serviceName: 'authwatch',
+      stackName: 'Authwatch',
+      retainData: true,
+      logRetentionDays: 365,
+    });
     expect(config.settings).toEqual(DEFAULT_SETTINGS);
   });
 
@@ -62,8 +77,14 @@ describe('deployment configuration', () => {
     expect(issuesOf({ alertEmails: ['a@example.com'] })).toEqual([
       `${CONTEXT_KEY}.logSources: required: the log groups holding logons and their format (one of "sshd", "cloudtrail", "ecs", "windows", "okta"), e.g. -c 'authwatch.logSources=[{"profile":"sshd","logGroups":["/ec2/var/log/secure"]}]'`,
     ]);
-    expect(issuesOf({ ...valid, logSources: [] })).toEqual([expect.stringMatching(/^authwatch\.logSources: list at least one log source/)]);
-    expect(issuesOf({ ...valid, logSources: '/ec2/secure' })).toEqual([expect.stringMatching(/^authwatch\.logSources: must be a list of log sources \(one of "sshd", .*\), e\.g\. -c 'authwatch\.logSources=\[/)]);
+    expect(issuesOf({ ...valid, logSources: [] })).toEqual([
+      expect.stringMatching(/^authwatch\.logSources: list at least one log source/),
+    ]);
+    expect(issuesOf({ ...valid, logSources: '/ec2/secure' })).toEqual([
+      expect.stringMatching(
+        /^authwatch\.logSources: must be a list of log sources \(one of "sshd", .*\), e\.g\. -c 'authwatch\.logSources=\[/,
+      ),
+    ]);
   });
 
   it('names the valid profiles when one is wrong', () => {
@@ -73,7 +94,12 @@ describe('deployment configuration', () => {
   });
 
   it('rejects log group patterns and ARNs, which would widen or break the IAM policy', () => {
-    const issues = issuesOf({ ...valid, logSources: [{ profile: 'sshd', logGroups: ['/ec2/*', 'arn:aws:logs:eu-west-1:123456789012:log-group:/ec2/secure'] }] });
+    const issues = issuesOf({
+      ...valid,
+      logSources: [
+        { profile: 'sshd', logGroups: ['/ec2/*', 'arn:aws:logs:eu-west-1:123456789012:log-group:/ec2/secure'] },
+      ],
+    });
     expect(issues).toEqual([
       'authwatch.logSources.0.logGroups.0: not a log group name: give the name (letters, digits, _ - . / #), not an ARN or a pattern',
       'authwatch.logSources.0.logGroups.1: not a log group name: give the name (letters, digits, _ - . / #), not an ARN or a pattern',
@@ -81,29 +107,57 @@ describe('deployment configuration', () => {
   });
 
   it('points at each bad email address', () => {
-    expect(issuesOf({ ...valid, alertEmails: ['secops@example.com', 'secops-at-example.com'], opsEmails: ['ops@'] })).toEqual([
+    expect(
+      issuesOf({ ...valid, alertEmails: ['secops@example.com', 'secops-at-example.com'], opsEmails: ['ops@'] }),
+    ).toEqual([
       'authwatch.alertEmails.1: "secops-at-example.com" is not an email address',
       'authwatch.opsEmails.0: "ops@" is not an email address',
     ]);
   });
 
   it('checks allowlists with the schema the Lambda uses, and deploys them in canonical form', () => {
-    expect(issuesOf({ ...valid, allowCidrs: ['10.0.0.0/8', '10.0.0.0/33', 'office', '0.0.0.0/1'], allowUsers: ['svc-*', ' ** '] })).toEqual([
+    expect(
+      issuesOf({
+        ...valid,
+        allowCidrs: ['10.0.0.0/8', '10.0.0.0/33', 'office', '0.0.0.0/1'],
+        allowUsers: ['svc-*', ' ** '],
+      }),
+    ).toEqual([
       'authwatch.allowUsers.1: "**" matches every user and would silence every alert; remove the detector instead',
       'authwatch.allowCidrs.1: "10.0.0.0/33" is not a CIDR like 203.0.113.0/24, 198.51.100.7 (one address) or 2001:db8::/48',
       'authwatch.allowCidrs.2: "office" is not a CIDR like 203.0.113.0/24, 198.51.100.7 (one address) or 2001:db8::/48',
       "authwatch.allowCidrs.3: 0.0.0.0/1 is too broad: shorter than /8 it spans networks of other organisations (attackers' too); list the ranges you run, each /8 or longer",
     ]);
-    const config = parseDeployConfig({ ...valid, allowCidrs: ['198.51.100.7', '10.1.2.3/8', '2001:DB8:0:0::/48', 'fd12:3456:789a::/48'], allowUsers: [' svc-** '] });
-    expect(config.settings.allowCidrs).toEqual(['198.51.100.7/32', '10.0.0.0/8', '2001:db8::/48', 'fd12:3456:789a::/48']);
+    const config = parseDeployConfig({
+      ...valid,
+      allowCidrs: ['198.51.100.7', '10.1.2.3/8', '2001:DB8:0:0::/48', 'fd12:3456:789a::/48'],
+      allowUsers: [' svc-** '],
+    });
+    expect(config.settings.allowCidrs).toEqual([
+      '198.51.100.7/32',
+      '10.0.0.0/8',
+      '2001:db8::/48',
+      'fd12:3456:789a::/48',
+    ]);
     expect(config.settings.allowUsers).toEqual(['svc-*']);
     // The shortest prefixes allowed, per family; one bit shorter is refused.
-    expect(parseDeployConfig({ ...valid, allowCidrs: ['17.0.0.0/8', '2001::/16'] }).settings.allowCidrs).toEqual(['17.0.0.0/8', '2001::/16']);
-    expect(issuesOf({ ...valid, allowCidrs: ['16.0.0.0/7', '2000::/15'] })).toEqual([expect.stringMatching(/^authwatch\.allowCidrs\.0: 16\.0\.0\.0\/7 is too broad: shorter than \/8 /), expect.stringMatching(/^authwatch\.allowCidrs\.1: 2000::\/15 is too broad: shorter than \/16 /)]);
+    expect(parseDeployConfig({ ...valid, allowCidrs: ['17.0.0.0/8', '2001::/16'] }).settings.allowCidrs).toEqual([
+      '17.0.0.0/8',
+      '2001::/16',
+    ]);
+    expect(issuesOf({ ...valid, allowCidrs: ['16.0.0.0/7', '2000::/15'] })).toEqual([
+      expect.stringMatching(/^authwatch\.allowCidrs\.0: 16\.0\.0\.0\/7 is too broad: shorter than \/8 /),
+      expect.stringMatching(/^authwatch\.allowCidrs\.1: 2000::\/15 is too broad: shorter than \/16 /),
+    ]);
   });
 
   it('lists every problem at once, including unknown keys and out-of-range settings', () => {
-    const issues = issuesOf({ logSources: [{ profile: 'okta', logGroups: [] }], alertEmail: ['x@example.com'], learningDays: -1, thresholds: { 'Auth.RareUser': 120 } });
+    const issues = issuesOf({
+      logSources: [{ profile: 'okta', logGroups: [] }],
+      alertEmail: ['x@example.com'],
+      learningDays: -1,
+      thresholds: { 'Auth.RareUser': 120 },
+    });
     expect(issues).toEqual(
       expect.arrayContaining([
         'authwatch.alertEmail: unknown key; did you mean authwatch.alertEmails?',
@@ -136,8 +190,13 @@ describe('deployment configuration', () => {
     expect(issuesOf({ logSources: valid.logSources })).toEqual([
       'authwatch.alertEmails: required: who receives alerts, e.g. -c authwatch.alertEmails=secops@your-company.com (or set authwatch.slack) — otherwise alerts reach nobody',
     ]);
-    expect(issuesOf({ logSources: valid.logSources, alertEmails: [] })).toEqual([expect.stringMatching(/^authwatch\.alertEmails: required: /)]);
-    expect(parseDeployConfig({ logSources: valid.logSources, slack: { workspaceId: 'T07ABCDEF', channelId: 'C07ABCDEF' } }).alertEmails).toEqual([]);
+    expect(issuesOf({ logSources: valid.logSources, alertEmails: [] })).toEqual([
+      expect.stringMatching(/^authwatch\.alertEmails: required: /),
+    ]);
+    expect(
+      parseDeployConfig({ logSources: valid.logSources, slack: { workspaceId: 'T07ABCDEF', channelId: 'C07ABCDEF' } })
+        .alertEmails,
+    ).toEqual([]);
   });
 
   it('explains where to find Slack ids', () => {
@@ -149,11 +208,19 @@ describe('deployment configuration', () => {
 
   it("refuses settings that would not fit in Lambda's 4 KB environment, and says what to shorten", () => {
     const allowUsers = Array.from({ length: 300 }, (_, i) => `contractor-${i}`);
-    expect(issuesOf({ ...valid, allowUsers })).toEqual([expect.stringMatching(/^authwatch: log sources and settings take \d+ bytes, more than the 3072 left in Lambda's 4 KB environment: shorten allowUsers/)]);
+    expect(issuesOf({ ...valid, allowUsers })).toEqual([
+      expect.stringMatching(
+        /^authwatch: log sources and settings take \d+ bytes, more than the 3072 left in Lambda's 4 KB environment: shorten allowUsers/,
+      ),
+    ]);
   });
 
   it('only accepts retention periods CloudWatch Logs offers', () => {
-    expect(issuesOf({ ...valid, logRetentionDays: 100 })).toEqual([expect.stringMatching(/^authwatch\.logRetentionDays: one of CloudWatch Logs' retention values: 1, 3, 5, 7, 14, 30, 60, 90/)]);
+    expect(issuesOf({ ...valid, logRetentionDays: 100 })).toEqual([
+      expect.stringMatching(
+        /^authwatch\.logRetentionDays: one of CloudWatch Logs' retention values: 1, 3, 5, 7, 14, 30, 60, 90/,
+      ),
+    ]);
   });
 });
 
@@ -167,24 +234,47 @@ describe('per-source alarm settings (logSources[].maxQuietHours)', () => {
   it('names each source by profile and first group, defaults the quiet hours, and keeps the setting out of the Lambda', () => {
     const config = parseDeployConfig({ ...valid, logSources: sources });
     expect(config.logSourceAlarms).toEqual([
-      { id: 'sshd:/ec2/secure', profile: 'sshd', logGroups: ['/ec2/secure', '/ec2/bastion/secure'], maxQuietHours: DEFAULT_MAX_QUIET_HOURS },
-      { id: 'cloudtrail:aws-cloudtrail-logs-123456789012', profile: 'cloudtrail', logGroups: ['aws-cloudtrail-logs-123456789012'], maxQuietHours: 72 },
+      {
+        id: 'sshd:/ec2/secure',
+        profile: 'sshd',
+        logGroups: ['/ec2/secure', '/ec2/bastion/secure'],
+        maxQuietHours: DEFAULT_MAX_QUIET_HOURS,
+      },
+      {
+        id: 'cloudtrail:aws-cloudtrail-logs-123456789012',
+        profile: 'cloudtrail',
+        logGroups: ['aws-cloudtrail-logs-123456789012'],
+        maxQuietHours: 72,
+      },
       { id: 'okta:/okta/system', profile: 'okta', logGroups: ['/okta/system'], maxQuietHours: false },
     ]);
     expect(DEFAULT_MAX_QUIET_HOURS).toBe(24);
     // The Lambda's environment holds what its parser reads: profile and groups.
     expect(config.logSources).toEqual(sources.map(({ profile, logGroups }) => ({ profile, logGroups })));
-    const env = { [ENV.tableName]: 't', [ENV.topicArn]: 'arn:aws:sns:eu-west-1:123456789012:a', [ENV.logSources]: JSON.stringify(config.logSources) };
+    const env = {
+      [ENV.tableName]: 't',
+      [ENV.topicArn]: 'arn:aws:sns:eu-west-1:123456789012:a',
+      [ENV.logSources]: JSON.stringify(config.logSources),
+    };
     expect(parseRuntimeConfig(env).logSources).toEqual(config.logSources);
   });
 
   it('accepts whole hours up to a week, or false, and says so otherwise', () => {
     const hint = `whole hours from 1 to ${MAX_QUIET_HOURS} (an alarm looks back at most 7 days), or false for no quiet alarm on this source`;
     expect(MAX_QUIET_HOURS).toBe(168);
-    expect(parseDeployConfig({ ...valid, logSources: [{ ...valid.logSources[0], maxQuietHours: 168 }] }).logSourceAlarms[0]!.maxQuietHours).toBe(168);
-    expect(parseDeployConfig({ ...valid, logSources: [{ ...valid.logSources[0], maxQuietHours: 1 }] }).logSourceAlarms[0]!.maxQuietHours).toBe(1);
+    expect(
+      parseDeployConfig({ ...valid, logSources: [{ ...valid.logSources[0], maxQuietHours: 168 }] }).logSourceAlarms[0]!
+        .maxQuietHours,
+    ).toBe(168);
+    expect(
+      parseDeployConfig({ ...valid, logSources: [{ ...valid.logSources[0], maxQuietHours: 1 }] }).logSourceAlarms[0]!
+        .maxQuietHours,
+    ).toBe(1);
     for (const bad of [0, 169, 1.5, -24, '24', true, null]) {
-      expect(issuesOf({ ...valid, logSources: [{ ...valid.logSources[0], maxQuietHours: bad }] }), JSON.stringify(bad)).toEqual([`authwatch.logSources.0.maxQuietHours: ${hint}`]);
+      expect(
+        issuesOf({ ...valid, logSources: [{ ...valid.logSources[0], maxQuietHours: bad }] }),
+        JSON.stringify(bad),
+      ).toEqual([`authwatch.logSources.0.maxQuietHours: ${hint}`]);
     }
   });
 
@@ -197,7 +287,13 @@ describe('per-source alarm settings (logSources[].maxQuietHours)', () => {
   it('keeps ids within the 255 characters an alarm dimension takes, distinct for groups that differ only at the end', () => {
     const a = `/${'a'.repeat(300)}/one`;
     const b = `/${'a'.repeat(300)}/two`;
-    const ids = parseDeployConfig({ ...valid, logSources: [{ profile: 'sshd', logGroups: [a] }, { profile: 'sshd', logGroups: [b] }] }).logSourceAlarms.map((s) => s.id);
+    const ids = parseDeployConfig({
+      ...valid,
+      logSources: [
+        { profile: 'sshd', logGroups: [a] },
+        { profile: 'sshd', logGroups: [b] },
+      ],
+    }).logSourceAlarms.map((s) => s.id);
     for (const id of ids) expect(id.length).toBeLessThanOrEqual(LOG_SOURCE_ID_MAX);
     expect(ids[0]).not.toBe(ids[1]);
     expect(ids[0]!.startsWith('sshd:/aaaa')).toBe(true);
@@ -210,7 +306,12 @@ describe('per-source alarm settings (logSources[].maxQuietHours)', () => {
       'authwatch.logSources.1: same profile and first log group as authwatch.logSources.0 (sshd:/ec2/secure): each source is named by these two for its metrics and alarms; merge the two sources, or list a different group first',
     ]);
     // The same group under another profile is another source.
-    expect(parseDeployConfig({ ...valid, logSources: [sources[0]!, { profile: 'ecs', logGroups: ['/ec2/secure'] }] }).logSourceAlarms.map((s) => s.id)).toEqual(['sshd:/ec2/secure', 'ecs:/ec2/secure']);
+    expect(
+      parseDeployConfig({
+        ...valid,
+        logSources: [sources[0]!, { profile: 'ecs', logGroups: ['/ec2/secure'] }],
+      }).logSourceAlarms.map((s) => s.id),
+    ).toEqual(['sshd:/ec2/secure', 'ecs:/ec2/secure']);
   });
 });
 
@@ -229,20 +330,30 @@ describe('reading the context', () => {
     expect(config.retainData).toBe(false);
   });
 
-  it('accepts the whole object as a JSON string (-c authwatch=\'{...}\')', () => {
+  it("accepts the whole object as a JSON string (-c authwatch='{...}')", () => {
     expect(loadDeployConfig({ authwatch: JSON.stringify(valid) }).logSources).toEqual(valid.logSources);
   });
 
   it('reports malformed JSON on the command line with the key it came from', () => {
-    expect(contextIssuesOf({ authwatch: valid, 'authwatch.logSources': '[{"profile":"sshd",' })[0]).toMatch(/^authwatch\.logSources: not valid JSON/);
+    expect(contextIssuesOf({ authwatch: valid, 'authwatch.logSources': '[{"profile":"sshd",' })[0]).toMatch(
+      /^authwatch\.logSources: not valid JSON/,
+    );
   });
 
   it('refuses a mistyped -c authwatch.<key>, naming it and the closest valid key, instead of keeping the old value', () => {
-    expect(contextIssuesOf({ authwatch: valid, 'authwatch.alertEmail': 'new@example.com' })).toEqual(['authwatch.alertEmail: unknown key; did you mean authwatch.alertEmails?']);
-    expect(contextIssuesOf({ authwatch: valid, 'authwatch.AllowCIDRs': '10.0.0.0/8' })).toEqual(['authwatch.AllowCIDRs: unknown key; did you mean authwatch.allowCidrs?']);
-    expect(contextIssuesOf({ authwatch: valid, 'authwatch.lerningDyas': '3' })).toEqual(['authwatch.lerningDyas: unknown key; did you mean authwatch.learningDays?']);
+    expect(contextIssuesOf({ authwatch: valid, 'authwatch.alertEmail': 'new@example.com' })).toEqual([
+      'authwatch.alertEmail: unknown key; did you mean authwatch.alertEmails?',
+    ]);
+    expect(contextIssuesOf({ authwatch: valid, 'authwatch.AllowCIDRs': '10.0.0.0/8' })).toEqual([
+      'authwatch.AllowCIDRs: unknown key; did you mean authwatch.allowCidrs?',
+    ]);
+    expect(contextIssuesOf({ authwatch: valid, 'authwatch.lerningDyas': '3' })).toEqual([
+      'authwatch.lerningDyas: unknown key; did you mean authwatch.learningDays?',
+    ]);
     // Nothing close: the known keys instead of a guess.
-    expect(contextIssuesOf({ authwatch: valid, 'authwatch.region': 'eu-west-1' })).toEqual([`authwatch.region: unknown key (known keys: ${CONFIG_KEYS.join(', ')})`]);
+    expect(contextIssuesOf({ authwatch: valid, 'authwatch.region': 'eu-west-1' })).toEqual([
+      `authwatch.region: unknown key (known keys: ${CONFIG_KEYS.join(', ')})`,
+    ]);
     // A nested key cannot be set alone (detector ids and log group names hold dots themselves).
     expect(contextIssuesOf({ authwatch: valid, 'authwatch.thresholds.Auth.RareUser': '80' })).toEqual([
       "authwatch.thresholds.Auth.RareUser: only top-level keys can be set one by one; give authwatch.thresholds whole, e.g. -c 'authwatch.thresholds=<JSON>'",
@@ -250,7 +361,10 @@ describe('reading the context', () => {
   });
 
   it('says what is required, and how to give it, when there is no configuration at all', () => {
-    expect(contextIssuesOf({})).toEqual([expect.stringMatching(/^authwatch\.logSources: required: .* e\.g\. -c 'authwatch\.logSources=\[/), expect.stringMatching(/^authwatch\.alertEmails: required: .* e\.g\. -c authwatch\.alertEmails=/)]);
+    expect(contextIssuesOf({})).toEqual([
+      expect.stringMatching(/^authwatch\.logSources: required: .* e\.g\. -c 'authwatch\.logSources=\[/),
+      expect.stringMatching(/^authwatch\.alertEmails: required: .* e\.g\. -c authwatch\.alertEmails=/),
+    ]);
   });
 });
 
@@ -280,7 +394,9 @@ describe('only what the operator set is deployed', () => {
     const given = readmeDeployContext(SSHD_EXAMPLE);
     expect(Object.keys(given).sort()).toEqual(['authwatch.alertEmails', 'authwatch.logSources']);
     const { template } = synth({ context: given });
-    const resources = Object.values(template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>);
+    const resources = Object.values(
+      template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+    );
     const fn = resources.filter((r) => r.Type === 'AWS::Lambda::Function');
     expect(fn).toHaveLength(1);
     const vars = (fn[0]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
@@ -288,7 +404,9 @@ describe('only what the operator set is deployed', () => {
     expect(settings).toEqual(DEFAULT_SETTINGS);
     expect(settings).toMatchObject({ allowUsers: [], allowCidrs: [] });
     expect(JSON.parse(vars[ENV.logSources] as string)).toEqual(JSON.parse(given['authwatch.logSources']!));
-    const subscriptions = resources.filter((r) => r.Type === 'AWS::SNS::Subscription').map((r) => `${String(r.Properties.Protocol)}:${String(r.Properties.Endpoint)}`);
+    const subscriptions = resources
+      .filter((r) => r.Type === 'AWS::SNS::Subscription')
+      .map((r) => `${String(r.Properties.Protocol)}:${String(r.Properties.Endpoint)}`);
     // Alerts and operational alarms (opsEmails defaults to alertEmails): the one address given, nothing else.
     expect(subscriptions.length).toBeGreaterThan(0);
     expect(new Set(subscriptions)).toEqual(new Set([`email:${given['authwatch.alertEmails']}`]));
@@ -297,7 +415,9 @@ describe('only what the operator set is deployed', () => {
   });
 
   it('keeps the worked example file valid: what it holds is what deploys', () => {
-    const example = JSON.parse(readFileSync(join(PROJECT_ROOT, 'examples', 'deploy', 'authwatch.json'), 'utf8')) as Record<string, unknown>;
+    const example = JSON.parse(
+      readFileSync(join(PROJECT_ROOT, 'examples', 'deploy', 'authwatch.json'), 'utf8'),
+    ) as Record<string, unknown>;
     const config = loadDeployConfig({ ...cdkJsonContext(), authwatch: JSON.stringify(example) });
     expect(config.logSources).toEqual(example.logSources);
     expect(config.alertEmails).toEqual(example.alertEmails);
@@ -314,7 +434,9 @@ describe('only what the operator set is deployed', () => {
 
   it('fails synth on a mistyped key, naming it and the closest valid key', () => {
     const context = { ...readmeDeployContext(SSHD_EXAMPLE), 'authwatch.alertEmail': 'oncall@example.com' };
-    expect(synthIssues({ context })).toEqual(['authwatch.alertEmail: unknown key; did you mean authwatch.alertEmails?']);
+    expect(synthIssues({ context })).toEqual([
+      'authwatch.alertEmail: unknown key; did you mean authwatch.alertEmails?',
+    ]);
   });
 
   it('fails synth with nothing set, listing everything required, each with what to do', () => {
@@ -334,7 +456,9 @@ describe('only what the operator set is deployed', () => {
         env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(cdkJsonContext()), CDK_OUTDIR: outdir },
       });
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/^Invalid authwatch configuration:\n {2}- authwatch\.logSources: required: [^\n]*\n {2}- authwatch\.alertEmails: required: [^\n]*\n\n/);
+      expect(r.stderr).toMatch(
+        /^Invalid authwatch configuration:\n {2}- authwatch\.logSources: required: [^\n]*\n {2}- authwatch\.alertEmails: required: [^\n]*\n\n/,
+      );
       expect(r.stderr).toContain('examples/deploy/authwatch.json');
       expect(r.stderr).toContain('docs/deploy.md');
     } finally {
@@ -382,7 +506,9 @@ describe('one allowlist rule: synth, the Lambda, --allow-cidr and `allow cidr` r
     ['::/0', '::/0 is every address and would silence every alert'],
     ['0::0/0', '::/0 is every address and would silence every alert'],
   ])('%s fails at synth with the message the CLI gives', async (cidr, message) => {
-    expect(synthIssues({ context: { ...readmeDeployContext(SSHD_EXAMPLE), 'authwatch.allowCidrs': cidr } })).toEqual([`authwatch.allowCidrs.0: ${message}`]);
+    expect(synthIssues({ context: { ...readmeDeployContext(SSHD_EXAMPLE), 'authwatch.allowCidrs': cidr } })).toEqual([
+      `authwatch.allowCidrs.0: ${message}`,
+    ]);
 
     // The Lambda refuses it in its environment too (a template edited by hand, an older deployment).
     expect(() =>
@@ -394,14 +520,20 @@ describe('one allowlist rule: synth, the Lambda, --allow-cidr and `allow cidr` r
       }),
     ).toThrow(`${ENV.settings}.allowCidrs.0: ${message}`);
 
-    expect(await cliErrors(['replay', '--profile', 'sshd', '--input', 'none.log', '--allow-cidr', cidr])).toContain(`allowCidrs.0: ${message}`);
+    expect(await cliErrors(['replay', '--profile', 'sshd', '--input', 'none.log', '--allow-cidr', cidr])).toContain(
+      `allowCidrs.0: ${message}`,
+    );
     expect(await operatorIssues(() => allowCidr(untouchable, cidr, { now: 0 }))).toEqual([`allow cidr: ${message}`]);
     // Per user as well: a user from everywhere is `allow user`, not a range.
-    expect(await operatorIssues(() => allowCidr(untouchable, cidr, { user: 'alice', now: 0 }))).toEqual([`allow cidr: ${message}`]);
+    expect(await operatorIssues(() => allowCidr(untouchable, cidr, { user: 'alice', now: 0 }))).toEqual([
+      `allow cidr: ${message}`,
+    ]);
   });
 
   it('refuses a too-broad range and an everyone pattern in `authwatch allow` as in the settings', async () => {
-    const [synthIssue] = issuesOf({ ...valid, allowCidrs: ['10.0.0.0/7'], allowUsers: ['*'] }).map((i) => i.replace(/^authwatch\.allow\w+\.0: /, ''));
+    const [synthIssue] = issuesOf({ ...valid, allowCidrs: ['10.0.0.0/7'], allowUsers: ['*'] }).map((i) =>
+      i.replace(/^authwatch\.allow\w+\.0: /, ''),
+    );
     expect(await operatorIssues(() => allowUser(untouchable, '*', { now: 0 }))).toEqual([`allow user: ${synthIssue}`]);
     expect(await operatorIssues(() => allowCidr(untouchable, '10.0.0.0/7', { now: 0 }))).toEqual([
       expect.stringMatching(/^allow cidr: 10\.0\.0\.0\/7 is too broad: shorter than \/8 /),

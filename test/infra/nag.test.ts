@@ -14,7 +14,8 @@ function acknowledgements(s: Synthesized): Acknowledgement[] {
   for (const c of s.app.node.findAll()) {
     for (const m of c.node.metadata) {
       if (m.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
-      for (const [id, reason] of Object.entries(m.data as Record<string, string>)) out.push({ path: c.node.path, id: id.replace(/^Annotation::/, ''), reason });
+      for (const [id, reason] of Object.entries(m.data as Record<string, string>))
+        out.push({ path: c.node.path, id: id.replace(/^Annotation::/, ''), reason });
     }
   }
   return out;
@@ -23,7 +24,7 @@ function acknowledgements(s: Synthesized): Acknowledgement[] {
 /** Synthesize with `acknowledge` switched off: what cdk-nag would report without the acknowledgements. */
 function synthUnacknowledged(config: Record<string, unknown>): Synthesized {
   const original = Validations.prototype.acknowledge;
-  Validations.prototype.acknowledge = function () {};
+  Validations.prototype.acknowledge = () => {};
   try {
     return synth({ config });
   } finally {
@@ -75,7 +76,9 @@ describe('cdk-nag AwsSolutions checks', () => {
 
   it('has no stale acknowledgement: each one silences a finding that cdk-nag reports without it', () => {
     const bare = synthUnacknowledged(TEST_CONFIG);
-    const found = new Set(bare.violations.flatMap((v) => v.paths.map((p) => `${p.replace(/\/Resource$/, '')} ${v.ruleName}`)));
+    const found = new Set(
+      bare.violations.flatMap((v) => v.paths.map((p) => `${p.replace(/\/Resource$/, '')} ${v.ruleName}`)),
+    );
     for (const a of acknowledgements(withSlack)) {
       const onResource = found.has(`${a.path} ${a.id}`) || found.has(`${a.path.replace(/\/Resource$/, '')} ${a.id}`);
       expect(onResource, `${a.path} ${a.id}`).toBe(true);

@@ -32,16 +32,26 @@ afterAll(() => {
   for (const d of outdirs) rmSync(d, { recursive: true, force: true });
 });
 
-function synthNetworkData(props: Partial<ConstructorParameters<typeof NetworkData>[2]> = {}, opts: { acknowledge?: boolean; bundle?: boolean } = {}): Synthesized & { outdir: string } {
+function synthNetworkData(
+  props: Partial<ConstructorParameters<typeof NetworkData>[2]> = {},
+  opts: { acknowledge?: boolean; bundle?: boolean } = {},
+): Synthesized & { outdir: string } {
   const outdir = mkdtempSync(join(tmpdir(), 'authwatch-netdata-'));
   outdirs.push(outdir);
   // Bundling off unless asked (CDK's own "bundle no stack" context): esbuild runs in one test only.
-  const app = new App({ context: { ...cdkJsonContext(), ...(opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) }, outdir });
+  const app = new App({
+    context: { ...cdkJsonContext(), ...(opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
+    outdir,
+  });
   const stack = new Stack(app, 'NetworkDataTest');
   const original = Validations.prototype.acknowledge;
-  if (opts.acknowledge === false) Validations.prototype.acknowledge = function () {};
+  if (opts.acknowledge === false) Validations.prototype.acknowledge = () => {};
   try {
-    const data = new NetworkData(stack, 'NetworkData', { logRetention: RetentionDays.THREE_MONTHS, serviceName: 'authwatch-test', ...props });
+    const data = new NetworkData(stack, 'NetworkData', {
+      logRetention: RetentionDays.THREE_MONTHS,
+      serviceName: 'authwatch-test',
+      ...props,
+    });
     // A stand-in for the detector's role, as the stack will grant it once the detector loads the data.
     data.grantRead(new Role(stack, 'ReaderRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') }));
   } finally {
@@ -56,10 +66,16 @@ function synthNetworkData(props: Partial<ConstructorParameters<typeof NetworkDat
   const violations: { rule: string; path: string }[] = [];
   const reportPath = join(outdir, 'validation-report.json');
   if (existsSync(reportPath)) {
-    const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { pluginReports: { violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[] }[] };
-    for (const p of report.pluginReports) for (const v of p.violations) for (const c of v.violatingConstructs) violations.push({ rule: v.ruleName, path: c.constructPath });
+    const report = JSON.parse(readFileSync(reportPath, 'utf8')) as {
+      pluginReports: { violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[] }[];
+    };
+    for (const p of report.pluginReports)
+      for (const v of p.violations)
+        for (const c of v.violatingConstructs) violations.push({ rule: v.ruleName, path: c.constructPath });
   }
-  const template = Template.fromJSON(JSON.parse(readFileSync(join(outdir, 'NetworkDataTest.template.json'), 'utf8')) as Record<string, unknown>);
+  const template = Template.fromJSON(
+    JSON.parse(readFileSync(join(outdir, 'NetworkDataTest.template.json'), 'utf8')) as Record<string, unknown>,
+  );
   return { template, resources: template.toJSON().Resources as Record<string, Resource>, violations, app, outdir };
 }
 
@@ -88,36 +104,60 @@ function statementsOf(prefix: string): { actions: string[]; resource: string }[]
 describe('network-data bucket', () => {
   it('is encrypted, private, TLS-only, and kept when the stack goes by default', () => {
     const [, bucket] = ofType('AWS::S3::Bucket')[0]!;
-    expect(bucket.Properties.BucketEncryption).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
-    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(bucket.Properties.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    });
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
     expect(bucket.DeletionPolicy).toBe('Retain');
     s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
     });
   });
 
   it('can go with a test stack', () => {
-    const [, bucket] = Object.entries(synthNetworkData({ retain: false }).resources).find(([, r]) => r.Type === 'AWS::S3::Bucket')!;
+    const [, bucket] = Object.entries(synthNetworkData({ retain: false }).resources).find(
+      ([, r]) => r.Type === 'AWS::S3::Bucket',
+    )!;
     expect(bucket.DeletionPolicy).toBe('Delete');
   });
 });
 
 describe('refresh function', () => {
-  it('runs the detector\'s runtime on arm64, one at a time, pointed at the bucket and IPtoASN', () => {
+  it("runs the detector's runtime on arm64, one at a time, pointed at the bucket and IPtoASN", () => {
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: DETECTOR_RUNTIME.name,
       Architectures: ['arm64'],
       ReservedConcurrentExecutions: 1,
       MemorySize: 1024,
       Timeout: 300,
-      Environment: { Variables: Match.objectLike({ [REFRESH_ENV.bucket]: { Ref: idOf('AWS::S3::Bucket') }, [REFRESH_ENV.url]: IPTOASN_COMBINED_URL, [REFRESH_ENV.prefix]: 'network-data/' }) },
+      Environment: {
+        Variables: Match.objectLike({
+          [REFRESH_ENV.bucket]: { Ref: idOf('AWS::S3::Bucket') },
+          [REFRESH_ENV.url]: IPTOASN_COMBINED_URL,
+          [REFRESH_ENV.prefix]: 'network-data/',
+        }),
+      },
     });
   });
 
   it('takes another publisher URL', () => {
-    synthNetworkData({ sourceUrl: 'https://mirror.example.com/ip2asn-combined.tsv.gz' }).template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ [REFRESH_ENV.url]: 'https://mirror.example.com/ip2asn-combined.tsv.gz' }) },
-    });
+    synthNetworkData({ sourceUrl: 'https://mirror.example.com/ip2asn-combined.tsv.gz' }).template.hasResourceProperties(
+      'AWS::Lambda::Function',
+      {
+        Environment: {
+          Variables: Match.objectLike({ [REFRESH_ENV.url]: 'https://mirror.example.com/ip2asn-combined.tsv.gz' }),
+        },
+      },
+    );
   });
 
   it('runs weekly on EventBridge Scheduler; failed refreshes and undelivered invocations land in its DLQ', () => {
@@ -126,13 +166,19 @@ describe('refresh function', () => {
     s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: `rate(${REFRESH_INTERVAL.toDays()} days)`,
       State: 'ENABLED',
-      Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [fn, 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queue, 'Arn'] } }, RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 86400 } }),
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [fn, 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queue, 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 86400 },
+      }),
     });
     s.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       FunctionName: { Ref: fn },
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } },
     });
-    const [, role] = ofType('AWS::IAM::Role').find(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'))!;
+    const [, role] = ofType('AWS::IAM::Role').find(([, r]) =>
+      JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'),
+    )!;
     expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('aws:SourceAccount');
   });
 });
@@ -140,7 +186,9 @@ describe('refresh function', () => {
 describe('refresh bundle', () => {
   it('bundles the handler with the local esbuild, the AWS SDK inside, under 1 MiB, with no network data in it', () => {
     const { outdir } = synthNetworkData({}, { bundle: true });
-    const assets = JSON.parse(readFileSync(join(outdir, 'NetworkDataTest.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string; packaging?: string } }> };
+    const assets = JSON.parse(readFileSync(join(outdir, 'NetworkDataTest.assets.json'), 'utf8')) as {
+      files: Record<string, { source: { path: string; packaging?: string } }>;
+    };
     const code = Object.values(assets.files).filter((f) => f.source.packaging === 'zip');
     expect(code).toHaveLength(1);
     const bundle = join(outdir, code[0]!.source.path, 'index.mjs');
@@ -155,10 +203,14 @@ describe('refresh bundle', () => {
 
 describe('least privilege', () => {
   const bucketArn = () => JSON.stringify({ 'Fn::GetAtt': [idOf('AWS::S3::Bucket'), 'Arn'] });
-  const objects = (prefix: string) => JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [idOf('AWS::S3::Bucket'), 'Arn'] }, `/${prefix}`]] });
+  const objects = (prefix: string) =>
+    JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [idOf('AWS::S3::Bucket'), 'Arn'] }, `/${prefix}`]] });
 
   it('the refresh reads and writes only under its prefix, deletes only old databases, and may list its bucket', () => {
-    const lambdaRole = ofType('AWS::IAM::Role').find(([id, r]) => id.startsWith('NetworkDataRole') && JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda'))![0];
+    const lambdaRole = ofType('AWS::IAM::Role').find(
+      ([id, r]) =>
+        id.startsWith('NetworkDataRole') && JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda'),
+    )![0];
     expect(statementsOf(lambdaRole).filter((st) => st.actions.some((a) => a.startsWith('s3:')))).toEqual([
       { actions: ['s3:GetObject', 's3:PutObject'], resource: objects('network-data/*') },
       { actions: ['s3:DeleteObject'], resource: objects('network-data/databases/*') },
@@ -186,7 +238,8 @@ describe('cdk-nag', () => {
     for (const c of s.app.node.findAll()) {
       for (const m of c.node.metadata) {
         if (m.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
-        for (const [id, reason] of Object.entries(m.data as Record<string, string>)) acks.push({ path: c.node.path, id: id.replace(/^Annotation::/, ''), reason });
+        for (const [id, reason] of Object.entries(m.data as Record<string, string>))
+          acks.push({ path: c.node.path, id: id.replace(/^Annotation::/, ''), reason });
       }
     }
     expect(acks.map((a) => a.id.replace(/<[A-Za-z0-9]+\.Arn>/, '<ARN>')).sort()).toEqual(

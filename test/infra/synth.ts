@@ -38,7 +38,8 @@ export interface Synthesized {
  * `authwatch` configuration (config.test.ts checks that), so each test gives its configuration explicitly.
  */
 export function cdkJsonContext(): Record<string, unknown> {
-  return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+  return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })
+    .context;
 }
 
 /**
@@ -57,7 +58,8 @@ export function readmeDeployContext(heading: string): Record<string, string> {
     const eq = arg.indexOf('=');
     context[arg.slice(0, eq)] = arg.slice(eq + 1);
   }
-  if (Object.keys(context).length === 0) throw new Error(`README.md: no "npx cdk deploy -c ..." command under "${heading}"`);
+  if (Object.keys(context).length === 0)
+    throw new Error(`README.md: no "npx cdk deploy -c ..." command under "${heading}"`);
   return context;
 }
 
@@ -89,7 +91,11 @@ export interface SynthOptions {
 export function synth(options: SynthOptions): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'authwatch-cdk-'));
   outdirs.push(outdir);
-  const context: Record<string, unknown> = { ...cdkJsonContext(), ...(options.config ? { [CONTEXT_KEY]: options.config } : {}), ...options.context };
+  const context: Record<string, unknown> = {
+    ...cdkJsonContext(),
+    ...(options.config ? { [CONTEXT_KEY]: options.config } : {}),
+    ...options.context,
+  };
   // The CLI sets this for `cdk ls` and `--exclusively` of other stacks; an empty list means "bundle nothing".
   if (!options.bundle) context['aws:cdk:bundling-stacks'] = [];
   const app = new App({ context, outdir });
@@ -104,12 +110,21 @@ export function synth(options: SynthOptions): Synthesized {
   const violations: Violation[] = [];
   if (existsSync(reportPath)) {
     const report = JSON.parse(readFileSync(reportPath, 'utf8')) as {
-      pluginReports: { violations: { ruleName: string; severity: string; violatingConstructs: { constructPath: string }[] }[] }[];
+      pluginReports: {
+        violations: { ruleName: string; severity: string; violatingConstructs: { constructPath: string }[] }[];
+      }[];
     };
     for (const p of report.pluginReports) {
-      for (const v of p.violations) violations.push({ ruleName: v.ruleName, severity: v.severity, paths: v.violatingConstructs.map((c) => c.constructPath) });
+      for (const v of p.violations)
+        violations.push({
+          ruleName: v.ruleName,
+          severity: v.severity,
+          paths: v.violatingConstructs.map((c) => c.constructPath),
+        });
     }
   }
-  const template = Template.fromJSON(JSON.parse(readFileSync(join(outdir, `${stack.artifactId}.template.json`), 'utf8')) as Record<string, unknown>);
+  const template = Template.fromJSON(
+    JSON.parse(readFileSync(join(outdir, `${stack.artifactId}.template.json`), 'utf8')) as Record<string, unknown>,
+  );
   return { app, stack, template, violations, outdir };
 }

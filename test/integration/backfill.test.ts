@@ -13,7 +13,14 @@ import { BUCKET_MS, type LogonEvent, type UserBaseline } from '../../shared/core
 import { getProfile } from '../../shared/core/profiles';
 import { detectionSettingsSchema } from '../../shared/core/settings';
 import { runDetection } from '../../shared/run-detection';
-import { backfill, cmdBackfill, fileCheckpoint, progressReporter, type BackfillCheckpoint, type CheckpointStore } from '../../cli/backfill';
+import {
+  backfill,
+  cmdBackfill,
+  fileCheckpoint,
+  progressReporter,
+  type BackfillCheckpoint,
+  type CheckpointStore,
+} from '../../cli/backfill';
 import { openLocalStore } from '../../cli/local';
 import { generateScenario } from '../../cli/scenario/generate';
 import { scenarioLines, toEcsLine } from '../../cli/scenario/writers';
@@ -70,8 +77,22 @@ async function ledgerSize(store: DynamoDbBaselineStore): Promise<number> {
 function attackAfter(end: number): FileLogSource {
   const known = users.find((u) => !u.startsWith('svc-')) ?? users[0]!;
   const events: LogonEvent[] = [
-    { timestamp: end + 2 * 60_000, user: 'zz.intruder', sourceIp: '185.220.101.7', outcome: 'success', host: 'web-01', logSource: 'ecs' },
-    { timestamp: end + 3 * 60_000, user: known, sourceIp: '45.155.205.99', outcome: 'success', host: 'web-01', logSource: 'ecs' },
+    {
+      timestamp: end + 2 * 60_000,
+      user: 'zz.intruder',
+      sourceIp: '185.220.101.7',
+      outcome: 'success',
+      host: 'web-01',
+      logSource: 'ecs',
+    },
+    {
+      timestamp: end + 3 * 60_000,
+      user: known,
+      sourceIp: '45.155.205.99',
+      outcome: 'success',
+      host: 'web-01',
+      logSource: 'ecs',
+    },
   ];
   return FileLogSource.fromLines('attack', profile, events.map(toEcsLine));
 }
@@ -80,7 +101,13 @@ describe('backfill from a file into DynamoDB (dynalite)', () => {
   it('primes every user, serves the learning period, and raises no alert', async () => {
     const store = await freshStore();
 
-    const r = await backfill({ source, store, settings, span: { start: span.first, end: span.last + 1 }, checkpoint: memoryCheckpoint() });
+    const r = await backfill({
+      source,
+      store,
+      settings,
+      span: { start: span.first, end: span.last + 1 },
+      checkpoint: memoryCheckpoint(),
+    });
 
     expect(r.status).toBe('completed');
     expect(r.windowsDone).toBe(r.windowsTotal);
@@ -88,12 +115,19 @@ describe('backfill from a file into DynamoDB (dynalite)', () => {
     expect([...baselines.keys()].sort()).toEqual([...users].sort());
     expect((await store.getPopulation())?.knownUsers).toBe(users.length);
     const from = Math.floor(span.first / BUCKET_MS) * BUCKET_MS;
-    expect(await store.getRunState()).toMatchObject({ backfilledFrom: from, firstWindowEnd: spanEnd, lastWindowEnd: spanEnd });
+    expect(await store.getRunState()).toMatchObject({
+      backfilledFrom: from,
+      firstWindowEnd: spanEnd,
+      lastWindowEnd: spanEnd,
+    });
     expect(await ledgerSize(store)).toBe(0);
 
     // The detector's next run: no new learning period, and the novelties alert.
     const sink = new InMemoryAlertSink({});
-    const run = await runDetection({ logSources: [attackAfter(spanEnd)], store, sink, clock: { now: () => spanEnd }, settings }, { windowEnd: spanEnd + BUCKET_MS });
+    const run = await runDetection(
+      { logSources: [attackAfter(spanEnd)], store, sink, clock: { now: () => spanEnd }, settings },
+      { windowEnd: spanEnd + BUCKET_MS },
+    );
     expect(run.learning).toBe(false);
     expect(run.catchUp).toBe(false);
     expect(run.alertsPublished['Auth.RareUser']).toBeGreaterThanOrEqual(1);
@@ -101,14 +135,29 @@ describe('backfill from a file into DynamoDB (dynalite)', () => {
 
     // Without the backfill the same run is still learning, and silent.
     const cold = await freshStore();
-    const coldRun = await runDetection({ logSources: [attackAfter(spanEnd)], store: cold, sink: new InMemoryAlertSink({}), clock: { now: () => spanEnd }, settings }, { windowEnd: spanEnd + BUCKET_MS });
+    const coldRun = await runDetection(
+      {
+        logSources: [attackAfter(spanEnd)],
+        store: cold,
+        sink: new InMemoryAlertSink({}),
+        clock: { now: () => spanEnd },
+        settings,
+      },
+      { windowEnd: spanEnd + BUCKET_MS },
+    );
     expect(coldRun.learning).toBe(true);
     expect(coldRun.alertIds).toEqual([]);
   });
 
   it('resumes an interrupted run from its checkpoint to the same baselines as an uninterrupted one', async () => {
     const whole = await freshStore();
-    await backfill({ source, store: whole, settings, span: { start: span.first, end: span.last + 1 }, checkpoint: memoryCheckpoint() });
+    await backfill({
+      source,
+      store: whole,
+      settings,
+      span: { start: span.first, end: span.last + 1 },
+      checkpoint: memoryCheckpoint(),
+    });
 
     const resumed = await freshStore();
     const checkpoint = memoryCheckpoint();
@@ -130,8 +179,17 @@ describe('backfill from a file into DynamoDB (dynalite)', () => {
     expect(await resumed.getRunState()).toBeUndefined();
 
     const fetched: number[] = [];
-    const counting = { name: source.name, fetch: (w: { start: number; end: number }) => (fetched.push(w.start), source.fetch(w)) };
-    const second = await backfill({ source: counting, store: resumed, settings, span: { start: span.first, end: span.last + 1 }, checkpoint });
+    const counting = {
+      name: source.name,
+      fetch: (w: { start: number; end: number }) => (fetched.push(w.start), source.fetch(w)),
+    };
+    const second = await backfill({
+      source: counting,
+      store: resumed,
+      settings,
+      span: { start: span.first, end: span.last + 1 },
+      checkpoint,
+    });
 
     expect(second.status).toBe('completed');
     expect(second.windowsThisRun).toBe(first.windowsTotal - 3);
@@ -146,10 +204,21 @@ describe('backfill from a file into DynamoDB (dynalite)', () => {
   it('re-applying already-applied windows changes nothing (touch is idempotent per bucket)', async () => {
     const store = await freshStore();
     await backfill({ source, store, settings, span: { start: span.first, end: span.last + 1 } });
-    const before = { users: await store.getUsers(users), population: await store.getPopulation(), state: await store.getRunState() };
+    const before = {
+      users: await store.getUsers(users),
+      population: await store.getPopulation(),
+      state: await store.getRunState(),
+    };
     const warnings: string[] = [];
 
-    const again = await backfill({ source, store, settings, span: { start: span.first, end: span.last + 1 }, fresh: true, onWarning: (m) => warnings.push(m) });
+    const again = await backfill({
+      source,
+      store,
+      settings,
+      span: { start: span.first, end: span.last + 1 },
+      fresh: true,
+      onWarning: (m) => warnings.push(m),
+    });
 
     expect(again.status).toBe('completed');
     expect(again.baselinesWritten).toBe(0);
@@ -169,7 +238,11 @@ describe('backfill from a file into DynamoDB (dynalite)', () => {
 
     expect(r.clippedAt).toBe(detectorStart);
     expect(r.to).toBe(detectorStart);
-    expect(await store.getRunState()).toMatchObject({ firstWindowEnd: detectorStart, lastWindowEnd: watermark, backfilledFrom: r.from });
+    expect(await store.getRunState()).toMatchObject({
+      firstWindowEnd: detectorStart,
+      lastWindowEnd: watermark,
+      backfilledFrom: r.from,
+    });
   });
 
   it('the command line primes a local store and resumes nothing once complete', async () => {
@@ -200,23 +273,38 @@ describe('backfill from a file into DynamoDB (dynalite)', () => {
   });
 
   it('lists every flag problem at once', async () => {
-    await expect(cmdBackfill({ 'log-group': ['/a'], concurrency: '99' }, ['extra'], { handleSigint: false })).rejects.toThrow(
+    await expect(
+      cmdBackfill({ 'log-group': ['/a'], concurrency: '99' }, ['extra'], { handleSigint: false }),
+    ).rejects.toThrow(
       /positional[\s\S]*--profile is required[\s\S]*--days <n> is required[\s\S]*--table <name>[\s\S]*--concurrency/,
     );
   });
 
   it('draws a bar on a terminal and a line every few windows otherwise', () => {
-    const p = { windowsDone: 4, windowsTotal: 8, bucketsFetched: 96, bucketsToFetch: 192, logons: 12345, users: 42, doneUntil: Date.UTC(2026, 2, 3), elapsedMs: 60_000 };
+    const p = {
+      windowsDone: 4,
+      windowsTotal: 8,
+      bucketsFetched: 96,
+      bucketsToFetch: 192,
+      logons: 12345,
+      users: 42,
+      doneUntil: Date.UTC(2026, 2, 3),
+      elapsedMs: 60_000,
+    };
     let tty = '';
     const bar = progressReporter({ write: (s: string) => (tty += s), isTTY: true });
     bar.update(p, 'fetched');
     bar.done();
-    expect(tty).toBe('\r\x1b[2K[############............] windows 4/8 · 12,345 logons · 42 users · done until 2026-03-03T00:00Z · ETA 1m00s\n');
+    expect(tty).toBe(
+      '\r\x1b[2K[############............] windows 4/8 · 12,345 logons · 42 users · done until 2026-03-03T00:00Z · ETA 1m00s\n',
+    );
     let plain = '';
     const lines = progressReporter({ write: (s: string) => (plain += s), isTTY: false }, { every: 4 });
     lines.update(p, 'fetched');
     lines.update({ ...p, windowsDone: 3 }, 'committed');
     lines.update(p, 'committed');
-    expect(plain.split('\n').filter(Boolean)).toEqual(['backfill: windows 4/8 · 12,345 logons · 42 users · done until 2026-03-03T00:00Z · ETA 1m00s']);
+    expect(plain.split('\n').filter(Boolean)).toEqual([
+      'backfill: windows 4/8 · 12,345 logons · 42 users · done until 2026-03-03T00:00Z · ETA 1m00s',
+    ]);
   });
 });

@@ -16,7 +16,6 @@ function controlChars(s: string): string[] {
   });
 }
 
-
 describe('terminal columns', () => {
   it('counts East Asian wide and fullwidth characters as 2, combining marks and zero-width ones as 0', () => {
     expect(displayWidth('alice')).toBe(5);
@@ -61,7 +60,20 @@ function alert(user: string, host: string, explanation: string): Alert {
   return {
     id: 'a1',
     '@timestamp': '2026-03-04T10:15:00.000Z',
-    rule: { id: 'Auth.UnusualSourceIp', name: 'Unusual source IP', description: '', severity: 'medium', risk_score: 47, threshold: 75, references: [], threat: { framework: 'MITRE ATT&CK', tactic: { id: 'TA0001', name: 'Initial Access', reference: '' }, technique: [] } },
+    rule: {
+      id: 'Auth.UnusualSourceIp',
+      name: 'Unusual source IP',
+      description: '',
+      severity: 'medium',
+      risk_score: 47,
+      threshold: 75,
+      references: [],
+      threat: {
+        framework: 'MITRE ATT&CK',
+        tactic: { id: 'TA0001', name: 'Initial Access', reference: '' },
+        technique: [],
+      },
+    },
     event: { kind: 'alert', category: ['authentication'], outcome: 'success', count: 1 },
     user: { name: user },
     source: { ip: '2001:db8:85a3:1234:5678:8a2e:370:7334' },
@@ -81,15 +93,27 @@ function alert(user: string, host: string, explanation: string): Alert {
 
 describe('the alert table', () => {
   it('fits 80 columns with a wide user name, a long address and host, and a long explanation', () => {
-    const a = alert('山田太郎', 'db-primary-01.eu-west-1.int', '山田太郎 logged on from 2001:db8:85a3:1234:5678:8a2e:370:7334, an address, subnet and network never seen for this user in 30 days of history; '.repeat(3));
-    const table = alertTable([a], () => 'a label that is rather long and should wrap under the alert like the explanation does', 80);
+    const a = alert(
+      '山田太郎',
+      'db-primary-01.eu-west-1.int',
+      '山田太郎 logged on from 2001:db8:85a3:1234:5678:8a2e:370:7334, an address, subnet and network never seen for this user in 30 days of history; '.repeat(
+        3,
+      ),
+    );
+    const table = alertTable(
+      [a],
+      () => 'a label that is rather long and should wrap under the alert like the explanation does',
+      80,
+    );
     for (const l of table.trimEnd().split('\n')) expect(displayWidth(l), l).toBeLessThanOrEqual(80);
     expect(table).toContain('山田太郎');
     expect(table).toContain('→ db-primary-01.eu-west-1.int');
     // The user column is padded by columns: the address starts where it does for an ASCII name.
     const ascii = alertTable([alert('yamadata', 'h', 'x')], undefined, 120).split('\n')[1]!;
     const wide = alertTable([alert('山田太郎', 'h', 'x')], undefined, 120).split('\n')[1]!;
-    expect(displayWidth(wide.slice(0, wide.indexOf('2001:')))).toBe(displayWidth(ascii.slice(0, ascii.indexOf('2001:'))));
+    expect(displayWidth(wide.slice(0, wide.indexOf('2001:')))).toBe(
+      displayWidth(ascii.slice(0, ascii.indexOf('2001:'))),
+    );
   });
 
   it('escapes terminal controls in user names', () => {

@@ -23,7 +23,9 @@ const TOPIC = 'arn:aws:sns:us-east-1:123456789012:authwatch-alerts';
 const T = Date.UTC(2026, 3, 14, 10, 0);
 const LOGON = T - 10 * 60_000; // inside the windows ending at T and T + 15 min
 
-type Handler = (event: unknown) => Promise<{ alertIds: string[]; alertsDeduplicated: number; baselinesWritten: number }>;
+type Handler = (
+  event: unknown,
+) => Promise<{ alertIds: string[]; alertsDeduplicated: number; baselinesWritten: number }>;
 
 describe('the built detector bundle', () => {
   let dir: string;
@@ -41,11 +43,27 @@ describe('the built detector bundle', () => {
     store = new DynamoDbBaselineStore({ client: dynamo.client, tableName: TABLE });
     // A detector that has run for a month: learning is over, a population of 120 users, no "mallory".
     await store.saveRunState({ firstWindowEnd: T - 30 * DAY_MS, lastWindowEnd: T - BUCKET_MS, version: 0 });
-    await store.savePopulation({ ...emptyPopulation(), userBuckets: 6000, newUsers: 1, knownUsers: 120, lastBucket: Math.floor((T - BUCKET_MS) / BUCKET_MS) });
+    await store.savePopulation({
+      ...emptyPopulation(),
+      userBuckets: 6000,
+      newUsers: 1,
+      knownUsers: 120,
+      lastBucket: Math.floor((T - BUCKET_MS) / BUCKET_MS),
+    });
     aws = await startFakeAws();
     aws.rowsFor = (startS, endS) =>
       LOGON >= startS * 1000 && LOGON < endS * 1000
-        ? [{ user: 'mallory', ip: '203.0.113.66', outcome: 'success', host: 'db-01', logons: '3', first: String(LOGON), last: String(LOGON + 60_000) }]
+        ? [
+            {
+              user: 'mallory',
+              ip: '203.0.113.66',
+              outcome: 'success',
+              host: 'db-01',
+              logons: '3',
+              first: String(LOGON),
+              last: String(LOGON + 60_000),
+            },
+          ]
         : [];
     const env: Record<string, string> = {
       [ENV.tableName]: TABLE,
@@ -80,7 +98,9 @@ describe('the built detector bundle', () => {
 
   it('fails the run when SNS rejects the alert, marking nothing raised and learning nothing', async () => {
     aws.failPublish = 'InternalError';
-    await expect(handler({ 'detail-type': 'Scheduled Event', time: new Date(T).toISOString() })).rejects.toThrow(/could not be delivered/);
+    await expect(handler({ 'detail-type': 'Scheduled Event', time: new Date(T).toISOString() })).rejects.toThrow(
+      /could not be delivered/,
+    );
     expect(aws.published).toHaveLength(0);
     expect((await store.getUsers(['mallory'])).size).toBe(0);
     expect((await store.getRunState())!.lastWindowEnd).toBe(T - BUCKET_MS);

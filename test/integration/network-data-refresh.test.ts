@@ -41,8 +41,20 @@ beforeAll(async () => {
     '/truncated.tsv.gz': { status: 200, body: good.subarray(0, Math.floor(good.length / 2)) },
     // The last bytes missing: every row decompresses, only the gzip trailer is gone; still not a whole file.
     '/trailer-cut.tsv.gz': { status: 200, body: good.subarray(0, good.length - 4) },
-    '/error-page.tsv.gz': { status: 200, body: '<html><body>Service temporarily unavailable</body></html>', type: 'text/html' },
-    '/wrong-owner.tsv.gz': { status: 200, body: gz(extract.replace('8.8.8.0\t8.8.8.255\t15169\tUS\tGOOGLE', row('8.8.8.0', '8.8.8.255', 64512, 'US', 'SOMEONE-ELSE'))) },
+    '/error-page.tsv.gz': {
+      status: 200,
+      body: '<html><body>Service temporarily unavailable</body></html>',
+      type: 'text/html',
+    },
+    '/wrong-owner.tsv.gz': {
+      status: 200,
+      body: gz(
+        extract.replace(
+          '8.8.8.0\t8.8.8.255\t15169\tUS\tGOOGLE',
+          row('8.8.8.0', '8.8.8.255', 64512, 'US', 'SOMEONE-ELSE'),
+        ),
+      ),
+    },
   });
   server = await startLocalEndpoint((req, _body, res) => {
     requests.push(req.url ?? '');
@@ -68,7 +80,11 @@ beforeEach(() => {
 afterAll(() => s3?.mock.restore());
 
 function env(path: string): Record<string, string> {
-  return { [REFRESH_ENV.bucket]: BUCKET, [REFRESH_ENV.url]: `${base}${path}`, [REFRESH_ENV.expectations]: EXPECTATIONS };
+  return {
+    [REFRESH_ENV.bucket]: BUCKET,
+    [REFRESH_ENV.url]: `${base}${path}`,
+    [REFRESH_ENV.expectations]: EXPECTATIONS,
+  };
 }
 
 /** The Lambda's own dependencies for `path`, with a clock that advances a day per reading. */
@@ -87,22 +103,39 @@ describe('refresh', () => {
     expect(summary.current).toMatchObject({ source: `${base}/ip2asn-combined.tsv.gz`, ipv4Ranges: 8, ipv6Ranges: 6 });
     expect(summary.current.key).toMatch(/^network-data\/databases\/2026-11-0\dT00-00-00\.000Z-[0-9a-f]{8}\.awnd$/);
     // The pointer is written last, after the database was stored and read back.
-    expect(s3.calls).toEqual([`Get ${POINTER}`, `Put ${summary.current.key}`, `Get ${summary.current.key}`, `Put ${POINTER}`, 'List network-data/databases/']);
+    expect(s3.calls).toEqual([
+      `Get ${POINTER}`,
+      `Put ${summary.current.key}`,
+      `Get ${summary.current.key}`,
+      `Put ${POINTER}`,
+      'List network-data/databases/',
+    ]);
     expect(JSON.parse(pointerText())).toEqual(summary.current);
 
     const metrics: Record<string, number> = {};
-    const loaded = await loadNetworkData({ reader: store(), now: Date.parse(summary.current.builtAt) + DAY_MS, metric: (n, v) => (metrics[n] = v) });
+    const loaded = await loadNetworkData({
+      reader: store(),
+      now: Date.parse(summary.current.builtAt) + DAY_MS,
+      metric: (n, v) => (metrics[n] = v),
+    });
     expect(loaded.status).toBe('current');
     expect(loaded.lookup('8.8.8.8')).toEqual({ known: true, asn: 15169, org: 'GOOGLE', country: 'US' });
     expect(loaded.lookup('2606:4700:4700::1111')).toMatchObject({ asn: 13335, org: 'CLOUDFLARENET' });
-    expect(metrics).toEqual({ [NETWORK_DATA_METRICS.unavailable]: 0, [NETWORK_DATA_METRICS.ageDays]: 1, [NETWORK_DATA_METRICS.stale]: 0 });
+    expect(metrics).toEqual({
+      [NETWORK_DATA_METRICS.unavailable]: 0,
+      [NETWORK_DATA_METRICS.ageDays]: 1,
+      [NETWORK_DATA_METRICS.stale]: 0,
+    });
   });
 
   it('swaps a newer build in, keeping the previous ones up to three, and never deletes the current one', async () => {
     const d = deps('/ip2asn-combined.tsv.gz');
     const keys: string[] = [];
     for (let i = 0; i < 5; i++) keys.push((await refreshNetworkData(d)).current.key);
-    const grown = await refreshNetworkData({ ...d, source: new HttpNetworkDataSource({ url: `${base}/grown.tsv.gz` }) });
+    const grown = await refreshNetworkData({
+      ...d,
+      source: new HttpNetworkDataSource({ url: `${base}/grown.tsv.gz` }),
+    });
     expect(grown.previousKey).toBe(keys[4]);
     const stored = [...s3.objects.keys()].filter((k) => k.endsWith('.awnd')).sort();
     expect(stored).toEqual([keys[3], keys[4], grown.current.key]);
@@ -122,7 +155,9 @@ describe('refresh', () => {
     const unchanged = async () => {
       expect(s3.objects).toEqual(before);
       expect(s3.calls.filter((c) => c === `Put ${POINTER}`)).toEqual([]);
-      expect((await loadNetworkData({ reader: store(), now: Date.UTC(2026, 10, 3) })).lookup('8.8.8.8')).toMatchObject({ asn: 15169 });
+      expect((await loadNetworkData({ reader: store(), now: Date.UTC(2026, 10, 3) })).lookup('8.8.8.8')).toMatchObject({
+        asn: 15169,
+      });
     };
 
     it.each([
@@ -130,7 +165,10 @@ describe('refresh', () => {
       ['/truncated.tsv.gz', /gzip stream is truncated or corrupt/],
       ['/trailer-cut.tsv.gz', /gzip stream is truncated or corrupt/],
       ['/error-page.tsv.gz', /gzip stream is truncated or corrupt/],
-      ['/wrong-owner.tsv.gz', /failed validation; the database in use is unchanged:\n {2}- 8\.8\.8\.8 resolves to AS64512, expected AS15169/],
+      [
+        '/wrong-owner.tsv.gz',
+        /failed validation; the database in use is unchanged:\n {2}- 8\.8\.8\.8 resolves to AS64512, expected AS15169/,
+      ],
     ])('%s', async (path, message) => {
       const failed = refreshNetworkData(deps(path));
       await expect(failed).rejects.toThrow(NetworkDataError);
@@ -142,26 +180,35 @@ describe('refresh', () => {
     it('a much smaller file than the one in use', async () => {
       const fewer = fixtureLines().filter((l) => !l.startsWith('198.') && !l.startsWith('192.0.2.'));
       served['/shrunk.tsv.gz'] = { status: 200, body: gz(fewer.join('\n')) };
-      await expect(refreshNetworkData(deps('/shrunk.tsv.gz'))).rejects.toThrow(/:\n {2}- 5 IPv4 ranges, down from 8 in the database in use \(below 80% of it\)$/);
+      await expect(refreshNetworkData(deps('/shrunk.tsv.gz'))).rejects.toThrow(
+        /:\n {2}- 5 IPv4 ranges, down from 8 in the database in use \(below 80% of it\)$/,
+      );
       await unchanged();
     });
 
     it('S3 refusing the pointer write', async () => {
-      s3.failPut = (key) => (key === POINTER ? Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }) : undefined);
-      await expect(refreshNetworkData(deps('/ip2asn-combined.tsv.gz'))).rejects.toThrow(`writing s3://${BUCKET}/${POINTER} failed: AccessDenied: Access Denied`);
+      s3.failPut = (key) =>
+        key === POINTER ? Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }) : undefined;
+      await expect(refreshNetworkData(deps('/ip2asn-combined.tsv.gz'))).rejects.toThrow(
+        `writing s3://${BUCKET}/${POINTER} failed: AccessDenied: Access Denied`,
+      );
       // The new database object was stored (the next refresh prunes it), but nothing points at it.
       expect(JSON.parse(pointerText())).toEqual(JSON.parse(new TextDecoder().decode(before.get(POINTER))));
     });
 
     it('a download that does not finish in time', async () => {
       const source = new HttpNetworkDataSource({ url: `${base}/hang.tsv.gz`, timeoutMs: 200 });
-      await expect(refreshNetworkData({ ...deps('/ip2asn-combined.tsv.gz'), source })).rejects.toThrow(/downloading .*hang\.tsv\.gz failed/);
+      await expect(refreshNetworkData({ ...deps('/ip2asn-combined.tsv.gz'), source })).rejects.toThrow(
+        /downloading .*hang\.tsv\.gz failed/,
+      );
       await unchanged();
     });
 
     it('a file larger than allowed', async () => {
       const source = new HttpNetworkDataSource({ url: `${base}/ip2asn-combined.tsv.gz`, maxBytes: 100 });
-      await expect(refreshNetworkData({ ...deps('/ip2asn-combined.tsv.gz'), source })).rejects.toThrow(/more than 100 bytes; refusing the rest/);
+      await expect(refreshNetworkData({ ...deps('/ip2asn-combined.tsv.gz'), source })).rejects.toThrow(
+        /more than 100 bytes; refusing the rest/,
+      );
       await unchanged();
     });
   });
@@ -186,7 +233,9 @@ describe('refresh', () => {
   });
 
   it('refuses a configuration it cannot use, listing every problem', () => {
-    expect(() => compose({ [REFRESH_ENV.url]: 'ftp://x', [REFRESH_ENV.expectations]: '{"minIpv4Ranges":-1,"typo":1}' })).toThrow(
+    expect(() =>
+      compose({ [REFRESH_ENV.url]: 'ftp://x', [REFRESH_ENV.expectations]: '{"minIpv4Ranges":-1,"typo":1}' }),
+    ).toThrow(
       /AUTHWATCH_NETWORK_DATA_BUCKET: required[\s\S]*AUTHWATCH_NETWORK_DATA_URL: must be an http\(s\) URL[\s\S]*AUTHWATCH_NETWORK_DATA_EXPECTATIONS/,
     );
   });
@@ -201,7 +250,12 @@ describe('loader', () => {
 
   it('answers "unknown" for every address, with a warning and a metric, when nothing was ever swapped in', async () => {
     const metrics: Record<string, number> = {};
-    const loaded = await loadNetworkData({ reader: store(), now: Date.UTC(2026, 10, 3), logger, metric: (n, v) => (metrics[n] = v) });
+    const loaded = await loadNetworkData({
+      reader: store(),
+      now: Date.UTC(2026, 10, 3),
+      logger,
+      metric: (n, v) => (metrics[n] = v),
+    });
     expect(loaded.status).toBe('missing');
     expect(loaded.lookup('8.8.8.8')).toEqual({ known: false, reason: 'no-data' });
     expect(warnings).toEqual(['network-owner data missing: owner and country lookups answer "unknown"']);
@@ -211,28 +265,55 @@ describe('loader', () => {
   it('still uses a stale database, saying how old it is', async () => {
     const { current } = await refreshNetworkData(deps('/ip2asn-combined.tsv.gz'));
     const metrics: Record<string, number> = {};
-    const loaded = await loadNetworkData({ reader: store(), now: Date.parse(current.builtAt) + 12.5 * DAY_MS, maxAgeDays: 10, logger, metric: (n, v) => (metrics[n] = v) });
+    const loaded = await loadNetworkData({
+      reader: store(),
+      now: Date.parse(current.builtAt) + 12.5 * DAY_MS,
+      maxAgeDays: 10,
+      logger,
+      metric: (n, v) => (metrics[n] = v),
+    });
     expect(loaded.status).toBe('stale');
     expect(loaded.problem).toMatch(/12 days ago \(limit 10\); is the refresh failing\?/);
     expect(loaded.lookup('1.1.1.1')).toMatchObject({ asn: 13335 });
     expect(warnings).toEqual(['network-owner data stale: still used']);
-    expect(metrics).toEqual({ [NETWORK_DATA_METRICS.unavailable]: 0, [NETWORK_DATA_METRICS.ageDays]: 12.5, [NETWORK_DATA_METRICS.stale]: 1 });
+    expect(metrics).toEqual({
+      [NETWORK_DATA_METRICS.unavailable]: 0,
+      [NETWORK_DATA_METRICS.ageDays]: 12.5,
+      [NETWORK_DATA_METRICS.stale]: 1,
+    });
   });
 
   it('answers "unknown" from a stale database when told to', async () => {
     const { current } = await refreshNetworkData(deps('/ip2asn-combined.tsv.gz'));
-    const loaded = await loadNetworkData({ reader: store(), now: Date.parse(current.builtAt) + 11 * DAY_MS, whenStale: 'unknown', logger });
+    const loaded = await loadNetworkData({
+      reader: store(),
+      now: Date.parse(current.builtAt) + 11 * DAY_MS,
+      whenStale: 'unknown',
+      logger,
+    });
     expect(loaded).toMatchObject({ status: 'stale', ageDays: 11, meta: { ipv4Ranges: 8 } });
     expect(loaded.lookup('1.1.1.1')).toEqual({ known: false, reason: 'no-data' });
     expect(warnings).toEqual(['network-owner data stale: not used, owner and country lookups answer "unknown"']);
   });
 
   it.each([
-    ['a database object that is not what the pointer names', (key: string) => s3.objects.set(key, s3.objects.get(key)!.slice(0, -8)), /bytes, the pointer says/],
-    ['a database object altered in place', (key: string) => s3.objects.get(key)!.set([1], 200), /SHA-256 [0-9a-f]+ differs/],
+    [
+      'a database object that is not what the pointer names',
+      (key: string) => s3.objects.set(key, s3.objects.get(key)!.slice(0, -8)),
+      /bytes, the pointer says/,
+    ],
+    [
+      'a database object altered in place',
+      (key: string) => s3.objects.get(key)!.set([1], 200),
+      /SHA-256 [0-9a-f]+ differs/,
+    ],
     ['a deleted database object', (key: string) => s3.objects.delete(key), /NoSuchKey/],
     ['a pointer that is not JSON', () => s3.objects.set(POINTER, new TextEncoder().encode('{oops')), /is not JSON/],
-    ['a pointer missing fields', () => s3.objects.set(POINTER, new TextEncoder().encode('{"key":"x"}')), /is not a network-data pointer: builtAt/],
+    [
+      'a pointer missing fields',
+      () => s3.objects.set(POINTER, new TextEncoder().encode('{"key":"x"}')),
+      /is not a network-data pointer: builtAt/,
+    ],
   ])('answers "unknown" after %s', async (_what, damage, problem) => {
     const { current } = await refreshNetworkData(deps('/ip2asn-combined.tsv.gz'));
     damage(current.key);

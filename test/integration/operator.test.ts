@@ -16,7 +16,16 @@ import type { Alert, LedgerEntry } from '../../shared/core/model';
 import { FileLogSource } from '../../shared/adapters/file-log-source';
 import { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
 import { unusualSourceIp } from '../../shared/core/detectors';
-import { bucketOf, DAY_MS, dayOf, emptyPopulation, windowEndingAt, type LogonEvent, type SeenStats, type UserBaseline } from '../../shared/core/model';
+import {
+  bucketOf,
+  DAY_MS,
+  dayOf,
+  emptyPopulation,
+  windowEndingAt,
+  type LogonEvent,
+  type SeenStats,
+  type UserBaseline,
+} from '../../shared/core/model';
 import { DEFAULT_SETTINGS } from '../../shared/core/settings';
 import { runDetection } from '../../shared/run-detection';
 import { useDynalite } from '../support/dynalite';
@@ -29,7 +38,6 @@ function controlChars(s: string): string[] {
   });
 }
 
-
 const T = Date.UTC(2026, 2, 2, 9, 0);
 const MIN = 60_000;
 
@@ -40,13 +48,26 @@ function seen(first: number, last: number, buckets: number, days: number): SeenS
 /** A user with formed habits: one home address for 30 days, never a new place since. */
 /** An organisation whose users rarely bring a new place (pooled over many periods, so one run barely moves it). */
 function population() {
-  return { ...emptyPopulation(), lastBucket: bucketOf(T - DAY_MS), knownUsers: 3, placeNovelty: { periods: 2000, ip: 20, prefix: 8, network: 4, ipInKnownPrefix: 10, networkOrgNovel: 1 } };
+  return {
+    ...emptyPopulation(),
+    lastBucket: bucketOf(T - DAY_MS),
+    knownUsers: 3,
+    placeNovelty: { periods: 2000, ip: 20, prefix: 8, network: 4, ipInKnownPrefix: 10, networkOrgNovel: 1 },
+  };
 }
 
 function matureUser(user: string, home: string): UserBaseline {
   const s = seen(T - 30 * DAY_MS, T - DAY_MS, 80, 30);
   const [a, b, c] = home.split('.');
-  return { user, activity: s, ips: { [home]: s }, prefixes: { [`${a}.${b}.${c}.0/24`]: s }, networks: { [`${a}.${b}.0.0/16`]: s }, novelty: { periods: 70, ip: 0, prefix: 0, network: 0 }, version: 0 };
+  return {
+    user,
+    activity: s,
+    ips: { [home]: s },
+    prefixes: { [`${a}.${b}.${c}.0/24`]: s },
+    networks: { [`${a}.${b}.0.0/16`]: s },
+    novelty: { periods: 70, ip: 0, prefix: 0, network: 0 },
+    version: 0,
+  };
 }
 
 let dir: string;
@@ -78,8 +99,15 @@ async function detect(events: LogonEvent[], windowEnd: number) {
   const local = await openLocalStore({ dir, keep: true });
   try {
     const sink = new InMemoryAlertSink();
-    const source = new FileLogSource({ name: 'test', events, parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] } });
-    const summary = await runDetection({ logSources: [source], store: local.store, sink, clock: { now: () => 0 }, settings: DEFAULT_SETTINGS }, { windowEnd });
+    const source = new FileLogSource({
+      name: 'test',
+      events,
+      parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] },
+    });
+    const summary = await runDetection(
+      { logSources: [source], store: local.store, sink, clock: { now: () => 0 }, settings: DEFAULT_SETTINGS },
+      { windowEnd },
+    );
     return { summary, alerts: sink.delivered };
   } finally {
     await local.close();
@@ -102,7 +130,17 @@ async function cli(...argv: string[]) {
 
 describe('allow', () => {
   it('allow cidr --user: the next run stays silent for that user from that range, and only for that user', async () => {
-    const r = await cli('allow', 'cidr', '198.51.100.0/24', '--user', 'alice', '--note', 'conference wifi', '--store', dir);
+    const r = await cli(
+      'allow',
+      'cidr',
+      '198.51.100.0/24',
+      '--user',
+      'alice',
+      '--note',
+      'conference wifi',
+      '--store',
+      dir,
+    );
     expect(r).toMatchObject({ code: 0, err: '' });
     expect(r.out).toContain('allowed 198.51.100.0/24 for user alice');
 
@@ -111,19 +149,29 @@ describe('allow', () => {
     expect(run.alerts.map((a) => a.user.name)).toEqual(['bob']);
     expect(run.summary.alertsSuppressed).toBe(1);
     // The alert says how to do the same for bob.
-    expect(run.alerts[0]!.silence[1]).toContain('npm run authwatch -- allow cidr 198.51.100.0/24 --user bob --table <table>');
+    expect(run.alerts[0]!.silence[1]).toContain(
+      'npm run authwatch -- allow cidr 198.51.100.0/24 --user bob --table <table>',
+    );
   });
 
   it('allow user, list and remove', async () => {
     expect((await cli('allow', 'user', 'svc-*', '--store', dir)).code).toBe(0);
-    expect((await cli('allow', 'cidr', '192.0.2.7', '--store', dir)).out).toContain('allowed 192.0.2.7/32 for every user');
+    expect((await cli('allow', 'cidr', '192.0.2.7', '--store', dir)).out).toContain(
+      'allowed 192.0.2.7/32 for every user',
+    );
     expect((await cli('allow', 'user', 'SVC-*', '--store', dir)).out).toContain('already allowed');
 
     const list = await cli('allow', 'list', '--store', dir, '--json');
-    const f = JSON.parse(list.out) as { allowUsers: { pattern: string }[]; allowCidrs: { cidr: string; user?: string }[]; version: number };
+    const f = JSON.parse(list.out) as {
+      allowUsers: { pattern: string }[];
+      allowCidrs: { cidr: string; user?: string }[];
+      version: number;
+    };
     expect(f.allowUsers.map((e) => e.pattern)).toEqual(['svc-*']);
     expect(f.allowCidrs).toMatchObject([{ cidr: '192.0.2.7/32' }]);
-    expect((await cli('allow', 'list', '--store', dir)).out).toMatch(/USER OR GLOB[\s\S]*svc-\*[\s\S]*192\.0\.2\.7\/32\s+every user/);
+    expect((await cli('allow', 'list', '--store', dir)).out).toMatch(
+      /USER OR GLOB[\s\S]*svc-\*[\s\S]*192\.0\.2\.7\/32\s+every user/,
+    );
 
     // A user allowed by pattern does not alert.
     const w = T + 15 * MIN;
@@ -135,7 +183,10 @@ describe('allow', () => {
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('nothing to remove');
     expect((await cli('allow', 'remove', 'cidr', '192.0.2.7', '--store', dir)).code).toBe(0);
-    expect(JSON.parse((await cli('allow', 'list', '--json', '--store', dir)).out)).toMatchObject({ allowUsers: [], allowCidrs: [] });
+    expect(JSON.parse((await cli('allow', 'list', '--json', '--store', dir)).out)).toMatchObject({
+      allowUsers: [],
+      allowCidrs: [],
+    });
   });
 
   it('refuses what is not an allowlist entry, with a message that says why', async () => {
@@ -152,17 +203,45 @@ describe('benign', () => {
     // user's address map has since evicted it, or the run that raised it never saved the baseline.
     const local = await openLocalStore({ dir, keep: true });
     try {
-      await local.store.recordRaisedAlerts([{ id: 'unusualsourceip-abc', detectorId: 'Auth.UnusualSourceIp', user: 'alice', sourceIp: '203.0.113.50', raisedAt: T, expiresAt: Math.floor(T / 1000) + 30 * 86_400 }]);
+      await local.store.recordRaisedAlerts([
+        {
+          id: 'unusualsourceip-abc',
+          detectorId: 'Auth.UnusualSourceIp',
+          user: 'alice',
+          sourceIp: '203.0.113.50',
+          raisedAt: T,
+          expiresAt: Math.floor(T / 1000) + 30 * 86_400,
+        },
+      ]);
     } finally {
       await local.close();
     }
-    const observation = { user: 'alice', sourceIp: '203.0.113.50', outcome: 'success' as const, count: 1, firstSeen: T + 5 * MIN, lastSeen: T + 5 * MIN, hosts: [], methods: [], logSource: 'sshd' };
+    const observation = {
+      user: 'alice',
+      sourceIp: '203.0.113.50',
+      outcome: 'success' as const,
+      count: 1,
+      firstSeen: T + 5 * MIN,
+      lastSeen: T + 5 * MIN,
+      hosts: [],
+      methods: [],
+      logSource: 'sshd',
+    };
     const evaluate = async () => {
       const l = await openLocalStore({ dir, keep: true });
       try {
         const baseline = (await l.store.getUsers(['alice'])).get('alice');
-        const input = { baseline, population: population(), window: windowEndingAt(T + 15 * MIN), settings: DEFAULT_SETTINGS };
-        return { same: unusualSourceIp.evaluate({ ...input, observation }), neighbour: unusualSourceIp.evaluate({ ...input, observation: { ...observation, sourceIp: '203.0.113.51' } }), baseline };
+        const input = {
+          baseline,
+          population: population(),
+          window: windowEndingAt(T + 15 * MIN),
+          settings: DEFAULT_SETTINGS,
+        };
+        return {
+          same: unusualSourceIp.evaluate({ ...input, observation }),
+          neighbour: unusualSourceIp.evaluate({ ...input, observation: { ...observation, sourceIp: '203.0.113.51' } }),
+          baseline,
+        };
       } finally {
         await l.close();
       }
@@ -173,7 +252,11 @@ describe('benign', () => {
 
     const r = await cli('benign', 'unusualsourceip-abc', '--store', dir, '--json');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.out)).toMatchObject({ user: 'alice', sourceIp: '203.0.113.50', places: ['203.0.113.50', '203.0.113.0/24', '203.0.0.0/16'] });
+    expect(JSON.parse(r.out)).toMatchObject({
+      user: 'alice',
+      sourceIp: '203.0.113.50',
+      places: ['203.0.113.50', '203.0.113.0/24', '203.0.0.0/16'],
+    });
 
     const after = await evaluate();
     expect(after.same).toBeNull();
@@ -201,11 +284,22 @@ describe('benign', () => {
     await detect([ev('dave', '81.2.3.10', w1 - 10 * MIN)], w1);
     const local = await openLocalStore({ dir, keep: true });
     try {
-      await local.store.recordRaisedAlerts([{ id: 'rareuser-x', detectorId: 'Auth.RareUser', user: 'dave', sourceIp: '81.2.3.10', raisedAt: w1, expiresAt: Math.floor(w1 / 1000) + 86_400 }]);
+      await local.store.recordRaisedAlerts([
+        {
+          id: 'rareuser-x',
+          detectorId: 'Auth.RareUser',
+          user: 'dave',
+          sourceIp: '81.2.3.10',
+          raisedAt: w1,
+          expiresAt: Math.floor(w1 / 1000) + 86_400,
+        },
+      ]);
     } finally {
       await local.close();
     }
-    expect((await cli('benign', 'rareuser-x', '--store', dir)).out).toContain('dave is a known user since the run that raised this alert; nothing to add');
+    expect((await cli('benign', 'rareuser-x', '--store', dir)).out).toContain(
+      'dave is a known user since the run that raised this alert; nothing to add',
+    );
     const missing = await cli('benign', 'rareuser-nope', '--store', dir);
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('no alert rareuser-nope in the ledger');
@@ -222,7 +316,15 @@ describe('show', () => {
   }
 
   function entryOf(a: Alert, id: string, document?: string): LedgerEntry {
-    return { id, detectorId: a.rule.id, user: a.user.name, sourceIp: a.source.ip, raisedAt: T + 15 * MIN, expiresAt: Math.floor(T / 1000) + 30 * 86_400, ...(document !== undefined ? { document } : {}) };
+    return {
+      id,
+      detectorId: a.rule.id,
+      user: a.user.name,
+      sourceIp: a.source.ip,
+      raisedAt: T + 15 * MIN,
+      expiresAt: Math.floor(T / 1000) + 30 * 86_400,
+      ...(document !== undefined ? { document } : {}),
+    };
   }
 
   async function record(entries: LedgerEntry[]): Promise<void> {
@@ -299,8 +401,20 @@ describe('status', () => {
     const local = await openLocalStore({ dir, keep: true });
     try {
       // Older alerts still in the ledger: they count for the noisiest users, not for the last 24 h.
-      const old = (id: string, user: string) => ({ id, detectorId: 'Auth.UnusualSourceIp', user, sourceIp: '192.0.2.1', raisedAt: T - 3 * DAY_MS, expiresAt: Math.floor(T / 1000) + 27 * 86_400 });
-      await local.store.recordRaisedAlerts([old('unusualsourceip-old1', 'alice'), old('unusualsourceip-old2', 'alice'), old('unusualsourceip-old3', 'carol'), { ...old('unusualsourceip-gone', 'zed'), expiresAt: Math.floor(T / 1000) - 1 }]);
+      const old = (id: string, user: string) => ({
+        id,
+        detectorId: 'Auth.UnusualSourceIp',
+        user,
+        sourceIp: '192.0.2.1',
+        raisedAt: T - 3 * DAY_MS,
+        expiresAt: Math.floor(T / 1000) + 27 * 86_400,
+      });
+      await local.store.recordRaisedAlerts([
+        old('unusualsourceip-old1', 'alice'),
+        old('unusualsourceip-old2', 'alice'),
+        old('unusualsourceip-old3', 'carol'),
+        { ...old('unusualsourceip-gone', 'zed'), expiresAt: Math.floor(T / 1000) - 1 },
+      ]);
     } finally {
       await local.close();
     }
@@ -310,7 +424,12 @@ describe('status', () => {
     const r = await cli('status', '--store', dir, '--json');
     expect(r.code).toBe(0);
     const s = JSON.parse(r.out) as StatusReport;
-    expect(s.learning).toMatchObject({ learningDays: 14, done: true, daysLeft: 0, startedAt: new Date(T - 40 * DAY_MS).toISOString() });
+    expect(s.learning).toMatchObject({
+      learningDays: 14,
+      done: true,
+      daysLeft: 0,
+      startedAt: new Date(T - 40 * DAY_MS).toISOString(),
+    });
     expect(s.lastWindow!.end).toBe(new Date(w).toISOString());
     expect(s.users).toEqual({ known: 3, stored: 3, learning: 1, mature: 2 });
     expect(s.alertsLast24h).toMatchObject({ total: 2, byDetector: { 'Auth.RareUser': 0, 'Auth.UnusualSourceIp': 2 } });
@@ -335,7 +454,12 @@ describe('explain', () => {
     await detect([ev('alice', '203.0.113.50', w1 - 10 * MIN)], w1);
     const r = await cli('explain', 'alice', '--store', dir, '--json');
     const e = JSON.parse(r.out) as ExplainReport;
-    expect(e).toMatchObject({ user: 'alice', daysActive: 31, mature: true, firstSeen: new Date(T - 30 * DAY_MS).toISOString() });
+    expect(e).toMatchObject({
+      user: 'alice',
+      daysActive: 31,
+      mature: true,
+      firstSeen: new Date(T - 30 * DAY_MS).toISOString(),
+    });
     expect(e.places.ips.map((p) => p.place)).toEqual(['203.0.113.50', '81.2.3.10']);
     expect(e.places.networks.map((p) => p.place)).toEqual(['203.0.0.0/16', '81.2.0.0/16']);
     expect(e.novelty.counts.network).toBeGreaterThan(0.9);
@@ -383,9 +507,16 @@ describe('choosing the table', () => {
     await runOperatorCommand('allow', ['cidr', '203.0.113.0/24'], { ...opts, user: 'alice' }, io);
     out = '';
     await runOperatorCommand('allow', ['list'], opts, io);
-    expect(JSON.parse(out)).toMatchObject({ allowCidrs: [{ cidr: '203.0.113.0/24', user: 'alice', addedAt: T }], version: 1 });
+    expect(JSON.parse(out)).toMatchObject({
+      allowCidrs: [{ cidr: '203.0.113.0/24', user: 'alice', addedAt: T }],
+      version: 1,
+    });
     out = '';
     await runOperatorCommand('status', [], opts, io);
-    expect(JSON.parse(out)).toMatchObject({ table: `table ${tableName}`, lastWindow: null, feedback: { allowUsers: 0, allowCidrs: 1 } });
+    expect(JSON.parse(out)).toMatchObject({
+      table: `table ${tableName}`,
+      lastWindow: null,
+      feedback: { allowUsers: 0, allowCidrs: 1 },
+    });
   });
 });

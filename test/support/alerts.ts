@@ -26,11 +26,24 @@ export function makeAlert(o: AlertOptions = {}): Alert {
     detectorId: detector.id,
     user,
     sourceIp: ip,
-    observation: { user, sourceIp: ip, outcome: 'success', count: 3, firstSeen: T - 20 * 60_000, lastSeen: T - 5 * 60_000, hosts: o.hosts ?? ['web-01'], methods: ['publickey'], logSource: 'sshd' },
+    observation: {
+      user,
+      sourceIp: ip,
+      outcome: 'success',
+      count: 3,
+      firstSeen: T - 20 * 60_000,
+      lastSeen: T - 5 * 60_000,
+      hosts: o.hosts ?? ['web-01'],
+      methods: ['publickey'],
+      logSource: 'sshd',
+    },
     score: o.score ?? 88,
     probability: 0.0004,
     explanation: `${user} logged on for the first time ever seen (from ${ip}). Among 40 known users, new user names appear in 1 in 2,500 of active user-periods. Probability 0.00040.`,
     evidence: o.evidence ?? { kind: 'new', known_users: 40, population_new_user_rate: 0.0004 },
   };
-  return buildAlert(finding, detector, ALERT_WINDOW, 75, { failedAttemptsFromIp: o.failed ?? 0, otherIpsInWindow: o.otherIps ?? [] });
+  return buildAlert(finding, detector, ALERT_WINDOW, 75, {
+    failedAttemptsFromIp: o.failed ?? 0,
+    otherIpsInWindow: o.otherIps ?? [],
+  });
 }

@@ -57,7 +57,11 @@ export async function startFakeAws(): Promise<FakeAws> {
           JSON.stringify({
             status: 'Complete',
             results: rows.map((r) => Object.entries(r).map(([field, value]) => ({ field, value }))),
-            statistics: { recordsMatched: rows.length, recordsScanned: rows.length * 10, bytesScanned: rows.length * 2000 },
+            statistics: {
+              recordsMatched: rows.length,
+              recordsScanned: rows.length * 10,
+              bytesScanned: rows.length * 2000,
+            },
           }),
         );
       } else if (op === 'StopQuery') res.end(JSON.stringify({ success: true }));
@@ -77,7 +81,9 @@ export async function startFakeAws(): Promise<FakeAws> {
       for (let i = 1; form.has(`PublishBatchRequestEntries.member.${i}.Id`); i++) {
         const id = form.get(`PublishBatchRequestEntries.member.${i}.Id`)!;
         if (fake.failPublish) {
-          failed.push(`<member><Id>${xmlEscape(id)}</Id><Code>${fake.failPublish}</Code><Message>injected</Message><SenderFault>false</SenderFault></member>`);
+          failed.push(
+            `<member><Id>${xmlEscape(id)}</Id><Code>${fake.failPublish}</Code><Message>injected</Message><SenderFault>false</SenderFault></member>`,
+          );
           continue;
         }
         const attributes: Record<string, string> = {};
@@ -93,10 +99,14 @@ export async function startFakeAws(): Promise<FakeAws> {
       );
     } else if (action === 'Publish') {
       fake.digests.push(form.get('Message') ?? '');
-      res.end(`<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-${++n}</MessageId></PublishResult><ResponseMetadata><RequestId>r-${n}</RequestId></ResponseMetadata></PublishResponse>`);
+      res.end(
+        `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-${++n}</MessageId></PublishResult><ResponseMetadata><RequestId>r-${n}</RequestId></ResponseMetadata></PublishResponse>`,
+      );
     } else {
       res.statusCode = 400;
-      res.end(`<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>${xmlEscape(action)}</Message></Error></ErrorResponse>`);
+      res.end(
+        `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>${xmlEscape(action)}</Message></Error></ErrorResponse>`,
+      );
     }
   });
   (fake as { url: string }).url = server.url;

@@ -2,7 +2,14 @@
  * An in-memory S3 bucket behind aws-sdk-client-mock: every S3Client in the test process (including the one a
  * composition root builds with createS3Client) reads and writes this map, and each call is recorded.
  */
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 
 export interface FakeS3 {
@@ -42,7 +49,8 @@ export function fakeS3(bucket: string): FakeS3 {
     check(input.Bucket);
     calls.push(`Get ${input.Key}`);
     const bytes = objects.get(input.Key!);
-    if (!bytes) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
+    if (!bytes)
+      throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
     const copy = bytes.slice();
     return { ContentLength: copy.length, Body: { transformToByteArray: async () => copy } };
   });
@@ -50,7 +58,11 @@ export function fakeS3(bucket: string): FakeS3 {
     check(input.Bucket);
     calls.push(`List ${input.Prefix}`);
     const keys = [...objects.keys()].filter((k) => k.startsWith(input.Prefix ?? '')).sort();
-    return { Contents: keys.map((Key) => ({ Key, Size: objects.get(Key)!.length })), IsTruncated: false, KeyCount: keys.length };
+    return {
+      Contents: keys.map((Key) => ({ Key, Size: objects.get(Key)!.length })),
+      IsTruncated: false,
+      KeyCount: keys.length,
+    };
   });
   mock.on(DeleteObjectCommand).callsFake((input: { Bucket?: string; Key?: string }) => {
     check(input.Bucket);

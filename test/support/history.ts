@@ -4,15 +4,38 @@
  * hand-writing counters that might not be reachable.
  */
 import { computeBaselineUpdate } from '../../shared/core/baseline-update';
-import { BUCKET_MS, DAY_MS, emptyPopulation, type LogonObservation, type PopulationStats, type UserBaseline } from '../../shared/core/model';
+import {
+  BUCKET_MS,
+  DAY_MS,
+  emptyPopulation,
+  type LogonObservation,
+  type PopulationStats,
+  type UserBaseline,
+} from '../../shared/core/model';
 import { DEFAULT_SETTINGS } from '../../shared/core/settings';
 
 /** Monday 2026-03-02 00:00 UTC: a fixed origin for test timelines. */
 export const T0 = Date.UTC(2026, 2, 2);
 export const HOUR = 3_600_000;
 
-export function logon(user: string, sourceIp: string, t: number, overrides: Partial<LogonObservation> = {}): LogonObservation {
-  return { user, sourceIp, outcome: 'success', count: 1, firstSeen: t, lastSeen: t, hosts: ['web-01'], methods: ['publickey'], logSource: 'sshd', ...overrides };
+export function logon(
+  user: string,
+  sourceIp: string,
+  t: number,
+  overrides: Partial<LogonObservation> = {},
+): LogonObservation {
+  return {
+    user,
+    sourceIp,
+    outcome: 'success',
+    count: 1,
+    firstSeen: t,
+    lastSeen: t,
+    hosts: ['web-01'],
+    methods: ['publickey'],
+    logSource: 'sshd',
+    ...overrides,
+  };
 }
 
 /**
@@ -47,7 +70,8 @@ export class History {
 
   /** Queue logons learned together as one window ending just after the last of them (a busy run). */
   window(observations: LogonObservation[], learning = true): this {
-    if (observations.length > 0) this.#pending.push({ obs: observations, end: Math.max(...observations.map((o) => o.lastSeen)) + 1, learning });
+    if (observations.length > 0)
+      this.#pending.push({ obs: observations, end: Math.max(...observations.map((o) => o.lastSeen)) + 1, learning });
     return this;
   }
 
@@ -56,7 +80,12 @@ export class History {
     const queued = this.#pending.map((p, i) => ({ ...p, i })).sort((a, b) => a.end - b.end || a.i - b.i);
     this.#pending = [];
     for (const { obs, end, learning } of queued) {
-      const u = computeBaselineUpdate(obs, this.#users, this.#population, { windowEnd: end, learning, settings: DEFAULT_SETTINGS, ...(this.opts.excludeFromPopulation ? { excludeFromPopulation: this.opts.excludeFromPopulation } : {}) });
+      const u = computeBaselineUpdate(obs, this.#users, this.#population, {
+        windowEnd: end,
+        learning,
+        settings: DEFAULT_SETTINGS,
+        ...(this.opts.excludeFromPopulation ? { excludeFromPopulation: this.opts.excludeFromPopulation } : {}),
+      });
       for (const b of u.users) this.#users.set(b.user, { ...b, version: b.version + 1 });
       this.#population = u.population;
     }
@@ -64,7 +93,11 @@ export class History {
   }
 
   /** `user` logs on from `ips` (cycled) at the given hours of every day in [fromDay, toDay). */
-  daily(user: string, ips: readonly string[] | ((day: number, i: number) => string), opts: { fromDay?: number; toDay: number; hours?: number[]; learning?: boolean }): this {
+  daily(
+    user: string,
+    ips: readonly string[] | ((day: number, i: number) => string),
+    opts: { fromDay?: number; toDay: number; hours?: number[]; learning?: boolean },
+  ): this {
     const obs: LogonObservation[] = [];
     const hours = opts.hours ?? [9, 14];
     let i = 0;

@@ -5,11 +5,20 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeLogLine, FileLogSource, FUTURE_SKEW_MS, INVALID_BYTE_MARK, LineReader, readLogLines, type LogLine } from '../../shared/adapters/file-log-source';
+import {
+  decodeLogLine,
+  FileLogSource,
+  FUTURE_SKEW_MS,
+  INVALID_BYTE_MARK,
+  LineReader,
+  readLogLines,
+  type LogLine,
+} from '../../shared/adapters/file-log-source';
 import { sshdProfile } from '../../shared/core/profiles';
 
 const sshd = sshdProfile({ year: 2026 });
-const logon = (user: string, ip = '203.0.113.9', stamp = '2026-03-20T10:00:00Z') => `${stamp} web-01 sshd[1]: Accepted password for ${user} from ${ip} port 5000 ssh2`;
+const logon = (user: string, ip = '203.0.113.9', stamp = '2026-03-20T10:00:00Z') =>
+  `${stamp} web-01 sshd[1]: Accepted password for ${user} from ${ip} port 5000 ssh2`;
 
 /** Lines of `bytes`, delivered in chunks of `chunk` bytes (so sequences and CRLFs are cut across chunks). */
 async function lines(bytes: Buffer, chunk = bytes.length || 1): Promise<LogLine[]> {
@@ -24,7 +33,10 @@ describe('readLogLines: lines end at LF only, as the CloudWatch agent splits the
   it('keeps a lone CR inside its line, drops the CR of a CRLF, and reads a last line without LF', async () => {
     const bytes = Buffer.from(`a\rb\r\nc\nd\r\r\n\nlast\r`);
     for (const chunk of [1, 2, 3, bytes.length]) {
-      expect((await lines(bytes, chunk)).map((l) => l.text), `chunk ${chunk}`).toEqual(['a\rb', 'c', 'd\r', '', 'last\r']);
+      expect(
+        (await lines(bytes, chunk)).map((l) => l.text),
+        `chunk ${chunk}`,
+      ).toEqual(['a\rb', 'c', 'd\r', '', 'last\r']);
     }
   });
 
@@ -44,7 +56,10 @@ describe('readLogLines: lines end at LF only, as the CloudWatch agent splits the
 
 describe('decodeLogLine: bytes that are not UTF-8 stay distinct', () => {
   it('marks each invalid byte with its hex digits, and says the line had some', () => {
-    expect(decodeLogLine(Buffer.from([0x6a, 0xf6, 0x72, 0x67]))).toEqual({ text: `j${INVALID_BYTE_MARK}f6rg`, invalidUtf8: true });
+    expect(decodeLogLine(Buffer.from([0x6a, 0xf6, 0x72, 0x67]))).toEqual({
+      text: `j${INVALID_BYTE_MARK}f6rg`,
+      invalidUtf8: true,
+    });
     expect(decodeLogLine(Buffer.from([0x6a, 0xe4, 0x72, 0x67])).text).toBe(`j${INVALID_BYTE_MARK}e4rg`);
     expect(decodeLogLine(Buffer.from('jörg')).invalidUtf8).toBe(false);
   });
@@ -60,11 +75,16 @@ describe('decodeLogLine: bytes that are not UTF-8 stay distinct', () => {
       [[0xff], 'ff'],
     ];
     for (const [bytes, hex] of cases) {
-      const want = hex.split(' ').map((h) => `${INVALID_BYTE_MARK}${h}`).join('');
+      const want = hex
+        .split(' ')
+        .map((h) => `${INVALID_BYTE_MARK}${h}`)
+        .join('');
       expect(decodeLogLine(Buffer.from([0x61, ...bytes, 0x62])).text, hex).toBe(`a${want}b`);
     }
     // Valid sequences right next to invalid bytes are decoded as usual.
-    expect(decodeLogLine(Buffer.from([0xff, ...Buffer.from('😀é'), 0xfe])).text).toBe(`${INVALID_BYTE_MARK}ff😀é${INVALID_BYTE_MARK}fe`);
+    expect(decodeLogLine(Buffer.from([0xff, ...Buffer.from('😀é'), 0xfe])).text).toBe(
+      `${INVALID_BYTE_MARK}ff😀é${INVALID_BYTE_MARK}fe`,
+    );
   });
 
   it('agrees with Node on valid UTF-8, and different bytes never give the same text', () => {
@@ -77,13 +97,16 @@ describe('decodeLogLine: bytes that are not UTF-8 stay distinct', () => {
     // Bytes without EF (so no literal U+FFFD in the input): the text determines the bytes.
     const seen = new Map<string, string>();
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 6 }).filter((b) => !b.includes(0xef)), (b) => {
-        const bytes = Buffer.from(b);
-        const { text } = decodeLogLine(bytes, false);
-        const prev = seen.get(text);
-        if (prev !== undefined) expect(prev, text).toBe(bytes.toString('hex'));
-        seen.set(text, bytes.toString('hex'));
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 6 }).filter((b) => !b.includes(0xef)),
+        (b) => {
+          const bytes = Buffer.from(b);
+          const { text } = decodeLogLine(bytes, false);
+          const prev = seen.get(text);
+          if (prev !== undefined) expect(prev, text).toBe(bytes.toString('hex'));
+          seen.set(text, bytes.toString('hex'));
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -91,9 +114,19 @@ describe('decodeLogLine: bytes that are not UTF-8 stay distinct', () => {
 
 describe('LineReader', () => {
   it('two names differing only in an invalid byte are two users; the lines are counted', async () => {
-    const bytes = Buffer.concat([Buffer.from(logon('j\xf6rg'), 'latin1'), Buffer.from('\n'), Buffer.from(logon('j\xe4rg', '203.0.113.10'), 'latin1'), Buffer.from('\n')]);
+    const bytes = Buffer.concat([
+      Buffer.from(logon('j\xf6rg'), 'latin1'),
+      Buffer.from('\n'),
+      Buffer.from(logon('j\xe4rg', '203.0.113.10'), 'latin1'),
+      Buffer.from('\n'),
+    ]);
     const source = await FileLogSource.fromLogLines('t', sshd, readLogLines(Readable.from([bytes])));
-    expect(source.logons().map((e) => e.user).sort()).toEqual([`j${INVALID_BYTE_MARK}e4rg`, `j${INVALID_BYTE_MARK}f6rg`]);
+    expect(
+      source
+        .logons()
+        .map((e) => e.user)
+        .sort(),
+    ).toEqual([`j${INVALID_BYTE_MARK}e4rg`, `j${INVALID_BYTE_MARK}f6rg`]);
     expect(source.parseStats).toMatchObject({ lines: 2, events: 2, invalidUtf8: 2 });
   });
 
@@ -109,7 +142,12 @@ describe('LineReader', () => {
     const reader = new LineReader(sshd, { reference });
     const justIn = new Date(reference + FUTURE_SKEW_MS).toISOString();
     const out = new Date(reference + FUTURE_SKEW_MS + 1000).toISOString();
-    const results = [logon('alice', undefined, justIn), 'not a logon', logon('mallory', undefined, '2099-06-01T10:00:00Z'), logon('eve', undefined, out)].map((l) => reader.add(l).kind);
+    const results = [
+      logon('alice', undefined, justIn),
+      'not a logon',
+      logon('mallory', undefined, '2099-06-01T10:00:00Z'),
+      logon('eve', undefined, out),
+    ].map((l) => reader.add(l).kind);
     expect(results).toEqual(['event', 'skip', 'future', 'future']);
     expect(reader.stats).toMatchObject({ lines: 4, events: 1, skipped: 1, future: 2 });
     expect(reader.stats.futureSamples).toEqual([

@@ -12,13 +12,22 @@ import { bucketOf, type Finding } from '../model';
 import { dormancy } from '../habits';
 import { decayPopulationTo } from '../population';
 import { noveltyProbability, scoreFromProbability } from '../scoring';
-import { SEED_RULE_RISK_SCORE, SEED_RULE_SEVERITY, USER_HISTORY_FIELDS, VALID_ACCOUNTS_MITRE, isoDate, plural, type Detector, type DetectorInput } from './detector';
+import {
+  SEED_RULE_RISK_SCORE,
+  SEED_RULE_SEVERITY,
+  USER_HISTORY_FIELDS,
+  VALID_ACCOUNTS_MITRE,
+  isoDate,
+  plural,
+  type Detector,
+  type DetectorInput,
+} from './detector';
 
 export const rareUser: Detector = {
   id: 'Auth.RareUser',
   name: 'Rare User Logon',
   description:
-    'A user name that has never logged on before, or has not for a long time, logged on successfully. New accounts can be created for persistence; a departed user\'s account coming back to life can mean its credentials are in someone else\'s hands.',
+    "A user name that has never logged on before, or has not for a long time, logged on successfully. New accounts can be created for persistence; a departed user's account coming back to life can mean its credentials are in someone else's hands.",
   severity: SEED_RULE_SEVERITY,
   riskScore: SEED_RULE_RISK_SCORE,
   elasticJob: 'auth_rare_user',
@@ -54,7 +63,9 @@ export const rareUser: Detector = {
   evaluate({ observation: o, baseline: b, population, window, settings }: DetectorInput): Finding | null {
     if (o.outcome !== 'success') return null;
     // Most observations are known, active users: settle those before any population arithmetic.
-    const d = b ? dormancy(b.activity.last, b.activity.first, b.activity.days, o.firstSeen, settings.dormantDays) : undefined;
+    const d = b
+      ? dormancy(b.activity.last, b.activity.first, b.activity.days, o.firstSeen, settings.dormantDays)
+      : undefined;
     if (d && !d.dormant) return null;
     const pop = decayPopulationTo(population, bucketOf(window.end));
     let p: number;
@@ -66,7 +77,12 @@ export const rareUser: Detector = {
         `${o.user} logged on for the first time ever seen (from ${o.sourceIp}). ` +
         `Among ${plural(pop.knownUsers, 'known user')}, new user names appear in ${rate(pop.newUsers, pop.userBuckets)} of active user-periods. ` +
         `Probability ${p.toPrecision(2)}.`;
-      evidence = { kind: 'new', known_users: pop.knownUsers, population_new_user_rate: ratio(pop.newUsers, pop.userBuckets), population_user_periods: Math.round(pop.userBuckets) };
+      evidence = {
+        kind: 'new',
+        known_users: pop.knownUsers,
+        population_new_user_rate: ratio(pop.newUsers, pop.userBuckets),
+        population_user_periods: Math.round(pop.userBuckets),
+      };
     } else {
       if (!d) return null;
       p = noveltyProbability(pop.dormantReturns, pop.userBuckets);
@@ -89,7 +105,16 @@ export const rareUser: Detector = {
       };
     }
     if (p > settings.maxProbability) return null;
-    return { detectorId: this.id, user: o.user, sourceIp: o.sourceIp, observation: o, score: scoreFromProbability(p), probability: p, explanation, evidence };
+    return {
+      detectorId: this.id,
+      user: o.user,
+      sourceIp: o.sourceIp,
+      observation: o,
+      score: scoreFromProbability(p),
+      probability: p,
+      explanation,
+      evidence,
+    };
   },
 };
 

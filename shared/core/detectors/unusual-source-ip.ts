@@ -16,7 +16,17 @@ import { DAY_MS, PLACE_LEVELS, type Finding, type PlaceLevel, type PopulationSta
 import { sharedUsers } from '../population';
 import { eitherProbability, noveltyProbability, pooledNoveltyProbability, scoreFromProbability } from '../scoring';
 import { isUserMature } from '../habits';
-import { SEED_RULE_RISK_SCORE, SEED_RULE_SEVERITY, USER_HISTORY_FIELDS, VALID_ACCOUNTS_MITRE, isoDate, pct, plural, type Detector, type DetectorInput } from './detector';
+import {
+  SEED_RULE_RISK_SCORE,
+  SEED_RULE_SEVERITY,
+  USER_HISTORY_FIELDS,
+  VALID_ACCOUNTS_MITRE,
+  isoDate,
+  pct,
+  plural,
+  type Detector,
+  type DetectorInput,
+} from './detector';
 
 /**
  * Distinct other users at which an address counts as half-way "shared" (p = ½): s / (s + SHARED_HALF).
@@ -106,7 +116,7 @@ export const unusualSourceIp: Detector = {
     'Review what the session did on the host(s) named in the alert: commands run, files touched, new keys or accounts.',
     'Check failed logons from the same address, against this and other users (password spraying before a success).',
     'Check whether the same address logged on as other users; if so, treat it as a compromised credential campaign.',
-    'If unexpected: disable the credential or rotate keys, end the sessions, and review the user\'s recent activity.',
+    "If unexpected: disable the credential or rotate keys, end the sessions, and review the user's recent activity.",
   ],
   falsePositives: [
     'Business travel, working from a new place, or a change of home ISP.',
@@ -148,7 +158,9 @@ export const unusualSourceIp: Detector = {
     const periods = b.novelty.periods;
     const novel = b.novelty[level];
     const pool = population.placeNovelty;
-    const pOwn = pool ? pooledNoveltyProbability(novel, periods, pool[level], pool.periods) : noveltyProbability(novel, periods);
+    const pOwn = pool
+      ? pooledNoveltyProbability(novel, periods, pool[level], pool.periods)
+      : noveltyProbability(novel, periods);
     // A new address inside a subnet the user already uses: as likely for this user as for any (DHCP churn).
     const churn = level === 'ip' && pool && pool.periods > 0 ? pool : undefined;
     const pChurn = churn ? noveltyProbability(churn.ipInKnownPrefix, churn.periods) : 0;
@@ -157,7 +169,11 @@ export const unusualSourceIp: Detector = {
     const net = placeOf(o.sourceIp, 'network');
     const orgUsersOfNetwork = sharedUsers(population.sharedNetworks ?? {}, net);
     const orgNovelShare =
-      level === 'network' && orgUsersOfNetwork === 0 && pool && pool.networkOrgNovel !== undefined && pool.network >= MIN_NEW_NETWORKS_FOR_ORG_SHARE
+      level === 'network' &&
+      orgUsersOfNetwork === 0 &&
+      pool &&
+      pool.networkOrgNovel !== undefined &&
+      pool.network >= MIN_NEW_NETWORKS_FOR_ORG_SHARE
         ? (pool.networkOrgNovel + 0.5) / (pool.network + 1)
         : undefined;
     const pUser = Math.max(pOwn * (orgNovelShare ?? 1), pChurn);
@@ -174,7 +190,11 @@ export const unusualSourceIp: Detector = {
     // churn, so for a user with fixed addresses a network colleagues use (a server subnet) stays surprising.
     const addressChurn = periods > 0 ? Math.min(1, b.novelty.ip / periods) : 0;
     const pSharedNetwork = NETWORK_SHARE_WEIGHT * addressChurn * sharedProbability(orgUsersOfNetwork);
-    const pShared = Math.max(sharedProbability(ipUsers), PREFIX_SHARE_WEIGHT * sharedProbability(poolUsers), pSharedNetwork);
+    const pShared = Math.max(
+      sharedProbability(ipUsers),
+      PREFIX_SHARE_WEIGHT * sharedProbability(poolUsers),
+      pSharedNetwork,
+    );
     const p = eitherProbability(pUser, pShared);
     if (p > settings.maxProbability) return null;
 
@@ -184,19 +204,29 @@ export const unusualSourceIp: Detector = {
     const knownIps = Object.keys(b.ips).length;
     const knownNetworks = Object.keys(b.networks).length;
     const usual = mostRecentIp(b);
-    const [ipShown, prefixShown, poolShown, networkShown] = [ipUsers, prefixUsers, poolUsers, orgUsersOfNetwork].map(usersShown) as [number, number, number, number];
+    const [ipShown, prefixShown, poolShown, networkShown] = [ipUsers, prefixUsers, poolUsers, orgUsersOfNetwork].map(
+      usersShown,
+    ) as [number, number, number, number];
     const sharing =
       ipShown > 0
         ? `${plural(ipShown, 'other user')} ${ipShown === 1 ? 'logs' : 'log'} on from this address`
         : prefixShown > 0
-          ? `${plural(prefixShown, 'other user')} ${prefixShown === 1 ? 'logs' : 'log'} on from its subnet ${prefix}` + (poolShown > 0 ? ` (at most ${poolShown} from any one of its addresses)` : '')
+          ? `${plural(prefixShown, 'other user')} ${prefixShown === 1 ? 'logs' : 'log'} on from its subnet ${prefix}` +
+            (poolShown > 0 ? ` (at most ${poolShown} from any one of its addresses)` : '')
           : networkShown > 0
             ? `${plural(networkShown, 'other user')} ${networkShown === 1 ? 'logs' : 'log'} on from its network ${net}`
             : 'no other user is known to log on from it';
-    const where = level === 'ip' ? `a new address in the known subnet ${prefix}` : `the ${words.noun} ${place}, which is new for this user`;
+    const where =
+      level === 'ip'
+        ? `a new address in the known subnet ${prefix}`
+        : `the ${words.noun} ${place}, which is new for this user`;
     const churnNote =
-      (churn && pChurn > pOwn ? ` Across all users, a new address inside an already-used subnet comes in ${pct(pChurn)} of periods, which is the floor used.` : '') +
-      (orgNovelShare !== undefined ? ` No other user has logged on from ${net}; only ${pct(orgNovelShare)} of the new networks users bring are like that.` : '');
+      (churn && pChurn > pOwn
+        ? ` Across all users, a new address inside an already-used subnet comes in ${pct(pChurn)} of periods, which is the floor used.`
+        : '') +
+      (orgNovelShare !== undefined
+        ? ` No other user has logged on from ${net}; only ${pct(orgNovelShare)} of the new networks users bring are like that.`
+        : '');
     const explanation =
       `${o.user} logged on from ${o.sourceIp}, ${where}. ` +
       `In ${plural(historyDays, 'day')} of history (${plural(Math.round(b.activity.buckets), 'active 15-minute period')}, ${plural(knownIps, 'known address', 'known addresses')} in ${plural(knownNetworks, 'network')}), ` +

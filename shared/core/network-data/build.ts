@@ -64,7 +64,8 @@ export function parseIp2AsnLine(line: string): Row | undefined | string {
   const end = parseIp(endText);
   if (!start || !end) return `"${!start ? startText : endText}" is not an IP address`;
   // An IPv4-mapped IPv6 range would come back as IPv4 from parseIp; the file's families must agree as written.
-  if (start.family !== end.family || startText.includes(':') !== endText.includes(':')) return 'range start and end are of different families';
+  if (start.family !== end.family || startText.includes(':') !== endText.includes(':'))
+    return 'range start and end are of different families';
   if (!/^\d{1,10}$/.test(asnText) || Number(asnText) > MAX_ASN) return `AS number "${asnText}" is not a 32-bit number`;
   const cc = ccText.trim();
   if (!NO_COUNTRY.has(cc) && !/^[A-Z]{2}$/.test(cc)) return `country "${cc}" is not an ISO 3166 alpha-2 code`;
@@ -94,13 +95,35 @@ function toBigInt(b: Uint8Array): bigint {
 
 /** Accumulates publisher lines; `finish` sorts, checks, merges and encodes them. */
 export class NetworkDataBuilder {
-  private readonly stats: BuildStats = { lines: 0, ipv4Ranges: 0, ipv6Ranges: 0, notRouted: 0, malformed: 0, overlapping: 0, merged: 0, renamedAsns: 0, examples: [] };
+  private readonly stats: BuildStats = {
+    lines: 0,
+    ipv4Ranges: 0,
+    ipv6Ranges: 0,
+    notRouted: 0,
+    malformed: 0,
+    overlapping: 0,
+    merged: 0,
+    renamedAsns: 0,
+    examples: [],
+  };
   private lineNo = 0;
   private readonly countryIndex = new Map<string, number>([['', 0]]);
   private readonly orgs = new Map<number, string>();
   // Columns rather than row objects: 650,000 small objects cost several times the memory of these arrays.
-  private readonly v4: { start: number[]; end: number[]; asn: number[]; cc: number[]; line: number[] } = { start: [], end: [], asn: [], cc: [], line: [] };
-  private readonly v6: { start: bigint[]; end: bigint[]; asn: number[]; cc: number[]; line: number[] } = { start: [], end: [], asn: [], cc: [], line: [] };
+  private readonly v4: { start: number[]; end: number[]; asn: number[]; cc: number[]; line: number[] } = {
+    start: [],
+    end: [],
+    asn: [],
+    cc: [],
+    line: [],
+  };
+  private readonly v6: { start: bigint[]; end: bigint[]; asn: number[]; cc: number[]; line: number[] } = {
+    start: [],
+    end: [],
+    asn: [],
+    cc: [],
+    line: [],
+  };
 
   addLine(line: string): void {
     this.lineNo++;
@@ -167,9 +190,14 @@ export class NetworkDataBuilder {
   }
 
   /** Sort by start, drop rows overlapping a kept one, join adjacent rows of the same AS and country. */
-  private ranges<T extends number | bigint>(cols: { start: T[]; end: T[]; asn: number[]; cc: number[]; line: number[] }, family: string) {
+  private ranges<T extends number | bigint>(
+    cols: { start: T[]; end: T[]; asn: number[]; cc: number[]; line: number[] },
+    family: string,
+  ) {
     const order = cols.start.map((_, i) => i);
-    order.sort((a, b) => (cols.start[a]! < cols.start[b]! ? -1 : cols.start[a]! > cols.start[b]! ? 1 : cols.line[a]! - cols.line[b]!));
+    order.sort((a, b) =>
+      cols.start[a]! < cols.start[b]! ? -1 : cols.start[a]! > cols.start[b]! ? 1 : cols.line[a]! - cols.line[b]!,
+    );
     const out = { start: [] as T[], end: [] as T[], asn: [] as number[], cc: [] as number[] };
     const one = (typeof cols.start[0] === 'bigint' ? 1n : 1) as T;
     for (const i of order) {
@@ -181,7 +209,12 @@ export class NetworkDataBuilder {
         this.example(`line ${cols.line[i]}: ${family} range overlaps an earlier one; kept the earlier`);
         continue;
       }
-      if (n > 0 && out.asn[n - 1] === cols.asn[i] && out.cc[n - 1] === cols.cc[i] && (out.end[n - 1]! as number) + (one as number) === (s as number)) {
+      if (
+        n > 0 &&
+        out.asn[n - 1] === cols.asn[i] &&
+        out.cc[n - 1] === cols.cc[i] &&
+        (out.end[n - 1]! as number) + (one as number) === (s as number)
+      ) {
         out.end[n - 1] = e;
         this.stats.merged++;
         continue;

@@ -91,7 +91,6 @@ export interface NetworkDataInput {
   readonly v6Country: ArrayLike<number>;
 }
 
-
 const pad8 = (n: number) => (n + 7) & ~7;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -101,7 +100,14 @@ interface Section {
 }
 
 /** Section offsets for the given counts, in layout order; shared by encode and decode so they cannot disagree. */
-function layout(c: { sourceBytes: number; countries: number; orgs: number; orgTextBytes: number; v4: number; v6: number }) {
+function layout(c: {
+  sourceBytes: number;
+  countries: number;
+  orgs: number;
+  orgTextBytes: number;
+  v4: number;
+  v6: number;
+}) {
   let at = HEADER_BYTES;
   const next = (bytes: number): Section => {
     const s = { offset: at, bytes };
@@ -131,8 +137,10 @@ export function encodeNetworkData(input: NetworkDataInput): Uint8Array {
   const v4 = input.v4Start.length;
   const v6 = input.v6AsnIndex.length;
   const orgs = input.asnTable.length;
-  if (input.v4End.length !== v4 || input.v4AsnIndex.length !== v4 || input.v4Country.length !== v4) throw new NetworkDataError('IPv4 columns differ in length');
-  if (input.v6Start.length !== v6 * 4 || input.v6End.length !== v6 * 4 || input.v6Country.length !== v6) throw new NetworkDataError('IPv6 columns differ in length');
+  if (input.v4End.length !== v4 || input.v4AsnIndex.length !== v4 || input.v4Country.length !== v4)
+    throw new NetworkDataError('IPv4 columns differ in length');
+  if (input.v6Start.length !== v6 * 4 || input.v6End.length !== v6 * 4 || input.v6Country.length !== v6)
+    throw new NetworkDataError('IPv6 columns differ in length');
   if (input.orgNames.length !== orgs) throw new NetworkDataError('organisation names and ASNs differ in length');
   if (input.countries[0] !== '') throw new NetworkDataError('country index 0 must be the empty (unknown) country');
   if (input.countries.length > 0xffff) throw new NetworkDataError('too many countries for a u16 index');
@@ -141,7 +149,14 @@ export function encodeNetworkData(input: NetworkDataInput): Uint8Array {
   const source = enc.encode(input.source);
   const names = input.orgNames.map((n) => enc.encode(n));
   const orgTextBytes = names.reduce((a, n) => a + n.length, 0);
-  const { sections: s, total } = layout({ sourceBytes: source.length, countries: input.countries.length, orgs, orgTextBytes, v4, v6 });
+  const { sections: s, total } = layout({
+    sourceBytes: source.length,
+    countries: input.countries.length,
+    orgs,
+    orgTextBytes,
+    v4,
+    v6,
+  });
   if (total > 0xffffffff) throw new NetworkDataError('database larger than 4 GiB');
 
   const out = new Uint8Array(total);
@@ -190,13 +205,17 @@ export function encodeNetworkData(input: NetworkDataInput): Uint8Array {
 
 /** Read just the header: what a database is, without checking or viewing its tables. */
 export function readNetworkDataMeta(bytes: Uint8Array): NetworkDataMeta {
-  if (bytes.length < HEADER_BYTES) throw new NetworkDataError(`${bytes.length} bytes is shorter than the ${HEADER_BYTES}-byte header`);
+  if (bytes.length < HEADER_BYTES)
+    throw new NetworkDataError(`${bytes.length} bytes is shorter than the ${HEADER_BYTES}-byte header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(0, true) !== NETWORK_DATA_MAGIC) throw new NetworkDataError('not an authwatch network database (bad magic)');
+  if (view.getUint32(0, true) !== NETWORK_DATA_MAGIC)
+    throw new NetworkDataError('not an authwatch network database (bad magic)');
   const version = view.getUint16(4, true);
-  if (version !== NETWORK_DATA_VERSION) throw new NetworkDataError(`format version ${version}; this build reads version ${NETWORK_DATA_VERSION}`);
+  if (version !== NETWORK_DATA_VERSION)
+    throw new NetworkDataError(`format version ${version}; this build reads version ${NETWORK_DATA_VERSION}`);
   const total = view.getUint32(40, true);
-  if (total !== bytes.length) throw new NetworkDataError(`header says ${total} bytes, got ${bytes.length} (truncated or padded)`);
+  if (total !== bytes.length)
+    throw new NetworkDataError(`header says ${total} bytes, got ${bytes.length} (truncated or padded)`);
   const sourceBytes = view.getUint32(36, true);
   if (HEADER_BYTES + sourceBytes > bytes.length) throw new NetworkDataError('source name runs past the end');
   return {
@@ -227,7 +246,8 @@ export function decodeNetworkData(bytes: Uint8Array): NetworkDataTables {
     v4: meta.ipv4Ranges,
     v6: meta.ipv6Ranges,
   });
-  if (total !== bytes.length) throw new NetworkDataError(`sections need ${total} bytes, the database has ${bytes.length}`);
+  if (total !== bytes.length)
+    throw new NetworkDataError(`sections need ${total} bytes, the database has ${bytes.length}`);
   if (meta.countries < 1) throw new NetworkDataError('no country table');
 
   // Typed arrays need aligned offsets and the host's byte order; the format is little-endian, like every
@@ -247,7 +267,8 @@ export function decodeNetworkData(bytes: Uint8Array): NetworkDataTables {
   };
 
   const countries = [''];
-  for (let i = 1; i < meta.countries; i++) countries.push(String.fromCharCode(bytes[s.countries.offset + i * 2]!, bytes[s.countries.offset + i * 2 + 1]!));
+  for (let i = 1; i < meta.countries; i++)
+    countries.push(String.fromCharCode(bytes[s.countries.offset + i * 2]!, bytes[s.countries.offset + i * 2 + 1]!));
   const tables: NetworkDataTables = {
     meta,
     countries,
@@ -272,7 +293,8 @@ function checkTables(t: NetworkDataTables, orgTextBytes: number): void {
   const bad = (what: string, i: number) => new NetworkDataError(`${what} at row ${i}`);
   for (let i = 0; i < t.asnTable.length; i++) {
     if (i > 0 && t.asnTable[i]! <= t.asnTable[i - 1]!) throw bad('ASNs not ascending', i);
-    if (t.asnNameEnd[i]! > orgTextBytes || (i > 0 && t.asnNameEnd[i]! < t.asnNameEnd[i - 1]!)) throw bad('organisation name offsets out of order', i);
+    if (t.asnNameEnd[i]! > orgTextBytes || (i > 0 && t.asnNameEnd[i]! < t.asnNameEnd[i - 1]!))
+      throw bad('organisation name offsets out of order', i);
   }
   const nc = t.countries.length;
   for (let i = 0; i < t.v4Start.length; i++) {

@@ -150,7 +150,8 @@ export class NetworkDatabase implements NetworkLookupService {
     }
     const n6 = tables.v6AsnIndex.length;
     this.v6Sample = new Uint32Array(Math.ceil(n6 / V6_SAMPLE) * 4);
-    for (let b = 0; b * V6_SAMPLE < n6; b++) this.v6Sample.set(tables.v6Start.subarray(b * V6_SAMPLE * 4, b * V6_SAMPLE * 4 + 4), b * 4);
+    for (let b = 0; b * V6_SAMPLE < n6; b++)
+      this.v6Sample.set(tables.v6Start.subarray(b * V6_SAMPLE * 4, b * V6_SAMPLE * 4 + 4), b * 4);
   }
 
   /** Decode (and check) an encoded database; throws `NetworkDataError` if it is not one. */
@@ -167,7 +168,8 @@ export class NetworkDatabase implements NetworkLookupService {
     const b = p.bytes;
     if (p.family === 4) return this.lookupV4(((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0);
     const k = this.key;
-    for (let w = 0; w < 4; w++) k[w] = ((b[w * 4]! << 24) | (b[w * 4 + 1]! << 16) | (b[w * 4 + 2]! << 8) | b[w * 4 + 3]!) >>> 0;
+    for (let w = 0; w < 4; w++)
+      k[w] = ((b[w * 4]! << 24) | (b[w * 4 + 1]! << 16) | (b[w * 4 + 2]! << 8) | b[w * 4 + 3]!) >>> 0;
     return this.lookupV6(k);
   }
 
@@ -248,13 +250,20 @@ export class NetworkDatabase implements NetworkLookupService {
       // Nearly every name is short ASCII, which char codes build several times faster than a TextDecoder call.
       let ascii = end - start <= 256;
       for (let k = start; ascii && k < end; k++) if (text[k]! >= 0x80) ascii = false;
-      name = ascii ? String.fromCharCode.apply(null, text.subarray(start, end) as unknown as number[]) : this.decoder.decode(text.subarray(start, end));
+      name = ascii
+        ? String.fromCharCode.apply(null, text.subarray(start, end) as unknown as number[])
+        : this.decoder.decode(text.subarray(start, end));
       this.orgNames[i] = name;
     }
     return name;
   }
 
   private result(asnIndex: number, country: number): NetworkLookup {
-    return { known: true, asn: this.t.asnTable[asnIndex]!, org: this.orgName(asnIndex), country: country === 0 ? undefined : this.t.countries[country] };
+    return {
+      known: true,
+      asn: this.t.asnTable[asnIndex]!,
+      org: this.orgName(asnIndex),
+      country: country === 0 ? undefined : this.t.countries[country],
+    };
   }
 }

@@ -71,11 +71,16 @@ export function validateNetworkData(
   within('IPv4', meta.ipv4Ranges, expectations.minIpv4Ranges, expectations.maxIpv4Ranges);
   within('IPv6', meta.ipv6Ranges, expectations.minIpv6Ranges, expectations.maxIpv6Ranges);
   if (stats.lines > 0 && stats.malformed / stats.lines > expectations.maxMalformedShare) {
-    problems.push(`${stats.malformed} of ${stats.lines} lines malformed (more than ${expectations.maxMalformedShare * 100}%)${stats.examples.length ? `: ${stats.examples.join('; ')}` : ''}`);
+    problems.push(
+      `${stats.malformed} of ${stats.lines} lines malformed (more than ${expectations.maxMalformedShare * 100}%)${stats.examples.length ? `: ${stats.examples.join('; ')}` : ''}`,
+    );
   }
   if (current) {
     const shrunk = (what: string, n: number, was: number) => {
-      if (n < was * expectations.minShareOfCurrent) problems.push(`${n} ${what} ranges, down from ${was} in the database in use (below ${expectations.minShareOfCurrent * 100}% of it)`);
+      if (n < was * expectations.minShareOfCurrent)
+        problems.push(
+          `${n} ${what} ranges, down from ${was} in the database in use (below ${expectations.minShareOfCurrent * 100}% of it)`,
+        );
     };
     shrunk('IPv4', meta.ipv4Ranges, current.ipv4Ranges);
     shrunk('IPv6', meta.ipv6Ranges, current.ipv6Ranges);
@@ -84,7 +89,8 @@ export function validateNetworkData(
     const r = db.lookup(w.ip);
     if (!r.known) problems.push(`${w.ip} does not resolve (${r.reason}), expected AS${w.asn}`);
     else if (r.asn !== w.asn) problems.push(`${w.ip} resolves to AS${r.asn}, expected AS${w.asn}`);
-    else if (w.country !== undefined && r.country !== w.country) problems.push(`${w.ip} is in ${r.country ?? 'no country'}, expected ${w.country}`);
+    else if (w.country !== undefined && r.country !== w.country)
+      problems.push(`${w.ip} is in ${r.country ?? 'no country'}, expected ${w.country}`);
   }
   return problems;
 }

@@ -61,10 +61,16 @@ export const CLOUDTRAIL_QUERY = pipeline([
 ]);
 
 /** Canonical user of a principal (see the module comment), or undefined when the event names none. */
-function principalName(type: string | undefined, userName: string | undefined, arn: string | undefined, account: string | undefined): { user?: string; role?: string } {
+function principalName(
+  type: string | undefined,
+  userName: string | undefined,
+  arn: string | undefined,
+  account: string | undefined,
+): { user?: string; role?: string } {
   if (type === 'Root') return { user: account ? `root@${account.trim().toLowerCase()}` : 'root' };
   const m = arn ? SESSION.exec(arn) : null;
-  if (m?.groups?.session) return { user: canonicalUser(m.groups.session), ...(m.groups.role ? { role: m.groups.role } : {}) };
+  if (m?.groups?.session)
+    return { user: canonicalUser(m.groups.session), ...(m.groups.role ? { role: m.groups.role } : {}) };
   return { user: canonicalUser(userName) };
 }
 
@@ -75,13 +81,28 @@ function fromDoc(doc: JsonObject): LineResult {
   if (!outcome) return SKIP;
   const account = firstText(doc, ['recipientAccountId', 'userIdentity.accountId']);
   const type = firstText(doc, ['userIdentity.type']);
-  const { user, role } = principalName(type, firstText(doc, ['userIdentity.userName']), firstText(doc, ['userIdentity.arn']), account);
+  const { user, role } = principalName(
+    type,
+    firstText(doc, ['userIdentity.userName']),
+    firstText(doc, ['userIdentity.arn']),
+    account,
+  );
   if (!user) return malformed('cloudtrail ConsoleLogin without a user name');
   const mfa = firstText(doc, ['additionalEventData.MFAUsed']);
-  const method = [role ? `assumed-role/${role}` : undefined, mfa ? `MFAUsed=${mfa}` : undefined].filter(Boolean).join(' ');
+  const method = [role ? `assumed-role/${role}` : undefined, mfa ? `MFAUsed=${mfa}` : undefined]
+    .filter(Boolean)
+    .join(' ');
   return toEvent(
     'cloudtrail',
-    { user, canonical: true, ip: firstText(doc, ['sourceIPAddress']), outcome, timestamp: parseTime(firstText(doc, ['eventTime'])), host: account, method },
+    {
+      user,
+      canonical: true,
+      ip: firstText(doc, ['sourceIPAddress']),
+      outcome,
+      timestamp: parseTime(firstText(doc, ['eventTime'])),
+      host: account,
+      method,
+    },
     { skipSource: isAwsServiceSource },
   );
 }
@@ -95,6 +116,7 @@ export const cloudtrailProfile: Profile = {
     logSource: 'cloudtrail',
     outcomes: OUTCOMES,
     skipSource: isAwsServiceSource,
-    user: (row) => (row.type === 'Root' ? principalName('Root', undefined, undefined, row.host).user : canonicalUser(row.user)),
+    user: (row) =>
+      row.type === 'Root' ? principalName('Root', undefined, undefined, row.host).user : canonicalUser(row.user),
   }),
 };

@@ -35,7 +35,7 @@ const MAX_QUOTED = 80;
 export function quote(value: unknown): string {
   let s: string;
   try {
-    s = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+    s = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   } catch {
     s = String(value);
   }
@@ -159,7 +159,10 @@ export function isMachineAccount(user: string): boolean {
 // IPs
 // ---------------------------------------------------------------------------------------------
 
-export type IpCheck = { readonly kind: 'ip'; readonly ip: string } | { readonly kind: 'local' } | { readonly kind: 'bad' };
+export type IpCheck =
+  | { readonly kind: 'ip'; readonly ip: string }
+  | { readonly kind: 'local' }
+  | { readonly kind: 'bad' };
 
 /**
  * Canonical source IP. A loopback or unspecified source (`127.0.0.1`, `::1`, `0.0.0.0`) and Windows' `-`
@@ -184,7 +187,8 @@ export function checkIp(raw: string | undefined): IpCheck {
  * Fraction digits below the millisecond are truncated, as `Date.parse` does, so a line parsed here and the
  * same event's `@timestamp` in Insights agree to the millisecond. No zone means UTC.
  */
-const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?\s?(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$/;
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?\s?(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$/;
 
 export function parseIsoTime(raw: string): number | undefined {
   const m = ISO_TIME.exec(raw.trim());
@@ -206,7 +210,14 @@ export function parseIsoTime(raw: string): number | undefined {
 }
 
 /** Epoch ms of a UTC wall-clock time, or undefined if any part is out of range (Feb 30, 25:00, ...). */
-export function utcTime(year: number, month: number, day: number, hour: number, minute: number, second: number): number | undefined {
+export function utcTime(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+): number | undefined {
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
   // A leap second (:60) is folded onto the next second, as most log pipelines do.
   const t = Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59)) + (second === 60 ? 1000 : 0);
@@ -278,10 +289,10 @@ export function getPath(doc: unknown, path: string): unknown {
     return dot === -1 ? item : getPath(item, path.slice(dot + 1));
   }
   if (!isObject(doc)) return undefined;
-  if (Object.prototype.hasOwnProperty.call(doc, path)) return doc[path];
+  if (Object.hasOwn(doc, path)) return doc[path];
   for (let i = path.indexOf('.'); i !== -1; i = path.indexOf('.', i + 1)) {
     const head = path.slice(0, i);
-    if (Object.prototype.hasOwnProperty.call(doc, head)) {
+    if (Object.hasOwn(doc, head)) {
       const found = getPath(doc[head], path.slice(i + 1));
       if (found !== undefined) return found;
     }
@@ -396,14 +407,16 @@ export function mapRow(spec: RowSpec, row: Readonly<Record<string, string>>): Ro
   if (ip.kind === 'local') return SKIP;
   if (ip.kind === 'bad') return malformed(`${src} row with an invalid source IP ${quote(row.ip ?? '(none)')}`);
   const verdict = (row.outcome ?? '').trim().toLowerCase();
-  const outcome: Outcome | undefined = verdict === 'success' || verdict === 'failure' ? verdict : spec.outcomes[verdict];
+  const outcome: Outcome | undefined =
+    verdict === 'success' || verdict === 'failure' ? verdict : spec.outcomes[verdict];
   if (!outcome) return malformed(`${src} row with an unknown outcome ${quote(row.outcome ?? '(none)')}`);
   const logons = (row.logons ?? '').trim();
   const count = /^\d{1,15}$/.test(logons) ? Number(logons) : NaN;
   if (!(count >= 1)) return malformed(`${src} row with an invalid logon count ${quote(row.logons ?? '(none)')}`);
   const first = parseTime(row.first);
   const last = parseTime(row.last);
-  if (first === undefined || last === undefined) return malformed(`${src} row with an invalid first/last time ${quote(`${row.first ?? ''} / ${row.last ?? ''}`)}`);
+  if (first === undefined || last === undefined)
+    return malformed(`${src} row with an invalid first/last time ${quote(`${row.first ?? ''} / ${row.last ?? ''}`)}`);
   if (first > last) return malformed(`${src} row whose first time is after its last`);
   const host = row.host?.trim();
   const observation: LogonObservation = {
@@ -422,7 +435,10 @@ export function mapRow(spec: RowSpec, row: Readonly<Record<string, string>>): Ro
 
 /** Build a never-throwing row mapper for a spec. */
 export function rowMapper(spec: RowSpec): (row: Readonly<Record<string, string>>) => RowResult {
-  return neverThrow((row: Readonly<Record<string, string>>) => mapRow(spec, stringsOnly(row)), `${spec.logSource} row mapping`);
+  return neverThrow(
+    (row: Readonly<Record<string, string>>) => mapRow(spec, stringsOnly(row)),
+    `${spec.logSource} row mapping`,
+  );
 }
 
 /** Rows are string maps by contract; anything else a caller passes is dropped rather than trusted. */
@@ -458,7 +474,10 @@ export function pipeline(commands: readonly string[]): string {
  * The line parser of a JSON profile: a line that is not a JSON object is simply not this format (skip);
  * `fromDoc` decides for a document. Never throws.
  */
-export function jsonLineParser(logSource: ProfileId, fromDoc: (doc: JsonObject) => LineResult): (line: string) => LineResult {
+export function jsonLineParser(
+  logSource: ProfileId,
+  fromDoc: (doc: JsonObject) => LineResult,
+): (line: string) => LineResult {
   return neverThrow((line: string) => {
     if (typeof line !== 'string') return SKIP;
     const doc = parseJsonLine(line);

@@ -68,7 +68,8 @@ function fromDoc(doc: JsonObject): LineResult {
 
 export const ecsProfile: Profile = {
   id: 'ecs',
-  description: 'Elastic Common Schema authentication events (event.category: authentication), one JSON document per line',
+  description:
+    'Elastic Common Schema authentication events (event.category: authentication), one JSON document per line',
   query: ECS_QUERY,
   parseLine: jsonLineParser('ecs', fromDoc),
   mapRow: rowMapper({ logSource: 'ecs', outcomes: OUTCOMES, user: (row) => canonicalUser(row.user, row.domain) }),

@@ -40,8 +40,11 @@ function isProfileId(id: string): id is ProfileId {
  */
 export function getProfile(id: string, options?: ProfileOptions): Profile {
   if (!isProfileId(id)) {
-    throw new ConfigError([`unknown log-source profile ${JSON.stringify(id)}: expected one of ${PROFILE_IDS.join(', ')}`]);
+    throw new ConfigError([
+      `unknown log-source profile ${JSON.stringify(id)}: expected one of ${PROFILE_IDS.join(', ')}`,
+    ]);
   }
-  if (id === 'sshd' && options && (options.year !== undefined || options.clock !== undefined)) return sshdProfile(options);
+  if (id === 'sshd' && options && (options.year !== undefined || options.clock !== undefined))
+    return sshdProfile(options);
   return PROFILES[id];
 }

@@ -50,7 +50,20 @@ export const SSHD_LOGON_PATTERN =
 
 const LOGON = new RegExp(SSHD_LOGON_PATTERN);
 
-const MONTHS: Readonly<Record<string, number>> = { Jan: 1, Feb: 2, Mar: 3, Apr: 4, May: 5, Jun: 6, Jul: 7, Aug: 8, Sep: 9, Oct: 10, Nov: 11, Dec: 12 };
+const MONTHS: Readonly<Record<string, number>> = {
+  Jan: 1,
+  Feb: 2,
+  Mar: 3,
+  Apr: 4,
+  May: 5,
+  Jun: 6,
+  Jul: 7,
+  Aug: 8,
+  Sep: 9,
+  Oct: 10,
+  Nov: 11,
+  Dec: 12,
+};
 const CLASSIC_STAMP = /^([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?$/;
 
 /** Sources of "now" for year inference: the `Clock` port's shape, so an injected clock fits. */
@@ -113,7 +126,8 @@ export function sshdProfile(options: SshdOptions = {}): Profile {
     if (!g) return SKIP;
     const stamp = g.stamp!;
     const timestamp = /^\d/.test(stamp) ? parseTime(stamp) : classicTime(stamp);
-    if (timestamp === undefined) return malformed(`sshd logon with an unreadable timestamp ${JSON.stringify(stamp.slice(0, 40))}`);
+    if (timestamp === undefined)
+      return malformed(`sshd logon with an unreadable timestamp ${JSON.stringify(stamp.slice(0, 40))}`);
     const outcome = OUTCOMES[g.outcome!.toLowerCase() as keyof typeof OUTCOMES];
     return toEvent('sshd', { user: g.user, ip: g.ip, outcome, timestamp, host: g.host, method: g.method });
   }

@@ -92,7 +92,11 @@ function fromDoc(doc: JsonObject): LineResult {
   const eventId = firstText(doc, F.eventId)?.trim();
   if (eventId !== '4624' && eventId !== '4625') return SKIP;
   const logonType = firstText(doc, F.logonType)?.trim();
-  const method = logonType ? (LOGON_TYPES[logonType] ? `${logonType} ${LOGON_TYPES[logonType]}` : logonType) : undefined;
+  const method = logonType
+    ? LOGON_TYPES[logonType]
+      ? `${logonType} ${LOGON_TYPES[logonType]}`
+      : logonType
+    : undefined;
   return toEvent(
     'windows',
     {
@@ -114,5 +118,10 @@ export const windowsProfile: Profile = {
   description: 'Windows Security logons 4624/4625 as JSON (flat, e.g. NXLog, or Winlogbeat)',
   query: WINDOWS_QUERY,
   parseLine: jsonLineParser('windows', fromDoc),
-  mapRow: rowMapper({ logSource: 'windows', outcomes: OUTCOMES, skipUser: isWindowsNonPerson, user: (row) => canonicalUser(row.user, row.domain) }),
+  mapRow: rowMapper({
+    logSource: 'windows',
+    outcomes: OUTCOMES,
+    skipUser: isWindowsNonPerson,
+    user: (row) => canonicalUser(row.user, row.domain),
+  }),
 };

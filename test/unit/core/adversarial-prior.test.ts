@@ -19,7 +19,13 @@ const STOLEN_FROM = '203.0.113.50';
 
 function judge(h: History, user: string, ip: string, day: number) {
   const t = T0 + day * DAY_MS + 10 * HOUR;
-  return unusualSourceIp.evaluate({ observation: logon(user, ip, t), baseline: h.users.get(user), population: h.population, window: windowEndingAt(t + 15 * 60_000), settings: DEFAULT_SETTINGS });
+  return unusualSourceIp.evaluate({
+    observation: logon(user, ip, t),
+    baseline: h.users.get(user),
+    population: h.population,
+    window: windowEndingAt(t + 15 * 60_000),
+    settings: DEFAULT_SETTINGS,
+  });
 }
 
 /** The k-th of an account's new networks: every one a /16 no one else uses. */
@@ -32,17 +38,31 @@ const floodNetwork = (k: number) => `${20 + Math.floor(k / 250)}.${k % 250}.7.9`
  */
 function organisation(flood: number, ci = 'ci'): Map<string, Habit> {
   const habits = new Map<string, Habit>();
-  for (let k = 0; k < 50; k++) habits.set(`h${k}`, () => [`81.${10 + (k % 10)}.${k}.10`, `81.${10 + (k % 10)}.${k}.10`]);
-  for (let k = 0; k < 8; k++) habits.set(`t${k}`, (d) => (d > 0 && d % 9 === k % 9 ? [`82.${k}.1.10`, `185.${d}.${k}.5`] : [`82.${k}.1.10`, `82.${k}.1.10`]));
+  for (let k = 0; k < 50; k++)
+    habits.set(`h${k}`, () => [`81.${10 + (k % 10)}.${k}.10`, `81.${10 + (k % 10)}.${k}.10`]);
+  for (let k = 0; k < 8; k++)
+    habits.set(`t${k}`, (d) =>
+      d > 0 && d % 9 === k % 9 ? [`82.${k}.1.10`, `185.${d}.${k}.5`] : [`82.${k}.1.10`, `82.${k}.1.10`],
+    );
   habits.set('victim', () => ['81.2.69.142', '81.2.69.142']);
   const perDay = Math.ceil(flood / 7);
-  habits.set(ci, (d) => (d >= 28 && d < 35 ? Array.from({ length: Math.max(0, Math.min(perDay, flood - (d - 28) * perDay)) }, (_, i) => floodNetwork((d - 28) * perDay + i)) : ['10.0.5.5', '10.0.5.5']));
+  habits.set(ci, (d) =>
+    d >= 28 && d < 35
+      ? Array.from({ length: Math.max(0, Math.min(perDay, flood - (d - 28) * perDay)) }, (_, i) =>
+          floodNetwork((d - 28) * perDay + i),
+        )
+      : ['10.0.5.5', '10.0.5.5'],
+  );
   return habits;
 }
 
 /** The population as of `bucket`, its numbers rounded: two populations learned over different windows compare equal. */
 function comparable(p: PopulationStats, bucket: number): unknown {
-  return JSON.parse(JSON.stringify({ ...decayPopulationTo(p, bucket), version: 0, knownUsers: 0, lastBucket: 0 }, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 1e6) / 1e6 : v)));
+  return JSON.parse(
+    JSON.stringify({ ...decayPopulationTo(p, bucket), version: 0, knownUsers: 0, lastBucket: 0 }, (_k, v: unknown) =>
+      typeof v === 'number' ? Math.round(v * 1e6) / 1e6 : v,
+    ),
+  );
 }
 
 function history(habits: ReadonlyMap<string, Habit>, days: number, h = new History()): History {
@@ -67,7 +87,11 @@ describe('one account cannot blind the unusual-source-IP detector', () => {
 
   it('an allowlisted account shapes nothing everyone else is judged against', () => {
     // The same organisation with `ci` allowlisted, and without `ci` at all: identical population.
-    const allowed = history(organisation(200, 'svc-ci'), 35, new History({ excludeFromPopulation: (u) => u.startsWith('svc-') }));
+    const allowed = history(
+      organisation(200, 'svc-ci'),
+      35,
+      new History({ excludeFromPopulation: (u) => u.startsWith('svc-') }),
+    );
     const absent = organisation(0);
     absent.delete('ci');
     const without = history(absent, 35);
@@ -82,17 +106,33 @@ describe('one account cannot blind the unusual-source-IP detector', () => {
   it('runDetection keeps `allowUsers` accounts out of the population it stores', async () => {
     const events = (withCi: boolean): LogonEvent[] => {
       const out: LogonEvent[] = [];
-      const ev = (user: string, sourceIp: string, t: number): LogonEvent => ({ user, sourceIp, timestamp: t, outcome: 'success', host: 'web-01', method: 'publickey', logSource: 'sshd' });
+      const ev = (user: string, sourceIp: string, t: number): LogonEvent => ({
+        user,
+        sourceIp,
+        timestamp: t,
+        outcome: 'success',
+        host: 'web-01',
+        method: 'publickey',
+        logSource: 'sshd',
+      });
       for (let d = 0; d < 6; d++) {
         for (let u = 0; u < 5; u++) out.push(ev(`user${u}`, `81.2.${u}.10`, T0 + d * DAY_MS + 9 * HOUR + u * 1000));
-        if (withCi) for (let k = 0; k < 20; k++) out.push(ev('svc-ci', floodNetwork(d * 20 + k), T0 + d * DAY_MS + 9 * HOUR + k * 20 * 60_000));
+        if (withCi)
+          for (let k = 0; k < 20; k++)
+            out.push(ev('svc-ci', floodNetwork(d * 20 + k), T0 + d * DAY_MS + 9 * HOUR + k * 20 * 60_000));
       }
       return out;
     };
     const run = async (withCi: boolean, allowUsers: string[]) => {
       const store = new InMemoryBaselineStore();
       const d = {
-        logSources: [new FileLogSource({ name: 'test', events: events(withCi), parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] } })],
+        logSources: [
+          new FileLogSource({
+            name: 'test',
+            events: events(withCi),
+            parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] },
+          }),
+        ],
         store,
         sink: new InMemoryAlertSink(),
         clock: { now: () => 0 },
@@ -108,7 +148,9 @@ describe('one account cannot blind the unusual-source-IP detector', () => {
     const popAbsent = (await absent.getPopulation())!;
     const at = Math.max(popAllowed.lastBucket, popAbsent.lastBucket);
     expect(comparable(popAllowed, at)).toEqual(comparable(popAbsent, at));
-    expect(Object.keys((await learned.getPopulation())!.sharedNetworks!).length).toBeGreaterThan(Object.keys(popAbsent.sharedNetworks!).length);
+    expect(Object.keys((await learned.getPopulation())!.sharedNetworks!).length).toBeGreaterThan(
+      Object.keys(popAbsent.sharedNetworks!).length,
+    );
     expect((await allowed.getUsers(['svc-ci'])).get('svc-ci')!.networks).not.toEqual({});
   });
 });
@@ -116,9 +158,10 @@ describe('one account cannot blind the unusual-source-IP detector', () => {
 describe('shared places survive IPv6 privacy addressing and flooding', () => {
   const NAT = '198.51.100.10';
   /** A device's privacy address on day `d`: its own /64, a new interface identifier every day. */
-  const privacy = (u: number, d: number) => `2001:db8:${(0x100 + u).toString(16)}:1:${(0x1000 + d * 7 + u).toString(16)}:${(d * 131 + u * 17).toString(16)}:${u.toString(16)}:${d.toString(16)}`;
+  const privacy = (u: number, d: number) =>
+    `2001:db8:${(0x100 + u).toString(16)}:1:${(0x1000 + d * 7 + u).toString(16)}:${(d * 131 + u * 17).toString(16)}:${u.toString(16)}:${d.toString(16)}`;
 
-  it('an office NAT 8 users share is still known after 36 days beside 200 IPv6 users, so a colleague\'s first logon through it is no alert', () => {
+  it("an office NAT 8 users share is still known after 36 days beside 200 IPv6 users, so a colleague's first logon through it is no alert", () => {
     // Before the fix: the NAT was evicted from the sketch during day 32 and the first logon through it
     // scored 100.
     const habits = new Map<string, Habit>();
@@ -135,7 +178,8 @@ describe('shared places survive IPv6 privacy addressing and flooding', () => {
 
   it('an IPv6 office /64 many colleagues use is shared egress, whatever address a newcomer gets in it', () => {
     const h = new History();
-    for (let u = 0; u < 40; u++) h.apply([logon(`staff${u}`, `2001:db8:77:1::${(u + 1).toString(16)}`, T0 + 20 * DAY_MS + u * 1000)]);
+    for (let u = 0; u < 40; u++)
+      h.apply([logon(`staff${u}`, `2001:db8:77:1::${(u + 1).toString(16)}`, T0 + 20 * DAY_MS + u * 1000)]);
     h.daily('homer', ['81.2.69.142'], { toDay: 21 });
     expect(judge(h, 'homer', '2001:db8:77:1:abcd::99', 21)).toBeNull();
     expect(judge(h, 'homer', '2001:db8:78:1:abcd::99', 21)!.score).toBeGreaterThanOrEqual(THRESHOLD);

@@ -21,14 +21,15 @@ import { rareUser, unusualSourceIp } from '../../../shared/core/detectors';
 import { DAY_MS, windowEndingAt, type Alert, type AlertBatch } from '../../../shared/core/model';
 import { DEFAULT_SETTINGS } from '../../../shared/core/settings';
 import { History, HOUR, T0, logon } from '../../support/history';
-import { ALERT_T as T, ALERT_WINDOW as WINDOW, makeAlert as makeCoreAlert, type AlertOptions } from '../../support/alerts';
-
+import { ALERT_WINDOW as WINDOW, makeAlert as makeCoreAlert, type AlertOptions } from '../../support/alerts';
 
 function makeAlert(o: AlertOptions = {}): Alert {
   return makeCoreAlert({ failed: 2, otherIps: ['198.51.100.7'], ...o });
 }
 
-const HOSTILE = 'eve*bold*_it_~s~`code`>quote [link](http://evil.example) |t| <!channel> <@U123> &amp;\nFAKE LINE: all clear\r\u202eevil\u0007' + 'A'.repeat(10_000);
+const HOSTILE =
+  'eve*bold*_it_~s~`code`>quote [link](http://evil.example) |t| <!channel> <@U123> &amp;\nFAKE LINE: all clear\r\u202eevil\u0007' +
+  'A'.repeat(10_000);
 
 describe('escaping helpers', () => {
   it('truncates by code points with an ellipsis, never splitting a surrogate pair', () => {
@@ -95,12 +96,16 @@ describe('emailText / emailSubject', () => {
     expect(t).not.toContain('known_users');
     expect(t).toContain('WHAT TO CHECK\n  1. Is this a known person or service?');
     expect(t).toContain('OFTEN BENIGN WHEN\n  - New hires');
-    expect(t).toContain('TO SILENCE IT IF BENIGN\n  - A legitimate account (new hire, returning user): nothing to do, it is now known.');
-    expect(t).toContain('  - Never alert on it (service account): npm run authwatch -- allow user alice --table <table>');
+    expect(t).toContain(
+      'TO SILENCE IT IF BENIGN\n  - A legitimate account (new hire, returning user): nothing to do, it is now known.',
+    );
+    expect(t).toContain(
+      '  - Never alert on it (service account): npm run authwatch -- allow user alice --table <table>',
+    );
     expect(t).toContain(`Alert id: ${a.id}`);
   });
 
-  it('shows the numbers labelled and rounded, from the detector\'s own evidence fields, never raw keys', () => {
+  it("shows the numbers labelled and rounded, from the detector's own evidence fields, never raw keys", () => {
     const evidence = {
       novelty_level: 'network',
       new_place: '203.0.0.0/16',
@@ -132,8 +137,18 @@ describe('emailText / emailSubject', () => {
     // Real findings: a stable user from a never-seen network; a never-seen user; a user back after 40 days.
     const h = new History().daily('alice', ['81.2.69.142'], { toDay: 21 }).daily('dora', ['81.2.70.1'], { toDay: 2 });
     const at = (day: number) => T0 + day * DAY_MS + 10 * HOUR;
-    const input = (user: string, ip: string, day: number) => ({ observation: logon(user, ip, at(day)), baseline: h.users.get(user), population: h.population, window: windowEndingAt(at(day) + 15 * 60_000), settings: DEFAULT_SETTINGS });
-    const findings = [unusualSourceIp.evaluate(input('alice', '198.51.100.7', 22)), rareUser.evaluate(input('mallory', '203.0.113.9', 22)), rareUser.evaluate(input('dora', '203.0.113.9', 45))];
+    const input = (user: string, ip: string, day: number) => ({
+      observation: logon(user, ip, at(day)),
+      baseline: h.users.get(user),
+      population: h.population,
+      window: windowEndingAt(at(day) + 15 * 60_000),
+      settings: DEFAULT_SETTINGS,
+    });
+    const findings = [
+      unusualSourceIp.evaluate(input('alice', '198.51.100.7', 22)),
+      rareUser.evaluate(input('mallory', '203.0.113.9', 22)),
+      rareUser.evaluate(input('dora', '203.0.113.9', 45)),
+    ];
     const emitted = new Map<string, Set<string>>();
     for (const f of findings) {
       expect(f).not.toBeNull();
@@ -141,7 +156,8 @@ describe('emailText / emailSubject', () => {
       for (const k of Object.keys(f!.evidence)) keys.add(k);
       emitted.set(f!.detectorId, keys);
     }
-    for (const d of [rareUser, unusualSourceIp]) expect(Object.keys(d.evidenceFields).sort(), d.id).toEqual([...emitted.get(d.id)!].sort());
+    for (const d of [rareUser, unusualSourceIp])
+      expect(Object.keys(d.evidenceFields).sort(), d.id).toEqual([...emitted.get(d.id)!].sort());
   });
 
   it('formats evidence by kind, and shows an unexpected type as it is', () => {
@@ -233,8 +249,12 @@ describe('digest', () => {
     expect(t.indexOf('alice')).toBeLessThan(t.indexOf('bob'));
     expect(t).toContain('CUT BY THE CAP: 14 more findings');
     expect(t).toContain('... and 4 more');
-    expect(digestSubject(batch)).toBe('authwatch digest: 2 alerts, 14 more cut by the per-run cap (window ending 2026-03-20T10:00Z)');
-    expect(digestSubject(batch, { index: 1, of: 3 })).toBe('authwatch digest 2/3: 2 alerts, 14 more cut by the per-run cap (window ending 2026-03-20T10:00Z)');
+    expect(digestSubject(batch)).toBe(
+      'authwatch digest: 2 alerts, 14 more cut by the per-run cap (window ending 2026-03-20T10:00Z)',
+    );
+    expect(digestSubject(batch, { index: 1, of: 3 })).toBe(
+      'authwatch digest 2/3: 2 alerts, 14 more cut by the per-run cap (window ending 2026-03-20T10:00Z)',
+    );
   });
 
   it('explains every alert in full, once, and never claims another message was sent', () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { alertDocument, boundAlertDocument, compileAllowlist, shellQuote, silenceHints, withSilenceTarget } from '../../../shared/core/alerts';
+import {
+  alertDocument,
+  boundAlertDocument,
+  compileAllowlist,
+  shellQuote,
+  silenceHints,
+  withSilenceTarget,
+} from '../../../shared/core/alerts';
 import { makeAlert } from '../../support/alerts';
 
 describe('silence hints', () => {
@@ -14,7 +21,7 @@ describe('silence hints', () => {
     expect(makeAlert({ detector: 'ip', ip: '2001:db8:1:2::9' }).silence[1]).toContain('allow cidr 2001:db8:1::/48 ');
   });
 
-  it('name the deployment\'s table and region once the sink gives them, rebuilt from the alert\'s own fields', () => {
+  it("name the deployment's table and region once the sink gives them, rebuilt from the alert's own fields", () => {
     const a = makeAlert({ detector: 'ip', user: 'alice', ip: '203.0.113.9' });
     const t = withSilenceTarget(a, { tableName: 'Authwatch-StorageTable-1A2B', region: 'eu-west-1' });
     expect(t.silence).toEqual([
@@ -27,15 +34,25 @@ describe('silence hints', () => {
     expect(withSilenceTarget(a, undefined)).toBe(a);
     // A user name that contains the placeholder text cannot be rewritten by it: the hints are rebuilt, not replaced.
     const tricky = makeAlert({ user: 'x --table <table> y' });
-    expect(withSilenceTarget(tricky, { tableName: 'T' }).silence[1]).toBe(`Never alert on it (service account): npm run authwatch -- allow user 'x --table <table> y' --table T`);
-    expect(silenceHints({ user: 'bob', sourceIp: '1.2.3.4', alertId: 'rareuser-1' }, { id: 'Auth.RareUser', groupBy: 'user' }, { tableName: "odd'name" })[1]).toBe(
-      `Never alert on it (service account): npm run authwatch -- allow user bob --table 'odd'\\''name'`,
+    expect(withSilenceTarget(tricky, { tableName: 'T' }).silence[1]).toBe(
+      `Never alert on it (service account): npm run authwatch -- allow user 'x --table <table> y' --table T`,
     );
+    expect(
+      silenceHints(
+        { user: 'bob', sourceIp: '1.2.3.4', alertId: 'rareuser-1' },
+        { id: 'Auth.RareUser', groupBy: 'user' },
+        { tableName: "odd'name" },
+      )[1],
+    ).toBe(`Never alert on it (service account): npm run authwatch -- allow user bob --table 'odd'\\''name'`);
   });
 
   it('quote a user name for the shell, and keep one starting with - from being read as an option', () => {
-    expect(makeAlert({ user: `o'brien $(rm -rf /)` }).silence[1]).toBe(`Never alert on it (service account): npm run authwatch -- allow user 'o'\\''brien $(rm -rf /)' --table <table>`);
-    expect(makeAlert({ user: '-rf' }).silence[1]).toBe("Never alert on it (service account): npm run authwatch -- allow user --table <table> -- '-rf'");
+    expect(makeAlert({ user: `o'brien $(rm -rf /)` }).silence[1]).toBe(
+      `Never alert on it (service account): npm run authwatch -- allow user 'o'\\''brien $(rm -rf /)' --table <table>`,
+    );
+    expect(makeAlert({ user: '-rf' }).silence[1]).toBe(
+      "Never alert on it (service account): npm run authwatch -- allow user --table <table> -- '-rf'",
+    );
     expect(makeAlert({ detector: 'ip', user: '--help' }).silence[1]).toContain("--user='--help' ");
     expect(shellQuote('CORP\\alice')).toBe(`'CORP\\alice'`);
     expect(shellQuote('alice@corp.example')).toBe('alice@corp.example');

@@ -10,7 +10,7 @@ describe('the detector registry', () => {
     for (const id of ids) expect(DEFAULT_SETTINGS.thresholds[id]).toBe(75);
   });
 
-  it('carries the seed rules\' metadata: severity low, risk score 21, Initial Access / Valid Accounts', () => {
+  it("carries the seed rules' metadata: severity low, risk score 21, Initial Access / Valid Accounts", () => {
     for (const d of DETECTORS) {
       expect(d.severity).toBe('low');
       expect(d.riskScore).toBe(21);

@@ -9,7 +9,13 @@ const settings = DEFAULT_SETTINGS;
 
 function judge(h: History, user: string, ip: string, day: number) {
   const t = T0 + day * DAY_MS + 10 * HOUR;
-  return rareUser.evaluate({ observation: logon(user, ip, t), baseline: h.users.get(user), population: h.population, window: windowEndingAt(t + 15 * 60_000), settings });
+  return rareUser.evaluate({
+    observation: logon(user, ip, t),
+    baseline: h.users.get(user),
+    population: h.population,
+    window: windowEndingAt(t + 15 * 60_000),
+    settings,
+  });
 }
 
 function office(days: number): History {
@@ -30,7 +36,8 @@ describe('Auth.RareUser', () => {
   it('is not surprised by a new name where new names are constant (sign-up churn)', () => {
     const h = office(10);
     // After learning, a steady stream of first-time users: one in every few user-periods is new.
-    for (let k = 0; k < 400; k++) h.apply([logon(`signup${k}`, `203.0.113.${k % 250}`, T0 + 10 * DAY_MS + k * 15 * 60_000)], false);
+    for (let k = 0; k < 400; k++)
+      h.apply([logon(`signup${k}`, `203.0.113.${k % 250}`, T0 + 10 * DAY_MS + k * 15 * 60_000)], false);
     expect(judge(h, 'signup-next', '203.0.113.9', 15)).toBeNull();
   });
 
@@ -49,7 +56,7 @@ describe('Auth.RareUser', () => {
     expect(judge(office(15), 'user3', '198.51.100.4', 15)).toBeNull();
   });
 
-  it('does not call a return on the user\'s usual long rhythm dormancy', () => {
+  it("does not call a return on the user's usual long rhythm dormancy", () => {
     // Logs on every 40 days: a 41-day gap is their habit.
     expect(dormancy(T0 + 120 * DAY_MS, T0, 4, T0 + 161 * DAY_MS, 30).dormant).toBe(false);
     expect(dormancy(T0 + 10 * DAY_MS, T0, 10, T0 + 50 * DAY_MS, 30).dormant).toBe(true);

@@ -33,7 +33,7 @@ describe('scoreFromProbability calibration', () => {
     expect(scoreFromProbability(10 ** -3.5)).toBe(97); // half-way between 94 and 100
     expect(scoreFromProbability(10 ** -2.75)).toBe(90.5);
     // p = 0.5: −log10 = 0.301, 0.301 / 1.456 of the way from 0 to 40.
-    expect(scoreFromProbability(0.5)).toBe(Math.round(((0.30103 / -Math.log10(0.035)) * 40) * 10) / 10);
+    expect(scoreFromProbability(0.5)).toBe(Math.round((0.30103 / -Math.log10(0.035)) * 40 * 10) / 10);
     fc.assert(
       fc.property(probability, (p) => {
         const s = scoreFromProbability(p);
@@ -76,11 +76,15 @@ describe('noveltyProbability', () => {
     expect(noveltyProbability(15, 10)).toBe(noveltyProbability(10, 10));
     expect(noveltyProbability(2, -5)).toBe(noveltyProbability(0, 0));
     fc.assert(
-      fc.property(fc.double({ min: -100, max: 1e6, noNaN: true }), fc.double({ min: -100, max: 1e6, noNaN: true }), (k, n) => {
-        const p = noveltyProbability(k, n);
-        expect(p).toBeGreaterThan(0);
-        expect(p).toBeLessThan(1);
-      }),
+      fc.property(
+        fc.double({ min: -100, max: 1e6, noNaN: true }),
+        fc.double({ min: -100, max: 1e6, noNaN: true }),
+        (k, n) => {
+          const p = noveltyProbability(k, n);
+          expect(p).toBeGreaterThan(0);
+          expect(p).toBeLessThan(1);
+        },
+      ),
     );
   });
 });
@@ -88,11 +92,11 @@ describe('noveltyProbability', () => {
 describe('pooledNoveltyProbability', () => {
   const popRate = noveltyProbability(30, 300); // the organisation brings something new in ~10% of periods
 
-  it('judges a user with no history by the organisation\'s rate', () => {
+  it("judges a user with no history by the organisation's rate", () => {
     expect(pooledNoveltyProbability(0, 0, 30, 300)).toBeCloseTo(popRate, 12);
   });
 
-  it('weighs the organisation as 20 periods against the user\'s own record', () => {
+  it("weighs the organisation as 20 periods against the user's own record", () => {
     expect(POOLED_PRIOR_PERIODS).toBe(20);
     // 20 own periods, none novel: half the weight is the organisation's rate.
     expect(pooledNoveltyProbability(0, 20, 30, 300)).toBeCloseTo(popRate / 2, 12);
@@ -101,12 +105,12 @@ describe('pooledNoveltyProbability', () => {
     expect(pooledNoveltyProbability(0, 2000, 30, 300)).toBeLessThan(0.001);
   });
 
-  it('falls back to the user\'s own estimate while the organisation has no periods', () => {
+  it("falls back to the user's own estimate while the organisation has no periods", () => {
     expect(pooledNoveltyProbability(2, 10, 5, 0)).toBe(noveltyProbability(2, 10));
     expect(pooledNoveltyProbability(2, 10, 5, -1)).toBe(noveltyProbability(2, 10));
   });
 
-  it('clamps the user\'s counts as the plain estimate does', () => {
+  it("clamps the user's counts as the plain estimate does", () => {
     expect(pooledNoveltyProbability(-2, 10, 30, 300)).toBe(pooledNoveltyProbability(0, 10, 30, 300));
     expect(pooledNoveltyProbability(50, 10, 30, 300)).toBe(pooledNoveltyProbability(10, 10, 30, 300));
     expect(pooledNoveltyProbability(0, -10, 30, 300)).toBeCloseTo(popRate, 12);

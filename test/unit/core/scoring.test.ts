@@ -5,7 +5,7 @@ import { decayed, touch, boundSeen } from '../../../shared/core/seen';
 import { BUCKET_MS, DAY_MS } from '../../../shared/core/model';
 
 describe('scoreFromProbability', () => {
-  it('maps Elastic\'s cut-off to 40 and p = 0.01 to the alert threshold 75', () => {
+  it("maps Elastic's cut-off to 40 and p = 0.01 to the alert threshold 75", () => {
     expect(scoreFromProbability(0.035)).toBeCloseTo(40, 0);
     expect(scoreFromProbability(0.01)).toBe(75);
     expect(scoreFromProbability(1)).toBe(0);
@@ -13,12 +13,16 @@ describe('scoreFromProbability', () => {
   });
   it('is monotonically decreasing in p and bounded to 0..100', () => {
     fc.assert(
-      fc.property(fc.double({ min: 1e-15, max: 1, noNaN: true }), fc.double({ min: 1e-15, max: 1, noNaN: true }), (a, b) => {
-        const [lo, hi] = a < b ? [a, b] : [b, a];
-        const sl = scoreFromProbability(lo);
-        const sh = scoreFromProbability(hi);
-        return sl >= sh && sl <= 100 && sh >= 0;
-      }),
+      fc.property(
+        fc.double({ min: 1e-15, max: 1, noNaN: true }),
+        fc.double({ min: 1e-15, max: 1, noNaN: true }),
+        (a, b) => {
+          const [lo, hi] = a < b ? [a, b] : [b, a];
+          const sl = scoreFromProbability(lo);
+          const sh = scoreFromProbability(hi);
+          return sl >= sh && sl <= 100 && sh >= 0;
+        },
+      ),
     );
   });
 });
@@ -31,7 +35,7 @@ describe('noveltyProbability', () => {
 });
 
 describe('decayed bucket counts', () => {
-  it('halve in about two weeks, as Elastic\'s rare counts do', () => {
+  it("halve in about two weeks, as Elastic's rare counts do", () => {
     const halfLifeBuckets = Math.round((14.44 * DAY_MS) / BUCKET_MS);
     expect(decayed(100, 0, halfLifeBuckets)).toBeCloseTo(50, 0);
   });

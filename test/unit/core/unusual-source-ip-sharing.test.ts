@@ -14,7 +14,13 @@ const THRESHOLD = settings.thresholds['Auth.UnusualSourceIp'];
 
 function judge(h: History, user: string, ip: string, day: number) {
   const t = T0 + day * DAY_MS + 10 * HOUR;
-  return unusualSourceIp.evaluate({ observation: logon(user, ip, t), baseline: h.users.get(user), population: h.population, window: windowEndingAt(t + 15 * 60_000), settings });
+  return unusualSourceIp.evaluate({
+    observation: logon(user, ip, t),
+    baseline: h.users.get(user),
+    population: h.population,
+    window: windowEndingAt(t + 15 * 60_000),
+    settings,
+  });
 }
 
 const counter = (count: number, error = 0): SketchCounter => ({ count, error, last: T0 });
@@ -73,7 +79,9 @@ describe('Auth.UnusualSourceIp and shared places', () => {
     expect(f!.evidence.users_sharing_prefix).toBeGreaterThanOrEqual(39);
     expect(f!.evidence.users_sharing_prefix).toBeLessThanOrEqual(40);
     expect(f!.evidence.busiest_address_in_prefix).toBe(1);
-    expect(f!.explanation).toMatch(/(39|40) other users log on from its subnet 10\.20\.30\.0\/24 \(at most 1 from any one of its addresses\)/);
+    expect(f!.explanation).toMatch(
+      /(39|40) other users log on from its subnet 10\.20\.30\.0\/24 \(at most 1 from any one of its addresses\)/,
+    );
   });
 
   it('explains a new network with the numbers an analyst checks', () => {
@@ -106,11 +114,12 @@ describe('Auth.UnusualSourceIp and shared places', () => {
     expect(f.explanation).toContain('1 other user logs on from this address');
   });
 
-  it('says so when the organisation\'s lease churn, not the user\'s own record, set the probability', () => {
+  it("says so when the organisation's lease churn, not the user's own record, set the probability", () => {
     // Prepare: 30 home users whose lease moves inside their /24 every 20 days or so; alice, three months
     // at one address and busy every hour: her own record alone would make any new address alarming.
     const h = new History();
-    for (let u = 0; u < 30; u++) h.daily(`home${u}`, (d) => `81.3.${u}.${10 + Math.floor((d + u) / 20)}`, { toDay: 90 });
+    for (let u = 0; u < 30; u++)
+      h.daily(`home${u}`, (d) => `81.3.${u}.${10 + Math.floor((d + u) / 20)}`, { toDay: 90 });
     h.daily('alice', ['81.2.69.142'], { toDay: 90, hours: [7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18] });
     // Act
     const f = judge(h, 'alice', '81.2.69.200', 90)!;
@@ -120,6 +129,8 @@ describe('Auth.UnusualSourceIp and shared places', () => {
     expect(f.evidence.p_churn).toBeGreaterThan(f.evidence.p_user as number);
     expect(f.probability).toBeGreaterThanOrEqual(f.evidence.p_churn as number);
     expect(f.explanation).toMatch(/a new address in the known subnet 81\.2\.69\.0\/24/);
-    expect(f.explanation).toMatch(/Across all users, a new address inside an already-used subnet comes in [\d.]+% of periods, which is the floor used\./);
+    expect(f.explanation).toMatch(
+      /Across all users, a new address inside an already-used subnet comes in [\d.]+% of periods, which is the floor used\./,
+    );
   });
 });

@@ -9,7 +9,13 @@ const settings = DEFAULT_SETTINGS;
 
 function judge(h: History, user: string, ip: string, day: number) {
   const t = T0 + day * DAY_MS + 10 * HOUR;
-  return unusualSourceIp.evaluate({ observation: logon(user, ip, t), baseline: h.users.get(user), population: h.population, window: windowEndingAt(t + 15 * 60_000), settings });
+  return unusualSourceIp.evaluate({
+    observation: logon(user, ip, t),
+    baseline: h.users.get(user),
+    population: h.population,
+    window: windowEndingAt(t + 15 * 60_000),
+    settings,
+  });
 }
 
 describe('Auth.UnusualSourceIp', () => {
@@ -45,14 +51,16 @@ describe('Auth.UnusualSourceIp', () => {
 
   it('is not surprised by a mobile user whose address changes every day, within their carrier networks', () => {
     // A carrier-NAT user: a new address (and often a new /24) every day, always from two carrier /16s.
-    const carrier = (d: number, i: number) => (i % 2 === 0 ? `100.64.${(d * 7) % 250}.${(d * 13 + i) % 250}` : `172.58.${(d * 11) % 250}.${(d * 3 + i) % 250}`);
+    const carrier = (d: number, i: number) =>
+      i % 2 === 0 ? `100.64.${(d * 7) % 250}.${(d * 13 + i) % 250}` : `172.58.${(d * 11) % 250}.${(d * 3 + i) % 250}`;
     const h = new History().daily('mo', carrier, { toDay: 21, hours: [8, 12, 18] });
     const f = judge(h, 'mo', '100.64.251.9', 22);
     expect(f === null || f.score < 75).toBe(true);
   });
 
-  it('still catches the mobile user\'s credentials used from a network they never use', () => {
-    const carrier = (d: number, i: number) => (i % 2 === 0 ? `100.64.${(d * 7) % 250}.${(d * 13 + i) % 250}` : `172.58.${(d * 11) % 250}.${(d * 3 + i) % 250}`);
+  it("still catches the mobile user's credentials used from a network they never use", () => {
+    const carrier = (d: number, i: number) =>
+      i % 2 === 0 ? `100.64.${(d * 7) % 250}.${(d * 13 + i) % 250}` : `172.58.${(d * 11) % 250}.${(d * 3 + i) % 250}`;
     const h = new History().daily('mo', carrier, { toDay: 21, hours: [8, 12, 18] });
     const f = judge(h, 'mo', '203.0.113.50', 22);
     expect(f).not.toBeNull();
@@ -60,7 +68,9 @@ describe('Auth.UnusualSourceIp', () => {
   });
 
   it('treats an office NAT shared by hundreds of users as not unusual', () => {
-    const h = new History().daily('alice', ['81.2.69.142'], { toDay: 21 }).shared('198.51.100.10', 300, T0 + 3 * DAY_MS);
+    const h = new History()
+      .daily('alice', ['81.2.69.142'], { toDay: 21 })
+      .shared('198.51.100.10', 300, T0 + 3 * DAY_MS);
     expect(judge(h, 'alice', '198.51.100.10', 22)).toBeNull();
   });
 
@@ -88,10 +98,18 @@ describe('Auth.UnusualSourceIp', () => {
   it('never fires on failed logons', () => {
     const h = new History().daily('alice', ['81.2.69.142'], { toDay: 21 });
     const t = T0 + 22 * DAY_MS;
-    expect(unusualSourceIp.evaluate({ observation: logon('alice', '203.0.113.5', t, { outcome: 'failure' }), baseline: h.get('alice'), population: h.population, window: windowEndingAt(t + 1), settings })).toBeNull();
+    expect(
+      unusualSourceIp.evaluate({
+        observation: logon('alice', '203.0.113.5', t, { outcome: 'failure' }),
+        baseline: h.get('alice'),
+        population: h.population,
+        window: windowEndingAt(t + 1),
+        settings,
+      }),
+    ).toBeNull();
   });
 
-  it('floors a new address inside a known subnet at the population\'s DHCP churn rate', () => {
+  it("floors a new address inside a known subnet at the population's DHCP churn rate", () => {
     // Prepare: 30 home users whose ISP moves their lease inside the /24 every few days; alice's never moved.
     const h = new History();
     for (let u = 0; u < 30; u++) h.daily(`home${u}`, (d) => `81.3.${u}.${10 + Math.floor(d / 3)}`, { toDay: 21 });
@@ -137,8 +155,12 @@ describe('Auth.UnusualSourceIp', () => {
     // Prepare: 20 mobile users hop between carrier pools 100.64–100.67 (a new address every logon,
     // now and then a pool they had not used); the pool 100.68 is used by colleagues only.
     const h = new History();
-    for (let u = 0; u < 20; u++) h.daily(`m${u}`, (d, i) => `100.${64 + ((u + Math.floor(d / 5)) % 4)}.${u}.${(i % 200) + 1}`, { toDay: 21, hours: [8, 12, 17] });
-    for (let u = 0; u < 5; u++) h.daily(`c${u}`, (d, i) => `100.68.${u}.${(i % 200) + 1}`, { toDay: 21 });
+    for (let u = 0; u < 20; u++)
+      h.daily(`m${u}`, (d, i) => `100.${64 + ((u + Math.floor(d / 5)) % 4)}.${u}.${(i % 200) + 1}`, {
+        toDay: 21,
+        hours: [8, 12, 17],
+      });
+    for (let u = 0; u < 5; u++) h.daily(`c${u}`, (_d, i) => `100.68.${u}.${(i % 200) + 1}`, { toDay: 21 });
     // Act
     const colleaguesNetwork = judge(h, 'm0', '100.68.77.1', 21);
     const nobodysNetwork = judge(h, 'm0', '203.0.113.50', 21);

@@ -28,8 +28,12 @@ function issuesOf(parse: () => unknown): readonly string[] {
 describe('timeouts in milliseconds', () => {
   it.each(['999', '1500.5', 'soon', '-1000'])('both functions refuse %s, naming the variable', (raw) => {
     const message = (name: string) => `${name}: must be a whole number of milliseconds >= 1000, got "${raw}"`;
-    expect(issuesOf(() => parseRuntimeConfig({ ...DETECTOR_ENV, [ENV.queryTimeoutMs]: raw }))).toEqual([message(ENV.queryTimeoutMs)]);
-    expect(issuesOf(() => parseRefreshConfig({ ...REFRESH, [REFRESH_ENV.downloadTimeoutMs]: raw }))).toEqual([message(REFRESH_ENV.downloadTimeoutMs)]);
+    expect(issuesOf(() => parseRuntimeConfig({ ...DETECTOR_ENV, [ENV.queryTimeoutMs]: raw }))).toEqual([
+      message(ENV.queryTimeoutMs),
+    ]);
+    expect(issuesOf(() => parseRefreshConfig({ ...REFRESH, [REFRESH_ENV.downloadTimeoutMs]: raw }))).toEqual([
+      message(REFRESH_ENV.downloadTimeoutMs),
+    ]);
   });
 
   it('takes a whole number from a second up, and the default when unset or empty', () => {
@@ -42,15 +46,27 @@ describe('timeouts in milliseconds', () => {
 
 describe('JSON variables', () => {
   it('a variable that is not JSON is one issue, listed with the others', () => {
-    const issues = issuesOf(() => parseRefreshConfig({ ...REFRESH, [REFRESH_ENV.expectations]: '{minIpv4Ranges: 1', [REFRESH_ENV.downloadTimeoutMs]: '5' }));
+    const issues = issuesOf(() =>
+      parseRefreshConfig({
+        ...REFRESH,
+        [REFRESH_ENV.expectations]: '{minIpv4Ranges: 1',
+        [REFRESH_ENV.downloadTimeoutMs]: '5',
+      }),
+    );
     expect(issues).toHaveLength(2);
     expect(issues[0]).toMatch(new RegExp(`^${REFRESH_ENV.expectations}: not valid JSON \\(`));
     expect(issues[1]).toMatch(new RegExp(`^${REFRESH_ENV.downloadTimeoutMs}: `));
-    expect(issuesOf(() => parseRuntimeConfig({ ...DETECTOR_ENV, [ENV.settings]: '{learningDays: 3' }))).toEqual([expect.stringMatching(new RegExp(`^${ENV.settings}: not valid JSON \\(`))]);
+    expect(issuesOf(() => parseRuntimeConfig({ ...DETECTOR_ENV, [ENV.settings]: '{learningDays: 3' }))).toEqual([
+      expect.stringMatching(new RegExp(`^${ENV.settings}: not valid JSON \\(`)),
+    ]);
   });
 
   it('a blank variable is unset: the defaults apply', () => {
-    expect(parseRefreshConfig({ ...REFRESH, [REFRESH_ENV.expectations]: '  ' }).expectations).toEqual(parseRefreshConfig(REFRESH).expectations);
-    expect(parseRuntimeConfig({ ...DETECTOR_ENV, [ENV.settings]: ' ' }).settings).toEqual(parseRuntimeConfig(DETECTOR_ENV).settings);
+    expect(parseRefreshConfig({ ...REFRESH, [REFRESH_ENV.expectations]: '  ' }).expectations).toEqual(
+      parseRefreshConfig(REFRESH).expectations,
+    );
+    expect(parseRuntimeConfig({ ...DETECTOR_ENV, [ENV.settings]: ' ' }).settings).toEqual(
+      parseRuntimeConfig(DETECTOR_ENV).settings,
+    );
   });
 });

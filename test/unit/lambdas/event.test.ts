@@ -14,7 +14,9 @@ describe('windowEndFromEvent', () => {
   });
 
   it('reads all three accepted shapes, a manual windowEnd taking precedence', () => {
-    expect(windowEndFromEvent({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: '2026-11-23T10:31:02Z' })).toBe(at(10, 30));
+    expect(
+      windowEndFromEvent({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: '2026-11-23T10:31:02Z' }),
+    ).toBe(at(10, 30));
     expect(windowEndFromEvent({ windowEnd: '2026-11-23T10:00:00Z' })).toBe(at(10, 0));
     expect(windowEndFromEvent({ windowEnd: at(9, 50), time: '2026-11-23T10:07:00Z' })).toBe(at(9, 45));
   });

@@ -15,11 +15,19 @@ import type { LogonEvent } from '../../../shared/core/model';
 import { DEFAULT_SETTINGS } from '../../../shared/core/settings';
 import { QueryError, QueryIncompleteError } from '../../../shared/errors';
 import { runDetection, type RunSummary } from '../../../shared/run-detection';
-import { DETECTOR_DIMENSION, LOG_SOURCE_DIMENSION, METRIC_NAMESPACE, METRICS, SERVICE_DIMENSION } from '../../../shared/telemetry';
+import {
+  DETECTOR_DIMENSION,
+  LOG_SOURCE_DIMENSION,
+  METRIC_NAMESPACE,
+  METRICS,
+  SERVICE_DIMENSION,
+} from '../../../shared/telemetry';
 import { HOUR, T0 } from '../../support/history';
 
 interface EmfDocument {
-  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+  _aws: {
+    CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
+  };
   [key: string]: unknown;
 }
 
@@ -81,11 +89,19 @@ afterEach(() => vi.restoreAllMocks());
 
 /** Run `emitting` on a fresh Metrics, publish, and return every data point the EMF documents written declare. */
 function dataPoints(emitting: (metrics: Metrics) => void): DataPoint[] {
-  const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: 'authwatch-test', logger: { warn: (...a: unknown[]) => warnings.push(a), error: () => {}, info: () => {}, debug: () => {} } as never });
+  const metrics = new Metrics({
+    namespace: METRIC_NAMESPACE,
+    serviceName: 'authwatch-test',
+    logger: { warn: (...a: unknown[]) => warnings.push(a), error: () => {}, info: () => {}, debug: () => {} } as never,
+  });
   emitting(metrics);
   metrics.publishStoredMetrics();
   const points: DataPoint[] = [];
-  for (const line of written.splice(0).join('').split('\n').filter((l) => l.trim().startsWith('{'))) {
+  for (const line of written
+    .splice(0)
+    .join('')
+    .split('\n')
+    .filter((l) => l.trim().startsWith('{'))) {
     const doc = JSON.parse(line) as EmfDocument;
     for (const directive of doc._aws.CloudWatchMetrics) {
       expect(directive.Namespace).toBe(METRIC_NAMESPACE);
@@ -93,7 +109,13 @@ function dataPoints(emitting: (metrics: Metrics) => void): DataPoint[] {
         for (const m of directive.Metrics) {
           const raw = doc[m.Name];
           const values = Array.isArray(raw) ? (raw as number[]) : [raw as number];
-          for (const value of values) points.push({ name: m.Name, unit: m.Unit, dims: Object.fromEntries(set.map((d) => [d, String(doc[d])])), value });
+          for (const value of values)
+            points.push({
+              name: m.Name,
+              unit: m.Unit,
+              dims: Object.fromEntries(set.map((d) => [d, String(doc[d])])),
+              value,
+            });
         }
       }
     }
@@ -104,7 +126,8 @@ function dataPoints(emitting: (metrics: Metrics) => void): DataPoint[] {
 /** Emit one run's metrics and return every data point. */
 const emit = (s: RunSummary) => dataPoints((metrics) => emitRunMetrics(metrics, s));
 
-const key = (p: { name: string; dims: Record<string, string> }) => `${p.name} ${JSON.stringify(Object.entries(p.dims).sort())}`;
+const key = (p: { name: string; dims: Record<string, string> }) =>
+  `${p.name} ${JSON.stringify(Object.entries(p.dims).sort())}`;
 
 /** A metric's values under the service dimension alone (the whole-run figures). */
 function runValues(points: DataPoint[], name: string): number[] {
@@ -113,7 +136,11 @@ function runValues(points: DataPoint[], name: string): number[] {
 
 /** A metric's values by detector, from the data points that carry the Detector dimension. */
 function perDetector(points: DataPoint[], name: string): Record<string, number> {
-  return Object.fromEntries(points.filter((p) => p.name === name && DETECTOR_DIMENSION in p.dims).map((p) => [p.dims[DETECTOR_DIMENSION], p.value]));
+  return Object.fromEntries(
+    points
+      .filter((p) => p.name === name && DETECTOR_DIMENSION in p.dims)
+      .map((p) => [p.dims[DETECTOR_DIMENSION], p.value]),
+  );
 }
 
 function ev(user: string, sourceIp: string, t: number): LogonEvent {
@@ -132,7 +159,8 @@ describe('emitRunMetrics', () => {
         [METRICS.findings, 'Auth.UnusualSourceIp', 5],
       ].sort(),
     );
-    for (const p of detectorPoints) expect(Object.keys(p.dims).sort(), key(p)).toEqual([DETECTOR_DIMENSION, SERVICE_DIMENSION].sort());
+    for (const p of detectorPoints)
+      expect(Object.keys(p.dims).sort(), key(p)).toEqual([DETECTOR_DIMENSION, SERVICE_DIMENSION].sort());
     expect(warnings).toEqual([]);
   });
 
@@ -144,7 +172,9 @@ describe('emitRunMetrics', () => {
   });
 
   it('emits the heartbeat, the run figures and the findings per detector with the Detector dimension', () => {
-    const points = emit(summary({ malformed: 2, usersLearning: 3, findings: { 'Auth.RareUser': 2, 'Auth.UnusualSourceIp': 5 } }));
+    const points = emit(
+      summary({ malformed: 2, usersLearning: 3, findings: { 'Auth.RareUser': 2, 'Auth.UnusualSourceIp': 5 } }),
+    );
     expect(runValues(points, 'RunSucceeded')).toEqual([1]);
     expect(runValues(points, 'DetectorErrors')).toEqual([0]);
     expect(runValues(points, 'MalformedRows')).toEqual([2]);
@@ -169,10 +199,20 @@ describe('emitRunMetrics', () => {
       },
     };
     const t = T0 + 10 * HOUR;
-    const events = [ev('alice', '81.2.69.142', t), ev('mallory', '203.0.113.9', t + 1000), ev('bob', '81.2.69.143', t + 2000)];
+    const events = [
+      ev('alice', '81.2.69.142', t),
+      ev('mallory', '203.0.113.9', t + 1000),
+      ev('bob', '81.2.69.143', t + 2000),
+    ];
     const run = await runDetection(
       {
-        logSources: [new FileLogSource({ name: 'test', events, parseStats: { lines: 3, events: 3, skipped: 0, malformed: 0, malformedSamples: [] } })],
+        logSources: [
+          new FileLogSource({
+            name: 'test',
+            events,
+            parseStats: { lines: 3, events: 3, skipped: 0, malformed: 0, malformedSamples: [] },
+          }),
+        ],
         store: new InMemoryBaselineStore(),
         sink: new InMemoryAlertSink(),
         clock: { now: () => 0 },
@@ -213,14 +253,24 @@ describe('emitRunMetrics', () => {
     const run = points.filter((p) => Object.keys(p.dims).length === 1);
     expect(run.every((p) => p.dims[SERVICE_DIMENSION] === 'authwatch-test')).toBe(true);
     const byName = Object.fromEntries(run.map((p) => [p.name, p.value]));
-    expect(byName).toMatchObject({ [METRICS.logonsScanned]: 130, [METRICS.malformedRows]: 3, [METRICS.queryRows]: 40, [METRICS.runSucceeded]: 1 });
+    expect(byName).toMatchObject({
+      [METRICS.logonsScanned]: 130,
+      [METRICS.malformedRows]: 3,
+      [METRICS.queryRows]: 40,
+      [METRICS.runSucceeded]: 1,
+    });
     const keys = points.map(key);
     expect(new Set(keys).size, 'no (metric, dimensions) emitted twice in one run').toBe(keys.length);
   });
 
   it('a source with zero logons still reports its zero: the quiet alarm needs the data point', () => {
     const points = emit(summary({ sources: [{ name: 'okta:/okta/system', logons: 0, rows: 0, malformed: 0 }] }));
-    expect(points.filter((p) => p.dims[LOG_SOURCE_DIMENSION] === 'okta:/okta/system').map((p) => [p.name, p.value]).sort()).toEqual(
+    expect(
+      points
+        .filter((p) => p.dims[LOG_SOURCE_DIMENSION] === 'okta:/okta/system')
+        .map((p) => [p.name, p.value])
+        .sort(),
+    ).toEqual(
       [
         [METRICS.logonsScanned, 0],
         [METRICS.malformedRows, 0],
@@ -232,7 +282,12 @@ describe('emitRunMetrics', () => {
 
 describe('emitFailureMetrics', () => {
   it('emits QueryIncomplete for a run that failed because a window could not be fetched whole, and nothing for other failures', () => {
-    const incomplete = dataPoints((metrics) => emitFailureMetrics(metrics, new QueryIncompleteError('sshd:/g: the 10000-row Insights limit is still reached for ...', 57)));
+    const incomplete = dataPoints((metrics) =>
+      emitFailureMetrics(
+        metrics,
+        new QueryIncompleteError('sshd:/g: the 10000-row Insights limit is still reached for ...', 57),
+      ),
+    );
     expect(incomplete.map((p) => [p.name, p.value])).toEqual([[METRICS.queryIncomplete, 1]]);
 
     const other = dataPoints((metrics) => {

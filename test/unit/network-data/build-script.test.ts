@@ -31,10 +31,24 @@ describe('npm run network-data:build', () => {
     const gz = join(dir, 'ip2asn-combined.tsv.gz');
     writeFileSync(gz, gzipSync(readFileSync(FIXTURE_TSV)));
     const output = join(dir, 'out.awnd');
-    const r = await run(['--input', gz, '--output', output, '--source', 'extract', '--built-at', '2026-11-30T03:00:00Z']);
+    const r = await run([
+      '--input',
+      gz,
+      '--output',
+      output,
+      '--source',
+      'extract',
+      '--built-at',
+      '2026-11-30T03:00:00Z',
+    ]);
     expect(r.code).toBe(0);
     const db = NetworkDatabase.fromBytes(readFileSync(output));
-    expect(db.meta).toMatchObject({ source: 'extract', builtAt: Date.UTC(2026, 10, 30, 3), ipv4Ranges: 8, ipv6Ranges: 6 });
+    expect(db.meta).toMatchObject({
+      source: 'extract',
+      builtAt: Date.UTC(2026, 10, 30, 3),
+      ipv4Ranges: 8,
+      ipv6Ranges: 6,
+    });
     expect(db.lookup('8.8.8.8')).toMatchObject({ asn: 15169, org: 'GOOGLE' });
     const json = JSON.parse(r.out) as { problems: string[]; stats: { malformed: number } };
     expect(json.stats.malformed).toBe(0);
@@ -55,7 +69,13 @@ describe('npm run network-data:build', () => {
     const cut = join(dir, 'cut.tsv.gz');
     const gz = gzipSync(readFileSync(FIXTURE_TSV));
     writeFileSync(cut, gz.subarray(0, gz.length - 10));
-    expect(await run(['--input', cut, '--output', join(dir, 'cut.awnd')])).toMatchObject({ code: 1, err: expect.stringMatching(/gzip stream is truncated or corrupt/) });
-    expect(await run(['--output', 'x', '--built-at', 'yesterday'])).toMatchObject({ code: 2, err: expect.stringMatching(/--input is required\n--built-at "yesterday" is not a time/) });
+    expect(await run(['--input', cut, '--output', join(dir, 'cut.awnd')])).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/gzip stream is truncated or corrupt/),
+    });
+    expect(await run(['--output', 'x', '--built-at', 'yesterday'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--input is required\n--built-at "yesterday" is not a time/),
+    });
   });
 });

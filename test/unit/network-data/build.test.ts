@@ -53,7 +53,13 @@ describe('building from the publisher file', () => {
   });
 
   it('joins adjacent ranges of the same AS and country, not of different ones', () => {
-    const db = dbOf([row('9.0.0.0', '9.0.0.255', 1, 'DE'), row('9.0.1.0', '9.0.1.255', 1, 'DE'), row('9.0.2.0', '9.0.2.255', 1, 'FR'), row('2001:db8::', '2001:db8::ffff', 2), row('2001:db8::1:0', '2001:db8::1:ffff', 2)]);
+    const db = dbOf([
+      row('9.0.0.0', '9.0.0.255', 1, 'DE'),
+      row('9.0.1.0', '9.0.1.255', 1, 'DE'),
+      row('9.0.2.0', '9.0.2.255', 1, 'FR'),
+      row('2001:db8::', '2001:db8::ffff', 2),
+      row('2001:db8::1:0', '2001:db8::1:ffff', 2),
+    ]);
     expect(db.meta.ipv4Ranges).toBe(2);
     expect(db.meta.ipv6Ranges).toBe(1);
     expect(db.lookup('9.0.1.9')).toMatchObject({ asn: 1, country: 'DE' });
@@ -62,16 +68,24 @@ describe('building from the publisher file', () => {
   });
 
   it('keeps an ASN\'s first name and counts renames; "None" is no country; CRLF lines read the same', () => {
-    const { stats } = build([row('9.0.0.0', '9.0.0.255', 1, 'None', 'FIRST'), row('9.1.0.0', '9.1.0.255', 1, 'US', 'SECOND') + '\r']);
+    const { stats } = build([
+      row('9.0.0.0', '9.0.0.255', 1, 'None', 'FIRST'),
+      row('9.1.0.0', '9.1.0.255', 1, 'US', 'SECOND') + '\r',
+    ]);
     expect(stats.renamedAsns).toBe(1);
-    const db = dbOf([row('9.0.0.0', '9.0.0.255', 1, 'None', 'FIRST'), row('9.1.0.0', '9.1.0.255', 1, 'US', 'SECOND') + '\r']);
+    const db = dbOf([
+      row('9.0.0.0', '9.0.0.255', 1, 'None', 'FIRST'),
+      row('9.1.0.0', '9.1.0.255', 1, 'US', 'SECOND') + '\r',
+    ]);
     expect(db.lookup('9.0.0.1')).toEqual({ known: true, asn: 1, org: 'FIRST', country: undefined });
     expect(db.lookup('9.1.0.1')).toEqual({ known: true, asn: 1, org: 'FIRST', country: 'US' });
   });
 
   it('keeps organisation names with any characters, tabs included', () => {
     expect(parseIp2AsnLine('9.0.0.0\t9.0.0.255\t1\tJP\tÜber Netz\tGmbH')).toMatchObject({ org: 'Über Netz\tGmbH' });
-    expect(dbOf(['9.0.0.0\t9.0.0.255\t1\tJP\tÜber Netz — 東京']).lookup('9.0.0.1')).toMatchObject({ org: 'Über Netz — 東京' });
+    expect(dbOf(['9.0.0.0\t9.0.0.255\t1\tJP\tÜber Netz — 東京']).lookup('9.0.0.1')).toMatchObject({
+      org: 'Über Netz — 東京',
+    });
   });
 
   it('builds an empty database from no rows', () => {

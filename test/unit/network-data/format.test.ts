@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decodeNetworkData, HEADER_BYTES, NETWORK_DATA_VERSION, readNetworkDataMeta } from '../../../shared/core/network-data/format';
+import {
+  decodeNetworkData,
+  HEADER_BYTES,
+  NETWORK_DATA_VERSION,
+  readNetworkDataMeta,
+} from '../../../shared/core/network-data/format';
 import { NetworkDatabase } from '../../../shared/core/network-data/lookup';
 import { NetworkDataError } from '../../../shared/errors';
 import { build, BUILT_AT } from './support';
@@ -8,13 +13,33 @@ describe('network-data format', () => {
   const { bytes } = build();
 
   it('says what it is in its header: version, build time, source, counts, size', () => {
-    expect(readNetworkDataMeta(bytes)).toEqual({ version: NETWORK_DATA_VERSION, builtAt: BUILT_AT, source: 'test', ipv4Ranges: 8, ipv6Ranges: 6, countries: 4, asns: 10, bytes: bytes.length });
+    expect(readNetworkDataMeta(bytes)).toEqual({
+      version: NETWORK_DATA_VERSION,
+      builtAt: BUILT_AT,
+      source: 'test',
+      ipv4Ranges: 8,
+      ipv6Ranges: 6,
+      countries: 4,
+      asns: 10,
+      bytes: bytes.length,
+    });
     expect(String.fromCharCode(...bytes.subarray(0, 4))).toBe('AWND');
   });
 
   it('keeps every section 8-byte aligned, so the tables are views, not copies', () => {
     const t = decodeNetworkData(bytes);
-    for (const a of [t.v4Start, t.v4End, t.v4AsnIndex, t.v4Country, t.v6Start, t.v6End, t.v6AsnIndex, t.v6Country, t.asnTable, t.asnNameEnd]) {
+    for (const a of [
+      t.v4Start,
+      t.v4End,
+      t.v4AsnIndex,
+      t.v4Country,
+      t.v6Start,
+      t.v6End,
+      t.v6AsnIndex,
+      t.v6Country,
+      t.asnTable,
+      t.asnNameEnd,
+    ]) {
       expect(a.buffer).toBe(bytes.buffer);
       expect(a.byteOffset % 8).toBe(0);
     }

@@ -38,7 +38,8 @@ describe('lookups in the checked-in extract', () => {
     expect(db.lookup('255.255.255.255')).toEqual({ known: false, reason: 'not-routed' });
     expect(db.lookup('::')).toEqual({ known: false, reason: 'not-routed' });
     expect(db.lookup('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff')).toEqual({ known: false, reason: 'not-routed' });
-    for (const bad of ['', 'x', '1.2.3', '1.2.3.256', '01.2.3.4', '1.2.3.4.5', '2001:db8::g', '-']) expect(db.lookup(bad), bad).toEqual({ known: false, reason: 'invalid-ip' });
+    for (const bad of ['', 'x', '1.2.3', '1.2.3.256', '01.2.3.4', '1.2.3.4.5', '2001:db8::g', '-'])
+      expect(db.lookup(bad), bad).toEqual({ known: false, reason: 'invalid-ip' });
   });
 
   it('includes both ends of a range and nothing past them', () => {
@@ -60,12 +61,18 @@ describe('lookups in the checked-in extract', () => {
 
 describe('ipv4ToUint32', () => {
   it('agrees with the general parser on every dotted quad and rejects what it rejects', () => {
-    const octet = fc.oneof(fc.integer({ min: 0, max: 255 }).map(String), fc.constantFrom('00', '01', '256', '999', '', 'a', '+1', '1e2'));
+    const octet = fc.oneof(
+      fc.integer({ min: 0, max: 255 }).map(String),
+      fc.constantFrom('00', '01', '256', '999', '', 'a', '+1', '1e2'),
+    );
     fc.assert(
       fc.property(fc.array(octet, { minLength: 3, maxLength: 5 }), (parts) => {
         const s = parts.join('.');
         const p = parseIp(s);
-        const expected = p && p.family === 4 && !s.includes(':') ? ((p.bytes[0]! << 24) | (p.bytes[1]! << 16) | (p.bytes[2]! << 8) | p.bytes[3]!) >>> 0 : -1;
+        const expected =
+          p && p.family === 4 && !s.includes(':')
+            ? ((p.bytes[0]! << 24) | (p.bytes[1]! << 16) | (p.bytes[2]! << 8) | p.bytes[3]!) >>> 0
+            : -1;
         expect(ipv4ToUint32(s)).toBe(expected);
       }),
       { numRuns: 2000 },
@@ -85,17 +92,30 @@ describe('lookups agree with a linear scan of the rows', () => {
 
   it('IPv4: random disjoint ranges, random addresses', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 0xffff }), { minLength: 1, maxLength: 40 }), fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 20, maxLength: 20 }), (blocks, probes) => {
-        // Each block is a /16-aligned range of random length inside its /16: disjoint by construction.
-        const ranges = blocks.map((b, i) => ({ start: b * 65536, end: b * 65536 + ((i * 7919) % 65536), asn: 100 + i }));
-        const db = NetworkDatabase.fromBytes(buildNetworkData(ranges.map((r) => row(u32ToIp(r.start), u32ToIp(r.end), r.asn)), { builtAt: 0, source: 't' }).bytes);
-        for (const ip of [...probes, ...ranges.flatMap((r) => [r.start, r.end, r.end + 1, r.start - 1])]) {
-          if (ip < 0 || ip > 0xffffffff) continue;
-          const hit = ranges.find((r) => r.start <= ip && ip <= r.end);
-          const got = db.lookup(u32ToIp(ip));
-          expect(got.known ? got.asn : undefined, u32ToIp(ip)).toBe(hit?.asn);
-        }
-      }),
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 0xffff }), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 20, maxLength: 20 }),
+        (blocks, probes) => {
+          // Each block is a /16-aligned range of random length inside its /16: disjoint by construction.
+          const ranges = blocks.map((b, i) => ({
+            start: b * 65536,
+            end: b * 65536 + ((i * 7919) % 65536),
+            asn: 100 + i,
+          }));
+          const db = NetworkDatabase.fromBytes(
+            buildNetworkData(
+              ranges.map((r) => row(u32ToIp(r.start), u32ToIp(r.end), r.asn)),
+              { builtAt: 0, source: 't' },
+            ).bytes,
+          );
+          for (const ip of [...probes, ...ranges.flatMap((r) => [r.start, r.end, r.end + 1, r.start - 1])]) {
+            if (ip < 0 || ip > 0xffffffff) continue;
+            const hit = ranges.find((r) => r.start <= ip && ip <= r.end);
+            const got = db.lookup(u32ToIp(ip));
+            expect(got.known ? got.asn : undefined, u32ToIp(ip)).toBe(hit?.asn);
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -103,7 +123,12 @@ describe('lookups agree with a linear scan of the rows', () => {
   it('IPv6: random /32s, addresses at their edges', () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.integer({ min: 1, max: 0xfffe }), { minLength: 1, maxLength: 30 }), (his) => {
-        const db = NetworkDatabase.fromBytes(buildNetworkData(his.map((h, i) => row(v6(h), v6end(h), 200 + i)), { builtAt: 0, source: 't' }).bytes);
+        const db = NetworkDatabase.fromBytes(
+          buildNetworkData(
+            his.map((h, i) => row(v6(h), v6end(h), 200 + i)),
+            { builtAt: 0, source: 't' },
+          ).bytes,
+        );
         his.forEach((h, i) => {
           expect(db.lookup(`2001:${h.toString(16)}::1`)).toMatchObject({ asn: 200 + i });
           expect(db.lookup(v6end(h))).toMatchObject({ asn: 200 + i });
@@ -117,12 +142,20 @@ describe('lookups agree with a linear scan of the rows', () => {
 });
 
 describe('ipv6ToWords', () => {
-  const wordsOf = (b: Uint8Array) => Array.from({ length: 4 }, (_, w) => ((b[w * 4]! << 24) | (b[w * 4 + 1]! << 16) | (b[w * 4 + 2]! << 8) | b[w * 4 + 3]!) >>> 0);
-  const full = (b: Uint8Array) => Array.from({ length: 8 }, (_, i) => ((b[2 * i]! << 8) | b[2 * i + 1]!).toString(16).padStart(4, '0')).join(':');
+  const wordsOf = (b: Uint8Array) =>
+    Array.from(
+      { length: 4 },
+      (_, w) => ((b[w * 4]! << 24) | (b[w * 4 + 1]! << 16) | (b[w * 4 + 2]! << 8) | b[w * 4 + 3]!) >>> 0,
+    );
+  const full = (b: Uint8Array) =>
+    Array.from({ length: 8 }, (_, i) => ((b[2 * i]! << 8) | b[2 * i + 1]!).toString(16).padStart(4, '0')).join(':');
 
   it('reads every address written compressed (RFC 5952), in full, or in upper case as the general parser does', () => {
     // Bytes with runs of zero groups, so "::" lands at the start, middle and end.
-    const group = fc.oneof(fc.constant([0, 0]), fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 })));
+    const group = fc.oneof(
+      fc.constant([0, 0]),
+      fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 })),
+    );
     fc.assert(
       fc.property(fc.array(group, { minLength: 8, maxLength: 8 }), (gs) => {
         const bytes = new Uint8Array(gs.flat());
@@ -140,7 +173,23 @@ describe('ipv6ToWords', () => {
 
   it('leaves everything else to the general parser', () => {
     const out = new Uint32Array(4);
-    for (const s of ['', ':', ':::', '1:', ':1', '1::2::3', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '1::2:3:4:5:6:7:8', '12345::', 'g::', '::ffff:1.2.3.4', '[::1]', 'fe80::1%eth0', '1.2.3.4']) {
+    for (const s of [
+      '',
+      ':',
+      ':::',
+      '1:',
+      ':1',
+      '1::2::3',
+      '1:2:3:4:5:6:7',
+      '1:2:3:4:5:6:7:8:9',
+      '1::2:3:4:5:6:7:8',
+      '12345::',
+      'g::',
+      '::ffff:1.2.3.4',
+      '[::1]',
+      'fe80::1%eth0',
+      '1.2.3.4',
+    ]) {
       expect(ipv6ToWords(s, out), s).toBe(false);
     }
     expect(ipv6ToWords('::', out)).toBe(true);

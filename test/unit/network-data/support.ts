@@ -21,4 +21,5 @@ export function fixtureDb(): NetworkDatabase {
 }
 
 /** A publisher line. */
-export const row = (start: string, end: string, asn: number, cc = 'US', org = `AS${asn}-ORG`) => [start, end, String(asn), cc, org].join('\t');
+export const row = (start: string, end: string, asn: number, cc = 'US', org = `AS${asn}-ORG`) =>
+  [start, end, String(asn), cc, org].join('\t');

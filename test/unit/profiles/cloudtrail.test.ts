@@ -43,18 +43,30 @@ describe('cloudtrail profile', () => {
     };
 
     it('names an IAM user by userName', () => {
-      expect(userOf(consoleLogin({ type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/Alice', userName: 'Alice' }))).toBe('alice');
+      expect(
+        userOf(consoleLogin({ type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/Alice', userName: 'Alice' })),
+      ).toBe('alice');
     });
 
     it('names an assumed role by its session name and keeps the role in the method', () => {
-      const r = profile.parseLine(consoleLogin({ type: 'AssumedRole', arn: 'arn:aws:sts::123456789012:assumed-role/Role/alice@corp.com' }, { additionalEventData: { MFAUsed: 'No' } }));
-      expect(r.kind === 'event' && [r.event.user, r.event.method]).toEqual(['alice@corp.com', 'assumed-role/Role MFAUsed=No']);
+      const r = profile.parseLine(
+        consoleLogin(
+          { type: 'AssumedRole', arn: 'arn:aws:sts::123456789012:assumed-role/Role/alice@corp.com' },
+          { additionalEventData: { MFAUsed: 'No' } },
+        ),
+      );
+      expect(r.kind === 'event' && [r.event.user, r.event.method]).toEqual([
+        'alice@corp.com',
+        'assumed-role/Role MFAUsed=No',
+      ]);
     });
 
     it('qualifies root with the account, so two accounts’ roots are two users', () => {
       const root = { type: 'Root', arn: 'arn:aws:iam::123456789012:root', accountId: '123456789012' };
       expect(userOf(consoleLogin(root))).toBe('root@123456789012');
-      expect(userOf(consoleLogin({ ...root, accountId: '210987654321' }, { recipientAccountId: '210987654321' }))).toBe('root@210987654321');
+      expect(userOf(consoleLogin({ ...root, accountId: '210987654321' }, { recipientAccountId: '210987654321' }))).toBe(
+        'root@210987654321',
+      );
     });
 
     it('skips AWS service sources and non-console events, and marks garbage sources malformed', () => {
@@ -68,18 +80,40 @@ describe('cloudtrail profile', () => {
   });
 
   describe('Insights rows', () => {
-    const base = { user: 'alice', type: 'IAMUser', ip: '203.0.113.10', outcome: 'Success', host: '123456789012', logons: '2', first: '2026-11-02 08:15:03.000', last: '2026-11-02 08:20:00.000' };
+    const base = {
+      user: 'alice',
+      type: 'IAMUser',
+      ip: '203.0.113.10',
+      outcome: 'Success',
+      host: '123456789012',
+      logons: '2',
+      first: '2026-11-02 08:15:03.000',
+      last: '2026-11-02 08:20:00.000',
+    };
 
     it('maps a ConsoleLogin row', () => {
       expect(profile.mapRow(base)).toEqual({
         kind: 'observation',
-        observation: { user: 'alice', sourceIp: '203.0.113.10', outcome: 'success', count: 2, firstSeen: at('2026-11-02T08:15:03Z'), lastSeen: at('2026-11-02T08:20:00Z'), hosts: ['123456789012'], methods: [], logSource: 'cloudtrail' },
+        observation: {
+          user: 'alice',
+          sourceIp: '203.0.113.10',
+          outcome: 'success',
+          count: 2,
+          firstSeen: at('2026-11-02T08:15:03Z'),
+          lastSeen: at('2026-11-02T08:20:00Z'),
+          hosts: ['123456789012'],
+          methods: [],
+          logSource: 'cloudtrail',
+        },
       });
     });
 
     it('builds root@<account> from the type column, like the line parser', () => {
       const r = profile.mapRow({ ...base, user: 'Root', type: 'Root', outcome: 'Failure' });
-      expect(r.kind === 'observation' && [r.observation.user, r.observation.outcome]).toEqual(['root@123456789012', 'failure']);
+      expect(r.kind === 'observation' && [r.observation.user, r.observation.outcome]).toEqual([
+        'root@123456789012',
+        'failure',
+      ]);
     });
 
     it('lower-cases assumed-role session names, like the line parser', () => {
@@ -116,5 +150,9 @@ describe('cloudtrail profile', () => {
     });
   });
 
-  itNeverThrows(profile, lines.map((l) => l.line), ['type']);
+  itNeverThrows(
+    profile,
+    lines.map((l) => l.line),
+    ['type'],
+  );
 });

@@ -35,7 +35,9 @@ describe('ecs profile', () => {
   describe('documents', () => {
     it('accepts event.category as a string or an array containing authentication', () => {
       for (const category of ['authentication', ['authentication'], ['session', 'authentication']]) {
-        expect(profile.parseLine(doc({ event: { category, outcome: 'failure' } })).kind, JSON.stringify(category)).toBe('event');
+        expect(profile.parseLine(doc({ event: { category, outcome: 'failure' } })).kind, JSON.stringify(category)).toBe(
+          'event',
+        );
       }
       expect(profile.parseLine(doc({ event: { category: ['iam'], outcome: 'success' } })).kind).toBe('skip');
     });
@@ -52,10 +54,26 @@ describe('ecs profile', () => {
     });
 
     it('parses back exactly what the scenario writer writes (ECS as Filebeat’s system module emits it)', () => {
-      const e: LogonEvent = { timestamp: at('2026-03-02T09:14:07.123Z'), user: 'alice.smith', sourceIp: '2001:db8::9', outcome: 'success', host: 'web-01', method: 'publickey', logSource: 'ecs' };
+      const e: LogonEvent = {
+        timestamp: at('2026-03-02T09:14:07.123Z'),
+        user: 'alice.smith',
+        sourceIp: '2001:db8::9',
+        outcome: 'success',
+        host: 'web-01',
+        method: 'publickey',
+        logSource: 'ecs',
+      };
       const line = JSON.stringify({
         '@timestamp': new Date(e.timestamp).toISOString(),
-        event: { kind: 'event', category: ['authentication'], type: ['info'], action: 'ssh_login', outcome: e.outcome, module: 'system', dataset: 'system.auth' },
+        event: {
+          kind: 'event',
+          category: ['authentication'],
+          type: ['info'],
+          action: 'ssh_login',
+          outcome: e.outcome,
+          module: 'system',
+          dataset: 'system.auth',
+        },
         user: { name: e.user },
         source: { ip: e.sourceIp },
         host: { name: e.host, hostname: e.host },
@@ -68,14 +86,42 @@ describe('ecs profile', () => {
 
   describe('Insights rows', () => {
     it('maps a row, qualifying the user with the domain column', () => {
-      expect(profile.mapRow({ user: 'Alice', domain: 'CORP', ip: '::ffff:203.0.113.20', outcome: 'success', host: 'ws01', logons: '4', first: '2026-11-02 08:21:00.000', last: '2026-11-02 08:29:00.000' })).toEqual({
+      expect(
+        profile.mapRow({
+          user: 'Alice',
+          domain: 'CORP',
+          ip: '::ffff:203.0.113.20',
+          outcome: 'success',
+          host: 'ws01',
+          logons: '4',
+          first: '2026-11-02 08:21:00.000',
+          last: '2026-11-02 08:29:00.000',
+        }),
+      ).toEqual({
         kind: 'observation',
-        observation: { user: 'alice@corp', sourceIp: '203.0.113.20', outcome: 'success', count: 4, firstSeen: at('2026-11-02T08:21:00Z'), lastSeen: at('2026-11-02T08:29:00Z'), hosts: ['ws01'], methods: [], logSource: 'ecs' },
+        observation: {
+          user: 'alice@corp',
+          sourceIp: '203.0.113.20',
+          outcome: 'success',
+          count: 4,
+          firstSeen: at('2026-11-02T08:21:00Z'),
+          lastSeen: at('2026-11-02T08:29:00Z'),
+          hosts: ['ws01'],
+          methods: [],
+          logSource: 'ecs',
+        },
       });
     });
 
     it('maps a row without host or domain', () => {
-      const r = profile.mapRow({ user: 'bob', ip: '198.51.100.23', outcome: 'failure', logons: '1', first: '1793607420000', last: '1793607420000' });
+      const r = profile.mapRow({
+        user: 'bob',
+        ip: '198.51.100.23',
+        outcome: 'failure',
+        logons: '1',
+        first: '1793607420000',
+        last: '1793607420000',
+      });
       expect(r.kind === 'observation' && [r.observation.user, r.observation.hosts]).toEqual(['bob', []]);
     });
   });
@@ -103,5 +149,9 @@ describe('ecs profile', () => {
     });
   });
 
-  itNeverThrows(profile, lines.map((l) => l.line), ['domain']);
+  itNeverThrows(
+    profile,
+    lines.map((l) => l.line),
+    ['domain'],
+  );
 });

@@ -34,29 +34,71 @@ describe('okta profile', () => {
   describe('events', () => {
     it('reads a bare System Log event and the EventBridge envelope alike', () => {
       const bare = profile.parseLine(JSON.stringify(event()));
-      const wrapped = profile.parseLine(JSON.stringify({ version: '0', 'detail-type': 'SystemLog', source: 'aws.partner/okta.com/x/y', detail: event() }));
-      expect(bare).toEqual({ kind: 'event', event: { timestamp: at('2026-11-02T08:15:03.123Z'), user: 'alice@corp.com', sourceIp: '203.0.113.30', outcome: 'success', logSource: 'okta' } });
+      const wrapped = profile.parseLine(
+        JSON.stringify({
+          version: '0',
+          'detail-type': 'SystemLog',
+          source: 'aws.partner/okta.com/x/y',
+          detail: event(),
+        }),
+      );
+      expect(bare).toEqual({
+        kind: 'event',
+        event: {
+          timestamp: at('2026-11-02T08:15:03.123Z'),
+          user: 'alice@corp.com',
+          sourceIp: '203.0.113.30',
+          outcome: 'success',
+          logSource: 'okta',
+        },
+      });
       expect(wrapped).toEqual(bare);
     });
 
     it('maps SUCCESS/FAILURE and skips other results and other event types', () => {
-      const r = profile.parseLine(JSON.stringify(event({ outcome: { result: 'FAILURE', reason: 'INVALID_CREDENTIALS' } })));
+      const r = profile.parseLine(
+        JSON.stringify(event({ outcome: { result: 'FAILURE', reason: 'INVALID_CREDENTIALS' } })),
+      );
       expect(r.kind === 'event' && r.event.outcome).toBe('failure');
-      for (const result of ['SKIPPED', 'ALLOW', 'DENY', 'UNKNOWN']) expect(profile.parseLine(JSON.stringify(event({ outcome: { result } }))).kind, result).toBe('skip');
+      for (const result of ['SKIPPED', 'ALLOW', 'DENY', 'UNKNOWN'])
+        expect(profile.parseLine(JSON.stringify(event({ outcome: { result } }))).kind, result).toBe('skip');
       expect(profile.parseLine(JSON.stringify(event({ eventType: 'user.session.end' }))).kind).toBe('skip');
     });
 
     it('falls back to the first hop of request.ipChain', () => {
-      const r = profile.parseLine(JSON.stringify(event({ client: { ipAddress: null }, request: { ipChain: [{ ip: '198.51.100.9' }, { ip: '10.0.0.1' }] } })));
+      const r = profile.parseLine(
+        JSON.stringify(
+          event({ client: { ipAddress: null }, request: { ipChain: [{ ip: '198.51.100.9' }, { ip: '10.0.0.1' }] } }),
+        ),
+      );
       expect(r.kind === 'event' && r.event.sourceIp).toBe('198.51.100.9');
     });
   });
 
   describe('Insights rows', () => {
     it('maps a row with Okta’s upper-case result and no host', () => {
-      expect(profile.mapRow({ user: 'Bob@Corp.COM', ip: '2001:DB8:AC10:FE01:0:0:0:1', outcome: 'FAILURE', logons: '7', first: '2026-11-02 08:15:00.000', last: '2026-11-02 08:16:00.000' })).toEqual({
+      expect(
+        profile.mapRow({
+          user: 'Bob@Corp.COM',
+          ip: '2001:DB8:AC10:FE01:0:0:0:1',
+          outcome: 'FAILURE',
+          logons: '7',
+          first: '2026-11-02 08:15:00.000',
+          last: '2026-11-02 08:16:00.000',
+        }),
+      ).toEqual({
         kind: 'observation',
-        observation: { user: 'bob@corp.com', sourceIp: '2001:db8:ac10:fe01::1', outcome: 'failure', count: 7, firstSeen: at('2026-11-02T08:15:00Z'), lastSeen: at('2026-11-02T08:16:00Z'), hosts: [], methods: [], logSource: 'okta' },
+        observation: {
+          user: 'bob@corp.com',
+          sourceIp: '2001:db8:ac10:fe01::1',
+          outcome: 'failure',
+          count: 7,
+          firstSeen: at('2026-11-02T08:15:00Z'),
+          lastSeen: at('2026-11-02T08:16:00Z'),
+          hosts: [],
+          methods: [],
+          logSource: 'okta',
+        },
       });
     });
   });
@@ -65,7 +107,14 @@ describe('okta profile', () => {
     itHasQueryShape(profile, ['user', 'ip', 'outcome', 'logons', 'first', 'last']);
 
     it('reads bare and enveloped events', () => {
-      for (const f of ['actor.alternateId', 'detail.actor.alternateId', 'client.ipAddress', 'outcome.result', 'user.session.start']) expect(profile.query).toContain(f);
+      for (const f of [
+        'actor.alternateId',
+        'detail.actor.alternateId',
+        'client.ipAddress',
+        'outcome.result',
+        'user.session.start',
+      ])
+        expect(profile.query).toContain(f);
     });
 
     it('is pinned', () => {
@@ -80,5 +129,8 @@ describe('okta profile', () => {
     });
   });
 
-  itNeverThrows(profile, lines.map((l) => l.line));
+  itNeverThrows(
+    profile,
+    lines.map((l) => l.line),
+  );
 });

@@ -27,13 +27,16 @@ describe('profile registry', () => {
   });
 
   it('does not mistake inherited object keys for profiles', () => {
-    for (const id of ['constructor', '__proto__', 'toString', '', 'SSHD']) expect(() => getProfile(id)).toThrow(ConfigError);
+    for (const id of ['constructor', '__proto__', 'toString', '', 'SSHD'])
+      expect(() => getProfile(id)).toThrow(ConfigError);
   });
 
   it('builds an sshd profile with a pinned year on request, and ignores options elsewhere', () => {
     const pinned = getProfile('sshd', { year: 2019 });
     expect(pinned).not.toBe(PROFILES.sshd);
-    const r = pinned.parseLine('Mar  4 05:06:07 h sshd[1]: Accepted password for bob from 198.51.100.23 port 40022 ssh2');
+    const r = pinned.parseLine(
+      'Mar  4 05:06:07 h sshd[1]: Accepted password for bob from 198.51.100.23 port 40022 ssh2',
+    );
     expect(r.kind === 'event' && new Date(r.event.timestamp).toISOString()).toBe('2019-03-04T05:06:07.000Z');
     expect(getProfile('okta', { year: 2019 })).toBe(PROFILES.okta);
   });

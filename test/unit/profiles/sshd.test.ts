@@ -26,47 +26,89 @@ describe('sshd profile', () => {
 
   describe('awkward lines', () => {
     it('reads publickey logons with a key fingerprint, keeping the method', () => {
-      const r = profile.parseLine('Nov  2 08:15:03 web-01 sshd[4211]: Accepted publickey for alice from 203.0.113.9 port 52114 ssh2: RSA SHA256:2Vd3mJ0u0Y8xq1Hc0bS6b8tXh0m8Y1z0kTn9uQe4wLs');
-      expect(r).toEqual({ kind: 'event', event: { timestamp: at('2026-11-02T08:15:03Z'), user: 'alice', sourceIp: '203.0.113.9', outcome: 'success', host: 'web-01', method: 'publickey', logSource: 'sshd' } });
+      const r = profile.parseLine(
+        'Nov  2 08:15:03 web-01 sshd[4211]: Accepted publickey for alice from 203.0.113.9 port 52114 ssh2: RSA SHA256:2Vd3mJ0u0Y8xq1Hc0bS6b8tXh0m8Y1z0kTn9uQe4wLs',
+      );
+      expect(r).toEqual({
+        kind: 'event',
+        event: {
+          timestamp: at('2026-11-02T08:15:03Z'),
+          user: 'alice',
+          sourceIp: '203.0.113.9',
+          outcome: 'success',
+          host: 'web-01',
+          method: 'publickey',
+          logSource: 'sshd',
+        },
+      });
     });
 
     it('counts "Failed ... for invalid user" and "Invalid user" as failures of that name', () => {
-      for (const msg of ['Failed password for invalid user oracle from 192.0.2.200 port 33410 ssh2', 'Invalid user oracle from 192.0.2.200 port 33410']) {
+      for (const msg of [
+        'Failed password for invalid user oracle from 192.0.2.200 port 33410 ssh2',
+        'Invalid user oracle from 192.0.2.200 port 33410',
+      ]) {
         const r = profile.parseLine(`Nov  2 08:17:49 web-01 sshd[4251]: ${msg}`);
-        expect(r.kind === 'event' && r.event.outcome === 'failure' && r.event.user === 'oracle' && r.event.sourceIp === '192.0.2.200', msg).toBe(true);
+        expect(
+          r.kind === 'event' &&
+            r.event.outcome === 'failure' &&
+            r.event.user === 'oracle' &&
+            r.event.sourceIp === '192.0.2.200',
+          msg,
+        ).toBe(true);
       }
     });
 
     it('takes the user up to the LAST " from <addr> port", so a name cannot smuggle in a source', () => {
-      const r = profile.parseLine('Nov  2 08:30:30 web-01 sshd[4420]: Invalid user x from 10.0.0.1 port 1 from 203.0.113.250 port 40200');
+      const r = profile.parseLine(
+        'Nov  2 08:30:30 web-01 sshd[4420]: Invalid user x from 10.0.0.1 port 1 from 203.0.113.250 port 40200',
+      );
       expect(r.kind === 'event' && r.event.sourceIp).toBe('203.0.113.250');
     });
 
     it('only reads the sshd program, never a logon-looking text inside another program’s message', () => {
-      expect(profile.parseLine('Nov  2 08:30:00 web-01 sudo:    alice : COMMAND=/usr/bin/echo sshd[1]: Accepted password for x from 192.0.2.66 port 1 ssh2').kind).toBe('skip');
+      expect(
+        profile.parseLine(
+          'Nov  2 08:30:00 web-01 sudo:    alice : COMMAND=/usr/bin/echo sshd[1]: Accepted password for x from 192.0.2.66 port 1 ssh2',
+        ).kind,
+      ).toBe('skip');
     });
 
     it('canonicalises IPv6 sources and unwraps IPv4-mapped ones', () => {
-      const v6 = profile.parseLine('2026-11-02T08:16:00Z h sshd-session[1]: Accepted password for bob from 2001:DB8:0:0:0:0:0:1 port 22 ssh2');
-      const mapped = profile.parseLine('2026-11-02T08:16:00Z h sshd[1]: Accepted password for bob from ::ffff:198.51.100.7 port 22 ssh2');
+      const v6 = profile.parseLine(
+        '2026-11-02T08:16:00Z h sshd-session[1]: Accepted password for bob from 2001:DB8:0:0:0:0:0:1 port 22 ssh2',
+      );
+      const mapped = profile.parseLine(
+        '2026-11-02T08:16:00Z h sshd[1]: Accepted password for bob from ::ffff:198.51.100.7 port 22 ssh2',
+      );
       expect(v6.kind === 'event' && v6.event.sourceIp).toBe('2001:db8::1');
       expect(mapped.kind === 'event' && mapped.event.sourceIp).toBe('198.51.100.7');
     });
 
     it('skips loopback sources and marks unusable ones malformed', () => {
-      expect(profile.parseLine('Nov  3 09:11:00 h sshd[2290]: Accepted password for bob from ::1 port 50022 ssh2').kind).toBe('skip');
-      expect(profile.parseLine('Nov  3 09:12:00 h sshd[2300]: Accepted password for bob from 999.1.2.3 port 50022 ssh2').kind).toBe('malformed');
-      expect(profile.parseLine('Nov  2 08:23:00 h sshd[4330]: Invalid user  from 192.0.2.201 port 40000').kind).toBe('malformed');
+      expect(
+        profile.parseLine('Nov  3 09:11:00 h sshd[2290]: Accepted password for bob from ::1 port 50022 ssh2').kind,
+      ).toBe('skip');
+      expect(
+        profile.parseLine('Nov  3 09:12:00 h sshd[2300]: Accepted password for bob from 999.1.2.3 port 50022 ssh2')
+          .kind,
+      ).toBe('malformed');
+      expect(profile.parseLine('Nov  2 08:23:00 h sshd[4330]: Invalid user  from 192.0.2.201 port 40000').kind).toBe(
+        'malformed',
+      );
     });
 
     it('truncates sub-millisecond digits and applies the offset of ISO timestamps', () => {
-      const r = profile.parseLine('2026-11-02T10:15:03.500999+02:00 h sshd[1]: Accepted password for bob from 198.51.100.23 port 40022 ssh2');
+      const r = profile.parseLine(
+        '2026-11-02T10:15:03.500999+02:00 h sshd[1]: Accepted password for bob from 198.51.100.23 port 40022 ssh2',
+      );
       expect(r.kind === 'event' && r.event.timestamp).toBe(at('2026-11-02T08:15:03.500Z'));
     });
   });
 
   describe('year of classic (year-less) timestamps', () => {
-    const line = (stamp: string) => `${stamp} web-01 sshd[1]: Accepted password for bob from 198.51.100.23 port 40022 ssh2`;
+    const line = (stamp: string) =>
+      `${stamp} web-01 sshd[1]: Accepted password for bob from 198.51.100.23 port 40022 ssh2`;
     const time = (p: ReturnType<typeof sshdProfile>, stamp: string) => {
       const r = p.parseLine(line(stamp));
       return r.kind === 'event' ? new Date(r.event.timestamp).toISOString() : r.kind;
@@ -90,7 +132,9 @@ describe('sshd profile', () => {
     });
 
     it('finds the latest leap year for Feb 29', () => {
-      expect(time(sshdProfile({ clock: clockAt('2026-03-01T00:00:00Z') }), 'Feb 29 10:00:00')).toBe('2024-02-29T10:00:00.000Z');
+      expect(time(sshdProfile({ clock: clockAt('2026-03-01T00:00:00Z') }), 'Feb 29 10:00:00')).toBe(
+        '2024-02-29T10:00:00.000Z',
+      );
     });
 
     it('reads journalctl’s zero-padded day', () => {
@@ -100,22 +144,56 @@ describe('sshd profile', () => {
 
   describe('Insights rows', () => {
     it('maps a row with Insights timestamp strings and the verdict word as outcome', () => {
-      const r = profile.mapRow({ user: 'Alice', ip: '::ffff:203.0.113.9', outcome: 'Accepted', host: 'web-01', logons: '3', first: '2026-11-02 08:15:03.123', last: '2026-11-02 08:29:59.999' });
+      const r = profile.mapRow({
+        user: 'Alice',
+        ip: '::ffff:203.0.113.9',
+        outcome: 'Accepted',
+        host: 'web-01',
+        logons: '3',
+        first: '2026-11-02 08:15:03.123',
+        last: '2026-11-02 08:29:59.999',
+      });
       expect(r).toEqual({
         kind: 'observation',
-        observation: { user: 'alice', sourceIp: '203.0.113.9', outcome: 'success', count: 3, firstSeen: at('2026-11-02T08:15:03.123Z'), lastSeen: at('2026-11-02T08:29:59.999Z'), hosts: ['web-01'], methods: [], logSource: 'sshd' },
+        observation: {
+          user: 'alice',
+          sourceIp: '203.0.113.9',
+          outcome: 'success',
+          count: 3,
+          firstSeen: at('2026-11-02T08:15:03.123Z'),
+          lastSeen: at('2026-11-02T08:29:59.999Z'),
+          hosts: ['web-01'],
+          methods: [],
+          logSource: 'sshd',
+        },
       });
     });
 
     it('maps Failed and Invalid to failure, and accepts epoch-ms times and canonical outcomes', () => {
       for (const outcome of ['Failed', 'Invalid', 'failure']) {
-        const r = profile.mapRow({ user: 'root', ip: '192.0.2.200', outcome, host: 'web-01', logons: '12', first: '1793607482000', last: '1793607489000' });
+        const r = profile.mapRow({
+          user: 'root',
+          ip: '192.0.2.200',
+          outcome,
+          host: 'web-01',
+          logons: '12',
+          first: '1793607482000',
+          last: '1793607489000',
+        });
         expect(r.kind === 'observation' && r.observation.outcome, outcome).toBe('failure');
       }
     });
 
     it('skips loopback rows and reports unusable ones as malformed', () => {
-      const base = { user: 'bob', ip: '198.51.100.23', outcome: 'Accepted', host: 'h', logons: '1', first: '2026-11-02 08:15:03.000', last: '2026-11-02 08:15:03.000' };
+      const base = {
+        user: 'bob',
+        ip: '198.51.100.23',
+        outcome: 'Accepted',
+        host: 'h',
+        logons: '1',
+        first: '2026-11-02 08:15:03.000',
+        last: '2026-11-02 08:15:03.000',
+      };
       expect(profile.mapRow({ ...base, ip: '127.0.0.1' }).kind).toBe('skip');
       expect(profile.mapRow({ ...base, ip: 'scanner.example.net' }).kind).toBe('malformed');
       expect(profile.mapRow({ ...base, user: '' }).kind).toBe('malformed');
@@ -142,7 +220,18 @@ describe('sshd profile', () => {
           expect(g!.host).toBe(l.expected.event.host);
         } else if (l.expected.kind === 'skip') {
           // Skipped lines either do not match at all, or match with a local source (dropped by mapRow too).
-          if (g) expect(profile.mapRow({ user: g.user!, ip: g.ip!, outcome: g.outcome!, host: g.host!, logons: '1', first: '1793607303000', last: '1793607303000' }).kind).not.toBe('observation');
+          if (g)
+            expect(
+              profile.mapRow({
+                user: g.user!,
+                ip: g.ip!,
+                outcome: g.outcome!,
+                host: g.host!,
+                logons: '1',
+                first: '1793607303000',
+                last: '1793607303000',
+              }).kind,
+            ).not.toBe('observation');
         }
       }
     });
@@ -158,5 +247,8 @@ describe('sshd profile', () => {
     });
   });
 
-  itNeverThrows(profile, lines.map((l) => l.line));
+  itNeverThrows(
+    profile,
+    lines.map((l) => l.line),
+  );
 });

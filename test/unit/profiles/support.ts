@@ -29,7 +29,9 @@ export interface FixtureLine {
 export function fixtureLines(id: string): FixtureLine[] {
   const dir = join(FIXTURES, id);
   const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Record<string, LineResult[]>;
-  const files = readdirSync(dir).filter((f) => f !== 'expected.json').sort();
+  const files = readdirSync(dir)
+    .filter((f) => f !== 'expected.json')
+    .sort();
   expect(Object.keys(expected).sort(), `expected.json of ${id} lists every fixture file`).toEqual(files);
   const out: FixtureLine[] = [];
   for (const file of files) {
@@ -42,7 +44,8 @@ export function fixtureLines(id: string): FixtureLine[] {
       if (want === undefined) throw new Error(`${id}/expected.json has fewer results than ${file} has lines`);
       out.push({ file, lineNo: i + 1, line, expected: want });
     });
-    if (k !== results.length) throw new Error(`${id}/expected.json has ${results.length} results for ${file}, which has ${k} lines`);
+    if (k !== results.length)
+      throw new Error(`${id}/expected.json has ${results.length} results for ${file}, which has ${k} lines`);
   }
   return out;
 }
@@ -110,13 +113,36 @@ function isLineResult(r: unknown): boolean {
   if (k === 'malformed') return typeof (r as { reason?: unknown }).reason === 'string';
   if (k !== 'event') return false;
   const e = (r as { event: { timestamp: unknown; user: unknown; sourceIp: unknown; outcome: unknown } }).event;
-  return Number.isFinite(e.timestamp) && typeof e.user === 'string' && e.user !== '' && typeof e.sourceIp === 'string' && (e.outcome === 'success' || e.outcome === 'failure');
+  return (
+    Number.isFinite(e.timestamp) &&
+    typeof e.user === 'string' &&
+    e.user !== '' &&
+    typeof e.sourceIp === 'string' &&
+    (e.outcome === 'success' || e.outcome === 'failure')
+  );
 }
 
 /** Rows as Insights could return them: string values under the schema's column names, or anything at all. */
 function rowArbitrary(columns: readonly string[]): fc.Arbitrary<Record<string, string>> {
-  const value = fc.oneof(fc.string(), fc.constantFrom('', '-', '::1', '203.0.113.9', 'success', 'failure', '1', '0', '2026-11-02 08:15:03.123', '1793607303123', 'NaN'));
-  const shaped = fc.record(Object.fromEntries(columns.map((c) => [c, value])), { requiredKeys: [] }) as fc.Arbitrary<Record<string, string>>;
+  const value = fc.oneof(
+    fc.string(),
+    fc.constantFrom(
+      '',
+      '-',
+      '::1',
+      '203.0.113.9',
+      'success',
+      'failure',
+      '1',
+      '0',
+      '2026-11-02 08:15:03.123',
+      '1793607303123',
+      'NaN',
+    ),
+  );
+  const shaped = fc.record(Object.fromEntries(columns.map((c) => [c, value])), { requiredKeys: [] }) as fc.Arbitrary<
+    Record<string, string>
+  >;
   const anything = fc.dictionary(fc.string(), fc.anything()) as unknown as fc.Arbitrary<Record<string, string>>;
   return fc.oneof(shaped, anything);
 }
@@ -173,7 +199,10 @@ export function itHasQueryShape(profile: Profile, columns: readonly string[]): v
   it('aggregates server-side into the columns mapRow reads, and asks for the 10,000-row maximum', () => {
     const q = profile.query;
     expect(q).toContain('stats count(*) as logons, min(@timestamp) as first, max(@timestamp) as last by ');
-    const by = /stats .* by (.*)$/m.exec(q)?.[1]?.split(',').map((s) => s.trim());
+    const by = /stats .* by (.*)$/m
+      .exec(q)?.[1]
+      ?.split(',')
+      .map((s) => s.trim());
     expect(by).toBeDefined();
     for (const c of columns) {
       if (['logons', 'first', 'last'].includes(c)) continue;

@@ -7,11 +7,23 @@ const lines = fixtureLines('windows');
 const at = (iso: string) => Date.parse(iso);
 
 function flat(overrides: Record<string, unknown> = {}): string {
-  return JSON.stringify({ EventID: 4624, Computer: 'WS01', TimeCreated: '2026-11-02T08:15:03.000Z', TargetUserName: 'alice', TargetDomainName: 'CORP', LogonType: '10', IpAddress: '203.0.113.20', ...overrides });
+  return JSON.stringify({
+    EventID: 4624,
+    Computer: 'WS01',
+    TimeCreated: '2026-11-02T08:15:03.000Z',
+    TargetUserName: 'alice',
+    TargetDomainName: 'CORP',
+    LogonType: '10',
+    IpAddress: '203.0.113.20',
+    ...overrides,
+  });
 }
 
 function winlogbeat(eventData: Record<string, unknown>, eventId: string | number = '4624'): string {
-  return JSON.stringify({ '@timestamp': '2026-11-02T08:40:00.512Z', winlog: { computer_name: 'DC01.corp.example.com', event_id: eventId, event_data: eventData } });
+  return JSON.stringify({
+    '@timestamp': '2026-11-02T08:40:00.512Z',
+    winlog: { computer_name: 'DC01.corp.example.com', event_id: eventId, event_data: eventData },
+  });
 }
 
 describe('windows profile', () => {
@@ -32,20 +44,44 @@ describe('windows profile', () => {
     it('reads 4624 as success and 4625 as failure, the logon type as method', () => {
       const ok = profile.parseLine(flat());
       const bad = profile.parseLine(flat({ EventID: 4625, LogonType: '3' }));
-      expect(ok).toEqual({ kind: 'event', event: { timestamp: at('2026-11-02T08:15:03Z'), user: 'alice@corp', sourceIp: '203.0.113.20', outcome: 'success', host: 'WS01', method: '10 RemoteInteractive', logSource: 'windows' } });
+      expect(ok).toEqual({
+        kind: 'event',
+        event: {
+          timestamp: at('2026-11-02T08:15:03Z'),
+          user: 'alice@corp',
+          sourceIp: '203.0.113.20',
+          outcome: 'success',
+          host: 'WS01',
+          method: '10 RemoteInteractive',
+          logSource: 'windows',
+        },
+      });
       expect(bad.kind === 'event' && [bad.event.outcome, bad.event.method]).toEqual(['failure', '3 Network']);
     });
 
     it('reads Winlogbeat’s event_id as a string (7+) or a number (6.x)', () => {
-      for (const id of ['4624', 4624]) expect(profile.parseLine(winlogbeat({ TargetUserName: 'grace', TargetDomainName: 'CORP', IpAddress: '203.0.113.21', LogonType: '3' }, id)).kind).toBe('event');
+      for (const id of ['4624', 4624])
+        expect(
+          profile.parseLine(
+            winlogbeat(
+              { TargetUserName: 'grace', TargetDomainName: 'CORP', IpAddress: '203.0.113.21', LogonType: '3' },
+              id,
+            ),
+          ).kind,
+        ).toBe('event');
     });
 
     it('skips machine accounts, anonymous and NT AUTHORITY logons, and local sources', () => {
       expect(profile.parseLine(flat({ TargetUserName: 'WS01$' })).kind).toBe('skip');
-      expect(profile.parseLine(flat({ TargetUserName: 'ANONYMOUS LOGON', TargetDomainName: 'NT AUTHORITY' })).kind).toBe('skip');
+      expect(
+        profile.parseLine(flat({ TargetUserName: 'ANONYMOUS LOGON', TargetDomainName: 'NT AUTHORITY' })).kind,
+      ).toBe('skip');
       expect(profile.parseLine(flat({ TargetUserName: 'ANONYMOUS LOGON', TargetDomainName: '' })).kind).toBe('skip');
-      expect(profile.parseLine(flat({ TargetUserName: 'LOCAL SERVICE', TargetDomainName: 'NT AUTHORITY' })).kind).toBe('skip');
-      for (const ip of ['-', '::1', '127.0.0.1', '', undefined]) expect(profile.parseLine(flat({ IpAddress: ip })).kind, String(ip)).toBe('skip');
+      expect(profile.parseLine(flat({ TargetUserName: 'LOCAL SERVICE', TargetDomainName: 'NT AUTHORITY' })).kind).toBe(
+        'skip',
+      );
+      for (const ip of ['-', '::1', '127.0.0.1', '', undefined])
+        expect(profile.parseLine(flat({ IpAddress: ip })).kind, String(ip)).toBe('skip');
     });
 
     it('keeps DOMAIN\\user and user@domain consistent', () => {
@@ -66,12 +102,31 @@ describe('windows profile', () => {
   });
 
   describe('Insights rows', () => {
-    const base = { user: 'Alice', domain: 'CORP', ip: '203.0.113.20', outcome: '4624', host: 'WS01', logons: '5', first: '2026-11-02 08:15:03.123', last: '2026-11-02 08:25:00.000' };
+    const base = {
+      user: 'Alice',
+      domain: 'CORP',
+      ip: '203.0.113.20',
+      outcome: '4624',
+      host: 'WS01',
+      logons: '5',
+      first: '2026-11-02 08:15:03.123',
+      last: '2026-11-02 08:25:00.000',
+    };
 
     it('maps a row: event id as outcome, user qualified by the domain column', () => {
       expect(profile.mapRow(base)).toEqual({
         kind: 'observation',
-        observation: { user: 'alice@corp', sourceIp: '203.0.113.20', outcome: 'success', count: 5, firstSeen: at('2026-11-02T08:15:03.123Z'), lastSeen: at('2026-11-02T08:25:00Z'), hosts: ['WS01'], methods: [], logSource: 'windows' },
+        observation: {
+          user: 'alice@corp',
+          sourceIp: '203.0.113.20',
+          outcome: 'success',
+          count: 5,
+          firstSeen: at('2026-11-02T08:15:03.123Z'),
+          lastSeen: at('2026-11-02T08:25:00Z'),
+          hosts: ['WS01'],
+          methods: [],
+          logSource: 'windows',
+        },
       });
       const r = profile.mapRow({ ...base, outcome: '4625' });
       expect(r.kind === 'observation' && r.observation.outcome).toBe('failure');
@@ -90,7 +145,16 @@ describe('windows profile', () => {
     itHasQueryShape(profile, [...ROW_COLUMNS, 'domain']);
 
     it('reads both shapes and drops machine accounts and local logons server-side', () => {
-      for (const f of ['winlog.event_id', 'EventID', 'winlog.event_data.TargetUserName', 'TargetUserName', 'winlog.event_data.IpAddress', 'IpAddress', 'winlog.computer_name', 'Computer']) {
+      for (const f of [
+        'winlog.event_id',
+        'EventID',
+        'winlog.event_data.TargetUserName',
+        'TargetUserName',
+        'winlog.event_data.IpAddress',
+        'IpAddress',
+        'winlog.computer_name',
+        'Computer',
+      ]) {
         expect(profile.query).toContain(f);
       }
       expect(profile.query).toContain('user not like /\\$$/');
@@ -110,5 +174,9 @@ describe('windows profile', () => {
     });
   });
 
-  itNeverThrows(profile, lines.map((l) => l.line), ['domain']);
+  itNeverThrows(
+    profile,
+    lines.map((l) => l.line),
+    ['domain'],
+  );
 });

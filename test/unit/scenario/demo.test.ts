@@ -21,7 +21,9 @@ describe('the bundled demo sample', () => {
     expect(new Set(users.map((u) => u.archetype))).toEqual(new Set(['office', 'home', 'mobile', 'admin', 'service']));
     expect(expectedNovelty.some((n) => n.kind === 'travel')).toBe(true);
     expect(expectedNovelty.some((n) => n.kind === 'new-hire')).toBe(true);
-    expect(new Set(incidents.map((i) => i.kind))).toEqual(new Set(['stolen-credentials', 'dormant-return', 'attacker-account', 'lateral-movement']));
+    expect(new Set(incidents.map((i) => i.kind))).toEqual(
+      new Set(['stolen-credentials', 'dormant-return', 'attacker-account', 'lateral-movement']),
+    );
     expect(incidents.every((i) => i.start >= meta.learningEnd)).toBe(true);
   });
 });

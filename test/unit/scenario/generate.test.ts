@@ -27,12 +27,17 @@ function incidentEvents(s: Scenario, i: Incident): { successes: LogonEvent[]; fa
   const mine = s.events.filter((e) => e.user === i.user && e.sourceIp === i.sourceIp);
   return {
     successes: mine.filter((e) => e.outcome === 'success' && e.timestamp >= i.start && e.timestamp <= i.end),
-    failures: mine.filter((e) => e.outcome === 'failure' && e.timestamp < i.start && e.timestamp >= i.start - 31 * 60_000),
+    failures: mine.filter(
+      (e) => e.outcome === 'failure' && e.timestamp < i.start && e.timestamp >= i.start - 31 * 60_000,
+    ),
   };
 }
 
 function isIncidentEvent(s: Scenario, e: LogonEvent): boolean {
-  return s.incidents.some((i) => i.user === e.user && i.sourceIp === e.sourceIp && e.timestamp >= i.start - 31 * 60_000 && e.timestamp <= i.end);
+  return s.incidents.some(
+    (i) =>
+      i.user === e.user && i.sourceIp === e.sourceIp && e.timestamp >= i.start - 31 * 60_000 && e.timestamp <= i.end,
+  );
 }
 
 function successDaysByUser(events: readonly LogonEvent[]): Map<string, Map<number, Set<string>>> {
@@ -78,7 +83,8 @@ describe.each(SHAPES)('generateScenario(%s): events', (shape) => {
   const s = scenario(shape);
 
   it('are sorted, inside [start, end), from the ecs source, with canonical IPs and a host', () => {
-    for (let k = 1; k < s.events.length; k++) expect(s.events[k]!.timestamp).toBeGreaterThanOrEqual(s.events[k - 1]!.timestamp);
+    for (let k = 1; k < s.events.length; k++)
+      expect(s.events[k]!.timestamp).toBeGreaterThanOrEqual(s.events[k - 1]!.timestamp);
     for (const e of s.events) {
       expect(e.timestamp >= s.meta.start && e.timestamp < s.meta.end).toBe(true);
       expect(e.logSource).toBe('ecs');
@@ -98,7 +104,11 @@ describe.each(SHAPES)('generateScenario(%s): events', (shape) => {
   });
 
   it('count user-days as distinct (user, day) pairs with a success', () => {
-    const pairs = new Set(s.events.filter((e) => e.outcome === 'success').map((e) => `${e.user}|${Math.floor((e.timestamp - s.meta.start) / DAY_MS)}`));
+    const pairs = new Set(
+      s.events
+        .filter((e) => e.outcome === 'success')
+        .map((e) => `${e.user}|${Math.floor((e.timestamp - s.meta.start) / DAY_MS)}`),
+    );
     expect(s.meta.userDays).toBe(pairs.size);
     expect(s.meta.detectionUserDays).toBeLessThan(s.meta.userDays);
     expect(s.meta.detectionUserDays).toBeGreaterThan(s.meta.userDays / 2);
@@ -141,9 +151,14 @@ describe.each(SHAPES)('generateScenario(%s): incidents', (shape) => {
   const users = new Map(s.users.map((u) => [u.name, u]));
 
   it('has several of each kind, and stolen credentials against office, home and mobile users', () => {
-    const want = shape === 'small-office' ? { 'stolen-credentials': 3, 'dormant-return': 2, 'attacker-account': 2, 'lateral-movement': 2 } : { 'stolen-credentials': 5, 'dormant-return': 5, 'attacker-account': 5, 'lateral-movement': 5 };
+    const want =
+      shape === 'small-office'
+        ? { 'stolen-credentials': 3, 'dormant-return': 2, 'attacker-account': 2, 'lateral-movement': 2 }
+        : { 'stolen-credentials': 5, 'dormant-return': 5, 'attacker-account': 5, 'lateral-movement': 5 };
     for (const [kind, n] of Object.entries(want)) expect(s.incidents.filter((i) => i.kind === kind)).toHaveLength(n);
-    const victims = new Set(s.incidents.filter((i) => i.kind === 'stolen-credentials').map((i) => users.get(i.user)?.archetype));
+    const victims = new Set(
+      s.incidents.filter((i) => i.kind === 'stolen-credentials').map((i) => users.get(i.user)?.archetype),
+    );
     for (const a of ['office', 'home', 'mobile'] as const) expect(victims.has(a)).toBe(true);
     expect(new Set(s.incidents.map((i) => i.id)).size).toBe(s.incidents.length);
     expect(s.meta.notes).toEqual([]);
@@ -191,7 +206,9 @@ describe.each(SHAPES)('generateScenario(%s): incidents', (shape) => {
       }
       if (i.kind === 'attacker-account') {
         expect(users.has(i.user)).toBe(false);
-        expect(s.events.filter((e) => e.user === i.user && !isIncidentEvent(s, e) && e.outcome === 'success')).toHaveLength(0);
+        expect(
+          s.events.filter((e) => e.user === i.user && !isIncidentEvent(s, e) && e.outcome === 'success'),
+        ).toHaveLength(0);
       }
       expect(IP_BASED_KINDS.has(i.kind)).toBe(i.kind === 'stolen-credentials' || i.kind === 'lateral-movement');
     }
@@ -218,7 +235,9 @@ describe.each(SHAPES)('generateScenario(%s): population', (shape) => {
   const days = successDaysByUser(legitOk);
 
   it('shares the office NAT among at least 30% of users, inside one /24', () => {
-    const users = new Set(legitOk.filter((e) => (OFFICE_NAT as readonly string[]).includes(e.sourceIp)).map((e) => e.user));
+    const users = new Set(
+      legitOk.filter((e) => (OFFICE_NAT as readonly string[]).includes(e.sourceIp)).map((e) => e.user),
+    );
     expect(users.size / s.users.length).toBeGreaterThanOrEqual(0.3);
     expect(new Set(OFFICE_NAT.map((ip) => placeOf(ip, 'prefix'))).size).toBe(1);
   });
@@ -230,7 +249,8 @@ describe.each(SHAPES)('generateScenario(%s): population', (shape) => {
       const perDay = [...(days.get(u.name) ?? new Map<number, Set<string>>()).entries()].sort((a, b) => a[0] - b[0]);
       if (perDay.length < 10) continue; // too few days (an early leaver) to judge a habit
       let changed = 0;
-      for (let k = 1; k < perDay.length; k++) if ([...perDay[k]![1]].some((ip) => !perDay[k - 1]![1].has(ip))) changed++;
+      for (let k = 1; k < perDay.length; k++)
+        if ([...perDay[k]![1]].some((ip) => !perDay[k - 1]![1].has(ip))) changed++;
       // Two office days in a row (same NAT address) are the exception.
       expect(changed / (perDay.length - 1)).toBeGreaterThanOrEqual(0.75);
       transitions += perDay.length - 1;
@@ -286,7 +306,9 @@ describe.each(SHAPES)('generateScenario(%s): population', (shape) => {
       const mine = legitOk.filter((e) => e.user === u.name);
       expect(mine.length).toBeGreaterThan(0);
       expect(Math.min(...mine.map((e) => e.timestamp))).toBeGreaterThanOrEqual(u.joinedAt!);
-      expect(s.expectedNovelty.some((l) => l.kind === 'new-hire' && l.user === u.name && l.start === u.joinedAt)).toBe(true);
+      expect(s.expectedNovelty.some((l) => l.kind === 'new-hire' && l.user === u.name && l.start === u.joinedAt)).toBe(
+        true,
+      );
     }
     for (const u of leavers) {
       const mine = legitOk.filter((e) => e.user === u.name);
@@ -301,10 +323,14 @@ describe.each(SHAPES)('generateScenario(%s): population', (shape) => {
     for (const l of trips) {
       expect(l.end - l.start).toBeGreaterThanOrEqual(2 * DAY_MS - 1);
       expect(l.end - l.start).toBeLessThan(6 * DAY_MS);
-      const used = legitOk.filter((e) => e.user === l.user && e.timestamp >= l.start && e.timestamp <= l.end && l.sourceIps!.includes(e.sourceIp));
+      const used = legitOk.filter(
+        (e) => e.user === l.user && e.timestamp >= l.start && e.timestamp <= l.end && l.sourceIps!.includes(e.sourceIp),
+      );
       expect(used.length).toBeGreaterThan(0);
       // Hotel addresses are new to the traveller: not used before the trip.
-      const before = legitOk.filter((e) => e.user === l.user && e.timestamp < l.start && l.sourceIps!.includes(e.sourceIp));
+      const before = legitOk.filter(
+        (e) => e.user === l.user && e.timestamp < l.start && l.sourceIps!.includes(e.sourceIp),
+      );
       expect(before).toHaveLength(0);
     }
   });
@@ -316,11 +342,25 @@ describe.each(SHAPES)('generateScenario(%s): population', (shape) => {
     expect(isp.length).toBeGreaterThanOrEqual(2);
     for (const l of churn) {
       const ip = l.sourceIps![0]!;
-      const earlier = legitOk.filter((e) => e.user === l.user && e.timestamp < l.start && e.sourceIp !== ip && placeOf(e.sourceIp, 'prefix') === placeOf(ip, 'prefix'));
+      const earlier = legitOk.filter(
+        (e) =>
+          e.user === l.user &&
+          e.timestamp < l.start &&
+          e.sourceIp !== ip &&
+          placeOf(e.sourceIp, 'prefix') === placeOf(ip, 'prefix'),
+      );
       const any = legitOk.some((e) => e.user === l.user && e.timestamp < l.start);
       // Either the old lease in the same /24 was seen, or the user had not logged on from home yet.
       if (earlier.length === 0 && any) {
-        const homes = legitOk.filter((e) => e.user === l.user && e.timestamp < l.start && !e.sourceIp.startsWith('192.0.2.') && !e.sourceIp.startsWith('198.51.100.') && !e.sourceIp.startsWith('10.') && !e.sourceIp.startsWith('100.'));
+        const homes = legitOk.filter(
+          (e) =>
+            e.user === l.user &&
+            e.timestamp < l.start &&
+            !e.sourceIp.startsWith('192.0.2.') &&
+            !e.sourceIp.startsWith('198.51.100.') &&
+            !e.sourceIp.startsWith('10.') &&
+            !e.sourceIp.startsWith('100.'),
+        );
         const trip = s.expectedNovelty.find((t) => t.kind === 'travel' && t.user === l.user);
         expect(homes.filter((e) => !(trip?.sourceIps ?? []).includes(e.sourceIp))).toHaveLength(0);
       }
@@ -351,7 +391,11 @@ describe('generateScenario: options', () => {
     const dormant = s.incidents.filter((i) => i.kind === 'dormant-return');
     expect(dormant).toHaveLength(2);
     for (const i of dormant) {
-      const last = Math.max(...s.events.filter((e) => e.user === i.user && e.timestamp < i.start && e.outcome === 'success').map((e) => e.timestamp));
+      const last = Math.max(
+        ...s.events
+          .filter((e) => e.user === i.user && e.timestamp < i.start && e.outcome === 'success')
+          .map((e) => e.timestamp),
+      );
       expect(i.start - last).toBeGreaterThanOrEqual(DORMANCY_GAP_DAYS * DAY_MS);
     }
     expect(s.meta.end - s.meta.start).toBe(35 * DAY_MS);

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { DAY_MS, type LogonEvent } from '../../../shared/core/model';
 import type { Incident, NoveltyLabel, ScenarioMeta, UserProfileLabel } from '../../../cli/scenario/generate';
 import { naiveFirstSeenAlerts } from '../../../cli/scenario/naive';
-import { detectsIncident, isOnIncident, matchesNovelty, scoreAlerts, type ScoredAlert, type ScoringLabels } from '../../../cli/scenario/score';
+import {
+  detectsIncident,
+  isOnIncident,
+  matchesNovelty,
+  scoreAlerts,
+  type ScoredAlert,
+  type ScoringLabels,
+} from '../../../cli/scenario/score';
 
 const START = Date.UTC(2026, 2, 2);
 const LEARN_END = START + 14 * DAY_MS;
@@ -19,10 +26,26 @@ function alert(user: string, sourceIp: string, timestamp: number, detectorId = '
 
 function incident(overrides: Partial<Incident> & Pick<Incident, 'id' | 'kind' | 'user'>): Incident {
   const start = LEARN_END + 5 * DAY_MS;
-  return { sourceIp: '198.18.1.2', start, end: start + 30 * MIN, description: '', logons: 2, failedAttempts: 0, hosts: ['web-01'], ...overrides };
+  return {
+    sourceIp: '198.18.1.2',
+    start,
+    end: start + 30 * MIN,
+    description: '',
+    logons: 2,
+    failedAttempts: 0,
+    hosts: ['web-01'],
+    ...overrides,
+  };
 }
 
-function labels(over: { incidents?: Incident[]; expectedNovelty?: NoveltyLabel[]; benignChanges?: NoveltyLabel[]; users?: UserProfileLabel[] } = {}): ScoringLabels {
+function labels(
+  over: {
+    incidents?: Incident[];
+    expectedNovelty?: NoveltyLabel[];
+    benignChanges?: NoveltyLabel[];
+    users?: UserProfileLabel[];
+  } = {},
+): ScoringLabels {
   const meta: ScenarioMeta = {
     seed: 1,
     shape: 'small-office',
@@ -71,8 +94,14 @@ describe('naiveFirstSeenAlerts', () => {
   });
 
   it('ignores failures and unsorted input order', () => {
-    const events = [ev('carol', '203.0.113.5', LEARN_END + 2 * HOUR), ev('carol', '203.0.113.5', LEARN_END + HOUR, 'failure'), ev('carol', '203.0.113.5', START + HOUR, 'failure')];
-    expect(naiveFirstSeenAlerts(events, LEARN_END)).toEqual([{ user: 'carol', sourceIp: '203.0.113.5', timestamp: LEARN_END + 2 * HOUR }]);
+    const events = [
+      ev('carol', '203.0.113.5', LEARN_END + 2 * HOUR),
+      ev('carol', '203.0.113.5', LEARN_END + HOUR, 'failure'),
+      ev('carol', '203.0.113.5', START + HOUR, 'failure'),
+    ];
+    expect(naiveFirstSeenAlerts(events, LEARN_END)).toEqual([
+      { user: 'carol', sourceIp: '203.0.113.5', timestamp: LEARN_END + 2 * HOUR },
+    ]);
   });
 
   it('says nothing during learning', () => {
@@ -81,7 +110,13 @@ describe('naiveFirstSeenAlerts', () => {
 });
 
 describe('matching rules', () => {
-  const stolen = incident({ id: 's1', kind: 'stolen-credentials', user: 'alice', sourceIp: '198.18.1.2', end: LEARN_END + 5 * DAY_MS + 4 * HOUR });
+  const stolen = incident({
+    id: 's1',
+    kind: 'stolen-credentials',
+    user: 'alice',
+    sourceIp: '198.18.1.2',
+    end: LEARN_END + 5 * DAY_MS + 4 * HOUR,
+  });
   const dormant = incident({ id: 'd1', kind: 'dormant-return', user: 'zed', sourceIp: '203.0.113.7' });
 
   it('detects within [start − 15 min, start + 2 h] with the incident IP for IP-based kinds', () => {
@@ -106,12 +141,23 @@ describe('matching rules', () => {
   });
 
   it('matches novelty on user, span and listed IPs', () => {
-    const trip: NoveltyLabel = { kind: 'travel', user: 'bob', start: LEARN_END, end: LEARN_END + 3 * DAY_MS, sourceIps: ['85.114.1.1'] };
+    const trip: NoveltyLabel = {
+      kind: 'travel',
+      user: 'bob',
+      start: LEARN_END,
+      end: LEARN_END + 3 * DAY_MS,
+      sourceIps: ['85.114.1.1'],
+    };
     expect(matchesNovelty(alert('bob', '85.114.1.1', LEARN_END + DAY_MS), trip)).toBe(true);
     expect(matchesNovelty(alert('bob', '85.114.9.9', LEARN_END + DAY_MS), trip)).toBe(false);
     expect(matchesNovelty(alert('bob', '85.114.1.1', LEARN_END + 4 * DAY_MS), trip)).toBe(false);
     expect(matchesNovelty(alert('alice', '85.114.1.1', LEARN_END + DAY_MS), trip)).toBe(false);
-    const hire: NoveltyLabel = { kind: 'new-hire', user: 'nora', start: LEARN_END + 2 * DAY_MS, end: LEARN_END + 9 * DAY_MS - 1 };
+    const hire: NoveltyLabel = {
+      kind: 'new-hire',
+      user: 'nora',
+      start: LEARN_END + 2 * DAY_MS,
+      end: LEARN_END + 9 * DAY_MS - 1,
+    };
     expect(matchesNovelty(alert('nora', '1.2.3.4', LEARN_END + 3 * DAY_MS), hire)).toBe(true);
   });
 });
@@ -119,15 +165,37 @@ describe('matching rules', () => {
 describe('scoreAlerts', () => {
   const incidents = [
     incident({ id: 'stolen-credentials-1', kind: 'stolen-credentials', user: 'alice', sourceIp: '198.18.1.2' }),
-    incident({ id: 'stolen-credentials-2', kind: 'stolen-credentials', user: 'bob', sourceIp: '198.19.4.4', start: LEARN_END + 8 * DAY_MS, end: LEARN_END + 8 * DAY_MS + MIN }),
+    incident({
+      id: 'stolen-credentials-2',
+      kind: 'stolen-credentials',
+      user: 'bob',
+      sourceIp: '198.19.4.4',
+      start: LEARN_END + 8 * DAY_MS,
+      end: LEARN_END + 8 * DAY_MS + MIN,
+    }),
     incident({ id: 'dormant-return-1', kind: 'dormant-return', user: 'zed', sourceIp: '203.0.113.7' }),
-    incident({ id: 'lateral-movement-1', kind: 'lateral-movement', user: 'alice', sourceIp: '10.55.1.2', start: LEARN_END + 10 * DAY_MS, end: LEARN_END + 10 * DAY_MS + HOUR }),
+    incident({
+      id: 'lateral-movement-1',
+      kind: 'lateral-movement',
+      user: 'alice',
+      sourceIp: '10.55.1.2',
+      start: LEARN_END + 10 * DAY_MS,
+      end: LEARN_END + 10 * DAY_MS + HOUR,
+    }),
   ];
   const expectedNovelty: NoveltyLabel[] = [
     { kind: 'travel', user: 'bob', start: LEARN_END, end: LEARN_END + 3 * DAY_MS, sourceIps: ['85.114.1.1'] },
     { kind: 'new-hire', user: 'nora', start: LEARN_END + 2 * DAY_MS, end: LEARN_END + 9 * DAY_MS - 1 },
   ];
-  const benignChanges: NoveltyLabel[] = [{ kind: 'isp-change', user: 'alice', start: LEARN_END + 20 * DAY_MS, end: LEARN_END + 27 * DAY_MS, sourceIps: ['86.14.2.3'] }];
+  const benignChanges: NoveltyLabel[] = [
+    {
+      kind: 'isp-change',
+      user: 'alice',
+      start: LEARN_END + 20 * DAY_MS,
+      end: LEARN_END + 27 * DAY_MS,
+      sourceIps: ['86.14.2.3'],
+    },
+  ];
   const l = labels({ incidents, expectedNovelty, benignChanges });
 
   const alerts: ScoredAlert[] = [

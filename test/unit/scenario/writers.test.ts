@@ -7,15 +7,27 @@ import { scenarioLines, toEcsLine, toSshdLine } from '../../../cli/scenario/writ
 const T = Date.UTC(2026, 2, 2, 9, 14, 7, 123);
 
 function makeEvent(overrides: Partial<LogonEvent> = {}): LogonEvent {
-  return { timestamp: T, user: 'alice', sourceIp: '203.0.113.9', outcome: 'success', host: 'web-01', method: 'publickey', logSource: 'ecs', ...overrides };
+  return {
+    timestamp: T,
+    user: 'alice',
+    sourceIp: '203.0.113.9',
+    outcome: 'success',
+    host: 'web-01',
+    method: 'publickey',
+    logSource: 'ecs',
+    ...overrides,
+  };
 }
 
-const SSHD_ACCEPTED = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00) (\S+) sshd\[(\d+)\]: Accepted (\S+) for (\S+) from ([0-9a-f:.]+) port (\d+) ssh2(: (ED25519|RSA) SHA256:[A-Za-z0-9+/]{43})?$/;
-const SSHD_FAILED = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00) (\S+) sshd\[(\d+)\]: Failed (\S+) for (invalid user )?(\S+) from ([0-9a-f:.]+) port (\d+) ssh2$/;
+const SSHD_ACCEPTED =
+  /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00) (\S+) sshd\[(\d+)\]: Accepted (\S+) for (\S+) from ([0-9a-f:.]+) port (\d+) ssh2(: (ED25519|RSA) SHA256:[A-Za-z0-9+/]{43})?$/;
+const SSHD_FAILED =
+  /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00) (\S+) sshd\[(\d+)\]: Failed (\S+) for (invalid user )?(\S+) from ([0-9a-f:.]+) port (\d+) ssh2$/;
 
 describe('toEcsLine', () => {
   it('writes one ECS authentication document', () => {
     // Act
+    // biome-ignore lint/suspicious/noExplicitAny: an ECS document read back as plain JSON
     const doc = JSON.parse(toEcsLine(makeEvent())) as Record<string, any>;
     // Assess
     expect(doc['@timestamp']).toBe('2026-03-02T09:14:07.123Z');
@@ -33,6 +45,7 @@ describe('toEcsLine', () => {
     const line = toEcsLine(e);
     expect(line).not.toContain('\n');
     expect(line).toBe(toEcsLine(e));
+    // biome-ignore lint/suspicious/noExplicitAny: an ECS document read back as plain JSON
     const doc = JSON.parse(line) as Record<string, any>;
     expect(doc.event.outcome).toBe('failure');
     expect(doc.user.name).toBe('we"ird\nname');
@@ -55,19 +68,27 @@ describe('toSshdLine', () => {
   });
 
   it('writes password and keyboard-interactive logons without a key', () => {
-    expect(toSshdLine(makeEvent({ method: 'password' }))).toMatch(/Accepted password for alice from 203\.0\.113\.9 port \d+ ssh2$/);
-    expect(toSshdLine(makeEvent({ method: 'keyboard-interactive/pam' }))).toMatch(/Accepted keyboard-interactive\/pam for alice from /);
+    expect(toSshdLine(makeEvent({ method: 'password' }))).toMatch(
+      /Accepted password for alice from 203\.0\.113\.9 port \d+ ssh2$/,
+    );
+    expect(toSshdLine(makeEvent({ method: 'keyboard-interactive/pam' }))).toMatch(
+      /Accepted keyboard-interactive\/pam for alice from /,
+    );
   });
 
   it('writes failures, for invalid users when told', () => {
     const f = makeEvent({ outcome: 'failure', method: 'password', user: 'admin' });
     expect(toSshdLine(f, { invalidUser: true })).toMatch(SSHD_FAILED);
-    expect(toSshdLine(f, { invalidUser: true })).toContain('Failed password for invalid user admin from 203.0.113.9 port ');
+    expect(toSshdLine(f, { invalidUser: true })).toContain(
+      'Failed password for invalid user admin from 203.0.113.9 port ',
+    );
     expect(toSshdLine(f)).toContain('Failed password for admin from ');
   });
 
   it('writes IPv6 sources bare, as sshd does', () => {
-    expect(toSshdLine(makeEvent({ sourceIp: '3fff:100:1a2b:301:1:2:3:4' }))).toContain(' from 3fff:100:1a2b:301:1:2:3:4 port ');
+    expect(toSshdLine(makeEvent({ sourceIp: '3fff:100:1a2b:301:1:2:3:4' }))).toContain(
+      ' from 3fff:100:1a2b:301:1:2:3:4 port ',
+    );
   });
 
   it('is deterministic and keeps a user’s key fingerprint', () => {
