@@ -9,8 +9,14 @@
  * recovery), the other 4 neither alerted nor learned; after the 30-minute Insights outage, 30 of 30 following
  * runs failed, each window 15 minutes longer than the last (1 to 6 hours, 180,000 to 1,080,000 rows).
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
+import { backfill, cmdBackfill } from '../../cli/backfill';
+import { openLocalStore } from '../../cli/local';
+import { toEcsLine } from '../../cli/scenario/writers';
 import { FileLogSource } from '../../shared/adapters/file-log-source';
 import { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
 import { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
@@ -307,6 +313,62 @@ describe('a backlog beyond the maximum', () => {
   });
 });
 
+describe('authwatch backfill --alerts', () => {
+  it('analyses the ranges the detector skipped, with alerts, from a file into a local store, and clears them', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'authwatch-catch-up-'));
+    try {
+      const skippedFrom = T0 + 17 * DAY_MS;
+      const skippedTo = skippedFrom + 6 * HOUR;
+      const attack = ev('user4', '203.0.113.40', skippedFrom + 2 * HOUR);
+      const events = [...office(18), attack].sort((a, b) => a.timestamp - b.timestamp);
+      const input = join(tmp, 'auth.ndjson');
+      await writeFile(input, events.map(toEcsLine).join('\n') + '\n');
+      const dir = join(tmp, 'store');
+      // Baselines as the detector would have them, and the skip it recorded after an outage.
+      const local = await openLocalStore({ dir });
+      try {
+        const file = new FileLogSource({ name: 'office', events, parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] } });
+        await backfill({ source: file, store: local.store, settings: DEFAULT_SETTINGS, span: { start: T0, end: skippedFrom } });
+        const state = (await local.store.getRunState())!;
+        await local.store.saveRunState({ ...state, lastWindowEnd: skippedTo + DAY_MS, skipped: [{ start: skippedFrom, end: skippedTo }] });
+      } finally {
+        await local.close();
+      }
+
+      let out = '';
+      let err = '';
+      const io = { out: { write: (x: string) => (out += x) }, err: { write: (x: string) => ((err += x), true) }, handleSigint: false, now: () => skippedTo + 2 * DAY_MS };
+      expect(await cmdBackfill({ alerts: true, profile: 'ecs', input, store: dir }, [], io)).toBe(0);
+      const alerts = out.trim().split('\n').map((l) => JSON.parse(l) as { user: { name: string }; source: { ip: string } });
+      expect(alerts.map((a) => [a.user.name, a.source.ip])).toEqual([['user4', '203.0.113.40']]);
+      expect(err).toMatch(/Analysed 24 windows of 15 minutes with alerts: 1 alerts raised .*No skipped range is left/s);
+
+      const after = await openLocalStore({ dir, keep: true });
+      try {
+        const state = (await after.store.getRunState())!;
+        expect(state.skipped).toEqual([]);
+        expect(state.lastWindowEnd).toBe(skippedTo + DAY_MS);
+        expect((await after.store.getUsers(['user4'])).get('user4')?.ips['203.0.113.40']).toBeDefined();
+      } finally {
+        await after.close();
+      }
+      // Nothing left: a second run says so and raises nothing.
+      out = '';
+      expect(await cmdBackfill({ alerts: true, profile: 'ecs', input, store: dir }, [], io)).toBe(0);
+      expect(out).toBe('');
+      expect(err).toMatch(/Nothing to analyse/);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('lists every flag problem at once', async () => {
+    await expect(cmdBackfill({ alerts: true, 'log-group': ['/a'], days: '3', from: '2026-01-01T00:00Z', 'topic-arn': 'nope' }, [], { handleSigint: false })).rejects.toThrow(
+      /--profile is required[\s\S]*--table <name>[\s\S]*--days does not apply[\s\S]*both --from and --to[\s\S]*not an SNS topic ARN/,
+    );
+  });
+});
+
 /** The metrics `emitRunMetrics` adds for a run, by name (the run-level ones; per-detector ones aside). */
 function captureMetrics(s: ScheduledRunSummary): Record<string, number> {
   const out: Record<string, number> = {};
@@ -314,7 +376,10 @@ function captureMetrics(s: ScheduledRunSummary): Record<string, number> {
     addMetric: (name: string, _unit: unknown, value: number) => {
       out[name] = value;
     },
-    singleMetric: () => ({ addDimension: () => undefined, addMetric: () => undefined, publishStoredMetrics: () => undefined }),
+    singleMetric: () => {
+      const single = { addDimension: () => single, addMetric: () => single, publishStoredMetrics: () => undefined };
+      return single;
+    },
   };
   emitRunMetrics(fake as unknown as Metrics, s);
   return out;
