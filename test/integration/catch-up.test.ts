@@ -16,6 +16,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
 import { backfill, cmdBackfill } from '../../cli/backfill';
 import { openLocalStore } from '../../cli/local';
+import { renderStatus, status } from '../../cli/operator';
 import { toEcsLine } from '../../cli/scenario/writers';
 import { FileLogSource } from '../../shared/adapters/file-log-source';
 import { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
@@ -331,6 +332,10 @@ describe('authwatch backfill --alerts', () => {
         await backfill({ source: file, store: local.store, settings: DEFAULT_SETTINGS, span: { start: T0, end: skippedFrom } });
         const state = (await local.store.getRunState())!;
         await local.store.saveRunState({ ...state, lastWindowEnd: skippedTo + DAY_MS, skipped: [{ start: skippedFrom, end: skippedTo }] });
+        // `authwatch status` names the range.
+        const report = await status(local.store, { now: skippedTo + 2 * DAY_MS, settings: DEFAULT_SETTINGS, where: dir });
+        expect(report.skipped).toEqual([{ start: new Date(skippedFrom).toISOString(), end: new Date(skippedTo).toISOString() }]);
+        expect(renderStatus(report)).toMatch(/Skipped, never analysed: +2026-03-19 00:00 → 2026-03-19 06:00 UTC \(run: backfill --alerts\)/);
       } finally {
         await local.close();
       }
