@@ -196,7 +196,7 @@ export class Monitoring extends Construct {
       this.deadLetterAlarms.push(
         withActions(
           new Alarm(this, `${name}NotEmpty`, {
-            alarmDescription: `authwatch: a detector invocation ended in the ${name} dead-letter queue, so a window was not analysed. Each message holds the event (with its "time"); after fixing the cause, invoke the function with {"windowEnd":"<that time>"} to replay it, then delete the message.`,
+            alarmDescription: `authwatch: a detector invocation ended in the ${name} dead-letter queue. Its window is not lost: the next successful run catches up everything since the last completed window (within maxBacklogDays). Fix the cause, check the runs succeed again, then delete the message.`,
             metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
             threshold: 1,
             comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
