@@ -113,7 +113,7 @@ export const detectionSettingsSchema = z.object({
    * through a week in about 8 runs (2 hours), alerts on a week-old logon are still worth acting on, and every
    * default log retention keeps a week. Beyond that, one outage would hold the detector in catch-up for hours.
    */
-  maxBacklogDays: z.number().gt(0).max(90).default(7),
+  maxBacklogDays: z.number().min(1).max(90).default(7),
   /**
    * At most this many 15-minute backlog chunks per run (also bounded by the run's remaining time): bounds the
    * queries and writes of one run. 96 = one day of backlog per run.
