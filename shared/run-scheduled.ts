@@ -188,8 +188,9 @@ export async function runScheduled(deps: DetectionDeps, opts: ScheduledRunOption
       maxBacklogDays: settings.maxBacklogDays,
     });
   }
-  // The backlog from the watermark (not from the re-read bucket before it), to compare with what the previous run left.
-  const before = plan.chunks.length > 0 ? backlogMs(T, Math.max(plan.chunks[0]!.start, state?.lastWindowEnd ?? 0)) : 0;
+  // Analysed up to the watermark (or the skip), not only up to the re-read bucket before it.
+  const startedAt = plan.chunks.length > 0 ? Math.max(plan.chunks[0]!.start, state?.lastWindowEnd ?? 0) : T;
+  const before = backlogMs(T, startedAt);
 
   const done: RunSummary[] = [];
   let chunksAnalysed = 0;
@@ -215,7 +216,7 @@ export async function runScheduled(deps: DetectionDeps, opts: ScheduledRunOption
     }
   }
 
-  const analysedUntil = newest ? T : chunksAnalysed > 0 ? plan.chunks[chunksAnalysed - 1]!.end : plan.chunks[0]!.start;
+  const analysedUntil = newest ? T : chunksAnalysed > 0 ? plan.chunks[chunksAnalysed - 1]!.end : startedAt;
   const after = newest ? 0 : backlogMs(T, analysedUntil);
   const skippedRanges = plan.skipped ? (recorded?.skipped ?? [plan.skipped]) : (state?.skipped ?? []);
   return {

@@ -238,6 +238,21 @@ describe('recovery after a 3-day outage', () => {
   });
 });
 
+describe('a run without time for a chunk', () => {
+  it('still checks the newest bucket, keeps the watermark, and reports that it fell behind', async () => {
+    const start = T0 + 16 * DAY_MS;
+    const now = start + HOUR + 5 * MINUTE;
+    const w = world([...office(17), ev('user2', '203.0.113.202', now)]);
+    await schedule(w, T0 + BUCKET_MS, start);
+    w.clock.t = start + HOUR + BUCKET_MS;
+    w.source.deadline = Infinity;
+    const r = await runScheduled(w.deps, { windowEnd: start + HOUR + BUCKET_MS, remainingMs: () => 15_000 });
+    expect(r.catchUpReport).toMatchObject({ chunksAnalysed: 0, caughtUp: false, previewed: true, fellBehind: true, analysedUntil: new Date(start).toISOString(), backlogAfterMinutes: 60 });
+    expect(w.sink.delivered.map((a) => a.user.name)).toEqual(['user2']);
+    expect((await w.store.getRunState())!.lastWindowEnd).toBe(start);
+  });
+});
+
 describe('after an Insights outage, at 90,000 rows per 30 minutes', () => {
   // 3,000 rows a minute; each query costs 2 s plus 1.7 ms per row scanned: a schedule window (30 minutes, 90,000
   // rows) takes 155 s of the Lambda's 300, fine in the steady state, and a window of 60 minutes would not fit.
