@@ -16,7 +16,7 @@ import { addSkipped, backlogMs, canStartChunk, chunksOf, fellBehind, planCatchUp
 import { DAY_MS, type RunState, type TimeWindow } from './core/model';
 import type { BaselineStore, LogSource, LogSourceResult } from './ports';
 import { runDetection, type DetectionDeps, type RunSummary } from './run-detection';
-import { ConcurrentUpdateError } from './errors';
+import { ConcurrentUpdateError, QueryIncompleteError } from './errors';
 
 /**
  * Time kept free after the last chunk: the newest window's learning pass (its logons are already fetched, see
@@ -48,8 +48,11 @@ export interface CatchUpReport {
   readonly previewed: boolean;
   /** The run ended no closer to caught up than the previous one (see `fellBehind`). */
   readonly fellBehind: boolean;
-  /** What this run skipped (older than `maxBacklogDays`), if anything, and how long. */
-  readonly skipped: { start: string; end: string } | null;
+  /**
+   * What this run skipped, and how long in all: backlog older than `maxBacklogDays`, and any chunk that could never
+   * be fetched whole (Logs Insights row limit).
+   */
+  readonly skipped: readonly { start: string; end: string }[];
   readonly skippedMinutes: number;
   /** Every skipped range run state records (this run's and earlier ones not yet analysed by `backfill --alerts`). */
   readonly skippedRanges: readonly { start: string; end: string }[];
@@ -196,6 +199,7 @@ export async function runScheduled(deps: DetectionDeps, opts: ScheduledRunOption
   let chunksAnalysed = 0;
   let newest: RunSummary | undefined;
   let preview: RunSummary | undefined;
+  let unfetchable: TimeWindow[] = [];
   if (plan.chunks.length === 0) {
     newest = await runDetection(deps, { windowEnd: T, runId });
     done.push(newest);
@@ -203,35 +207,45 @@ export async function runScheduled(deps: DetectionDeps, opts: ScheduledRunOption
     const d: DetectionDeps = { ...deps, logSources: rememberWindow(deps.logSources, plan.newest) };
     preview = await runDetection(d, { windowEnd: T, windowStart: plan.newest.start, alertOnly: true, runId: `${runId}/newest` });
     done.push(preview);
-    const r = await runChunks(d, plan.chunks, { budget: chunkBudget(settings), durationsMs: [preview.durationMs], runId, ...(opts.remainingMs ? { remainingMs: opts.remainingMs } : {}) });
+    const r = await runChunks(d, plan.chunks, {
+      budget: chunkBudget(settings),
+      durationsMs: [preview.durationMs],
+      runId,
+      skipUnfetchable: true,
+      ...(opts.remainingMs ? { remainingMs: opts.remainingMs } : {}),
+    });
     done.push(...r.summaries);
+    unfetchable = r.unfetchable;
     chunksAnalysed = r.summaries.length;
-    if (chunksAnalysed === plan.chunks.length) {
+    const chunksDone = chunksAnalysed + unfetchable.length;
+    if (chunksDone === plan.chunks.length) {
       newest = await runDetection(d, { windowEnd: T, windowStart: plan.newest.start, runId });
       done.push(newest);
-    } else if (chunksAnalysed > 0) {
+    } else if (chunksDone > 0) {
       // The next run resumes right after the last chunk, without re-reading it (see `planCatchUp`).
-      const until = plan.chunks[chunksAnalysed - 1]!.end;
+      const until = plan.chunks[chunksDone - 1]!.end;
       await updateRunState(store, (s) => (s.lastWindowEnd === until ? { ...s, catchUpWatermark: until } : undefined));
     }
   }
 
-  const analysedUntil = newest ? T : chunksAnalysed > 0 ? plan.chunks[chunksAnalysed - 1]!.end : startedAt;
+  const chunksDone = chunksAnalysed + unfetchable.length;
+  const analysedUntil = newest ? T : chunksDone > 0 ? plan.chunks[chunksDone - 1]!.end : startedAt;
   const after = newest ? 0 : backlogMs(T, analysedUntil);
-  const skippedRanges = plan.skipped ? (recorded?.skipped ?? [plan.skipped]) : (state?.skipped ?? []);
+  const skippedNow = [...(plan.skipped ? [plan.skipped] : []), ...unfetchable];
+  const skippedRanges = skippedNow.reduce<TimeWindow[]>((all, w) => addSkipped(all, w), [...((plan.skipped ? recorded?.skipped : state?.skipped) ?? [])]);
   return {
     ...sum(done, newest ? newest.window : range(plan.newest), runId, deps.clock.now() - started, newest ? preview : undefined),
     catchUpReport: {
       backlogBeforeMinutes: before / MINUTE_MS,
       backlogAfterMinutes: after / MINUTE_MS,
       chunksAnalysed,
-      chunksLeft: plan.chunks.length - chunksAnalysed,
+      chunksLeft: plan.chunks.length - chunksDone,
       analysedUntil: iso(analysedUntil),
       caughtUp: newest !== undefined,
       previewed: plan.chunks.length > 0,
       fellBehind: fellBehind(before, after),
-      skipped: plan.skipped ? range(plan.skipped) : null,
-      skippedMinutes: plan.skipped ? (plan.skipped.end - plan.skipped.start) / MINUTE_MS : 0,
+      skipped: skippedNow.map(range),
+      skippedMinutes: skippedNow.reduce((n, w) => n + (w.end - w.start), 0) / MINUTE_MS,
       skippedRanges: skippedRanges.map(range),
     },
     windows: done.map((s) => ({ window: s.window, alertOnly: s.alertOnly, logonsScanned: s.logonsScanned, queries: s.queries, queryRows: s.queryRows, alertIds: s.alertIds, durationMs: s.durationMs })),
@@ -249,21 +263,38 @@ interface ChunkLoopOptions {
   readonly afterChunk?: (chunk: TimeWindow, summary: RunSummary) => Promise<void>;
   /** Stop before the next chunk. */
   readonly signal?: AbortSignal;
+  /** Skip and record a chunk that can never be fetched whole instead of failing (the schedule; not an operator's command). */
+  readonly skipUnfetchable?: boolean;
 }
 
-/** Analyse `chunks` oldest first, each a learning `runDetection`, while the budget allows. */
-async function runChunks(deps: DetectionDeps, chunks: readonly TimeWindow[], o: ChunkLoopOptions): Promise<{ summaries: RunSummary[] }> {
+/**
+ * Analyse `chunks` oldest first, each a learning `runDetection`, while the budget allows. A chunk whose logons can
+ * never be fetched whole (`QueryIncompleteError`: a slice over the Logs Insights row limit that no split or retry
+ * fixes) is skipped and recorded like a backlog beyond the limit, and the watermark moves past it: otherwise every
+ * later run would stop at it until it aged out. Any other failure ends the run (the next one resumes there).
+ */
+async function runChunks(deps: DetectionDeps, chunks: readonly TimeWindow[], o: ChunkLoopOptions): Promise<{ summaries: RunSummary[]; unfetchable: TimeWindow[] }> {
   const durations = [...(o.durationsMs ?? [])];
   const summaries: RunSummary[] = [];
+  const unfetchable: TimeWindow[] = [];
   for (const c of chunks) {
     if (o.signal?.aborted) break;
-    if (!canStartChunk(summaries.length, o.remainingMs?.(), durations, o.budget)) break;
-    const s = await runDetection(deps, { windowEnd: c.end, windowStart: c.start, runId: `${o.runId}/${iso(c.end)}` });
+    if (!canStartChunk(summaries.length + unfetchable.length, o.remainingMs?.(), durations, o.budget)) break;
+    let s: RunSummary;
+    try {
+      s = await runDetection(deps, { windowEnd: c.end, windowStart: c.start, runId: `${o.runId}/${iso(c.end)}` });
+    } catch (e) {
+      if (!(e instanceof QueryIncompleteError) || !o.skipUnfetchable) throw e;
+      await updateRunState(deps.store, (st) => ({ ...st, skipped: addSkipped(st.skipped, c), lastWindowEnd: Math.max(st.lastWindowEnd, c.end) }));
+      deps.logger?.warn('a catch-up chunk could not be fetched whole (Logs Insights row limit): skipped and recorded, the catch-up goes on', { chunk: range(c), error: e.message });
+      unfetchable.push(c);
+      continue;
+    }
     summaries.push(s);
     durations.push(s.durationMs);
     await o.afterChunk?.(c, s);
   }
-  return { summaries };
+  return { summaries, unfetchable };
 }
 
 export interface AnalyseRangeOptions {

@@ -144,7 +144,7 @@ export class Monitoring extends Construct {
     this.queryIncompleteAlarm = withActions(
       new Alarm(this, 'QueryIncomplete', {
         alarmDescription:
-          'authwatch: a run could not fetch its window whole: a part of it stayed over the 10,000-row Logs Insights limit after splitting by time, user name, source address and host, or needed more queries than one run may start. Nothing was returned rather than part of the window, and the run failed; so does every run whose window still holds that slice (after a failed run, the next runs catch up from the last completed window, so they stop at that slice; the newest 15 minutes are still checked for alerts). The "run failed" log line names the slice (time, user/address/host filters): usually a flood from one source; find it with the same filters in Logs Insights and stop or filter it at the source.',
+          'authwatch: a run could not fetch its window whole: a part of it stayed over the 10,000-row Logs Insights limit after splitting by time, user name, source address and host, or needed more queries than one run may start. Nothing was returned rather than part of the window, and the run failed; the next run catches up in 15-minute chunks and skips the chunk that holds the slice (recorded: CatchUpSkipped, authwatch status). The "run failed" log line names the slice (time, user/address/host filters): usually a flood from one source; find it with the same filters in Logs Insights and stop or filter it at the source.',
         metric: this.metric(METRICS.queryIncomplete, 'Sum'),
         threshold: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

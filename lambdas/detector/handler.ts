@@ -59,7 +59,7 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
     const summary = await runScheduled(deps, { windowEnd, ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}) });
     emitRunMetrics(metrics, summary);
     const c = summary.catchUpReport;
-    if (c.skipped) logger.error('logons skipped: older than maxBacklogDays after an outage', { skipped: c.skipped, skippedRanges: c.skippedRanges });
+    if (c.skipped.length > 0) logger.error('logons skipped: older than maxBacklogDays after an outage, or a 15-minute chunk over the Logs Insights row limit', { skipped: c.skipped, skippedRanges: c.skippedRanges });
     if (!c.caughtUp) logger.warn('catching up after missed runs', { backlogMinutes: c.backlogAfterMinutes, chunksAnalysed: c.chunksAnalysed, chunksLeft: c.chunksLeft, analysedUntil: c.analysedUntil });
     logger.info('run complete', { summary });
     return summary;

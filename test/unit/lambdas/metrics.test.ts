@@ -135,7 +135,7 @@ const CAUGHT_UP: CatchUpReport = {
   caughtUp: true,
   previewed: false,
   fellBehind: false,
-  skipped: null,
+  skipped: [],
   skippedMinutes: 0,
   skippedRanges: [],
 };
