@@ -12,7 +12,16 @@
  * now never wait for the backlog. What lies beyond `maxBacklogDays` is skipped, recorded in run state and
  * reported; `analyseRange` (the same chunk loop, used by `authwatch backfill --alerts`) analyses it later.
  */
-import { addSkipped, backlogMs, canStartChunk, chunksOf, fellBehind, planCatchUp, removeSkipped, type ChunkBudget } from './core/catch-up';
+import {
+  addSkipped,
+  backlogMs,
+  canStartChunk,
+  chunksOf,
+  fellBehind,
+  planCatchUp,
+  removeSkipped,
+  type ChunkBudget,
+} from './core/catch-up';
 import { DAY_MS, type RunState, type TimeWindow } from './core/model';
 import type { BaselineStore, LogSource, LogSourceResult } from './ports';
 import { runDetection, type DetectionDeps, type RunSummary } from './run-detection';
@@ -65,7 +74,10 @@ export interface CatchUpReport {
 export interface ScheduledRunSummary extends RunSummary {
   readonly catchUpReport: CatchUpReport;
   /** Each window's own summary, in the order run (the preview first, the newest last); for the log. */
-  readonly windows: readonly Pick<RunSummary, 'window' | 'alertOnly' | 'logonsScanned' | 'queries' | 'queryRows' | 'alertIds' | 'durationMs'>[];
+  readonly windows: readonly Pick<
+    RunSummary,
+    'window' | 'alertOnly' | 'logonsScanned' | 'queries' | 'queryRows' | 'alertIds' | 'durationMs'
+  >[];
 }
 
 const MINUTE_MS = 60_000;
@@ -85,7 +97,11 @@ export function rememberWindow(sources: readonly LogSource[], window: TimeWindow
       name: source.name,
       async fetch(w: TimeWindow): Promise<LogSourceResult> {
         const same = w.start === window.start && w.end === window.end;
-        if (same && kept) return { observations: kept.observations, stats: { rows: 0, malformed: 0, queries: 0, queryMs: 0, bytesScanned: 0 } };
+        if (same && kept)
+          return {
+            observations: kept.observations,
+            stats: { rows: 0, malformed: 0, queries: 0, queryMs: 0, bytesScanned: 0 },
+          };
         const r = await source.fetch(w);
         if (same) kept = r;
         return r;
@@ -95,7 +111,10 @@ export function rememberWindow(sources: readonly LogSource[], window: TimeWindow
 }
 
 /** Read-modify-write of run state, retried when a concurrent writer (an operator's backfill) won. */
-async function updateRunState(store: BaselineStore, change: (s: RunState) => RunState | undefined): Promise<RunState | undefined> {
+async function updateRunState(
+  store: BaselineStore,
+  change: (s: RunState) => RunState | undefined,
+): Promise<RunState | undefined> {
   for (let attempt = 1; ; attempt++) {
     const state = await store.getRunState();
     if (!state) return undefined;
@@ -114,7 +133,13 @@ async function updateRunState(store: BaselineStore, change: (s: RunState) => Run
  * One summary for the invocation. `repeat` is a window whose logons a later one counts again (the newest
  * bucket's alert-only pass, then its learning pass on the same fetch): its queries count, its logons once.
  */
-function sum(summaries: readonly RunSummary[], window: RunSummary['window'], runId: string, durationMs: number, repeat?: RunSummary): RunSummary {
+function sum(
+  summaries: readonly RunSummary[],
+  window: RunSummary['window'],
+  runId: string,
+  durationMs: number,
+  repeat?: RunSummary,
+): RunSummary {
   const first = summaries[0]!;
   const last = summaries[summaries.length - 1]!;
   const total = (f: (s: RunSummary) => number) => summaries.reduce((n, s) => n + f(s), 0);
@@ -124,7 +149,12 @@ function sum(summaries: readonly RunSummary[], window: RunSummary['window'], run
   for (const s of summaries) {
     for (const src of s.sources) {
       const prev = sources.get(src.name) ?? { name: src.name, logons: 0, rows: 0, malformed: 0 };
-      sources.set(src.name, { name: src.name, logons: prev.logons + (s === repeat ? 0 : src.logons), rows: prev.rows + src.rows, malformed: prev.malformed + src.malformed });
+      sources.set(src.name, {
+        name: src.name,
+        logons: prev.logons + (s === repeat ? 0 : src.logons),
+        rows: prev.rows + src.rows,
+        malformed: prev.malformed + src.malformed,
+      });
     }
   }
   const perDetector = (f: (s: RunSummary) => Record<string, number>) => {
@@ -186,10 +216,13 @@ export async function runScheduled(deps: DetectionDeps, opts: ScheduledRunOption
   if (plan.skipped) {
     const skipped = plan.skipped;
     recorded = await updateRunState(store, (s) => ({ ...s, skipped: addSkipped(s.skipped, skipped) }));
-    deps.logger?.warn('backlog beyond maxBacklogDays skipped: these logons will not be analysed by the schedule; run `authwatch backfill --alerts` to analyse them', {
-      skipped: range(skipped),
-      maxBacklogDays: settings.maxBacklogDays,
-    });
+    deps.logger?.warn(
+      'backlog beyond maxBacklogDays skipped: these logons will not be analysed by the schedule; run `authwatch backfill --alerts` to analyse them',
+      {
+        skipped: range(skipped),
+        maxBacklogDays: settings.maxBacklogDays,
+      },
+    );
   }
   // Analysed up to the watermark (or the skip), not only up to the re-read bucket before it.
   const startedAt = plan.chunks.length > 0 ? Math.max(plan.chunks[0]!.start, state?.lastWindowEnd ?? 0) : T;
@@ -205,7 +238,12 @@ export async function runScheduled(deps: DetectionDeps, opts: ScheduledRunOption
     done.push(newest);
   } else {
     const d: DetectionDeps = { ...deps, logSources: rememberWindow(deps.logSources, plan.newest) };
-    preview = await runDetection(d, { windowEnd: T, windowStart: plan.newest.start, alertOnly: true, runId: `${runId}/newest` });
+    preview = await runDetection(d, {
+      windowEnd: T,
+      windowStart: plan.newest.start,
+      alertOnly: true,
+      runId: `${runId}/newest`,
+    });
     done.push(preview);
     const r = await runChunks(d, plan.chunks, {
       budget: chunkBudget(settings),
@@ -232,9 +270,18 @@ export async function runScheduled(deps: DetectionDeps, opts: ScheduledRunOption
   const analysedUntil = newest ? T : chunksDone > 0 ? plan.chunks[chunksDone - 1]!.end : startedAt;
   const after = newest ? 0 : backlogMs(T, analysedUntil);
   const skippedNow = [...(plan.skipped ? [plan.skipped] : []), ...unfetchable];
-  const skippedRanges = skippedNow.reduce<TimeWindow[]>((all, w) => addSkipped(all, w), [...((plan.skipped ? recorded?.skipped : state?.skipped) ?? [])]);
+  const skippedRanges = skippedNow.reduce<TimeWindow[]>(
+    (all, w) => addSkipped(all, w),
+    [...((plan.skipped ? recorded?.skipped : state?.skipped) ?? [])],
+  );
   return {
-    ...sum(done, newest ? newest.window : range(plan.newest), runId, deps.clock.now() - started, newest ? preview : undefined),
+    ...sum(
+      done,
+      newest ? newest.window : range(plan.newest),
+      runId,
+      deps.clock.now() - started,
+      newest ? preview : undefined,
+    ),
     catchUpReport: {
       backlogBeforeMinutes: before / MINUTE_MS,
       backlogAfterMinutes: after / MINUTE_MS,
@@ -248,7 +295,15 @@ export async function runScheduled(deps: DetectionDeps, opts: ScheduledRunOption
       skippedMinutes: skippedNow.reduce((n, w) => n + (w.end - w.start), 0) / MINUTE_MS,
       skippedRanges: skippedRanges.map(range),
     },
-    windows: done.map((s) => ({ window: s.window, alertOnly: s.alertOnly, logonsScanned: s.logonsScanned, queries: s.queries, queryRows: s.queryRows, alertIds: s.alertIds, durationMs: s.durationMs })),
+    windows: done.map((s) => ({
+      window: s.window,
+      alertOnly: s.alertOnly,
+      logonsScanned: s.logonsScanned,
+      queries: s.queries,
+      queryRows: s.queryRows,
+      alertIds: s.alertIds,
+      durationMs: s.durationMs,
+    })),
   };
 }
 
@@ -273,7 +328,11 @@ interface ChunkLoopOptions {
  * fixes) is skipped and recorded like a backlog beyond the limit, and the watermark moves past it: otherwise every
  * later run would stop at it until it aged out. Any other failure ends the run (the next one resumes there).
  */
-async function runChunks(deps: DetectionDeps, chunks: readonly TimeWindow[], o: ChunkLoopOptions): Promise<{ summaries: RunSummary[]; unfetchable: TimeWindow[] }> {
+async function runChunks(
+  deps: DetectionDeps,
+  chunks: readonly TimeWindow[],
+  o: ChunkLoopOptions,
+): Promise<{ summaries: RunSummary[]; unfetchable: TimeWindow[] }> {
   const durations = [...(o.durationsMs ?? [])];
   const summaries: RunSummary[] = [];
   const unfetchable: TimeWindow[] = [];
@@ -285,8 +344,15 @@ async function runChunks(deps: DetectionDeps, chunks: readonly TimeWindow[], o: 
       s = await runDetection(deps, { windowEnd: c.end, windowStart: c.start, runId: `${o.runId}/${iso(c.end)}` });
     } catch (e) {
       if (!(e instanceof QueryIncompleteError) || !o.skipUnfetchable) throw e;
-      await updateRunState(deps.store, (st) => ({ ...st, skipped: addSkipped(st.skipped, c), lastWindowEnd: Math.max(st.lastWindowEnd, c.end) }));
-      deps.logger?.warn('a catch-up chunk could not be fetched whole (Logs Insights row limit): skipped and recorded, the catch-up goes on', { chunk: range(c), error: e.message });
+      await updateRunState(deps.store, (st) => ({
+        ...st,
+        skipped: addSkipped(st.skipped, c),
+        lastWindowEnd: Math.max(st.lastWindowEnd, c.end),
+      }));
+      deps.logger?.warn(
+        'a catch-up chunk could not be fetched whole (Logs Insights row limit): skipped and recorded, the catch-up goes on',
+        { chunk: range(c), error: e.message },
+      );
       unfetchable.push(c);
       continue;
     }
@@ -323,7 +389,11 @@ export interface AnalyseRangeResult {
  * and each chunk done is removed from the skipped ranges run state records, so an interrupted call resumes
  * where it stopped. The ledger keeps anything already raised from alerting again.
  */
-export async function analyseRange(deps: DetectionDeps, span: TimeWindow, opts: AnalyseRangeOptions = {}): Promise<AnalyseRangeResult> {
+export async function analyseRange(
+  deps: DetectionDeps,
+  span: TimeWindow,
+  opts: AnalyseRangeOptions = {},
+): Promise<AnalyseRangeResult> {
   const chunks = chunksOf(span);
   let index = 0;
   let skippedLeft: readonly TimeWindow[] = (await deps.store.getRunState())?.skipped ?? [];
@@ -343,7 +413,7 @@ export async function analyseRange(deps: DetectionDeps, span: TimeWindow, opts: 
   return {
     chunks: r.summaries,
     chunksTotal: chunks.length,
-    doneUntil: r.summaries.length > 0 ? chunks[r.summaries.length - 1]!.end : chunks[0]?.start ?? span.start,
+    doneUntil: r.summaries.length > 0 ? chunks[r.summaries.length - 1]!.end : (chunks[0]?.start ?? span.start),
     alertIds: r.summaries.flatMap((s) => s.alertIds),
     skippedLeft,
   };

@@ -49,7 +49,11 @@ function alignDown(t: number): number {
  * catch-up chunk (`catchUpWatermark`): that chunk was read long after its end, so it is complete, and reading
  * it again would cost every catch-up run a chunk. Anything older than `maxBacklogMs` is skipped.
  */
-export function planCatchUp(scheduledEnd: number, state: Pick<RunState, 'lastWindowEnd' | 'catchUpWatermark'> | undefined, limits: CatchUpLimits): CatchUpPlan {
+export function planCatchUp(
+  scheduledEnd: number,
+  state: Pick<RunState, 'lastWindowEnd' | 'catchUpWatermark'> | undefined,
+  limits: CatchUpLimits,
+): CatchUpPlan {
   const scheduled = windowEndingAt(scheduledEnd);
   const watermark = state && state.lastWindowEnd > 0 ? alignDown(state.lastWindowEnd) : undefined;
   const newestStart = scheduledEnd - BUCKET_MS;
@@ -79,7 +83,12 @@ export interface ChunkBudget {
  * run has seen still fits in the time left minus the reserve. Estimating by the slowest rather than the mean
  * keeps one slow query from carrying the run past its deadline (a killed run loses its current chunk's work).
  */
-export function canStartChunk(done: number, remainingMs: number | undefined, durationsMs: readonly number[], budget: ChunkBudget): boolean {
+export function canStartChunk(
+  done: number,
+  remainingMs: number | undefined,
+  durationsMs: readonly number[],
+  budget: ChunkBudget,
+): boolean {
   if (done >= budget.maxChunks) return false;
   if (remainingMs === undefined) return true;
   const estimate = durationsMs.length > 0 ? Math.max(...durationsMs) : 0;

@@ -58,7 +58,11 @@ class FakeInsights implements LogSource {
   constructor(
     private readonly file: FileLogSource,
     private readonly clock: FakeClock,
-    private readonly cost: { rowsPerMinute: number; msPerRow: number; overheadMs: number } = { rowsPerMinute: 0, msPerRow: 0, overheadMs: 1000 },
+    private readonly cost: { rowsPerMinute: number; msPerRow: number; overheadMs: number } = {
+      rowsPerMinute: 0,
+      msPerRow: 0,
+      overheadMs: 1000,
+    },
   ) {}
 
   async fetch(window: TimeWindow): Promise<LogSourceResult> {
@@ -80,7 +84,9 @@ function ev(user: string, sourceIp: string, t: number): LogonEvent {
 /** A small office: 20 users, each from their own home IP at 9:00 and 15:00 every day. */
 function office(days: number): LogonEvent[] {
   const events: LogonEvent[] = [];
-  for (let d = 0; d < days; d++) for (let u = 0; u < 20; u++) for (const h of [9, 15]) events.push(ev(`user${u}`, `81.2.${u}.10`, T0 + d * DAY_MS + h * HOUR + u * 1000));
+  for (let d = 0; d < days; d++)
+    for (let u = 0; u < 20; u++)
+      for (const h of [9, 15]) events.push(ev(`user${u}`, `81.2.${u}.10`, T0 + d * DAY_MS + h * HOUR + u * 1000));
   return events;
 }
 
@@ -92,13 +98,26 @@ interface World {
   clock: FakeClock;
 }
 
-function world(events: LogonEvent[], opts: { settings?: Partial<DetectionSettings>; cost?: ConstructorParameters<typeof FakeInsights>[2] } = {}): World {
+function world(
+  events: LogonEvent[],
+  opts: { settings?: Partial<DetectionSettings>; cost?: ConstructorParameters<typeof FakeInsights>[2] } = {},
+): World {
   const clock = new FakeClock();
-  const file = new FileLogSource({ name: 'office', events, parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] } });
+  const file = new FileLogSource({
+    name: 'office',
+    events,
+    parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] },
+  });
   const source = new FakeInsights(file, clock, opts.cost);
   const store = new InMemoryBaselineStore();
   const sink = new InMemoryAlertSink();
-  return { deps: { logSources: [source], store, sink, clock, settings: { ...DEFAULT_SETTINGS, ...opts.settings } }, store, sink, source, clock };
+  return {
+    deps: { logSources: [source], store, sink, clock, settings: { ...DEFAULT_SETTINGS, ...opts.settings } },
+    store,
+    sink,
+    source,
+    clock,
+  };
 }
 
 /** One scheduled invocation at `T`, as Lambda runs it: a 5-minute deadline, killed if it runs past it. */
@@ -159,8 +178,15 @@ describe('recovery after a 3-day outage', () => {
       // Bounded: the newest bucket plus at most 96 chunks, one query each (the newest's learning pass reuses its fetch).
       expect(r.queries).toBeLessThanOrEqual(97);
     }
-    expect(runs.slice(0, 3).every((r) => !r.catchUpReport.fellBehind && r.catchUpReport.backlogAfterMinutes > 0)).toBe(true);
-    expect(runs.map((r) => r.catchUpReport.backlogAfterMinutes)).toEqual([4320 - 1440, 4320 + 15 - 2 * 1440, 4320 + 30 - 3 * 1440, 0]);
+    expect(runs.slice(0, 3).every((r) => !r.catchUpReport.fellBehind && r.catchUpReport.backlogAfterMinutes > 0)).toBe(
+      true,
+    );
+    expect(runs.map((r) => r.catchUpReport.backlogAfterMinutes)).toEqual([
+      4320 - 1440,
+      4320 + 15 - 2 * 1440,
+      4320 + 30 - 3 * 1440,
+      0,
+    ]);
     // The watermark stands at the last run's window, and nothing was skipped.
     const state = (await w.store.getRunState())!;
     expect(state.lastWindowEnd).toBe(recovery + 3 * BUCKET_MS);
@@ -183,7 +209,12 @@ describe('recovery after a 3-day outage', () => {
     const after = (await schedule(w, recovery + 4 * BUCKET_MS, recovery + 8 * BUCKET_MS)).filter(succeeded);
     expect(after).toHaveLength(5);
     for (const r of after) {
-      expect(r.catchUpReport).toMatchObject({ caughtUp: true, previewed: false, chunksAnalysed: 0, backlogAfterMinutes: 0 });
+      expect(r.catchUpReport).toMatchObject({
+        caughtUp: true,
+        previewed: false,
+        chunksAnalysed: 0,
+        backlogAfterMinutes: 0,
+      });
       expect(Date.parse(r.window.end) - Date.parse(r.window.start)).toBe(2 * BUCKET_MS);
     }
     expect(w.sink.delivered.length).toBe(alertsBefore);
@@ -191,7 +222,9 @@ describe('recovery after a 3-day outage', () => {
 
   it('alerts on a logon happening now while the backlog is still being worked through, without learning it early', async () => {
     const now = recovery + 5 * MINUTE;
-    const w = world([...office(21), ...gap, ev('user11', '203.0.113.200', now)], { settings: { catchUpChunksPerRun: 40 } });
+    const w = world([...office(21), ...gap, ev('user11', '203.0.113.200', now)], {
+      settings: { catchUpChunksPerRun: 40 },
+    });
     await schedule(w, T0 + BUCKET_MS, outageStart);
     w.source.failing = true;
     await schedule(w, outageStart + BUCKET_MS, recovery - BUCKET_MS);
@@ -246,14 +279,20 @@ describe('a chunk that can never be fetched whole', () => {
     const poison = { start: start + BUCKET_MS, end: start + 2 * BUCKET_MS };
     const real = w.source.fetch.bind(w.source);
     w.source.fetch = async (window) => {
-      if (window.start <= poison.start && poison.end <= window.end) throw new QueryIncompleteError('a slice stays over the 10,000-row limit', 57);
+      if (window.start <= poison.start && poison.end <= window.end)
+        throw new QueryIncompleteError('a slice stays over the 10,000-row limit', 57);
       return real(window);
     };
     // The run whose window holds it fails (as on main); the next one skips that one chunk and catches up the rest.
     expect(await invoke(w, start + 2 * BUCKET_MS)).toBeInstanceOf(QueryIncompleteError);
     const r = await invoke(w, start + 3 * BUCKET_MS);
     if (!succeeded(r)) throw r;
-    expect(r.catchUpReport).toMatchObject({ caughtUp: true, chunksAnalysed: 2, skippedMinutes: 15, skipped: [{ start: new Date(poison.start).toISOString(), end: new Date(poison.end).toISOString() }] });
+    expect(r.catchUpReport).toMatchObject({
+      caughtUp: true,
+      chunksAnalysed: 2,
+      skippedMinutes: 15,
+      skipped: [{ start: new Date(poison.start).toISOString(), end: new Date(poison.end).toISOString() }],
+    });
     expect(captureMetrics(r)[METRICS.catchUpSkippedMinutes]).toBe(15);
     const state = (await w.store.getRunState())!;
     expect(state.skipped).toEqual([poison]);
@@ -270,7 +309,14 @@ describe('a run without time for a chunk', () => {
     w.clock.t = start + HOUR + BUCKET_MS;
     w.source.deadline = Infinity;
     const r = await runScheduled(w.deps, { windowEnd: start + HOUR + BUCKET_MS, remainingMs: () => 15_000 });
-    expect(r.catchUpReport).toMatchObject({ chunksAnalysed: 0, caughtUp: false, previewed: true, fellBehind: true, analysedUntil: new Date(start).toISOString(), backlogAfterMinutes: 60 });
+    expect(r.catchUpReport).toMatchObject({
+      chunksAnalysed: 0,
+      caughtUp: false,
+      previewed: true,
+      fellBehind: true,
+      analysedUntil: new Date(start).toISOString(),
+      backlogAfterMinutes: 60,
+    });
     expect(w.sink.delivered.map((a) => a.user.name)).toEqual(['user2']);
     expect((await w.store.getRunState())!.lastWindowEnd).toBe(start);
   });
@@ -306,7 +352,9 @@ describe('after an Insights outage, at 90,000 rows per 30 minutes', () => {
     // and the bucket that arrived meanwhile, then the newest window learned.
     expect(caughtUpAt).toBe(2);
     expect(ok.slice(0, caughtUpAt).map((r) => r.catchUpReport.chunksAnalysed)).toEqual([2, 2]);
-    expect(ok.slice(caughtUpAt).every((r) => r.catchUpReport.caughtUp && r.queryRows === 90_000 + r.logonsScanned)).toBe(true);
+    expect(
+      ok.slice(caughtUpAt).every((r) => r.catchUpReport.caughtUp && r.queryRows === 90_000 + r.logonsScanned),
+    ).toBe(true);
   });
 });
 
@@ -370,23 +418,52 @@ describe('authwatch backfill --alerts', () => {
       // Baselines as the detector would have them, and the skip it recorded after an outage.
       const local = await openLocalStore({ dir });
       try {
-        const file = new FileLogSource({ name: 'office', events, parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] } });
-        await backfill({ source: file, store: local.store, settings: DEFAULT_SETTINGS, span: { start: T0, end: skippedFrom } });
+        const file = new FileLogSource({
+          name: 'office',
+          events,
+          parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] },
+        });
+        await backfill({
+          source: file,
+          store: local.store,
+          settings: DEFAULT_SETTINGS,
+          span: { start: T0, end: skippedFrom },
+        });
         const state = (await local.store.getRunState())!;
-        await local.store.saveRunState({ ...state, lastWindowEnd: skippedTo + DAY_MS, skipped: [{ start: skippedFrom, end: skippedTo }] });
+        await local.store.saveRunState({
+          ...state,
+          lastWindowEnd: skippedTo + DAY_MS,
+          skipped: [{ start: skippedFrom, end: skippedTo }],
+        });
         // `authwatch status` names the range.
-        const report = await status(local.store, { now: skippedTo + 2 * DAY_MS, settings: DEFAULT_SETTINGS, where: dir });
-        expect(report.skipped).toEqual([{ start: new Date(skippedFrom).toISOString(), end: new Date(skippedTo).toISOString() }]);
-        expect(renderStatus(report).replace(/\s+/g, ' ')).toMatch(/Skipped, never analysed: 2026-03-19 00:00 → 2026-03-19 06:00 UTC \(run: backfill --alerts\)/);
+        const report = await status(local.store, {
+          now: skippedTo + 2 * DAY_MS,
+          settings: DEFAULT_SETTINGS,
+          where: dir,
+        });
+        expect(report.skipped).toEqual([
+          { start: new Date(skippedFrom).toISOString(), end: new Date(skippedTo).toISOString() },
+        ]);
+        expect(renderStatus(report).replace(/\s+/g, ' ')).toMatch(
+          /Skipped, never analysed: 2026-03-19 00:00 → 2026-03-19 06:00 UTC \(run: backfill --alerts\)/,
+        );
       } finally {
         await local.close();
       }
 
       let out = '';
       let err = '';
-      const io = { out: { write: (x: string) => (out += x) }, err: { write: (x: string) => ((err += x), true) }, handleSigint: false, now: () => skippedTo + 2 * DAY_MS };
+      const io = {
+        out: { write: (x: string) => (out += x) },
+        err: { write: (x: string) => ((err += x), true) },
+        handleSigint: false,
+        now: () => skippedTo + 2 * DAY_MS,
+      };
       expect(await cmdBackfill({ alerts: true, profile: 'ecs', input, store: dir }, [], io)).toBe(0);
-      const alerts = out.trim().split('\n').map((l) => JSON.parse(l) as { user: { name: string }; source: { ip: string } });
+      const alerts = out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { user: { name: string }; source: { ip: string } });
       expect(alerts.map((a) => [a.user.name, a.source.ip])).toEqual([['user4', '203.0.113.40']]);
       expect(err).toMatch(/Analysed 24 windows of 15 minutes with alerts: 1 alerts raised .*No skipped range is left/s);
 
@@ -410,7 +487,13 @@ describe('authwatch backfill --alerts', () => {
   });
 
   it('lists every flag problem at once', async () => {
-    await expect(cmdBackfill({ alerts: true, 'log-group': ['/a'], days: '3', from: '2026-01-01T00:00Z', 'topic-arn': 'nope' }, [], { handleSigint: false })).rejects.toThrow(
+    await expect(
+      cmdBackfill(
+        { alerts: true, 'log-group': ['/a'], days: '3', from: '2026-01-01T00:00Z', 'topic-arn': 'nope' },
+        [],
+        { handleSigint: false },
+      ),
+    ).rejects.toThrow(
       /--profile is required[\s\S]*--table <name>[\s\S]*--days does not apply[\s\S]*both --from and --to[\s\S]*not an SNS topic ARN/,
     );
   });

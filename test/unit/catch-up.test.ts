@@ -1,14 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { addSkipped, backlogMs, canStartChunk, chunksOf, fellBehind, MAX_SKIPPED_RANGES, planCatchUp, removeSkipped } from '../../shared/core/catch-up';
+import {
+  addSkipped,
+  backlogMs,
+  canStartChunk,
+  chunksOf,
+  fellBehind,
+  MAX_SKIPPED_RANGES,
+  planCatchUp,
+  removeSkipped,
+} from '../../shared/core/catch-up';
 import { BUCKET_MS, DAY_MS } from '../../shared/core/model';
 import { HOUR, T0 } from '../support/history';
 
 const T = T0 + 20 * DAY_MS; // a scheduled time on the 15-minute grid
 const limits = { maxBacklogMs: 7 * DAY_MS };
-const state = (lastWindowEnd: number, catchUpWatermark?: number) => ({ lastWindowEnd, ...(catchUpWatermark !== undefined ? { catchUpWatermark } : {}) });
+const state = (lastWindowEnd: number, catchUpWatermark?: number) => ({
+  lastWindowEnd,
+  ...(catchUpWatermark !== undefined ? { catchUpWatermark } : {}),
+});
 
 describe('planCatchUp', () => {
-  it('runs the schedule\'s 30 minutes in the steady state, on the first run, and for a replayed older window', () => {
+  it("runs the schedule's 30 minutes in the steady state, on the first run, and for a replayed older window", () => {
     for (const s of [state(T - BUCKET_MS), undefined, state(0), state(T + HOUR)]) {
       expect(planCatchUp(T, s, limits)).toEqual({ chunks: [], newest: { start: T - 2 * BUCKET_MS, end: T } });
     }
