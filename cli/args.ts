@@ -229,6 +229,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'prime baselines from history without alerting',
     description: [
       "Primes baselines from history without alerting: CloudWatch Logs Insights one 15-minute window at a time (the detector's own buckets), or a local file. The learning period then counts as served for the days covered. Rerun the same command to resume after an interruption (Ctrl-C is safe).",
+      "With --alerts, analyses past logons WITH alerts, as the detector would have (its own catch-up, 15-minute windows oldest first, each one learned): by default the ranges the detector skipped after an outage longer than maxBacklogDays (see status), or [--from, --to). What is done is removed from the skipped ranges, so rerunning resumes. Alerts go to --topic-arn (the stack's alerts topic), or are printed as JSON lines.",
     ],
     options: {
       profile: O.profile,
@@ -263,6 +264,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
       fresh: { type: 'boolean', help: 'ignore the checkpoint and start over' },
       'estimate-only': { type: 'boolean', help: 'print the scan estimate and the query count, then stop' },
+      alerts: { type: 'boolean', help: 'analyse with alerts instead of priming: the skipped ranges, or --from/--to' },
+      from: { type: 'string', arg: '<time>', help: 'with --alerts: start of the range to analyse (ISO 8601, e.g. 2026-11-20T08:00Z)' },
+      to: { type: 'string', arg: '<time>', help: 'with --alerts: end of the range to analyse' },
+      'topic-arn': { type: 'string', arg: '<arn>', help: 'with --alerts: publish the alerts to this SNS topic (default: print them as JSON lines)' },
       'learning-days': {
         ...O.learningDays,
         help: `the learning period the detector runs with (default ${DEFAULT_SETTINGS.learningDays})`,

@@ -24,8 +24,11 @@
  *
  * Run state: on completion `backfilledFrom` = the earliest time covered (the learning period counts from
  * there, see `runDetection`); an existing state keeps its `firstWindowEnd` and watermark, and a fresh
- * store gets `firstWindowEnd = lastWindowEnd = end of the backfill` (so the detector's first run catches up
- * from there, bounded by `MAX_CATCH_UP_MS`). The watermark only ever moves by `max`.
+ * store gets `firstWindowEnd = lastWindowEnd = end of the backfill` (so the detector's first runs catch up
+ * from there, in bounded chunks: see shared/run-scheduled.ts). The watermark only ever moves by `max`.
+ *
+ * `--alerts` is a different mode: it analyses a past range *with* alerts through the detector's own catch-up
+ * (`analyseRange`), by default the ranges the detector skipped after an outage longer than `maxBacklogDays`.
  *
  * Order matters for decayed counts: a count is valid at its last bucket and can only be extended forward
  * (`touch` ignores older buckets apart from first/last times). So when the store already learned from a
@@ -45,7 +48,11 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { DescribeLogGroupsCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDynamoDbClient, createLogsClient } from '../shared/adapters/aws-clients';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { createDynamoDbClient, createLogsClient, createSnsClient } from '../shared/adapters/aws-clients';
+import { InMemoryAlertSink } from '../shared/adapters/in-memory-alert-sink';
+import { SnsAlertSink } from '../shared/adapters/sns-alert-sink';
+import { analyseRange } from '../shared/run-scheduled';
 import { DynamoDbBaselineStore } from '../shared/adapters/dynamodb-baseline-store';
 import { FileLogSource } from '../shared/adapters/file-log-source';
 import { LogsInsightsLogSource, MAX_LOG_GROUPS_PER_QUERY, type LogsInsightsLogSourceProps } from '../shared/adapters/logs-insights-log-source';
@@ -54,7 +61,7 @@ import { BUCKET_MS, DAY_MS, emptyPopulation, type LogonObservation, type Populat
 import { getProfile } from '../shared/core/profiles';
 import { DEFAULT_SETTINGS, detectionSettingsSchema, formatIssues, type DetectionSettings } from '../shared/core/settings';
 import { ConcurrentUpdateError, ConfigError } from '../shared/errors';
-import type { BaselineStore, LogSource } from '../shared/ports';
+import type { AlertSink, BaselineStore, LogSource } from '../shared/ports';
 import { readingCounts, safeText } from './format';
 import { fileLogSource, zeroLogonHintForFile } from './input';
 import { openLocalStore } from './local';
@@ -572,6 +579,9 @@ type Flags = Readonly<Record<string, string | boolean | string[] | undefined>>;
 /** Injectable edges of `cmdBackfill`, for tests; the command line passes none. */
 export interface BackfillIo {
   readonly err?: ProgressStream;
+  /** Where `--alerts` without `--topic-arn` prints the alerts (default stdout). */
+  readonly out?: { write(s: string): unknown };
+  readonly snsClient?: SNSClient;
   readonly now?: () => number;
   readonly logsClient?: CloudWatchLogsClient;
   readonly dynamoClient?: DynamoDBClient;
@@ -672,6 +682,7 @@ export function parseBackfillFlags(flags: Flags, positionals: readonly string[])
  * 130 interrupted (rerun the same command to resume).
  */
 export async function cmdBackfill(flags: Flags, positionals: readonly string[], io: BackfillIo = {}): Promise<number> {
+  if (flags.alerts === true) return cmdBackfillWithAlerts(flags, positionals, io);
   const f = parseBackfillFlags(flags, positionals);
   const err = io.err ?? process.stderr;
   const now = io.now ?? Date.now;
@@ -803,5 +814,160 @@ function summary(r: BackfillResult, checkpointPath: string, settings: Pick<Detec
         .filter((l, i, a) => l !== '' || i === a.length - 1)
         .join('\n');
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// --alerts: analyse past ranges with alerts, through the detector's own catch-up
+// ---------------------------------------------------------------------------------------------
+
+interface AlertsFlags {
+  profileId: string;
+  logGroups: string[];
+  input?: string;
+  table?: string;
+  store?: string;
+  span?: TimeWindow;
+  topicArn?: string;
+  settings: DetectionSettings;
+}
+
+/** Every problem with the `--alerts` flags at once, as `ConfigError`. */
+export function parseBackfillAlertsFlags(flags: Flags, positionals: readonly string[], now: number): AlertsFlags {
+  const issues: string[] = [];
+  const str = (name: string): string | undefined => {
+    const v = flags[name];
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  };
+  if (positionals.length > 0) issues.push(`backfill takes no positional arguments (got ${positionals.map((p) => JSON.stringify(p)).join(' ')})`);
+  const profileId = str('profile');
+  if (!profileId) issues.push('--profile is required');
+  else {
+    try {
+      getProfile(profileId);
+    } catch (e) {
+      issues.push(...(e instanceof ConfigError ? e.issues : [String(e)]));
+    }
+  }
+  const rawGroups = flags['log-group'];
+  const logGroups = Array.isArray(rawGroups) ? rawGroups : typeof rawGroups === 'string' ? [rawGroups] : [];
+  const input = str('input');
+  if ((logGroups.length > 0 ? 1 : 0) + (input ? 1 : 0) !== 1) issues.push('give either --log-group <name> (repeatable) or --input <file>');
+  if (logGroups.length > MAX_LOG_GROUPS_PER_QUERY) issues.push(`--log-group: at most ${MAX_LOG_GROUPS_PER_QUERY} log groups (one Insights query takes at most that many)`);
+  const table = str('table');
+  const store = str('store');
+  if ((table ? 1 : 0) + (store ? 1 : 0) !== 1) issues.push('give exactly one of --table <name> (the deployed table) or --store <dir> (a local store)');
+  for (const f of ['days', 'window-hours', 'concurrency', 'checkpoint', 'fresh', 'estimate-only']) {
+    if (flags[f] !== undefined && flags[f] !== false) issues.push(`--${f} does not apply with --alerts (give --from and --to for a range other than the skipped ones)`);
+  }
+  const time = (name: string): number | undefined => {
+    const v = str(name);
+    if (v === undefined) return undefined;
+    const t = Date.parse(v);
+    if (!Number.isFinite(t)) issues.push(`--${name}: "${v}" is not a date and time like 2026-11-20T08:00Z`);
+    return Number.isFinite(t) ? t : undefined;
+  };
+  const from = time('from');
+  const to = time('to');
+  let span: TimeWindow | undefined;
+  if ((str('from') === undefined) !== (str('to') === undefined)) issues.push('give both --from and --to, or neither (the skipped ranges)');
+  else if (from !== undefined && to !== undefined) {
+    if (!(from < to)) issues.push('--from must be before --to');
+    else if (to > now) issues.push('--to is in the future: the detector analyses what has not happened yet on its own');
+    else span = { start: from, end: to };
+  }
+  const topicArn = str('topic-arn');
+  if (topicArn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/.test(topicArn)) issues.push(`--topic-arn: "${topicArn}" is not an SNS topic ARN`);
+  const settingsInput: Record<string, unknown> = {};
+  const learning = str('learning-days');
+  if (learning !== undefined) {
+    const n = Number(learning);
+    if (!Number.isFinite(n)) issues.push(`--learning-days: "${learning}" is not a number`);
+    else settingsInput.learningDays = n;
+  }
+  const parsed = detectionSettingsSchema.safeParse(settingsInput);
+  if (!parsed.success) issues.push(...formatIssues(parsed.error.issues));
+  if (issues.length > 0) throw new ConfigError(issues);
+  return {
+    profileId: profileId!,
+    logGroups,
+    ...(input ? { input } : {}),
+    ...(table ? { table } : {}),
+    ...(store ? { store } : {}),
+    ...(span ? { span } : {}),
+    ...(topicArn ? { topicArn } : {}),
+    settings: parsed.data!,
+  };
+}
+
+/**
+ * `authwatch backfill --alerts ...`: the composition root of `analyseRange`, the detector's own chunk loop, over
+ * the skipped ranges run state records (or `--from`/`--to`). Returns 0 done, 130 interrupted (rerun to resume).
+ */
+async function cmdBackfillWithAlerts(flags: Flags, positionals: readonly string[], io: BackfillIo): Promise<number> {
+  const now = io.now ?? Date.now;
+  const f = parseBackfillAlertsFlags(flags, positionals, now());
+  const err = io.err ?? process.stderr;
+  const out = io.out ?? process.stdout;
+  const profile = getProfile(f.profileId);
+  const source: LogSource = f.input
+    ? await fileLogSource(f.input, profile, '--input ')
+    : new LogsInsightsLogSource({ client: io.logsClient ?? createLogsClient(), profile, logGroupNames: f.logGroups, ...io.sourceProps });
+
+  let store: BaselineStore;
+  let close: () => Promise<void> = async () => undefined;
+  if (f.table) {
+    store = new DynamoDbBaselineStore({ client: io.dynamoClient ?? createDynamoDbClient(), tableName: f.table });
+  } else {
+    const local = await openLocalStore({ dir: f.store!, keep: true });
+    store = local.store;
+    close = () => local.close();
+  }
+  const sink: AlertSink = f.topicArn
+    ? new SnsAlertSink({ client: io.snsClient ?? createSnsClient(), topicArn: f.topicArn })
+    : new InMemoryAlertSink({ onAlert: (a) => void out.write(JSON.stringify(a) + '\n') });
+
+  const controller = new AbortController();
+  io.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+  const onSigint = () => {
+    controller.abort();
+    err.write('\nInterrupted: finishing the current 15-minute window (what is done is kept; rerun to resume).\n');
+  };
+  const handleSigint = io.handleSigint ?? true;
+  if (handleSigint) process.on('SIGINT', onSigint);
+  try {
+    const ranges = f.span ? [f.span] : ((await store.getRunState())?.skipped ?? []);
+    if (ranges.length === 0) {
+      err.write('Nothing to analyse: the detector recorded no skipped ranges (give --from and --to for another range).\n');
+      return 0;
+    }
+    const deps = { logSources: [source], store, sink, clock: { now }, settings: f.settings };
+    let chunks = 0;
+    let alerts = 0;
+    let skippedLeft: readonly TimeWindow[] = [];
+    for (const range of ranges) {
+      err.write(`Analysing ${iso(range.start)} → ${iso(range.end)} with alerts, 15 minutes at a time...\n`);
+      const r = await analyseRange(deps, range, {
+        signal: controller.signal,
+        onChunk: (c, s, i, total) => {
+          alerts += s.alertIds.length;
+          if ((i + 1) % 96 === 0 || i + 1 === total) err.write(`  ${i + 1}/${total} windows, done until ${iso(c.end)}, ${alerts} alerts so far\n`);
+        },
+      });
+      chunks += r.chunks.length;
+      skippedLeft = r.skippedLeft;
+      if (r.chunks.length < r.chunksTotal) {
+        err.write(`Interrupted at ${iso(r.doneUntil)} after ${chunks} windows and ${alerts} alerts; rerun the same command to resume.\n`);
+        return 130;
+      }
+    }
+    err.write(
+      `Analysed ${chunks} windows of 15 minutes with alerts: ${alerts} alerts raised${f.topicArn ? ` to ${f.topicArn}` : ' (printed above)'}. ` +
+        (skippedLeft.length > 0 ? `Skipped ranges still recorded: ${skippedLeft.map((w) => `${iso(w.start)} → ${iso(w.end)}`).join(', ')}.\n` : 'No skipped range is left.\n'),
+    );
+    return 0;
+  } finally {
+    if (handleSigint) process.off('SIGINT', onSigint);
+    await close();
   }
 }

@@ -372,6 +372,8 @@ export interface StatusReport {
     readonly done: boolean;
   };
   readonly lastWindow: { readonly end: string; readonly minutesAgo: number } | null;
+  /** Logons the detector skipped after an outage longer than `maxBacklogDays` (never analysed; `backfill --alerts`). */
+  readonly skipped: readonly { readonly start: string; readonly end: string }[];
   readonly users: { readonly known: number; readonly stored: number; readonly learning: number; readonly mature: number };
   readonly alertsLast24h: { readonly from: string; readonly to: string; readonly total: number; readonly byDetector: Record<string, number> };
   readonly noisiestUsers: readonly { readonly user: string; readonly alerts: number }[];
@@ -431,6 +433,7 @@ export async function status(store: BaselineStore, opts: { now: number; settings
       done: endsAt !== undefined && asOf >= endsAt,
     },
     lastWindow: state && state.lastWindowEnd > 0 ? { end: iso(state.lastWindowEnd), minutesAgo: Math.round((opts.now - state.lastWindowEnd) / 60_000) } : null,
+    skipped: (state?.skipped ?? []).map((w) => ({ start: iso(w.start), end: iso(w.end) })),
     users: { known: population?.knownUsers ?? 0, stored, learning, mature: stored - learning },
     alertsLast24h: { from: iso(from), to: iso(asOf), total: Object.values(byDetector).reduce((a, b) => a + b, 0), byDetector },
     noisiestUsers: noisiest,
@@ -455,6 +458,9 @@ export function renderStatus(s: StatusReport): string {
   else if (l.done) row('Learning', `done since ${minute(Date.parse(l.endsAt!))} UTC (${l.learningDays} days${l.backfilledFrom ? `, counted from the backfill at ${minute(Date.parse(l.backfilledFrom))}` : ''})`);
   else row('Learning', `${l.daysLeft} days left, alerts from ${minute(Date.parse(l.endsAt!))} UTC (${l.learningDays}-day period${l.backfilledFrom ? ', counted from the backfill' : ''})`);
   row('Last completed window', s.lastWindow ? `${minute(Date.parse(s.lastWindow.end))} UTC, ${ago(s.lastWindow.minutesAgo)}` : 'none yet');
+  if (s.skipped.length > 0) {
+    row('Skipped, never analysed', `${s.skipped.map((w) => `${minute(Date.parse(w.start))} → ${minute(Date.parse(w.end))} UTC`).join(', ')} (run: backfill --alerts)`);
+  }
   row('Users known', String(s.users.known));
   row('Users still learning', `${s.users.learning} of ${s.users.stored} with a baseline (too little history for their addresses to be judged)`);
   row('Allowlist (feedback)', `${s.feedback.allowUsers} users, ${s.feedback.allowCidrs} ranges (see: allow list)`);

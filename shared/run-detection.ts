@@ -13,9 +13,9 @@ import { alertDocument, buildAlert, buildContextIndex, capAlerts, compileAllowli
 import { computeBaselineUpdate } from './core/baseline-update';
 import { DETECTORS, type Detector } from './core/detectors';
 import { isUserMature } from './core/habits';
-import { BUCKET_MS, DAY_MS, emptyPopulation, windowEndingAt, type Alert, type Finding, type LedgerEntry, type LogonObservation, type TimeWindow, type UserBaseline } from './core/model';
+import { DAY_MS, emptyPopulation, windowEndingAt, type Alert, type Finding, type LedgerEntry, type LogonObservation, type TimeWindow, type UserBaseline } from './core/model';
 import type { DetectionSettings, DetectorId } from './core/settings';
-import { AlertSinkError } from './errors';
+import { AlertSinkError, AuthwatchError } from './errors';
 import type { AlertSink, BaselineStore, Clock, LogSource } from './ports';
 
 /** Minimal structured logger the pipeline reports contained failures to. */
@@ -37,15 +37,20 @@ export interface DetectionDeps {
 export interface RunOptions {
   /** End of the window: the schedule's time, never `Date.now()`, so a retried run sees the same window. */
   readonly windowEnd: number;
+  /**
+   * Start of the window to query. Default: the schedule's 30 minutes before `windowEnd`. Catch-up after missed
+   * runs passes its backlog chunks and the newest bucket here (`runScheduled`, shared/run-scheduled.ts): one
+   * window never reaches back further on its own.
+   */
+  readonly windowStart?: number;
+  /**
+   * Evaluate and deliver alerts, but learn nothing and leave the watermark: how a run that is still working
+   * through a backlog looks at the newest logons without learning them out of time order. The ledger keeps
+   * the later learning pass of the same window from alerting twice.
+   */
+  readonly alertOnly?: boolean;
   readonly runId?: string;
 }
-
-/**
- * After missed runs (an outage, a deploy), the next run reaches back to the last completed window so no
- * logon goes unseen, but at most this far: 6 hours of logons is still one Insights query (split if
- * capped) and one Lambda run.
- */
-export const MAX_CATCH_UP_MS = 6 * 60 * 60 * 1000;
 
 /** One log source's share of a run: what the per-source quiet and malformed-row alarms read. */
 export interface SourceSummary {
@@ -62,7 +67,10 @@ export interface SourceSummary {
 export interface RunSummary {
   runId: string;
   window: { start: string; end: string };
+  /** The window was given by the caller (a catch-up chunk or the newest bucket while behind), not the schedule's 30 minutes. */
   catchUp: boolean;
+  /** Alerts only: nothing was learned and the watermark did not move (see `RunOptions.alertOnly`). */
+  alertOnly: boolean;
   learning: boolean;
   learningEndsAt: string;
   logonsScanned: number;
@@ -99,12 +107,13 @@ function perDetector(detectors: readonly Detector[]): Record<DetectorId, number>
   return r;
 }
 
-/** The window actually queried: the schedule's 30 minutes, reaching back further after missed runs. */
-export function effectiveWindow(windowEnd: number, lastWindowEnd: number | undefined): { window: TimeWindow; catchUp: boolean } {
-  const base = windowEndingAt(windowEnd);
-  if (lastWindowEnd === undefined || lastWindowEnd >= windowEnd) return { window: base, catchUp: false };
-  const reach = Math.max(windowEnd - MAX_CATCH_UP_MS, lastWindowEnd - BUCKET_MS);
-  return reach < base.start ? { window: { start: reach, end: windowEnd }, catchUp: true } : { window: base, catchUp: false };
+/** The window queried: the caller's when given (catch-up), else the schedule's 30 minutes ending at `windowEnd`. */
+export function runWindow(opts: Pick<RunOptions, 'windowEnd' | 'windowStart'>): TimeWindow {
+  if (opts.windowStart === undefined) return windowEndingAt(opts.windowEnd);
+  if (!(opts.windowStart < opts.windowEnd)) {
+    throw new AuthwatchError(`window start ${new Date(opts.windowStart).toISOString()} is not before its end ${new Date(opts.windowEnd).toISOString()}`);
+  }
+  return { start: opts.windowStart, end: opts.windowEnd };
 }
 
 export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promise<RunSummary> {
@@ -115,7 +124,9 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
 
   const storedState = await store.getRunState();
   const state = storedState ?? { firstWindowEnd: opts.windowEnd, lastWindowEnd: 0, version: 0 };
-  const { window, catchUp } = effectiveWindow(opts.windowEnd, storedState?.lastWindowEnd);
+  const window = runWindow(opts);
+  const catchUp = opts.windowStart !== undefined;
+  const alertOnly = opts.alertOnly === true;
   const learningStart = Math.min(state.firstWindowEnd, state.backfilledFrom ?? Infinity);
   const learningEndsAt = learningStart + settings.learningDays * DAY_MS;
   const learning = opts.windowEnd < learningEndsAt;
@@ -229,22 +240,28 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
     }
   }
 
-  // 7. Learn the window, then advance the watermark.
+  // 7. Learn the window, then advance the watermark (not in an alert-only pass: the catch-up learns it in order later).
   // Allowlisted accounts (the `allowUsers` setting and `authwatch allow user`) learn their own baselines but not
   // the population's: never alerted on, whatever they do (a CI runner on ephemeral addresses) must not become
   // what everyone else is judged against.
-  const update = computeBaselineUpdate(successes, baselines, population, { windowEnd: opts.windowEnd, learning, settings, excludeFromPopulation: allow.allowsUser });
-  // One user that can never be stored must not block everyone's learning: the store skips it and says which.
-  const { notStored } = update.users.length > 0 ? await store.saveUsers(update.users) : { notStored: [] };
-  for (const item of notStored) deps.logger?.warn('baseline could not be stored; skipped, the other users were saved', { user: item.user, reason: item.reason });
-  // Population stats were loaded only if someone logged on; a window of failures alone must not overwrite them.
-  if (users.length > 0 && update.populationChanged) await store.savePopulation(update.population);
-  await store.saveRunState({ ...state, lastWindowEnd: Math.max(state.lastWindowEnd, opts.windowEnd) });
+  const update = alertOnly
+    ? undefined
+    : computeBaselineUpdate(successes, baselines, population, { windowEnd: opts.windowEnd, learning, settings, excludeFromPopulation: allow.allowsUser });
+  let notStored: readonly { user: string; reason: string }[] = [];
+  if (update) {
+    // One user that can never be stored must not block everyone's learning: the store skips it and says which.
+    if (update.users.length > 0) ({ notStored } = await store.saveUsers(update.users));
+    for (const item of notStored) deps.logger?.warn('baseline could not be stored; skipped, the other users were saved', { user: item.user, reason: item.reason });
+    // Population stats were loaded only if someone logged on; a window of failures alone must not overwrite them.
+    if (users.length > 0 && update.populationChanged) await store.savePopulation(update.population);
+    await store.saveRunState({ ...state, lastWindowEnd: Math.max(state.lastWindowEnd, opts.windowEnd) });
+  }
 
   return {
     runId,
     window: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() },
     catchUp,
+    alertOnly,
     learning,
     learningEndsAt: new Date(learningEndsAt).toISOString(),
     logonsScanned: observations.reduce((n, o) => n + o.count, 0),
@@ -257,14 +274,14 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
     bytesScanned: src.bytesScanned,
     usersSeen: users.length,
     usersLearning,
-    newUsers: update.newUsers,
+    newUsers: update?.newUsers ?? 0,
     findings: findingCounts,
     alertsPublished,
     alertsDeduplicated: raised.size,
     alertsSuppressed,
     alertsCutByCap: cut.length,
     detectorErrors,
-    baselinesWritten: update.users.length - notStored.length,
+    baselinesWritten: (update?.users.length ?? 0) - notStored.length,
     itemsNotStored: notStored.length,
     alertIds: kept.map((a) => a.id),
     durationMs: deps.clock.now() - started,

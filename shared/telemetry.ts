@@ -48,4 +48,12 @@ export const METRICS = {
   runDurationMs: 'RunDurationMs',
   /** 1 per run that completed: the heartbeat the "no successful run for 45 minutes" alarm watches. */
   runSucceeded: 'RunSucceeded',
+  /** Unanalysed minutes left before the newest bucket after the run: 0 when caught up. */
+  catchUpBacklogMinutes: 'CatchUpBacklogMinutes',
+  /** Backlog chunks (15 minutes of logons each) the run analysed after missed runs. */
+  catchUpChunks: 'CatchUpChunks',
+  /** 1 when the run ended no closer to caught up than the previous run: the backlog is not shrinking. */
+  catchUpFellBehind: 'CatchUpFellBehind',
+  /** Minutes of logons older than `maxBacklogDays` the run skipped (never analysed by the schedule). */
+  catchUpSkippedMinutes: 'CatchUpSkippedMinutes',
 } as const;

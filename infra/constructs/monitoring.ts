@@ -28,6 +28,11 @@ import { DETECTOR_DIMENSION, LOG_SOURCE_DIMENSION, METRIC_NAMESPACE, METRICS, SE
 export const RUN_PERIOD = Duration.minutes(15);
 /** "No successful run for 45 minutes" = three consecutive run periods without a RunSucceeded data point. */
 export const HEARTBEAT_PERIODS = 3;
+/**
+ * "Catch-up is not converging" = this many consecutive runs, an hour, each ended no closer to caught up than the
+ * one before. One such run happens (a slow query); an hour of them means the backlog will not be worked off.
+ */
+export const NOT_CONVERGING_PERIODS = 4;
 
 /** Per-source alarms read hourly sums (four runs an hour): long enough to smooth a run, short enough to count quiet hours. */
 export const SOURCE_ALARM_PERIOD = Duration.hours(1);
@@ -74,6 +79,10 @@ export class Monitoring extends Construct {
   readonly queryIncompleteAlarm: Alarm;
   /** A user's baseline could not be stored (over DynamoDB's item limit); the others were. */
   readonly itemsNotStoredAlarm: Alarm;
+  /** After an outage longer than `maxBacklogDays`, a run skipped logons older than that. */
+  readonly catchUpSkippedAlarm: Alarm;
+  /** For an hour, runs after missed runs did not gain on the backlog. */
+  readonly catchUpNotConvergingAlarm: Alarm;
   readonly deadLetterAlarms: Alarm[] = [];
   /** Per log source, in the configured order; sources with `maxQuietHours: false` have none. */
   readonly sourceQuietAlarms: Alarm[] = [];
@@ -135,7 +144,7 @@ export class Monitoring extends Construct {
     this.queryIncompleteAlarm = withActions(
       new Alarm(this, 'QueryIncomplete', {
         alarmDescription:
-          'authwatch: a run could not fetch its window whole: a part of it stayed over the 10,000-row Logs Insights limit after splitting by time, user name, source address and host, or needed more queries than one run may start. Nothing was returned rather than part of the window, and the run failed; so does every run whose window still holds that slice (runs reach back to the last completed window, up to 6 hours). The "run failed" log line names the slice (time, user/address/host filters): usually a flood from one source; find it with the same filters in Logs Insights and stop or filter it at the source.',
+          'authwatch: a run could not fetch its window whole: a part of it stayed over the 10,000-row Logs Insights limit after splitting by time, user name, source address and host, or needed more queries than one run may start. Nothing was returned rather than part of the window, and the run failed; the next run catches up in 15-minute chunks and skips the chunk that holds the slice (recorded: CatchUpSkipped, authwatch status). The "run failed" log line names the slice (time, user/address/host filters): usually a flood from one source; find it with the same filters in Logs Insights and stop or filter it at the source.',
         metric: this.metric(METRICS.queryIncomplete, 'Sum'),
         threshold: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -156,11 +165,38 @@ export class Monitoring extends Construct {
       }),
     );
 
+    // Logons older than maxBacklogDays after an outage are never analysed by the schedule: always worth a person's look.
+    this.catchUpSkippedAlarm = withActions(
+      new Alarm(this, 'CatchUpSkipped', {
+        alarmDescription:
+          'authwatch: after an outage longer than maxBacklogDays, a run skipped logons older than that: they were neither alerted on nor learned. `authwatch status` lists the skipped ranges; `authwatch backfill --alerts` analyses them with alerts.',
+        metric: this.metric(METRICS.catchUpSkippedMinutes, 'Sum'),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+
+    // Runs that succeed but never gain on the backlog: the newest bucket is still looked at for alerts every run, but
+    // the backlog grows until it is skipped. Failing runs send no data point; the heartbeat alarm covers those.
+    this.catchUpNotConvergingAlarm = withActions(
+      new Alarm(this, 'CatchUpNotConverging', {
+        alarmDescription: `authwatch: for ${RUN_PERIOD.toMinutes() * NOT_CONVERGING_PERIODS} minutes every run ended no closer to caught up after missed runs (CatchUpBacklogMinutes on the dashboard): the backlog is not shrinking and will be skipped at maxBacklogDays. Usually each 15-minute chunk takes too long (slow Logs Insights queries, the concurrent-query quota): check the query duration graph.`,
+        metric: this.metric(METRICS.catchUpFellBehind, 'Sum'),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: NOT_CONVERGING_PERIODS,
+        datapointsToAlarm: NOT_CONVERGING_PERIODS,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+
     for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
       this.deadLetterAlarms.push(
         withActions(
           new Alarm(this, `${name}NotEmpty`, {
-            alarmDescription: `authwatch: a detector invocation ended in the ${name} dead-letter queue, so a window was not analysed. Each message holds the event (with its "time"); after fixing the cause, invoke the function with {"windowEnd":"<that time>"} to replay it, then delete the message.`,
+            alarmDescription: `authwatch: a detector invocation ended in the ${name} dead-letter queue. Its window is not lost: the next successful run catches up everything since the last completed window (within maxBacklogDays). Fix the cause, check the runs succeed again, then delete the message.`,
             metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
             threshold: 1,
             comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -184,7 +220,16 @@ export class Monitoring extends Construct {
     this.dashboard.addWidgets(
       new AlarmStatusWidget({
         title: 'Alarms',
-        alarms: [this.heartbeatAlarm, this.errorsAlarm, this.alertCapAlarm, this.queryIncompleteAlarm, this.itemsNotStoredAlarm, ...this.deadLetterAlarms],
+        alarms: [
+          this.heartbeatAlarm,
+          this.errorsAlarm,
+          this.alertCapAlarm,
+          this.queryIncompleteAlarm,
+          this.itemsNotStoredAlarm,
+          this.catchUpSkippedAlarm,
+          this.catchUpNotConvergingAlarm,
+          ...this.deadLetterAlarms,
+        ],
         width: 24,
         height: 3,
       }),
@@ -247,6 +292,12 @@ export class Monitoring extends Construct {
           this.metric(METRICS.queryIncomplete, 'Sum', 'Windows not fetched whole (row limit)'),
           this.metric(METRICS.itemsNotStored, 'Sum', 'Baselines not stored (item size)'),
         ],
+        ...wide,
+      }),
+      new GraphWidget({
+        title: 'Catch-up after missed runs: backlog left, chunks analysed, minutes skipped',
+        left: [this.metric(METRICS.catchUpBacklogMinutes, 'Maximum', 'Backlog left (minutes)'), this.metric(METRICS.catchUpSkippedMinutes, 'Sum', 'Skipped (minutes)')],
+        right: [this.metric(METRICS.catchUpChunks, 'Sum', 'Chunks analysed (15 min each)')],
         ...wide,
       }),
       new GraphWidget({

@@ -1,6 +1,7 @@
 /**
  * The detector Lambda: a composition root and nothing else. Config is parsed and clients are built once
- * per cold start; each invocation runs one window through `runDetection`.
+ * per cold start; each invocation runs its scheduled window, and after missed runs part of the backlog
+ * before it, through `runScheduled` (bounded by the invocation's remaining time).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -11,7 +12,8 @@ import { SnsAlertSink } from '../../shared/adapters/sns-alert-sink';
 import { SystemClock } from '../../shared/adapters/system-clock';
 import { logSourceId, parseRuntimeConfig } from '../../shared/config';
 import { getProfile } from '../../shared/core/profiles';
-import { runDetection, type DetectionDeps, type RunSummary } from '../../shared/run-detection';
+import type { DetectionDeps } from '../../shared/run-detection';
+import { runScheduled, type ScheduledRunSummary } from '../../shared/run-scheduled';
 import { METRIC_NAMESPACE } from '../../shared/telemetry';
 import { windowEndFromEvent } from './event';
 import { emitFailureMetrics, emitRunMetrics } from './metrics';
@@ -45,12 +47,20 @@ export function compose(env: Readonly<Record<string, string | undefined>>): Dete
   };
 }
 
-export async function handler(event: unknown): Promise<RunSummary> {
+/** The part of the Lambda context the run uses: how long it may still take. */
+export interface InvocationContext {
+  getRemainingTimeInMillis(): number;
+}
+
+export async function handler(event: unknown, context?: InvocationContext): Promise<ScheduledRunSummary> {
   deps ??= compose(process.env);
   const windowEnd = windowEndFromEvent(event);
   try {
-    const summary = await runDetection(deps, { windowEnd });
+    const summary = await runScheduled(deps, { windowEnd, ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}) });
     emitRunMetrics(metrics, summary);
+    const c = summary.catchUpReport;
+    if (c.skipped.length > 0) logger.error('logons skipped: older than maxBacklogDays after an outage, or a 15-minute chunk over the Logs Insights row limit', { skipped: c.skipped, skippedRanges: c.skippedRanges });
+    if (!c.caughtUp) logger.warn('catching up after missed runs', { backlogMinutes: c.backlogAfterMinutes, chunksAnalysed: c.chunksAnalysed, chunksLeft: c.chunksLeft, analysedUntil: c.analysedUntil });
     logger.info('run complete', { summary });
     return summary;
   } catch (e) {

@@ -1,11 +1,14 @@
-/** Run summary → CloudWatch metrics (Embedded Metric Format via Powertools) with the names the dashboard reads. */
+/**
+ * Run summary → CloudWatch metrics (Embedded Metric Format via Powertools) with the names the dashboard reads.
+ * Counters are summed over every window the invocation ran (catch-up chunks included): one data point per run.
+ */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { QueryIncompleteError } from '../../shared/errors';
 import { DETECTOR_DIMENSION, LOG_SOURCE_DIMENSION, METRICS } from '../../shared/telemetry';
-import type { RunSummary } from '../../shared/run-detection';
+import type { ScheduledRunSummary } from '../../shared/run-scheduled';
 import type { DetectorId } from '../../shared/core/settings';
 
-export function emitRunMetrics(metrics: Metrics, s: RunSummary): void {
+export function emitRunMetrics(metrics: Metrics, s: ScheduledRunSummary): void {
   const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
   count(METRICS.logonsScanned, s.logonsScanned);
   count(METRICS.observations, s.observations);
@@ -21,6 +24,11 @@ export function emitRunMetrics(metrics: Metrics, s: RunSummary): void {
   count(METRICS.itemsNotStored, s.itemsNotStored);
   metrics.addMetric(METRICS.runDurationMs, MetricUnit.Milliseconds, s.durationMs);
   count(METRICS.runSucceeded, 1);
+  const c = s.catchUpReport;
+  metrics.addMetric(METRICS.catchUpBacklogMinutes, MetricUnit.Count, c.backlogAfterMinutes);
+  count(METRICS.catchUpChunks, c.chunksAnalysed);
+  count(METRICS.catchUpFellBehind, c.fellBehind ? 1 : 0);
+  count(METRICS.catchUpSkippedMinutes, c.skippedMinutes);
   for (const id of Object.keys(s.findings) as DetectorId[]) {
     countWith(metrics, DETECTOR_DIMENSION, id, METRICS.findings, s.findings[id]);
     countWith(metrics, DETECTOR_DIMENSION, id, METRICS.alertsPublished, s.alertsPublished[id] ?? 0);

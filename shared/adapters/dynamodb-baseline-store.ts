@@ -330,6 +330,15 @@ function decodeRunStateBody(body: string, version: number): RunState {
   finite(b.firstWindowEnd, 'firstWindowEnd');
   finite(b.lastWindowEnd, 'lastWindowEnd');
   if (b.backfilledFrom !== undefined) finite(b.backfilledFrom, 'backfilledFrom');
+  if (b.catchUpWatermark !== undefined) finite(b.catchUpWatermark, 'catchUpWatermark');
+  if (b.skipped !== undefined) {
+    if (!Array.isArray(b.skipped)) throw new CorruptItem('skipped is not a list');
+    b.skipped.forEach((r: unknown, i) => {
+      if (!isRecord(r)) throw new CorruptItem(`skipped[${i}] is not a range`);
+      finite(r.start, `skipped[${i}].start`);
+      finite(r.end, `skipped[${i}].end`);
+    });
+  }
   return { ...b, version } as unknown as RunState;
 }
 

@@ -193,6 +193,17 @@ export interface RunState {
   lastWindowEnd: number;
   /** Epoch ms up to which history was primed by backfill (learning counts as served for it). */
   backfilledFrom?: number;
+  /**
+   * The watermark as the last catch-up run left it (the end of its last backlog chunk, see `planCatchUp`). While
+   * `lastWindowEnd` still equals it, the next run resumes exactly there, without re-reading a bucket for late logs.
+   */
+  catchUpWatermark?: number;
+  /**
+   * Ranges of logons the scheduled runs never analysed: older than `maxBacklogDays` when a run caught up after
+   * an outage. Sorted, merged, bounded (`MAX_SKIPPED_RANGES`); `authwatch backfill --alerts` analyses them and
+   * removes what it analysed.
+   */
+  skipped?: TimeWindow[];
   version: number;
 }
 

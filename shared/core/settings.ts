@@ -106,6 +106,19 @@ export const detectionSettingsSchema = z.object({
   maxProbability: z.number().gt(0).max(1).default(0.035),
   /** Keep alert-ledger entries this many days (DynamoDB TTL). */
   ledgerTtlDays: z.number().int().min(1).max(3650).default(30),
+  /**
+   * After an outage, the detector analyses at most this many days of missed logons (in 15-minute chunks over
+   * successive runs, oldest first); older ones are skipped, and the skip is recorded, alarmed and shown by
+   * `authwatch status` for `authwatch backfill --alerts`. 7 days: at ~100 chunks per run the schedule works
+   * through a week in about 8 runs (2 hours), alerts on a week-old logon are still worth acting on, and every
+   * default log retention keeps a week. Beyond that, one outage would hold the detector in catch-up for hours.
+   */
+  maxBacklogDays: z.number().min(1).max(90).default(7),
+  /**
+   * At most this many 15-minute backlog chunks per run (also bounded by the run's remaining time): bounds the
+   * queries and writes of one run. 96 = one day of backlog per run.
+   */
+  catchUpChunksPerRun: z.number().int().min(1).max(2000).default(96),
 });
 
 export type DetectionSettings = z.infer<typeof detectionSettingsSchema>;

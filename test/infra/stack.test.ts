@@ -479,11 +479,24 @@ describe('alarms', () => {
     expect(dlq).toHaveLength(2);
     const queues = dlq.map((a) => render((a.Dimensions as { Value: unknown }[])[0]!.Value)).sort();
     expect(queues).toEqual([expect.stringMatching(/^\$\{DetectorFailedRuns.*\.QueueName\}$/), expect.stringMatching(/^\$\{ScheduleUndelivered.*\.QueueName\}$/)]);
-    // The seven above, and two per configured log source (below).
-    expect(alarms()).toHaveLength(7 + 2 * TEST_CONFIG.logSources.length);
+    // The nine above (two of them catch-up), and two per configured log source (below).
+    expect(alarms()).toHaveLength(9 + 2 * TEST_CONFIG.logSources.length);
     for (const a of alarms()) {
       expect(opsTopic(a)).toBe(true);
       expect(String(a.AlarmDescription)).toMatch(/^authwatch: /);
+    }
+  });
+
+  it('raises skipped backlog at once, and a catch-up that does not converge after an hour of runs, missing data not breaching', () => {
+    const byMetric = (name: string) => alarms().filter((a) => a.MetricName === name);
+    const base = { Namespace: METRIC_NAMESPACE, Dimensions: [{ Name: SERVICE_DIMENSION, Value: 'authwatch-test' }], Statistic: 'Sum', Period: 900, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' };
+    expect(byMetric(METRICS.catchUpSkippedMinutes)).toHaveLength(1);
+    expect(byMetric(METRICS.catchUpSkippedMinutes)[0]).toMatchObject({ ...base, EvaluationPeriods: 1 });
+    expect(byMetric(METRICS.catchUpFellBehind)).toHaveLength(1);
+    expect(byMetric(METRICS.catchUpFellBehind)[0]).toMatchObject({ ...base, EvaluationPeriods: 4, DatapointsToAlarm: 4 });
+    for (const a of [...byMetric(METRICS.catchUpSkippedMinutes), ...byMetric(METRICS.catchUpFellBehind)]) {
+      expect(opsTopic(a)).toBe(true);
+      expect((a.OKActions as unknown[]).map(render).every((x) => x.startsWith('${AlertingOpsTopic'))).toBe(true);
     }
   });
 });
@@ -642,7 +655,7 @@ describe('dashboard', () => {
     const lines = graphedMetrics();
     const service = { [SERVICE_DIMENSION]: 'authwatch-test' };
     const graphed = (name: string, dims: Record<string, string>) => lines.some((l) => l.namespace === METRIC_NAMESPACE && l.name === name && JSON.stringify(Object.entries(l.dims).sort()) === JSON.stringify(Object.entries(dims).sort()));
-    for (const name of [METRICS.logonsScanned, METRICS.observations, METRICS.alertsDeduplicated, METRICS.alertsCutByCap, METRICS.alertsSuppressed, METRICS.usersLearning, METRICS.queryDurationMs, METRICS.runDurationMs, METRICS.runSucceeded, METRICS.queryIncomplete, METRICS.itemsNotStored]) {
+    for (const name of [METRICS.logonsScanned, METRICS.observations, METRICS.alertsDeduplicated, METRICS.alertsCutByCap, METRICS.alertsSuppressed, METRICS.usersLearning, METRICS.queryDurationMs, METRICS.runDurationMs, METRICS.runSucceeded, METRICS.queryIncomplete, METRICS.itemsNotStored, METRICS.catchUpBacklogMinutes, METRICS.catchUpChunks, METRICS.catchUpSkippedMinutes]) {
       expect(graphed(name, service), name).toBe(true);
     }
     for (const id of ['Auth.RareUser', 'Auth.UnusualSourceIp']) {

@@ -8,7 +8,7 @@ import type { Detector } from '../../shared/core/detectors';
 import { DETECTORS } from '../../shared/core/detectors';
 import { AlertSinkError } from '../../shared/errors';
 import type { LogSource } from '../../shared/ports';
-import { effectiveWindow, runDetection, type DetectionDeps } from '../../shared/run-detection';
+import { runDetection, runWindow, type DetectionDeps } from '../../shared/run-detection';
 import { HOUR, T0 } from '../support/history';
 
 function ev(user: string, sourceIp: string, t: number, outcome: LogonEvent['outcome'] = 'success'): LogonEvent {
@@ -245,12 +245,28 @@ describe('runDetection', () => {
     expect(sink.delivered.map((a) => a.user.name)).toContain('svc-new');
   });
 
-  it('after missed runs reaches back to the last completed window, at most six hours', () => {
+  it('queries the schedule\'s 30 minutes, or exactly the window a catch-up gives; never reaches back on its own', () => {
     const end = T0 + 10 * HOUR;
-    expect(effectiveWindow(end, end - BUCKET_MS)).toEqual({ window: { start: end - 2 * BUCKET_MS, end }, catchUp: false });
-    expect(effectiveWindow(end, end - 2 * HOUR)).toEqual({ window: { start: end - 2 * HOUR - BUCKET_MS, end }, catchUp: true });
-    expect(effectiveWindow(end, end - 3 * DAY_MS).window.start).toBe(end - 6 * HOUR);
-    expect(effectiveWindow(end, undefined).catchUp).toBe(false);
+    expect(runWindow({ windowEnd: end })).toEqual({ start: end - 2 * BUCKET_MS, end });
+    expect(runWindow({ windowEnd: end, windowStart: end - BUCKET_MS })).toEqual({ start: end - BUCKET_MS, end });
+    expect(() => runWindow({ windowEnd: end, windowStart: end })).toThrow(/not before its end/);
+  });
+
+  it('after missed runs analyses only its own window (catch-up is runScheduled\'s), and an alert-only pass learns nothing', async () => {
+    const t = T0 + 16 * DAY_MS + 10 * HOUR;
+    const { d, store, sink } = deps([...officeHistory(17), ev('user3', '203.0.113.9', t - 3 * HOUR)]);
+    await runSchedule(d, T0, t - 4 * HOUR);
+    const late = await runDetection(d, { windowEnd: t });
+    expect(late.window.start).toBe(new Date(t - 2 * BUCKET_MS).toISOString());
+    expect(sink.delivered.filter((a) => a.user.name === 'user3')).toHaveLength(0);
+    const before = await store.getUsers(['user3']);
+    const stateBefore = await store.getRunState();
+    const preview = await runDetection(d, { windowEnd: t - 2 * HOUR, windowStart: t - 4 * HOUR, alertOnly: true });
+    expect(preview.alertOnly).toBe(true);
+    expect(preview.catchUp).toBe(true);
+    expect(sink.delivered.filter((a) => a.user.name === 'user3')).toHaveLength(1);
+    expect(await store.getUsers(['user3'])).toEqual(before);
+    expect(await store.getRunState()).toEqual(stateBefore);
   });
 
   it('summarises the run with the figures the dashboard shows', async () => {

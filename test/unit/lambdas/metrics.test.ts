@@ -15,6 +15,7 @@ import type { LogonEvent } from '../../../shared/core/model';
 import { DEFAULT_SETTINGS } from '../../../shared/core/settings';
 import { QueryError, QueryIncompleteError } from '../../../shared/errors';
 import { runDetection, type RunSummary } from '../../../shared/run-detection';
+import type { CatchUpReport } from '../../../shared/run-scheduled';
 import {
   DETECTOR_DIMENSION,
   LOG_SOURCE_DIMENSION,
@@ -44,6 +45,7 @@ function summary(overrides: Partial<RunSummary> = {}): RunSummary {
     runId: 'run-1',
     window: { start: '2026-04-08T14:00:00.000Z', end: '2026-04-08T14:30:00.000Z' },
     catchUp: false,
+    alertOnly: false,
     learning: false,
     learningEndsAt: '2026-03-01T00:00:00.000Z',
     logonsScanned: 130,
@@ -123,8 +125,24 @@ function dataPoints(emitting: (metrics: Metrics) => void): DataPoint[] {
   return points;
 }
 
-/** Emit one run's metrics and return every data point. */
-const emit = (s: RunSummary) => dataPoints((metrics) => emitRunMetrics(metrics, s));
+/** What a run in the steady state reports about catch-up. */
+const CAUGHT_UP: CatchUpReport = {
+  backlogBeforeMinutes: 0,
+  backlogAfterMinutes: 0,
+  chunksAnalysed: 0,
+  chunksLeft: 0,
+  analysedUntil: '2026-04-08T14:30:00.000Z',
+  caughtUp: true,
+  previewed: false,
+  fellBehind: false,
+  skipped: [],
+  skippedMinutes: 0,
+  skippedRanges: [],
+};
+
+/** Emit one run's metrics (with its catch-up report) and return every data point. */
+const emit = (s: RunSummary, catchUp: Partial<CatchUpReport> = {}) =>
+  dataPoints((metrics) => emitRunMetrics(metrics, { ...s, catchUpReport: { ...CAUGHT_UP, ...catchUp }, windows: [] }));
 
 const key = (p: { name: string; dims: Record<string, string> }) =>
   `${p.name} ${JSON.stringify(Object.entries(p.dims).sort())}`;
@@ -180,6 +198,16 @@ describe('emitRunMetrics', () => {
     expect(runValues(points, 'MalformedRows')).toEqual([2]);
     expect(runValues(points, 'UsersLearning')).toEqual([3]);
     expect(perDetector(points, 'Findings')).toEqual({ 'Auth.RareUser': 2, 'Auth.UnusualSourceIp': 5 });
+  });
+
+  it('emits the catch-up figures the catch-up alarms read, under the service dimension', () => {
+    const points = emit(summary(), { backlogAfterMinutes: 1455, chunksAnalysed: 96, fellBehind: true, skippedMinutes: 1440 });
+    expect(runValues(points, METRICS.catchUpBacklogMinutes)).toEqual([1455]);
+    expect(runValues(points, METRICS.catchUpChunks)).toEqual([96]);
+    expect(runValues(points, METRICS.catchUpFellBehind)).toEqual([1]);
+    expect(runValues(points, METRICS.catchUpSkippedMinutes)).toEqual([1440]);
+    const steady = emit(summary());
+    expect([METRICS.catchUpBacklogMinutes, METRICS.catchUpChunks, METRICS.catchUpFellBehind, METRICS.catchUpSkippedMinutes].map((m) => runValues(steady, m))).toEqual([[0], [0], [0], [0]]);
   });
 
   it('emits the items the store could not hold from the run summary', () => {
