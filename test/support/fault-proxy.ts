@@ -50,7 +50,9 @@ export interface FaultProxy {
 /** DynamoDB's JSON-protocol target prefix. */
 export const DYNAMODB_TARGET = 'DynamoDB_20120810.';
 /** DynamoDB calls that write (what "kill at write k" counts). */
-export const DYNAMODB_WRITES: ReadonlySet<string> = new Set(['PutItem', 'DeleteItem', 'UpdateItem', 'BatchWriteItem', 'TransactWriteItems'].map((op) => DYNAMODB_TARGET + op));
+export const DYNAMODB_WRITES: ReadonlySet<string> = new Set(
+  ['PutItem', 'DeleteItem', 'UpdateItem', 'BatchWriteItem', 'TransactWriteItems'].map((op) => DYNAMODB_TARGET + op),
+);
 
 const THROTTLE_BODY = JSON.stringify({
   __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
@@ -84,12 +86,24 @@ export async function startFaultProxy(backend: string): Promise<FaultProxy> {
   const sockets = new Set<Socket>();
   let killed = false;
 
-  const forward = (req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> =>
+  const forward = (
+    req: IncomingMessage,
+    body: Buffer,
+  ): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> =>
     new Promise((resolve, reject) => {
       const out = request(
-        { hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host, 'content-length': String(body.length) } },
+        {
+          hostname: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: target.host, 'content-length': String(body.length) },
+        },
         (res) => {
-          void readBody(res).then((b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }), reject);
+          void readBody(res).then(
+            (b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }),
+            reject,
+          );
         },
       );
       out.on('error', reject);
@@ -112,7 +126,10 @@ export async function startFaultProxy(backend: string): Promise<FaultProxy> {
       return;
     }
     if (fault === 'throttle') {
-      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `fault-proxy-${call.seq}` });
+      res.writeHead(400, {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amzn-requestid': `fault-proxy-${call.seq}`,
+      });
       res.end(THROTTLE_BODY);
       return;
     }
