@@ -314,8 +314,9 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   // the population's: never alerted on, whatever they do (a CI runner on ephemeral addresses) must not become
   // what everyone else is judged against.
   const update = computeBaselineUpdate(successes, baselines, population, { windowEnd: opts.windowEnd, learning, settings, excludeFromPopulation: allow.allowsUser });
-  // Population stats were loaded only if someone logged on; a window of failures alone must not overwrite them.
-  if (users.length > 0 && !learnedBefore && (update.populationChanged || update.users.length > 0)) {
+  // Population stats were loaded only if someone logged on; a window of failures alone must not overwrite them. A
+  // window that changes no statistic leaves the item (80 KB at capacity) alone: its retry re-derives nothing either.
+  if (users.length > 0 && !learnedBefore && update.populationChanged) {
     await store.savePopulation({ ...update.population, learnedWindowEnd: opts.windowEnd });
   }
   // One user that can never be stored must not block everyone's learning: the store skips it and says which.
