@@ -2,20 +2,23 @@
  * The detection pipeline, over ports only: the Lambda and the CLI both call this.
  *
  *   window → fetch logons → load baselines → detectors → thresholds/allowlists → ledger dedup → rank/cap
- *   → publish → mark raised → learn (baselines, population, watermark) → summary
+ *   → publish → mark raised → learn (population, baselines, watermark) → summary
  *
  * Order matters for failure: alerts are marked raised only once the sink accepted them, and baselines are
  * learned only after every alert of the window was delivered. A run that fails anywhere leaves the table
- * so that the retry of the same window (Lambda async retry, same scheduled time) publishes exactly what
- * was not yet delivered and learns the window once.
+ * so that the retry of the same window (Lambda async retry, same scheduled time) publishes what was not yet
+ * recorded as delivered and learns the window once: the population is written first, marked with the window
+ * (`learnedWindowEnd`), then the users, then the watermark, so a save cut at any write converges on retry.
+ * One run at a time holds the run lease, so two overlapping runs never deliver the same alerts.
  */
+import { randomUUID } from 'node:crypto';
 import { alertDocument, buildAlert, buildContextIndex, capAlerts, compileAllowlist, rankAlerts } from './core/alerts';
 import { computeBaselineUpdate } from './core/baseline-update';
 import { DETECTORS, type Detector } from './core/detectors';
 import { isUserMature } from './core/habits';
 import { DAY_MS, emptyPopulation, windowEndingAt, type Alert, type Finding, type LedgerEntry, type LogonObservation, type TimeWindow, type UserBaseline } from './core/model';
 import type { DetectionSettings, DetectorId } from './core/settings';
-import { AlertSinkError, AuthwatchError } from './errors';
+import { AlertSinkError, AuthwatchError, ConcurrentUpdateError } from './errors';
 import type { AlertSink, BaselineStore, Clock, LogSource } from './ports';
 
 /** Minimal structured logger the pipeline reports contained failures to. */
@@ -50,7 +53,22 @@ export interface RunOptions {
    */
   readonly alertOnly?: boolean;
   readonly runId?: string;
+  /**
+   * Owner of the run lease: unique per attempt (default: the run id and a random UUID). Two attempts of the same
+   * window (a duplicate invocation) must differ, or both would think they hold the lease.
+   */
+  readonly attemptId?: string;
 }
+
+/**
+ * How long a run holds the lease unless it releases it first: a little longer than the detector Lambda's timeout
+ * (5 minutes, infra/constructs/detector.ts), so a run cannot still be working when its lease lapses, and short
+ * enough that after a timeout Lambda's first retry (a minute later) finds it free. A run that dies early (out of
+ * memory) blocks the retries until then; the next scheduled run catches its window up.
+ */
+export const RUN_LEASE_MS = 5.5 * 60 * 1000;
+/** How the lease item is named in errors. */
+const LEASE_LABEL = 'META#lease';
 
 /** One log source's share of a run: what the per-source quiet and malformed-row alarms read. */
 export interface SourceSummary {
@@ -116,7 +134,52 @@ export function runWindow(opts: Pick<RunOptions, 'windowEnd' | 'windowStart'>): 
   return { start: opts.windowStart, end: opts.windowEnd };
 }
 
+/**
+ * The run lease of one run: taken (once) before anything is delivered or learned, given up however the run ends.
+ * A run that finds it held by another live attempt fails with `ConcurrentUpdateError` before delivering anything;
+ * its retry finds the window done.
+ */
+class RunLeaseHolder {
+  private held = false;
+  constructor(
+    private readonly deps: DetectionDeps,
+    private readonly owner: string,
+  ) {}
+
+  async take(): Promise<void> {
+    if (this.held) return;
+    const now = this.deps.clock.now();
+    const r = await this.deps.store.acquireLease({ owner: this.owner, expiresAt: now + RUN_LEASE_MS }, now);
+    if (!r.acquired) {
+      const by = r.holder ? `${r.holder.owner} until ${new Date(r.holder.expiresAt).toISOString()}` : 'another run';
+      throw new ConcurrentUpdateError([`${LEASE_LABEL} (held by ${by})`]);
+    }
+    this.held = true;
+  }
+
+  /** Best effort: a lease left behind expires by itself, and must not hide how the run ended. */
+  async release(): Promise<void> {
+    if (!this.held) return;
+    this.held = false;
+    await this.deps.store.releaseLease(this.owner).catch((e: unknown) => this.deps.logger?.warn('could not release the run lease; it expires by itself', { owner: this.owner, error: String(e) }));
+  }
+}
+
+/**
+ * Run one window. Windows in which someone logged on deliver and learn under the run lease (taken after the
+ * detectors ran, before the ledger is read); windows of failed logons alone only advance the watermark, which
+ * is version-checked, and cost no lease writes.
+ */
 export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promise<RunSummary> {
+  const lease = new RunLeaseHolder(deps, opts.attemptId ?? `${opts.runId ?? `run-${new Date(opts.windowEnd).toISOString()}`}#${randomUUID()}`);
+  try {
+    return await detectWindow(deps, opts, lease);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLeaseHolder): Promise<RunSummary> {
   const started = deps.clock.now();
   const detectors = deps.detectors ?? DETECTORS;
   const { settings, store } = deps;
@@ -152,7 +215,9 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
 
   // 2. What we knew before this window.
   const baselines: Map<string, UserBaseline> = users.length > 0 ? await store.getUsers(users) : new Map();
-  const population = users.length > 0 ? ((await store.getPopulation()) ?? emptyPopulation()) : emptyPopulation();
+  // The population is also read by a learning pass that saw no successful logon: its marker tells whether an
+  // earlier window's save was cut (step 5), which the next window must finish even if it has nothing to learn.
+  const population = users.length > 0 || !alertOnly ? ((await store.getPopulation()) ?? emptyPopulation()) : emptyPopulation();
 
   // 3. Detectors: pure; one that throws is contained, counted and logged, never sinks the run.
   const findings: { finding: Finding; detector: Detector }[] = [];
@@ -208,10 +273,26 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
     }
   }
 
-  // 5. Drop what the ledger already raised (overlapping windows, retries), rank, cap.
+  // 5. One run at a time delivers and learns. Then drop what the ledger already raised (overlapping windows,
+  // retries), rank, cap. A window whose population was already written is the retry of a run cut while saving:
+  // learning starts only after every alert was delivered and recorded, so it delivers nothing (what is not in the
+  // ledger was cut by the cap, or is a finding of the half-learned baselines) and only finishes the save.
+  if (users.length > 0) await lease.take();
+  const cutSave = population.learnedWindowEnd;
+  if (!alertOnly && cutSave !== undefined && cutSave !== opts.windowEnd && cutSave > (storedState?.lastWindowEnd ?? -Infinity)) {
+    // An earlier window's save was cut after its population was written, and its retries all failed: finish it
+    // (it delivers nothing), then run this window afresh. Catching it up instead would add the contributions of
+    // the users it had not saved to the population a second time.
+    deps.logger?.warn('finishing the save of an earlier window that was cut', { windowEnd: new Date(cutSave).toISOString() });
+    // The same window it was: a catch-up chunk is shorter than the scheduled 30 minutes.
+    const cutStart = population.learnedWindowStart;
+    await detectWindow(deps, cutStart !== undefined && cutStart < cutSave ? { windowEnd: cutSave, windowStart: cutStart } : { windowEnd: cutSave }, lease);
+    return detectWindow(deps, opts, lease);
+  }
+  const learnedBefore = !alertOnly && cutSave === opts.windowEnd;
   const ids = [...candidates.keys()];
   const raised = ids.length > 0 ? await store.getRaisedAlerts(ids) : new Set<string>();
-  const fresh = [...candidates.values()].filter((a) => !raised.has(a.id));
+  const fresh = learnedBefore ? [] : [...candidates.values()].filter((a) => !raised.has(a.id));
   const { kept, cut } = capAlerts(rankAlerts(fresh), settings.maxAlertsPerRun);
 
   // 6. Deliver, then mark exactly what was delivered. Any undelivered alert fails the run before learning.
@@ -240,7 +321,11 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
     }
   }
 
-  // 7. Learn the window, then advance the watermark (not in an alert-only pass: the catch-up learns it in order later).
+  // 7. Learn the window (not in an alert-only pass: the catch-up learns it in order later): population, users,
+  // watermark, in this order, so a save cut at any write converges when the window is retried. The users' update
+  // does not depend on the population, and is idempotent per bucket (a user already saved is not rewritten); the
+  // population's is not (a user already saved contributes nothing when the window is re-applied), so it goes
+  // first, marked with the window, and a retry that finds the mark leaves it.
   // Allowlisted accounts (the `allowUsers` setting and `authwatch allow user`) learn their own baselines but not
   // the population's: never alerted on, whatever they do (a CI runner on ephemeral addresses) must not become
   // what everyone else is judged against.
@@ -249,11 +334,14 @@ export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promi
     : computeBaselineUpdate(successes, baselines, population, { windowEnd: opts.windowEnd, learning, settings, excludeFromPopulation: allow.allowsUser });
   let notStored: readonly { user: string; reason: string }[] = [];
   if (update) {
+    // Population stats were loaded only if someone logged on; a window of failures alone must not overwrite them. A
+    // window that changes no statistic leaves the item (up to ~150 KB) alone: its retry re-derives nothing either.
+    if (users.length > 0 && !learnedBefore && update.populationChanged) {
+      await store.savePopulation({ ...update.population, learnedWindowEnd: opts.windowEnd, learnedWindowStart: window.start });
+    }
     // One user that can never be stored must not block everyone's learning: the store skips it and says which.
     if (update.users.length > 0) ({ notStored } = await store.saveUsers(update.users));
     for (const item of notStored) deps.logger?.warn('baseline could not be stored; skipped, the other users were saved', { user: item.user, reason: item.reason });
-    // Population stats were loaded only if someone logged on; a window of failures alone must not overwrite them.
-    if (users.length > 0 && update.populationChanged) await store.savePopulation(update.population);
     await store.saveRunState({ ...state, lastWindowEnd: Math.max(state.lastWindowEnd, opts.windowEnd) });
   }
 

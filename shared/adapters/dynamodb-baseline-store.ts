@@ -7,6 +7,8 @@
  *   `POP#stats`     population statistics          attributes: pk, version, body
  *   `META#state`    run state (learning, watermark) attributes: pk, version, body
  *   `META#feedback` analyst allowlists (`allow`)    attributes: pk, version, body
+ *   `META#lease`    the run lease (one run at a time) attributes: pk, owner, leaseUntil (epoch ms); leaseUntil 0 and
+ *                                                   no owner once released (or no item before the first run)
  *   `ALERT#<id>`    alert ledger entry              attributes: pk, expiresAt (TTL), alertId, detectorId, user, sourceIp, raisedAt,
  *                                                   document (the alert JSON as delivered, at most 16 KiB)
  *                                                   (and userTruncated when the name was cut to fit)
@@ -42,6 +44,10 @@
  * last read or wrote (a retried window leaves them identical): nothing would change, so nothing can be
  * overwritten either.
  *
+ * The run lease is a conditional put on `META#lease` (free, expired, or already ours); releasing it is another
+ * conditional put (still ours) of an expired, ownerless item, so the detector needs no DeleteItem permission and
+ * every released lease is the same item. See `BaselineStore.acquireLease`.
+ *
  * Reads: `BatchGetItem`, 100 keys per call, strongly consistent (a stale version would only make the
  * conditional write fail and the run retry); `UnprocessedKeys` are re-requested with jittered exponential
  * backoff a bounded number of times, then `BaselineStoreError`. A call that fails as a whole (throttled,
@@ -62,7 +68,7 @@ import {
   type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../core/baseline-update';
-import type { AllowedCidr, AllowedUser, Feedback, LedgerEntry, PopulationStats, RunState, SeenStats, SketchCounter, UserBaseline } from '../core/model';
+import type { AllowedCidr, AllowedUser, Feedback, LedgerEntry, PopulationStats, RunLease, RunState, SeenStats, SketchCounter, UserBaseline } from '../core/model';
 import { boundAlertDocument } from '../core/alerts';
 import { boundSeen } from '../core/seen';
 import { BaselineStoreError, ConcurrentUpdateError, ItemTooLargeError } from '../errors';
@@ -91,6 +97,7 @@ export const HASHED_ALERT_KEY_PREFIX = 'ALERTH#';
 export const POPULATION_KEY = 'POP#stats';
 export const RUN_STATE_KEY = 'META#state';
 export const FEEDBACK_KEY = 'META#feedback';
+export const LEASE_KEY = 'META#lease';
 /** The single items (one per table), cached by version and skipped when saved unchanged. */
 const SINGLE_KEYS: ReadonlySet<string> = new Set([POPULATION_KEY, RUN_STATE_KEY, FEEDBACK_KEY]);
 
@@ -314,6 +321,8 @@ export function encodePopulationBody(p: PopulationStats): string {
 function decodePopulationBody(body: string, version: number): PopulationStats {
   const b = parseBody(body);
   for (const f of ['userBuckets', 'newUsers', 'dormantReturns', 'lastBucket', 'knownUsers'] as const) finite(b[f], f);
+  if (b.learnedWindowEnd !== undefined) finite(b.learnedWindowEnd, 'learnedWindowEnd');
+  if (b.learnedWindowStart !== undefined) finite(b.learnedWindowStart, 'learnedWindowStart');
   const out = { ...b, version } as Record<string, unknown>;
   for (const s of SKETCHES) out[s] = unpackMap<SketchCounter>(b[s], COUNTER_FIELDS, s);
   // Optional: items written before the network sketch existed have none.
@@ -755,6 +764,54 @@ export class DynamoDbBaselineStore implements BaselineStore {
   async saveFeedback(feedback: Feedback): Promise<void> {
     const body = encodeFeedbackBody(feedback);
     await this.saveSingle(FEEDBACK_KEY, body, feedback.version, feedback);
+  }
+
+  async acquireLease(lease: RunLease, now: number): Promise<{ readonly acquired: true } | { readonly acquired: false; readonly holder: RunLease | undefined }> {
+    try {
+      await this.put(
+        {
+          TableName: this.tableName,
+          Item: { [PARTITION_KEY]: { S: LEASE_KEY }, owner: { S: lease.owner }, leaseUntil: { N: String(lease.expiresAt) } },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #until <= :now OR #owner = :owner',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#until': 'leaseUntil', '#owner': 'owner' },
+          ExpressionAttributeValues: { ':now': { N: String(now) }, ':owner': { S: lease.owner } },
+        },
+        0,
+      );
+      return { acquired: true };
+    } catch (e) {
+      if (!isConditionalCheckFailed(e)) throw new BaselineStoreError(`Taking the run lease in ${this.tableName} failed: ${errorText(e)}`, { cause: e });
+    }
+    // Refused: say who holds it (the item may have expired or gone since; then there is no one to name).
+    this.stats.getItem++;
+    let item: Item | undefined;
+    try {
+      item = (await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: { S: LEASE_KEY } }, ConsistentRead: true }))).Item;
+    } catch (e) {
+      throw new BaselineStoreError(`Reading ${LEASE_KEY} from ${this.tableName} failed: ${errorText(e)}`, { cause: e });
+    }
+    const owner = item?.owner?.S;
+    const until = Number(item?.leaseUntil?.N);
+    return { acquired: false, holder: owner !== undefined && Number.isFinite(until) ? { owner, expiresAt: until } : undefined };
+  }
+
+  async releaseLease(owner: string): Promise<void> {
+    try {
+      await this.put(
+        {
+          TableName: this.tableName,
+          Item: { [PARTITION_KEY]: { S: LEASE_KEY }, leaseUntil: { N: '0' } },
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': { S: owner } },
+        },
+        0,
+      );
+    } catch (e) {
+      // Not ours any more (it expired and another run took it, or a lost answer to this very release): nothing to give up.
+      if (isConditionalCheckFailed(e)) return;
+      throw new BaselineStoreError(`Releasing the run lease in ${this.tableName} failed: ${errorText(e)}`, { cause: e });
+    }
   }
 
   // -------------------------------------------------------------------------------------------

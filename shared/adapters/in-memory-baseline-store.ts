@@ -11,14 +11,16 @@
  *   each alert's document bounded exactly as DynamoDB does (`LEDGER_DOCUMENT_MAX_BYTES`), and scans leave it out.
  * - a user whose item could never be stored (over DynamoDB's item limit with every place evicted) is skipped
  *   and returned in `notStored`, the others saved, as `DynamoDbBaselineStore` does.
+ * - the run lease is held by one owner at a time until it expires or is released.
  *
  * - scans (`scanUsers`, `scanLedger`) yield copies, like everything else.
  *
- * Test hooks: `failNextWrite` (the next write call throws it, writing nothing), `reads`/`writes` counters
- * (items, as DynamoDB would bill them), `ledger()`.
+ * Test hooks: `failNextWrite` (the next write call throws it, writing nothing; the lease calls are not
+ * write calls here, so a test aiming a failure at a save is not disarmed by the run taking its lease),
+ * `reads`/`writes` counters (items, as DynamoDB would bill them), `ledger()`, `lease()`.
  */
 import { boundAlertDocument } from '../core/alerts';
-import type { Feedback, LedgerEntry, PopulationStats, RunState, UserBaseline } from '../core/model';
+import type { Feedback, LedgerEntry, PopulationStats, RunLease, RunState, UserBaseline } from '../core/model';
 import { ConcurrentUpdateError, ItemTooLargeError } from '../errors';
 import type { BaselineStore, ItemNotStored, SaveUsersResult } from '../ports';
 import {
@@ -65,6 +67,7 @@ export class InMemoryBaselineStore implements BaselineStore {
 
   private readonly items = new Map<string, Stored>();
   private readonly raised = new Map<string, LedgerEntry>();
+  private held: RunLease | undefined;
   private readonly maxUserItemBytes: number;
 
   constructor(props: { maxUserItemBytes?: number } = {}) {
@@ -168,6 +171,25 @@ export class InMemoryBaselineStore implements BaselineStore {
 
   async saveFeedback(feedback: Feedback): Promise<void> {
     await this.saveSingle(FEEDBACK_KEY, encodeFeedbackBody(feedback), feedback.version);
+  }
+
+  async acquireLease(lease: RunLease, now: number): Promise<{ readonly acquired: true } | { readonly acquired: false; readonly holder: RunLease | undefined }> {
+    const h = this.held;
+    if (h && h.expiresAt > now && h.owner !== lease.owner) return { acquired: false, holder: { ...h } };
+    this.held = { owner: lease.owner, expiresAt: lease.expiresAt };
+    this.writes++;
+    return { acquired: true };
+  }
+
+  async releaseLease(owner: string): Promise<void> {
+    if (this.held?.owner !== owner) return;
+    this.held = undefined;
+    this.writes++;
+  }
+
+  /** The lease as stored (held or expired), or undefined when free. */
+  lease(): RunLease | undefined {
+    return this.held ? { ...this.held } : undefined;
   }
 
   /** Copies of the ledger's entries, in the order they were first recorded. */

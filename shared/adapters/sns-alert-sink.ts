@@ -13,7 +13,10 @@
  * - the **digest topic** (when emails get a per-run digest, the default): the run's alerts in one email, each
  *   explained in full (`digestTexts`, in parts if one message would pass SNS's size limit), with a short JSON
  *   summary for any non-email subscriber.
- * Message attributes `kind` (`alert`|`digest`|`cut`), `rule`, `severity` and `score` stay for filter policies.
+ * Message attributes `kind` (`alert`|`digest`|`cut`), `rule`, `severity` and `score` stay for filter policies;
+ * `alert_id` carries the alert's deterministic id on every per-alert message, so a subscriber can drop a second
+ * copy (standard topics deliver at least once, and a publish whose answer was lost is sent again: see the
+ * README's "Never lost, rarely twice").
  * Before anything is rendered, each alert's silence hints are given the deployment's table and region.
  *
  * Failure semantics (see `AlertSink`): an alert counts as delivered once every topic that carries it one by one
@@ -39,6 +42,8 @@ export const ALERT_KIND = 'alert';
 export const DIGEST_KIND = 'digest';
 /** The chat card for findings the per-run cap cut. */
 export const CUT_KIND = 'cut';
+/** Message attribute with the alert's id (the same for every copy of one alert: receivers deduplicate on it). */
+export const ALERT_ID_ATTRIBUTE = 'alert_id';
 
 export const MAX_BATCH_ENTRIES = 10;
 /**
@@ -133,6 +138,7 @@ function attributes(a: Alert): Record<string, MessageAttributeValue> {
     rule: { DataType: 'String', StringValue: a.rule.id },
     severity: { DataType: 'String', StringValue: a.rule.severity },
     score: { DataType: 'Number', StringValue: String(Math.round(a.score * 100) / 100) },
+    [ALERT_ID_ATTRIBUTE]: { DataType: 'String', StringValue: a.id },
   };
 }
 

@@ -176,6 +176,17 @@ export interface PopulationStats {
    * (DHCP lease changes are a property of ISPs, not of one user). Absent in items written before it existed.
    */
   placeNovelty?: PopulationNovelty;
+  /**
+   * End of the window whose run last wrote these statistics (absent in items written before it existed). A run
+   * writes the population first, then the users, then the watermark: the retry of that very window that finds
+   * its end here knows its alerts were all delivered and its population contributions counted, and only
+   * finishes the users (idempotent per bucket) and the watermark. Re-applying the window to the population
+   * would count its new users and places twice; recomputing it after some users were saved would count them
+   * not at all. Only the same window: an operator's replay of an older one is a new run.
+   */
+  learnedWindowEnd?: number;
+  /** Where that window started (a catch-up chunk is 15 minutes, a scheduled window 30), to finish it as it was. */
+  learnedWindowStart?: number;
   version: number;
 }
 
@@ -205,6 +216,19 @@ export interface RunState {
    */
   skipped?: TimeWindow[];
   version: number;
+}
+
+/**
+ * The run lease: `pk = META#lease`. At most one run delivers and learns at a time; a second run (a duplicate
+ * invocation of the schedule, a second deployment on the same table, an operator's replay) that finds the
+ * lease held does not deliver what the first is delivering. Expires by itself, so a run that died holding
+ * it blocks others only until `expiresAt`.
+ */
+export interface RunLease {
+  /** Who holds it: unique per run attempt (two attempts of the same window are two owners). */
+  readonly owner: string;
+  /** Epoch ms after which the lease is free for anyone. */
+  readonly expiresAt: number;
 }
 
 /** A user name or `*` glob an analyst allowed (`authwatch allow user`). */

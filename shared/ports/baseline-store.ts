@@ -1,4 +1,4 @@
-import type { Feedback, LedgerEntry, PopulationStats, RunState, UserBaseline } from '../core/model';
+import type { Feedback, LedgerEntry, PopulationStats, RunLease, RunState, UserBaseline } from '../core/model';
 
 /**
  * Persistent detector memory: per-user baselines, population statistics, run state, analyst feedback and
@@ -32,6 +32,14 @@ export interface BaselineStore {
   saveRunState(state: RunState): Promise<void>;
   /** Save feedback, conditional on the version it was read with (`ConcurrentUpdateError` if it changed). */
   saveFeedback(feedback: Feedback): Promise<void>;
+  /**
+   * Take the run lease for `lease.owner` until `lease.expiresAt`, unless another owner holds it past `now`
+   * (its holder is then returned, and nothing is written). Taking a lease one already holds extends it, so a
+   * write whose response was lost can be repeated.
+   */
+  acquireLease(lease: RunLease, now: number): Promise<{ readonly acquired: true } | { readonly acquired: false; readonly holder: RunLease | undefined }>;
+  /** Give the lease up if `owner` still holds it; a no-op otherwise (it expired and someone else took it). */
+  releaseLease(owner: string): Promise<void>;
   /**
    * Every stored baseline, in no particular order. For operator views (`authwatch status`), never for the
    * detection run: it reads the whole table.

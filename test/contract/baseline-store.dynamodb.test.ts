@@ -17,7 +17,7 @@ import {
   type BatchGetItemCommandOutput,
   type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bodyItemBytes,
   createBaselinesTable,
@@ -31,6 +31,7 @@ import {
   userKey,
   type DynamoDbBaselineStoreProps,
 } from '../../shared/adapters/dynamodb-baseline-store';
+import { createDynamoDbClient } from '../../shared/adapters/aws-clients';
 import { EMBEDDED_REGION, startEmbeddedDynamo } from '../../shared/adapters/embedded-dynamo';
 import { FileLogSource } from '../../shared/adapters/file-log-source';
 import { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
@@ -40,6 +41,7 @@ import { DEFAULT_SETTINGS } from '../../shared/core/settings';
 import { BaselineStoreError, ConcurrentUpdateError } from '../../shared/errors';
 import { runDetection, type DetectionDeps } from '../../shared/run-detection';
 import { useDynalite } from '../support/dynalite';
+import { dynamoKeyOf, startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 
 const T = Date.UTC(2026, 2, 2, 9, 0);
 const db = useDynalite();
@@ -245,6 +247,32 @@ describe('DynamoDbBaselineStore ledger', () => {
   });
 });
 
+describe('DynamoDbBaselineStore run lease over a lossy network', () => {
+  let proxy: FaultProxy;
+  beforeAll(async () => {
+    proxy = await startFaultProxy(db.endpoint);
+  });
+  afterAll(async () => {
+    await proxy.close();
+  });
+  /** The production client configuration (its attempts), without the real backoff. */
+  const throughProxy = () => createDynamoDbClient({ endpoint: proxy.endpoint, region: EMBEDDED_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, retryDelayMs: () => 0 });
+
+  it('takes the run lease when its own first attempt went through but the answer was lost', async () => {
+    const { store, tableName } = await openStore({ client: throughProxy() });
+    const from = proxy.calls.length;
+    let dropped = false;
+    proxy.rule = (c) => (!dropped && dynamoKeyOf(c) === 'META#lease' ? ((dropped = true), 'drop-response') : undefined);
+    expect(await store.acquireLease({ owner: 'run-a#1', expiresAt: T + 360_000 }, T)).toEqual({ acquired: true });
+    proxy.rule = undefined;
+    expect(proxy.calls.slice(from).map((c) => `${c.target} ${c.fault ?? 'forwarded'}`)).toEqual(['DynamoDB_20120810.PutItem drop-response', 'DynamoDB_20120810.PutItem forwarded']);
+    expect(await rawGet(tableName, 'META#lease')).toMatchObject({ owner: { S: 'run-a#1' }, leaseUntil: { N: String(T + 360_000) } });
+    await store.releaseLease('run-a#1');
+    // Released by a put (the detector may not delete items): an expired lease without owner.
+    expect(await rawGet(tableName, 'META#lease')).toEqual({ pk: { S: 'META#lease' }, leaseUntil: { N: '0' } });
+  });
+});
+
 describe('DynamoDbBaselineStore scans (operator views)', () => {
   it('pages through the table with the key prefixes as values, never in the expression', async () => {
     const rec = recordingClient();
@@ -329,6 +357,12 @@ describe('DynamoDbBaselineStore defensive decoding', () => {
     const { store, tableName } = await openStore();
     await db.client.send(new PutItemCommand({ TableName: tableName, Item: { [PARTITION_KEY]: { S: 'POP#stats' }, version: { N: '3' }, body: { S: '{"$v":1,"userBuckets":1,"lastBucket":2,"sharedIps":{},"sharedPrefixes":{}}' } } }));
     await expect(store.getPopulation()).rejects.toThrow(/Corrupt item POP#stats/);
+  });
+
+  it('fails on a population item whose learned-through mark is not a time', async () => {
+    const { store, tableName } = await openStore();
+    await db.client.send(new PutItemCommand({ TableName: tableName, Item: { [PARTITION_KEY]: { S: 'POP#stats' }, version: { N: '3' }, body: { S: '{"$v":1,"userBuckets":1,"newUsers":0,"dormantReturns":0,"lastBucket":2,"knownUsers":1,"sharedIps":{},"sharedPrefixes":{},"learnedWindowEnd":"yesterday"}' } } }));
+    await expect(store.getPopulation()).rejects.toThrow(/Corrupt item POP#stats: learnedWindowEnd/);
   });
 
   it('refuses to store a non-finite number rather than store a value it could not read back', async () => {

@@ -384,6 +384,47 @@ function contract(name: string, open: () => Promise<Subject>) {
       expect(scanned.sort((a, b) => a.raisedAt - b.raisedAt)).toEqual(entries);
     });
 
+    it('round-trips the window the population has learned through', async () => {
+      const { store, other } = await open();
+      await store.savePopulation(population({ learnedWindowEnd: T + 900_000 }));
+      expect((await other.getPopulation())?.learnedWindowEnd).toBe(T + 900_000);
+    });
+
+    it('lets one owner hold the run lease at a time, until it is released or expires', async () => {
+      const { store, other } = await open();
+      const a = { owner: 'run-a#1', expiresAt: T + 360_000 };
+      expect(await store.acquireLease(a, T)).toEqual({ acquired: true });
+      // Another attempt (another process, its own store) is refused and told who holds it.
+      expect(await other.acquireLease({ owner: 'run-a#2', expiresAt: T + 400_000 }, T + 60_000)).toEqual({ acquired: false, holder: a });
+      // The holder may take it again (a retried write whose answer was lost), and extend it.
+      expect(await store.acquireLease({ ...a, expiresAt: T + 420_000 }, T + 60_000)).toEqual({ acquired: true });
+      expect(await other.acquireLease({ owner: 'run-b#1', expiresAt: T + 800_000 }, T + 400_000)).toEqual({ acquired: false, holder: { ...a, expiresAt: T + 420_000 } });
+      // Releasing someone else's lease does nothing; the holder's release frees it at once.
+      await other.releaseLease('run-b#1');
+      expect((await other.acquireLease({ owner: 'run-b#1', expiresAt: T + 800_000 }, T + 100_000)).acquired).toBe(false);
+      await store.releaseLease(a.owner);
+      expect(await other.acquireLease({ owner: 'run-b#1', expiresAt: T + 800_000 }, T + 100_000)).toEqual({ acquired: true });
+      // A holder that died: its lease lapses at `expiresAt`, not before.
+      expect((await store.acquireLease({ owner: 'run-c#1', expiresAt: T + 1_200_000 }, T + 799_999)).acquired).toBe(false);
+      expect(await store.acquireLease({ owner: 'run-c#1', expiresAt: T + 1_200_000 }, T + 800_000)).toEqual({ acquired: true });
+      // The lapsed holder's late release leaves the new holder's lease alone.
+      await other.releaseLease('run-b#1');
+      expect(await other.acquireLease({ owner: 'run-d#1', expiresAt: T + 1_300_000 }, T + 900_000)).toEqual({ acquired: false, holder: { owner: 'run-c#1', expiresAt: T + 1_200_000 } });
+    });
+
+    it('keeps the run lease apart from everything else stored', async () => {
+      const { store } = await open();
+      await store.acquireLease({ owner: 'run-a#1', expiresAt: T + 360_000 }, T);
+      await store.saveUsers([makeBaseline('alice')]);
+      const users: string[] = [];
+      for await (const u of store.scanUsers()) users.push(u.user);
+      const ledger: LedgerEntry[] = [];
+      for await (const e of store.scanLedger()) ledger.push(e);
+      expect(users).toEqual(['alice']);
+      expect(ledger).toEqual([]);
+      expect(await store.getRunState()).toBeUndefined();
+    });
+
     it('reads and writes a few hundred users at once', async () => {
       const { store } = await open();
       const users = Array.from({ length: 250 }, (_, i) => makeBaseline(`user${String(i).padStart(4, '0')}@corp.example`));

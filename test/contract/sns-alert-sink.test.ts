@@ -241,6 +241,7 @@ describe('SnsAlertSink message shape', () => {
       rule: { DataType: 'String', StringValue: 'Auth.UnusualSourceIp' },
       severity: { DataType: 'String', StringValue: 'low' },
       score: { DataType: 'Number', StringValue: '91.25' },
+      alert_id: { DataType: 'String', StringValue: a.id },
     });
 
     // `default` is what https, http, sqs, lambda, firehose and email-json subscribers receive: no Chatbot card there.
