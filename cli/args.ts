@@ -265,9 +265,17 @@ export const COMMANDS: readonly CommandSpec[] = [
       fresh: { type: 'boolean', help: 'ignore the checkpoint and start over' },
       'estimate-only': { type: 'boolean', help: 'print the scan estimate and the query count, then stop' },
       alerts: { type: 'boolean', help: 'analyse with alerts instead of priming: the skipped ranges, or --from/--to' },
-      from: { type: 'string', arg: '<time>', help: 'with --alerts: start of the range to analyse (ISO 8601, e.g. 2026-11-20T08:00Z)' },
+      from: {
+        type: 'string',
+        arg: '<time>',
+        help: 'with --alerts: start of the range to analyse (ISO 8601, e.g. 2026-11-20T08:00Z)',
+      },
       to: { type: 'string', arg: '<time>', help: 'with --alerts: end of the range to analyse' },
-      'topic-arn': { type: 'string', arg: '<arn>', help: 'with --alerts: publish the alerts to this SNS topic (default: print them as JSON lines)' },
+      'topic-arn': {
+        type: 'string',
+        arg: '<arn>',
+        help: 'with --alerts: publish the alerts to this SNS topic (default: print them as JSON lines)',
+      },
       'learning-days': {
         ...O.learningDays,
         help: `the learning period the detector runs with (default ${DEFAULT_SETTINGS.learningDays})`,

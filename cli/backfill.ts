@@ -54,12 +54,24 @@ import { InMemoryAlertSink } from '../shared/adapters/in-memory-alert-sink';
 import { SnsAlertSink } from '../shared/adapters/sns-alert-sink';
 import { analyseRange } from '../shared/run-scheduled';
 import { DynamoDbBaselineStore } from '../shared/adapters/dynamodb-baseline-store';
-import { FileLogSource } from '../shared/adapters/file-log-source';
-import { LogsInsightsLogSource, MAX_LOG_GROUPS_PER_QUERY, type LogsInsightsLogSourceProps } from '../shared/adapters/logs-insights-log-source';
+import {
+  LogsInsightsLogSource,
+  MAX_LOG_GROUPS_PER_QUERY,
+  type LogsInsightsLogSourceProps,
+} from '../shared/adapters/logs-insights-log-source';
 import { computeBaselineUpdate } from '../shared/core/baseline-update';
-import { BUCKET_MS, DAY_MS, emptyPopulation, type LogonObservation, type PopulationStats, type RunState, type TimeWindow, type UserBaseline } from '../shared/core/model';
+import {
+  BUCKET_MS,
+  DAY_MS,
+  emptyPopulation,
+  type LogonObservation,
+  type PopulationStats,
+  type RunState,
+  type TimeWindow,
+  type UserBaseline,
+} from '../shared/core/model';
 import { getProfile } from '../shared/core/profiles';
-import { DEFAULT_SETTINGS, detectionSettingsSchema, formatIssues, type DetectionSettings } from '../shared/core/settings';
+import { detectionSettingsSchema, formatIssues, type DetectionSettings } from '../shared/core/settings';
 import { ConcurrentUpdateError, ConfigError } from '../shared/errors';
 import type { AlertSink, BaselineStore, LogSource } from '../shared/ports';
 import { readingCounts, safeText } from './format';
@@ -135,7 +147,10 @@ export function fileCheckpoint(path: string): CheckpointStore {
         typeof c.key === 'string' &&
         [c.from, c.to, c.doneUntil].every((n) => typeof n === 'number' && Number.isFinite(n)) &&
         typeof c.completed === 'boolean';
-      if (!ok) throw new ConfigError([`checkpoint ${path} is not a backfill checkpoint this version understands; remove it to start over`]);
+      if (!ok)
+        throw new ConfigError([
+          `checkpoint ${path} is not a backfill checkpoint this version understands; remove it to start over`,
+        ]);
       return c as BackfillCheckpoint;
     },
     async save(checkpoint) {
@@ -149,7 +164,11 @@ export function fileCheckpoint(path: string): CheckpointStore {
 
 /** A stable key for a backfill's arguments (what it reads and where it writes), for the default checkpoint path. */
 export function backfillKey(args: Record<string, unknown>): string {
-  const canonical = JSON.stringify(Object.keys(args).sort().map((k) => [k, args[k]]));
+  const canonical = JSON.stringify(
+    Object.keys(args)
+      .sort()
+      .map((k) => [k, args[k]]),
+  );
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
@@ -238,7 +257,11 @@ function alignUp(t: number): number {
 }
 
 /** Run `fn` over `items` with at most `limit` in flight; results in input order. Stops starting new ones after a failure. */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   let failed = false;
@@ -272,7 +295,8 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillResult> {
   const now = opts.now ?? Date.now;
   const started = now();
   const commitMs = opts.commitWindowMs ?? DEFAULT_COMMIT_WINDOW_HOURS * 60 * 60 * 1000;
-  if (!Number.isInteger(commitMs / BUCKET_MS) || commitMs <= 0) throw new ConfigError([`commit window must be a positive multiple of 15 minutes, got ${commitMs} ms`]);
+  if (!Number.isInteger(commitMs / BUCKET_MS) || commitMs <= 0)
+    throw new ConfigError([`commit window must be a positive multiple of 15 minutes, got ${commitMs} ms`]);
   const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
   const warn = opts.onWarning ?? (() => undefined);
   const state = await opts.store.getRunState();
@@ -281,7 +305,9 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillResult> {
   const key = opts.checkpointKey ?? `span:${alignDown(opts.span.start)}-${alignUp(opts.span.end)}`;
   const saved = opts.fresh ? undefined : await opts.checkpoint?.load();
   if (saved && saved.key !== key) {
-    throw new ConfigError([`checkpoint ${opts.checkpoint!.where} belongs to another backfill; remove it, pass --fresh, or choose another --checkpoint`]);
+    throw new ConfigError([
+      `checkpoint ${opts.checkpoint!.where} belongs to another backfill; remove it, pass --fresh, or choose another --checkpoint`,
+    ]);
   }
   let from: number;
   let to: number;
@@ -309,7 +335,17 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillResult> {
   const pending = windows.filter((w) => w.start >= startAt);
   let windowsDone = windowsTotal - pending.length;
 
-  const totals = { bucketsFetched: 0, queries: 0, bytesScanned: 0, logons: 0, observations: 0, malformed: 0, newUsers: 0, baselinesWritten: 0, windowsThisRun: 0 };
+  const totals = {
+    bucketsFetched: 0,
+    queries: 0,
+    bytesScanned: 0,
+    logons: 0,
+    observations: 0,
+    malformed: 0,
+    newUsers: 0,
+    baselinesWritten: 0,
+    windowsThisRun: 0,
+  };
   const users = new Set<string>();
   const bucketsToFetch = pending.reduce((n, w) => n + (w.end - w.start) / BUCKET_MS, 0);
   let doneUntil = startAt;
@@ -430,7 +466,8 @@ async function commitWindow(
       }
     }
     try {
-      const { notStored } = dirty.size > 0 ? await store.saveUsers([...dirty].map((u) => known.get(u)!)) : { notStored: [] };
+      const { notStored } =
+        dirty.size > 0 ? await store.saveUsers([...dirty].map((u) => known.get(u)!)) : { notStored: [] };
       // A user whose item can never be stored is skipped by the store (the others are saved); say so, never silently.
       for (const n of notStored) o.warn(`the baseline of ${n.user} could not be stored (${n.reason}); skipped`);
       if (populationChanged) await store.savePopulation(population);
@@ -445,7 +482,11 @@ async function saveRunState(store: BaselineStore, from: number, to: number): Pro
   for (let attempt = 1; ; attempt++) {
     const state = await store.getRunState();
     const next: RunState = state
-      ? { ...state, lastWindowEnd: Math.max(state.lastWindowEnd, to), backfilledFrom: Math.min(state.backfilledFrom ?? Infinity, from) }
+      ? {
+          ...state,
+          lastWindowEnd: Math.max(state.lastWindowEnd, to),
+          backfilledFrom: Math.min(state.backfilledFrom ?? Infinity, from),
+        }
       : { firstWindowEnd: to, lastWindowEnd: to, backfilledFrom: from, version: 0 };
     try {
       await store.saveRunState(next);
@@ -476,11 +517,18 @@ export interface ScanEstimate {
  * age), pro-rated to the part of the span inside that time. Uneven traffic, and stored versus scanned size
  * (Insights bills the bytes it scans), make this an estimate, and it is labelled so.
  */
-export async function estimateInsightsScan(client: CloudWatchLogsClient, logGroupNames: readonly string[], span: TimeWindow, now: number): Promise<ScanEstimate> {
+export async function estimateInsightsScan(
+  client: CloudWatchLogsClient,
+  logGroupNames: readonly string[],
+  span: TimeWindow,
+  now: number,
+): Promise<ScanEstimate> {
   const found = new Map<string, { storedBytes: number; creationTime: number; retentionInDays?: number }>();
   let nextToken: string | undefined;
   do {
-    const res = await client.send(new DescribeLogGroupsCommand({ logGroupIdentifiers: [...logGroupNames], ...(nextToken ? { nextToken } : {}) }));
+    const res = await client.send(
+      new DescribeLogGroupsCommand({ logGroupIdentifiers: [...logGroupNames], ...(nextToken ? { nextToken } : {}) }),
+    );
     for (const g of res.logGroups ?? []) {
       if (!g.logGroupName) continue;
       found.set(g.logGroupName, {
@@ -500,10 +548,18 @@ export async function estimateInsightsScan(client: CloudWatchLogsClient, logGrou
       missing.push(name);
       continue;
     }
-    const heldSince = Math.max(g.creationTime, g.retentionInDays !== undefined ? now - g.retentionInDays * DAY_MS : -Infinity);
+    const heldSince = Math.max(
+      g.creationTime,
+      g.retentionInDays !== undefined ? now - g.retentionInDays * DAY_MS : -Infinity,
+    );
     const heldMs = Math.max(now - heldSince, BUCKET_MS);
     const overlap = Math.max(0, Math.min(span.end, now) - Math.max(span.start, heldSince));
-    groups.push({ name, storedBytes: g.storedBytes, retainedDays: heldMs / DAY_MS, estimatedBytes: Math.round((g.storedBytes * Math.min(overlap, heldMs)) / heldMs) });
+    groups.push({
+      name,
+      storedBytes: g.storedBytes,
+      retainedDays: heldMs / DAY_MS,
+      estimatedBytes: Math.round((g.storedBytes * Math.min(overlap, heldMs)) / heldMs),
+    });
   }
   return {
     bytes: groups.reduce((n, g) => n + g.estimatedBytes, 0),
@@ -529,7 +585,8 @@ export function progressReporter(stream: ProgressStream, opts: { every?: number;
   const width = opts.width ?? 24;
   let drawn = false;
   const line = (p: BackfillProgress): string => {
-    const eta = p.bucketsFetched > 0 ? ((p.bucketsToFetch - p.bucketsFetched) * p.elapsedMs) / p.bucketsFetched : undefined;
+    const eta =
+      p.bucketsFetched > 0 ? ((p.bucketsToFetch - p.bucketsFetched) * p.elapsedMs) / p.bucketsFetched : undefined;
     return (
       `windows ${p.windowsDone}/${p.windowsTotal} · ${p.logons.toLocaleString('en-US')} logons · ${p.users.toLocaleString('en-US')} users` +
       ` · done until ${iso(p.doneUntil).slice(0, 16)}Z · ETA ${eta === undefined ? '…' : duration(eta)}`
@@ -627,21 +684,29 @@ export function parseBackfillFlags(flags: Flags, positionals: readonly string[])
     }
     return n;
   };
-  if (positionals.length > 0) issues.push(`backfill takes no positional arguments (got ${positionals.map((p) => JSON.stringify(p)).join(' ')})`);
+  if (positionals.length > 0)
+    issues.push(`backfill takes no positional arguments (got ${positionals.map((p) => JSON.stringify(p)).join(' ')})`);
   const profileId = str('profile');
   if (!profileId) issues.push('--profile is required');
   const rawGroups = flags['log-group'];
   const logGroups = Array.isArray(rawGroups) ? rawGroups : typeof rawGroups === 'string' ? [rawGroups] : [];
   const input = str('input');
-  if (logGroups.length > 0 && input) issues.push('give either --log-group (CloudWatch Logs) or --input (a file), not both');
-  if (logGroups.length === 0 && !input) issues.push('give --log-group <name> (repeatable) with --days <n>, or --input <file>');
-  if (logGroups.length > MAX_LOG_GROUPS_PER_QUERY) issues.push(`--log-group: at most ${MAX_LOG_GROUPS_PER_QUERY} log groups (one Insights query takes at most that many)`);
+  if (logGroups.length > 0 && input)
+    issues.push('give either --log-group (CloudWatch Logs) or --input (a file), not both');
+  if (logGroups.length === 0 && !input)
+    issues.push('give --log-group <name> (repeatable) with --days <n>, or --input <file>');
+  if (logGroups.length > MAX_LOG_GROUPS_PER_QUERY)
+    issues.push(
+      `--log-group: at most ${MAX_LOG_GROUPS_PER_QUERY} log groups (one Insights query takes at most that many)`,
+    );
   if (logGroups.some((g) => g.trim() === '')) issues.push('--log-group: a log group name is empty');
   const days = int('days', 1, MAX_BACKFILL_DAYS);
-  if (logGroups.length > 0 && days === undefined && str('days') === undefined) issues.push('--days <n> is required with --log-group');
+  if (logGroups.length > 0 && days === undefined && str('days') === undefined)
+    issues.push('--days <n> is required with --log-group');
   const table = str('table');
   const store = str('store');
-  if ((table ? 1 : 0) + (store ? 1 : 0) !== 1) issues.push('give exactly one of --table <name> (the deployed table) or --store <dir> (a local store)');
+  if ((table ? 1 : 0) + (store ? 1 : 0) !== 1)
+    issues.push('give exactly one of --table <name> (the deployed table) or --store <dir> (a local store)');
   const concurrency = int('concurrency', 1, MAX_CONCURRENCY) ?? DEFAULT_CONCURRENCY;
   const windowHours = int('window-hours', 1, 24 * 7) ?? DEFAULT_COMMIT_WINDOW_HOURS;
   const settingsInput: Record<string, unknown> = {};
@@ -696,7 +761,9 @@ export async function cmdBackfill(flags: Flags, positionals: readonly string[], 
   if (f.input) {
     const file = await fileLogSource(f.input, profile, '--input ');
     const ps = file.parseStats;
-    err.write(`Parsed ${safeText(f.input, 200)}: ${ps.lines} lines, ${ps.events} logons, ${ps.skipped} other lines, ${ps.malformed} malformed${readingCounts(ps)}\n`);
+    err.write(
+      `Parsed ${safeText(f.input, 200)}: ${ps.lines} lines, ${ps.events} logons, ${ps.skipped} other lines, ${ps.malformed} malformed${readingCounts(ps)}\n`,
+    );
     const ts = file.timeSpan();
     if (!ts) {
       const hint = await zeroLogonHintForFile(f.input, profile.id, file);
@@ -714,31 +781,52 @@ export async function cmdBackfill(flags: Flags, positionals: readonly string[], 
   }
 
   const checkpointKey = backfillKey({
-    source: f.input ? { input: resolve(cwd, f.input), days: f.days ?? null } : { logGroups: [...f.logGroups].sort(), days: f.days, region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? null },
+    source: f.input
+      ? { input: resolve(cwd, f.input), days: f.days ?? null }
+      : {
+          logGroups: [...f.logGroups].sort(),
+          days: f.days,
+          region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? null,
+        },
     profile: f.profileId,
-    target: f.table ? { table: f.table, region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? null } : { store: resolve(cwd, f.store!) },
+    target: f.table
+      ? { table: f.table, region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? null }
+      : { store: resolve(cwd, f.store!) },
   });
-  const checkpointPath = f.checkpoint ? resolve(cwd, f.checkpoint) : join(cwd, '.authwatch', `backfill-${checkpointKey}.json`);
+  const checkpointPath = f.checkpoint
+    ? resolve(cwd, f.checkpoint)
+    : join(cwd, '.authwatch', `backfill-${checkpointKey}.json`);
   const checkpoint = fileCheckpoint(checkpointPath);
 
   // What it will cost, before anything is queried.
   if (logsClient) {
     const saved = f.fresh ? undefined : await checkpoint.load().catch(() => undefined);
-    const todo: TimeWindow = saved && saved.key === checkpointKey ? { start: saved.completed ? saved.to : saved.doneUntil, end: saved.to } : span;
+    const todo: TimeWindow =
+      saved && saved.key === checkpointKey
+        ? { start: saved.completed ? saved.to : saved.doneUntil, end: saved.to }
+        : span;
     try {
       const est = await estimateInsightsScan(logsClient, f.logGroups, todo, now());
       err.write(
         `Estimate (no dry run exists: stored size of the log groups pro-rated to the ${((todo.end - todo.start) / DAY_MS).toFixed(1)} days asked): ` +
           `about ${gigabytes(est.bytes)} scanned by ${est.queries} Insights queries (one per 15-minute window; capped windows are split into more)\n`,
       );
-      for (const g of est.groups) err.write(`  ${g.name}: ${gigabytes(g.storedBytes)} stored over ${g.retainedDays.toFixed(0)} days → ~${gigabytes(g.estimatedBytes)}\n`);
-      if (est.missing.length > 0) err.write(`  not found by DescribeLogGroups (check the name and region): ${est.missing.join(', ')}\n`);
+      for (const g of est.groups)
+        err.write(
+          `  ${g.name}: ${gigabytes(g.storedBytes)} stored over ${g.retainedDays.toFixed(0)} days → ~${gigabytes(g.estimatedBytes)}\n`,
+        );
+      if (est.missing.length > 0)
+        err.write(`  not found by DescribeLogGroups (check the name and region): ${est.missing.join(', ')}\n`);
     } catch (e) {
-      err.write(`Estimate unavailable (DescribeLogGroups failed: ${(e as Error).message}); ${Math.ceil((todo.end - todo.start) / QUERY_WINDOW_MS)} Insights queries.\n`);
+      err.write(
+        `Estimate unavailable (DescribeLogGroups failed: ${(e as Error).message}); ${Math.ceil((todo.end - todo.start) / QUERY_WINDOW_MS)} Insights queries.\n`,
+      );
     }
     if (f.estimateOnly) return 0;
   } else if (f.estimateOnly) {
-    err.write(`A local file: nothing is billed. ${Math.ceil((span.end - span.start) / QUERY_WINDOW_MS)} 15-minute windows.\n`);
+    err.write(
+      `A local file: nothing is billed. ${Math.ceil((span.end - span.start) / QUERY_WINDOW_MS)} 15-minute windows.\n`,
+    );
     return 0;
   }
 
@@ -757,11 +845,15 @@ export async function cmdBackfill(flags: Flags, positionals: readonly string[], 
   io.signal?.addEventListener('abort', () => controller.abort(), { once: true });
   const onSigint = () => {
     if (controller.signal.aborted) {
-      err.write(`\nStopped at once; ${checkpointPath} holds the last completed window. Rerun the same command to resume.\n`);
+      err.write(
+        `\nStopped at once; ${checkpointPath} holds the last completed window. Rerun the same command to resume.\n`,
+      );
       process.exit(130);
     }
     controller.abort();
-    err.write('\nInterrupted: finishing the current window, then saving the checkpoint (Ctrl-C again to stop at once).\n');
+    err.write(
+      '\nInterrupted: finishing the current window, then saving the checkpoint (Ctrl-C again to stop at once).\n',
+    );
   };
   const handleSigint = io.handleSigint ?? true;
   if (handleSigint) process.on('SIGINT', onSigint);
@@ -802,7 +894,9 @@ function summary(r: BackfillResult, checkpointPath: string, settings: Pick<Detec
     case 'interrupted':
       return `Interrupted after ${r.windowsDone}/${r.windowsTotal} windows (done until ${iso(r.doneUntil)}); rerun the same command to resume from ${checkpointPath}.\n`;
     case 'completed': {
-      const learningEnds = r.runState ? Math.min(r.runState.firstWindowEnd, r.runState.backfilledFrom ?? Infinity) + settings.learningDays * DAY_MS : undefined;
+      const learningEnds = r.runState
+        ? Math.min(r.runState.firstWindowEnd, r.runState.backfilledFrom ?? Infinity) + settings.learningDays * DAY_MS
+        : undefined;
       return [
         `Backfilled ${span}: ${r.windowsThisRun} windows this run (${r.windowsTotal} in all), ${r.bucketsFetched} queries of 15 minutes${r.queries > r.bucketsFetched ? ` (${r.queries} with splits)` : ''}`,
         `  logons: ${r.logons.toLocaleString('en-US')}, users: ${r.users.toLocaleString('en-US')} (${r.newUsers} new), baselines written: ${r.baselinesWritten}${r.bytesScanned > 0 ? `, scanned: ${gigabytes(r.bytesScanned)}` : ''}${r.malformed > 0 ? `, malformed rows: ${r.malformed}` : ''}`,
@@ -839,7 +933,8 @@ export function parseBackfillAlertsFlags(flags: Flags, positionals: readonly str
     const v = flags[name];
     return typeof v === 'string' && v !== '' ? v : undefined;
   };
-  if (positionals.length > 0) issues.push(`backfill takes no positional arguments (got ${positionals.map((p) => JSON.stringify(p)).join(' ')})`);
+  if (positionals.length > 0)
+    issues.push(`backfill takes no positional arguments (got ${positionals.map((p) => JSON.stringify(p)).join(' ')})`);
   const profileId = str('profile');
   if (!profileId) issues.push('--profile is required');
   else {
@@ -852,13 +947,19 @@ export function parseBackfillAlertsFlags(flags: Flags, positionals: readonly str
   const rawGroups = flags['log-group'];
   const logGroups = Array.isArray(rawGroups) ? rawGroups : typeof rawGroups === 'string' ? [rawGroups] : [];
   const input = str('input');
-  if ((logGroups.length > 0 ? 1 : 0) + (input ? 1 : 0) !== 1) issues.push('give either --log-group <name> (repeatable) or --input <file>');
-  if (logGroups.length > MAX_LOG_GROUPS_PER_QUERY) issues.push(`--log-group: at most ${MAX_LOG_GROUPS_PER_QUERY} log groups (one Insights query takes at most that many)`);
+  if ((logGroups.length > 0 ? 1 : 0) + (input ? 1 : 0) !== 1)
+    issues.push('give either --log-group <name> (repeatable) or --input <file>');
+  if (logGroups.length > MAX_LOG_GROUPS_PER_QUERY)
+    issues.push(
+      `--log-group: at most ${MAX_LOG_GROUPS_PER_QUERY} log groups (one Insights query takes at most that many)`,
+    );
   const table = str('table');
   const store = str('store');
-  if ((table ? 1 : 0) + (store ? 1 : 0) !== 1) issues.push('give exactly one of --table <name> (the deployed table) or --store <dir> (a local store)');
+  if ((table ? 1 : 0) + (store ? 1 : 0) !== 1)
+    issues.push('give exactly one of --table <name> (the deployed table) or --store <dir> (a local store)');
   for (const f of ['days', 'window-hours', 'concurrency', 'checkpoint', 'fresh', 'estimate-only']) {
-    if (flags[f] !== undefined && flags[f] !== false) issues.push(`--${f} does not apply with --alerts (give --from and --to for a range other than the skipped ones)`);
+    if (flags[f] !== undefined && flags[f] !== false)
+      issues.push(`--${f} does not apply with --alerts (give --from and --to for a range other than the skipped ones)`);
   }
   const time = (name: string): number | undefined => {
     const v = str(name);
@@ -870,14 +971,16 @@ export function parseBackfillAlertsFlags(flags: Flags, positionals: readonly str
   const from = time('from');
   const to = time('to');
   let span: TimeWindow | undefined;
-  if ((str('from') === undefined) !== (str('to') === undefined)) issues.push('give both --from and --to, or neither (the skipped ranges)');
+  if ((str('from') === undefined) !== (str('to') === undefined))
+    issues.push('give both --from and --to, or neither (the skipped ranges)');
   else if (from !== undefined && to !== undefined) {
     if (!(from < to)) issues.push('--from must be before --to');
     else if (to > now) issues.push('--to is in the future: the detector analyses what has not happened yet on its own');
     else span = { start: from, end: to };
   }
   const topicArn = str('topic-arn');
-  if (topicArn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/.test(topicArn)) issues.push(`--topic-arn: "${topicArn}" is not an SNS topic ARN`);
+  if (topicArn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/.test(topicArn))
+    issues.push(`--topic-arn: "${topicArn}" is not an SNS topic ARN`);
   const settingsInput: Record<string, unknown> = {};
   const learning = str('learning-days');
   if (learning !== undefined) {
@@ -912,7 +1015,12 @@ async function cmdBackfillWithAlerts(flags: Flags, positionals: readonly string[
   const profile = getProfile(f.profileId);
   const source: LogSource = f.input
     ? await fileLogSource(f.input, profile, '--input ')
-    : new LogsInsightsLogSource({ client: io.logsClient ?? createLogsClient(), profile, logGroupNames: f.logGroups, ...io.sourceProps });
+    : new LogsInsightsLogSource({
+        client: io.logsClient ?? createLogsClient(),
+        profile,
+        logGroupNames: f.logGroups,
+        ...io.sourceProps,
+      });
 
   let store: BaselineStore;
   let close: () => Promise<void> = async () => undefined;
@@ -938,7 +1046,9 @@ async function cmdBackfillWithAlerts(flags: Flags, positionals: readonly string[
   try {
     const ranges = f.span ? [f.span] : ((await store.getRunState())?.skipped ?? []);
     if (ranges.length === 0) {
-      err.write('Nothing to analyse: the detector recorded no skipped ranges (give --from and --to for another range).\n');
+      err.write(
+        'Nothing to analyse: the detector recorded no skipped ranges (give --from and --to for another range).\n',
+      );
       return 0;
     }
     const deps = { logSources: [source], store, sink, clock: { now }, settings: f.settings };
@@ -951,19 +1061,24 @@ async function cmdBackfillWithAlerts(flags: Flags, positionals: readonly string[
         signal: controller.signal,
         onChunk: (c, s, i, total) => {
           alerts += s.alertIds.length;
-          if ((i + 1) % 96 === 0 || i + 1 === total) err.write(`  ${i + 1}/${total} windows, done until ${iso(c.end)}, ${alerts} alerts so far\n`);
+          if ((i + 1) % 96 === 0 || i + 1 === total)
+            err.write(`  ${i + 1}/${total} windows, done until ${iso(c.end)}, ${alerts} alerts so far\n`);
         },
       });
       chunks += r.chunks.length;
       skippedLeft = r.skippedLeft;
       if (r.chunks.length < r.chunksTotal) {
-        err.write(`Interrupted at ${iso(r.doneUntil)} after ${chunks} windows and ${alerts} alerts; rerun the same command to resume.\n`);
+        err.write(
+          `Interrupted at ${iso(r.doneUntil)} after ${chunks} windows and ${alerts} alerts; rerun the same command to resume.\n`,
+        );
         return 130;
       }
     }
     err.write(
       `Analysed ${chunks} windows of 15 minutes with alerts: ${alerts} alerts raised${f.topicArn ? ` to ${f.topicArn}` : ' (printed above)'}. ` +
-        (skippedLeft.length > 0 ? `Skipped ranges still recorded: ${skippedLeft.map((w) => `${iso(w.start)} → ${iso(w.end)}`).join(', ')}.\n` : 'No skipped range is left.\n'),
+        (skippedLeft.length > 0
+          ? `Skipped ranges still recorded: ${skippedLeft.map((w) => `${iso(w.start)} → ${iso(w.end)}`).join(', ')}.\n`
+          : 'No skipped range is left.\n'),
     );
     return 0;
   } finally {

@@ -16,10 +16,25 @@ import { DynamoDbBaselineStore } from '../shared/adapters/dynamodb-baseline-stor
 import { compileAllowlist } from '../shared/core/alerts';
 import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../shared/core/baseline-update';
 import { isUserMature } from '../shared/core/habits';
-import { bucketOf, DAY_MS, emptyFeedback, PLACE_LEVELS, type Feedback, type PlaceLevel, type SeenStats, type UserBaseline } from '../shared/core/model';
+import {
+  bucketOf,
+  DAY_MS,
+  emptyFeedback,
+  PLACE_LEVELS,
+  type Feedback,
+  type PlaceLevel,
+  type SeenStats,
+  type UserBaseline,
+} from '../shared/core/model';
 import { canonicalIp, parseCidr, placeOf } from '../shared/core/net';
 import { boundSeen, decayed, touch } from '../shared/core/seen';
-import { allowCidrSchema, allowUserSchema, DETECTOR_IDS, formatIssues, type DetectionSettings } from '../shared/core/settings';
+import {
+  allowCidrSchema,
+  allowUserSchema,
+  DETECTOR_IDS,
+  formatIssues,
+  type DetectionSettings,
+} from '../shared/core/settings';
 import { AuthwatchError, ConcurrentUpdateError, ConfigError } from '../shared/errors';
 import type { BaselineStore } from '../shared/ports';
 import { emailText } from '../shared/core/alert-text';
@@ -66,7 +81,10 @@ export interface OpenedStore {
  * Exactly one of `--table` / `--store`. A local store is always reused (never wiped); commands that only
  * read, or act on what a replay left, need it to exist already.
  */
-export async function openOperatorStore(o: Pick<OperatorOptions, 'table' | 'store' | 'client'>, opts: { mustExist: boolean }): Promise<OpenedStore> {
+export async function openOperatorStore(
+  o: Pick<OperatorOptions, 'table' | 'store' | 'client'>,
+  opts: { mustExist: boolean },
+): Promise<OpenedStore> {
   if ((o.table === undefined) === (o.store === undefined)) {
     throw new ConfigError([
       o.table === undefined
@@ -87,7 +105,10 @@ export async function openOperatorStore(o: Pick<OperatorOptions, 'table' | 'stor
   }
   const dir = o.store!;
   if (dir === '') throw new ConfigError(['--store: empty folder name']);
-  if (opts.mustExist && !existsSync(dir)) throw new ConfigError([`--store: no local store at ${dir} (create one with: npm run authwatch -- replay --profile <id> --input <file> --store ${dir} --keep)`]);
+  if (opts.mustExist && !existsSync(dir))
+    throw new ConfigError([
+      `--store: no local store at ${dir} (create one with: npm run authwatch -- replay --profile <id> --input <file> --store ${dir} --keep)`,
+    ]);
   const local = await openLocalStore({ dir, keep: true });
   return { store: local.store, where: `local store ${local.dir}`, close: () => local.close() };
 }
@@ -109,7 +130,10 @@ async function withRetry<T>(attempt: () => Promise<T>, tries = 5): Promise<T> {
 
 export type AllowResult = { readonly changed: boolean; readonly message: string; readonly feedback: Feedback };
 
-async function editFeedback(store: BaselineStore, edit: (f: Feedback) => { feedback: Feedback; changed: boolean; message: string }): Promise<AllowResult> {
+async function editFeedback(
+  store: BaselineStore,
+  edit: (f: Feedback) => { feedback: Feedback; changed: boolean; message: string },
+): Promise<AllowResult> {
   return withRetry(async () => {
     const current = (await store.getFeedback()) ?? emptyFeedback();
     const { feedback, changed, message } = edit(current);
@@ -119,20 +143,33 @@ async function editFeedback(store: BaselineStore, edit: (f: Feedback) => { feedb
 }
 
 /** `allow user <name|glob>`: the detector never alerts on matching users (case-insensitive, `*` wildcard). */
-export async function allowUser(store: BaselineStore, raw: string, opts: { note?: string; now: number }): Promise<AllowResult> {
+export async function allowUser(
+  store: BaselineStore,
+  raw: string,
+  opts: { note?: string; now: number },
+): Promise<AllowResult> {
   // The allowlist rule of the settings (shared/core/settings.ts): what --allow-user and allowUsers accept.
   const parsed = allowUserSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues, 'allow user'));
   const pattern = parsed.data;
   return editFeedback(store, (f) => {
-    if (f.allowUsers.some((e) => e.pattern.toLowerCase() === pattern.toLowerCase())) return { feedback: f, changed: false, message: `already allowed: user ${safeText(pattern)}` };
+    if (f.allowUsers.some((e) => e.pattern.toLowerCase() === pattern.toLowerCase()))
+      return { feedback: f, changed: false, message: `already allowed: user ${safeText(pattern)}` };
     const entry = { pattern, addedAt: opts.now, ...(opts.note ? { note: opts.note } : {}) };
-    return { feedback: { ...f, allowUsers: [...f.allowUsers, entry] }, changed: true, message: `allowed user ${safeText(pattern)}` };
+    return {
+      feedback: { ...f, allowUsers: [...f.allowUsers, entry] },
+      changed: true,
+      message: `allowed user ${safeText(pattern)}`,
+    };
   });
 }
 
 /** `allow cidr <cidr> [--user <name>]`: logons from the range never alert (for that user only, with `--user`). */
-export async function allowCidr(store: BaselineStore, raw: string, opts: { user?: string; note?: string; now: number }): Promise<AllowResult> {
+export async function allowCidr(
+  store: BaselineStore,
+  raw: string,
+  opts: { user?: string; note?: string; now: number },
+): Promise<AllowResult> {
   // The allowlist rule of the settings (shared/core/settings.ts): what --allow-cidr and allowCidrs accept, canonical.
   const parsed = allowCidrSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues, 'allow cidr'));
@@ -140,27 +177,54 @@ export async function allowCidr(store: BaselineStore, raw: string, opts: { user?
   if (opts.user === '') throw new ConfigError(['allow cidr: --user needs a user name']);
   const forWhom = opts.user === undefined ? 'every user' : `user ${safeText(opts.user)}`;
   return editFeedback(store, (f) => {
-    if (f.allowCidrs.some((e) => e.cidr === c.text && e.user === opts.user)) return { feedback: f, changed: false, message: `already allowed: ${c.text} for ${forWhom}` };
-    const entry = { cidr: c.text, ...(opts.user !== undefined ? { user: opts.user } : {}), addedAt: opts.now, ...(opts.note ? { note: opts.note } : {}) };
-    return { feedback: { ...f, allowCidrs: [...f.allowCidrs, entry] }, changed: true, message: `allowed ${c.text} for ${forWhom}${c.text !== raw.trim() ? ` (written as ${safeText(raw)})` : ''}` };
+    if (f.allowCidrs.some((e) => e.cidr === c.text && e.user === opts.user))
+      return { feedback: f, changed: false, message: `already allowed: ${c.text} for ${forWhom}` };
+    const entry = {
+      cidr: c.text,
+      ...(opts.user !== undefined ? { user: opts.user } : {}),
+      addedAt: opts.now,
+      ...(opts.note ? { note: opts.note } : {}),
+    };
+    return {
+      feedback: { ...f, allowCidrs: [...f.allowCidrs, entry] },
+      changed: true,
+      message: `allowed ${c.text} for ${forWhom}${c.text !== raw.trim() ? ` (written as ${safeText(raw)})` : ''}`,
+    };
   });
 }
 
 /** `allow remove user|cidr <value> [--user]`: an unknown entry is an error, so a typo is noticed. */
-export async function allowRemove(store: BaselineStore, kind: string | undefined, value: string | undefined, opts: { user?: string }): Promise<AllowResult> {
-  if ((kind !== 'user' && kind !== 'cidr') || value === undefined) throw new ConfigError(['usage: allow remove user <name|glob> | allow remove cidr <cidr> [--user <name>]']);
+export async function allowRemove(
+  store: BaselineStore,
+  kind: string | undefined,
+  value: string | undefined,
+  opts: { user?: string },
+): Promise<AllowResult> {
+  if ((kind !== 'user' && kind !== 'cidr') || value === undefined)
+    throw new ConfigError(['usage: allow remove user <name|glob> | allow remove cidr <cidr> [--user <name>]']);
   const cidr = kind === 'cidr' ? parseCidr(value) : undefined;
   if (kind === 'cidr' && !cidr) throw new ConfigError([`allow remove cidr: "${safeText(value)}" is not a CIDR`]);
   const r = await editFeedback(store, (f) => {
     if (kind === 'user') {
       const left = f.allowUsers.filter((e) => e.pattern.toLowerCase() !== value.toLowerCase());
-      return { feedback: { ...f, allowUsers: left }, changed: left.length !== f.allowUsers.length, message: `removed user ${safeText(value)}` };
+      return {
+        feedback: { ...f, allowUsers: left },
+        changed: left.length !== f.allowUsers.length,
+        message: `removed user ${safeText(value)}`,
+      };
     }
     const left = f.allowCidrs.filter((e) => !(e.cidr === cidr!.text && e.user === opts.user));
-    return { feedback: { ...f, allowCidrs: left }, changed: left.length !== f.allowCidrs.length, message: `removed ${cidr!.text}${opts.user !== undefined ? ` for user ${safeText(opts.user)}` : ''}` };
+    return {
+      feedback: { ...f, allowCidrs: left },
+      changed: left.length !== f.allowCidrs.length,
+      message: `removed ${cidr!.text}${opts.user !== undefined ? ` for user ${safeText(opts.user)}` : ''}`,
+    };
   });
   if (!r.changed) {
-    const what = kind === 'user' ? `user ${safeText(value)}` : `${cidr!.text}${opts.user !== undefined ? ` for user ${safeText(opts.user)}` : ' (for every user; per-user entries need --user)'}`;
+    const what =
+      kind === 'user'
+        ? `user ${safeText(value)}`
+        : `${cidr!.text}${opts.user !== undefined ? ` for user ${safeText(opts.user)}` : ' (for every user; per-user entries need --user)'}`;
     throw new AuthwatchError(`nothing to remove: ${what} is not on the allowlist (see: allow list)`);
   }
   return r;
@@ -179,7 +243,8 @@ const pad = padEnd;
 
 function table(header: readonly string[], rows: readonly (readonly string[])[], indent = '  '): string {
   const widths = header.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ''))));
-  const line = (r: readonly string[]) => indent + r.map((c, i) => (i === r.length - 1 ? c : pad(c, widths[i]!))).join('  ');
+  const line = (r: readonly string[]) =>
+    indent + r.map((c, i) => (i === r.length - 1 ? c : pad(c, widths[i]!))).join('  ');
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
@@ -188,12 +253,31 @@ export function renderAllowList(f: Feedback, settings: Pick<DetectionSettings, '
   const note = (n: string | undefined) => (n ? safeText(n, 60) : '');
   out.push(`Users allowed (${f.allowUsers.length}):`);
   if (f.allowUsers.length === 0) out.push('  (none)\n');
-  else out.push(table(['USER OR GLOB', 'ADDED (UTC)', 'NOTE'], f.allowUsers.map((e) => [safeText(e.pattern, 40), minute(e.addedAt), note(e.note)])));
+  else
+    out.push(
+      table(
+        ['USER OR GLOB', 'ADDED (UTC)', 'NOTE'],
+        f.allowUsers.map((e) => [safeText(e.pattern, 40), minute(e.addedAt), note(e.note)]),
+      ),
+    );
   out.push(`Source ranges allowed (${f.allowCidrs.length}):`);
   if (f.allowCidrs.length === 0) out.push('  (none)\n');
-  else out.push(table(['CIDR', 'FOR', 'ADDED (UTC)', 'NOTE'], f.allowCidrs.map((e) => [e.cidr, e.user === undefined ? 'every user' : safeText(e.user, 40), minute(e.addedAt), note(e.note)])));
+  else
+    out.push(
+      table(
+        ['CIDR', 'FOR', 'ADDED (UTC)', 'NOTE'],
+        f.allowCidrs.map((e) => [
+          e.cidr,
+          e.user === undefined ? 'every user' : safeText(e.user, 40),
+          minute(e.addedAt),
+          note(e.note),
+        ]),
+      ),
+    );
   if (settings.allowUsers.length + settings.allowCidrs.length > 0) {
-    out.push(`Also from the settings given here: users ${settings.allowUsers.map((u) => safeText(u, 40)).join(', ') || '-'}; ranges ${settings.allowCidrs.join(', ') || '-'}.`);
+    out.push(
+      `Also from the settings given here: users ${settings.allowUsers.map((u) => safeText(u, 40)).join(', ') || '-'}; ranges ${settings.allowCidrs.join(', ') || '-'}.`,
+    );
   }
   return out.join('\n') + '\n';
 }
@@ -212,8 +296,16 @@ export interface BenignResult {
   readonly message: string;
 }
 
-const MAP_OF: Record<PlaceLevel, 'ips' | 'prefixes' | 'networks'> = { ip: 'ips', prefix: 'prefixes', network: 'networks' };
-const MAX_OF: Record<PlaceLevel, number> = { ip: MAX_IPS_PER_USER, prefix: MAX_PREFIXES_PER_USER, network: MAX_NETWORKS_PER_USER };
+const MAP_OF: Record<PlaceLevel, 'ips' | 'prefixes' | 'networks'> = {
+  ip: 'ips',
+  prefix: 'prefixes',
+  network: 'networks',
+};
+const MAX_OF: Record<PlaceLevel, number> = {
+  ip: MAX_IPS_PER_USER,
+  prefix: MAX_PREFIXES_PER_USER,
+  network: MAX_NETWORKS_PER_USER,
+};
 
 /**
  * `benign <alert-id>`: the analyst checked the alert and the logon was the user's. For an unusual source
@@ -224,12 +316,27 @@ const MAX_OF: Record<PlaceLevel, number> = { ip: MAX_IPS_PER_USER, prefix: MAX_P
  * other subnets of the same network, are judged as before.
  * For a rare user, the user became known in the run that raised the alert: nothing to add.
  */
-export async function benign(store: BaselineStore, alertId: string | undefined, opts: { now: number }): Promise<BenignResult> {
+export async function benign(
+  store: BaselineStore,
+  alertId: string | undefined,
+  opts: { now: number },
+): Promise<BenignResult> {
   if (!alertId) throw new ConfigError(['usage: benign <alert-id> (the id field of the alert)']);
   const entry = await store.getLedgerEntry(alertId);
-  if (!entry) throw new AuthwatchError(`no alert ${safeText(alertId, 80)} in the ledger (a typo, another table, or older than the ledger's retention)`);
-  if (entry.userTruncated) throw new AuthwatchError(`alert ${safeText(alertId, 80)} is for a user name too long to keep in the ledger; use allow cidr --user instead`);
-  const base = { alertId, detectorId: entry.detectorId, user: entry.user, ...(entry.sourceIp !== undefined ? { sourceIp: entry.sourceIp } : {}) };
+  if (!entry)
+    throw new AuthwatchError(
+      `no alert ${safeText(alertId, 80)} in the ledger (a typo, another table, or older than the ledger's retention)`,
+    );
+  if (entry.userTruncated)
+    throw new AuthwatchError(
+      `alert ${safeText(alertId, 80)} is for a user name too long to keep in the ledger; use allow cidr --user instead`,
+    );
+  const base = {
+    alertId,
+    detectorId: entry.detectorId,
+    user: entry.user,
+    ...(entry.sourceIp !== undefined ? { sourceIp: entry.sourceIp } : {}),
+  };
   if (entry.detectorId === 'Auth.RareUser') {
     const known = (await store.getUsers([entry.user])).has(entry.user);
     return {
@@ -247,9 +354,14 @@ export async function benign(store: BaselineStore, alertId: string | undefined, 
     const b = (await store.getUsers([entry.user])).get(entry.user);
     if (!b) throw new AuthwatchError(`${safeText(entry.user)} has no baseline in this store`);
     const { notStored } = await store.saveUsers([markPlacesKnown(b, ip, opts.now)]);
-    if (notStored.length > 0) throw new AuthwatchError(`the baseline of ${notStored[0]!.user} could not be stored: ${notStored[0]!.reason}`);
+    if (notStored.length > 0)
+      throw new AuthwatchError(`the baseline of ${notStored[0]!.user} could not be stored: ${notStored[0]!.reason}`);
   });
-  return { ...base, places, message: `marked ${places.join(', ')} as known places of ${safeText(entry.user)}; the next run judges logons from them as usual for this user` };
+  return {
+    ...base,
+    places,
+    message: `marked ${places.join(', ')} as known places of ${safeText(entry.user)}; the next run judges logons from them as usual for this user`,
+  };
 }
 
 /** The baseline with `ip`, its prefix and its network seen at `at` (pure; bounded like the core's update). */
@@ -311,7 +423,10 @@ function asAlert(x: unknown): Alert | undefined {
 export async function show(store: BaselineStore, alertId: string | undefined): Promise<ShowResult> {
   if (!alertId) throw new ConfigError(['usage: show <alert-id> (the id field of the alert)']);
   const entry = await store.getLedgerEntry(alertId);
-  if (!entry) throw new AuthwatchError(`no alert ${safeText(alertId, 80)} in the ledger (a typo, another table, or older than the ledger's retention); status lists recent alerts by user`);
+  if (!entry)
+    throw new AuthwatchError(
+      `no alert ${safeText(alertId, 80)} in the ledger (a typo, another table, or older than the ledger's retention); status lists recent alerts by user`,
+    );
   let alert: Alert | undefined;
   if (entry.document !== undefined) {
     try {
@@ -337,7 +452,11 @@ export async function show(store: BaselineStore, alertId: string | undefined): P
  * single-line and printable), wrapped to the terminal. Without a document: what the ledger knows, and why.
  */
 export function renderShow(r: ShowResult, width = terminalWidth()): string {
-  if (r.alert) return emailText(r.alert).split('\n').flatMap((l) => wrapPreformatted(l, width)).join('\n');
+  if (r.alert)
+    return emailText(r.alert)
+      .split('\n')
+      .flatMap((l) => wrapPreformatted(l, width))
+      .join('\n');
   const out: string[] = [];
   out.push(...wrapText(`Alert ${safeText(r.alertId, 80)}`, width));
   const row = (k: string, v: string) => out.push(fieldRow(k, v, 14, width));
@@ -374,8 +493,18 @@ export interface StatusReport {
   readonly lastWindow: { readonly end: string; readonly minutesAgo: number } | null;
   /** Logons the detector skipped after an outage longer than `maxBacklogDays` (never analysed; `backfill --alerts`). */
   readonly skipped: readonly { readonly start: string; readonly end: string }[];
-  readonly users: { readonly known: number; readonly stored: number; readonly learning: number; readonly mature: number };
-  readonly alertsLast24h: { readonly from: string; readonly to: string; readonly total: number; readonly byDetector: Record<string, number> };
+  readonly users: {
+    readonly known: number;
+    readonly stored: number;
+    readonly learning: number;
+    readonly mature: number;
+  };
+  readonly alertsLast24h: {
+    readonly from: string;
+    readonly to: string;
+    readonly total: number;
+    readonly byDetector: Record<string, number>;
+  };
   readonly noisiestUsers: readonly { readonly user: string; readonly alerts: number }[];
   readonly ledger: { readonly entries: number; readonly retentionDays: number };
   readonly feedback: { readonly allowUsers: number; readonly allowCidrs: number };
@@ -392,8 +521,15 @@ export const NOISIEST_USERS_SHOWN = 5;
  * schedule) while the detector runs, and the "last window" line says when it does not; on a local store
  * replayed from an old log, it is the end of the log rather than an empty today.
  */
-export async function status(store: BaselineStore, opts: { now: number; settings: DetectionSettings; where: string }): Promise<StatusReport> {
-  const [state, population, feedback] = await Promise.all([store.getRunState(), store.getPopulation(), store.getFeedback()]);
+export async function status(
+  store: BaselineStore,
+  opts: { now: number; settings: DetectionSettings; where: string },
+): Promise<StatusReport> {
+  const [state, population, feedback] = await Promise.all([
+    store.getRunState(),
+    store.getPopulation(),
+    store.getFeedback(),
+  ]);
   const asOf = state && state.lastWindowEnd > 0 ? state.lastWindowEnd : opts.now;
   const learningStart = state ? Math.min(state.firstWindowEnd, state.backfilledFrom ?? Infinity) : undefined;
   const endsAt = learningStart !== undefined ? learningStart + opts.settings.learningDays * DAY_MS : undefined;
@@ -432,10 +568,18 @@ export async function status(store: BaselineStore, opts: { now: number; settings
       daysLeft: endsAt !== undefined ? Math.max(0, Math.round(((endsAt - asOf) / DAY_MS) * 10) / 10) : null,
       done: endsAt !== undefined && asOf >= endsAt,
     },
-    lastWindow: state && state.lastWindowEnd > 0 ? { end: iso(state.lastWindowEnd), minutesAgo: Math.round((opts.now - state.lastWindowEnd) / 60_000) } : null,
+    lastWindow:
+      state && state.lastWindowEnd > 0
+        ? { end: iso(state.lastWindowEnd), minutesAgo: Math.round((opts.now - state.lastWindowEnd) / 60_000) }
+        : null,
     skipped: (state?.skipped ?? []).map((w) => ({ start: iso(w.start), end: iso(w.end) })),
     users: { known: population?.knownUsers ?? 0, stored, learning, mature: stored - learning },
-    alertsLast24h: { from: iso(from), to: iso(asOf), total: Object.values(byDetector).reduce((a, b) => a + b, 0), byDetector },
+    alertsLast24h: {
+      from: iso(from),
+      to: iso(asOf),
+      total: Object.values(byDetector).reduce((a, b) => a + b, 0),
+      byDetector,
+    },
     noisiestUsers: noisiest,
     ledger: { entries, retentionDays: opts.settings.ledgerTtlDays },
     feedback: { allowUsers: feedback?.allowUsers.length ?? 0, allowCidrs: feedback?.allowCidrs.length ?? 0 },
@@ -454,22 +598,51 @@ export function renderStatus(s: StatusReport): string {
   const row = (k: string, v: string) => out.push(fieldRow(k, v, 24));
   out.push(`authwatch status (${safeText(s.table, 120)})`);
   const l = s.learning;
-  if (l.startedAt === null) row('Learning', `not started: no run has completed yet (${l.learningDays}-day learning period)`);
-  else if (l.done) row('Learning', `done since ${minute(Date.parse(l.endsAt!))} UTC (${l.learningDays} days${l.backfilledFrom ? `, counted from the backfill at ${minute(Date.parse(l.backfilledFrom))}` : ''})`);
-  else row('Learning', `${l.daysLeft} days left, alerts from ${minute(Date.parse(l.endsAt!))} UTC (${l.learningDays}-day period${l.backfilledFrom ? ', counted from the backfill' : ''})`);
-  row('Last completed window', s.lastWindow ? `${minute(Date.parse(s.lastWindow.end))} UTC, ${ago(s.lastWindow.minutesAgo)}` : 'none yet');
+  if (l.startedAt === null)
+    row('Learning', `not started: no run has completed yet (${l.learningDays}-day learning period)`);
+  else if (l.done)
+    row(
+      'Learning',
+      `done since ${minute(Date.parse(l.endsAt!))} UTC (${l.learningDays} days${l.backfilledFrom ? `, counted from the backfill at ${minute(Date.parse(l.backfilledFrom))}` : ''})`,
+    );
+  else
+    row(
+      'Learning',
+      `${l.daysLeft} days left, alerts from ${minute(Date.parse(l.endsAt!))} UTC (${l.learningDays}-day period${l.backfilledFrom ? ', counted from the backfill' : ''})`,
+    );
+  row(
+    'Last completed window',
+    s.lastWindow ? `${minute(Date.parse(s.lastWindow.end))} UTC, ${ago(s.lastWindow.minutesAgo)}` : 'none yet',
+  );
   if (s.skipped.length > 0) {
-    row('Skipped, never analysed', `${s.skipped.map((w) => `${minute(Date.parse(w.start))} → ${minute(Date.parse(w.end))} UTC`).join(', ')} (run: backfill --alerts)`);
+    row(
+      'Skipped, never analysed',
+      `${s.skipped.map((w) => `${minute(Date.parse(w.start))} → ${minute(Date.parse(w.end))} UTC`).join(', ')} (run: backfill --alerts)`,
+    );
   }
   row('Users known', String(s.users.known));
-  row('Users still learning', `${s.users.learning} of ${s.users.stored} with a baseline (too little history for their addresses to be judged)`);
+  row(
+    'Users still learning',
+    `${s.users.learning} of ${s.users.stored} with a baseline (too little history for their addresses to be judged)`,
+  );
   row('Allowlist (feedback)', `${s.feedback.allowUsers} users, ${s.feedback.allowCidrs} ranges (see: allow list)`);
   out.push('');
   out.push(`Alerts raised in the 24 h up to ${minute(Date.parse(s.alertsLast24h.to))} UTC: ${s.alertsLast24h.total}`);
-  out.push(table(['RULE', 'ALERTS'], Object.entries(s.alertsLast24h.byDetector).map(([k, v]) => [k, String(v)])));
+  out.push(
+    table(
+      ['RULE', 'ALERTS'],
+      Object.entries(s.alertsLast24h.byDetector).map(([k, v]) => [k, String(v)]),
+    ),
+  );
   out.push(`Noisiest users (alerts in the ledger, kept ${s.ledger.retentionDays} days; ${s.ledger.entries} in all):`);
   if (s.noisiestUsers.length === 0) out.push('  (none)\n');
-  else out.push(table(['USER', 'ALERTS'], s.noisiestUsers.map((u) => [safeText(u.user, 40), String(u.alerts)])));
+  else
+    out.push(
+      table(
+        ['USER', 'ALERTS'],
+        s.noisiestUsers.map((u) => [safeText(u.user, 40), String(u.alerts)]),
+      ),
+    );
   return out.join('\n');
 }
 
@@ -495,7 +668,11 @@ export interface ExplainReport {
   readonly activePeriods: number;
   readonly mature: boolean;
   readonly maturity: { readonly minPeriods: number; readonly minDays: number };
-  readonly novelty: { readonly periods: number; readonly counts: Record<PlaceLevel, number>; readonly rates: Record<PlaceLevel, number> };
+  readonly novelty: {
+    readonly periods: number;
+    readonly counts: Record<PlaceLevel, number>;
+    readonly rates: Record<PlaceLevel, number>;
+  };
   readonly places: Record<'ips' | 'prefixes' | 'networks', ExplainedPlace[]>;
   readonly allowed: { readonly user: boolean; readonly cidrs: readonly string[] };
 }
@@ -505,19 +682,37 @@ const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** di
 function explainPlaces(m: Record<string, SeenStats>, asOfBucket: number): ExplainedPlace[] {
   return Object.entries(m)
     .sort((a, b) => b[1].last - a[1].last || (a[0] < b[0] ? -1 : 1))
-    .map(([place, s]) => ({ place, firstSeen: iso(s.first), lastSeen: iso(s.last), days: s.days, periods: round(decayed(s.buckets, s.lastBucket, asOfBucket), 2) }));
+    .map(([place, s]) => ({
+      place,
+      firstSeen: iso(s.first),
+      lastSeen: iso(s.last),
+      days: s.days,
+      periods: round(decayed(s.buckets, s.lastBucket, asOfBucket), 2),
+    }));
 }
 
 /** What the baseline knows about one user; undefined when the store has none. */
-export async function explain(store: BaselineStore, user: string | undefined, opts: { now: number; settings: DetectionSettings }): Promise<ExplainReport | undefined> {
+export async function explain(
+  store: BaselineStore,
+  user: string | undefined,
+  opts: { now: number; settings: DetectionSettings },
+): Promise<ExplainReport | undefined> {
   if (user === undefined) throw new ConfigError(['usage: explain <user>']);
-  const [b, state, feedback] = await Promise.all([store.getUsers([user]).then((m) => m.get(user)), store.getRunState(), store.getFeedback()]);
+  const [b, state, feedback] = await Promise.all([
+    store.getUsers([user]).then((m) => m.get(user)),
+    store.getRunState(),
+    store.getFeedback(),
+  ]);
   if (!b) return undefined;
   const asOf = Math.max(b.activity.last, state && state.lastWindowEnd > 0 ? state.lastWindowEnd : opts.now);
   const asOfBucket = bucketOf(asOf);
   const periods = decayed(b.novelty.periods, b.activity.lastBucket, asOfBucket);
-  const counts = Object.fromEntries(PLACE_LEVELS.map((l) => [l, round(decayed(b.novelty[l], b.activity.lastBucket, asOfBucket), 2)])) as Record<PlaceLevel, number>;
-  const rates = Object.fromEntries(PLACE_LEVELS.map((l) => [l, b.novelty.periods > 0 ? round(b.novelty[l] / b.novelty.periods, 3) : 0])) as Record<PlaceLevel, number>;
+  const counts = Object.fromEntries(
+    PLACE_LEVELS.map((l) => [l, round(decayed(b.novelty[l], b.activity.lastBucket, asOfBucket), 2)]),
+  ) as Record<PlaceLevel, number>;
+  const rates = Object.fromEntries(
+    PLACE_LEVELS.map((l) => [l, b.novelty.periods > 0 ? round(b.novelty[l] / b.novelty.periods, 3) : 0]),
+  ) as Record<PlaceLevel, number>;
   const allowlist = compileAllowlist({ allowUsers: opts.settings.allowUsers, allowCidrs: [] }, feedback);
   return {
     user,
@@ -529,15 +724,26 @@ export async function explain(store: BaselineStore, user: string | undefined, op
     mature: isUserMature(b, opts.settings),
     maturity: { minPeriods: opts.settings.minUserBuckets, minDays: opts.settings.minUserDays },
     novelty: { periods: round(periods, 1), counts, rates },
-    places: { ips: explainPlaces(b.ips, asOfBucket), prefixes: explainPlaces(b.prefixes, asOfBucket), networks: explainPlaces(b.networks, asOfBucket) },
+    places: {
+      ips: explainPlaces(b.ips, asOfBucket),
+      prefixes: explainPlaces(b.prefixes, asOfBucket),
+      networks: explainPlaces(b.networks, asOfBucket),
+    },
     allowed: {
       user: allowlist.allowsUser(user),
-      cidrs: [...opts.settings.allowCidrs, ...(feedback?.allowCidrs.filter((e) => e.user === undefined || e.user === user).map((e) => e.cidr) ?? [])],
+      cidrs: [
+        ...opts.settings.allowCidrs,
+        ...(feedback?.allowCidrs.filter((e) => e.user === undefined || e.user === user).map((e) => e.cidr) ?? []),
+      ],
     },
   };
 }
 
-const LEVEL_TITLE: Record<'ips' | 'prefixes' | 'networks', string> = { ips: 'Known addresses', prefixes: 'Known subnets (/24, /48)', networks: 'Known networks (/16, /32)' };
+const LEVEL_TITLE: Record<'ips' | 'prefixes' | 'networks', string> = {
+  ips: 'Known addresses',
+  prefixes: 'Known subnets (/24, /48)',
+  networks: 'Known networks (/16, /32)',
+};
 
 export function renderExplain(r: ExplainReport): string {
   const out: string[] = [];
@@ -547,7 +753,12 @@ export function renderExplain(r: ExplainReport): string {
   row('Last seen', `${minute(Date.parse(r.lastSeen))} UTC`);
   row('Days active', String(r.daysActive));
   row('Active periods', `${r.activePeriods} (15-minute periods, decayed: half-life ~2 weeks)`);
-  row('Habits formed', r.mature ? 'yes: unusual addresses are judged' : `no: still learning (needs ${r.maturity.minPeriods} periods over ${r.maturity.minDays} days)`);
+  row(
+    'Habits formed',
+    r.mature
+      ? 'yes: unusual addresses are judged'
+      : `no: still learning (needs ${r.maturity.minPeriods} periods over ${r.maturity.minDays} days)`,
+  );
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   row(
     'Novelty',
@@ -555,13 +766,29 @@ export function renderExplain(r: ExplainReport): string {
       ? `of ${r.novelty.periods} periods since habits formed: new address ${r.novelty.counts.ip} (${pct(r.novelty.rates.ip)}), new subnet ${r.novelty.counts.prefix} (${pct(r.novelty.rates.prefix)}), new network ${r.novelty.counts.network} (${pct(r.novelty.rates.network)})`
       : 'not counted yet (counted once habits formed)',
   );
-  if (r.allowed.user || r.allowed.cidrs.length > 0) row('Allowlisted', [r.allowed.user ? 'the user (never alerts)' : '', ...r.allowed.cidrs].filter(Boolean).join(', '));
+  if (r.allowed.user || r.allowed.cidrs.length > 0)
+    row(
+      'Allowlisted',
+      [r.allowed.user ? 'the user (never alerts)' : '', ...r.allowed.cidrs].filter(Boolean).join(', '),
+    );
   for (const k of ['ips', 'prefixes', 'networks'] as const) {
     const places = r.places[k];
     out.push('');
     out.push(`${LEVEL_TITLE[k]}: ${places.length}, most recent first`);
     if (places.length === 0) out.push('  (none)');
-    else out.push(table(['PLACE', 'FIRST SEEN', 'LAST SEEN', 'DAYS', 'PERIODS'], places.map((p) => [safeText(p.place, 45), minute(Date.parse(p.firstSeen)), minute(Date.parse(p.lastSeen)), String(p.days), p.periods.toFixed(1)])).trimEnd());
+    else
+      out.push(
+        table(
+          ['PLACE', 'FIRST SEEN', 'LAST SEEN', 'DAYS', 'PERIODS'],
+          places.map((p) => [
+            safeText(p.place, 45),
+            minute(Date.parse(p.firstSeen)),
+            minute(Date.parse(p.lastSeen)),
+            String(p.days),
+            p.periods.toFixed(1),
+          ]),
+        ).trimEnd(),
+      );
   }
   return out.join('\n') + '\n';
 }
@@ -571,11 +798,18 @@ export function renderExplain(r: ExplainReport): string {
 // ---------------------------------------------------------------------------------------------
 
 /** Run one operator command from parsed arguments; output through `io`. */
-export async function runOperatorCommand(command: OperatorCommand, positionals: readonly string[], o: OperatorOptions, io: OperatorIo): Promise<void> {
+export async function runOperatorCommand(
+  command: OperatorCommand,
+  positionals: readonly string[],
+  o: OperatorOptions,
+  io: OperatorIo,
+): Promise<void> {
   const json = (x: unknown) => io.out(JSON.stringify(x, null, 2) + '\n');
   const [first, second, third] = positionals;
   if (command === 'allow' && first !== 'user' && first !== 'cidr' && first !== 'list' && first !== 'remove') {
-    throw new ConfigError(['usage: allow user <name|glob> [--note ..] | allow cidr <cidr> [--user <name>] [--note ..] | allow list | allow remove user|cidr <value> [--user <name>]']);
+    throw new ConfigError([
+      'usage: allow user <name|glob> [--note ..] | allow cidr <cidr> [--user <name>] [--note ..] | allow list | allow remove user|cidr <value> [--user <name>]',
+    ]);
   }
   const writes = command === 'allow' && first !== 'list';
   const opened = await openOperatorStore(o, { mustExist: !writes });
@@ -590,12 +824,19 @@ export async function runOperatorCommand(command: OperatorCommand, positionals: 
           else io.out(renderAllowList(f, o.settings));
           return;
         }
-        if (second === undefined) throw new ConfigError([`allow ${first}: missing the value (allow ${first} <${first === 'cidr' ? 'cidr' : first === 'user' ? 'name|glob' : 'user|cidr'}>)`]);
+        if (second === undefined)
+          throw new ConfigError([
+            `allow ${first}: missing the value (allow ${first} <${first === 'cidr' ? 'cidr' : first === 'user' ? 'name|glob' : 'user|cidr'}>)`,
+          ]);
         const r =
           first === 'user'
             ? await allowUser(store, second, { ...(o.note ? { note: o.note } : {}), now })
             : first === 'cidr'
-              ? await allowCidr(store, second, { ...(o.user !== undefined ? { user: o.user } : {}), ...(o.note ? { note: o.note } : {}), now })
+              ? await allowCidr(store, second, {
+                  ...(o.user !== undefined ? { user: o.user } : {}),
+                  ...(o.note ? { note: o.note } : {}),
+                  now,
+                })
               : await allowRemove(store, second, third, { ...(o.user !== undefined ? { user: o.user } : {}) });
         if (o.json) json({ changed: r.changed, message: r.message, feedback: r.feedback });
         else io.out(`${r.message} (${opened.where}); the detector's next run honours it.\n`);
@@ -609,7 +850,16 @@ export async function runOperatorCommand(command: OperatorCommand, positionals: 
       }
       case 'show': {
         const r = await show(store, first);
-        if (o.json) io.out(r.document !== undefined ? `${r.document}\n` : JSON.stringify({ ...r, document: null, missing: 'written before the ledger kept the alert as sent' }, null, 2) + '\n');
+        if (o.json)
+          io.out(
+            r.document !== undefined
+              ? `${r.document}\n`
+              : JSON.stringify(
+                  { ...r, document: null, missing: 'written before the ledger kept the alert as sent' },
+                  null,
+                  2,
+                ) + '\n',
+          );
         else io.out(renderShow(r));
         return;
       }
@@ -621,7 +871,10 @@ export async function runOperatorCommand(command: OperatorCommand, positionals: 
       }
       case 'explain': {
         const r = await explain(store, first, { now, settings: o.settings });
-        if (!r) throw new AuthwatchError(`no baseline for user ${safeText(first ?? '')} in ${opened.where} (names are as the log profile canonicalises them)`);
+        if (!r)
+          throw new AuthwatchError(
+            `no baseline for user ${safeText(first ?? '')} in ${opened.where} (names are as the log profile canonicalises them)`,
+          );
         if (o.json) json(r);
         else io.out(renderExplain(r));
         return;

@@ -16,7 +16,17 @@ import { alertDocument, buildAlert, buildContextIndex, capAlerts, compileAllowli
 import { computeBaselineUpdate } from './core/baseline-update';
 import { DETECTORS, type Detector } from './core/detectors';
 import { isUserMature } from './core/habits';
-import { DAY_MS, emptyPopulation, windowEndingAt, type Alert, type Finding, type LedgerEntry, type LogonObservation, type TimeWindow, type UserBaseline } from './core/model';
+import {
+  DAY_MS,
+  emptyPopulation,
+  windowEndingAt,
+  type Alert,
+  type Finding,
+  type LedgerEntry,
+  type LogonObservation,
+  type TimeWindow,
+  type UserBaseline,
+} from './core/model';
 import type { DetectionSettings, DetectorId } from './core/settings';
 import { AlertSinkError, AuthwatchError, ConcurrentUpdateError } from './errors';
 import type { AlertSink, BaselineStore, Clock, LogSource } from './ports';
@@ -129,7 +139,9 @@ function perDetector(detectors: readonly Detector[]): Record<DetectorId, number>
 export function runWindow(opts: Pick<RunOptions, 'windowEnd' | 'windowStart'>): TimeWindow {
   if (opts.windowStart === undefined) return windowEndingAt(opts.windowEnd);
   if (!(opts.windowStart < opts.windowEnd)) {
-    throw new AuthwatchError(`window start ${new Date(opts.windowStart).toISOString()} is not before its end ${new Date(opts.windowEnd).toISOString()}`);
+    throw new AuthwatchError(
+      `window start ${new Date(opts.windowStart).toISOString()} is not before its end ${new Date(opts.windowEnd).toISOString()}`,
+    );
   }
   return { start: opts.windowStart, end: opts.windowEnd };
 }
@@ -161,7 +173,12 @@ class RunLeaseHolder {
   async release(): Promise<void> {
     if (!this.held) return;
     this.held = false;
-    await this.deps.store.releaseLease(this.owner).catch((e: unknown) => this.deps.logger?.warn('could not release the run lease; it expires by itself', { owner: this.owner, error: String(e) }));
+    await this.deps.store.releaseLease(this.owner).catch((e: unknown) =>
+      this.deps.logger?.warn('could not release the run lease; it expires by itself', {
+        owner: this.owner,
+        error: String(e),
+      }),
+    );
   }
 }
 
@@ -171,7 +188,10 @@ class RunLeaseHolder {
  * is version-checked, and cost no lease writes.
  */
 export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promise<RunSummary> {
-  const lease = new RunLeaseHolder(deps, opts.attemptId ?? `${opts.runId ?? `run-${new Date(opts.windowEnd).toISOString()}`}#${randomUUID()}`);
+  const lease = new RunLeaseHolder(
+    deps,
+    opts.attemptId ?? `${opts.runId ?? `run-${new Date(opts.windowEnd).toISOString()}`}#${randomUUID()}`,
+  );
   try {
     return await detectWindow(deps, opts, lease);
   } finally {
@@ -202,7 +222,12 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
     const r = await source.fetch(window);
     observations.push(...r.observations);
     // Per source, so a source gone quiet or unparseable shows even while the others keep the totals up.
-    sources.push({ name: source.name, logons: r.observations.reduce((n, o) => n + o.count, 0), rows: r.stats.rows, malformed: r.stats.malformed });
+    sources.push({
+      name: source.name,
+      logons: r.observations.reduce((n, o) => n + o.count, 0),
+      rows: r.stats.rows,
+      malformed: r.stats.malformed,
+    });
     src.malformed += r.stats.malformed;
     src.namesTruncated += r.stats.namesTruncated ?? 0;
     src.queries += r.stats.queries;
@@ -217,7 +242,8 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   const baselines: Map<string, UserBaseline> = users.length > 0 ? await store.getUsers(users) : new Map();
   // The population is also read by a learning pass that saw no successful logon: its marker tells whether an
   // earlier window's save was cut (step 5), which the next window must finish even if it has nothing to learn.
-  const population = users.length > 0 || !alertOnly ? ((await store.getPopulation()) ?? emptyPopulation()) : emptyPopulation();
+  const population =
+    users.length > 0 || !alertOnly ? ((await store.getPopulation()) ?? emptyPopulation()) : emptyPopulation();
 
   // 3. Detectors: pure; one that throws is contained, counted and logged, never sinks the run.
   const findings: { finding: Finding; detector: Detector }[] = [];
@@ -234,7 +260,11 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
         }
       } catch (e) {
         detectorErrors++;
-        deps.logger?.warn('detector failed on an observation; skipped', { detector: detector.id, user: o.user, error: String(e) });
+        deps.logger?.warn('detector failed on an observation; skipped', {
+          detector: detector.id,
+          user: o.user,
+          error: String(e),
+        });
       }
     }
   }
@@ -262,7 +292,8 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
       }
       const alert = buildAlert(finding, detector, window, threshold, context(finding));
       const prev = candidates.get(alert.id);
-      if (!prev || alert.score > prev.score || (alert.score === prev.score && alert['@timestamp'] < prev['@timestamp'])) candidates.set(alert.id, alert);
+      if (!prev || alert.score > prev.score || (alert.score === prev.score && alert['@timestamp'] < prev['@timestamp']))
+        candidates.set(alert.id, alert);
     }
     // Rare user: keep the earliest logon per user (ids differ by first-seen bucket when a user spans buckets).
     const seenUser = new Map<string, Alert>();
@@ -279,14 +310,27 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   // ledger was cut by the cap, or is a finding of the half-learned baselines) and only finishes the save.
   if (users.length > 0) await lease.take();
   const cutSave = population.learnedWindowEnd;
-  if (!alertOnly && cutSave !== undefined && cutSave !== opts.windowEnd && cutSave > (storedState?.lastWindowEnd ?? -Infinity)) {
+  if (
+    !alertOnly &&
+    cutSave !== undefined &&
+    cutSave !== opts.windowEnd &&
+    cutSave > (storedState?.lastWindowEnd ?? -Infinity)
+  ) {
     // An earlier window's save was cut after its population was written, and its retries all failed: finish it
     // (it delivers nothing), then run this window afresh. Catching it up instead would add the contributions of
     // the users it had not saved to the population a second time.
-    deps.logger?.warn('finishing the save of an earlier window that was cut', { windowEnd: new Date(cutSave).toISOString() });
+    deps.logger?.warn('finishing the save of an earlier window that was cut', {
+      windowEnd: new Date(cutSave).toISOString(),
+    });
     // The same window it was: a catch-up chunk is shorter than the scheduled 30 minutes.
     const cutStart = population.learnedWindowStart;
-    await detectWindow(deps, cutStart !== undefined && cutStart < cutSave ? { windowEnd: cutSave, windowStart: cutStart } : { windowEnd: cutSave }, lease);
+    await detectWindow(
+      deps,
+      cutStart !== undefined && cutStart < cutSave
+        ? { windowEnd: cutSave, windowStart: cutStart }
+        : { windowEnd: cutSave },
+      lease,
+    );
     return detectWindow(deps, opts, lease);
   }
   const learnedBefore = !alertOnly && cutSave === opts.windowEnd;
@@ -331,17 +375,30 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   // what everyone else is judged against.
   const update = alertOnly
     ? undefined
-    : computeBaselineUpdate(successes, baselines, population, { windowEnd: opts.windowEnd, learning, settings, excludeFromPopulation: allow.allowsUser });
+    : computeBaselineUpdate(successes, baselines, population, {
+        windowEnd: opts.windowEnd,
+        learning,
+        settings,
+        excludeFromPopulation: allow.allowsUser,
+      });
   let notStored: readonly { user: string; reason: string }[] = [];
   if (update) {
     // Population stats were loaded only if someone logged on; a window of failures alone must not overwrite them. A
     // window that changes no statistic leaves the item (up to ~150 KB) alone: its retry re-derives nothing either.
     if (users.length > 0 && !learnedBefore && update.populationChanged) {
-      await store.savePopulation({ ...update.population, learnedWindowEnd: opts.windowEnd, learnedWindowStart: window.start });
+      await store.savePopulation({
+        ...update.population,
+        learnedWindowEnd: opts.windowEnd,
+        learnedWindowStart: window.start,
+      });
     }
     // One user that can never be stored must not block everyone's learning: the store skips it and says which.
     if (update.users.length > 0) ({ notStored } = await store.saveUsers(update.users));
-    for (const item of notStored) deps.logger?.warn('baseline could not be stored; skipped, the other users were saved', { user: item.user, reason: item.reason });
+    for (const item of notStored)
+      deps.logger?.warn('baseline could not be stored; skipped, the other users were saved', {
+        user: item.user,
+        reason: item.reason,
+      });
     await store.saveRunState({ ...state, lastWindowEnd: Math.max(state.lastWindowEnd, opts.windowEnd) });
   }
 

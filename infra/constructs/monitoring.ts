@@ -9,7 +9,7 @@ import {
   ComparisonOperator,
   Dashboard,
   GraphWidget,
-  HorizontalAnnotation,
+  type HorizontalAnnotation,
   MathExpression,
   Metric,
   TextWidget,
@@ -22,7 +22,13 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DETECTOR_IDS, type DetectorId } from '../../shared/core/settings';
-import { DETECTOR_DIMENSION, LOG_SOURCE_DIMENSION, METRIC_NAMESPACE, METRICS, SERVICE_DIMENSION } from '../../shared/telemetry';
+import {
+  DETECTOR_DIMENSION,
+  LOG_SOURCE_DIMENSION,
+  METRIC_NAMESPACE,
+  METRICS,
+  SERVICE_DIMENSION,
+} from '../../shared/telemetry';
 
 /** The detector runs every 15 minutes, so its metrics are read in 15-minute periods: one data point per run. */
 export const RUN_PERIOD = Duration.minutes(15);
@@ -197,7 +203,10 @@ export class Monitoring extends Construct {
         withActions(
           new Alarm(this, `${name}NotEmpty`, {
             alarmDescription: `authwatch: a detector invocation ended in the ${name} dead-letter queue. Its window is not lost: the next successful run catches up everything since the last completed window (within maxBacklogDays). Fix the cause, check the runs succeed again, then delete the message.`,
-            metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+            metric: queue.metricApproximateNumberOfMessagesVisible({
+              period: Duration.minutes(5),
+              statistic: 'Maximum',
+            }),
             threshold: 1,
             comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             evaluationPeriods: 1,
@@ -207,7 +216,10 @@ export class Monitoring extends Construct {
       );
     }
 
-    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName, defaultInterval: Duration.days(7) });
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName,
+      defaultInterval: Duration.days(7),
+    });
     const wide = { width: 12, height: 6 };
     const timeoutLine: HorizontalAnnotation = { value: props.timeout.toMilliseconds(), label: 'Lambda timeout' };
     this.dashboard.addWidgets(
@@ -237,7 +249,10 @@ export class Monitoring extends Construct {
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Logons scanned and observations (user, source IP) per run',
-        left: [this.metric(METRICS.logonsScanned, 'Sum', 'Logons scanned'), this.metric(METRICS.observations, 'Sum', 'Observations')],
+        left: [
+          this.metric(METRICS.logonsScanned, 'Sum', 'Logons scanned'),
+          this.metric(METRICS.observations, 'Sum', 'Observations'),
+        ],
         right: [this.metric(METRICS.malformedRows, 'Sum', 'Malformed rows')],
         ...wide,
       }),
@@ -296,14 +311,21 @@ export class Monitoring extends Construct {
       }),
       new GraphWidget({
         title: 'Catch-up after missed runs: backlog left, chunks analysed, minutes skipped',
-        left: [this.metric(METRICS.catchUpBacklogMinutes, 'Maximum', 'Backlog left (minutes)'), this.metric(METRICS.catchUpSkippedMinutes, 'Sum', 'Skipped (minutes)')],
+        left: [
+          this.metric(METRICS.catchUpBacklogMinutes, 'Maximum', 'Backlog left (minutes)'),
+          this.metric(METRICS.catchUpSkippedMinutes, 'Sum', 'Skipped (minutes)'),
+        ],
         right: [this.metric(METRICS.catchUpChunks, 'Sum', 'Chunks analysed (15 min each)')],
         ...wide,
       }),
       new GraphWidget({
         title: 'Dead-letter queues (lost runs)',
         left: Object.entries(props.deadLetterQueues).map(([name, q]) =>
-          q.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum', label: name }),
+          q.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(5),
+            statistic: 'Maximum',
+            label: name,
+          }),
         ),
         ...wide,
       }),
@@ -371,7 +393,12 @@ export class Monitoring extends Construct {
 
     const wide = { width: 12, height: 6 };
     this.dashboard.addWidgets(
-      new AlarmStatusWidget({ title: 'Log sources: quiet and malformed-row alarms', alarms: [...this.sourceQuietAlarms, ...this.sourceMalformedAlarms], width: 24, height: 3 }),
+      new AlarmStatusWidget({
+        title: 'Log sources: quiet and malformed-row alarms',
+        alarms: [...this.sourceQuietAlarms, ...this.sourceMalformedAlarms],
+        width: 24,
+        height: 3,
+      }),
     );
     this.dashboard.addWidgets(
       new GraphWidget({

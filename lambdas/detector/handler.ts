@@ -30,7 +30,14 @@ export function compose(env: Readonly<Record<string, string | undefined>>): Dete
   return {
     logSources: config.logSources.map(
       // Named by id: the per-source metrics carry it as their LogSource dimension, which the stack's alarms filter on.
-      (s) => new LogsInsightsLogSource({ client: logs, profile: getProfile(s.profile), logGroupNames: s.logGroups, deadlineMs: config.queryTimeoutMs, name: logSourceId(s) }),
+      (s) =>
+        new LogsInsightsLogSource({
+          client: logs,
+          profile: getProfile(s.profile),
+          logGroupNames: s.logGroups,
+          deadlineMs: config.queryTimeoutMs,
+          name: logSourceId(s),
+        }),
     ),
     store: new DynamoDbBaselineStore({ client: createDynamoDbClient(), tableName: config.tableName }),
     sink: new SnsAlertSink({
@@ -56,11 +63,24 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
   deps ??= compose(process.env);
   const windowEnd = windowEndFromEvent(event);
   try {
-    const summary = await runScheduled(deps, { windowEnd, ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}) });
+    const summary = await runScheduled(deps, {
+      windowEnd,
+      ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
+    });
     emitRunMetrics(metrics, summary);
     const c = summary.catchUpReport;
-    if (c.skipped.length > 0) logger.error('logons skipped: older than maxBacklogDays after an outage, or a 15-minute chunk over the Logs Insights row limit', { skipped: c.skipped, skippedRanges: c.skippedRanges });
-    if (!c.caughtUp) logger.warn('catching up after missed runs', { backlogMinutes: c.backlogAfterMinutes, chunksAnalysed: c.chunksAnalysed, chunksLeft: c.chunksLeft, analysedUntil: c.analysedUntil });
+    if (c.skipped.length > 0)
+      logger.error(
+        'logons skipped: older than maxBacklogDays after an outage, or a 15-minute chunk over the Logs Insights row limit',
+        { skipped: c.skipped, skippedRanges: c.skippedRanges },
+      );
+    if (!c.caughtUp)
+      logger.warn('catching up after missed runs', {
+        backlogMinutes: c.backlogAfterMinutes,
+        chunksAnalysed: c.chunksAnalysed,
+        chunksLeft: c.chunksLeft,
+        analysedUntil: c.analysedUntil,
+      });
     logger.info('run complete', { summary });
     return summary;
   } catch (e) {

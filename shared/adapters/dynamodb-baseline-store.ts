@@ -65,10 +65,25 @@ import {
   UpdateTimeToLiveCommand,
   type AttributeValue,
   type DynamoDBClient,
+  type BatchGetItemCommandOutput,
+  type GetItemCommandOutput,
   type PutItemCommandInput,
+  type ScanCommandOutput,
+  type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../core/baseline-update';
-import type { AllowedCidr, AllowedUser, Feedback, LedgerEntry, PopulationStats, RunLease, RunState, SeenStats, SketchCounter, UserBaseline } from '../core/model';
+import type {
+  AllowedCidr,
+  AllowedUser,
+  Feedback,
+  LedgerEntry,
+  PopulationStats,
+  RunLease,
+  RunState,
+  SeenStats,
+  SketchCounter,
+  UserBaseline,
+} from '../core/model';
 import { boundAlertDocument } from '../core/alerts';
 import { boundSeen } from '../core/seen';
 import { BaselineStoreError, ConcurrentUpdateError, ItemTooLargeError } from '../errors';
@@ -211,13 +226,15 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 }
 
 function finite(x: unknown, what: string): number {
-  if (typeof x !== 'number' || !Number.isFinite(x)) throw new CorruptItem(`${what} is ${JSON.stringify(x) ?? String(x)}, not a finite number`);
+  if (typeof x !== 'number' || !Number.isFinite(x))
+    throw new CorruptItem(`${what} is ${JSON.stringify(x) ?? String(x)}, not a finite number`);
   return x;
 }
 
 /** Assign an own property even for `__proto__` (a key is data here, never a prototype). */
 function setOwn<T>(o: Record<string, T>, k: string, v: T): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  if (k === '__proto__')
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
   else o[k] = v;
 }
 
@@ -236,7 +253,7 @@ function unpackLeaf<T>(x: unknown, fields: readonly string[], what: string): T {
   const out: Record<string, unknown> = {};
   if (Array.isArray(x)) {
     if (x.length !== fields.length) throw new CorruptItem(`${what} is not a list of ${fields.length} numbers`);
-    fields.forEach((f, i) => (out[f] = finite(x[i], what)));
+    for (const [i, f] of fields.entries()) out[f] = finite(x[i], what);
   } else if (isRecord(x)) {
     Object.assign(out, x);
     for (const f of fields) finite(x[f], `${what}.${f}`);
@@ -268,7 +285,8 @@ function stringify(body: Record<string, unknown>, label: string): string {
       return v;
     });
   } catch (e) {
-    if (e instanceof CorruptItem) throw new BaselineStoreError(`Refusing to store ${label}: ${e.message}`, { cause: e });
+    if (e instanceof CorruptItem)
+      throw new BaselineStoreError(`Refusing to store ${label}: ${e.message}`, { cause: e });
     throw e;
   }
 }
@@ -306,7 +324,10 @@ function decodeUserBody(body: string, version: number): UserBaseline {
   if (typeof b.user !== 'string') throw new CorruptItem('user name missing');
   if (!isRecord(b.novelty)) throw new CorruptItem('novelty missing');
   for (const f of ['periods', 'ip', 'prefix', 'network'] as const) finite(b.novelty[f], `novelty.${f}`);
-  const out = { ...b, activity: unpackLeaf<SeenStats>(b.activity, SEEN_FIELDS, 'activity'), version } as Record<string, unknown>;
+  const out = { ...b, activity: unpackLeaf<SeenStats>(b.activity, SEEN_FIELDS, 'activity'), version } as Record<
+    string,
+    unknown
+  >;
   for (const m of USER_MAPS) out[m] = unpackMap<SeenStats>(b[m], SEEN_FIELDS, m);
   return out as unknown as UserBaseline;
 }
@@ -326,7 +347,8 @@ function decodePopulationBody(body: string, version: number): PopulationStats {
   const out = { ...b, version } as Record<string, unknown>;
   for (const s of SKETCHES) out[s] = unpackMap<SketchCounter>(b[s], COUNTER_FIELDS, s);
   // Optional: items written before the network sketch existed have none.
-  if (b.sharedNetworks !== undefined) out.sharedNetworks = unpackMap<SketchCounter>(b.sharedNetworks, COUNTER_FIELDS, 'sharedNetworks');
+  if (b.sharedNetworks !== undefined)
+    out.sharedNetworks = unpackMap<SketchCounter>(b.sharedNetworks, COUNTER_FIELDS, 'sharedNetworks');
   return out as unknown as PopulationStats;
 }
 
@@ -364,7 +386,8 @@ function decodeFeedbackBody(body: string, version: number): Feedback {
   if (!Array.isArray(b.allowUsers)) throw new CorruptItem('allowUsers is not a list');
   if (!Array.isArray(b.allowCidrs)) throw new CorruptItem('allowCidrs is not a list');
   b.allowUsers.forEach((e: unknown, i) => {
-    if (!isRecord(e) || typeof e.pattern !== 'string') throw new CorruptItem(`allowUsers[${i}].pattern is not a string`);
+    if (!isRecord(e) || typeof e.pattern !== 'string')
+      throw new CorruptItem(`allowUsers[${i}].pattern is not a string`);
     finite(e.addedAt, `allowUsers[${i}].addedAt`);
     optionalText(e.note, `allowUsers[${i}].note`);
   });
@@ -374,11 +397,21 @@ function decodeFeedbackBody(body: string, version: number): Feedback {
     optionalText(e.user, `allowCidrs[${i}].user`);
     optionalText(e.note, `allowCidrs[${i}].note`);
   });
-  return { ...b, allowUsers: b.allowUsers as AllowedUser[], allowCidrs: b.allowCidrs as AllowedCidr[], version } as Feedback;
+  return {
+    ...b,
+    allowUsers: b.allowUsers as AllowedUser[],
+    allowCidrs: b.allowCidrs as AllowedCidr[],
+    version,
+  } as Feedback;
 }
 
 /** Decode a stored body, turning any defect into a `BaselineStoreError` that names the key. */
-function decodeStored<T>(label: string, decode: (body: string, version: number) => T, body: string, version: number): T {
+function decodeStored<T>(
+  label: string,
+  decode: (body: string, version: number) => T,
+  body: string,
+  version: number,
+): T {
   try {
     return decode(body, version);
   } catch (e) {
@@ -390,12 +423,18 @@ function decodeStored<T>(label: string, decode: (body: string, version: number) 
 /** Decode a user body, checking it is the user asked for (the body carries the name; keys may be hashed). */
 export function decodeUser(user: string, body: string, version: number): UserBaseline {
   const b = decodeStored(userLabel(user), decodeUserBody, body, version);
-  if (b.user !== user) throw new BaselineStoreError(`Corrupt item ${userLabel(user)}: it holds the baseline of ${JSON.stringify(b.user.slice(0, 200))}`);
+  if (b.user !== user)
+    throw new BaselineStoreError(
+      `Corrupt item ${userLabel(user)}: it holds the baseline of ${JSON.stringify(b.user.slice(0, 200))}`,
+    );
   return b;
 }
-export const decodePopulation = (body: string, version: number) => decodeStored(POPULATION_KEY, decodePopulationBody, body, version);
-export const decodeRunState = (body: string, version: number) => decodeStored(RUN_STATE_KEY, decodeRunStateBody, body, version);
-export const decodeFeedback = (body: string, version: number) => decodeStored(FEEDBACK_KEY, decodeFeedbackBody, body, version);
+export const decodePopulation = (body: string, version: number) =>
+  decodeStored(POPULATION_KEY, decodePopulationBody, body, version);
+export const decodeRunState = (body: string, version: number) =>
+  decodeStored(RUN_STATE_KEY, decodeRunStateBody, body, version);
+export const decodeFeedback = (body: string, version: number) =>
+  decodeStored(FEEDBACK_KEY, decodeFeedbackBody, body, version);
 
 /**
  * Decode a user body found by a scan (the name comes from the body, since hashed keys do not carry it),
@@ -403,13 +442,23 @@ export const decodeFeedback = (body: string, version: number) => decodeStored(FE
  */
 export function decodeScannedUser(pk: string, body: string, version: number): UserBaseline {
   const b = decodeStored(pk, decodeUserBody, body, version);
-  if (userKey(b.user) !== pk) throw new BaselineStoreError(`Corrupt item ${pk}: it holds the baseline of ${JSON.stringify(b.user.slice(0, 200))}`);
+  if (userKey(b.user) !== pk)
+    throw new BaselineStoreError(
+      `Corrupt item ${pk}: it holds the baseline of ${JSON.stringify(b.user.slice(0, 200))}`,
+    );
   return b;
 }
 
 /** Size DynamoDB bills and limits for an item with key `pk` and a JSON body (names + values, numbers at their maximum). */
 export function bodyItemBytes(pk: string, body: string): number {
-  return utf8Bytes(PARTITION_KEY) + utf8Bytes(pk) + utf8Bytes(VERSION_ATTRIBUTE) + NUMBER_BYTES + utf8Bytes(BODY_ATTRIBUTE) + utf8Bytes(body);
+  return (
+    utf8Bytes(PARTITION_KEY) +
+    utf8Bytes(pk) +
+    utf8Bytes(VERSION_ATTRIBUTE) +
+    NUMBER_BYTES +
+    utf8Bytes(BODY_ATTRIBUTE) +
+    utf8Bytes(body)
+  );
 }
 
 export interface FittedUser {
@@ -440,14 +489,26 @@ export function fitUser(user: UserBaseline, targetBytes = USER_ITEM_TARGET_BYTES
   };
   let fitted = user;
   for (;;) {
-    fitted = { ...user, ips: boundSeen(user.ips, limits.ips), prefixes: boundSeen(user.prefixes, limits.prefixes), networks: boundSeen(user.networks, limits.networks) };
+    fitted = {
+      ...user,
+      ips: boundSeen(user.ips, limits.ips),
+      prefixes: boundSeen(user.prefixes, limits.prefixes),
+      networks: boundSeen(user.networks, limits.networks),
+    };
     body = encodeUserBody(fitted);
     bytes = bodyItemBytes(pk, body);
     if (bytes <= targetBytes || limits.ips + limits.prefixes + limits.networks === 0) break;
-    limits = { ips: Math.floor(limits.ips / 2), prefixes: Math.floor(limits.prefixes / 2), networks: Math.floor(limits.networks / 2) };
+    limits = {
+      ips: Math.floor(limits.ips / 2),
+      prefixes: Math.floor(limits.prefixes / 2),
+      networks: Math.floor(limits.networks / 2),
+    };
   }
   if (bytes > DYNAMODB_MAX_ITEM_BYTES) {
-    throw new ItemTooLargeError(`Baseline item of ${userForLog(user.user)} would be ${bytes} bytes even with no places kept, over DynamoDB's ${DYNAMODB_MAX_ITEM_BYTES}-byte item limit`, bytes);
+    throw new ItemTooLargeError(
+      `Baseline item of ${userForLog(user.user)} would be ${bytes} bytes even with no places kept, over DynamoDB's ${DYNAMODB_MAX_ITEM_BYTES}-byte item limit`,
+      bytes,
+    );
   }
   return { user: fitted, body, bytes, bounded: true };
 }
@@ -455,12 +516,19 @@ export function fitUser(user: UserBaseline, targetBytes = USER_ITEM_TARGET_BYTES
 /** Population or state body within DynamoDB's item limit (the core bounds both; this guards the limit). */
 export function checkItemSize(pk: string, body: string): number {
   const bytes = bodyItemBytes(pk, body);
-  if (bytes > DYNAMODB_MAX_ITEM_BYTES) throw new BaselineStoreError(`Item ${pk} would be ${bytes} bytes, over DynamoDB's ${DYNAMODB_MAX_ITEM_BYTES}-byte item limit`);
+  if (bytes > DYNAMODB_MAX_ITEM_BYTES)
+    throw new BaselineStoreError(
+      `Item ${pk} would be ${bytes} bytes, over DynamoDB's ${DYNAMODB_MAX_ITEM_BYTES}-byte item limit`,
+    );
   return bytes;
 }
 
 /** Concurrent `fn` over `items`, at most `limit` at a time; settles every item (no early abort). */
-async function mapSettledLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+async function mapSettledLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
   const results: PromiseSettledResult<R>[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
@@ -478,7 +546,9 @@ async function mapSettledLimit<T, R>(items: readonly T[], limit: number, fn: (it
 }
 
 function isConditionalCheckFailed(e: unknown): boolean {
-  return e instanceof ConditionalCheckFailedException || (e instanceof Error && e.name === 'ConditionalCheckFailedException');
+  return (
+    e instanceof ConditionalCheckFailedException || (e instanceof Error && e.name === 'ConditionalCheckFailedException')
+  );
 }
 
 /**
@@ -490,7 +560,6 @@ export function isItemSizeRejection(e: unknown): boolean {
   return e instanceof Error && e.name === 'ValidationException' && /\bitem size\b.*\bexceeded\b/i.test(e.message);
 }
 
-
 /**
  * A ledger item as a `LedgerEntry`; undefined if it lacks what every entry has. `withDocument: false` leaves
  * the stored document out (scans for operator views need the entries, not up to 16 KiB of JSON each).
@@ -501,7 +570,14 @@ function ledgerEntryOf(item: Record<string, AttributeValue>, withDocument = true
   const user = item.user?.S;
   const raisedAt = Number(item.raisedAt?.N);
   const expiresAt = Number(item[TTL_ATTRIBUTE]?.N);
-  if (id === undefined || detectorId === undefined || user === undefined || !Number.isFinite(raisedAt) || !Number.isFinite(expiresAt)) return undefined;
+  if (
+    id === undefined ||
+    detectorId === undefined ||
+    user === undefined ||
+    !Number.isFinite(raisedAt) ||
+    !Number.isFinite(expiresAt)
+  )
+    return undefined;
   return {
     id,
     detectorId,
@@ -566,7 +642,23 @@ export interface DynamoDbStoreStats {
 }
 
 function emptyStats(): DynamoDbStoreStats {
-  return { batchGetItem: 0, getItem: 0, putItem: 0, scan: 0, unprocessedRetries: 0, conflicts: 0, ledgerDuplicates: 0, itemsRead: 0, itemsWritten: 0, bytesWritten: 0, writesSkipped: 0, cacheHits: 0, usersBounded: 0, itemsNotStored: 0, largestItemBytes: 0 };
+  return {
+    batchGetItem: 0,
+    getItem: 0,
+    putItem: 0,
+    scan: 0,
+    unprocessedRetries: 0,
+    conflicts: 0,
+    ledgerDuplicates: 0,
+    itemsRead: 0,
+    itemsWritten: 0,
+    bytesWritten: 0,
+    writesSkipped: 0,
+    cacheHits: 0,
+    usersBounded: 0,
+    itemsNotStored: 0,
+    largestItemBytes: 0,
+  };
 }
 
 type Item = Record<string, AttributeValue>;
@@ -662,7 +754,11 @@ export class DynamoDbBaselineStore implements BaselineStore {
     this.stats.getItem++;
     let item: Item | undefined;
     try {
-      item = (await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: { S: pk } }, ConsistentRead: true }))).Item;
+      item = (
+        await this.client.send(
+          new GetItemCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: { S: pk } }, ConsistentRead: true }),
+        )
+      ).Item;
     } catch (e) {
       throw new BaselineStoreError(`Reading ${pk} from ${this.tableName} failed: ${errorText(e)}`, { cause: e });
     }
@@ -718,16 +814,29 @@ export class DynamoDbBaselineStore implements BaselineStore {
       const document = e.document !== undefined ? boundAlertDocument(e.document, LEDGER_DOCUMENT_MAX_BYTES) : undefined;
       if (document !== undefined) item.document = { S: document };
       try {
-        await this.put({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PARTITION_KEY } }, 0);
+        await this.put(
+          {
+            TableName: this.tableName,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+          },
+          0,
+        );
       } catch (err) {
         // Already recorded (an overlapping window, a retried run): exactly what idempotent means here.
         if (isConditionalCheckFailed(err)) this.stats.ledgerDuplicates++;
         else throw err;
       }
     });
-    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ id: unique[i]!.id, reason: r.reason as unknown }] : []));
+    const failed = results.flatMap((r, i) =>
+      r.status === 'rejected' ? [{ id: unique[i]!.id, reason: r.reason as unknown }] : [],
+    );
     if (failed.length > 0) {
-      throw new BaselineStoreError(`Recording ${failed.length} of ${unique.length} alerts in the ledger failed (first: ${failed[0]!.id}: ${errorText(failed[0]!.reason)})`, { cause: failed[0]!.reason });
+      throw new BaselineStoreError(
+        `Recording ${failed.length} of ${unique.length} alerts in the ledger failed (first: ${failed[0]!.id}: ${errorText(failed[0]!.reason)})`,
+        { cause: failed[0]!.reason },
+      );
     }
   }
 
@@ -744,7 +853,14 @@ export class DynamoDbBaselineStore implements BaselineStore {
         continue;
       }
       if (fitted.bounded) this.stats.usersBounded++;
-      puts.push({ label: userLabel(u.user), pk: userKey(u.user), body: fitted.body, bytes: fitted.bytes, version: u.version, user: u.user });
+      puts.push({
+        label: userLabel(u.user),
+        pk: userKey(u.user),
+        body: fitted.body,
+        bytes: fitted.bytes,
+        version: u.version,
+        user: u.user,
+      });
     }
     notStored.push(...(await this.putVersioned(puts)));
     this.stats.itemsNotStored += notStored.length;
@@ -766,12 +882,19 @@ export class DynamoDbBaselineStore implements BaselineStore {
     await this.saveSingle(FEEDBACK_KEY, body, feedback.version, feedback);
   }
 
-  async acquireLease(lease: RunLease, now: number): Promise<{ readonly acquired: true } | { readonly acquired: false; readonly holder: RunLease | undefined }> {
+  async acquireLease(
+    lease: RunLease,
+    now: number,
+  ): Promise<{ readonly acquired: true } | { readonly acquired: false; readonly holder: RunLease | undefined }> {
     try {
       await this.put(
         {
           TableName: this.tableName,
-          Item: { [PARTITION_KEY]: { S: LEASE_KEY }, owner: { S: lease.owner }, leaseUntil: { N: String(lease.expiresAt) } },
+          Item: {
+            [PARTITION_KEY]: { S: LEASE_KEY },
+            owner: { S: lease.owner },
+            leaseUntil: { N: String(lease.expiresAt) },
+          },
           ConditionExpression: 'attribute_not_exists(#pk) OR #until <= :now OR #owner = :owner',
           ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#until': 'leaseUntil', '#owner': 'owner' },
           ExpressionAttributeValues: { ':now': { N: String(now) }, ':owner': { S: lease.owner } },
@@ -780,19 +903,31 @@ export class DynamoDbBaselineStore implements BaselineStore {
       );
       return { acquired: true };
     } catch (e) {
-      if (!isConditionalCheckFailed(e)) throw new BaselineStoreError(`Taking the run lease in ${this.tableName} failed: ${errorText(e)}`, { cause: e });
+      if (!isConditionalCheckFailed(e))
+        throw new BaselineStoreError(`Taking the run lease in ${this.tableName} failed: ${errorText(e)}`, { cause: e });
     }
     // Refused: say who holds it (the item may have expired or gone since; then there is no one to name).
     this.stats.getItem++;
     let item: Item | undefined;
     try {
-      item = (await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: { S: LEASE_KEY } }, ConsistentRead: true }))).Item;
+      item = (
+        await this.client.send(
+          new GetItemCommand({
+            TableName: this.tableName,
+            Key: { [PARTITION_KEY]: { S: LEASE_KEY } },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item;
     } catch (e) {
       throw new BaselineStoreError(`Reading ${LEASE_KEY} from ${this.tableName} failed: ${errorText(e)}`, { cause: e });
     }
     const owner = item?.owner?.S;
     const until = Number(item?.leaseUntil?.N);
-    return { acquired: false, holder: owner !== undefined && Number.isFinite(until) ? { owner, expiresAt: until } : undefined };
+    return {
+      acquired: false,
+      holder: owner !== undefined && Number.isFinite(until) ? { owner, expiresAt: until } : undefined,
+    };
   }
 
   async releaseLease(owner: string): Promise<void> {
@@ -810,7 +945,9 @@ export class DynamoDbBaselineStore implements BaselineStore {
     } catch (e) {
       // Not ours any more (it expired and another run took it, or a lost answer to this very release): nothing to give up.
       if (isConditionalCheckFailed(e)) return;
-      throw new BaselineStoreError(`Releasing the run lease in ${this.tableName} failed: ${errorText(e)}`, { cause: e });
+      throw new BaselineStoreError(`Releasing the run lease in ${this.tableName} failed: ${errorText(e)}`, {
+        cause: e,
+      });
     }
   }
 
@@ -833,10 +970,18 @@ export class DynamoDbBaselineStore implements BaselineStore {
     const results = await mapSettledLimit(puts, this.writeConcurrency, (p) => {
       const input: PutItemCommandInput = {
         TableName: this.tableName,
-        Item: { [PARTITION_KEY]: { S: p.pk }, [VERSION_ATTRIBUTE]: { N: String(p.version + 1) }, [BODY_ATTRIBUTE]: { S: p.body } },
+        Item: {
+          [PARTITION_KEY]: { S: p.pk },
+          [VERSION_ATTRIBUTE]: { N: String(p.version + 1) },
+          [BODY_ATTRIBUTE]: { S: p.body },
+        },
         ...(p.version === 0
           ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PARTITION_KEY } }
-          : { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': VERSION_ATTRIBUTE }, ExpressionAttributeValues: { ':v': { N: String(p.version) } } }),
+          : {
+              ConditionExpression: '#v = :v',
+              ExpressionAttributeNames: { '#v': VERSION_ATTRIBUTE },
+              ExpressionAttributeValues: { ':v': { N: String(p.version) } },
+            }),
       };
       return this.put(input, p.bytes);
     });
@@ -847,12 +992,20 @@ export class DynamoDbBaselineStore implements BaselineStore {
       const p = puts[i]!;
       const single = SINGLE_KEYS.has(p.pk);
       if (r.status === 'fulfilled') {
-        if (single) this.known.set(p.pk, { version: p.version + 1, body: p.body, ...(p.value ? { value: freezeShallowTree({ ...p.value, version: p.version + 1 }) } : {}) });
+        if (single)
+          this.known.set(p.pk, {
+            version: p.version + 1,
+            body: p.body,
+            ...(p.value ? { value: freezeShallowTree({ ...p.value, version: p.version + 1 }) } : {}),
+          });
       } else if (isConditionalCheckFailed(r.reason)) {
         if (single) this.known.delete(p.pk);
         conflicts.push(p.label);
       } else if (p.user !== undefined && isItemSizeRejection(r.reason)) {
-        notStored.push({ user: userForLog(p.user), reason: `DynamoDB refused the ${p.bytes}-byte item: ${errorText(r.reason)}` });
+        notStored.push({
+          user: userForLog(p.user),
+          reason: `DynamoDB refused the ${p.bytes}-byte item: ${errorText(r.reason)}`,
+        });
       } else {
         failures.push({ label: p.label, reason: r.reason });
       }
@@ -888,10 +1041,16 @@ export class DynamoDbBaselineStore implements BaselineStore {
     const cached = this.known.get(pk);
     if (cached?.value) {
       this.stats.getItem++;
-      let res;
+      let res: GetItemCommandOutput;
       try {
         res = await this.client.send(
-          new GetItemCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: { S: pk } }, ConsistentRead: true, ProjectionExpression: '#v', ExpressionAttributeNames: { '#v': VERSION_ATTRIBUTE } }),
+          new GetItemCommand({
+            TableName: this.tableName,
+            Key: { [PARTITION_KEY]: { S: pk } },
+            ConsistentRead: true,
+            ProjectionExpression: '#v',
+            ExpressionAttributeNames: { '#v': VERSION_ATTRIBUTE },
+          }),
         );
       } catch (e) {
         throw new BaselineStoreError(`Reading ${pk} from ${this.tableName} failed: ${errorText(e)}`, { cause: e });
@@ -904,7 +1063,9 @@ export class DynamoDbBaselineStore implements BaselineStore {
     this.stats.getItem++;
     let item: Item | undefined;
     try {
-      const res = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: { S: pk } }, ConsistentRead: true }));
+      const res = await this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: { S: pk } }, ConsistentRead: true }),
+      );
       item = res.Item;
     } catch (e) {
       throw new BaselineStoreError(`Reading ${pk} from ${this.tableName} failed: ${errorText(e)}`, { cause: e });
@@ -925,8 +1086,12 @@ export class DynamoDbBaselineStore implements BaselineStore {
     const v = item[VERSION_ATTRIBUTE]?.N;
     const body = item[BODY_ATTRIBUTE]?.S;
     const version = v === undefined ? NaN : Number(v);
-    if (!Number.isSafeInteger(version) || version < 1) throw new BaselineStoreError(`Corrupt item ${label}: ${VERSION_ATTRIBUTE} is ${v === undefined ? 'missing' : JSON.stringify(v)}`);
-    if (body === undefined) throw new BaselineStoreError(`Corrupt item ${label}: ${BODY_ATTRIBUTE} is missing or not a string`);
+    if (!Number.isSafeInteger(version) || version < 1)
+      throw new BaselineStoreError(
+        `Corrupt item ${label}: ${VERSION_ATTRIBUTE} is ${v === undefined ? 'missing' : JSON.stringify(v)}`,
+      );
+    if (body === undefined)
+      throw new BaselineStoreError(`Corrupt item ${label}: ${BODY_ATTRIBUTE} is missing or not a string`);
     return { version, body };
   }
 
@@ -937,12 +1102,12 @@ export class DynamoDbBaselineStore implements BaselineStore {
    */
   private async *scanPrefixes(prefixes: readonly string[]): AsyncIterable<Item> {
     const values: Record<string, AttributeValue> = {};
-    prefixes.forEach((p, i) => (values[`:p${i}`] = { S: p }));
+    for (const [i, p] of prefixes.entries()) values[`:p${i}`] = { S: p };
     const filter = prefixes.map((_, i) => `begins_with(#pk, :p${i})`).join(' OR ');
     let start: Item | undefined;
     do {
       this.stats.scan++;
-      let res;
+      let res: ScanCommandOutput;
       try {
         res = await this.client.send(
           new ScanCommand({
@@ -988,7 +1153,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
     for (let attempt = 1; ; attempt++) {
       this.stats.batchGetItem++;
       if (attempt > 1) this.stats.unprocessedRetries++;
-      let res;
+      let res: BatchGetItemCommandOutput;
       try {
         res = await this.client.send(
           new BatchGetItemCommand({
@@ -1002,13 +1167,18 @@ export class DynamoDbBaselineStore implements BaselineStore {
           }),
         );
       } catch (e) {
-        throw new BaselineStoreError(`BatchGetItem of ${pending.length} keys from ${this.tableName} failed: ${errorText(e)}`, { cause: e });
+        throw new BaselineStoreError(
+          `BatchGetItem of ${pending.length} keys from ${this.tableName} failed: ${errorText(e)}`,
+          { cause: e },
+        );
       }
       found.push(...(res.Responses?.[this.tableName] ?? []));
       pending = res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       if (pending.length === 0) return found;
       if (attempt >= this.maxBatchGetAttempts) {
-        throw new BaselineStoreError(`BatchGetItem left ${pending.length} of ${keys.length} keys unprocessed after ${attempt} attempts (throttled?) on ${this.tableName}`);
+        throw new BaselineStoreError(
+          `BatchGetItem left ${pending.length} of ${keys.length} keys unprocessed after ${attempt} attempts (throttled?) on ${this.tableName}`,
+        );
       }
       // Exponential backoff with jitter, as AWS advises for UnprocessedKeys.
       const ceiling = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** (attempt - 1));
@@ -1027,7 +1197,11 @@ export class DynamoDbBaselineStore implements BaselineStore {
  * `UnknownOperationException`), which is tolerated: locally nothing needs expiring.
  * An existing table with another key schema is a `BaselineStoreError`.
  */
-export async function createBaselinesTable(client: DynamoDBClient, tableName: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+export async function createBaselinesTable(
+  client: DynamoDBClient,
+  tableName: string,
+  opts: { timeoutMs?: number } = {},
+): Promise<void> {
   try {
     await client.send(
       new CreateTableCommand({
@@ -1038,12 +1212,13 @@ export async function createBaselinesTable(client: DynamoDBClient, tableName: st
       }),
     );
   } catch (e) {
-    if (!(e instanceof Error && e.name === 'ResourceInUseException')) throw new BaselineStoreError(`Creating table ${tableName} failed: ${errorText(e)}`, { cause: e });
+    if (!(e instanceof Error && e.name === 'ResourceInUseException'))
+      throw new BaselineStoreError(`Creating table ${tableName} failed: ${errorText(e)}`, { cause: e });
   }
 
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   for (;;) {
-    let table;
+    let table: TableDescription | undefined;
     try {
       table = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
     } catch (e) {
@@ -1051,18 +1226,29 @@ export async function createBaselinesTable(client: DynamoDBClient, tableName: st
     }
     const keys = table?.KeySchema ?? [];
     if (keys.length !== 1 || keys[0]?.AttributeName !== PARTITION_KEY || keys[0]?.KeyType !== 'HASH') {
-      throw new BaselineStoreError(`Table ${tableName} exists with another key schema (${JSON.stringify(keys)}); authwatch needs a single string partition key "${PARTITION_KEY}"`);
+      throw new BaselineStoreError(
+        `Table ${tableName} exists with another key schema (${JSON.stringify(keys)}); authwatch needs a single string partition key "${PARTITION_KEY}"`,
+      );
     }
     if (table?.TableStatus === 'ACTIVE') break;
-    if (Date.now() > deadline) throw new BaselineStoreError(`Table ${tableName} did not become ACTIVE (status ${table?.TableStatus ?? 'unknown'})`);
+    if (Date.now() > deadline)
+      throw new BaselineStoreError(
+        `Table ${tableName} did not become ACTIVE (status ${table?.TableStatus ?? 'unknown'})`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
   try {
-    await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } }));
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      }),
+    );
   } catch (e) {
     const name = e instanceof Error ? e.name : '';
     const already = name === 'ValidationException' && /already enabled/i.test((e as Error).message);
-    if (name !== 'UnknownOperationException' && !already) throw new BaselineStoreError(`Enabling TTL on ${tableName} failed: ${errorText(e)}`, { cause: e });
+    if (name !== 'UnknownOperationException' && !already)
+      throw new BaselineStoreError(`Enabling TTL on ${tableName} failed: ${errorText(e)}`, { cause: e });
   }
 }

@@ -150,7 +150,12 @@ export class InMemoryBaselineStore implements BaselineStore {
     const writes: Write[] = [];
     for (const u of users) {
       try {
-        writes.push({ key: userKey(u.user), label: USER_KEY_PREFIX + u.user, version: u.version, body: fitUser(u, this.maxUserItemBytes).body });
+        writes.push({
+          key: userKey(u.user),
+          label: USER_KEY_PREFIX + u.user,
+          version: u.version,
+          body: fitUser(u, this.maxUserItemBytes).body,
+        });
       } catch (e) {
         if (!(e instanceof ItemTooLargeError)) throw e;
         notStored.push({ user: userForLog(u.user), reason: e.message });
@@ -173,7 +178,10 @@ export class InMemoryBaselineStore implements BaselineStore {
     await this.saveSingle(FEEDBACK_KEY, encodeFeedbackBody(feedback), feedback.version);
   }
 
-  async acquireLease(lease: RunLease, now: number): Promise<{ readonly acquired: true } | { readonly acquired: false; readonly holder: RunLease | undefined }> {
+  async acquireLease(
+    lease: RunLease,
+    now: number,
+  ): Promise<{ readonly acquired: true } | { readonly acquired: false; readonly holder: RunLease | undefined }> {
     const h = this.held;
     if (h && h.expiresAt > now && h.owner !== lease.owner) return { acquired: false, holder: { ...h } };
     this.held = { owner: lease.owner, expiresAt: lease.expiresAt };

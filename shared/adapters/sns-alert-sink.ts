@@ -28,8 +28,24 @@
  * retried again here. What still fails is reported, never thrown, so the pipeline can record what was delivered
  * and fail the run for the rest. The digest's and the cut card's fate never change an alert's.
  */
-import { PublishBatchCommand, PublishCommand, type MessageAttributeValue, type PublishBatchRequestEntry, type PublishCommandInput, type SNSClient } from '@aws-sdk/client-sns';
-import { chatbotNotification, cutNotification, DIGEST_TEXT_MAX_BYTES, digestSubject, digestTexts, emailSubject, emailText, truncate } from '../core/alert-text';
+import {
+  PublishBatchCommand,
+  PublishCommand,
+  type MessageAttributeValue,
+  type PublishBatchRequestEntry,
+  type PublishCommandInput,
+  type SNSClient,
+} from '@aws-sdk/client-sns';
+import {
+  chatbotNotification,
+  cutNotification,
+  DIGEST_TEXT_MAX_BYTES,
+  digestSubject,
+  digestTexts,
+  emailSubject,
+  emailText,
+  truncate,
+} from '../core/alert-text';
 import { alertDocument, withSilenceTarget, type SilenceTarget } from '../core/alerts';
 import type { Alert, AlertBatch, PublishReport } from '../core/model';
 import type { AlertSink } from '../ports';
@@ -61,7 +77,16 @@ const RETRY_BASE_MS = 200;
 const RETRY_CAP_MS = 5_000;
 
 /** Failed-entry codes worth retrying even if SNS did not flag them as its own fault. */
-const RETRYABLE_ENTRY_CODES = new Set(['Throttled', 'ThrottledException', 'Throttling', 'KMSThrottling', 'KMSThrottlingException', 'InternalError', 'InternalErrorException', 'ServiceUnavailable']);
+const RETRYABLE_ENTRY_CODES = new Set([
+  'Throttled',
+  'ThrottledException',
+  'Throttling',
+  'KMSThrottling',
+  'KMSThrottlingException',
+  'InternalError',
+  'InternalErrorException',
+  'ServiceUnavailable',
+]);
 
 export interface SnsAlertSinkProps {
   readonly client: SNSClient;
@@ -96,9 +121,14 @@ function utf8(s: string | undefined): number {
 }
 
 /** Bytes SNS counts for one message: body, subject, and each attribute's name, data type and value. */
-export function messageBytes(m: { Message?: string | undefined; Subject?: string | undefined; MessageAttributes?: Record<string, MessageAttributeValue> | undefined }): number {
+export function messageBytes(m: {
+  Message?: string | undefined;
+  Subject?: string | undefined;
+  MessageAttributes?: Record<string, MessageAttributeValue> | undefined;
+}): number {
   let n = utf8(m.Message) + utf8(m.Subject);
-  for (const [name, v] of Object.entries(m.MessageAttributes ?? {})) n += utf8(name) + utf8(v.DataType) + utf8(v.StringValue) + (v.BinaryValue?.byteLength ?? 0);
+  for (const [name, v] of Object.entries(m.MessageAttributes ?? {}))
+    n += utf8(name) + utf8(v.DataType) + utf8(v.StringValue) + (v.BinaryValue?.byteLength ?? 0);
   return n;
 }
 
@@ -106,7 +136,8 @@ export function messageBytes(m: { Message?: string | undefined; Subject?: string
 function trimDeep(v: unknown, max: number, maxItems: number): unknown {
   if (typeof v === 'string') return truncate(v, max);
   if (Array.isArray(v)) return v.slice(0, maxItems).map((x) => trimDeep(x, max, maxItems));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, trimDeep(x, max, maxItems)]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, trimDeep(x, max, maxItems)]));
   return v;
 }
 
@@ -159,7 +190,8 @@ function prepare(a: Alert): (Prepared & { document: string }) | { alert: Alert; 
     const Message = alertMessage(a, detail);
     const entry = { Message, Subject, MessageStructure: 'json', MessageAttributes };
     bytes = messageBytes(entry);
-    if (bytes <= BUDGET_BYTES) return { alert: a, entry, bytes, document: level === 0 ? alertDocument(a) : JSON.stringify(detail) };
+    if (bytes <= BUDGET_BYTES)
+      return { alert: a, entry, bytes, document: level === 0 ? alertDocument(a) : JSON.stringify(detail) };
   }
   return { alert: a, tooLarge: bytes };
 }
@@ -171,7 +203,11 @@ function prepareCard(a: Alert): Prepared {
 }
 
 /** Greedy packing in rank order: a new batch when 10 entries or the byte budget would be exceeded. */
-export function packBatches<T extends { bytes: number }>(items: readonly T[], maxEntries = MAX_BATCH_ENTRIES, maxBytes = BUDGET_BYTES): T[][] {
+export function packBatches<T extends { bytes: number }>(
+  items: readonly T[],
+  maxEntries = MAX_BATCH_ENTRIES,
+  maxBytes = BUDGET_BYTES,
+): T[][] {
   const batches: T[][] = [];
   let cur: T[] = [];
   let bytes = 0;
@@ -193,7 +229,6 @@ function entryId(i: number, alertId: string): string {
   return `${i}_${alertId.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, MAX_ENTRY_ID_CHARS);
 }
 
-
 /**
  * The digest's `Publish` inputs, one per part (`digestTexts` splits a run whose text would not fit): readable
  * text for email, and for any other protocol a JSON summary with alert ids only (bounded: 100 ids).
@@ -203,7 +238,16 @@ function digestInputs(topicArn: string, batch: AlertBatch, failedIds: readonly s
   const top = [...batch.alerts, ...batch.cut].reduce((m, a) => Math.max(m, a.score), 0);
   const texts = digestTexts(batch, { failed: failedIds, maxBytes: DIGEST_TEXT_MAX_BYTES });
   return texts.map((email, index) => {
-    const summary = { kind: DIGEST_KIND, runId: batch.runId, part: index + 1, parts: texts.length, window, alert_ids: batch.alerts.map((a) => a.id), failed_ids: failedIds, cut: batch.cut.length };
+    const summary = {
+      kind: DIGEST_KIND,
+      runId: batch.runId,
+      part: index + 1,
+      parts: texts.length,
+      window,
+      alert_ids: batch.alerts.map((a) => a.id),
+      failed_ids: failedIds,
+      cut: batch.cut.length,
+    };
     return {
       TopicArn: topicArn,
       MessageStructure: 'json',
@@ -212,7 +256,10 @@ function digestInputs(topicArn: string, batch: AlertBatch, failedIds: readonly s
       MessageAttributes: {
         [MESSAGE_KIND_ATTRIBUTE]: { DataType: 'String', StringValue: DIGEST_KIND },
         rule: { DataType: 'String', StringValue: 'digest' },
-        severity: { DataType: 'String', StringValue: batch.alerts[0]?.rule.severity ?? batch.cut[0]?.rule.severity ?? 'low' },
+        severity: {
+          DataType: 'String',
+          StringValue: batch.alerts[0]?.rule.severity ?? batch.cut[0]?.rule.severity ?? 'low',
+        },
         score: { DataType: 'Number', StringValue: String(Math.round(top * 100) / 100) },
       } satisfies Record<string, MessageAttributeValue>,
     };
@@ -252,14 +299,22 @@ export class SnsAlertSink implements AlertSink {
   }
 
   async publish(input: AlertBatch): Promise<PublishReport> {
-    const batch: AlertBatch = { ...input, alerts: input.alerts.map((a) => withSilenceTarget(a, this.silenceTarget)), cut: input.cut.map((a) => withSilenceTarget(a, this.silenceTarget)) };
+    const batch: AlertBatch = {
+      ...input,
+      alerts: input.alerts.map((a) => withSilenceTarget(a, this.silenceTarget)),
+      cut: input.cut.map((a) => withSilenceTarget(a, this.silenceTarget)),
+    };
     const accepted: string[] = [];
     const failed: { id: string; reason: string }[] = [];
     const documents: Record<string, string> = {};
     const ready: Prepared[] = [];
     for (const a of batch.alerts) {
       const p = prepare(a);
-      if ('tooLarge' in p) failed.push({ id: a.id, reason: `message is ${p.tooLarge} bytes even trimmed, over the SNS limit of ${MAX_PAYLOAD_BYTES}` });
+      if ('tooLarge' in p)
+        failed.push({
+          id: a.id,
+          reason: `message is ${p.tooLarge} bytes even trimmed, over the SNS limit of ${MAX_PAYLOAD_BYTES}`,
+        });
       else {
         ready.push(p);
         documents[a.id] = p.document;
@@ -294,13 +349,21 @@ export class SnsAlertSink implements AlertSink {
       for (const i of inputs) if (!(await this.publishDigest(i))) digestDelivered = false;
     }
     const kept = new Set(delivered);
-    return { delivered, failed, digestDelivered, documents: Object.fromEntries(Object.entries(documents).filter(([id]) => kept.has(id))) };
+    return {
+      delivered,
+      failed,
+      digestDelivered,
+      documents: Object.fromEntries(Object.entries(documents).filter(([id]) => kept.has(id))),
+    };
   }
 
   /** One `PublishBatch` of ≤ 10 entries within the byte budget, retrying the entries SNS reports as failed transiently. */
-  private async publishGroup(group: readonly Prepared[], topicArn: string): Promise<{ delivered: string[]; failed: { id: string; reason: string }[] }> {
+  private async publishGroup(
+    group: readonly Prepared[],
+    topicArn: string,
+  ): Promise<{ delivered: string[]; failed: { id: string; reason: string }[] }> {
     const byEntryId = new Map<string, Prepared>();
-    group.forEach((p, i) => byEntryId.set(entryId(i, p.alert.id), p));
+    for (const [i, p] of group.entries()) byEntryId.set(entryId(i, p.alert.id), p);
     let pending = [...byEntryId.keys()];
     const delivered: string[] = [];
     const failed: { id: string; reason: string }[] = [];
@@ -326,12 +389,17 @@ export class SnsAlertSink implements AlertSink {
             continue;
           }
           const f = bad.get(id);
-          if (f && f.SenderFault && !RETRYABLE_ENTRY_CODES.has(f.Code ?? '')) {
+          if (f?.SenderFault && !RETRYABLE_ENTRY_CODES.has(f.Code ?? '')) {
             // Our request was wrong for this entry: sending it again gives the same answer.
             failed.push({ id: alertId, reason: `${f.Code ?? 'Failed'}: ${f.Message ?? 'rejected by SNS'}` });
             continue;
           }
-          reasons.set(id, f ? `${f.Code ?? 'Failed'}: ${f.Message ?? 'failed in SNS'}` : 'SNS reported neither success nor failure for this entry');
+          reasons.set(
+            id,
+            f
+              ? `${f.Code ?? 'Failed'}: ${f.Message ?? 'failed in SNS'}`
+              : 'SNS reported neither success nor failure for this entry',
+          );
           retry.push(id);
         }
       } catch (e) {
@@ -346,7 +414,11 @@ export class SnsAlertSink implements AlertSink {
       lastReason = reasons;
       if (attempt >= this.maxRetries) break;
     }
-    for (const id of pending) failed.push({ id: byEntryId.get(id)!.alert.id, reason: `${lastReason.get(id) ?? 'failed'} (after ${this.maxRetries + 1} PublishBatch calls)` });
+    for (const id of pending)
+      failed.push({
+        id: byEntryId.get(id)!.alert.id,
+        reason: `${lastReason.get(id) ?? 'failed'} (after ${this.maxRetries + 1} PublishBatch calls)`,
+      });
     return { delivered, failed };
   }
 

@@ -285,7 +285,18 @@ export interface LedgerEntry {
 }
 
 export function emptyPopulation(): PopulationStats {
-  return { userBuckets: 0, newUsers: 0, dormantReturns: 0, lastBucket: 0, knownUsers: 0, sharedIps: {}, sharedPrefixes: {}, sharedNetworks: {}, placeNovelty: { periods: 0, ip: 0, prefix: 0, network: 0, ipInKnownPrefix: 0, networkOrgNovel: 0 }, version: 0 };
+  return {
+    userBuckets: 0,
+    newUsers: 0,
+    dormantReturns: 0,
+    lastBucket: 0,
+    knownUsers: 0,
+    sharedIps: {},
+    sharedPrefixes: {},
+    sharedNetworks: {},
+    placeNovelty: { periods: 0, ip: 0, prefix: 0, network: 0, ipInKnownPrefix: 0, networkOrgNovel: 0 },
+    version: 0,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -340,7 +351,12 @@ export interface Alert {
       readonly technique: readonly MitreTechnique[];
     };
   };
-  readonly event: { readonly kind: 'alert'; readonly category: readonly ['authentication']; readonly outcome: 'success'; readonly count: number };
+  readonly event: {
+    readonly kind: 'alert';
+    readonly category: readonly ['authentication'];
+    readonly outcome: 'success';
+    readonly count: number;
+  };
   readonly user: { readonly name: string };
   readonly source: { readonly ip: string };
   readonly host: { readonly name?: string; readonly names: readonly string[] };

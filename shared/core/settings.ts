@@ -69,7 +69,8 @@ export function allowUserProblem(raw: string): string | undefined {
   // Control and invisible characters never occur in a real user name; they come from a bad paste and would make
   // the entry impossible to read back or remove.
   if (plainText(p, p.length + 1) !== p) return `${quoted(p)} holds control or invisible characters`;
-  if (/^\*+$/.test(p)) return `${quoted(p)} matches every user and would silence every alert; remove the detector instead`;
+  if (/^\*+$/.test(p))
+    return `${quoted(p)} matches every user and would silence every alert; remove the detector instead`;
   return undefined;
 }
 
@@ -88,7 +89,10 @@ export const detectionSettingsSchema = z.object({
   learningDays: z.number().min(0).max(365).default(14),
   /** Alert at or above this score, per detector (Elastic's rules use anomaly score >= 75). */
   thresholds: z
-    .object({ 'Auth.RareUser': z.number().min(0).max(100).default(75), 'Auth.UnusualSourceIp': z.number().min(0).max(100).default(75) })
+    .object({
+      'Auth.RareUser': z.number().min(0).max(100).default(75),
+      'Auth.UnusualSourceIp': z.number().min(0).max(100).default(75),
+    })
     .default({ 'Auth.RareUser': 75, 'Auth.UnusualSourceIp': 75 }),
   /** Elastic's rules raise at most 100 alerts per run (max_signals). */
   maxAlertsPerRun: z.number().int().min(1).max(1000).default(100),
@@ -127,7 +131,10 @@ export type DetectionSettingsInput = z.input<typeof detectionSettingsSchema>;
 export const DEFAULT_SETTINGS: DetectionSettings = detectionSettingsSchema.parse({});
 
 /** Flatten zod issues into `path: message` lines a person can act on. */
-export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[], prefix = ''): string[] {
+export function formatIssues(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  prefix = '',
+): string[] {
   return issues.map((i) => {
     const path = [prefix, ...i.path.map(String)].filter(Boolean).join('.');
     return path ? `${path}: ${i.message}` : i.message;

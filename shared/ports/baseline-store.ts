@@ -37,7 +37,10 @@ export interface BaselineStore {
    * (its holder is then returned, and nothing is written). Taking a lease one already holds extends it, so a
    * write whose response was lost can be repeated.
    */
-  acquireLease(lease: RunLease, now: number): Promise<{ readonly acquired: true } | { readonly acquired: false; readonly holder: RunLease | undefined }>;
+  acquireLease(
+    lease: RunLease,
+    now: number,
+  ): Promise<{ readonly acquired: true } | { readonly acquired: false; readonly holder: RunLease | undefined }>;
   /** Give the lease up if `owner` still holds it; a no-op otherwise (it expired and someone else took it). */
   releaseLease(owner: string): Promise<void>;
   /**

@@ -36,7 +36,14 @@ import { EMBEDDED_REGION, startEmbeddedDynamo } from '../../shared/adapters/embe
 import { FileLogSource } from '../../shared/adapters/file-log-source';
 import { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
 import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../../shared/core/baseline-update';
-import { bucketOf, dayOf, emptyPopulation, type LogonEvent, type SeenStats, type UserBaseline } from '../../shared/core/model';
+import {
+  bucketOf,
+  dayOf,
+  emptyPopulation,
+  type LogonEvent,
+  type SeenStats,
+  type UserBaseline,
+} from '../../shared/core/model';
 import { DEFAULT_SETTINGS } from '../../shared/core/settings';
 import { BaselineStoreError, ConcurrentUpdateError } from '../../shared/errors';
 import { runDetection, type DetectionDeps } from '../../shared/run-detection';
@@ -52,7 +59,16 @@ function seen(first: number, last: number, buckets = 3.25, days = 2): SeenStats 
 
 function makeBaseline(user: string, overrides: Partial<UserBaseline> = {}): UserBaseline {
   const s = seen(T - 30 * 86_400_000, T, 41.998_765_432_1, 22);
-  return { user, activity: s, ips: { '81.2.3.10': s }, prefixes: { '81.2.3.0/24': s }, networks: { '81.2.0.0/16': s }, novelty: { periods: 60, ip: 1, prefix: 1, network: 1 }, version: 0, ...overrides };
+  return {
+    user,
+    activity: s,
+    ips: { '81.2.3.10': s },
+    prefixes: { '81.2.3.0/24': s },
+    networks: { '81.2.0.0/16': s },
+    novelty: { periods: 60, ip: 1, prefix: 1, network: 1 },
+    version: 0,
+    ...overrides,
+  };
 }
 
 interface Call {
@@ -64,8 +80,15 @@ interface Call {
  * A client on this file's dynalite that records every command, and lets a test rewrite BatchGetItem
  * responses (to play DynamoDB leaving keys unprocessed).
  */
-function recordingClient(rewriteBatchGet?: (input: BatchGetItemCommandInput, output: BatchGetItemCommandOutput, call: number) => void) {
-  const client = new DynamoDBClient({ endpoint: db.endpoint, region: EMBEDDED_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+function recordingClient(
+  rewriteBatchGet?: (input: BatchGetItemCommandInput, output: BatchGetItemCommandOutput, call: number) => void,
+) {
+  const client = new DynamoDBClient({
+    endpoint: db.endpoint,
+    region: EMBEDDED_REGION,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
   const calls: Call[] = [];
   let batchGets = 0;
   client.middlewareStack.add(
@@ -73,7 +96,12 @@ function recordingClient(rewriteBatchGet?: (input: BatchGetItemCommandInput, out
       const command = String(context.commandName).replace(/Command$/, '');
       calls.push({ command, input: structuredClone(args.input) });
       const result = await next(args);
-      if (command === 'BatchGetItem' && rewriteBatchGet) rewriteBatchGet(args.input as BatchGetItemCommandInput, result.output as BatchGetItemCommandOutput, ++batchGets);
+      if (command === 'BatchGetItem' && rewriteBatchGet)
+        rewriteBatchGet(
+          args.input as BatchGetItemCommandInput,
+          result.output as BatchGetItemCommandOutput,
+          ++batchGets,
+        );
       return result;
     },
     { step: 'initialize', name: 'recordCalls' },
@@ -85,7 +113,13 @@ function recordingClient(rewriteBatchGet?: (input: BatchGetItemCommandInput, out
 async function openStore(props: Partial<DynamoDbBaselineStoreProps> & { client?: DynamoDBClient } = {}) {
   const tableName = await db.freshTable();
   const sleeps: number[] = [];
-  const store = new DynamoDbBaselineStore({ client: db.client, tableName, sleep: async (ms) => void sleeps.push(ms), random: () => 0.5, ...props });
+  const store = new DynamoDbBaselineStore({
+    client: db.client,
+    tableName,
+    sleep: async (ms) => void sleeps.push(ms),
+    random: () => 0.5,
+    ...props,
+  });
   return { store, tableName, sleeps };
 }
 
@@ -139,7 +173,9 @@ describe('DynamoDbBaselineStore requests', () => {
 
     const got = await store.getUsers(users.map((u) => u.user));
     expect(got.size).toBe(100);
-    const batches = rec.calls.filter((c) => c.command === 'BatchGetItem').map((c) => Object.values((c.input as BatchGetItemCommandInput).RequestItems!)[0]!.Keys!.length);
+    const batches = rec.calls
+      .filter((c) => c.command === 'BatchGetItem')
+      .map((c) => Object.values((c.input as BatchGetItemCommandInput).RequestItems!)[0]!.Keys!.length);
     expect(batches).toEqual([100, 60]);
     expect(store.stats).toMatchObject({ batchGetItem: 2, unprocessedRetries: 1, itemsRead: 100 });
     expect(sleeps).toHaveLength(1);
@@ -180,12 +216,29 @@ describe('DynamoDbBaselineStore requests', () => {
     const evil = `x" OR attribute_exists(pk) OR "#v = :v`;
     await store.saveUsers([makeBaseline(evil, { ips: { '::ffff:1.2.3.4': seen(T, T) } })]);
     await store.saveUsers([{ ...(await store.getUsers([evil])).get(evil)! }]);
-    await store.recordRaisedAlerts([{ id: 'rareuser-abc', detectorId: 'Auth.RareUser', user: evil, sourceIp: '::ffff:1.2.3.4', raisedAt: T, expiresAt: 1 }]);
+    await store.recordRaisedAlerts([
+      {
+        id: 'rareuser-abc',
+        detectorId: 'Auth.RareUser',
+        user: evil,
+        sourceIp: '::ffff:1.2.3.4',
+        raisedAt: T,
+        expiresAt: 1,
+      },
+    ]);
     await store.getRaisedAlerts(['rareuser-abc']);
     const expressions = rec.calls.flatMap((c) => {
       const i = c.input as PutItemCommandInput & BatchGetItemCommandInput;
-      const req: { ConditionExpression?: string; ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> } = i.RequestItems ? Object.values(i.RequestItems)[0]! : i;
-      return [req.ConditionExpression, req.ProjectionExpression, ...Object.values(req.ExpressionAttributeNames ?? {})].filter((x): x is string => x !== undefined);
+      const req: {
+        ConditionExpression?: string;
+        ProjectionExpression?: string;
+        ExpressionAttributeNames?: Record<string, string>;
+      } = i.RequestItems ? Object.values(i.RequestItems)[0]! : i;
+      return [
+        req.ConditionExpression,
+        req.ProjectionExpression,
+        ...Object.values(req.ExpressionAttributeNames ?? {}),
+      ].filter((x): x is string => x !== undefined);
     });
     expect(new Set(expressions)).toEqual(new Set(['attribute_not_exists(#pk)', '#v = :v', '#pk', 'pk', 'version']));
   });
@@ -218,8 +271,19 @@ describe('DynamoDbBaselineStore ledger', () => {
   it('stores a TTL attribute in epoch seconds and keeps the first entry of an id', async () => {
     const { store, tableName } = await openStore();
     const expiresAt = Math.floor(T / 1000) + 30 * 86_400;
-    await store.recordRaisedAlerts([{ id: 'rareuser-1', detectorId: 'Auth.RareUser', user: 'alice', sourceIp: '203.0.113.9', raisedAt: T, expiresAt }]);
-    await store.recordRaisedAlerts([{ id: 'rareuser-1', detectorId: 'Auth.RareUser', user: 'alice', sourceIp: '203.0.113.9', raisedAt: T + 900_000, expiresAt: expiresAt + 900 }]);
+    await store.recordRaisedAlerts([
+      { id: 'rareuser-1', detectorId: 'Auth.RareUser', user: 'alice', sourceIp: '203.0.113.9', raisedAt: T, expiresAt },
+    ]);
+    await store.recordRaisedAlerts([
+      {
+        id: 'rareuser-1',
+        detectorId: 'Auth.RareUser',
+        user: 'alice',
+        sourceIp: '203.0.113.9',
+        raisedAt: T + 900_000,
+        expiresAt: expiresAt + 900,
+      },
+    ]);
     const item = (await rawGet(tableName, 'ALERT#rareuser-1'))!;
     expect(item[TTL_ATTRIBUTE]).toEqual({ N: String(expiresAt) });
     expect(item.raisedAt).toEqual({ N: String(T) });
@@ -229,8 +293,20 @@ describe('DynamoDbBaselineStore ledger', () => {
 
   it('stores the bounded document as its own string attribute of the ledger item, gone with the item at its TTL', async () => {
     const { store, tableName } = await openStore();
-    const document = JSON.stringify({ id: 'rareuser-9', evidence: { blob: 'z'.repeat(LEDGER_DOCUMENT_MAX_BYTES * 2) } });
-    await store.recordRaisedAlerts([{ id: 'rareuser-9', detectorId: 'Auth.RareUser', user: 'alice', raisedAt: T, expiresAt: Math.floor(T / 1000), document }]);
+    const document = JSON.stringify({
+      id: 'rareuser-9',
+      evidence: { blob: 'z'.repeat(LEDGER_DOCUMENT_MAX_BYTES * 2) },
+    });
+    await store.recordRaisedAlerts([
+      {
+        id: 'rareuser-9',
+        detectorId: 'Auth.RareUser',
+        user: 'alice',
+        raisedAt: T,
+        expiresAt: Math.floor(T / 1000),
+        document,
+      },
+    ]);
     const item = (await rawGet(tableName, 'ALERT#rareuser-9'))!;
     expect(Buffer.byteLength(item.document!.S!)).toBeLessThanOrEqual(LEDGER_DOCUMENT_MAX_BYTES);
     expect(JSON.parse(item.document!.S!)).toMatchObject({ id: 'rareuser-9', truncated: true });
@@ -240,7 +316,16 @@ describe('DynamoDbBaselineStore ledger', () => {
   it('flags a user name cut to fit, so reading the entry back never names another user', async () => {
     const { store } = await openStore();
     const long = 'x'.repeat(5000);
-    await store.recordRaisedAlerts([{ id: 'unusualsourceip-1', detectorId: 'Auth.UnusualSourceIp', user: long, sourceIp: '203.0.113.9', raisedAt: T, expiresAt: Math.floor(T / 1000) }]);
+    await store.recordRaisedAlerts([
+      {
+        id: 'unusualsourceip-1',
+        detectorId: 'Auth.UnusualSourceIp',
+        user: long,
+        sourceIp: '203.0.113.9',
+        raisedAt: T,
+        expiresAt: Math.floor(T / 1000),
+      },
+    ]);
     const e = (await store.getLedgerEntry('unusualsourceip-1'))!;
     expect(e.userTruncated).toBe(true);
     expect(e.user.length).toBeLessThan(long.length);
@@ -256,7 +341,13 @@ describe('DynamoDbBaselineStore run lease over a lossy network', () => {
     await proxy.close();
   });
   /** The production client configuration (its attempts), without the real backoff. */
-  const throughProxy = () => createDynamoDbClient({ endpoint: proxy.endpoint, region: EMBEDDED_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, retryDelayMs: () => 0 });
+  const throughProxy = () =>
+    createDynamoDbClient({
+      endpoint: proxy.endpoint,
+      region: EMBEDDED_REGION,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      retryDelayMs: () => 0,
+    });
 
   it('takes the run lease when its own first attempt went through but the answer was lost', async () => {
     const { store, tableName } = await openStore({ client: throughProxy() });
@@ -265,8 +356,14 @@ describe('DynamoDbBaselineStore run lease over a lossy network', () => {
     proxy.rule = (c) => (!dropped && dynamoKeyOf(c) === 'META#lease' ? ((dropped = true), 'drop-response') : undefined);
     expect(await store.acquireLease({ owner: 'run-a#1', expiresAt: T + 360_000 }, T)).toEqual({ acquired: true });
     proxy.rule = undefined;
-    expect(proxy.calls.slice(from).map((c) => `${c.target} ${c.fault ?? 'forwarded'}`)).toEqual(['DynamoDB_20120810.PutItem drop-response', 'DynamoDB_20120810.PutItem forwarded']);
-    expect(await rawGet(tableName, 'META#lease')).toMatchObject({ owner: { S: 'run-a#1' }, leaseUntil: { N: String(T + 360_000) } });
+    expect(proxy.calls.slice(from).map((c) => `${c.target} ${c.fault ?? 'forwarded'}`)).toEqual([
+      'DynamoDB_20120810.PutItem drop-response',
+      'DynamoDB_20120810.PutItem forwarded',
+    ]);
+    expect(await rawGet(tableName, 'META#lease')).toMatchObject({
+      owner: { S: 'run-a#1' },
+      leaseUntil: { N: String(T + 360_000) },
+    });
     await store.releaseLease('run-a#1');
     // Released by a put (the detector may not delete items): an expired lease without owner.
     expect(await rawGet(tableName, 'META#lease')).toEqual({ pk: { S: 'META#lease' }, leaseUntil: { N: '0' } });
@@ -283,7 +380,9 @@ describe('DynamoDbBaselineStore scans (operator views)', () => {
     const names: string[] = [];
     for await (const u of store.scanUsers()) names.push(u.user);
     expect(names.sort()).toEqual([':p0) OR begins_with(#pk, :p1', 'alice', 'carol']);
-    const scans = rec.calls.filter((c) => c.command === 'Scan').map((c) => c.input as { FilterExpression: string; ExclusiveStartKey?: unknown });
+    const scans = rec.calls
+      .filter((c) => c.command === 'Scan')
+      .map((c) => c.input as { FilterExpression: string; ExclusiveStartKey?: unknown });
     expect(scans.length).toBeGreaterThan(1);
     expect(scans[1]!.ExclusiveStartKey).toBeDefined();
     for (const s of scans) expect(s.FilterExpression).toBe('begins_with(#pk, :p0) OR begins_with(#pk, :p1)');
@@ -305,7 +404,13 @@ describe('DynamoDbBaselineStore item size', () => {
   it('measures a user at the core bounds far below the target, and bounds one over it', async () => {
     const { store, tableName } = await openStore();
     const v6 = (i: number) => `2001:db8:${(0x1000 + i).toString(16)}:abcd:ef01:2345:6789:${(0xa000 + i).toString(16)}`;
-    const map = (n: number, key: (i: number) => string) => Object.fromEntries(Array.from({ length: n }, (_, i) => [key(i), seen(T - 40 * 86_400_000 + i * 1_234_567, T - i * 60_000, 123.456_789_012_345 + i, 37 + i)]));
+    const map = (n: number, key: (i: number) => string) =>
+      Object.fromEntries(
+        Array.from({ length: n }, (_, i) => [
+          key(i),
+          seen(T - 40 * 86_400_000 + i * 1_234_567, T - i * 60_000, 123.456_789_012_345 + i, 37 + i),
+        ]),
+      );
     const atBounds = makeBaseline('a'.repeat(64) + '@corp.example', {
       ips: map(MAX_IPS_PER_USER, v6),
       prefixes: map(MAX_PREFIXES_PER_USER, (i) => `2001:db8:${(0x1000 + i).toString(16)}::/48`),
@@ -326,7 +431,9 @@ describe('DynamoDbBaselineStore item size', () => {
     expect(store.stats.largestItemBytes).toBeLessThanOrEqual(USER_ITEM_TARGET_BYTES);
     const raw = (await rawGet(tableName, 'USER#roamer'))!;
     expect(bodyItemBytes('USER#roamer', raw.body!.S!)).toBe(store.stats.largestItemBytes);
-    console.info(`item sizes: typical user ${typical} B, user at the core bounds (IPv6, 77-char name) ${atBoundsBytes} B, bounded roamer ${store.stats.largestItemBytes} B`);
+    console.info(
+      `item sizes: typical user ${typical} B, user at the core bounds (IPv6, 77-char name) ${atBoundsBytes} B, bounded roamer ${store.stats.largestItemBytes} B`,
+    );
   });
 });
 
@@ -337,17 +444,32 @@ describe('DynamoDbBaselineStore defensive decoding', () => {
     ['a version that is not a count', { version: { N: '0' }, body: { S: encodeUserBody(makeBaseline('mallory')) } }],
     ['a body of another format', { version: { N: '1' }, body: { S: '{"$v":2}' } }],
     ['a body as a number', { version: { N: '1' }, body: { N: '7' } }],
-    ['an IP tuple too short', { version: { N: '1' }, body: { S: encodeUserBody(makeBaseline('mallory')).replace(/"ips":\{"81\.2\.3\.10":\[[^\]]*\]/, '"ips":{"81.2.3.10":[1,2]') } }],
-    ['another user\'s baseline', { version: { N: '1' }, body: { S: encodeUserBody(makeBaseline('eve')) } }],
+    [
+      'an IP tuple too short',
+      {
+        version: { N: '1' },
+        body: {
+          S: encodeUserBody(makeBaseline('mallory')).replace(
+            /"ips":\{"81\.2\.3\.10":\[[^\]]*\]/,
+            '"ips":{"81.2.3.10":[1,2]',
+          ),
+        },
+      },
+    ],
+    ["another user's baseline", { version: { N: '1' }, body: { S: encodeUserBody(makeBaseline('eve')) } }],
   ];
   it('builds each corrupt case from a body that differs from a valid one', () => {
     const valid = encodeUserBody(makeBaseline('mallory'));
-    for (const [what, attrs] of cases) if (what !== 'no version' && what !== 'a version that is not a count') expect(attrs.body?.S, what).not.toBe(valid);
+    for (const [what, attrs] of cases)
+      if (what !== 'no version' && what !== 'a version that is not a count')
+        expect(attrs.body?.S, what).not.toBe(valid);
   });
 
   it.each(cases)('fails with a BaselineStoreError naming the key for %s', async (_, attrs) => {
     const { store, tableName } = await openStore();
-    await db.client.send(new PutItemCommand({ TableName: tableName, Item: { [PARTITION_KEY]: { S: 'USER#mallory' }, ...attrs } }));
+    await db.client.send(
+      new PutItemCommand({ TableName: tableName, Item: { [PARTITION_KEY]: { S: 'USER#mallory' }, ...attrs } }),
+    );
     const err = await store.getUsers(['mallory']).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BaselineStoreError);
     expect((err as Error).message).toContain('USER#mallory');
@@ -355,19 +477,41 @@ describe('DynamoDbBaselineStore defensive decoding', () => {
 
   it('fails on a corrupt population item, naming it', async () => {
     const { store, tableName } = await openStore();
-    await db.client.send(new PutItemCommand({ TableName: tableName, Item: { [PARTITION_KEY]: { S: 'POP#stats' }, version: { N: '3' }, body: { S: '{"$v":1,"userBuckets":1,"lastBucket":2,"sharedIps":{},"sharedPrefixes":{}}' } } }));
+    await db.client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          [PARTITION_KEY]: { S: 'POP#stats' },
+          version: { N: '3' },
+          body: { S: '{"$v":1,"userBuckets":1,"lastBucket":2,"sharedIps":{},"sharedPrefixes":{}}' },
+        },
+      }),
+    );
     await expect(store.getPopulation()).rejects.toThrow(/Corrupt item POP#stats/);
   });
 
   it('fails on a population item whose learned-through mark is not a time', async () => {
     const { store, tableName } = await openStore();
-    await db.client.send(new PutItemCommand({ TableName: tableName, Item: { [PARTITION_KEY]: { S: 'POP#stats' }, version: { N: '3' }, body: { S: '{"$v":1,"userBuckets":1,"newUsers":0,"dormantReturns":0,"lastBucket":2,"knownUsers":1,"sharedIps":{},"sharedPrefixes":{},"learnedWindowEnd":"yesterday"}' } } }));
+    await db.client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          [PARTITION_KEY]: { S: 'POP#stats' },
+          version: { N: '3' },
+          body: {
+            S: '{"$v":1,"userBuckets":1,"newUsers":0,"dormantReturns":0,"lastBucket":2,"knownUsers":1,"sharedIps":{},"sharedPrefixes":{},"learnedWindowEnd":"yesterday"}',
+          },
+        },
+      }),
+    );
     await expect(store.getPopulation()).rejects.toThrow(/Corrupt item POP#stats: learnedWindowEnd/);
   });
 
   it('refuses to store a non-finite number rather than store a value it could not read back', async () => {
     const { store } = await openStore();
-    await expect(store.saveUsers([makeBaseline('nan', { novelty: { periods: NaN, ip: 0, prefix: 0, network: 0 } })])).rejects.toThrow(/USER#nan.*periods is NaN/);
+    await expect(
+      store.saveUsers([makeBaseline('nan', { novelty: { periods: NaN, ip: 0, prefix: 0, network: 0 } })]),
+    ).rejects.toThrow(/USER#nan.*periods is NaN/);
   });
 
   it('wraps SDK failures in BaselineStoreError with the cause, and never calls them conflicts', async () => {
@@ -379,7 +523,9 @@ describe('DynamoDbBaselineStore defensive decoding', () => {
     expect(write).toBeInstanceOf(BaselineStoreError);
     expect(write).not.toBeInstanceOf(ConcurrentUpdateError);
     await expect(store.getRunState()).rejects.toBeInstanceOf(BaselineStoreError);
-    await expect(store.recordRaisedAlerts([{ id: 'x', detectorId: 'Auth.RareUser', user: 'a', raisedAt: T, expiresAt: 1 }])).rejects.toBeInstanceOf(BaselineStoreError);
+    await expect(
+      store.recordRaisedAlerts([{ id: 'x', detectorId: 'Auth.RareUser', user: 'a', raisedAt: T, expiresAt: 1 }]),
+    ).rejects.toBeInstanceOf(BaselineStoreError);
   });
 });
 
@@ -406,12 +552,16 @@ describe('startEmbeddedDynamo', () => {
       const first = await startEmbeddedDynamo({ dir });
       expect(first.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       await createBaselinesTable(first.client, 'persisted');
-      await new DynamoDbBaselineStore({ client: first.client, tableName: 'persisted' }).saveUsers([makeBaseline('alice')]);
+      await new DynamoDbBaselineStore({ client: first.client, tableName: 'persisted' }).saveUsers([
+        makeBaseline('alice'),
+      ]);
       await first.close();
 
       const second = await startEmbeddedDynamo({ dir });
       await createBaselinesTable(second.client, 'persisted');
-      const got = await new DynamoDbBaselineStore({ client: second.client, tableName: 'persisted' }).getUsers(['alice']);
+      const got = await new DynamoDbBaselineStore({ client: second.client, tableName: 'persisted' }).getUsers([
+        'alice',
+      ]);
       await second.close();
       expect(got.get('alice')).toMatchObject({ user: 'alice', version: 1 });
     } finally {
@@ -422,7 +572,9 @@ describe('startEmbeddedDynamo', () => {
   it('reads through BatchGetItem directly too (the table is plain DynamoDB)', async () => {
     const { store, tableName } = await openStore();
     await store.saveUsers([makeBaseline('alice')]);
-    const res = await db.client.send(new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: [{ [PARTITION_KEY]: { S: 'USER#alice' } }] } } }));
+    const res = await db.client.send(
+      new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: [{ [PARTITION_KEY]: { S: 'USER#alice' } }] } } }),
+    );
     expect(res.Responses![tableName]![0]!.version).toEqual({ N: '1' });
   });
 });
@@ -434,7 +586,15 @@ describe('DynamoDbBaselineStore items that cannot be stored', () => {
   const windowEnd = T + 15 * 60_000;
 
   function logonEvent(user: string, sourceIp: string): LogonEvent {
-    return { user, sourceIp, timestamp: windowEnd - 60_000, outcome: 'success', host: 'web-01', method: 'publickey', logSource: 'sshd' };
+    return {
+      user,
+      sourceIp,
+      timestamp: windowEnd - 60_000,
+      outcome: 'success',
+      host: 'web-01',
+      method: 'publickey',
+      logSource: 'sshd',
+    };
   }
 
   it('skips the oversized user, saves the others, completes the run and counts it once', async () => {
@@ -442,7 +602,13 @@ describe('DynamoDbBaselineStore items that cannot be stored', () => {
     const warnings: { message: string; data?: Record<string, unknown> }[] = [];
     const events = [logonEvent('alice', '81.2.3.10'), logonEvent(poison, '81.2.3.11'), logonEvent('bob', '81.2.3.12')];
     const deps: DetectionDeps = {
-      logSources: [new FileLogSource({ name: 'test', events, parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] } })],
+      logSources: [
+        new FileLogSource({
+          name: 'test',
+          events,
+          parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] },
+        }),
+      ],
       store,
       sink: new InMemoryAlertSink(),
       clock: { now: () => 0 },
@@ -473,11 +639,17 @@ describe('DynamoDbBaselineStore items that cannot be stored', () => {
   it('isolates a put DynamoDB itself rejects for its item size, and fails on any other rejection', async () => {
     // Our size estimate is an upper bound, so only DynamoDB disagreeing could get here: play that by padding one
     // user's request past 400 KB on its way to dynalite, which answers with its real ValidationException.
-    const client = new DynamoDBClient({ endpoint: db.endpoint, region: EMBEDDED_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    const client = new DynamoDBClient({
+      endpoint: db.endpoint,
+      region: EMBEDDED_REGION,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
     client.middlewareStack.add(
       (next) => async (args) => {
         const input = args.input as PutItemCommandInput;
-        if (input.Item?.[PARTITION_KEY]?.S === 'USER#carol') input.Item.pad = { S: 'x'.repeat(DYNAMODB_MAX_ITEM_BYTES) };
+        if (input.Item?.[PARTITION_KEY]?.S === 'USER#carol')
+          input.Item.pad = { S: 'x'.repeat(DYNAMODB_MAX_ITEM_BYTES) };
         return next(args);
       },
       { step: 'initialize', name: 'padCarol' },
@@ -491,6 +663,8 @@ describe('DynamoDbBaselineStore items that cannot be stored', () => {
     expect(result.notStored[0]!.reason).toMatch(/ValidationException: Item size has exceeded the maximum allowed size/);
     expect([...(await store.getUsers(['alice', 'carol', 'dave'])).keys()].sort()).toEqual(['alice', 'dave']);
     // Any other failure of one item still fails the save: only an item that can never fit is skipped.
-    await expect(store.saveUsers([makeBaseline('nan', { novelty: { periods: NaN, ip: 0, prefix: 0, network: 0 } })])).rejects.toBeInstanceOf(BaselineStoreError);
+    await expect(
+      store.saveUsers([makeBaseline('nan', { novelty: { periods: NaN, ip: 0, prefix: 0, network: 0 } })]),
+    ).rejects.toBeInstanceOf(BaselineStoreError);
   });
 });

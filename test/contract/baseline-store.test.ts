@@ -4,10 +4,22 @@
  * UnprocessedKeys, TTL attribute, corrupt items) are in baseline-store.dynamodb.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { DynamoDbBaselineStore, LEDGER_DOCUMENT_MAX_BYTES, USER_ITEM_TARGET_BYTES } from '../../shared/adapters/dynamodb-baseline-store';
+import {
+  DynamoDbBaselineStore,
+  LEDGER_DOCUMENT_MAX_BYTES,
+  USER_ITEM_TARGET_BYTES,
+} from '../../shared/adapters/dynamodb-baseline-store';
 import { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
 import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../../shared/core/baseline-update';
-import { bucketOf, dayOf, type Feedback, type LedgerEntry, type PopulationStats, type SeenStats, type UserBaseline } from '../../shared/core/model';
+import {
+  bucketOf,
+  dayOf,
+  type Feedback,
+  type LedgerEntry,
+  type PopulationStats,
+  type SeenStats,
+  type UserBaseline,
+} from '../../shared/core/model';
 import { BaselineStoreError, ConcurrentUpdateError } from '../../shared/errors';
 import type { BaselineStore } from '../../shared/ports';
 import { alertDocument } from '../../shared/core/alerts';
@@ -36,9 +48,18 @@ function makeBaseline(user: string, overrides: Partial<UserBaseline> = {}): User
 
 /** A user at the core's bounds, with IPv6 addresses (the longest keys). */
 function userAtBounds(user: string): UserBaseline {
-  const map = (n: number, key: (i: number) => string) => Object.fromEntries(Array.from({ length: n }, (_, i) => [key(i), seen(T - 40 * 86_400_000 + i * 1_234_567, T - i * 60_000, 123.456_789_012_345 + i, 37 + i)]));
+  const map = (n: number, key: (i: number) => string) =>
+    Object.fromEntries(
+      Array.from({ length: n }, (_, i) => [
+        key(i),
+        seen(T - 40 * 86_400_000 + i * 1_234_567, T - i * 60_000, 123.456_789_012_345 + i, 37 + i),
+      ]),
+    );
   return makeBaseline(user, {
-    ips: map(MAX_IPS_PER_USER, (i) => `2001:db8:${(0x1000 + i).toString(16)}:abcd:ef01:2345:6789:${(0xa000 + i).toString(16)}`),
+    ips: map(
+      MAX_IPS_PER_USER,
+      (i) => `2001:db8:${(0x1000 + i).toString(16)}:abcd:ef01:2345:6789:${(0xa000 + i).toString(16)}`,
+    ),
     prefixes: map(MAX_PREFIXES_PER_USER, (i) => `2001:db8:${(0x1000 + i).toString(16)}::/48`),
     networks: map(MAX_NETWORKS_PER_USER, (i) => `2001:${(0xd000 + i).toString(16)}::/32`),
   });
@@ -59,7 +80,15 @@ function population(overrides: Partial<PopulationStats> = {}): PopulationStats {
 }
 
 function ledgerEntry(id: string, overrides: Partial<LedgerEntry> = {}): LedgerEntry {
-  return { id, detectorId: 'Auth.RareUser', user: 'alice', sourceIp: '203.0.113.9', raisedAt: T, expiresAt: Math.floor(T / 1000) + 30 * 86_400, ...overrides };
+  return {
+    id,
+    detectorId: 'Auth.RareUser',
+    user: 'alice',
+    sourceIp: '203.0.113.9',
+    raisedAt: T,
+    expiresAt: Math.floor(T / 1000) + 30 * 86_400,
+    ...overrides,
+  };
 }
 
 /** Same data as stored, version as the store assigns it. */
@@ -115,15 +144,28 @@ function contract(name: string, open: () => Promise<Subject>) {
       expect(await store.getPopulation()).toEqual(stored(population(), 1));
       expect(await store.getRunState()).toEqual({ firstWindowEnd: T - 86_400_000, lastWindowEnd: T, version: 1 });
 
-      await store.saveRunState({ firstWindowEnd: T - 86_400_000, lastWindowEnd: T + 900_000, backfilledFrom: T - 9e8, version: 1 });
-      expect(await store.getRunState()).toEqual({ firstWindowEnd: T - 86_400_000, lastWindowEnd: T + 900_000, backfilledFrom: T - 9e8, version: 2 });
+      await store.saveRunState({
+        firstWindowEnd: T - 86_400_000,
+        lastWindowEnd: T + 900_000,
+        backfilledFrom: T - 9e8,
+        version: 1,
+      });
+      expect(await store.getRunState()).toEqual({
+        firstWindowEnd: T - 86_400_000,
+        lastWindowEnd: T + 900_000,
+        backfilledFrom: T - 9e8,
+        version: 2,
+      });
     });
 
     it('round-trips fields the core adds later, in the item and in its fixed-shape leaves', async () => {
       const { store } = await open();
       const grown = { ...makeBaseline('alice'), habit: { weekdays: [1, 2, 3] } } as UserBaseline;
       grown.ips['10.0.0.1'] = { ...seen(T, T), weight: 0.5 } as SeenStats;
-      const pop = { ...population(), placeNovelty: { periods: 10.5, ip: 1, prefix: 0.5, network: 0, ipInKnownPrefix: 0.25 } } as PopulationStats;
+      const pop = {
+        ...population(),
+        placeNovelty: { periods: 10.5, ip: 1, prefix: 0.5, network: 0, ipInKnownPrefix: 0.25 },
+      } as PopulationStats;
       pop.sharedIps['10.0.0.1'] = { count: 2, error: 0, last: T, users: ['a'] } as PopulationStats['sharedIps'][string];
       await store.saveUsers([grown]);
       await store.savePopulation(pop);
@@ -168,7 +210,12 @@ function contract(name: string, open: () => Promise<Subject>) {
       expect(runB.get('alice')!.version).toBe(1);
 
       await store.saveUsers([{ ...runA.get('alice')!, novelty: { periods: 21, ip: 1, prefix: 0, network: 0 } }]);
-      const err = await other.saveUsers([{ ...runB.get('bob')!, novelty: { periods: 9, ip: 0, prefix: 0, network: 0 } }, { ...runB.get('alice')!, novelty: { periods: 99, ip: 9, prefix: 9, network: 9 } }]).catch((e: unknown) => e);
+      const err = await other
+        .saveUsers([
+          { ...runB.get('bob')!, novelty: { periods: 9, ip: 0, prefix: 0, network: 0 } },
+          { ...runB.get('alice')!, novelty: { periods: 99, ip: 9, prefix: 9, network: 9 } },
+        ])
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ConcurrentUpdateError);
       expect(err).toBeInstanceOf(BaselineStoreError);
       expect((err as ConcurrentUpdateError).keys).toEqual(['USER#alice']);
@@ -182,13 +229,17 @@ function contract(name: string, open: () => Promise<Subject>) {
     it('rejects a second creation of the same user (two runs both saw a new user)', async () => {
       const { store, other } = await open();
       await store.saveUsers([makeBaseline('newbie')]);
-      await expect(other.saveUsers([makeBaseline('newbie', { novelty: { periods: 1, ip: 0, prefix: 0, network: 0 } })])).rejects.toBeInstanceOf(ConcurrentUpdateError);
+      await expect(
+        other.saveUsers([makeBaseline('newbie', { novelty: { periods: 1, ip: 0, prefix: 0, network: 0 } })]),
+      ).rejects.toBeInstanceOf(ConcurrentUpdateError);
       expect((await store.getUsers(['newbie'])).get('newbie')!.novelty.periods).toBe(20.5);
     });
 
     it('rejects a save at a version that was never stored', async () => {
       const { store } = await open();
-      await expect(store.saveUsers([makeBaseline('ghost', { version: 3 })])).rejects.toBeInstanceOf(ConcurrentUpdateError);
+      await expect(store.saveUsers([makeBaseline('ghost', { version: 3 })])).rejects.toBeInstanceOf(
+        ConcurrentUpdateError,
+      );
       expect(await store.getUsers(['ghost'])).toEqual(new Map());
     });
 
@@ -201,8 +252,14 @@ function contract(name: string, open: () => Promise<Subject>) {
       const stateB = (await other.getRunState())!;
       await store.savePopulation({ ...popA, knownUsers: 251 });
       await store.saveRunState({ firstWindowEnd: T, lastWindowEnd: T + 900_000, version: 1 });
-      await expect(other.savePopulation({ ...popB, knownUsers: 252 })).rejects.toMatchObject({ name: 'ConcurrentUpdateError', keys: ['POP#stats'] });
-      await expect(other.saveRunState({ ...stateB, lastWindowEnd: T + 1_800_000 })).rejects.toMatchObject({ name: 'ConcurrentUpdateError', keys: ['META#state'] });
+      await expect(other.savePopulation({ ...popB, knownUsers: 252 })).rejects.toMatchObject({
+        name: 'ConcurrentUpdateError',
+        keys: ['POP#stats'],
+      });
+      await expect(other.saveRunState({ ...stateB, lastWindowEnd: T + 1_800_000 })).rejects.toMatchObject({
+        name: 'ConcurrentUpdateError',
+        keys: ['META#state'],
+      });
       expect((await store.getPopulation())!.knownUsers).toBe(251);
     });
 
@@ -222,11 +279,20 @@ function contract(name: string, open: () => Promise<Subject>) {
 
     it('keeps an idempotent alert ledger', async () => {
       const { store, other } = await open();
-      await store.recordRaisedAlerts([ledgerEntry('rareuser-1'), ledgerEntry('unusualsourceip-2', { detectorId: 'Auth.UnusualSourceIp' })]);
+      await store.recordRaisedAlerts([
+        ledgerEntry('rareuser-1'),
+        ledgerEntry('unusualsourceip-2', { detectorId: 'Auth.UnusualSourceIp' }),
+      ]);
       // Recording again (the overlapping window, a retry, another run) is fine, as is a duplicate in one call.
-      await other.recordRaisedAlerts([ledgerEntry('rareuser-1', { raisedAt: T + 900_000 }), ledgerEntry('rareuser-3'), ledgerEntry('rareuser-3')]);
+      await other.recordRaisedAlerts([
+        ledgerEntry('rareuser-1', { raisedAt: T + 900_000 }),
+        ledgerEntry('rareuser-3'),
+        ledgerEntry('rareuser-3'),
+      ]);
       await store.recordRaisedAlerts([]);
-      expect(await store.getRaisedAlerts(['rareuser-1', 'unusualsourceip-2', 'rareuser-3', 'never', 'rareuser-1'])).toEqual(new Set(['rareuser-1', 'unusualsourceip-2', 'rareuser-3']));
+      expect(
+        await store.getRaisedAlerts(['rareuser-1', 'unusualsourceip-2', 'rareuser-3', 'never', 'rareuser-1']),
+      ).toEqual(new Set(['rareuser-1', 'unusualsourceip-2', 'rareuser-3']));
       expect(await store.getRaisedAlerts([])).toEqual(new Set());
     });
 
@@ -239,7 +305,9 @@ function contract(name: string, open: () => Promise<Subject>) {
       for (const u of users) expect(got.get(u.user), JSON.stringify(u.user.slice(0, 40))).toEqual(stored(u, 1));
       // Names that look like another user's key do not alias it.
       expect(await store.getUsers(['bob'])).toEqual(new Map());
-      await store.recordRaisedAlerts(HOSTILE_NAMES.slice(0, 4).map((n, i) => ledgerEntry(`rareuser-${i}`, { user: n })));
+      await store.recordRaisedAlerts(
+        HOSTILE_NAMES.slice(0, 4).map((n, i) => ledgerEntry(`rareuser-${i}`, { user: n })),
+      );
       expect((await store.getRaisedAlerts(['rareuser-0', 'rareuser-3'])).size).toBe(2);
     });
 
@@ -265,7 +333,12 @@ function contract(name: string, open: () => Promise<Subject>) {
     it('bounds a user with thousands of IPs, keeping the most recent, and still saves', async () => {
       const { store } = await open();
       const ips: Record<string, SeenStats> = {};
-      for (let i = 0; i < 5000; i++) ips[`2001:db8:${(i >> 8).toString(16)}:${(i & 0xff).toString(16)}::${i.toString(16)}`] = seen(T - 86_400_000, T - (5000 - i) * 1000, 2.5 + i / 7);
+      for (let i = 0; i < 5000; i++)
+        ips[`2001:db8:${(i >> 8).toString(16)}:${(i & 0xff).toString(16)}::${i.toString(16)}`] = seen(
+          T - 86_400_000,
+          T - (5000 - i) * 1000,
+          2.5 + i / 7,
+        );
       const huge = makeBaseline('roamer', { ips });
       await store.saveUsers([huge]);
       const got = (await store.getUsers(['roamer'])).get('roamer')!;
@@ -284,8 +357,14 @@ function contract(name: string, open: () => Promise<Subject>) {
       const { store, other } = await open();
       expect(await store.getFeedback()).toBeUndefined();
       const f: Feedback = {
-        allowUsers: [{ pattern: 'svc-*', addedAt: T, note: 'service accounts' }, { pattern: HOSTILE_NAMES[0]!, addedAt: T + 1 }],
-        allowCidrs: [{ cidr: '203.0.113.0/24', user: 'ünïcødé-用户-🔑', addedAt: T, note: 'hotel' }, { cidr: '2001:db8::/48', addedAt: T + 2 }],
+        allowUsers: [
+          { pattern: 'svc-*', addedAt: T, note: 'service accounts' },
+          { pattern: HOSTILE_NAMES[0]!, addedAt: T + 1 },
+        ],
+        allowCidrs: [
+          { cidr: '203.0.113.0/24', user: 'ünïcødé-用户-🔑', addedAt: T, note: 'hotel' },
+          { cidr: '2001:db8::/48', addedAt: T + 2 },
+        ],
         version: 0,
       };
       await store.saveFeedback(f);
@@ -295,7 +374,10 @@ function contract(name: string, open: () => Promise<Subject>) {
       const a = (await store.getFeedback())!;
       const b = (await other.getFeedback())!;
       await store.saveFeedback({ ...a, allowUsers: [...a.allowUsers, { pattern: 'ops-*', addedAt: T + 3 }] });
-      await expect(other.saveFeedback({ ...b, allowUsers: [] })).rejects.toMatchObject({ name: 'ConcurrentUpdateError', keys: ['META#feedback'] });
+      await expect(other.saveFeedback({ ...b, allowUsers: [] })).rejects.toMatchObject({
+        name: 'ConcurrentUpdateError',
+        keys: ['META#feedback'],
+      });
       const after = (await other.getFeedback())!;
       expect(after.version).toBe(2);
       expect(after.allowUsers.map((e) => e.pattern)).toEqual(['svc-*', HOSTILE_NAMES[0], 'ops-*']);
@@ -307,8 +389,13 @@ function contract(name: string, open: () => Promise<Subject>) {
 
     it('reads one ledger entry back by id, as recorded', async () => {
       const { store } = await open();
-      await store.recordRaisedAlerts([ledgerEntry('unusualsourceip-1', { detectorId: 'Auth.UnusualSourceIp', user: HOSTILE_NAMES[0]! }), ledgerEntry('rareuser-2', { sourceIp: undefined })]);
-      expect(await store.getLedgerEntry('unusualsourceip-1')).toEqual(ledgerEntry('unusualsourceip-1', { detectorId: 'Auth.UnusualSourceIp', user: HOSTILE_NAMES[0]! }));
+      await store.recordRaisedAlerts([
+        ledgerEntry('unusualsourceip-1', { detectorId: 'Auth.UnusualSourceIp', user: HOSTILE_NAMES[0]! }),
+        ledgerEntry('rareuser-2', { sourceIp: undefined }),
+      ]);
+      expect(await store.getLedgerEntry('unusualsourceip-1')).toEqual(
+        ledgerEntry('unusualsourceip-1', { detectorId: 'Auth.UnusualSourceIp', user: HOSTILE_NAMES[0]! }),
+      );
       const rare = await store.getLedgerEntry('rareuser-2');
       expect(rare).toMatchObject({ id: 'rareuser-2', user: 'alice', raisedAt: T });
       expect(rare!.sourceIp).toBeUndefined();
@@ -337,7 +424,12 @@ function contract(name: string, open: () => Promise<Subject>) {
         user: 'u'.repeat(20_000),
         hosts: Array.from({ length: 500 }, (_, i) => `host-${i}.example.internal`),
         otherIps: Array.from({ length: 20 }, (_, i) => `198.51.100.${i}`),
-        evidence: { kind: 'new', known_users: 40, blob: 'y'.repeat(60_000), list: Array.from({ length: 2_000 }, (_, i) => `item-${i}`) },
+        evidence: {
+          kind: 'new',
+          known_users: 40,
+          blob: 'y'.repeat(60_000),
+          list: Array.from({ length: 2_000 }, (_, i) => `item-${i}`),
+        },
       });
       const document = alertDocument(a);
       expect(Buffer.byteLength(document)).toBeGreaterThan(100_000);
@@ -361,7 +453,12 @@ function contract(name: string, open: () => Promise<Subject>) {
 
     it('scans every stored user, hashed keys included, and nothing else', async () => {
       const { store } = await open();
-      const users = [makeBaseline('alice'), makeBaseline('é'.repeat(1500)), makeBaseline('lone-\uD800-surrogate'), makeBaseline('USER#bob')];
+      const users = [
+        makeBaseline('alice'),
+        makeBaseline('é'.repeat(1500)),
+        makeBaseline('lone-\uD800-surrogate'),
+        makeBaseline('USER#bob'),
+      ];
       await store.saveUsers(users);
       await store.savePopulation(population());
       await store.saveRunState({ firstWindowEnd: T, lastWindowEnd: T, version: 0 });
@@ -376,7 +473,9 @@ function contract(name: string, open: () => Promise<Subject>) {
     it('scans the alert ledger', async () => {
       const { store } = await open();
       for await (const _ of store.scanLedger()) expect.unreachable('empty ledger');
-      const entries = Array.from({ length: 30 }, (_, i) => ledgerEntry(`unusualsourceip-${i}`, { user: `user${i % 4}`, raisedAt: T + i }));
+      const entries = Array.from({ length: 30 }, (_, i) =>
+        ledgerEntry(`unusualsourceip-${i}`, { user: `user${i % 4}`, raisedAt: T + i }),
+      );
       await store.recordRaisedAlerts(entries);
       await store.saveUsers([makeBaseline('alice')]);
       const scanned: LedgerEntry[] = [];
@@ -395,21 +494,38 @@ function contract(name: string, open: () => Promise<Subject>) {
       const a = { owner: 'run-a#1', expiresAt: T + 360_000 };
       expect(await store.acquireLease(a, T)).toEqual({ acquired: true });
       // Another attempt (another process, its own store) is refused and told who holds it.
-      expect(await other.acquireLease({ owner: 'run-a#2', expiresAt: T + 400_000 }, T + 60_000)).toEqual({ acquired: false, holder: a });
+      expect(await other.acquireLease({ owner: 'run-a#2', expiresAt: T + 400_000 }, T + 60_000)).toEqual({
+        acquired: false,
+        holder: a,
+      });
       // The holder may take it again (a retried write whose answer was lost), and extend it.
       expect(await store.acquireLease({ ...a, expiresAt: T + 420_000 }, T + 60_000)).toEqual({ acquired: true });
-      expect(await other.acquireLease({ owner: 'run-b#1', expiresAt: T + 800_000 }, T + 400_000)).toEqual({ acquired: false, holder: { ...a, expiresAt: T + 420_000 } });
+      expect(await other.acquireLease({ owner: 'run-b#1', expiresAt: T + 800_000 }, T + 400_000)).toEqual({
+        acquired: false,
+        holder: { ...a, expiresAt: T + 420_000 },
+      });
       // Releasing someone else's lease does nothing; the holder's release frees it at once.
       await other.releaseLease('run-b#1');
-      expect((await other.acquireLease({ owner: 'run-b#1', expiresAt: T + 800_000 }, T + 100_000)).acquired).toBe(false);
+      expect((await other.acquireLease({ owner: 'run-b#1', expiresAt: T + 800_000 }, T + 100_000)).acquired).toBe(
+        false,
+      );
       await store.releaseLease(a.owner);
-      expect(await other.acquireLease({ owner: 'run-b#1', expiresAt: T + 800_000 }, T + 100_000)).toEqual({ acquired: true });
+      expect(await other.acquireLease({ owner: 'run-b#1', expiresAt: T + 800_000 }, T + 100_000)).toEqual({
+        acquired: true,
+      });
       // A holder that died: its lease lapses at `expiresAt`, not before.
-      expect((await store.acquireLease({ owner: 'run-c#1', expiresAt: T + 1_200_000 }, T + 799_999)).acquired).toBe(false);
-      expect(await store.acquireLease({ owner: 'run-c#1', expiresAt: T + 1_200_000 }, T + 800_000)).toEqual({ acquired: true });
+      expect((await store.acquireLease({ owner: 'run-c#1', expiresAt: T + 1_200_000 }, T + 799_999)).acquired).toBe(
+        false,
+      );
+      expect(await store.acquireLease({ owner: 'run-c#1', expiresAt: T + 1_200_000 }, T + 800_000)).toEqual({
+        acquired: true,
+      });
       // The lapsed holder's late release leaves the new holder's lease alone.
       await other.releaseLease('run-b#1');
-      expect(await other.acquireLease({ owner: 'run-d#1', expiresAt: T + 1_300_000 }, T + 900_000)).toEqual({ acquired: false, holder: { owner: 'run-c#1', expiresAt: T + 1_200_000 } });
+      expect(await other.acquireLease({ owner: 'run-d#1', expiresAt: T + 1_300_000 }, T + 900_000)).toEqual({
+        acquired: false,
+        holder: { owner: 'run-c#1', expiresAt: T + 1_200_000 },
+      });
     });
 
     it('keeps the run lease apart from everything else stored', async () => {
@@ -427,7 +543,9 @@ function contract(name: string, open: () => Promise<Subject>) {
 
     it('reads and writes a few hundred users at once', async () => {
       const { store } = await open();
-      const users = Array.from({ length: 250 }, (_, i) => makeBaseline(`user${String(i).padStart(4, '0')}@corp.example`));
+      const users = Array.from({ length: 250 }, (_, i) =>
+        makeBaseline(`user${String(i).padStart(4, '0')}@corp.example`),
+      );
       await store.saveUsers(users);
       const got = await store.getUsers([...users.map((u) => u.user), 'nobody']);
       expect(got.size).toBe(250);
@@ -445,5 +563,8 @@ const db = useDynalite();
 contract('DynamoDbBaselineStore on dynalite', async () => {
   const tableName = await db.freshTable();
   // Small scan pages: every scan crosses pages, some of them empty after the filter.
-  return { store: new DynamoDbBaselineStore({ client: db.client, tableName, scanPageLimit: 3 }), other: new DynamoDbBaselineStore({ client: db.client, tableName }) };
+  return {
+    store: new DynamoDbBaselineStore({ client: db.client, tableName, scanPageLimit: 3 }),
+    other: new DynamoDbBaselineStore({ client: db.client, tableName }),
+  };
 });

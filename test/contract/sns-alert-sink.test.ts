@@ -1,10 +1,23 @@
-import { AuthorizationErrorException, PublishBatchCommand, PublishCommand, SNSClient, ThrottledException, type PublishBatchCommandInput, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
+import {
+  AuthorizationErrorException,
+  PublishBatchCommand,
+  PublishCommand,
+  SNSClient,
+  ThrottledException,
+  type PublishBatchCommandInput,
+  type PublishBatchRequestEntry,
+} from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_PAYLOAD_BYTES, SnsAlertSink, messageBytes, type SnsAlertSinkProps } from '../../shared/adapters/sns-alert-sink';
+import {
+  MAX_PAYLOAD_BYTES,
+  SnsAlertSink,
+  messageBytes,
+  type SnsAlertSinkProps,
+} from '../../shared/adapters/sns-alert-sink';
 import { chatbotNotification, emailText } from '../../shared/core/alert-text';
 import type { Alert, AlertBatch } from '../../shared/core/model';
-import { ALERT_T as T, ALERT_WINDOW as WINDOW, makeAlert as makeCoreAlert, type AlertOptions } from '../support/alerts';
+import { ALERT_WINDOW as WINDOW, makeAlert as makeCoreAlert, type AlertOptions } from '../support/alerts';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:authwatch-alerts';
 const DIGEST_TOPIC = 'arn:aws:sns:eu-west-1:111122223333:authwatch-digest';
@@ -23,12 +36,22 @@ const sns = mockClient(SNSClient);
 let sleeps: number[];
 /** The default deployment without Slack: the alerts topic and the digest topic. */
 function sink(overrides: Partial<Omit<SnsAlertSinkProps, 'client'>> = {}) {
-  return new SnsAlertSink({ client: new SNSClient({ region: 'eu-west-1' }), topicArn: TOPIC, digestTopicArn: DIGEST_TOPIC, sleep: async (ms) => void sleeps.push(ms), random: () => 0.5, ...overrides });
+  return new SnsAlertSink({
+    client: new SNSClient({ region: 'eu-west-1' }),
+    topicArn: TOPIC,
+    digestTopicArn: DIGEST_TOPIC,
+    sleep: async (ms) => void sleeps.push(ms),
+    random: () => 0.5,
+    ...overrides,
+  });
 }
 
 /** Accept every entry. */
 function acceptAll(input: PublishBatchCommandInput) {
-  return { Successful: (input.PublishBatchRequestEntries ?? []).map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}` })), Failed: [] };
+  return {
+    Successful: (input.PublishBatchRequestEntries ?? []).map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}` })),
+    Failed: [],
+  };
 }
 
 function batchCalls(topic = TOPIC): PublishBatchRequestEntry[][] {
@@ -66,7 +89,9 @@ describe('SnsAlertSink batching', () => {
   it('splits by bytes so no call carries more than 256 KiB', async () => {
     sns.on(PublishBatchCommand).callsFake(acceptAll);
     // ~30 KB of evidence per message: ten of them are more than one call may carry.
-    const alerts = Array.from({ length: 10 }, (_, i) => makeAlert({ evidence: { kind: 'new', blob: `${i}`.padEnd(30_000, 'x') } }));
+    const alerts = Array.from({ length: 10 }, (_, i) =>
+      makeAlert({ evidence: { kind: 'new', blob: `${i}`.padEnd(30_000, 'x') } }),
+    );
     const report = await sink().publish(batchOf(alerts));
 
     const calls = batchCalls();
@@ -106,7 +131,9 @@ describe('SnsAlertSink batching', () => {
     const a = makeAlert();
     // Same alert twice must not make SNS reject the batch for duplicate ids.
     await sink().publish(batchOf([a, a, makeAlert()]));
-    const ids = batchCalls().flat().map((e) => e.Id!);
+    const ids = batchCalls()
+      .flat()
+      .map((e) => e.Id!);
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
   });
@@ -121,7 +148,9 @@ describe('SnsAlertSink failures', () => {
       if (call++ === 0) {
         return {
           Successful: entries.slice(0, 2).map((e) => ({ Id: e.Id, MessageId: 'm' })),
-          Failed: entries.slice(2).map((e) => ({ Id: e.Id, Code: 'InternalError', Message: 'try again', SenderFault: false })),
+          Failed: entries
+            .slice(2)
+            .map((e) => ({ Id: e.Id, Code: 'InternalError', Message: 'try again', SenderFault: false })),
         };
       }
       return acceptAll(input);
@@ -129,7 +158,11 @@ describe('SnsAlertSink failures', () => {
     const report = await sink().publish(batchOf(alerts));
 
     expect(batchCalls().map((c) => c.length)).toEqual([4, 2]);
-    expect(batchCalls()[1]!.map((e) => e.Id)).toEqual(batchCalls()[0]!.slice(2).map((e) => e.Id));
+    expect(batchCalls()[1]!.map((e) => e.Id)).toEqual(
+      batchCalls()[0]!
+        .slice(2)
+        .map((e) => e.Id),
+    );
     expect(report.failed).toEqual([]);
     expect([...report.delivered].sort()).toEqual(alerts.map((a) => a.id).sort());
     expect(sleeps).toHaveLength(1);
@@ -142,7 +175,14 @@ describe('SnsAlertSink failures', () => {
       const entries = input.PublishBatchRequestEntries ?? [];
       return {
         Successful: entries.filter((e) => !e.Id!.endsWith(bad!.id)).map((e) => ({ Id: e.Id, MessageId: 'm' })),
-        Failed: entries.filter((e) => e.Id!.endsWith(bad!.id)).map((e) => ({ Id: e.Id, Code: 'InvalidParameter', Message: 'Invalid parameter: Message', SenderFault: true })),
+        Failed: entries
+          .filter((e) => e.Id!.endsWith(bad!.id))
+          .map((e) => ({
+            Id: e.Id,
+            Code: 'InvalidParameter',
+            Message: 'Invalid parameter: Message',
+            SenderFault: true,
+          })),
       };
     });
     const report = await sink().publish(batchOf([good!, bad!]));
@@ -159,7 +199,9 @@ describe('SnsAlertSink failures', () => {
       const entries = input.PublishBatchRequestEntries ?? [];
       return {
         Successful: entries.filter((e) => e.Id!.endsWith(alerts[0]!.id)).map((e) => ({ Id: e.Id, MessageId: 'm' })),
-        Failed: entries.filter((e) => e.Id!.endsWith(alerts[1]!.id)).map((e) => ({ Id: e.Id, Code: 'InternalError', Message: 'still broken', SenderFault: false })),
+        Failed: entries
+          .filter((e) => e.Id!.endsWith(alerts[1]!.id))
+          .map((e) => ({ Id: e.Id, Code: 'InternalError', Message: 'still broken', SenderFault: false })),
       };
     });
     const report = await sink({ maxRetries: 2 }).publish(batchOf(alerts));
@@ -179,7 +221,9 @@ describe('SnsAlertSink failures', () => {
   it('does not retry a throttled call the SDK gave up on: its alerts are reported failed, the next batch still goes', async () => {
     sns
       .on(PublishBatchCommand)
-      .rejectsOnce(new ThrottledException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400, attempts: 4 } }))
+      .rejectsOnce(
+        new ThrottledException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400, attempts: 4 } }),
+      )
       .callsFake(acceptAll);
     const alerts = Array.from({ length: 12 }, () => makeAlert());
     const report = await sink().publish(batchOf(alerts));
@@ -193,14 +237,20 @@ describe('SnsAlertSink failures', () => {
   it('reports every alert of a call failed on a non-retryable error, keeps going with the next batch', async () => {
     let call = 0;
     sns.on(PublishBatchCommand).callsFake((input: PublishBatchCommandInput) => {
-      if (call++ === 0) throw new AuthorizationErrorException({ message: 'not authorized to publish', $metadata: { httpStatusCode: 403 } });
+      if (call++ === 0)
+        throw new AuthorizationErrorException({
+          message: 'not authorized to publish',
+          $metadata: { httpStatusCode: 403 },
+        });
       return acceptAll(input);
     });
     const alerts = Array.from({ length: 12 }, () => makeAlert());
     const report = await sink().publish(batchOf(alerts));
 
     expect(report.failed.map((f) => f.id)).toEqual(alerts.slice(0, 10).map((a) => a.id));
-    expect(report.failed[0]!.reason).toBe('PublishBatch failed: AuthorizationErrorException: not authorized to publish');
+    expect(report.failed[0]!.reason).toBe(
+      'PublishBatch failed: AuthorizationErrorException: not authorized to publish',
+    );
     expect(report.delivered).toEqual(alerts.slice(10).map((a) => a.id));
     expect(sleeps).toEqual([]);
   });
@@ -217,7 +267,9 @@ describe('SnsAlertSink failures', () => {
     sns.on(PublishBatchCommand).callsFake(acceptAll);
     sns
       .on(PublishCommand)
-      .rejectsOnce(new ThrottledException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400, attempts: 4 } }))
+      .rejectsOnce(
+        new ThrottledException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400, attempts: 4 } }),
+      )
       .resolves({ MessageId: 'd' });
     const alerts = [makeAlert()];
     const report = await sink().publish(batchOf(alerts));
@@ -254,26 +306,36 @@ describe('SnsAlertSink message shape', () => {
     expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(1);
   });
 
-  it('fills the deployment\'s table and region into every copy of the silence commands', async () => {
+  it("fills the deployment's table and region into every copy of the silence commands", async () => {
     sns.on(PublishBatchCommand).callsFake(acceptAll);
     const a = makeAlert({ user: 'alice', detector: 'ip' });
-    const report = await sink({ chatTopicArn: CHAT_TOPIC, silenceTarget: { tableName: 'Authwatch-StorageTable-1A2B', region: 'eu-west-1' } }).publish(batchOf([a]));
+    const report = await sink({
+      chatTopicArn: CHAT_TOPIC,
+      silenceTarget: { tableName: 'Authwatch-StorageTable-1A2B', region: 'eu-west-1' },
+    }).publish(batchOf([a]));
     const m = parseMessage(batchCalls()[0]![0]!);
     const doc = JSON.parse(m.default!) as Alert;
-    expect(doc.silence[0]).toBe(`The user confirms it: AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-1A2B`);
+    expect(doc.silence[0]).toBe(
+      `The user confirms it: AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-1A2B`,
+    );
     expect(doc.silence.join('\n')).not.toContain('<table>');
-    expect(m.email).toContain(`AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-1A2B`);
+    expect(m.email).toContain(
+      `AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-1A2B`,
+    );
     const card = JSON.parse(batchCalls(CHAT_TOPIC)[0]![0]!.Message!) as { content: { description: string } };
     expect(card.content.description).toContain('AWS\\_REGION=eu-west-1 npm run authwatch -- benign');
     expect(card.content.description).toContain('--table Authwatch-StorageTable-1A2B');
     const digest = parseMessage(sns.commandCalls(PublishCommand)[0]!.args[0].input);
-    expect(digest.email).toContain(`AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-1A2B`);
+    expect(digest.email).toContain(
+      `AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-1A2B`,
+    );
     expect(report.documents?.[a.id]).toBe(m.default);
   });
 
   it('escapes a hostile user name in the email text and the Chatbot card, and keeps the exact name for machines', async () => {
     sns.on(PublishBatchCommand).callsFake(acceptAll);
-    const hostile = '*pwn* [click](https://evil.example) <!channel> <b>x</b> & \nSubject: fake\r\u202e' + 'Z'.repeat(10_000);
+    const hostile =
+      '*pwn* [click](https://evil.example) <!channel> <b>x</b> & \nSubject: fake\r\u202e' + 'Z'.repeat(10_000);
     const a = makeAlert({ user: hostile });
     await sink({ chatTopicArn: CHAT_TOPIC }).publish(batchOf([a]));
     const [entry] = batchCalls().flat();
@@ -286,7 +348,10 @@ describe('SnsAlertSink message shape', () => {
     expect(m.email).not.toContain('\u202e');
     expect(m.email).not.toMatch(/Z{129}/);
 
-    const chat = JSON.parse(batchCalls(CHAT_TOPIC)[0]![0]!.Message!) as { content: { title: string; description: string; nextSteps: string[] }; metadata: { summary: string } };
+    const chat = JSON.parse(batchCalls(CHAT_TOPIC)[0]![0]!.Message!) as {
+      content: { title: string; description: string; nextSteps: string[] };
+      metadata: { summary: string };
+    };
     for (const s of [chat.content.title, chat.content.description, chat.metadata.summary, ...chat.content.nextSteps]) {
       expect(s).not.toContain('<!channel>');
       expect(s).not.toContain('<b>');
@@ -295,7 +360,9 @@ describe('SnsAlertSink message shape', () => {
       expect(s).not.toContain('\nSubject');
       expect(s).not.toMatch(/Z{129}/);
     }
-    expect(chat.content.description).toContain('\\*pwn\\* \\[click\\]\\(https://evil.example\\) &lt;!channel&gt; &lt;b&gt;x&lt;/b&gt; &amp;');
+    expect(chat.content.description).toContain(
+      '\\*pwn\\* \\[click\\]\\(https://evil.example\\) &lt;!channel&gt; &lt;b&gt;x&lt;/b&gt; &amp;',
+    );
 
     expect((JSON.parse(m.default!) as Alert).user.name).toBe(hostile);
   });
@@ -307,7 +374,9 @@ describe('SnsAlertSink message shape', () => {
       if (input.TopicArn === CHAT_TOPIC) return acceptAll(input);
       return {
         Successful: entries.filter((e) => e.Id!.endsWith(ok!.id)).map((e) => ({ Id: e.Id, MessageId: 'm' })),
-        Failed: entries.filter((e) => e.Id!.endsWith(bad!.id)).map((e) => ({ Id: e.Id, Code: 'InvalidParameter', Message: 'no', SenderFault: true })),
+        Failed: entries
+          .filter((e) => e.Id!.endsWith(bad!.id))
+          .map((e) => ({ Id: e.Id, Code: 'InvalidParameter', Message: 'no', SenderFault: true })),
       };
     });
     const report = await sink({ chatTopicArn: CHAT_TOPIC }).publish(batchOf([ok!, bad!]));
@@ -326,7 +395,15 @@ describe('SnsAlertSink message shape', () => {
     const a = makeAlert();
     sns.on(PublishBatchCommand).callsFake((input: PublishBatchCommandInput) => {
       if (input.TopicArn === TOPIC) return acceptAll(input);
-      return { Successful: [], Failed: (input.PublishBatchRequestEntries ?? []).map((e) => ({ Id: e.Id, Code: 'InvalidParameter', Message: 'no', SenderFault: true })) };
+      return {
+        Successful: [],
+        Failed: (input.PublishBatchRequestEntries ?? []).map((e) => ({
+          Id: e.Id,
+          Code: 'InvalidParameter',
+          Message: 'no',
+          SenderFault: true,
+        })),
+      };
     });
     const report = await sink({ chatTopicArn: CHAT_TOPIC }).publish(batchOf([a]));
     expect(report.delivered).toEqual([]);
@@ -343,7 +420,11 @@ describe('SnsAlertSink message shape', () => {
     expect(chat).toHaveLength(1);
     const input = chat[0]!.args[0].input;
     expect(input.MessageAttributes?.kind).toEqual({ DataType: 'String', StringValue: 'cut' });
-    const card = JSON.parse(input.Message!) as { version: string; source: string; content: { title: string; description: string } };
+    const card = JSON.parse(input.Message!) as {
+      version: string;
+      source: string;
+      content: { title: string; description: string };
+    };
     expect(card).toMatchObject({ version: '1.0', source: 'custom' });
     expect(card.content.title).toContain('3 more findings cut by the per-run cap');
     for (const c of cut) expect(card.content.description).toContain(c.user.name);
@@ -360,7 +441,9 @@ describe('SnsAlertSink message shape', () => {
     const input = call!.args[0].input;
     expect(input.TopicArn).toBe(DIGEST_TOPIC);
     expect(input.MessageStructure).toBe('json');
-    expect(input.Subject).toBe('authwatch digest: 2 alerts, 7 more cut by the per-run cap (window ending 2026-03-20T10:00Z)');
+    expect(input.Subject).toBe(
+      'authwatch digest: 2 alerts, 7 more cut by the per-run cap (window ending 2026-03-20T10:00Z)',
+    );
     expect(input.MessageAttributes?.kind).toEqual({ DataType: 'String', StringValue: 'digest' });
     expect(input.MessageAttributes?.score).toEqual({ DataType: 'Number', StringValue: '97' });
     const m = parseMessage(input);
@@ -374,14 +457,25 @@ describe('SnsAlertSink message shape', () => {
     }
     expect(m.email).not.toContain('also sent as its own message');
     expect(m.email).toContain('CUT BY THE CAP: 7 more findings');
-    const machine = JSON.parse(m.default!) as { kind: string; alert_ids: string[]; cut: number; part: number; parts: number };
+    const machine = JSON.parse(m.default!) as {
+      kind: string;
+      alert_ids: string[];
+      cut: number;
+      part: number;
+      parts: number;
+    };
     expect(machine).toMatchObject({ kind: 'digest', alert_ids: alerts.map((x) => x.id), cut: 7, part: 1, parts: 1 });
     expect(messageBytes(input)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
   });
 
   it('splits a 100-alert digest with long names into parts under the size limit, each alert whole in one part', async () => {
     sns.on(PublishBatchCommand).callsFake(acceptAll);
-    const alerts = Array.from({ length: 100 }, (_, i) => makeAlert({ user: `${'N'.repeat(5_000)}${i}`, otherIps: Array.from({ length: 20 }, (_, j) => `198.51.100.${j}`) }));
+    const alerts = Array.from({ length: 100 }, (_, i) =>
+      makeAlert({
+        user: `${'N'.repeat(5_000)}${i}`,
+        otherIps: Array.from({ length: 20 }, (_, j) => `198.51.100.${j}`),
+      }),
+    );
     const report = await sink().publish(batchOf(alerts, [makeAlert()]));
     expect(report.delivered).toHaveLength(100);
     expect(report.digestDelivered).toBe(true);
@@ -392,7 +486,8 @@ describe('SnsAlertSink message shape', () => {
     for (const a of alerts) expect(emails.filter((e) => e.includes(`(${a.id})`))).toHaveLength(1);
     expect(inputs.length).toBeGreaterThan(1);
     expect(inputs[1]!.Subject).toContain(`digest 2/${inputs.length}:`);
-    for (const entries of batchCalls()) expect(entries.reduce((n, e) => n + messageBytes(e), 0)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
+    for (const entries of batchCalls())
+      expect(entries.reduce((n, e) => n + messageBytes(e), 0)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
   });
 
   it('marks undelivered alerts in the digest', async () => {
@@ -401,7 +496,9 @@ describe('SnsAlertSink message shape', () => {
       const entries = input.PublishBatchRequestEntries ?? [];
       return {
         Successful: entries.filter((e) => e.Id!.endsWith(ok!.id)).map((e) => ({ Id: e.Id, MessageId: 'm' })),
-        Failed: entries.filter((e) => e.Id!.endsWith(bad!.id)).map((e) => ({ Id: e.Id, Code: 'InvalidParameter', Message: 'no', SenderFault: true })),
+        Failed: entries
+          .filter((e) => e.Id!.endsWith(bad!.id))
+          .map((e) => ({ Id: e.Id, Code: 'InvalidParameter', Message: 'no', SenderFault: true })),
       };
     });
     await sink().publish(batchOf([ok!, bad!]));

@@ -8,16 +8,36 @@ import { DETECTOR_TABLE_ACTIONS } from '../../infra/constructs/storage';
 import { PROJECT_ROOT } from '../../lambdas/bundle';
 import { PARTITION_KEY, TTL_ATTRIBUTE } from '../../shared/adapters/dynamodb-baseline-store';
 import { ENV, logSourceId, parseRuntimeConfig } from '../../shared/config';
-import { DETECTOR_DIMENSION, LOG_SOURCE_DIMENSION, METRIC_NAMESPACE, METRICS, SERVICE_DIMENSION, SERVICE_NAME_ENV } from '../../shared/telemetry';
+import {
+  DETECTOR_DIMENSION,
+  LOG_SOURCE_DIMENSION,
+  METRIC_NAMESPACE,
+  METRICS,
+  SERVICE_DIMENSION,
+  SERVICE_NAME_ENV,
+} from '../../shared/telemetry';
 import { MALFORMED_RATE_THRESHOLD_PERCENT } from '../../infra/constructs/monitoring';
-import { PublishBatchCommand, PublishCommand, SNSClient, type MessageAttributeValue, type PublishBatchCommandInput, type PublishCommandInput } from '@aws-sdk/client-sns';
+import {
+  PublishBatchCommand,
+  PublishCommand,
+  SNSClient,
+  type MessageAttributeValue,
+  type PublishBatchCommandInput,
+  type PublishCommandInput,
+} from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { compose } from '../../lambdas/detector/handler';
 import { makeAlert } from '../support/alerts';
 import { synth, TEST_CONFIG } from './synth';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown; Principal?: unknown };
+type Statement = {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+  Principal?: unknown;
+};
 
 let template: Template;
 let resources: Record<string, Resource>;
@@ -42,7 +62,9 @@ function render(value: unknown): string {
   return JSON.stringify(value);
 }
 function detectorPolicyStatements(): Statement[] {
-  const [roleId] = ofType('AWS::IAM::Role').find(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'))!;
+  const [roleId] = ofType('AWS::IAM::Role').find(([, r]) =>
+    JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'),
+  )!;
   const policies = ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId));
   return policies.flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 }
@@ -64,7 +86,10 @@ describe('schedule', () => {
 
   it('bounds retries to the run interval and sends undeliverable invocations to a DLQ', () => {
     const [, schedule] = only('AWS::Scheduler::Schedule');
-    const target = schedule.Properties.Target as { RetryPolicy: { MaximumRetryAttempts: number; MaximumEventAgeInSeconds: number }; DeadLetterConfig: { Arn: unknown } };
+    const target = schedule.Properties.Target as {
+      RetryPolicy: { MaximumRetryAttempts: number; MaximumEventAgeInSeconds: number };
+      DeadLetterConfig: { Arn: unknown };
+    };
     expect(target.RetryPolicy.MaximumEventAgeInSeconds).toBe(15 * 60);
     expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
     expect(target.RetryPolicy.MaximumRetryAttempts).toBeLessThanOrEqual(5);
@@ -72,15 +97,19 @@ describe('schedule', () => {
     expect(resources[dlq.slice(2).split('.')[0]!]?.Type).toBe('AWS::SQS::Queue');
   });
 
-  it('lets only this account\'s Scheduler assume the role that invokes the detector', () => {
-    const [, role] = ofType('AWS::IAM::Role').find(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'))!;
+  it("lets only this account's Scheduler assume the role that invokes the detector", () => {
+    const [, role] = ofType('AWS::IAM::Role').find(([, r]) =>
+      JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'),
+    )!;
     expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('aws:SourceAccount');
   });
 });
 
 describe('detector function', () => {
   it('runs the newest Node.js runtime aws-cdk-lib knows, on arm64, one at a time', () => {
-    const newestNode = Runtime.ALL.filter((r) => /^nodejs\d/.test(r.name)).sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true })).pop()!;
+    const newestNode = Runtime.ALL.filter((r) => /^nodejs\d/.test(r.name))
+      .sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }))
+      .pop()!;
     expect(DETECTOR_RUNTIME.name).toBe(newestNode.name);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: newestNode.name,
@@ -97,7 +126,9 @@ describe('detector function', () => {
     const [, config] = only('AWS::Lambda::EventInvokeConfig');
     expect(config.Properties.MaximumRetryAttempts).toBe(2);
     expect(config.Properties.MaximumEventAgeInSeconds).toBe(3600);
-    const destination = render((config.Properties.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure.Destination);
+    const destination = render(
+      (config.Properties.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure.Destination,
+    );
     expect(resources[destination.slice(2).split('.')[0]!]?.Type).toBe('AWS::SQS::Queue');
   });
 
@@ -159,13 +190,16 @@ describe('IAM', () => {
     const localOnly = new Set(['CreateTable', 'DescribeTable', 'UpdateTimeToLive', 'Scan']);
     const source = readFileSync(join(PROJECT_ROOT, 'shared/adapters/dynamodb-baseline-store.ts'), 'utf8');
     const used = [...source.matchAll(/new (\w+)Command\(/g)].map((m) => m[1]!).filter((c) => !localOnly.has(c));
-    for (const command of used) expect(DETECTOR_TABLE_ACTIONS, `the adapter calls ${command}`).toContain(`dynamodb:${command}`);
+    for (const command of used)
+      expect(DETECTOR_TABLE_ACTIONS, `the adapter calls ${command}`).toContain(`dynamodb:${command}`);
   });
 
   it('lets the detector publish to the alerts, digest and chat topics (and use their key), not the operations topic', () => {
     const statements = detectorPolicyStatements();
     const publish = statements.filter((s) => actions(s).includes('sns:Publish'));
-    const publishTo = publish.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource])).map((r) => render(r).replace(/[0-9A-F]{8}\}$/, '}'));
+    const publishTo = publish
+      .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]))
+      .map((r) => render(r).replace(/[0-9A-F]{8}\}$/, '}'));
     expect(publishTo.sort()).toEqual(['${AlertingAlertsTopic}', '${AlertingChatTopic}', '${AlertingDigestTopic}']);
     const kms = statements.filter((s) => actions(s).some((a) => a.startsWith('kms:')));
     const keys = kms.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource])).map(render);
@@ -198,7 +232,12 @@ describe('topics and notifications', () => {
 
   it('encrypts every topic with a rotating customer key that CloudWatch alarms may use', () => {
     const topics = ofType('AWS::SNS::Topic');
-    expect(topics.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['AlertingAlertsTopic', 'AlertingChatTopic', 'AlertingDigestTopic', 'AlertingOpsTopic']);
+    expect(topics.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'AlertingAlertsTopic',
+      'AlertingChatTopic',
+      'AlertingDigestTopic',
+      'AlertingOpsTopic',
+    ]);
     for (const [, t] of topics) expect(render(t.Properties.KmsMasterKeyId)).toMatch(/^\$\{AlertingTopicKey.*\.Arn\}$/);
     const [, key] = only('AWS::KMS::Key');
     expect(key.Properties.EnableKeyRotation).toBe(true);
@@ -214,10 +253,17 @@ describe('topics and notifications', () => {
     };
     const conditions = (s: Statement) => {
       const c = s.Condition as Record<string, Record<string, unknown>>;
-      return Object.fromEntries(Object.entries(c).map(([op, kv]) => [op, Object.fromEntries(Object.entries(kv).map(([k, v]) => [k, render(v)]))]));
+      return Object.fromEntries(
+        Object.entries(c).map(([op, kv]) => [
+          op,
+          Object.fromEntries(Object.entries(kv).map(([k, v]) => [k, render(v)])),
+        ]),
+      );
     };
     const [, key] = only('AWS::KMS::Key');
-    const keyStatements = (key.Properties.KeyPolicy as { Statement: Statement[] }).Statement.filter((s) => JSON.stringify(s.Principal).includes('cloudwatch.amazonaws.com'));
+    const keyStatements = (key.Properties.KeyPolicy as { Statement: Statement[] }).Statement.filter((s) =>
+      JSON.stringify(s.Principal).includes('cloudwatch.amazonaws.com'),
+    );
     expect(keyStatements).toHaveLength(1);
     expect(conditions(keyStatements[0]!)).toEqual(thisAccountsAlarms);
     // Every service principal the key or the topics trust is conditioned (the account root keeps the key's admin statement).
@@ -233,13 +279,20 @@ describe('topics and notifications', () => {
     const policies = ofType('AWS::SNS::TopicPolicy');
     expect(policies).toHaveLength(4);
     for (const [, p] of policies) {
-      const deny = (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.find((s) => s.Effect === 'Deny');
+      const deny = (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.find(
+        (s) => s.Effect === 'Deny',
+      );
       expect(deny).toMatchObject({ Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
     }
   });
 
   it('subscribes alert emails to the digest topic (by default) and ops emails to the operations topic, with no filter policy', () => {
-    const subs = ofType('AWS::SNS::Subscription').map(([, s]) => [topicName(s.Properties.TopicArn), s.Properties.Endpoint, s.Properties.Protocol, s.Properties.FilterPolicy]);
+    const subs = ofType('AWS::SNS::Subscription').map(([, s]) => [
+      topicName(s.Properties.TopicArn),
+      s.Properties.Endpoint,
+      s.Properties.Protocol,
+      s.Properties.FilterPolicy,
+    ]);
     expect(subs.sort()).toEqual(
       [
         ['${AlertingDigestTopic}', 'oncall@example.com', 'email', undefined],
@@ -252,9 +305,13 @@ describe('topics and notifications', () => {
   it('in "each" mode subscribes alert emails to the alerts topic and creates no digest topic; without Slack no chat topic', () => {
     const { template: each } = synth({ config: { ...TEST_CONFIG, alertEmailMode: 'each', slack: undefined } });
     const res = each.toJSON().Resources as Record<string, Resource>;
-    const topics = Object.entries(res).filter(([, r]) => r.Type === 'AWS::SNS::Topic').map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
+    const topics = Object.entries(res)
+      .filter(([, r]) => r.Type === 'AWS::SNS::Topic')
+      .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
     expect(topics.sort()).toEqual(['AlertingAlertsTopic', 'AlertingOpsTopic']);
-    const subs = Object.values(res).filter((r) => r.Type === 'AWS::SNS::Subscription').map((s) => [topicName(s.Properties.TopicArn), s.Properties.Endpoint]);
+    const subs = Object.values(res)
+      .filter((r) => r.Type === 'AWS::SNS::Subscription')
+      .map((s) => [topicName(s.Properties.TopicArn), s.Properties.Endpoint]);
     expect(subs.filter(([, e]) => e !== 'platform@example.com').sort()).toEqual([
       ['${AlertingAlertsTopic}', 'oncall@example.com'],
       ['${AlertingAlertsTopic}', 'secops@example.com'],
@@ -268,12 +325,19 @@ describe('topics and notifications', () => {
   it('connects the Slack channel to the chat and operations topics through AWS Chatbot (never the alerts topic), with a read-only guardrail', () => {
     const [, slack] = only('AWS::Chatbot::SlackChannelConfiguration');
     expect(slack.Properties).toMatchObject({ SlackWorkspaceId: 'T07ABCDEF', SlackChannelId: 'C07ABCDEF' });
-    expect((slack.Properties.SnsTopicArns as unknown[]).map(topicName).sort()).toEqual(['${AlertingChatTopic}', '${AlertingOpsTopic}']);
+    expect((slack.Properties.SnsTopicArns as unknown[]).map(topicName).sort()).toEqual([
+      '${AlertingChatTopic}',
+      '${AlertingOpsTopic}',
+    ]);
     const guardrails = (slack.Properties.GuardrailPolicies as unknown[]).map(render);
     expect(guardrails).toHaveLength(1);
     const [, guardrail] = ofType('AWS::IAM::ManagedPolicy').find(([id]) => guardrails[0]!.includes(id))!;
     const allowed = (guardrail.Properties.PolicyDocument as { Statement: Statement[] }).Statement.flatMap(actions);
-    expect(allowed.every((a) => a.startsWith('cloudwatch:Describe') || a.startsWith('cloudwatch:Get') || a.startsWith('cloudwatch:List'))).toBe(true);
+    expect(
+      allowed.every(
+        (a) => a.startsWith('cloudwatch:Describe') || a.startsWith('cloudwatch:Get') || a.startsWith('cloudwatch:List'),
+      ),
+    ).toBe(true);
   });
 
   describe('what the Slack channel can do in AWS', () => {
@@ -287,15 +351,24 @@ describe('topics and notifications', () => {
     /** Every statement of every policy attached to a role, inline or managed. */
     function roleStatements(roleId: string): Statement[] {
       const inline = ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId));
-      const managed = ofType('AWS::IAM::ManagedPolicy').filter(([, p]) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId));
+      const managed = ofType('AWS::IAM::ManagedPolicy').filter(([, p]) =>
+        JSON.stringify(p.Properties.Roles ?? []).includes(roleId),
+      );
       const [, role] = channelRole();
       expect(role.Properties.ManagedPolicyArns ?? [], 'no AWS managed policy on the channel role').toEqual([]);
       expect(role.Properties.Policies ?? []).toEqual([]);
-      return [...inline, ...managed].flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+      return [...inline, ...managed].flatMap(
+        ([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
+      );
     }
     /** What a statement list allows, as "Effect action resource" lines. */
-    const grants = (statements: Statement[]) => statements.flatMap((st) => actions(st).map((a) => `${st.Effect} ${a} ${JSON.stringify(st.Resource)}`)).sort();
-    const CLOUDWATCH_READ = ['Allow cloudwatch:Describe* "*"', 'Allow cloudwatch:Get* "*"', 'Allow cloudwatch:List* "*"'];
+    const grants = (statements: Statement[]) =>
+      statements.flatMap((st) => actions(st).map((a) => `${st.Effect} ${a} ${JSON.stringify(st.Resource)}`)).sort();
+    const CLOUDWATCH_READ = [
+      'Allow cloudwatch:Describe* "*"',
+      'Allow cloudwatch:Get* "*"',
+      'Allow cloudwatch:List* "*"',
+    ];
 
     it('requires every member to apply their own user role before any command: the channel role runs none', () => {
       expect(slack().Properties.UserRoleRequired).toBe(true);
@@ -305,7 +378,9 @@ describe('topics and notifications', () => {
       const guardrails = (slack().Properties.GuardrailPolicies as unknown[]).map(render);
       expect(guardrails, 'an unset guardrail defaults to AdministratorAccess').toHaveLength(1);
       const [, guardrail] = ofType('AWS::IAM::ManagedPolicy').find(([id]) => guardrails[0] === `\${${id}}`)!;
-      expect(grants((guardrail.Properties.PolicyDocument as { Statement: Statement[] }).Statement)).toEqual(CLOUDWATCH_READ);
+      expect(grants((guardrail.Properties.PolicyDocument as { Statement: Statement[] }).Statement)).toEqual(
+        CLOUDWATCH_READ,
+      );
     });
 
     it("gives Chatbot's own role CloudWatch reads only: what drawing the alarm cards needs", () => {
@@ -313,11 +388,15 @@ describe('topics and notifications', () => {
       expect(grants(roleStatements(roleId))).toEqual(CLOUDWATCH_READ);
     });
 
-    it('lets only Chatbot assume the channel role, refusing another account\'s Chatbot whenever it says which account', () => {
+    it("lets only Chatbot assume the channel role, refusing another account's Chatbot whenever it says which account", () => {
       const [, role] = channelRole();
       const trust = (role.Properties.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement;
       expect(trust).toHaveLength(1);
-      expect(trust[0]).toMatchObject({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'chatbot.amazonaws.com' } });
+      expect(trust[0]).toMatchObject({
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Principal: { Service: 'chatbot.amazonaws.com' },
+      });
       const c = trust[0]!.Condition as Record<string, Record<string, unknown>>;
       expect(Object.keys(c).sort()).toEqual(['ArnLikeIfExists', 'StringEqualsIfExists']);
       expect(render(c.StringEqualsIfExists!['aws:SourceAccount'])).toBe('${AWS::AccountId}');
@@ -341,11 +420,22 @@ describe('what each subscriber receives for one alert (default configuration, wi
     readonly protocol: string;
     readonly filterPolicy?: Record<string, string[]>;
   }
-  const logicalId = (arn: unknown) => render(arn).replace(/^\$\{/, '').replace(/(\.Arn)?\}$/, '').replace(/[0-9A-F]{8}$/, '');
+  const logicalId = (arn: unknown) =>
+    render(arn)
+      .replace(/^\$\{/, '')
+      .replace(/(\.Arn)?\}$/, '')
+      .replace(/[0-9A-F]{8}$/, '');
   const fakeArn = (id: string) => `arn:aws:sns:eu-west-1:123456789012:${id}`;
 
   /** What SNS hands a subscriber of `protocol` for one published message, or nothing when its filter policy drops it. */
-  function deliver(s: Subscriber, m: { Message?: string | undefined; MessageStructure?: string | undefined; MessageAttributes?: Record<string, MessageAttributeValue> | undefined }): string | undefined {
+  function deliver(
+    s: Subscriber,
+    m: {
+      Message?: string | undefined;
+      MessageStructure?: string | undefined;
+      MessageAttributes?: Record<string, MessageAttributeValue> | undefined;
+    },
+  ): string | undefined {
     for (const [attr, allowed] of Object.entries(s.filterPolicy ?? {})) {
       const v = m.MessageAttributes?.[attr]?.StringValue;
       if (v === undefined || !allowed.includes(v)) return undefined;
@@ -365,10 +455,12 @@ describe('what each subscriber receives for one alert (default configuration, wi
       ...(s.Properties.FilterPolicy ? { filterPolicy: s.Properties.FilterPolicy as Record<string, string[]> } : {}),
     }));
     const [, slack] = only('AWS::Chatbot::SlackChannelConfiguration');
-    for (const arn of slack.Properties.SnsTopicArns as unknown[]) subscribers.push({ name: `chatbot:${logicalId(arn)}`, topic: logicalId(arn), protocol: 'https' });
+    for (const arn of slack.Properties.SnsTopicArns as unknown[])
+      subscribers.push({ name: `chatbot:${logicalId(arn)}`, topic: logicalId(arn), protocol: 'https' });
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     const forMore = logicalId(outputs.AlertsTopicArn!.Value);
-    for (const protocol of ['https', 'sqs', 'lambda', 'email-json']) subscribers.push({ name: `operator-${protocol}`, topic: forMore, protocol });
+    for (const protocol of ['https', 'sqs', 'lambda', 'email-json'])
+      subscribers.push({ name: `operator-${protocol}`, topic: forMore, protocol });
 
     // The handler's own composition, from the environment the stack gives the function (deploy-time tokens as fake ARNs).
     const [, fn] = only('AWS::Lambda::Function');
@@ -389,13 +481,30 @@ describe('what each subscriber receives for one alert (default configuration, wi
       return { MessageId: 'm' };
     });
     try {
-      const a = makeAlert({ detector: 'ip', user: 'alice', ip: '203.0.113.9', evidence: { novelty_level: 'network', p_user: 0.00035338379292050516, org_novel_network_share: 1, busiest_address_in_prefix: 0 } });
-      const report = await compose(env).sink.publish({ runId: 'run-1', window: { start: Date.parse(a.window.start), end: Date.parse(a.window.end) }, alerts: [a], cut: [] });
+      const a = makeAlert({
+        detector: 'ip',
+        user: 'alice',
+        ip: '203.0.113.9',
+        evidence: {
+          novelty_level: 'network',
+          p_user: 0.00035338379292050516,
+          org_novel_network_share: 1,
+          busiest_address_in_prefix: 0,
+        },
+      });
+      const report = await compose(env).sink.publish({
+        runId: 'run-1',
+        window: { start: Date.parse(a.window.start), end: Date.parse(a.window.end) },
+        alerts: [a],
+        cut: [],
+      });
       expect(report.delivered).toEqual([a.id]);
 
       const received = new Map<string, string[]>();
       for (const s of subscribers) {
-        const got = published.filter((p) => logicalId(p.topic.split(':').pop()) === s.topic).flatMap((p) => deliver(s, p.message) ?? []);
+        const got = published
+          .filter((p) => logicalId(p.topic.split(':').pop()) === s.topic)
+          .flatMap((p) => deliver(s, p.message) ?? []);
         received.set(s.name, got);
       }
       // Every subscriber, and how many messages it got for this one alert: one each, none to operations.
@@ -425,7 +534,9 @@ describe('what each subscriber receives for one alert (default configuration, wi
         expect(text).toMatch(/Share of new networks no one else uses:\s+100%\n/);
         expect(text).not.toMatch(/p_user|org_novel_network_share|busiest_address_in_prefix/);
         for (const step of a.investigation) expect(text).toContain(step);
-        expect(text).toContain(`AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-ABC`);
+        expect(text).toContain(
+          `AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-ABC`,
+        );
         expect(text).not.toContain('also sent as its own message');
       }
       // Machines: the alert document, exactly as the ledger keeps it, with the real table and region.
@@ -434,11 +545,17 @@ describe('what each subscriber receives for one alert (default configuration, wi
         const doc = JSON.parse(body) as typeof a;
         expect(doc.id).toBe(a.id);
         expect(doc.evidence.p_user).toBe(0.00035338379292050516);
-        expect(doc.silence[0]).toBe(`The user confirms it: AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-ABC`);
+        expect(doc.silence[0]).toBe(
+          `The user confirms it: AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-ABC`,
+        );
         expect(body).toBe(report.documents?.[a.id]);
       }
       // Slack: one Chatbot card, nothing from the alerts or digest topics.
-      const card = JSON.parse(once('chatbot:AlertingChatTopic')) as { version: string; source: string; content: { description: string } };
+      const card = JSON.parse(once('chatbot:AlertingChatTopic')) as {
+        version: string;
+        source: string;
+        content: { description: string };
+      };
       expect(card).toMatchObject({ version: '1.0', source: 'custom' });
       expect(received.get('chatbot:AlertingOpsTopic')).toEqual([]);
       // Operations email gets no alert.
@@ -451,7 +568,8 @@ describe('what each subscriber receives for one alert (default configuration, wi
 
 describe('alarms', () => {
   const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
-  const opsTopic = (a: Record<string, unknown>) => (a.AlarmActions as unknown[]).map(render).every((s) => s.startsWith('${AlertingOpsTopic'));
+  const opsTopic = (a: Record<string, unknown>) =>
+    (a.AlarmActions as unknown[]).map(render).every((s) => s.startsWith('${AlertingOpsTopic'));
 
   it('raises "no successful run for 45 minutes" from the RunSucceeded heartbeat, missing data breaching', () => {
     const heartbeat = alarms().filter((a) => a.MetricName === METRICS.runSucceeded);
@@ -473,12 +591,24 @@ describe('alarms', () => {
   it('raises function errors, alert cap hit and each DLQ not empty, to the operations topic', () => {
     const byMetric = (name: string) => alarms().filter((a) => a.MetricName === name);
     expect(byMetric('Errors')).toHaveLength(1);
-    expect(byMetric('Errors')[0]).toMatchObject({ Namespace: 'AWS/Lambda', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
-    expect(byMetric(METRICS.alertsCutByCap)[0]).toMatchObject({ Namespace: METRIC_NAMESPACE, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(byMetric('Errors')[0]).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(byMetric(METRICS.alertsCutByCap)[0]).toMatchObject({
+      Namespace: METRIC_NAMESPACE,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
     const dlq = byMetric('ApproximateNumberOfMessagesVisible');
     expect(dlq).toHaveLength(2);
     const queues = dlq.map((a) => render((a.Dimensions as { Value: unknown }[])[0]!.Value)).sort();
-    expect(queues).toEqual([expect.stringMatching(/^\$\{DetectorFailedRuns.*\.QueueName\}$/), expect.stringMatching(/^\$\{ScheduleUndelivered.*\.QueueName\}$/)]);
+    expect(queues).toEqual([
+      expect.stringMatching(/^\$\{DetectorFailedRuns.*\.QueueName\}$/),
+      expect.stringMatching(/^\$\{ScheduleUndelivered.*\.QueueName\}$/),
+    ]);
     // The nine above (two of them catch-up), and two per configured log source (below).
     expect(alarms()).toHaveLength(9 + 2 * TEST_CONFIG.logSources.length);
     for (const a of alarms()) {
@@ -489,11 +619,23 @@ describe('alarms', () => {
 
   it('raises skipped backlog at once, and a catch-up that does not converge after an hour of runs, missing data not breaching', () => {
     const byMetric = (name: string) => alarms().filter((a) => a.MetricName === name);
-    const base = { Namespace: METRIC_NAMESPACE, Dimensions: [{ Name: SERVICE_DIMENSION, Value: 'authwatch-test' }], Statistic: 'Sum', Period: 900, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' };
+    const base = {
+      Namespace: METRIC_NAMESPACE,
+      Dimensions: [{ Name: SERVICE_DIMENSION, Value: 'authwatch-test' }],
+      Statistic: 'Sum',
+      Period: 900,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    };
     expect(byMetric(METRICS.catchUpSkippedMinutes)).toHaveLength(1);
     expect(byMetric(METRICS.catchUpSkippedMinutes)[0]).toMatchObject({ ...base, EvaluationPeriods: 1 });
     expect(byMetric(METRICS.catchUpFellBehind)).toHaveLength(1);
-    expect(byMetric(METRICS.catchUpFellBehind)[0]).toMatchObject({ ...base, EvaluationPeriods: 4, DatapointsToAlarm: 4 });
+    expect(byMetric(METRICS.catchUpFellBehind)[0]).toMatchObject({
+      ...base,
+      EvaluationPeriods: 4,
+      DatapointsToAlarm: 4,
+    });
     for (const a of [...byMetric(METRICS.catchUpSkippedMinutes), ...byMetric(METRICS.catchUpFellBehind)]) {
       expect(opsTopic(a)).toBe(true);
       expect((a.OKActions as unknown[]).map(render).every((x) => x.startsWith('${AlertingOpsTopic'))).toBe(true);
@@ -503,42 +645,62 @@ describe('alarms', () => {
 
 describe('alarms on incomplete data', () => {
   const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
-  const opsTopic = (a: Record<string, unknown>) => [...(a.AlarmActions as unknown[]), ...(a.OKActions as unknown[])].map(render).every((s) => s.startsWith('${AlertingOpsTopic'));
+  const opsTopic = (a: Record<string, unknown>) =>
+    [...(a.AlarmActions as unknown[]), ...(a.OKActions as unknown[])]
+      .map(render)
+      .every((s) => s.startsWith('${AlertingOpsTopic'));
 
   it.each([
     [METRICS.queryIncomplete, /10,000-row Logs Insights limit.*names the slice/],
     [METRICS.itemsNotStored, /400 KB item limit.*every other user was saved/],
-  ])('raises %s on the first data point of a run, for this deployment, to the operations topic', (metricName, description) => {
-    const found = alarms().filter((a) => a.MetricName === metricName);
-    expect(found).toHaveLength(1);
-    expect(found[0]).toMatchObject({
-      Namespace: METRIC_NAMESPACE,
-      Dimensions: [{ Name: SERVICE_DIMENSION, Value: 'authwatch-test' }],
-      Statistic: 'Sum',
-      Period: 900,
-      EvaluationPeriods: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      Threshold: 1,
-      TreatMissingData: 'notBreaching',
-    });
-    expect(String(found[0]!.AlarmDescription)).toMatch(description);
-    expect(opsTopic(found[0]!)).toBe(true);
-  });
+  ])(
+    'raises %s on the first data point of a run, for this deployment, to the operations topic',
+    (metricName, description) => {
+      const found = alarms().filter((a) => a.MetricName === metricName);
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatchObject({
+        Namespace: METRIC_NAMESPACE,
+        Dimensions: [{ Name: SERVICE_DIMENSION, Value: 'authwatch-test' }],
+        Statistic: 'Sum',
+        Period: 900,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        TreatMissingData: 'notBreaching',
+      });
+      expect(String(found[0]!.AlarmDescription)).toMatch(description);
+      expect(opsTopic(found[0]!)).toBe(true);
+    },
+  );
 });
 
 describe('per-log-source alarms', () => {
   type Dim = { Name: string; Value: unknown };
-  type MetricStat = { Metric: { Namespace: string; MetricName: string; Dimensions: Dim[] }; Period: number; Stat: string };
+  type MetricStat = {
+    Metric: { Namespace: string; MetricName: string; Dimensions: Dim[] };
+    Period: number;
+    Stat: string;
+  };
   type Query = { Id: string; Expression?: string; MetricStat?: MetricStat; ReturnData?: boolean };
-  const alarmsOf = (t: Template) => Object.values(t.toJSON().Resources as Record<string, Resource>).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties);
+  const alarmsOf = (t: Template) =>
+    Object.values(t.toJSON().Resources as Record<string, Resource>)
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map((r) => r.Properties);
   const dims = (d: Dim[]) => Object.fromEntries(d.map((x) => [x.Name, x.Value]));
   const quiet = (t: Template) => alarmsOf(t).filter((a) => a.MetricName === METRICS.logonsScanned);
-  const malformed = (t: Template) => alarmsOf(t).filter((a) => JSON.stringify(a.Metrics ?? '').includes(METRICS.malformedRows));
+  const malformed = (t: Template) =>
+    alarmsOf(t).filter((a) => JSON.stringify(a.Metrics ?? '').includes(METRICS.malformedRows));
   /** The LogSource dimension each alarm watches: exactly the ids the handler names its sources with. */
   const handlerSourceIds = () => {
     const [, fn] = only('AWS::Lambda::Function');
     const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    const env = { ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : ''])), [ENV.tableName]: 't', [ENV.topicArn]: 'arn:aws:sns:eu-west-1:123456789012:a', [ENV.digestTopicArn]: '', [ENV.chatTopicArn]: '' };
+    const env = {
+      ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : ''])),
+      [ENV.tableName]: 't',
+      [ENV.topicArn]: 'arn:aws:sns:eu-west-1:123456789012:a',
+      [ENV.digestTopicArn]: '',
+      [ENV.chatTopicArn]: '',
+    };
     return compose(env).logSources.map((s) => s.name);
   };
 
@@ -559,7 +721,9 @@ describe('per-log-source alarms', () => {
         TreatMissingData: 'missing',
       });
       expect(dims(a.Dimensions as Dim[])[SERVICE_DIMENSION]).toBe('authwatch-test');
-      expect(String(a.AlarmDescription)).toMatch(/^authwatch: log source \S+ returned no logon \(successful or failed\) for 24 hours/);
+      expect(String(a.AlarmDescription)).toMatch(
+        /^authwatch: log source \S+ returned no logon \(successful or failed\) for 24 hours/,
+      );
       expect((a.AlarmActions as unknown[]).map(render)).toEqual([expect.stringMatching(/^\$\{AlertingOpsTopic/)]);
       expect((a.OKActions as unknown[]).map(render)).toEqual([expect.stringMatching(/^\$\{AlertingOpsTopic/)]);
     }
@@ -567,11 +731,16 @@ describe('per-log-source alarms', () => {
     expect(String(sshd.AlarmDescription)).toContain('(/ec2/secure, /ec2/bastion/secure)');
   });
 
-  it('alarms when more than 10% of a source\'s rows in an hour are malformed: malformed / (malformed + parsed) rows', () => {
+  it("alarms when more than 10% of a source's rows in an hour are malformed: malformed / (malformed + parsed) rows", () => {
     const m = malformed(template);
     expect(m).toHaveLength(TEST_CONFIG.logSources.length);
     for (const a of m) {
-      expect(a).toMatchObject({ Threshold: MALFORMED_RATE_THRESHOLD_PERCENT, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
+      expect(a).toMatchObject({
+        Threshold: MALFORMED_RATE_THRESHOLD_PERCENT,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
       expect(MALFORMED_RATE_THRESHOLD_PERCENT).toBe(10);
       const queries = a.Metrics as Query[];
       const shown = queries.filter((q) => q.ReturnData !== false);
@@ -579,7 +748,10 @@ describe('per-log-source alarms', () => {
       const inputs = queries.filter((q) => q.MetricStat);
       const byId = Object.fromEntries(inputs.map((q) => [q.Id, q.MetricStat!]));
       // rows: every row read; malformed: those that could not be mapped; both of the same source, hourly sums.
-      const [rows, bad] = [...shown[0]!.Expression!.matchAll(/\b(rows\d+|malformed\d+)\b/g)].map((x) => x[1]!).filter((v, i, all) => all.indexOf(v) === i).sort((x) => (x.startsWith('rows') ? -1 : 1));
+      const [rows, bad] = [...shown[0]!.Expression!.matchAll(/\b(rows\d+|malformed\d+)\b/g)]
+        .map((x) => x[1]!)
+        .filter((v, i, all) => all.indexOf(v) === i)
+        .sort((x) => (x.startsWith('rows') ? -1 : 1));
       expect(shown[0]!.Expression).toBe(`IF(${rows} > 0, 100 * ${bad} / ${rows}, 0)`);
       expect(byId[rows!]!.Metric.MetricName).toBe(METRICS.queryRows);
       expect(byId[bad!]!.Metric.MetricName).toBe(METRICS.malformedRows);
@@ -590,10 +762,17 @@ describe('per-log-source alarms', () => {
       expect(dims(byId[rows!]!.Metric.Dimensions)).toEqual(dims(byId[bad!]!.Metric.Dimensions));
       expect(String(a.AlarmDescription)).toMatch(/^authwatch: more than 10% of the rows log source /);
     }
-    expect(m.map((a) => dims((a.Metrics as Query[]).find((q) => q.MetricStat)!.MetricStat!.Metric.Dimensions)[LOG_SOURCE_DIMENSION]).sort()).toEqual(handlerSourceIds().sort());
+    expect(
+      m
+        .map(
+          (a) =>
+            dims((a.Metrics as Query[]).find((q) => q.MetricStat)!.MetricStat!.Metric.Dimensions)[LOG_SOURCE_DIMENSION],
+        )
+        .sort(),
+    ).toEqual(handlerSourceIds().sort());
   });
 
-  it('takes each source\'s maxQuietHours, and makes no quiet alarm for a source set to false', () => {
+  it("takes each source's maxQuietHours, and makes no quiet alarm for a source set to false", () => {
     const { template: t } = synth({
       config: {
         ...TEST_CONFIG,
@@ -604,7 +783,11 @@ describe('per-log-source alarms', () => {
         ],
       },
     });
-    expect(quiet(t).map((a) => [dims(a.Dimensions as Dim[])[LOG_SOURCE_DIMENSION], a.EvaluationPeriods, a.DatapointsToAlarm]).sort()).toEqual([
+    expect(
+      quiet(t)
+        .map((a) => [dims(a.Dimensions as Dim[])[LOG_SOURCE_DIMENSION], a.EvaluationPeriods, a.DatapointsToAlarm])
+        .sort(),
+    ).toEqual([
       ['sshd:/ec2/secure', 72, 72],
       ['windows:/win/security', 168, 168],
     ]);
@@ -612,14 +795,22 @@ describe('per-log-source alarms', () => {
     expect(malformed(t)).toHaveLength(3);
   });
 
-  it('keeps descriptions within CloudWatch\'s 1,024 characters, naming as many log groups as fit', () => {
+  it("keeps descriptions within CloudWatch's 1,024 characters, naming as many log groups as fit", () => {
     // As long as Lambda's environment allows: 50 groups of 40 characters, and a 512-character first group.
-    const many = Array.from({ length: 50 }, (_, k) => `/ec2/fleet-${String(k).padStart(2, '0')}/${'x'.repeat(25)}/secure`);
+    const many = Array.from(
+      { length: 50 },
+      (_, k) => `/ec2/fleet-${String(k).padStart(2, '0')}/${'x'.repeat(25)}/secure`,
+    );
     const long = ['/'.padEnd(512, 'a'), ...Array.from({ length: 3 }, (_, k) => `/g${k}/`.padEnd(480, 'b'))];
     const { template: a } = synth({ config: { ...TEST_CONFIG, logSources: [{ profile: 'sshd', logGroups: many }] } });
-    const { template: b } = synth({ config: { ...TEST_CONFIG, logSources: [{ profile: 'windows', logGroups: long }] } });
-    for (const alarm of [...alarmsOf(a), ...alarmsOf(b)]) expect(String(alarm.AlarmDescription).length).toBeLessThanOrEqual(1024);
-    expect(String(quiet(a)[0]!.AlarmDescription)).toMatch(new RegExp(`\\(${many[0]}, ${many[1]}, .* and \\d\\d more\\) still receive`));
+    const { template: b } = synth({
+      config: { ...TEST_CONFIG, logSources: [{ profile: 'windows', logGroups: long }] },
+    });
+    for (const alarm of [...alarmsOf(a), ...alarmsOf(b)])
+      expect(String(alarm.AlarmDescription).length).toBeLessThanOrEqual(1024);
+    expect(String(quiet(a)[0]!.AlarmDescription)).toMatch(
+      new RegExp(`\\(${many[0]}, ${many[1]}, .* and \\d\\d more\\) still receive`),
+    );
     // A 512-character group: the id keeps its start and a digest, within the 255 characters an alarm dimension takes.
     const id = logSourceId({ profile: 'windows', logGroups: long });
     expect(id).toMatch(/^windows:\/a{200,}~[0-9a-f]{12}$/);
@@ -628,7 +819,7 @@ describe('per-log-source alarms', () => {
     expect(String(quiet(b)[0]!.AlarmDescription)).toContain(`log source ${id} returned no logon`);
   });
 
-  it('draws each source\'s logons and malformed share on the dashboard, with its alarms', () => {
+  it("draws each source's logons and malformed share on the dashboard, with its alarms", () => {
     const [, dashboard] = only('AWS::CloudWatch::Dashboard');
     const body = render(dashboard.Properties.DashboardBody);
     for (const id of handlerSourceIds()) expect(body).toContain(`"LogSource","${id}"`);
@@ -640,7 +831,9 @@ describe('dashboard', () => {
   type Line = { namespace: string; name: string; dims: Record<string, string> };
   function graphedMetrics(): Line[] {
     const [, dashboard] = only('AWS::CloudWatch::Dashboard');
-    const body = JSON.parse(render(dashboard.Properties.DashboardBody)) as { widgets: { properties: { metrics?: unknown[][] } }[] };
+    const body = JSON.parse(render(dashboard.Properties.DashboardBody)) as {
+      widgets: { properties: { metrics?: unknown[][] } }[];
+    };
     return body.widgets.flatMap((w) =>
       (w.properties.metrics ?? []).map((m) => {
         const parts = m.filter((p): p is string => typeof p === 'string');
@@ -654,12 +847,34 @@ describe('dashboard', () => {
   it('graphs every run metric the handler emits, for this deployment, and per detector where it is per detector', () => {
     const lines = graphedMetrics();
     const service = { [SERVICE_DIMENSION]: 'authwatch-test' };
-    const graphed = (name: string, dims: Record<string, string>) => lines.some((l) => l.namespace === METRIC_NAMESPACE && l.name === name && JSON.stringify(Object.entries(l.dims).sort()) === JSON.stringify(Object.entries(dims).sort()));
-    for (const name of [METRICS.logonsScanned, METRICS.observations, METRICS.alertsDeduplicated, METRICS.alertsCutByCap, METRICS.alertsSuppressed, METRICS.usersLearning, METRICS.queryDurationMs, METRICS.runDurationMs, METRICS.runSucceeded, METRICS.queryIncomplete, METRICS.itemsNotStored, METRICS.catchUpBacklogMinutes, METRICS.catchUpChunks, METRICS.catchUpSkippedMinutes]) {
+    const graphed = (name: string, dims: Record<string, string>) =>
+      lines.some(
+        (l) =>
+          l.namespace === METRIC_NAMESPACE &&
+          l.name === name &&
+          JSON.stringify(Object.entries(l.dims).sort()) === JSON.stringify(Object.entries(dims).sort()),
+      );
+    for (const name of [
+      METRICS.logonsScanned,
+      METRICS.observations,
+      METRICS.alertsDeduplicated,
+      METRICS.alertsCutByCap,
+      METRICS.alertsSuppressed,
+      METRICS.usersLearning,
+      METRICS.queryDurationMs,
+      METRICS.runDurationMs,
+      METRICS.runSucceeded,
+      METRICS.queryIncomplete,
+      METRICS.itemsNotStored,
+      METRICS.catchUpBacklogMinutes,
+      METRICS.catchUpChunks,
+      METRICS.catchUpSkippedMinutes,
+    ]) {
       expect(graphed(name, service), name).toBe(true);
     }
     for (const id of ['Auth.RareUser', 'Auth.UnusualSourceIp']) {
-      for (const name of [METRICS.findings, METRICS.alertsPublished]) expect(graphed(name, { ...service, [DETECTOR_DIMENSION]: id }), `${name} ${id}`).toBe(true);
+      for (const name of [METRICS.findings, METRICS.alertsPublished])
+        expect(graphed(name, { ...service, [DETECTOR_DIMENSION]: id }), `${name} ${id}`).toBe(true);
     }
     expect(lines.some((l) => l.namespace === 'AWS/Lambda' && l.name === 'Errors')).toBe(true);
     expect(lines.filter((l) => l.namespace === 'AWS/SQS')).toHaveLength(2);

@@ -18,17 +18,28 @@ function ev(user: string, sourceIp: string, t: number, outcome: LogonEvent['outc
 /** Two weeks of a small office: 20 users, each from their own home IP twice a workday. */
 function officeHistory(days = 15): LogonEvent[] {
   const events: LogonEvent[] = [];
-  for (let d = 0; d < days; d++) for (let u = 0; u < 20; u++) for (const h of [9, 15]) events.push(ev(`user${u}`, `81.2.${u}.10`, T0 + d * DAY_MS + h * HOUR + u * 1000));
+  for (let d = 0; d < days; d++)
+    for (let u = 0; u < 20; u++)
+      for (const h of [9, 15]) events.push(ev(`user${u}`, `81.2.${u}.10`, T0 + d * DAY_MS + h * HOUR + u * 1000));
   return events;
 }
 
 const fixedClock = { now: () => 0 };
 
-function deps(events: LogonEvent[], overrides: Omit<Partial<DetectionDeps>, 'settings'> & { settings?: Partial<DetectionSettings> } = {}) {
+function deps(
+  events: LogonEvent[],
+  overrides: Omit<Partial<DetectionDeps>, 'settings'> & { settings?: Partial<DetectionSettings> } = {},
+) {
   const store = (overrides.store as InMemoryBaselineStore | undefined) ?? new InMemoryBaselineStore();
   const sink = (overrides.sink as InMemoryAlertSink | undefined) ?? new InMemoryAlertSink();
   const d: DetectionDeps = {
-    logSources: [new FileLogSource({ name: 'test', events, parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] } })],
+    logSources: [
+      new FileLogSource({
+        name: 'test',
+        events,
+        parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] },
+      }),
+    ],
     store,
     sink,
     clock: fixedClock,
@@ -41,7 +52,8 @@ function deps(events: LogonEvent[], overrides: Omit<Partial<DetectionDeps>, 'set
 /** Run every 15 minutes over [from, to]. */
 async function runSchedule(d: DetectionDeps, from: number, to: number) {
   const summaries = [];
-  for (let t = Math.ceil(from / BUCKET_MS) * BUCKET_MS; t <= to; t += BUCKET_MS) summaries.push(await runDetection(d, { windowEnd: t }));
+  for (let t = Math.ceil(from / BUCKET_MS) * BUCKET_MS; t <= to; t += BUCKET_MS)
+    summaries.push(await runDetection(d, { windowEnd: t }));
   return summaries;
 }
 
@@ -135,7 +147,10 @@ describe('runDetection', () => {
     const rare = sink.delivered.filter((a) => a.rule.id === 'Auth.RareUser');
     expect(rare.map((a) => [a.user.name, a.source.ip])).toEqual([['intruder', '198.51.100.20']]);
     const unusual = sink.delivered.filter((a) => a.rule.id === 'Auth.UnusualSourceIp');
-    expect(unusual.map((a) => `${a.user.name} ${a.source.ip}`).sort()).toEqual(['user3 100.100.7.7', 'user3 192.0.2.44']);
+    expect(unusual.map((a) => `${a.user.name} ${a.source.ip}`).sort()).toEqual([
+      'user3 100.100.7.7',
+      'user3 192.0.2.44',
+    ]);
     expect(s.alertsPublished).toEqual({ 'Auth.RareUser': 1, 'Auth.UnusualSourceIp': 2 });
   });
 
@@ -176,7 +191,13 @@ describe('runDetection', () => {
       version: 0,
     });
     const { d, sink } = deps(
-      [...officeHistory(17), ev('svc-scanner', '10.9.9.9', t), ev('user1', '198.51.100.7', t), ev('user3', '203.0.113.9', t), ev('user4', '203.0.113.10', t)],
+      [
+        ...officeHistory(17),
+        ev('svc-scanner', '10.9.9.9', t),
+        ev('user1', '198.51.100.7', t),
+        ev('user3', '203.0.113.9', t),
+        ev('user4', '203.0.113.10', t),
+      ],
       { store },
     );
     const s = await runSchedule(d, T0, t + BUCKET_MS);
@@ -188,8 +209,15 @@ describe('runDetection', () => {
   it('applies feedback together with the settings allowlists', async () => {
     const t = T0 + 16 * DAY_MS + 10 * HOUR;
     const store = new InMemoryBaselineStore();
-    await store.saveFeedback({ allowUsers: [], allowCidrs: [{ cidr: '203.0.113.0/24', user: 'user3', addedAt: T0 }], version: 0 });
-    const { d, sink } = deps([...officeHistory(17), ev('svc-new', '10.9.9.9', t), ev('user3', '203.0.113.9', t)], { store, settings: { allowUsers: ['svc-*'] } });
+    await store.saveFeedback({
+      allowUsers: [],
+      allowCidrs: [{ cidr: '203.0.113.0/24', user: 'user3', addedAt: T0 }],
+      version: 0,
+    });
+    const { d, sink } = deps([...officeHistory(17), ev('svc-new', '10.9.9.9', t), ev('user3', '203.0.113.9', t)], {
+      store,
+      settings: { allowUsers: ['svc-*'] },
+    });
     const s = await runSchedule(d, T0, t + BUCKET_MS);
     expect(sink.delivered).toHaveLength(0);
     expect(s.reduce((n, x) => n + x.alertsSuppressed, 0)).toBe(2);
@@ -215,7 +243,9 @@ describe('runDetection', () => {
   it('keeps users allowlisted by feedback out of the population, as it does those allowlisted in settings', async () => {
     // One account bringing a new network every day would teach everyone that new networks are ordinary.
     const t = T0 + 16 * DAY_MS + 10 * HOUR;
-    const flood = Array.from({ length: 16 * 4 }, (_, i) => ev('ci-runner', `${20 + Math.floor(i / 4)}.7.1.1`, T0 + Math.floor(i / 4) * DAY_MS + (9 + (i % 4)) * HOUR));
+    const flood = Array.from({ length: 16 * 4 }, (_, i) =>
+      ev('ci-runner', `${20 + Math.floor(i / 4)}.7.1.1`, T0 + Math.floor(i / 4) * DAY_MS + (9 + (i % 4)) * HOUR),
+    );
     const population = async (store: InMemoryBaselineStore) => {
       const { d } = deps([...officeHistory(17), ...flood], { store });
       await runSchedule(d, T0, t);
@@ -235,24 +265,32 @@ describe('runDetection', () => {
   });
 
   it('contains a detector that throws: counted, and the other detector still alerts', async () => {
-    const broken: Detector = { ...DETECTORS[1]!, id: 'Auth.UnusualSourceIp', evaluate: () => { throw new Error('boom'); } };
+    const broken: Detector = {
+      ...DETECTORS[1]!,
+      id: 'Auth.UnusualSourceIp',
+      evaluate: () => {
+        throw new Error('boom');
+      },
+    };
     const t = T0 + 16 * DAY_MS + 10 * HOUR;
     const warnings: string[] = [];
-    const { d, sink } = deps([...officeHistory(17), ev('svc-new', '10.9.9.9', t)], { detectors: [DETECTORS[0]!, broken] });
+    const { d, sink } = deps([...officeHistory(17), ev('svc-new', '10.9.9.9', t)], {
+      detectors: [DETECTORS[0]!, broken],
+    });
     const s = await runSchedule({ ...d, logger: { warn: (m) => warnings.push(m) } }, T0, t + BUCKET_MS);
     expect(s.reduce((n, x) => n + x.detectorErrors, 0)).toBeGreaterThan(0);
     expect(warnings.length).toBeGreaterThan(0);
     expect(sink.delivered.map((a) => a.user.name)).toContain('svc-new');
   });
 
-  it('queries the schedule\'s 30 minutes, or exactly the window a catch-up gives; never reaches back on its own', () => {
+  it("queries the schedule's 30 minutes, or exactly the window a catch-up gives; never reaches back on its own", () => {
     const end = T0 + 10 * HOUR;
     expect(runWindow({ windowEnd: end })).toEqual({ start: end - 2 * BUCKET_MS, end });
     expect(runWindow({ windowEnd: end, windowStart: end - BUCKET_MS })).toEqual({ start: end - BUCKET_MS, end });
     expect(() => runWindow({ windowEnd: end, windowStart: end })).toThrow(/not before its end/);
   });
 
-  it('after missed runs analyses only its own window (catch-up is runScheduled\'s), and an alert-only pass learns nothing', async () => {
+  it("after missed runs analyses only its own window (catch-up is runScheduled's), and an alert-only pass learns nothing", async () => {
     const t = T0 + 16 * DAY_MS + 10 * HOUR;
     const { d, store, sink } = deps([...officeHistory(17), ev('user3', '203.0.113.9', t - 3 * HOUR)]);
     await runSchedule(d, T0, t - 4 * HOUR);
@@ -271,7 +309,11 @@ describe('runDetection', () => {
 
   it('summarises the run with the figures the dashboard shows', async () => {
     const t = T0 + 16 * DAY_MS + 10 * HOUR;
-    const { d } = deps([...officeHistory(17), ev('user1', '203.0.113.1', t - 60_000, 'failure'), ev('user1', '81.2.1.10', t)]);
+    const { d } = deps([
+      ...officeHistory(17),
+      ev('user1', '203.0.113.1', t - 60_000, 'failure'),
+      ev('user1', '81.2.1.10', t),
+    ]);
     await runSchedule(d, T0, t - BUCKET_MS);
     const s = await runDetection(d, { windowEnd: Math.ceil((t + 1) / BUCKET_MS) * BUCKET_MS });
     expect(s.learning).toBe(false);
@@ -285,14 +327,33 @@ describe('runDetection', () => {
     const t = T0 + 16 * DAY_MS + 10 * HOUR;
     const busy = new FileLogSource({
       name: 'sshd:/ec2/secure',
-      events: [ev('user1', '81.2.1.10', t - 60_000), ev('user1', '81.2.1.10', t - 30_000), ev('user2', '203.0.113.2', t - 20_000, 'failure')],
+      events: [
+        ev('user1', '81.2.1.10', t - 60_000),
+        ev('user1', '81.2.1.10', t - 30_000),
+        ev('user2', '203.0.113.2', t - 20_000, 'failure'),
+      ],
       parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] },
     });
     // A misconfigured group (nothing arrives) and a changed format (rows come back, none maps).
-    const silent: LogSource = { name: 'okta:/okta/system', fetch: async () => ({ observations: [], stats: { rows: 0, malformed: 0, queries: 1, queryMs: 0, bytesScanned: 0 } }) };
-    const broken: LogSource = { name: 'windows:/win/security', fetch: async () => ({ observations: [], stats: { rows: 7, malformed: 7, queries: 1, queryMs: 0, bytesScanned: 0 } }) };
+    const silent: LogSource = {
+      name: 'okta:/okta/system',
+      fetch: async () => ({
+        observations: [],
+        stats: { rows: 0, malformed: 0, queries: 1, queryMs: 0, bytesScanned: 0 },
+      }),
+    };
+    const broken: LogSource = {
+      name: 'windows:/win/security',
+      fetch: async () => ({
+        observations: [],
+        stats: { rows: 7, malformed: 7, queries: 1, queryMs: 0, bytesScanned: 0 },
+      }),
+    };
     const { d } = deps([]);
-    const s = await runDetection({ ...d, logSources: [busy, silent, broken] }, { windowEnd: Math.ceil((t + 1) / BUCKET_MS) * BUCKET_MS });
+    const s = await runDetection(
+      { ...d, logSources: [busy, silent, broken] },
+      { windowEnd: Math.ceil((t + 1) / BUCKET_MS) * BUCKET_MS },
+    );
     expect(s.sources).toEqual([
       { name: 'sshd:/ec2/secure', logons: 3, rows: 3, malformed: 0 },
       { name: 'okta:/okta/system', logons: 0, rows: 0, malformed: 0 },

@@ -61,7 +61,14 @@ function comparable(p: PopulationStats, bucket: number): unknown {
   return JSON.parse(
     // learnedWindowEnd/Start: which window last wrote the item (save bookkeeping, not a statistic).
     JSON.stringify(
-      { ...decayPopulationTo(p, bucket), version: 0, knownUsers: 0, lastBucket: 0, learnedWindowEnd: 0, learnedWindowStart: 0 },
+      {
+        ...decayPopulationTo(p, bucket),
+        version: 0,
+        knownUsers: 0,
+        lastBucket: 0,
+        learnedWindowEnd: 0,
+        learnedWindowStart: 0,
+      },
       (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 1e6) / 1e6 : v),
     ),
   );

@@ -201,13 +201,25 @@ describe('emitRunMetrics', () => {
   });
 
   it('emits the catch-up figures the catch-up alarms read, under the service dimension', () => {
-    const points = emit(summary(), { backlogAfterMinutes: 1455, chunksAnalysed: 96, fellBehind: true, skippedMinutes: 1440 });
+    const points = emit(summary(), {
+      backlogAfterMinutes: 1455,
+      chunksAnalysed: 96,
+      fellBehind: true,
+      skippedMinutes: 1440,
+    });
     expect(runValues(points, METRICS.catchUpBacklogMinutes)).toEqual([1455]);
     expect(runValues(points, METRICS.catchUpChunks)).toEqual([96]);
     expect(runValues(points, METRICS.catchUpFellBehind)).toEqual([1]);
     expect(runValues(points, METRICS.catchUpSkippedMinutes)).toEqual([1440]);
     const steady = emit(summary());
-    expect([METRICS.catchUpBacklogMinutes, METRICS.catchUpChunks, METRICS.catchUpFellBehind, METRICS.catchUpSkippedMinutes].map((m) => runValues(steady, m))).toEqual([[0], [0], [0], [0]]);
+    expect(
+      [
+        METRICS.catchUpBacklogMinutes,
+        METRICS.catchUpChunks,
+        METRICS.catchUpFellBehind,
+        METRICS.catchUpSkippedMinutes,
+      ].map((m) => runValues(steady, m)),
+    ).toEqual([[0], [0], [0], [0]]);
   });
 
   it('emits the items the store could not hold from the run summary', () => {
