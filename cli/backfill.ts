@@ -709,15 +709,7 @@ export function parseBackfillFlags(flags: Flags, positionals: readonly string[])
     issues.push('give exactly one of --table <name> (the deployed table) or --store <dir> (a local store)');
   const concurrency = int('concurrency', 1, MAX_CONCURRENCY) ?? DEFAULT_CONCURRENCY;
   const windowHours = int('window-hours', 1, 24 * 7) ?? DEFAULT_COMMIT_WINDOW_HOURS;
-  const settingsInput: Record<string, unknown> = {};
-  const learning = str('learning-days');
-  if (learning !== undefined) {
-    const n = Number(learning);
-    if (!Number.isFinite(n)) issues.push(`--learning-days: "${learning}" is not a number`);
-    else settingsInput.learningDays = n;
-  }
-  const parsed = detectionSettingsSchema.safeParse(settingsInput);
-  if (!parsed.success) issues.push(...formatIssues(parsed.error.issues));
+  const parsed = settingsFromLearningDays(str('learning-days'), issues);
   if (profileId) {
     try {
       getProfile(profileId);
@@ -981,15 +973,7 @@ export function parseBackfillAlertsFlags(flags: Flags, positionals: readonly str
   const topicArn = str('topic-arn');
   if (topicArn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/.test(topicArn))
     issues.push(`--topic-arn: "${topicArn}" is not an SNS topic ARN`);
-  const settingsInput: Record<string, unknown> = {};
-  const learning = str('learning-days');
-  if (learning !== undefined) {
-    const n = Number(learning);
-    if (!Number.isFinite(n)) issues.push(`--learning-days: "${learning}" is not a number`);
-    else settingsInput.learningDays = n;
-  }
-  const parsed = detectionSettingsSchema.safeParse(settingsInput);
-  if (!parsed.success) issues.push(...formatIssues(parsed.error.issues));
+  const parsed = settingsFromLearningDays(str('learning-days'), issues);
   if (issues.length > 0) throw new ConfigError(issues);
   return {
     profileId: profileId!,
@@ -1085,4 +1069,17 @@ async function cmdBackfillWithAlerts(flags: Flags, positionals: readonly string[
     if (handleSigint) process.off('SIGINT', onSigint);
     await close();
   }
+}
+
+/** Detection settings from `--learning-days` (the one setting backfill takes); problems go to `issues`. */
+function settingsFromLearningDays(learning: string | undefined, issues: string[]) {
+  const settingsInput: Record<string, unknown> = {};
+  if (learning !== undefined) {
+    const n = Number(learning);
+    if (!Number.isFinite(n)) issues.push(`--learning-days: "${learning}" is not a number`);
+    else settingsInput.learningDays = n;
+  }
+  const parsed = detectionSettingsSchema.safeParse(settingsInput);
+  if (!parsed.success) issues.push(...formatIssues(parsed.error.issues));
+  return parsed;
 }
