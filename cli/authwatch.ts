@@ -11,6 +11,7 @@ import { FUTURE_SKEW_MS, INVALID_BYTE_MARK, LineReader, type ParseStats } from '
 import { InMemoryAlertSink } from '../shared/adapters/in-memory-alert-sink';
 import { MAX_USER_CHARS } from '../shared/core/profiles/common';
 import { SystemClock } from '../shared/adapters/system-clock';
+import { DETECTORS } from '../shared/core/detectors';
 import { detectionSettingsSchema, formatIssues, DETECTOR_IDS, type DetectionSettings } from '../shared/core/settings';
 import { getProfile } from '../shared/core/profiles';
 import type { Profile } from '../shared/core/profiles/profile';
@@ -108,6 +109,11 @@ function asOf(flags: Flags): number | undefined {
 }
 
 /** `2026-03-02 08:15Z`: a time in the summaries. */
+/** A detector's short label inside a sentence (`Rare user` → `rare user`; `IP` keeps its capitals). */
+function midSentence(label: string): string {
+  return label.charAt(0).toLowerCase() + label.slice(1);
+}
+
 function minute(t: number): string {
   return `${new Date(t).toISOString().slice(0, 16).replace('T', ' ')}Z`;
 }
@@ -283,7 +289,7 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
         `Replayed ${new Date(span.first).toISOString()} → ${new Date(span.last).toISOString()} (${days.toFixed(1)} days) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
         `  windows run:        ${r.windows} (every 15 min, 30-min look-back; learning until ${r.learningEndsAt ?? '-'})`,
         `  logons:             ${span.logons} (${users.length} users with successful logons)${span.logons < ps.events ? `; ${ps.events - span.logons} far from the rest left out` : ''}`,
-        `  alerts:             ${r.alertsTotal} (rare user ${r.alerts['Auth.RareUser']}, unusual source IP ${r.alerts['Auth.UnusualSourceIp']})`,
+        `  alerts:             ${r.alertsTotal} (${DETECTORS.map((d) => `${midSentence(d.shortLabel)} ${r.alerts[d.id]}`).join(', ')})`,
         `  deduplicated:       ${r.alertsDeduplicated} (already raised by an overlapping window)`,
         `  allowlisted:        ${r.alertsSuppressed}`,
         `  cut by cap:         ${r.cutByCap} (cap ${o.settings.maxAlertsPerRun} per run)`,

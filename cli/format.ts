@@ -1,10 +1,14 @@
 /** Human output of the command line: the alert table and the run summary. */
 import type { ParseStats } from '../shared/adapters/file-log-source';
 import { plainText } from '../shared/core/alert-text';
+import { DETECTORS } from '../shared/core/detectors';
 import type { Alert } from '../shared/core/model';
 import { displayWidth, padEnd, terminalWidth, wrapText } from './text-width';
 
-const RULE_SHORT: Record<string, string> = { 'Auth.RareUser': 'rare user', 'Auth.UnusualSourceIp': 'unusual IP' };
+/** The RULE column: the detector's `columnLabel`, or the id of a rule no longer registered. */
+function ruleColumn(a: Alert): string {
+  return DETECTORS.find((d) => d.id === a.rule.id)?.columnLabel ?? a.rule.id;
+}
 
 /** Printable, single-line, bounded: user names and hosts are attacker-controlled. One escaping rule for every human format. */
 export function safeText(s: string, max = 60): string {
@@ -79,7 +83,7 @@ export function alertTable(
   out.push(`${padEnd('TIME (UTC)', 17)} ${padEnd('RULE', 11)} ${padEnd('SCORE', 5)} ${padEnd('USER', 22)} SOURCE IP`);
   for (const a of alerts) {
     const time = a['@timestamp'].slice(0, 16).replace('T', ' ');
-    const head = `${padEnd(time, 17)} ${padEnd(RULE_SHORT[a.rule.id] ?? a.rule.id, 11)} ${padEnd(a.score.toFixed(0), 5)} ${padEnd(safeText(a.user.name, 22), 22)}`;
+    const head = `${padEnd(time, 17)} ${padEnd(ruleColumn(a), 11)} ${padEnd(a.score.toFixed(0), 5)} ${padEnd(safeText(a.user.name, 22), 22)}`;
     const ip = safeText(a.source.ip, 40);
     const host = a.host.name ? `→ ${safeText(a.host.name, 30)}` : '';
     const whole = `${head} ${ip}${host ? ` ${host}` : ''}`;

@@ -15,6 +15,7 @@ import { createDynamoDbClient } from '../shared/adapters/aws-clients';
 import { DynamoDbBaselineStore } from '../shared/adapters/dynamodb-baseline-store';
 import { compileAllowlist } from '../shared/core/alerts';
 import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../shared/core/baseline-update';
+import { DETECTORS } from '../shared/core/detectors';
 import { isUserMature } from '../shared/core/habits';
 import {
   bucketOf,
@@ -337,7 +338,9 @@ export async function benign(
     user: entry.user,
     ...(entry.sourceIp !== undefined ? { sourceIp: entry.sourceIp } : {}),
   };
-  if (entry.detectorId === 'Auth.RareUser') {
+  // A detector that judges the user alone (rare user) learned the user in the run that raised the alert; there
+  // is no place to add. An entry of a detector no longer registered is treated as an address alert, as before.
+  if (DETECTORS.find((d) => d.id === entry.detectorId)?.groupBy === 'user') {
     const known = (await store.getUsers([entry.user])).has(entry.user);
     return {
       ...base,

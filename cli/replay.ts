@@ -2,6 +2,7 @@
  * Replay: walk a log file's time span on the real schedule (a run every 15 minutes, each looking back
  * 30 minutes) through the same `runDetection` the Lambda runs.
  */
+import { DETECTORS } from '../shared/core/detectors';
 import { BUCKET_MS, DAY_MS } from '../shared/core/model';
 import type { DetectorId } from '../shared/core/settings';
 import { runDetection, type DetectionDeps, type RunSummary } from '../shared/run-detection';
@@ -102,7 +103,7 @@ export async function replay(
   const result: ReplayResult = {
     windows: 0,
     logonsScannedWithOverlap: 0,
-    alerts: { 'Auth.RareUser': 0, 'Auth.UnusualSourceIp': 0 },
+    alerts: Object.fromEntries(DETECTORS.map((d) => [d.id, 0])) as Record<DetectorId, number>,
     alertsTotal: 0,
     alertsDeduplicated: 0,
     alertsSuppressed: 0,

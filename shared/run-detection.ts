@@ -295,12 +295,15 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
       if (!prev || alert.score > prev.score || (alert.score === prev.score && alert['@timestamp'] < prev['@timestamp']))
         candidates.set(alert.id, alert);
     }
-    // Rare user: keep the earliest logon per user (ids differ by first-seen bucket when a user spans buckets).
-    const seenUser = new Map<string, Alert>();
+    // One alert per user (rare user): keep the earliest logon per user and detector (ids differ by first-seen
+    // bucket when a user spans buckets).
+    const onePerUser = new Set<string>(detectors.filter((d) => d.oneAlertPerUser).map((d) => d.id));
+    const seenUser = new Set<string>();
     for (const a of [...candidates.values()].sort((x, y) => x['@timestamp'].localeCompare(y['@timestamp']))) {
-      if (a.rule.id !== 'Auth.RareUser') continue;
-      if (seenUser.has(a.user.name)) candidates.delete(a.id);
-      else seenUser.set(a.user.name, a);
+      if (!onePerUser.has(a.rule.id)) continue;
+      const key = `${a.rule.id}\u0000${a.user.name}`;
+      if (seenUser.has(key)) candidates.delete(a.id);
+      else seenUser.add(key);
     }
   }
 

@@ -208,13 +208,9 @@ function untrustedValues(a: Alert): string[] {
   return v;
 }
 
-const RULE_SHORT: Record<string, string> = {
-  'Auth.RareUser': 'Rare user',
-  'Auth.UnusualSourceIp': 'Unusual source IP',
-};
-
 function ruleShort(a: Alert): string {
-  return RULE_SHORT[a.rule.id] ?? a.rule.name;
+  // An alert of a detector no longer registered (read back from the ledger) still has its rule's name.
+  return DETECTORS.find((d) => d.id === a.rule.id)?.shortLabel ?? a.rule.name;
 }
 
 function score(a: Alert): string {

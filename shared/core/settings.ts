@@ -4,10 +4,23 @@
  */
 import * as z from 'zod';
 import { plainText } from './alert-text';
+import { DETECTORS } from './detectors';
 import { parseCidr, type Cidr, type IpFamily } from './net';
 
-export const DETECTOR_IDS = ['Auth.RareUser', 'Auth.UnusualSourceIp'] as const;
-export type DetectorId = (typeof DETECTOR_IDS)[number];
+/** The id of a registered detector. */
+export type DetectorId = (typeof DETECTORS)[number]['id'];
+/** The registered detectors' ids, in registry order. */
+export const DETECTOR_IDS: readonly DetectorId[] = DETECTORS.map((d) => d.id);
+
+/** One threshold per registered detector, each defaulting to the detector's own `defaultThreshold`. */
+const thresholdsSchema = z
+  .object(
+    Object.fromEntries(DETECTORS.map((d) => [d.id, z.number().min(0).max(100).default(d.defaultThreshold)])) as Record<
+      DetectorId,
+      z.ZodDefault<z.ZodNumber>
+    >,
+  )
+  .default(Object.fromEntries(DETECTORS.map((d) => [d.id, d.defaultThreshold])) as Record<DetectorId, number>);
 
 // ---------------------------------------------------------------------------------------------
 // The allowlist rule: what `allowUsers`/`allowCidrs` (settings, CLI flags, CDK context, the Lambda's env)
@@ -88,12 +101,7 @@ export const detectionSettingsSchema = z.object({
   /** Days after the first run during which baselines learn and nothing alerts (Elastic's jobs look back two weeks). */
   learningDays: z.number().min(0).max(365).default(14),
   /** Alert at or above this score, per detector (Elastic's rules use anomaly score >= 75). */
-  thresholds: z
-    .object({
-      'Auth.RareUser': z.number().min(0).max(100).default(75),
-      'Auth.UnusualSourceIp': z.number().min(0).max(100).default(75),
-    })
-    .default({ 'Auth.RareUser': 75, 'Auth.UnusualSourceIp': 75 }),
+  thresholds: thresholdsSchema,
   /** Elastic's rules raise at most 100 alerts per run (max_signals). */
   maxAlertsPerRun: z.number().int().min(1).max(1000).default(100),
   /** User names never alerted on: exact names or `*` globs (case-insensitive), e.g. `svc-*`. */

@@ -40,10 +40,24 @@ export const USER_HISTORY_FIELDS = {
  * A detection: a pure object with the seed rule's metadata beside its logic.
  * `evaluate` returns a finding for anything unusual enough to score (p ≤ the cut-off), with its
  * score; thresholds, allowlists, the ledger and the cap are applied by the pipeline.
+ * Everything the rest of the code needs to know about one detector is a property here, so no id is written
+ * outside the detector's own file (a test enforces it) and adding a detector means adding it to the registry.
+ * `Id` is the detector's own id as a literal type, from which `DetectorId` (the registry's ids) is derived.
  */
-export interface Detector {
-  readonly id: DetectorId;
+export interface Detector<Id extends string = DetectorId> {
+  readonly id: Id;
   readonly name: string;
+  /** The rule's short name in alert texts (subjects, chat messages), e.g. `Rare user`. */
+  readonly shortLabel: string;
+  /** The rule's name in the CLI's alert table: at most 11 columns wide, e.g. `unusual IP`. */
+  readonly columnLabel: string;
+  /** Default alert threshold (0–100) of `settings.thresholds[id]`. */
+  readonly defaultThreshold: number;
+  /**
+   * At most one alert per user per run, the one of the user's earliest logon: the alert ids of a `user`-grouped
+   * detector differ by first-seen bucket, so a user whose logons span buckets would otherwise be raised twice.
+   */
+  readonly oneAlertPerUser: boolean;
   readonly description: string;
   readonly severity: 'low';
   readonly riskScore: number;

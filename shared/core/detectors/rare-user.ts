@@ -23,9 +23,12 @@ import {
   type DetectorInput,
 } from './detector';
 
-export const rareUser: Detector = {
+export const rareUser: Detector<'Auth.RareUser'> = {
   id: 'Auth.RareUser',
   name: 'Rare User Logon',
+  shortLabel: 'Rare user',
+  columnLabel: 'rare user',
+  defaultThreshold: 75,
   description:
     "A user name that has never logged on before, or has not for a long time, logged on successfully. New accounts can be created for persistence; a departed user's account coming back to life can mean its credentials are in someone else's hands.",
   severity: SEED_RULE_SEVERITY,
@@ -49,6 +52,7 @@ export const rareUser: Detector = {
     'Users back from long leave; accounts used on a quarterly or yearly schedule.',
   ],
   groupBy: 'user',
+  oneAlertPerUser: true,
   evidenceFields: {
     kind: { label: 'Kind', format: 'text' },
     dormant_days: { label: 'Days of silence', format: 'days' },

@@ -97,9 +97,12 @@ function usersShown(n: number): number {
   return n > 0 ? Math.max(1, Math.round(n)) : 0;
 }
 
-export const unusualSourceIp: Detector = {
+export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
   id: 'Auth.UnusualSourceIp',
   name: 'Unusual Source IP for a User to Logon from',
+  shortLabel: 'Unusual source IP',
+  columnLabel: 'unusual IP',
+  defaultThreshold: 75,
   description:
     'A user logged on successfully from a source address unusual for that user. This can indicate stolen credentials used from elsewhere, or lateral movement from a host the user never uses.',
   severity: SEED_RULE_SEVERITY,
@@ -124,6 +127,7 @@ export const unusualSourceIp: Detector = {
     'Automation moved to a new host or subnet.',
   ],
   groupBy: 'user-ip',
+  oneAlertPerUser: false,
   evidenceFields: {
     novelty_level: { label: 'New at the level of', format: 'text' },
     new_place: { label: 'New place', format: 'text' },

@@ -1,13 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { DETECTORS } from '../../../shared/core/detectors';
 import { DEFAULT_SETTINGS, DETECTOR_IDS } from '../../../shared/core/settings';
+import { displayWidth } from '../../../cli/text-width';
 
 describe('the detector registry', () => {
   it('lists each detector once, with exactly the ids settings know', () => {
     const ids = DETECTORS.map((d) => d.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual([...DETECTOR_IDS].sort());
-    for (const id of ids) expect(DEFAULT_SETTINGS.thresholds[id]).toBe(75);
+    // Elastic's rules alert at anomaly score >= 75; each detector declares its default, settings take it.
+    for (const d of DETECTORS) {
+      expect(d.defaultThreshold).toBe(75);
+      expect(DEFAULT_SETTINGS.thresholds[d.id]).toBe(d.defaultThreshold);
+    }
+  });
+
+  it('gives each detector labels that fit where they are shown', () => {
+    for (const d of DETECTORS) {
+      expect(d.shortLabel.length).toBeGreaterThan(0);
+      // The CLI's alert table has an 11-column RULE column.
+      expect(displayWidth(d.columnLabel)).toBeGreaterThan(0);
+      expect(displayWidth(d.columnLabel)).toBeLessThanOrEqual(11);
+    }
+    expect(new Set(DETECTORS.map((d) => d.columnLabel)).size).toBe(DETECTORS.length);
   });
 
   it("carries the seed rules' metadata: severity low, risk score 21, Initial Access / Valid Accounts", () => {
