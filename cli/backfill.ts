@@ -73,7 +73,7 @@ import {
 import { getProfile } from '../shared/core/profiles';
 import { detectionSettingsSchema, formatIssues, type DetectionSettings } from '../shared/core/settings';
 import { ConcurrentUpdateError, ConfigError } from '../shared/errors';
-import type { AlertSink, BaselineStore, LogSource } from '../shared/ports';
+import type { AlertSink, DetectionStore, LogSource } from '../shared/ports';
 import { readingCounts, safeText } from './format';
 import { fileLogSource, zeroLogonHintForFile } from './input';
 import { openLocalStore } from './local';
@@ -196,7 +196,8 @@ export interface BackfillProgress {
 
 export interface BackfillOptions {
   readonly source: LogSource;
-  readonly store: BaselineStore;
+  /** The detection run's port: a backfill learns (baselines, population, run state) as a run does, without alerting. */
+  readonly store: DetectionStore;
   readonly settings: Pick<DetectionSettings, 'learningDays' | 'dormantDays' | 'minUserBuckets' | 'minUserDays'>;
   /** History to cover, [from, to); widened to whole 15-minute buckets. Ignored when resuming a checkpoint. */
   readonly span: TimeWindow;
@@ -435,7 +436,7 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillResult> {
  * attempt did write are not counted twice).
  */
 async function commitWindow(
-  store: BaselineStore,
+  store: DetectionStore,
   buckets: readonly BucketResult[],
   o: { learningEndsAt: number; settings: BackfillOptions['settings']; warn: (message: string) => void },
 ): Promise<{ newUsers: number; baselinesWritten: number }> {
@@ -478,7 +479,7 @@ async function commitWindow(
   }
 }
 
-async function saveRunState(store: BaselineStore, from: number, to: number): Promise<RunState> {
+async function saveRunState(store: DetectionStore, from: number, to: number): Promise<RunState> {
   for (let attempt = 1; ; attempt++) {
     const state = await store.getRunState();
     const next: RunState = state
@@ -823,7 +824,7 @@ export async function cmdBackfill(flags: Flags, positionals: readonly string[], 
   }
 
   // The target.
-  let store: BaselineStore;
+  let store: DetectionStore;
   let close: () => Promise<void> = async () => undefined;
   if (f.table) {
     store = new DynamoDbBaselineStore({ client: io.dynamoClient ?? createDynamoDbClient(), tableName: f.table });
@@ -1006,7 +1007,7 @@ async function cmdBackfillWithAlerts(flags: Flags, positionals: readonly string[
         ...io.sourceProps,
       });
 
-  let store: BaselineStore;
+  let store: DetectionStore;
   let close: () => Promise<void> = async () => undefined;
   if (f.table) {
     store = new DynamoDbBaselineStore({ client: io.dynamoClient ?? createDynamoDbClient(), tableName: f.table });

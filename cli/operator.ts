@@ -2,10 +2,11 @@
  * The operator's commands: `allow`, `benign`, `status`, `explain`. Each reads or writes the baselines table,
  * either the deployed one (`--table <name>`, region and credentials from the AWS SDK's default chain) or a
  * local store (`--store <dir>`, the embedded DynamoDB a `replay --store <dir> --keep` keeps), through the
- * same `BaselineStore` port the detector uses. What they write (feedback, known places) is honoured by the
- * detector's next run.
+ * `OperatorStore` port (shared/ports/baseline-store.ts): the same items the detector reads, none of its
+ * run-only methods (lease, alert dedup). No command needs the detector's port as well. What they write
+ * (feedback, known places) is honoured by the detector's next run.
  *
- * Each command is split in two: a function over a `BaselineStore` that returns plain data (tested
+ * Each command is split in two: a function over an `OperatorStore` that returns plain data (tested
  * directly, printed with `--json`), and a renderer for people. User-controlled text (user names, patterns,
  * notes, addresses read from the table) goes through `safeText` in every human rendering.
  */
@@ -37,7 +38,7 @@ import {
   type DetectionSettings,
 } from '../shared/core/settings';
 import { AuthwatchError, ConcurrentUpdateError, ConfigError } from '../shared/errors';
-import type { BaselineStore } from '../shared/ports';
+import type { OperatorStore } from '../shared/ports';
 import { emailText } from '../shared/core/alert-text';
 import type { Alert } from '../shared/core/model';
 import { fieldRow, safeText, wrapPreformatted } from './format';
@@ -72,7 +73,7 @@ export interface OperatorOptions {
 // ---------------------------------------------------------------------------------------------
 
 export interface OpenedStore {
-  readonly store: BaselineStore;
+  readonly store: OperatorStore;
   /** Where, for messages: `table X` or `local store D`. */
   readonly where: string;
   close(): Promise<void>;
@@ -132,7 +133,7 @@ async function withRetry<T>(attempt: () => Promise<T>, tries = 5): Promise<T> {
 export type AllowResult = { readonly changed: boolean; readonly message: string; readonly feedback: Feedback };
 
 async function editFeedback(
-  store: BaselineStore,
+  store: OperatorStore,
   edit: (f: Feedback) => { feedback: Feedback; changed: boolean; message: string },
 ): Promise<AllowResult> {
   return withRetry(async () => {
@@ -145,7 +146,7 @@ async function editFeedback(
 
 /** `allow user <name|glob>`: the detector never alerts on matching users (case-insensitive, `*` wildcard). */
 export async function allowUser(
-  store: BaselineStore,
+  store: OperatorStore,
   raw: string,
   opts: { note?: string; now: number },
 ): Promise<AllowResult> {
@@ -167,7 +168,7 @@ export async function allowUser(
 
 /** `allow cidr <cidr> [--user <name>]`: logons from the range never alert (for that user only, with `--user`). */
 export async function allowCidr(
-  store: BaselineStore,
+  store: OperatorStore,
   raw: string,
   opts: { user?: string; note?: string; now: number },
 ): Promise<AllowResult> {
@@ -196,7 +197,7 @@ export async function allowCidr(
 
 /** `allow remove user|cidr <value> [--user]`: an unknown entry is an error, so a typo is noticed. */
 export async function allowRemove(
-  store: BaselineStore,
+  store: OperatorStore,
   kind: string | undefined,
   value: string | undefined,
   opts: { user?: string },
@@ -318,7 +319,7 @@ const MAX_OF: Record<PlaceLevel, number> = {
  * For a rare user, the user became known in the run that raised the alert: nothing to add.
  */
 export async function benign(
-  store: BaselineStore,
+  store: OperatorStore,
   alertId: string | undefined,
   opts: { now: number },
 ): Promise<BenignResult> {
@@ -423,7 +424,7 @@ function asAlert(x: unknown): Alert | undefined {
 }
 
 /** `show <alert-id>`: the ledger entry of a past alert and, when the store kept it, the alert as it was sent. */
-export async function show(store: BaselineStore, alertId: string | undefined): Promise<ShowResult> {
+export async function show(store: OperatorStore, alertId: string | undefined): Promise<ShowResult> {
   if (!alertId) throw new ConfigError(['usage: show <alert-id> (the id field of the alert)']);
   const entry = await store.getLedgerEntry(alertId);
   if (!entry)
@@ -525,7 +526,7 @@ export const NOISIEST_USERS_SHOWN = 5;
  * replayed from an old log, it is the end of the log rather than an empty today.
  */
 export async function status(
-  store: BaselineStore,
+  store: OperatorStore,
   opts: { now: number; settings: DetectionSettings; where: string },
 ): Promise<StatusReport> {
   const [state, population, feedback] = await Promise.all([
@@ -696,7 +697,7 @@ function explainPlaces(m: Record<string, SeenStats>, asOfBucket: number): Explai
 
 /** What the baseline knows about one user; undefined when the store has none. */
 export async function explain(
-  store: BaselineStore,
+  store: OperatorStore,
   user: string | undefined,
   opts: { now: number; settings: DetectionSettings },
 ): Promise<ExplainReport | undefined> {

@@ -29,7 +29,7 @@ import {
 } from './core/model';
 import type { DetectionSettings, DetectorId } from './core/settings';
 import { AlertSinkError, AuthwatchError, ConcurrentUpdateError } from './errors';
-import type { AlertSink, BaselineStore, Clock, LogSource } from './ports';
+import type { AlertSink, Clock, DetectionStore, LogSource } from './ports';
 
 /** Minimal structured logger the pipeline reports contained failures to. */
 export interface RunLogger {
@@ -38,7 +38,7 @@ export interface RunLogger {
 
 export interface DetectionDeps {
   readonly logSources: readonly LogSource[];
-  readonly store: BaselineStore;
+  readonly store: DetectionStore;
   readonly sink: AlertSink;
   readonly clock: Clock;
   readonly settings: DetectionSettings;

@@ -23,7 +23,7 @@ import {
   type ChunkBudget,
 } from './core/catch-up';
 import { DAY_MS, type RunState, type TimeWindow } from './core/model';
-import type { BaselineStore, LogSource, LogSourceResult } from './ports';
+import type { DetectionStore, LogSource, LogSourceResult } from './ports';
 import { runDetection, type DetectionDeps, type RunSummary } from './run-detection';
 import { ConcurrentUpdateError, QueryIncompleteError } from './errors';
 
@@ -112,7 +112,7 @@ export function rememberWindow(sources: readonly LogSource[], window: TimeWindow
 
 /** Read-modify-write of run state, retried when a concurrent writer (an operator's backfill) won. */
 async function updateRunState(
-  store: BaselineStore,
+  store: DetectionStore,
   change: (s: RunState) => RunState | undefined,
 ): Promise<RunState | undefined> {
   for (let attempt = 1; ; attempt++) {

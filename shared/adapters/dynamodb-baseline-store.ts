@@ -46,7 +46,7 @@
  *
  * The run lease is a conditional put on `META#lease` (free, expired, or already ours); releasing it is another
  * conditional put (still ours) of an expired, ownerless item, so the detector needs no DeleteItem permission and
- * every released lease is the same item. See `BaselineStore.acquireLease`.
+ * every released lease is the same item. See `DetectionStore.acquireLease`.
  *
  * Reads: `BatchGetItem`, 100 keys per call, strongly consistent (a stale version would only make the
  * conditional write fail and the run retry); `UnprocessedKeys` are re-requested with jittered exponential

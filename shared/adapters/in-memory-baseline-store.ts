@@ -1,7 +1,7 @@
 /**
- * `InMemoryBaselineStore`: the `BaselineStore` contract in a `Map`, for tests and anything that needs no
- * persistence. Same semantics as `DynamoDbBaselineStore`, checked by one shared contract suite
- * (test/contract/baseline-store.test.ts):
+ * `InMemoryBaselineStore`: the `BaselineStore` contract (both ports, `DetectionStore` and `OperatorStore`) in
+ * a `Map`, for tests and anything that needs no persistence. Same semantics as `DynamoDbBaselineStore`,
+ * checked by one shared contract suite (test/contract/baseline-store.test.ts):
  * - items are stored as the very JSON bodies the DynamoDB adapter writes (same codec, same size bound),
  *   so what a caller gets back is always a fresh copy and mutating it never changes the stored state;
  * - every save is version-checked: a baseline changed since it was read is not written, and all such

@@ -1,14 +1,27 @@
 import type { Feedback, LedgerEntry, PopulationStats, RunLease, RunState, UserBaseline } from '../core/model';
 
-/**
- * Persistent detector memory: per-user baselines, population statistics, run state, analyst feedback and
- * the alert ledger.
+/*
+ * The detector's memory (per-user baselines, population statistics, run state, analyst feedback, the alert
+ * ledger, the run lease) seen through two ports, one per kind of user:
+ * - `DetectionStore`: what a detection run needs (`runDetection`, `runScheduled`, and `backfill`, which
+ *   learns like a run without alerting);
+ * - `OperatorStore`: what the operator's views and commands need (`allow`, `benign`, `show`, `status`,
+ *   `explain` in cli/operator.ts): whole-table scans and single ledger documents a run never reads, and
+ *   feedback, which only an operator writes.
+ * Both read the same items; `BaselineStore` is the two together, for the adapters that implement both.
  *
  * Writes are version-checked: each item carries the `version` it was read with (0 = not stored yet), and a
- * save whose item changed in between fails with `ConcurrentUpdateError`, so two runs can never silently
- * overwrite each other. Implementations: `DynamoDbBaselineStore` (AWS and, on dynalite, local), `InMemoryBaselineStore` (tests).
+ * save whose item changed in between fails with `ConcurrentUpdateError`, so two writers (a run, a backfill,
+ * an operator) can never silently overwrite each other.
  */
-export interface BaselineStore {
+
+/**
+ * The store as a detection run uses it: read the baselines of the users in a window, write what was learned,
+ * dedup alerts through the ledger, advance the run state, and hold the run lease. Used by `runDetection` and
+ * `runScheduled` (shared/, through `DetectionDeps.store`) and by `backfill` (cli/backfill.ts). No method
+ * here reads more than the items asked for: a run never scans the table.
+ */
+export interface DetectionStore {
   /** Baselines of exactly these users; users never stored are absent from the map. */
   getUsers(users: readonly string[]): Promise<Map<string, UserBaseline>>;
   getPopulation(): Promise<PopulationStats | undefined>;
@@ -17,21 +30,17 @@ export interface BaselineStore {
   getFeedback(): Promise<Feedback | undefined>;
   /** Which of these alert ids the ledger already holds. */
   getRaisedAlerts(ids: readonly string[]): Promise<Set<string>>;
-  /** One ledger entry by alert id, with its document (`benign`, `show`); undefined if absent or already expired away. */
-  getLedgerEntry(id: string): Promise<LedgerEntry | undefined>;
   /** Mark alerts raised (idempotent: an id already present is left as it is). */
   recordRaisedAlerts(entries: readonly LedgerEntry[]): Promise<void>;
-  /** Save changed baselines, each conditional on the version it was read with. */
   /**
-   * Save baselines. An item that can never be stored (over DynamoDB's 400 KB item limit even with every place
-   * evicted: only a pathological user name does that) is skipped and returned in `notStored`; the others are
-   * saved. Any other failure still throws (after attempting every item), so a run never learns half-silently.
+   * Save baselines, each conditional on the version it was read with. An item that can never be stored (over
+   * DynamoDB's 400 KB item limit even with every place evicted: only a pathological user name does that) is
+   * skipped and returned in `notStored`; the others are saved. Any other failure still throws (after
+   * attempting every item), so a run never learns half-silently.
    */
   saveUsers(users: readonly UserBaseline[]): Promise<SaveUsersResult>;
   savePopulation(population: PopulationStats): Promise<void>;
   saveRunState(state: RunState): Promise<void>;
-  /** Save feedback, conditional on the version it was read with (`ConcurrentUpdateError` if it changed). */
-  saveFeedback(feedback: Feedback): Promise<void>;
   /**
    * Take the run lease for `lease.owner` until `lease.expiresAt`, unless another owner holds it past `now`
    * (its holder is then returned, and nothing is written). Taking a lease one already holds extends it, so a
@@ -43,14 +52,33 @@ export interface BaselineStore {
   ): Promise<{ readonly acquired: true } | { readonly acquired: false; readonly holder: RunLease | undefined }>;
   /** Give the lease up if `owner` still holds it; a no-op otherwise (it expired and someone else took it). */
   releaseLease(owner: string): Promise<void>;
-  /**
-   * Every stored baseline, in no particular order. For operator views (`authwatch status`), never for the
-   * detection run: it reads the whole table.
-   */
+}
+
+/**
+ * The store as the operator's views and commands use it (cli/operator.ts): `status` (run state, population,
+ * feedback, and full scans of baselines and ledger), `explain` (one baseline, run state, feedback), `show`
+ * (one ledger entry with its document), `benign` (one ledger entry, then one baseline read and saved) and
+ * `allow` (feedback read and saved). The reads and `saveUsers` it shares with a run are the same methods,
+ * declared once in `DetectionStore`; it never touches the lease, the alert dedup or the run's own writes.
+ */
+export interface OperatorStore
+  extends Pick<DetectionStore, 'getUsers' | 'getPopulation' | 'getRunState' | 'getFeedback' | 'saveUsers'> {
+  /** One ledger entry by alert id, with its document (`benign`, `show`); undefined if absent or already expired away. */
+  getLedgerEntry(id: string): Promise<LedgerEntry | undefined>;
+  /** Save feedback, conditional on the version it was read with (`ConcurrentUpdateError` if it changed). */
+  saveFeedback(feedback: Feedback): Promise<void>;
+  /** Every stored baseline, in no particular order (`status`). Never for a detection run: it reads the whole table. */
   scanUsers(): AsyncIterable<UserBaseline>;
-  /** Every ledger entry still stored, without documents (DynamoDB TTL deletes lazily: callers filter on `expiresAt`). Operator views only. */
+  /** Every ledger entry still stored, without documents (DynamoDB TTL deletes lazily: callers filter on `expiresAt`). `status` only. */
   scanLedger(): AsyncIterable<LedgerEntry>;
 }
+
+/**
+ * Both ports: what a store adapter implements. Implementations: `DynamoDbBaselineStore` (AWS and, on
+ * dynalite, local), `InMemoryBaselineStore` (tests), both checked by one contract suite
+ * (test/contract/baseline-store.test.ts). Consumers depend on the narrower port they use, never on this.
+ */
+export type BaselineStore = DetectionStore & OperatorStore;
 
 /** A user baseline `saveUsers` skipped because it cannot be stored. */
 export interface ItemNotStored {

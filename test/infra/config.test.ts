@@ -19,7 +19,7 @@ import { PROJECT_ROOT } from '../../lambdas/bundle';
 import { ENV, LOG_SOURCE_ID_MAX, logSourceId, parseRuntimeConfig } from '../../shared/config';
 import { DEFAULT_SETTINGS } from '../../shared/core/settings';
 import { ConfigError } from '../../shared/errors';
-import type { BaselineStore } from '../../shared/ports';
+import type { OperatorStore } from '../../shared/ports';
 import { cdkJsonContext, readmeDeployContext, synth } from './synth';
 
 const valid = { logSources: [{ profile: 'sshd', logGroups: ['/ec2/secure'] }], alertEmails: ['secops@example.com'] };
@@ -471,7 +471,7 @@ describe('one allowlist rule: synth, the Lambda, --allow-cidr and `allow cidr` r
   afterEach(() => vi.restoreAllMocks());
 
   /** A store the refused commands must never reach. */
-  const untouchable = new Proxy({} as BaselineStore, {
+  const untouchable = new Proxy({} as OperatorStore, {
     get: () => {
       throw new Error('the store was used for an entry that should have been refused');
     },

@@ -7,8 +7,9 @@ import { DEFAULT_SETTINGS, type DetectionSettings } from '../../shared/core/sett
 import type { Detector } from '../../shared/core/detectors';
 import { DETECTORS } from '../../shared/core/detectors';
 import { AlertSinkError } from '../../shared/errors';
-import type { LogSource } from '../../shared/ports';
+import type { DetectionStore, LogSource } from '../../shared/ports';
 import { runDetection, runWindow, type DetectionDeps } from '../../shared/run-detection';
+import { runScheduled } from '../../shared/run-scheduled';
 import { HOUR, T0 } from '../support/history';
 
 function ev(user: string, sourceIp: string, t: number, outcome: LogonEvent['outcome'] = 'success'): LogonEvent {
@@ -375,5 +376,40 @@ describe('runDetection', () => {
     expect(before!.knownUsers).toBe(20);
     expect(after!.knownUsers).toBe(20);
     expect(after!.userBuckets).toBeCloseTo(before!.userBuckets, 6);
+  });
+});
+
+describe('the port a detection run depends on', () => {
+  /** Exactly the `DetectionStore` methods of a full store: an operator method (scan, ledger document, feedback save) is absent. */
+  function detectionOnly(full: InMemoryBaselineStore): DetectionStore {
+    return {
+      getUsers: (users) => full.getUsers(users),
+      getPopulation: () => full.getPopulation(),
+      getRunState: () => full.getRunState(),
+      getFeedback: () => full.getFeedback(),
+      getRaisedAlerts: (ids) => full.getRaisedAlerts(ids),
+      recordRaisedAlerts: (entries) => full.recordRaisedAlerts(entries),
+      saveUsers: (users) => full.saveUsers(users),
+      savePopulation: (population) => full.savePopulation(population),
+      saveRunState: (state) => full.saveRunState(state),
+      acquireLease: (lease, now) => full.acquireLease(lease, now),
+      releaseLease: (owner) => full.releaseLease(owner),
+    };
+  }
+
+  it('learns, honours feedback, alerts once and records it over a DetectionStore alone (runDetection and runScheduled)', async () => {
+    const full = new InMemoryBaselineStore();
+    await full.saveFeedback({ allowUsers: [{ pattern: 'user5', addedAt: T0 }], allowCidrs: [], version: 0 });
+    const attack = T0 + 16 * DAY_MS + 10 * HOUR + 20 * 60_000;
+    const { d, sink } = deps(
+      [...officeHistory(17), ev('user3', '203.0.113.9', attack), ev('user5', '203.0.113.10', attack)],
+      { store: detectionOnly(full) },
+    );
+    await runSchedule(d, T0, attack);
+    const last = Math.ceil(attack / BUCKET_MS) * BUCKET_MS + BUCKET_MS;
+    await runScheduled(d, { windowEnd: last, remainingMs: () => 60_000 });
+    expect(sink.delivered.map((a) => a.user.name)).toEqual(['user3']);
+    expect((await full.getLedgerEntry(sink.delivered[0]!.id))?.user).toBe('user3');
+    expect((await full.getRunState())!.lastWindowEnd).toBe(last);
   });
 });
