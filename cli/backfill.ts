@@ -824,15 +824,7 @@ export async function cmdBackfill(flags: Flags, positionals: readonly string[], 
   }
 
   // The target.
-  let store: DetectionStore;
-  let close: () => Promise<void> = async () => undefined;
-  if (f.table) {
-    store = new DynamoDbBaselineStore({ client: io.dynamoClient ?? createDynamoDbClient(), tableName: f.table });
-  } else {
-    const local = await openLocalStore({ dir: f.store!, keep: true });
-    store = local.store;
-    close = () => local.close();
-  }
+  const { store, close } = await openTarget(f, io);
 
   const controller = new AbortController();
   io.signal?.addEventListener('abort', () => controller.abort(), { once: true });
@@ -1007,15 +999,7 @@ async function cmdBackfillWithAlerts(flags: Flags, positionals: readonly string[
         ...io.sourceProps,
       });
 
-  let store: DetectionStore;
-  let close: () => Promise<void> = async () => undefined;
-  if (f.table) {
-    store = new DynamoDbBaselineStore({ client: io.dynamoClient ?? createDynamoDbClient(), tableName: f.table });
-  } else {
-    const local = await openLocalStore({ dir: f.store!, keep: true });
-    store = local.store;
-    close = () => local.close();
-  }
+  const { store, close } = await openTarget(f, io);
   const sink: AlertSink = f.topicArn
     ? new SnsAlertSink({ client: io.snsClient ?? createSnsClient(), topicArn: f.topicArn })
     : new InMemoryAlertSink({ onAlert: (a) => void out.write(JSON.stringify(a) + '\n') });
@@ -1083,4 +1067,17 @@ function settingsFromLearningDays(learning: string | undefined, issues: string[]
   const parsed = detectionSettingsSchema.safeParse(settingsInput);
   if (!parsed.success) issues.push(...formatIssues(parsed.error.issues));
   return parsed;
+}
+
+/** The store a backfill writes to: the deployed table (`--table`) or a local store kept by replay (`--store`). */
+async function openTarget(
+  f: { table?: string; store?: string },
+  io: BackfillIo,
+): Promise<{ store: DetectionStore; close: () => Promise<void> }> {
+  if (f.table) {
+    const store = new DynamoDbBaselineStore({ client: io.dynamoClient ?? createDynamoDbClient(), tableName: f.table });
+    return { store, close: async () => undefined };
+  }
+  const local = await openLocalStore({ dir: f.store!, keep: true });
+  return { store: local.store, close: () => local.close() };
 }

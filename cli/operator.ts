@@ -15,7 +15,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoDbClient } from '../shared/adapters/aws-clients';
 import { DynamoDbBaselineStore } from '../shared/adapters/dynamodb-baseline-store';
 import { compileAllowlist } from '../shared/core/alerts';
-import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../shared/core/baseline-update';
+import { markPlacesKnown } from '../shared/core/baseline-update';
 import { DETECTORS } from '../shared/core/detectors';
 import { isUserMature } from '../shared/core/habits';
 import {
@@ -26,10 +26,9 @@ import {
   type Feedback,
   type PlaceLevel,
   type SeenStats,
-  type UserBaseline,
 } from '../shared/core/model';
 import { canonicalIp, parseCidr, placeOf } from '../shared/core/net';
-import { boundSeen, decayed, touch } from '../shared/core/seen';
+import { decayed } from '../shared/core/seen';
 import {
   allowCidrSchema,
   allowUserSchema,
@@ -298,17 +297,6 @@ export interface BenignResult {
   readonly message: string;
 }
 
-const MAP_OF: Record<PlaceLevel, 'ips' | 'prefixes' | 'networks'> = {
-  ip: 'ips',
-  prefix: 'prefixes',
-  network: 'networks',
-};
-const MAX_OF: Record<PlaceLevel, number> = {
-  ip: MAX_IPS_PER_USER,
-  prefix: MAX_PREFIXES_PER_USER,
-  network: MAX_NETWORKS_PER_USER,
-};
-
 /**
  * `benign <alert-id>`: the analyst checked the alert and the logon was the user's. For an unusual source
  * IP, the address, its subnet and its network become known places of that user, seen now (so they are the
@@ -366,18 +354,6 @@ export async function benign(
     places,
     message: `marked ${places.join(', ')} as known places of ${safeText(entry.user)}; the next run judges logons from them as usual for this user`,
   };
-}
-
-/** The baseline with `ip`, its prefix and its network seen at `at` (pure; bounded like the core's update). */
-export function markPlacesKnown(b: UserBaseline, ip: string, at: number): UserBaseline {
-  const next: UserBaseline = { ...b, ips: { ...b.ips }, prefixes: { ...b.prefixes }, networks: { ...b.networks } };
-  for (const level of PLACE_LEVELS) {
-    const map = next[MAP_OF[level]];
-    const key = placeOf(ip, level);
-    map[key] = touch(map[key], at);
-    next[MAP_OF[level]] = boundSeen(map, MAX_OF[level]);
-  }
-  return next;
 }
 
 // ---------------------------------------------------------------------------------------------

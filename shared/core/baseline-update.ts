@@ -243,3 +243,15 @@ export function computeBaselineUpdate(
     pop = { ...pop, sharedIps: sketches.ip, sharedPrefixes: sketches.prefix, sharedNetworks: sketches.network };
   return { users: changedUsers, population: pop, populationChanged, newUsers };
 }
+
+/** The baseline with `ip`, its prefix and its network seen at `at` (an analyst's `benign`: bounded like a window's update). */
+export function markPlacesKnown(b: UserBaseline, ip: string, at: number): UserBaseline {
+  const next: UserBaseline = { ...b, ips: { ...b.ips }, prefixes: { ...b.prefixes }, networks: { ...b.networks } };
+  for (const level of PLACE_LEVELS) {
+    const map = next[MAP_OF[level]];
+    const key = placeOf(ip, level);
+    map[key] = touch(map[key], at);
+    next[MAP_OF[level]] = boundSeen(map, MAX_OF[level]);
+  }
+  return next;
+}
