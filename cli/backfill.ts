@@ -198,7 +198,7 @@ export interface BackfillOptions {
   readonly source: LogSource;
   /** The detection run's port: a backfill learns (baselines, population, run state) as a run does, without alerting. */
   readonly store: DetectionStore;
-  readonly settings: Pick<DetectionSettings, 'learningDays' | 'dormantDays' | 'minUserBuckets' | 'minUserDays'>;
+  readonly settings: DetectionSettings;
   /** History to cover, [from, to); widened to whole 15-minute buckets. Ignored when resuming a checkpoint. */
   readonly span: TimeWindow;
   /** Commit window length (a multiple of 15 minutes). Default 6 hours. */

@@ -85,6 +85,8 @@ import type {
   UserBaseline,
 } from '../core/model';
 import { boundAlertDocument } from '../core/alerts';
+import { DETECTORS } from '../core/detectors';
+import { decodeDetectorStates, encodeDetectorStates, type SliceOwner } from '../core/detectors/state';
 import { boundSeen } from '../core/seen';
 import { BaselineStoreError, ConcurrentUpdateError, ItemTooLargeError } from '../errors';
 import type { BaselineStore, ItemNotStored, SaveUsersResult } from '../ports';
@@ -310,9 +312,27 @@ function bodyOfModel(x: object): Record<string, unknown> {
   return { [FORMAT_KEY]: FORMAT, ...rest };
 }
 
+/** Detectors that own slices of user and population items. */
+const STATE_OWNERS: readonly SliceOwner[] = DETECTORS.flatMap((d) => (d.state ? [d.state] : []));
+
+/** `detectorState` as stored (`{ v, s }` per slice), or the field left out when there is none. */
+function encodeStates(body: Record<string, unknown>, scope: 'user' | 'population', states: unknown): void {
+  const encoded = encodeDetectorStates(STATE_OWNERS, scope, states as Record<string, unknown> | undefined);
+  if (encoded) body.detectorState = encoded;
+  else delete body.detectorState;
+}
+
+/** `detectorState` as read: each slice upgraded and parsed; a slice that cannot be read is left out (relearned). */
+function decodeStates(out: Record<string, unknown>, scope: 'user' | 'population', raw: unknown): void {
+  const { states } = decodeDetectorStates(STATE_OWNERS, scope, raw);
+  if (states && Object.keys(states).length > 0) out.detectorState = states;
+  else delete out.detectorState;
+}
+
 /** The JSON body of a user item (throws `BaselineStoreError` on a non-finite number). */
 export function encodeUserBody(u: UserBaseline): string {
   const body = bodyOfModel(u);
+  encodeStates(body, 'user', u.detectorState);
   body.activity = packLeaf(u.activity, SEEN_FIELDS);
   for (const m of USER_MAPS) body[m] = packMap(u[m], SEEN_FIELDS);
   return stringify(body, userLabel(u.user));
@@ -329,11 +349,13 @@ function decodeUserBody(body: string, version: number): UserBaseline {
     unknown
   >;
   for (const m of USER_MAPS) out[m] = unpackMap<SeenStats>(b[m], SEEN_FIELDS, m);
+  decodeStates(out, 'user', b.detectorState);
   return out as unknown as UserBaseline;
 }
 
 export function encodePopulationBody(p: PopulationStats): string {
   const body = bodyOfModel(p);
+  encodeStates(body, 'population', p.detectorState);
   for (const s of SKETCHES) body[s] = packMap(p[s], COUNTER_FIELDS);
   if (p.sharedNetworks) body.sharedNetworks = packMap(p.sharedNetworks, COUNTER_FIELDS);
   return stringify(body, POPULATION_KEY);
@@ -349,6 +371,7 @@ function decodePopulationBody(body: string, version: number): PopulationStats {
   // Optional: items written before the network sketch existed have none.
   if (b.sharedNetworks !== undefined)
     out.sharedNetworks = unpackMap<SketchCounter>(b.sharedNetworks, COUNTER_FIELDS, 'sharedNetworks');
+  decodeStates(out, 'population', b.detectorState);
   return out as unknown as PopulationStats;
 }
 

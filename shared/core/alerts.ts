@@ -7,6 +7,7 @@ import { bucketOf, type Alert, type Feedback, type Finding, type LogonObservatio
 import type { Detector } from './detectors/detector';
 import { DETECTORS } from './detectors';
 import type { DetectionSettings } from './settings';
+import { userPatternRegExp } from './user-pattern';
 
 /**
  * Deterministic alert id, as Elastic's rules build theirs from (job, bucket time, entity): the same
@@ -273,11 +274,6 @@ export interface Allowlist {
   allows(user: string, ip: string): boolean;
 }
 
-function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`, 'i');
-}
-
 /**
  * One allowlist from the settings' `allowUsers`/`allowCidrs` and the analysts' feedback (`authwatch allow`):
  * feedback user patterns match like the setting's; a feedback CIDR with a `user` applies to that exact user
@@ -287,7 +283,7 @@ export function compileAllowlist(
   settings: Pick<DetectionSettings, 'allowUsers' | 'allowCidrs'>,
   feedback?: Pick<Feedback, 'allowUsers' | 'allowCidrs'>,
 ): Allowlist {
-  const users = [...settings.allowUsers, ...(feedback?.allowUsers.map((e) => e.pattern) ?? [])].map(globToRegExp);
+  const users = [...settings.allowUsers, ...(feedback?.allowUsers.map((e) => e.pattern) ?? [])].map(userPatternRegExp);
   const cidrs = [
     ...settings.allowCidrs,
     ...(feedback?.allowCidrs.filter((e) => e.user === undefined).map((e) => e.cidr) ?? []),

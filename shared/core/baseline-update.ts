@@ -25,6 +25,8 @@ import {
 } from './population';
 import { dormancy, isUserMature } from './habits';
 import type { DetectionSettings } from './settings';
+import { DETECTORS } from './detectors';
+import type { Detector, PopulationLearnUser } from './detectors/detector';
 
 /**
  * Bounds per user item. 64 IPs, 48 prefixes and 32 networks at ~80 bytes each is ~12 KB even with IPv6
@@ -85,14 +87,20 @@ export function computeBaselineUpdate(
   opts: {
     windowEnd: number;
     learning: boolean;
-    settings: Pick<DetectionSettings, 'dormantDays' | 'minUserBuckets' | 'minUserDays'>;
+    settings: DetectionSettings;
     /**
      * Users who learn their own baseline but do not shape the population (allowlisted accounts: whatever
      * they do is never alerted on, so it must not become what everyone else is judged against).
      */
     excludeFromPopulation?: (user: string) => boolean;
+    /** Detectors whose own state learns the window (default: the registry). */
+    detectors?: readonly Detector[];
   },
 ): BaselineUpdate {
+  const stateful = (opts.detectors ?? DETECTORS).flatMap((d) => (d.state ? [d.state] : []));
+  const settings = opts.settings;
+  /** Per detector state key: the window's users who shape the population, with their slice before and after. */
+  const popLearners = new Map<string, PopulationLearnUser<unknown>[]>(stateful.map((s) => [s.key, []]));
   const byUser = new Map<string, LogonObservation[]>();
   for (const o of observations) {
     if (o.outcome !== 'success') continue;
@@ -205,6 +213,20 @@ export function computeBaselineUpdate(
       }
     }
 
+    // Detectors' own slices: each learns the user's window into its state; an unchanged slice is the same object.
+    let detectorState = prev?.detectorState;
+    for (const st of stateful) {
+      const before = prev?.detectorState?.[st.key];
+      const after = st.user
+        ? st.user.learn(before, { user, observations: obs, baseline: prev, windowEnd: opts.windowEnd, settings })
+        : undefined;
+      if (after !== before) {
+        detectorState = { ...detectorState, [st.key]: after };
+        changed = true;
+      }
+      if (shapesPopulation) popLearners.get(st.key)!.push({ user, observations: obs, baseline: prev, before, after });
+    }
+
     if (!changed) continue;
 
     if (newPeriod && shapesPopulation) {
@@ -235,8 +257,24 @@ export function computeBaselineUpdate(
       prefixes: boundSeen(maps.prefixes, MAX_OF.prefix),
       networks: boundSeen(maps.networks, MAX_OF.network),
       novelty,
+      ...(detectorState ? { detectorState } : {}),
       version: prev?.version ?? 0,
     });
+  }
+
+  for (const st of stateful) {
+    if (!st.population) continue;
+    const before = pop.detectorState?.[st.key];
+    const after = st.population.learn(before, {
+      windowEnd: opts.windowEnd,
+      learning: opts.learning,
+      settings,
+      users: popLearners.get(st.key)!,
+    });
+    if (after !== before) {
+      pop = { ...pop, detectorState: { ...pop.detectorState, [st.key]: after } };
+      populationChanged = true;
+    }
   }
 
   if (sketches)

@@ -132,6 +132,11 @@ export interface UserBaseline {
   networks: Record<string, SeenStats>;
   /** The user's own novelty rate: see `NoveltyCounts`. */
   novelty: NoveltyCounts;
+  /**
+   * Slices of learned state owned by individual detectors, by the detector's state key (see
+   * detectors/state.ts). Absent when no detector has learned anything about the user yet.
+   */
+  detectorState?: Readonly<Record<string, unknown>>;
   /** Optimistic-concurrency version: 0 for a user not yet stored. Incremented by the store on each write. */
   version: number;
 }
@@ -187,6 +192,8 @@ export interface PopulationStats {
   learnedWindowEnd?: number;
   /** Where that window started (a catch-up chunk is 15 minutes, a scheduled window 30), to finish it as it was. */
   learnedWindowStart?: number;
+  /** Detectors' own population slices, by state key (see detectors/state.ts). */
+  detectorState?: Readonly<Record<string, unknown>>;
   version: number;
 }
 

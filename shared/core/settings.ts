@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { plainText } from './alert-text';
 import { DETECTORS } from './detectors';
+import { timeZoneSchema, userTimeZoneSchema } from './local-time';
 import { parseCidr, type Cidr, type IpFamily } from './net';
 
 /** The id of a registered detector. */
@@ -131,6 +132,17 @@ export const detectionSettingsSchema = z.object({
    * queries and writes of one run. 96 = one day of backlog per run.
    */
   catchUpChunksPerRun: z.number().int().min(1).max(2000).default(96),
+  /**
+   * The IANA time zone most users work in (`Europe/Berlin`): detectors that judge when people log on read the
+   * hour and the day of the week there, daylight saving included. UTC by default, which is only right for an
+   * organisation that lives in UTC; set it.
+   */
+  timeZone: timeZoneSchema.default('UTC'),
+  /**
+   * Users who work elsewhere: `{ "pattern": "apac-*", "timeZone": "Asia/Singapore" }`, first match wins
+   * (patterns as in `allowUsers`); everyone else is in `timeZone`.
+   */
+  userTimeZones: z.array(userTimeZoneSchema).max(200).default([]),
 });
 
 export type DetectionSettings = z.infer<typeof detectionSettingsSchema>;

@@ -1,5 +1,6 @@
 import type { Finding, LogonObservation, MitreTechnique, PopulationStats, TimeWindow, UserBaseline } from '../model';
 import type { DetectionSettings, DetectorId } from '../settings';
+import type { SliceOwner, StateSlice } from './state';
 
 /** Everything a detector may look at. Read-only: detectors never write baselines or do I/O. */
 export interface DetectorInput {
@@ -10,6 +11,62 @@ export interface DetectorInput {
   readonly population: PopulationStats;
   readonly window: TimeWindow;
   readonly settings: DetectionSettings;
+}
+
+/** What a detector's learning sees of one user in one window. */
+export interface UserLearnInput {
+  readonly user: string;
+  /** The user's successful-logon observations in the window (at least one). */
+  readonly observations: readonly LogonObservation[];
+  /** The user's baseline before the window (undefined: never seen), for what the pipeline itself keeps (activity). */
+  readonly baseline: UserBaseline | undefined;
+  readonly windowEnd: number;
+  readonly settings: DetectionSettings;
+}
+
+/** One user's part in a window's population learning: their observations and their slice before and after it. */
+export interface PopulationLearnUser<U> {
+  readonly user: string;
+  readonly observations: readonly LogonObservation[];
+  readonly baseline: UserBaseline | undefined;
+  readonly before: U | undefined;
+  readonly after: U | undefined;
+}
+
+/** What a detector's population learning sees of one window. */
+export interface PopulationLearnInput<U> {
+  readonly windowEnd: number;
+  /** Inside the learning period (nothing alerts; what is new is discovery, not novelty). */
+  readonly learning: boolean;
+  readonly settings: DetectionSettings;
+  /** The window's users who shape the population (allowlisted accounts learn only their own slice). */
+  readonly users: readonly PopulationLearnUser<U>[];
+}
+
+/**
+ * A detector's own learned state: a slice of each user's baseline (`U`) and/or of the population (`P`), stored
+ * under `key` with a schema and a version (see state.ts), and how a window is learned into it. Learning is pure
+ * and idempotent per 15-minute bucket like the rest of the baseline: re-applying the overlapping half of the next
+ * window, or a retried window, must leave the state as it was. `learn` returns its input itself when nothing
+ * changed, so the user (or the population) is not rewritten for nothing.
+ */
+export interface DetectorState<U = unknown, P = unknown> extends SliceOwner {
+  /** Storage key of the slices: short, unique among detectors, never changed once released. */
+  readonly key: string;
+  readonly user?: StateSlice<U> & { learn(previous: U | undefined, input: UserLearnInput): U | undefined };
+  readonly population?: StateSlice<P> & {
+    learn(previous: P | undefined, input: PopulationLearnInput<U>): P | undefined;
+  };
+}
+
+/** The detector's slice of a user's baseline, if it has learned one. */
+export function userStateOf<U>(state: DetectorState<U, unknown>, baseline: UserBaseline | undefined): U | undefined {
+  return baseline?.detectorState?.[state.key] as U | undefined;
+}
+
+/** The detector's slice of the population statistics, if it has learned one. */
+export function populationStateOf<P>(state: DetectorState<unknown, P>, population: PopulationStats): P | undefined {
+  return population.detectorState?.[state.key] as P | undefined;
 }
 
 /**
@@ -78,6 +135,12 @@ export interface Detector<Id extends string = DetectorId> {
   readonly evidenceFields: Readonly<Record<string, EvidenceField>>;
   /** One alert per user per window (rare user), or per user and IP (unusual IP). */
   readonly groupBy: 'user' | 'user-ip';
+  /**
+   * The state this detector learns and owns, if any beyond the user's activity and places that every baseline
+   * keeps. Its `evaluate` reads it with `userStateOf`/`populationStateOf`.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the registry holds detectors of different state types
+  readonly state?: DetectorState<any, any>;
   evaluate(input: DetectorInput): Finding | null;
 }
 
