@@ -7,6 +7,7 @@ import { placeOf, sharedAddressKey } from './net';
 import {
   bucketOf,
   PLACE_LEVELS,
+  PLACE_MAP,
   type LogonObservation,
   type NoveltyCounts,
   type PlaceLevel,
@@ -37,11 +38,6 @@ export const MAX_IPS_PER_USER = 64;
 export const MAX_PREFIXES_PER_USER = 48;
 export const MAX_NETWORKS_PER_USER = 32;
 
-const MAP_OF: Record<PlaceLevel, 'ips' | 'prefixes' | 'networks'> = {
-  ip: 'ips',
-  prefix: 'prefixes',
-  network: 'networks',
-};
 const MAX_OF: Record<PlaceLevel, number> = {
   ip: MAX_IPS_PER_USER,
   prefix: MAX_PREFIXES_PER_USER,
@@ -157,7 +153,7 @@ export function computeBaselineUpdate(
     for (const o of obs) {
       for (const level of PLACE_LEVELS) {
         const key = placeOf(o.sourceIp, level);
-        const map = maps[MAP_OF[level]];
+        const map = maps[PLACE_MAP[level]];
         const old = map[key];
         if (!old) {
           newAt[level] = true;
@@ -286,10 +282,10 @@ export function computeBaselineUpdate(
 export function markPlacesKnown(b: UserBaseline, ip: string, at: number): UserBaseline {
   const next: UserBaseline = { ...b, ips: { ...b.ips }, prefixes: { ...b.prefixes }, networks: { ...b.networks } };
   for (const level of PLACE_LEVELS) {
-    const map = next[MAP_OF[level]];
+    const map = next[PLACE_MAP[level]];
     const key = placeOf(ip, level);
     map[key] = touch(map[key], at);
-    next[MAP_OF[level]] = boundSeen(map, MAX_OF[level]);
+    next[PLACE_MAP[level]] = boundSeen(map, MAX_OF[level]);
   }
   return next;
 }

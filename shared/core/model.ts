@@ -100,6 +100,13 @@ export interface SeenStats {
 export const PLACE_LEVELS = ['ip', 'prefix', 'network'] as const;
 export type PlaceLevel = (typeof PLACE_LEVELS)[number];
 
+/** Where a baseline keeps each level's places. */
+export const PLACE_MAP: Readonly<Record<PlaceLevel, 'ips' | 'prefixes' | 'networks'>> = {
+  ip: 'ips',
+  prefix: 'prefixes',
+  network: 'networks',
+};
+
 /**
  * How often a user brings a new place, counted only once their habits have formed (the user is mature,
  * see `isUserMature`): discovering one's second network in the first days is not a habit of novelty.

@@ -1,7 +1,8 @@
 /**
- * No detector id is written outside its detector: everything else (settings, alert texts, the CLI, metrics,
- * alarms) iterates the registry or reads a detector's property, so adding a detector edits only its own file
- * and the registry. Comments may name an id; string literals, template text included, may not.
+ * No detector id is written outside its detector's own folder (shared/core/detectors/<name>/): everything else
+ * (the registry, settings, alert texts, the CLI, metrics, alarms, other detectors) iterates the registry or reads
+ * a detector's property, so adding a detector edits only its folder and one registry line. Comments may name an
+ * id; string literals, template text included, may not. Tests may.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,12 +14,12 @@ import { DETECTORS } from '../../../shared/core/detectors';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SCANNED = ['shared', 'cli', 'lambdas', 'infra'];
-const EXEMPT = 'shared/core/detectors/';
+const DETECTORS_DIR = 'shared/core/detectors/';
 const SOURCE = /\.(c|m)?(t|j)sx?$/;
 const IDS: readonly string[] = DETECTORS.map((d) => d.id);
 
 /** Every `file:line: "text"` where a string literal or piece of template text of `source` holds a detector id. */
-function idLiterals(file: string, source: string): string[] {
+function idLiterals(file: string, source: string, allowed: ReadonlySet<string> = new Set()): string[] {
   const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true);
   const found: string[] = [];
   const visit = (node: ts.Node): void => {
@@ -30,7 +31,7 @@ function idLiterals(file: string, source: string): string[] {
     ) {
       const text = (node as ts.LiteralLikeNode).text;
       for (const id of IDS) {
-        if (text.includes(id)) {
+        if (text.includes(id) && !allowed.has(id)) {
           const line = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
           found.push(`${file}:${line}: ${id} in ${JSON.stringify(text)}`);
         }
@@ -44,7 +45,23 @@ function idLiterals(file: string, source: string): string[] {
 
 function trackedSources(): string[] {
   const out = execFileSync('git', ['ls-files', '-z', '--', ...SCANNED], { cwd: ROOT, encoding: 'utf8' });
-  return out.split('\0').filter((f) => f !== '' && SOURCE.test(f) && !f.startsWith(EXEMPT));
+  return out.split('\0').filter((f) => f !== '' && SOURCE.test(f));
+}
+
+/** A detector's folder (`shared/core/detectors/<name>/`), or undefined for a file outside every detector folder. */
+function detectorFolder(file: string): string | undefined {
+  if (!file.startsWith(DETECTORS_DIR)) return undefined;
+  const rest = file.slice(DETECTORS_DIR.length);
+  const slash = rest.indexOf('/');
+  return slash > 0 ? DETECTORS_DIR + rest.slice(0, slash + 1) : undefined;
+}
+
+/** The ids a file may write: the id of the detector whose folder holds it (declared in the folder's index.ts). */
+function ownIds(file: string): Set<string> {
+  const folder = detectorFolder(file);
+  if (!folder) return new Set();
+  const index = readFileSync(join(ROOT, folder, 'index.ts'), 'utf8');
+  return new Set(IDS.filter((id) => index.includes(`id: '${id}'`)));
 }
 
 describe('detector ids', () => {
@@ -61,13 +78,27 @@ describe('detector ids', () => {
       `sample.ts:3: ${b} in ${JSON.stringify(` and ${b}`)}`,
       `sample.ts:4: ${b} in ${JSON.stringify(b)}`,
     ]);
+    // In a detector's own folder its own id is allowed, another detector's is not.
+    expect(idLiterals('own.ts', sample, new Set([a!]))).toEqual([
+      `own.ts:3: ${b} in ${JSON.stringify(` and ${b}`)}`,
+      `own.ts:4: ${b} in ${JSON.stringify(b)}`,
+    ]);
   });
 
-  it('are written only in their detectors (shared/core/detectors) and tests', () => {
+  it('gives every registered detector its own folder, whose index.ts declares its id', () => {
+    const owners = trackedSources()
+      .filter((f) => /^shared\/core\/detectors\/[^/]+\/index\.ts$/.test(f))
+      .flatMap((f) => [...ownIds(f)]);
+    expect(owners.sort()).toEqual([...IDS].sort());
+  });
+
+  it('are written only in their own detector folder (shared/core/detectors/<name>/) and tests', () => {
     const files = trackedSources();
-    // The scan must have something to scan: the entry points and the core are tracked sources.
-    expect(files).toEqual(expect.arrayContaining(['cli/authwatch.ts', 'shared/core/settings.ts']));
-    const found = files.flatMap((f) => idLiterals(f, readFileSync(join(ROOT, f), 'utf8')));
+    // The scan must have something to scan: the entry points, the core and the registry are tracked sources.
+    expect(files).toEqual(
+      expect.arrayContaining(['cli/authwatch.ts', 'shared/core/settings.ts', 'shared/core/detectors/index.ts']),
+    );
+    const found = files.flatMap((f) => idLiterals(f, readFileSync(join(ROOT, f), 'utf8'), ownIds(f)));
     expect(found, 'iterate DETECTORS or read a Detector property instead of naming an id').toEqual([]);
   });
 });

@@ -8,10 +8,10 @@
  * period, and score the observation against it. A user whose own habit is to log on rarely (a monthly
  * job, a quarterly auditor) is not "dormant" when they come back on their usual rhythm.
  */
-import { bucketOf, type Finding } from '../model';
-import { dormancy } from '../habits';
-import { decayPopulationTo } from '../population';
-import { noveltyProbability, scoreFromProbability } from '../scoring';
+import { bucketOf, type Finding } from '../../model';
+import { dormancy } from '../../habits';
+import { decayPopulationTo } from '../../population';
+import { noveltyProbability, scoreFromProbability } from '../../scoring';
 import {
   SEED_RULE_RISK_SCORE,
   SEED_RULE_SEVERITY,
@@ -21,7 +21,7 @@ import {
   plural,
   type Detector,
   type DetectorInput,
-} from './detector';
+} from '../detector';
 
 export const rareUser: Detector<'Auth.RareUser'> = {
   id: 'Auth.RareUser',

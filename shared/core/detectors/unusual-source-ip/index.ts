@@ -11,11 +11,19 @@
  * a new place in any meaningful sense, so the probability that the user simply joined a shared place is
  * added. Findings need p ≤ the cut-off (Elastic's 0.035); the score maps −log10(p).
  */
-import { placeOf, sharedAddressKey } from '../net';
-import { DAY_MS, PLACE_LEVELS, type Finding, type PlaceLevel, type PopulationStats, type UserBaseline } from '../model';
-import { sharedUsers } from '../population';
-import { eitherProbability, noveltyProbability, pooledNoveltyProbability, scoreFromProbability } from '../scoring';
-import { isUserMature } from '../habits';
+import { placeOf, sharedAddressKey } from '../../net';
+import {
+  DAY_MS,
+  PLACE_LEVELS,
+  PLACE_MAP,
+  type Finding,
+  type PlaceLevel,
+  type PopulationStats,
+  type UserBaseline,
+} from '../../model';
+import { sharedUsers } from '../../population';
+import { eitherProbability, noveltyProbability, pooledNoveltyProbability, scoreFromProbability } from '../../scoring';
+import { isUserMature } from '../../habits';
 import {
   SEED_RULE_RISK_SCORE,
   SEED_RULE_SEVERITY,
@@ -26,7 +34,7 @@ import {
   plural,
   type Detector,
   type DetectorInput,
-} from './detector';
+} from '../detector';
 
 /**
  * Distinct other users at which an address counts as half-way "shared" (p = ½): s / (s + SHARED_HALF).
@@ -50,17 +58,13 @@ export function sharedProbability(others: number): number {
   return f * f;
 }
 
-const LEVEL_WORDS: Record<PlaceLevel, { noun: string; mapKey: 'ips' | 'prefixes' | 'networks' }> = {
-  ip: { noun: 'address', mapKey: 'ips' },
-  prefix: { noun: 'subnet', mapKey: 'prefixes' },
-  network: { noun: 'network', mapKey: 'networks' },
-};
+const LEVEL_NOUN: Record<PlaceLevel, string> = { ip: 'address', prefix: 'subnet', network: 'network' };
 
 /** The coarsest level at which `ip` is new to the user, or null if the IP itself is known. */
 export function noveltyLevel(b: UserBaseline, ip: string): PlaceLevel | null {
   if (b.ips[ip]) return null;
   for (const level of [...PLACE_LEVELS].reverse()) {
-    const map = b[LEVEL_WORDS[level].mapKey];
+    const map = b[PLACE_MAP[level]];
     if (!map[placeOf(ip, level)]) return level;
   }
   return 'ip';
@@ -203,7 +207,7 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
     if (p > settings.maxProbability) return null;
 
     const place = placeOf(o.sourceIp, level);
-    const words = LEVEL_WORDS[level];
+    const noun = LEVEL_NOUN[level];
     const historyDays = Math.max(1, Math.round((window.end - b.activity.first) / DAY_MS));
     const knownIps = Object.keys(b.ips).length;
     const knownNetworks = Object.keys(b.networks).length;
@@ -223,7 +227,7 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
     const where =
       level === 'ip'
         ? `a new address in the known subnet ${prefix}`
-        : `the ${words.noun} ${place}, which is new for this user`;
+        : `the ${noun} ${place}, which is new for this user`;
     const churnNote =
       (churn && pChurn > pOwn
         ? ` Across all users, a new address inside an already-used subnet comes in ${pct(pChurn)} of periods, which is the floor used.`
@@ -234,7 +238,7 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
     const explanation =
       `${o.user} logged on from ${o.sourceIp}, ${where}. ` +
       `In ${plural(historyDays, 'day')} of history (${plural(Math.round(b.activity.buckets), 'active 15-minute period')}, ${plural(knownIps, 'known address', 'known addresses')} in ${plural(knownNetworks, 'network')}), ` +
-      `this user brought a new ${words.noun} in ${pct(periods > 0 ? novel / periods : 0)} of ${plural(Math.round(periods), 'period')} since their habits formed` +
+      `this user brought a new ${noun} in ${pct(periods > 0 ? novel / periods : 0)} of ${plural(Math.round(periods), 'period')} since their habits formed` +
       (pool && pool.periods > 0 ? ` (all users: ${pct(pool[level] / pool.periods)})` : '') +
       `; ${sharing}.${churnNote} ` +
       `Probability ${p.toPrecision(2)}.`;
