@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { cidrContains, parseCidr, placeOf, type Cidr } from './net';
 import { bucketOf, type Alert, type Feedback, type Finding, type LogonObservation, type TimeWindow } from './model';
-import type { Detector } from './detectors/detector';
+import type { Detector, SilenceSubject } from './detectors/detector';
 import { DETECTORS } from './detectors';
 import type { DetectionSettings } from './settings';
 import { userPatternRegExp } from './user-pattern';
@@ -85,40 +85,52 @@ function cliPrefix(target: SilenceTarget | undefined): string {
 }
 
 /**
- * How a person silences this alert if it is benign: `authwatch` commands against the baselines table,
- * honoured by the next run (see the README's "First week"), with this alert's id, user and address filled in.
- * Which commands fit follows from the detector's grouping: an alert about a (user, address) pair can be
- * silenced for that range; an alert about a user name alone, for that user.
+ * The `authwatch` commands a detector's silence hints are made of, with the table, the region and the quoting
+ * filled in: each returns the whole command line for the shell.
  */
-export function silenceHints(
-  subject: { readonly user: string; readonly sourceIp: string; readonly alertId: string },
-  detector: Pick<Detector, 'id' | 'groupBy'>,
-  target?: SilenceTarget,
-): string[] {
+export interface SilenceCommands {
+  /** `benign <alert-id>`: the analyst confirms this alert's logon was the user's. */
+  benign(alertId: string): string;
+  /** `allow cidr <cidr> [--user <name>]`: a range never alerted on, for everyone or one user. */
+  allowCidr(cidr: string, user?: string): string;
+  /** `allow user <name>`: a user never alerted on. */
+  allowUser(name: string): string;
+  /** The sentence that sends the reader to the detector's threshold. */
+  threshold(): string;
+}
+
+function silenceCommands(detectorId: string, target: SilenceTarget | undefined): SilenceCommands {
   const TABLE = tableArgs(target);
   const CLI = cliPrefix(target);
-  const { user: name, sourceIp, alertId: id } = subject;
-  // Short: every hint is repeated in each protocol's copy of the SNS message, and ten alerts share 256 KiB.
-  const threshold = `Routinely benign: raise the ${detector.id} threshold.`;
-  if (detector.groupBy === 'user-ip') {
-    const prefix = placeOf(sourceIp, 'prefix');
-    const user = name.startsWith('-') ? `--user=${shellQuote(name)}` : `--user ${shellQuote(name)}`;
-    return [
-      `The user confirms it: ${CLI} benign ${shellQuote(id)} ${TABLE}`,
-      `Subnet always fine for this user: ${CLI} allow cidr ${prefix} ${user} ${TABLE}`,
-      `Fine for everyone (scanner, bastion): ${CLI} allow cidr ${sourceIp}/${sourceIp.includes(':') ? 128 : 32} ${TABLE}`,
-      threshold,
-    ];
-  }
-  // A name starting with `-` would be read as an option: after `--`, which ends the options.
-  const allowUser = name.startsWith('-')
-    ? `allow user ${TABLE} -- ${shellQuote(name)}`
-    : `allow user ${shellQuote(name)} ${TABLE}`;
-  return [
-    `A legitimate account (new hire, returning user): nothing to do, it is now known.`,
-    `Never alert on it (service account): ${CLI} ${allowUser}`,
-    threshold,
-  ];
+  return {
+    benign: (id) => `${CLI} benign ${shellQuote(id)} ${TABLE}`,
+    allowCidr: (cidr, user) => {
+      if (user === undefined) return `${CLI} allow cidr ${cidr} ${TABLE}`;
+      // A name starting with `-` would be read as an option: `--user=<name>` keeps it a value.
+      const flag = user.startsWith('-') ? `--user=${shellQuote(user)}` : `--user ${shellQuote(user)}`;
+      return `${CLI} allow cidr ${cidr} ${flag} ${TABLE}`;
+    },
+    // A name starting with `-` would be read as an option: after `--`, which ends the options.
+    allowUser: (name) =>
+      name.startsWith('-')
+        ? `${CLI} allow user ${TABLE} -- ${shellQuote(name)}`
+        : `${CLI} allow user ${shellQuote(name)} ${TABLE}`,
+    threshold: () => `Routinely benign: raise the ${detectorId} threshold.`,
+  };
+}
+
+/**
+ * How a person silences this alert if it is benign: `authwatch` commands against the baselines table,
+ * honoured by the next run (see the README's "First week"), with this alert's id, user and address filled in.
+ * Which commands fit is the detector's to say (`Detector.silence`); the commands themselves are built here.
+ * Short: every hint is repeated in each protocol's copy of the SNS message, and ten alerts share 256 KiB.
+ */
+export function silenceHints(
+  subject: SilenceSubject,
+  detector: Pick<Detector, 'id' | 'silence'>,
+  target?: SilenceTarget,
+): string[] {
+  return detector.silence(subject, silenceCommands(detector.id, target));
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Finding, LogonObservation, MitreTechnique, PopulationStats, TimeWindow, UserBaseline } from '../model';
 import type { DetectionSettings, DetectorId } from '../settings';
+import type { SilenceCommands } from '../alerts';
 import type { SliceOwner, StateSlice } from './state';
 
 /** Everything a detector may look at. Read-only: detectors never write baselines or do I/O. */
@@ -11,6 +12,13 @@ export interface DetectorInput {
   readonly population: PopulationStats;
   readonly window: TimeWindow;
   readonly settings: DetectionSettings;
+}
+
+/** What an alert's silence hints are about. */
+export interface SilenceSubject {
+  readonly user: string;
+  readonly sourceIp: string;
+  readonly alertId: string;
 }
 
 /** What a detector's learning sees of one user in one window. */
@@ -135,6 +143,11 @@ export interface Detector<Id extends string = DetectorId> {
   readonly evidenceFields: Readonly<Record<string, EvidenceField>>;
   /** One alert per user per window (rare user), or per user and IP (unusual IP). */
   readonly groupBy: 'user' | 'user-ip';
+  /**
+   * How a person silences this detector's alert if it is benign, most specific first, as full commands built
+   * with `commands` (which fills in the table, the region and the quoting).
+   */
+  silence(subject: SilenceSubject, commands: SilenceCommands): string[];
   /**
    * The state this detector learns and owns, if any beyond the user's activity and places that every baseline
    * keeps. Its `evaluate` reads it with `userStateOf`/`populationStateOf`.

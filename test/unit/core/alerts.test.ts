@@ -7,6 +7,7 @@ import {
   silenceHints,
   withSilenceTarget,
 } from '../../../shared/core/alerts';
+import { rareUser } from '../../../shared/core/detectors';
 import { makeAlert } from '../../support/alerts';
 
 describe('silence hints', () => {
@@ -38,11 +39,7 @@ describe('silence hints', () => {
       `Never alert on it (service account): npm run authwatch -- allow user 'x --table <table> y' --table T`,
     );
     expect(
-      silenceHints(
-        { user: 'bob', sourceIp: '1.2.3.4', alertId: 'rareuser-1' },
-        { id: 'Auth.RareUser', groupBy: 'user' },
-        { tableName: "odd'name" },
-      )[1],
+      silenceHints({ user: 'bob', sourceIp: '1.2.3.4', alertId: 'rareuser-1' }, rareUser, { tableName: "odd'name" })[1],
     ).toBe(`Never alert on it (service account): npm run authwatch -- allow user bob --table 'odd'\\''name'`);
   });
 

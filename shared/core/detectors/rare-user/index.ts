@@ -52,6 +52,13 @@ export const rareUser: Detector<'Auth.RareUser'> = {
     'Users back from long leave; accounts used on a quarterly or yearly schedule.',
   ],
   groupBy: 'user',
+  silence({ user }, cmd) {
+    return [
+      'A legitimate account (new hire, returning user): nothing to do, it is now known.',
+      `Never alert on it (service account): ${cmd.allowUser(user)}`,
+      cmd.threshold(),
+    ];
+  },
   oneAlertPerUser: true,
   evidenceFields: {
     kind: { label: 'Kind', format: 'text' },

@@ -131,6 +131,14 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
     'Automation moved to a new host or subnet.',
   ],
   groupBy: 'user-ip',
+  silence({ user, sourceIp, alertId }, cmd) {
+    return [
+      `The user confirms it: ${cmd.benign(alertId)}`,
+      `Subnet always fine for this user: ${cmd.allowCidr(placeOf(sourceIp, 'prefix'), user)}`,
+      `Fine for everyone (scanner, bastion): ${cmd.allowCidr(`${sourceIp}/${sourceIp.includes(':') ? 128 : 32}`)}`,
+      cmd.threshold(),
+    ];
+  },
   oneAlertPerUser: false,
   evidenceFields: {
     novelty_level: { label: 'New at the level of', format: 'text' },
