@@ -26,6 +26,7 @@ import {
   type PublishCommandInput,
 } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { DEFAULT_SETTINGS } from '../../shared/core/settings';
 import { compose } from '../../lambdas/detector/handler';
 import { makeAlert } from '../support/alerts';
 import { synth, TEST_CONFIG } from './synth';
@@ -154,7 +155,7 @@ describe('detector function', () => {
     expect(runtime.digestTopicArn).toBe(env[ENV.digestTopicArn]);
     expect(runtime.chatTopicArn).toBe(env[ENV.chatTopicArn]);
     expect(runtime.settings.learningDays).toBe(7);
-    expect(runtime.settings.thresholds).toEqual({ 'Auth.RareUser': 80, 'Auth.UnusualSourceIp': 75 });
+    expect(runtime.settings.thresholds).toEqual({ ...DEFAULT_SETTINGS.thresholds, 'Auth.RareUser': 80 });
     expect(runtime.settings.allowUsers).toEqual(['svc-*']);
     expect(runtime.settings.allowCidrs).toEqual(['10.0.0.0/8']);
     expect(runtime.queryTimeoutMs).toBe(240_000);

@@ -152,7 +152,12 @@ describe('runDetection', () => {
       'user3 100.100.7.7',
       'user3 192.0.2.44',
     ]);
-    expect(s.alertsPublished).toEqual({ 'Auth.RareUser': 1, 'Auth.UnusualSourceIp': 2 });
+    // Every registered detector is counted; the others found nothing here.
+    expect(s.alertsPublished).toEqual({
+      ...Object.fromEntries(DETECTORS.map((d) => [d.id, 0])),
+      'Auth.RareUser': 1,
+      'Auth.UnusualSourceIp': 2,
+    });
   });
 
   it('caps alerts per run, ranks by score and reports the cut', async () => {

@@ -12,7 +12,7 @@ import { InMemoryAlertSink } from '../../../shared/adapters/in-memory-alert-sink
 import { InMemoryBaselineStore } from '../../../shared/adapters/in-memory-baseline-store';
 import { DETECTORS, type Detector } from '../../../shared/core/detectors';
 import type { LogonEvent } from '../../../shared/core/model';
-import { DEFAULT_SETTINGS } from '../../../shared/core/settings';
+import { DEFAULT_SETTINGS, type DetectorId } from '../../../shared/core/settings';
 import { QueryError, QueryIncompleteError } from '../../../shared/errors';
 import { runDetection, type RunSummary } from '../../../shared/run-detection';
 import type { CatchUpReport } from '../../../shared/run-scheduled';
@@ -58,8 +58,8 @@ function summary(overrides: Partial<RunSummary> = {}): RunSummary {
     usersSeen: 9,
     usersLearning: 1,
     newUsers: 0,
-    findings: { 'Auth.RareUser': 2, 'Auth.UnusualSourceIp': 5 },
-    alertsPublished: { 'Auth.RareUser': 1, 'Auth.UnusualSourceIp': 4 },
+    findings: byDetector(2, 5),
+    alertsPublished: byDetector(1, 4),
     alertsDeduplicated: 0,
     alertsSuppressed: 0,
     alertsCutByCap: 0,
@@ -161,6 +161,11 @@ function perDetector(points: DataPoint[], name: string): Record<string, number> 
   );
 }
 
+/** One figure per registered detector, in registry order; detectors not given count 0. */
+function byDetector(...values: number[]): Record<DetectorId, number> {
+  return Object.fromEntries(DETECTORS.map((d, i) => [d.id, values[i] ?? 0])) as Record<DetectorId, number>;
+}
+
 function ev(user: string, sourceIp: string, t: number): LogonEvent {
   return { user, sourceIp, timestamp: t, outcome: 'success', host: 'web-01', method: 'publickey', logSource: 'sshd' };
 }
@@ -169,12 +174,18 @@ describe('emitRunMetrics', () => {
   it('emits every per-detector figure under its Detector dimension, none under the service alone', () => {
     const points = emit(summary());
     const detectorPoints = points.filter((p) => p.name === METRICS.findings || p.name === METRICS.alertsPublished);
+    const [rare, ip, ...others] = DETECTORS.map((d) => d.id);
     expect(detectorPoints.map((p) => [p.name, p.dims[DETECTOR_DIMENSION], p.value]).sort()).toEqual(
       [
-        [METRICS.alertsPublished, 'Auth.RareUser', 1],
-        [METRICS.alertsPublished, 'Auth.UnusualSourceIp', 4],
-        [METRICS.findings, 'Auth.RareUser', 2],
-        [METRICS.findings, 'Auth.UnusualSourceIp', 5],
+        [METRICS.alertsPublished, rare, 1],
+        [METRICS.alertsPublished, ip, 4],
+        [METRICS.findings, rare, 2],
+        [METRICS.findings, ip, 5],
+        // Every registered detector reports, zero included.
+        ...others.flatMap((id) => [
+          [METRICS.alertsPublished, id, 0],
+          [METRICS.findings, id, 0],
+        ]),
       ].sort(),
     );
     for (const p of detectorPoints)
@@ -185,19 +196,17 @@ describe('emitRunMetrics', () => {
   // Powertools' single-metric mode flushes on every addMetric and clears the dimensions: each per-detector value
   // needs a single metric of its own, or AlertsPublished goes out without the Detector dimension (it once did).
   it('emits the alerts published per detector with the Detector dimension', () => {
-    const points = emit(summary({ alertsPublished: { 'Auth.RareUser': 1, 'Auth.UnusualSourceIp': 0 } }));
-    expect(perDetector(points, 'AlertsPublished')).toEqual({ 'Auth.RareUser': 1, 'Auth.UnusualSourceIp': 0 });
+    const points = emit(summary({ alertsPublished: byDetector(1, 0) }));
+    expect(perDetector(points, 'AlertsPublished')).toEqual(byDetector(1, 0));
   });
 
   it('emits the heartbeat, the run figures and the findings per detector with the Detector dimension', () => {
-    const points = emit(
-      summary({ malformed: 2, usersLearning: 3, findings: { 'Auth.RareUser': 2, 'Auth.UnusualSourceIp': 5 } }),
-    );
+    const points = emit(summary({ malformed: 2, usersLearning: 3, findings: byDetector(2, 5) }));
     expect(runValues(points, 'RunSucceeded')).toEqual([1]);
     expect(runValues(points, 'DetectorErrors')).toEqual([0]);
     expect(runValues(points, 'MalformedRows')).toEqual([2]);
     expect(runValues(points, 'UsersLearning')).toEqual([3]);
-    expect(perDetector(points, 'Findings')).toEqual({ 'Auth.RareUser': 2, 'Auth.UnusualSourceIp': 5 });
+    expect(perDetector(points, 'Findings')).toEqual(byDetector(2, 5));
   });
 
   it('emits the catch-up figures the catch-up alarms read, under the service dimension', () => {
