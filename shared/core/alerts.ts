@@ -2,7 +2,7 @@
  * From findings to alerts: deterministic ids, the ECS-flavoured document, allowlists, ranking and the cap.
  */
 import { createHash } from 'node:crypto';
-import { cidrContains, parseCidr, placeOf, type Cidr } from './net';
+import { cidrContains, parseCidr, type Cidr } from './net';
 import { bucketOf, type Alert, type Feedback, type Finding, type LogonObservation, type TimeWindow } from './model';
 import type { Detector, SilenceSubject } from './detectors/detector';
 import { DETECTORS } from './detectors';
