@@ -4,9 +4,10 @@
  * outside its detector's file.
  */
 import { rareUser } from './rare-user';
+import { unusualHour } from './unusual-hour';
 import { unusualSourceIp } from './unusual-source-ip';
 
-export const DETECTORS = [rareUser, unusualSourceIp] as const;
+export const DETECTORS = [rareUser, unusualSourceIp, unusualHour] as const;
 
 export type { Detector, DetectorInput } from './detector';
 export { rareUser, unusualSourceIp };
