@@ -13,14 +13,10 @@ import { BUCKET_MS, type LogonEvent, type UserBaseline } from '../../shared/core
 import { getProfile } from '../../shared/core/profiles';
 import { detectionSettingsSchema } from '../../shared/core/settings';
 import { runDetection } from '../../shared/run-detection';
-import {
-  backfill,
-  cmdBackfill,
-  fileCheckpoint,
-  progressReporter,
-  type BackfillCheckpoint,
-  type CheckpointStore,
-} from '../../cli/backfill';
+import { fileCheckpoint } from '../../shared/adapters/file-checkpoint';
+import { backfill } from '../../shared/backfill';
+import type { BackfillCheckpoint, CheckpointStore } from '../../shared/ports';
+import { cmdBackfill, progressReporter } from '../../cli/backfill';
 import { openLocalStore } from '../../cli/local';
 import { generateScenario } from '../../cli/scenario/generate';
 import { scenarioLines, toEcsLine } from '../../cli/scenario/writers';
