@@ -405,8 +405,8 @@ export async function cmdBackfill(flags: Flags, positionals: readonly string[], 
   }
 
   // A checkpoint of another backfill at --checkpoint: said in terms of the flags, before the target is opened.
-  const saved = f.fresh ? undefined : await checkpoint.load();
-  if (saved && saved.key !== checkpointKey)
+  const existing = f.fresh ? undefined : await checkpoint.load();
+  if (existing && existing.key !== checkpointKey)
     throw new ConfigError([
       `checkpoint ${checkpoint.where} belongs to another backfill; remove it, pass --fresh, or choose another --checkpoint`,
     ]);
