@@ -14,7 +14,8 @@ import { MAX_LOG_GROUPS_PER_QUERY } from '../shared/adapters/logs-insights-log-s
 import { PROFILE_IDS } from '../shared/core/profiles/profile';
 import { DEFAULT_SETTINGS, DETECTOR_IDS } from '../shared/core/settings';
 import { ConfigError } from '../shared/errors';
-import { DEFAULT_COMMIT_WINDOW_HOURS, DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from './backfill';
+import { DEFAULT_COMMIT_WINDOW_HOURS, DEFAULT_CONCURRENCY } from '../shared/backfill';
+import { MAX_CONCURRENCY } from './backfill';
 import { safeText } from './format';
 import { displayWidth, padEnd, terminalWidth, wrapText } from './text-width';
 

@@ -2,54 +2,27 @@
  * `authwatch backfill`: prime the baselines from history (CloudWatch Logs or a local file) without raising
  * alerts, so the learning period counts as served for the days covered.
  *
- * How history is walked, and why:
- * - The live detector learns one 15-minute bucket per run (`computeBaselineUpdate` touches each value at
- *   most once per bucket, and the counts decay per bucket). Logs Insights aggregates a query's rows over
- *   the whole query range (`stats ... by user, ip`: one first/last/count per pair), so a 6-hour query would
- *   collapse up to 24 active buckets into one touch and under-count every regular user by that factor.
- *   Changing the profiles' queries to `bin(15m)` is not ours to do, and approximating would make the
- *   primed baselines disagree with what the detector would have learned. So: **one source fetch per
- *   15-minute bucket** ("query window"), run with bounded concurrency (default 4, `--concurrency`). Bytes
- *   scanned, which is what Insights bills, are the same as with larger queries: every minute of history is
- *   scanned exactly once; only the number of queries grows (96 per day).
- * - The buckets are grouped into **commit windows** (default 6 hours, `--window-hours`): a window's buckets
- *   are fetched in parallel, applied strictly in time order in memory (baselines read once per window), and
- *   the users and population that changed are written once per window. A user active in 20 buckets of a
- *   window costs one write, not 20. The checkpoint advances per commit window.
- * - Learning mirrors the live pipeline: a bucket is applied with `learning` true while it lies inside the
- *   learning period counted from the start of the backfill (new users are not counted as "new" then, as
- *   everyone is new), false after it, so the population's new-user and dormant-return rates the rare-user
- *   detector reads are those the detector would have learned had it run over the same history.
- * - Never alerts, never touches the alert ledger.
- *
- * Run state: on completion `backfilledFrom` = the earliest time covered (the learning period counts from
- * there, see `runDetection`); an existing state keeps its `firstWindowEnd` and watermark, and a fresh
- * store gets `firstWindowEnd = lastWindowEnd = end of the backfill` (so the detector's first runs catch up
- * from there, in bounded chunks: see shared/run-scheduled.ts). The watermark only ever moves by `max`.
+ * The composition root of the `backfill` use case (shared/backfill.ts, where how history is walked and why is
+ * explained): this file parses the flags, builds the source (a Logs Insights source or a file) and the target
+ * (the deployed table or a local store), estimates what CloudWatch Logs will scan, keeps the checkpoint in a
+ * file, draws the progress bar and prints the summary. `--concurrency` and `--window-hours` set the use case's
+ * parallel fetches and commit window.
  *
  * `--alerts` is a different mode: it analyses a past range *with* alerts through the detector's own catch-up
  * (`analyseRange`), by default the ranges the detector skipped after an outage longer than `maxBacklogDays`.
  *
- * Order matters for decayed counts: a count is valid at its last bucket and can only be extended forward
- * (`touch` ignores older buckets apart from first/last times). So when the store already learned from a
- * later time (a detector run or an earlier backfill, i.e. a run state exists), the backfill stops at that
- * state's `firstWindowEnd` and warns that, for users already known, older history adds first-seen times and
- * places not yet known, but no counts. Backfill into a fresh table before the first run for full effect.
- *
- * Resumable: progress is kept in a small local checkpoint file (the store and its port are not ours to
- * extend): `--checkpoint <path>`, default `.authwatch/backfill-<hash of the arguments>.json` in the current
- * directory. It holds the planned span (so a resume an hour later covers the same span) and the end of the
- * last completed commit window. Ctrl-C finishes the current commit window and saves the checkpoint; a second
- * Ctrl-C stops at once (the checkpoint then holds the last completed window). Re-applying an already-applied
- * window is harmless: `touch` is idempotent per bucket, so re-learning the same buckets changes nothing.
+ * Resumable: progress is kept in a small local checkpoint file (shared/adapters/file-checkpoint.ts):
+ * `--checkpoint <path>`, default `.authwatch/backfill-<hash of the arguments>.json` in the current directory.
+ * Ctrl-C finishes the current commit window and saves the checkpoint; a second Ctrl-C stops at once (the
+ * checkpoint then holds the last completed window).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DescribeLogGroupsCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { createDynamoDbClient, createLogsClient, createSnsClient } from '../shared/adapters/aws-clients';
+import { fileCheckpoint } from '../shared/adapters/file-checkpoint';
 import { InMemoryAlertSink } from '../shared/adapters/in-memory-alert-sink';
 import { SnsAlertSink } from '../shared/adapters/sns-alert-sink';
 import { analyseRange } from '../shared/run-scheduled';
@@ -59,108 +32,34 @@ import {
   MAX_LOG_GROUPS_PER_QUERY,
   type LogsInsightsLogSourceProps,
 } from '../shared/adapters/logs-insights-log-source';
-import { computeBaselineUpdate } from '../shared/core/baseline-update';
 import {
-  BUCKET_MS,
-  DAY_MS,
-  emptyPopulation,
-  type LogonObservation,
-  type PopulationStats,
-  type RunState,
-  type TimeWindow,
-  type UserBaseline,
-} from '../shared/core/model';
+  backfill,
+  DEFAULT_COMMIT_WINDOW_HOURS,
+  DEFAULT_CONCURRENCY,
+  QUERY_WINDOW_MS,
+  type BackfillProgress,
+  type BackfillResult,
+} from '../shared/backfill';
+import { learningPeriod } from '../shared/core/learning-period';
+import { BUCKET_MS, DAY_MS, type TimeWindow } from '../shared/core/model';
 import { getProfile } from '../shared/core/profiles';
 import { detectionSettingsSchema, formatIssues, type DetectionSettings } from '../shared/core/settings';
-import { ConcurrentUpdateError, ConfigError } from '../shared/errors';
+import { ConfigError } from '../shared/errors';
 import type { AlertSink, DetectionStore, LogSource } from '../shared/ports';
 import { readingCounts, safeText } from './format';
 import { fileLogSource, zeroLogonHintForFile } from './input';
 import { openLocalStore } from './local';
 
 // ---------------------------------------------------------------------------------------------
-// Limits and defaults
+// Limits of the command line
 // ---------------------------------------------------------------------------------------------
 
-/** One source fetch per bucket: the live detector learns per 15-minute bucket (see the file comment). */
-export const QUERY_WINDOW_MS = BUCKET_MS;
-/** Default commit window: 24 buckets between checkpoints and store writes. */
-export const DEFAULT_COMMIT_WINDOW_HOURS = 6;
-/**
- * Default parallel Insights queries. Concurrent Insights queries are limited per account (tens, shared with
- * the console, dashboards and the detector itself): a backfill must leave most of them to others.
- * `LimitExceededException` is retried by the SDK client with backoff anyway (aws-clients.ts).
- */
-export const DEFAULT_CONCURRENCY = 4;
 /** Upper bound of `--concurrency`: well below the account's concurrent-query quota. */
 export const MAX_CONCURRENCY = 16;
 /** Longest history asked of CloudWatch Logs in one backfill (Insights can query up to the retention anyway). */
 export const MAX_BACKFILL_DAYS = 400;
-/** Attempts of a commit window whose conditional writes lost to a concurrent writer (the live detector). */
-const MAX_COMMIT_ATTEMPTS = 5;
 /** Without a terminal, one progress line every this many commit windows (a day at the default 6 h). */
 export const DEFAULT_PROGRESS_EVERY = 4;
-
-const CHECKPOINT_FORMAT = 1;
-
-// ---------------------------------------------------------------------------------------------
-// Checkpoint
-// ---------------------------------------------------------------------------------------------
-
-/** What a checkpoint file holds. */
-export interface BackfillCheckpoint {
-  readonly format: typeof CHECKPOINT_FORMAT;
-  /** Identifies the backfill (a hash of its arguments); a checkpoint of another backfill is refused. */
-  readonly key: string;
-  /** The planned span [from, to), bucket-aligned, fixed at the first run so a resume covers the same history. */
-  readonly from: number;
-  readonly to: number;
-  /** End of the last completed commit window: a resume starts here. */
-  readonly doneUntil: number;
-  readonly completed: boolean;
-  readonly updatedAt: string;
-}
-
-/** Where the checkpoint lives; a file in the CLI, anything in tests. */
-export interface CheckpointStore {
-  load(): Promise<BackfillCheckpoint | undefined>;
-  save(checkpoint: BackfillCheckpoint): Promise<void>;
-  /** For messages. */
-  readonly where: string;
-}
-
-/** A JSON checkpoint file, written atomically (temporary file + rename) so an interrupt never leaves half a file. */
-export function fileCheckpoint(path: string): CheckpointStore {
-  return {
-    where: path,
-    async load() {
-      let text: string;
-      try {
-        text = await readFile(path, 'utf8');
-      } catch (e) {
-        if ((e as { code?: string }).code === 'ENOENT') return undefined;
-        throw e;
-      }
-      const c = JSON.parse(text) as Partial<BackfillCheckpoint>;
-      const ok =
-        c.format === CHECKPOINT_FORMAT &&
-        typeof c.key === 'string' &&
-        [c.from, c.to, c.doneUntil].every((n) => typeof n === 'number' && Number.isFinite(n)) &&
-        typeof c.completed === 'boolean';
-      if (!ok)
-        throw new ConfigError([
-          `checkpoint ${path} is not a backfill checkpoint this version understands; remove it to start over`,
-        ]);
-      return c as BackfillCheckpoint;
-    },
-    async save(checkpoint) {
-      await mkdir(dirname(path), { recursive: true });
-      const tmp = `${path}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify(checkpoint, null, 2) + '\n', 'utf8');
-      await rename(tmp, path);
-    },
-  };
-}
 
 /** A stable key for a backfill's arguments (what it reads and where it writes), for the default checkpoint path. */
 export function backfillKey(args: Record<string, unknown>): string {
@@ -172,330 +71,12 @@ export function backfillKey(args: Record<string, unknown>): string {
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
-// ---------------------------------------------------------------------------------------------
-// The orchestration: ports only
-// ---------------------------------------------------------------------------------------------
-
-export interface BackfillProgress {
-  /** Commit windows done, in this run and earlier runs of the same checkpoint, and in the whole plan. */
-  readonly windowsDone: number;
-  readonly windowsTotal: number;
-  /** 15-minute query windows fetched so far in this run. */
-  readonly bucketsFetched: number;
-  /** Query windows this run has to fetch in all. */
-  readonly bucketsToFetch: number;
-  /** Successful and failed logons seen in this run. */
-  readonly logons: number;
-  /** Distinct users with a successful logon seen in this run. */
-  readonly users: number;
-  /** End of the last completed commit window. */
-  readonly doneUntil: number;
-  /** Milliseconds since this run started. */
-  readonly elapsedMs: number;
-}
-
-export interface BackfillOptions {
-  readonly source: LogSource;
-  /** The detection run's port: a backfill learns (baselines, population, run state) as a run does, without alerting. */
-  readonly store: DetectionStore;
-  readonly settings: DetectionSettings;
-  /** History to cover, [from, to); widened to whole 15-minute buckets. Ignored when resuming a checkpoint. */
-  readonly span: TimeWindow;
-  /** Commit window length (a multiple of 15 minutes). Default 6 hours. */
-  readonly commitWindowMs?: number;
-  /** Parallel source fetches. Default 4. */
-  readonly concurrency?: number;
-  readonly checkpoint?: CheckpointStore;
-  /** Identifies this backfill in the checkpoint. Default: derived from the span. */
-  readonly checkpointKey?: string;
-  /** Ignore (and overwrite) an existing checkpoint. */
-  readonly fresh?: boolean;
-  /** Stop after the current commit window (the checkpoint is saved). */
-  readonly signal?: AbortSignal;
-  /** Called after every query window fetched and every commit window applied. */
-  readonly onProgress?: (p: BackfillProgress, event: 'fetched' | 'committed') => void;
-  /** Warnings a person should read (clipped span, ...). */
-  readonly onWarning?: (message: string) => void;
-  /** Millisecond clock for progress and the checkpoint's time stamp. Default `Date.now`. */
-  readonly now?: () => number;
-}
-
-export type BackfillStatus = 'completed' | 'interrupted' | 'already-complete' | 'nothing-to-do';
-
-export interface BackfillResult {
-  readonly status: BackfillStatus;
-  /** The planned span. */
-  readonly from: number;
-  readonly to: number;
-  /** Where this run started (after a checkpoint's completed windows). */
-  readonly startedAt: number;
-  readonly doneUntil: number;
-  readonly windowsTotal: number;
-  readonly windowsDone: number;
-  /** Windows completed by this run. */
-  readonly windowsThisRun: number;
-  readonly bucketsFetched: number;
-  readonly queries: number;
-  readonly bytesScanned: number;
-  readonly logons: number;
-  readonly observations: number;
-  readonly malformed: number;
-  readonly users: number;
-  readonly newUsers: number;
-  readonly baselinesWritten: number;
-  /** Set when the plan was clipped at an existing run state's `firstWindowEnd`. */
-  readonly clippedAt?: number;
-  /** The run state written on completion. */
-  readonly runState?: RunState;
-}
-
 function alignDown(t: number): number {
   return Math.floor(t / BUCKET_MS) * BUCKET_MS;
 }
 
 function alignUp(t: number): number {
   return Math.ceil(t / BUCKET_MS) * BUCKET_MS;
-}
-
-/** Run `fn` over `items` with at most `limit` in flight; results in input order. Stops starting new ones after a failure. */
-export async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i]!, i);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    }
-  };
-  const results = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (rejected) throw rejected.reason;
-  return out;
-}
-
-interface BucketResult {
-  readonly window: TimeWindow;
-  readonly successes: readonly LogonObservation[];
-}
-
-/**
- * Prime the store from `source` over `span`, window by window, without alerting. See the file comment for
- * the choices. Throws what the source or store throws (the checkpoint then holds the last completed window).
- */
-export async function backfill(opts: BackfillOptions): Promise<BackfillResult> {
-  const now = opts.now ?? Date.now;
-  const started = now();
-  const commitMs = opts.commitWindowMs ?? DEFAULT_COMMIT_WINDOW_HOURS * 60 * 60 * 1000;
-  if (!Number.isInteger(commitMs / BUCKET_MS) || commitMs <= 0)
-    throw new ConfigError([`commit window must be a positive multiple of 15 minutes, got ${commitMs} ms`]);
-  const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
-  const warn = opts.onWarning ?? (() => undefined);
-  const state = await opts.store.getRunState();
-
-  // 1. The plan: from the checkpoint when resuming, else the asked span, clipped at what the store already learned.
-  const key = opts.checkpointKey ?? `span:${alignDown(opts.span.start)}-${alignUp(opts.span.end)}`;
-  const saved = opts.fresh ? undefined : await opts.checkpoint?.load();
-  if (saved && saved.key !== key) {
-    throw new ConfigError([
-      `checkpoint ${opts.checkpoint!.where} belongs to another backfill; remove it, pass --fresh, or choose another --checkpoint`,
-    ]);
-  }
-  let from: number;
-  let to: number;
-  let clippedAt: number | undefined;
-  if (saved) {
-    ({ from, to } = saved);
-  } else {
-    from = alignDown(opts.span.start);
-    to = alignUp(opts.span.end);
-    if (state && to > state.firstWindowEnd) {
-      clippedAt = state.firstWindowEnd;
-      to = Math.max(from, alignDown(state.firstWindowEnd));
-    }
-  }
-  if (state) {
-    warn(
-      `the store already learned from ${iso(state.firstWindowEnd)} on (detector runs or an earlier backfill): history is primed only up to there, and for users it already knows ` +
-        `older buckets add first-seen times and places not yet known, not counts (decayed counts only extend forward). Backfill into a fresh table before the first run for the full effect.`,
-    );
-  }
-  const startAt = saved ? (saved.completed ? to : saved.doneUntil) : from;
-  const windows: TimeWindow[] = [];
-  for (let t = from; t < to; t += commitMs) windows.push({ start: t, end: Math.min(t + commitMs, to) });
-  const windowsTotal = windows.length;
-  const pending = windows.filter((w) => w.start >= startAt);
-  let windowsDone = windowsTotal - pending.length;
-
-  const totals = {
-    bucketsFetched: 0,
-    queries: 0,
-    bytesScanned: 0,
-    logons: 0,
-    observations: 0,
-    malformed: 0,
-    newUsers: 0,
-    baselinesWritten: 0,
-    windowsThisRun: 0,
-  };
-  const users = new Set<string>();
-  const bucketsToFetch = pending.reduce((n, w) => n + (w.end - w.start) / BUCKET_MS, 0);
-  let doneUntil = startAt;
-  const progress = (): BackfillProgress => ({
-    windowsDone,
-    windowsTotal,
-    bucketsFetched: totals.bucketsFetched,
-    bucketsToFetch,
-    logons: totals.logons,
-    users: users.size,
-    doneUntil,
-    elapsedMs: now() - started,
-  });
-  const result = (status: BackfillStatus, runState?: RunState): BackfillResult => ({
-    status,
-    from,
-    to,
-    startedAt: startAt,
-    doneUntil,
-    windowsTotal,
-    windowsDone,
-    ...totals,
-    users: users.size,
-    ...(clippedAt !== undefined ? { clippedAt } : {}),
-    ...(runState ? { runState } : {}),
-  });
-  const checkpoint = async (completed: boolean) =>
-    opts.checkpoint?.save({ format: CHECKPOINT_FORMAT, key, from, to, doneUntil, completed, updatedAt: iso(now()) });
-
-  if (from >= to) return result('nothing-to-do');
-  if (saved?.completed) return result('already-complete');
-  if (!saved) await checkpoint(false);
-
-  // Learning as the live pipeline would have it (see `runDetection`): counted from the earliest of what the
-  // store knows and the start of this backfill.
-  const learningStart = Math.min(state?.firstWindowEnd ?? Infinity, state?.backfilledFrom ?? Infinity, from);
-  const learningEndsAt = learningStart + opts.settings.learningDays * DAY_MS;
-
-  // 2. Commit window by commit window: fetch its buckets in parallel, apply them in time order, write, checkpoint.
-  for (const w of pending) {
-    if (opts.signal?.aborted) {
-      return result('interrupted');
-    }
-    const buckets: TimeWindow[] = [];
-    for (let t = w.start; t < w.end; t += QUERY_WINDOW_MS) buckets.push({ start: t, end: t + QUERY_WINDOW_MS });
-    const fetched = await mapBounded(buckets, concurrency, async (window): Promise<BucketResult> => {
-      const r = await opts.source.fetch(window);
-      totals.bucketsFetched++;
-      totals.queries += r.stats.queries;
-      totals.bytesScanned += r.stats.bytesScanned;
-      totals.malformed += r.stats.malformed;
-      totals.observations += r.observations.length;
-      let logons = 0;
-      const successes: LogonObservation[] = [];
-      for (const o of r.observations) {
-        logons += o.count;
-        if (o.outcome === 'success') {
-          successes.push(o);
-          users.add(o.user);
-        }
-      }
-      totals.logons += logons;
-      opts.onProgress?.(progress(), 'fetched');
-      return { window, successes };
-    });
-
-    const applied = await commitWindow(opts.store, fetched, { learningEndsAt, settings: opts.settings, warn });
-    totals.newUsers += applied.newUsers;
-    totals.baselinesWritten += applied.baselinesWritten;
-    doneUntil = w.end;
-    windowsDone++;
-    totals.windowsThisRun++;
-    await checkpoint(false);
-    opts.onProgress?.(progress(), 'committed');
-  }
-
-  // 3. Learning counts as served from `from`; the watermark only moves forward.
-  const runState = await saveRunState(opts.store, from, to);
-  await checkpoint(true);
-  return result('completed', runState);
-}
-
-/**
- * Apply one commit window's buckets in time order, in memory, then write what changed. The store's
- * conditional writes carry the versions read at the start of the window; if the live detector wrote one of
- * the same items in between, the window is re-read and re-applied (idempotent per bucket, so the users this
- * attempt did write are not counted twice).
- */
-async function commitWindow(
-  store: DetectionStore,
-  buckets: readonly BucketResult[],
-  o: { learningEndsAt: number; settings: BackfillOptions['settings']; warn: (message: string) => void },
-): Promise<{ newUsers: number; baselinesWritten: number }> {
-  const names = [...new Set(buckets.flatMap((b) => b.successes.map((s) => s.user)))];
-  if (names.length === 0) return { newUsers: 0, baselinesWritten: 0 };
-  for (let attempt = 1; ; attempt++) {
-    const known: Map<string, UserBaseline> = await store.getUsers(names);
-    let population: PopulationStats = (await store.getPopulation()) ?? emptyPopulation();
-    let populationChanged = false;
-    let newUsers = 0;
-    const dirty = new Set<string>();
-    for (const b of buckets) {
-      // A bucket without successful logons is skipped, as the live run skips saving population for it.
-      if (b.successes.length === 0) continue;
-      const update = computeBaselineUpdate(b.successes, known, population, {
-        windowEnd: b.window.end,
-        learning: b.window.end < o.learningEndsAt,
-        settings: o.settings,
-      });
-      for (const u of update.users) {
-        known.set(u.user, u);
-        dirty.add(u.user);
-      }
-      newUsers += update.newUsers;
-      if (update.populationChanged) {
-        population = update.population;
-        populationChanged = true;
-      }
-    }
-    try {
-      const { notStored } =
-        dirty.size > 0 ? await store.saveUsers([...dirty].map((u) => known.get(u)!)) : { notStored: [] };
-      // A user whose item can never be stored is skipped by the store (the others are saved); say so, never silently.
-      for (const n of notStored) o.warn(`the baseline of ${n.user} could not be stored (${n.reason}); skipped`);
-      if (populationChanged) await store.savePopulation(population);
-      return { newUsers, baselinesWritten: dirty.size - notStored.length };
-    } catch (e) {
-      if (!(e instanceof ConcurrentUpdateError) || attempt >= MAX_COMMIT_ATTEMPTS) throw e;
-    }
-  }
-}
-
-async function saveRunState(store: DetectionStore, from: number, to: number): Promise<RunState> {
-  for (let attempt = 1; ; attempt++) {
-    const state = await store.getRunState();
-    const next: RunState = state
-      ? {
-          ...state,
-          lastWindowEnd: Math.max(state.lastWindowEnd, to),
-          backfilledFrom: Math.min(state.backfilledFrom ?? Infinity, from),
-        }
-      : { firstWindowEnd: to, lastWindowEnd: to, backfilledFrom: from, version: 0 };
-    try {
-      await store.saveRunState(next);
-      return { ...next, version: next.version + 1 };
-    } catch (e) {
-      if (!(e instanceof ConcurrentUpdateError) || attempt >= MAX_COMMIT_ATTEMPTS) throw e;
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -823,6 +404,13 @@ export async function cmdBackfill(flags: Flags, positionals: readonly string[], 
     return 0;
   }
 
+  // A checkpoint of another backfill at --checkpoint: said in terms of the flags, before the target is opened.
+  const existing = f.fresh ? undefined : await checkpoint.load();
+  if (existing && existing.key !== checkpointKey)
+    throw new ConfigError([
+      `checkpoint ${checkpoint.where} belongs to another backfill; remove it, pass --fresh, or choose another --checkpoint`,
+    ]);
+
   // The target.
   const { store, close } = await openTarget(f, io);
 
@@ -879,14 +467,12 @@ function summary(r: BackfillResult, checkpointPath: string, settings: Pick<Detec
     case 'interrupted':
       return `Interrupted after ${r.windowsDone}/${r.windowsTotal} windows (done until ${iso(r.doneUntil)}); rerun the same command to resume from ${checkpointPath}.\n`;
     case 'completed': {
-      const learningEnds = r.runState
-        ? Math.min(r.runState.firstWindowEnd, r.runState.backfilledFrom ?? Infinity) + settings.learningDays * DAY_MS
-        : undefined;
+      const period = r.runState ? learningPeriod(r.runState, settings.learningDays) : undefined;
       return [
         `Backfilled ${span}: ${r.windowsThisRun} windows this run (${r.windowsTotal} in all), ${r.bucketsFetched} queries of 15 minutes${r.queries > r.bucketsFetched ? ` (${r.queries} with splits)` : ''}`,
         `  logons: ${r.logons.toLocaleString('en-US')}, users: ${r.users.toLocaleString('en-US')} (${r.newUsers} new), baselines written: ${r.baselinesWritten}${r.bytesScanned > 0 ? `, scanned: ${gigabytes(r.bytesScanned)}` : ''}${r.malformed > 0 ? `, malformed rows: ${r.malformed}` : ''}`,
-        learningEnds !== undefined
-          ? `  learning period: counted from ${iso(r.runState!.backfilledFrom ?? r.from)}; ${learningEnds <= r.to ? 'already served' : `ends ${iso(learningEnds)}`}`
+        period
+          ? `  learning period: counted from ${iso(period.start)}; ${period.end <= r.to ? 'already served' : `ends ${iso(period.end)}`}`
           : '',
         '',
       ]

@@ -4,7 +4,8 @@
  * local store (`--store <dir>`, the embedded DynamoDB a `replay --store <dir> --keep` keeps), through the
  * `OperatorStore` port (shared/ports/baseline-store.ts): the same items the detector reads, none of its
  * run-only methods (lease, alert dedup). No command needs the detector's port as well. What they write
- * (feedback, known places) is honoured by the detector's next run.
+ * (feedback, known places) is honoured by the detector's next run. What changes stored state (`allow`,
+ * `benign`) is a use case in shared/feedback.ts; this file handles the arguments and words the result.
  *
  * Each command is split in two: a function over an `OperatorStore` that returns plain data (tested
  * directly, printed with `--json`), and a renderer for people. User-controlled text (user names, patterns,
@@ -15,9 +16,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoDbClient } from '../shared/adapters/aws-clients';
 import { DynamoDbBaselineStore } from '../shared/adapters/dynamodb-baseline-store';
 import { compileAllowlist } from '../shared/core/alerts';
-import { markPlacesKnown } from '../shared/core/baseline-update';
-import { DETECTORS } from '../shared/core/detectors';
 import { isUserMature } from '../shared/core/habits';
+import { learningPeriod } from '../shared/core/learning-period';
 import {
   bucketOf,
   DAY_MS,
@@ -27,16 +27,10 @@ import {
   type PlaceLevel,
   type SeenStats,
 } from '../shared/core/model';
-import { canonicalIp, parseCidr, placeOf } from '../shared/core/net';
 import { decayed } from '../shared/core/seen';
-import {
-  allowCidrSchema,
-  allowUserSchema,
-  DETECTOR_IDS,
-  formatIssues,
-  type DetectionSettings,
-} from '../shared/core/settings';
-import { AuthwatchError, ConcurrentUpdateError, ConfigError } from '../shared/errors';
+import { DETECTOR_IDS, type DetectionSettings } from '../shared/core/settings';
+import { AuthwatchError, ConfigError } from '../shared/errors';
+import { allowCidr, allowUser, markBenign, removeAllowed } from '../shared/feedback';
 import type { OperatorStore } from '../shared/ports';
 import { emailText } from '../shared/core/alert-text';
 import type { Alert } from '../shared/core/model';
@@ -114,121 +108,68 @@ export async function openOperatorStore(
   return { store: local.store, where: `local store ${local.dir}`, close: () => local.close() };
 }
 
-/** Read-modify-write of a versioned item, retried when another writer (the detector's run, a colleague) won the race. */
-async function withRetry<T>(attempt: () => Promise<T>, tries = 5): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await attempt();
-    } catch (e) {
-      if (!(e instanceof ConcurrentUpdateError) || i >= tries) throw e;
-    }
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
-// allow
+// allow (the edits are use cases: shared/feedback.ts)
 // ---------------------------------------------------------------------------------------------
 
-export type AllowResult = { readonly changed: boolean; readonly message: string; readonly feedback: Feedback };
+/** What `allow user|cidr|remove` prints (`--json`: all three fields). */
+export type AllowOutcome = { readonly changed: boolean; readonly message: string; readonly feedback: Feedback };
 
-async function editFeedback(
-  store: OperatorStore,
-  edit: (f: Feedback) => { feedback: Feedback; changed: boolean; message: string },
-): Promise<AllowResult> {
-  return withRetry(async () => {
-    const current = (await store.getFeedback()) ?? emptyFeedback();
-    const { feedback, changed, message } = edit(current);
-    if (changed) await store.saveFeedback(feedback);
-    return { changed, message, feedback: changed ? { ...feedback, version: current.version + 1 } : current };
-  });
-}
-
-/** `allow user <name|glob>`: the detector never alerts on matching users (case-insensitive, `*` wildcard). */
-export async function allowUser(
+/** `allow user <name|glob>`, worded for people. */
+export async function allowUserCommand(
   store: OperatorStore,
   raw: string,
   opts: { note?: string; now: number },
-): Promise<AllowResult> {
-  // The allowlist rule of the settings (shared/core/settings.ts): what --allow-user and allowUsers accept.
-  const parsed = allowUserSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues, 'allow user'));
-  const pattern = parsed.data;
-  return editFeedback(store, (f) => {
-    if (f.allowUsers.some((e) => e.pattern.toLowerCase() === pattern.toLowerCase()))
-      return { feedback: f, changed: false, message: `already allowed: user ${safeText(pattern)}` };
-    const entry = { pattern, addedAt: opts.now, ...(opts.note ? { note: opts.note } : {}) };
-    return {
-      feedback: { ...f, allowUsers: [...f.allowUsers, entry] },
-      changed: true,
-      message: `allowed user ${safeText(pattern)}`,
-    };
-  });
+): Promise<AllowOutcome> {
+  const r = await allowUser(store, raw, opts);
+  return {
+    changed: r.changed,
+    message: r.changed ? `allowed user ${safeText(r.pattern)}` : `already allowed: user ${safeText(r.pattern)}`,
+    feedback: r.feedback,
+  };
 }
 
-/** `allow cidr <cidr> [--user <name>]`: logons from the range never alert (for that user only, with `--user`). */
-export async function allowCidr(
+/** `allow cidr <cidr> [--user <name>]`, worded for people. */
+export async function allowCidrCommand(
   store: OperatorStore,
   raw: string,
   opts: { user?: string; note?: string; now: number },
-): Promise<AllowResult> {
-  // The allowlist rule of the settings (shared/core/settings.ts): what --allow-cidr and allowCidrs accept, canonical.
-  const parsed = allowCidrSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues, 'allow cidr'));
-  const c = { text: parsed.data };
+): Promise<AllowOutcome> {
   if (opts.user === '') throw new ConfigError(['allow cidr: --user needs a user name']);
-  const forWhom = opts.user === undefined ? 'every user' : `user ${safeText(opts.user)}`;
-  return editFeedback(store, (f) => {
-    if (f.allowCidrs.some((e) => e.cidr === c.text && e.user === opts.user))
-      return { feedback: f, changed: false, message: `already allowed: ${c.text} for ${forWhom}` };
-    const entry = {
-      cidr: c.text,
-      ...(opts.user !== undefined ? { user: opts.user } : {}),
-      addedAt: opts.now,
-      ...(opts.note ? { note: opts.note } : {}),
-    };
-    return {
-      feedback: { ...f, allowCidrs: [...f.allowCidrs, entry] },
-      changed: true,
-      message: `allowed ${c.text} for ${forWhom}${c.text !== raw.trim() ? ` (written as ${safeText(raw)})` : ''}`,
-    };
-  });
+  const r = await allowCidr(store, raw, opts);
+  const forWhom = r.user === undefined ? 'every user' : `user ${safeText(r.user)}`;
+  return {
+    changed: r.changed,
+    message: r.changed
+      ? `allowed ${r.cidr} for ${forWhom}${r.cidr !== raw.trim() ? ` (written as ${safeText(raw)})` : ''}`
+      : `already allowed: ${r.cidr} for ${forWhom}`,
+    feedback: r.feedback,
+  };
 }
 
 /** `allow remove user|cidr <value> [--user]`: an unknown entry is an error, so a typo is noticed. */
-export async function allowRemove(
+export async function allowRemoveCommand(
   store: OperatorStore,
   kind: string | undefined,
   value: string | undefined,
   opts: { user?: string },
-): Promise<AllowResult> {
+): Promise<AllowOutcome> {
   if ((kind !== 'user' && kind !== 'cidr') || value === undefined)
     throw new ConfigError(['usage: allow remove user <name|glob> | allow remove cidr <cidr> [--user <name>]']);
-  const cidr = kind === 'cidr' ? parseCidr(value) : undefined;
-  if (kind === 'cidr' && !cidr) throw new ConfigError([`allow remove cidr: "${safeText(value)}" is not a CIDR`]);
-  const r = await editFeedback(store, (f) => {
-    if (kind === 'user') {
-      const left = f.allowUsers.filter((e) => e.pattern.toLowerCase() !== value.toLowerCase());
-      return {
-        feedback: { ...f, allowUsers: left },
-        changed: left.length !== f.allowUsers.length,
-        message: `removed user ${safeText(value)}`,
-      };
-    }
-    const left = f.allowCidrs.filter((e) => !(e.cidr === cidr!.text && e.user === opts.user));
-    return {
-      feedback: { ...f, allowCidrs: left },
-      changed: left.length !== f.allowCidrs.length,
-      message: `removed ${cidr!.text}${opts.user !== undefined ? ` for user ${safeText(opts.user)}` : ''}`,
-    };
-  });
+  const r = await removeAllowed(
+    store,
+    kind === 'user'
+      ? { kind, pattern: value }
+      : { kind, cidr: value, ...(opts.user !== undefined ? { user: opts.user } : {}) },
+  );
+  const forUser = opts.user !== undefined ? ` for user ${safeText(opts.user)}` : '';
+  const what = r.entry.kind === 'user' ? `user ${safeText(value)}` : `${r.entry.cidr}${forUser}`;
   if (!r.changed) {
-    const what =
-      kind === 'user'
-        ? `user ${safeText(value)}`
-        : `${cidr!.text}${opts.user !== undefined ? ` for user ${safeText(opts.user)}` : ' (for every user; per-user entries need --user)'}`;
-    throw new AuthwatchError(`nothing to remove: ${what} is not on the allowlist (see: allow list)`);
+    const hint =
+      r.entry.kind === 'cidr' && opts.user === undefined ? ' (for every user; per-user entries need --user)' : '';
+    throw new AuthwatchError(`nothing to remove: ${what}${hint} is not on the allowlist (see: allow list)`);
   }
-  return r;
+  return { changed: r.changed, message: `removed ${what}`, feedback: r.feedback };
 }
 
 function iso(t: number): string {
@@ -287,7 +228,8 @@ export function renderAllowList(f: Feedback, settings: Pick<DetectionSettings, '
 // benign
 // ---------------------------------------------------------------------------------------------
 
-export interface BenignResult {
+/** What `benign` prints (`--json`: these fields). */
+export interface BenignOutput {
   readonly alertId: string;
   readonly detectorId: string;
   readonly user: string;
@@ -297,63 +239,22 @@ export interface BenignResult {
   readonly message: string;
 }
 
-/**
- * `benign <alert-id>`: the analyst checked the alert and the logon was the user's. For an unusual source
- * IP, the address, its subnet and its network become known places of that user, seen now (so they are the
- * most recent and the last to be evicted), in a version-checked save. The run that raised the alert has
- * normally learned the place already; `benign` makes sure of it (the place may have been evicted from a
- * busy user's bounded map since) and refreshes it. It changes nothing for anyone else: other users, and
- * other subnets of the same network, are judged as before.
- * For a rare user, the user became known in the run that raised the alert: nothing to add.
- */
-export async function benign(
+/** `benign <alert-id>`: the use case (`markBenign`, shared/feedback.ts), worded for people. */
+export async function benignCommand(
   store: OperatorStore,
   alertId: string | undefined,
   opts: { now: number },
-): Promise<BenignResult> {
+): Promise<BenignOutput> {
   if (!alertId) throw new ConfigError(['usage: benign <alert-id> (the id field of the alert)']);
-  const entry = await store.getLedgerEntry(alertId);
-  if (!entry)
-    throw new AuthwatchError(
-      `no alert ${safeText(alertId, 80)} in the ledger (a typo, another table, or older than the ledger's retention)`,
-    );
-  if (entry.userTruncated)
-    throw new AuthwatchError(
-      `alert ${safeText(alertId, 80)} is for a user name too long to keep in the ledger; use allow cidr --user instead`,
-    );
-  const base = {
-    alertId,
-    detectorId: entry.detectorId,
-    user: entry.user,
-    ...(entry.sourceIp !== undefined ? { sourceIp: entry.sourceIp } : {}),
-  };
-  // A detector that judges the user alone (rare user) learned the user in the run that raised the alert; there
-  // is no place to add. An entry of a detector no longer registered is treated as an address alert, as before.
-  if (DETECTORS.find((d) => d.id === entry.detectorId)?.groupBy === 'user') {
-    const known = (await store.getUsers([entry.user])).has(entry.user);
-    return {
-      ...base,
-      places: [],
-      message: known
-        ? `${safeText(entry.user)} is a known user since the run that raised this alert; nothing to add (it alerts again only after a long silence).`
-        : `${safeText(entry.user)} has no baseline yet (the run that raised the alert did not complete?); the next run that sees the user learns them.`,
-    };
-  }
-  const ip = entry.sourceIp !== undefined ? canonicalIp(entry.sourceIp) : undefined;
-  if (ip === undefined) throw new AuthwatchError(`alert ${safeText(alertId, 80)} carries no usable source address`);
-  const places = PLACE_LEVELS.map((level) => placeOf(ip, level));
-  await withRetry(async () => {
-    const b = (await store.getUsers([entry.user])).get(entry.user);
-    if (!b) throw new AuthwatchError(`${safeText(entry.user)} has no baseline in this store`);
-    const { notStored } = await store.saveUsers([markPlacesKnown(b, ip, opts.now)]);
-    if (notStored.length > 0)
-      throw new AuthwatchError(`the baseline of ${notStored[0]!.user} could not be stored: ${notStored[0]!.reason}`);
-  });
-  return {
-    ...base,
-    places,
-    message: `marked ${places.join(', ')} as known places of ${safeText(entry.user)}; the next run judges logons from them as usual for this user`,
-  };
+  const { outcome, ...r } = await markBenign(store, alertId, opts);
+  const user = safeText(r.user);
+  const message =
+    outcome === 'places-marked'
+      ? `marked ${r.places.join(', ')} as known places of ${user}; the next run judges logons from them as usual for this user`
+      : outcome === 'user-known'
+        ? `${user} is a known user since the run that raised this alert; nothing to add (it alerts again only after a long silence).`
+        : `${user} has no baseline yet (the run that raised the alert did not complete?); the next run that sees the user learns them.`;
+  return { ...r, message };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -511,8 +412,7 @@ export async function status(
     store.getFeedback(),
   ]);
   const asOf = state && state.lastWindowEnd > 0 ? state.lastWindowEnd : opts.now;
-  const learningStart = state ? Math.min(state.firstWindowEnd, state.backfilledFrom ?? Infinity) : undefined;
-  const endsAt = learningStart !== undefined ? learningStart + opts.settings.learningDays * DAY_MS : undefined;
+  const endsAt = learningPeriod(state, opts.settings.learningDays)?.end;
 
   let stored = 0;
   let learning = 0;
@@ -810,20 +710,20 @@ export async function runOperatorCommand(
           ]);
         const r =
           first === 'user'
-            ? await allowUser(store, second, { ...(o.note ? { note: o.note } : {}), now })
+            ? await allowUserCommand(store, second, { ...(o.note ? { note: o.note } : {}), now })
             : first === 'cidr'
-              ? await allowCidr(store, second, {
+              ? await allowCidrCommand(store, second, {
                   ...(o.user !== undefined ? { user: o.user } : {}),
                   ...(o.note ? { note: o.note } : {}),
                   now,
                 })
-              : await allowRemove(store, second, third, { ...(o.user !== undefined ? { user: o.user } : {}) });
+              : await allowRemoveCommand(store, second, third, { ...(o.user !== undefined ? { user: o.user } : {}) });
         if (o.json) json({ changed: r.changed, message: r.message, feedback: r.feedback });
         else io.out(`${r.message} (${opened.where}); the detector's next run honours it.\n`);
         return;
       }
       case 'benign': {
-        const r = await benign(store, first, { now });
+        const r = await benignCommand(store, first, { now });
         if (o.json) json(r);
         else io.out(r.message + '\n');
         return;

@@ -23,6 +23,15 @@ export const ENV = {
   queryTimeoutMs: 'AUTHWATCH_QUERY_TIMEOUT_MS',
 } as const;
 
+/**
+ * The query budget: how long the Logs Insights queries of one fetch may take, unless told otherwise. Written once
+ * here, and used as the Logs Insights source's default deadline (so the command line's `backfill` and
+ * `backfill --alerts` get it too), the detector's when `AUTHWATCH_QUERY_TIMEOUT_MS` is unset, and the value the
+ * stack sets that variable to: the detector Lambda's 5-minute timeout (infra/constructs/detector.ts) less a
+ * minute to write baselines and publish alerts before Lambda stops the run.
+ */
+export const DEFAULT_QUERY_TIMEOUT_MS = 240_000;
+
 /** Logs Insights accepts at most 50 log groups per query. */
 export const MAX_LOG_GROUPS_PER_QUERY = 50;
 
@@ -121,7 +130,7 @@ export function parseRuntimeConfig(env: Readonly<Record<string, string | undefin
     else issues.push(...formatIssues(r.error.issues, ENV.settings));
   }
 
-  const queryTimeoutMs = parseMillis(ENV.queryTimeoutMs, env[ENV.queryTimeoutMs], 240_000, issues);
+  const queryTimeoutMs = parseMillis(ENV.queryTimeoutMs, env[ENV.queryTimeoutMs], DEFAULT_QUERY_TIMEOUT_MS, issues);
 
   if (issues.length > 0) throw new ConfigError(issues);
   return { tableName: tableName!, topicArn: topicArn!, ...optionalTopics, logSources, settings, queryTimeoutMs };

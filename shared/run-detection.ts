@@ -16,6 +16,7 @@ import { alertDocument, buildAlert, buildContextIndex, capAlerts, compileAllowli
 import { computeBaselineUpdate } from './core/baseline-update';
 import { DETECTORS, type Detector } from './core/detectors';
 import { isUserMature } from './core/habits';
+import { isLearning, learningPeriod } from './core/learning-period';
 import {
   DAY_MS,
   emptyPopulation,
@@ -210,9 +211,9 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   const window = runWindow(opts);
   const catchUp = opts.windowStart !== undefined;
   const alertOnly = opts.alertOnly === true;
-  const learningStart = Math.min(state.firstWindowEnd, state.backfilledFrom ?? Infinity);
-  const learningEndsAt = learningStart + settings.learningDays * DAY_MS;
-  const learning = opts.windowEnd < learningEndsAt;
+  const period = learningPeriod(state, settings.learningDays);
+  const learningEndsAt = period.end;
+  const learning = isLearning(period, opts.windowEnd);
 
   // 1. Logons, aggregated per (user, ip, outcome). A source that cannot return its whole window fails the run.
   const observations: LogonObservation[] = [];

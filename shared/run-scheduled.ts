@@ -25,7 +25,8 @@ import {
 import { DAY_MS, type RunState, type TimeWindow } from './core/model';
 import type { DetectionStore, LogSource, LogSourceResult } from './ports';
 import { runDetection, type DetectionDeps, type RunSummary } from './run-detection';
-import { ConcurrentUpdateError, QueryIncompleteError } from './errors';
+import { QueryIncompleteError } from './errors';
+import { updateRunState as updateStoredRunState } from './versioned-update';
 
 /**
  * Time kept free after the last chunk: the newest window's learning pass (its logons are already fetched, see
@@ -110,23 +111,15 @@ export function rememberWindow(sources: readonly LogSource[], window: TimeWindow
   });
 }
 
-/** Read-modify-write of run state, retried when a concurrent writer (an operator's backfill) won. */
-async function updateRunState(
+/**
+ * Read-modify-write of existing run state, retried when a concurrent writer (an operator's backfill) won; a store
+ * without run state is left alone.
+ */
+function updateRunState(
   store: DetectionStore,
   change: (s: RunState) => RunState | undefined,
 ): Promise<RunState | undefined> {
-  for (let attempt = 1; ; attempt++) {
-    const state = await store.getRunState();
-    if (!state) return undefined;
-    const next = change(state);
-    if (!next) return state;
-    try {
-      await store.saveRunState(next);
-      return { ...next, version: next.version + 1 };
-    } catch (e) {
-      if (!(e instanceof ConcurrentUpdateError) || attempt >= 5) throw e;
-    }
-  }
+  return updateStoredRunState(store, (s) => (s ? change(s) : undefined));
 }
 
 /**

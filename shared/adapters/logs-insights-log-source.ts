@@ -26,6 +26,7 @@ import {
   type GetQueryResultsCommandOutput,
   type ResultField,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { DEFAULT_QUERY_TIMEOUT_MS } from '../config';
 import { mergeObservations } from '../core/aggregate';
 import type { LogonObservation, TimeWindow } from '../core/model';
 import type { Profile } from '../core/profiles/profile';
@@ -66,8 +67,6 @@ export const MAX_PREFIX_LENGTH: Readonly<Record<SplitField, number>> = { user: 1
  * (tens), every sub-query rescans its time range, and the deadline would stop a runaway split anyway.
  */
 export const MAX_QUERIES_PER_FETCH = 200;
-/** Default budget for one fetch: below the detector Lambda's timeout (design: ≥ 5 min) with room for the rest of the run. */
-export const DEFAULT_DEADLINE_MS = 240_000;
 const DEFAULT_POLL_INTERVAL_MS = 1_000;
 const DEFAULT_MAX_POLL_INTERVAL_MS = 10_000;
 /**
@@ -389,7 +388,7 @@ export interface LogsInsightsLogSourceProps {
   readonly logGroupNames: readonly string[];
   /** For logs; defaults to `<profile>:<group>[,<group>...]`. */
   readonly name?: string;
-  /** Budget for one whole fetch, splits and retries included. Default 240 s. */
+  /** Budget for one whole fetch, splits and retries included. Default: the query budget, `DEFAULT_QUERY_TIMEOUT_MS`. */
   readonly deadlineMs?: number;
   /** First wait before polling a started query; doubles up to `maxPollIntervalMs`. */
   readonly pollIntervalMs?: number;
@@ -447,7 +446,7 @@ export class LogsInsightsLogSource implements LogSource {
     this.profile = props.profile;
     this.logGroupNames = groups;
     this.name = props.name ?? `${props.profile.id}:${groups.join(',')}`;
-    this.deadlineMs = props.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    this.deadlineMs = props.deadlineMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     this.pollIntervalMs = props.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.maxPollIntervalMs = props.maxPollIntervalMs ?? DEFAULT_MAX_POLL_INTERVAL_MS;
     this.sleep = props.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));

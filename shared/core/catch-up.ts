@@ -4,7 +4,7 @@
  *
  * Why chunks of one 15-minute bucket: baselines count a place once per bucket (`touch`), and a Logs Insights
  * query aggregates its whole range into one row per (user, IP), so one query over hours would collapse many
- * active buckets into one and under-count every regular user (see cli/backfill.ts, which walks history the
+ * active buckets into one and under-count every regular user (see shared/backfill.ts, which walks history the
  * same way). One bucket per chunk learns the backlog exactly as the live schedule would have, oldest first,
  * and scans every minute of it once.
  *

@@ -5,8 +5,8 @@ import type { Feedback, LedgerEntry, PopulationStats, RunLease, RunState, UserBa
  * ledger, the run lease) seen through two ports, one per kind of user:
  * - `DetectionStore`: what a detection run needs (`runDetection`, `runScheduled`, and `backfill`, which
  *   learns like a run without alerting);
- * - `OperatorStore`: what the operator's views and commands need (`allow`, `benign`, `show`, `status`,
- *   `explain` in cli/operator.ts): whole-table scans and single ledger documents a run never reads, and
+ * - `OperatorStore`: what the operator's views and commands need (`allow`, `benign`: the feedback use cases
+ *   in shared/feedback.ts; `show`, `status`, `explain` in cli/operator.ts): whole-table scans and single ledger documents a run never reads, and
  *   feedback, which only an operator writes.
  * Both read the same items; `BaselineStore` is the two together, for the adapters that implement both.
  *
@@ -18,7 +18,7 @@ import type { Feedback, LedgerEntry, PopulationStats, RunLease, RunState, UserBa
 /**
  * The store as a detection run uses it: read the baselines of the users in a window, write what was learned,
  * dedup alerts through the ledger, advance the run state, and hold the run lease. Used by `runDetection` and
- * `runScheduled` (shared/, through `DetectionDeps.store`) and by `backfill` (cli/backfill.ts). No method
+ * `runScheduled` (shared/, through `DetectionDeps.store`) and by `backfill` (shared/backfill.ts). No method
  * here reads more than the items asked for: a run never scans the table.
  */
 export interface DetectionStore {
@@ -55,7 +55,7 @@ export interface DetectionStore {
 }
 
 /**
- * The store as the operator's views and commands use it (cli/operator.ts): `status` (run state, population,
+ * The store as the operator's views and commands use it (shared/feedback.ts, cli/operator.ts): `status` (run state, population,
  * feedback, and full scans of baselines and ledger), `explain` (one baseline, run state, feedback), `show`
  * (one ledger entry with its document), `benign` (one ledger entry, then one baseline read and saved) and
  * `allow` (feedback read and saved). The reads and `saveUsers` it shares with a run are the same methods,

@@ -8,3 +8,5 @@ export type {
 } from './baseline-store';
 export type { AlertSink } from './alert-sink';
 export type { Clock } from './clock';
+export { BACKFILL_CHECKPOINT_FORMAT } from './backfill-checkpoint';
+export type { BackfillCheckpoint, CheckpointStore } from './backfill-checkpoint';

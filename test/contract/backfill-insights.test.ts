@@ -23,7 +23,8 @@ import { LogsInsightsLogSource } from '../../shared/adapters/logs-insights-log-s
 import { BUCKET_MS, DAY_MS } from '../../shared/core/model';
 import { getProfile } from '../../shared/core/profiles';
 import { DEFAULT_SETTINGS } from '../../shared/core/settings';
-import { backfill, cmdBackfill, estimateInsightsScan } from '../../cli/backfill';
+import { backfill } from '../../shared/backfill';
+import { cmdBackfill, estimateInsightsScan } from '../../cli/backfill';
 import { useDynalite } from '../support/dynalite';
 
 const logs = mockClient(CloudWatchLogsClient);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main as cliMain } from '../../cli/authwatch';
-import { allowCidr, allowUser } from '../../cli/operator';
+import { allowCidr, allowUser } from '../../shared/feedback';
 import {
   closestKey,
   CONFIG_KEYS,

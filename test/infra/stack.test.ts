@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DETECTOR_RUNTIME } from '../../infra/constructs/detector';
+import { DETECTOR_RUNTIME, DETECTOR_TIMEOUT, QUERY_BUDGET } from '../../infra/constructs/detector';
 import { DETECTOR_TABLE_ACTIONS } from '../../infra/constructs/storage';
 import { PROJECT_ROOT } from '../../lambdas/bundle';
 import { PARTITION_KEY, TTL_ATTRIBUTE } from '../../shared/adapters/dynamodb-baseline-store';
-import { ENV, logSourceId, parseRuntimeConfig } from '../../shared/config';
+import { DEFAULT_QUERY_TIMEOUT_MS, ENV, logSourceId, parseRuntimeConfig } from '../../shared/config';
 import {
   DETECTOR_DIMENSION,
   LOG_SOURCE_DIMENSION,
@@ -159,6 +159,9 @@ describe('detector function', () => {
     expect(runtime.settings.allowUsers).toEqual(['svc-*']);
     expect(runtime.settings.allowCidrs).toEqual(['10.0.0.0/8']);
     expect(runtime.queryTimeoutMs).toBe(240_000);
+    // The one query budget (shared/config.ts) leaves the run at least a minute of the Lambda's timeout.
+    expect(runtime.queryTimeoutMs).toBe(DEFAULT_QUERY_TIMEOUT_MS);
+    expect(DETECTOR_TIMEOUT.toMilliseconds() - QUERY_BUDGET.toMilliseconds()).toBeGreaterThanOrEqual(60_000);
     expect(render(vars[ENV.tableName])).toMatch(/^\$\{Storage/);
     expect(render(vars[ENV.topicArn])).toMatch(/^\$\{AlertingAlertsTopic/);
     expect(render(vars[ENV.digestTopicArn])).toMatch(/^\$\{AlertingDigestTopic/);

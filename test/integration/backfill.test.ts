@@ -13,14 +13,10 @@ import { BUCKET_MS, type LogonEvent, type UserBaseline } from '../../shared/core
 import { getProfile } from '../../shared/core/profiles';
 import { detectionSettingsSchema } from '../../shared/core/settings';
 import { runDetection } from '../../shared/run-detection';
-import {
-  backfill,
-  cmdBackfill,
-  fileCheckpoint,
-  progressReporter,
-  type BackfillCheckpoint,
-  type CheckpointStore,
-} from '../../cli/backfill';
+import { fileCheckpoint } from '../../shared/adapters/file-checkpoint';
+import { backfill } from '../../shared/backfill';
+import type { BackfillCheckpoint, CheckpointStore } from '../../shared/ports';
+import { cmdBackfill, progressReporter } from '../../cli/backfill';
 import { openLocalStore } from '../../cli/local';
 import { generateScenario } from '../../cli/scenario/generate';
 import { scenarioLines, toEcsLine } from '../../cli/scenario/writers';
@@ -270,6 +266,40 @@ describe('backfill from a file into DynamoDB (dynalite)', () => {
     expect(file).toMatch(/^backfill-[0-9a-f]{16}\.json$/);
     const cp = await fileCheckpoint(join(tmp, '.authwatch', file!)).load();
     expect(cp).toMatchObject({ completed: true });
+  });
+
+  it('refuses a --checkpoint of another backfill in terms of the flags, before opening the store', async () => {
+    const input = join(tmp, 'other.jsonl');
+    await writeFile(input, lines.join('\n') + '\n');
+    const checkpoint = join(tmp, 'other-checkpoint.json');
+    await fileCheckpoint(checkpoint).save({
+      format: 1,
+      key: 'another backfill',
+      from: 0,
+      to: BUCKET_MS,
+      doneUntil: 0,
+      completed: false,
+      updatedAt: '',
+    });
+    const storeDir = join(tmp, 'never-opened');
+    const err = { write: () => true, isTTY: false };
+
+    await expect(
+      cmdBackfill({ profile: 'ecs', input, store: storeDir, checkpoint }, [], { err, cwd: tmp, handleSigint: false }),
+    ).rejects.toThrow(/belongs to another backfill; remove it, pass --fresh, or choose another --checkpoint/);
+    await expect(readdir(storeDir)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('refuses a checkpoint file cut short or of another kind, saying how to start over', async () => {
+    for (const [name, text] of [
+      ['cut.json', '{"format": 1, "key": "k", "fr'],
+      ['null.json', 'null'],
+      ['other.json', '{"format": 2, "key": "k", "from": 0, "to": 1, "doneUntil": 0, "completed": false}'],
+    ] as const) {
+      await writeFile(join(tmp, name), text);
+      await expect(fileCheckpoint(join(tmp, name)).load()).rejects.toThrow(/not a backfill checkpoint .*remove it/);
+    }
+    expect(await fileCheckpoint(join(tmp, 'absent.json')).load()).toBeUndefined();
   });
 
   it('lists every flag problem at once', async () => {

@@ -1,0 +1,255 @@
+/**
+ * The feedback use cases (shared/feedback.ts) over the in-memory store: allowlist edits and `benign`, what they
+ * refuse, and their version-checked writes when another writer gets there first.
+ */
+import { describe, expect, it } from 'vitest';
+import { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
+import { markPlacesKnown } from '../../shared/core/baseline-update';
+import {
+  bucketOf,
+  DAY_MS,
+  dayOf,
+  emptyFeedback,
+  emptyPopulation,
+  type Feedback,
+  type SeenStats,
+  type UserBaseline,
+} from '../../shared/core/model';
+import { AuthwatchError, BaselineStoreError, ConcurrentUpdateError, ConfigError } from '../../shared/errors';
+import { allowCidr, allowUser, markBenign, removeAllowed } from '../../shared/feedback';
+import type { SaveUsersResult } from '../../shared/ports';
+import { MAX_CONFLICT_ATTEMPTS } from '../../shared/versioned-update';
+
+const T = Date.UTC(2026, 2, 2, 9);
+
+function seen(first: number, last: number, buckets: number, days: number): SeenStats {
+  return { first, last, buckets, lastBucket: bucketOf(last), days, lastDay: dayOf(last) };
+}
+
+/** A user at home on 81.2.3.10 for 30 days. */
+function alice(): UserBaseline {
+  const s = seen(T - 30 * DAY_MS, T - DAY_MS, 80, 30);
+  return {
+    user: 'alice',
+    activity: s,
+    ips: { '81.2.3.10': s },
+    prefixes: { '81.2.3.0/24': s },
+    networks: { '81.2.0.0/16': s },
+    novelty: { periods: 70, ip: 0, prefix: 0, network: 0 },
+    version: 0,
+  };
+}
+
+async function withLedger(): Promise<InMemoryBaselineStore> {
+  const store = new InMemoryBaselineStore();
+  await store.saveUsers([alice()]);
+  await store.savePopulation(emptyPopulation());
+  const expiresAt = Math.floor(T / 1000) + 30 * 86_400;
+  await store.recordRaisedAlerts([
+    { id: 'ip-1', detectorId: 'Auth.UnusualSourceIp', user: 'alice', sourceIp: '203.0.113.50', raisedAt: T, expiresAt },
+    { id: 'rare-1', detectorId: 'Auth.RareUser', user: 'alice', sourceIp: '203.0.113.50', raisedAt: T, expiresAt },
+    { id: 'rare-2', detectorId: 'Auth.RareUser', user: 'dave', sourceIp: '203.0.113.51', raisedAt: T, expiresAt },
+    { id: 'ip-2', detectorId: 'Auth.UnusualSourceIp', user: 'erin', sourceIp: '203.0.113.52', raisedAt: T, expiresAt },
+    { id: 'ip-3', detectorId: 'Auth.UnusualSourceIp', user: 'alice', sourceIp: 'not-an-ip', raisedAt: T, expiresAt },
+    {
+      id: 'long-1',
+      detectorId: 'Auth.UnusualSourceIp',
+      user: 'a'.repeat(40),
+      userTruncated: true,
+      sourceIp: '203.0.113.53',
+      raisedAt: T,
+      expiresAt,
+    },
+  ]);
+  return store;
+}
+
+describe('allowlist edits', () => {
+  it('allow user: adds the pattern once (case-insensitively), with its note and time', async () => {
+    const store = new InMemoryBaselineStore();
+    const r = await allowUser(store, ' svc-* ', { note: 'backups', now: T });
+    expect(r).toMatchObject({ changed: true, pattern: 'svc-*' });
+    expect(r.feedback).toEqual(await store.getFeedback());
+    expect(r.feedback.allowUsers).toEqual([{ pattern: 'svc-*', addedAt: T, note: 'backups' }]);
+
+    const writes = store.writes;
+    const again = await allowUser(store, 'SVC-*', { now: T + 1 });
+    expect(again).toMatchObject({ changed: false, pattern: 'SVC-*' });
+    expect(again.feedback).toEqual(r.feedback);
+    expect(store.writes).toBe(writes);
+  });
+
+  it('allow user: refuses a pattern that matches everyone, writing nothing', async () => {
+    const store = new InMemoryBaselineStore();
+    await expect(allowUser(store, '*', { now: T })).rejects.toBeInstanceOf(ConfigError);
+    expect(store.writes).toBe(0);
+  });
+
+  it('allow cidr: stores the canonical range, for everyone or for one user, each once', async () => {
+    const store = new InMemoryBaselineStore();
+    expect(await allowCidr(store, '192.0.2.7', { now: T })).toMatchObject({ changed: true, cidr: '192.0.2.7/32' });
+    const forBob = await allowCidr(store, '192.0.2.7/32', { user: 'bob', now: T });
+    expect(forBob).toMatchObject({ changed: true, cidr: '192.0.2.7/32', user: 'bob' });
+    expect(await allowCidr(store, '192.0.2.7/32', { now: T })).toMatchObject({ changed: false });
+    expect((await store.getFeedback())?.allowCidrs).toEqual([
+      { cidr: '192.0.2.7/32', addedAt: T },
+      { cidr: '192.0.2.7/32', user: 'bob', addedAt: T },
+    ]);
+  });
+
+  it.each([
+    ['300.1.1.1/24', {}],
+    ['0.0.0.0/0', {}],
+    ['10.0.0.0/7', { user: 'alice' }],
+    ['192.0.2.0/24', { user: '' }],
+  ])('allow cidr: refuses %s %j, writing nothing', async (cidr, who) => {
+    const store = new InMemoryBaselineStore();
+    await expect(allowCidr(store, cidr, { ...who, now: T })).rejects.toBeInstanceOf(ConfigError);
+    expect(store.writes).toBe(0);
+  });
+
+  it('remove: takes out exactly the entry named, and says when there was none', async () => {
+    const store = new InMemoryBaselineStore();
+    await allowUser(store, 'svc-*', { now: T });
+    await allowCidr(store, '192.0.2.7', { user: 'bob', now: T });
+
+    // A range allowed for bob is not one allowed for everyone.
+    const everyone = await removeAllowed(store, { kind: 'cidr', cidr: '192.0.2.7' });
+    expect(everyone).toMatchObject({ changed: false, entry: { kind: 'cidr', cidr: '192.0.2.7/32' } });
+    expect(await removeAllowed(store, { kind: 'cidr', cidr: '192.0.2.7', user: 'bob' })).toMatchObject({
+      changed: true,
+    });
+    expect(await removeAllowed(store, { kind: 'user', pattern: 'SVC-*' })).toMatchObject({ changed: true });
+    expect(await removeAllowed(store, { kind: 'user', pattern: 'svc-*' })).toMatchObject({ changed: false });
+    expect(await store.getFeedback()).toMatchObject({ allowUsers: [], allowCidrs: [] });
+    await expect(removeAllowed(store, { kind: 'cidr', cidr: 'office' })).rejects.toThrow(/is not a CIDR/);
+  });
+});
+
+describe('version-checked feedback writes', () => {
+  it('an edit that loses to another writer is done again from a fresh read, keeping both', async () => {
+    // A colleague allows carol between this edit's read and its save.
+    class RacingStore extends InMemoryBaselineStore {
+      saves = 0;
+      override async saveFeedback(f: Feedback): Promise<void> {
+        if (++this.saves === 1) {
+          const current = (await this.getFeedback()) ?? emptyFeedback();
+          await super.saveFeedback({
+            ...current,
+            allowUsers: [...current.allowUsers, { pattern: 'carol', addedAt: T }],
+          });
+        }
+        return super.saveFeedback(f);
+      }
+    }
+    const store = new RacingStore();
+
+    const r = await allowUser(store, 'svc-*', { now: T });
+
+    expect(store.saves).toBe(2);
+    expect(r.changed).toBe(true);
+    expect(r.feedback.allowUsers.map((e) => e.pattern)).toEqual(['carol', 'svc-*']);
+    expect(await store.getFeedback()).toEqual(r.feedback);
+  });
+
+  it('gives up after losing every attempt, and never retries another failure', async () => {
+    let saves = 0;
+    const losing = Object.assign(new InMemoryBaselineStore(), {
+      async saveFeedback(): Promise<void> {
+        saves++;
+        throw new ConcurrentUpdateError(['META#feedback']);
+      },
+    });
+    await expect(allowUser(losing, 'svc-*', { now: T })).rejects.toBeInstanceOf(ConcurrentUpdateError);
+    expect(saves).toBe(MAX_CONFLICT_ATTEMPTS);
+
+    saves = 0;
+    const failing = Object.assign(new InMemoryBaselineStore(), {
+      async saveFeedback(): Promise<void> {
+        saves++;
+        throw new BaselineStoreError('PutItem failed: throttled');
+      },
+    });
+    await expect(allowCidr(failing, '192.0.2.0/24', { now: T })).rejects.toThrow(/throttled/);
+    expect(saves).toBe(1);
+  });
+});
+
+describe('markBenign', () => {
+  it('makes the address, subnet and network known places of the user, changing nothing else', async () => {
+    const store = await withLedger();
+    const before = (await store.getUsers(['alice'])).get('alice')!;
+
+    const r = await markBenign(store, 'ip-1', { now: T + 60_000 });
+
+    expect(r).toEqual({
+      alertId: 'ip-1',
+      detectorId: 'Auth.UnusualSourceIp',
+      user: 'alice',
+      sourceIp: '203.0.113.50',
+      outcome: 'places-marked',
+      places: ['203.0.113.50', '203.0.113.0/24', '203.0.0.0/16'],
+    });
+    const after = (await store.getUsers(['alice'])).get('alice')!;
+    expect(after.version).toBe(before.version + 1);
+    expect(after.ips['203.0.113.50']).toMatchObject({ last: T + 60_000, buckets: 1 });
+    expect(after.prefixes['203.0.113.0/24']).toBeDefined();
+    expect(after.networks['203.0.0.0/16']).toBeDefined();
+    expect(after.ips['81.2.3.10']).toEqual(before.ips['81.2.3.10']);
+    expect(after.activity).toEqual(before.activity);
+  });
+
+  it('has nothing to add for an alert on the user alone (rare user), known or not', async () => {
+    const store = await withLedger();
+    const writes = store.writes;
+    expect(await markBenign(store, 'rare-1', { now: T })).toMatchObject({ outcome: 'user-known', places: [] });
+    expect(await markBenign(store, 'rare-2', { now: T })).toMatchObject({ outcome: 'no-baseline', places: [] });
+    expect(store.writes).toBe(writes);
+  });
+
+  it.each([
+    ['nope', /no alert nope in the ledger/],
+    ['ip-2', /erin has no baseline in this store/],
+    ['ip-3', /carries no usable source address/],
+    ['long-1', /user name too long/],
+  ])('refuses %s with a clear error, writing nothing', async (id, message) => {
+    const store = await withLedger();
+    const writes = store.writes;
+    const e = await markBenign(store, id, { now: T }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(AuthwatchError);
+    expect(String((e as Error).message)).toMatch(message);
+    expect(store.writes).toBe(writes);
+  });
+
+  it('when a run saves the user between the read and the save, marks the places on what the run saved', async () => {
+    // The detector's run learns alice from another address in between.
+    class RacingStore extends InMemoryBaselineStore {
+      saves = 0;
+      override async saveUsers(users: readonly UserBaseline[]): Promise<SaveUsersResult> {
+        if (++this.saves === 2) {
+          const current = (await this.getUsers(['alice'])).get('alice')!;
+          await super.saveUsers([markPlacesKnown(current, '198.51.100.9', T)]);
+        }
+        return super.saveUsers(users);
+      }
+    }
+    const store = new RacingStore();
+    await store.saveUsers([alice()]);
+    await store.recordRaisedAlerts([
+      {
+        id: 'ip-1',
+        detectorId: 'Auth.UnusualSourceIp',
+        user: 'alice',
+        sourceIp: '203.0.113.50',
+        raisedAt: T,
+        expiresAt: Math.floor(T / 1000) + 86_400,
+      },
+    ]);
+
+    await markBenign(store, 'ip-1', { now: T + 60_000 });
+
+    expect(store.saves).toBe(3);
+    const after = (await store.getUsers(['alice'])).get('alice')!;
+    expect(Object.keys(after.ips).sort()).toEqual(['198.51.100.9', '203.0.113.50', '81.2.3.10']);
+  });
+});
