@@ -9,6 +9,7 @@
  * Pure and deterministic: same options → byte-identical output (seeded PRNG streams, no clock).
  */
 import { DAY_MS, type LogonEvent, type Outcome } from '../../shared/core/model';
+import { clockText, localTime, type UserTimeZone } from '../../shared/core/local-time';
 import { canonicalIp } from '../../shared/core/net';
 import {
   BASTIONS,
@@ -32,31 +33,66 @@ import { Rng, hash32 } from './random';
 // Public types
 // ---------------------------------------------------------------------------------------------
 
-export type ScenarioShape = 'small-office' | 'large-mobile';
-export const SCENARIO_SHAPES: readonly ScenarioShape[] = ['small-office', 'large-mobile'];
+/**
+ * `office-hours` is an organisation living in local time (three IANA zones, daylight saving inside the
+ * scenario), built for detectors that judge *when* people log on; the other two keep their UTC-offset people.
+ */
+export type ScenarioShape = 'small-office' | 'large-mobile' | 'office-hours';
+export const SCENARIO_SHAPES: readonly ScenarioShape[] = ['small-office', 'large-mobile', 'office-hours'];
 
 /** How a user logs on day to day. Travel, joining and leaving are events in a user's life, not archetypes. */
 export type Archetype = 'office' | 'home' | 'mobile' | 'admin' | 'service';
 
-export type IncidentKind = 'stolen-credentials' | 'dormant-return' | 'attacker-account' | 'lateral-movement';
+/**
+ * `off-hours`: a stolen credential used at night (01:00–04:30 local time) from the victim's own usual address,
+ * at an hour the victim never logs on: nothing about the name or the address is new, only the hour.
+ */
+export type IncidentKind =
+  | 'stolen-credentials'
+  | 'dormant-return'
+  | 'attacker-account'
+  | 'lateral-movement'
+  | 'off-hours';
 export const INCIDENT_KINDS: readonly IncidentKind[] = [
   'stolen-credentials',
   'dormant-return',
   'attacker-account',
   'lateral-movement',
+  'off-hours',
 ];
-/** Kinds whose detection must name the incident's IP too (the others are caught on the user name alone). */
+/**
+ * Kinds whose detection must name the incident's IP too (the others are caught on the user name alone).
+ * `off-hours` is among them although its address is the victim's usual one: every attacker logon comes from
+ * that address, and the victim's own logons elsewhere in the next two hours are not the attack.
+ */
 export const IP_BASED_KINDS: ReadonlySet<IncidentKind> = new Set<IncidentKind>([
   'stolen-credentials',
   'lateral-movement',
+  'off-hours',
 ]);
 
 /**
- * Labelled legitimate novelty. `travel` and `new-hire` are *expected* novelty (a good detector may flag
- * them; the evaluation counts those alerts apart from noise). `isp-change` and `dhcp-churn` are benign
- * changes that an alert on is *noise*: labelled only so the evaluation can say what its noise is made of.
+ * Labelled legitimate novelty. `travel`, `new-hire` and `travel-timezone` are *expected* novelty (a good
+ * detector may flag them; the evaluation counts those alerts apart from noise). The others are benign, and an
+ * alert on them is *noise*, labelled so the evaluation can say what its noise is made of: `isp-change` and
+ * `dhcp-churn` (a new home address), and the look-alikes of off-hours misuse (`office-hours` shape):
+ * - `late-work`: a weekday session a couple of hours past the person's usual end, from their usual address;
+ * - `weekend-deploy`: an engineer working a Saturday or Sunday daytime, from home;
+ * - `dst-change`: everyone's logons in the days after a daylight-saving change, which move by an hour in UTC
+ *   but not on the wall clock (a detector working in local time has nothing to see);
+ * - `travel-timezone` (expected): a trip to a zone 6–9 hours away, working that zone's office hours from the
+ *   hotel's addresses. Like `travel`, it is a new place *and* (in the home zone) a night-time logon: the same
+ *   two signs stolen credentials show, so an alert on it is one a person should look at, not noise.
  */
-export type NoveltyKind = 'travel' | 'new-hire' | 'isp-change' | 'dhcp-churn';
+export type NoveltyKind =
+  | 'travel'
+  | 'new-hire'
+  | 'isp-change'
+  | 'dhcp-churn'
+  | 'late-work'
+  | 'weekend-deploy'
+  | 'travel-timezone'
+  | 'dst-change';
 
 export interface UserProfileLabel {
   readonly name: string;
@@ -117,6 +153,13 @@ export interface ScenarioMeta {
   readonly failures: number;
   /** Anything the generator had to leave out (e.g. dormant returns that do not fit in too few days). */
   readonly notes: readonly string[];
+  /**
+   * The deployment's time zone, for shapes whose people live in local time (`office-hours`): the detection
+   * settings `timeZone` the evaluation runs with. Absent: the default settings (UTC).
+   */
+  readonly timeZone?: string;
+  /** The settings' `userTimeZones` that put the users of other offices in their zones (with `timeZone`). */
+  readonly userTimeZones?: readonly UserTimeZone[];
 }
 
 export interface Scenario {
@@ -450,6 +493,30 @@ interface ShapeSpec {
   readonly timeZones: readonly (readonly [number, number])[];
   readonly hosts: readonly string[];
   readonly bastions: number;
+  /**
+   * People in IANA zones instead of `timeZones`' fixed offsets: the first is the deployment's zone (no name
+   * prefix); the others are offices whose people's names carry `prefix`, matched by a `userTimeZones` pattern.
+   */
+  readonly zones?: readonly ZoneSpec[];
+  /** The local-time habits and look-alikes of off-hours misuse (`office-hours`). */
+  readonly localHabits?: LocalHabitsSpec;
+}
+
+interface ZoneSpec {
+  readonly zone: string;
+  readonly prefix: string;
+  readonly weight: number;
+}
+
+interface LocalHabitsSpec {
+  /** Share of office and home workers with a regular evening session on some weekdays. */
+  readonly eveningShare: number;
+  /** Admins on call: sessions at any hour of the day and night in their on-call weeks. */
+  readonly onCallAdmins: number;
+  /** Labelled look-alikes per scenario. */
+  readonly lateWork: number;
+  readonly weekendDeploys: number;
+  readonly zoneTrips: number;
 }
 
 const SHAPES: Record<ScenarioShape, ShapeSpec> = {
@@ -468,7 +535,13 @@ const SHAPES: Record<ScenarioShape, ShapeSpec> = {
     ipv6HomeShare: 0.1,
     vacationShare: 0.25,
     // Three stolen-credential cases so every human archetype (office, home, mobile) is attacked.
-    attacks: { 'stolen-credentials': 3, 'dormant-return': 2, 'attacker-account': 2, 'lateral-movement': 2 },
+    attacks: {
+      'stolen-credentials': 3,
+      'dormant-return': 2,
+      'attacker-account': 2,
+      'lateral-movement': 2,
+      'off-hours': 0,
+    },
     noiseCampaignsPerDay: 6,
     timeZones: [[1, 1]],
     hosts: SMALL_HOSTS,
@@ -488,7 +561,13 @@ const SHAPES: Record<ScenarioShape, ShapeSpec> = {
     ispChanges: 12,
     ipv6HomeShare: 0.1,
     vacationShare: 0.25,
-    attacks: { 'stolen-credentials': 5, 'dormant-return': 5, 'attacker-account': 5, 'lateral-movement': 5 },
+    attacks: {
+      'stolen-credentials': 5,
+      'dormant-return': 5,
+      'attacker-account': 5,
+      'lateral-movement': 5,
+      'off-hours': 0,
+    },
     noiseCampaignsPerDay: 30,
     timeZones: [
       [1, 5],
@@ -497,6 +576,41 @@ const SHAPES: Record<ScenarioShape, ShapeSpec> = {
     ],
     hosts: LARGE_HOSTS,
     bastions: 2,
+  },
+  // Headquarters in Berlin, offices in New York and Singapore. The deployment zone is Berlin so that its
+  // daylight-saving change (2026-03-29) falls in the detection period of the default six weeks from
+  // 2026-03-02; New York's (2026-03-08) falls in the learning period, and Singapore has none.
+  'office-hours': {
+    counts: { office: 48, home: 16, mobile: 6, admin: 4, service: 4 },
+    newHires: 2,
+    newHireArchetypes: [
+      ['office', 2],
+      ['home', 1],
+    ],
+    departedEarly: 1,
+    departedMid: 1,
+    trips: 2,
+    ispChanges: 2,
+    ipv6HomeShare: 0.1,
+    vacationShare: 0.25,
+    attacks: {
+      'stolen-credentials': 2,
+      'dormant-return': 1,
+      'attacker-account': 1,
+      'lateral-movement': 1,
+      'off-hours': 3,
+    },
+    noiseCampaignsPerDay: 6,
+    // Only read by the other attack kinds' timing: the people's hours come from `zones`.
+    timeZones: [[1, 1]],
+    hosts: SMALL_HOSTS,
+    bastions: 1,
+    zones: [
+      { zone: 'Europe/Berlin', prefix: '', weight: 6 },
+      { zone: 'America/New_York', prefix: 'amer-', weight: 2 },
+      { zone: 'Asia/Singapore', prefix: 'apac-', weight: 1 },
+    ],
+    localHabits: { eveningShare: 0.2, onCallAdmins: 2, lateWork: 4, weekendDeploys: 3, zoneTrips: 2 },
   },
 };
 
@@ -523,14 +637,22 @@ interface Trip {
   readonly firstDay: number;
   readonly lastDay: number;
   readonly ips: readonly string[];
+  /** The IANA zone of the destination, whose hours the traveller keeps (trips across time zones only). */
+  readonly zone?: string;
 }
 
 interface SimUser {
   readonly name: string;
   readonly archetype: Archetype;
   readonly team: Team;
-  /** Local time = UTC + tz hours. */
+  /** Local time = UTC + tz hours (unless `zone` is set). */
   readonly tz: number;
+  /** The IANA zone the user lives in, daylight saving included (shapes with `zones`). */
+  zone?: string;
+  /** A regular evening session on this share of weekdays, starting at local hour `from`. */
+  evening?: { readonly from: number; readonly share: number };
+  /** On call: sessions at any hour in alternate weeks. */
+  onCall?: boolean;
   /** Usual servers, most used first. */
   readonly hosts: readonly string[];
   readonly method: string;
@@ -581,6 +703,27 @@ class Timeline {
     const dow = new Date(this.dayStart(day)).getUTCDay();
     return dow === 0 || dow === 6;
   }
+}
+
+/**
+ * The UTC instant at which a wall clock in `zone` shows `wall` (epoch ms of that wall-clock time read as if
+ * it were UTC). Two steps settle on the offset in effect at the result; a wall time inside a spring-forward
+ * gap (which no clock shows) lands an hour off, like a person's alarm set for 02:30 that night.
+ */
+export function zonedInstant(wall: number, zone: string): number {
+  const first = wall - localTime(wall, zone).offsetMinutes * MINUTE;
+  return wall - localTime(first, zone).offsetMinutes * MINUTE;
+}
+
+/** The zone whose hours a user keeps on scenario day `day`: the destination's while on a trip across zones. */
+function zoneOn(u: SimUser, day: number): string | undefined {
+  return u.trip?.zone !== undefined && day >= u.trip.firstDay && day <= u.trip.lastDay ? u.trip.zone : u.zone;
+}
+
+/** UTC epoch ms of local hour `hour` (fractional) on scenario day `day` for user `u`, in their zone or offset. */
+function localAt(t: Timeline, day: number, hour: number, u: SimUser): number {
+  const zone = zoneOn(u, day);
+  return zone === undefined ? t.local(day, hour, u.tz) : zonedInstant(t.dayStart(day) + hour * HOUR, zone);
 }
 
 class EventLog {
@@ -634,10 +777,19 @@ export function generateScenario(options: ScenarioOptions): Scenario {
   const lifecycle = planLifecycle(seed, spec, users, t, learningDays, expectedNovelty, notes);
   planHomeNetworks(seed, spec, users, t, learningDays, benignChanges);
   planTripsAndVacations(seed, spec, users, t, lifecycle.earlyLeavers, expectedNovelty);
+  if (spec.localHabits) {
+    planLocalHabits(seed, spec.localHabits, users);
+    planZoneTrips(seed, spec.localHabits, users, t, learningDays, lifecycle.earlyLeavers, expectedNovelty, notes);
+  }
 
   for (const u of users) {
     if (u.service) generateService(seed, u, t, log);
     else generateHuman(seed, u, t, log, estate);
+    if (u.evening || u.onCall) generateLocalHabits(seed, u, t, log, estate);
+  }
+  if (spec.localHabits) {
+    generateLookAlikes(seed, spec.localHabits, users, t, learningDays, log, benignChanges, notes);
+    labelDstChanges(users, t, benignChanges);
   }
   generateNoise(seed, spec, users, t, log);
   const incidents = generateAttacks(seed, spec, users, lifecycle.earlyLeavers, t, learningEnd, log, notes);
@@ -682,7 +834,16 @@ export function generateScenario(options: ScenarioOptions): Scenario {
       successes,
       failures: events.length - successes,
       notes,
+      ...(spec.zones ? zoneSettings(spec.zones) : {}),
     },
+  };
+}
+
+/** The detection settings that put a shape's people in their zones: the first zone is the deployment's. */
+function zoneSettings(zones: readonly ZoneSpec[]): { timeZone: string; userTimeZones: UserTimeZone[] } {
+  return {
+    timeZone: zones[0]!.zone,
+    userTimeZones: zones.slice(1).map((z) => ({ pattern: `${z.prefix}*`, timeZone: z.zone })),
   };
 }
 
@@ -779,11 +940,20 @@ function buildPopulation(seed: number, spec: ShapeSpec): SimUser[] {
   for (const a of ['office', 'home', 'mobile', 'admin'] as const)
     for (let i = 0; i < spec.counts[a]; i++) archetypes.push(a);
   for (let i = 0; i < spec.newHires; i++) archetypes.push(rng.weighted(spec.newHireArchetypes));
-  const users = names.map((n, i) => makeUser(seed, n, archetypes[i]!, spec));
+  const zones = spec.zones;
+  const users = names.map((n, i) => {
+    if (!zones) return makeUser(seed, n, archetypes[i]!, spec);
+    // Each office's people carry its prefix (`amer-…`), the convention `userTimeZones` patterns match.
+    const z = Rng.derive(seed, 'zone', n).weighted(zones.map((z) => [z, z.weight] as const));
+    const u = makeUser(seed, `${z.prefix}${n}`, archetypes[i]!, spec);
+    u.zone = z.zone;
+    return u;
+  });
   if (spec.counts.service > SERVICE_NAMES.length) throw new RangeError('not enough service account names');
   for (let i = 0; i < spec.counts.service; i++) {
     const u = makeUser(seed, SERVICE_NAMES[i]!, 'service', spec);
     u.service = makeServiceSpec(Rng.derive(seed, 'service', u.name), i, spec);
+    if (zones) u.zone = zones[0]!.zone;
     users.push(u);
   }
   return users;
@@ -1115,7 +1285,7 @@ function generateHuman(seed: number, u: SimUser, t: Timeline, log: EventLog, est
     for (const h of hours) {
       const p = h >= 19 && place === 'office' ? 'home' : place;
       const ip = ipFor(p, h);
-      const ts = t.local(day, h, u.tz) + rng.int(0, 59_999);
+      const ts = localAt(t, day, h, u) + rng.int(0, 59_999);
       const host = rng.chance(0.7) ? u.hosts[0]! : rng.pick(u.hosts);
       // Password users mistype now and then: one failure seconds before the success, same place.
       if (u.method !== 'publickey' && rng.chance(0.04))
@@ -1142,7 +1312,7 @@ function generateAdminDay(
   const hours = workHours(u, sessions, weekend, rng);
   const servers = estate.servers;
   for (const h of hours) {
-    const ts = t.local(day, h, u.tz) + rng.int(0, 59_999);
+    const ts = localAt(t, day, h, u) + rng.int(0, 59_999);
     log.add(ts, u.name, ipFor(place, h), 'success', bastion.host, u.method);
     const hops = weekend ? rng.int(1, 4) : rng.int(2, 7);
     let tt = ts;
@@ -1162,6 +1332,258 @@ function generateService(seed: number, u: SimUser, t: Timeline, log: EventLog): 
     for (let ts = t.start + target.phaseMin * MINUTE; ts < t.end; ts += period) {
       // Cron fires on the minute; the SSH handshake lands a few seconds later.
       log.add(ts + rng.int(500, 8_000), u.name, spec.ip, 'success', target.host, 'publickey');
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local time (office-hours): evening habits, on-call, trips across zones, look-alikes of misuse
+// ---------------------------------------------------------------------------------------------
+
+/** Where people fly to: a trip goes to one 6–9 hours from home, where working hours are the home zone's night. */
+const TRAVEL_ZONES = [
+  'America/Los_Angeles',
+  'America/Chicago',
+  'America/New_York',
+  'Europe/London',
+  'Europe/Berlin',
+  'Europe/Helsinki',
+  'Asia/Dubai',
+  'Asia/Singapore',
+  'Asia/Tokyo',
+] as const;
+
+/** A trip across zones shifts the home-zone hours by 6 to 9 hours, daylight saving included. */
+const ZONE_TRIP_MIN_SHIFT_MIN = 6 * 60;
+const ZONE_TRIP_MAX_SHIFT_MIN = 9 * 60;
+/** How long after a daylight-saving change everyone's logons are labelled `dst-change`. */
+const DST_LABEL_DAYS = 7;
+
+/** Whether the user is away or absent on scenario day `day` (not yet joined, left, on vacation, travelling). */
+function awayOn(u: SimUser, day: number): boolean {
+  return (
+    day < u.firstDay ||
+    day > u.lastDay ||
+    (u.vacation !== undefined && day >= u.vacation[0] && day < u.vacation[1]) ||
+    (u.trip !== undefined && day >= u.trip.firstDay && day <= u.trip.lastDay)
+  );
+}
+
+function planLocalHabits(seed: number, h: LocalHabitsSpec, users: SimUser[]): void {
+  const rng = Rng.derive(seed, 'local-habits');
+  for (const u of users) {
+    if ((u.archetype === 'office' || u.archetype === 'home') && rng.chance(h.eveningShare))
+      u.evening = { from: rng.range(19.5, 21), share: rng.range(0.3, 0.6) };
+  }
+  for (const u of rng.sample(
+    users.filter((u) => u.archetype === 'admin'),
+    h.onCallAdmins,
+  ))
+    u.onCall = true;
+}
+
+/** Trips to a zone 6–9 hours away in the detection period, working that zone's hours (`travel-timezone`). */
+function planZoneTrips(
+  seed: number,
+  h: LocalHabitsSpec,
+  users: SimUser[],
+  t: Timeline,
+  learningDays: number,
+  earlyLeavers: readonly SimUser[],
+  expected: NoveltyLabel[],
+  notes: string[],
+): void {
+  const rng = Rng.derive(seed, 'zone-trips');
+  const candidates = users.filter(
+    (u) =>
+      u.zone !== undefined &&
+      (u.archetype === 'office' || u.archetype === 'home') &&
+      !u.trip &&
+      !u.evening &&
+      !earlyLeavers.includes(u) &&
+      u.joinedAt === undefined &&
+      u.lastDay === t.days - 1,
+  );
+  for (const u of rng.sample(candidates, h.zoneTrips)) {
+    const length = rng.int(3, 6);
+    const firstDay = rng.int(learningDays, Math.max(learningDays, t.days - 2 - length));
+    if (firstDay + length > t.days - 1) {
+      notes.push(`no room for a trip across time zones of ${length} days`);
+      continue;
+    }
+    const at = t.dayStart(firstDay) + 12 * HOUR;
+    const home = localTime(at, u.zone!).offsetMinutes;
+    const far = TRAVEL_ZONES.filter((z) => {
+      const shift = Math.abs(localTime(at, z).offsetMinutes - home);
+      return shift >= ZONE_TRIP_MIN_SHIFT_MIN && shift <= ZONE_TRIP_MAX_SHIFT_MIN;
+    });
+    if (far.length === 0) {
+      notes.push(`no destination 6–9 hours from ${u.zone} for ${u.name}'s trip`);
+      continue;
+    }
+    const zone = rng.pick(far);
+    const hotel = ipIn16(rng, rng.pick(TRAVEL_NETS));
+    const ips = rng.chance(0.5) ? [hotel, ipIn16(rng, rng.pick(TRAVEL_NETS))] : [hotel];
+    const canonical = ips.map((ip) => canonicalIp(ip) ?? ip);
+    const lastDay = firstDay + length - 1;
+    u.trip = { firstDay, lastDay, ips: canonical, zone };
+    // The trip replaces a vacation it would overlap.
+    if (u.vacation && firstDay < u.vacation[1] && lastDay >= u.vacation[0]) delete u.vacation;
+    expected.push({
+      kind: 'travel-timezone',
+      user: u.name,
+      start: zonedInstant(t.dayStart(firstDay), zone),
+      end: zonedInstant(t.dayStart(lastDay + 1), zone) - 1,
+      sourceIps: canonical,
+    });
+  }
+}
+
+/** Regular evening sessions from home, and on-call admins paged at any hour in alternate weeks. */
+function generateLocalHabits(seed: number, u: SimUser, t: Timeline, log: EventLog, estate: Estate): void {
+  const rng = Rng.derive(seed, 'habits', u.name);
+  const onCallParity = rng.int(0, 1);
+  for (let day = 0; day < t.days; day++) {
+    if (awayOn(u, day)) continue;
+    const ip = homeIp(seed, u, day) ?? rng.pick(VPN_POOL);
+    if (u.evening && !t.isWeekend(day) && rng.chance(u.evening.share)) {
+      const n = rng.int(1, 2);
+      for (let k = 0; k < n; k++) {
+        const ts = localAt(t, day, u.evening.from + rng.range(0, 1.5), u) + rng.int(0, 59_999);
+        log.add(ts, u.name, ip, 'success', u.hosts[0]!, u.method);
+      }
+    }
+    if (u.onCall && Math.floor(day / 7) % 2 === onCallParity) {
+      const pages = rng.poisson(1.5);
+      for (let k = 0; k < pages; k++) {
+        const bastion = rng.pick(estate.bastions);
+        let ts = localAt(t, day, rng.range(0, 24), u) + rng.int(0, 59_999);
+        log.add(ts, u.name, ip, 'success', bastion.host, u.method);
+        for (let hop = rng.int(1, 3); hop > 0; hop--) {
+          ts += rng.int(1, 20) * MINUTE + rng.int(0, 59_999);
+          log.add(ts, u.name, bastion.ip, 'success', rng.pick(estate.servers), u.method);
+        }
+      }
+    }
+  }
+}
+
+/** Successes of `u` logged so far on local day `day` (in their zone). */
+function successesOn(log: EventLog, t: Timeline, u: SimUser, day: number): LogonEvent[] {
+  const from = localAt(t, day, 0, u);
+  const to = localAt(t, day + 1, 0, u);
+  return log.events.filter(
+    (e) => e.user === u.name && e.outcome === 'success' && e.timestamp >= from && e.timestamp < to,
+  );
+}
+
+/** Emit a session of logons from `first` on, minutes apart; returns their times. */
+function session(
+  log: EventLog,
+  rng: Rng,
+  u: SimUser,
+  ip: string,
+  first: number,
+  n: number,
+  gapMin: readonly [number, number],
+): number[] {
+  const times: number[] = [];
+  let ts = first;
+  for (let k = 0; k < n; k++) {
+    if (k > 0) ts += rng.int(gapMin[0], gapMin[1]) * MINUTE + rng.int(0, 59_999);
+    if (log.add(ts, u.name, ip, 'success', rng.pick(u.hosts), u.method)) times.push(Math.floor(ts));
+  }
+  return times;
+}
+
+/** Benign logons that look like off-hours misuse, in the detection period: late work and weekend deploys. */
+function generateLookAlikes(
+  seed: number,
+  h: LocalHabitsSpec,
+  users: SimUser[],
+  t: Timeline,
+  learningDays: number,
+  log: EventLog,
+  benign: NoveltyLabel[],
+  notes: string[],
+): void {
+  const rng = Rng.derive(seed, 'look-alikes');
+  const lastDay = t.days - 2;
+  const people = users.filter(
+    (u) => u.zone !== undefined && !u.forceDaily && (u.archetype === 'office' || u.archetype === 'home'),
+  );
+
+  // Late work: a couple of hours past the person's usual end, from where they worked that day.
+  for (const u of rng.sample(
+    people.filter((u) => !u.evening),
+    h.lateWork,
+  )) {
+    let placed = false;
+    for (let tries = 0; tries < 20 && !placed; tries++) {
+      const day = rng.int(learningDays, lastDay);
+      if (t.isWeekend(day) || awayOn(u, day)) continue;
+      const today = successesOn(log, t, u, day);
+      if (today.length === 0) continue;
+      const ip = today.reduce((a, b) => (b.timestamp > a.timestamp ? b : a)).sourceIp;
+      const hour = Math.min(23, u.workEnd + rng.range(1.5, 3));
+      const times = session(log, rng, u, ip, localAt(t, day, hour, u) + rng.int(0, 59_999), rng.int(1, 3), [5, 40]);
+      if (times.length === 0) continue;
+      benign.push({
+        kind: 'late-work',
+        user: u.name,
+        start: times[0]!,
+        end: times[times.length - 1]! + HOUR,
+        sourceIps: [ip],
+      });
+      placed = true;
+    }
+    if (!placed) notes.push(`no working weekday found for ${u.name}'s late work`);
+  }
+
+  // Weekend deploys: an engineer working a Saturday or Sunday daytime from home.
+  for (const u of rng.sample(
+    people.filter((u) => u.team === 'dev'),
+    h.weekendDeploys,
+  )) {
+    let placed = false;
+    for (let tries = 0; tries < 20 && !placed; tries++) {
+      const day = rng.int(learningDays, lastDay);
+      if (!t.isWeekend(day) || awayOn(u, day)) continue;
+      const ip = homeIp(seed, u, day) ?? rng.pick(VPN_POOL);
+      const first = localAt(t, day, rng.range(10, 15), u) + rng.int(0, 59_999);
+      const times = session(log, rng, u, ip, first, rng.int(3, 8), [5, 30]);
+      if (times.length === 0) continue;
+      benign.push({
+        kind: 'weekend-deploy',
+        user: u.name,
+        start: times[0]!,
+        end: times[times.length - 1]! + HOUR,
+        sourceIps: [ip],
+      });
+      placed = true;
+    }
+    if (!placed) notes.push(`no weekend found for ${u.name}'s deploy`);
+  }
+}
+
+/**
+ * Label the days after each daylight-saving change for the people in that zone: their logons keep their wall
+ * clock, so in UTC they move by an hour. Labelled from a day before the change (the night of the change) to
+ * a week after it, without addresses (every logon of theirs in the span).
+ */
+function labelDstChanges(users: readonly SimUser[], t: Timeline, benign: NoveltyLabel[]): void {
+  const zones = [...new Set(users.flatMap((u) => (u.zone !== undefined && !u.service ? [u.zone] : [])))];
+  for (const zone of zones) {
+    let previous = localTime(t.start, zone).offsetMinutes;
+    for (let at = t.start + HOUR; at < t.end; at += HOUR) {
+      const offset = localTime(at, zone).offsetMinutes;
+      if (offset === previous) continue;
+      previous = offset;
+      const day = Math.floor((at - t.start) / DAY_MS);
+      for (const u of users) {
+        if (u.zone !== zone || u.service || u.lastDay < day - 1 || u.firstDay > day + DST_LABEL_DAYS) continue;
+        benign.push({ kind: 'dst-change', user: u.name, start: at - DAY_MS, end: at + DST_LABEL_DAYS * DAY_MS - 1 });
+      }
     }
   }
 }
@@ -1223,6 +1645,8 @@ interface AttackPlan {
   /** Successful logons (≥ 1). */
   readonly logons: number;
   readonly failures: number;
+  /** The logons fall within this long of the first (default: drawn, minutes to hours). */
+  readonly durationMs?: number;
 }
 
 /** Emit an attack's events; returns the time of its last success and the hosts it actually reached. */
@@ -1233,7 +1657,7 @@ function emitAttack(p: AttackPlan, rng: Rng, log: EventLog): { end: number; host
     const times = Array.from({ length: p.failures }, () => p.start - 1 - rng.next() * span).sort((a, b) => a - b);
     for (const ft of times) log.add(ft, p.user, p.ip, 'failure', p.hosts[0]!, 'password');
   }
-  const duration = rng.chance(0.6) ? rng.range(2, 30) * MINUTE : rng.range(30, 300) * MINUTE;
+  const duration = p.durationMs ?? (rng.chance(0.6) ? rng.range(2, 30) * MINUTE : rng.range(30, 300) * MINUTE);
   const times = [
     p.start,
     ...Array.from({ length: p.logons - 1 }, () => p.start + 1 + Math.floor(rng.next() * duration)),
@@ -1466,8 +1890,90 @@ function generateAttacks(
         `${u.name} (${u.archetype}) logs on from internal host ${ip}, a subnet they never used, to servers they do not use (${what})`,
     );
   }
+  // Off-hours misuse: the victim's credential used at night, local time, from the victim's own usual address
+  // (their machine or connection taken over), at hours the victim has never logged on: only the hour is new.
+  if (spec.attacks['off-hours'] > 0) {
+    const successesOf = new Map<string, LogonEvent[]>();
+    for (const e of log.events) {
+      if (e.outcome !== 'success') continue;
+      let list = successesOf.get(e.user);
+      if (!list) successesOf.set(e.user, (list = []));
+      list.push(e);
+    }
+    const dayLo = Math.floor((lo - t.start) / DAY_MS);
+    const dayHi = Math.floor((hi - t.start) / DAY_MS);
+    for (let i = 0; i < spec.attacks['off-hours']; i++) {
+      let placed = false;
+      for (let tries = 0; tries < 100 && !placed; tries++) {
+        const pool = users.filter(
+          (u) =>
+            u.zone !== undefined &&
+            (u.archetype === 'office' || u.archetype === 'home') &&
+            !taken.has(u.name) &&
+            u.joinedAt === undefined &&
+            !u.forceDaily,
+        );
+        if (pool.length === 0) break;
+        const u = rng.pick(pool);
+        const zone = u.zone!;
+        const start = Math.floor(localAt(t, rng.int(dayLo, dayHi), rng.range(1, 4.5), u) + rng.int(0, 59_999));
+        if (start < lo || start + HOUR > hi || !presentAt(u, start)) continue;
+        // The logons fall within the hour after `start`: both local hours must be ones the user never used.
+        const mine = successesOf.get(u.name) ?? [];
+        const first = localTime(start, zone);
+        const hours = new Set(mine.map((e) => localTime(e.timestamp, zone).hour));
+        if (hours.has(first.hour) || hours.has(localTime(start + HOUR, zone).hour)) continue;
+        const ip = usualAddress(mine, start);
+        if (ip === undefined) continue;
+        const plan: AttackPlan = {
+          user: u.name,
+          ip,
+          start,
+          hosts: u.hosts,
+          method: u.method,
+          logons: rng.int(2, 6),
+          failures: 0,
+          durationMs: rng.range(10, 59) * MINUTE,
+        };
+        run(
+          'off-hours',
+          plan,
+          (what) =>
+            `${u.name} (${u.archetype}, ${zone}) logs on at ${clockText(first.hour, first.minute)} local time, an hour they never use, from their own usual address ${ip} (${what})`,
+        );
+        placed = true;
+      }
+      if (!placed) notes.push(`no victim and night found for off-hours #${i + 1}`);
+    }
+  }
   return incidents;
 }
+
+/**
+ * The address a user logged on from most in the week before `before` (on a tie, the first counted), if they
+ * used it on at least 3 days of it: a day's IPv6 privacy address is not a usual address.
+ */
+export function usualAddress(successes: readonly LogonEvent[], before: number): string | undefined {
+  const counts = new Map<string, number>();
+  const days = new Map<string, Set<number>>();
+  for (const e of successes) {
+    if (e.outcome !== 'success' || e.timestamp >= before || e.timestamp < before - 7 * DAY_MS) continue;
+    counts.set(e.sourceIp, (counts.get(e.sourceIp) ?? 0) + 1);
+    let d = days.get(e.sourceIp);
+    if (!d) days.set(e.sourceIp, (d = new Set()));
+    d.add(Math.floor(e.timestamp / DAY_MS));
+  }
+  let best: string | undefined;
+  let most = 0;
+  for (const [ip, n] of counts)
+    if (n > most) {
+      best = ip;
+      most = n;
+    }
+  return best !== undefined && (days.get(best)?.size ?? 0) >= USUAL_ADDRESS_MIN_DAYS ? best : undefined;
+}
+
+const USUAL_ADDRESS_MIN_DAYS = 3;
 
 /** An address in the workstation VLANs, which never originate SSH logons. */
 function workstationIp(rng: Rng): string {
