@@ -78,8 +78,8 @@ export const IP_BASED_KINDS: ReadonlySet<IncidentKind> = new Set<IncidentKind>([
  * `dhcp-churn` (a new home address), and the look-alikes of off-hours misuse (`office-hours` shape):
  * - `late-work`: a weekday session a couple of hours past the person's usual end, from their usual address;
  * - `weekend-deploy`: an engineer working a Saturday or Sunday daytime, from home;
- * - `dst-change`: everyone's logons in the days after a daylight-saving change, which move by an hour in UTC
- *   but not on the wall clock (a detector working in local time has nothing to see);
+ * - `dst-change`: everyone's logons from their known addresses in the days after a daylight-saving change,
+ *   which move by an hour in UTC but not on the wall clock (a detector working in local time has nothing to see);
  * - `travel-timezone` (expected): a trip to a zone 6–9 hours away, working that zone's office hours from the
  *   hotel's addresses. Like `travel`, it is a new place *and* (in the home zone) a night-time logon: the same
  *   two signs stolen credentials show, so an alert on it is one a person should look at, not noise.
@@ -93,6 +93,16 @@ export type NoveltyKind =
   | 'weekend-deploy'
   | 'travel-timezone'
   | 'dst-change';
+export const NOVELTY_KINDS: readonly NoveltyKind[] = [
+  'travel',
+  'new-hire',
+  'isp-change',
+  'dhcp-churn',
+  'late-work',
+  'weekend-deploy',
+  'travel-timezone',
+  'dst-change',
+];
 
 export interface UserProfileLabel {
   readonly name: string;
@@ -789,7 +799,7 @@ export function generateScenario(options: ScenarioOptions): Scenario {
   }
   if (spec.localHabits) {
     generateLookAlikes(seed, spec.localHabits, users, t, learningDays, log, benignChanges, notes);
-    labelDstChanges(users, t, benignChanges);
+    labelDstChanges(users, t, log, benignChanges);
   }
   generateNoise(seed, spec, users, t, log);
   const incidents = generateAttacks(seed, spec, users, lifecycle.earlyLeavers, t, learningEnd, log, notes);
@@ -1522,11 +1532,13 @@ function generateLookAlikes(
     for (let tries = 0; tries < 20 && !placed; tries++) {
       const day = rng.int(learningDays, lastDay);
       if (t.isWeekend(day) || awayOn(u, day)) continue;
-      const today = successesOn(log, t, u, day);
-      if (today.length === 0) continue;
-      const ip = today.reduce((a, b) => (b.timestamp > a.timestamp ? b : a)).sourceIp;
       const hour = Math.min(23, u.workEnd + rng.range(1.5, 3));
-      const times = session(log, rng, u, ip, localAt(t, day, hour, u) + rng.int(0, 59_999), rng.int(1, 3), [5, 40]);
+      const first = localAt(t, day, hour, u) + rng.int(0, 59_999);
+      // From where they worked that day: the address of their last logon before the session.
+      const earlier = successesOn(log, t, u, day).filter((e) => e.timestamp < first);
+      if (earlier.length === 0) continue;
+      const ip = earlier.reduce((a, b) => (b.timestamp > a.timestamp ? b : a)).sourceIp;
+      const times = session(log, rng, u, ip, first, rng.int(1, 3), [5, 40]);
       if (times.length === 0) continue;
       benign.push({
         kind: 'late-work',
@@ -1568,10 +1580,11 @@ function generateLookAlikes(
 
 /**
  * Label the days after each daylight-saving change for the people in that zone: their logons keep their wall
- * clock, so in UTC they move by an hour. Labelled from a day before the change (the night of the change) to
- * a week after it, without addresses (every logon of theirs in the span).
+ * clock, so in UTC they move by an hour. Labelled from a day before the change (the night of the change) to a
+ * week after it, on the addresses the person already used before the change: an alert on such a logon can only
+ * be about *when* it happened, while one on a new address in that week is about the address (a lease, a trip).
  */
-function labelDstChanges(users: readonly SimUser[], t: Timeline, benign: NoveltyLabel[]): void {
+function labelDstChanges(users: readonly SimUser[], t: Timeline, log: EventLog, benign: NoveltyLabel[]): void {
   const zones = [...new Set(users.flatMap((u) => (u.zone !== undefined && !u.service ? [u.zone] : [])))];
   for (const zone of zones) {
     let previous = localTime(t.start, zone).offsetMinutes;
@@ -1579,10 +1592,23 @@ function labelDstChanges(users: readonly SimUser[], t: Timeline, benign: Novelty
       const offset = localTime(at, zone).offsetMinutes;
       if (offset === previous) continue;
       previous = offset;
-      const day = Math.floor((at - t.start) / DAY_MS);
+      const start = at - DAY_MS;
+      const end = at + DST_LABEL_DAYS * DAY_MS - 1;
+      const people = new Set(users.filter((u) => u.zone === zone && !u.service).map((u) => u.name));
+      const before = new Map<string, Set<string>>();
+      const during = new Map<string, Set<string>>();
+      for (const e of log.events) {
+        if (e.outcome !== 'success' || !people.has(e.user) || e.timestamp > end) continue;
+        const into = e.timestamp < start ? before : during;
+        let ips = into.get(e.user);
+        if (!ips) into.set(e.user, (ips = new Set()));
+        ips.add(e.sourceIp);
+      }
       for (const u of users) {
-        if (u.zone !== zone || u.service || u.lastDay < day - 1 || u.firstDay > day + DST_LABEL_DAYS) continue;
-        benign.push({ kind: 'dst-change', user: u.name, start: at - DAY_MS, end: at + DST_LABEL_DAYS * DAY_MS - 1 });
+        if (!people.has(u.name)) continue;
+        const known = before.get(u.name);
+        const ips = [...(during.get(u.name) ?? [])].filter((ip) => known?.has(ip)).sort();
+        if (ips.length > 0) benign.push({ kind: 'dst-change', user: u.name, start, end, sourceIps: ips });
       }
     }
   }

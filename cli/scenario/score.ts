@@ -11,8 +11,8 @@
  *   label's span, and IP among the label's `sourceIps` when it lists them (a new hire's first week: any IP);
  * - everything else is *noise*, broken down by the benign change that explains it (ISP change, DHCP lease
  *   change, a look-alike of off-hours misuse) or `unexplained`, and by the user's archetype. A label naming
- *   addresses explains an alert before one that does not (a `dst-change` label covers all of a user's logons
- *   for a week: a new home lease inside it is still the lease's doing).
+ *   addresses explains an alert before one that does not (one covering all of a user's logons for a week
+ *   must not take the blame for a new home lease inside it).
  *
  * Which novelty is expected (`DEFAULT_EXPECTED_KINDS`), and why:
  * - `travel`, `new-hire`: a new place, or a new name, that a person should glance at;
