@@ -1,48 +1,97 @@
 /**
  * `npm run eval`: how well authwatch detects, against the naive "every new (user, IP) pair" rule.
  *
- * Replays several seeds of two population shapes through the real pipeline (see scenario/evaluate.ts),
+ * Replays several seeds of each population shape through the real pipeline (see scenario/evaluate.ts),
  * one child process per scenario, two at a time. Prints a readable table on stderr and one JSON object
- * on stdout. Options: --seeds 1,2,3  --shapes small-office,large-mobile  --format ecs|sshd  --days N
- * --jobs N.
+ * on stdout, both with every registered detector's own figures beside authwatch's (all detectors) and the
+ * naive rule's. Options: --seeds 1,2,3  --shapes small-office,large-mobile,office-hours  --format ecs|sshd
+ * --days N  --jobs N.
  */
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DETECTORS } from '../shared/core/detectors';
 import { quietSdkNodeVersionWarning } from './sdk-warning';
-import { INCIDENT_KINDS, SCENARIO_SHAPES, type IncidentKind, type ScenarioShape } from './scenario/generate';
+import {
+  INCIDENT_KINDS,
+  NOVELTY_KINDS,
+  SCENARIO_SHAPES,
+  type IncidentKind,
+  type ScenarioShape,
+} from './scenario/generate';
 import { evaluateScenario, type EvaluateResult } from './scenario/evaluate';
-import type { EvalReport } from './scenario/score';
+import { DEFAULT_EXPECTED_KINDS, type EvalReport } from './scenario/score';
+
+/** Scenarios are started largest first, so the two workers finish together. */
+const SHAPE_SIZE: Readonly<Record<ScenarioShape, number>> = { 'large-mobile': 3, 'office-hours': 2, 'small-office': 1 };
 
 /** The issue's targets for the default settings. */
 export const TARGETS = { recall: 0.9, naiveFalseRatio: 30, noisePer1000UserDays: 5 } as const;
 
+type KindCounts = Record<IncidentKind, { total: number; detected: number }>;
+
+/** One detector's figures summed over scenarios. */
+interface DetectorTotals {
+  alerts: number;
+  onIncidents: number;
+  expectedNovelty: number;
+  noise: number;
+  byKind: KindCounts;
+  /** False alerts by the label that explains them (`NOVELTY_KINDS`) or `unexplained`. */
+  falseByKind: Record<string, number>;
+}
+
 interface Totals {
   incidents: number;
   detected: number;
-  byKind: Record<IncidentKind, { total: number; detected: number }>;
+  byKind: KindCounts;
   alerts: number;
+  onIncidents: number;
   falseAlerts: number;
   expectedNovelty: number;
   noise: number;
+  falseByKind: Record<string, number>;
   detectionUserDays: number;
   detectionDays: number;
+  byDetector: Record<string, DetectorTotals>;
 }
 
-function totalsOf(reports: readonly EvalReport[]): Totals {
-  const byKind = Object.fromEntries(INCIDENT_KINDS.map((k) => [k, { total: 0, detected: 0 }])) as Totals['byKind'];
+function kindCounts(): KindCounts {
+  return Object.fromEntries(INCIDENT_KINDS.map((k) => [k, { total: 0, detected: 0 }])) as KindCounts;
+}
+
+function addTo(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
+  for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
+}
+
+/** Sum reports; `detectorIds` are listed in `byDetector` even when no report has them. */
+function totalsOf(reports: readonly EvalReport[], detectorIds: readonly string[] = []): Totals {
+  const byKind = kindCounts();
   const t: Totals = {
     incidents: 0,
     detected: 0,
     byKind,
     alerts: 0,
+    onIncidents: 0,
     falseAlerts: 0,
     expectedNovelty: 0,
     noise: 0,
+    falseByKind: {},
     detectionUserDays: 0,
     detectionDays: 0,
+    byDetector: {},
   };
+  const detector = (id: string): DetectorTotals =>
+    (t.byDetector[id] ??= {
+      alerts: 0,
+      onIncidents: 0,
+      expectedNovelty: 0,
+      noise: 0,
+      byKind: kindCounts(),
+      falseByKind: {},
+    });
+  for (const id of detectorIds) detector(id);
   for (const r of reports) {
     t.incidents += r.overall.total;
     t.detected += r.overall.detected;
@@ -51,13 +100,39 @@ function totalsOf(reports: readonly EvalReport[]): Totals {
       byKind[k].detected += r.recall[k].detected;
     }
     t.alerts += r.alerts;
+    t.onIncidents += r.onIncidents;
     t.falseAlerts += r.falseAlerts.total;
     t.expectedNovelty += r.falseAlerts.expectedNovelty;
     t.noise += r.falseAlerts.noise;
+    addTo(t.falseByKind, r.falseAlerts.expectedByKind);
+    addTo(t.falseByKind, r.falseAlerts.noiseByCause);
     t.detectionUserDays += r.detectionUserDays;
     t.detectionDays += r.detectionDays;
+    for (const [id, b] of Object.entries(r.byDetector)) {
+      const d = detector(id);
+      d.alerts += b.alerts;
+      d.onIncidents += b.onIncidents;
+      d.expectedNovelty += b.expectedNovelty;
+      d.noise += b.noise;
+      addTo(d.falseByKind, b.falseByKind);
+      for (const k of INCIDENT_KINDS) {
+        d.byKind[k].total += b.recall[k].total;
+        d.byKind[k].detected += b.recall[k].detected;
+      }
+    }
   }
   return t;
+}
+
+function recallOf(c: { total: number; detected: number }): number | null {
+  return c.total > 0 ? round(c.detected / c.total, 3) : null;
+}
+
+function recallByKind(byKind: KindCounts) {
+  return Object.fromEntries(INCIDENT_KINDS.map((k) => [k, { ...byKind[k], recall: recallOf(byKind[k]) }])) as Record<
+    IncidentKind,
+    { total: number; detected: number; recall: number | null }
+  >;
 }
 
 function summary(t: Totals) {
@@ -66,20 +141,40 @@ function summary(t: Totals) {
     recall: t.incidents > 0 ? round(t.detected / t.incidents, 3) : null,
     incidents: t.incidents,
     detected: t.detected,
-    recallByKind: Object.fromEntries(
-      INCIDENT_KINDS.map((k) => [
-        k,
-        { ...t.byKind[k], recall: t.byKind[k].total > 0 ? round(t.byKind[k].detected / t.byKind[k].total, 3) : null },
-      ]),
-    ),
+    recallByKind: recallByKind(t.byKind),
     alerts: t.alerts,
+    onIncidents: t.onIncidents,
     alertsPerDay: round(t.alerts / Math.max(1, t.detectionDays), 2),
     falseAlerts: t.falseAlerts,
     expectedNovelty: t.expectedNovelty,
     noise: t.noise,
+    /** False alerts by the label that explains them; expected kinds are those of `DEFAULT_EXPECTED_KINDS`. */
+    falseAlertsByKind: t.falseByKind,
     falsePer1000UserDays: per1000(t.falseAlerts),
     noisePer1000UserDays: per1000(t.noise),
     detectionUserDays: t.detectionUserDays,
+    byDetector: Object.fromEntries(
+      Object.entries(t.byDetector).map(([id, d]) => {
+        const all = INCIDENT_KINDS.reduce(
+          (a, k) => ({ total: a.total + d.byKind[k].total, detected: a.detected + d.byKind[k].detected }),
+          { total: 0, detected: 0 },
+        );
+        return [
+          id,
+          {
+            alerts: d.alerts,
+            onIncidents: d.onIncidents,
+            expectedNovelty: d.expectedNovelty,
+            noise: d.noise,
+            recall: recallOf(all),
+            detected: all.detected,
+            recallByKind: recallByKind(d.byKind),
+            falseAlertsByKind: d.falseByKind,
+            noisePer1000UserDays: per1000(d.noise),
+          },
+        ];
+      }),
+    ),
   };
 }
 
@@ -89,7 +184,12 @@ function round(n: number, digits: number): number {
 }
 
 export function aggregate(results: readonly EvaluateResult[]) {
-  const ours = summary(totalsOf(results.map((r) => r.authwatch)));
+  const ours = summary(
+    totalsOf(
+      results.map((r) => r.authwatch),
+      DETECTORS.map((d) => d.id),
+    ),
+  );
   const naive = summary(totalsOf(results.map((r) => r.naive)));
   const ratio =
     ours.falseAlerts > 0 ? round(naive.falseAlerts / ours.falseAlerts, 1) : naive.falseAlerts > 0 ? Infinity : null;
@@ -142,12 +242,40 @@ function table(results: readonly EvaluateResult[], agg: ReturnType<typeof aggreg
   lines.push(
     `${'all'.padEnd(21)} ${''.padStart(5)}  ${String(o.detectionUserDays).padStart(9)}  ${String(o.incidents).padStart(7)}   ${pct(o.recall)}  ${String(o.alerts).padStart(6)}  ${String(o.expectedNovelty).padStart(8)}  ${String(o.noise).padStart(5)}  ${o.noisePer1000UserDays.toFixed(2).padStart(11)} │         ${pct(n.recall)}  ${String(n.alerts).padStart(6)}  ${String(n.falseAlerts).padStart(5)}`,
   );
-  lines.push('', 'Recall by attack kind (authwatch / naive):');
+  // One column per registered detector, between authwatch (all of them) and the naive rule.
+  const detectors = DETECTORS.map((d) => ({ label: d.columnLabel, figures: o.byDetector[d.id] }));
+  const cols = ['authwatch', ...detectors.map((d) => d.label), 'naive'];
+  const header = (title: string): string => `  ${title.padEnd(28)}${cols.map((c) => c.padStart(14)).join('')}`;
+  lines.push('', 'By detector:');
+  lines.push(
+    `  ${''.padEnd(12)}${['alerts', 'on attacks', 'expected', 'noise', 'recall'].map((c) => c.padStart(11)).join('')}`,
+  );
+  for (const [label, f] of [
+    ['authwatch', o],
+    ...detectors.map((d) => [d.label, d.figures] as const),
+    ['naive', n],
+  ] as const) {
+    const cells = f
+      ? [f.alerts, f.onIncidents, f.expectedNovelty, f.noise].map((x) => String(x).padStart(11)).join('') +
+        pct(f.recall).padStart(11)
+      : ' (none)';
+    lines.push(`  ${label.padEnd(12)}${cells}`);
+  }
+  const recallCell = (r: { total: number; detected: number; recall: number | null } | undefined): string =>
+    (r ? `${r.detected}/${r.total} ${pct(r.recall)}` : '-').padStart(14);
+  lines.push('', header('Recall by attack kind'));
   for (const k of INCIDENT_KINDS) {
-    const a = o.recallByKind[k]!;
-    const b = n.recallByKind[k]!;
     lines.push(
-      `  ${k.padEnd(20)} ${a.detected}/${a.total} ${pct(a.recall)}   /   ${b.detected}/${b.total} ${pct(b.recall)}`,
+      `  ${k.padEnd(28)}${recallCell(o.recallByKind[k])}${detectors.map((d) => recallCell(d.figures?.recallByKind[k])).join('')}${recallCell(n.recallByKind[k])}`,
+    );
+  }
+  const expectedKinds = new Set<string>(DEFAULT_EXPECTED_KINDS);
+  const countCell = (m: Readonly<Record<string, number>> | undefined, k: string): string =>
+    String(m?.[k] ?? 0).padStart(14);
+  lines.push('', header('False alerts by label'));
+  for (const k of [...NOVELTY_KINDS, 'unexplained']) {
+    lines.push(
+      `  ${`${k}${expectedKinds.has(k) ? ' (expected)' : ''}`.padEnd(28)}${countCell(o.falseAlertsByKind, k)}${detectors.map((d) => countCell(d.figures?.falseAlertsByKind, k)).join('')}${countCell(n.falseAlertsByKind, k)}`,
     );
   }
   lines.push(
@@ -227,8 +355,7 @@ async function main(): Promise<void> {
     return;
   }
   const jobs = shapes.flatMap((shape) => seeds.map((seed) => ({ seed, shape })));
-  // Largest first, so the two workers finish together.
-  jobs.sort((a, b) => (a.shape === b.shape ? a.seed - b.seed : a.shape === 'large-mobile' ? -1 : 1));
+  jobs.sort((a, b) => SHAPE_SIZE[b.shape] - SHAPE_SIZE[a.shape] || a.seed - b.seed);
   const results: EvaluateResult[] = [];
   const started = Date.now();
   let next = 0;
@@ -243,7 +370,7 @@ async function main(): Promise<void> {
     }
   };
   process.stderr.write(
-    `authwatch eval: ${jobs.length} scenarios (${shapes.join(', ')} × seeds ${seeds.join(', ')}), ${format} format, default settings\n`,
+    `authwatch eval: ${jobs.length} scenarios (${shapes.join(', ')} × seeds ${seeds.join(', ')}), ${format} format, default settings (and the organisation's time zones where its scenario has them)\n`,
   );
   await Promise.all(Array.from({ length: Math.max(1, Number(values.jobs)) }, worker));
   results.sort((a, b) => (a.shape === b.shape ? a.seed - b.seed : a.shape < b.shape ? 1 : -1));
@@ -256,11 +383,14 @@ async function main(): Promise<void> {
     events: r.events,
     windows: r.windows,
     cutByCap: r.cutByCap,
+    timeZone: r.timeZone,
     authwatch: {
       recall: r.authwatch.overall,
+      recallByKind: r.authwatch.recall,
       alerts: r.authwatch.alerts,
       falseAlerts: r.authwatch.falseAlerts,
       falsePer1000UserDays: r.authwatch.falsePer1000UserDays,
+      byDetector: r.authwatch.byDetector,
       missed: r.authwatch.incidents.filter((i) => !i.detected),
     },
     naive: {

@@ -6,6 +6,7 @@
 import { FileLogSource } from '../../shared/adapters/file-log-source';
 import { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
 import { SystemClock } from '../../shared/adapters/system-clock';
+import { DETECTORS } from '../../shared/core/detectors';
 import { getProfile } from '../../shared/core/profiles';
 import { DEFAULT_SETTINGS, type DetectionSettings } from '../../shared/core/settings';
 import { openLocalStore } from '../local';
@@ -21,6 +22,7 @@ export interface EvaluateOptions {
   readonly days?: number;
   /** Log format the scenario is written in and parsed back with. */
   readonly format?: 'ecs' | 'sshd';
+  /** Detection settings (default `DEFAULT_SETTINGS`); a scenario living in local time sets their time zones. */
   readonly settings?: DetectionSettings;
 }
 
@@ -28,6 +30,8 @@ export interface EvaluateResult {
   readonly seed: number;
   readonly shape: ScenarioShape;
   readonly format: 'ecs' | 'sshd';
+  /** The settings' `timeZone` the scenario was replayed with (its users' other zones in `userTimeZones`). */
+  readonly timeZone: string;
   readonly users: number;
   readonly events: number;
   readonly malformed: number;
@@ -41,13 +45,17 @@ export interface EvaluateResult {
 
 export async function evaluateScenario(o: EvaluateOptions): Promise<EvaluateResult> {
   const format = o.format ?? 'ecs';
-  const settings = o.settings ?? DEFAULT_SETTINGS;
+  const base = o.settings ?? DEFAULT_SETTINGS;
   const scenario = generateScenario({
     seed: o.seed,
     shape: o.shape,
     ...(o.days !== undefined ? { days: o.days } : {}),
-    learningDays: settings.learningDays,
+    learningDays: base.learningDays,
   });
+  // The organisation's time zones are part of its configuration, as a deployment would set them.
+  const { timeZone, userTimeZones } = scenario.meta;
+  const settings: DetectionSettings =
+    timeZone !== undefined ? { ...base, timeZone, userTimeZones: [...(userTimeZones ?? [])] } : base;
   const labels = scenarioLabels(scenario);
   const source = FileLogSource.fromLines(
     `${format}:scenario-${o.shape}-${o.seed}`,
@@ -81,12 +89,13 @@ export async function evaluateScenario(o: EvaluateOptions): Promise<EvaluateResu
     seed: o.seed,
     shape: o.shape,
     format,
+    timeZone: settings.timeZone,
     users: scenario.users.length,
     events: scenario.events.length,
     malformed: source.parseStats.malformed,
     windows,
     cutByCap,
-    authwatch: scoreAlerts(sink.delivered.map(scoredAlert), labels),
+    authwatch: scoreAlerts(sink.delivered.map(scoredAlert), labels, { detectorIds: DETECTORS.map((d) => d.id) }),
     naive: scoreAlerts(naive, labels),
     replayMs,
   };

@@ -10,7 +10,17 @@
  * - a false alert is *expected novelty* when it matches a label of an expected kind: same user, time in the
  *   label's span, and IP among the label's `sourceIps` when it lists them (a new hire's first week: any IP);
  * - everything else is *noise*, broken down by the benign change that explains it (ISP change, DHCP lease
- *   change) or `unexplained`, and by the user's archetype.
+ *   change, a look-alike of off-hours misuse) or `unexplained`, and by the user's archetype. A label naming
+ *   addresses explains an alert before one that does not (one covering all of a user's logons for a week
+ *   must not take the blame for a new home lease inside it).
+ *
+ * Which novelty is expected (`DEFAULT_EXPECTED_KINDS`), and why:
+ * - `travel`, `new-hire`: a new place, or a new name, that a person should glance at;
+ * - `travel-timezone`: a new place *and*, in the traveller's home zone, logons at night: the two signs stolen
+ *   credentials show. A detector flagging it is doing its job; it cannot know about the trip;
+ * - not `late-work`, `weekend-deploy`, `dst-change`: the usual address, at hours near the person's own (late
+ *   work), at hours colleagues keep (a weekend day), or the same wall-clock hours as ever (a DST change):
+ *   what a detector of unusual hours must learn to leave alone. An alert on them is noise.
  */
 import { DAY_MS, type Alert } from '../../shared/core/model';
 import {
@@ -43,15 +53,17 @@ export type ScoringLabels = Pick<ScenarioLabels, 'users' | 'incidents' | 'expect
 };
 
 export interface ScoreOptions {
-  /** Novelty kinds whose alerts are counted as expected rather than noise (default `travel`, `new-hire`). */
+  /** Novelty kinds whose alerts are counted as expected rather than noise (default `DEFAULT_EXPECTED_KINDS`). */
   readonly expectedKinds?: readonly NoveltyKind[];
+  /** Detectors to report in `byDetector` even when they raised nothing (the registry's ids). */
+  readonly detectorIds?: readonly string[];
 }
 
 /** An alert this long before an incident's first success still counts (a window's first logon can precede it). */
 export const MATCH_BEFORE_MS = 15 * 60_000;
 /** An incident counts as detected when an alert comes within this long of its start. */
 export const DETECT_WITHIN_MS = 2 * 3_600_000;
-export const DEFAULT_EXPECTED_KINDS: readonly NoveltyKind[] = ['travel', 'new-hire'];
+export const DEFAULT_EXPECTED_KINDS: readonly NoveltyKind[] = ['travel', 'new-hire', 'travel-timezone'];
 
 export interface IncidentResult {
   readonly id: string;
@@ -72,11 +84,16 @@ export interface KindRecall {
   readonly recall: number | null;
 }
 
+/** One detector's share of a report: its alerts, what they were, and the incidents it detected. */
 export interface DetectorBreakdown {
   alerts: number;
   onIncidents: number;
   expectedNovelty: number;
   noise: number;
+  /** Incidents this detector detected, per kind (another detector's detection does not count here). */
+  recall: Record<IncidentKind, KindRecall>;
+  /** Its false alerts by the label that explains them (expected or benign kind), or `unexplained`. */
+  falseByKind: Record<string, number>;
 }
 
 export interface EvalReport {
@@ -150,7 +167,10 @@ export function scoreAlerts(
   const expectedKinds = new Set<NoveltyKind>(options.expectedKinds ?? DEFAULT_EXPECTED_KINDS);
   const allLabels = [...labels.expectedNovelty, ...(labels.benignChanges ?? [])];
   const expectedLabels = allLabels.filter((l) => expectedKinds.has(l.kind));
-  const causeLabels = allLabels.filter((l) => !expectedKinds.has(l.kind));
+  // Labels naming addresses first (stable): the most specific explanation of a noisy alert wins.
+  const causeLabels = allLabels
+    .filter((l) => !expectedKinds.has(l.kind))
+    .sort((a, b) => Number(a.sourceIps === undefined) - Number(b.sourceIps === undefined));
   const archetypeOf = new Map(labels.users.map((u) => [u.name, u.archetype]));
 
   const incidents: IncidentResult[] = labels.incidents.map((i) => {
@@ -184,8 +204,23 @@ export function scoreAlerts(
   const noiseByCause: Record<string, number> = {};
   const noiseByArchetype: Record<string, number> = {};
   const byDetector: Record<string, DetectorBreakdown> = {};
+  const breakdown = (id: string): DetectorBreakdown =>
+    (byDetector[id] ??= {
+      alerts: 0,
+      onIncidents: 0,
+      expectedNovelty: 0,
+      noise: 0,
+      recall: Object.fromEntries(
+        INCIDENT_KINDS.map((k) => [
+          k,
+          recallOf(incidents.filter((r) => r.kind === k).map((r) => ({ ...r, detected: r.detectors.includes(id) }))),
+        ]),
+      ) as Record<IncidentKind, KindRecall>,
+      falseByKind: {},
+    });
+  for (const id of options.detectorIds ?? []) breakdown(id);
   for (const a of alerts) {
-    const d = (byDetector[a.detectorId] ??= { alerts: 0, onIncidents: 0, expectedNovelty: 0, noise: 0 });
+    const d = breakdown(a.detectorId);
     d.alerts++;
     if (labels.incidents.some((i) => isOnIncident(a, i))) {
       onIncidents++;
@@ -197,11 +232,14 @@ export function scoreAlerts(
       expected++;
       d.expectedNovelty++;
       bump(expectedByKind, novelty.kind);
+      bump(d.falseByKind, novelty.kind);
       continue;
     }
     noise++;
     d.noise++;
-    bump(noiseByCause, causeLabels.find((l) => matchesNovelty(a, l))?.kind ?? 'unexplained');
+    const cause = causeLabels.find((l) => matchesNovelty(a, l))?.kind ?? 'unexplained';
+    bump(noiseByCause, cause);
+    bump(d.falseByKind, cause);
     bump(noiseByArchetype, archetypeOf.get(a.user) ?? 'unknown');
   }
 

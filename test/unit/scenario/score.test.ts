@@ -243,8 +243,36 @@ describe('scoreAlerts', () => {
 
   it('breaks the figures down per detector', () => {
     const r = scoreAlerts(alerts, l);
-    expect(r.byDetector['Auth.RareUser']).toEqual({ alerts: 3, onIncidents: 2, expectedNovelty: 1, noise: 0 });
-    expect(r.byDetector['Auth.UnusualSourceIp']).toEqual({ alerts: 5, onIncidents: 1, expectedNovelty: 1, noise: 3 });
+    expect(r.byDetector['Auth.RareUser']).toMatchObject({
+      alerts: 3,
+      onIncidents: 2,
+      expectedNovelty: 1,
+      noise: 0,
+      falseByKind: { 'new-hire': 1 },
+    });
+    expect(r.byDetector['Auth.UnusualSourceIp']).toMatchObject({
+      alerts: 5,
+      onIncidents: 1,
+      expectedNovelty: 1,
+      noise: 3,
+      falseByKind: { travel: 1, 'isp-change': 1, unexplained: 2 },
+    });
+    // Each detector's recall counts only its own detections: both named alice's stolen credentials.
+    expect(r.byDetector['Auth.RareUser']!.recall['stolen-credentials']).toEqual({ total: 2, detected: 1, recall: 0.5 });
+    expect(r.byDetector['Auth.RareUser']!.recall['dormant-return']).toEqual({ total: 1, detected: 1, recall: 1 });
+    expect(r.byDetector['Auth.UnusualSourceIp']!.recall['dormant-return']).toEqual({
+      total: 1,
+      detected: 0,
+      recall: 0,
+    });
+  });
+
+  it('lists the detectors asked for even when they raised nothing', () => {
+    const r = scoreAlerts(alerts, l, { detectorIds: ['Auth.RareUser', 'Auth.Quiet'] });
+    expect(r.byDetector['Auth.Quiet']).toMatchObject({ alerts: 0, onIncidents: 0, expectedNovelty: 0, noise: 0 });
+    expect(r.byDetector['Auth.Quiet']!.recall['stolen-credentials']).toEqual({ total: 2, detected: 0, recall: 0 });
+    expect(r.byDetector['Auth.Quiet']!.falseByKind).toEqual({});
+    expect(r.byDetector['Auth.RareUser']!.alerts).toBe(3);
   });
 
   it('counts ISP changes as expected novelty when asked to', () => {
@@ -258,5 +286,96 @@ describe('scoreAlerts', () => {
     expect(r.overall.detected).toBe(0);
     expect(r.falseAlerts.total).toBe(0);
     expect(r.alertsPerDay).toBe(0);
+  });
+});
+
+describe('scoreAlerts: off-hours misuse and its look-alikes', () => {
+  const HOUR_DETECTOR = 'Auth.UnusualHour';
+  const night = LEARN_END + 6 * DAY_MS + 2 * HOUR;
+  const offHours = incident({
+    id: 'off-hours-1',
+    kind: 'off-hours',
+    user: 'alice',
+    sourceIp: '192.0.2.10',
+    start: night,
+    end: night + 40 * MIN,
+  });
+  const lateWork: NoveltyLabel = {
+    kind: 'late-work',
+    user: 'carol',
+    start: LEARN_END + 3 * DAY_MS + 20 * HOUR,
+    end: LEARN_END + 3 * DAY_MS + 22 * HOUR,
+    sourceIps: ['192.0.2.11'],
+  };
+  const deploy: NoveltyLabel = {
+    kind: 'weekend-deploy',
+    user: 'dan',
+    start: LEARN_END + 5 * DAY_MS + 11 * HOUR,
+    end: LEARN_END + 5 * DAY_MS + 15 * HOUR,
+    sourceIps: ['81.2.3.4'],
+  };
+  const trip: NoveltyLabel = {
+    kind: 'travel-timezone',
+    user: 'erin',
+    start: LEARN_END + 8 * DAY_MS,
+    end: LEARN_END + 12 * DAY_MS,
+    sourceIps: ['133.106.1.2'],
+  };
+  // A whole week of frank's logons after the change, any address; a new home lease inside it.
+  const dst: NoveltyLabel = { kind: 'dst-change', user: 'frank', start: LEARN_END, end: LEARN_END + 7 * DAY_MS };
+  const lease: NoveltyLabel = {
+    kind: 'dhcp-churn',
+    user: 'frank',
+    start: LEARN_END + 2 * DAY_MS,
+    end: LEARN_END + 9 * DAY_MS,
+    sourceIps: ['86.14.2.9'],
+  };
+  const l = labels({
+    incidents: [offHours],
+    expectedNovelty: [trip],
+    // The blanket DST label comes first, as it would by start time: the lease still explains its address.
+    benignChanges: [dst, lease, lateWork, deploy],
+    users: ['alice', 'carol', 'dan', 'erin', 'frank'].map((name) => ({ name, archetype: 'office' as const })),
+  });
+
+  it('detects off-hours misuse on the user and the usual address, within two hours', () => {
+    const hit = alert('alice', '192.0.2.10', night + 5 * MIN, HOUR_DETECTOR);
+    const r = scoreAlerts([hit], l, { detectorIds: [HOUR_DETECTOR, 'Auth.RareUser'] });
+    expect(r.recall['off-hours']).toEqual({ total: 1, detected: 1, recall: 1 });
+    expect(r.byDetector[HOUR_DETECTOR]!.recall['off-hours']).toEqual({ total: 1, detected: 1, recall: 1 });
+    expect(r.byDetector['Auth.RareUser']!.recall['off-hours']).toEqual({ total: 1, detected: 0, recall: 0 });
+    // Another address of alice's that night is not the attack: no detection, and a false alert.
+    const elsewhere = scoreAlerts([alert('alice', '86.14.7.7', night + 5 * MIN, HOUR_DETECTOR)], l);
+    expect(elsewhere.recall['off-hours'].detected).toBe(0);
+    expect(elsewhere.falseAlerts.noise).toBe(1);
+    // Too late: three hours after the start.
+    expect(scoreAlerts([alert('alice', '192.0.2.10', night + 3 * HOUR)], l).recall['off-hours'].detected).toBe(0);
+  });
+
+  it('counts alerts on late work, weekend deploys and DST changes as noise, by look-alike', () => {
+    const r = scoreAlerts(
+      [
+        alert('carol', '192.0.2.11', lateWork.start + 10 * MIN, HOUR_DETECTOR),
+        alert('dan', '81.2.3.4', deploy.start, HOUR_DETECTOR),
+        alert('frank', '192.0.2.10', LEARN_END + DAY_MS, HOUR_DETECTOR),
+        alert('frank', '86.14.2.9', LEARN_END + 3 * DAY_MS),
+      ],
+      l,
+    );
+    expect(r.falseAlerts.noise).toBe(4);
+    expect(r.falseAlerts.noiseByCause).toEqual({
+      'late-work': 1,
+      'weekend-deploy': 1,
+      'dst-change': 1,
+      'dhcp-churn': 1,
+    });
+    expect(r.byDetector[HOUR_DETECTOR]!.falseByKind).toEqual({ 'late-work': 1, 'weekend-deploy': 1, 'dst-change': 1 });
+  });
+
+  it('counts an alert on travel across time zones as expected novelty', () => {
+    const r = scoreAlerts([alert('erin', '133.106.1.2', trip.start + 9 * HOUR, HOUR_DETECTOR)], l);
+    expect(r.falseAlerts.expectedNovelty).toBe(1);
+    expect(r.falseAlerts.expectedByKind).toEqual({ 'travel-timezone': 1 });
+    expect(r.falseAlerts.noise).toBe(0);
   });
 });
