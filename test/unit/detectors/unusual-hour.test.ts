@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { computeBaselineUpdate } from '../../../shared/core/baseline-update';
 import { DETECTORS, unusualSourceIp } from '../../../shared/core/detectors';
 import { readSlice } from '../../../shared/core/detectors/state';
-import { unusualHour } from '../../../shared/core/detectors/unusual-hour';
+import { combinedProbability, unusualHour } from '../../../shared/core/detectors/unusual-hour';
 import {
   isAroundTheClock,
   smooth,
@@ -178,6 +178,11 @@ describe('Auth.UnusualHour', () => {
     const u = w.users.get('svc-backup')!;
     expect(isAroundTheClock(unusualHourState.user!.schema.parse(u.detectorState!.hour))).toBe(true);
     expect(judge(w, logon('svc-backup', '10.0.0.5', at('2026-02-24T03:40:00-05:00')))).toBeNull();
+    // Nor does it teach the organisation that 03:00 is an ordinary hour for people: only its first day, before
+    // its pattern showed it works around the clock, was counted (once an hour; 21 days of it would be 15).
+    const pop = w.population.detectorState?.hour as { weekday: number[] };
+    expect(pop.weekday[3]).toBeLessThanOrEqual(1);
+    expect(judge(w, logon('alice', HOME, at('2026-02-24T03:12:00-05:00')))).not.toBeNull();
   });
 
   it('needs a mature user with a week of learned pattern', () => {
@@ -236,6 +241,22 @@ describe('Auth.UnusualHour', () => {
     // Re-learning the same windows (a retried run) leaves the population as it was.
     const again = learn(officeWorker('alice', HOME), NY_SETTINGS, w);
     expect(again.population.detectorState?.hour).toEqual(w.population.detectorState?.hour);
+  });
+
+  it('weighs an hour by how unusual it is for the user and for colleagues: evening mail is weaker evidence than 03:00', () => {
+    expect(combinedProbability(0.004, 1)).toBeCloseTo(0.063, 3);
+    expect(combinedProbability(0.004, 0.03)).toBeGreaterThan(combinedProbability(0.004, 0.004));
+    // With colleagues often on at 21:00, alice's first 21:00 logon scores below her first 03:00 one.
+    const logons = ['bob', 'carol', 'dave'].flatMap((u) =>
+      febDays(21)
+        .filter((d) => !isWeekendDate(d))
+        .map((d) => logon(u, '198.51.100.30', at(`${d}T21:10:00-05:00`))),
+    );
+    const w = learn(logons, NY_SETTINGS, office());
+    const evening = judge(w, logon('alice', HOME, at('2026-02-24T21:05:00-05:00')));
+    const night = judge(w, logon('alice', HOME, at('2026-02-24T03:05:00-05:00')))!;
+    expect(evening === null || evening.score < night.score).toBe(true);
+    expect(night.evidence.organisation_probability).toBeLessThan(0.05);
   });
 
   it('ranks hours by how likely they are: the tail of an hour next to the usual ones holds more than deep night', () => {

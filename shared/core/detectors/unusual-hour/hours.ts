@@ -100,7 +100,7 @@ export function mix(a: readonly number[], b: readonly number[], weightA: number)
 }
 
 /** Weight, in active buckets, of the prior against the user's own smoothed counts. */
-export const PRIOR_WEIGHT = 8;
+export const PRIOR_WEIGHT = 20;
 
 /**
  * Predictive probability that the user's next active bucket (of this day type) falls in each hour: a Dirichlet

@@ -67,12 +67,27 @@ const OTHER: Record<DayType, DayType> = { weekday: 'weekend', weekend: 'weekday'
  * weekday worker's Saturday morning is judged by their mornings.
  */
 export function priorFor(c: HourCounts, day: DayType, pop: PopulationHours | undefined): number[] {
-  const popDay = pop && sum(pop[day]) < OWN_PATTERN_BUCKETS ? OTHER[day] : day;
-  const popPrior = populationPrior(pop?.[popDay] ?? []);
+  const popPrior = populationPrior(pop?.[popDayFor(day, pop)] ?? []);
   const own = sum(c[day]);
   const other = c[OTHER[day]];
   if (own >= OWN_PATTERN_BUCKETS || sum(other) < OWN_PATTERN_BUCKETS) return popPrior;
   return mix(shares(smooth(other)), popPrior, 0.5);
+}
+
+/** The day type whose organisation pattern stands for `day`: its own, unless the organisation has little of it. */
+function popDayFor(day: DayType, pop: PopulationHours | undefined): DayType {
+  return pop && sum(pop[day]) < OWN_PATTERN_BUCKETS ? OTHER[day] : day;
+}
+
+/**
+ * The finding's probability from two: how unusual the hour is for the user (`pUser`) and for the organisation's
+ * people (`pOrg`, the same tail over the organisation's pattern for the day type). Their geometric mean: an hour
+ * the user never uses but colleagues often do (an evening look at the mail) is weaker evidence than one nobody
+ * here uses (03:00), while an hour common for the user is never a finding (p ≥ pUser is checked first). With no
+ * organisation pattern learned yet, pOrg is 1 and only a user-side probability below the cut-off squared alerts.
+ */
+export function combinedProbability(pUser: number, pOrg: number): number {
+  return Math.sqrt(pUser * pOrg);
 }
 
 function hoursText(u: { from: number; to: number }): string {
@@ -127,6 +142,8 @@ export const unusualHour: Detector<'Auth.UnusualHour'> = {
     periods_this_hour: { label: 'Active periods in this hour', format: 'number' },
     population_share_this_hour: { label: "Organisation's activity in this hour", format: 'percent' },
     history_days: { label: 'Days of learned pattern', format: 'days' },
+    user_probability: { label: 'How unusual for the user (probability)', format: 'probability' },
+    organisation_probability: { label: 'How unusual in the organisation (probability)', format: 'probability' },
     ...USER_HISTORY_FIELDS,
   },
   state: unusualHourState,
@@ -148,7 +165,11 @@ export const unusualHour: Detector<'Auth.UnusualHour'> = {
     const day: DayType = isWeekend(local.weekday) ? 'weekend' : 'weekday';
     const pop = populationStateOf(unusualHourState, population);
     const probs = hourProbabilities(smooth(counts[day]), priorFor(counts, day, pop));
-    const p = tailProbability(probs, local.hour);
+    const pUser = tailProbability(probs, local.hour);
+    // Early exit before the organisation's side: p ≥ pUser, so an hour ordinary for the user is never a finding.
+    if (pUser > settings.maxProbability) return null;
+    const pOrg = tailProbability(populationPrior(pop?.[popDayFor(day, pop)] ?? []), local.hour);
+    const p = combinedProbability(pUser, pOrg);
     if (p > settings.maxProbability) return null;
 
     const own = sum(counts[day]);
@@ -169,7 +190,8 @@ export const unusualHour: Detector<'Auth.UnusualHour'> = {
         : `an hour with ${pct(own > 0 ? thisHour / own : 0)} of their ${day} activity`;
     const explanation =
       `${o.user} logged on at ${when} (from ${o.sourceIp}): ${rarity}. ${habit}. ` +
-      `${pct(popShare)} of the organisation's ${day} activity falls in this hour. Probability ${p.toPrecision(2)}.`;
+      `${pct(popShare)} of the organisation's ${day} activity falls in this hour. ` +
+      `Probability ${p.toPrecision(2)} (for the user ${pUser.toPrecision(2)}, for the organisation ${pOrg.toPrecision(2)}).`;
 
     return {
       detectorId: this.id,
@@ -189,6 +211,8 @@ export const unusualHour: Detector<'Auth.UnusualHour'> = {
         periods_this_hour: Math.round(thisHour * 10) / 10,
         population_share_this_hour: Math.round(popShare * 1e4) / 1e4,
         history_days: historyDays,
+        user_probability: Number(pUser.toPrecision(3)),
+        organisation_probability: Number(pOrg.toPrecision(3)),
         user_first_seen: isoDate(baseline.activity.first),
         user_last_seen: new Date(baseline.activity.last).toISOString(),
         days_active: baseline.activity.days,

@@ -15,7 +15,16 @@ import { BUCKET_MS, bucketOf, type LogonObservation } from '../../model';
 import { compileUserTimeZones, isWeekend, localTime } from '../../local-time';
 import type { DetectionSettings } from '../../settings';
 import type { DetectorState } from '../detector';
-import { addBucket, emptyHours, HOURS, rotate, rounded, type DayType, type HourCounts } from './hours';
+import {
+  addBucket,
+  emptyHours,
+  HOURS,
+  isAroundTheClock,
+  rotate,
+  rounded,
+  type DayType,
+  type HourCounts,
+} from './hours';
 
 /** How many of the most recent counted buckets are remembered: ample for 30-minute windows and 15-minute catch-up. */
 export const RECENT_BUCKETS = 16;
@@ -121,7 +130,11 @@ export function newlyCounted(before: UserHours | undefined, after: UserHours | u
   return after.recent.filter((b) => !old.has(b));
 }
 
-/** The population's hours with every bucket its users newly counted this window; the input itself when none. */
+/**
+ * The population's hours with every bucket its users newly counted this window; the input itself when none.
+ * Accounts active around the clock (services, rotas) are left out: they are not what a person's night looks like
+ * in this organisation, and on weekends, when people are away, they would make every hour look ordinary.
+ */
 export function learnPopulationHours(
   previous: PopulationHours | undefined,
   users: readonly { user: string; before: UserHours | undefined; after: UserHours | undefined }[],
@@ -129,6 +142,7 @@ export function learnPopulationHours(
   let counts: HourCounts = previous ?? { weekday: emptyHours(), weekend: emptyHours(), at: 0 };
   let added = false;
   for (const u of users) {
+    if (u.after && isAroundTheClock(u.after)) continue;
     for (const b of newlyCounted(u.before, u.after)) {
       const { day, hour } = slotOf(b, u.after!.zone);
       counts = addBucket(counts, b, day, hour);
