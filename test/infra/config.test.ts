@@ -151,6 +151,22 @@ describe('deployment configuration', () => {
     ]);
   });
 
+  it('takes the time zones people work in, from the object or from -c, and refuses unknown zones', () => {
+    const config = loadDeployConfig({
+      authwatch: { ...valid, userTimeZones: [{ pattern: 'apac-*', timeZone: 'Asia/Singapore' }] },
+      'authwatch.timeZone': 'Europe/Berlin',
+    });
+    expect(config.settings.timeZone).toBe('Europe/Berlin');
+    expect(config.settings.userTimeZones).toEqual([{ pattern: 'apac-*', timeZone: 'Asia/Singapore' }]);
+    expect(parseDeployConfig(valid).settings.timeZone).toBe('UTC');
+    expect(
+      issuesOf({ ...valid, timeZone: 'Berlin', userTimeZones: [{ pattern: 'x', timeZone: 'UTC', tz: 'UTC' }] }),
+    ).toEqual([
+      'authwatch.timeZone: "Berlin" is not an IANA time zone name like Europe/Berlin, America/New_York or UTC',
+      expect.stringMatching(/^authwatch\.userTimeZones\.0: .*tz/),
+    ]);
+  });
+
   it('lists every problem at once, including unknown keys and out-of-range settings', () => {
     const issues = issuesOf({
       logSources: [{ profile: 'okta', logGroups: [] }],
