@@ -2,13 +2,15 @@
  * `InMemoryBaselineStore`: the `BaselineStore` contract (both ports, `DetectionStore` and `OperatorStore`) in
  * a `Map`, for tests and anything that needs no persistence. Same semantics as `DynamoDbBaselineStore`,
  * checked by one shared contract suite (test/contract/baseline-store.test.ts):
- * - items are stored as the very JSON bodies the DynamoDB adapter writes (same codec, same size bound),
+ * - items are stored as the very JSON bodies the DynamoDB adapter writes (same codec, items/codec.ts, and size
+ *   bound, items/size.ts; never the DynamoDB adapter itself),
  *   so what a caller gets back is always a fresh copy and mutating it never changes the stored state;
  * - every save is version-checked: a baseline changed since it was read is not written, and all such
  *   items are reported together in one `ConcurrentUpdateError` after the others were written;
  * - population and state saves identical to the stored item at the same version are no-ops;
  * - the ledger is idempotent: recording an id already present leaves the first entry as it was; it keeps
- *   each alert's document bounded exactly as DynamoDB does (`LEDGER_DOCUMENT_MAX_BYTES`), and scans leave it out.
+ *   each alert's document and user name bounded exactly as DynamoDB does (`boundLedgerEntry`), and scans leave
+ *   the document out.
  * - a user whose item could never be stored (over DynamoDB's item limit with every place evicted) is skipped
  *   and returned in `notStored`, the others saved, as `DynamoDbBaselineStore` does.
  * - the run lease is held by one owner at a time until it expires or is released.
@@ -19,12 +21,10 @@
  * write calls here, so a test aiming a failure at a save is not disarmed by the run taking its lease),
  * `reads`/`writes` counters (items, as DynamoDB would bill them), `ledger()`, `lease()`.
  */
-import { boundAlertDocument } from '../core/alerts';
 import type { Feedback, LedgerEntry, PopulationStats, RunLease, RunState, UserBaseline } from '../core/model';
 import { ConcurrentUpdateError, ItemTooLargeError } from '../errors';
 import type { BaselineStore, ItemNotStored, SaveUsersResult } from '../ports';
 import {
-  checkItemSize,
   decodeFeedback,
   decodePopulation,
   decodeRunState,
@@ -33,17 +33,17 @@ import {
   encodeFeedbackBody,
   encodePopulationBody,
   encodeRunStateBody,
+} from './items/codec';
+import {
   FEEDBACK_KEY,
-  fitUser,
   HASHED_USER_KEY_PREFIX,
-  LEDGER_DOCUMENT_MAX_BYTES,
   POPULATION_KEY,
   RUN_STATE_KEY,
-  USER_ITEM_TARGET_BYTES,
   USER_KEY_PREFIX,
   userForLog,
   userKey,
-} from './dynamodb-baseline-store';
+} from './items/keys';
+import { boundLedgerEntry, checkItemSize, fitUser, USER_ITEM_TARGET_BYTES } from './items/size';
 
 interface Stored {
   readonly version: number;
@@ -138,9 +138,7 @@ export class InMemoryBaselineStore implements BaselineStore {
     this.throwIfFailing();
     for (const e of entries) {
       if (this.raised.has(e.id)) continue;
-      const { document: raw, ...entry } = e;
-      const document = raw !== undefined ? boundAlertDocument(raw, LEDGER_DOCUMENT_MAX_BYTES) : undefined;
-      this.raised.set(e.id, { ...entry, ...(document !== undefined ? { document } : {}) });
+      this.raised.set(e.id, boundLedgerEntry(e));
       this.writes++;
     }
   }

@@ -19,18 +19,18 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  bodyItemBytes,
   createBaselinesTable,
   DynamoDbBaselineStore,
-  DYNAMODB_MAX_ITEM_BYTES,
-  encodeUserBody,
-  LEDGER_DOCUMENT_MAX_BYTES,
-  PARTITION_KEY,
-  TTL_ATTRIBUTE,
-  USER_ITEM_TARGET_BYTES,
-  userKey,
   type DynamoDbBaselineStoreProps,
 } from '../../shared/adapters/dynamodb-baseline-store';
+import { encodeUserBody } from '../../shared/adapters/items/codec';
+import { PARTITION_KEY, TTL_ATTRIBUTE, userKey } from '../../shared/adapters/items/keys';
+import {
+  bodyItemBytes,
+  DYNAMODB_MAX_ITEM_BYTES,
+  LEDGER_DOCUMENT_MAX_BYTES,
+  USER_ITEM_TARGET_BYTES,
+} from '../../shared/adapters/items/size';
 import { createDynamoDbClient } from '../../shared/adapters/aws-clients';
 import { EMBEDDED_REGION, startEmbeddedDynamo } from '../../shared/adapters/embedded-dynamo';
 import { FileLogSource } from '../../shared/adapters/file-log-source';

@@ -4,11 +4,8 @@
  * UnprocessedKeys, TTL attribute, corrupt items) are in baseline-store.dynamodb.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  DynamoDbBaselineStore,
-  LEDGER_DOCUMENT_MAX_BYTES,
-  USER_ITEM_TARGET_BYTES,
-} from '../../shared/adapters/dynamodb-baseline-store';
+import { DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-store';
+import { LEDGER_DOCUMENT_MAX_BYTES, USER_ITEM_TARGET_BYTES } from '../../shared/adapters/items/size';
 import { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
 import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../../shared/core/baseline-update';
 import {

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DETECTOR_RUNTIME } from '../../infra/constructs/detector';
 import { DETECTOR_TABLE_ACTIONS } from '../../infra/constructs/storage';
 import { PROJECT_ROOT } from '../../lambdas/bundle';
-import { PARTITION_KEY, TTL_ATTRIBUTE } from '../../shared/adapters/dynamodb-baseline-store';
+import { PARTITION_KEY, TTL_ATTRIBUTE } from '../../shared/adapters/items/keys';
 import { ENV, logSourceId, parseRuntimeConfig } from '../../shared/config';
 import {
   DETECTOR_DIMENSION,

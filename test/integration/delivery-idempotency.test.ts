@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DETECTOR_TIMEOUT } from '../../infra/constructs/detector';
 import { AWS_MAX_ATTEMPTS, createDynamoDbClient, createSnsClient } from '../../shared/adapters/aws-clients';
-import { DynamoDbBaselineStore, LEASE_KEY } from '../../shared/adapters/dynamodb-baseline-store';
+import { DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-store';
+import { LEASE_KEY } from '../../shared/adapters/items/keys';
 import { EMBEDDED_REGION } from '../../shared/adapters/embedded-dynamo';
 import { FileLogSource } from '../../shared/adapters/file-log-source';
 import { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
