@@ -47,6 +47,7 @@ import {
   type ScanCommandOutput,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
+import type { SliceOwner } from '../core/detectors/state';
 import type { Feedback, LedgerEntry, PopulationStats, RunLease, RunState, UserBaseline } from '../core/model';
 import { BaselineStoreError, ConcurrentUpdateError, ItemTooLargeError } from '../errors';
 import type { BaselineStore, ItemNotStored, SaveUsersResult } from '../ports';
@@ -66,6 +67,7 @@ import {
   encodeRunStateBody,
   type Item,
   releasedLeaseItem,
+  type SliceOptions,
 } from './items/codec';
 import {
   ALERT_KEY_PREFIX,
@@ -160,6 +162,8 @@ export interface DynamoDbBaselineStoreProps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Jitter source in [0, 1); defaults to `Math.random`. */
   readonly random?: () => number;
+  /** Owners of detectors' state slices (default: the registry's detectors); tests register their own. */
+  readonly stateOwners?: readonly SliceOwner[];
 }
 
 /** What the store asked of DynamoDB, to compare with the floor: ceil(users / 100) reads + one write per changed item. */
@@ -186,6 +190,11 @@ export interface DynamoDbStoreStats {
   usersBounded: number;
   /** User items skipped because they can never be stored (returned by `saveUsers` in `notStored`). */
   itemsNotStored: number;
+  /**
+   * Detectors' state slices read as unreadable (a newer version, a failed schema) and left out: those detectors
+   * relearn the user or population from nothing. Not an error of the item, which is read all the same.
+   */
+  sliceDefects: number;
   /** Largest item written so far, in bytes. */
   largestItemBytes: number;
 }
@@ -206,6 +215,7 @@ function emptyStats(): DynamoDbStoreStats {
     cacheHits: 0,
     usersBounded: 0,
     itemsNotStored: 0,
+    sliceDefects: 0,
     largestItemBytes: 0,
   };
 }
@@ -243,6 +253,8 @@ export class DynamoDbBaselineStore implements BaselineStore {
   private readonly readConcurrency: number;
   private readonly maxBatchGetAttempts: number;
   private readonly maxUserItemBytes: number;
+  /** How detectors' slices are read (and defects counted) and written. */
+  private readonly slices: SliceOptions;
   private readonly scanPageLimit: number | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -256,6 +268,12 @@ export class DynamoDbBaselineStore implements BaselineStore {
     this.readConcurrency = props.readConcurrency ?? DEFAULT_READ_CONCURRENCY;
     this.maxBatchGetAttempts = props.maxBatchGetAttempts ?? DEFAULT_MAX_BATCH_GET_ATTEMPTS;
     this.maxUserItemBytes = props.maxUserItemBytes ?? USER_ITEM_TARGET_BYTES;
+    this.slices = {
+      ...(props.stateOwners ? { owners: props.stateOwners } : {}),
+      onSliceDefect: () => {
+        this.stats.sliceDefects++;
+      },
+    };
     this.scanPageLimit = props.scanPageLimit;
     this.sleep = props.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = props.random ?? Math.random;
@@ -279,13 +297,13 @@ export class DynamoDbBaselineStore implements BaselineStore {
       const user = byKey.get(pk);
       if (user === undefined) continue;
       const { version, body } = this.bodyOf(userLabel(user), item);
-      out.set(user, decodeUser(user, body, version));
+      out.set(user, decodeUser(user, body, version, this.slices));
     }
     return out;
   }
 
   async getPopulation(): Promise<PopulationStats | undefined> {
-    return this.getSingle(POPULATION_KEY, decodePopulation);
+    return this.getSingle(POPULATION_KEY, (body, version) => decodePopulation(body, version, this.slices));
   }
 
   async getRunState(): Promise<RunState | undefined> {
@@ -312,7 +330,10 @@ export class DynamoDbBaselineStore implements BaselineStore {
     if (!item) return undefined;
     this.stats.itemsRead++;
     const entry = decodeLedgerItem(item);
-    if (!entry || entry.id !== id) throw new BaselineStoreError(`Corrupt ledger item ${pk.slice(0, 200)}`);
+    if (entry.id !== id)
+      throw new BaselineStoreError(
+        `Corrupt ledger item ${pk.slice(0, 200)}: it holds alert ${JSON.stringify(entry.id)}`,
+      );
     return entry;
   }
 
@@ -320,15 +341,13 @@ export class DynamoDbBaselineStore implements BaselineStore {
     for await (const item of this.scanPrefixes([USER_KEY_PREFIX, HASHED_USER_KEY_PREFIX])) {
       const pk = item[PARTITION_KEY]!.S!;
       const { version, body } = this.bodyOf(pk, item);
-      yield decodeScannedUser(pk, body, version);
+      yield decodeScannedUser(pk, body, version, this.slices);
     }
   }
 
   async *scanLedger(): AsyncIterable<LedgerEntry> {
     for await (const item of this.scanPrefixes([ALERT_KEY_PREFIX, HASHED_ALERT_KEY_PREFIX])) {
-      const entry = decodeLedgerItem(item, false);
-      if (!entry) throw new BaselineStoreError(`Corrupt ledger item ${String(item[PARTITION_KEY]?.S).slice(0, 200)}`);
-      yield entry;
+      yield decodeLedgerItem(item, false);
     }
   }
 
@@ -381,7 +400,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
     for (const u of users) {
       let fitted: FittedUser;
       try {
-        fitted = fitUser(u, this.maxUserItemBytes);
+        fitted = fitUser(u, this.maxUserItemBytes, this.slices);
       } catch (e) {
         if (!(e instanceof ItemTooLargeError)) throw e;
         notStored.push({ user: userForLog(u.user), reason: e.message });
@@ -403,7 +422,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
   }
 
   async savePopulation(population: PopulationStats): Promise<void> {
-    const body = encodePopulationBody(population);
+    const body = encodePopulationBody(population, this.slices);
     await this.saveSingle(POPULATION_KEY, body, population.version, population);
   }
 

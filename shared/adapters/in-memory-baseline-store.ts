@@ -21,6 +21,7 @@
  * write calls here, so a test aiming a failure at a save is not disarmed by the run taking its lease),
  * `reads`/`writes` counters (items, as DynamoDB would bill them), `ledger()`, `lease()`.
  */
+import type { SliceOwner } from '../core/detectors/state';
 import type { Feedback, LedgerEntry, PopulationStats, RunLease, RunState, UserBaseline } from '../core/model';
 import { ConcurrentUpdateError, ItemTooLargeError } from '../errors';
 import type { BaselineStore, ItemNotStored, SaveUsersResult } from '../ports';
@@ -33,6 +34,7 @@ import {
   encodeFeedbackBody,
   encodePopulationBody,
   encodeRunStateBody,
+  type SliceOptions,
 } from './items/codec';
 import {
   FEEDBACK_KEY,
@@ -68,10 +70,21 @@ export class InMemoryBaselineStore implements BaselineStore {
   private readonly items = new Map<string, Stored>();
   private readonly raised = new Map<string, LedgerEntry>();
   private held: RunLease | undefined;
-  private readonly maxUserItemBytes: number;
+  /** Detectors' state slices read as unreadable and left out (see `DynamoDbStoreStats.sliceDefects`). */
+  sliceDefects = 0;
 
-  constructor(props: { maxUserItemBytes?: number } = {}) {
+  private readonly maxUserItemBytes: number;
+  private readonly slices: SliceOptions;
+
+  /** `stateOwners`: owners of detectors' state slices (default: the registry's detectors); tests register their own. */
+  constructor(props: { maxUserItemBytes?: number; stateOwners?: readonly SliceOwner[] } = {}) {
     this.maxUserItemBytes = props.maxUserItemBytes ?? USER_ITEM_TARGET_BYTES;
+    this.slices = {
+      ...(props.stateOwners ? { owners: props.stateOwners } : {}),
+      onSliceDefect: () => {
+        this.sliceDefects++;
+      },
+    };
   }
 
   async getUsers(users: readonly string[]): Promise<Map<string, UserBaseline>> {
@@ -80,7 +93,7 @@ export class InMemoryBaselineStore implements BaselineStore {
       const s = this.items.get(userKey(user));
       if (!s) continue;
       this.reads++;
-      out.set(user, decodeUser(user, s.body, s.version));
+      out.set(user, decodeUser(user, s.body, s.version, this.slices));
     }
     return out;
   }
@@ -89,7 +102,7 @@ export class InMemoryBaselineStore implements BaselineStore {
     const s = this.items.get(POPULATION_KEY);
     if (!s) return undefined;
     this.reads++;
-    return decodePopulation(s.body, s.version);
+    return decodePopulation(s.body, s.version, this.slices);
   }
 
   async getRunState(): Promise<RunState | undefined> {
@@ -117,7 +130,7 @@ export class InMemoryBaselineStore implements BaselineStore {
     for (const [key, s] of [...this.items]) {
       if (!key.startsWith(USER_KEY_PREFIX) && !key.startsWith(HASHED_USER_KEY_PREFIX)) continue;
       this.reads++;
-      yield decodeScannedUser(key, s.body, s.version);
+      yield decodeScannedUser(key, s.body, s.version, this.slices);
     }
   }
 
@@ -152,7 +165,7 @@ export class InMemoryBaselineStore implements BaselineStore {
           key: userKey(u.user),
           label: USER_KEY_PREFIX + u.user,
           version: u.version,
-          body: fitUser(u, this.maxUserItemBytes).body,
+          body: fitUser(u, this.maxUserItemBytes, this.slices).body,
         });
       } catch (e) {
         if (!(e instanceof ItemTooLargeError)) throw e;
@@ -165,7 +178,7 @@ export class InMemoryBaselineStore implements BaselineStore {
   }
 
   async savePopulation(population: PopulationStats): Promise<void> {
-    await this.saveSingle(POPULATION_KEY, encodePopulationBody(population), population.version);
+    await this.saveSingle(POPULATION_KEY, encodePopulationBody(population, this.slices), population.version);
   }
 
   async saveRunState(state: RunState): Promise<void> {

@@ -8,7 +8,7 @@ import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '
 import type { LedgerEntry, UserBaseline } from '../../core/model';
 import { boundSeen } from '../../core/seen';
 import { BaselineStoreError, ItemTooLargeError } from '../../errors';
-import { encodeUserBody } from './codec';
+import { encodeUserBody, type SliceOptions } from './codec';
 import { BODY_ATTRIBUTE, PARTITION_KEY, userForLog, userKey, utf8Bytes, VERSION_ATTRIBUTE } from './keys';
 
 /** DynamoDB's item size limit: 400 KB, attribute names and values in UTF-8 (DynamoDB quota). */
@@ -62,9 +62,13 @@ export interface FittedUser {
  * forgetting places never makes a user look more stable. Over DynamoDB's hard limit even with no places
  * left (only a user name of hundreds of KB could do that) is an `ItemTooLargeError`.
  */
-export function fitUser(user: UserBaseline, targetBytes = USER_ITEM_TARGET_BYTES): FittedUser {
+export function fitUser(
+  user: UserBaseline,
+  targetBytes = USER_ITEM_TARGET_BYTES,
+  slices: SliceOptions = {},
+): FittedUser {
   const pk = userKey(user.user);
-  let body = encodeUserBody(user);
+  let body = encodeUserBody(user, slices);
   let bytes = bodyItemBytes(pk, body);
   if (bytes <= targetBytes) return { user, body, bytes, bounded: false };
 
@@ -81,7 +85,7 @@ export function fitUser(user: UserBaseline, targetBytes = USER_ITEM_TARGET_BYTES
       prefixes: boundSeen(user.prefixes, limits.prefixes),
       networks: boundSeen(user.networks, limits.networks),
     };
-    body = encodeUserBody(fitted);
+    body = encodeUserBody(fitted, slices);
     bytes = bodyItemBytes(pk, body);
     if (bytes <= targetBytes || limits.ips + limits.prefixes + limits.networks === 0) break;
     limits = {
