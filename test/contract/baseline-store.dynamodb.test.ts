@@ -507,6 +507,33 @@ describe('DynamoDbBaselineStore defensive decoding', () => {
     await expect(store.getPopulation()).rejects.toThrow(/Corrupt item POP#stats: learnedWindowEnd/);
   });
 
+  it('recognises a population saved unchanged whatever the order of the fields it was stored with', async () => {
+    const { store, tableName } = await openStore();
+    // Fields in another order than the schema's (an older writer, or the core building the object differently).
+    const item = {
+      [PARTITION_KEY]: { S: 'POP#stats' },
+      version: { N: '4' },
+      body: {
+        S: '{"$v":1,"learnedWindowEnd":9,"knownUsers":1,"sharedPrefixes":{},"sharedIps":{"a":[1,0,5]},"lastBucket":2,"dormantReturns":0,"newUsers":0,"userBuckets":1}',
+      },
+    };
+    await db.client.send(new PutItemCommand({ TableName: tableName, Item: item }));
+    const read = (await store.getPopulation())!;
+    expect(Object.keys(read)).toEqual([
+      'learnedWindowEnd',
+      'knownUsers',
+      'sharedPrefixes',
+      'sharedIps',
+      'lastBucket',
+      'dormantReturns',
+      'newUsers',
+      'userBuckets',
+      'version',
+    ]);
+    await store.savePopulation(read);
+    expect(store.stats.writesSkipped).toBe(1);
+  });
+
   it('refuses to store a non-finite number rather than store a value it could not read back', async () => {
     const { store } = await openStore();
     await expect(
