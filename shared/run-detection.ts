@@ -354,8 +354,8 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
         detectorId: a.rule.id,
         user: a.user.name,
         sourceIp: a.source.ip,
-        raisedAt: opts.windowEnd,
-        expiresAt: Math.floor((opts.windowEnd + settings.ledgerTtlDays * DAY_MS) / 1000),
+        raisedAtMs: opts.windowEnd,
+        expiresAtEpochSeconds: Math.floor((opts.windowEnd + settings.ledgerTtlDays * DAY_MS) / 1000),
         // What `authwatch show <id>` prints: the document as the sink delivered it (the store bounds its size).
         document: report.documents?.[a.id] ?? alertDocument(a),
       }));

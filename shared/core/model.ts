@@ -279,9 +279,9 @@ export interface LedgerEntry {
   readonly user: string;
   readonly sourceIp?: string;
   /** Epoch ms the alert was raised (the window end). */
-  readonly raisedAt: number;
+  readonly raisedAtMs: number;
   /** Epoch seconds after which DynamoDB TTL may delete the entry. */
-  readonly expiresAt: number;
+  readonly expiresAtEpochSeconds: number;
   /** Set when reading back: the stored user name was cut to bound the item, so `user` is only its beginning. */
   readonly userTruncated?: boolean;
   /**

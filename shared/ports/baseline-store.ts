@@ -69,7 +69,7 @@ export interface OperatorStore
   saveFeedback(feedback: Feedback): Promise<void>;
   /** Every stored baseline, in no particular order (`status`). Never for a detection run: it reads the whole table. */
   scanUsers(): AsyncIterable<UserBaseline>;
-  /** Every ledger entry still stored, without documents (DynamoDB TTL deletes lazily: callers filter on `expiresAt`). `status` only. */
+  /** Every ledger entry still stored, without documents (DynamoDB TTL deletes lazily: callers filter on `expiresAtEpochSeconds`). `status` only. */
   scanLedger(): AsyncIterable<LedgerEntry>;
 }
 

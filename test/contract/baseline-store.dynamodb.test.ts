@@ -222,8 +222,8 @@ describe('DynamoDbBaselineStore requests', () => {
         detectorId: 'Auth.RareUser',
         user: evil,
         sourceIp: '::ffff:1.2.3.4',
-        raisedAt: T,
-        expiresAt: 1,
+        raisedAtMs: T,
+        expiresAtEpochSeconds: 1,
       },
     ]);
     await store.getRaisedAlerts(['rareuser-abc']);
@@ -270,9 +270,16 @@ describe('DynamoDbBaselineStore single-item cache', () => {
 describe('DynamoDbBaselineStore ledger', () => {
   it('stores a TTL attribute in epoch seconds and keeps the first entry of an id', async () => {
     const { store, tableName } = await openStore();
-    const expiresAt = Math.floor(T / 1000) + 30 * 86_400;
+    const expiresAtEpochSeconds = Math.floor(T / 1000) + 30 * 86_400;
     await store.recordRaisedAlerts([
-      { id: 'rareuser-1', detectorId: 'Auth.RareUser', user: 'alice', sourceIp: '203.0.113.9', raisedAt: T, expiresAt },
+      {
+        id: 'rareuser-1',
+        detectorId: 'Auth.RareUser',
+        user: 'alice',
+        sourceIp: '203.0.113.9',
+        raisedAtMs: T,
+        expiresAtEpochSeconds,
+      },
     ]);
     await store.recordRaisedAlerts([
       {
@@ -280,12 +287,12 @@ describe('DynamoDbBaselineStore ledger', () => {
         detectorId: 'Auth.RareUser',
         user: 'alice',
         sourceIp: '203.0.113.9',
-        raisedAt: T + 900_000,
-        expiresAt: expiresAt + 900,
+        raisedAtMs: T + 900_000,
+        expiresAtEpochSeconds: expiresAtEpochSeconds + 900,
       },
     ]);
     const item = (await rawGet(tableName, 'ALERT#rareuser-1'))!;
-    expect(item[TTL_ATTRIBUTE]).toEqual({ N: String(expiresAt) });
+    expect(item[TTL_ATTRIBUTE]).toEqual({ N: String(expiresAtEpochSeconds) });
     expect(item.raisedAt).toEqual({ N: String(T) });
     expect(item.user).toEqual({ S: 'alice' });
     expect(store.stats.ledgerDuplicates).toBe(1);
@@ -302,8 +309,8 @@ describe('DynamoDbBaselineStore ledger', () => {
         id: 'rareuser-9',
         detectorId: 'Auth.RareUser',
         user: 'alice',
-        raisedAt: T,
-        expiresAt: Math.floor(T / 1000),
+        raisedAtMs: T,
+        expiresAtEpochSeconds: Math.floor(T / 1000),
         document,
       },
     ]);
@@ -322,8 +329,8 @@ describe('DynamoDbBaselineStore ledger', () => {
         detectorId: 'Auth.UnusualSourceIp',
         user: long,
         sourceIp: '203.0.113.9',
-        raisedAt: T,
-        expiresAt: Math.floor(T / 1000),
+        raisedAtMs: T,
+        expiresAtEpochSeconds: Math.floor(T / 1000),
       },
     ]);
     const e = (await store.getLedgerEntry('unusualsourceip-1'))!;
@@ -551,7 +558,9 @@ describe('DynamoDbBaselineStore defensive decoding', () => {
     expect(write).not.toBeInstanceOf(ConcurrentUpdateError);
     await expect(store.getRunState()).rejects.toBeInstanceOf(BaselineStoreError);
     await expect(
-      store.recordRaisedAlerts([{ id: 'x', detectorId: 'Auth.RareUser', user: 'a', raisedAt: T, expiresAt: 1 }]),
+      store.recordRaisedAlerts([
+        { id: 'x', detectorId: 'Auth.RareUser', user: 'a', raisedAtMs: T, expiresAtEpochSeconds: 1 },
+      ]),
     ).rejects.toBeInstanceOf(BaselineStoreError);
   });
 });

@@ -82,8 +82,8 @@ function ledgerEntry(id: string, overrides: Partial<LedgerEntry> = {}): LedgerEn
     detectorId: 'Auth.RareUser',
     user: 'alice',
     sourceIp: '203.0.113.9',
-    raisedAt: T,
-    expiresAt: Math.floor(T / 1000) + 30 * 86_400,
+    raisedAtMs: T,
+    expiresAtEpochSeconds: Math.floor(T / 1000) + 30 * 86_400,
     ...overrides,
   };
 }
@@ -282,7 +282,7 @@ function contract(name: string, open: () => Promise<Subject>) {
       ]);
       // Recording again (the overlapping window, a retry, another run) is fine, as is a duplicate in one call.
       await other.recordRaisedAlerts([
-        ledgerEntry('rareuser-1', { raisedAt: T + 900_000 }),
+        ledgerEntry('rareuser-1', { raisedAtMs: T + 900_000 }),
         ledgerEntry('rareuser-3'),
         ledgerEntry('rareuser-3'),
       ]);
@@ -394,7 +394,7 @@ function contract(name: string, open: () => Promise<Subject>) {
         ledgerEntry('unusualsourceip-1', { detectorId: 'Auth.UnusualSourceIp', user: HOSTILE_NAMES[0]! }),
       );
       const rare = await store.getLedgerEntry('rareuser-2');
-      expect(rare).toMatchObject({ id: 'rareuser-2', user: 'alice', raisedAt: T });
+      expect(rare).toMatchObject({ id: 'rareuser-2', user: 'alice', raisedAtMs: T });
       expect(rare!.sourceIp).toBeUndefined();
       expect(await store.getLedgerEntry('never')).toBeUndefined();
     });
@@ -471,13 +471,13 @@ function contract(name: string, open: () => Promise<Subject>) {
       const { store } = await open();
       for await (const _ of store.scanLedger()) expect.unreachable('empty ledger');
       const entries = Array.from({ length: 30 }, (_, i) =>
-        ledgerEntry(`unusualsourceip-${i}`, { user: `user${i % 4}`, raisedAt: T + i }),
+        ledgerEntry(`unusualsourceip-${i}`, { user: `user${i % 4}`, raisedAtMs: T + i }),
       );
       await store.recordRaisedAlerts(entries);
       await store.saveUsers([makeBaseline('alice')]);
       const scanned: LedgerEntry[] = [];
       for await (const e of store.scanLedger()) scanned.push(e);
-      expect(scanned.sort((a, b) => a.raisedAt - b.raisedAt)).toEqual(entries);
+      expect(scanned.sort((a, b) => a.raisedAtMs - b.raisedAtMs)).toEqual(entries);
     });
 
     it('round-trips the window the population has learned through', async () => {

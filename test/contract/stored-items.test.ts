@@ -142,8 +142,8 @@ const ledgerWithDocument: LedgerEntry = {
   detectorId: 'Auth.UnusualSourceIp',
   user: 'alice@corp.example',
   sourceIp: '203.0.113.72',
-  raisedAt: 1772409600000,
-  expiresAt: 1780185600,
+  raisedAtMs: 1772409600000,
+  expiresAtEpochSeconds: 1780185600,
   document:
     '{"id":"a1b2c3d4e5f60718","@timestamp":"2026-03-01T23:45:00.000Z","user":{"name":"alice@corp.example"},"source":{"ip":"203.0.113.72"},"score":87}',
 };
@@ -152,8 +152,8 @@ const ledgerUserTruncated: LedgerEntry = {
   id: '0f1e2d3c4b5a6978',
   detectorId: 'Auth.RareUser',
   user: `intruder-${'y'.repeat(1015)}`,
-  raisedAt: 1772409600000,
-  expiresAt: 1780185600,
+  raisedAtMs: 1772409600000,
+  expiresAtEpochSeconds: 1780185600,
   userTruncated: true,
 };
 

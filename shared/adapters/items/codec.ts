@@ -542,8 +542,8 @@ export function decodeLedgerItem(item: Item, withDocument = true): LedgerEntry {
     detectorId: a.detectorId.S,
     user: a.user.S,
     ...(a.sourceIp !== undefined ? { sourceIp: a.sourceIp.S } : {}),
-    raisedAt: a.raisedAt,
-    expiresAt: a[TTL_ATTRIBUTE],
+    raisedAtMs: a.raisedAt,
+    expiresAtEpochSeconds: a[TTL_ATTRIBUTE],
     ...(a.userTruncated?.BOOL === true ? { userTruncated: true } : {}),
     ...(withDocument && a.document !== undefined ? { document: a.document.S } : {}),
   };
@@ -551,16 +551,17 @@ export function decodeLedgerItem(item: Item, withDocument = true): LedgerEntry {
 
 /**
  * A ledger entry as its item. The entry must already be bounded (`boundLedgerEntry` in size.ts): this writes what
- * it is given. `expiresAt` is written as whole epoch seconds, as DynamoDB's TTL requires.
+ * it is given. The attribute names are the stored layout and never change (`raisedAt`, epoch ms; `expiresAt`, the
+ * table's TTL attribute, whole epoch seconds as DynamoDB's TTL requires), whatever the model's field names.
  */
 export function encodeLedgerItem(e: LedgerEntry): Item {
   const item: Item = {
     [PARTITION_KEY]: { S: alertKey(e.id) },
-    [TTL_ATTRIBUTE]: { N: String(Math.floor(e.expiresAt)) },
+    [TTL_ATTRIBUTE]: { N: String(Math.floor(e.expiresAtEpochSeconds)) },
     alertId: { S: e.id },
     detectorId: { S: e.detectorId },
     user: { S: e.user },
-    raisedAt: { N: String(e.raisedAt) },
+    raisedAt: { N: String(e.raisedAtMs) },
   };
   if (e.userTruncated) item.userTruncated = { BOOL: true };
   if (e.sourceIp !== undefined) item.sourceIp = { S: e.sourceIp };
