@@ -135,8 +135,9 @@ const COUNTER: LeafShape<SketchCounter> = {
 /**
  * One fixed-shape leaf (`SeenStats`, `SketchCounter`): a tuple of its fields in order, or an object (a leaf with
  * a field beyond the tuple is written whole; its extra fields are kept). Checked by hand inside the schema rather
- * than by a zod schema per leaf: a user at the bounds has 145 of them and users are decoded on every run; a zod
- * schema per leaf doubled the decoding time of a user (measured, see the change that introduced this).
+ * than by a zod schema per leaf: a user at the bounds has 145 of them and users are decoded on every run. Measured
+ * (CPU time, 2,000 decodes of a user at the bounds with IPv6 keys): ~115 ms this way, ~295 ms with a zod union of
+ * tuple and object per leaf in a `z.record` (which would also make a `__proto__` key a prototype, not data).
  * Returns the leaf, or why it is not one.
  */
 function readLeaf<T>(x: unknown, shape: LeafShape<T>): T | string {
