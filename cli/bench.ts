@@ -23,15 +23,9 @@ import { parseArgs } from 'node:util';
 import { quietSdkNodeVersionWarning } from './sdk-warning';
 import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { createDynamoDbClient } from '../shared/adapters/aws-clients';
-import {
-  BODY_ATTRIBUTE,
-  createBaselinesTable,
-  DynamoDbBaselineStore,
-  encodeUserBody,
-  PARTITION_KEY,
-  userKey,
-  VERSION_ATTRIBUTE,
-} from '../shared/adapters/dynamodb-baseline-store';
+import { createBaselinesTable, DynamoDbBaselineStore } from '../shared/adapters/dynamodb-baseline-store';
+import { encodeUserBody } from '../shared/adapters/items/codec';
+import { BODY_ATTRIBUTE, PARTITION_KEY, userKey, VERSION_ATTRIBUTE } from '../shared/adapters/items/keys';
 import { InMemoryAlertSink } from '../shared/adapters/in-memory-alert-sink';
 import { InMemoryBaselineStore } from '../shared/adapters/in-memory-baseline-store';
 import { loadNetworkDataFile } from '../shared/adapters/network-data-loader';

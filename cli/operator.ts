@@ -322,7 +322,7 @@ export async function show(store: OperatorStore, alertId: string | undefined): P
     user: entry.user,
     userTruncated: entry.userTruncated === true,
     ...(entry.sourceIp !== undefined ? { sourceIp: entry.sourceIp } : {}),
-    raisedAt: iso(entry.raisedAt),
+    raisedAt: iso(entry.raisedAtMs),
     ...(entry.document !== undefined ? { document: entry.document } : {}),
     ...(alert ? { alert } : {}),
   };
@@ -426,10 +426,10 @@ export async function status(
   const perUser = new Map<string, number>();
   let entries = 0;
   for await (const e of store.scanLedger()) {
-    if (e.expiresAt * 1000 <= asOf) continue; // expired; DynamoDB's TTL deletes lazily
+    if (e.expiresAtEpochSeconds * 1000 <= asOf) continue; // expired; DynamoDB's TTL deletes lazily
     entries++;
     perUser.set(e.user, (perUser.get(e.user) ?? 0) + 1);
-    if (e.raisedAt > from && e.raisedAt <= asOf) byDetector[e.detectorId] = (byDetector[e.detectorId] ?? 0) + 1;
+    if (e.raisedAtMs > from && e.raisedAtMs <= asOf) byDetector[e.detectorId] = (byDetector[e.detectorId] ?? 0) + 1;
   }
   const noisiest = [...perUser]
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))

@@ -162,9 +162,9 @@ class RunLeaseHolder {
   async take(): Promise<void> {
     if (this.held) return;
     const now = this.deps.clock.now();
-    const r = await this.deps.store.acquireLease({ owner: this.owner, expiresAt: now + RUN_LEASE_MS }, now);
+    const r = await this.deps.store.acquireLease({ owner: this.owner, expiresAtMs: now + RUN_LEASE_MS }, now);
     if (!r.acquired) {
-      const by = r.holder ? `${r.holder.owner} until ${new Date(r.holder.expiresAt).toISOString()}` : 'another run';
+      const by = r.holder ? `${r.holder.owner} until ${new Date(r.holder.expiresAtMs).toISOString()}` : 'another run';
       throw new ConcurrentUpdateError([`${LEASE_LABEL} (held by ${by})`]);
     }
     this.held = true;
@@ -355,8 +355,8 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
         detectorId: a.rule.id,
         user: a.user.name,
         sourceIp: a.source.ip,
-        raisedAt: opts.windowEnd,
-        expiresAt: Math.floor((opts.windowEnd + settings.ledgerTtlDays * DAY_MS) / 1000),
+        raisedAtMs: opts.windowEnd,
+        expiresAtEpochSeconds: Math.floor((opts.windowEnd + settings.ledgerTtlDays * DAY_MS) / 1000),
         // What `authwatch show <id>` prints: the document as the sink delivered it (the store bounds its size).
         document: report.documents?.[a.id] ?? alertDocument(a),
       }));

@@ -1,12 +1,12 @@
 /**
  * The baselines table: per-user baselines, population statistics, run state and the alert ledger, one table
- * keyed by `pk` (see shared/adapters/dynamodb-baseline-store.ts for the item kinds).
+ * keyed by `pk` (see shared/adapters/items/keys.ts for the item kinds).
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { PARTITION_KEY, TTL_ATTRIBUTE } from '../../shared/adapters/dynamodb-baseline-store';
+import { PARTITION_KEY, TTL_ATTRIBUTE } from '../../shared/adapters/items/keys';
 
 /**
  * What the detector does to the table, and nothing more: BatchGetItem (baselines of the users seen), GetItem

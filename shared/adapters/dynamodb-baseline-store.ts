@@ -1,31 +1,8 @@
 /**
  * `DynamoDbBaselineStore`: the detector's memory in one DynamoDB table (on-demand), in AWS and, on
- * dynalite, locally.
- *
- * Key layout: a single string partition key `pk`, no sort key (every access is by exact key):
- *   `USER#<name>`   one user's baseline            attributes: pk, version, body
- *   `POP#stats`     population statistics          attributes: pk, version, body
- *   `META#state`    run state (learning, watermark) attributes: pk, version, body
- *   `META#feedback` analyst allowlists (`allow`)    attributes: pk, version, body
- *   `META#lease`    the run lease (one run at a time) attributes: pk, owner, leaseUntil (epoch ms); leaseUntil 0 and
- *                                                   no owner once released (or no item before the first run)
- *   `ALERT#<id>`    alert ledger entry              attributes: pk, expiresAt (TTL), alertId, detectorId, user, sourceIp, raisedAt,
- *                                                   document (the alert JSON as delivered, at most 16 KiB)
- *                                                   (and userTruncated when the name was cut to fit)
- * A name that cannot be a key as it is (longer than DynamoDB's 2,048-byte partition key, or not well-formed
- * UTF-16 so it would not survive UTF-8) is keyed `USERH#<sha256>` instead; the body carries the real name,
- * and a read checks it.
- *
- * Serialization: the body of user, population and state items is one JSON string (`S`), not a native
- * DynamoDB map. IPs and user names are map keys in a baseline; as JSON they are plain data, never
- * attribute names, so nothing user-controlled can reach an expression or hit attribute-name rules, and
- * decoding is one `JSON.parse` plus a shape check. The body is the model object itself, so fields the core
- * adds later round-trip untouched; only the bulky fixed-shape leaves (`SeenStats`, sketch counters) are
- * positional tuples, which halves a user at the bounds. Measured: a user with one IP is ~0.5 KB (one write
- * unit); a user at the core's bounds (64 IPs, 48 prefixes, 32 networks) ~11.8 KB with IPv4 keys, ~13.9 KB
- * with IPv6 (~20 KB as plain objects); the population item at sketch capacity (2 × 800 counters, IPv6
- * keys) ~81 KB. Not compressed: most items are below 1 KB, where compression saves no capacity unit and
- * costs CPU on every one of them.
+ * dynalite, locally. This file holds the calls only; the table's key layout is in items/keys.ts, the items'
+ * encoding (zod-checked bodies, ledger and lease attributes) in items/codec.ts, sizes and bounds in
+ * items/size.ts, shared with the in-memory store.
  *
  * Writes: every item carries `version`. A save is a conditional `PutItem`: `attribute_not_exists(pk)` for
  * version 0 (not stored yet), else `version = :read`, storing version + 1. BatchWriteItem cannot be
@@ -53,7 +30,6 @@
  * backoff a bounded number of times, then `BaselineStoreError`. A call that fails as a whole (throttled,
  * 5xx) is retried by the SDK client as configured in aws-clients.ts, never again here.
  */
-import { createHash } from 'node:crypto';
 import {
   BatchGetItemCommand,
   ConditionalCheckFailedException,
@@ -71,480 +47,62 @@ import {
   type ScanCommandOutput,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../core/baseline-update';
-import type {
-  AllowedCidr,
-  AllowedUser,
-  Feedback,
-  LedgerEntry,
-  PopulationStats,
-  RunLease,
-  RunState,
-  SeenStats,
-  SketchCounter,
-  UserBaseline,
-} from '../core/model';
-import { boundAlertDocument } from '../core/alerts';
-import { DETECTORS } from '../core/detectors';
-import { decodeDetectorStates, encodeDetectorStates, type SliceOwner } from '../core/detectors/state';
-import { boundSeen } from '../core/seen';
+import type { SliceOwner } from '../core/detectors/state';
+import type { Feedback, LedgerEntry, PopulationStats, RunLease, RunState, UserBaseline } from '../core/model';
 import { BaselineStoreError, ConcurrentUpdateError, ItemTooLargeError } from '../errors';
 import type { BaselineStore, ItemNotStored, SaveUsersResult } from '../ports';
 import { errorText } from './aws-retry';
+import {
+  decodeFeedback,
+  decodeLeaseItem,
+  decodeLedgerItem,
+  decodePopulation,
+  decodeRunState,
+  decodeScannedUser,
+  decodeUser,
+  encodeFeedbackBody,
+  encodeLeaseItem,
+  encodeLedgerItem,
+  encodePopulationBody,
+  encodeRunStateBody,
+  type Item,
+  releasedLeaseItem,
+  type SliceOptions,
+} from './items/codec';
+import {
+  ALERT_KEY_PREFIX,
+  alertKey,
+  BODY_ATTRIBUTE,
+  FEEDBACK_KEY,
+  HASHED_ALERT_KEY_PREFIX,
+  HASHED_USER_KEY_PREFIX,
+  LEASE_KEY,
+  LEASE_OWNER_ATTRIBUTE,
+  LEASE_UNTIL_ATTRIBUTE,
+  PARTITION_KEY,
+  PARTITION_KEY_TYPE,
+  POPULATION_KEY,
+  RUN_STATE_KEY,
+  TTL_ATTRIBUTE,
+  USER_KEY_PREFIX,
+  userForLog,
+  userKey,
+  userLabel,
+  VERSION_ATTRIBUTE,
+} from './items/keys';
+import { boundLedgerEntry, checkItemSize, type FittedUser, fitUser, USER_ITEM_TARGET_BYTES } from './items/size';
 
-// ---------------------------------------------------------------------------------------------
-// Table layout (the CDK stack imports these, so table and adapter cannot drift)
-// ---------------------------------------------------------------------------------------------
-
-/** The table's only key: a string partition key. */
-export const PARTITION_KEY = 'pk';
-/** DynamoDB attribute type of `PARTITION_KEY` (CDK: `AttributeType.STRING`). */
-export const PARTITION_KEY_TYPE = 'S' as const;
-/** TTL attribute (epoch seconds) on alert-ledger items; DynamoDB deletes them some time after it passes. */
-export const TTL_ATTRIBUTE = 'expiresAt';
-/** Optimistic-concurrency version on user, population and state items. */
-export const VERSION_ATTRIBUTE = 'version';
-/** The JSON body of user, population and state items. */
-export const BODY_ATTRIBUTE = 'body';
-
-export const USER_KEY_PREFIX = 'USER#';
-export const HASHED_USER_KEY_PREFIX = 'USERH#';
-export const ALERT_KEY_PREFIX = 'ALERT#';
-export const HASHED_ALERT_KEY_PREFIX = 'ALERTH#';
-export const POPULATION_KEY = 'POP#stats';
-export const RUN_STATE_KEY = 'META#state';
-export const FEEDBACK_KEY = 'META#feedback';
-export const LEASE_KEY = 'META#lease';
 /** The single items (one per table), cached by version and skipped when saved unchanged. */
 const SINGLE_KEYS: ReadonlySet<string> = new Set([POPULATION_KEY, RUN_STATE_KEY, FEEDBACK_KEY]);
 
-// ---------------------------------------------------------------------------------------------
-// Limits
-// ---------------------------------------------------------------------------------------------
-
 /** BatchGetItem takes at most 100 keys per call (DynamoDB quota). */
 export const BATCH_GET_MAX_KEYS = 100;
-/** DynamoDB's item size limit: 400 KB, attribute names and values in UTF-8 (DynamoDB quota). */
-export const DYNAMODB_MAX_ITEM_BYTES = 400 * 1024;
-/** A partition key value is at most 2,048 bytes (DynamoDB quota). */
-export const MAX_PARTITION_KEY_BYTES = 2048;
-/**
- * Target size of a user item, far below the 400 KB limit: every read and write of the item costs capacity
- * by its size (1 KB per write unit, 4 KB per read unit), and a batch of 100 must stay well under
- * BatchGetItem's 16 MB response. A user beyond it forgets their least recently seen places.
- */
-export const USER_ITEM_TARGET_BYTES = 64 * 1024;
-/** The ledger keeps at most this much of a user name (bounds the item; a longer name is flagged `userTruncated`). */
-const LEDGER_USER_MAX_CHARS = 1024;
-/**
- * The ledger keeps an alert's document (for `authwatch show`) up to 16 KiB (UTF-8), trimmed beyond that and
- * marked `"truncated": true` (`boundAlertDocument`). A real alert is 3–5 KB (measured: 3.7 KB for an unusual-IP
- * alert with every evidence field and two other addresses; 5.0 KB with 20 other IPv6 addresses and 10 hosts), so only
- * hostile or pathological values (a 10 KB user name, hundreds of hosts) are ever cut. Why not more: every run
- * reads the ledger items of its candidate alerts with strongly consistent reads (4 KB per read unit) to drop
- * repeats, and each write costs one unit per KB; 16 KiB caps that at 4 read and 16 write units per alert
- * (1,600 write units for a run at the 100-alert cap), far inside DynamoDB's 400 KB item. The document expires
- * with its entry (the ledger's TTL).
- */
-export const LEDGER_DOCUMENT_MAX_BYTES = 16 * 1024;
-/** DynamoDB counts a number as at most 21 bytes; we count every number at that bound. */
-const NUMBER_BYTES = 21;
 
 const DEFAULT_WRITE_CONCURRENCY = 16;
 const DEFAULT_READ_CONCURRENCY = 8;
 const DEFAULT_MAX_BATCH_GET_ATTEMPTS = 8;
 const RETRY_BASE_MS = 50;
 const RETRY_CAP_MS = 2_000;
-
-// ---------------------------------------------------------------------------------------------
-// Keys
-// ---------------------------------------------------------------------------------------------
-
-function utf8Bytes(s: string): number {
-  return Buffer.byteLength(s, 'utf8');
-}
-
-/** Whether a string survives UTF-8 unchanged (no lone surrogates). */
-function isWellFormed(s: string): boolean {
-  return !/[\uD800-\uDFFF]/.test(s) || Buffer.from(s, 'utf8').toString('utf8') === s;
-}
-
-function keyOf(prefix: string, hashedPrefix: string, value: string): string {
-  const key = prefix + value;
-  if (utf8Bytes(key) <= MAX_PARTITION_KEY_BYTES && isWellFormed(value)) return key;
-  return hashedPrefix + createHash('sha256').update(value, 'utf16le').digest('hex');
-}
-
-/** Partition key of a user's baseline. */
-export function userKey(user: string): string {
-  return keyOf(USER_KEY_PREFIX, HASHED_USER_KEY_PREFIX, user);
-}
-
-/** Partition key of an alert-ledger entry. */
-export function alertKey(id: string): string {
-  return keyOf(ALERT_KEY_PREFIX, HASHED_ALERT_KEY_PREFIX, id);
-}
-
-/** How a key is named in errors: the logical key, whatever the stored one. */
-function userLabel(user: string): string {
-  return USER_KEY_PREFIX + user;
-}
-
-/** Characters of a user name quoted in a log line or an error about its item. */
-const USER_FOR_LOG_MAX_CHARS = 100;
-
-/**
- * A user name for a log line or an error message: JSON-escaped (control characters and line breaks visible,
- * never written raw) and cut to `USER_FOR_LOG_MAX_CHARS` characters, with the full length when cut.
- */
-export function userForLog(user: string): string {
-  if (user.length <= USER_FOR_LOG_MAX_CHARS) return JSON.stringify(user);
-  return `${JSON.stringify(user.slice(0, USER_FOR_LOG_MAX_CHARS))}… (${user.length} characters)`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Codec: the JSON body (exported for the in-memory store, which stores the same bodies)
-//
-// The body is the model object itself (minus `version`, which is its own attribute), so a field the core
-// adds later round-trips without a change here (`PopulationStats.placeNovelty` did). Only the bulky,
-// fixed-shape leaves are written positionally: each `SeenStats` as [first, last, buckets, lastBucket,
-// days, lastDay], each `SketchCounter` as [count, error, last]; a leaf that has grown a field is written
-// as an object instead, and the decoder accepts both. Decoding checks every field the detectors rely on.
-// ---------------------------------------------------------------------------------------------
-
-/** Body format marker (a key no model field uses). */
-const FORMAT_KEY = '$v';
-const FORMAT = 1;
-
-const SEEN_FIELDS = ['first', 'last', 'buckets', 'lastBucket', 'days', 'lastDay'] as const;
-const COUNTER_FIELDS = ['count', 'error', 'last'] as const;
-const USER_MAPS = ['ips', 'prefixes', 'networks'] as const;
-const SKETCHES = ['sharedIps', 'sharedPrefixes'] as const;
-
-class CorruptItem extends Error {}
-
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
-function finite(x: unknown, what: string): number {
-  if (typeof x !== 'number' || !Number.isFinite(x))
-    throw new CorruptItem(`${what} is ${JSON.stringify(x) ?? String(x)}, not a finite number`);
-  return x;
-}
-
-/** Assign an own property even for `__proto__` (a key is data here, never a prototype). */
-function setOwn<T>(o: Record<string, T>, k: string, v: T): void {
-  if (k === '__proto__')
-    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
-}
-
-function hasExactly(o: object, fields: readonly string[]): boolean {
-  let n = 0;
-  for (const k in o) if (Object.hasOwn(o, k)) n++;
-  return n === fields.length;
-}
-
-/** A fixed-shape leaf as a tuple of its fields, or as itself when it has more fields than we know. */
-function packLeaf(o: object, fields: readonly string[]): unknown {
-  return hasExactly(o, fields) ? fields.map((f) => (o as Record<string, unknown>)[f]) : o;
-}
-
-function unpackLeaf<T>(x: unknown, fields: readonly string[], what: string): T {
-  const out: Record<string, unknown> = {};
-  if (Array.isArray(x)) {
-    if (x.length !== fields.length) throw new CorruptItem(`${what} is not a list of ${fields.length} numbers`);
-    for (const [i, f] of fields.entries()) out[f] = finite(x[i], what);
-  } else if (isRecord(x)) {
-    Object.assign(out, x);
-    for (const f of fields) finite(x[f], `${what}.${f}`);
-  } else {
-    throw new CorruptItem(`${what} is neither a list nor a map`);
-  }
-  return out as T;
-}
-
-function packMap(m: unknown, fields: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (!isRecord(m)) return out;
-  for (const k of Object.keys(m)) setOwn(out, k, packLeaf(m[k] as object, fields));
-  return out;
-}
-
-function unpackMap<T>(x: unknown, fields: readonly string[], what: string): Record<string, T> {
-  if (!isRecord(x)) throw new CorruptItem(`${what} is not a map`);
-  const out: Record<string, T> = {};
-  for (const k of Object.keys(x)) setOwn(out, k, unpackLeaf<T>(x[k], fields, `${what}[${k}]`));
-  return out;
-}
-
-/** JSON that refuses non-finite numbers (JSON would store them as null and the item could not be read back). */
-function stringify(body: Record<string, unknown>, label: string): string {
-  try {
-    return JSON.stringify(body, (k, v: unknown) => {
-      if (typeof v === 'number' && !Number.isFinite(v)) throw new CorruptItem(`${k} is ${v}, not a finite number`);
-      return v;
-    });
-  } catch (e) {
-    if (e instanceof CorruptItem)
-      throw new BaselineStoreError(`Refusing to store ${label}: ${e.message}`, { cause: e });
-    throw e;
-  }
-}
-
-function parseBody(body: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch (e) {
-    throw new CorruptItem(`body is not JSON (${(e as Error).message})`);
-  }
-  if (!isRecord(parsed)) throw new CorruptItem('body is not a JSON object');
-  if (parsed[FORMAT_KEY] !== FORMAT) throw new CorruptItem(`unknown body format ${JSON.stringify(parsed[FORMAT_KEY])}`);
-  delete parsed[FORMAT_KEY];
-  return parsed;
-}
-
-/** The model object without `version` (stored as its own attribute), under the format marker. */
-function bodyOfModel(x: object): Record<string, unknown> {
-  const { version: _version, ...rest } = x as Record<string, unknown>;
-  return { [FORMAT_KEY]: FORMAT, ...rest };
-}
-
-/** Detectors that own slices of user and population items. */
-const STATE_OWNERS: readonly SliceOwner[] = DETECTORS.flatMap((d) => (d.state ? [d.state] : []));
-
-/** `detectorState` as stored (`{ v, s }` per slice), or the field left out when there is none. */
-function encodeStates(body: Record<string, unknown>, scope: 'user' | 'population', states: unknown): void {
-  const encoded = encodeDetectorStates(STATE_OWNERS, scope, states as Record<string, unknown> | undefined);
-  if (encoded) body.detectorState = encoded;
-  else delete body.detectorState;
-}
-
-/** `detectorState` as read: each slice upgraded and parsed; a slice that cannot be read is left out (relearned). */
-function decodeStates(out: Record<string, unknown>, scope: 'user' | 'population', raw: unknown): void {
-  const { states } = decodeDetectorStates(STATE_OWNERS, scope, raw);
-  if (states && Object.keys(states).length > 0) out.detectorState = states;
-  else delete out.detectorState;
-}
-
-/** The JSON body of a user item (throws `BaselineStoreError` on a non-finite number). */
-export function encodeUserBody(u: UserBaseline): string {
-  const body = bodyOfModel(u);
-  encodeStates(body, 'user', u.detectorState);
-  body.activity = packLeaf(u.activity, SEEN_FIELDS);
-  for (const m of USER_MAPS) body[m] = packMap(u[m], SEEN_FIELDS);
-  return stringify(body, userLabel(u.user));
-}
-
-/** Decode a user body stored at `version`; throws `CorruptItem` (wrapped by callers with the key). */
-function decodeUserBody(body: string, version: number): UserBaseline {
-  const b = parseBody(body);
-  if (typeof b.user !== 'string') throw new CorruptItem('user name missing');
-  if (!isRecord(b.novelty)) throw new CorruptItem('novelty missing');
-  for (const f of ['periods', 'ip', 'prefix', 'network'] as const) finite(b.novelty[f], `novelty.${f}`);
-  const out = { ...b, activity: unpackLeaf<SeenStats>(b.activity, SEEN_FIELDS, 'activity'), version } as Record<
-    string,
-    unknown
-  >;
-  for (const m of USER_MAPS) out[m] = unpackMap<SeenStats>(b[m], SEEN_FIELDS, m);
-  decodeStates(out, 'user', b.detectorState);
-  return out as unknown as UserBaseline;
-}
-
-export function encodePopulationBody(p: PopulationStats): string {
-  const body = bodyOfModel(p);
-  encodeStates(body, 'population', p.detectorState);
-  for (const s of SKETCHES) body[s] = packMap(p[s], COUNTER_FIELDS);
-  if (p.sharedNetworks) body.sharedNetworks = packMap(p.sharedNetworks, COUNTER_FIELDS);
-  return stringify(body, POPULATION_KEY);
-}
-
-function decodePopulationBody(body: string, version: number): PopulationStats {
-  const b = parseBody(body);
-  for (const f of ['userBuckets', 'newUsers', 'dormantReturns', 'lastBucket', 'knownUsers'] as const) finite(b[f], f);
-  if (b.learnedWindowEnd !== undefined) finite(b.learnedWindowEnd, 'learnedWindowEnd');
-  if (b.learnedWindowStart !== undefined) finite(b.learnedWindowStart, 'learnedWindowStart');
-  const out = { ...b, version } as Record<string, unknown>;
-  for (const s of SKETCHES) out[s] = unpackMap<SketchCounter>(b[s], COUNTER_FIELDS, s);
-  // Optional: items written before the network sketch existed have none.
-  if (b.sharedNetworks !== undefined)
-    out.sharedNetworks = unpackMap<SketchCounter>(b.sharedNetworks, COUNTER_FIELDS, 'sharedNetworks');
-  decodeStates(out, 'population', b.detectorState);
-  return out as unknown as PopulationStats;
-}
-
-export function encodeRunStateBody(s: RunState): string {
-  return stringify(bodyOfModel(s), RUN_STATE_KEY);
-}
-
-function decodeRunStateBody(body: string, version: number): RunState {
-  const b = parseBody(body);
-  finite(b.firstWindowEnd, 'firstWindowEnd');
-  finite(b.lastWindowEnd, 'lastWindowEnd');
-  if (b.backfilledFrom !== undefined) finite(b.backfilledFrom, 'backfilledFrom');
-  if (b.catchUpWatermark !== undefined) finite(b.catchUpWatermark, 'catchUpWatermark');
-  if (b.skipped !== undefined) {
-    if (!Array.isArray(b.skipped)) throw new CorruptItem('skipped is not a list');
-    b.skipped.forEach((r: unknown, i) => {
-      if (!isRecord(r)) throw new CorruptItem(`skipped[${i}] is not a range`);
-      finite(r.start, `skipped[${i}].start`);
-      finite(r.end, `skipped[${i}].end`);
-    });
-  }
-  return { ...b, version } as unknown as RunState;
-}
-
-export function encodeFeedbackBody(f: Feedback): string {
-  return stringify(bodyOfModel(f), FEEDBACK_KEY);
-}
-
-function optionalText(x: unknown, what: string): void {
-  if (x !== undefined && typeof x !== 'string') throw new CorruptItem(`${what} is not a string`);
-}
-
-function decodeFeedbackBody(body: string, version: number): Feedback {
-  const b = parseBody(body);
-  if (!Array.isArray(b.allowUsers)) throw new CorruptItem('allowUsers is not a list');
-  if (!Array.isArray(b.allowCidrs)) throw new CorruptItem('allowCidrs is not a list');
-  b.allowUsers.forEach((e: unknown, i) => {
-    if (!isRecord(e) || typeof e.pattern !== 'string')
-      throw new CorruptItem(`allowUsers[${i}].pattern is not a string`);
-    finite(e.addedAt, `allowUsers[${i}].addedAt`);
-    optionalText(e.note, `allowUsers[${i}].note`);
-  });
-  b.allowCidrs.forEach((e: unknown, i) => {
-    if (!isRecord(e) || typeof e.cidr !== 'string') throw new CorruptItem(`allowCidrs[${i}].cidr is not a string`);
-    finite(e.addedAt, `allowCidrs[${i}].addedAt`);
-    optionalText(e.user, `allowCidrs[${i}].user`);
-    optionalText(e.note, `allowCidrs[${i}].note`);
-  });
-  return {
-    ...b,
-    allowUsers: b.allowUsers as AllowedUser[],
-    allowCidrs: b.allowCidrs as AllowedCidr[],
-    version,
-  } as Feedback;
-}
-
-/** Decode a stored body, turning any defect into a `BaselineStoreError` that names the key. */
-function decodeStored<T>(
-  label: string,
-  decode: (body: string, version: number) => T,
-  body: string,
-  version: number,
-): T {
-  try {
-    return decode(body, version);
-  } catch (e) {
-    if (e instanceof CorruptItem) throw new BaselineStoreError(`Corrupt item ${label}: ${e.message}`, { cause: e });
-    throw e;
-  }
-}
-
-/** Decode a user body, checking it is the user asked for (the body carries the name; keys may be hashed). */
-export function decodeUser(user: string, body: string, version: number): UserBaseline {
-  const b = decodeStored(userLabel(user), decodeUserBody, body, version);
-  if (b.user !== user)
-    throw new BaselineStoreError(
-      `Corrupt item ${userLabel(user)}: it holds the baseline of ${JSON.stringify(b.user.slice(0, 200))}`,
-    );
-  return b;
-}
-export const decodePopulation = (body: string, version: number) =>
-  decodeStored(POPULATION_KEY, decodePopulationBody, body, version);
-export const decodeRunState = (body: string, version: number) =>
-  decodeStored(RUN_STATE_KEY, decodeRunStateBody, body, version);
-export const decodeFeedback = (body: string, version: number) =>
-  decodeStored(FEEDBACK_KEY, decodeFeedbackBody, body, version);
-
-/**
- * Decode a user body found by a scan (the name comes from the body, since hashed keys do not carry it),
- * checking that it belongs under the key it was found at.
- */
-export function decodeScannedUser(pk: string, body: string, version: number): UserBaseline {
-  const b = decodeStored(pk, decodeUserBody, body, version);
-  if (userKey(b.user) !== pk)
-    throw new BaselineStoreError(
-      `Corrupt item ${pk}: it holds the baseline of ${JSON.stringify(b.user.slice(0, 200))}`,
-    );
-  return b;
-}
-
-/** Size DynamoDB bills and limits for an item with key `pk` and a JSON body (names + values, numbers at their maximum). */
-export function bodyItemBytes(pk: string, body: string): number {
-  return (
-    utf8Bytes(PARTITION_KEY) +
-    utf8Bytes(pk) +
-    utf8Bytes(VERSION_ATTRIBUTE) +
-    NUMBER_BYTES +
-    utf8Bytes(BODY_ATTRIBUTE) +
-    utf8Bytes(body)
-  );
-}
-
-export interface FittedUser {
-  /** The baseline as stored (the input itself when it fit). */
-  readonly user: UserBaseline;
-  readonly body: string;
-  readonly bytes: number;
-  /** Whether places were evicted to fit. */
-  readonly bounded: boolean;
-}
-
-/**
- * Encode a user's baseline within `targetBytes`: when over, evict the least recently seen IPs, prefixes and
- * networks (first down to the core's bounds, then halving) until it fits. Novelty counts are kept, so
- * forgetting places never makes a user look more stable. Over DynamoDB's hard limit even with no places
- * left (only a user name of hundreds of KB could do that) is an `ItemTooLargeError`.
- */
-export function fitUser(user: UserBaseline, targetBytes = USER_ITEM_TARGET_BYTES): FittedUser {
-  const pk = userKey(user.user);
-  let body = encodeUserBody(user);
-  let bytes = bodyItemBytes(pk, body);
-  if (bytes <= targetBytes) return { user, body, bytes, bounded: false };
-
-  let limits = {
-    ips: Math.min(MAX_IPS_PER_USER, Object.keys(user.ips).length),
-    prefixes: Math.min(MAX_PREFIXES_PER_USER, Object.keys(user.prefixes).length),
-    networks: Math.min(MAX_NETWORKS_PER_USER, Object.keys(user.networks).length),
-  };
-  let fitted = user;
-  for (;;) {
-    fitted = {
-      ...user,
-      ips: boundSeen(user.ips, limits.ips),
-      prefixes: boundSeen(user.prefixes, limits.prefixes),
-      networks: boundSeen(user.networks, limits.networks),
-    };
-    body = encodeUserBody(fitted);
-    bytes = bodyItemBytes(pk, body);
-    if (bytes <= targetBytes || limits.ips + limits.prefixes + limits.networks === 0) break;
-    limits = {
-      ips: Math.floor(limits.ips / 2),
-      prefixes: Math.floor(limits.prefixes / 2),
-      networks: Math.floor(limits.networks / 2),
-    };
-  }
-  if (bytes > DYNAMODB_MAX_ITEM_BYTES) {
-    throw new ItemTooLargeError(
-      `Baseline item of ${userForLog(user.user)} would be ${bytes} bytes even with no places kept, over DynamoDB's ${DYNAMODB_MAX_ITEM_BYTES}-byte item limit`,
-      bytes,
-    );
-  }
-  return { user: fitted, body, bytes, bounded: true };
-}
-
-/** Population or state body within DynamoDB's item limit (the core bounds both; this guards the limit). */
-export function checkItemSize(pk: string, body: string): number {
-  const bytes = bodyItemBytes(pk, body);
-  if (bytes > DYNAMODB_MAX_ITEM_BYTES)
-    throw new BaselineStoreError(
-      `Item ${pk} would be ${bytes} bytes, over DynamoDB's ${DYNAMODB_MAX_ITEM_BYTES}-byte item limit`,
-    );
-  return bytes;
-}
 
 /** Concurrent `fn` over `items`, at most `limit` at a time; settles every item (no early abort). */
 async function mapSettledLimit<T, R>(
@@ -583,36 +141,6 @@ export function isItemSizeRejection(e: unknown): boolean {
   return e instanceof Error && e.name === 'ValidationException' && /\bitem size\b.*\bexceeded\b/i.test(e.message);
 }
 
-/**
- * A ledger item as a `LedgerEntry`; undefined if it lacks what every entry has. `withDocument: false` leaves
- * the stored document out (scans for operator views need the entries, not up to 16 KiB of JSON each).
- */
-function ledgerEntryOf(item: Record<string, AttributeValue>, withDocument = true): LedgerEntry | undefined {
-  const id = item.alertId?.S;
-  const detectorId = item.detectorId?.S;
-  const user = item.user?.S;
-  const raisedAt = Number(item.raisedAt?.N);
-  const expiresAt = Number(item[TTL_ATTRIBUTE]?.N);
-  if (
-    id === undefined ||
-    detectorId === undefined ||
-    user === undefined ||
-    !Number.isFinite(raisedAt) ||
-    !Number.isFinite(expiresAt)
-  )
-    return undefined;
-  return {
-    id,
-    detectorId,
-    user,
-    ...(item.sourceIp?.S !== undefined ? { sourceIp: item.sourceIp.S } : {}),
-    raisedAt,
-    expiresAt,
-    ...(item.userTruncated?.BOOL === true ? { userTruncated: true } : {}),
-    ...(withDocument && item.document?.S !== undefined ? { document: item.document.S } : {}),
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // The store
 // ---------------------------------------------------------------------------------------------
@@ -634,6 +162,8 @@ export interface DynamoDbBaselineStoreProps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Jitter source in [0, 1); defaults to `Math.random`. */
   readonly random?: () => number;
+  /** Owners of detectors' state slices (default: the registry's detectors); tests register their own. */
+  readonly stateOwners?: readonly SliceOwner[];
 }
 
 /** What the store asked of DynamoDB, to compare with the floor: ceil(users / 100) reads + one write per changed item. */
@@ -660,6 +190,11 @@ export interface DynamoDbStoreStats {
   usersBounded: number;
   /** User items skipped because they can never be stored (returned by `saveUsers` in `notStored`). */
   itemsNotStored: number;
+  /**
+   * Detectors' state slices read as unreadable (a newer version, a failed schema) and left out: those detectors
+   * relearn the user or population from nothing. Not an error of the item, which is read all the same.
+   */
+  sliceDefects: number;
   /** Largest item written so far, in bytes. */
   largestItemBytes: number;
 }
@@ -680,11 +215,10 @@ function emptyStats(): DynamoDbStoreStats {
     cacheHits: 0,
     usersBounded: 0,
     itemsNotStored: 0,
+    sliceDefects: 0,
     largestItemBytes: 0,
   };
 }
-
-type Item = Record<string, AttributeValue>;
 
 interface PendingPut {
   readonly label: string;
@@ -719,6 +253,8 @@ export class DynamoDbBaselineStore implements BaselineStore {
   private readonly readConcurrency: number;
   private readonly maxBatchGetAttempts: number;
   private readonly maxUserItemBytes: number;
+  /** How detectors' slices are read (and defects counted) and written. */
+  private readonly slices: SliceOptions;
   private readonly scanPageLimit: number | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -732,6 +268,12 @@ export class DynamoDbBaselineStore implements BaselineStore {
     this.readConcurrency = props.readConcurrency ?? DEFAULT_READ_CONCURRENCY;
     this.maxBatchGetAttempts = props.maxBatchGetAttempts ?? DEFAULT_MAX_BATCH_GET_ATTEMPTS;
     this.maxUserItemBytes = props.maxUserItemBytes ?? USER_ITEM_TARGET_BYTES;
+    this.slices = {
+      ...(props.stateOwners ? { owners: props.stateOwners } : {}),
+      onSliceDefect: () => {
+        this.stats.sliceDefects++;
+      },
+    };
     this.scanPageLimit = props.scanPageLimit;
     this.sleep = props.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = props.random ?? Math.random;
@@ -755,13 +297,13 @@ export class DynamoDbBaselineStore implements BaselineStore {
       const user = byKey.get(pk);
       if (user === undefined) continue;
       const { version, body } = this.bodyOf(userLabel(user), item);
-      out.set(user, decodeUser(user, body, version));
+      out.set(user, decodeUser(user, body, version, this.slices));
     }
     return out;
   }
 
   async getPopulation(): Promise<PopulationStats | undefined> {
-    return this.getSingle(POPULATION_KEY, decodePopulation);
+    return this.getSingle(POPULATION_KEY, (body, version) => decodePopulation(body, version, this.slices));
   }
 
   async getRunState(): Promise<RunState | undefined> {
@@ -787,8 +329,11 @@ export class DynamoDbBaselineStore implements BaselineStore {
     }
     if (!item) return undefined;
     this.stats.itemsRead++;
-    const entry = ledgerEntryOf(item);
-    if (!entry || entry.id !== id) throw new BaselineStoreError(`Corrupt ledger item ${pk.slice(0, 200)}`);
+    const entry = decodeLedgerItem(item);
+    if (entry.id !== id)
+      throw new BaselineStoreError(
+        `Corrupt ledger item ${pk.slice(0, 200)}: it holds alert ${JSON.stringify(entry.id)}`,
+      );
     return entry;
   }
 
@@ -796,15 +341,13 @@ export class DynamoDbBaselineStore implements BaselineStore {
     for await (const item of this.scanPrefixes([USER_KEY_PREFIX, HASHED_USER_KEY_PREFIX])) {
       const pk = item[PARTITION_KEY]!.S!;
       const { version, body } = this.bodyOf(pk, item);
-      yield decodeScannedUser(pk, body, version);
+      yield decodeScannedUser(pk, body, version, this.slices);
     }
   }
 
   async *scanLedger(): AsyncIterable<LedgerEntry> {
     for await (const item of this.scanPrefixes([ALERT_KEY_PREFIX, HASHED_ALERT_KEY_PREFIX])) {
-      const entry = ledgerEntryOf(item, false);
-      if (!entry) throw new BaselineStoreError(`Corrupt ledger item ${String(item[PARTITION_KEY]?.S).slice(0, 200)}`);
-      yield entry;
+      yield decodeLedgerItem(item, false);
     }
   }
 
@@ -823,19 +366,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
   async recordRaisedAlerts(entries: readonly LedgerEntry[]): Promise<void> {
     const unique = [...new Map(entries.map((e) => [e.id, e])).values()];
     const results = await mapSettledLimit(unique, this.writeConcurrency, async (e) => {
-      const item: Item = {
-        [PARTITION_KEY]: { S: alertKey(e.id) },
-        [TTL_ATTRIBUTE]: { N: String(Math.floor(e.expiresAt)) },
-        alertId: { S: e.id },
-        detectorId: { S: e.detectorId },
-        user: { S: e.user.slice(0, LEDGER_USER_MAX_CHARS) },
-        raisedAt: { N: String(e.raisedAt) },
-      };
-      // `benign <id>` reads the user back: a cut name must not be mistaken for another user's.
-      if (e.user.length > LEDGER_USER_MAX_CHARS) item.userTruncated = { BOOL: true };
-      if (e.sourceIp !== undefined) item.sourceIp = { S: e.sourceIp };
-      const document = e.document !== undefined ? boundAlertDocument(e.document, LEDGER_DOCUMENT_MAX_BYTES) : undefined;
-      if (document !== undefined) item.document = { S: document };
+      const item = encodeLedgerItem(boundLedgerEntry(e));
       try {
         await this.put(
           {
@@ -869,7 +400,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
     for (const u of users) {
       let fitted: FittedUser;
       try {
-        fitted = fitUser(u, this.maxUserItemBytes);
+        fitted = fitUser(u, this.maxUserItemBytes, this.slices);
       } catch (e) {
         if (!(e instanceof ItemTooLargeError)) throw e;
         notStored.push({ user: userForLog(u.user), reason: e.message });
@@ -891,7 +422,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
   }
 
   async savePopulation(population: PopulationStats): Promise<void> {
-    const body = encodePopulationBody(population);
+    const body = encodePopulationBody(population, this.slices);
     await this.saveSingle(POPULATION_KEY, body, population.version, population);
   }
 
@@ -913,13 +444,13 @@ export class DynamoDbBaselineStore implements BaselineStore {
       await this.put(
         {
           TableName: this.tableName,
-          Item: {
-            [PARTITION_KEY]: { S: LEASE_KEY },
-            owner: { S: lease.owner },
-            leaseUntil: { N: String(lease.expiresAt) },
-          },
+          Item: encodeLeaseItem(lease),
           ConditionExpression: 'attribute_not_exists(#pk) OR #until <= :now OR #owner = :owner',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#until': 'leaseUntil', '#owner': 'owner' },
+          ExpressionAttributeNames: {
+            '#pk': PARTITION_KEY,
+            '#until': LEASE_UNTIL_ATTRIBUTE,
+            '#owner': LEASE_OWNER_ATTRIBUTE,
+          },
           ExpressionAttributeValues: { ':now': { N: String(now) }, ':owner': { S: lease.owner } },
         },
         0,
@@ -945,12 +476,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
     } catch (e) {
       throw new BaselineStoreError(`Reading ${LEASE_KEY} from ${this.tableName} failed: ${errorText(e)}`, { cause: e });
     }
-    const owner = item?.owner?.S;
-    const until = Number(item?.leaseUntil?.N);
-    return {
-      acquired: false,
-      holder: owner !== undefined && Number.isFinite(until) ? { owner, expiresAt: until } : undefined,
-    };
+    return { acquired: false, holder: decodeLeaseItem(item) };
   }
 
   async releaseLease(owner: string): Promise<void> {
@@ -958,9 +484,9 @@ export class DynamoDbBaselineStore implements BaselineStore {
       await this.put(
         {
           TableName: this.tableName,
-          Item: { [PARTITION_KEY]: { S: LEASE_KEY }, leaseUntil: { N: '0' } },
+          Item: releasedLeaseItem(),
           ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeNames: { '#owner': LEASE_OWNER_ATTRIBUTE },
           ExpressionAttributeValues: { ':owner': { S: owner } },
         },
         0,
@@ -1216,7 +742,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
 
 /**
  * Create the baselines table if it does not exist (same key schema as the CDK stack), wait until ACTIVE,
- * and enable TTL on `expiresAt`. dynalite does not implement `UpdateTimeToLive` (it answers
+ * and enable TTL on `expiresAtMs`. dynalite does not implement `UpdateTimeToLive` (it answers
  * `UnknownOperationException`), which is tolerated: locally nothing needs expiring.
  * An existing table with another key schema is a `BaselineStoreError`.
  */

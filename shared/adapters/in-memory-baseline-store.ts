@@ -2,13 +2,15 @@
  * `InMemoryBaselineStore`: the `BaselineStore` contract (both ports, `DetectionStore` and `OperatorStore`) in
  * a `Map`, for tests and anything that needs no persistence. Same semantics as `DynamoDbBaselineStore`,
  * checked by one shared contract suite (test/contract/baseline-store.test.ts):
- * - items are stored as the very JSON bodies the DynamoDB adapter writes (same codec, same size bound),
+ * - items are stored as the very JSON bodies the DynamoDB adapter writes (same codec, items/codec.ts, and size
+ *   bound, items/size.ts; never the DynamoDB adapter itself),
  *   so what a caller gets back is always a fresh copy and mutating it never changes the stored state;
  * - every save is version-checked: a baseline changed since it was read is not written, and all such
  *   items are reported together in one `ConcurrentUpdateError` after the others were written;
  * - population and state saves identical to the stored item at the same version are no-ops;
  * - the ledger is idempotent: recording an id already present leaves the first entry as it was; it keeps
- *   each alert's document bounded exactly as DynamoDB does (`LEDGER_DOCUMENT_MAX_BYTES`), and scans leave it out.
+ *   each alert's document and user name bounded exactly as DynamoDB does (`boundLedgerEntry`), and scans leave
+ *   the document out.
  * - a user whose item could never be stored (over DynamoDB's item limit with every place evicted) is skipped
  *   and returned in `notStored`, the others saved, as `DynamoDbBaselineStore` does.
  * - the run lease is held by one owner at a time until it expires or is released.
@@ -19,12 +21,11 @@
  * write calls here, so a test aiming a failure at a save is not disarmed by the run taking its lease),
  * `reads`/`writes` counters (items, as DynamoDB would bill them), `ledger()`, `lease()`.
  */
-import { boundAlertDocument } from '../core/alerts';
+import type { SliceOwner } from '../core/detectors/state';
 import type { Feedback, LedgerEntry, PopulationStats, RunLease, RunState, UserBaseline } from '../core/model';
 import { ConcurrentUpdateError, ItemTooLargeError } from '../errors';
 import type { BaselineStore, ItemNotStored, SaveUsersResult } from '../ports';
 import {
-  checkItemSize,
   decodeFeedback,
   decodePopulation,
   decodeRunState,
@@ -33,17 +34,18 @@ import {
   encodeFeedbackBody,
   encodePopulationBody,
   encodeRunStateBody,
+  type SliceOptions,
+} from './items/codec';
+import {
   FEEDBACK_KEY,
-  fitUser,
   HASHED_USER_KEY_PREFIX,
-  LEDGER_DOCUMENT_MAX_BYTES,
   POPULATION_KEY,
   RUN_STATE_KEY,
-  USER_ITEM_TARGET_BYTES,
   USER_KEY_PREFIX,
   userForLog,
   userKey,
-} from './dynamodb-baseline-store';
+} from './items/keys';
+import { boundLedgerEntry, checkItemSize, fitUser, USER_ITEM_TARGET_BYTES } from './items/size';
 
 interface Stored {
   readonly version: number;
@@ -68,10 +70,21 @@ export class InMemoryBaselineStore implements BaselineStore {
   private readonly items = new Map<string, Stored>();
   private readonly raised = new Map<string, LedgerEntry>();
   private held: RunLease | undefined;
-  private readonly maxUserItemBytes: number;
+  /** Detectors' state slices read as unreadable and left out (see `DynamoDbStoreStats.sliceDefects`). */
+  sliceDefects = 0;
 
-  constructor(props: { maxUserItemBytes?: number } = {}) {
+  private readonly maxUserItemBytes: number;
+  private readonly slices: SliceOptions;
+
+  /** `stateOwners`: owners of detectors' state slices (default: the registry's detectors); tests register their own. */
+  constructor(props: { maxUserItemBytes?: number; stateOwners?: readonly SliceOwner[] } = {}) {
     this.maxUserItemBytes = props.maxUserItemBytes ?? USER_ITEM_TARGET_BYTES;
+    this.slices = {
+      ...(props.stateOwners ? { owners: props.stateOwners } : {}),
+      onSliceDefect: () => {
+        this.sliceDefects++;
+      },
+    };
   }
 
   async getUsers(users: readonly string[]): Promise<Map<string, UserBaseline>> {
@@ -80,7 +93,7 @@ export class InMemoryBaselineStore implements BaselineStore {
       const s = this.items.get(userKey(user));
       if (!s) continue;
       this.reads++;
-      out.set(user, decodeUser(user, s.body, s.version));
+      out.set(user, decodeUser(user, s.body, s.version, this.slices));
     }
     return out;
   }
@@ -89,7 +102,7 @@ export class InMemoryBaselineStore implements BaselineStore {
     const s = this.items.get(POPULATION_KEY);
     if (!s) return undefined;
     this.reads++;
-    return decodePopulation(s.body, s.version);
+    return decodePopulation(s.body, s.version, this.slices);
   }
 
   async getRunState(): Promise<RunState | undefined> {
@@ -117,7 +130,7 @@ export class InMemoryBaselineStore implements BaselineStore {
     for (const [key, s] of [...this.items]) {
       if (!key.startsWith(USER_KEY_PREFIX) && !key.startsWith(HASHED_USER_KEY_PREFIX)) continue;
       this.reads++;
-      yield decodeScannedUser(key, s.body, s.version);
+      yield decodeScannedUser(key, s.body, s.version, this.slices);
     }
   }
 
@@ -138,9 +151,7 @@ export class InMemoryBaselineStore implements BaselineStore {
     this.throwIfFailing();
     for (const e of entries) {
       if (this.raised.has(e.id)) continue;
-      const { document: raw, ...entry } = e;
-      const document = raw !== undefined ? boundAlertDocument(raw, LEDGER_DOCUMENT_MAX_BYTES) : undefined;
-      this.raised.set(e.id, { ...entry, ...(document !== undefined ? { document } : {}) });
+      this.raised.set(e.id, boundLedgerEntry(e));
       this.writes++;
     }
   }
@@ -154,7 +165,7 @@ export class InMemoryBaselineStore implements BaselineStore {
           key: userKey(u.user),
           label: USER_KEY_PREFIX + u.user,
           version: u.version,
-          body: fitUser(u, this.maxUserItemBytes).body,
+          body: fitUser(u, this.maxUserItemBytes, this.slices).body,
         });
       } catch (e) {
         if (!(e instanceof ItemTooLargeError)) throw e;
@@ -167,7 +178,7 @@ export class InMemoryBaselineStore implements BaselineStore {
   }
 
   async savePopulation(population: PopulationStats): Promise<void> {
-    await this.saveSingle(POPULATION_KEY, encodePopulationBody(population), population.version);
+    await this.saveSingle(POPULATION_KEY, encodePopulationBody(population, this.slices), population.version);
   }
 
   async saveRunState(state: RunState): Promise<void> {
@@ -183,8 +194,8 @@ export class InMemoryBaselineStore implements BaselineStore {
     now: number,
   ): Promise<{ readonly acquired: true } | { readonly acquired: false; readonly holder: RunLease | undefined }> {
     const h = this.held;
-    if (h && h.expiresAt > now && h.owner !== lease.owner) return { acquired: false, holder: { ...h } };
-    this.held = { owner: lease.owner, expiresAt: lease.expiresAt };
+    if (h && h.expiresAtMs > now && h.owner !== lease.owner) return { acquired: false, holder: { ...h } };
+    this.held = { owner: lease.owner, expiresAtMs: lease.expiresAtMs };
     this.writes++;
     return { acquired: true };
   }

@@ -236,13 +236,13 @@ export interface RunState {
  * The run lease: `pk = META#lease`. At most one run delivers and learns at a time; a second run (a duplicate
  * invocation of the schedule, a second deployment on the same table, an operator's replay) that finds the
  * lease held does not deliver what the first is delivering. Expires by itself, so a run that died holding
- * it blocks others only until `expiresAt`.
+ * it blocks others only until `expiresAtMs`.
  */
 export interface RunLease {
   /** Who holds it: unique per run attempt (two attempts of the same window are two owners). */
   readonly owner: string;
   /** Epoch ms after which the lease is free for anyone. */
-  readonly expiresAt: number;
+  readonly expiresAtMs: number;
 }
 
 /** A user name or `*` glob an analyst allowed (`authwatch allow user`). */
@@ -286,9 +286,9 @@ export interface LedgerEntry {
   readonly user: string;
   readonly sourceIp?: string;
   /** Epoch ms the alert was raised (the window end). */
-  readonly raisedAt: number;
+  readonly raisedAtMs: number;
   /** Epoch seconds after which DynamoDB TTL may delete the entry. */
-  readonly expiresAt: number;
+  readonly expiresAtEpochSeconds: number;
   /** Set when reading back: the stored user name was cut to bound the item, so `user` is only its beginning. */
   readonly userTruncated?: boolean;
   /**

@@ -42,7 +42,7 @@ export interface DetectionStore {
   savePopulation(population: PopulationStats): Promise<void>;
   saveRunState(state: RunState): Promise<void>;
   /**
-   * Take the run lease for `lease.owner` until `lease.expiresAt`, unless another owner holds it past `now`
+   * Take the run lease for `lease.owner` until `lease.expiresAtMs`, unless another owner holds it past `now`
    * (its holder is then returned, and nothing is written). Taking a lease one already holds extends it, so a
    * write whose response was lost can be repeated.
    */
@@ -69,7 +69,7 @@ export interface OperatorStore
   saveFeedback(feedback: Feedback): Promise<void>;
   /** Every stored baseline, in no particular order (`status`). Never for a detection run: it reads the whole table. */
   scanUsers(): AsyncIterable<UserBaseline>;
-  /** Every ledger entry still stored, without documents (DynamoDB TTL deletes lazily: callers filter on `expiresAt`). `status` only. */
+  /** Every ledger entry still stored, without documents (DynamoDB TTL deletes lazily: callers filter on `expiresAtEpochSeconds`). `status` only. */
   scanLedger(): AsyncIterable<LedgerEntry>;
 }
 

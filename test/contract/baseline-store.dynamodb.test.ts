@@ -19,18 +19,18 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  bodyItemBytes,
   createBaselinesTable,
   DynamoDbBaselineStore,
-  DYNAMODB_MAX_ITEM_BYTES,
-  encodeUserBody,
-  LEDGER_DOCUMENT_MAX_BYTES,
-  PARTITION_KEY,
-  TTL_ATTRIBUTE,
-  USER_ITEM_TARGET_BYTES,
-  userKey,
   type DynamoDbBaselineStoreProps,
 } from '../../shared/adapters/dynamodb-baseline-store';
+import { encodeUserBody } from '../../shared/adapters/items/codec';
+import { PARTITION_KEY, TTL_ATTRIBUTE, userKey } from '../../shared/adapters/items/keys';
+import {
+  bodyItemBytes,
+  DYNAMODB_MAX_ITEM_BYTES,
+  LEDGER_DOCUMENT_MAX_BYTES,
+  USER_ITEM_TARGET_BYTES,
+} from '../../shared/adapters/items/size';
 import { createDynamoDbClient } from '../../shared/adapters/aws-clients';
 import { EMBEDDED_REGION, startEmbeddedDynamo } from '../../shared/adapters/embedded-dynamo';
 import { FileLogSource } from '../../shared/adapters/file-log-source';
@@ -222,8 +222,8 @@ describe('DynamoDbBaselineStore requests', () => {
         detectorId: 'Auth.RareUser',
         user: evil,
         sourceIp: '::ffff:1.2.3.4',
-        raisedAt: T,
-        expiresAt: 1,
+        raisedAtMs: T,
+        expiresAtEpochSeconds: 1,
       },
     ]);
     await store.getRaisedAlerts(['rareuser-abc']);
@@ -270,9 +270,16 @@ describe('DynamoDbBaselineStore single-item cache', () => {
 describe('DynamoDbBaselineStore ledger', () => {
   it('stores a TTL attribute in epoch seconds and keeps the first entry of an id', async () => {
     const { store, tableName } = await openStore();
-    const expiresAt = Math.floor(T / 1000) + 30 * 86_400;
+    const expiresAtEpochSeconds = Math.floor(T / 1000) + 30 * 86_400;
     await store.recordRaisedAlerts([
-      { id: 'rareuser-1', detectorId: 'Auth.RareUser', user: 'alice', sourceIp: '203.0.113.9', raisedAt: T, expiresAt },
+      {
+        id: 'rareuser-1',
+        detectorId: 'Auth.RareUser',
+        user: 'alice',
+        sourceIp: '203.0.113.9',
+        raisedAtMs: T,
+        expiresAtEpochSeconds,
+      },
     ]);
     await store.recordRaisedAlerts([
       {
@@ -280,12 +287,12 @@ describe('DynamoDbBaselineStore ledger', () => {
         detectorId: 'Auth.RareUser',
         user: 'alice',
         sourceIp: '203.0.113.9',
-        raisedAt: T + 900_000,
-        expiresAt: expiresAt + 900,
+        raisedAtMs: T + 900_000,
+        expiresAtEpochSeconds: expiresAtEpochSeconds + 900,
       },
     ]);
     const item = (await rawGet(tableName, 'ALERT#rareuser-1'))!;
-    expect(item[TTL_ATTRIBUTE]).toEqual({ N: String(expiresAt) });
+    expect(item[TTL_ATTRIBUTE]).toEqual({ N: String(expiresAtEpochSeconds) });
     expect(item.raisedAt).toEqual({ N: String(T) });
     expect(item.user).toEqual({ S: 'alice' });
     expect(store.stats.ledgerDuplicates).toBe(1);
@@ -302,8 +309,8 @@ describe('DynamoDbBaselineStore ledger', () => {
         id: 'rareuser-9',
         detectorId: 'Auth.RareUser',
         user: 'alice',
-        raisedAt: T,
-        expiresAt: Math.floor(T / 1000),
+        raisedAtMs: T,
+        expiresAtEpochSeconds: Math.floor(T / 1000),
         document,
       },
     ]);
@@ -322,8 +329,8 @@ describe('DynamoDbBaselineStore ledger', () => {
         detectorId: 'Auth.UnusualSourceIp',
         user: long,
         sourceIp: '203.0.113.9',
-        raisedAt: T,
-        expiresAt: Math.floor(T / 1000),
+        raisedAtMs: T,
+        expiresAtEpochSeconds: Math.floor(T / 1000),
       },
     ]);
     const e = (await store.getLedgerEntry('unusualsourceip-1'))!;
@@ -354,7 +361,7 @@ describe('DynamoDbBaselineStore run lease over a lossy network', () => {
     const from = proxy.calls.length;
     let dropped = false;
     proxy.rule = (c) => (!dropped && dynamoKeyOf(c) === 'META#lease' ? ((dropped = true), 'drop-response') : undefined);
-    expect(await store.acquireLease({ owner: 'run-a#1', expiresAt: T + 360_000 }, T)).toEqual({ acquired: true });
+    expect(await store.acquireLease({ owner: 'run-a#1', expiresAtMs: T + 360_000 }, T)).toEqual({ acquired: true });
     proxy.rule = undefined;
     expect(proxy.calls.slice(from).map((c) => `${c.target} ${c.fault ?? 'forwarded'}`)).toEqual([
       'DynamoDB_20120810.PutItem drop-response',
@@ -507,6 +514,33 @@ describe('DynamoDbBaselineStore defensive decoding', () => {
     await expect(store.getPopulation()).rejects.toThrow(/Corrupt item POP#stats: learnedWindowEnd/);
   });
 
+  it('recognises a population saved unchanged whatever the order of the fields it was stored with', async () => {
+    const { store, tableName } = await openStore();
+    // Fields in another order than the schema's (an older writer, or the core building the object differently).
+    const item = {
+      [PARTITION_KEY]: { S: 'POP#stats' },
+      version: { N: '4' },
+      body: {
+        S: '{"$v":1,"learnedWindowEnd":9,"knownUsers":1,"sharedPrefixes":{},"sharedIps":{"a":[1,0,5]},"lastBucket":2,"dormantReturns":0,"newUsers":0,"userBuckets":1}',
+      },
+    };
+    await db.client.send(new PutItemCommand({ TableName: tableName, Item: item }));
+    const read = (await store.getPopulation())!;
+    expect(Object.keys(read)).toEqual([
+      'learnedWindowEnd',
+      'knownUsers',
+      'sharedPrefixes',
+      'sharedIps',
+      'lastBucket',
+      'dormantReturns',
+      'newUsers',
+      'userBuckets',
+      'version',
+    ]);
+    await store.savePopulation(read);
+    expect(store.stats.writesSkipped).toBe(1);
+  });
+
   it('refuses to store a non-finite number rather than store a value it could not read back', async () => {
     const { store } = await openStore();
     await expect(
@@ -524,7 +558,9 @@ describe('DynamoDbBaselineStore defensive decoding', () => {
     expect(write).not.toBeInstanceOf(ConcurrentUpdateError);
     await expect(store.getRunState()).rejects.toBeInstanceOf(BaselineStoreError);
     await expect(
-      store.recordRaisedAlerts([{ id: 'x', detectorId: 'Auth.RareUser', user: 'a', raisedAt: T, expiresAt: 1 }]),
+      store.recordRaisedAlerts([
+        { id: 'x', detectorId: 'Auth.RareUser', user: 'a', raisedAtMs: T, expiresAtEpochSeconds: 1 },
+      ]),
     ).rejects.toBeInstanceOf(BaselineStoreError);
   });
 });

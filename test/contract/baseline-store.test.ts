@@ -4,11 +4,8 @@
  * UnprocessedKeys, TTL attribute, corrupt items) are in baseline-store.dynamodb.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  DynamoDbBaselineStore,
-  LEDGER_DOCUMENT_MAX_BYTES,
-  USER_ITEM_TARGET_BYTES,
-} from '../../shared/adapters/dynamodb-baseline-store';
+import { DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-store';
+import { LEDGER_DOCUMENT_MAX_BYTES, USER_ITEM_TARGET_BYTES } from '../../shared/adapters/items/size';
 import { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
 import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../../shared/core/baseline-update';
 import {
@@ -85,8 +82,8 @@ function ledgerEntry(id: string, overrides: Partial<LedgerEntry> = {}): LedgerEn
     detectorId: 'Auth.RareUser',
     user: 'alice',
     sourceIp: '203.0.113.9',
-    raisedAt: T,
-    expiresAt: Math.floor(T / 1000) + 30 * 86_400,
+    raisedAtMs: T,
+    expiresAtEpochSeconds: Math.floor(T / 1000) + 30 * 86_400,
     ...overrides,
   };
 }
@@ -285,7 +282,7 @@ function contract(name: string, open: () => Promise<Subject>) {
       ]);
       // Recording again (the overlapping window, a retry, another run) is fine, as is a duplicate in one call.
       await other.recordRaisedAlerts([
-        ledgerEntry('rareuser-1', { raisedAt: T + 900_000 }),
+        ledgerEntry('rareuser-1', { raisedAtMs: T + 900_000 }),
         ledgerEntry('rareuser-3'),
         ledgerEntry('rareuser-3'),
       ]);
@@ -397,7 +394,7 @@ function contract(name: string, open: () => Promise<Subject>) {
         ledgerEntry('unusualsourceip-1', { detectorId: 'Auth.UnusualSourceIp', user: HOSTILE_NAMES[0]! }),
       );
       const rare = await store.getLedgerEntry('rareuser-2');
-      expect(rare).toMatchObject({ id: 'rareuser-2', user: 'alice', raisedAt: T });
+      expect(rare).toMatchObject({ id: 'rareuser-2', user: 'alice', raisedAtMs: T });
       expect(rare!.sourceIp).toBeUndefined();
       expect(await store.getLedgerEntry('never')).toBeUndefined();
     });
@@ -474,13 +471,13 @@ function contract(name: string, open: () => Promise<Subject>) {
       const { store } = await open();
       for await (const _ of store.scanLedger()) expect.unreachable('empty ledger');
       const entries = Array.from({ length: 30 }, (_, i) =>
-        ledgerEntry(`unusualsourceip-${i}`, { user: `user${i % 4}`, raisedAt: T + i }),
+        ledgerEntry(`unusualsourceip-${i}`, { user: `user${i % 4}`, raisedAtMs: T + i }),
       );
       await store.recordRaisedAlerts(entries);
       await store.saveUsers([makeBaseline('alice')]);
       const scanned: LedgerEntry[] = [];
       for await (const e of store.scanLedger()) scanned.push(e);
-      expect(scanned.sort((a, b) => a.raisedAt - b.raisedAt)).toEqual(entries);
+      expect(scanned.sort((a, b) => a.raisedAtMs - b.raisedAtMs)).toEqual(entries);
     });
 
     it('round-trips the window the population has learned through', async () => {
@@ -491,46 +488,46 @@ function contract(name: string, open: () => Promise<Subject>) {
 
     it('lets one owner hold the run lease at a time, until it is released or expires', async () => {
       const { store, other } = await open();
-      const a = { owner: 'run-a#1', expiresAt: T + 360_000 };
+      const a = { owner: 'run-a#1', expiresAtMs: T + 360_000 };
       expect(await store.acquireLease(a, T)).toEqual({ acquired: true });
       // Another attempt (another process, its own store) is refused and told who holds it.
-      expect(await other.acquireLease({ owner: 'run-a#2', expiresAt: T + 400_000 }, T + 60_000)).toEqual({
+      expect(await other.acquireLease({ owner: 'run-a#2', expiresAtMs: T + 400_000 }, T + 60_000)).toEqual({
         acquired: false,
         holder: a,
       });
       // The holder may take it again (a retried write whose answer was lost), and extend it.
-      expect(await store.acquireLease({ ...a, expiresAt: T + 420_000 }, T + 60_000)).toEqual({ acquired: true });
-      expect(await other.acquireLease({ owner: 'run-b#1', expiresAt: T + 800_000 }, T + 400_000)).toEqual({
+      expect(await store.acquireLease({ ...a, expiresAtMs: T + 420_000 }, T + 60_000)).toEqual({ acquired: true });
+      expect(await other.acquireLease({ owner: 'run-b#1', expiresAtMs: T + 800_000 }, T + 400_000)).toEqual({
         acquired: false,
-        holder: { ...a, expiresAt: T + 420_000 },
+        holder: { ...a, expiresAtMs: T + 420_000 },
       });
       // Releasing someone else's lease does nothing; the holder's release frees it at once.
       await other.releaseLease('run-b#1');
-      expect((await other.acquireLease({ owner: 'run-b#1', expiresAt: T + 800_000 }, T + 100_000)).acquired).toBe(
+      expect((await other.acquireLease({ owner: 'run-b#1', expiresAtMs: T + 800_000 }, T + 100_000)).acquired).toBe(
         false,
       );
       await store.releaseLease(a.owner);
-      expect(await other.acquireLease({ owner: 'run-b#1', expiresAt: T + 800_000 }, T + 100_000)).toEqual({
+      expect(await other.acquireLease({ owner: 'run-b#1', expiresAtMs: T + 800_000 }, T + 100_000)).toEqual({
         acquired: true,
       });
-      // A holder that died: its lease lapses at `expiresAt`, not before.
-      expect((await store.acquireLease({ owner: 'run-c#1', expiresAt: T + 1_200_000 }, T + 799_999)).acquired).toBe(
+      // A holder that died: its lease lapses at `expiresAtMs`, not before.
+      expect((await store.acquireLease({ owner: 'run-c#1', expiresAtMs: T + 1_200_000 }, T + 799_999)).acquired).toBe(
         false,
       );
-      expect(await store.acquireLease({ owner: 'run-c#1', expiresAt: T + 1_200_000 }, T + 800_000)).toEqual({
+      expect(await store.acquireLease({ owner: 'run-c#1', expiresAtMs: T + 1_200_000 }, T + 800_000)).toEqual({
         acquired: true,
       });
       // The lapsed holder's late release leaves the new holder's lease alone.
       await other.releaseLease('run-b#1');
-      expect(await other.acquireLease({ owner: 'run-d#1', expiresAt: T + 1_300_000 }, T + 900_000)).toEqual({
+      expect(await other.acquireLease({ owner: 'run-d#1', expiresAtMs: T + 1_300_000 }, T + 900_000)).toEqual({
         acquired: false,
-        holder: { owner: 'run-c#1', expiresAt: T + 1_200_000 },
+        holder: { owner: 'run-c#1', expiresAtMs: T + 1_200_000 },
       });
     });
 
     it('keeps the run lease apart from everything else stored', async () => {
       const { store } = await open();
-      await store.acquireLease({ owner: 'run-a#1', expiresAt: T + 360_000 }, T);
+      await store.acquireLease({ owner: 'run-a#1', expiresAtMs: T + 360_000 }, T);
       await store.saveUsers([makeBaseline('alice')]);
       const users: string[] = [];
       for await (const u of store.scanUsers()) users.push(u.user);

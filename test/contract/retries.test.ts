@@ -18,7 +18,8 @@ import {
   createSnsClient,
   type AwsClientOptions,
 } from '../../shared/adapters/aws-clients';
-import { alertKey, DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-store';
+import { DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-store';
+import { alertKey } from '../../shared/adapters/items/keys';
 import { LogsInsightsLogSource } from '../../shared/adapters/logs-insights-log-source';
 import { SnsAlertSink } from '../../shared/adapters/sns-alert-sink';
 import { getProfile } from '../../shared/core/profiles';

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DETECTOR_RUNTIME, DETECTOR_TIMEOUT, QUERY_BUDGET } from '../../infra/constructs/detector';
 import { DETECTOR_TABLE_ACTIONS } from '../../infra/constructs/storage';
 import { PROJECT_ROOT } from '../../lambdas/bundle';
-import { PARTITION_KEY, TTL_ATTRIBUTE } from '../../shared/adapters/dynamodb-baseline-store';
+import { PARTITION_KEY, TTL_ATTRIBUTE } from '../../shared/adapters/items/keys';
 import { DEFAULT_QUERY_TIMEOUT_MS, ENV, logSourceId, parseRuntimeConfig } from '../../shared/config';
 import {
   DETECTOR_DIMENSION,

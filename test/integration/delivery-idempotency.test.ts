@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DETECTOR_TIMEOUT } from '../../infra/constructs/detector';
 import { AWS_MAX_ATTEMPTS, createDynamoDbClient, createSnsClient } from '../../shared/adapters/aws-clients';
-import { DynamoDbBaselineStore, LEASE_KEY } from '../../shared/adapters/dynamodb-baseline-store';
+import { DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-store';
+import { LEASE_KEY } from '../../shared/adapters/items/keys';
 import { EMBEDDED_REGION } from '../../shared/adapters/embedded-dynamo';
 import { FileLogSource } from '../../shared/adapters/file-log-source';
 import { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
@@ -217,7 +218,7 @@ describe('delivery: at least once, and a second copy only in the cases the READM
   it('a run that died holding the lease: another attempt waits until it lapses, then delivers what was not delivered', async () => {
     const tableName = await primed();
     const t = WINDOW_END + 60_000;
-    await directStore(tableName).acquireLease({ owner: 'run-dead#1', expiresAt: t + RUN_LEASE_MS }, t);
+    await directStore(tableName).acquireLease({ owner: 'run-dead#1', expiresAtMs: t + RUN_LEASE_MS }, t);
     const sink = new CountingSink();
     const early = await runDetection(scenarioDeps(directStore(tableName), sink, new TestClock(t + 60_000)), {
       windowEnd: WINDOW_END,

@@ -209,8 +209,8 @@ describe('benign', () => {
           detectorId: 'Auth.UnusualSourceIp',
           user: 'alice',
           sourceIp: '203.0.113.50',
-          raisedAt: T,
-          expiresAt: Math.floor(T / 1000) + 30 * 86_400,
+          raisedAtMs: T,
+          expiresAtEpochSeconds: Math.floor(T / 1000) + 30 * 86_400,
         },
       ]);
     } finally {
@@ -290,8 +290,8 @@ describe('benign', () => {
           detectorId: 'Auth.RareUser',
           user: 'dave',
           sourceIp: '81.2.3.10',
-          raisedAt: w1,
-          expiresAt: Math.floor(w1 / 1000) + 86_400,
+          raisedAtMs: w1,
+          expiresAtEpochSeconds: Math.floor(w1 / 1000) + 86_400,
         },
       ]);
     } finally {
@@ -321,8 +321,8 @@ describe('show', () => {
       detectorId: a.rule.id,
       user: a.user.name,
       sourceIp: a.source.ip,
-      raisedAt: T + 15 * MIN,
-      expiresAt: Math.floor(T / 1000) + 30 * 86_400,
+      raisedAtMs: T + 15 * MIN,
+      expiresAtEpochSeconds: Math.floor(T / 1000) + 30 * 86_400,
       ...(document !== undefined ? { document } : {}),
     };
   }
@@ -406,14 +406,14 @@ describe('status', () => {
         detectorId: 'Auth.UnusualSourceIp',
         user,
         sourceIp: '192.0.2.1',
-        raisedAt: T - 3 * DAY_MS,
-        expiresAt: Math.floor(T / 1000) + 27 * 86_400,
+        raisedAtMs: T - 3 * DAY_MS,
+        expiresAtEpochSeconds: Math.floor(T / 1000) + 27 * 86_400,
       });
       await local.store.recordRaisedAlerts([
         old('unusualsourceip-old1', 'alice'),
         old('unusualsourceip-old2', 'alice'),
         old('unusualsourceip-old3', 'carol'),
-        { ...old('unusualsourceip-gone', 'zed'), expiresAt: Math.floor(T / 1000) - 1 },
+        { ...old('unusualsourceip-gone', 'zed'), expiresAtEpochSeconds: Math.floor(T / 1000) - 1 },
       ]);
     } finally {
       await local.close();

@@ -10,12 +10,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '../../shared/adapters/aws-clients';
-import {
-  DynamoDbBaselineStore,
-  LEASE_KEY,
-  POPULATION_KEY,
-  RUN_STATE_KEY,
-} from '../../shared/adapters/dynamodb-baseline-store';
+import { DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-store';
+import { LEASE_KEY, POPULATION_KEY, RUN_STATE_KEY } from '../../shared/adapters/items/keys';
 import { EMBEDDED_REGION } from '../../shared/adapters/embedded-dynamo';
 import { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
 import { BUCKET_MS } from '../../shared/core/model';

@@ -46,19 +46,54 @@ async function withLedger(): Promise<InMemoryBaselineStore> {
   await store.savePopulation(emptyPopulation());
   const expiresAt = Math.floor(T / 1000) + 30 * 86_400;
   await store.recordRaisedAlerts([
-    { id: 'ip-1', detectorId: 'Auth.UnusualSourceIp', user: 'alice', sourceIp: '203.0.113.50', raisedAt: T, expiresAt },
-    { id: 'rare-1', detectorId: 'Auth.RareUser', user: 'alice', sourceIp: '203.0.113.50', raisedAt: T, expiresAt },
-    { id: 'rare-2', detectorId: 'Auth.RareUser', user: 'dave', sourceIp: '203.0.113.51', raisedAt: T, expiresAt },
-    { id: 'ip-2', detectorId: 'Auth.UnusualSourceIp', user: 'erin', sourceIp: '203.0.113.52', raisedAt: T, expiresAt },
-    { id: 'ip-3', detectorId: 'Auth.UnusualSourceIp', user: 'alice', sourceIp: 'not-an-ip', raisedAt: T, expiresAt },
+    {
+      id: 'ip-1',
+      detectorId: 'Auth.UnusualSourceIp',
+      user: 'alice',
+      sourceIp: '203.0.113.50',
+      raisedAtMs: T,
+      expiresAtEpochSeconds: expiresAt,
+    },
+    {
+      id: 'rare-1',
+      detectorId: 'Auth.RareUser',
+      user: 'alice',
+      sourceIp: '203.0.113.50',
+      raisedAtMs: T,
+      expiresAtEpochSeconds: expiresAt,
+    },
+    {
+      id: 'rare-2',
+      detectorId: 'Auth.RareUser',
+      user: 'dave',
+      sourceIp: '203.0.113.51',
+      raisedAtMs: T,
+      expiresAtEpochSeconds: expiresAt,
+    },
+    {
+      id: 'ip-2',
+      detectorId: 'Auth.UnusualSourceIp',
+      user: 'erin',
+      sourceIp: '203.0.113.52',
+      raisedAtMs: T,
+      expiresAtEpochSeconds: expiresAt,
+    },
+    {
+      id: 'ip-3',
+      detectorId: 'Auth.UnusualSourceIp',
+      user: 'alice',
+      sourceIp: 'not-an-ip',
+      raisedAtMs: T,
+      expiresAtEpochSeconds: expiresAt,
+    },
     {
       id: 'long-1',
       detectorId: 'Auth.UnusualSourceIp',
       user: 'a'.repeat(40),
       userTruncated: true,
       sourceIp: '203.0.113.53',
-      raisedAt: T,
-      expiresAt,
+      raisedAtMs: T,
+      expiresAtEpochSeconds: expiresAt,
     },
   ]);
   return store;
@@ -241,8 +276,8 @@ describe('markBenign', () => {
         detectorId: 'Auth.UnusualSourceIp',
         user: 'alice',
         sourceIp: '203.0.113.50',
-        raisedAt: T,
-        expiresAt: Math.floor(T / 1000) + 86_400,
+        raisedAtMs: T,
+        expiresAtEpochSeconds: Math.floor(T / 1000) + 86_400,
       },
     ]);
 

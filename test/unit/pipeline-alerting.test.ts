@@ -188,8 +188,8 @@ describe('runDetection alerting', () => {
         detectorId: 'Auth.UnusualSourceIp',
         user: 'mallory',
         sourceIp: '203.0.113.9',
-        raisedAt: END,
-        expiresAt: Math.floor((END + 7 * DAY_MS) / 1000),
+        raisedAtMs: END,
+        expiresAtEpochSeconds: Math.floor((END + 7 * DAY_MS) / 1000),
         document: expect.stringContaining(`"id":"${alert!.id}"`),
       },
     ]);
