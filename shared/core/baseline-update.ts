@@ -17,7 +17,7 @@ import {
 } from './model';
 import { boundSeen, decayed, touch } from './seen';
 import {
-  addPeriodToPool,
+  addBucketToPool,
   decayPopulationTo,
   NETWORK_SKETCH_CAPACITY,
   SKETCH_CAPACITY,
@@ -142,7 +142,7 @@ export function computeBaselineUpdate(
       if (first < activity.first) activity = { ...activity, first };
       changed = !sameStats(prev.activity, activity);
     }
-    const newPeriod = !prev || activity.lastBucket > prev.activity.lastBucket;
+    const newBucket = !prev || activity.lastBucket > prev.activity.lastBucket;
 
     const maps = {
       ips: { ...(prev?.ips ?? {}) },
@@ -161,7 +161,7 @@ export function computeBaselineUpdate(
         }
         if (shapesPopulation) {
           // The user's share of the place in the population sketch: 1 on their first logon from it, topped
-          // back up to 1 in a later period, nothing more in the same one (a place absent from the sketch,
+          // back up to 1 in a later bucket, nothing more in the same one (a place absent from the sketch,
           // evicted meanwhile, gets the user's whole share back).
           const sk = sketch();
           const counters = level === 'ip' ? sk.ip : level === 'prefix' ? sk.prefix : sk.network;
@@ -186,16 +186,16 @@ export function computeBaselineUpdate(
     }
 
     // The user's own novelty rate, decayed like their activity, counted only once they were mature before
-    // this period (their first places are discovery, not a habit of novelty).
+    // this bucket (their first places are discovery, not a habit of novelty).
     const novelty: NoveltyCounts = prev ? { ...prev.novelty } : { periods: 0, ip: 0, prefix: 0, network: 0 };
     if (prev && isUserMature(prev, opts.settings)) {
       const carry = (x: number) => decayed(x, prev.activity.lastBucket, activity.lastBucket);
-      novelty.periods = carry(prev.novelty.periods) + (newPeriod ? 1 : 0);
+      novelty.periods = carry(prev.novelty.periods) + (newBucket ? 1 : 0);
       for (const level of PLACE_LEVELS)
         novelty[level] = Math.min(carry(prev.novelty[level]) + (newAt[level] ? 1 : 0), novelty.periods);
       if (PLACE_LEVELS.some((l) => novelty[l] !== prev.novelty[l]) || novelty.periods !== prev.novelty.periods)
         changed = true;
-      if (newPeriod && shapesPopulation) {
+      if (newBucket && shapesPopulation) {
         const n = pop.placeNovelty ?? { periods: 0, ip: 0, prefix: 0, network: 0, ipInKnownPrefix: 0 };
         const carried: NoveltyCounts = {
           periods: carry(prev.novelty.periods),
@@ -204,7 +204,7 @@ export function computeBaselineUpdate(
           network: carry(prev.novelty.network),
         };
         const orgNovelNetwork = newAt.network && obs.some((o) => orgNovel.has(placeOf(o.sourceIp, 'network')));
-        pop = { ...pop, placeNovelty: addPeriodToPool(n, carried, { newAt, orgNovelNetwork }) };
+        pop = { ...pop, placeNovelty: addBucketToPool(n, carried, { newAt, orgNovelNetwork }) };
         populationChanged = true;
       }
     }
@@ -225,7 +225,7 @@ export function computeBaselineUpdate(
 
     if (!changed) continue;
 
-    if (newPeriod && shapesPopulation) {
+    if (newBucket && shapesPopulation) {
       pop = { ...pop, userBuckets: pop.userBuckets + 1 };
       populationChanged = true;
     }

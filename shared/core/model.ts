@@ -52,7 +52,14 @@ export interface TimeWindow {
   readonly end: number;
 }
 
-/** Elastic's ML jobs use 15-minute buckets; so does the schedule. */
+/**
+ * Elastic's ML jobs use 15-minute buckets; so does the schedule. One word for it in the code: a *bucket* is a
+ * 15-minute slot of time (`bucketOf`), and an *active bucket* one in which a user logged on. Alert texts, for
+ * people, call an active bucket an "active 15-minute period", and the names already released keep their
+ * wording: the stored `periods` counters (`NoveltyCounts`), the alert evidence keys `*_periods` that subscribers
+ * parse, and the `minUserBuckets` setting. Times are epoch milliseconds unless a name says otherwise
+ * (`expiresAtEpochSeconds`, DynamoDB's TTL unit).
+ */
 export const BUCKET_MS = 15 * 60 * 1000;
 /** The rule looks back 30 minutes every 15: consecutive windows overlap by one bucket so late events are not missed. */
 export const LOOKBACK_MS = 30 * 60 * 1000;
@@ -110,8 +117,8 @@ export const PLACE_MAP: Readonly<Record<PlaceLevel, 'ips' | 'prefixes' | 'networ
 /**
  * How often a user brings a new place, counted only once their habits have formed (the user is mature,
  * see `isUserMature`): discovering one's second network in the first days is not a habit of novelty.
- * `periods` is the decayed count of active 15-minute periods since maturity; each level's count is the
- * decayed number of those periods that brought a value new at that level. A mobile user has a high `ip`
+ * `periods` (its stored name) is the decayed count of active buckets since maturity; each level's count is the
+ * decayed number of those buckets that brought a value new at that level. A mobile user has a high `ip`
  * rate; nearly everyone has a low `network` rate.
  */
 export interface NoveltyCounts {
@@ -182,7 +189,7 @@ export interface PopulationStats {
   sharedNetworks?: Record<string, SketchCounter>;
   /**
    * How often mature users bring a new place, pooled over the whole population and decayed like the
-   * counters above: of `periods` active periods of users whose habits had formed, in how many a user logged
+   * counters above: of `periods` active buckets of users whose habits had formed, in how many a user logged
    * on from a new address / subnet / network, and from a new address inside a subnet they already used.
    * The prior of every user's own novelty rate (empirical Bayes), and the floor for in-subnet address churn
    * (DHCP lease changes are a property of ISPs, not of one user). Absent in items written before it existed.

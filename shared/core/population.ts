@@ -13,7 +13,7 @@
  * are counted per /64 (`sharedAddressKey`): privacy addresses change daily, the /64 does not.
  *
  * The pooled novelty rates (`placeNovelty`), the prior every user is judged against, bound what one user
- * can add (`addPeriodToPool`), so a few extreme accounts cannot move them for everyone.
+ * can add (`addBucketToPool`), so a few extreme accounts cannot move them for everyone.
  */
 import type { NoveltyCounts, PlaceLevel, PopulationNovelty, PopulationStats, SketchCounter } from './model';
 import { decayed } from './seen';
@@ -96,8 +96,8 @@ export function sharedUsers(sketch: Readonly<Record<string, SketchCounter>>, key
 /**
  * What one user's logon from a place adds to its sketch counter, given the bucket of the user's previous
  * logon from it (undefined: none remembered). Each user counts as one while they use the place, fading with
- * the population's half-life once they stop: the first logon adds 1, a later period tops the user's share
- * back up to 1 (what it decayed since), and another logon in the same period adds nothing. So one user is at
+ * the population's half-life once they stop: the first logon adds 1, a later bucket tops the user's share
+ * back up to 1 (what it decayed since), and another logon in the same bucket adds nothing. So one user is at
  * most one user of a place, however often they log on, and a retried or overlapping window changes nothing.
  */
 export function userShareTopUp(previousBucket: number | undefined, bucket: number): number {
@@ -107,16 +107,16 @@ export function userShareTopUp(previousBucket: number | undefined, bucket: numbe
 
 /**
  * Bounds on what one user adds to the population's novelty rates (`placeNovelty`), in the user's own
- * decayed counts: past them, the user's periods or novel places no longer move the rate everyone else is
+ * decayed counts: past them, the user's buckets or novel places no longer move the rate everyone else is
  * judged against. A home user brings a new network a few times a month and a mobile user a new address most
- * periods, all far below; one account bringing a new network every period (a CI runner on ephemeral cloud
+ * buckets, all far below; one account bringing a new network every bucket (a CI runner on ephemeral cloud
  * addresses, a heavy traveller, an attacker holding one account) counts like a busy traveller, not like the
  * whole organisation.
  */
-export const POOL_PERIODS_CAP = 200;
+export const POOL_BUCKETS_CAP = 200;
 export const POOL_NOVELTY_CAP: Readonly<Record<PlaceLevel, number>> = { ip: 48, prefix: 12, network: 4 };
 
-/** What one user's active period brought, for the pooled rates. */
+/** What one user's active bucket brought, for the pooled rates. */
 export interface PeriodNovelty {
   readonly newAt: Readonly<Record<PlaceLevel, boolean>>;
   /** The new network was one no one in the organisation had used. */
@@ -124,16 +124,16 @@ export interface PeriodNovelty {
 }
 
 /**
- * The pooled novelty counts after one mature user's active period, `carried` being the user's own novelty
- * counts before it (decayed to now). A user's period counts only while their decayed periods are under
- * `POOL_PERIODS_CAP`, and a novel place only while their decayed novelty at that level is under its cap.
+ * The pooled novelty counts after one mature user's active bucket, `carried` being the user's own novelty
+ * counts before it (decayed to now). A user's bucket counts only while their decayed buckets are under
+ * `POOL_BUCKETS_CAP`, and a novel place only while their decayed novelty at that level is under its cap.
  */
-export function addPeriodToPool(
+export function addBucketToPool(
   n: PopulationNovelty,
   carried: Readonly<NoveltyCounts>,
   period: PeriodNovelty,
 ): PopulationNovelty {
-  if (carried.periods >= POOL_PERIODS_CAP) return n;
+  if (carried.periods >= POOL_BUCKETS_CAP) return n;
   const counts = (level: PlaceLevel) => period.newAt[level] && carried[level] < POOL_NOVELTY_CAP[level];
   const add = (x: boolean) => (x ? 1 : 0);
   return {

@@ -40,38 +40,38 @@ function round1(x: number): number {
 
 /**
  * Prior of the Beta–Bernoulli estimate of a novelty rate: `(PRIOR_NEW + k) / (PRIOR_NEW + PRIOR_OLD + n)`
- * for k novel periods out of n. A weak prior (a fifth of one novel period against one ordinary one) lets a
+ * for k novel buckets out of n. A weak prior (a fifth of one novel bucket against one ordinary one) lets a
  * user with three weeks of one stable address become confident, while a user who changes address every
- * few periods never does.
+ * few buckets never does.
  */
 export const PRIOR_NEW = 0.2;
 export const PRIOR_OLD = 1;
 
-/** Predictive probability that the next active period brings something new, having seen `novel` of `periods`. */
-export function noveltyProbability(novel: number, periods: number): number {
-  const n = Math.max(0, periods);
+/** Predictive probability that the next active bucket brings something new, having seen `novel` of `buckets`. */
+export function noveltyProbability(novel: number, buckets: number): number {
+  const n = Math.max(0, buckets);
   const k = Math.min(Math.max(0, novel), n);
   return (PRIOR_NEW + k) / (PRIOR_NEW + PRIOR_OLD + n);
 }
 
 /**
- * Weight, in active periods, of the population's rate as the prior of one user's own rate. A user with
+ * Weight, in active buckets, of the population's rate as the prior of one user's own rate. A user with
  * little history is judged mostly by how often anyone in the organisation brings a new place; after a few
- * weeks of periods their own record dominates.
+ * weeks of buckets their own record dominates.
  */
-export const POOLED_PRIOR_PERIODS = 20;
+export const POOLED_PRIOR_BUCKETS = 20;
 
 /**
  * Empirical-Bayes predictive probability of novelty for one user: a Beta prior centred on the population's
- * rate (`popNovel` of `popPeriods`), worth `POOLED_PRIOR_PERIODS` periods, updated with the user's own `novel`
- * of `periods`. With no population data yet it falls back to `noveltyProbability`.
+ * rate (`popNovel` of `popBuckets`), worth `POOLED_PRIOR_BUCKETS` buckets, updated with the user's own `novel`
+ * of `buckets`. With no population data yet it falls back to `noveltyProbability`.
  */
-export function pooledNoveltyProbability(novel: number, periods: number, popNovel: number, popPeriods: number): number {
-  if (popPeriods <= 0) return noveltyProbability(novel, periods);
-  const n = Math.max(0, periods);
+export function pooledNoveltyProbability(novel: number, buckets: number, popNovel: number, popBuckets: number): number {
+  if (popBuckets <= 0) return noveltyProbability(novel, buckets);
+  const n = Math.max(0, buckets);
   const k = Math.min(Math.max(0, novel), n);
-  const rate = noveltyProbability(popNovel, popPeriods);
-  return (POOLED_PRIOR_PERIODS * rate + k) / (POOLED_PRIOR_PERIODS + n);
+  const rate = noveltyProbability(popNovel, popBuckets);
+  return (POOLED_PRIOR_BUCKETS * rate + k) / (POOLED_PRIOR_BUCKETS + n);
 }
 
 /** Either explanation suffices: p = 1 − (1 − a)(1 − b). */

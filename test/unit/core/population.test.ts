@@ -4,10 +4,10 @@ import { busiestAddressIn } from '../../../shared/core/detectors/unusual-source-
 import { bucketOf, emptyPopulation, type PopulationNovelty, type SketchCounter } from '../../../shared/core/model';
 import { sharedAddressKey } from '../../../shared/core/net';
 import {
-  addPeriodToPool,
+  addBucketToPool,
   decayPopulationTo,
   POOL_NOVELTY_CAP,
-  POOL_PERIODS_CAP,
+  POOL_BUCKETS_CAP,
   sharedUsers,
   sketchAdd,
   sketchAddInPlace,
@@ -173,10 +173,10 @@ describe('pooled novelty: what one user adds', () => {
 
   it('counts a period and its new places while the user is under every bound', () => {
     expect(
-      addPeriodToPool(pool, { periods: 10, ip: 1, prefix: 1, network: 1 }, { newAt: all, orgNovelNetwork: true }),
+      addBucketToPool(pool, { periods: 10, ip: 1, prefix: 1, network: 1 }, { newAt: all, orgNovelNetwork: true }),
     ).toEqual({ periods: 101, ip: 11, prefix: 6, network: 3, ipInKnownPrefix: 4, networkOrgNovel: 2 });
     expect(
-      addPeriodToPool(
+      addBucketToPool(
         pool,
         { periods: 10, ip: 1, prefix: 1, network: 1 },
         { newAt: { ip: true, prefix: false, network: false }, orgNovelNetwork: false },
@@ -191,7 +191,7 @@ describe('pooled novelty: what one user adds', () => {
       prefix: POOL_NOVELTY_CAP.prefix,
       network: POOL_NOVELTY_CAP.network,
     };
-    expect(addPeriodToPool(pool, capped, { newAt: all, orgNovelNetwork: true })).toEqual({ ...pool, periods: 101 });
+    expect(addBucketToPool(pool, capped, { newAt: all, orgNovelNetwork: true })).toEqual({ ...pool, periods: 101 });
     const under = {
       periods: 10,
       ip: POOL_NOVELTY_CAP.ip - 0.01,
@@ -199,17 +199,17 @@ describe('pooled novelty: what one user adds', () => {
       network: POOL_NOVELTY_CAP.network - 0.01,
     };
     expect(
-      addPeriodToPool(pool, under, { newAt: { ip: true, prefix: false, network: false }, orgNovelNetwork: false })
+      addBucketToPool(pool, under, { newAt: { ip: true, prefix: false, network: false }, orgNovelNetwork: false })
         .ipInKnownPrefix,
     ).toBe(5);
     expect(
-      addPeriodToPool(
+      addBucketToPool(
         pool,
         { ...under, ip: POOL_NOVELTY_CAP.ip },
         { newAt: { ip: true, prefix: false, network: false }, orgNovelNetwork: false },
       ).ipInKnownPrefix,
     ).toBe(4);
-    expect(addPeriodToPool(pool, under, { newAt: all, orgNovelNetwork: true })).toEqual({
+    expect(addBucketToPool(pool, under, { newAt: all, orgNovelNetwork: true })).toEqual({
       periods: 101,
       ip: 11,
       prefix: 6,
@@ -221,16 +221,16 @@ describe('pooled novelty: what one user adds', () => {
 
   it("stops counting a user's periods at all past the periods bound (a service account active every period)", () => {
     expect(
-      addPeriodToPool(
+      addBucketToPool(
         pool,
-        { periods: POOL_PERIODS_CAP, ip: 0, prefix: 0, network: 0 },
+        { periods: POOL_BUCKETS_CAP, ip: 0, prefix: 0, network: 0 },
         { newAt: all, orgNovelNetwork: true },
       ),
     ).toBe(pool);
     expect(
-      addPeriodToPool(
+      addBucketToPool(
         pool,
-        { periods: POOL_PERIODS_CAP - 0.01, ip: 0, prefix: 0, network: 0 },
+        { periods: POOL_BUCKETS_CAP - 0.01, ip: 0, prefix: 0, network: 0 },
         { newAt: all, orgNovelNetwork: false },
       ).periods,
     ).toBe(101);

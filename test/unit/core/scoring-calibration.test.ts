@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  POOLED_PRIOR_PERIODS,
+  POOLED_PRIOR_BUCKETS,
   PRIOR_NEW,
   PRIOR_OLD,
   SCORE_KNOTS,
@@ -97,7 +97,7 @@ describe('pooledNoveltyProbability', () => {
   });
 
   it("weighs the organisation as 20 periods against the user's own record", () => {
-    expect(POOLED_PRIOR_PERIODS).toBe(20);
+    expect(POOLED_PRIOR_BUCKETS).toBe(20);
     // 20 own periods, none novel: half the weight is the organisation's rate.
     expect(pooledNoveltyProbability(0, 20, 30, 300)).toBeCloseTo(popRate / 2, 12);
     expect(pooledNoveltyProbability(5, 20, 30, 300)).toBeCloseTo((20 * popRate + 5) / 40, 12);

@@ -2,9 +2,9 @@
  * Auth.RareUser — port of Elastic's "Rare User Logon" (ML job `auth_rare_user`: `rare` by user.name).
  *
  * A user name that is new, or long dormant, logs on successfully. How surprising that is depends on
- * the population: in an organisation where a new name appears in one of ten thousand user-periods, a new
+ * the population: in an organisation where a new name appears in one of ten thousand user-buckets, a new
  * name is alarming; in a consumer service where sign-ups are constant it is not. We estimate the rate of
- * new names (and, separately, of returns from dormancy) among active user-periods after the learning
+ * new names (and, separately, of returns from dormancy) among active user-buckets after the learning
  * period, and score the observation against it. A user whose own habit is to log on rarely (a monthly
  * job, a quarterly auditor) is not "dormant" when they come back on their usual rhythm.
  */

@@ -5,7 +5,7 @@
  * How surprising is a new address for this user? Three places are tracked per user: the IP, its /24
  * (IPv4) or /48 (IPv6) prefix, and its /16 or /32 network. The address is judged at the coarsest level at
  * which it is new, against the user's own rate of novelty at that level (a Beta–Bernoulli estimate over
- * the user's active 15-minute periods): a mobile user who changes IP every period is never surprised by a
+ * the user's active 15-minute buckets): a mobile user who changes IP every bucket is never surprised by a
  * new IP, but rarely changes carrier network; a user with one home address for weeks is surprised by any
  * new network. Shared egress (an office NAT, a VPN pool) that many other users already log on from is not
  * a new place in any meaningful sense, so the probability that the user simply joined a shared place is
@@ -201,7 +201,7 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
     // A new address of a NAT pool (its other addresses each shared by many) is the pool, not a new place;
     // a server subnet whose addresses each serve one account is not a crowd, however many accounts it holds.
     const poolUsers = busiestAddressIn(population.sharedIps, prefix, addressKey);
-    // A user whose address changes nearly every period is on a rotating pool (carrier CGNAT); moving to a
+    // A user whose address changes nearly every bucket is on a rotating pool (carrier CGNAT); moving to a
     // neighbouring pool many colleagues use is how such pools behave. Weighted by the user's own address
     // churn, so for a user with fixed addresses a network colleagues use (a server subnet) stays surprising.
     const addressChurn = periods > 0 ? Math.min(1, b.novelty.ip / periods) : 0;
