@@ -14,6 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import { alertDocument, buildAlert, buildContextIndex, capAlerts, compileAllowlist, rankAlerts } from './core/alerts';
 import { computeBaselineUpdate } from './core/baseline-update';
+import { enrichObservations } from './core/enrich';
+import type { NetworkLookupService } from './core/network-data/lookup';
 import { DETECTORS, type Detector } from './core/detectors';
 import { isUserMature } from './core/habits';
 import { isLearning, learningPeriod } from './core/learning-period';
@@ -46,6 +48,11 @@ export interface DetectionDeps {
   /** Defaults to the registry; tests may pass their own. */
   readonly detectors?: readonly Detector[];
   readonly logger?: RunLogger;
+  /**
+   * The offline network data (owner and country per address), loaded once per process; absent or without data,
+   * observations carry no owner and detection works on addresses alone.
+   */
+  readonly network?: NetworkLookupService;
 }
 
 export interface RunOptions {
@@ -236,6 +243,9 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
     src.queryMs += r.stats.queryMs;
     src.bytesScanned += r.stats.bytesScanned;
   }
+  // Each address with its network owner and country (one lookup per distinct address), before anyone reads them.
+  const enriched = enrichObservations(observations, deps.network);
+  for (let i = 0; i < observations.length; i++) observations[i] = enriched.observations[i]!;
   const successes = observations.filter((o) => o.outcome === 'success');
   const users = [...new Set(successes.map((o) => o.user))];
 

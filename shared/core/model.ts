@@ -44,6 +44,21 @@ export interface LogonObservation {
   /** Authentication methods seen, when known. */
   readonly methods: readonly string[];
   readonly logSource: string;
+  /**
+   * Who announces the source address and where it is registered, from the offline network data (see
+   * `enrichObservations`); absent when the address is private, unrouted, or no data is loaded.
+   */
+  readonly owner?: NetworkOwner;
+}
+
+/** The network owner of an address: its autonomous system and the country the range is registered in. */
+export interface NetworkOwner {
+  /** Autonomous system number (`AS15169` is 15169). */
+  readonly asn: number;
+  /** The AS's organisation as the data names it (`GOOGLE`); empty when the data gives none. */
+  readonly org: string;
+  /** ISO 3166-1 alpha-2, when the data gives one. */
+  readonly country?: string;
 }
 
 /** A half-open time window [start, end) in epoch ms. */
