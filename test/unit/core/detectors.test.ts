@@ -8,9 +8,10 @@ describe('the detector registry', () => {
     const ids = DETECTORS.map((d) => d.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual([...DETECTOR_IDS].sort());
-    // Elastic's rules alert at anomaly score >= 75; each detector declares its default, settings take it.
+    // Elastic's rules alert at anomaly score >= 75; each detector declares its default (never below that; a rule
+    // whose evaluation shows its 75–85 band to be noise may start higher), and settings take it.
     for (const d of DETECTORS) {
-      expect(d.defaultThreshold).toBe(75);
+      expect(d.defaultThreshold).toBeGreaterThanOrEqual(75);
       expect(DEFAULT_SETTINGS.thresholds[d.id]).toBe(d.defaultThreshold);
     }
   });
