@@ -18,6 +18,7 @@ import { alertDocument, alertOwner, boundAlertDocument, ORG_NAME_MAX_CHARS } fro
 import { enrichObservations } from '../../../shared/core/enrich';
 import type { Alert, AlertBatch, LogonObservation, NetworkOwner } from '../../../shared/core/model';
 import { alertTable } from '../../../cli/format';
+import { renderShow } from '../../../cli/operator';
 import { ALERT_WINDOW, makeAlert, type AlertOptions } from '../../support/alerts';
 import { fixtureDb } from '../network-data/support';
 
@@ -86,6 +87,25 @@ describe('an alert for a logon from 8.8.8.8, with the test extract loaded', () =
     const doc = alertDocument(big);
     expect(Buffer.byteLength(doc)).toBeLessThan(LEDGER_DOCUMENT_MAX_BYTES / 2);
     expect(boundAlertDocument(doc, LEDGER_DOCUMENT_MAX_BYTES)).toBe(doc);
+  });
+
+  it('authwatch show renders the kept document with them', () => {
+    const a = google();
+    const document = alertDocument(a);
+    const shown = renderShow(
+      {
+        alertId: a.id,
+        detectorId: a.rule.id,
+        user: a.user.name,
+        userTruncated: false,
+        sourceIp: a.source.ip,
+        raisedAt: ALERT_WINDOW.end.toString(),
+        document,
+        alert: JSON.parse(document) as Alert,
+      },
+      100,
+    );
+    expect(shown).toMatch(new RegExp(`Source IP: +${NAMED.replace(/[().]/g, '\\$&')}\n`));
   });
 
   it('does not name the AS twice when the detector already did', () => {
