@@ -137,18 +137,35 @@ describe('Auth.ImpossibleTravel', () => {
     expect(judge(w, at('bea', ABROAD, LAST_HOME + 5 * MIN, CH_ISP))).toBeNull();
   });
 
-  it('does not take a VPN egress many colleagues share for a place, neither now nor as the previous logon', () => {
+  it('does not take a VPN egress many colleagues share for a place: not this logon, nor a previous one abroad', () => {
     const VPN = '198.51.100.200';
     const colleagues = ['c1', 'c2', 'c3', 'c4'].flatMap((u) => atHome(u, CORP_VPN_US, VPN));
     const w = learn([...colleagues, ...atHome('dana', DE_ISP)]);
     expect(judge(w, at('dana', VPN, LAST_HOME + 10 * MIN, CORP_VPN_US))).toBeNull();
-    learn([at('dana', VPN, LAST_HOME + 10 * MIN, CORP_VPN_US)], w);
-    // Back home 20 minutes later: the VPN was no place, so there is no journey.
-    expect(judge(w, at('dana', HOME, LAST_HOME + 30 * MIN, DE_ISP))).toBeNull();
 
     // The same address used by dana alone is a place in the United States: the same jump alerts.
     const alone = learn(atHome('dana', DE_ISP));
     expect(judge(alone, at('dana', VPN, LAST_HOME + 10 * MIN, CORP_VPN_US))).not.toBeNull();
+
+    // A day on the VPN alone (no own address in the last day), then a logon from home: no journey from the VPN.
+    const monday = LAST_HOME + 3 * 24 * HOUR;
+    learn(
+      [0, 4, 8].map((h) => at('dana', VPN, monday + h * HOUR, CORP_VPN_US)),
+      w,
+    );
+    expect(judge(w, at('dana', HOME, monday + 8 * HOUR + 20 * MIN, DE_ISP))).toBeNull();
+  });
+
+  it('takes an office NAT many colleagues share for a place when the user was in its country before it', () => {
+    const NAT = '192.0.2.1';
+    const OFFICE_NL: NetworkOwner = { asn: 64496, org: 'EXAMPLE-CORP-OFFICE', country: 'NL' };
+    const colleagues = ['c1', 'c2', 'c3', 'c4'].flatMap((u) => atHome(u, OFFICE_NL, NAT));
+    const w = learn([...colleagues, ...atHome('olga', NL_ISP)]);
+    // At home in the Netherlands in the evening, at the office the next morning, then Singapore half an hour later.
+    const office = at('olga', NAT, LAST_HOME + 23 * HOUR, OFFICE_NL);
+    learn([office], w);
+    const f = judge(w, at('olga', ABROAD, LAST_HOME + 23 * HOUR + 30 * MIN, SG_ISP));
+    expect(f?.evidence).toMatchObject({ previous_ip: NAT, minutes_between: 30 });
   });
 
   it('does not alert when both places are one network (a carrier or VPN registered in several countries)', () => {

@@ -9,15 +9,17 @@
  * extents, 0 for neighbours. The time is from the previous located logon's time to this one's first.
  *
  * What makes such rules noisy, and what this one does about it:
- * - VPN and corporate egress: an address the organisation's users share (the population's sketch) locates no one,
- *   neither as this logon nor as the previous one;
+ * - VPN and corporate egress: an address the organisation's users share (the population's sketch) does not locate
+ *   this logon, and locates a previous one only when it agrees with the user's own address before it (an office
+ *   NAT in the country the user was at home in the evening, yes; a VPN egress abroad, no);
  * - cloud-hosted desktops, secure web gateways, VPN providers' servers: a hosting owner (hosting.ts) locates no one;
  * - a multinational carrier or VPN registering ranges in several countries (a mobile carrier's hub abroad): the
  *   same AS in both places is not a journey;
  * - a user who goes between the same two countries on earlier days (a phone whose carrier exits abroad, a home VPN):
  *   learned per user (state.ts), not a journey;
  * - toggling and returns (one device on a VPN, another not; the owner back at work after an intruder's logon):
- *   a country the user already logged on from in the last day is not judged again, so one excursion is one alert;
+ *   a country the user already logged on from in the last day (from any address) is not judged again, so one
+ *   excursion is one alert;
  * - geolocation error: country-level distance floors, never point to point.
  * A user without located logons (no network data loaded, private addresses) is never judged.
  */
@@ -42,7 +44,7 @@ import {
 export const MIN_DISTANCE_KM = 500;
 /** Least speed (km/h) for a finding: an airliner's cruise. */
 export const MIN_SPEED_KMH = 900;
-/** An address this many of the organisation's users log on from is shared egress (VPN, office NAT): it locates no one. */
+/** An address this many of the organisation's users log on from is shared egress (VPN, office NAT). */
 export const SHARED_EGRESS_USERS = 3;
 /** Probability at `MIN_SPEED_KMH`: the score the default threshold (75) starts at. */
 export const P_AT_MIN_SPEED = 0.01;
@@ -70,9 +72,23 @@ export function durationText(ms: number): string {
   return m === 0 ? plural(h, 'hour') : `${plural(h, 'hour')} ${plural(m, 'minute')}`;
 }
 
-/** Whether a previous logon still locates the user: its address is not one the organisation shares. */
-function locates(p: TravelPoint, population: PopulationStats): boolean {
-  return sharedUsers(population.sharedIps, sharedAddressKey(p.ip)) < SHARED_EGRESS_USERS;
+/**
+ * The user's located logons that still say where they were: those from their own addresses, and those from an
+ * address the organisation shares only when it is in the country of the user's own address before it. An office
+ * NAT is where the office is, and a user at home in that country the evening before is plausibly there; a VPN
+ * egress abroad (or any shared egress with no own address before it in the last day) says nothing about where the
+ * user sits, and taking it for a place would make the next logon from home look like a journey.
+ */
+export function trustedPoints(points: readonly TravelPoint[], population: PopulationStats): TravelPoint[] {
+  const out: TravelPoint[] = [];
+  let own: string | undefined;
+  for (const p of [...points].sort((a, b) => a.t - b.t)) {
+    if (sharedUsers(population.sharedIps, sharedAddressKey(p.ip)) < SHARED_EGRESS_USERS) {
+      own = p.c;
+      out.push(p);
+    } else if (p.c === own) out.push(p);
+  }
+  return out;
 }
 
 export const impossibleTravel: Detector<'Auth.ImpossibleTravel'> = {
@@ -143,10 +159,13 @@ export const impossibleTravel: Detector<'Auth.ImpossibleTravel'> = {
     if (ipUsers >= SHARED_EGRESS_USERS) return null;
 
     const t = o.firstSeen;
-    const recent = learned.points.filter((p) => p.t >= t - MEMORY_MS && locates(p, population));
-    // Only a country not used in the last day: a return or a toggle between two egresses was judged on the way out.
-    const from = lastElsewhere(recent, hereCode, t);
-    if (!from || recent.some((p) => p.c === hereCode && p.t < t)) return null;
+    // Only a country not used in the last day, from any address (a shared one in this country is consistent with
+    // the user being here): a return or a toggle between two egresses was judged on the way out.
+    const inMemory = (p: TravelPoint) => p.t >= t - MEMORY_MS;
+    if (learned.points.some((p) => inMemory(p) && p.c === hereCode && p.t < t)) return null;
+    // Trust is decided over every stored point, so an office logon keeps its anchor at home the evening before.
+    const from = lastElsewhere(trustedPoints(learned.points, population).filter(inMemory), hereCode, t);
+    if (!from) return null;
     if (from.a === o.owner.asn) return null;
     const pairDays = earlierPairDays(learned, from.c, hereCode, t);
     if (pairDays >= REGULAR_PAIR_DAYS) return null;
