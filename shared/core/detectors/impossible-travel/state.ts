@@ -4,8 +4,9 @@
  * - `points`: the user's located logons of the last day, each the country its source range is registered in, the
  *   announcing AS, the time (an observation's first and last logon) and the address. A day is all it needs: no
  *   two places on Earth are far enough apart to need more than a day at airliner speed (20,000 km / 900 km/h is
- *   22 hours). The address is kept so evaluation can leave out a previous logon from an address the organisation
- *   shares (a VPN egress), which learning cannot tell (it does not see the population).
+ *   22 hours). The address is kept so evaluation can tell a previous logon from an address the organisation
+ *   shares (a VPN egress, an office NAT) from one of the user's own, which learning cannot (it does not see the
+ *   population).
  * - `pairs`: the pairs of countries the user went between (one located logon after the other, with none in the
  *   first country between them), with the UTC days on which that happened (the latest few, within 60 days): a
  *   user who alternates between two countries on several days (a phone on a carrier whose exit is abroad, a
