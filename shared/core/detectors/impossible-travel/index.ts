@@ -145,7 +145,7 @@ export const impossibleTravel: Detector<'Auth.ImpossibleTravel'> = {
     country_points_km: { label: "Distance between the countries' points (km)", format: 'count' },
     min_speed_kmh: { label: 'Least speed (km/h)', format: 'count' },
     earlier_pair_days: { label: 'Earlier days between these countries', format: 'count' },
-    users_sharing_ip: { label: 'Other users of this address', format: 'count' },
+    users_sharing_ip: { label: "Organisation's users of this address", format: 'count' },
   },
   state: impossibleTravelState,
 
@@ -186,7 +186,7 @@ export const impossibleTravel: Detector<'Auth.ImpossibleTravel'> = {
       `(an airliner cruises at ${NUMBER.format(MIN_SPEED_KMH)}). Distances are between countries less their extents, ` +
       `as the network data places addresses only by country; ` +
       (pairDays > 0
-        ? `${o.user} went between these countries on ${plural(pairDays, 'earlier day')} in the last 60. `
+        ? `${o.user} went between these countries on ${plural(pairDays, 'earlier day')} in the last 60 days. `
         : `${o.user} has not gone between these countries before. `) +
       `Probability ${p.toPrecision(2)}.`;
 

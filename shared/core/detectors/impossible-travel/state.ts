@@ -41,7 +41,7 @@ const pointV1 = z.strictObject({
   c: country,
   a: z.number().int().min(0),
   t: z.number().int().min(0),
-  ip: z.string().min(1).max(45),
+  ip: z.string().min(1).max(64),
 });
 const userTravelV1 = z.strictObject({
   points: z.array(pointV1).max(MAX_POINTS),
