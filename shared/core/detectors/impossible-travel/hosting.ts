@@ -20,7 +20,6 @@ export const HOSTING_ASNS: ReadonlySet<number> = new Set([
   396982, // Google Cloud
   15169, // Google
   19527, // Google
-  36492, // Google (Workspace, Cloud)
   31898, // Oracle Cloud
   45102, // Alibaba Cloud
   37963, // Alibaba (Hangzhou)
