@@ -13,7 +13,7 @@ import {
 import { fitUser } from '../../../shared/adapters/items/size';
 import { MAX_COUNTRIES_PER_USER, MAX_OWNERS_PER_USER } from '../../../shared/core/baseline-update';
 import { DAY_MS, type NetworkOwner, type PopulationNovelty, type SeenStats } from '../../../shared/core/model';
-import { addBucketToPool, POOL_COUNTRY_CAP, sharedUsers } from '../../../shared/core/population';
+import { addBucketToPool, POOL_COUNTRY_CAP, POOL_NOVELTY_CAP, sharedUsers } from '../../../shared/core/population';
 import { History, T0 } from '../../support/history';
 
 const NL: NetworkOwner = { asn: 64501, org: 'EXAMPLE-BROADBAND', country: 'NL' };
@@ -103,6 +103,16 @@ describe("pooled counts of new countries and owners' networks", () => {
     });
     expect(n.ownerPeriods).toBe(51);
     expect(n.country).toBe(1);
+  });
+
+  it("stops counting a user's hosting networks with their new networks (one account on endless clouds)", () => {
+    const capped = { periods: 10, ip: 0, prefix: 0, network: POOL_NOVELTY_CAP.network };
+    const n = addBucketToPool({ ...pool, networkOwned: 20, networkHosting: 1 }, capped, {
+      newAt,
+      orgNovelNetwork: true,
+      newNetworkOwner: { hosting: true },
+    });
+    expect(n).toMatchObject({ network: 2, networkOwned: 20, networkHosting: 1 });
   });
 });
 
