@@ -10,8 +10,9 @@
  * bulky fixed-shape leaves (`SeenStats`, sketch counters) are positional tuples, which halves a user at the
  * bounds. Measured: a user with one IP is ~0.5 KB (one write unit); a user at the core's bounds (64 IPs, 48
  * prefixes, 32 networks) ~11.8 KB with IPv4 keys, ~13.9 KB with IPv6 (~20 KB as plain objects); the population
- * item at sketch capacity (2 × 800 counters, IPv6 keys) ~81 KB. Not compressed: most items are below 1 KB, where
- * compression saves no capacity unit and costs CPU on every one of them.
+ * item at sketch capacity (2 × 800 counters, IPv6 keys) ~81 KB; its country sketch, full (250 counters), adds
+ * ~13 KB. Not compressed: most items are below 1 KB, where compression saves no capacity unit and costs CPU on
+ * every one of them.
  *
  * Reading: every item kind is parsed with a zod schema (`BodyFormat`), never checked and then cast. A body
  * carries its format version under `$v`; a body of an older format is upgraded step by step before it is
