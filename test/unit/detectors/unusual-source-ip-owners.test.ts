@@ -176,6 +176,17 @@ describe('Auth.UnusualSourceIp: the country level', () => {
     expect(f.probability).toBeLessThan(home.probability);
   });
 
+  it('does not take a new country for a new address of a subnet the user already uses (the data changed)', () => {
+    const h = organisation(new History({ ownerOf }));
+    const f = judge(h, 'alice', '81.2.69.77', 28, { ...BROADBAND, country: 'DE' });
+    expect(f?.evidence.p_country ?? 1).toBe(1);
+    expect(f?.evidence.novelty_level ?? 'ip').toBe('ip');
+    // Its subnet's neighbour, new, in the same data: judged at the country level.
+    expect(judge(h, 'alice', '81.2.70.77', 28, { ...BROADBAND, country: 'DE' })!.evidence.novelty_level).toBe(
+      'country',
+    );
+  });
+
   it("judges neither countries nor hosting until the user's owner knowledge has matured", () => {
     // Carol's address had no owner data until day 26 (say, her ISP was missing from it); everyone else's had.
     const carolHome = '81.2.70.10';

@@ -266,14 +266,17 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
     const pPlace = Math.max(pOwn * Math.min(orgNovelShare ?? 1, hostingShare ?? 1), pChurn);
     // A new country, judged like the other levels: the user's own rate of new countries (since their owner
     // knowledge matured), the population's as the prior; either it, or joining a country colleagues log on from.
-    // It decides only when it is the more surprising: the place levels above still judge everything they did.
+    // It decides only when it is the more surprising: the place levels above still judge everything they did. Not
+    // for a new address of a subnet the user already uses: a country change there is the data's (a range
+    // re-registered), not the user's.
     const country = owner?.country;
     const countryUsers = country !== undefined ? sharedUsers(population.sharedCountries ?? {}, country) : 0;
     const ownerPeriods = b.novelty.ownerPeriods ?? 0;
     const newCountries = b.novelty.country ?? 0;
-    const pCountryOwn = isNewCountry(b, owner, settings)
-      ? pooledNoveltyProbability(newCountries, ownerPeriods, pool?.country ?? 0, pool?.ownerPeriods ?? 0)
-      : undefined;
+    const pCountryOwn =
+      level !== 'ip' && isNewCountry(b, owner, settings)
+        ? pooledNoveltyProbability(newCountries, ownerPeriods, pool?.country ?? 0, pool?.ownerPeriods ?? 0)
+        : undefined;
     const pCountry =
       pCountryOwn !== undefined ? eitherProbability(pCountryOwn, sharedProbability(countryUsers)) : undefined;
     const judged: JudgedLevel = pCountry !== undefined && pCountry < pPlace ? 'country' : level;
