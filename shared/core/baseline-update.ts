@@ -179,9 +179,12 @@ export function computeBaselineUpdate(
       owned.length > 0 || prev?.owners
         ? { owners: { ...(prev?.owners ?? {}) }, countries: { ...(prev?.countries ?? {}) } }
         : undefined;
+    // `newAt` counts new places as it always has (the network by its /16), the rates of everyone judged without
+    // owner knowledge; the owner-level network (the AS where known) and the country are counted apart.
     const newAt: Record<PlaceLevel, boolean> = { ip: false, prefix: false, network: false };
+    let newOwnerNetwork = false;
     let newCountry = false;
-    /** The bucket's new network with a known owner, if any (hosting if any such was a hosting provider's). */
+    /** The bucket's owner-level new network with a known owner, if any (hosting if any such was a hosting provider's). */
     let newNetworkOwner: { hosting: boolean } | undefined;
     for (const o of obs) {
       const owner = o.owner;
@@ -190,14 +193,16 @@ export function computeBaselineUpdate(
         const key = placeOf(o.sourceIp, level);
         const map = maps[PLACE_MAP[level]];
         const old = map[key];
-        // The organisation-level network is the owner's AS where known: a new /16 of an AS the user already
-        // uses (a carrier's pool) is no new network. Without an owner, the /16 as before.
-        const knownOwner = level === 'network' && asKey !== undefined && !!ownerMaps?.owners[asKey];
-        if (!old && !knownOwner) {
+        if (!old) {
           newAt[level] = true;
           if (level === 'network') {
             if (!pop.sharedNetworks?.[key] && !(asKey && pop.sharedNetworks?.[asKey])) orgNovel.add(key);
-            if (owner) newNetworkOwner = { hosting: newNetworkOwner?.hosting || !!hostingReason(owner) };
+            // The owner-level network is the owner's AS where known: a new /16 of an AS the user already uses (a
+            // carrier's pool) is no new network. Without an owner, the /16.
+            if (!(asKey !== undefined && ownerMaps?.owners[asKey])) {
+              newOwnerNetwork = true;
+              if (owner) newNetworkOwner = { hosting: newNetworkOwner?.hosting || !!hostingReason(owner) };
+            }
           }
         }
         if (shapesPopulation) {
@@ -262,11 +267,15 @@ export function computeBaselineUpdate(
       const ownerMature = isOwnerKnowledgeMature(prev, opts.settings);
       if (ownerMature) {
         novelty.ownerPeriods = carry(prev.novelty.ownerPeriods ?? 0) + (newOwnerBucket ? 1 : 0);
-        novelty.country = Math.min(
-          carry(prev.novelty.country ?? 0) + (newOwnerBucket && newCountry ? 1 : 0),
-          novelty.ownerPeriods,
-        );
-        if (novelty.ownerPeriods !== prev.novelty.ownerPeriods || novelty.country !== prev.novelty.country)
+        const counted = (before: number | undefined, isNew: boolean) =>
+          Math.min(carry(before ?? 0) + (newOwnerBucket && isNew ? 1 : 0), novelty.ownerPeriods!);
+        novelty.country = counted(prev.novelty.country, newCountry);
+        novelty.ownerNetwork = counted(prev.novelty.ownerNetwork, newOwnerNetwork);
+        if (
+          novelty.ownerPeriods !== prev.novelty.ownerPeriods ||
+          novelty.country !== prev.novelty.country ||
+          novelty.ownerNetwork !== prev.novelty.ownerNetwork
+        )
           changed = true;
       }
       if (newBucket && shapesPopulation) {
@@ -277,7 +286,11 @@ export function computeBaselineUpdate(
           prefix: carry(prev.novelty.prefix),
           network: carry(prev.novelty.network),
           ...(ownerMature
-            ? { ownerPeriods: carry(prev.novelty.ownerPeriods ?? 0), country: carry(prev.novelty.country ?? 0) }
+            ? {
+                ownerPeriods: carry(prev.novelty.ownerPeriods ?? 0),
+                country: carry(prev.novelty.country ?? 0),
+                ownerNetwork: carry(prev.novelty.ownerNetwork ?? 0),
+              }
             : {}),
         };
         const orgNovelNetwork = newAt.network && obs.some((o) => orgNovel.has(placeOf(o.sourceIp, 'network')));
@@ -286,8 +299,15 @@ export function computeBaselineUpdate(
           placeNovelty: addBucketToPool(n, carried, {
             newAt,
             orgNovelNetwork,
-            ...(newNetworkOwner ? { newNetworkOwner } : {}),
-            ...(ownerMature && newOwnerBucket ? { newCountry } : {}),
+            ...(ownerMature && newOwnerBucket
+              ? {
+                  owned: {
+                    newNetwork: newOwnerNetwork,
+                    newCountry,
+                    ...(newNetworkOwner ? { newNetworkOwner } : {}),
+                  },
+                }
+              : {}),
           }),
         };
         populationChanged = true;

@@ -149,6 +149,12 @@ export interface NoveltyCounts {
   ownerPeriods?: number;
   /** Of `ownerPeriods`, the buckets that brought a country new to the user. */
   country?: number;
+  /**
+   * Of `ownerPeriods`, the buckets that brought a network new at the owner level: an AS new to the user (a new /16
+   * of a known AS is not), or a new /16 without an owner. The network level's rate once owner knowledge matured;
+   * `network` keeps counting new /16s as it always has, the rate of everyone judged before that.
+   */
+  ownerNetwork?: number;
 }
 
 /** The key of a network owner in the owner maps and the network sketch: `AS64498`. */
@@ -272,8 +278,9 @@ export interface PopulationNovelty extends NoveltyCounts {
   /** Of `networkOwned`, those of a hosting or cloud provider. */
   networkHosting?: number;
   /*
-   * `ownerPeriods` and `country` (from `NoveltyCounts`): the pooled rate of new countries, over buckets of users
-   * whose owner knowledge had matured. All four absent in items written before owners were learned.
+   * `ownerPeriods`, `country` and `ownerNetwork` (from `NoveltyCounts`): the pooled rates of new countries and of
+   * networks new at the owner level, over buckets of users whose owner knowledge had matured. `networkOwned` and
+   * `networkHosting` count those new networks too. All absent in items written before owners were learned.
    */
 }
 

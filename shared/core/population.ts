@@ -151,15 +151,16 @@ export interface PeriodNovelty {
   /** The new network was one no one in the organisation had used. */
   readonly orgNovelNetwork: boolean;
   /**
-   * A new network of the bucket had a known owner (`hosting`: a hosting provider's, see network-data/hosting.ts);
-   * absent when none had.
+   * Only for a user whose owner knowledge had matured, in a bucket with a known owner (with `carried.ownerPeriods`,
+   * `carried.country` and `carried.ownerNetwork` their counts before it); absent otherwise.
    */
-  readonly newNetworkOwner?: { readonly hosting: boolean };
-  /**
-   * Only for a user whose owner knowledge had matured, in a bucket with a known owner: whether it brought a new
-   * country (with `carried.ownerPeriods` and `carried.country` their counts before it). Absent otherwise.
-   */
-  readonly newCountry?: boolean;
+  readonly owned?: {
+    /** It brought a network new at the owner level (an AS new to the user, or a new /16 without an owner). */
+    readonly newNetwork: boolean;
+    readonly newCountry: boolean;
+    /** Such a new network had a known owner (`hosting`: a hosting provider's, see network-data/hosting.ts). */
+    readonly newNetworkOwner?: { readonly hosting: boolean };
+  };
 }
 
 /**
@@ -186,13 +187,19 @@ export function addBucketToPool(
   };
   // The owner-level counters appear with the first bucket that has something to say about them (an item learned
   // before owners were keeps its shape until then), and are bounded per user like the levels above.
-  if (period.newNetworkOwner && counts('network')) {
-    out.networkOwned = (n.networkOwned ?? 0) + 1;
-    out.networkHosting = (n.networkHosting ?? 0) + add(period.newNetworkOwner.hosting);
-  }
-  if (period.newCountry !== undefined) {
+  const owned = period.owned;
+  if (owned) {
+    const network = owned.newNetwork && (carried.ownerNetwork ?? 0) < POOL_NOVELTY_CAP.network;
     out.ownerPeriods = (n.ownerPeriods ?? 0) + 1;
-    out.country = (n.country ?? 0) + add(period.newCountry && (carried.country ?? 0) < POOL_COUNTRY_CAP);
+    out.country = (n.country ?? 0) + add(owned.newCountry && (carried.country ?? 0) < POOL_COUNTRY_CAP);
+    out.ownerNetwork = (n.ownerNetwork ?? 0) + add(network);
+    if (network && owned.newNetworkOwner) {
+      out.networkOwned = (n.networkOwned ?? 0) + 1;
+      out.networkHosting = (n.networkHosting ?? 0) + add(owned.newNetworkOwner.hosting);
+    } else if (n.networkOwned === undefined) {
+      out.networkOwned = 0;
+      out.networkHosting = 0;
+    }
   }
   return out;
 }
@@ -216,13 +223,14 @@ export function decayPopulationTo(p: PopulationStats, b: number): PopulationStat
 
 function decayNovelty(n: PopulationNovelty, from: number, to: number): PopulationNovelty {
   const d = (x: number) => decayed(x, from, to);
-  const optional = (k: 'networkOwned' | 'networkHosting' | 'ownerPeriods' | 'country') =>
+  const optional = (k: 'networkOwned' | 'networkHosting' | 'ownerPeriods' | 'country' | 'ownerNetwork') =>
     n[k] !== undefined ? { [k]: d(n[k]) } : {};
   return {
     ...optional('networkOwned'),
     ...optional('networkHosting'),
     ...optional('ownerPeriods'),
     ...optional('country'),
+    ...optional('ownerNetwork'),
     periods: d(n.periods),
     ip: d(n.ip),
     prefix: d(n.prefix),

@@ -19,10 +19,10 @@
  * parsed (`upgrades`), one of a newer format (a newer authwatch wrote it) is refused, naming the key. All
  * bodies so far are format 1: what changed since the first store (commit f7024b2) are fields added as optional
  * (a population without `sharedNetworks`, `placeNovelty`, `placeNovelty.networkOrgNovel` or the learned-window
- * marker is read as such; a user without the owner maps `owners`, `countries`, `ownerActivity`, `hostingActivity` or
- * the novelty counters `ownerPeriods` and `country`, a population without `sharedCountries` or the owner-level
- * `placeNovelty` counters, likewise) and leaves with more fields than the tuple (written as objects, read as objects,
- * their extra fields kept). Fields this code does not know are kept as they were read and written back, so an
+ * marker is read as such; so is a user without the owner maps and leaves `owners`, `countries`, `ownerActivity`,
+ * `hostingActivity` or the novelty counters `ownerPeriods`, `country`, `ownerNetwork`, and a population without
+ * `sharedCountries` or the owner-level `placeNovelty` counters) and leaves with more fields than the tuple (written
+ * as objects, read as objects, their extra fields kept). Fields this code does not know are kept as they were read and written back, so an
  * older authwatch reading a newer item, and writing it back, loses nothing (`$v` stays 1 for that reason: an
  * older reader refuses any other format). Detectors' own slices (`detectorState`) are versioned each on its
  * own (core/detectors/state.ts): a slice that cannot be read is left out and reported to `onSliceDefect`, never
@@ -222,6 +222,7 @@ const userSchema = record({
     network: finite,
     ownerPeriods: finite.optional(),
     country: finite.optional(),
+    ownerNetwork: finite.optional(),
   }),
   owners: seenMap.optional(),
   countries: seenMap.optional(),
@@ -254,6 +255,7 @@ const populationSchema = record({
     networkHosting: finite.optional(),
     ownerPeriods: finite.optional(),
     country: finite.optional(),
+    ownerNetwork: finite.optional(),
   }).optional(),
   // The learned-window marker (a save safe to cut): absent in items written before it.
   learnedWindowEnd: finite.optional(),

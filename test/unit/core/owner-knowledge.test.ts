@@ -63,6 +63,28 @@ describe('learning network owners', () => {
     expect(pop.placeNovelty!.networkHosting).toBe(0);
   });
 
+  it("counts the existing levels' pooled rates as before, whatever owners are known (the prior of users without)", () => {
+    // Carrier users hopping /16s of one AS, and home users: once learned without owners, once with.
+    const learn = (h: History) => {
+      for (let k = 0; k < 6; k++)
+        h.daily(`m${k}`, (d, i) => `81.${(k * 3 + d + i) % 40}.${k}.${i % 200}`, { toDay: 21 });
+      for (let k = 0; k < 6; k++) h.daily(`h${k}`, [`62.${k}.1.1`], { toDay: 21 });
+      return h.population.placeNovelty!;
+    };
+    const before = learn(new History());
+    const after = learn(
+      new History({
+        ownerOf: (ip) =>
+          ip.startsWith('62.') ? { asn: 65000 + Number(ip.split('.')[1]), org: '', country: 'NL' } : owners(ip),
+      }),
+    );
+    for (const k of ['periods', 'ip', 'prefix', 'network', 'ipInKnownPrefix'] as const)
+      expect(after[k], k).toBeCloseTo(before[k], 9);
+    // The owner level sees the carrier's /16s as one network: far fewer new networks than /16s.
+    expect(after.ownerPeriods).toBeCloseTo(after.periods, 9);
+    expect(after.ownerNetwork!).toBeLessThan(after.network / 4);
+  });
+
   it('remembers a user was on a hosting network', () => {
     const h = new History({ ownerOf: () => ({ asn: 16509, org: 'AMAZON-02', country: 'US' }) });
     h.daily('ci', ['52.1.2.3'], { toDay: 2 });
@@ -88,10 +110,17 @@ describe("pooled counts of new countries and owners' networks", () => {
       addBucketToPool(pool, carried, {
         newAt,
         orgNovelNetwork: true,
-        newNetworkOwner: { hosting: true },
-        newCountry: true,
+        owned: { newNetwork: true, newCountry: true, newNetworkOwner: { hosting: true } },
       }),
-    ).toMatchObject({ networkOwned: 1, networkHosting: 1, ownerPeriods: 1, country: 1 });
+    ).toMatchObject({ networkOwned: 1, networkHosting: 1, ownerPeriods: 1, country: 1, ownerNetwork: 1 });
+    // An owner-known bucket that brought nothing new still counts as one of the owner-level periods.
+    expect(
+      addBucketToPool(pool, carried, {
+        newAt: { ip: false, prefix: false, network: false },
+        orgNovelNetwork: false,
+        owned: { newNetwork: false, newCountry: false },
+      }),
+    ).toMatchObject({ networkOwned: 0, networkHosting: 0, ownerPeriods: 1, country: 0, ownerNetwork: 0 });
   });
 
   it("stops counting a user's new countries past their bound, still counting their periods", () => {
@@ -99,20 +128,20 @@ describe("pooled counts of new countries and owners' networks", () => {
     const n = addBucketToPool({ ...pool, ownerPeriods: 50, country: 1 }, capped, {
       newAt,
       orgNovelNetwork: false,
-      newCountry: true,
+      owned: { newNetwork: false, newCountry: true },
     });
     expect(n.ownerPeriods).toBe(51);
     expect(n.country).toBe(1);
   });
 
   it("stops counting a user's hosting networks with their new networks (one account on endless clouds)", () => {
-    const capped = { periods: 10, ip: 0, prefix: 0, network: POOL_NOVELTY_CAP.network };
-    const n = addBucketToPool({ ...pool, networkOwned: 20, networkHosting: 1 }, capped, {
+    const capped = { periods: 10, ip: 0, prefix: 0, network: 0, ownerNetwork: POOL_NOVELTY_CAP.network };
+    const n = addBucketToPool({ ...pool, networkOwned: 20, networkHosting: 1, ownerNetwork: 30 }, capped, {
       newAt,
       orgNovelNetwork: true,
-      newNetworkOwner: { hosting: true },
+      owned: { newNetwork: true, newCountry: false, newNetworkOwner: { hosting: true } },
     });
-    expect(n).toMatchObject({ network: 2, networkOwned: 20, networkHosting: 1 });
+    expect(n).toMatchObject({ network: 3, ownerNetwork: 30, networkOwned: 20, networkHosting: 1 });
   });
 });
 

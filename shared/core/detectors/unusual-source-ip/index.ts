@@ -110,6 +110,16 @@ export function isNewCountry(
   return country !== undefined && isOwnerKnowledgeMature(b, settings) && !b.countries?.[country];
 }
 
+/** A level's novelty counts: the user's new places of `periods`, the population's likewise, and since when. */
+interface LevelCounts {
+  readonly novel: number;
+  readonly periods: number;
+  readonly poolNovel: number;
+  readonly poolPeriods: number;
+  /** How the explanation says since when the user's counts run. */
+  readonly since: string;
+}
+
 /** `AS64498 EXAMPLE-HOSTING`: the owner as the alert names it. */
 function ownerName(owner: NetworkOwner): string {
   return owner.org ? `${ownerKey(owner)} ${owner.org}` : ownerKey(owner);
@@ -228,11 +238,29 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
     if (level === null) return null;
 
     const periods = b.novelty.periods;
-    const novel = b.novelty[level];
     const pool = population.placeNovelty;
+    // Once the user's owner knowledge has matured, a new network is judged by the rate of networks new at the
+    // owner level (a carrier's other /16s are not), the population's likewise; before, by the /16 rates, as always.
+    const ownerMature = isOwnerKnowledgeMature(b, settings);
+    const own: LevelCounts =
+      level === 'network' && ownerMature
+        ? {
+            novel: b.novelty.ownerNetwork ?? 0,
+            periods: b.novelty.ownerPeriods ?? 0,
+            poolNovel: pool?.ownerNetwork ?? 0,
+            poolPeriods: pool?.ownerPeriods ?? 0,
+            since: "since their networks' owners were learned",
+          }
+        : {
+            novel: b.novelty[level],
+            periods,
+            poolNovel: pool?.[level] ?? 0,
+            poolPeriods: pool?.periods ?? 0,
+            since: 'since their habits formed',
+          };
     const pOwn = pool
-      ? pooledNoveltyProbability(novel, periods, pool[level], pool.periods)
-      : noveltyProbability(novel, periods);
+      ? pooledNoveltyProbability(own.novel, own.periods, own.poolNovel, own.poolPeriods)
+      : noveltyProbability(own.novel, own.periods);
     // A new address inside a subnet the user already uses: as likely for this user as for any (DHCP churn).
     const churn = level === 'ip' && pool && pool.periods > 0 ? pool : undefined;
     const pChurn = churn ? noveltyProbability(churn.ipInKnownPrefix, churn.periods) : 0;
@@ -251,7 +279,6 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
     // A hosting provider's network no one here uses, for a user never seen on one: only the share of users' new
     // networks that were hosting providers'. The lower of the two shares bounds the chance of both at once; a
     // VPN or cloud the organisation uses is not nobody's, so it is judged like any network.
-    const ownerMature = isOwnerKnowledgeMature(b, settings);
     const hosting = owner ? hostingReason(owner) !== undefined : false;
     const hostingShare =
       level === 'network' &&
@@ -271,11 +298,16 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
     // re-registered), not the user's.
     const country = owner?.country;
     const countryUsers = country !== undefined ? sharedUsers(population.sharedCountries ?? {}, country) : 0;
-    const ownerPeriods = b.novelty.ownerPeriods ?? 0;
-    const newCountries = b.novelty.country ?? 0;
+    const countries: LevelCounts = {
+      novel: b.novelty.country ?? 0,
+      periods: b.novelty.ownerPeriods ?? 0,
+      poolNovel: pool?.country ?? 0,
+      poolPeriods: pool?.ownerPeriods ?? 0,
+      since: 'since their countries were learned',
+    };
     const pCountryOwn =
       level !== 'ip' && isNewCountry(b, owner, settings)
-        ? pooledNoveltyProbability(newCountries, ownerPeriods, pool?.country ?? 0, pool?.ownerPeriods ?? 0)
+        ? pooledNoveltyProbability(countries.novel, countries.periods, countries.poolNovel, countries.poolPeriods)
         : undefined;
     const pCountry =
       pCountryOwn !== undefined ? eitherProbability(pCountryOwn, sharedProbability(countryUsers)) : undefined;
@@ -304,9 +336,7 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
 
     const place = judged === 'country' ? country! : placeOf(o.sourceIp, level);
     const noun = LEVEL_NOUN[judged];
-    const [judgedNovel, judgedPeriods] = judged === 'country' ? [newCountries, ownerPeriods] : [novel, periods];
-    const poolNovel = judged === 'country' ? (pool?.country ?? 0) : (pool?.[level] ?? 0);
-    const poolPeriods = judged === 'country' ? (pool?.ownerPeriods ?? 0) : (pool?.periods ?? 0);
+    const counts = judged === 'country' ? countries : own;
     const historyDays = Math.max(1, Math.round((window.end - b.activity.first) / DAY_MS));
     const knownIps = Object.keys(b.ips).length;
     const knownNetworks = Object.keys(b.networks).length;
@@ -354,12 +384,11 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
           ? ` ${plural(countryShown, 'other user')} ${countryShown === 1 ? 'logs' : 'log'} on from ${place}.`
           : ` No other user logs on from ${place}.`
         : '');
-    const since = judged === 'country' ? 'since their countries were learned' : 'since their habits formed';
     const explanation =
       `${o.user} logged on from ${o.sourceIp}, ${where}. ` +
       `In ${plural(historyDays, 'day')} of history (${plural(Math.round(b.activity.buckets), 'active 15-minute period')}, ${plural(knownIps, 'known address', 'known addresses')} in ${plural(knownNetworks, 'network')}), ` +
-      `this user brought a new ${noun} in ${pct(judgedPeriods > 0 ? judgedNovel / judgedPeriods : 0)} of ${plural(Math.round(judgedPeriods), 'period')} ${since}` +
-      (poolPeriods > 0 ? ` (all users: ${pct(poolNovel / poolPeriods)})` : '') +
+      `this user brought a new ${noun} in ${pct(counts.periods > 0 ? counts.novel / counts.periods : 0)} of ${plural(Math.round(counts.periods), 'period')} ${counts.since}` +
+      (counts.poolPeriods > 0 ? ` (all users: ${pct(counts.poolNovel / counts.poolPeriods)})` : '') +
       `; ${sharing}.${churnNote} ` +
       `Probability ${p.toPrecision(2)}.`;
     const rate = (k: number, n: number) => (n > 0 ? Math.round((k / n) * 1000) / 1000 : 0);
@@ -388,19 +417,19 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
         hosting_provider: hosting,
         known_owners: Object.keys(b.owners ?? {}).length,
         known_countries: Object.keys(b.countries ?? {}).length,
-        novelty_periods: Math.round(judgedPeriods * 10) / 10,
-        user_novelty_rate: rate(judgedNovel, judgedPeriods),
+        novelty_periods: Math.round(counts.periods * 10) / 10,
+        user_novelty_rate: rate(counts.novel, counts.periods),
         most_recent_known_ip: usual ?? '',
         users_sharing_ip: ipShown,
         users_sharing_prefix: prefixShown,
         busiest_address_in_prefix: poolShown,
         user_address_churn: Math.round(addressChurn * 1000) / 1000,
-        population_novelty_rate: rate(poolNovel, poolPeriods),
+        population_novelty_rate: rate(counts.poolNovel, counts.poolPeriods),
         users_sharing_network: networkShown,
         org_novel_network_share: orgNovelShare ?? 1,
         hosting_network_share: hostingShare ?? 1,
-        user_country_rate: rate(newCountries, ownerPeriods),
-        population_country_rate: rate(pool?.country ?? 0, pool?.ownerPeriods ?? 0),
+        user_country_rate: rate(countries.novel, countries.periods),
+        population_country_rate: rate(countries.poolNovel, countries.poolPeriods),
         users_sharing_country: countryShown,
         p_user: judged === 'country' ? pCountryOwn! : pOwn,
         p_churn: pChurn,
