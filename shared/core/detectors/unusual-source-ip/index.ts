@@ -13,9 +13,10 @@
  *
  * With the offline network data (`LogonObservation.owner`), the network is the owner's AS where known: a carrier's
  * pool spread over many /16s is one network, and a new /16 of an AS the user already uses is judged at the subnet
- * and address levels only (an attacker on the victim's own carrier still meets those). The country is a further
- * level, judged like the others (the user's own rate of new countries, the population's as the prior) once the
- * user's owner knowledge has matured; so is the hosting judgement: for a user never seen on a hosting or cloud
+ * and address levels only (an attacker on the victim's own carrier still meets those). Once the user's owner
+ * knowledge has matured (`isOwnerKnowledgeMature`), a new network is judged by the user's rate of networks new in
+ * that sense, and the country is a further level, judged like the others (the user's own rate of new countries,
+ * the population's as the prior); so is the hosting judgement then: for a user never seen on a hosting or cloud
  * provider's network, a new one that no one in the organisation uses counts only with the share of users' new
  * networks that were hosting providers'. Owner knowledge can only make an address less novel until the user
  * has learned it: a baseline without owners is judged exactly as before.
