@@ -6,6 +6,7 @@
 import { placeOf, sharedAddressKey } from './net';
 import {
   bucketOf,
+  ownerKey,
   PLACE_LEVELS,
   PLACE_MAP,
   type LogonObservation,
@@ -18,13 +19,15 @@ import {
 import { boundSeen, decayed, touch } from './seen';
 import {
   addBucketToPool,
+  COUNTRY_SKETCH_CAPACITY,
   decayPopulationTo,
   NETWORK_SKETCH_CAPACITY,
   SKETCH_CAPACITY,
   sketchAddInPlace,
   userShareTopUp,
 } from './population';
-import { dormancy, isUserMature } from './habits';
+import { dormancy, isOwnerKnowledgeMature, isUserMature } from './habits';
+import { hostingReason } from './network-data/hosting';
 import type { DetectionSettings } from './settings';
 import { DETECTORS } from './detectors';
 import type { Detector, PopulationLearnUser } from './detectors/detector';
@@ -37,6 +40,9 @@ import type { Detector, PopulationLearnUser } from './detectors/detector';
 export const MAX_IPS_PER_USER = 64;
 export const MAX_PREFIXES_PER_USER = 48;
 export const MAX_NETWORKS_PER_USER = 32;
+/** Network owners (ASes) and countries per user: fewer than /16s (a carrier's pool is one AS), same ~80 bytes each. */
+export const MAX_OWNERS_PER_USER = 32;
+export const MAX_COUNTRIES_PER_USER = 16;
 
 const MAX_OF: Record<PlaceLevel, number> = {
   ip: MAX_IPS_PER_USER,
@@ -114,6 +120,8 @@ export function computeBaselineUpdate(
         ip: PopulationStats['sharedIps'];
         prefix: PopulationStats['sharedPrefixes'];
         network: NonNullable<PopulationStats['sharedNetworks']>;
+        /** Created only once a window has an owner's country to add (items learned before owners stay without). */
+        country?: NonNullable<PopulationStats['sharedCountries']>;
       }
     | undefined;
   const sketch = () =>
@@ -121,7 +129,22 @@ export function computeBaselineUpdate(
       ip: { ...pop.sharedIps },
       prefix: { ...pop.sharedPrefixes },
       network: { ...(pop.sharedNetworks ?? {}) },
+      ...(pop.sharedCountries ? { country: { ...pop.sharedCountries } } : {}),
     });
+  /** Add one user's share of `key` to a sketch, topped up from the bucket of the user's previous logon from it. */
+  const share = (
+    counters: Record<string, PopulationStats['sharedIps'][string]>,
+    key: string,
+    previous: number | undefined,
+    o: LogonObservation,
+    capacity: number,
+  ) => {
+    const weight = counters[key] ? userShareTopUp(previous, bucketOf(o.lastSeen)) : 1;
+    if (weight > 0) {
+      sketchAddInPlace(counters, key, o.lastSeen, capacity, weight);
+      populationChanged = true;
+    }
+  };
   /** Networks new to this user that no one had used before this window (read before this window's additions). */
   const orgNovel = new Set<string>();
   let newUsers = 0;
@@ -149,41 +172,86 @@ export function computeBaselineUpdate(
       prefixes: { ...(prev?.prefixes ?? {}) },
       networks: { ...(prev?.networks ?? {}) },
     };
+    // Owner knowledge, kept apart from the places above and created only with the user's first known owner, so a
+    // baseline learned without network data stays exactly as it was.
+    const owned = obs.filter((o) => o.owner);
+    const ownerMaps =
+      owned.length > 0 || prev?.owners
+        ? { owners: { ...(prev?.owners ?? {}) }, countries: { ...(prev?.countries ?? {}) } }
+        : undefined;
+    // `newAt` counts new places as it always has (the network by its /16), the rates of everyone judged without
+    // owner knowledge; the owner-level network (the AS where known) and the country are counted apart.
     const newAt: Record<PlaceLevel, boolean> = { ip: false, prefix: false, network: false };
+    let newOwnerNetwork = false;
+    let newCountry = false;
+    /** The bucket's owner-level new network with a known owner, if any (hosting if any such was a hosting provider's). */
+    let newNetworkOwner: { hosting: boolean } | undefined;
     for (const o of obs) {
+      const owner = o.owner;
+      const asKey = owner ? ownerKey(owner) : undefined;
       for (const level of PLACE_LEVELS) {
         const key = placeOf(o.sourceIp, level);
         const map = maps[PLACE_MAP[level]];
         const old = map[key];
         if (!old) {
           newAt[level] = true;
-          if (level === 'network' && !pop.sharedNetworks?.[key]) orgNovel.add(key);
+          if (level === 'network') {
+            if (!pop.sharedNetworks?.[key] && !(asKey && pop.sharedNetworks?.[asKey])) orgNovel.add(key);
+            // The owner-level network is the owner's AS where known: a new /16 of an AS the user already uses (a
+            // carrier's pool) is no new network. Without an owner, the /16.
+            if (!(asKey !== undefined && ownerMaps?.owners[asKey])) {
+              newOwnerNetwork = true;
+              if (owner) newNetworkOwner = { hosting: newNetworkOwner?.hosting || !!hostingReason(owner) };
+            }
+          }
         }
         if (shapesPopulation) {
           // The user's share of the place in the population sketch: 1 on their first logon from it, topped
           // back up to 1 in a later bucket, nothing more in the same one (a place absent from the sketch,
-          // evicted meanwhile, gets the user's whole share back).
+          // evicted meanwhile, gets the user's whole share back). Networks go by their owner's AS where known.
           const sk = sketch();
-          const counters = level === 'ip' ? sk.ip : level === 'prefix' ? sk.prefix : sk.network;
-          const skKey = level === 'ip' ? sharedAddressKey(o.sourceIp) : key;
-          const previous = skKey === key ? old?.lastBucket : lastBucketWithin(map, skKey);
-          const weight = counters[skKey] ? userShareTopUp(previous, bucketOf(o.lastSeen)) : 1;
-          if (weight > 0) {
-            sketchAddInPlace(
-              counters,
-              skKey,
-              o.lastSeen,
-              level === 'network' ? NETWORK_SKETCH_CAPACITY : SKETCH_CAPACITY,
-              weight,
-            );
-            populationChanged = true;
+          if (level === 'network' && asKey !== undefined)
+            share(sk.network, asKey, ownerMaps?.owners[asKey]?.lastBucket, o, NETWORK_SKETCH_CAPACITY);
+          else {
+            const counters = level === 'ip' ? sk.ip : level === 'prefix' ? sk.prefix : sk.network;
+            const skKey = level === 'ip' ? sharedAddressKey(o.sourceIp) : key;
+            const previous = skKey === key ? old?.lastBucket : lastBucketWithin(map, skKey);
+            share(counters, skKey, previous, o, level === 'network' ? NETWORK_SKETCH_CAPACITY : SKETCH_CAPACITY);
           }
         }
         const next = touchSpan(old, o);
         if (!sameStats(old, next)) changed = true;
         map[key] = next;
       }
+      if (owner && asKey && ownerMaps) {
+        const country = owner.country;
+        if (country !== undefined && !ownerMaps.countries[country]) newCountry = true;
+        if (shapesPopulation && country !== undefined) {
+          const sk = sketch();
+          sk.country ??= {};
+          share(sk.country, country, ownerMaps.countries[country]?.lastBucket, o, COUNTRY_SKETCH_CAPACITY);
+        }
+        const learned: [Record<string, SeenStats>, string][] = [[ownerMaps.owners, asKey]];
+        if (country !== undefined) learned.push([ownerMaps.countries, country]);
+        for (const [map, key] of learned) {
+          const next = touchSpan(map[key], o);
+          if (!sameStats(map[key], next)) changed = true;
+          map[key] = next;
+        }
+      }
     }
+    // How long owners have been learned for this user (their buckets and days with a known owner), and whether
+    // they were ever on a hosting provider's network.
+    let ownerActivity = prev?.ownerActivity;
+    let hostingActivity = prev?.hostingActivity;
+    for (const o of owned) {
+      ownerActivity = touchSpan(ownerActivity, o);
+      if (hostingReason(o.owner!)) hostingActivity = touchSpan(hostingActivity, o);
+    }
+    if (ownerActivity && !sameStats(prev?.ownerActivity, ownerActivity)) changed = true;
+    if (hostingActivity && !sameStats(prev?.hostingActivity, hostingActivity)) changed = true;
+    const newOwnerBucket =
+      ownerActivity !== undefined && (!prev?.ownerActivity || ownerActivity.lastBucket > prev.ownerActivity.lastBucket);
 
     // The user's own novelty rate, decayed like their activity, counted only once they were mature before
     // this bucket (their first places are discovery, not a habit of novelty).
@@ -195,6 +263,21 @@ export function computeBaselineUpdate(
         novelty[level] = Math.min(carry(prev.novelty[level]) + (newAt[level] ? 1 : 0), novelty.periods);
       if (PLACE_LEVELS.some((l) => novelty[l] !== prev.novelty[l]) || novelty.periods !== prev.novelty.periods)
         changed = true;
+      // The country level's own rate, over buckets with a known owner since the user's owner knowledge matured.
+      const ownerMature = isOwnerKnowledgeMature(prev, opts.settings);
+      if (ownerMature) {
+        novelty.ownerPeriods = carry(prev.novelty.ownerPeriods ?? 0) + (newOwnerBucket ? 1 : 0);
+        const counted = (before: number | undefined, isNew: boolean) =>
+          Math.min(carry(before ?? 0) + (newOwnerBucket && isNew ? 1 : 0), novelty.ownerPeriods!);
+        novelty.country = counted(prev.novelty.country, newCountry);
+        novelty.ownerNetwork = counted(prev.novelty.ownerNetwork, newOwnerNetwork);
+        if (
+          novelty.ownerPeriods !== prev.novelty.ownerPeriods ||
+          novelty.country !== prev.novelty.country ||
+          novelty.ownerNetwork !== prev.novelty.ownerNetwork
+        )
+          changed = true;
+      }
       if (newBucket && shapesPopulation) {
         const n = pop.placeNovelty ?? { periods: 0, ip: 0, prefix: 0, network: 0, ipInKnownPrefix: 0 };
         const carried: NoveltyCounts = {
@@ -202,9 +285,31 @@ export function computeBaselineUpdate(
           ip: carry(prev.novelty.ip),
           prefix: carry(prev.novelty.prefix),
           network: carry(prev.novelty.network),
+          ...(ownerMature
+            ? {
+                ownerPeriods: carry(prev.novelty.ownerPeriods ?? 0),
+                country: carry(prev.novelty.country ?? 0),
+                ownerNetwork: carry(prev.novelty.ownerNetwork ?? 0),
+              }
+            : {}),
         };
         const orgNovelNetwork = newAt.network && obs.some((o) => orgNovel.has(placeOf(o.sourceIp, 'network')));
-        pop = { ...pop, placeNovelty: addBucketToPool(n, carried, { newAt, orgNovelNetwork }) };
+        pop = {
+          ...pop,
+          placeNovelty: addBucketToPool(n, carried, {
+            newAt,
+            orgNovelNetwork,
+            ...(ownerMature && newOwnerBucket
+              ? {
+                  owned: {
+                    newNetwork: newOwnerNetwork,
+                    newCountry,
+                    ...(newNetworkOwner ? { newNetworkOwner } : {}),
+                  },
+                }
+              : {}),
+          }),
+        };
         populationChanged = true;
       }
     }
@@ -253,6 +358,14 @@ export function computeBaselineUpdate(
       prefixes: boundSeen(maps.prefixes, MAX_OF.prefix),
       networks: boundSeen(maps.networks, MAX_OF.network),
       novelty,
+      ...(ownerMaps
+        ? {
+            owners: boundSeen(ownerMaps.owners, MAX_OWNERS_PER_USER),
+            countries: boundSeen(ownerMaps.countries, MAX_COUNTRIES_PER_USER),
+          }
+        : {}),
+      ...(ownerActivity ? { ownerActivity } : {}),
+      ...(hostingActivity ? { hostingActivity } : {}),
       ...(detectorState ? { detectorState } : {}),
       version: prev?.version ?? 0,
     });
@@ -274,7 +387,13 @@ export function computeBaselineUpdate(
   }
 
   if (sketches)
-    pop = { ...pop, sharedIps: sketches.ip, sharedPrefixes: sketches.prefix, sharedNetworks: sketches.network };
+    pop = {
+      ...pop,
+      sharedIps: sketches.ip,
+      sharedPrefixes: sketches.prefix,
+      sharedNetworks: sketches.network,
+      ...(sketches.country ? { sharedCountries: sketches.country } : {}),
+    };
   return { users: changedUsers, population: pop, populationChanged, newUsers };
 }
 

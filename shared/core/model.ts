@@ -141,6 +141,25 @@ export interface NoveltyCounts {
   ip: number;
   prefix: number;
   network: number;
+  /**
+   * The country level's denominator: the decayed count of active buckets with a known network owner since the
+   * user's owner knowledge matured (`isOwnerKnowledgeMature`). Absent until then (and in every item written
+   * before owners were learned), so a user without it is judged exactly as before.
+   */
+  ownerPeriods?: number;
+  /** Of `ownerPeriods`, the buckets that brought a country new to the user. */
+  country?: number;
+  /**
+   * Of `ownerPeriods`, the buckets that brought a network new at the owner level: an AS new to the user (a new /16
+   * of a known AS is not), or a new /16 without an owner. The network level's rate once owner knowledge matured;
+   * `network` keeps counting new /16s as it always has, the rate of everyone judged before that.
+   */
+  ownerNetwork?: number;
+}
+
+/** The key of a network owner in the owner maps and the network sketch: `AS64498`. */
+export function ownerKey(owner: NetworkOwner): string {
+  return `AS${owner.asn}`;
 }
 
 /**
@@ -161,6 +180,24 @@ export interface UserBaseline {
   networks: Record<string, SeenStats>;
   /** The user's own novelty rate: see `NoveltyCounts`. */
   novelty: NoveltyCounts;
+  /**
+   * Known network owners (autonomous systems, `ownerKey`), from the enrichment: the organisation-level network
+   * where the data knows it, so a carrier's pool spread over many /16s is one network. Absent in baselines learned
+   * before owners were (their `networks` still judge as before).
+   */
+  owners?: Record<string, SeenStats>;
+  /** Known countries (ISO 3166-1 alpha-2) of the user's sources' networks; absent like `owners`. */
+  countries?: Record<string, SeenStats>;
+  /**
+   * The user's active buckets and days in which the owner of a logon's source was known: how long owners and
+   * countries have been learned, hence whether `countries` can be trusted yet (`isOwnerKnowledgeMature`).
+   */
+  ownerActivity?: SeenStats;
+  /**
+   * The user's logons from hosting or cloud providers' networks (network-data/hosting.ts): absent for a user
+   * never seen on one, for whom a new hosting network is more surprising.
+   */
+  hostingActivity?: SeenStats;
   /**
    * Slices of learned state owned by individual detectors, by the detector's state key (see
    * detectors/state.ts). Absent when no detector has learned anything about the user yet.
@@ -200,8 +237,14 @@ export interface PopulationStats {
    */
   sharedIps: Record<string, SketchCounter>;
   sharedPrefixes: Record<string, SketchCounter>;
-  /** The same for /16 (IPv6 /32) networks: whether anyone in the organisation has used a network at all. */
+  /**
+   * The same for networks: whether anyone in the organisation has used a network at all. Keyed by the owner's AS
+   * (`ownerKey`) where the enrichment knows it, else by the /16 (IPv6 /32); items learned before owners were hold
+   * /16 keys only, which fade with the half-life while the AS keys fill in (readers take the larger of the two).
+   */
   sharedNetworks?: Record<string, SketchCounter>;
+  /** The same per country (ISO 3166-1 alpha-2); absent in items written before owners were learned. */
+  sharedCountries?: Record<string, SketchCounter>;
   /**
    * How often mature users bring a new place, pooled over the whole population and decayed like the
    * counters above: of `periods` active buckets of users whose habits had formed, in how many a user logged
@@ -230,6 +273,15 @@ export interface PopulationNovelty extends NoveltyCounts {
   ipInKnownPrefix: number;
   /** New networks (of `network`) that no one in the organisation had used before. */
   networkOrgNovel?: number;
+  /** New networks (of `network`) whose owner was known: the denominator of the hosting share. */
+  networkOwned?: number;
+  /** Of `networkOwned`, those of a hosting or cloud provider. */
+  networkHosting?: number;
+  /*
+   * `ownerPeriods`, `country` and `ownerNetwork` (from `NoveltyCounts`): the pooled rates of new countries and of
+   * networks new at the owner level, over buckets of users whose owner knowledge had matured. `networkOwned` and
+   * `networkHosting` count those new networks too. All absent in items written before owners were learned.
+   */
 }
 
 /** Run state: `pk = META#state`. */

@@ -15,13 +15,24 @@
  * The pooled novelty rates (`placeNovelty`), the prior every user is judged against, bound what one user
  * can add (`addBucketToPool`), so a few extreme accounts cannot move them for everyone.
  */
-import type { NoveltyCounts, PlaceLevel, PopulationNovelty, PopulationStats, SketchCounter } from './model';
+import {
+  ownerKey,
+  type NetworkOwner,
+  type NoveltyCounts,
+  type PlaceLevel,
+  type PopulationNovelty,
+  type PopulationStats,
+  type SketchCounter,
+} from './model';
+import { placeOf } from './net';
 import { decayed } from './seen';
 
 /** Counters kept per sketch: ~60 bytes each, so two sketches stay near 100 KB, far below DynamoDB's 400 KB item limit. */
 export const SKETCH_CAPACITY = 800;
 /** Networks (/16, /32) are far fewer than addresses; a smaller sketch holds the ones that matter. */
 export const NETWORK_SKETCH_CAPACITY = 400;
+/** ISO 3166-1 has 249 countries: the country sketch holds them all, so its counts are exact. */
+export const COUNTRY_SKETCH_CAPACITY = 250;
 
 /**
  * Add `weight` users' worth of `key` to a Space-Saving sketch (returns a new sketch object; entries are
@@ -94,6 +105,22 @@ export function sharedUsers(sketch: Readonly<Record<string, SketchCounter>>, key
 }
 
 /**
+ * How many users log on from the network of `ip` (owned by `owner` when the enrichment knows it): the larger of its
+ * AS's count and its /16's. The sketch holds /16 keys from before owners were learned (and for addresses without
+ * an owner), AS keys since; taking the larger means a network colleagues used before the upgrade is not suddenly
+ * nobody's while its AS count fills in, and a carrier's pool over many /16s counts its users once, by its AS.
+ */
+export function networkUsers(
+  sketch: Readonly<Record<string, SketchCounter>> | undefined,
+  ip: string,
+  owner: NetworkOwner | undefined,
+): number {
+  if (!sketch) return 0;
+  const byRange = sharedUsers(sketch, placeOf(ip, 'network'));
+  return owner ? Math.max(byRange, sharedUsers(sketch, ownerKey(owner))) : byRange;
+}
+
+/**
  * What one user's logon from a place adds to its sketch counter, given the bucket of the user's previous
  * logon from it (undefined: none remembered). Each user counts as one while they use the place, fading with
  * the population's half-life once they stop: the first logon adds 1, a later bucket tops the user's share
@@ -115,12 +142,25 @@ export function userShareTopUp(previousBucket: number | undefined, bucket: numbe
  */
 export const POOL_BUCKETS_CAP = 200;
 export const POOL_NOVELTY_CAP: Readonly<Record<PlaceLevel, number>> = { ip: 48, prefix: 12, network: 4 };
+/** The same bound for new countries (a traveller brings a few a month; an account hopping countries, no more). */
+export const POOL_COUNTRY_CAP = 2;
 
 /** What one user's active bucket brought, for the pooled rates. */
 export interface PeriodNovelty {
   readonly newAt: Readonly<Record<PlaceLevel, boolean>>;
   /** The new network was one no one in the organisation had used. */
   readonly orgNovelNetwork: boolean;
+  /**
+   * Only for a user whose owner knowledge had matured, in a bucket with a known owner (with `carried.ownerPeriods`,
+   * `carried.country` and `carried.ownerNetwork` their counts before it); absent otherwise.
+   */
+  readonly owned?: {
+    /** It brought a network new at the owner level (an AS new to the user, or a new /16 without an owner). */
+    readonly newNetwork: boolean;
+    readonly newCountry: boolean;
+    /** Such a new network had a known owner (`hosting`: a hosting provider's, see network-data/hosting.ts). */
+    readonly newNetworkOwner?: { readonly hosting: boolean };
+  };
 }
 
 /**
@@ -136,7 +176,8 @@ export function addBucketToPool(
   if (carried.periods >= POOL_BUCKETS_CAP) return n;
   const counts = (level: PlaceLevel) => period.newAt[level] && carried[level] < POOL_NOVELTY_CAP[level];
   const add = (x: boolean) => (x ? 1 : 0);
-  return {
+  const out: PopulationNovelty = {
+    ...n,
     periods: n.periods + 1,
     ip: n.ip + add(counts('ip')),
     prefix: n.prefix + add(counts('prefix')),
@@ -144,6 +185,23 @@ export function addBucketToPool(
     ipInKnownPrefix: n.ipInKnownPrefix + add(counts('ip') && !period.newAt.prefix),
     networkOrgNovel: (n.networkOrgNovel ?? 0) + add(counts('network') && period.orgNovelNetwork),
   };
+  // The owner-level counters appear with the first bucket that has something to say about them (an item learned
+  // before owners were keeps its shape until then), and are bounded per user like the levels above.
+  const owned = period.owned;
+  if (owned) {
+    const network = owned.newNetwork && (carried.ownerNetwork ?? 0) < POOL_NOVELTY_CAP.network;
+    out.ownerPeriods = (n.ownerPeriods ?? 0) + 1;
+    out.country = (n.country ?? 0) + add(owned.newCountry && (carried.country ?? 0) < POOL_COUNTRY_CAP);
+    out.ownerNetwork = (n.ownerNetwork ?? 0) + add(network);
+    if (network && owned.newNetworkOwner) {
+      out.networkOwned = (n.networkOwned ?? 0) + 1;
+      out.networkHosting = (n.networkHosting ?? 0) + add(owned.newNetworkOwner.hosting);
+    } else if (n.networkOwned === undefined) {
+      out.networkOwned = 0;
+      out.networkHosting = 0;
+    }
+  }
+  return out;
 }
 
 /** Population counters decayed to bucket `b`, so rates compare like with like. */
@@ -158,13 +216,21 @@ export function decayPopulationTo(p: PopulationStats, b: number): PopulationStat
     sharedIps: decaySketch(p.sharedIps, p.lastBucket, b),
     sharedPrefixes: decaySketch(p.sharedPrefixes, p.lastBucket, b),
     ...(p.sharedNetworks ? { sharedNetworks: decaySketch(p.sharedNetworks, p.lastBucket, b) } : {}),
+    ...(p.sharedCountries ? { sharedCountries: decaySketch(p.sharedCountries, p.lastBucket, b) } : {}),
     lastBucket: b,
   };
 }
 
 function decayNovelty(n: PopulationNovelty, from: number, to: number): PopulationNovelty {
   const d = (x: number) => decayed(x, from, to);
+  const optional = (k: 'networkOwned' | 'networkHosting' | 'ownerPeriods' | 'country' | 'ownerNetwork') =>
+    n[k] !== undefined ? { [k]: d(n[k]) } : {};
   return {
+    ...optional('networkOwned'),
+    ...optional('networkHosting'),
+    ...optional('ownerPeriods'),
+    ...optional('country'),
+    ...optional('ownerNetwork'),
     periods: d(n.periods),
     ip: d(n.ip),
     prefix: d(n.prefix),

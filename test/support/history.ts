@@ -9,6 +9,7 @@ import {
   DAY_MS,
   emptyPopulation,
   type LogonObservation,
+  type NetworkOwner,
   type PopulationStats,
   type UserBaseline,
 } from '../../shared/core/model';
@@ -49,8 +50,17 @@ export class History {
   #population: PopulationStats = emptyPopulation();
   #pending: { obs: LogonObservation[]; end: number; learning: boolean }[] = [];
 
-  /** `excludeFromPopulation`: users who learn only their own baseline (allowlisted accounts). */
-  constructor(readonly opts: { excludeFromPopulation?: (user: string) => boolean } = {}) {}
+  /**
+   * `excludeFromPopulation`: users who learn only their own baseline (allowlisted accounts). `ownerOf`: the network
+   * owner of an address, set on every logon learned (as the enrichment does in production); without it, logons
+   * carry no owner, as before network data existed.
+   */
+  constructor(
+    readonly opts: {
+      excludeFromPopulation?: (user: string) => boolean;
+      ownerOf?: (ip: string, at: number) => NetworkOwner | undefined;
+    } = {},
+  ) {}
 
   get users(): Map<string, UserBaseline> {
     this.flush();
@@ -79,7 +89,14 @@ export class History {
   flush(): this {
     const queued = this.#pending.map((p, i) => ({ ...p, i })).sort((a, b) => a.end - b.end || a.i - b.i);
     this.#pending = [];
-    for (const { obs, end, learning } of queued) {
+    const ownerOf = this.opts.ownerOf;
+    for (const { obs: raw, end, learning } of queued) {
+      const obs = ownerOf
+        ? raw.map((o) => {
+            const owner = o.owner ?? ownerOf(o.sourceIp, o.lastSeen);
+            return owner ? { ...o, owner } : o;
+          })
+        : raw;
       const u = computeBaselineUpdate(obs, this.#users, this.#population, {
         windowEnd: end,
         learning,

@@ -10,16 +10,19 @@
  * bulky fixed-shape leaves (`SeenStats`, sketch counters) are positional tuples, which halves a user at the
  * bounds. Measured: a user with one IP is ~0.5 KB (one write unit); a user at the core's bounds (64 IPs, 48
  * prefixes, 32 networks) ~11.8 KB with IPv4 keys, ~13.9 KB with IPv6 (~20 KB as plain objects); the population
- * item at sketch capacity (2 × 800 counters, IPv6 keys) ~81 KB. Not compressed: most items are below 1 KB, where
- * compression saves no capacity unit and costs CPU on every one of them.
+ * item at sketch capacity (2 × 800 counters, IPv6 keys) ~81 KB; its country sketch, full (250 counters), adds
+ * ~13 KB. Not compressed: most items are below 1 KB, where compression saves no capacity unit and costs CPU on
+ * every one of them.
  *
  * Reading: every item kind is parsed with a zod schema (`BodyFormat`), never checked and then cast. A body
  * carries its format version under `$v`; a body of an older format is upgraded step by step before it is
  * parsed (`upgrades`), one of a newer format (a newer authwatch wrote it) is refused, naming the key. All
  * bodies so far are format 1: what changed since the first store (commit f7024b2) are fields added as optional
  * (a population without `sharedNetworks`, `placeNovelty`, `placeNovelty.networkOrgNovel` or the learned-window
- * marker is read as such) and leaves with more fields than the tuple (written as objects, read as objects,
- * their extra fields kept). Fields this code does not know are kept as they were read and written back, so an
+ * marker is read as such; so is a user without the owner maps and leaves `owners`, `countries`, `ownerActivity`,
+ * `hostingActivity` or the novelty counters `ownerPeriods`, `country`, `ownerNetwork`, and a population without
+ * `sharedCountries` or the owner-level `placeNovelty` counters) and leaves with more fields than the tuple (written
+ * as objects, read as objects, their extra fields kept). Fields this code does not know are kept as they were read and written back, so an
  * older authwatch reading a newer item, and writing it back, loses nothing (`$v` stays 1 for that reason: an
  * older reader refuses any other format). Detectors' own slices (`detectorState`) are versioned each on its
  * own (core/detectors/state.ts): a slice that cannot be read is left out and reported to `onSliceDefect`, never
@@ -69,7 +72,11 @@ const FORMAT_KEY = '$v';
 const SEEN_FIELDS = ['first', 'last', 'buckets', 'lastBucket', 'days', 'lastDay'] as const;
 const COUNTER_FIELDS = ['count', 'error', 'last'] as const;
 const USER_MAPS = ['ips', 'prefixes', 'networks'] as const;
+/** Maps and leaves a user item has only once network owners were learned for the user (absent stays absent). */
+const USER_OWNER_MAPS = ['owners', 'countries'] as const;
+const USER_OWNER_LEAVES = ['ownerActivity', 'hostingActivity'] as const;
 const SKETCHES = ['sharedIps', 'sharedPrefixes'] as const;
+const OPTIONAL_SKETCHES = ['sharedNetworks', 'sharedCountries'] as const;
 
 /** Detectors that own slices of user and population items (the registry's). */
 const STATE_OWNERS: readonly SliceOwner[] = DETECTORS.flatMap((d) => (d.state ? [d.state] : []));
@@ -207,7 +214,20 @@ const userSchema = record({
   ips: seenMap,
   prefixes: seenMap,
   networks: seenMap,
-  novelty: record({ periods: finite, ip: finite, prefix: finite, network: finite }),
+  // The owner-level counters, maps and leaves: absent in items learned before network owners were.
+  novelty: record({
+    periods: finite,
+    ip: finite,
+    prefix: finite,
+    network: finite,
+    ownerPeriods: finite.optional(),
+    country: finite.optional(),
+    ownerNetwork: finite.optional(),
+  }),
+  owners: seenMap.optional(),
+  countries: seenMap.optional(),
+  ownerActivity: leaf(SEEN).optional(),
+  hostingActivity: leaf(SEEN).optional(),
   detectorState,
 });
 
@@ -221,7 +241,9 @@ const populationSchema = record({
   sharedPrefixes: counterMap,
   // Absent in items written before the network sketch existed (commit 6adc616).
   sharedNetworks: counterMap.optional(),
-  // Absent in items written before it existed; `networkOrgNovel` came later still.
+  // Absent in items written before network owners were learned.
+  sharedCountries: counterMap.optional(),
+  // Absent in items written before it existed; `networkOrgNovel` came later still, the owner-level counters later.
   placeNovelty: record({
     periods: finite,
     ip: finite,
@@ -229,6 +251,11 @@ const populationSchema = record({
     network: finite,
     ipInKnownPrefix: finite,
     networkOrgNovel: finite.optional(),
+    networkOwned: finite.optional(),
+    networkHosting: finite.optional(),
+    ownerPeriods: finite.optional(),
+    country: finite.optional(),
+    ownerNetwork: finite.optional(),
   }).optional(),
   // The learned-window marker (a save safe to cut): absent in items written before it.
   learnedWindowEnd: finite.optional(),
@@ -408,6 +435,11 @@ export function encodeUserBody(u: UserBaseline, opts: SliceOptions = {}): string
   encodeStates(body, 'user', u.detectorState, opts);
   body.activity = packLeaf(u.activity, SEEN_FIELDS);
   for (const m of USER_MAPS) body[m] = packMap(u[m], SEEN_FIELDS);
+  for (const m of USER_OWNER_MAPS) if (u[m]) body[m] = packMap(u[m], SEEN_FIELDS);
+  for (const l of USER_OWNER_LEAVES) {
+    const v = u[l];
+    if (v) body[l] = packLeaf(v, SEEN_FIELDS);
+  }
   return stringify(body, userLabel(u.user));
 }
 
@@ -415,6 +447,8 @@ export function encodeUserBody(u: UserBaseline, opts: SliceOptions = {}): string
 function decodeUserBody(body: string, version: number, label: string, opts: SliceOptions): UserBaseline {
   const b = parseBody(USER_FORMAT, body);
   const out = b as Record<string, unknown>;
+  // A parsed optional field that was absent must stay absent, not become an own `undefined`.
+  for (const k of [...USER_OWNER_MAPS, ...USER_OWNER_LEAVES]) if (out[k] === undefined) delete out[k];
   out.version = version;
   decodeStates(out, 'user', b.detectorState, label, opts);
   return out as unknown as UserBaseline;
@@ -424,14 +458,17 @@ export function encodePopulationBody(p: PopulationStats, opts: SliceOptions = {}
   const body = bodyOfModel(p, POPULATION_FORMAT);
   encodeStates(body, 'population', p.detectorState, opts);
   for (const s of SKETCHES) body[s] = packMap(p[s], COUNTER_FIELDS);
-  if (p.sharedNetworks) body.sharedNetworks = packMap(p.sharedNetworks, COUNTER_FIELDS);
+  for (const s of OPTIONAL_SKETCHES) {
+    const sketch = p[s];
+    if (sketch) body[s] = packMap(sketch, COUNTER_FIELDS);
+  }
   return stringify(body, POPULATION_KEY);
 }
 
 function decodePopulationBody(body: string, version: number, label: string, opts: SliceOptions): PopulationStats {
   const out = parseBody(POPULATION_FORMAT, body) as Record<string, unknown>;
   // A parsed optional field that was absent must stay absent, not become an own `undefined`.
-  if (out.sharedNetworks === undefined) delete out.sharedNetworks;
+  for (const s of OPTIONAL_SKETCHES) if (out[s] === undefined) delete out[s];
   out.version = version;
   decodeStates(out, 'population', out.detectorState, label, opts);
   return out as unknown as PopulationStats;

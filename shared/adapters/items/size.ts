@@ -4,7 +4,13 @@
  * in-memory store accepts is one DynamoDB would. Pure: no SDK, no I/O.
  */
 import { boundAlertDocument } from '../../core/alerts';
-import { MAX_IPS_PER_USER, MAX_NETWORKS_PER_USER, MAX_PREFIXES_PER_USER } from '../../core/baseline-update';
+import {
+  MAX_COUNTRIES_PER_USER,
+  MAX_IPS_PER_USER,
+  MAX_NETWORKS_PER_USER,
+  MAX_OWNERS_PER_USER,
+  MAX_PREFIXES_PER_USER,
+} from '../../core/baseline-update';
 import type { LedgerEntry, UserBaseline } from '../../core/model';
 import { boundSeen } from '../../core/seen';
 import { BaselineStoreError, ItemTooLargeError } from '../../errors';
@@ -57,8 +63,8 @@ export interface FittedUser {
 }
 
 /**
- * Encode a user's baseline within `targetBytes`: when over, evict the least recently seen IPs, prefixes and
- * networks (first down to the core's bounds, then halving) until it fits. Novelty counts are kept, so
+ * Encode a user's baseline within `targetBytes`: when over, evict the least recently seen IPs, prefixes,
+ * networks, network owners and countries (first down to the core's bounds, then halving) until it fits. Novelty counts are kept, so
  * forgetting places never makes a user look more stable. Over DynamoDB's hard limit even with no places
  * left (only a user name of hundreds of KB could do that) is an `ItemTooLargeError`.
  */
@@ -76,6 +82,8 @@ export function fitUser(
     ips: Math.min(MAX_IPS_PER_USER, Object.keys(user.ips).length),
     prefixes: Math.min(MAX_PREFIXES_PER_USER, Object.keys(user.prefixes).length),
     networks: Math.min(MAX_NETWORKS_PER_USER, Object.keys(user.networks).length),
+    owners: Math.min(MAX_OWNERS_PER_USER, Object.keys(user.owners ?? {}).length),
+    countries: Math.min(MAX_COUNTRIES_PER_USER, Object.keys(user.countries ?? {}).length),
   };
   let fitted = user;
   for (;;) {
@@ -84,14 +92,19 @@ export function fitUser(
       ips: boundSeen(user.ips, limits.ips),
       prefixes: boundSeen(user.prefixes, limits.prefixes),
       networks: boundSeen(user.networks, limits.networks),
+      // Owner maps stay absent when they were (a user learned before owners were keeps its stored shape).
+      ...(user.owners ? { owners: boundSeen(user.owners, limits.owners) } : {}),
+      ...(user.countries ? { countries: boundSeen(user.countries, limits.countries) } : {}),
     };
     body = encodeUserBody(fitted, slices);
     bytes = bodyItemBytes(pk, body);
-    if (bytes <= targetBytes || limits.ips + limits.prefixes + limits.networks === 0) break;
+    if (bytes <= targetBytes || Object.values(limits).every((n) => n === 0)) break;
     limits = {
       ips: Math.floor(limits.ips / 2),
       prefixes: Math.floor(limits.prefixes / 2),
       networks: Math.floor(limits.networks / 2),
+      owners: Math.floor(limits.owners / 2),
+      countries: Math.floor(limits.countries / 2),
     };
   }
   if (bytes > DYNAMODB_MAX_ITEM_BYTES) {

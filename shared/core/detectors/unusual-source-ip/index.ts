@@ -10,20 +10,34 @@
  * new network. Shared egress (an office NAT, a VPN pool) that many other users already log on from is not
  * a new place in any meaningful sense, so the probability that the user simply joined a shared place is
  * added. Findings need p ≤ the cut-off (Elastic's 0.035); the score maps −log10(p).
+ *
+ * With the offline network data (`LogonObservation.owner`), the network is the owner's AS where known: a carrier's
+ * pool spread over many /16s is one network, and a new /16 of an AS the user already uses is judged at the subnet
+ * and address levels only (an attacker on the victim's own carrier still meets those). Once the user's owner
+ * knowledge has matured (`isOwnerKnowledgeMature`), a new network is judged by the user's rate of networks new in
+ * that sense, and the country is a further level, judged like the others (the user's own rate of new countries,
+ * the population's as the prior); so is the hosting judgement then: for a user never seen on a hosting or cloud
+ * provider's network, a new one that no one in the organisation uses counts only with the share of users' new
+ * networks that were hosting providers'. Owner knowledge can only make an address less novel until the user
+ * has learned it: a baseline without owners is judged exactly as before.
  */
 import { placeOf, sharedAddressKey } from '../../net';
 import {
   DAY_MS,
+  ownerKey,
   PLACE_LEVELS,
   PLACE_MAP,
   type Finding,
+  type NetworkOwner,
   type PlaceLevel,
   type PopulationStats,
   type UserBaseline,
 } from '../../model';
-import { sharedUsers } from '../../population';
+import { networkUsers, sharedUsers } from '../../population';
 import { eitherProbability, noveltyProbability, pooledNoveltyProbability, scoreFromProbability } from '../../scoring';
-import { isUserMature } from '../../habits';
+import { isOwnerKnowledgeMature, isUserMature } from '../../habits';
+import { hostingReason } from '../../network-data/hosting';
+import type { DetectionSettings } from '../../settings';
 import {
   SEED_RULE_RISK_SCORE,
   SEED_RULE_SEVERITY,
@@ -44,7 +58,7 @@ import {
 export const SHARED_HALF = 20;
 export const PREFIX_SHARE_WEIGHT = 0.5;
 export const NETWORK_SHARE_WEIGHT = 0.5;
-/** New networks the population must have brought before their org-novel share is trusted. */
+/** New networks the population must have brought before their org-novel (or hosting) share is trusted. */
 export const MIN_NEW_NETWORKS_FOR_ORG_SHARE = 10;
 
 /**
@@ -58,16 +72,58 @@ export function sharedProbability(others: number): number {
   return f * f;
 }
 
-const LEVEL_NOUN: Record<PlaceLevel, string> = { ip: 'address', prefix: 'subnet', network: 'network' };
+/** The level a finding is judged at: a place level, or the country of the address's network. */
+export type JudgedLevel = PlaceLevel | 'country';
 
-/** The coarsest level at which `ip` is new to the user, or null if the IP itself is known. */
-export function noveltyLevel(b: UserBaseline, ip: string): PlaceLevel | null {
+const LEVEL_NOUN: Record<JudgedLevel, string> = {
+  ip: 'address',
+  prefix: 'subnet',
+  network: 'network',
+  country: 'country',
+};
+
+/**
+ * The coarsest level at which `ip` is new to the user, or null if the IP itself is known. With the address's
+ * `owner`, a new /16 of an AS the user already uses is not a new network (a carrier's pool is one network); its
+ * subnet and address are still judged.
+ */
+export function noveltyLevel(b: UserBaseline, ip: string, owner?: NetworkOwner): PlaceLevel | null {
   if (b.ips[ip]) return null;
   for (const level of [...PLACE_LEVELS].reverse()) {
     const map = b[PLACE_MAP[level]];
-    if (!map[placeOf(ip, level)]) return level;
+    if (map[placeOf(ip, level)]) continue;
+    if (level === 'network' && owner && b.owners?.[ownerKey(owner)]) continue;
+    return level;
   }
   return 'ip';
+}
+
+/**
+ * Whether the country of `owner`'s network is new to the user, for a user whose owner knowledge has matured
+ * (`isOwnerKnowledgeMature`); false before, so countries never make anyone look new while they are being learned.
+ */
+export function isNewCountry(
+  b: UserBaseline,
+  owner: NetworkOwner | undefined,
+  settings: Pick<DetectionSettings, 'minUserBuckets' | 'minUserDays'>,
+): boolean {
+  const country = owner?.country;
+  return country !== undefined && isOwnerKnowledgeMature(b, settings) && !b.countries?.[country];
+}
+
+/** A level's novelty counts: the user's new places of `periods`, the population's likewise, and since when. */
+interface LevelCounts {
+  readonly novel: number;
+  readonly periods: number;
+  readonly poolNovel: number;
+  readonly poolPeriods: number;
+  /** How the explanation says since when the user's counts run. */
+  readonly since: string;
+}
+
+/** `AS64498 EXAMPLE-HOSTING`: the owner as the alert names it. */
+function ownerName(owner: NetworkOwner): string {
+  return owner.org ? `${ownerKey(owner)} ${owner.org}` : ownerKey(owner);
 }
 
 function mostRecentIp(b: UserBaseline): string | undefined {
@@ -152,6 +208,11 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
     known_ips: USER_HISTORY_FIELDS.known_ips,
     known_prefixes: { label: 'Known subnets', format: 'count' },
     known_networks: { label: 'Known networks', format: 'count' },
+    network_owner: { label: 'Network owner', format: 'text' },
+    network_country: { label: 'Country of the network', format: 'text' },
+    hosting_provider: { label: "A hosting provider's network", format: 'text' },
+    known_owners: { label: 'Known network owners', format: 'count' },
+    known_countries: { label: 'Known countries', format: 'count' },
     novelty_periods: { label: 'Periods since habits formed', format: 'count' },
     user_novelty_rate: { label: 'This user brings a new place in', format: 'percent' },
     population_novelty_rate: { label: 'All users bring one in', format: 'percent' },
@@ -161,29 +222,53 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
     busiest_address_in_prefix: { label: 'Most users on one address of its subnet', format: 'count' },
     users_sharing_network: { label: 'Other users of its network', format: 'count' },
     org_novel_network_share: { label: 'Share of new networks no one else uses', format: 'percent' },
+    hosting_network_share: { label: "Share of new networks that are hosting providers'", format: 'percent' },
+    user_country_rate: { label: 'This user brings a new country in', format: 'percent' },
+    population_country_rate: { label: 'All users bring one in', format: 'percent' },
+    users_sharing_country: { label: 'Other users from this country', format: 'count' },
     p_user: { label: 'Probability for this user', format: 'probability' },
     p_churn: { label: 'Probability of subnet churn', format: 'probability' },
     p_shared: { label: 'Probability it is a shared place', format: 'probability' },
+    p_country: { label: 'Probability of a new country', format: 'probability' },
   },
 
   evaluate({ observation: o, baseline: b, population, window, settings }: DetectorInput): Finding | null {
     if (o.outcome !== 'success' || !b || !isUserMature(b, settings)) return null;
-    const level = noveltyLevel(b, o.sourceIp);
+    const owner = o.owner;
+    const level = noveltyLevel(b, o.sourceIp, owner);
     if (level === null) return null;
 
     const periods = b.novelty.periods;
-    const novel = b.novelty[level];
     const pool = population.placeNovelty;
+    // Once the user's owner knowledge has matured, a new network is judged by the rate of networks new at the
+    // owner level (a carrier's other /16s are not), the population's likewise; before, by the /16 rates, as always.
+    const ownerMature = isOwnerKnowledgeMature(b, settings);
+    const own: LevelCounts =
+      level === 'network' && ownerMature
+        ? {
+            novel: b.novelty.ownerNetwork ?? 0,
+            periods: b.novelty.ownerPeriods ?? 0,
+            poolNovel: pool?.ownerNetwork ?? 0,
+            poolPeriods: pool?.ownerPeriods ?? 0,
+            since: "since their networks' owners were learned",
+          }
+        : {
+            novel: b.novelty[level],
+            periods,
+            poolNovel: pool?.[level] ?? 0,
+            poolPeriods: pool?.periods ?? 0,
+            since: 'since their habits formed',
+          };
     const pOwn = pool
-      ? pooledNoveltyProbability(novel, periods, pool[level], pool.periods)
-      : noveltyProbability(novel, periods);
+      ? pooledNoveltyProbability(own.novel, own.periods, own.poolNovel, own.poolPeriods)
+      : noveltyProbability(own.novel, own.periods);
     // A new address inside a subnet the user already uses: as likely for this user as for any (DHCP churn).
     const churn = level === 'ip' && pool && pool.periods > 0 ? pool : undefined;
     const pChurn = churn ? noveltyProbability(churn.ipInKnownPrefix, churn.periods) : 0;
     // A new network no one in the organisation has used (not a carrier, ISP or VPN anyone else comes from):
     // only the share of users' new networks that were like that (travel, a hotel, a hosting provider).
     const net = placeOf(o.sourceIp, 'network');
-    const orgUsersOfNetwork = sharedUsers(population.sharedNetworks ?? {}, net);
+    const orgUsersOfNetwork = networkUsers(population.sharedNetworks, o.sourceIp, owner);
     const orgNovelShare =
       level === 'network' &&
       orgUsersOfNetwork === 0 &&
@@ -192,7 +277,43 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
       pool.network >= MIN_NEW_NETWORKS_FOR_ORG_SHARE
         ? (pool.networkOrgNovel + 0.5) / (pool.network + 1)
         : undefined;
-    const pUser = Math.max(pOwn * (orgNovelShare ?? 1), pChurn);
+    // A hosting provider's network no one here uses, for a user never seen on one: only the share of users' new
+    // networks that were hosting providers'. The lower of the two shares bounds the chance of both at once; a
+    // VPN or cloud the organisation uses is not nobody's, so it is judged like any network.
+    const hosting = owner ? hostingReason(owner) !== undefined : false;
+    const hostingShare =
+      level === 'network' &&
+      hosting &&
+      ownerMature &&
+      !b.hostingActivity &&
+      orgUsersOfNetwork === 0 &&
+      pool?.networkOwned !== undefined &&
+      pool.networkOwned >= MIN_NEW_NETWORKS_FOR_ORG_SHARE
+        ? ((pool.networkHosting ?? 0) + 0.5) / (pool.networkOwned + 1)
+        : undefined;
+    const pPlace = Math.max(pOwn * Math.min(orgNovelShare ?? 1, hostingShare ?? 1), pChurn);
+    // A new country, judged like the other levels: the user's own rate of new countries (since their owner
+    // knowledge matured), the population's as the prior; either it, or joining a country colleagues log on from.
+    // It decides only when it is the more surprising: the place levels above still judge everything they did. Not
+    // for a new address of a subnet the user already uses: a country change there is the data's (a range
+    // re-registered), not the user's.
+    const country = owner?.country;
+    const countryUsers = country !== undefined ? sharedUsers(population.sharedCountries ?? {}, country) : 0;
+    const countries: LevelCounts = {
+      novel: b.novelty.country ?? 0,
+      periods: b.novelty.ownerPeriods ?? 0,
+      poolNovel: pool?.country ?? 0,
+      poolPeriods: pool?.ownerPeriods ?? 0,
+      since: 'since their countries were learned',
+    };
+    const pCountryOwn =
+      level !== 'ip' && isNewCountry(b, owner, settings)
+        ? pooledNoveltyProbability(countries.novel, countries.periods, countries.poolNovel, countries.poolPeriods)
+        : undefined;
+    const pCountry =
+      pCountryOwn !== undefined ? eitherProbability(pCountryOwn, sharedProbability(countryUsers)) : undefined;
+    const judged: JudgedLevel = pCountry !== undefined && pCountry < pPlace ? 'country' : level;
+    const pUser = judged === 'country' ? pCountry! : pPlace;
     const prefix = placeOf(o.sourceIp, 'prefix');
     const addressKey = sharedAddressKey(o.sourceIp);
     const ipUsers = sharedUsers(population.sharedIps, addressKey);
@@ -214,15 +335,21 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
     const p = eitherProbability(pUser, pShared);
     if (p > settings.maxProbability) return null;
 
-    const place = placeOf(o.sourceIp, level);
-    const noun = LEVEL_NOUN[level];
+    const place = judged === 'country' ? country! : placeOf(o.sourceIp, level);
+    const noun = LEVEL_NOUN[judged];
+    const counts = judged === 'country' ? countries : own;
     const historyDays = Math.max(1, Math.round((window.end - b.activity.first) / DAY_MS));
     const knownIps = Object.keys(b.ips).length;
     const knownNetworks = Object.keys(b.networks).length;
     const usual = mostRecentIp(b);
-    const [ipShown, prefixShown, poolShown, networkShown] = [ipUsers, prefixUsers, poolUsers, orgUsersOfNetwork].map(
-      usersShown,
-    ) as [number, number, number, number];
+    const [ipShown, prefixShown, poolShown, networkShown, countryShown] = [
+      ipUsers,
+      prefixUsers,
+      poolUsers,
+      orgUsersOfNetwork,
+      countryUsers,
+    ].map(usersShown) as [number, number, number, number, number];
+    const networkNamed = owner ? ownerName(owner) : net;
     const sharing =
       ipShown > 0
         ? `${plural(ipShown, 'other user')} ${ipShown === 1 ? 'logs' : 'log'} on from this address`
@@ -230,26 +357,42 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
           ? `${plural(prefixShown, 'other user')} ${prefixShown === 1 ? 'logs' : 'log'} on from its subnet ${prefix}` +
             (poolShown > 0 ? ` (at most ${poolShown} from any one of its addresses)` : '')
           : networkShown > 0
-            ? `${plural(networkShown, 'other user')} ${networkShown === 1 ? 'logs' : 'log'} on from its network ${net}`
+            ? `${plural(networkShown, 'other user')} ${networkShown === 1 ? 'logs' : 'log'} on from its network ${networkNamed}`
             : 'no other user is known to log on from it';
+    const hostingText = hosting ? ', a hosting provider,' : ',';
+    const knownOwner =
+      owner && b.owners?.[ownerKey(owner)] ? ` (in ${ownerName(owner)}, a network this user uses)` : '';
     const where =
-      level === 'ip'
-        ? `a new address in the known subnet ${prefix}`
-        : `the ${noun} ${place}, which is new for this user`;
+      judged === 'country'
+        ? `the country ${place} (network ${networkNamed}${hosting ? ', a hosting provider' : ''}), which is new for this user`
+        : level === 'ip'
+          ? `a new address in the known subnet ${prefix}${knownOwner}`
+          : level === 'network' && owner
+            ? `the network ${networkNamed}${country !== undefined ? ` (${country})` : ''}${hostingText} which is new for this user`
+            : `the ${noun} ${place}, which is new for this user${level === 'prefix' ? knownOwner : ''}`;
     const churnNote =
-      (churn && pChurn > pOwn
+      (churn && pChurn > pOwn && judged !== 'country'
         ? ` Across all users, a new address inside an already-used subnet comes in ${pct(pChurn)} of periods, which is the floor used.`
         : '') +
-      (orgNovelShare !== undefined
-        ? ` No other user has logged on from ${net}; only ${pct(orgNovelShare)} of the new networks users bring are like that.`
+      (orgNovelShare !== undefined && judged !== 'country'
+        ? ` No other user has logged on from ${networkNamed}; only ${pct(orgNovelShare)} of the new networks users bring are like that.`
+        : '') +
+      (hostingShare !== undefined && judged !== 'country'
+        ? ` This user has never logged on from a hosting provider's network; ${pct(hostingShare)} of the new networks users bring are hosting providers'.`
+        : '') +
+      (judged === 'country'
+        ? countryShown > 0
+          ? ` ${plural(countryShown, 'other user')} ${countryShown === 1 ? 'logs' : 'log'} on from ${place}.`
+          : ` No other user logs on from ${place}.`
         : '');
     const explanation =
       `${o.user} logged on from ${o.sourceIp}, ${where}. ` +
       `In ${plural(historyDays, 'day')} of history (${plural(Math.round(b.activity.buckets), 'active 15-minute period')}, ${plural(knownIps, 'known address', 'known addresses')} in ${plural(knownNetworks, 'network')}), ` +
-      `this user brought a new ${noun} in ${pct(periods > 0 ? novel / periods : 0)} of ${plural(Math.round(periods), 'period')} since their habits formed` +
-      (pool && pool.periods > 0 ? ` (all users: ${pct(pool[level] / pool.periods)})` : '') +
+      `this user brought a new ${noun} in ${pct(counts.periods > 0 ? counts.novel / counts.periods : 0)} of ${plural(Math.round(counts.periods), 'period')} ${counts.since}` +
+      (counts.poolPeriods > 0 ? ` (all users: ${pct(counts.poolNovel / counts.poolPeriods)})` : '') +
       `; ${sharing}.${churnNote} ` +
       `Probability ${p.toPrecision(2)}.`;
+    const rate = (k: number, n: number) => (n > 0 ? Math.round((k / n) * 1000) / 1000 : 0);
 
     return {
       detectorId: this.id,
@@ -260,7 +403,7 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
       probability: p,
       explanation,
       evidence: {
-        novelty_level: level,
+        novelty_level: judged,
         new_place: place,
         user_first_seen: isoDate(b.activity.first),
         user_last_seen: new Date(b.activity.last).toISOString(),
@@ -270,19 +413,29 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
         known_ips: knownIps,
         known_prefixes: Object.keys(b.prefixes).length,
         known_networks: knownNetworks,
-        novelty_periods: Math.round(periods * 10) / 10,
-        user_novelty_rate: periods > 0 ? Math.round((novel / periods) * 1000) / 1000 : 0,
+        network_owner: owner ? ownerName(owner) : '',
+        network_country: country ?? '',
+        hosting_provider: hosting,
+        known_owners: Object.keys(b.owners ?? {}).length,
+        known_countries: Object.keys(b.countries ?? {}).length,
+        novelty_periods: Math.round(counts.periods * 10) / 10,
+        user_novelty_rate: rate(counts.novel, counts.periods),
         most_recent_known_ip: usual ?? '',
         users_sharing_ip: ipShown,
         users_sharing_prefix: prefixShown,
         busiest_address_in_prefix: poolShown,
         user_address_churn: Math.round(addressChurn * 1000) / 1000,
-        population_novelty_rate: pool && pool.periods > 0 ? Math.round((pool[level] / pool.periods) * 1000) / 1000 : 0,
+        population_novelty_rate: rate(counts.poolNovel, counts.poolPeriods),
         users_sharing_network: networkShown,
         org_novel_network_share: orgNovelShare ?? 1,
-        p_user: pOwn,
+        hosting_network_share: hostingShare ?? 1,
+        user_country_rate: rate(countries.novel, countries.periods),
+        population_country_rate: rate(countries.poolNovel, countries.poolPeriods),
+        users_sharing_country: countryShown,
+        p_user: judged === 'country' ? pCountryOwn! : pOwn,
         p_churn: pChurn,
         p_shared: pShared,
+        p_country: pCountry ?? 1,
       },
     };
   },
