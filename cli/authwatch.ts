@@ -518,6 +518,7 @@ export async function main(argv: string[]): Promise<number> {
             json: values.json === true,
             ...(typeof values.note === 'string' ? { note: values.note } : {}),
             ...(typeof values.user === 'string' ? { user: values.user } : {}),
+            ...(typeof values.until === 'string' ? { until: values.until } : {}),
             settings: settingsFromFlags(values),
           },
           { out: (s) => void process.stdout.write(s), now: () => Date.now() },
