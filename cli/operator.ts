@@ -646,8 +646,8 @@ export function renderStatus(s: StatusReport): string {
     const shown = fb.expired.slice(0, EXPIRED_SHOWN).map((e) => `${safeText(e.entry, 80)} (until ${e.until})`);
     const more = fb.expired.length > EXPIRED_SHOWN ? `, and ${fb.expired.length - EXPIRED_SHOWN} more` : '';
     row(
-      'Expired, ignored by runs',
-      `${shown.join(', ')}${more}: renew with allow <entry> --until <day>, or take off with allow remove <entry>`,
+      'Expired allow entries',
+      `${shown.join(', ')}${more}: ignored by runs; renew with allow <entry> --until <day>, or take off with allow remove <entry>`,
     );
   }
   out.push('');
