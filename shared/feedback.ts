@@ -23,6 +23,7 @@ import { emptyFeedback, PLACE_LEVELS, type Feedback } from './core/model';
 import { canonicalIp, parseCidr, placeOf } from './core/net';
 import {
   allowCidrSchema,
+  allowCountriesProblem,
   allowUserSchema,
   formatIssues,
   parseAllowAsn,
@@ -279,6 +280,11 @@ export async function allowCountry(
   checkUser('allow country', opts.user);
   const expiresAt = expiryOf('allow country', opts);
   const r = await editList(store, (f) => {
+    if (opts.user === undefined) {
+      const forEveryone = (f.allowCountries ?? []).filter((e) => e.user === undefined).map((e) => e.country);
+      const problem = allowCountriesProblem([...forEveryone, country]);
+      if (problem !== undefined) throw new ConfigError([`allow country: ${country} for every user: ${problem}`]);
+    }
     const e = withEntry(f.allowCountries ?? [], (e) => e.country === country && e.user === opts.user, {
       country,
       ...entryFields(opts, expiresAt, opts.user),

@@ -187,6 +187,16 @@ export function parseAllowUntil(raw: string, now: number): { expiresAt: number }
   return { expiresAt };
 }
 
+/**
+ * Why a set of countries allowed for everyone may not be, or undefined: every assigned code at once is every
+ * logon from a known address, i.e. silence. (Listing all but a few is allowed: that is a choice someone made.)
+ */
+export function allowCountriesProblem(countries: Iterable<string>): string | undefined {
+  const set = new Set(countries);
+  for (const cc of ISO_COUNTRY_CODES) if (!set.has(cc)) return undefined;
+  return `every country (all ${ISO_COUNTRY_CODES.size} codes) would silence every alert from an address the network data knows; remove the detector instead`;
+}
+
 /** The last day an entry with this `expiresAt` applies, as `--until` took it (`2026-12-18`). */
 export function allowUntilText(expiresAt: number): string {
   return new Date(expiresAt - 1).toISOString().slice(0, 10);
@@ -213,7 +223,13 @@ export const detectionSettingsSchema = z.object({
    * the offline network data; see `allowCountrySchema`. For everyone: a country for one user is `authwatch allow
    * country <CC> --user <name>`.
    */
-  allowCountries: z.array(allowCountrySchema).default([]),
+  allowCountries: z
+    .array(allowCountrySchema)
+    .superRefine((list, ctx) => {
+      const problem = allowCountriesProblem(list);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .default([]),
   /** A user needs this many active 15-minute buckets of history before the IP detector judges them (Elastic: ~20 buckets). */
   minUserBuckets: z.number().int().min(1).default(20),
   /** ... spread over at least this many distinct days. */

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
 import { markPlacesKnown } from '../../shared/core/baseline-update';
+import { ISO_COUNTRY_CODES } from '../../shared/core/countries';
 import {
   bucketOf,
   DAY_MS,
@@ -229,6 +230,22 @@ describe('allowlist by AS and country, and entries that expire', () => {
     expect(e).toBeInstanceOf(ConfigError);
     expect((e as ConfigError).issues).toEqual([message]);
     expect(store.writes).toBe(0);
+  });
+
+  it('allow country: refuses the one for everyone that would complete every country, writing nothing', async () => {
+    const store = new InMemoryBaselineStore();
+    const all = [...ISO_COUNTRY_CODES];
+    await store.saveFeedback({
+      ...emptyFeedback(),
+      allowCountries: all.slice(1).map((country) => ({ country, addedAt: T })),
+    });
+    const writes = store.writes;
+    await expect(allowCountry(store, all[0]!, { now: T })).rejects.toThrow(
+      `allow country: ${all[0]} for every user: every country (all 249 codes) would silence every alert`,
+    );
+    expect(store.writes).toBe(writes);
+    // For one user it is that user's business (a traveller): allowed.
+    expect(await allowCountry(store, all[0]!, { user: 'alice', now: T })).toMatchObject({ changed: true });
   });
 
   it('--until: the entry applies through that day (UTC); today is accepted', async () => {
