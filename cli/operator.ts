@@ -757,7 +757,9 @@ export async function explain(
       user: allowlist.allowsUser(user, opts.now),
       cidrs: [
         ...opts.settings.allowCidrs,
-        ...(feedback?.allowCidrs.filter((e) => e.user === undefined || e.user === user).map((e) => e.cidr) ?? []),
+        ...(feedback?.allowCidrs
+          .filter((e) => (e.user === undefined || e.user === user) && (e.expiresAt ?? Infinity) > opts.now)
+          .map((e) => e.cidr) ?? []),
       ],
     },
   };
