@@ -92,6 +92,11 @@ const O = {
     help: "the deployed DynamoDB table (the stack output BaselinesTableName); region and credentials from the AWS SDK's default chain (AWS_PROFILE, AWS_REGION, ...)",
   },
   store: { type: 'string', arg: '<dir>', help: 'a local store kept by replay --store <dir> --keep' },
+  networkData: {
+    type: 'string',
+    arg: '<file>',
+    help: "network owners and countries for the alerts: an .awnd database (npm run network-data:build) or IPtoASN's ip2asn-combined.tsv, plain or gzip (built in memory)",
+  },
   json: { type: 'boolean', help: 'machine-readable output' },
   note: { type: 'string', arg: '<text>', help: 'why, for whoever reads the allowlist later' },
   user: {
@@ -225,18 +230,20 @@ export const COMMANDS: readonly CommandSpec[] = [
       store: O.replayStore,
       keep: O.keep,
       'as-of': O.asOf,
+      'network-data': O.networkData,
     },
     checkPositionals: (p) =>
       p.length > 0 ? `replay takes the file as --input <file>, not as an argument (got ${quoted(p)})` : undefined,
   },
   {
     name: 'demo',
-    synopsis: '',
+    synopsis: '[--network-data <file>]',
     summary: 'replay the bundled multi-week sample and show its alerts',
     description: [
       'Replays examples/demo/auth.log (a generated small office with labelled attacks) and scores the alerts against the labels. Takes about half a minute; progress goes to stderr.',
+      'Alerts name the network owner and country of each address from examples/demo/network-data.tsv when that file is there (or from --network-data).',
     ],
-    options: {},
+    options: { 'network-data': O.networkData },
     checkPositionals: none('demo'),
   },
   {
@@ -296,6 +303,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         ...O.learningDays,
         help: `the learning period the detector runs with (default ${DEFAULT_SETTINGS.learningDays})`,
       },
+      'network-data': { ...O.networkData, help: `with --alerts: ${O.networkData.help}` },
     },
     checkPositionals: none('backfill'),
   },

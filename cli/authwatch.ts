@@ -4,7 +4,7 @@
  * Each command is a composition root: it builds local adapters and calls the same core the Lambda uses.
  */
 import { quietSdkNodeVersionWarning } from './sdk-warning';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { FUTURE_SKEW_MS, INVALID_BYTE_MARK, LineReader, type ParseStats } from '../shared/adapters/file-log-source';
@@ -35,7 +35,9 @@ import { displayWidth, terminalWidth } from './text-width';
 import {
   assertReadableFile,
   fileLogSource,
+  loadCliNetworkData,
   openTextStream,
+  type CliNetworkData,
   readLines,
   SNIFF_LINES,
   zeroLogonHint,
@@ -211,6 +213,17 @@ interface ReplayOptions {
   label?: (a: Alert) => string | undefined;
   /** When the file was written (`--as-of`), for the future-dated check; default now. */
   reference?: number;
+  /** Owners and countries of the addresses (`--network-data`); without it alerts name none. */
+  network?: CliNetworkData;
+  /** Why there is no network data, for the summary (default: no --network-data was given). */
+  noNetworkData?: string;
+}
+
+/** The summary's line on network owners: how many of the addresses looked up had one, and from which data. */
+function ownersLine(r: { addressesLooked: number; addressesWithOwner: number }, o: ReplayOptions): string {
+  if (!o.network) return `  network owners:     none looked up (${o.noNetworkData ?? 'no --network-data given'})`;
+  const share = r.addressesLooked > 0 ? `${Math.round((r.addressesWithOwner / r.addressesLooked) * 100)}%` : '-';
+  return `  network owners:     known for ${share} of addresses (${r.addressesWithOwner.toLocaleString('en-US')} of ${r.addressesLooked.toLocaleString('en-US')} looked up, counted per window)`;
 }
 
 async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: readonly LogonEvent[] }> {
@@ -238,6 +251,7 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
     return { alerts: [], logons: [] };
   }
   writeWrapped(err, spanNotes(span).join('\n') + '\n');
+  if (o.network) writeWrapped(err, `network owners from ${o.network.description}\n`);
   const local = await openLocalStore({ ...(o.store ? { dir: o.store } : {}), keep: o.keep });
   const progress = progressLine(err, { prefix: 'replay: ' });
   const sink = new InMemoryAlertSink({
@@ -254,7 +268,14 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
   let alerts = 0;
   try {
     const r = await replay(
-      { logSources: [source], store: local.store, sink, clock: new SystemClock(), settings: o.settings },
+      {
+        logSources: [source],
+        store: local.store,
+        sink,
+        clock: new SystemClock(),
+        settings: o.settings,
+        ...(o.network ? { network: o.network.db } : {}),
+      },
       span,
       (s) => {
         windowsDone++;
@@ -294,6 +315,7 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
         `  allowlisted:        ${r.alertsSuppressed}`,
         `  cut by cap:         ${r.cutByCap} (cap ${o.settings.maxAlertsPerRun} per run)`,
         `  users learning:     ${learning} of ${users.length} at the end (too little history to judge their addresses)`,
+        ownersLine(r, o),
         ...(r.detectorErrors > 0 ? [`  detector errors:    ${r.detectorErrors}`] : []),
         ...(r.itemsNotStored > 0
           ? [`  not stored:         ${r.itemsNotStored} user baselines too large to store (skipped; see the warnings)`]
@@ -308,10 +330,21 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
   }
 }
 
-async function cmdDemo(): Promise<void> {
-  const input = join(DEMO_DIR, 'auth.log');
-  const labels = JSON.parse(readFileSync(join(DEMO_DIR, 'labels.json'), 'utf8')) as ScenarioLabels;
+/** The demo's network data, generated with the sample from its address pools (`npm run demo:regen`). */
+export const DEMO_NETWORK_DATA = 'network-data.tsv';
+
+/**
+ * `authwatch demo` (`npm start`): the sample in `dir` (the bundled one by default) replayed and scored against its
+ * labels. Its alerts name owners and countries from `networkData` when given, else from the sample's own
+ * network-data.tsv when there is one; without either they name none, and the summary says why.
+ */
+export async function cmdDemo(dir = DEMO_DIR, networkData?: string): Promise<void> {
+  const input = join(dir, 'auth.log');
+  const labels = JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as ScenarioLabels;
   const m = labels.meta;
+  const bundled = join(dir, DEMO_NETWORK_DATA);
+  const networkFile = networkData ?? (existsSync(bundled) ? bundled : undefined);
+  const network = networkFile !== undefined ? await loadCliNetworkData(networkFile) : undefined;
   writeWrapped(
     process.stderr,
     `authwatch demo: replaying ${input}\n` +
@@ -321,9 +354,11 @@ async function cmdDemo(): Promise<void> {
   const { alerts, logons } = await runReplay({
     profileId: DEMO_PROFILE,
     input,
-    settings: settingsFromFlags({}),
+    // The sample's own learning period (the default, 14 days, for the bundled one).
+    settings: settingsFromFlags({ 'learning-days': String(m.learningDays) }),
     pretty: true,
     keep: false,
+    ...(network ? { network } : { noNetworkData: `no ${safeText(bundled, 200)}` }),
     label: (a) => {
       const i = labels.incidents.find((x) => isOnIncident(scoredAlert(a), x));
       return i ? `▲ labelled attack (${i.kind}): ${i.description}` : undefined;
@@ -487,6 +522,8 @@ export async function main(argv: string[]): Promise<number> {
         const settings = settingsFromFlags(values);
         // Before the file is read: a mistake in --store is reported alone, not after a parse summary.
         if (typeof values.store === 'string') await assertStoreFolder(values.store);
+        const network =
+          typeof values['network-data'] === 'string' ? await loadCliNetworkData(values['network-data']) : undefined;
         await runReplay({
           profileId,
           ...(asOf(values) !== undefined ? { reference: asOf(values)! } : {}),
@@ -496,11 +533,12 @@ export async function main(argv: string[]): Promise<number> {
           pretty: values.pretty === true,
           ...(typeof values.store === 'string' ? { store: values.store } : {}),
           keep: values.keep === true,
+          ...(network ? { network } : {}),
         });
         return 0;
       }
       case 'demo':
-        await cmdDemo();
+        await cmdDemo(DEMO_DIR, typeof values['network-data'] === 'string' ? values['network-data'] : undefined);
         return 0;
       case 'backfill':
         return await cmdBackfill(values, positionals);

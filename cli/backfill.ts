@@ -47,7 +47,7 @@ import { detectionSettingsSchema, formatIssues, type DetectionSettings } from '.
 import { ConfigError } from '../shared/errors';
 import type { AlertSink, DetectionStore, LogSource } from '../shared/ports';
 import { readingCounts, safeText } from './format';
-import { fileLogSource, zeroLogonHintForFile } from './input';
+import { fileLogSource, loadCliNetworkData, zeroLogonHintForFile } from './input';
 import { openLocalStore } from './local';
 
 // ---------------------------------------------------------------------------------------------
@@ -291,6 +291,9 @@ export function parseBackfillFlags(flags: Flags, positionals: readonly string[])
     issues.push('give exactly one of --table <name> (the deployed table) or --store <dir> (a local store)');
   const concurrency = int('concurrency', 1, MAX_CONCURRENCY) ?? DEFAULT_CONCURRENCY;
   const windowHours = int('window-hours', 1, 24 * 7) ?? DEFAULT_COMMIT_WINDOW_HOURS;
+  // Priming learns addresses; owners and countries only appear in alerts.
+  if (str('network-data') !== undefined)
+    issues.push('--network-data applies with --alerts only (priming raises no alert)');
   const parsed = settingsFromLearningDays(str('learning-days'), issues);
   if (profileId) {
     try {
@@ -494,6 +497,8 @@ interface AlertsFlags {
   store?: string;
   span?: TimeWindow;
   topicArn?: string;
+  /** `--network-data <file>`: owners and countries for the alerts. */
+  networkData?: string;
   settings: DetectionSettings;
 }
 
@@ -562,6 +567,7 @@ export function parseBackfillAlertsFlags(flags: Flags, positionals: readonly str
     ...(store ? { store } : {}),
     ...(span ? { span } : {}),
     ...(topicArn ? { topicArn } : {}),
+    ...(str('network-data') ? { networkData: str('network-data')! } : {}),
     settings: parsed.data!,
   };
 }
@@ -576,6 +582,9 @@ async function cmdBackfillWithAlerts(flags: Flags, positionals: readonly string[
   const err = io.err ?? process.stderr;
   const out = io.out ?? process.stdout;
   const profile = getProfile(f.profileId);
+  // Before anything is opened: a wrong file is a mistake reported alone.
+  const network = f.networkData !== undefined ? await loadCliNetworkData(f.networkData) : undefined;
+  if (network) err.write(`Network owners from ${network.description}\n`);
   const source: LogSource = f.input
     ? await fileLogSource(f.input, profile, '--input ')
     : new LogsInsightsLogSource({
@@ -606,7 +615,14 @@ async function cmdBackfillWithAlerts(flags: Flags, positionals: readonly string[
       );
       return 0;
     }
-    const deps = { logSources: [source], store, sink, clock: { now }, settings: f.settings };
+    const deps = {
+      logSources: [source],
+      store,
+      sink,
+      clock: { now },
+      settings: f.settings,
+      ...(network ? { network: network.db } : {}),
+    };
     let chunks = 0;
     let alerts = 0;
     let skippedLeft: readonly TimeWindow[] = [];

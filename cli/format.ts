@@ -1,6 +1,6 @@
 /** Human output of the command line: the alert table and the run summary. */
 import type { ParseStats } from '../shared/adapters/file-log-source';
-import { plainText } from '../shared/core/alert-text';
+import { plainText, sourceText } from '../shared/core/alert-text';
 import { DETECTORS } from '../shared/core/detectors';
 import type { Alert } from '../shared/core/model';
 import { displayWidth, padEnd, terminalWidth, wrapText } from './text-width';
@@ -84,7 +84,8 @@ export function alertTable(
   for (const a of alerts) {
     const time = a['@timestamp'].slice(0, 16).replace('T', ' ');
     const head = `${padEnd(time, 17)} ${padEnd(ruleColumn(a), 11)} ${padEnd(a.score.toFixed(0), 5)} ${padEnd(safeText(a.user.name, 22), 22)}`;
-    const ip = safeText(a.source.ip, 40);
+    // The address with its owner and country when known: `8.8.8.8 (AS15169 GOOGLE, US)`.
+    const ip = sourceText(a, safeText);
     const host = a.host.name ? `→ ${safeText(a.host.name, 30)}` : '';
     const whole = `${head} ${ip}${host ? ` ${host}` : ''}`;
     // Too wide for the terminal: the host, then the address, continue on the next line.

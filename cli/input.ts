@@ -11,9 +11,14 @@ import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { FileLogSource, readLogLines, type LogLine, type ReadOptions } from '../shared/adapters/file-log-source';
+import { loadNetworkDataFile } from '../shared/adapters/network-data-loader';
+import { StreamNetworkDataSource } from '../shared/adapters/network-data-source';
+import { NetworkDataBuilder } from '../shared/core/network-data/build';
+import { NETWORK_DATA_MAGIC } from '../shared/core/network-data/format';
+import { NetworkDatabase } from '../shared/core/network-data/lookup';
 import { PROFILES } from '../shared/core/profiles';
 import type { Profile } from '../shared/core/profiles/profile';
-import { ConfigError } from '../shared/errors';
+import { ConfigError, NetworkDataError } from '../shared/errors';
 import { safeText } from './format';
 
 /** How many non-empty lines the profile sniffer tries. */
@@ -22,10 +27,10 @@ export const SNIFF_LINES = 50;
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 
 /** Why a path cannot be read, as a sentence with what to do; undefined when it can. */
-function unreadable(path: string, flag: string): string | undefined {
+function unreadable(path: string, flag: string, what: string): string | undefined {
   const name = `${flag}${safeText(path, 200)}`;
   try {
-    if (statSync(path).isDirectory()) return `${name} is a folder: give a log file`;
+    if (statSync(path).isDirectory()) return `${name} is a folder: give ${what}`;
     closeSync(openSync(path, 'r'));
     return undefined;
   } catch (e) {
@@ -39,21 +44,26 @@ function unreadable(path: string, flag: string): string | undefined {
 }
 
 /** Throws `ConfigError` naming the file and what to do, unless it is a readable file. `flag`: how the user gave it ("--input ", or "" for a positional). */
-export function assertReadableFile(path: string, flag = ''): void {
-  const why = unreadable(path, flag);
+export function assertReadableFile(path: string, flag = '', what = 'a log file'): void {
+  const why = unreadable(path, flag, what);
   if (why) throw new ConfigError([why]);
+}
+
+/** The first `n` bytes of a file (fewer when it is shorter). */
+function fileHead(path: string, n: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(n);
+    return head.subarray(0, readSync(fd, head, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** True when the file starts with gzip's magic bytes. */
 export function isGzipFile(path: string): boolean {
-  const fd = openSync(path, 'r');
-  try {
-    const head = Buffer.alloc(2);
-    const n = readSync(fd, head, 0, 2, 0);
-    return n === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
-  } finally {
-    closeSync(fd);
-  }
+  const head = fileHead(path, 2);
+  return head.length === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
 }
 
 /**
@@ -161,4 +171,62 @@ export async function zeroLogonHintForFile(
   let nonEmpty = 0;
   for await (const { text } of readLines(openTextStream(path), path)) if (text.trim() !== '') nonEmpty++;
   return zeroLogonHint({ name: path, profileId, nonEmptyLines: nonEmpty, sample });
+}
+
+/** The network data given with `--network-data`, ready for `DetectionDeps.network`, and a line saying what it holds. */
+export interface CliNetworkData {
+  readonly db: NetworkDatabase;
+  /** `<file>: 12 IPv4 + 3 IPv6 ranges, 10 ASNs (database built 2026-11-30)`, made safe for the terminal. */
+  readonly description: string;
+}
+
+const NETWORK_DATA_WHAT =
+  'an .awnd database (npm run network-data:build) or an IPtoASN ip2asn-combined.tsv, plain or gzip';
+
+/**
+ * `--network-data <file>`: an .awnd database (recognised by its magic bytes, whatever its name), or a file in
+ * IPtoASN's format (plain or gzip, recognised by its bytes too), built in memory the way `network-data:build` builds
+ * it. Lines starting with `#` are comments there (a publisher line starts with an address), so a generated file can
+ * say where it came from. Every problem is a `ConfigError` naming the file: a missing, unreadable or corrupt file, or
+ * one in which not a single range could be read (not network data at all). Malformed lines in an otherwise good file
+ * are counted and skipped, as the build script does, and the description says how many.
+ */
+export async function loadCliNetworkData(path: string, flag = '--network-data '): Promise<CliNetworkData> {
+  assertReadableFile(path, flag, NETWORK_DATA_WHAT);
+  const name = `${flag}${safeText(path, 200)}`;
+  const head = fileHead(path, 4);
+  try {
+    if (head.length === 4 && head.readUInt32LE(0) === NETWORK_DATA_MAGIC) {
+      const db = await loadNetworkDataFile(path);
+      const m = db.meta;
+      return {
+        db,
+        description: `${safeText(path, 200)}: ${m.ipv4Ranges} IPv4 + ${m.ipv6Ranges} IPv6 ranges, ${m.asns} ASNs (database built ${new Date(m.builtAt).toISOString().slice(0, 10)} from ${safeText(m.source, 120)})`,
+      };
+    }
+    const builder = new NetworkDataBuilder();
+    let comments = 0;
+    // openTextStream gunzips by the magic bytes, as it does for logs, so the source itself never gunzips.
+    for await (const line of new StreamNetworkDataSource(path, () => openTextStream(path), false).lines()) {
+      if (line.startsWith('#')) comments++;
+      else builder.addLine(line);
+    }
+    const built = builder.finish({ builtAt: statSync(path).mtimeMs, source: path });
+    const { stats } = built;
+    if (stats.ipv4Ranges + stats.ipv6Ranges === 0)
+      throw new ConfigError([
+        `${name}: no address range in it (${stats.lines} lines${comments > 0 ? ` besides ${comments} comments` : ''}, ${stats.malformed} malformed${stats.examples[0] ? `, first: ${safeText(stats.examples[0], 120)}` : ''}); give ${NETWORK_DATA_WHAT}`,
+      ]);
+    const db = NetworkDatabase.fromBytes(built.bytes);
+    const skipped = stats.malformed > 0 ? `, ${stats.malformed} malformed lines skipped` : '';
+    return {
+      db,
+      description: `${safeText(path, 200)}: ${stats.ipv4Ranges} IPv4 + ${stats.ipv6Ranges} IPv6 ranges, ${db.meta.asns} ASNs (built from ${stats.lines} lines${skipped})`,
+    };
+  } catch (e) {
+    if (e instanceof NetworkDataError) throw new ConfigError([`${name}: ${e.message}; give ${NETWORK_DATA_WHAT}`]);
+    if (typeof (e as NodeJS.ErrnoException).code === 'string' && (e as NodeJS.ErrnoException).code!.startsWith('Z_'))
+      throw new ConfigError([`${name}: not a valid gzip file; give ${NETWORK_DATA_WHAT}`]);
+    throw e;
+  }
 }

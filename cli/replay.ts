@@ -19,6 +19,12 @@ export interface ReplayResult {
   detectorErrors: number;
   /** Users whose baseline could never be stored (over DynamoDB's item limit): skipped, the others learned. */
   itemsNotStored: number;
+  /**
+   * Source addresses looked up in the network data, and those with a known owner, summed over windows: an address
+   * active in many windows counts in each (their ratio is the share of addresses a person sees named in alerts).
+   */
+  addressesLooked: number;
+  addressesWithOwner: number;
   learningEndsAt: string | undefined;
   first: number;
   last: number;
@@ -110,6 +116,8 @@ export async function replay(
     cutByCap: 0,
     detectorErrors: 0,
     itemsNotStored: 0,
+    addressesLooked: 0,
+    addressesWithOwner: 0,
     learningEndsAt: undefined,
     first: span.first,
     last: span.last,
@@ -127,6 +135,8 @@ export async function replay(
     result.cutByCap += s.alertsCutByCap;
     result.detectorErrors += s.detectorErrors;
     result.itemsNotStored += s.itemsNotStored;
+    result.addressesLooked += s.addressesLooked;
+    result.addressesWithOwner += s.addressesWithOwner;
     result.learningEndsAt = s.learningEndsAt;
     onRun?.(s);
   }

@@ -20,6 +20,7 @@ import { ConfigError } from '../shared/errors';
 import { logSourceConfigSchema, logSourceId, MAX_LOG_GROUPS_PER_QUERY, type LogSourceConfig } from '../shared/config';
 import { DETECTOR_IDS, detectionSettingsSchema, formatIssues, type DetectionSettings } from '../shared/core/settings';
 import { PROFILE_IDS } from '../shared/core/profiles/profile';
+import { IPTOASN_COMBINED_URL } from '../shared/adapters/network-data-source';
 
 /** The context key holding the configuration object; single keys are overridden with `CONTEXT_KEY.<key>`. */
 export const CONTEXT_KEY = 'authwatch';
@@ -39,10 +40,15 @@ const SLACK_CHANNEL_HINT = 'a Slack channel id like C07ABCDEF (Slack: channel de
 
 /** Lambda caps a function's environment variables at 4 KB in total (keys and values). */
 export const LAMBDA_ENV_MAX_BYTES = 4 * 1024;
-/** Room kept for the variables resolved at deploy time (table name, topic ARN, service name, timeout, NODE_OPTIONS) and the keys. */
+/**
+ * Room kept for the variables resolved at deploy time (table name, three topic ARNs, service name, timeout,
+ * NODE_OPTIONS, the network-data bucket and prefix) and their keys: about 700 bytes at the longest names.
+ */
 const ENV_RESERVED_BYTES = 1024;
 
 const RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number' && v > 0);
+
+const NETWORK_DATA_URL_HINT = `an http(s) URL of a file in IPtoASN's format, e.g. ${IPTOASN_COMBINED_URL}`;
 
 const profileHint = `one of ${PROFILE_IDS.map((p) => `"${p}"`).join(', ')}`;
 
@@ -139,6 +145,16 @@ const deploymentSchema = z.object({
     .default(RetentionDays.ONE_YEAR),
   /** Keep the baselines table when the stack is deleted (months of learned behaviour). Set false only for test deployments. */
   retainData: z.boolean().default(true),
+  /**
+   * Deploy the network-owner data: a bucket, the weekly refresh function, and the detector loading the database at
+   * cold start. `false`: none of it is deployed, observations carry no owner or country, and no S3 call is made.
+   */
+  networkData: z.boolean({ error: 'true (the default) or false (no network-owner data at all)' }).default(true),
+  /** The file the refresh downloads, in IPtoASN's ip2asn-combined.tsv(.gz) format (a mirror, or another publisher's). */
+  networkDataUrl: z
+    .string({ error: NETWORK_DATA_URL_HINT })
+    .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, NETWORK_DATA_URL_HINT)
+    .optional(),
 });
 
 const DEPLOYMENT_KEYS = Object.keys(deploymentSchema.shape);
@@ -229,6 +245,8 @@ export interface DeployConfig {
   retainData: boolean;
   /** Fully parsed detection settings (defaults merged), passed to the Lambda as `AUTHWATCH_SETTINGS`. */
   settings: DetectionSettings;
+  /** The network-owner data and where its refresh downloads from; absent when `networkData` is false. */
+  networkData?: { sourceUrl: string };
 }
 
 /** Keys whose values are lists: on the command line a plain `a,b,c` is accepted for them. */
@@ -355,6 +373,12 @@ export function parseDeployConfig(raw: Record<string, unknown>, preIssues: reado
     }
   }
 
+  // A URL beside `networkData: false` would be ignored while the operator believes it is in use.
+  if (raw.networkData === false && raw.networkDataUrl !== undefined)
+    issues.push(
+      `${prefix}.networkDataUrl: set while ${prefix}.networkData is false, so nothing would download it; remove one of the two`,
+    );
+
   if (issues.length > 0 || !deployment.success || !settings.success) throw new ConfigError(issues);
   const d = deployment.data;
   return {
@@ -374,6 +398,7 @@ export function parseDeployConfig(raw: Record<string, unknown>, preIssues: reado
     logRetentionDays: d.logRetentionDays as RetentionDays,
     retainData: d.retainData,
     settings: settings.data,
+    ...(d.networkData ? { networkData: { sourceUrl: d.networkDataUrl ?? IPTOASN_COMBINED_URL } } : {}),
   };
 }
 

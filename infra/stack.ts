@@ -9,6 +9,7 @@ import type { DeployConfig } from './config';
 import { Alerting } from './constructs/alerting';
 import { Detector, DETECTOR_TIMEOUT } from './constructs/detector';
 import { Monitoring } from './constructs/monitoring';
+import { NetworkData } from './constructs/network-data';
 import { DetectorSchedule } from './constructs/schedule';
 import { BaselineStorage } from './constructs/storage';
 
@@ -22,6 +23,8 @@ export class AuthwatchStack extends Stack {
   readonly detector: Detector;
   readonly schedule: DetectorSchedule;
   readonly monitoring: Monitoring;
+  /** Absent when the deployment has `networkData: false`. */
+  readonly networkData: NetworkData | undefined;
 
   constructor(scope: Construct, id: string, props: AuthwatchStackProps) {
     super(scope, id, props);
@@ -64,6 +67,18 @@ export class AuthwatchStack extends Stack {
 
     this.schedule = new DetectorSchedule(this, 'Schedule', { target: this.detector.function });
 
+    // The network-owner database: refreshed weekly into its own bucket, read by the detector at cold start.
+    this.networkData = config.networkData
+      ? new NetworkData(this, 'NetworkData', {
+          sourceUrl: config.networkData.sourceUrl,
+          logRetention: config.logRetentionDays,
+          serviceName: config.serviceName,
+          // Public data rebuilt weekly, but kept like the table so that `retainData` means one thing.
+          retain: config.retainData,
+        })
+      : undefined;
+    this.networkData?.addReader(this.detector.function);
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       detector: this.detector.function,
       serviceName: config.serviceName,
@@ -76,6 +91,14 @@ export class AuthwatchStack extends Stack {
       dashboardName: this.stackName,
       timeout: DETECTOR_TIMEOUT,
       logSources: config.logSourceAlarms,
+      ...(this.networkData
+        ? {
+            networkData: {
+              refreshFunction: this.networkData.function,
+              deadLetterQueue: this.networkData.deadLetterQueue.queue,
+            },
+          }
+        : {}),
     });
 
     new CfnOutput(this, 'DetectorFunctionName', {
@@ -100,5 +123,15 @@ export class AuthwatchStack extends Stack {
       });
     new CfnOutput(this, 'OpsTopicArn', { value: this.alerting.opsTopic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    if (this.networkData) {
+      new CfnOutput(this, 'NetworkDataBucketName', {
+        value: this.networkData.bucket.bucketName,
+        description: `The network-owner database in use: ${this.networkData.prefix}current.json names it`,
+      });
+      new CfnOutput(this, 'NetworkDataRefreshFunctionName', {
+        value: this.networkData.function.functionName,
+        description: 'Invoke (no payload) to refresh the network-owner database now',
+      });
+    }
   }
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import {
   DETECTOR_ENTRY,
   DETECTOR_EXTERNALS,
+  DETECTOR_MAIN_FIELDS,
   DETECTOR_OUTPUT,
   DETECTOR_TARGET,
   ESM_REQUIRE_BANNER,
@@ -28,6 +29,7 @@ export async function buildDetector(outfile = DETECTOR_BUNDLE): Promise<{ outfil
     minify: DETECTOR_OUTPUT.minify,
     sourcemap: DETECTOR_OUTPUT.linkedSourceMap ? 'linked' : false,
     external: DETECTOR_EXTERNALS,
+    mainFields: DETECTOR_MAIN_FIELDS,
     banner: { js: ESM_REQUIRE_BANNER },
     logLevel: 'warning',
     legalComments: DETECTOR_OUTPUT.legalComments,

@@ -21,6 +21,13 @@ export const DETECTOR_TARGET = 'node20';
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __authwatchCreateRequire } from 'node:module'; const require = __authwatchCreateRequire(import.meta.url);";
 
+/**
+ * Package entry points, ESM first: the SDK's `dist-es` builds tree-shake, its CommonJS `dist-cjs` index files do not
+ * (one S3 GetObject pulled in 142 KiB of client-s3 through `main`, 65 KiB through `module`). Both builds must resolve
+ * the same way, or the bundle the tests measure is not the one deployed.
+ */
+export const DETECTOR_MAIN_FIELDS = ['module', 'main'];
+
 /** Output options both builds use (esbuild's API in build.ts, NodejsFunction's bundling props in infra/). */
 export const DETECTOR_OUTPUT = {
   minify: true,

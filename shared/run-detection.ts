@@ -111,6 +111,10 @@ export interface RunSummary {
   learningEndsAt: string;
   logonsScanned: number;
   observations: number;
+  /** Distinct source addresses of the window looked up in the network data (0 when none is loaded). */
+  addressesLooked: number;
+  /** Of those, with a known network owner. */
+  addressesWithOwner: number;
   malformed: number;
   /** Logons whose user name was longer than `MAX_USER_CHARS` and was bounded (kept distinct by a hash suffix). */
   namesTruncated: number;
@@ -425,6 +429,8 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
     learningEndsAt: new Date(learningEndsAt).toISOString(),
     logonsScanned: observations.reduce((n, o) => n + o.count, 0),
     observations: observations.length,
+    addressesLooked: enriched.stats.addresses,
+    addressesWithOwner: enriched.stats.known,
     malformed: src.malformed,
     namesTruncated: src.namesTruncated,
     queries: src.queries,

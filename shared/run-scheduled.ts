@@ -164,6 +164,8 @@ function sum(
     learningEndsAt: last.learningEndsAt,
     logonsScanned: logons((s) => s.logonsScanned),
     observations: logons((s) => s.observations),
+    addressesLooked: logons((s) => s.addressesLooked),
+    addressesWithOwner: logons((s) => s.addressesWithOwner),
     malformed: total((s) => s.malformed),
     namesTruncated: logons((s) => s.namesTruncated),
     queries: total((s) => s.queries),

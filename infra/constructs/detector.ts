@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import {
   DETECTOR_ENTRY,
   DETECTOR_EXTERNALS,
+  DETECTOR_MAIN_FIELDS,
   DETECTOR_OUTPUT,
   DETECTOR_TARGET,
   ESM_REQUIRE_BANNER,
@@ -127,7 +128,7 @@ export function functionProps(settings: FunctionSettings): NodejsFunctionProps {
       target: DETECTOR_TARGET,
       banner: ESM_REQUIRE_BANNER,
       externalModules: DETECTOR_EXTERNALS,
-      mainFields: ['module', 'main'],
+      mainFields: DETECTOR_MAIN_FIELDS,
       minify: DETECTOR_OUTPUT.minify,
       sourceMap: DETECTOR_OUTPUT.linkedSourceMap,
       sourceMapMode: SourceMapMode.DEFAULT, // DEFAULT is a linked .map file

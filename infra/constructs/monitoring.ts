@@ -21,6 +21,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULT_MAX_AGE_DAYS, NETWORK_DATA_METRICS } from '../../shared/adapters/network-data-loader';
 import { DETECTOR_IDS, type DetectorId } from '../../shared/core/settings';
 import {
   DETECTOR_DIMENSION,
@@ -48,6 +49,15 @@ export const SOURCE_ALARM_PERIOD = Duration.hours(1);
  * sshd or identity-provider upgrade) turns most or all rows malformed, a single odd host a fraction of them.
  */
 export const MALFORMED_RATE_THRESHOLD_PERCENT = 10;
+/** The network-data alarms read hourly figures: four runs, each reporting the data it ran with. */
+export const NETWORK_DATA_PERIOD = Duration.hours(1);
+/**
+ * Hours in which every run lacked the network data before its alarm fires. A new stack's first refresh runs minutes
+ * after deployment and a container that found nothing looks again an hour later, so the first hour or two of a
+ * deployment are expected to run without it; six such hours mean the data is really missing.
+ */
+export const NETWORK_DATA_UNAVAILABLE_HOURS = 6;
+
 /** CloudWatch's limit on an alarm description. */
 const ALARM_DESCRIPTION_MAX = 1024;
 
@@ -59,6 +69,15 @@ export interface MonitoredLogSource {
   readonly logGroups: readonly string[];
   /** Hours without a logon before the quiet alarm fires; `false`: no quiet alarm. */
   readonly maxQuietHours: number | false;
+}
+
+/** The network-owner data's parts that are watched. */
+export interface MonitoredNetworkData {
+  readonly refreshFunction: IFunction;
+  /** The refresh's failed and undelivered invocations. */
+  readonly deadLetterQueue: IQueue;
+  /** Older than this the data counts as stale. @default DEFAULT_MAX_AGE_DAYS, the detector's own limit */
+  readonly maxAgeDays?: number;
 }
 
 export interface MonitoringProps {
@@ -74,6 +93,8 @@ export interface MonitoringProps {
   readonly timeout: Duration;
   /** Each gets a quiet alarm (unless disabled) and a malformed-row alarm. */
   readonly logSources: readonly MonitoredLogSource[];
+  /** Absent when the deployment has no network data: no alarm or graph for it. */
+  readonly networkData?: MonitoredNetworkData;
 }
 
 export class Monitoring extends Construct {
@@ -94,6 +115,12 @@ export class Monitoring extends Construct {
   readonly sourceQuietAlarms: Alarm[] = [];
   /** Per log source, in the configured order. */
   readonly sourceMalformedAlarms: Alarm[] = [];
+  /** The detector ran with network data older than its limit (the weekly refresh has been failing). */
+  readonly networkDataStaleAlarm: Alarm | undefined;
+  /** For hours every run had no network data (never refreshed, or unreadable). */
+  readonly networkDataUnavailableAlarm: Alarm | undefined;
+  /** A refresh failed after its retries, or Scheduler could not invoke it. */
+  readonly networkDataRefreshFailedAlarm: Alarm | undefined;
 
   private readonly serviceName: string;
 
@@ -332,6 +359,13 @@ export class Monitoring extends Construct {
     );
 
     this.addLogSourceMonitoring(props.logSources, withActions);
+
+    if (props.networkData) {
+      const n = this.addNetworkDataMonitoring(props.networkData, withActions);
+      this.networkDataStaleAlarm = n.stale;
+      this.networkDataUnavailableAlarm = n.unavailable;
+      this.networkDataRefreshFailedAlarm = n.refreshFailed;
+    }
   }
 
   /** An authwatch metric for this deployment (dimension `service`), per 15-minute run period. */
@@ -413,6 +447,105 @@ export class Monitoring extends Construct {
         ...wide,
       }),
     );
+  }
+
+  /**
+   * The network-owner data: an alarm when the detector runs with data older than its limit, one when it has run
+   * without any for hours, one when a refresh fails for good; and a dashboard row. Without the data every run still
+   * succeeds (owners are context, not a condition), so no other alarm would say so.
+   */
+  private addNetworkDataMonitoring(
+    props: MonitoredNetworkData,
+    withActions: (alarm: Alarm) => Alarm,
+  ): { stale: Alarm; unavailable: Alarm; refreshFailed: Alarm } {
+    const maxAgeDays = props.maxAgeDays ?? DEFAULT_MAX_AGE_DAYS;
+    const hourly = (name: string, statistic: string, label?: string, period = NETWORK_DATA_PERIOD) =>
+      new Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName: name,
+        dimensionsMap: { [SERVICE_DIMENSION]: this.serviceName },
+        statistic,
+        period,
+        ...(label ? { label } : {}),
+      });
+    const fix =
+      'Read the refresh function\'s log ("network-data refresh failed": the download, the gzip, or which validation check failed) and its FailedRefreshes dead-letter queue; invoke the function (NetworkDataRefreshFunctionName output, no payload) to refresh at once. Detection goes on meanwhile.';
+
+    const stale = withActions(
+      new Alarm(this, 'NetworkDataStale', {
+        alarmDescription: bounded(
+          `authwatch: the detector is using network-owner data more than ${maxAgeDays} days old: the weekly refresh has not swapped in a new database since. Owners and countries are still given from the old data (range owners change slowly). ${fix}`,
+        ),
+        metric: hourly(NETWORK_DATA_METRICS.ageDays, 'Maximum'),
+        threshold: maxAgeDays,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        // No age without data (the unavailable alarm's case) and none without runs (the heartbeat's).
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    const unavailable = withActions(
+      new Alarm(this, 'NetworkDataUnavailable', {
+        alarmDescription: bounded(
+          `authwatch: for ${NETWORK_DATA_UNAVAILABLE_HOURS} hours every detector run had no network-owner data (NetworkDataUnavailable): alerts carry no network owner or country. Either no refresh has succeeded yet, or the database the pointer names could not be read (the detector's "network-owner data missing/unreadable" warning gives the reason). ${fix}`,
+        ),
+        // Minimum: an hour in which any run had the data is not an hour without it.
+        metric: hourly(NETWORK_DATA_METRICS.unavailable, 'Minimum'),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: NETWORK_DATA_UNAVAILABLE_HOURS,
+        datapointsToAlarm: NETWORK_DATA_UNAVAILABLE_HOURS,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    const refreshFailed = withActions(
+      new Alarm(this, 'FailedRefreshesNotEmpty', {
+        alarmDescription: bounded(
+          `authwatch: a network-data refresh failed after Lambda's retries, or Scheduler could not invoke it. The database in use is unchanged and detection goes on; the next weekly refresh tries again. ${fix} Delete the message once a refresh has succeeded.`,
+        ),
+        metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+
+    const wide = { width: 12, height: 6 };
+    this.dashboard.addWidgets(
+      new AlarmStatusWidget({
+        title: 'Network-owner data: stale, unavailable, refresh failed',
+        alarms: [stale, unavailable, refreshFailed],
+        width: 24,
+        height: 3,
+      }),
+    );
+    const daily = Duration.days(1);
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: `Network-owner data the detector runs with: age in days (alarm above ${maxAgeDays}), unavailable`,
+        left: [hourly(NETWORK_DATA_METRICS.ageDays, 'Maximum', 'Age (days)')],
+        leftAnnotations: [{ value: maxAgeDays, label: 'stale' }],
+        right: [hourly(NETWORK_DATA_METRICS.unavailable, 'Maximum', 'Runs without data (1 = some)')],
+        ...wide,
+      }),
+      new GraphWidget({
+        title: 'Network-data refreshes: databases swapped in, their ranges; refresh errors',
+        left: [
+          hourly(NETWORK_DATA_METRICS.ipv4Ranges, 'Maximum', 'IPv4 ranges', daily),
+          hourly(NETWORK_DATA_METRICS.ipv6Ranges, 'Maximum', 'IPv6 ranges', daily),
+        ],
+        right: [
+          hourly(NETWORK_DATA_METRICS.refreshSucceeded, 'Sum', 'Refreshes swapped in', daily),
+          props.refreshFunction.metricErrors({ period: daily, statistic: 'Sum', label: 'Refresh errors' }),
+        ],
+        ...wide,
+      }),
+    );
+    return { stale, unavailable, refreshFailed };
   }
 
   /** A per-source metric (dimensions `service` and `LogSource`), summed over `period`. */

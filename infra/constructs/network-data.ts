@@ -1,20 +1,24 @@
 /**
  * Network-owner data (IP → ASN, organisation, country) kept fresh in the stack's own bucket: a weekly EventBridge
  * Scheduler schedule invokes the refresh function, which downloads the publisher's file, builds and validates a
- * database, stores it under a new key and swaps the pointer (shared/refresh-network-data.ts). The detector will
- * read it at cold start through `grantRead`; the database travels as data, never inside the detector's bundle.
+ * database, stores it under a new key and swaps the pointer (shared/refresh-network-data.ts). The detector reads
+ * it at cold start (`addReader`); the database travels as data, never inside the detector's bundle.
  *
- * Not yet part of AuthwatchStack: nothing reads the data until the detector uses it.
+ * The first refresh needs no custom resource: a rate-based Scheduler schedule without a start date invokes its
+ * target as soon as it is created, so a new stack has its database minutes after the deployment, and until then
+ * the detector runs without owners (and tries the bucket again an hour later, lambdas/detector/network-data.ts).
  */
 import { join } from 'node:path';
 import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Grant, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { ScheduleTargetInput, type Schedule } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { PROJECT_ROOT } from '../../lambdas/bundle';
+import { NETWORK_DATA_LOCATION_ENV } from '../../lambdas/network-data-env';
 import { REFRESH_ENV } from '../../lambdas/refresh-network-data/config';
 import { DATABASES_FOLDER, DEFAULT_NETWORK_DATA_PREFIX } from '../../shared/adapters/network-data-s3';
 import { IPTOASN_COMBINED_URL } from '../../shared/adapters/network-data-source';
@@ -136,6 +140,16 @@ export class NetworkData extends Construct {
     });
     this.schedule = invoke.schedule;
     this.schedulerRole = invoke.role;
+  }
+
+  /**
+   * A function that loads the database in use (the detector): read access (`grantRead`) and the two variables
+   * naming the bucket and prefix, which are also how it knows the deployment has network data.
+   */
+  addReader(fn: LambdaFunction): void {
+    this.grantRead(fn);
+    fn.addEnvironment(NETWORK_DATA_LOCATION_ENV.bucket, this.bucket.bucketName);
+    fn.addEnvironment(NETWORK_DATA_LOCATION_ENV.prefix, this.prefix);
   }
 
   /**

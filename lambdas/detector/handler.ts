@@ -1,7 +1,8 @@
 /**
  * The detector Lambda: a composition root and nothing else. Config is parsed and clients are built once
- * per cold start; each invocation runs its scheduled window, and after missed runs part of the backlog
- * before it, through `runScheduled` (bounded by the invocation's remaining time).
+ * per cold start, and the network-owner database is loaded on the first invocation (./network-data.ts); each
+ * invocation runs its scheduled window, and after missed runs part of the backlog before it, through
+ * `runScheduled` (bounded by the invocation's remaining time).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -16,12 +17,15 @@ import type { DetectionDeps } from '../../shared/run-detection';
 import { runScheduled, type ScheduledRunSummary } from '../../shared/run-scheduled';
 import { METRIC_NAMESPACE } from '../../shared/telemetry';
 import { windowEndFromEvent } from './event';
-import { emitFailureMetrics, emitRunMetrics } from './metrics';
+import { emitFailureMetrics, emitNetworkDataMetrics, emitRunMetrics } from './metrics';
+import { composeNetworkData, type DetectorNetworkData } from './network-data';
 
 const logger = new Logger();
 const metrics = new Metrics({ namespace: METRIC_NAMESPACE });
 
 let deps: DetectionDeps | undefined;
+/** `false`: this deployment has no network data (no bucket in the environment). */
+let network: DetectorNetworkData | false | undefined;
 
 /** Build everything from the environment once; a ConfigError here fails every invocation loudly, listing each problem. */
 export function compose(env: Readonly<Record<string, string | undefined>>): DetectionDeps {
@@ -61,9 +65,18 @@ export interface InvocationContext {
 
 export async function handler(event: unknown, context?: InvocationContext): Promise<ScheduledRunSummary> {
   deps ??= compose(process.env);
+  network ??=
+    composeNetworkData(process.env, {
+      warn: (message, data) => logger.warn(message, data ?? {}),
+      error: (message, data) => logger.error(message, data),
+    }) ?? false;
   const windowEnd = windowEndFromEvent(event);
   try {
-    const summary = await runScheduled(deps, {
+    // Never throws: without a database every lookup answers "unknown" and the run goes on (metric and warning).
+    const now = deps.clock.now();
+    const data = network ? await network.get(now) : undefined;
+    if (network && data) emitNetworkDataMetrics(metrics, network.metrics(data, now));
+    const summary = await runScheduled(data ? { ...deps, network: data } : deps, {
       windowEnd,
       ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
     });

@@ -44,6 +44,14 @@ export function emitRunMetrics(metrics: Metrics, s: ScheduledRunSummary): void {
 }
 
 /**
+ * The network-owner data's state for this run (`NETWORK_DATA_METRICS`: unavailable, stale, age in days), emitted
+ * whether the run then succeeds or fails: the dashboard and the stale and unavailable alarms read them.
+ */
+export function emitNetworkDataMetrics(metrics: Metrics, values: Readonly<Record<string, number>>): void {
+  for (const [name, value] of Object.entries(values)) metrics.addMetric(name, MetricUnit.Count, value);
+}
+
+/**
  * Metrics of a failed run, for the failures that have an alarm of their own (every failure also counts in the
  * function's Errors): `QueryIncomplete` when a log source could not return its window whole under the Logs
  * Insights row limit. Such a run fails again on every retry of the window, so it must be told apart from a

@@ -10,12 +10,11 @@ import { DEFAULT_EXPECTATIONS, type NetworkDataExpectations } from '../../shared
 import { formatIssues } from '../../shared/core/settings';
 import { ConfigError } from '../../shared/errors';
 import { DEFAULT_KEEP_DATABASES } from '../../shared/refresh-network-data';
+import { NETWORK_DATA_LOCATION_ENV } from '../network-data-env';
 
 export const REFRESH_ENV = {
-  /** The stack's network-data bucket. */
-  bucket: 'AUTHWATCH_NETWORK_DATA_BUCKET',
-  /** Key prefix in the bucket, ending in "/". */
-  prefix: 'AUTHWATCH_NETWORK_DATA_PREFIX',
+  /** The stack's network-data bucket, and the key prefix in it (ending in "/"): the detector reads the same two. */
+  ...NETWORK_DATA_LOCATION_ENV,
   /** The publisher's file: IPtoASN's ip2asn-combined.tsv.gz unless set (a mirror, or another file in its format). */
   url: 'AUTHWATCH_NETWORK_DATA_URL',
   /** JSON: overrides of the validation bounds (`minIpv4Ranges`, ..., see NetworkDataExpectations). */

@@ -14,9 +14,9 @@ import type { NetworkDataReader } from '../ports/network-data';
 import type { RunLogger } from '../run-detection';
 
 /**
- * Metric names of the network data: what the loader reports (the detector's composition root will emit them with the
- * run's metrics) and what the refresh function emits. They belong in shared/telemetry.ts's METRICS, beside an alarm,
- * once the detector loads the data.
+ * Metric names of the network data: what the detector emits with every run's metrics (`networkDataRunMetrics`) and
+ * what the refresh function emits. The stack's dashboard and its stale and unavailable alarms read these names
+ * (infra/constructs/monitoring.ts), so the two cannot drift.
  */
 export const NETWORK_DATA_METRICS = {
   /** Age of the database in use, days. Absent when none is loaded. */
@@ -140,6 +140,25 @@ export async function loadNetworkData(deps: NetworkDataLoaderDeps): Promise<Load
   }
   deps.logger?.warn('network-owner data stale: still used', { problem });
   return new Loaded(db, 'stale', ageDays, problem);
+}
+
+/**
+ * The network-data metrics of one run, from data loaded earlier (a warm container keeps its database for many runs):
+ * the age is judged at `now`, so a container that outlives its database's freshness turns stale on the dashboard
+ * and the alarm, not only at its next cold start.
+ */
+export function networkDataRunMetrics(
+  loaded: Pick<LoadedNetworkData, 'meta'>,
+  now: number,
+  maxAgeDays = DEFAULT_MAX_AGE_DAYS,
+): Record<string, number> {
+  if (!loaded.meta) return { [NETWORK_DATA_METRICS.unavailable]: 1, [NETWORK_DATA_METRICS.stale]: 0 };
+  const ageDays = networkDataAgeDays(loaded.meta, now);
+  return {
+    [NETWORK_DATA_METRICS.unavailable]: 0,
+    [NETWORK_DATA_METRICS.ageDays]: Math.round(ageDays * 10) / 10,
+    [NETWORK_DATA_METRICS.stale]: ageDays > maxAgeDays ? 1 : 0,
+  };
 }
 
 /** A database file on disk (the CLI, the bench). Throws `NetworkDataError` if it is not one. */

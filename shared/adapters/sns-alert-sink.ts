@@ -154,7 +154,14 @@ export function alertDetail(a: Alert, level: 0 | 1 | 2 | 3): AlertDetail {
     '@timestamp': a['@timestamp'],
     rule: trimDeep({ ...a.rule, description: '', references: [], threat: a.rule.threat }, 128, 3) as Alert['rule'],
     user: { name: truncate(a.user.name, 128) },
-    source: { ip: truncate(a.source.ip, 64) },
+    // The owner is part of what identifies where the logon came from, and small (the name is bounded by buildAlert).
+    source: {
+      ...a.source,
+      ip: truncate(a.source.ip, 64),
+      ...(a.source.as?.organization
+        ? { as: { ...a.source.as, organization: { name: truncate(a.source.as.organization.name, 128) } } }
+        : {}),
+    },
     score: a.score,
     probability: a.probability,
     window: a.window,

@@ -3,14 +3,16 @@
  * custom notifications, and the per-run digest in both forms. Pure: no SDK, no clock, no env.
  *
  * Every value a user or a log line controls (user names, host names, IPs-as-strings, explanation sentences
- * built from them) is untrusted here: a user name can hold newlines that forge extra lines in an email,
+ * built from them), and the network owners' organisation names from the publisher's file, is untrusted here: a user name can hold newlines that forge extra lines in an email,
  * markdown that turns into links in Slack, `<!channel>` that pings everyone, right-to-left overrides that
  * reorder what an analyst reads, or 10 KB of padding. The helpers below make such a value single-line,
  * printable, bounded and inert in the target format. The alert's JSON (for machines) keeps the exact values.
  */
 import { createHash } from 'node:crypto';
+import { alertOwner } from './alerts';
 import { DETECTORS } from './detectors';
 import type { EvidenceField } from './detectors/detector';
+import { ownerText } from './enrich';
 import type { Alert, AlertBatch, EvidenceValue } from './model';
 
 // ---------------------------------------------------------------------------------------------
@@ -27,6 +29,8 @@ export const SUBJECT_MAX_CHARS = 99;
 export const VALUE_MAX_CHARS = 128;
 /** An IPv6 address is at most 45 characters; anything longer in a source-IP field is not an address. */
 export const IP_MAX_CHARS = 64;
+/** A network owner's organisation name beside an address (real ones are under 40 characters; the rest is cut). */
+export const ORG_MAX_CHARS = 64;
 /** Bound for an explanation sentence (trusted template + untrusted values), per format. */
 export const EXPLANATION_MAX_CHARS = 1_500;
 /**
@@ -201,11 +205,30 @@ function clampEscaped(s: string, max: number): string {
 function untrustedValues(a: Alert): string[] {
   const v = [a.user.name, a.source.ip, ...a.host.names, ...a.context.other_ips_in_window];
   if (a.host.name !== undefined) v.push(a.host.name);
+  const org = alertOwner(a)?.org;
+  if (org) v.push(org);
   for (const e of Object.values(a.evidence)) {
     if (typeof e === 'string') v.push(e);
     else if (Array.isArray(e)) v.push(...(e as readonly string[]));
   }
   return v;
+}
+
+/**
+ * The source address with its owner and country when the alert names them, `8.8.8.8 (AS15169 GOOGLE, US)`, each
+ * untrusted part made safe by `render` (the organisation name and the country are cut on their own, so a long name
+ * never pushes the AS number or the country out).
+ */
+export function sourceText(a: Alert, render: (s: string, max: number) => string): string {
+  const ip = render(a.source.ip, IP_MAX_CHARS);
+  const owner = alertOwner(a);
+  if (!owner) return ip;
+  const safe = ownerText({
+    asn: owner.asn,
+    org: owner.org ? render(owner.org, ORG_MAX_CHARS) : '',
+    ...(owner.country !== undefined ? { country: render(owner.country, 8) } : {}),
+  });
+  return `${ip} (${safe})`;
 }
 
 function ruleShort(a: Alert): string {
@@ -302,7 +325,7 @@ function alertBodyLines(a: Alert): string[] {
   lines.push('THE NUMBERS');
   const row = (k: string, v: string) => lines.push(`  ${`${k}:`.padEnd(42)} ${v}`);
   row('User', p(a.user.name));
-  row('Source IP', p(a.source.ip, IP_MAX_CHARS));
+  row('Source IP', sourceText(a, p));
   row(
     'Hosts',
     hostsList(a, (h) => p(h)),
@@ -345,7 +368,7 @@ const SHORTENED_NOTE =
 export function emailText(a: Alert): string {
   const p = (s: string, max = VALUE_MAX_CHARS) => plainText(s, max);
   const lines: string[] = [];
-  lines.push(`${a.rule.name}: ${p(a.user.name)} from ${p(a.source.ip, IP_MAX_CHARS)}`);
+  lines.push(`${a.rule.name}: ${p(a.user.name)} from ${sourceText(a, p)}`);
   lines.push(`Score ${score(a)}/100 (alerts at ${a.rule.threshold}), severity ${a.rule.severity}, rule ${a.rule.id}.`);
   lines.push('');
   lines.push(...alertBodyLines(a));
@@ -418,8 +441,9 @@ export function chatbotNotification(a: Alert): ChatbotNotification {
   const md = (s: string, max = VALUE_MAX_CHARS) => escapeMarkdown(s, max);
   const userMd = md(a.user.name, 64);
   const ipMd = md(a.source.ip, IP_MAX_CHARS);
+  const sourceMd = sourceText(a, md);
   const title = clampEscaped(
-    `:rotating_light: ${escapeMarkdown(a.rule.name, 80, { parens: false })}: ${userMd} from ${ipMd} (score ${score(a)})`,
+    `:rotating_light: ${escapeMarkdown(a.rule.name, 80, { parens: false })}: ${userMd} from ${sourceMd} (score ${score(a)})`,
     CHATBOT_TITLE_MAX_CHARS,
   );
   const description = clampLines(
@@ -427,7 +451,7 @@ export function chatbotNotification(a: Alert): ChatbotNotification {
       renderMixed(a.explanation, u, { format: 'markdown', max: EXPLANATION_MAX_CHARS }),
       '',
       `*User:* ${md(a.user.name)}`,
-      `*Source IP:* ${ipMd}`,
+      `*Source IP:* ${sourceMd}`,
       `*Hosts:* ${hostsList(a, (h) => md(h))}`,
       `*Logons:* ${a.event.count} successful, first at ${a['@timestamp']}; ${a.context.failed_attempts_from_ip} failed from the same IP`,
       ...(a.context.other_ips_in_window.length > 0
@@ -521,7 +545,7 @@ function digestLine(
 ): string {
   const host = a.host.name !== undefined ? ` on ${render(a.host.name, 64)}` : '';
   const note = failed.has(a.id) ? ' [delivery failed; the retry will send it]' : '';
-  return `${String(i + 1).padStart(3)}. score ${score(a)}, ${ruleShort(a)}: ${render(a.user.name, 64)} from ${render(a.source.ip, IP_MAX_CHARS)}${host} at ${a['@timestamp']} (${a.id})${note}`;
+  return `${String(i + 1).padStart(3)}. score ${score(a)}, ${ruleShort(a)}: ${render(a.user.name, 64)} from ${sourceText(a, render)}${host} at ${a['@timestamp']} (${a.id})${note}`;
 }
 
 /** One alert's whole entry in the digest: its summary line, then everything its own email would say. */
@@ -628,7 +652,7 @@ export function cutNotification(b: AlertBatch): ChatbotNotification | undefined 
   ];
   for (const [i, a] of b.cut.slice(0, DIGEST_CUT_LISTED).entries()) {
     lines.push(
-      `${i + 1}. score ${score(a)}, ${escapeMarkdown(ruleShort(a), 40, { parens: false })}: ${md(a.user.name, 64)} from ${md(a.source.ip, IP_MAX_CHARS)}`,
+      `${i + 1}. score ${score(a)}, ${escapeMarkdown(ruleShort(a), 40, { parens: false })}: ${md(a.user.name, 64)} from ${sourceText(a, md)}`,
     );
   }
   if (b.cut.length > DIGEST_CUT_LISTED) lines.push(`… and ${b.cut.length - DIGEST_CUT_LISTED} more`);

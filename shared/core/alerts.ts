@@ -3,10 +3,18 @@
  */
 import { createHash } from 'node:crypto';
 import { cidrContains, parseCidr, type Cidr } from './net';
-import { bucketOf, type Alert, type Feedback, type Finding, type LogonObservation, type TimeWindow } from './model';
-import type { NetworkOwner } from './model';
+import {
+  bucketOf,
+  type Alert,
+  type Feedback,
+  type Finding,
+  type LogonObservation,
+  type NetworkOwner,
+  type TimeWindow,
+} from './model';
 import type { Detector, SilenceSubject } from './detectors/detector';
 import { DETECTORS } from './detectors';
+import { ownerText } from './enrich';
 import type { DetectionSettings } from './settings';
 import { userPatternRegExp } from './user-pattern';
 
@@ -229,6 +237,49 @@ function truncateText(s: string, max: number): string {
   return `${head}…`;
 }
 
+/**
+ * Longest organisation name an alert carries. The names come from the publisher's file, unchecked: one broken or
+ * hostile line must not put kilobytes into every alert from that AS (real names are under 100 characters).
+ */
+export const ORG_NAME_MAX_CHARS = 256;
+
+/** `source` of the alert document: the address, and its owner and country (ECS `source.as`, `source.geo`) when known. */
+export function alertSource(ip: string, owner: NetworkOwner | undefined): Alert['source'] {
+  if (!owner) return { ip };
+  const org = owner.org.length > ORG_NAME_MAX_CHARS ? truncateText(owner.org, ORG_NAME_MAX_CHARS) : owner.org;
+  return {
+    ip,
+    as: { number: owner.asn, ...(org !== '' ? { organization: { name: org } } : {}) },
+    ...(owner.country ? { geo: { country_iso_code: owner.country } } : {}),
+  };
+}
+
+/**
+ * The owner an alert document names, read back from `source.as`/`source.geo` (undefined when it names none). Checked
+ * field by field: a document read back from the ledger may come from another version, or have been edited.
+ */
+export function alertOwner(a: Pick<Alert, 'source'>): NetworkOwner | undefined {
+  const as = a.source.as as { number?: unknown; organization?: { name?: unknown } } | undefined;
+  if (!as || typeof as.number !== 'number' || !Number.isSafeInteger(as.number)) return undefined;
+  const org = as.organization?.name;
+  const country = (a.source.geo as { country_iso_code?: unknown } | undefined)?.country_iso_code;
+  return {
+    asn: as.number,
+    org: typeof org === 'string' ? org : '',
+    ...(typeof country === 'string' && country !== '' ? { country } : {}),
+  };
+}
+
+/**
+ * The sentence naming the address's owner, appended to the detector's explanation unless the detector already
+ * names the AS itself (the unusual-source-IP detector may reason about owners); empty when the owner is unknown.
+ */
+function ownerNote(explanation: string, source: Alert['source']): string {
+  const owner = alertOwner({ source });
+  if (!owner || new RegExp(`\\bAS${owner.asn}\\b`).test(explanation)) return '';
+  return ` Network owner of the address: ${ownerText(owner)}.`;
+}
+
 /** The alert document for one finding; its silence hints keep the table placeholder until `withSilenceTarget`. */
 export function buildAlert(
   f: Finding,
@@ -243,6 +294,7 @@ export function buildAlert(
       ? ` ${context.failedAttemptsFromIp} failed logon(s) came from the same address in this window.`
       : '';
   const id = alertId(detector, f);
+  const source = alertSource(f.sourceIp, o.owner);
   return {
     id,
     '@timestamp': new Date(o.firstSeen).toISOString(),
@@ -258,11 +310,11 @@ export function buildAlert(
     },
     event: { kind: 'alert', category: ['authentication'], outcome: 'success', count: o.count },
     user: { name: f.user },
-    source: { ip: f.sourceIp },
+    source,
     host: { ...(o.hosts[0] !== undefined ? { name: o.hosts[0] } : {}), names: o.hosts },
     score: f.score,
     probability: f.probability,
-    explanation: f.explanation + failedNote,
+    explanation: f.explanation + ownerNote(f.explanation, source) + failedNote,
     evidence: f.evidence,
     context: {
       failed_attempts_from_ip: context.failedAttemptsFromIp,

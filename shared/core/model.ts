@@ -428,7 +428,16 @@ export interface Alert {
     readonly count: number;
   };
   readonly user: { readonly name: string };
-  readonly source: { readonly ip: string };
+  /**
+   * The source address, with its network owner (`as`) and the country its range is registered in (`geo`), ECS
+   * names, when the offline network data knows the address; absent (never empty) otherwise. `as.organization` is
+   * absent when the data names no organisation for the AS.
+   */
+  readonly source: {
+    readonly ip: string;
+    readonly as?: { readonly number: number; readonly organization?: { readonly name: string } };
+    readonly geo?: { readonly country_iso_code: string };
+  };
   readonly host: { readonly name?: string; readonly names: readonly string[] };
   readonly score: number;
   readonly probability: number;

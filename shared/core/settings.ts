@@ -168,10 +168,11 @@ export const allowCountrySchema = z.string({ error: 'give a country code like JP
 });
 
 /**
- * When an entry given `--until YYYY-MM-DD` stops applying: the start of the next day, UTC (so the whole day
- * named is included wherever the person is, at most a day's worth of hours generous). Epoch ms, compared with
- * the logon's time: an entry applies to logons strictly before it. Refused: a date that does not exist, and one
- * already over at `now` (an entry that would never apply).
+ * When an entry given `--until YYYY-MM-DD` stops applying: the start of the next day, UTC. One rule for every
+ * reader (the entry is stored, shown and judged the same way whoever typed it); for someone east of UTC it runs a
+ * few hours past their midnight, west of it it ends a few hours before (give the next day there). Epoch ms,
+ * compared with the logon's time: an entry applies to logons strictly before it. Refused: a date that does not
+ * exist, and one already over at `now` (an entry that would never apply).
  */
 export function parseAllowUntil(raw: string, now: number): { expiresAt: number } | { problem: string } {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(raw.trim());

@@ -19,6 +19,7 @@ import { PROJECT_ROOT } from '../../lambdas/bundle';
 import { ENV, LOG_SOURCE_ID_MAX, logSourceId, parseRuntimeConfig } from '../../shared/config';
 import { ISO_COUNTRY_CODES } from '../../shared/core/countries';
 import { DEFAULT_SETTINGS } from '../../shared/core/settings';
+import { IPTOASN_COMBINED_URL } from '../../shared/adapters/network-data-source';
 import { ConfigError } from '../../shared/errors';
 import type { OperatorStore } from '../../shared/ports';
 import { cdkJsonContext, readmeDeployContext, synth } from './synth';
@@ -72,6 +73,32 @@ describe('deployment configuration', () => {
       logRetentionDays: 365,
     });
     expect(config.settings).toEqual(DEFAULT_SETTINGS);
+    expect(config.networkData).toEqual({ sourceUrl: IPTOASN_COMBINED_URL });
+  });
+
+  it('deploys network data from IPtoASN by default, from another URL, or not at all', () => {
+    const mirror = 'https://mirror.example.com/ip2asn-combined.tsv.gz';
+    expect(parseDeployConfig({ ...valid, networkDataUrl: mirror }).networkData).toEqual({ sourceUrl: mirror });
+    expect(parseDeployConfig({ ...valid, networkData: false }).networkData).toBeUndefined();
+    // From the command line, as the CDK CLI passes them: strings.
+    expect(
+      loadDeployConfig({
+        [CONTEXT_KEY]: JSON.stringify(valid),
+        [`${CONTEXT_KEY}.networkData`]: 'false',
+      }).networkData,
+    ).toBeUndefined();
+  });
+
+  it('refuses a URL that is not http(s), a networkData that is not a boolean, and a URL nothing would download', () => {
+    expect(issuesOf({ ...valid, networkDataUrl: 'ftp://example.com/x.tsv.gz' })).toEqual([
+      `${CONTEXT_KEY}.networkDataUrl: an http(s) URL of a file in IPtoASN's format, e.g. ${IPTOASN_COMBINED_URL}`,
+    ]);
+    expect(issuesOf({ ...valid, networkData: 'no' })).toEqual([
+      `${CONTEXT_KEY}.networkData: true (the default) or false (no network-owner data at all)`,
+    ]);
+    expect(issuesOf({ ...valid, networkData: false, networkDataUrl: 'https://example.com/x.tsv.gz' })).toEqual([
+      `${CONTEXT_KEY}.networkDataUrl: set while ${CONTEXT_KEY}.networkData is false, so nothing would download it; remove one of the two`,
+    ]);
   });
 
   it('says log sources are required, with an example', () => {
@@ -468,8 +495,12 @@ describe('only what the operator set is deployed', () => {
     const resources = Object.values(
       template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
     );
-    const fn = resources.filter((r) => r.Type === 'AWS::Lambda::Function');
+    // The detector and the network-data refresh (network data is on by default).
+    const fn = resources.filter(
+      (r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description).includes('logon logs'),
+    );
     expect(fn).toHaveLength(1);
+    expect(resources.filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(2);
     const vars = (fn[0]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     const settings = JSON.parse(vars[ENV.settings] as string) as Record<string, unknown>;
     expect(settings).toEqual(DEFAULT_SETTINGS);

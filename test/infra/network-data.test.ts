@@ -1,6 +1,7 @@
 /**
- * The network-data construct on its own test stack (it is not in AuthwatchStack yet), synthesized as `cdk synth`
- * does: cdk.json's feature flags and the cdk-nag AWS Solutions checks.
+ * The network-data construct on its own test stack, synthesized as `cdk synth` does: cdk.json's feature flags and
+ * the cdk-nag AWS Solutions checks. How AuthwatchStack wires it (the detector as its reader, the configuration, the
+ * alarms) is tested in stack.test.ts and nag.test.ts.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,7 +53,7 @@ function synthNetworkData(
       serviceName: 'authwatch-test',
       ...props,
     });
-    // A stand-in for the detector's role, as the stack will grant it once the detector loads the data.
+    // A stand-in for the detector's role, granted as the stack grants the detector.
     data.grantRead(new Role(stack, 'ReaderRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') }));
   } finally {
     Validations.prototype.acknowledge = original;
@@ -218,7 +219,7 @@ describe('least privilege', () => {
     ]);
   });
 
-  it('a reader (the detector, later) may only get objects under the prefix and list the bucket', () => {
+  it('a reader (the detector) may only get objects under the prefix and list the bucket', () => {
     expect(statementsOf('ReaderRole')).toEqual([
       { actions: ['s3:GetObject'], resource: objects('network-data/*') },
       { actions: ['s3:ListBucket'], resource: bucketArn() },

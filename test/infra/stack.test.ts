@@ -27,6 +27,14 @@ import {
 } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DEFAULT_SETTINGS } from '../../shared/core/settings';
+import { NETWORK_DATA_LOCATION_ENV } from '../../lambdas/network-data-env';
+import { parseNetworkDataLocation } from '../../lambdas/detector/network-data';
+import { REFRESH_ENV } from '../../lambdas/refresh-network-data/config';
+import { REFRESH_INTERVAL } from '../../infra/constructs/network-data';
+import { NETWORK_DATA_UNAVAILABLE_HOURS } from '../../infra/constructs/monitoring';
+import { DEFAULT_MAX_AGE_DAYS, NETWORK_DATA_METRICS } from '../../shared/adapters/network-data-loader';
+import { DEFAULT_NETWORK_DATA_PREFIX } from '../../shared/adapters/network-data-s3';
+import { IPTOASN_COMBINED_URL } from '../../shared/adapters/network-data-source';
 import { compose } from '../../lambdas/detector/handler';
 import { makeAlert } from '../support/alerts';
 import { synth, TEST_CONFIG } from './synth';
@@ -49,6 +57,13 @@ const only = (type: string): [string, Resource] => {
   expect(all, type).toHaveLength(1);
   return all[0]!;
 };
+/** The one resource of `type` whose logical id starts with `prefix` (the stack has two functions, schedules, ...). */
+const named = (type: string, prefix: string): [string, Resource] => {
+  const all = ofType(type).filter(([id]) => id.startsWith(prefix));
+  expect(all, `${type} ${prefix}*`).toHaveLength(1);
+  return all[0]!;
+};
+const detectorFunction = () => named('AWS::Lambda::Function', 'DetectorFunction');
 const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 /** Resolve the Fn::Join ARNs the stack builds into readable strings, pseudo parameters kept as ${...}. */
 function render(value: unknown): string {
@@ -63,9 +78,7 @@ function render(value: unknown): string {
   return JSON.stringify(value);
 }
 function detectorPolicyStatements(): Statement[] {
-  const [roleId] = ofType('AWS::IAM::Role').find(([, r]) =>
-    JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'),
-  )!;
+  const [roleId] = named('AWS::IAM::Role', 'DetectorRole');
   const policies = ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId));
   return policies.flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 }
@@ -86,7 +99,7 @@ describe('schedule', () => {
   });
 
   it('bounds retries to the run interval and sends undeliverable invocations to a DLQ', () => {
-    const [, schedule] = only('AWS::Scheduler::Schedule');
+    const [, schedule] = named('AWS::Scheduler::Schedule', 'Schedule');
     const target = schedule.Properties.Target as {
       RetryPolicy: { MaximumRetryAttempts: number; MaximumEventAgeInSeconds: number };
       DeadLetterConfig: { Arn: unknown };
@@ -124,7 +137,10 @@ describe('detector function', () => {
   });
 
   it('retries async failures a bounded number of times, then sends them to an SQS DLQ', () => {
-    const [, config] = only('AWS::Lambda::EventInvokeConfig');
+    const [detectorId] = detectorFunction();
+    const [, config] = ofType('AWS::Lambda::EventInvokeConfig').find(
+      ([, c]) => render(c.Properties.FunctionName) === `\${${detectorId}}`,
+    )!;
     expect(config.Properties.MaximumRetryAttempts).toBe(2);
     expect(config.Properties.MaximumEventAgeInSeconds).toBe(3600);
     const destination = render(
@@ -138,9 +154,11 @@ describe('detector function', () => {
   });
 
   it('gets its configuration through the env var names the handler reads, and the handler accepts it', () => {
-    const [, fn] = only('AWS::Lambda::Function');
+    const [, fn] = detectorFunction();
     const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(Object.keys(vars).sort()).toEqual([...Object.values(ENV), SERVICE_NAME_ENV, 'NODE_OPTIONS'].sort());
+    expect(Object.keys(vars).sort()).toEqual(
+      [...Object.values(ENV), ...Object.values(NETWORK_DATA_LOCATION_ENV), SERVICE_NAME_ENV, 'NODE_OPTIONS'].sort(),
+    );
     expect(vars[SERVICE_NAME_ENV]).toBe('authwatch-test');
     expect(vars.NODE_OPTIONS).toBe('--enable-source-maps');
     expect(JSON.parse(vars[ENV.logSources] as string)).toEqual(TEST_CONFIG.logSources);
@@ -320,7 +338,9 @@ describe('topics and notifications', () => {
       ['${AlertingAlertsTopic}', 'oncall@example.com'],
       ['${AlertingAlertsTopic}', 'secops@example.com'],
     ]);
-    const fn = Object.values(res).find((r) => r.Type === 'AWS::Lambda::Function')!;
+    const [, fn] = Object.entries(res).find(
+      ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('DetectorFunction'),
+    )!;
     const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(vars[ENV.digestTopicArn]).toBeUndefined();
     expect(vars[ENV.chatTopicArn]).toBeUndefined();
@@ -467,7 +487,7 @@ describe('what each subscriber receives for one alert (default configuration, wi
       subscribers.push({ name: `operator-${protocol}`, topic: forMore, protocol });
 
     // The handler's own composition, from the environment the stack gives the function (deploy-time tokens as fake ARNs).
-    const [, fn] = only('AWS::Lambda::Function');
+    const [, fn] = detectorFunction();
     const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     const env = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : '']));
     for (const key of [ENV.topicArn, ENV.digestTopicArn, ENV.chatTopicArn]) env[key] = fakeArn(logicalId(vars[key]));
@@ -607,14 +627,16 @@ describe('alarms', () => {
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
     const dlq = byMetric('ApproximateNumberOfMessagesVisible');
-    expect(dlq).toHaveLength(2);
+    expect(dlq).toHaveLength(3);
     const queues = dlq.map((a) => render((a.Dimensions as { Value: unknown }[])[0]!.Value)).sort();
     expect(queues).toEqual([
       expect.stringMatching(/^\$\{DetectorFailedRuns.*\.QueueName\}$/),
+      expect.stringMatching(/^\$\{NetworkDataFailedRefreshes.*\.QueueName\}$/),
       expect.stringMatching(/^\$\{ScheduleUndelivered.*\.QueueName\}$/),
     ]);
-    // The nine above (two of them catch-up), and two per configured log source (below).
-    expect(alarms()).toHaveLength(9 + 2 * TEST_CONFIG.logSources.length);
+    // The nine above (two of them catch-up), two more for network data (stale, unavailable; its DLQ is counted
+    // above), and two per configured log source (below).
+    expect(alarms()).toHaveLength(9 + 3 + 2 * TEST_CONFIG.logSources.length);
     for (const a of alarms()) {
       expect(opsTopic(a)).toBe(true);
       expect(String(a.AlarmDescription)).toMatch(/^authwatch: /);
@@ -696,7 +718,7 @@ describe('per-log-source alarms', () => {
     alarmsOf(t).filter((a) => JSON.stringify(a.Metrics ?? '').includes(METRICS.malformedRows));
   /** The LogSource dimension each alarm watches: exactly the ids the handler names its sources with. */
   const handlerSourceIds = () => {
-    const [, fn] = only('AWS::Lambda::Function');
+    const [, fn] = detectorFunction();
     const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     const env = {
       ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : ''])),
@@ -882,5 +904,148 @@ describe('dashboard', () => {
     }
     expect(lines.some((l) => l.namespace === 'AWS/Lambda' && l.name === 'Errors')).toBe(true);
     expect(lines.filter((l) => l.namespace === 'AWS/SQS')).toHaveLength(2);
+  });
+});
+
+describe('network-owner data', () => {
+  const s3Statements = (statements: Statement[]) =>
+    statements
+      .filter((st) => actions(st).some((a) => a.startsWith('s3:')))
+      .map((st) => ({ actions: actions(st).sort(), resource: render(st.Resource) }));
+  const bucketId = () => named('AWS::S3::Bucket', 'NetworkDataBucket')[0];
+
+  it('refreshes weekly on a schedule that targets the refresh function, from IPtoASN by default', () => {
+    const [fnId, fn] = named('AWS::Lambda::Function', 'NetworkDataFunction');
+    const [, schedule] = named('AWS::Scheduler::Schedule', 'NetworkDataSchedule');
+    expect(schedule.Properties).toMatchObject({
+      ScheduleExpression: `rate(${REFRESH_INTERVAL.toDays()} days)`,
+      State: 'ENABLED',
+      // No start date: Scheduler invokes a rate schedule as soon as it is created, which is the first refresh.
+      Target: { Arn: { 'Fn::GetAtt': [fnId, 'Arn'] } },
+    });
+    expect(schedule.Properties.StartDate).toBeUndefined();
+    const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(vars[REFRESH_ENV.url]).toBe(IPTOASN_COMBINED_URL);
+    expect(vars[REFRESH_ENV.bucket]).toEqual({ Ref: bucketId() });
+    expect(vars[REFRESH_ENV.prefix]).toBe(DEFAULT_NETWORK_DATA_PREFIX);
+  });
+
+  it('lets the detector read exactly the data prefix, and names bucket and prefix in its environment', () => {
+    const bucket = bucketId();
+    expect(s3Statements(detectorPolicyStatements())).toEqual([
+      { actions: ['s3:GetObject'], resource: `\${${bucket}.Arn}/${DEFAULT_NETWORK_DATA_PREFIX}*` },
+      { actions: ['s3:ListBucket'], resource: `\${${bucket}.Arn}` },
+    ]);
+    const [, fn] = detectorFunction();
+    const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(vars[NETWORK_DATA_LOCATION_ENV.bucket]).toEqual({ Ref: bucket });
+    expect(vars[NETWORK_DATA_LOCATION_ENV.prefix]).toBe(DEFAULT_NETWORK_DATA_PREFIX);
+    // The handler reads the location the stack gives it (the bucket's name as a deploy-time stand-in).
+    expect(
+      parseNetworkDataLocation({
+        [NETWORK_DATA_LOCATION_ENV.bucket]: 'authwatch-networkdatabucket-abc',
+        [NETWORK_DATA_LOCATION_ENV.prefix]: vars[NETWORK_DATA_LOCATION_ENV.prefix] as string,
+      }),
+    ).toEqual({ bucket: 'authwatch-networkdatabucket-abc', prefix: DEFAULT_NETWORK_DATA_PREFIX });
+  });
+
+  it('keeps the data in an encrypted, private, TLS-only bucket, retained like the table', () => {
+    const [, bucket] = named('AWS::S3::Bucket', 'NetworkDataBucket');
+    expect(bucket.Properties).toMatchObject({
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+    template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketId() },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('takes another source URL, and lets a test deployment (retainData false) delete the bucket', () => {
+    const mirror = 'https://mirror.example.com/ip2asn-combined.tsv.gz';
+    const { template: t } = synth({ config: { ...TEST_CONFIG, networkDataUrl: mirror, retainData: false } });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ [REFRESH_ENV.url]: mirror }) },
+    });
+    t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+  });
+
+  it('raises a stale alarm (age over the limit), an unavailable alarm (hours of runs without data) and a failed-refresh alarm, to the operations topic', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const base = { Namespace: METRIC_NAMESPACE, Dimensions: [{ Name: SERVICE_DIMENSION, Value: 'authwatch-test' }] };
+    const stale = alarms.filter((a) => a.MetricName === NETWORK_DATA_METRICS.ageDays);
+    expect(stale).toHaveLength(1);
+    expect(stale[0]).toMatchObject({
+      ...base,
+      Statistic: 'Maximum',
+      Period: 3600,
+      Threshold: DEFAULT_MAX_AGE_DAYS,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+    const unavailable = alarms.filter((a) => a.MetricName === NETWORK_DATA_METRICS.unavailable);
+    expect(unavailable).toHaveLength(1);
+    expect(unavailable[0]).toMatchObject({
+      ...base,
+      Statistic: 'Minimum',
+      Period: 3600,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: NETWORK_DATA_UNAVAILABLE_HOURS,
+      DatapointsToAlarm: NETWORK_DATA_UNAVAILABLE_HOURS,
+      TreatMissingData: 'notBreaching',
+    });
+    const refresh = alarms.filter(
+      (a) =>
+        a.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+        render((a.Dimensions as { Value: unknown }[])[0]!.Value).startsWith('${NetworkDataFailedRefreshes'),
+    );
+    expect(refresh).toHaveLength(1);
+    for (const a of [...stale, ...unavailable, ...refresh]) {
+      expect(String(a.AlarmDescription)).toMatch(/^authwatch: .*network-data refresh|^authwatch: .*network-owner data/);
+      for (const action of [...(a.AlarmActions as unknown[]), ...(a.OKActions as unknown[])])
+        expect(render(action)).toMatch(/^\$\{AlertingOpsTopic/);
+    }
+  });
+
+  it('draws the data the detector runs with and the refreshes on the dashboard', () => {
+    const [, dashboard] = only('AWS::CloudWatch::Dashboard');
+    const body = render(dashboard.Properties.DashboardBody);
+    for (const name of [
+      NETWORK_DATA_METRICS.ageDays,
+      NETWORK_DATA_METRICS.unavailable,
+      NETWORK_DATA_METRICS.refreshSucceeded,
+      NETWORK_DATA_METRICS.ipv4Ranges,
+      NETWORK_DATA_METRICS.ipv6Ranges,
+    ])
+      expect(body, name).toContain(`"${METRIC_NAMESPACE}","${name}","${SERVICE_DIMENSION}","authwatch-test"`);
+    expect(body).toContain('Network-owner data');
+  });
+
+  it('deploys none of it with networkData false: no bucket, no refresh, no S3 access, no variables, no alarms', () => {
+    const { template: t } = synth({ config: { ...TEST_CONFIG, networkData: false } });
+    const res = Object.entries(t.toJSON().Resources as Record<string, Resource>);
+    expect(res.filter(([, r]) => r.Type === 'AWS::S3::Bucket')).toEqual([]);
+    expect(res.filter(([, r]) => r.Type === 'AWS::Lambda::Function').map(([id]) => id)).toEqual([
+      expect.stringMatching(/^DetectorFunction/),
+    ]);
+    expect(res.filter(([, r]) => r.Type === 'AWS::Scheduler::Schedule')).toHaveLength(1);
+    const text = JSON.stringify(t.toJSON());
+    expect(text).not.toContain('s3:');
+    expect(text).not.toContain(NETWORK_DATA_LOCATION_ENV.bucket);
+    expect(text).not.toContain(NETWORK_DATA_METRICS.unavailable);
   });
 });

@@ -32,6 +32,7 @@ import { analyseRange, runScheduled, type ScheduledRunSummary } from '../../shar
 import { emitRunMetrics } from '../../lambdas/detector/metrics';
 import { METRICS } from '../../shared/telemetry';
 import { HOUR, T0 } from '../support/history';
+import { FIXTURE_TSV } from '../unit/network-data/support';
 
 /** The alerts of the unusual-IP detector, whose catch-up these attacks (new addresses) exercise. */
 function ipAlerts(alerts: readonly Alert[]): Alert[] {
@@ -479,7 +480,10 @@ describe('authwatch backfill --alerts', () => {
         handleSigint: false,
         now: () => skippedTo + 2 * DAY_MS,
       };
-      expect(await cmdBackfill({ alerts: true, profile: 'ecs', input, store: dir }, [], io)).toBe(0);
+      // With the network data (the test extract), as an operator would pass it: its alerts name owners.
+      expect(
+        await cmdBackfill({ alerts: true, profile: 'ecs', input, store: dir, 'network-data': FIXTURE_TSV }, [], io),
+      ).toBe(0);
       const alerts = out
         .trim()
         .split('\n')
@@ -488,6 +492,13 @@ describe('authwatch backfill --alerts', () => {
       expect(new Set(alerts.map((a) => `${a.user.name} ${a.source.ip}`))).toEqual(new Set(['user4 203.0.113.40']));
       expect(ipAlerts(alerts)).toHaveLength(1);
       expect(oncePerDetector(alerts)).toBe(true);
+      for (const a of alerts)
+        expect(a.source).toEqual({
+          ip: '203.0.113.40',
+          as: { number: 64498, organization: { name: 'EXAMPLE-HOSTING' } },
+          geo: { country_iso_code: 'US' },
+        });
+      expect(err).toMatch(/Network owners from .*ip2asn-combined\.tsv/);
       expect(err).toMatch(
         new RegExp(
           `Analysed 24 windows of 15 minutes with alerts: ${alerts.length} alerts raised .*No skipped range is left`,

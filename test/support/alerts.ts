@@ -1,7 +1,7 @@
 /** A real Alert built through the core (buildAlert on a Finding), for tests of what renders or delivers alerts. */
 import { buildAlert } from '../../shared/core/alerts';
 import { rareUser, unusualSourceIp } from '../../shared/core/detectors';
-import type { Alert, EvidenceValue, Finding } from '../../shared/core/model';
+import type { Alert, EvidenceValue, Finding, NetworkOwner } from '../../shared/core/model';
 
 export const ALERT_T = Date.UTC(2026, 2, 20, 10, 0);
 export const ALERT_WINDOW = { start: ALERT_T - 30 * 60_000, end: ALERT_T };
@@ -15,6 +15,10 @@ export interface AlertOptions {
   failed?: number;
   otherIps?: string[];
   evidence?: Record<string, EvidenceValue>;
+  /** The detector's sentence (default: a rare-user one). */
+  explanation?: string;
+  /** The source address's network owner, as enrichment would have set it. */
+  owner?: NetworkOwner;
 }
 
 export function makeAlert(o: AlertOptions = {}): Alert {
@@ -36,10 +40,13 @@ export function makeAlert(o: AlertOptions = {}): Alert {
       hosts: o.hosts ?? ['web-01'],
       methods: ['publickey'],
       logSource: 'sshd',
+      ...(o.owner ? { owner: o.owner } : {}),
     },
     score: o.score ?? 88,
     probability: 0.0004,
-    explanation: `${user} logged on for the first time ever seen (from ${ip}). Among 40 known users, new user names appear in 1 in 2,500 of active user-periods. Probability 0.00040.`,
+    explanation:
+      o.explanation ??
+      `${user} logged on for the first time ever seen (from ${ip}). Among 40 known users, new user names appear in 1 in 2,500 of active user-periods. Probability 0.00040.`,
     evidence: o.evidence ?? { kind: 'new', known_users: 40, population_new_user_rate: 0.0004 },
   };
   return buildAlert(finding, detector, ALERT_WINDOW, 75, {

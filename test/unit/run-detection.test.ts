@@ -11,6 +11,7 @@ import type { DetectionStore, LogSource } from '../../shared/ports';
 import { runDetection, runWindow, type DetectionDeps } from '../../shared/run-detection';
 import { runScheduled } from '../../shared/run-scheduled';
 import { HOUR, T0 } from '../support/history';
+import { fixtureDb } from './network-data/support';
 
 function ev(user: string, sourceIp: string, t: number, outcome: LogonEvent['outcome'] = 'success'): LogonEvent {
   return { user, sourceIp, timestamp: t, outcome, host: 'web-01', method: 'publickey', logSource: 'sshd' };
@@ -46,6 +47,7 @@ function deps(
     clock: fixedClock,
     settings: { ...DEFAULT_SETTINGS, ...overrides.settings },
     ...(overrides.detectors ? { detectors: overrides.detectors } : {}),
+    ...(overrides.network ? { network: overrides.network } : {}),
   };
   return { d, store, sink };
 }
@@ -340,6 +342,37 @@ describe('runDetection', () => {
     expect(s.usersSeen).toBeGreaterThanOrEqual(1);
     expect(s.findings).toHaveProperty('Auth.RareUser');
     expect(s.findings).toHaveProperty('Auth.UnusualSourceIp');
+  });
+
+  it('names the network owner and country in the alert it delivers and records, and counts the addresses it looked up', async () => {
+    const t = T0 + 16 * DAY_MS + 10 * HOUR;
+    const events = [
+      ...officeHistory(17),
+      ev('user1', '203.0.113.1', t - 60_000, 'failure'), // EXAMPLE-HOSTING in the test extract
+      ev('user1', '81.2.1.10', t), // in no range of the extract
+      ev('user3', '8.8.8.8', t),
+    ];
+    const { d, sink, store } = deps(events, { network: fixtureDb() });
+    await runSchedule(d, T0, t - BUCKET_MS);
+    const s = await runDetection(d, { windowEnd: Math.ceil((t + 1) / BUCKET_MS) * BUCKET_MS });
+    expect(s).toMatchObject({ addressesLooked: 3, addressesWithOwner: 2 });
+    const [a] = sink.delivered.filter((x) => x.user.name === 'user3');
+    expect(a!.source).toEqual({
+      ip: '8.8.8.8',
+      as: { number: 15169, organization: { name: 'GOOGLE' } },
+      geo: { country_iso_code: 'US' },
+    });
+    expect(a!.explanation).toContain('AS15169 GOOGLE, US');
+    expect(JSON.parse((await store.getLedgerEntry(a!.id))!.document!)).toEqual(a);
+
+    // Without the data: the same alert, its address bare, and nothing looked up.
+    const bare = deps(events);
+    await runSchedule(bare.d, T0, t - BUCKET_MS);
+    const s0 = await runDetection(bare.d, { windowEnd: Math.ceil((t + 1) / BUCKET_MS) * BUCKET_MS });
+    expect(s0).toMatchObject({ addressesLooked: 0, addressesWithOwner: 0 });
+    const [b] = bare.sink.delivered.filter((x) => x.user.name === 'user3');
+    expect(b!.id).toBe(a!.id);
+    expect(b!.source).toEqual({ ip: '8.8.8.8' });
   });
 
   it('reports logons, rows and malformed rows per source, so a silent or unparseable source shows beside busy ones', async () => {

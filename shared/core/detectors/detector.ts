@@ -124,10 +124,11 @@ export interface Detector<Id extends string = DetectorId> {
    */
   readonly oneAlertPerUser: boolean;
   readonly description: string;
-  readonly severity: 'low';
+  /** The seed rules are low; a detector rated higher says why beside its value. */
+  readonly severity: 'low' | 'medium';
   readonly riskScore: number;
-  /** The Elastic ML job (security_auth module) whose behaviour this ports. */
-  readonly elasticJob: string;
+  /** The Elastic ML job (security_auth module) whose behaviour this ports; absent for a detector that ports none. */
+  readonly elasticJob?: string;
   readonly references: readonly string[];
   readonly mitre: {
     readonly tactic: { readonly id: string; readonly name: string; readonly reference: string };

@@ -8,9 +8,10 @@ describe('the detector registry', () => {
     const ids = DETECTORS.map((d) => d.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual([...DETECTOR_IDS].sort());
-    // Elastic's rules alert at anomaly score >= 75; each detector declares its default, settings take it.
+    // Elastic's rules alert at anomaly score >= 75; each detector declares its default (never below that; a rule
+    // whose evaluation shows its 75–85 band to be noise may start higher), and settings take it.
     for (const d of DETECTORS) {
-      expect(d.defaultThreshold).toBe(75);
+      expect(d.defaultThreshold).toBeGreaterThanOrEqual(75);
       expect(DEFAULT_SETTINGS.thresholds[d.id]).toBe(d.defaultThreshold);
     }
   });
@@ -25,10 +26,11 @@ describe('the detector registry', () => {
     expect(new Set(DETECTORS.map((d) => d.columnLabel)).size).toBe(DETECTORS.length);
   });
 
-  it("carries the seed rules' metadata: severity low, risk score 21, Initial Access / Valid Accounts", () => {
+  it("carries the rules' metadata: the seed rules (ports of Elastic's jobs) low and 21, Initial Access / Valid Accounts", () => {
     for (const d of DETECTORS) {
-      expect(d.severity).toBe('low');
-      expect(d.riskScore).toBe(21);
+      // Elastic's risk scores for its severities: low 21, medium 47.
+      if (d.elasticJob) expect(d.severity).toBe('low');
+      expect(d.riskScore).toBe(d.severity === 'low' ? 21 : 47);
       expect(d.mitre.tactic.id).toBe('TA0001');
       expect(d.mitre.techniques.map((t) => t.id)).toEqual(expect.arrayContaining(['T1078']));
       const subs = d.mitre.techniques.flatMap((t) => (t.subtechnique ?? []).map((s) => s.id));

@@ -104,13 +104,13 @@ function judge(w: World, o: LogonObservation, settings = NY_SETTINGS) {
 }
 
 describe('Auth.UnusualHour', () => {
-  it('is registered, with Elastic’s job, severity, risk score and threshold', () => {
+  it('is registered, with Elastic’s job, severity and risk score, and a threshold above the seed rules’ 75', () => {
     expect(DETECTORS).toContain(unusualHour);
     expect(unusualHour).toMatchObject({
       elasticJob: 'auth_rare_hour_for_a_user',
       severity: 'low',
       riskScore: 21,
-      defaultThreshold: 75,
+      defaultThreshold: 85,
     });
     expect(unusualHour.mitre.tactic.id).toBe('TA0001');
   });
@@ -120,7 +120,7 @@ describe('Auth.UnusualHour', () => {
     const o = logon('alice', HOME, at('2026-02-24T03:12:00-05:00'));
     const f = judge(w, o);
     expect(f).not.toBeNull();
-    expect(f!.score).toBeGreaterThanOrEqual(75);
+    expect(f!.score).toBeGreaterThanOrEqual(unusualHour.defaultThreshold);
     expect(f!.explanation).toContain('03:12 on a Tuesday, America/New_York time');
     expect(f!.explanation).toMatch(/an hour with no activity in \d+ days of learned pattern/);
     expect(f!.explanation).toMatch(/On weekdays alice logs on 08:00–18:00 \(\d+% of \d+ active periods\)/);
@@ -147,7 +147,7 @@ describe('Auth.UnusualHour', () => {
     expect(judge(w, logon('alice', HOME, at('2026-02-24T10:30:00-05:00')))).toBeNull();
     expect(judge(w, logon('alice', HOME, at('2026-02-24T07:40:00-05:00')))).toBeNull();
     const evening = judge(w, logon('alice', HOME, at('2026-02-24T19:20:00-05:00')));
-    expect(evening === null || evening.score < 75).toBe(true);
+    expect(evening === null || evening.score < unusualHour.defaultThreshold).toBe(true);
     // Deep night is judged more unusual than the evening next to the working day.
     const night = judge(w, logon('alice', HOME, at('2026-02-24T02:50:00-05:00')));
     expect(night!.probability).toBeLessThan(evening?.probability ?? 1);

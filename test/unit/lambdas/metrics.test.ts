@@ -50,6 +50,8 @@ function summary(overrides: Partial<RunSummary> = {}): RunSummary {
     learningEndsAt: '2026-03-01T00:00:00.000Z',
     logonsScanned: 130,
     observations: 12,
+    addressesLooked: 0,
+    addressesWithOwner: 0,
     malformed: 3,
     queries: 2,
     queryRows: 40,
