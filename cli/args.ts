@@ -80,6 +80,18 @@ const O = {
     help: 'never alert on this user (repeatable; quote globs so the shell leaves them alone)',
   },
   allowCidr: { type: 'string', multiple: true, arg: '<cidr>', help: 'never alert on this source range (repeatable)' },
+  allowAsn: {
+    type: 'string',
+    multiple: true,
+    arg: '<AS>',
+    help: 'never alert on addresses this AS announces, per --network-data (AS64496 or 64496; repeatable)',
+  },
+  allowCountry: {
+    type: 'string',
+    multiple: true,
+    arg: '<CC>',
+    help: 'never alert on addresses registered in this country, per --network-data (JP, DE; repeatable)',
+  },
   replayStore: {
     type: 'string',
     arg: '<dir>',
@@ -119,6 +131,8 @@ const SETTINGS_FOR_OPERATOR = {
   },
   'allow-user': { ...O.allowUser, help: '(allow list, explain) also count this settings allowlist entry (repeatable)' },
   'allow-cidr': { ...O.allowCidr, help: '(allow list, explain) also count this settings allowlist range (repeatable)' },
+  'allow-asn': { ...O.allowAsn, help: '(allow list) also count this settings allowlist AS (repeatable)' },
+  'allow-country': { ...O.allowCountry, help: '(allow list) also count this settings allowlist country (repeatable)' },
 } as const;
 
 const OPERATOR_TARGET = { table: O.table, store: O.store } as const;
@@ -227,6 +241,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'max-alerts': O.maxAlerts,
       'allow-user': O.allowUser,
       'allow-cidr': O.allowCidr,
+      'allow-asn': O.allowAsn,
+      'allow-country': O.allowCountry,
       store: O.replayStore,
       keep: O.keep,
       'as-of': O.asOf,
@@ -329,6 +345,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       until: O.until,
       'allow-user': SETTINGS_FOR_OPERATOR['allow-user'],
       'allow-cidr': SETTINGS_FOR_OPERATOR['allow-cidr'],
+      'allow-asn': SETTINGS_FOR_OPERATOR['allow-asn'],
+      'allow-country': SETTINGS_FOR_OPERATOR['allow-country'],
     },
     checkPositionals: allowPositionals,
   },

@@ -656,6 +656,9 @@ describe('one allowlist rule: synth, the Lambda, --allow-cidr and `allow cidr` r
           [ENV.settings]: JSON.stringify({ [key]: [value] }),
         }),
       ).toThrow(`${ENV.settings}.${key}.0: ${message}`);
+      expect(
+        await cliErrors(['replay', '--profile', 'sshd', '--input', 'none.log', `--allow-${kind}`, value]),
+      ).toContain(`${key}.0: ${message}`);
       const add = kind === 'asn' ? allowAsn : allowCountry;
       expect(await operatorIssues(() => add(untouchable, value, { now: 0 }))).toEqual([`allow ${kind}: ${message}`]);
       expect(await operatorIssues(() => add(untouchable, value, { user: 'alice', now: 0 }))).toEqual([
