@@ -848,6 +848,15 @@ export async function runOperatorCommand(
   }
   if (command === 'allow' && o.until !== undefined && (first === 'list' || first === 'remove'))
     throw new ConfigError([`allow ${first}: --until is for adding an entry (allow user|cidr|asn|country ... --until)`]);
+  // A user entry is already one user's (or a glob's): `--user` there would be ignored, so it is refused instead.
+  if (
+    command === 'allow' &&
+    o.user !== undefined &&
+    (first === 'user' || first === 'list' || (first === 'remove' && second === 'user'))
+  )
+    throw new ConfigError([
+      `allow ${first === 'remove' ? 'remove user' : first}: --user is for a range, an AS or a country (allow cidr|asn|country ... --user <name>)`,
+    ]);
   const writes = command === 'allow' && first !== 'list';
   const opened = await openOperatorStore(o, { mustExist: !writes });
   try {

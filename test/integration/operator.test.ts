@@ -314,6 +314,12 @@ describe('allow asn, allow country, --until', () => {
     expect((await cli('allow', 'list', '--until', '2026-12-18', '--store', dir)).err).toContain(
       'allow list: --until is for adding an entry',
     );
+    expect((await cli('allow', 'user', 'alice', '--user', 'bob', '--store', dir)).err).toContain(
+      'allow user: --user is for a range, an AS or a country',
+    );
+    expect((await cli('allow', 'remove', 'user', 'alice', '--user', 'bob', '--store', dir)).err).toContain(
+      'allow remove user: --user is for a range, an AS or a country',
+    );
     expect((await cli('allow', 'remove', 'country', 'JP', '--store', dir)).err).toContain(
       'nothing to remove: country JP (for every user; per-user entries need --user)',
     );
