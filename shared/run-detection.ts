@@ -390,7 +390,7 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   // first, marked with the window, and a retry that finds the mark leaves it.
   // Allowlisted accounts (the `allowUsers` setting and `authwatch allow user`) learn their own baselines but not
   // the population's: never alerted on, whatever they do (a CI runner on ephemeral addresses) must not become
-  // what everyone else is judged against. An entry with an expiry counts while it is in force at the window's end.
+  // what everyone else is judged against. An entry with an expiry counts while it is in force at the window's last instant.
   const update = alertOnly
     ? undefined
     : computeBaselineUpdate(successes, baselines, population, {
