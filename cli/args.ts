@@ -80,6 +80,18 @@ const O = {
     help: 'never alert on this user (repeatable; quote globs so the shell leaves them alone)',
   },
   allowCidr: { type: 'string', multiple: true, arg: '<cidr>', help: 'never alert on this source range (repeatable)' },
+  allowAsn: {
+    type: 'string',
+    multiple: true,
+    arg: '<AS>',
+    help: 'never alert on addresses this AS announces, per --network-data (AS64496 or 64496; repeatable)',
+  },
+  allowCountry: {
+    type: 'string',
+    multiple: true,
+    arg: '<CC>',
+    help: 'never alert on addresses registered in this country, per --network-data (JP, DE; repeatable)',
+  },
   replayStore: {
     type: 'string',
     arg: '<dir>',
@@ -99,7 +111,16 @@ const O = {
   },
   json: { type: 'boolean', help: 'machine-readable output' },
   note: { type: 'string', arg: '<text>', help: 'why, for whoever reads the allowlist later' },
-  user: { type: 'string', arg: '<name>', help: '(allow cidr, allow remove cidr) for this user only' },
+  user: {
+    type: 'string',
+    arg: '<name>',
+    help: '(allow cidr|asn|country, allow remove cidr|asn|country) for this user only',
+  },
+  until: {
+    type: 'string',
+    arg: '<YYYY-MM-DD>',
+    help: '(allow user|cidr|asn|country) the last day the entry applies (UTC); after it, runs ignore it',
+  },
   help: { type: 'boolean', short: 'h', help: 'this help' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -110,6 +131,8 @@ const SETTINGS_FOR_OPERATOR = {
   },
   'allow-user': { ...O.allowUser, help: '(allow list, explain) also count this settings allowlist entry (repeatable)' },
   'allow-cidr': { ...O.allowCidr, help: '(allow list, explain) also count this settings allowlist range (repeatable)' },
+  'allow-asn': { ...O.allowAsn, help: '(allow list) also count this settings allowlist AS (repeatable)' },
+  'allow-country': { ...O.allowCountry, help: '(allow list) also count this settings allowlist country (repeatable)' },
 } as const;
 
 const OPERATOR_TARGET = { table: O.table, store: O.store } as const;
@@ -140,36 +163,42 @@ function exactlyOne(name: string, what: string) {
   };
 }
 
+/** What `allow <kind>` and `allow remove <kind>` take, by kind: the value's name, and an example when missing. */
+const ALLOW_VALUES: Readonly<Record<string, { what: string; missing: string }>> = {
+  user: { what: 'the user name', missing: "the user name or glob (quote globs: allow user 'svc-*')" },
+  cidr: { what: 'the range', missing: 'the range, e.g. allow cidr 203.0.113.0/24' },
+  asn: { what: 'the AS number', missing: 'the AS number, e.g. allow asn AS64496' },
+  country: {
+    what: 'the country code',
+    missing: 'the country code, e.g. allow country JP --user alice --until 2026-12-18',
+  },
+};
+
 function allowPositionals(p: readonly string[]): string | undefined {
   const [sub, ...rest] = p;
-  const extra = (n: number, form: string) =>
-    rest.length > n ? `allow ${sub}: unexpected ${quoted(rest.slice(n))} after ${form}${GLOB_HINT}` : undefined;
-  switch (sub) {
-    case undefined:
-      return 'allow: say what: allow user <name|glob>, allow cidr <cidr>, allow list or allow remove user|cidr <value>';
-    case 'user':
-      return rest.length === 0
-        ? "allow user: missing the user name or glob (quote globs: allow user 'svc-*')"
-        : extra(1, 'the user name');
-    case 'cidr':
-      return rest.length === 0
-        ? 'allow cidr: missing the range, e.g. allow cidr 203.0.113.0/24'
-        : extra(1, 'the range');
-    case 'list':
-      return extra(0, 'list');
-    case 'remove': {
-      const [kind, value, ...more] = rest;
-      if (kind !== 'user' && kind !== 'cidr')
-        return 'allow remove: say what: allow remove user <name|glob> or allow remove cidr <cidr>';
-      if (value === undefined)
-        return `allow remove ${kind}: missing the ${kind === 'user' ? 'user name or glob' : 'range'}`;
-      return more.length > 0
-        ? `allow remove ${kind}: unexpected ${quoted(more)} after the ${kind === 'user' ? 'user name' : 'range'}${GLOB_HINT}`
-        : undefined;
-    }
-    default:
-      return `allow: unknown "${safeText(sub, 40)}": use allow user, allow cidr, allow list or allow remove`;
+  if (sub === undefined)
+    return 'allow: say what: allow user <name|glob>, allow cidr <cidr>, allow asn <AS>, allow country <CC>, allow list or allow remove user|cidr|asn|country <value>';
+  const kind = ALLOW_VALUES[sub];
+  if (kind !== undefined) {
+    if (rest.length === 0) return `allow ${sub}: missing ${kind.missing}`;
+    return rest.length > 1
+      ? `allow ${sub}: unexpected ${quoted(rest.slice(1))} after ${kind.what}${GLOB_HINT}`
+      : undefined;
   }
+  if (sub === 'list')
+    return rest.length > 0 ? `allow list: unexpected ${quoted(rest)} after list${GLOB_HINT}` : undefined;
+  if (sub === 'remove') {
+    const [what, value, ...more] = rest;
+    const removed = what === undefined ? undefined : ALLOW_VALUES[what];
+    if (removed === undefined)
+      return 'allow remove: say what: allow remove user <name|glob>, cidr <cidr>, asn <AS> or country <CC>';
+    if (value === undefined)
+      return `allow remove ${what}: missing ${what === 'user' ? 'the user name or glob' : removed.what}`;
+    return more.length > 0
+      ? `allow remove ${what}: unexpected ${quoted(more)} after ${removed.what}${GLOB_HINT}`
+      : undefined;
+  }
+  return `allow: unknown "${safeText(sub, 40)}": use allow user, allow cidr, allow asn, allow country, allow list or allow remove`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,6 +241,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'max-alerts': O.maxAlerts,
       'allow-user': O.allowUser,
       'allow-cidr': O.allowCidr,
+      'allow-asn': O.allowAsn,
+      'allow-country': O.allowCountry,
       store: O.replayStore,
       keep: O.keep,
       'as-of': O.asOf,
@@ -294,12 +325,16 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'allow',
-    synopsis: 'user <name|glob> | cidr <cidr> | list | remove user|cidr <value>  (--table <name> | --store <dir>)',
-    summary: 'never alert on a user or a source range; list or remove entries',
+    synopsis:
+      'user <name|glob> | cidr <cidr> | asn <AS> | country <CC> | list | remove <kind> <value>  (--table <name> | --store <dir>)',
+    summary: 'never alert on a user, a source range, a network (AS) or a country; list or remove entries',
     description: [
       "allow user <name|glob> [--note <text>]: never alert on this user (case-insensitive, * wildcard; quote globs: 'svc-*').",
       'allow cidr <cidr> [--user <name>] [--note <text>]: never alert on logons from this range (for one user only, with --user).',
-      'allow list: the allowlist written so far. allow remove user <name|glob> | allow remove cidr <cidr> [--user <name>]: take an entry off.',
+      'allow asn <AS> [--user <name>]: never alert on logons from the networks this AS announces (AS64496 or 64496), as the offline network data says.',
+      'allow country <CC> [--user <name>]: never alert on logons from addresses registered in this country (ISO 3166 code: JP, DE, GB).',
+      'Any of them with --until YYYY-MM-DD: the entry applies through that day (UTC), then runs ignore it (allow again to renew; status names expired entries).',
+      'allow list: the allowlist written so far. allow remove user <name|glob> | cidr <cidr> | asn <AS> | country <CC> [--user <name>]: take an entry off.',
       "The detector's next run honours the change.",
     ],
     options: {
@@ -307,8 +342,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       json: O.json,
       note: O.note,
       user: O.user,
+      until: O.until,
       'allow-user': SETTINGS_FOR_OPERATOR['allow-user'],
       'allow-cidr': SETTINGS_FOR_OPERATOR['allow-cidr'],
+      'allow-asn': SETTINGS_FOR_OPERATOR['allow-asn'],
+      'allow-country': SETTINGS_FOR_OPERATOR['allow-country'],
     },
     checkPositionals: allowPositionals,
   },

@@ -84,6 +84,8 @@ export function settingsFromFlags(flags: Flags): DetectionSettings {
   if (Object.keys(thresholds).length > 0) input.thresholds = thresholds;
   if (flags['allow-user']) input.allowUsers = flags['allow-user'];
   if (flags['allow-cidr']) input.allowCidrs = flags['allow-cidr'];
+  if (flags['allow-asn']) input.allowAsns = flags['allow-asn'];
+  if (flags['allow-country']) input.allowCountries = flags['allow-country'];
   const r = detectionSettingsSchema.safeParse(input);
   if (!r.success) issues.push(...formatIssues(r.error.issues));
   if (issues.length > 0) throw new ConfigError(issues);
@@ -556,6 +558,7 @@ export async function main(argv: string[]): Promise<number> {
             json: values.json === true,
             ...(typeof values.note === 'string' ? { note: values.note } : {}),
             ...(typeof values.user === 'string' ? { user: values.user } : {}),
+            ...(typeof values.until === 'string' ? { until: values.until } : {}),
             settings: settingsFromFlags(values),
           },
           { out: (s) => void process.stdout.write(s), now: () => Date.now() },

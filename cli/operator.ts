@@ -28,9 +28,18 @@ import {
   type SeenStats,
 } from '../shared/core/model';
 import { decayed } from '../shared/core/seen';
-import { DETECTOR_IDS, type DetectionSettings } from '../shared/core/settings';
+import { allowUntilText, DETECTOR_IDS, type DetectionSettings } from '../shared/core/settings';
 import { AuthwatchError, ConfigError } from '../shared/errors';
-import { allowCidr, allowUser, markBenign, removeAllowed } from '../shared/feedback';
+import {
+  allowAsn,
+  allowCidr,
+  allowCountry,
+  allowUser,
+  markBenign,
+  removeAllowed,
+  type AllowEdit,
+  type AllowlistEntry,
+} from '../shared/feedback';
 import type { OperatorStore } from '../shared/ports';
 import { emailText } from '../shared/core/alert-text';
 import type { Alert } from '../shared/core/model';
@@ -54,8 +63,10 @@ export interface OperatorOptions {
   readonly store?: string;
   readonly json: boolean;
   readonly note?: string;
-  /** `allow cidr --user`, `allow remove cidr --user`. */
+  /** `allow cidr|asn|country --user`, `allow remove cidr|asn|country --user`. */
   readonly user?: string;
+  /** `allow user|cidr|asn|country --until YYYY-MM-DD`: the last day the entry applies (UTC). */
+  readonly until?: string;
   readonly settings: DetectionSettings;
   /** For tests: the client used with `--table` (default: `createDynamoDbClient()`, the SDK's default chain). */
   readonly client?: DynamoDBClient;
@@ -112,61 +123,122 @@ export async function openOperatorStore(
 // allow (the edits are use cases: shared/feedback.ts)
 // ---------------------------------------------------------------------------------------------
 
-/** What `allow user|cidr|remove` prints (`--json`: all three fields). */
+/** What `allow user|cidr|asn|country|remove` prints (`--json`: all three fields). */
 export type AllowOutcome = { readonly changed: boolean; readonly message: string; readonly feedback: Feedback };
 
-/** `allow user <name|glob>`, worded for people. */
+/** The kinds of allowlist entry, as `allow <kind>` and `allow remove <kind>` name them. */
+export const ALLOW_KINDS = ['user', 'cidr', 'asn', 'country'] as const;
+export type AllowKind = (typeof ALLOW_KINDS)[number];
+
+/** ` until 2026-12-18`, or nothing for an entry for good. */
+function untilWords(expiresAt: number | undefined): string {
+  return expiresAt === undefined ? '' : ` until ${allowUntilText(expiresAt)}`;
+}
+
+/** `for every user` / `for user alice`. */
+function forWhom(user: string | undefined): string {
+  return user === undefined ? 'every user' : `user ${safeText(user)}`;
+}
+
+/** One edit worded: added, updated (another expiry, or none now), or already there. */
+function allowOutcome(r: AllowEdit, what: string, written = ''): AllowOutcome {
+  const until = untilWords(r.expiresAt);
+  return {
+    changed: r.changed,
+    message: !r.changed
+      ? `already allowed: ${what}${until}`
+      : r.updated
+        ? `updated: ${what} now${until || ' for good'}`
+        : `allowed ${what}${until}${written}`,
+    feedback: r.feedback,
+  };
+}
+
+/** The options every `allow <kind>` passes on. */
+type AllowCommandOptions = { user?: string; note?: string; until?: string; now: number };
+
+/** `allow user <name|glob> [--until <day>]`, worded for people. */
 export async function allowUserCommand(
   store: OperatorStore,
   raw: string,
-  opts: { note?: string; now: number },
+  opts: Omit<AllowCommandOptions, 'user'>,
 ): Promise<AllowOutcome> {
   const r = await allowUser(store, raw, opts);
-  return {
-    changed: r.changed,
-    message: r.changed ? `allowed user ${safeText(r.pattern)}` : `already allowed: user ${safeText(r.pattern)}`,
-    feedback: r.feedback,
-  };
+  return allowOutcome(r, `user ${safeText(r.pattern)}`);
 }
 
-/** `allow cidr <cidr> [--user <name>]`, worded for people. */
+/** `--user` given empty: refused by each command with its name. */
+function checkUserFlag(command: string, user: string | undefined): void {
+  if (user === '') throw new ConfigError([`${command}: --user needs a user name`]);
+}
+
+/** `allow cidr <cidr> [--user <name>] [--until <day>]`, worded for people. */
 export async function allowCidrCommand(
   store: OperatorStore,
   raw: string,
-  opts: { user?: string; note?: string; now: number },
+  opts: AllowCommandOptions,
 ): Promise<AllowOutcome> {
-  if (opts.user === '') throw new ConfigError(['allow cidr: --user needs a user name']);
+  checkUserFlag('allow cidr', opts.user);
   const r = await allowCidr(store, raw, opts);
-  const forWhom = r.user === undefined ? 'every user' : `user ${safeText(r.user)}`;
-  return {
-    changed: r.changed,
-    message: r.changed
-      ? `allowed ${r.cidr} for ${forWhom}${r.cidr !== raw.trim() ? ` (written as ${safeText(raw)})` : ''}`
-      : `already allowed: ${r.cidr} for ${forWhom}`,
-    feedback: r.feedback,
-  };
+  const written = r.cidr !== raw.trim() ? ` (written as ${safeText(raw)})` : '';
+  return allowOutcome(r, `${r.cidr} for ${forWhom(r.user)}`, written);
 }
 
-/** `allow remove user|cidr <value> [--user]`: an unknown entry is an error, so a typo is noticed. */
+/** `allow asn <AS> [--user <name>] [--until <day>]`, worded for people. */
+export async function allowAsnCommand(
+  store: OperatorStore,
+  raw: string,
+  opts: AllowCommandOptions,
+): Promise<AllowOutcome> {
+  checkUserFlag('allow asn', opts.user);
+  const r = await allowAsn(store, raw, opts);
+  return allowOutcome(r, `AS${r.asn} for ${forWhom(r.user)}`);
+}
+
+/** `allow country <CC> [--user <name>] [--until <day>]`, worded for people. */
+export async function allowCountryCommand(
+  store: OperatorStore,
+  raw: string,
+  opts: AllowCommandOptions,
+): Promise<AllowOutcome> {
+  checkUserFlag('allow country', opts.user);
+  const r = await allowCountry(store, raw, opts);
+  return allowOutcome(r, `country ${r.country} for ${forWhom(r.user)}`);
+}
+
+const REMOVE_USAGE =
+  'usage: allow remove user <name|glob> | allow remove cidr <cidr> | allow remove asn <AS> | allow remove country <CC> [--user <name>]';
+
+/** `allow remove <kind> <value> [--user]`: an unknown entry is an error, so a typo is noticed. Expired ones too. */
 export async function allowRemoveCommand(
   store: OperatorStore,
   kind: string | undefined,
   value: string | undefined,
   opts: { user?: string },
 ): Promise<AllowOutcome> {
-  if ((kind !== 'user' && kind !== 'cidr') || value === undefined)
-    throw new ConfigError(['usage: allow remove user <name|glob> | allow remove cidr <cidr> [--user <name>]']);
-  const r = await removeAllowed(
-    store,
+  if (!ALLOW_KINDS.includes(kind as AllowKind) || value === undefined) throw new ConfigError([REMOVE_USAGE]);
+  const user = opts.user !== undefined ? { user: opts.user } : {};
+  const entry: AllowlistEntry =
     kind === 'user'
       ? { kind, pattern: value }
-      : { kind, cidr: value, ...(opts.user !== undefined ? { user: opts.user } : {}) },
-  );
+      : kind === 'cidr'
+        ? { kind, cidr: value, ...user }
+        : kind === 'asn'
+          ? { kind, asn: value, ...user }
+          : { kind: 'country', country: value, ...user };
+  const r = await removeAllowed(store, entry);
   const forUser = opts.user !== undefined ? ` for user ${safeText(opts.user)}` : '';
-  const what = r.entry.kind === 'user' ? `user ${safeText(value)}` : `${r.entry.cidr}${forUser}`;
+  const e = r.entry;
+  const what =
+    e.kind === 'user'
+      ? `user ${safeText(value)}`
+      : e.kind === 'cidr'
+        ? `${e.cidr}${forUser}`
+        : e.kind === 'asn'
+          ? `AS${e.asn}${forUser}`
+          : `country ${safeText(e.country, 10)}${forUser}`;
   if (!r.changed) {
-    const hint =
-      r.entry.kind === 'cidr' && opts.user === undefined ? ' (for every user; per-user entries need --user)' : '';
+    const hint = e.kind !== 'user' && opts.user === undefined ? ' (for every user; per-user entries need --user)' : '';
     throw new AuthwatchError(`nothing to remove: ${what}${hint} is not on the allowlist (see: allow list)`);
   }
   return { changed: r.changed, message: `removed ${what}`, feedback: r.feedback };
@@ -190,38 +262,83 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
-export function renderAllowList(f: Feedback, settings: Pick<DetectionSettings, 'allowUsers' | 'allowCidrs'>): string {
+/** An entry's UNTIL cell: its last day, marked when it is over at `now`; empty for an entry for good. */
+function untilCell(expiresAt: number | undefined, now: number): string {
+  if (expiresAt === undefined) return '';
+  return expiresAt <= now ? `${allowUntilText(expiresAt)} (expired)` : allowUntilText(expiresAt);
+}
+
+/** The allowlist as `allow list` prints it; entries over at `now` are marked expired (runs ignore them). */
+export function renderAllowList(
+  f: Feedback,
+  settings: Pick<DetectionSettings, 'allowUsers' | 'allowCidrs'> &
+    Partial<Pick<DetectionSettings, 'allowAsns' | 'allowCountries'>>,
+  now: number,
+): string {
   const out: string[] = [];
   const note = (n: string | undefined) => (n ? safeText(n, 60) : '');
-  out.push(`Users allowed (${f.allowUsers.length}):`);
-  if (f.allowUsers.length === 0) out.push('  (none)\n');
-  else
+  const who = (u: string | undefined) => (u === undefined ? 'every user' : safeText(u, 40));
+  const section = (title: string, header: readonly string[], rows: readonly (readonly string[])[]) => {
+    out.push(`${title} (${rows.length}):`);
+    out.push(rows.length === 0 ? '  (none)\n' : table(header, rows));
+  };
+  section(
+    'Users allowed',
+    ['USER OR GLOB', 'UNTIL (UTC)', 'ADDED (UTC)', 'NOTE'],
+    f.allowUsers.map((e) => [safeText(e.pattern, 40), untilCell(e.expiresAt, now), minute(e.addedAt), note(e.note)]),
+  );
+  section(
+    'Source ranges allowed',
+    ['CIDR', 'FOR', 'UNTIL (UTC)', 'ADDED (UTC)', 'NOTE'],
+    f.allowCidrs.map((e) => [e.cidr, who(e.user), untilCell(e.expiresAt, now), minute(e.addedAt), note(e.note)]),
+  );
+  section(
+    'Networks (AS) allowed',
+    ['AS', 'FOR', 'UNTIL (UTC)', 'ADDED (UTC)', 'NOTE'],
+    (f.allowAsns ?? []).map((e) => [
+      `AS${e.asn}`,
+      who(e.user),
+      untilCell(e.expiresAt, now),
+      minute(e.addedAt),
+      note(e.note),
+    ]),
+  );
+  section(
+    'Countries allowed',
+    ['COUNTRY', 'FOR', 'UNTIL (UTC)', 'ADDED (UTC)', 'NOTE'],
+    (f.allowCountries ?? []).map((e) => [
+      safeText(e.country, 10),
+      who(e.user),
+      untilCell(e.expiresAt, now),
+      minute(e.addedAt),
+      note(e.note),
+    ]),
+  );
+  const asns = settings.allowAsns ?? [];
+  const countries = settings.allowCountries ?? [];
+  if (settings.allowUsers.length + settings.allowCidrs.length + asns.length + countries.length > 0) {
     out.push(
-      table(
-        ['USER OR GLOB', 'ADDED (UTC)', 'NOTE'],
-        f.allowUsers.map((e) => [safeText(e.pattern, 40), minute(e.addedAt), note(e.note)]),
-      ),
-    );
-  out.push(`Source ranges allowed (${f.allowCidrs.length}):`);
-  if (f.allowCidrs.length === 0) out.push('  (none)\n');
-  else
-    out.push(
-      table(
-        ['CIDR', 'FOR', 'ADDED (UTC)', 'NOTE'],
-        f.allowCidrs.map((e) => [
-          e.cidr,
-          e.user === undefined ? 'every user' : safeText(e.user, 40),
-          minute(e.addedAt),
-          note(e.note),
-        ]),
-      ),
-    );
-  if (settings.allowUsers.length + settings.allowCidrs.length > 0) {
-    out.push(
-      `Also from the settings given here: users ${settings.allowUsers.map((u) => safeText(u, 40)).join(', ') || '-'}; ranges ${settings.allowCidrs.join(', ') || '-'}.`,
+      `Also from the settings given here: users ${settings.allowUsers.map((u) => safeText(u, 40)).join(', ') || '-'}; ranges ${settings.allowCidrs.join(', ') || '-'}; networks ${asns.map((a) => `AS${a}`).join(', ') || '-'}; countries ${countries.join(', ') || '-'}.`,
     );
   }
   return out.join('\n') + '\n';
+}
+
+/**
+ * The feedback's entries over at `now`, as `allow remove` takes them (`country JP --user alice`), with their last
+ * day: runs ignore them, and `status` lists them so someone removes or renews them.
+ */
+export function expiredEntries(f: Feedback | undefined, now: number): { entry: string; until: string }[] {
+  if (!f) return [];
+  const userFlag = (u: string | undefined) => (u === undefined ? '' : ` --user ${u}`);
+  const over = (e: { readonly expiresAt?: number }) => e.expiresAt !== undefined && e.expiresAt <= now;
+  const row = (entry: string, e: { readonly expiresAt?: number }) => ({ entry, until: allowUntilText(e.expiresAt!) });
+  return [
+    ...f.allowUsers.filter(over).map((e) => row(`user ${e.pattern}`, e)),
+    ...f.allowCidrs.filter(over).map((e) => row(`cidr ${e.cidr}${userFlag(e.user)}`, e)),
+    ...(f.allowAsns ?? []).filter(over).map((e) => row(`asn AS${e.asn}${userFlag(e.user)}`, e)),
+    ...(f.allowCountries ?? []).filter(over).map((e) => row(`country ${e.country}${userFlag(e.user)}`, e)),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -388,10 +505,19 @@ export interface StatusReport {
   };
   readonly noisiestUsers: readonly { readonly user: string; readonly alerts: number }[];
   readonly ledger: { readonly entries: number; readonly retentionDays: number };
-  readonly feedback: { readonly allowUsers: number; readonly allowCidrs: number };
+  readonly feedback: {
+    readonly allowUsers: number;
+    readonly allowCidrs: number;
+    readonly allowAsns: number;
+    readonly allowCountries: number;
+    /** Entries over at `now` (counted above too): ignored by runs until renewed, kept until removed. */
+    readonly expired: readonly { readonly entry: string; readonly until: string }[];
+  };
 }
 
 export const NOISIEST_USERS_SHOWN = 5;
+/** Expired allowlist entries named by `status`; `allow list` shows them all. */
+export const EXPIRED_SHOWN = 5;
 
 /**
  * What the detector knows and has done. Reads the run state, population and feedback items, and scans the
@@ -462,7 +588,13 @@ export async function status(
     },
     noisiestUsers: noisiest,
     ledger: { entries, retentionDays: opts.settings.ledgerTtlDays },
-    feedback: { allowUsers: feedback?.allowUsers.length ?? 0, allowCidrs: feedback?.allowCidrs.length ?? 0 },
+    feedback: {
+      allowUsers: feedback?.allowUsers.length ?? 0,
+      allowCidrs: feedback?.allowCidrs.length ?? 0,
+      allowAsns: feedback?.allowAsns?.length ?? 0,
+      allowCountries: feedback?.allowCountries?.length ?? 0,
+      expired: expiredEntries(feedback, opts.now),
+    },
   };
 }
 
@@ -505,7 +637,19 @@ export function renderStatus(s: StatusReport): string {
     'Users still learning',
     `${s.users.learning} of ${s.users.stored} with a baseline (too little history for their addresses to be judged)`,
   );
-  row('Allowlist (feedback)', `${s.feedback.allowUsers} users, ${s.feedback.allowCidrs} ranges (see: allow list)`);
+  const fb = s.feedback;
+  row(
+    'Allowlist (feedback)',
+    `${fb.allowUsers} users, ${fb.allowCidrs} ranges, ${fb.allowAsns} networks (AS), ${fb.allowCountries} countries (see: allow list)`,
+  );
+  if (fb.expired.length > 0) {
+    const shown = fb.expired.slice(0, EXPIRED_SHOWN).map((e) => `${safeText(e.entry, 80)} (until ${e.until})`);
+    const more = fb.expired.length > EXPIRED_SHOWN ? `, and ${fb.expired.length - EXPIRED_SHOWN} more` : '';
+    row(
+      'Expired allow entries',
+      `${shown.join(', ')}${more}: ignored by runs; renew with allow <entry> --until <day>, or take off with allow remove <entry>`,
+    );
+  }
   out.push('');
   out.push(`Alerts raised in the 24 h up to ${minute(Date.parse(s.alertsLast24h.to))} UTC: ${s.alertsLast24h.total}`);
   out.push(
@@ -610,10 +754,12 @@ export async function explain(
       networks: explainPlaces(b.networks, asOfBucket),
     },
     allowed: {
-      user: allowlist.allowsUser(user),
+      user: allowlist.allowsUser(user, opts.now),
       cidrs: [
         ...opts.settings.allowCidrs,
-        ...(feedback?.allowCidrs.filter((e) => e.user === undefined || e.user === user).map((e) => e.cidr) ?? []),
+        ...(feedback?.allowCidrs
+          .filter((e) => (e.user === undefined || e.user === user) && (e.expiresAt ?? Infinity) > opts.now)
+          .map((e) => e.cidr) ?? []),
       ],
     },
   };
@@ -677,6 +823,15 @@ export function renderExplain(r: ExplainReport): string {
 // The command line
 // ---------------------------------------------------------------------------------------------
 
+/** What each `allow <kind>` takes, for the message when it is missing. */
+const VALUE_ARG: Readonly<Record<string, string>> = {
+  user: 'name|glob',
+  cidr: 'cidr',
+  asn: 'AS',
+  country: 'CC',
+  remove: 'user|cidr|asn|country',
+};
+
 /** Run one operator command from parsed arguments; output through `io`. */
 export async function runOperatorCommand(
   command: OperatorCommand,
@@ -686,11 +841,22 @@ export async function runOperatorCommand(
 ): Promise<void> {
   const json = (x: unknown) => io.out(JSON.stringify(x, null, 2) + '\n');
   const [first, second, third] = positionals;
-  if (command === 'allow' && first !== 'user' && first !== 'cidr' && first !== 'list' && first !== 'remove') {
+  if (command === 'allow' && !ALLOW_KINDS.includes(first as AllowKind) && first !== 'list' && first !== 'remove') {
     throw new ConfigError([
-      'usage: allow user <name|glob> [--note ..] | allow cidr <cidr> [--user <name>] [--note ..] | allow list | allow remove user|cidr <value> [--user <name>]',
+      'usage: allow user <name|glob> | allow cidr <cidr> | allow asn <AS> | allow country <CC> [--user <name>] [--until YYYY-MM-DD] [--note ..] | allow list | allow remove user|cidr|asn|country <value> [--user <name>]',
     ]);
   }
+  if (command === 'allow' && o.until !== undefined && (first === 'list' || first === 'remove'))
+    throw new ConfigError([`allow ${first}: --until is for adding an entry (allow user|cidr|asn|country ... --until)`]);
+  // A user entry is already one user's (or a glob's): `--user` there would be ignored, so it is refused instead.
+  if (
+    command === 'allow' &&
+    o.user !== undefined &&
+    (first === 'user' || first === 'list' || (first === 'remove' && second === 'user'))
+  )
+    throw new ConfigError([
+      `allow ${first === 'remove' ? 'remove user' : first}: --user is for a range, an AS or a country (allow cidr|asn|country ... --user <name>)`,
+    ]);
   const writes = command === 'allow' && first !== 'list';
   const opened = await openOperatorStore(o, { mustExist: !writes });
   try {
@@ -701,23 +867,25 @@ export async function runOperatorCommand(
         if (first === 'list') {
           const f = (await store.getFeedback()) ?? emptyFeedback();
           if (o.json) json(f);
-          else io.out(renderAllowList(f, o.settings));
+          else io.out(renderAllowList(f, o.settings, now));
           return;
         }
         if (second === undefined)
           throw new ConfigError([
-            `allow ${first}: missing the value (allow ${first} <${first === 'cidr' ? 'cidr' : first === 'user' ? 'name|glob' : 'user|cidr'}>)`,
+            `allow ${first}: missing the value (allow ${first} <${VALUE_ARG[first!] ?? 'value'}>)`,
           ]);
+        const user = o.user !== undefined ? { user: o.user } : {};
+        const add = { ...(o.note ? { note: o.note } : {}), ...(o.until !== undefined ? { until: o.until } : {}), now };
         const r =
           first === 'user'
-            ? await allowUserCommand(store, second, { ...(o.note ? { note: o.note } : {}), now })
+            ? await allowUserCommand(store, second, add)
             : first === 'cidr'
-              ? await allowCidrCommand(store, second, {
-                  ...(o.user !== undefined ? { user: o.user } : {}),
-                  ...(o.note ? { note: o.note } : {}),
-                  now,
-                })
-              : await allowRemoveCommand(store, second, third, { ...(o.user !== undefined ? { user: o.user } : {}) });
+              ? await allowCidrCommand(store, second, { ...user, ...add })
+              : first === 'asn'
+                ? await allowAsnCommand(store, second, { ...user, ...add })
+                : first === 'country'
+                  ? await allowCountryCommand(store, second, { ...user, ...add })
+                  : await allowRemoveCommand(store, second, third, user);
         if (o.json) json({ changed: r.changed, message: r.message, feedback: r.feedback });
         else io.out(`${r.message} (${opened.where}); the detector's next run honours it.\n`);
         return;

@@ -9,10 +9,10 @@
  * Every key is checked against the known ones, at the top level and inside objects, so a typo fails synth with the
  * closest valid key instead of being ignored while an older value stays active.
  *
- * The detection settings (learningDays, thresholds, allowUsers, allowCidrs, ...) and the log-source shape are
- * validated by the very schemas the Lambda uses on its environment (shared/config.ts, shared/core/settings.ts),
- * so a value that synthesizes is a value the handler accepts, and an allowlist entry is refused here with the
- * message the CLI gives.
+ * The detection settings (learningDays, thresholds, allowUsers, allowCidrs, allowAsns, allowCountries, ...) and
+ * the log-source shape are validated by the very schemas the Lambda uses on its environment (shared/config.ts,
+ * shared/core/settings.ts), so a value that synthesizes is a value the handler accepts, and an allowlist entry is
+ * refused here with the message the CLI gives.
  */
 import { z } from 'zod';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -250,16 +250,18 @@ export interface DeployConfig {
 }
 
 /** Keys whose values are lists: on the command line a plain `a,b,c` is accepted for them. */
-const LIST_KEYS = new Set(['alertEmails', 'opsEmails', 'allowUsers', 'allowCidrs']);
+const LIST_KEYS = new Set(['alertEmails', 'opsEmails', 'allowUsers', 'allowCidrs', 'allowAsns', 'allowCountries']);
 
 /**
  * A `-c key=value` arrives as a string. JSON is parsed (objects, arrays, numbers, booleans); a plain string for a
- * list key is split on commas; anything else stays a string and the schema reports it.
+ * list key is split on commas (a bare number too: `allowAsns=64496` is one AS); anything else stays a string and
+ * the schema reports it.
  */
 function coerceCliValue(key: string, raw: unknown, issues: string[], label = key): unknown {
   if (typeof raw !== 'string') return raw;
   const s = raw.trim();
-  if (/^[[{]/.test(s) || /^-?\d+(\.\d+)?$/.test(s) || s === 'true' || s === 'false') {
+  const scalar = /^-?\d+(\.\d+)?$/.test(s) || s === 'true' || s === 'false';
+  if (/^[[{]/.test(s) || (scalar && !LIST_KEYS.has(key))) {
     try {
       return JSON.parse(s);
     } catch (e) {
@@ -366,7 +368,7 @@ export function parseDeployConfig(raw: Record<string, unknown>, preIssues: reado
     const bytes = Buffer.byteLength(JSON.stringify(runtimeSources)) + Buffer.byteLength(JSON.stringify(settings.data));
     if (bytes + ENV_RESERVED_BYTES > LAMBDA_ENV_MAX_BYTES) {
       issues.push(
-        `${prefix}: log sources and settings take ${bytes} bytes, more than the ${LAMBDA_ENV_MAX_BYTES - ENV_RESERVED_BYTES} left in Lambda's 4 KB environment: shorten allowUsers (use * patterns), merge allowCidrs into wider blocks, or use fewer log groups`,
+        `${prefix}: log sources and settings take ${bytes} bytes, more than the ${LAMBDA_ENV_MAX_BYTES - ENV_RESERVED_BYTES} left in Lambda's 4 KB environment: shorten allowUsers (use * patterns), merge allowCidrs into wider blocks, move allowAsns/allowCountries entries to authwatch allow (kept in the table), or use fewer log groups`,
       );
     }
   }

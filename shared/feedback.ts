@@ -4,8 +4,10 @@
  * deployed table or a local store and print what they return, and anything else (a Lambda behind a chat button,
  * a Step Functions task) could call them the same way.
  *
- * - `allowUser`, `allowCidr`, `removeAllowed` edit the allowlists of the feedback item, which every run reads:
- *   an allowed user or range never alerts, and allowed users add nothing to the population's statistics.
+ * - `allowUser`, `allowCidr`, `allowAsn`, `allowCountry`, `removeAllowed` edit the allowlists of the feedback
+ *   item, which every run reads: an allowed user, range, AS or country never alerts (a range, AS or country for
+ *   everyone or one user), and allowed users add nothing to the population's statistics. Any entry may expire
+ *   (`until`, a day): runs judge it at each logon's time, and an expired entry stays, shown as such, until removed.
  * - `markBenign` makes an alert's address, subnet and network known places of its user, with the detectors' own
  *   learning code (`markPlacesKnown`, core/baseline-update.ts), so the next run judges them as usual for that user.
  *
@@ -19,7 +21,15 @@ import { markPlacesKnown } from './core/baseline-update';
 import { DETECTORS } from './core/detectors';
 import { emptyFeedback, PLACE_LEVELS, type Feedback } from './core/model';
 import { canonicalIp, parseCidr, placeOf } from './core/net';
-import { allowCidrSchema, allowUserSchema, formatIssues } from './core/settings';
+import {
+  allowCidrSchema,
+  allowCountriesProblem,
+  allowUserSchema,
+  formatIssues,
+  parseAllowAsn,
+  parseAllowCountry,
+  parseAllowUntil,
+} from './core/settings';
 import { AuthwatchError, ConfigError } from './errors';
 import type { OperatorStore } from './ports';
 import { retryOnConflict } from './versioned-update';
@@ -37,21 +47,59 @@ export interface FeedbackEdit {
   readonly feedback: Feedback;
 }
 
+/** An allow edit's outcome beyond `changed`: the expiry as stored, and whether it replaced an entry's. */
+export interface AllowEdit extends FeedbackEdit {
+  /** Epoch ms from which the entry no longer applies (see `AllowedUser.expiresAt`); absent = for good. */
+  readonly expiresAt?: number;
+  /**
+   * The same entry (same value, same user) was there with another expiry (or none, or an expired one), and now
+   * has this one: allowing again is how an entry is extended, renewed or made permanent.
+   */
+  readonly updated: boolean;
+}
+
 /** `allowUser`'s edit, with the pattern as stored (trimmed, as the settings' `allowUsers` takes it). */
-export interface AllowUserResult extends FeedbackEdit {
+export interface AllowUserResult extends AllowEdit {
   readonly pattern: string;
 }
 
 /** `allowCidr`'s edit, with the range as stored (canonical: `192.0.2.7` is `192.0.2.7/32`). */
-export interface AllowCidrResult extends FeedbackEdit {
+export interface AllowCidrResult extends AllowEdit {
   readonly cidr: string;
   readonly user?: string;
 }
 
-/** An allowlist entry to remove: a user pattern (matched case-insensitively) or a range, for one user or everyone. */
+/** `allowAsn`'s edit, with the AS as stored (the number: `AS64496` is 64496). */
+export interface AllowAsnResult extends AllowEdit {
+  readonly asn: number;
+  readonly user?: string;
+}
+
+/** `allowCountry`'s edit, with the country as stored (upper case). */
+export interface AllowCountryResult extends AllowEdit {
+  readonly country: string;
+  readonly user?: string;
+}
+
+/** What every `allow` use case takes besides the entry. */
+export interface AllowOptions {
+  /** Why, for whoever reads the allowlist later. */
+  readonly note?: string;
+  /** The last day the entry applies, `YYYY-MM-DD` (UTC); absent = for good. See `parseAllowUntil`. */
+  readonly until?: string;
+  /** Epoch ms: when the entry is added, and what `until` must not be before. */
+  readonly now: number;
+}
+
+/**
+ * An allowlist entry to remove: a user pattern (matched case-insensitively), or a range, an AS or a country, for
+ * one user or everyone.
+ */
 export type AllowlistEntry =
   | { readonly kind: 'user'; readonly pattern: string }
-  | { readonly kind: 'cidr'; readonly cidr: string; readonly user?: string };
+  | { readonly kind: 'cidr'; readonly cidr: string; readonly user?: string }
+  | { readonly kind: 'asn'; readonly asn: number | string; readonly user?: string }
+  | { readonly kind: 'country'; readonly country: string; readonly user?: string };
 
 /** `removeAllowed`'s edit, with the entry as it was looked for (a range canonical). */
 export interface RemoveResult extends FeedbackEdit {
@@ -75,6 +123,64 @@ async function editFeedback(
   });
 }
 
+/** `until` as the entry's expiry; a day that does not exist or is over is refused, naming the command. */
+function expiryOf(command: string, opts: AllowOptions): number | undefined {
+  if (opts.until === undefined) return undefined;
+  const r = parseAllowUntil(opts.until, opts.now);
+  if ('problem' in r) throw new ConfigError([`${command}: ${r.problem}`]);
+  return r.expiresAt;
+}
+
+/** An empty name would be an entry for no user at all, never matched: refused rather than stored silently. */
+function checkUser(command: string, user: string | undefined): void {
+  if (user === '') throw new ConfigError([`${command}: the user name is empty`]);
+}
+
+/**
+ * `list` with `entry` added, or with the same entry (`same`) given `entry`'s expiry (and note, when one is
+ * given); undefined when the same entry is there with that expiry already.
+ */
+function withEntry<E extends { readonly expiresAt?: number; readonly note?: string }>(
+  list: readonly E[],
+  same: (e: E) => boolean,
+  entry: E,
+): { list: E[]; updated: boolean } | undefined {
+  const i = list.findIndex(same);
+  if (i < 0) return { list: [...list, entry], updated: false };
+  const old = list[i]!;
+  if (old.expiresAt === entry.expiresAt) return undefined;
+  const note = entry.note ?? old.note;
+  const next = { ...entry, ...(note !== undefined ? { note } : {}) };
+  return { list: list.map((e, j) => (j === i ? next : e)), updated: true };
+}
+
+/** The fields every stored entry shares, from the options. */
+function entryFields(opts: AllowOptions, expiresAt: number | undefined, user?: string) {
+  return {
+    ...(user !== undefined ? { user } : {}),
+    addedAt: opts.now,
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
+    ...(opts.note ? { note: opts.note } : {}),
+  };
+}
+
+/**
+ * Add or update one entry of one list of the feedback item: `apply` returns the edited list or undefined to leave
+ * the item as it is. `updated` says whether an entry was replaced rather than added.
+ */
+async function editList(
+  store: Pick<OperatorStore, 'getFeedback' | 'saveFeedback'>,
+  apply: (f: Feedback) => { feedback: Feedback; updated: boolean } | undefined,
+): Promise<FeedbackEdit & { updated: boolean }> {
+  let updated = false;
+  const r = await editFeedback(store, (f) => {
+    const next = apply(f);
+    updated = next?.updated ?? false;
+    return next?.feedback;
+  });
+  return { ...r, updated };
+}
+
 /**
  * Allow a user name or glob (case-insensitive, `*` wildcard): the detector never alerts on matching users. The
  * pattern is checked by the rule of the settings' `allowUsers` (shared/core/settings.ts), so nothing is accepted
@@ -83,17 +189,20 @@ async function editFeedback(
 export async function allowUser(
   store: Pick<OperatorStore, 'getFeedback' | 'saveFeedback'>,
   raw: string,
-  opts: { note?: string; now: number },
+  opts: AllowOptions,
 ): Promise<AllowUserResult> {
   const parsed = allowUserSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues, 'allow user'));
   const pattern = parsed.data;
-  const r = await editFeedback(store, (f) => {
-    if (f.allowUsers.some((e) => e.pattern.toLowerCase() === pattern.toLowerCase())) return undefined;
-    const entry = { pattern, addedAt: opts.now, ...(opts.note ? { note: opts.note } : {}) };
-    return { ...f, allowUsers: [...f.allowUsers, entry] };
+  const expiresAt = expiryOf('allow user', opts);
+  const r = await editList(store, (f) => {
+    const e = withEntry(f.allowUsers, (e) => e.pattern.toLowerCase() === pattern.toLowerCase(), {
+      pattern,
+      ...entryFields(opts, expiresAt),
+    });
+    return e && { feedback: { ...f, allowUsers: e.list }, updated: e.updated };
   });
-  return { ...r, pattern };
+  return { ...r, pattern, ...(expiresAt !== undefined ? { expiresAt } : {}) };
 }
 
 /**
@@ -103,29 +212,97 @@ export async function allowUser(
 export async function allowCidr(
   store: Pick<OperatorStore, 'getFeedback' | 'saveFeedback'>,
   raw: string,
-  opts: { user?: string; note?: string; now: number },
+  opts: AllowOptions & { user?: string },
 ): Promise<AllowCidrResult> {
   const parsed = allowCidrSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues, 'allow cidr'));
   const cidr = parsed.data;
-  // An empty name would be an entry for no user at all, never matched: refused rather than stored silently.
-  if (opts.user === '') throw new ConfigError(['allow cidr: the user name is empty']);
-  const r = await editFeedback(store, (f) => {
-    if (f.allowCidrs.some((e) => e.cidr === cidr && e.user === opts.user)) return undefined;
-    const entry = {
+  checkUser('allow cidr', opts.user);
+  const expiresAt = expiryOf('allow cidr', opts);
+  const r = await editList(store, (f) => {
+    const e = withEntry(f.allowCidrs, (e) => e.cidr === cidr && e.user === opts.user, {
       cidr,
-      ...(opts.user !== undefined ? { user: opts.user } : {}),
-      addedAt: opts.now,
-      ...(opts.note ? { note: opts.note } : {}),
-    };
-    return { ...f, allowCidrs: [...f.allowCidrs, entry] };
+      ...entryFields(opts, expiresAt, opts.user),
+    });
+    return e && { feedback: { ...f, allowCidrs: e.list }, updated: e.updated };
   });
-  return { ...r, cidr, ...(opts.user !== undefined ? { user: opts.user } : {}) };
+  return {
+    ...r,
+    cidr,
+    ...(opts.user !== undefined ? { user: opts.user } : {}),
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
+  };
 }
 
 /**
- * Remove an allowlist entry: a user pattern (compared case-insensitively), or a range exactly as allowed, for the
- * same user (or for everyone). `changed` is false when no such entry exists; the caller says so (a typo).
+ * Allow a network by the AS that announces it (for one user only when `user` is given): logons whose address the
+ * offline network data gives to this AS never alert. `AS64496` and `64496` are one entry, checked by the rule of
+ * the settings' `allowAsns` (shared/core/settings.ts).
+ */
+export async function allowAsn(
+  store: Pick<OperatorStore, 'getFeedback' | 'saveFeedback'>,
+  raw: string | number,
+  opts: AllowOptions & { user?: string },
+): Promise<AllowAsnResult> {
+  const parsed = parseAllowAsn(raw);
+  if ('problem' in parsed) throw new ConfigError([`allow asn: ${parsed.problem}`]);
+  const { asn } = parsed;
+  checkUser('allow asn', opts.user);
+  const expiresAt = expiryOf('allow asn', opts);
+  const r = await editList(store, (f) => {
+    const e = withEntry(f.allowAsns ?? [], (e) => e.asn === asn && e.user === opts.user, {
+      asn,
+      ...entryFields(opts, expiresAt, opts.user),
+    });
+    return e && { feedback: { ...f, allowAsns: e.list }, updated: e.updated };
+  });
+  return {
+    ...r,
+    asn,
+    ...(opts.user !== undefined ? { user: opts.user } : {}),
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
+  };
+}
+
+/**
+ * Allow a country (for one user only when `user` is given): logons whose address is registered there, as the
+ * offline network data says, never alert; `allowCountry(store, 'JP', { user: 'alice', until: '2026-12-18' })` is
+ * "alice travels in Japan until 2026-12-18". Checked by the rule of the settings' `allowCountries`.
+ */
+export async function allowCountry(
+  store: Pick<OperatorStore, 'getFeedback' | 'saveFeedback'>,
+  raw: string,
+  opts: AllowOptions & { user?: string },
+): Promise<AllowCountryResult> {
+  const parsed = parseAllowCountry(raw);
+  if ('problem' in parsed) throw new ConfigError([`allow country: ${parsed.problem}`]);
+  const { country } = parsed;
+  checkUser('allow country', opts.user);
+  const expiresAt = expiryOf('allow country', opts);
+  const r = await editList(store, (f) => {
+    if (opts.user === undefined) {
+      const forEveryone = (f.allowCountries ?? []).filter((e) => e.user === undefined).map((e) => e.country);
+      const problem = allowCountriesProblem([...forEveryone, country]);
+      if (problem !== undefined) throw new ConfigError([`allow country: ${country} for every user: ${problem}`]);
+    }
+    const e = withEntry(f.allowCountries ?? [], (e) => e.country === country && e.user === opts.user, {
+      country,
+      ...entryFields(opts, expiresAt, opts.user),
+    });
+    return e && { feedback: { ...f, allowCountries: e.list }, updated: e.updated };
+  });
+  return {
+    ...r,
+    country,
+    ...(opts.user !== undefined ? { user: opts.user } : {}),
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
+  };
+}
+
+/**
+ * Remove an allowlist entry, expired or not: a user pattern (compared case-insensitively), or a range, an AS or a
+ * country as allowed (any spelling of the same value), for the same user (or for everyone). `changed` is false
+ * when no such entry exists; the caller says so (a typo).
  */
 export async function removeAllowed(
   store: Pick<OperatorStore, 'getFeedback' | 'saveFeedback'>,
@@ -137,6 +314,26 @@ export async function removeAllowed(
       return left.length !== f.allowUsers.length ? { ...f, allowUsers: left } : undefined;
     });
     return { ...r, entry };
+  }
+  if (entry.kind === 'asn') {
+    const parsed = parseAllowAsn(entry.asn);
+    if ('problem' in parsed) throw new ConfigError([`allow remove asn: ${parsed.problem}`]);
+    const r = await editFeedback(store, (f) => {
+      const list = f.allowAsns ?? [];
+      const left = list.filter((e) => !(e.asn === parsed.asn && e.user === entry.user));
+      return left.length !== list.length ? { ...f, allowAsns: left } : undefined;
+    });
+    return { ...r, entry: { ...entry, asn: parsed.asn } };
+  }
+  if (entry.kind === 'country') {
+    // Not checked against the assigned codes: an entry stored by a hand edit can be removed as it is spelt.
+    const country = entry.country.trim().toUpperCase();
+    const r = await editFeedback(store, (f) => {
+      const list = f.allowCountries ?? [];
+      const left = list.filter((e) => !(e.country === country && e.user === entry.user));
+      return left.length !== list.length ? { ...f, allowCountries: left } : undefined;
+    });
+    return { ...r, entry: { ...entry, country } };
   }
   const c = parseCidr(entry.cidr);
   if (!c) throw new ConfigError([`allow remove cidr: "${shown(entry.cidr)}" is not a CIDR`]);

@@ -301,7 +301,7 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
     for (const { finding, detector } of findings) {
       const threshold = settings.thresholds[detector.id];
       if (finding.score < threshold) continue;
-      if (allow.allows(finding.user, finding.sourceIp)) {
+      if (allow.allows(finding.user, finding.sourceIp, finding.observation.owner, finding.observation.firstSeen)) {
         alertsSuppressed++;
         continue;
       }
@@ -390,14 +390,14 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   // first, marked with the window, and a retry that finds the mark leaves it.
   // Allowlisted accounts (the `allowUsers` setting and `authwatch allow user`) learn their own baselines but not
   // the population's: never alerted on, whatever they do (a CI runner on ephemeral addresses) must not become
-  // what everyone else is judged against.
+  // what everyone else is judged against. An entry with an expiry counts while it is in force at the window's last instant.
   const update = alertOnly
     ? undefined
     : computeBaselineUpdate(successes, baselines, population, {
         windowEnd: opts.windowEnd,
         learning,
         settings,
-        excludeFromPopulation: allow.allowsUser,
+        excludeFromPopulation: (u) => allow.allowsUser(u, opts.windowEnd - 1),
       });
   let notStored: readonly { user: string; reason: string }[] = [];
   if (update) {

@@ -329,47 +329,83 @@ export function buildAlert(
   };
 }
 
-/** Compiled allowlists: user globs (case-insensitive, `*` wildcard) and CIDRs, some for one user only. */
+/**
+ * Compiled allowlists: user globs (case-insensitive, `*` wildcard), CIDRs, AS numbers and countries, some for one
+ * user only, some until a time. `at` is the logon's time (epoch ms): an entry with an expiry allows logons before
+ * it only, and when `at` is not given such an entry allows nothing (an expiry that cannot be judged never silences).
+ */
 export interface Allowlist {
   /** The user is allowed whatever the source. */
-  allowsUser(user: string): boolean;
-  /** The source is allowed for every user. */
-  allowsIp(ip: string): boolean;
-  /** This user's logon from this source is allowed (by any of the above, or a CIDR allowed for this user only). */
-  allows(user: string, ip: string): boolean;
+  allowsUser(user: string, at?: number): boolean;
+  /** The source address is allowed for every user (by a range; the owner is not looked at). */
+  allowsIp(ip: string, at?: number): boolean;
+  /**
+   * This user's logon from this source is allowed: by the user, by a range, or by the owner of the address (its
+   * AS or its country, from the logon's `owner`), each for every user or for this user only.
+   */
+  allows(user: string, ip: string, owner?: NetworkOwner, at?: number): boolean;
+}
+
+/** An entry that applies to logons before `expiresAt`, for every user or for `user` (exact name) only. */
+interface AllowRule<T> {
+  readonly value: T;
+  readonly user?: string;
+  readonly expiresAt?: number;
+}
+
+function inForce(r: AllowRule<unknown>, at: number | undefined): boolean {
+  return r.expiresAt === undefined || (at !== undefined && at < r.expiresAt);
+}
+
+function forUser(r: AllowRule<unknown>, user: string): boolean {
+  return r.user === undefined || r.user === user;
 }
 
 /**
- * One allowlist from the settings' `allowUsers`/`allowCidrs` and the analysts' feedback (`authwatch allow`):
- * feedback user patterns match like the setting's; a feedback CIDR with a `user` applies to that exact user
- * name only. A CIDR that does not parse (validated when written, so only a hand-edited item) is ignored.
+ * One allowlist from the settings' `allowUsers`/`allowCidrs`/`allowAsns`/`allowCountries` (for every user, for
+ * good) and the analysts' feedback (`authwatch allow`): feedback user patterns match like the setting's; a
+ * feedback range, AS or country with a `user` applies to that exact user name only. A CIDR that does not parse
+ * (validated when written, so only a hand-edited item) is ignored.
  */
 export function compileAllowlist(
-  settings: Pick<DetectionSettings, 'allowUsers' | 'allowCidrs'>,
-  feedback?: Pick<Feedback, 'allowUsers' | 'allowCidrs'>,
+  settings: Pick<DetectionSettings, 'allowUsers' | 'allowCidrs'> &
+    Partial<Pick<DetectionSettings, 'allowAsns' | 'allowCountries'>>,
+  feedback?: Pick<Feedback, 'allowUsers' | 'allowCidrs' | 'allowAsns' | 'allowCountries'>,
 ): Allowlist {
-  const users = [...settings.allowUsers, ...(feedback?.allowUsers.map((e) => e.pattern) ?? [])].map(userPatternRegExp);
-  const cidrs = [
-    ...settings.allowCidrs,
-    ...(feedback?.allowCidrs.filter((e) => e.user === undefined).map((e) => e.cidr) ?? []),
-  ]
-    .map(parseCidr)
-    .filter((c): c is Cidr => c !== undefined);
-  const perUser = new Map<string, Cidr[]>();
-  for (const e of feedback?.allowCidrs ?? []) {
-    if (e.user === undefined) continue;
-    const c = parseCidr(e.cidr);
-    if (!c) continue;
-    const list = perUser.get(e.user);
-    if (list) list.push(c);
-    else perUser.set(e.user, [c]);
+  const users: AllowRule<RegExp>[] = [
+    ...settings.allowUsers.map((p) => ({ value: userPatternRegExp(p) })),
+    ...(feedback?.allowUsers ?? []).map((e) => ({ value: userPatternRegExp(e.pattern), expiresAt: e.expiresAt })),
+  ];
+  const cidrs: AllowRule<Cidr>[] = [];
+  for (const c of settings.allowCidrs) {
+    const parsed = parseCidr(c);
+    if (parsed) cidrs.push({ value: parsed });
   }
-  const allowsUser = (u: string) => users.some((r) => r.test(u));
-  const allowsIp = (ip: string) => cidrs.some((c) => cidrContains(c, ip));
+  for (const e of feedback?.allowCidrs ?? []) {
+    const parsed = parseCidr(e.cidr);
+    if (parsed) cidrs.push({ value: parsed, user: e.user, expiresAt: e.expiresAt });
+  }
+  const asns: AllowRule<number>[] = [
+    ...(settings.allowAsns ?? []).map((asn) => ({ value: asn })),
+    ...(feedback?.allowAsns ?? []).map((e) => ({ value: e.asn, user: e.user, expiresAt: e.expiresAt })),
+  ];
+  const countries: AllowRule<string>[] = [
+    ...(settings.allowCountries ?? []).map((cc) => ({ value: cc })),
+    ...(feedback?.allowCountries ?? []).map((e) => ({ value: e.country, user: e.user, expiresAt: e.expiresAt })),
+  ];
+  const allowsUser = (u: string, at?: number) => users.some((r) => inForce(r, at) && r.value.test(u));
+  const allowsIp = (ip: string, at?: number) =>
+    cidrs.some((r) => r.user === undefined && inForce(r, at) && cidrContains(r.value, ip));
   return {
     allowsUser,
     allowsIp,
-    allows: (u, ip) => allowsUser(u) || allowsIp(ip) || (perUser.get(u)?.some((c) => cidrContains(c, ip)) ?? false),
+    allows: (u, ip, owner, at) =>
+      allowsUser(u, at) ||
+      cidrs.some((r) => forUser(r, u) && inForce(r, at) && cidrContains(r.value, ip)) ||
+      (owner !== undefined &&
+        (asns.some((r) => r.value === owner.asn && forUser(r, u) && inForce(r, at)) ||
+          (owner.country !== undefined &&
+            countries.some((r) => r.value === owner.country && forUser(r, u) && inForce(r, at))))),
   };
 }
 

@@ -325,6 +325,11 @@ export interface AllowedUser {
   readonly pattern: string;
   /** Epoch ms it was added. */
   readonly addedAt: number;
+  /**
+   * Epoch ms from which the entry no longer applies (`--until 2026-12-18` is the start of 2026-12-19 UTC): it
+   * allows logons before this time only. Absent = for good. An expired entry stays until removed, shown as such.
+   */
+  readonly expiresAt?: number;
   readonly note?: string;
 }
 
@@ -335,17 +340,46 @@ export interface AllowedCidr {
   /** Only this user's logons from the range are allowed; absent = every user's. */
   readonly user?: string;
   readonly addedAt: number;
+  /** As `AllowedUser.expiresAt`. */
+  readonly expiresAt?: number;
+  readonly note?: string;
+}
+
+/** A network an analyst allowed by its AS (`authwatch allow asn`), for everyone or for one user only. */
+export interface AllowedAsn {
+  /** The AS number (`AS64496` is 64496), matched against the logon's `NetworkOwner.asn`. */
+  readonly asn: number;
+  /** Only this user's logons are allowed (exact name, as `AllowedCidr.user`); absent = every user's. */
+  readonly user?: string;
+  readonly addedAt: number;
+  /** As `AllowedUser.expiresAt`. */
+  readonly expiresAt?: number;
+  readonly note?: string;
+}
+
+/** A country an analyst allowed (`authwatch allow country`), for everyone or for one user only. */
+export interface AllowedCountry {
+  /** ISO 3166-1 alpha-2, upper case, matched against the logon's `NetworkOwner.country`. */
+  readonly country: string;
+  /** Only this user's logons are allowed (exact name, as `AllowedCidr.user`); absent = every user's. */
+  readonly user?: string;
+  readonly addedAt: number;
+  /** As `AllowedUser.expiresAt` ("alice travels in Japan until 2026-12-18"). */
+  readonly expiresAt?: number;
   readonly note?: string;
 }
 
 /**
  * Analyst feedback: `pk = META#feedback`. Allowlists written from the command line against the deployed
- * table (or a local store) and honoured by the next run, alongside the settings' `allowUsers`/`allowCidrs`.
- * Version-checked like run state, so two analysts editing at once never lose an entry silently.
+ * table (or a local store) and honoured by the next run, alongside the settings' `allowUsers`/`allowCidrs`/
+ * `allowAsns`/`allowCountries`. Version-checked like run state, so two analysts editing at once never lose an
+ * entry silently. The AS and country lists came later: absent in items written before them (read as empty).
  */
 export interface Feedback {
   allowUsers: AllowedUser[];
   allowCidrs: AllowedCidr[];
+  allowAsns?: AllowedAsn[];
+  allowCountries?: AllowedCountry[];
   version: number;
 }
 

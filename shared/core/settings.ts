@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import { plainText } from './alert-text';
+import { ISO_COUNTRY_CODES } from './countries';
 import { DETECTORS } from './detectors';
 import { timeZoneSchema, userTimeZoneSchema } from './local-time';
 import { parseCidr, type Cidr, type IpFamily } from './net';
@@ -24,9 +25,9 @@ const thresholdsSchema = z
   .default(Object.fromEntries(DETECTORS.map((d) => [d.id, d.defaultThreshold])) as Record<DetectorId, number>);
 
 // ---------------------------------------------------------------------------------------------
-// The allowlist rule: what `allowUsers`/`allowCidrs` (settings, CLI flags, CDK context, the Lambda's env)
-// and `authwatch allow user|cidr` (feedback) may hold. One schema per entry kind, used by all of them, so an
-// entry is accepted or refused with the same message wherever it is given.
+// The allowlist rule: what `allowUsers`/`allowCidrs`/`allowAsns`/`allowCountries` (settings, CLI flags, CDK
+// context, the Lambda's env) and `authwatch allow user|cidr|asn|country` (feedback) may hold. One schema per entry
+// kind, used by all of them, so an entry is accepted or refused with the same message wherever it is given.
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -98,6 +99,110 @@ export const allowUserSchema = z.string().transform((raw, ctx) => {
   return raw.trim().replace(/\*{2,}/g, '*');
 });
 
+/**
+ * AS numbers that stand for no one network, refused with their reason: AS0 is never announced (RFC 7607), AS23456
+ * stands in for every 4-byte AS behind an old router (RFC 6793), 4294967295 is reserved (RFC 7300).
+ */
+const UNUSABLE_ASNS: ReadonlyMap<number, string> = new Map([
+  [0, 'AS0 is reserved (RFC 7607): no address is announced by it'],
+  [23456, 'AS23456 stands for any 4-byte AS seen through an older router (RFC 6793), not one network'],
+  [4294967295, 'AS4294967295 is reserved (RFC 7300)'],
+]);
+
+/** What a person types for an AS: `AS64496`, `as64496` or `64496`. */
+const ASN_TEXT = /^(?:AS)?(\d{1,10})$/i;
+
+/**
+ * The AS number an allowlist entry names, or why it cannot be one. The data the detector reads (IPtoASN) names
+ * an address's owner by its AS, so an allowed AS silences every logon from the ranges it announces: a cloud
+ * provider's or a mobile carrier's AS holds attackers' addresses too, which is why entries can be per user.
+ */
+export function parseAllowAsn(raw: string | number): { asn: number } | { problem: string } {
+  const text = typeof raw === 'number' ? String(raw) : raw.trim();
+  if (text === '*' || /^any$|^all$/i.test(text))
+    return { problem: `${quoted(text)} is every network and would silence every alert` };
+  const m = ASN_TEXT.exec(text);
+  const asn = m ? Number(m[1]) : Number.NaN;
+  if (!Number.isSafeInteger(asn) || asn > 4294967295)
+    return { problem: `${quoted(text)} is not an AS number like AS64496 or 64496 (1 to 4294967294)` };
+  const unusable = UNUSABLE_ASNS.get(asn);
+  return unusable !== undefined ? { problem: unusable } : { asn };
+}
+
+/** One allowlisted AS. Canonical form: the number (`AS64496` and `64496` are one entry). */
+export const allowAsnSchema = z
+  .union([z.number(), z.string()], { error: 'give an AS number like AS64496 or 64496' })
+  .transform((raw, ctx) => {
+    const r = parseAllowAsn(raw);
+    if ('problem' in r) {
+      ctx.addIssue({ code: 'custom', message: r.problem });
+      return z.NEVER;
+    }
+    return r.asn;
+  });
+
+/**
+ * The ISO 3166-1 alpha-2 code an allowlist entry names, or why it cannot be one: checked against the assigned
+ * codes, so `UK` (it is `GB`) or a region code (`EU`) is refused rather than stored and never matched.
+ */
+export function parseAllowCountry(raw: string): { country: string } | { problem: string } {
+  const text = raw.trim();
+  if (text === '*' || /^any$|^all$/i.test(text))
+    return { problem: `${quoted(text)} is every country and would silence every alert` };
+  const cc = text.toUpperCase();
+  if (!ISO_COUNTRY_CODES.has(cc)) {
+    const hint = cc === 'UK' ? ' (the United Kingdom is GB)' : '';
+    return { problem: `${quoted(text)} is not an assigned ISO 3166-1 alpha-2 country code like JP or DE${hint}` };
+  }
+  return { country: cc };
+}
+
+/** One allowlisted country. Canonical form: the upper-case code (`jp` is `JP`). */
+export const allowCountrySchema = z.string({ error: 'give a country code like JP or DE' }).transform((raw, ctx) => {
+  const r = parseAllowCountry(raw);
+  if ('problem' in r) {
+    ctx.addIssue({ code: 'custom', message: r.problem });
+    return z.NEVER;
+  }
+  return r.country;
+});
+
+/**
+ * When an entry given `--until YYYY-MM-DD` stops applying: the start of the next day, UTC. One rule for every
+ * reader (the entry is stored, shown and judged the same way whoever typed it); for someone east of UTC it runs a
+ * few hours past their midnight, west of it it ends a few hours before (give the next day there). Epoch ms,
+ * compared with the logon's time: an entry applies to logons strictly before it. Refused: a date that does not
+ * exist, and one already over at `now` (an entry that would never apply).
+ */
+export function parseAllowUntil(raw: string, now: number): { expiresAt: number } | { problem: string } {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(raw.trim());
+  const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
+  const day = Date.UTC(y, mo - 1, d);
+  if (!m || new Date(day).toISOString().slice(0, 10) !== raw.trim())
+    return { problem: `--until ${quoted(raw)} is not a date like 2026-12-18 (YYYY-MM-DD, UTC)` };
+  const expiresAt = day + 86_400_000;
+  if (expiresAt <= now)
+    return {
+      problem: `--until ${raw.trim()} is over (it is ${new Date(now).toISOString().slice(0, 10)} UTC): give today or a later day`,
+    };
+  return { expiresAt };
+}
+
+/**
+ * Why a set of countries allowed for everyone may not be, or undefined: every assigned code at once is every
+ * logon from a known address, i.e. silence. (Listing all but a few is allowed: that is a choice someone made.)
+ */
+export function allowCountriesProblem(countries: Iterable<string>): string | undefined {
+  const set = new Set(countries);
+  for (const cc of ISO_COUNTRY_CODES) if (!set.has(cc)) return undefined;
+  return `every country (all ${ISO_COUNTRY_CODES.size} codes) would silence every alert from an address the network data knows; remove the detector instead`;
+}
+
+/** The last day an entry with this `expiresAt` applies, as `--until` took it (`2026-12-18`). */
+export function allowUntilText(expiresAt: number): string {
+  return new Date(expiresAt - 1).toISOString().slice(0, 10);
+}
+
 export const detectionSettingsSchema = z.object({
   /** Days after the first run during which baselines learn and nothing alerts (Elastic's jobs look back two weeks). */
   learningDays: z.number().min(0).max(365).default(14),
@@ -109,6 +214,23 @@ export const detectionSettingsSchema = z.object({
   allowUsers: z.array(allowUserSchema).default([]),
   /** Source CIDRs never alerted on (scanners, your own bastions), in canonical form; see `allowCidrSchema`. */
   allowCidrs: z.array(allowCidrSchema).default([]),
+  /**
+   * Networks never alerted on, by the AS that announces the source address (`AS64496` or `64496`, kept as the
+   * number); see `allowAsnSchema`. Matched against the offline network data: without it, nothing matches.
+   */
+  allowAsns: z.array(allowAsnSchema).default([]),
+  /**
+   * Countries never alerted on (ISO 3166-1 alpha-2, kept upper case), by where the source range is registered in
+   * the offline network data; see `allowCountrySchema`. For everyone: a country for one user is `authwatch allow
+   * country <CC> --user <name>`.
+   */
+  allowCountries: z
+    .array(allowCountrySchema)
+    .superRefine((list, ctx) => {
+      const problem = allowCountriesProblem(list);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .default([]),
   /** A user needs this many active 15-minute buckets of history before the IP detector judges them (Elastic: ~20 buckets). */
   minUserBuckets: z.number().int().min(1).default(20),
   /** ... spread over at least this many distinct days. */

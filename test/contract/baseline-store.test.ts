@@ -360,8 +360,13 @@ function contract(name: string, open: () => Promise<Subject>) {
         ],
         allowCidrs: [
           { cidr: '203.0.113.0/24', user: 'ünïcødé-用户-🔑', addedAt: T, note: 'hotel' },
-          { cidr: '2001:db8::/48', addedAt: T + 2 },
+          { cidr: '2001:db8::/48', addedAt: T + 2, expiresAt: T + 86_400_000 },
         ],
+        allowAsns: [
+          { asn: 64496, addedAt: T },
+          { asn: 4200000000, user: 'bob', addedAt: T + 1, expiresAt: T + 86_400_000, note: 'carrier' },
+        ],
+        allowCountries: [{ country: 'JP', user: 'alice', addedAt: T, expiresAt: T + 7 * 86_400_000, note: 'trip' }],
         version: 0,
       };
       await store.saveFeedback(f);

@@ -30,6 +30,7 @@ import type {
   SeenStats,
   UserBaseline,
 } from '../../shared/core/model';
+import { BaselineStoreError } from '../../shared/errors';
 import { useDynalite } from '../support/dynalite';
 
 const db = useDynalite();
@@ -354,4 +355,29 @@ describe('stored items written by earlier versions', () => {
       });
     }
   }
+});
+
+describe('feedback items with the fields added since v1', () => {
+  const body = (extra: Record<string, unknown>) => JSON.stringify({ $v: 1, allowUsers: [], allowCidrs: [], ...extra });
+
+  it('reads AS and country lists and expiries, and an item without them as before', () => {
+    const entries = {
+      allowUsers: [{ pattern: 'contractor-*', addedAt: 1, expiresAt: 2 }],
+      allowCidrs: [],
+      allowAsns: [{ asn: 64496, user: 'bob', addedAt: 1, expiresAt: 2 }],
+      allowCountries: [{ country: 'JP', user: 'alice', addedAt: 1, expiresAt: 2, note: 'trip' }],
+    };
+    expect(decodeFeedback(body(entries), 3)).toEqual({ ...entries, version: 3 });
+    expect(decodeFeedback(body({}), 3)).toEqual({ allowUsers: [], allowCidrs: [], version: 3 });
+  });
+
+  it.each([
+    ['allowAsns', { allowAsns: [{ asn: 'AS64496', addedAt: 1 }] }],
+    ['allowCountries', { allowCountries: { JP: true } }],
+    ['allowUsers[0].expiresAt', { allowUsers: [{ pattern: 'x', addedAt: 1, expiresAt: '2026-12-18' }] }],
+  ])('refuses a malformed %s, naming the item and the field', (field, extra) => {
+    expect(() => decodeFeedback(body(extra), 1)).toThrow(BaselineStoreError);
+    expect(() => decodeFeedback(body(extra), 1)).toThrow(/META#feedback/);
+    expect(() => decodeFeedback(body(extra), 1)).toThrow(field);
+  });
 });

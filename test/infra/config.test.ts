@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main as cliMain } from '../../cli/authwatch';
-import { allowCidr, allowUser } from '../../shared/feedback';
+import { allowAsn, allowCidr, allowCountry, allowUser } from '../../shared/feedback';
 import {
   closestKey,
   CONFIG_KEYS,
@@ -17,6 +17,7 @@ import {
 } from '../../infra/config';
 import { PROJECT_ROOT } from '../../lambdas/bundle';
 import { ENV, LOG_SOURCE_ID_MAX, logSourceId, parseRuntimeConfig } from '../../shared/config';
+import { ISO_COUNTRY_CODES } from '../../shared/core/countries';
 import { DEFAULT_SETTINGS } from '../../shared/core/settings';
 import { IPTOASN_COMBINED_URL } from '../../shared/adapters/network-data-source';
 import { ConfigError } from '../../shared/errors';
@@ -178,6 +179,55 @@ describe('deployment configuration', () => {
     ]);
   });
 
+  it('takes networks (AS) and countries for everyone, from the object or from -c, in canonical form', () => {
+    const config = loadDeployConfig({
+      authwatch: { ...valid, allowCountries: ['jp', ' de '] },
+      'authwatch.allowAsns': 'AS64496, as64511,65000',
+    });
+    expect(config.settings.allowAsns).toEqual([64496, 64511, 65000]);
+    expect(config.settings.allowCountries).toEqual(['JP', 'DE']);
+    // One AS on the command line is a list of one, not a number the schema refuses.
+    expect(loadDeployConfig({ authwatch: valid, 'authwatch.allowAsns': '64496' }).settings.allowAsns).toEqual([64496]);
+    expect(loadDeployConfig({ authwatch: valid, 'authwatch.allowCountries': 'NZ' }).settings.allowCountries).toEqual([
+      'NZ',
+    ]);
+    expect(parseDeployConfig({ ...valid, allowAsns: [64496, 'AS64511'] }).settings.allowAsns).toEqual([64496, 64511]);
+    expect(parseDeployConfig(valid).settings).toMatchObject({ allowAsns: [], allowCountries: [] });
+  });
+
+  it('refuses an AS or a country that names no one network or country, or all of them, saying why', () => {
+    expect(
+      issuesOf({
+        ...valid,
+        allowAsns: ['AS0', 'ASX', 23456, 4294967295, 1.5, '*', true],
+        allowCountries: ['UK', 'EU', 'Japan', '*', 81],
+      }),
+    ).toEqual([
+      'authwatch.allowAsns.0: AS0 is reserved (RFC 7607): no address is announced by it',
+      'authwatch.allowAsns.1: "ASX" is not an AS number like AS64496 or 64496 (1 to 4294967294)',
+      'authwatch.allowAsns.2: AS23456 stands for any 4-byte AS seen through an older router (RFC 6793), not one network',
+      'authwatch.allowAsns.3: AS4294967295 is reserved (RFC 7300)',
+      'authwatch.allowAsns.4: "1.5" is not an AS number like AS64496 or 64496 (1 to 4294967294)',
+      'authwatch.allowAsns.5: "*" is every network and would silence every alert',
+      'authwatch.allowAsns.6: give an AS number like AS64496 or 64496',
+      'authwatch.allowCountries.0: "UK" is not an assigned ISO 3166-1 alpha-2 country code like JP or DE (the United Kingdom is GB)',
+      'authwatch.allowCountries.1: "EU" is not an assigned ISO 3166-1 alpha-2 country code like JP or DE',
+      'authwatch.allowCountries.2: "Japan" is not an assigned ISO 3166-1 alpha-2 country code like JP or DE',
+      'authwatch.allowCountries.3: "*" is every country and would silence every alert',
+      'authwatch.allowCountries.4: give a country code like JP or DE',
+    ]);
+  });
+
+  it('refuses every country at once (silence), and takes all but one', () => {
+    const all = [...ISO_COUNTRY_CODES];
+    expect(issuesOf({ ...valid, allowCountries: all })).toEqual([
+      'authwatch.allowCountries: every country (all 249 codes) would silence every alert from an address the network data knows; remove the detector instead',
+    ]);
+    expect(
+      parseDeployConfig({ ...valid, allowCountries: all.filter((c) => c !== 'RU') }).settings.allowCountries,
+    ).toHaveLength(248);
+  });
+
   it('takes the time zones people work in, from the object or from -c, and refuses unknown zones', () => {
     const config = loadDeployConfig({
       authwatch: { ...valid, userTimeZones: [{ pattern: 'apac-*', timeZone: 'Asia/Singapore' }] },
@@ -255,6 +305,11 @@ describe('deployment configuration', () => {
       expect.stringMatching(
         /^authwatch: log sources and settings take \d+ bytes, more than the 3072 left in Lambda's 4 KB environment: shorten allowUsers/,
       ),
+    ]);
+    // AS numbers count too: 400 of them are past the budget.
+    const allowAsns = Array.from({ length: 400 }, (_, i) => 4_200_000_000 + i);
+    expect(issuesOf({ ...valid, allowAsns })).toEqual([
+      expect.stringMatching(/move allowAsns\/allowCountries entries to authwatch allow/),
     ]);
   });
 
@@ -576,6 +631,41 @@ describe('one allowlist rule: synth, the Lambda, --allow-cidr and `allow cidr` r
       `allow cidr: ${message}`,
     ]);
   });
+
+  it.each([
+    ['asn', 'AS0', 'AS0 is reserved (RFC 7607): no address is announced by it'],
+    ['asn', 'all', '"all" is every network and would silence every alert'],
+    [
+      'country',
+      'UK',
+      '"UK" is not an assigned ISO 3166-1 alpha-2 country code like JP or DE (the United Kingdom is GB)',
+    ],
+    ['country', '*', '"*" is every country and would silence every alert'],
+  ])(
+    'allow %s %s: refused at synth, by the Lambda and by `authwatch allow` with one message',
+    async (kind, value, message) => {
+      const key = kind === 'asn' ? 'allowAsns' : 'allowCountries';
+      expect(contextIssuesOf({ authwatch: valid, [`authwatch.${key}`]: value })).toEqual([
+        `authwatch.${key}.0: ${message}`,
+      ]);
+      expect(() =>
+        parseRuntimeConfig({
+          [ENV.tableName]: 't',
+          [ENV.topicArn]: 'arn:aws:sns:eu-west-1:123456789012:alerts',
+          [ENV.logSources]: '[{"profile":"sshd","logGroups":["/ec2/secure"]}]',
+          [ENV.settings]: JSON.stringify({ [key]: [value] }),
+        }),
+      ).toThrow(`${ENV.settings}.${key}.0: ${message}`);
+      expect(
+        await cliErrors(['replay', '--profile', 'sshd', '--input', 'none.log', `--allow-${kind}`, value]),
+      ).toContain(`${key}.0: ${message}`);
+      const add = kind === 'asn' ? allowAsn : allowCountry;
+      expect(await operatorIssues(() => add(untouchable, value, { now: 0 }))).toEqual([`allow ${kind}: ${message}`]);
+      expect(await operatorIssues(() => add(untouchable, value, { user: 'alice', now: 0 }))).toEqual([
+        `allow ${kind}: ${message}`,
+      ]);
+    },
+  );
 
   it('refuses a too-broad range and an everyone pattern in `authwatch allow` as in the settings', async () => {
     const [synthIssue] = issuesOf({ ...valid, allowCidrs: ['10.0.0.0/7'], allowUsers: ['*'] }).map((i) =>

@@ -92,6 +92,17 @@ describe('--network-data', () => {
     expect(pretty.out.replace(/\s+/g, ' ')).toContain(NAMED);
   });
 
+  it('replay --allow-asn and --allow-country silence the logons whose owner they name, and no others', async () => {
+    const alertsOf = (r: { out: string }) => r.out.split('\n').filter((l) => l.trim() !== '').length;
+    const byAs = await replay('--network-data', FIXTURE_TSV, '--allow-asn', 'AS15169');
+    expect(byAs.code).toBe(0);
+    expect(alertsOf(byAs)).toBe(0);
+    const byCountry = await replay('--network-data', FIXTURE_TSV, '--allow-country', 'us');
+    expect(alertsOf(byCountry)).toBe(0);
+    const elsewhere = await replay('--network-data', FIXTURE_TSV, '--allow-country', 'JP', '--allow-asn', '13335');
+    expect(alertsOf(elsewhere)).toBe(1);
+  });
+
   it('replay with an .awnd database or a gzip-compressed TSV: the same owner', async () => {
     const awnd = join(dir, 'data.bin'); // recognised by its bytes, whatever its name
     writeFileSync(awnd, build().bytes);

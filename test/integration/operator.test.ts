@@ -26,6 +26,8 @@ import {
   type SeenStats,
   type UserBaseline,
 } from '../../shared/core/model';
+import { buildNetworkData } from '../../shared/core/network-data/build';
+import { NetworkDatabase, type NetworkLookupService } from '../../shared/core/network-data/lookup';
 import { DEFAULT_SETTINGS } from '../../shared/core/settings';
 import { runDetection } from '../../shared/run-detection';
 import { useDynalite } from '../support/dynalite';
@@ -94,6 +96,17 @@ function ev(user: string, sourceIp: string, t: number): LogonEvent {
   return { user, sourceIp, timestamp: t, outcome: 'success', host: 'web-01', method: 'publickey', logSource: 'sshd' };
 }
 
+/**
+ * Offline network data for the tests' addresses, built as the refresh Lambda builds it: 203.0.113.0/24 is
+ * announced by AS64500 and registered in Japan, 198.51.100.0/24 by AS64496 in the United States.
+ */
+const NETWORK: NetworkLookupService = NetworkDatabase.fromBytes(
+  buildNetworkData(
+    ['198.51.100.0\t198.51.100.255\t64496\tUS\tEXAMPLE-NET', '203.0.113.0\t203.0.113.255\t64500\tJP\tEXAMPLE-JP'],
+    { builtAt: 0, source: 'test' },
+  ).bytes,
+);
+
 /** One detector run on the local store, as the Lambda would run it: the window ending at `windowEnd`. */
 async function detect(events: LogonEvent[], windowEnd: number) {
   const local = await openLocalStore({ dir, keep: true });
@@ -105,7 +118,14 @@ async function detect(events: LogonEvent[], windowEnd: number) {
       parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] },
     });
     const summary = await runDetection(
-      { logSources: [source], store: local.store, sink, clock: { now: () => 0 }, settings: DEFAULT_SETTINGS },
+      {
+        logSources: [source],
+        store: local.store,
+        sink,
+        clock: { now: () => 0 },
+        settings: DEFAULT_SETTINGS,
+        network: NETWORK,
+      },
       { windowEnd },
     );
     return { summary, alerts: sink.delivered };
@@ -194,6 +214,115 @@ describe('allow', () => {
     expect((await cli('allow', 'user', '*', '--store', dir)).err).toContain('would silence every alert');
     expect((await cli('allow', 'cidr', '0.0.0.0/0', '--store', dir)).err).toContain('every address');
     expect((await cli('allow', 'everything', '--store', dir)).err).toContain('usage: authwatch allow user');
+  });
+});
+
+describe('allow asn, allow country, --until', () => {
+  /** An operator command at `now` (the CLI's clock injected), its output captured. */
+  async function op(positionals: string[], opts: { user?: string; until?: string; json?: boolean } = {}, now = T) {
+    let out = '';
+    await runOperatorCommand(
+      positionals[0] === 'status' ? 'status' : 'allow',
+      positionals[0] === 'status' ? [] : positionals,
+      { store: dir, json: opts.json ?? false, settings: DEFAULT_SETTINGS, ...opts },
+      { out: (s) => void (out += s), now: () => now },
+    );
+    return out;
+  }
+
+  it('the next run is silent for the allowed owner, country and user, and alerts on the rest', async () => {
+    expect(await op(['country', 'jp'], { user: 'alice', until: '2026-03-09' })).toContain(
+      'allowed country JP for user alice until 2026-03-09',
+    );
+    expect(await op(['asn', 'AS64496'])).toContain('allowed AS64496 for every user');
+
+    const w = T + 15 * MIN;
+    const run = await detect(
+      [
+        ev('alice', '203.0.113.7', w - 10 * MIN), // Japan, allowed for alice
+        ev('bob', '203.0.113.8', w - 10 * MIN), // Japan, not allowed for bob
+        ev('bob', '198.51.100.9', w - 10 * MIN), // AS64496, allowed for everyone
+      ],
+      w,
+    );
+    expect(run.alerts.map((a) => `${a.user.name} ${a.source.ip}`)).toEqual(['bob 203.0.113.8']);
+    expect(run.summary.alertsSuppressed).toBe(2);
+  });
+
+  it('judges an entry at the logon time: one that expired before the logon no longer silences it', async () => {
+    // Stored as `allow` stores it; an expiry within the window, so one run sees a logon on each side of it.
+    const local = await openLocalStore({ dir, keep: true });
+    try {
+      const expiresAt = T + 5 * MIN;
+      await local.store.saveFeedback({
+        allowUsers: [],
+        allowCidrs: [],
+        allowCountries: [
+          { country: 'JP', user: 'alice', addedAt: T - DAY_MS, expiresAt },
+          { country: 'JP', user: 'bob', addedAt: T - DAY_MS, expiresAt },
+        ],
+        version: 0,
+      });
+    } finally {
+      await local.close();
+    }
+    const w = T + 15 * MIN;
+    const run = await detect([ev('alice', '203.0.113.7', T + 4 * MIN), ev('bob', '203.0.113.8', T + 5 * MIN)], w);
+    expect(run.alerts.map((a) => a.user.name)).toEqual(['bob']);
+  });
+
+  it('allow again extends an entry; status and allow list name the expired ones, which remove takes off', async () => {
+    await op(['country', 'JP'], { user: 'alice', until: '2026-03-05' });
+    expect(await op(['country', 'JP'], { user: 'alice', until: '2026-03-09' })).toContain(
+      'updated: country JP for user alice now until 2026-03-09',
+    );
+    await op(['asn', '64496'], { until: '2026-03-03' });
+    await op(['user', 'contractor-*']);
+
+    // A week later: the AS entry is over, the trip is not.
+    const later = T + 7 * DAY_MS;
+    const status = JSON.parse(await op(['status'], { json: true }, later)) as StatusReport;
+    expect(status.feedback).toEqual({
+      allowUsers: 1,
+      allowCidrs: 0,
+      allowAsns: 1,
+      allowCountries: 1,
+      expired: [{ entry: 'asn AS64496', until: '2026-03-03' }],
+    });
+    expect(await op(['status'], {}, later)).toMatch(
+      /Expired allow entries:\s+asn AS64496 \(until 2026-03-03\): ignored by runs;\s+renew with allow/,
+    );
+    const list = await op(['list'], {}, later);
+    expect(list).toMatch(/AS64496\s+every user\s+2026-03-03 \(expired\)/);
+    expect(list).toMatch(/JP\s+alice\s+2026-03-09\s/);
+
+    expect(await op(['remove', 'asn', 'AS64496'], {}, later)).toContain('removed AS64496');
+    expect(await op(['remove', 'country', 'jp'], { user: 'alice' }, later)).toContain(
+      'removed country JP for user alice',
+    );
+    const after = JSON.parse(await op(['status'], { json: true }, later)) as StatusReport;
+    expect(after.feedback).toMatchObject({ allowAsns: 0, allowCountries: 0, expired: [] });
+  });
+
+  it('refuses what is not an AS, a country or a day, with a message that says why', async () => {
+    expect((await cli('allow', 'country', 'UK', '--store', dir)).err).toContain('(the United Kingdom is GB)');
+    expect((await cli('allow', 'asn', 'AS0', '--store', dir)).err).toContain('AS0 is reserved (RFC 7607)');
+    expect((await cli('allow', 'asn', '--store', dir)).err).toContain('allow asn: missing the AS number');
+    expect((await cli('allow', 'country', 'JP', '--until', '2026-02-30', '--store', dir)).err).toContain(
+      '--until "2026-02-30" is not a date like 2026-12-18',
+    );
+    expect((await cli('allow', 'list', '--until', '2026-12-18', '--store', dir)).err).toContain(
+      'allow list: --until is for adding an entry',
+    );
+    expect((await cli('allow', 'user', 'alice', '--user', 'bob', '--store', dir)).err).toContain(
+      'allow user: --user is for a range, an AS or a country',
+    );
+    expect((await cli('allow', 'remove', 'user', 'alice', '--user', 'bob', '--store', dir)).err).toContain(
+      'allow remove user: --user is for a range, an AS or a country',
+    );
+    expect((await cli('allow', 'remove', 'country', 'JP', '--store', dir)).err).toContain(
+      'nothing to remove: country JP (for every user; per-user entries need --user)',
+    );
   });
 });
 
@@ -516,7 +645,7 @@ describe('choosing the table', () => {
     expect(JSON.parse(out)).toMatchObject({
       table: `table ${tableName}`,
       lastWindow: null,
-      feedback: { allowUsers: 0, allowCidrs: 1 },
+      feedback: { allowUsers: 0, allowCidrs: 1, allowAsns: 0, allowCountries: 0, expired: [] },
     });
   });
 });

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
 import { markPlacesKnown } from '../../shared/core/baseline-update';
+import { ISO_COUNTRY_CODES } from '../../shared/core/countries';
 import {
   bucketOf,
   DAY_MS,
@@ -16,7 +17,7 @@ import {
   type UserBaseline,
 } from '../../shared/core/model';
 import { AuthwatchError, BaselineStoreError, ConcurrentUpdateError, ConfigError } from '../../shared/errors';
-import { allowCidr, allowUser, markBenign, removeAllowed } from '../../shared/feedback';
+import { allowAsn, allowCidr, allowCountry, allowUser, markBenign, removeAllowed } from '../../shared/feedback';
 import type { SaveUsersResult } from '../../shared/ports';
 import { MAX_CONFLICT_ATTEMPTS } from '../../shared/versioned-update';
 
@@ -158,6 +159,184 @@ describe('allowlist edits', () => {
     expect(await removeAllowed(store, { kind: 'user', pattern: 'svc-*' })).toMatchObject({ changed: false });
     expect(await store.getFeedback()).toMatchObject({ allowUsers: [], allowCidrs: [] });
     await expect(removeAllowed(store, { kind: 'cidr', cidr: 'office' })).rejects.toThrow(/is not a CIDR/);
+  });
+});
+
+describe('allowlist by AS and country, and entries that expire', () => {
+  /** The start of the day after `day` (UTC): where an entry given `--until day` stops applying. */
+  const endOf = (day: string) => Date.parse(`${day}T00:00:00Z`) + DAY_MS;
+
+  it('allow asn: AS64496 and 64496 are one entry, stored as the number, for everyone or one user', async () => {
+    const store = new InMemoryBaselineStore();
+    expect(await allowAsn(store, 'AS64496', { note: 'office ISP', now: T })).toMatchObject({
+      changed: true,
+      updated: false,
+      asn: 64496,
+    });
+    expect(await allowAsn(store, ' as64496 ', { now: T + 1 })).toMatchObject({ changed: false, asn: 64496 });
+    expect(await allowAsn(store, 64496, { user: 'bob', now: T })).toMatchObject({ changed: true, user: 'bob' });
+    expect((await store.getFeedback())?.allowAsns).toEqual([
+      { asn: 64496, addedAt: T, note: 'office ISP' },
+      { asn: 64496, user: 'bob', addedAt: T },
+    ]);
+  });
+
+  it('allow country: stored upper case, checked against the assigned codes', async () => {
+    const store = new InMemoryBaselineStore();
+    expect(await allowCountry(store, 'jp', { user: 'alice', now: T })).toMatchObject({ changed: true, country: 'JP' });
+    expect((await store.getFeedback())?.allowCountries).toEqual([{ country: 'JP', user: 'alice', addedAt: T }]);
+  });
+
+  it.each([
+    ['asn', 'AS0', {}, 'allow asn: AS0 is reserved (RFC 7607): no address is announced by it'],
+    ['asn', '*', {}, 'allow asn: "*" is every network and would silence every alert'],
+    ['asn', 'AS-1', {}, 'allow asn: "AS-1" is not an AS number like AS64496 or 64496 (1 to 4294967294)'],
+    ['asn', '4294967296', {}, 'allow asn: "4294967296" is not an AS number like AS64496 or 64496 (1 to 4294967294)'],
+    ['asn', '64496', { user: '' }, 'allow asn: the user name is empty'],
+    [
+      'country',
+      'UK',
+      {},
+      'allow country: "UK" is not an assigned ISO 3166-1 alpha-2 country code like JP or DE (the United Kingdom is GB)',
+    ],
+    ['country', 'EU', {}, 'allow country: "EU" is not an assigned ISO 3166-1 alpha-2 country code like JP or DE'],
+    ['country', 'all', {}, 'allow country: "all" is every country and would silence every alert'],
+    [
+      'country',
+      'JP',
+      { until: '2026-02-30' },
+      'allow country: --until "2026-02-30" is not a date like 2026-12-18 (YYYY-MM-DD, UTC)',
+    ],
+    [
+      'country',
+      'JP',
+      { until: '18.12.2026' },
+      'allow country: --until "18.12.2026" is not a date like 2026-12-18 (YYYY-MM-DD, UTC)',
+    ],
+    [
+      'country',
+      'JP',
+      { until: '2026-03-01' },
+      'allow country: --until 2026-03-01 is over (it is 2026-03-02 UTC): give today or a later day',
+    ],
+  ])('allow %s %s %j: refused with a message, writing nothing', async (kind, value, opts, message) => {
+    const store = new InMemoryBaselineStore();
+    const run =
+      kind === 'asn' ? allowAsn(store, value, { ...opts, now: T }) : allowCountry(store, value, { ...opts, now: T });
+    const e = await run.then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as ConfigError).issues).toEqual([message]);
+    expect(store.writes).toBe(0);
+  });
+
+  it('allow country: refuses the one for everyone that would complete every country, writing nothing', async () => {
+    const store = new InMemoryBaselineStore();
+    const all = [...ISO_COUNTRY_CODES];
+    await store.saveFeedback({
+      ...emptyFeedback(),
+      allowCountries: all.slice(1).map((country) => ({ country, addedAt: T })),
+    });
+    const writes = store.writes;
+    await expect(allowCountry(store, all[0]!, { now: T })).rejects.toThrow(
+      `allow country: ${all[0]} for every user: every country (all 249 codes) would silence every alert`,
+    );
+    expect(store.writes).toBe(writes);
+    // For one user it is that user's business (a traveller): allowed.
+    expect(await allowCountry(store, all[0]!, { user: 'alice', now: T })).toMatchObject({ changed: true });
+  });
+
+  it('--until: the entry applies through that day (UTC); today is accepted', async () => {
+    const store = new InMemoryBaselineStore();
+    const trip = await allowCountry(store, 'JP', { user: 'alice', until: '2026-12-18', now: T });
+    expect(trip).toMatchObject({ changed: true, expiresAt: endOf('2026-12-18') });
+    expect(trip.feedback.allowCountries).toEqual([
+      { country: 'JP', user: 'alice', addedAt: T, expiresAt: Date.UTC(2026, 11, 19) },
+    ]);
+    // T is 2026-03-02 09:00 UTC: an entry for the rest of today.
+    expect(await allowUser(store, 'contractor-1', { until: '2026-03-02', now: T })).toMatchObject({
+      expiresAt: Date.UTC(2026, 2, 3),
+    });
+    expect(await allowCidr(store, '198.51.100.0/24', { until: '2026-03-09', now: T })).toMatchObject({
+      expiresAt: Date.UTC(2026, 2, 10),
+    });
+    expect(await allowAsn(store, 'AS64511', { until: '2026-03-09', now: T })).toMatchObject({
+      expiresAt: Date.UTC(2026, 2, 10),
+    });
+  });
+
+  it('allowing the same entry again with another expiry updates it in place (extend, renew, make permanent)', async () => {
+    const store = new InMemoryBaselineStore();
+    await allowCountry(store, 'JP', { user: 'alice', until: '2026-03-10', note: 'conference', now: T });
+    await allowCountry(store, 'KR', { user: 'alice', now: T });
+
+    const same = await allowCountry(store, 'jp', { user: 'alice', until: '2026-03-10', now: T + 1 });
+    expect(same).toMatchObject({ changed: false, updated: false });
+
+    const longer = await allowCountry(store, 'JP', { user: 'alice', until: '2026-03-20', now: T + 2 });
+    expect(longer).toMatchObject({ changed: true, updated: true, expiresAt: endOf('2026-03-20') });
+    // Same place in the list, the note kept when none is given.
+    expect(longer.feedback.allowCountries).toEqual([
+      { country: 'JP', user: 'alice', addedAt: T + 2, expiresAt: endOf('2026-03-20'), note: 'conference' },
+      { country: 'KR', user: 'alice', addedAt: T },
+    ]);
+
+    const forGood = await allowCountry(store, 'JP', { user: 'alice', note: 'moved to Tokyo', now: T + 3 });
+    expect(forGood).toMatchObject({ changed: true, updated: true });
+    expect(forGood).not.toHaveProperty('expiresAt');
+    expect(forGood.feedback.allowCountries?.[0]).toEqual({
+      country: 'JP',
+      user: 'alice',
+      addedAt: T + 3,
+      note: 'moved to Tokyo',
+    });
+  });
+
+  it('remove: an AS or a country in any spelling, per user or for everyone, expired or not', async () => {
+    const store = new InMemoryBaselineStore();
+    await allowAsn(store, '64496', { now: T });
+    await allowCountry(store, 'JP', { user: 'alice', until: '2026-03-02', now: T });
+    // Removing never looks at the expiry: an expired entry goes the same way.
+    expect(await removeAllowed(store, { kind: 'country', country: 'jp' })).toMatchObject({
+      changed: false,
+      entry: { kind: 'country', country: 'JP' },
+    });
+    expect(await removeAllowed(store, { kind: 'country', country: ' jp', user: 'alice' })).toMatchObject({
+      changed: true,
+    });
+    expect(await removeAllowed(store, { kind: 'asn', asn: 'as64496', user: 'bob' })).toMatchObject({ changed: false });
+    expect(await removeAllowed(store, { kind: 'asn', asn: 'AS64496' })).toMatchObject({
+      changed: true,
+      entry: { kind: 'asn', asn: 64496 },
+    });
+    expect(await store.getFeedback()).toMatchObject({ allowAsns: [], allowCountries: [] });
+    await expect(removeAllowed(store, { kind: 'asn', asn: 'office' })).rejects.toThrow(
+      /allow remove asn: "office" is not an AS number/,
+    );
+  });
+
+  it('an AS or country edit that loses to another writer is done again from a fresh read, keeping both', async () => {
+    // A colleague allows bob in Germany between this edit's read and its save.
+    class RacingStore extends InMemoryBaselineStore {
+      saves = 0;
+      override async saveFeedback(f: Feedback): Promise<void> {
+        if (++this.saves === 1) {
+          const current = (await this.getFeedback()) ?? emptyFeedback();
+          await super.saveFeedback({
+            ...current,
+            allowCountries: [...(current.allowCountries ?? []), { country: 'DE', user: 'bob', addedAt: T }],
+          });
+        }
+        return super.saveFeedback(f);
+      }
+    }
+    const store = new RacingStore();
+    const r = await allowCountry(store, 'JP', { user: 'alice', until: '2026-12-18', now: T });
+    expect(store.saves).toBe(2);
+    expect(r.feedback.allowCountries?.map((e) => `${e.country}:${e.user}`)).toEqual(['DE:bob', 'JP:alice']);
+    expect(await store.getFeedback()).toEqual(r.feedback);
   });
 });
 

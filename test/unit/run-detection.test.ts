@@ -270,6 +270,19 @@ describe('runDetection', () => {
     expect(withFeedback.placeNovelty).not.toEqual(plain.placeNovelty);
     expect(withFeedback.knownUsers).toBe(plain.knownUsers);
     expect(withFeedback).toEqual((await viaSettings.getPopulation())!);
+    // An entry with an expiry counts while it is in force (here: all along), and no longer once it is over (here:
+    // from the start), as it silences alerts.
+    const until = async (expiresAt: number) => {
+      const store = new InMemoryBaselineStore();
+      await store.saveFeedback({
+        allowUsers: [{ pattern: 'ci-*', addedAt: T0, expiresAt }],
+        allowCidrs: [],
+        version: 0,
+      });
+      return population(store);
+    };
+    expect(await until(t + DAY_MS)).toEqual(withFeedback);
+    expect(await until(T0)).toEqual(plain);
   });
 
   it('contains a detector that throws: counted, and the other detector still alerts', async () => {

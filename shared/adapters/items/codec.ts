@@ -271,9 +271,14 @@ const runStateSchema = record({
   skipped: list(record({ start: finite, end: finite })).optional(),
 });
 
+// `expiresAt` and the AS and country lists came later (format 1 grew them as optional fields): older items read
+// as entries for good and empty lists; an older authwatch keeps the new fields it does not know when it writes back.
+const allowedEntry = { addedAt: finite, expiresAt: finite.optional(), note: text.optional() };
 const feedbackSchema = record({
-  allowUsers: list(record({ pattern: text, addedAt: finite, note: text.optional() })),
-  allowCidrs: list(record({ cidr: text, user: text.optional(), addedAt: finite, note: text.optional() })),
+  allowUsers: list(record({ pattern: text, ...allowedEntry })),
+  allowCidrs: list(record({ cidr: text, user: text.optional(), ...allowedEntry })),
+  allowAsns: list(record({ asn: finite, user: text.optional(), ...allowedEntry })).optional(),
+  allowCountries: list(record({ country: text, user: text.optional(), ...allowedEntry })).optional(),
 });
 
 /**

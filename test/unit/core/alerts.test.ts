@@ -8,6 +8,7 @@ import {
   withSilenceTarget,
 } from '../../../shared/core/alerts';
 import { rareUser } from '../../../shared/core/detectors';
+import { DAY_MS } from '../../../shared/core/model';
 import { makeAlert } from '../../support/alerts';
 
 describe('silence hints', () => {
@@ -103,6 +104,68 @@ describe('compileAllowlist', () => {
     expect(allow.allows('Alice', '203.0.113.50')).toBe(false);
     expect(allow.allows('bob', '203.0.113.50')).toBe(false);
     expect(allow.allowsIp('203.0.113.50')).toBe(false);
+  });
+
+  it('allows by the address owner: an AS or a country, for everyone or for one user only', () => {
+    const a = compileAllowlist(
+      { allowUsers: [], allowCidrs: [], allowAsns: [64496], allowCountries: ['NZ'] },
+      {
+        allowUsers: [],
+        allowCidrs: [],
+        allowAsns: [{ asn: 64511, user: 'bob', addedAt: T }],
+        allowCountries: [{ country: 'JP', user: 'alice', addedAt: T }],
+      },
+    );
+    const at = T + DAY_MS;
+    const owner = (asn: number, country?: string) => ({ asn, org: 'EXAMPLE', ...(country ? { country } : {}) });
+    expect(a.allows('carol', '192.0.2.1', owner(64496, 'US'), at)).toBe(true);
+    expect(a.allows('carol', '192.0.2.1', owner(64500, 'NZ'), at)).toBe(true);
+    expect(a.allows('carol', '192.0.2.1', owner(64500, 'US'), at)).toBe(false);
+    // Per user: the exact name only, like a per-user range.
+    expect(a.allows('alice', '192.0.2.1', owner(64500, 'JP'), at)).toBe(true);
+    expect(a.allows('Alice', '192.0.2.1', owner(64500, 'JP'), at)).toBe(false);
+    expect(a.allows('bob', '192.0.2.1', owner(64500, 'JP'), at)).toBe(false);
+    expect(a.allows('bob', '192.0.2.1', owner(64511), at)).toBe(true);
+    expect(a.allows('alice', '192.0.2.1', owner(64511), at)).toBe(false);
+    // No owner (a private address, no network data loaded): nothing to match; no country: the AS still matches.
+    expect(a.allows('alice', '192.0.2.1', undefined, at)).toBe(false);
+    expect(a.allows('carol', '192.0.2.1', owner(64496), at)).toBe(true);
+    // The owner says nothing about the address alone, nor about the user.
+    expect(a.allowsIp('192.0.2.1', at)).toBe(false);
+    expect(a.allowsUser('alice', at)).toBe(false);
+  });
+
+  it('an entry with an expiry allows logons strictly before it, and nothing when no time is given', () => {
+    const end = Date.UTC(2026, 11, 19); // `--until 2026-12-18`
+    const a = compileAllowlist(
+      { allowUsers: [], allowCidrs: [] },
+      {
+        allowUsers: [{ pattern: 'contractor-*', addedAt: T, expiresAt: end }],
+        allowCidrs: [
+          { cidr: '198.51.100.0/24', addedAt: T, expiresAt: end },
+          { cidr: '203.0.113.0/24', user: 'bob', addedAt: T, expiresAt: end },
+        ],
+        allowAsns: [{ asn: 64496, addedAt: T, expiresAt: end }],
+        allowCountries: [{ country: 'JP', user: 'alice', addedAt: T, expiresAt: end }],
+      },
+    );
+    const japan = { asn: 64500, org: 'EXAMPLE', country: 'JP' };
+    let t = 0;
+    const cases: [string, () => boolean][] = [
+      ['user', () => a.allowsUser('contractor-7', t)],
+      ['user via allows', () => a.allows('contractor-7', '192.0.2.1', undefined, t)],
+      ['range', () => a.allowsIp('198.51.100.9', t)],
+      ['range for one user', () => a.allows('bob', '203.0.113.9', undefined, t)],
+      ['AS', () => a.allows('carol', '192.0.2.1', { asn: 64496, org: 'EXAMPLE' }, t)],
+      ['country for one user', () => a.allows('alice', '192.0.2.1', japan, t)],
+    ];
+    t = end - 1;
+    for (const [what, allowed] of cases) expect(allowed(), `${what} at its last instant`).toBe(true);
+    t = end;
+    for (const [what, allowed] of cases) expect(allowed(), `${what} at its expiry`).toBe(false);
+    // An expiry that cannot be judged never silences.
+    expect(a.allowsUser('contractor-7')).toBe(false);
+    expect(a.allows('alice', '192.0.2.1', japan)).toBe(false);
   });
 
   it('without feedback is the settings alone', () => {
