@@ -277,8 +277,8 @@ export function planZoneTrips(
       continue;
     }
     const zone = rng.pick(far);
-    const hotel = ipIn16(rng, rng.pick(TRAVEL_NETS));
-    const ips = rng.chance(0.5) ? [hotel, ipIn16(rng, rng.pick(TRAVEL_NETS))] : [hotel];
+    const hotel = ipIn16(rng, rng.pick(TRAVEL_NETS).net);
+    const ips = rng.chance(0.5) ? [hotel, ipIn16(rng, rng.pick(TRAVEL_NETS).net)] : [hotel];
     const canonical = ips.map((ip) => canonicalIp(ip) ?? ip);
     const lastDay = firstDay + length - 1;
     u.trip = { firstDay, lastDay, ips: canonical, zone };

@@ -209,7 +209,7 @@ export function planHomeNetworks(
     const rng = Rng.derive(seed, 'home', u.name);
     if (!hasHomeNet(u, rng)) continue;
     if (rng.chance(spec.ipv6HomeShare)) {
-      const isp = rng.pick(IPV6_ISPS);
+      const isp = rng.pick(IPV6_ISPS).prefix;
       const site = rng.int(0, 0xffff).toString(16);
       const lan = (rng.int(0, 0xff) * 256 + 1).toString(16);
       u.home.push({ fromDay: 0, prefix64: `${isp}:${site}:${lan}` });
@@ -301,8 +301,8 @@ export function planTripsAndVacations(
     const hi = Math.min(t.days - 1, u.lastDay) - length;
     if (hi < lo) continue;
     const firstDay = rng.int(lo, hi);
-    const hotel = ipIn16(rng, rng.pick(TRAVEL_NETS));
-    const ips = rng.chance(0.5) ? [hotel, ipIn16(rng, rng.pick(TRAVEL_NETS))] : [hotel];
+    const hotel = ipIn16(rng, rng.pick(TRAVEL_NETS).net);
+    const ips = rng.chance(0.5) ? [hotel, ipIn16(rng, rng.pick(TRAVEL_NETS).net)] : [hotel];
     const canonical = ips.map((ip) => canonicalIp(ip) ?? ip);
     u.trip = { firstDay, lastDay: firstDay + length - 1, ips: canonical };
     expected.push({
