@@ -5,7 +5,7 @@
  * one child process per scenario, two at a time. Prints a readable table on stderr and one JSON object
  * on stdout, both with every registered detector's own figures beside authwatch's (all detectors) and the
  * naive rule's. Options: --seeds 1,2,3  --shapes small-office,large-mobile,office-hours  --format ecs|sshd
- * --days N  --jobs N.
+ * --days N  --jobs N  --no-network-data (the same events without the scenario's network data: no owners).
  */
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -21,6 +21,7 @@ import {
   type ScenarioShape,
 } from './scenario/generate';
 import { evaluateScenario, type EvaluateResult } from './scenario/evaluate';
+import { SCENARIO_NETWORK_SOURCE } from './scenario/network-data';
 import { DEFAULT_EXPECTED_KINDS, type EvalReport } from './scenario/score';
 
 /** Scenarios are started largest first, so the two workers finish together. */
@@ -289,12 +290,20 @@ function table(results: readonly EvaluateResult[], agg: ReturnType<typeof aggreg
   return lines.join('\n') + '\n';
 }
 
+/** Which network data the run used, as the output says it (the same line before the table as after it). */
+function networkLine(networkData: boolean): string {
+  return networkData
+    ? `Network data: the scenario's, synthetic owners and countries (${SCENARIO_NETWORK_SOURCE})`
+    : 'Network data: none (--no-network-data): no address has an owner';
+}
+
 /** Run one scenario in a child process (dynalite and the replay are single-threaded; two children use two cores). */
 function runChild(
   seed: number,
   shape: ScenarioShape,
   format: string,
   days: string | undefined,
+  networkData: boolean,
 ): Promise<EvaluateResult> {
   const args = [
     ...process.execArgv,
@@ -307,6 +316,7 @@ function runChild(
     '--format',
     format,
     ...(days ? ['--days', days] : []),
+    ...(networkData ? [] : ['--no-network-data']),
   ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -335,6 +345,7 @@ async function main(): Promise<void> {
       days: { type: 'string' },
       jobs: { type: 'string', default: String(Math.min(2, availableParallelism())) },
       child: { type: 'boolean', default: false },
+      'no-network-data': { type: 'boolean', default: false },
     },
   });
   const seeds = values.seeds.split(',').map((s) => Number(s.trim()));
@@ -344,12 +355,14 @@ async function main(): Promise<void> {
   if (shapes.some((s) => !SCENARIO_SHAPES.includes(s)))
     throw new Error(`--shapes: one of ${SCENARIO_SHAPES.join(', ')}`);
   if (format !== 'ecs' && format !== 'sshd') throw new Error('--format: ecs or sshd');
+  const networkData = !values['no-network-data'];
   if (values.child) {
     const r = await evaluateScenario({
       seed: seeds[0]!,
       shape: shapes[0]!,
       format,
       ...(values.days ? { days: Number(values.days) } : {}),
+      networkData,
     });
     process.stdout.write(JSON.stringify(r));
     return;
@@ -362,20 +375,23 @@ async function main(): Promise<void> {
   const worker = async () => {
     while (next < jobs.length) {
       const j = jobs[next++]!;
-      const r = await runChild(j.seed, j.shape, format, values.days);
+      const r = await runChild(j.seed, j.shape, format, values.days, networkData);
+      const owners = r.network ? `, owners for ${r.network.known} of ${r.network.addresses} addresses` : '';
       process.stderr.write(
-        `  ${j.shape} #${j.seed}: ${r.events} logons, ${r.windows} windows, replayed in ${(r.replayMs / 1000).toFixed(1)} s\n`,
+        `  ${j.shape} #${j.seed}: ${r.events} logons${owners}, ${r.windows} windows, replayed in ${(r.replayMs / 1000).toFixed(1)} s\n`,
       );
       results.push(r);
     }
   };
   process.stderr.write(
-    `authwatch eval: ${jobs.length} scenarios (${shapes.join(', ')} × seeds ${seeds.join(', ')}), ${format} format, default settings (and the organisation's time zones where its scenario has them)\n`,
+    `authwatch eval: ${jobs.length} scenarios (${shapes.join(', ')} × seeds ${seeds.join(', ')}), ${format} format, default settings (and the organisation's time zones where its scenario has them)\n${networkLine(networkData)}\n`,
   );
   await Promise.all(Array.from({ length: Math.max(1, Number(values.jobs)) }, worker));
   results.sort((a, b) => (a.shape === b.shape ? a.seed - b.seed : a.shape < b.shape ? 1 : -1));
   const agg = aggregate(results);
-  process.stderr.write('\n' + table(results, agg) + `\n(${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+  process.stderr.write(
+    `\n${networkLine(networkData)}\n` + table(results, agg) + `\n(${((Date.now() - started) / 1000).toFixed(0)} s)\n`,
+  );
   const compact = results.map((r) => ({
     seed: r.seed,
     shape: r.shape,
@@ -384,6 +400,7 @@ async function main(): Promise<void> {
     windows: r.windows,
     cutByCap: r.cutByCap,
     timeZone: r.timeZone,
+    ...(r.network ? { network: { addresses: r.network.addresses, known: r.network.known } } : {}),
     authwatch: {
       recall: r.authwatch.overall,
       recallByKind: r.authwatch.recall,
@@ -400,7 +417,11 @@ async function main(): Promise<void> {
       falsePer1000UserDays: r.naive.falsePer1000UserDays,
     },
   }));
-  process.stdout.write(JSON.stringify({ format, seeds, shapes, ...agg, scenarios: compact }, null, 2) + '\n');
+  const networkDataSource = networkData ? SCENARIO_NETWORK_SOURCE : null;
+  process.stdout.write(
+    JSON.stringify({ format, seeds, shapes, networkData: networkDataSource, ...agg, scenarios: compact }, null, 2) +
+      '\n',
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

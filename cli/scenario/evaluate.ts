@@ -1,18 +1,21 @@
 /**
  * One evaluation run: generate a labelled scenario, replay it through the real pipeline (the profile's
- * line parser, `runDetection` on the 15-minute schedule, the DynamoDB store on embedded dynalite), and
- * score the alerts and the naive first-seen rule's alerts against the same labels.
+ * line parser, owner enrichment from the scenario's network data, `runDetection` on the 15-minute schedule,
+ * the DynamoDB store on embedded dynalite), and score the alerts and the naive first-seen rule's alerts
+ * against the same labels.
  */
 import { FileLogSource } from '../../shared/adapters/file-log-source';
 import { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
 import { SystemClock } from '../../shared/adapters/system-clock';
 import { DETECTORS } from '../../shared/core/detectors';
+import type { NetworkDatabase, NetworkLookup, NetworkLookupService } from '../../shared/core/network-data/lookup';
 import { getProfile } from '../../shared/core/profiles';
 import { DEFAULT_SETTINGS, type DetectionSettings } from '../../shared/core/settings';
 import { openLocalStore } from '../local';
 import { replay } from '../replay';
 import { generateScenario, scenarioLabels, type ScenarioShape } from './generate';
 import { naiveFirstSeenAlerts } from './naive';
+import { scenarioNetworkData } from './network-data';
 import { scoreAlerts, scoredAlert, type EvalReport } from './score';
 import { scenarioLines } from './writers';
 
@@ -24,6 +27,21 @@ export interface EvaluateOptions {
   readonly format?: 'ecs' | 'sshd';
   /** Detection settings (default `DEFAULT_SETTINGS`); a scenario living in local time sets their time zones. */
   readonly settings?: DetectionSettings;
+  /**
+   * Whether the pipeline gets the scenario's network data (`DetectionDeps.network`, default true). Without it the
+   * events are the same and carry no owner: the figure to compare owner-aware detection against.
+   */
+  readonly networkData?: boolean;
+}
+
+/** What the scenario's network data told the run. */
+export interface NetworkDataUse {
+  /** The database's source, from its header (`SCENARIO_NETWORK_SOURCE`). */
+  readonly source: string;
+  /** Distinct addresses the run looked up (every source address of the replay, failures included). */
+  readonly addresses: number;
+  /** Of those, with an owner (the others are private: the internal network). */
+  readonly known: number;
 }
 
 export interface EvaluateResult {
@@ -39,6 +57,8 @@ export interface EvaluateResult {
   readonly cutByCap: number;
   readonly authwatch: EvalReport;
   readonly naive: EvalReport;
+  /** The network data the replay was enriched from; absent when run without (`networkData: false`). */
+  readonly network?: NetworkDataUse;
   /** Wall time of the replay, ms (informational; eval is not a benchmark). */
   readonly replayMs: number;
 }
@@ -64,6 +84,7 @@ export async function evaluateScenario(o: EvaluateOptions): Promise<EvaluateResu
   );
   const span = source.timeSpan();
   const sink = new InMemoryAlertSink();
+  const network = o.networkData === false ? undefined : new CountingLookup(scenarioNetworkData());
   const local = await openLocalStore({ memory: true });
   const started = Date.now();
   let windows = 0;
@@ -71,7 +92,14 @@ export async function evaluateScenario(o: EvaluateOptions): Promise<EvaluateResu
   try {
     if (span) {
       const r = await replay(
-        { logSources: [source], store: local.store, sink, clock: new SystemClock(), settings },
+        {
+          logSources: [source],
+          store: local.store,
+          sink,
+          clock: new SystemClock(),
+          settings,
+          ...(network ? { network } : {}),
+        },
         span,
       );
       windows = r.windows;
@@ -97,6 +125,26 @@ export async function evaluateScenario(o: EvaluateOptions): Promise<EvaluateResu
     cutByCap,
     authwatch: scoreAlerts(sink.delivered.map(scoredAlert), labels, { detectorIds: DETECTORS.map((d) => d.id) }),
     naive: scoreAlerts(naive, labels),
+    ...(network ? { network: network.use() } : {}),
     replayMs,
   };
+}
+
+/** The lookup service with a record of the distinct addresses it was asked about, for the eval's report. */
+class CountingLookup implements NetworkLookupService {
+  private readonly seen = new Map<string, boolean>();
+
+  constructor(private readonly db: NetworkDatabase) {}
+
+  lookup(ip: string): NetworkLookup {
+    const r = this.db.lookup(ip);
+    this.seen.set(ip, r.known);
+    return r;
+  }
+
+  use(): NetworkDataUse {
+    let known = 0;
+    for (const k of this.seen.values()) if (k) known++;
+    return { source: this.db.meta.source, addresses: this.seen.size, known };
+  }
 }
