@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { DEMO_DIR } from './paths';
 import { demoSample, labelsJson } from './scenario/demo';
 
-const { log, labels } = demoSample();
+const { log, labels, networkData } = demoSample();
 mkdirSync(DEMO_DIR, { recursive: true });
 writeFileSync(join(DEMO_DIR, 'auth.log'), log);
 writeFileSync(join(DEMO_DIR, 'labels.json'), labelsJson(labels));
+writeFileSync(join(DEMO_DIR, 'network-data.tsv'), networkData);
 process.stderr.write(
-  `wrote ${join(DEMO_DIR, 'auth.log')} (${labels.meta.events} lines, ${labels.users.length} users, ${labels.incidents.length} attacks)\n`,
+  `wrote ${join(DEMO_DIR, 'auth.log')} (${labels.meta.events} lines, ${labels.users.length} users, ${labels.incidents.length} attacks)` +
+    ` and ${join(DEMO_DIR, 'network-data.tsv')} (${networkData.split('\n').length - 1} rows, synthetic owners: see NOTICE)\n`,
 );

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_DIR } from '../../../cli/paths';
 import { demoSample, labelsJson } from '../../../cli/scenario/demo';
+import { buildNetworkData } from '../../../shared/core/network-data/build';
+import { NetworkDatabase } from '../../../shared/core/network-data/lookup';
 
 describe('the bundled demo sample', () => {
   const sample = demoSample();
@@ -13,6 +15,20 @@ describe('the bundled demo sample', () => {
     const log = readFileSync(join(DEMO_DIR, 'auth.log'), 'utf8');
     expect(log.length).toBe(sample.log.length);
     expect(log === sample.log).toBe(true);
+    expect(readFileSync(join(DEMO_DIR, 'network-data.tsv'), 'utf8')).toBe(sample.networkData);
+  });
+
+  it("network-data.tsv builds cleanly and names the owner and country of every attack's address from outside", () => {
+    const text = readFileSync(join(DEMO_DIR, 'network-data.tsv'), 'utf8');
+    const built = buildNetworkData(text.split('\n'), { builtAt: 0, source: 'network-data.tsv' });
+    expect(built.stats.malformed).toBe(0);
+    const db = NetworkDatabase.fromBytes(built.bytes);
+    const external = sample.labels.incidents.filter((i) => !i.sourceIp.startsWith('10.'));
+    expect(external.length).toBeGreaterThan(0);
+    for (const i of external) {
+      const r = db.lookup(i.sourceIp);
+      expect(r.known && r.org.startsWith('EXAMPLE-') && r.country !== undefined, `${i.id} ${i.sourceIp}`).toBe(true);
+    }
   });
 
   it('has what the README promises: several weeks, every archetype, new hires and travellers, and attacks of every kind', () => {
