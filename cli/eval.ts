@@ -293,7 +293,7 @@ function table(results: readonly EvaluateResult[], agg: ReturnType<typeof aggreg
 /** Which network data the run used, as the output says it (the same line before the table as after it). */
 function networkLine(networkData: boolean): string {
   return networkData
-    ? `Network data: the scenario's, synthetic owners and countries (${SCENARIO_NETWORK_SOURCE})`
+    ? `Network data: ${SCENARIO_NETWORK_SOURCE}`
     : 'Network data: none (--no-network-data): no address has an owner';
 }
 

@@ -31,7 +31,8 @@ import {
 import { DEFAULT_START } from './shapes';
 
 /** The database header's source: says what the data is, wherever it is shown. */
-export const SCENARIO_NETWORK_SOURCE = 'authwatch scenario generator: synthetic owners (cli/scenario/network.ts)';
+export const SCENARIO_NETWORK_SOURCE =
+  'authwatch scenario generator (synthetic owners and countries, cli/scenario/network.ts)';
 
 /**
  * Networks abroad that the rest of the public IPv4 space is shared out to (private-use AS numbers, RFC 6996):

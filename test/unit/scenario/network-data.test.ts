@@ -70,6 +70,17 @@ describe("the scenario's network data", () => {
       expect(owner.org).toMatch(/^EXAMPLE-/);
       expect(owner.country).toMatch(/^[A-Z]{2}$/);
     }
+    // Every row beyond the pools too, but the public resolvers' real ones (the same facts as the test extract).
+    for (const row of scenarioNetworkRows()) {
+      const [, , asnText, , org] = row.split('\t') as [string, string, string, string, string];
+      const asn = Number(asnText);
+      if (asn === 0 || asn === 13335 || asn === 15169) continue;
+      const synthetic =
+        (asn >= 64496 && asn <= 64511) ||
+        (asn >= 65536 && asn <= 65551) ||
+        (asn >= 4_200_000_000 && asn <= 4_294_967_294);
+      expect(synthetic && org.startsWith('EXAMPLE-'), row).toBe(true);
+    }
     // One AS is one organisation: a number reused for another name would merge two owners.
     const names = new Map<number, string>();
     for (const { owner } of POOL_OWNERS) expect(names.get(owner.asn) ?? owner.org).toBe(owner.org);
