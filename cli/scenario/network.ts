@@ -22,7 +22,9 @@
  * pools stay where they were and the public /16s among them (home ISPs, travel) are labelled with owners that are
  * not their real ones. The organisation lives in the Netherlands, with people across the borders in Germany and
  * Belgium: its office, VPN, home ISPs and carriers are in NL, DE and BE (`HOME_COUNTRIES`), and every travel
- * network is in another country.
+ * network is in another country. (The office-hours shape's people in New York and Singapore draw their home
+ * addresses from the same pools, so the data places them at home in Europe: a simplification that keeps every
+ * shape's events as they were.)
  */
 import type { NetworkOwner } from '../../shared/core/model';
 import type { Rng } from './random';
