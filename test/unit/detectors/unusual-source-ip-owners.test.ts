@@ -250,6 +250,24 @@ describe("Auth.UnusualSourceIp: hosting providers' networks", () => {
     if (hosting) expect(hosting.evidence.hosting_network_share).toBe(1);
   });
 
+  it('does not take a hosting network as the organisation’s after an attacker tried one other account from it', () => {
+    const h = organisation(new History({ ownerOf }));
+    const first = judge(h, 'alice', '203.0.113.50', 28)!;
+    // Act: the day before, another account logged on from another address of the same hosting AS (the attacker's
+    // previous try); then, for comparison, three colleagues who use it every day.
+    h.apply([logon('u3', '203.0.113.77', T0 + 27 * DAY_MS + 9 * HOUR)]);
+    const second = judge(h, 'alice', '203.0.113.50', 28)!;
+    for (let k = 0; k < 3; k++) h.daily(`dev${k}`, [`203.0.113.${90 + k}`], { fromDay: 20, toDay: 28 });
+    const used = judge(h, 'alice', '203.0.113.50', 28);
+    // Assess: one other user on the AS keeps nearly all of the hosting discount; the organisation's own use of it
+    // takes the discount away.
+    expect(second.evidence.users_sharing_network).toBe(1);
+    expect(second.evidence.hosting_network_share).toBeLessThan(2 * (first.evidence.hosting_network_share as number));
+    expect(second.score).toBeGreaterThanOrEqual(THRESHOLD);
+    expect(second.explanation).toContain('So few others use AS64498 EXAMPLE-HOSTING');
+    expect(used === null || used.probability > 10 * second.probability).toBe(true);
+  });
+
   it('takes a VPN provider the organisation uses as an ordinary network, whatever network it runs on', () => {
     // Prepare: 20 colleagues on the VPN service (a hosting network by its name), each through exits in several /16s.
     const h = organisation(new History({ ownerOf }));

@@ -58,6 +58,12 @@ import {
 export const SHARED_HALF = 20;
 export const PREFIX_SHARE_WEIGHT = 0.5;
 export const NETWORK_SHARE_WEIGHT = 0.5;
+/**
+ * Other users from whom on a network counts as the organisation's (a VPN provider, a carrier colleagues use). Below
+ * it, the "no one here uses it" share s fades geometrically, s^(1 − (n/3)²): one other user keeps 8/9 of its
+ * surprise in log terms (a share of 1% becomes 1.7%), two keep 5/9 (8%), three or more none.
+ */
+export const ORG_NETWORK_USERS = 3;
 /** New networks the population must have brought before their org-novel (or hosting) share is trusted. */
 export const MIN_NEW_NETWORKS_FOR_ORG_SHARE = 10;
 
@@ -269,13 +275,16 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
     // only the share of users' new networks that were like that (travel, a hotel, a hosting provider).
     const net = placeOf(o.sourceIp, 'network');
     const orgUsersOfNetwork = networkUsers(population.sharedNetworks, o.sourceIp, owner);
+    // A network one or two others here use is nearly as unknown as one no one uses; from ORG_NETWORK_USERS users
+    // on it is the organisation's. With networks keyed by owner, an attacker's earlier logon as another user must
+    // not make a whole hosting AS "used here" for the next account they try.
+    const fadeWithUsers = (share: number) => share ** (1 - Math.min(1, (orgUsersOfNetwork / ORG_NETWORK_USERS) ** 2));
     const orgNovelShare =
       level === 'network' &&
-      orgUsersOfNetwork === 0 &&
       pool &&
       pool.networkOrgNovel !== undefined &&
       pool.network >= MIN_NEW_NETWORKS_FOR_ORG_SHARE
-        ? (pool.networkOrgNovel + 0.5) / (pool.network + 1)
+        ? fadeWithUsers((pool.networkOrgNovel + 0.5) / (pool.network + 1))
         : undefined;
     // A hosting provider's network no one here uses, for a user never seen on one: only the share of users' new
     // networks that were hosting providers'. The lower of the two shares bounds the chance of both at once; a
@@ -286,10 +295,9 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
       hosting &&
       ownerMature &&
       !b.hostingActivity &&
-      orgUsersOfNetwork === 0 &&
       pool?.networkOwned !== undefined &&
       pool.networkOwned >= MIN_NEW_NETWORKS_FOR_ORG_SHARE
-        ? ((pool.networkHosting ?? 0) + 0.5) / (pool.networkOwned + 1)
+        ? fadeWithUsers(((pool.networkHosting ?? 0) + 0.5) / (pool.networkOwned + 1))
         : undefined;
     const pPlace = Math.max(pOwn * Math.min(orgNovelShare ?? 1, hostingShare ?? 1), pChurn);
     // A new country, judged like the other levels: the user's own rate of new countries (since their owner
@@ -375,7 +383,9 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
         ? ` Across all users, a new address inside an already-used subnet comes in ${pct(pChurn)} of periods, which is the floor used.`
         : '') +
       (orgNovelShare !== undefined && judged !== 'country'
-        ? ` No other user has logged on from ${networkNamed}; only ${pct(orgNovelShare)} of the new networks users bring are like that.`
+        ? orgUsersOfNetwork === 0
+          ? ` No other user has logged on from ${networkNamed}; only ${pct(orgNovelShare)} of the new networks users bring are like that.`
+          : ` So few others use ${networkNamed} that it counts nearly as a network no one here uses (${pct(orgNovelShare)}).`
         : '') +
       (hostingShare !== undefined && judged !== 'country'
         ? ` This user has never logged on from a hosting provider's network; ${pct(hostingShare)} of the new networks users bring are hosting providers'.`
