@@ -40,7 +40,9 @@ describe('silence hints', () => {
       `Never alert on it (service account): npm run authwatch -- allow user 'x --table <table> y' --table T`,
     );
     expect(
-      silenceHints({ user: 'bob', sourceIp: '1.2.3.4', alertId: 'rareuser-1' }, rareUser, { tableName: "odd'name" })[1],
+      silenceHints({ user: 'bob', sourceIp: '1.2.3.4', alertId: 'rareuser-1', at: 0 }, rareUser, {
+        tableName: "odd'name",
+      })[1],
     ).toBe(`Never alert on it (service account): npm run authwatch -- allow user bob --table 'odd'\\''name'`);
   });
 
