@@ -314,6 +314,21 @@ describe('deployment configuration', () => {
     ).toHaveLength(249);
   });
 
+  it("keeps docs/deploy.md's entries for one user honest: its example deploys, its warning is synth's", () => {
+    const docs = readFileSync(join(PROJECT_ROOT, 'docs', 'deploy.md'), 'utf8');
+    const section = docs.slice(docs.indexOf('### Entries for one user, until a day'));
+    const example = JSON.parse(`{${/```json\n([\s\S]*?)```/.exec(section)![1]}}`) as Record<string, unknown>;
+    const config = parseDeployConfig({ ...valid, ...example }, [], Date.UTC(2026, 11, 1));
+    expect(config.settings.allowCountries).toEqual(['DE', { country: 'JP', user: 'alice', until: '2026-12-18' }]);
+    expect(config.settings.allowAsns).toEqual([{ asn: 64496, user: 'bob' }]);
+    const warned = parseDeployConfig(
+      { ...valid, allowCountries: ['DE', { country: 'FR', user: 'bob', until: '2026-06-30' }] },
+      [],
+      Date.UTC(2026, 11, 1),
+    ).warnings;
+    expect(section.replace(/\s+/g, ' ')).toContain(`\`${warned[0]}\``);
+  });
+
   it('deploys an entry whose day is over, and warns about it (it still applies to older logons)', () => {
     const NOW = Date.UTC(2026, 11, 1, 12);
     const config = parseDeployConfig(
