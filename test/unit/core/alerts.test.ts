@@ -7,7 +7,7 @@ import {
   silenceHints,
   withSilenceTarget,
 } from '../../../shared/core/alerts';
-import { DETECTORS, rareUser, unusualSourceIp } from '../../../shared/core/detectors';
+import { DETECTORS, rareUser } from '../../../shared/core/detectors';
 import { DAY_MS } from '../../../shared/core/model';
 import { detectionSettingsSchema } from '../../../shared/core/settings';
 import { makeAlert } from '../../support/alerts';
