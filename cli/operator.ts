@@ -28,7 +28,13 @@ import {
   type SeenStats,
 } from '../shared/core/model';
 import { decayed } from '../shared/core/seen';
-import { allowUntilText, DETECTOR_IDS, type DetectionSettings } from '../shared/core/settings';
+import {
+  allowSettingRules,
+  allowUntilText,
+  DETECTOR_IDS,
+  type AllowSettingRule,
+  type DetectionSettings,
+} from '../shared/core/settings';
 import { AuthwatchError, ConfigError } from '../shared/errors';
 import {
   allowAsn,
@@ -314,11 +320,15 @@ export function renderAllowList(
       note(e.note),
     ]),
   );
-  const asns = settings.allowAsns ?? [];
-  const countries = settings.allowCountries ?? [];
-  if (settings.allowUsers.length + settings.allowCidrs.length + asns.length + countries.length > 0) {
+  const rules = allowSettingRules(settings);
+  // An entry of the settings for one user or until a day says so, as the feedback's rows do.
+  const text = (label: string, r: AllowSettingRule<unknown>) =>
+    `${label}${r.user !== undefined ? ` for ${safeText(r.user, 40)}` : ''}${r.expiresAt !== undefined ? ` until ${untilCell(r.expiresAt, now)}` : ''}`;
+  const list = <T>(rs: readonly AllowSettingRule<T>[], label: (v: T) => string) =>
+    rs.map((r) => text(label(r.value), r)).join(', ') || '-';
+  if (rules.users.length + rules.cidrs.length + rules.asns.length + rules.countries.length > 0) {
     out.push(
-      `Also from the settings given here: users ${settings.allowUsers.map((u) => safeText(u, 40)).join(', ') || '-'}; ranges ${settings.allowCidrs.join(', ') || '-'}; networks ${asns.map((a) => `AS${a}`).join(', ') || '-'}; countries ${countries.join(', ') || '-'}.`,
+      `Also from the settings given here: users ${list(rules.users, (u) => safeText(u, 40))}; ranges ${list(rules.cidrs, (c) => c)}; networks ${list(rules.asns, (a) => `AS${a}`)}; countries ${list(rules.countries, (c) => c)}.`,
     );
   }
   return out.join('\n') + '\n';
@@ -756,7 +766,9 @@ export async function explain(
     allowed: {
       user: allowlist.allowsUser(user, opts.now),
       cidrs: [
-        ...opts.settings.allowCidrs,
+        ...allowSettingRules(opts.settings)
+          .cidrs.filter((r) => (r.user === undefined || r.user === user) && (r.expiresAt ?? Infinity) > opts.now)
+          .map((r) => r.value),
         ...(feedback?.allowCidrs
           .filter((e) => (e.user === undefined || e.user === user) && (e.expiresAt ?? Infinity) > opts.now)
           .map((e) => e.cidr) ?? []),

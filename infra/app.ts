@@ -3,7 +3,7 @@
  * A configuration problem stops synth with every issue listed and the key path to fix; nothing is deployed
  * that the operator did not set (cdk.json carries no example values).
  */
-import { App, Validations } from 'aws-cdk-lib';
+import { Annotations, App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../shared/errors';
 import { loadDeployConfig, type DeployConfig } from './config';
@@ -23,6 +23,8 @@ export function buildApp(
     ...(account && region ? { env: { account, region } } : {}),
     tags: { application: 'authwatch' },
   });
+  // Deployed, but likely a mistake (an allowlist entry whose day is over): `cdk synth`/`cdk deploy` print each.
+  for (const warning of config.warnings) Annotations.of(stack).addWarningV2('authwatch:config', warning);
   // The AWS Solutions checks run on every synth, so `cdk synth`/`cdk deploy` fail on an unacknowledged finding.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;

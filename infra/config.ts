@@ -18,7 +18,14 @@ import { z } from 'zod';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ConfigError } from '../shared/errors';
 import { logSourceConfigSchema, logSourceId, MAX_LOG_GROUPS_PER_QUERY, type LogSourceConfig } from '../shared/config';
-import { DETECTOR_IDS, detectionSettingsSchema, formatIssues, type DetectionSettings } from '../shared/core/settings';
+import {
+  allowSettingRules,
+  allowUntilText,
+  DETECTOR_IDS,
+  detectionSettingsSchema,
+  formatIssues,
+  type DetectionSettings,
+} from '../shared/core/settings';
 import { PROFILE_IDS } from '../shared/core/profiles/profile';
 import { IPTOASN_COMBINED_URL } from '../shared/adapters/network-data-source';
 
@@ -247,6 +254,35 @@ export interface DeployConfig {
   settings: DetectionSettings;
   /** The network-owner data and where its refresh downloads from; absent when `networkData` is false. */
   networkData?: { sourceUrl: string };
+  /**
+   * What deploys but is likely a mistake, each prefixed with its key path: allowlist entries whose `until` day is
+   * over (the detector ignores them for later logons). Shown by synth as warnings; never a reason to refuse it.
+   */
+  warnings: string[];
+}
+
+/**
+ * The allowlist entries of `settings` whose `until` is over at `now`: deployed (they still apply to older logons,
+ * e.g. a backfill, and refusing them would block an unrelated deployment months later), but worth removing.
+ */
+export function expiredAllowWarnings(settings: DetectionSettings, now: number, prefix = CONTEXT_KEY): string[] {
+  const rules = allowSettingRules(settings);
+  const lists = [
+    ['allowUsers', rules.users],
+    ['allowCidrs', rules.cidrs],
+    ['allowAsns', rules.asns],
+    ['allowCountries', rules.countries],
+  ] as const;
+  const today = new Date(now).toISOString().slice(0, 10);
+  return lists.flatMap(([key, list]) =>
+    list.flatMap((r, i) =>
+      r.expiresAt !== undefined && r.expiresAt <= now
+        ? [
+            `${prefix}.${key}.${i}: until ${allowUntilText(r.expiresAt)} is over (it is ${today} UTC): the detector ignores this entry for logons after that day; remove it, or give a later day`,
+          ]
+        : [],
+    ),
+  );
 }
 
 /** Keys whose values are lists: on the command line a plain `a,b,c` is accepted for them. */
@@ -316,8 +352,15 @@ export function readContext(context: CdkContext, issues: string[]): Record<strin
   return raw;
 }
 
-/** Validate a raw configuration object. Throws `ConfigError` listing every problem, each prefixed with its key path. */
-export function parseDeployConfig(raw: Record<string, unknown>, preIssues: readonly string[] = []): DeployConfig {
+/**
+ * Validate a raw configuration object. Throws `ConfigError` listing every problem, each prefixed with its key path.
+ * `now` (epoch ms) only decides which allowlist entries are over, for `warnings`.
+ */
+export function parseDeployConfig(
+  raw: Record<string, unknown>,
+  preIssues: readonly string[] = [],
+  now: number = Date.now(),
+): DeployConfig {
   const issues = [...preIssues];
   const prefix = CONTEXT_KEY;
 
@@ -368,7 +411,7 @@ export function parseDeployConfig(raw: Record<string, unknown>, preIssues: reado
     const bytes = Buffer.byteLength(JSON.stringify(runtimeSources)) + Buffer.byteLength(JSON.stringify(settings.data));
     if (bytes + ENV_RESERVED_BYTES > LAMBDA_ENV_MAX_BYTES) {
       issues.push(
-        `${prefix}: log sources and settings take ${bytes} bytes, more than the ${LAMBDA_ENV_MAX_BYTES - ENV_RESERVED_BYTES} left in Lambda's 4 KB environment: shorten allowUsers (use * patterns), merge allowCidrs into wider blocks, move allowAsns/allowCountries entries to authwatch allow (kept in the table), or use fewer log groups`,
+        `${prefix}: log sources and settings take ${bytes} bytes, more than the ${LAMBDA_ENV_MAX_BYTES - ENV_RESERVED_BYTES} left in Lambda's 4 KB environment: shorten allowUsers (use * patterns), merge allowCidrs into wider blocks, move allowAsns/allowCountries entries to authwatch allow (kept in the table; so are entries for one user or until a day), remove entries whose until is over, or use fewer log groups`,
       );
     }
   }
@@ -399,12 +442,13 @@ export function parseDeployConfig(raw: Record<string, unknown>, preIssues: reado
     retainData: d.retainData,
     settings: settings.data,
     ...(d.networkData ? { networkData: { sourceUrl: d.networkDataUrl ?? IPTOASN_COMBINED_URL } } : {}),
+    warnings: expiredAllowWarnings(settings.data, now, prefix),
   };
 }
 
-/** Context → validated configuration (the app's entry point uses this). */
-export function loadDeployConfig(context: CdkContext): DeployConfig {
+/** Context → validated configuration (the app's entry point uses this); `now` as in `parseDeployConfig`. */
+export function loadDeployConfig(context: CdkContext, now: number = Date.now()): DeployConfig {
   const issues: string[] = [];
   const raw = readContext(context, issues);
-  return parseDeployConfig(raw, issues);
+  return parseDeployConfig(raw, issues, now);
 }

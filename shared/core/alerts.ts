@@ -15,7 +15,7 @@ import {
 import type { Detector, SilenceSubject } from './detectors/detector';
 import { DETECTORS } from './detectors';
 import { ownerText } from './enrich';
-import type { DetectionSettings } from './settings';
+import { allowSettingRules, type DetectionSettings } from './settings';
 import { userPatternRegExp } from './user-pattern';
 
 /**
@@ -102,10 +102,28 @@ export interface SilenceCommands {
   benign(alertId: string): string;
   /** `allow cidr <cidr> [--user <name>]`: a range never alerted on, for everyone or one user. */
   allowCidr(cidr: string, user?: string): string;
+  /** `allow asn <AS> [--user <name>] [--until <day>]`: a network never alerted on, for everyone or one user. */
+  allowAsn(asn: number, user?: string, until?: string): string;
+  /**
+   * `allow country <CC> [--user <name>] [--until <day>]`: a country never alerted on, for everyone or one user,
+   * until a day (`YYYY-MM-DD`): a trip.
+   */
+  allowCountry(country: string, user?: string, until?: string): string;
   /** `allow user <name>`: a user never alerted on. */
   allowUser(name: string): string;
   /** The sentence that sends the reader to the detector's threshold. */
   threshold(): string;
+}
+
+/** ` --user <name>`, or nothing for everyone. A name starting with `-` would be read as an option: `--user=<name>`. */
+function userOption(user: string | undefined): string {
+  if (user === undefined) return '';
+  return user.startsWith('-') ? ` --user=${shellQuote(user)}` : ` --user ${shellQuote(user)}`;
+}
+
+/** ` --until <day>`, or nothing for good. */
+function untilOption(until: string | undefined): string {
+  return until === undefined ? '' : ` --until ${shellQuote(until)}`;
 }
 
 function silenceCommands(detectorId: string, target: SilenceTarget | undefined): SilenceCommands {
@@ -113,12 +131,12 @@ function silenceCommands(detectorId: string, target: SilenceTarget | undefined):
   const CLI = cliPrefix(target);
   return {
     benign: (id) => `${CLI} benign ${shellQuote(id)} ${TABLE}`,
-    allowCidr: (cidr, user) => {
-      if (user === undefined) return `${CLI} allow cidr ${cidr} ${TABLE}`;
-      // A name starting with `-` would be read as an option: `--user=<name>` keeps it a value.
-      const flag = user.startsWith('-') ? `--user=${shellQuote(user)}` : `--user ${shellQuote(user)}`;
-      return `${CLI} allow cidr ${cidr} ${flag} ${TABLE}`;
-    },
+    allowCidr: (cidr, user) => `${CLI} allow cidr ${shellQuote(cidr)}${userOption(user)} ${TABLE}`,
+    allowAsn: (asn, user, until) =>
+      `${CLI} allow asn ${shellQuote(String(asn))}${userOption(user)}${untilOption(until)} ${TABLE}`,
+    // The code comes from the alert document (`source.geo`), which a ledger copy may hold edited: quoted.
+    allowCountry: (country, user, until) =>
+      `${CLI} allow country ${shellQuote(country)}${userOption(user)}${untilOption(until)} ${TABLE}`,
     // A name starting with `-` would be read as an option: after `--`, which ends the options.
     allowUser: (name) =>
       name.startsWith('-')
@@ -149,7 +167,15 @@ export function silenceHints(
 export function withSilenceTarget(a: Alert, target: SilenceTarget | undefined): Alert {
   const detector = target && DETECTORS.find((d) => d.id === a.rule.id);
   if (!detector) return a;
-  return { ...a, silence: silenceHints({ user: a.user.name, sourceIp: a.source.ip, alertId: a.id }, detector, target) };
+  const owner = alertOwner(a);
+  const subject = {
+    user: a.user.name,
+    sourceIp: a.source.ip,
+    alertId: a.id,
+    at: Date.parse(a['@timestamp']),
+    ...(owner ? { owner } : {}),
+  };
+  return { ...a, silence: silenceHints(subject, detector, target) };
 }
 
 /** The alert document (ECS JSON) as machine subscribers receive it and the ledger keeps it. */
@@ -325,7 +351,10 @@ export function buildAlert(
     log_source: o.logSource,
     investigation: detector.investigation,
     false_positives: detector.falsePositives,
-    silence: silenceHints({ user: f.user, sourceIp: f.sourceIp, alertId: id }, detector),
+    silence: silenceHints(
+      { user: f.user, sourceIp: f.sourceIp, alertId: id, at: o.firstSeen, ...(o.owner ? { owner: o.owner } : {}) },
+      detector,
+    ),
   };
 }
 
@@ -362,35 +391,37 @@ function forUser(r: AllowRule<unknown>, user: string): boolean {
 }
 
 /**
- * One allowlist from the settings' `allowUsers`/`allowCidrs`/`allowAsns`/`allowCountries` (for every user, for
- * good) and the analysts' feedback (`authwatch allow`): feedback user patterns match like the setting's; a
- * feedback range, AS or country with a `user` applies to that exact user name only. A CIDR that does not parse
- * (validated when written, so only a hand-edited item) is ignored.
+ * One allowlist from the settings' `allowUsers`/`allowCidrs`/`allowAsns`/`allowCountries` and the analysts'
+ * feedback (`authwatch allow`), judged alike: user patterns match the same way; a range, AS or country with a
+ * `user` applies to that exact user name only; an entry with an end (the settings' `until`, the feedback's
+ * `expiresAt`) applies to logons before the end of its day only. A plain settings value is for every user and for
+ * good. A CIDR that does not parse (validated when written, so only a hand-edited item) is ignored.
  */
 export function compileAllowlist(
   settings: Pick<DetectionSettings, 'allowUsers' | 'allowCidrs'> &
     Partial<Pick<DetectionSettings, 'allowAsns' | 'allowCountries'>>,
   feedback?: Pick<Feedback, 'allowUsers' | 'allowCidrs' | 'allowAsns' | 'allowCountries'>,
 ): Allowlist {
+  const fromSettings = allowSettingRules(settings);
   const users: AllowRule<RegExp>[] = [
-    ...settings.allowUsers.map((p) => ({ value: userPatternRegExp(p) })),
+    ...fromSettings.users.map((r) => ({ value: userPatternRegExp(r.value), expiresAt: r.expiresAt })),
     ...(feedback?.allowUsers ?? []).map((e) => ({ value: userPatternRegExp(e.pattern), expiresAt: e.expiresAt })),
   ];
   const cidrs: AllowRule<Cidr>[] = [];
-  for (const c of settings.allowCidrs) {
-    const parsed = parseCidr(c);
-    if (parsed) cidrs.push({ value: parsed });
+  for (const r of fromSettings.cidrs) {
+    const parsed = parseCidr(r.value);
+    if (parsed) cidrs.push({ value: parsed, user: r.user, expiresAt: r.expiresAt });
   }
   for (const e of feedback?.allowCidrs ?? []) {
     const parsed = parseCidr(e.cidr);
     if (parsed) cidrs.push({ value: parsed, user: e.user, expiresAt: e.expiresAt });
   }
   const asns: AllowRule<number>[] = [
-    ...(settings.allowAsns ?? []).map((asn) => ({ value: asn })),
+    ...fromSettings.asns,
     ...(feedback?.allowAsns ?? []).map((e) => ({ value: e.asn, user: e.user, expiresAt: e.expiresAt })),
   ];
   const countries: AllowRule<string>[] = [
-    ...(settings.allowCountries ?? []).map((cc) => ({ value: cc })),
+    ...fromSettings.countries,
     ...(feedback?.allowCountries ?? []).map((e) => ({ value: e.country, user: e.user, expiresAt: e.expiresAt })),
   ];
   const allowsUser = (u: string, at?: number) => users.some((r) => inForce(r, at) && r.value.test(u));

@@ -168,24 +168,33 @@ export const allowCountrySchema = z.string({ error: 'give a country code like JP
 });
 
 /**
- * When an entry given `--until YYYY-MM-DD` stops applying: the start of the next day, UTC. One rule for every
- * reader (the entry is stored, shown and judged the same way whoever typed it); for someone east of UTC it runs a
- * few hours past their midnight, west of it it ends a few hours before (give the next day there). Epoch ms,
- * compared with the logon's time: an entry applies to logons strictly before it. Refused: a date that does not
- * exist, and one already over at `now` (an entry that would never apply).
+ * When an entry with the last day `raw` (`YYYY-MM-DD`) stops applying: the start of the next day, UTC. One rule
+ * for every reader (the entry is stored, shown and judged the same way whoever typed it); for someone east of UTC
+ * it runs a few hours past their midnight, west of it it ends a few hours before (give the next day there). Epoch
+ * ms, compared with the logon's time: an entry applies to logons strictly before it. Refused: a date that does not
+ * exist. Whether the day is over is not judged here (the settings' entries are judged per logon).
  */
-export function parseAllowUntil(raw: string, now: number): { expiresAt: number } | { problem: string } {
+export function parseAllowDate(raw: string): { expiresAt: number } | { problem: string } {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(raw.trim());
   const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
   const day = Date.UTC(y, mo - 1, d);
   if (!m || new Date(day).toISOString().slice(0, 10) !== raw.trim())
-    return { problem: `--until ${quoted(raw)} is not a date like 2026-12-18 (YYYY-MM-DD, UTC)` };
-  const expiresAt = day + 86_400_000;
-  if (expiresAt <= now)
+    return { problem: `${quoted(raw)} is not a date like 2026-12-18 (YYYY-MM-DD, UTC)` };
+  return { expiresAt: day + 86_400_000 };
+}
+
+/**
+ * `--until YYYY-MM-DD` of `authwatch allow`: as `parseAllowDate`, and also refused when already over at `now` (an
+ * entry added now that would never apply).
+ */
+export function parseAllowUntil(raw: string, now: number): { expiresAt: number } | { problem: string } {
+  const r = parseAllowDate(raw);
+  if ('problem' in r) return { problem: `--until ${r.problem}` };
+  if (r.expiresAt <= now)
     return {
       problem: `--until ${raw.trim()} is over (it is ${new Date(now).toISOString().slice(0, 10)} UTC): give today or a later day`,
     };
-  return { expiresAt };
+  return r;
 }
 
 /**
@@ -203,6 +212,217 @@ export function allowUntilText(expiresAt: number): string {
   return new Date(expiresAt - 1).toISOString().slice(0, 10);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Entries of the settings' allowlists: a plain value, for every user and for good (as it always was), or an object
+// that also names the one user it is for and its last day, as `authwatch allow <kind> <value> --user <name> --until
+// <day>` stores it: `{ "country": "JP", "user": "alice", "until": "2026-12-18", "note": "trip to Tokyo" }`.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Why the user an entry is for (`"user"` of a range, AS or country entry) may not be, or undefined. One exact name,
+ * as the logs give it (not a glob: a glob is `allowUsers`), matched as `authwatch allow ... --user` is.
+ */
+export function allowForUserProblem(raw: string): string | undefined {
+  const u = raw.trim();
+  if (u === '') return 'the user name is empty';
+  if (plainText(u, u.length + 1) !== u) return `${quoted(u)} holds control or invisible characters`;
+  return undefined;
+}
+
+/** The user an entry is for. Canonical form: trimmed (a name in the logs never starts or ends with a space). */
+const allowForUserSchema = z
+  .string({ error: 'the user the entry is for: one user name, as the logs give it' })
+  .transform((raw, ctx) => {
+    const problem = allowForUserProblem(raw);
+    if (problem !== undefined) {
+      ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    }
+    return raw.trim();
+  });
+
+/**
+ * The last day an entry applies (`YYYY-MM-DD`, UTC), kept as written (trimmed): the run judges it at each logon's
+ * time (`parseAllowDate`), so a day already over is accepted here: it still applies to older logons (a backfill),
+ * and a deployment is never refused months later because a trip ended. The CDK synth warns about it.
+ */
+export const allowUntilDateSchema = z
+  .string({ error: 'the last day the entry applies, like 2026-12-18 (YYYY-MM-DD, UTC)' })
+  .transform((raw, ctx) => {
+    const r = parseAllowDate(raw);
+    if ('problem' in r) {
+      ctx.addIssue({ code: 'custom', message: r.problem });
+      return z.NEVER;
+    }
+    return raw.trim();
+  });
+
+/** Longest note an entry may carry: a reason for the reader of the configuration, never deployed. */
+export const ALLOW_NOTE_MAX_CHARS = 200;
+
+/** Why the entry is there, for whoever reads the configuration; dropped from the deployed settings (env bytes). */
+const allowNoteSchema = z
+  .string({ error: 'a note is text' })
+  .max(ALLOW_NOTE_MAX_CHARS, `at most ${ALLOW_NOTE_MAX_CHARS} characters`);
+
+/** The keys an entry object may hold besides its value; the value key comes first. */
+const ENTRY_SCOPE_KEYS = ['user', 'until', 'note'] as const;
+
+/** The unknown-key message of an entry object: the keys it takes, so a misspelt `untill` is not silently dropped. */
+function entryKeysError(valueKey: string, keys: readonly string[]) {
+  return (issue: { code?: string; keys?: readonly string[] }) =>
+    issue.code === 'unrecognized_keys'
+      ? `unknown key ${(issue.keys ?? []).map((k) => JSON.stringify(k)).join(', ')}: an entry takes ${keys.map((k) => `"${k}"`).join(', ')} (only "${valueKey}" is required)`
+      : undefined;
+}
+
+/** `user` and `until` of an entry object, each only when given. */
+function scopeOf(e: { user?: string; until?: string }): { user?: string; until?: string } {
+  return { ...(e.user !== undefined ? { user: e.user } : {}), ...(e.until !== undefined ? { until: e.until } : {}) };
+}
+
+/**
+ * A list item that is either a plain value (checked by `plain`) or an entry object (checked by `entry`), each
+ * reported with its own messages and key path (`allowCountries.1.until: ...`): a zod union would fold an entry's
+ * specific problem into one generic "invalid input".
+ */
+function plainOrEntry<P extends z.ZodType, E extends z.ZodType>(plain: P, entry: E) {
+  return z.custom<z.input<P> | z.input<E>>().transform((raw, ctx): z.output<P> | z.output<E> => {
+    const isEntry = typeof raw === 'object' && raw !== null && !Array.isArray(raw);
+    const r = (isEntry ? entry : plain).safeParse(raw);
+    if (r.success) return r.data as z.output<P> | z.output<E>;
+    for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: i.message, path: [...i.path] });
+    return z.NEVER;
+  });
+}
+
+/**
+ * One item of `allowUsers`: a pattern, or `{ "user": "<pattern>", "until"?, "note"? }`. Canonical form: the plain
+ * pattern when no `until` is given, else `{ user, until }`.
+ */
+export const allowUserSettingSchema = plainOrEntry(
+  allowUserSchema,
+  z
+    .strictObject(
+      {
+        user: z.string({ error: 'give a user name or a glob such as svc-*' }).pipe(allowUserSchema),
+        until: allowUntilDateSchema.optional(),
+        note: allowNoteSchema.optional(),
+      },
+      { error: entryKeysError('user', ['user', 'until', 'note']) },
+    )
+    .transform((e) => (e.until === undefined ? e.user : { user: e.user, until: e.until })),
+);
+
+/**
+ * One item of `allowCidrs`: a range, or `{ "cidr", "user"?, "until"?, "note"? }`. Canonical form: the plain range
+ * when neither `user` nor `until` is given, else the object without its note.
+ */
+export const allowCidrSettingSchema = plainOrEntry(
+  allowCidrSchema,
+  z
+    .strictObject(
+      {
+        cidr: z
+          .string({ error: 'give a CIDR like 203.0.113.0/24, 198.51.100.7 (one address) or 2001:db8::/48' })
+          .pipe(allowCidrSchema),
+        user: allowForUserSchema.optional(),
+        until: allowUntilDateSchema.optional(),
+        note: allowNoteSchema.optional(),
+      },
+      { error: entryKeysError('cidr', ['cidr', ...ENTRY_SCOPE_KEYS]) },
+    )
+    .transform((e) => (e.user === undefined && e.until === undefined ? e.cidr : { cidr: e.cidr, ...scopeOf(e) })),
+);
+
+/** One item of `allowAsns`: an AS, or `{ "asn", "user"?, "until"?, "note"? }`; canonical as `allowCidrSettingSchema`. */
+export const allowAsnSettingSchema = plainOrEntry(
+  allowAsnSchema,
+  z
+    .strictObject(
+      {
+        asn: allowAsnSchema,
+        user: allowForUserSchema.optional(),
+        until: allowUntilDateSchema.optional(),
+        note: allowNoteSchema.optional(),
+      },
+      { error: entryKeysError('asn', ['asn', ...ENTRY_SCOPE_KEYS]) },
+    )
+    .transform((e) => (e.user === undefined && e.until === undefined ? e.asn : { asn: e.asn, ...scopeOf(e) })),
+);
+
+/**
+ * One item of `allowCountries`: a code, or `{ "country", "user"?, "until"?, "note"? }` ("alice travels in Japan
+ * until 2026-12-18"); canonical as `allowCidrSettingSchema`.
+ */
+export const allowCountrySettingSchema = plainOrEntry(
+  allowCountrySchema,
+  z
+    .strictObject(
+      {
+        country: allowCountrySchema,
+        user: allowForUserSchema.optional(),
+        until: allowUntilDateSchema.optional(),
+        note: allowNoteSchema.optional(),
+      },
+      { error: entryKeysError('country', ['country', ...ENTRY_SCOPE_KEYS]) },
+    )
+    .transform((e) =>
+      e.user === undefined && e.until === undefined ? e.country : { country: e.country, ...scopeOf(e) },
+    ),
+);
+
+/** One entry of the settings' allowlists as a run judges it: for every user or for `user` only, before `expiresAt`. */
+export interface AllowSettingRule<T> {
+  readonly value: T;
+  /** Only this user's logons (exact name); absent = every user's. Never set for `allowUsers`. */
+  readonly user?: string;
+  /** Epoch ms, as `AllowedUser.expiresAt` of the feedback; absent = for good. */
+  readonly expiresAt?: number;
+}
+
+/** The settings' four allowlists, each entry as a rule. */
+export interface AllowSettingRules {
+  readonly users: readonly AllowSettingRule<string>[];
+  readonly cidrs: readonly AllowSettingRule<string>[];
+  readonly asns: readonly AllowSettingRule<number>[];
+  readonly countries: readonly AllowSettingRule<string>[];
+}
+
+/** An entry's expiry from its `until`; one that does not parse (settings built past the schema) applies to nothing. */
+function expiryOfUntil(until: string | undefined): { expiresAt?: number } {
+  if (until === undefined) return {};
+  const r = parseAllowDate(until);
+  return { expiresAt: 'problem' in r ? 0 : r.expiresAt };
+}
+
+/** `user` and the expiry of an entry object as a rule's fields. */
+function ruleScope(e: { user?: string; until?: string }): { user?: string; expiresAt?: number } {
+  return { ...(e.user !== undefined ? { user: e.user } : {}), ...expiryOfUntil(e.until) };
+}
+
+/**
+ * The settings' allowlists as rules, in the order written: a plain value is for every user and for good, an entry
+ * object for its `user` and until the end of its `until` day (UTC), exactly as the feedback's entries.
+ */
+export function allowSettingRules(
+  settings: Pick<DetectionSettings, 'allowUsers' | 'allowCidrs'> &
+    Partial<Pick<DetectionSettings, 'allowAsns' | 'allowCountries'>>,
+): AllowSettingRules {
+  return {
+    users: settings.allowUsers.map((e) =>
+      typeof e === 'string' ? { value: e } : { value: e.user, ...expiryOfUntil(e.until) },
+    ),
+    cidrs: settings.allowCidrs.map((e) => (typeof e === 'string' ? { value: e } : { value: e.cidr, ...ruleScope(e) })),
+    asns: (settings.allowAsns ?? []).map((e) =>
+      typeof e === 'number' ? { value: e } : { value: e.asn, ...ruleScope(e) },
+    ),
+    countries: (settings.allowCountries ?? []).map((e) =>
+      typeof e === 'string' ? { value: e } : { value: e.country, ...ruleScope(e) },
+    ),
+  };
+}
+
 export const detectionSettingsSchema = z.object({
   /** Days after the first run during which baselines learn and nothing alerts (Elastic's jobs look back two weeks). */
   learningDays: z.number().min(0).max(365).default(14),
@@ -210,24 +430,35 @@ export const detectionSettingsSchema = z.object({
   thresholds: thresholdsSchema,
   /** Elastic's rules raise at most 100 alerts per run (max_signals). */
   maxAlertsPerRun: z.number().int().min(1).max(1000).default(100),
-  /** User names never alerted on: exact names or `*` globs (case-insensitive), e.g. `svc-*`. */
-  allowUsers: z.array(allowUserSchema).default([]),
-  /** Source CIDRs never alerted on (scanners, your own bastions), in canonical form; see `allowCidrSchema`. */
-  allowCidrs: z.array(allowCidrSchema).default([]),
+  /**
+   * User names never alerted on: exact names or `*` globs (case-insensitive), e.g. `svc-*`; an item may also be
+   * `{ "user": "<pattern>", "until": "YYYY-MM-DD" }` (see `allowUserSettingSchema`).
+   */
+  allowUsers: z.array(allowUserSettingSchema).default([]),
+  /**
+   * Source CIDRs never alerted on (scanners, your own bastions), in canonical form; see `allowCidrSchema`. An item
+   * may also be `{ "cidr", "user"?, "until"?, "note"? }`: for one user only, until a day (`allowCidrSettingSchema`).
+   */
+  allowCidrs: z.array(allowCidrSettingSchema).default([]),
   /**
    * Networks never alerted on, by the AS that announces the source address (`AS64496` or `64496`, kept as the
-   * number); see `allowAsnSchema`. Matched against the offline network data: without it, nothing matches.
+   * number); see `allowAsnSchema`. Matched against the offline network data: without it, nothing matches. An item
+   * may also be `{ "asn", "user"?, "until"?, "note"? }`.
    */
-  allowAsns: z.array(allowAsnSchema).default([]),
+  allowAsns: z.array(allowAsnSettingSchema).default([]),
   /**
    * Countries never alerted on (ISO 3166-1 alpha-2, kept upper case), by where the source range is registered in
-   * the offline network data; see `allowCountrySchema`. For everyone: a country for one user is `authwatch allow
-   * country <CC> --user <name>`.
+   * the offline network data; see `allowCountrySchema`. An item may also be `{ "country", "user"?, "until"?,
+   * "note"? }`: `{ "country": "JP", "user": "alice", "until": "2026-12-18" }` is alice's trip, as `authwatch allow
+   * country JP --user alice --until 2026-12-18` is.
    */
   allowCountries: z
-    .array(allowCountrySchema)
+    .array(allowCountrySettingSchema)
     .superRefine((list, ctx) => {
-      const problem = allowCountriesProblem(list);
+      // Entries for every user count, with or without an end: until then they would silence every alert.
+      const problem = allowCountriesProblem(
+        list.flatMap((e) => (typeof e === 'string' ? [e] : e.user === undefined ? [e.country] : [])),
+      );
       if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
     })
     .default([]),

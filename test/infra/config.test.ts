@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main as cliMain } from '../../cli/authwatch';
 import { allowAsn, allowCidr, allowCountry, allowUser } from '../../shared/feedback';
@@ -18,7 +19,8 @@ import {
 import { PROJECT_ROOT } from '../../lambdas/bundle';
 import { ENV, LOG_SOURCE_ID_MAX, logSourceId, parseRuntimeConfig } from '../../shared/config';
 import { ISO_COUNTRY_CODES } from '../../shared/core/countries';
-import { DEFAULT_SETTINGS } from '../../shared/core/settings';
+import { DAY_MS } from '../../shared/core/model';
+import { DEFAULT_SETTINGS, detectionSettingsSchema } from '../../shared/core/settings';
 import { IPTOASN_COMBINED_URL } from '../../shared/adapters/network-data-source';
 import { ConfigError } from '../../shared/errors';
 import type { OperatorStore } from '../../shared/ports';
@@ -228,6 +230,155 @@ describe('deployment configuration', () => {
     ).toHaveLength(248);
   });
 
+  it('takes entries for one user and until a day beside plain values, and deploys them without their notes', () => {
+    const NOW = Date.UTC(2026, 11, 1);
+    const config = parseDeployConfig(
+      {
+        ...valid,
+        allowUsers: ['svc-*', { user: ' contractor-** ', until: '2027-01-31', note: 'contract ends' }, { user: 'ci' }],
+        allowCidrs: ['198.51.100.7', { cidr: '10.1.2.3/8', user: ' alice ', note: 'her lab' }],
+        allowAsns: ['AS64496', { asn: 'as64511', user: 'bob', until: '2026-12-31' }],
+        allowCountries: [
+          'jp',
+          { country: 'jp', user: 'alice', until: '2026-12-18', note: 'trip to Tokyo' },
+          { country: 'de', note: 'head office' },
+        ],
+      },
+      [],
+      NOW,
+    );
+    // A plain value means what it always meant; an object without user or until is that plain value.
+    expect(config.settings).toMatchObject({
+      allowUsers: ['svc-*', { user: 'contractor-*', until: '2027-01-31' }, 'ci'],
+      allowCidrs: ['198.51.100.7/32', { cidr: '10.0.0.0/8', user: 'alice' }],
+      allowAsns: [64496, { asn: 64511, user: 'bob', until: '2026-12-31' }],
+      allowCountries: ['JP', { country: 'JP', user: 'alice', until: '2026-12-18' }, 'DE'],
+    });
+    expect(config.warnings).toEqual([]);
+    // What synth deploys is what the Lambda reads back, unchanged.
+    const runtime = parseRuntimeConfig({
+      [ENV.tableName]: 't',
+      [ENV.topicArn]: 'arn:aws:sns:eu-west-1:123456789012:alerts',
+      [ENV.logSources]: JSON.stringify(config.logSources),
+      [ENV.settings]: JSON.stringify(config.settings),
+    });
+    expect(runtime.settings).toEqual(config.settings);
+    // On the command line, as JSON.
+    expect(
+      loadDeployConfig({
+        authwatch: valid,
+        'authwatch.allowCountries': '[{"country":"JP","user":"alice","until":"2026-12-18"}]',
+      }).settings.allowCountries,
+    ).toEqual([{ country: 'JP', user: 'alice', until: '2026-12-18' }]);
+  });
+
+  it('refuses a bad entry object with the key path and the message a plain value or `allow` gets', () => {
+    expect(
+      issuesOf({
+        ...valid,
+        allowUsers: [{ user: '*' }, { user: 'x', user2: 'y' }],
+        allowCidrs: [{ cidr: '0.0.0.0/1', user: 'alice' }, { user: 'alice' }],
+        allowAsns: [{ asn: 'AS0' }, { asn: 64496, until: 20261218 }],
+        allowCountries: [
+          { country: 'UK', user: 'alice' },
+          { country: 'JP', user: '  ' },
+          { country: 'JP', untill: '2026-12-18' },
+          { country: 'JP', until: '2026-02-30' },
+          { country: 'JP', user: 'alice', note: 'x'.repeat(201) },
+          [],
+        ],
+      }),
+    ).toEqual([
+      'authwatch.allowUsers.0.user: "*" matches every user and would silence every alert; remove the detector instead',
+      'authwatch.allowUsers.1: unknown key "user2": an entry takes "user", "until", "note" (only "user" is required)',
+      "authwatch.allowCidrs.0.cidr: 0.0.0.0/1 is too broad: shorter than /8 it spans networks of other organisations (attackers' too); list the ranges you run, each /8 or longer",
+      'authwatch.allowCidrs.1.cidr: give a CIDR like 203.0.113.0/24, 198.51.100.7 (one address) or 2001:db8::/48',
+      'authwatch.allowAsns.0.asn: AS0 is reserved (RFC 7607): no address is announced by it',
+      'authwatch.allowAsns.1.until: the last day the entry applies, like 2026-12-18 (YYYY-MM-DD, UTC)',
+      'authwatch.allowCountries.0.country: "UK" is not an assigned ISO 3166-1 alpha-2 country code like JP or DE (the United Kingdom is GB)',
+      'authwatch.allowCountries.1.user: the user name is empty',
+      'authwatch.allowCountries.2: unknown key "untill": an entry takes "country", "user", "until", "note" (only "country" is required)',
+      'authwatch.allowCountries.3.until: "2026-02-30" is not a date like 2026-12-18 (YYYY-MM-DD, UTC)',
+      'authwatch.allowCountries.4.note: at most 200 characters',
+      'authwatch.allowCountries.5: give a country code like JP or DE',
+    ]);
+    // Every country for everyone is silence, entries with an end too; for one user each, it is that user's choice.
+    const all = [...ISO_COUNTRY_CODES];
+    expect(issuesOf({ ...valid, allowCountries: all.map((country) => ({ country, until: '2027-01-01' })) })).toEqual([
+      expect.stringMatching(/^authwatch\.allowCountries: every country \(all 249 codes\) would silence every alert/),
+    ]);
+    // (Checked by the schema alone: 249 entries for one user are past the Lambda's environment budget.)
+    expect(
+      detectionSettingsSchema.parse({ allowCountries: all.map((country) => ({ country, user: 'alice' })) })
+        .allowCountries,
+    ).toHaveLength(249);
+  });
+
+  it("keeps docs/deploy.md's entries for one user honest: its example deploys, its warning is synth's", () => {
+    const docs = readFileSync(join(PROJECT_ROOT, 'docs', 'deploy.md'), 'utf8');
+    const section = docs.slice(docs.indexOf('### Entries for one user, until a day'));
+    const example = JSON.parse(`{${/```json\n([\s\S]*?)```/.exec(section)![1]}}`) as Record<string, unknown>;
+    const config = parseDeployConfig({ ...valid, ...example }, [], Date.UTC(2026, 11, 1));
+    expect(config.settings.allowCountries).toEqual(['DE', { country: 'JP', user: 'alice', until: '2026-12-18' }]);
+    expect(config.settings.allowAsns).toEqual([{ asn: 64496, user: 'bob' }]);
+    const warned = parseDeployConfig(
+      { ...valid, allowCountries: ['DE', { country: 'FR', user: 'bob', until: '2026-06-30' }] },
+      [],
+      Date.UTC(2026, 11, 1),
+    ).warnings;
+    expect(section.replace(/\s+/g, ' ')).toContain(`\`${warned[0]}\``);
+  });
+
+  it('deploys an entry whose day is over, and warns about it (it still applies to older logons)', () => {
+    const NOW = Date.UTC(2026, 11, 1, 12);
+    const config = parseDeployConfig(
+      {
+        ...valid,
+        allowUsers: [{ user: 'temp-*', until: '2026-11-30' }],
+        allowCountries: [
+          'NZ',
+          { country: 'JP', user: 'alice', until: '2026-12-01' },
+          { country: 'FR', user: 'bob', until: '2026-06-30' },
+        ],
+      },
+      [],
+      NOW,
+    );
+    expect(config.settings.allowCountries).toHaveLength(3);
+    expect(config.warnings).toEqual([
+      'authwatch.allowUsers.0: until 2026-11-30 is over (it is 2026-12-01 UTC): the detector ignores this entry for logons after that day; remove it, or give a later day',
+      'authwatch.allowCountries.2: until 2026-06-30 is over (it is 2026-12-01 UTC): the detector ignores this entry for logons after that day; remove it, or give a later day',
+    ]);
+    // The day after, today's entry is over too.
+    expect(
+      parseDeployConfig({ ...valid, allowCountries: [{ country: 'JP', until: '2026-12-01' }] }, [], NOW + DAY_MS)
+        .warnings,
+    ).toEqual([
+      expect.stringMatching(/^authwatch\.allowCountries\.0: until 2026-12-01 is over \(it is 2026-12-02 UTC\)/),
+    ]);
+  });
+
+  it('synth shows an entry whose day is over as a warning, and deploys it without its note', () => {
+    const { stack, template } = synth({
+      config: { ...valid, allowCountries: [{ country: 'JP', user: 'alice', until: '2020-01-31', note: 'old trip' }] },
+    });
+    Annotations.fromStack(stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp('authwatch\\.allowCountries\\.0: until 2020-01-31 is over'),
+    );
+    const env = Object.values(template.findResources('AWS::Lambda::Function')).map(
+      (f) =>
+        (f as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties.Environment
+          ?.Variables?.[ENV.settings],
+    );
+    const settings = env
+      .filter((v): v is string => typeof v === 'string')
+      .map((v) => JSON.parse(v) as { allowCountries: unknown });
+    expect(settings.map((s) => s.allowCountries)).toContainEqual([
+      { country: 'JP', user: 'alice', until: '2020-01-31' },
+    ]);
+  });
+
   it('takes the time zones people work in, from the object or from -c, and refuses unknown zones', () => {
     const config = loadDeployConfig({
       authwatch: { ...valid, userTimeZones: [{ pattern: 'apac-*', timeZone: 'Asia/Singapore' }] },
@@ -310,6 +461,20 @@ describe('deployment configuration', () => {
     const allowAsns = Array.from({ length: 400 }, (_, i) => 4_200_000_000 + i);
     expect(issuesOf({ ...valid, allowAsns })).toEqual([
       expect.stringMatching(/move allowAsns\/allowCountries entries to authwatch allow/),
+    ]);
+    // Entries for one user until a day cost more: 40 trips fit (notes are not deployed), 70 do not.
+    const trips = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        country: 'JP',
+        user: `traveller-${i}`,
+        until: '2026-12-18',
+        note: 'a long note that is never deployed',
+      }));
+    expect(parseDeployConfig({ ...valid, allowCountries: trips(40) }).settings.allowCountries).toHaveLength(40);
+    expect(issuesOf({ ...valid, allowCountries: trips(70) })).toEqual([
+      expect.stringMatching(
+        /^authwatch: log sources and settings take \d+ bytes, more than the 3072 left .* so are entries for one user or until a day/,
+      ),
     ]);
   });
 

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/authwatch';
 import { openLocalStore } from '../../cli/local';
-import { renderShow, runOperatorCommand, show, type StatusReport, type ExplainReport } from '../../cli/operator';
+import {
+  renderAllowList,
+  renderShow,
+  runOperatorCommand,
+  show,
+  type StatusReport,
+  type ExplainReport,
+} from '../../cli/operator';
 import { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
 import { displayWidth } from '../../cli/text-width';
 import type { Alert, LedgerEntry } from '../../shared/core/model';
@@ -28,7 +35,7 @@ import {
 } from '../../shared/core/model';
 import { buildNetworkData } from '../../shared/core/network-data/build';
 import { NetworkDatabase, type NetworkLookupService } from '../../shared/core/network-data/lookup';
-import { DEFAULT_SETTINGS } from '../../shared/core/settings';
+import { DEFAULT_SETTINGS, detectionSettingsSchema } from '../../shared/core/settings';
 import { runDetection } from '../../shared/run-detection';
 import { useDynalite } from '../support/dynalite';
 
@@ -149,6 +156,20 @@ async function cli(...argv: string[]) {
 }
 
 describe('allow', () => {
+  it("lists the given settings' entries for one user and until a day as such, an entry over at now marked", () => {
+    const settings = detectionSettingsSchema.parse({
+      allowUsers: ['svc-*'],
+      allowCountries: [
+        'DE',
+        { country: 'JP', user: 'alice', until: '2026-12-18' },
+        { country: 'FR', until: '2026-01-31' },
+      ],
+    });
+    expect(renderAllowList({ allowUsers: [], allowCidrs: [], version: 1 }, settings, Date.UTC(2026, 11, 1))).toContain(
+      'Also from the settings given here: users svc-*; ranges -; networks -; countries DE, JP for alice until 2026-12-18, FR until 2026-01-31 (expired).',
+    );
+  });
+
   it('allow cidr --user: the next run stays silent for that user from that range, and only for that user', async () => {
     const r = await cli(
       'allow',

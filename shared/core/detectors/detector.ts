@@ -1,4 +1,12 @@
-import type { Finding, LogonObservation, MitreTechnique, PopulationStats, TimeWindow, UserBaseline } from '../model';
+import type {
+  Finding,
+  LogonObservation,
+  MitreTechnique,
+  NetworkOwner,
+  PopulationStats,
+  TimeWindow,
+  UserBaseline,
+} from '../model';
 import type { DetectionSettings, DetectorId } from '../settings';
 import type { SilenceCommands } from '../alerts';
 import type { SliceOwner, StateSlice } from './state';
@@ -19,6 +27,21 @@ export interface SilenceSubject {
   readonly user: string;
   readonly sourceIp: string;
   readonly alertId: string;
+  /** The logon's time (epoch ms): the alert's `@timestamp`. NaN when a document read back holds none. */
+  readonly at: number;
+  /** The address's owner and country, when the network data knew them (the alert's `source.as`/`source.geo`). */
+  readonly owner?: NetworkOwner;
+}
+
+/**
+ * Days a travel hint (`allow country <CC> --user <name> --until <day>`) allows after the logon: two weeks, a
+ * long business trip or a holiday; the analyst shortens or extends it (allowing again replaces the day).
+ */
+export const TRAVEL_ALLOW_DAYS = 14;
+
+/** The `--until` day of a travel hint for a logon at `at`, or undefined when the time is unknown. */
+export function travelUntil(at: number): string | undefined {
+  return Number.isFinite(at) ? isoDate(at + TRAVEL_ALLOW_DAYS * 86_400_000) : undefined;
 }
 
 /** What a detector's learning sees of one user in one window. */

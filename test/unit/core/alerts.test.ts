@@ -7,9 +7,13 @@ import {
   silenceHints,
   withSilenceTarget,
 } from '../../../shared/core/alerts';
-import { rareUser } from '../../../shared/core/detectors';
+import { DETECTORS, rareUser } from '../../../shared/core/detectors';
 import { DAY_MS } from '../../../shared/core/model';
+import { detectionSettingsSchema } from '../../../shared/core/settings';
 import { makeAlert } from '../../support/alerts';
+
+/** The impossible-travel detector, found by its one property only it has (no id outside its folder). */
+const impossibleTravel = DETECTORS.find((d) => 'from_country' in d.evidenceFields)!;
 
 describe('silence hints', () => {
   it('tell how to silence an unusual-IP alert with the operator commands, naming this alert', () => {
@@ -40,8 +44,64 @@ describe('silence hints', () => {
       `Never alert on it (service account): npm run authwatch -- allow user 'x --table <table> y' --table T`,
     );
     expect(
-      silenceHints({ user: 'bob', sourceIp: '1.2.3.4', alertId: 'rareuser-1' }, rareUser, { tableName: "odd'name" })[1],
+      silenceHints({ user: 'bob', sourceIp: '1.2.3.4', alertId: 'rareuser-1', at: 0 }, rareUser, {
+        tableName: "odd'name",
+      })[1],
     ).toBe(`Never alert on it (service account): npm run authwatch -- allow user bob --table 'odd'\\''name'`);
+  });
+
+  it('offer a trip (the country, for this user, until 14 days after the logon) and the network when the owner is known', () => {
+    const owner = { asn: 64496, org: 'EXAMPLE-ISP', country: 'JP' };
+    const a = makeAlert({ detector: 'ip', user: 'alice', ip: '203.0.113.9', owner });
+    // The logon is at 2026-03-20 09:40 UTC: two weeks on is 2026-04-03.
+    expect(a.silence).toEqual([
+      `The user confirms it: npm run authwatch -- benign ${a.id} --table <table>`,
+      'Subnet always fine for this user: npm run authwatch -- allow cidr 203.0.113.0/24 --user alice --table <table>',
+      'The user travels in JP: npm run authwatch -- allow country JP --user alice --until 2026-04-03 --table <table>',
+      'Network always fine for this user (ISP, carrier): npm run authwatch -- allow asn 64496 --user alice --table <table>',
+      'Fine for everyone (scanner, bastion): npm run authwatch -- allow cidr 203.0.113.9/32 --table <table>',
+      'Routinely benign: raise the Auth.UnusualSourceIp threshold.',
+    ]);
+    // Rebuilt from the document (source.as, source.geo, @timestamp) for the deployment: the same hints, its table.
+    const t = withSilenceTarget(a, { tableName: 'T', region: 'eu-west-1' });
+    expect(t.silence[2]).toBe(
+      'The user travels in JP: AWS_REGION=eu-west-1 npm run authwatch -- allow country JP --user alice --until 2026-04-03 --table T',
+    );
+    expect(t.silence[3]).toContain('allow asn 64496 --user alice --table T');
+    // An owner without a country: the network, no trip; no owner at all: neither.
+    const noCountry = makeAlert({ detector: 'ip', owner: { asn: 64496, org: 'EXAMPLE-ISP' } }).silence;
+    expect(noCountry.some((h) => h.includes('allow country'))).toBe(false);
+    expect(noCountry.some((h) => h.includes('allow asn 64496'))).toBe(true);
+    const none = makeAlert({ detector: 'ip' }).silence;
+    expect(none.some((h) => / allow (country|asn) /.test(h))).toBe(false);
+  });
+
+  it('offer the trip for impossible travel, quoted for the shell, and only with a known country and time', () => {
+    const subject = {
+      user: "o'brien",
+      sourceIp: '198.51.100.7',
+      alertId: 'impossibletravel-1',
+      at: Date.UTC(2026, 11, 28, 23, 30),
+    };
+    const japan = { asn: 64500, org: 'EXAMPLE', country: 'JP' };
+    const hints = silenceHints({ ...subject, owner: japan }, impossibleTravel, { tableName: 'T' });
+    // Across a year's end, from the logon's UTC day.
+    expect(hints[1]).toBe(
+      `The user travels in JP: npm run authwatch -- allow country JP --user 'o'\\''brien' --until 2027-01-11 --table T`,
+    );
+    expect(silenceHints({ ...subject, user: '-x', owner: japan }, impossibleTravel)[1]).toContain(
+      "allow country JP --user='-x' --until 2027-01-11 ",
+    );
+    // A country read back from an edited document is still one shell word.
+    expect(silenceHints({ ...subject, owner: { ...japan, country: 'J P;x' } }, impossibleTravel)[1]).toContain(
+      "allow country 'J P;x' --user",
+    );
+    const without = (s: Parameters<typeof silenceHints>[0]) =>
+      silenceHints(s, impossibleTravel).filter((h) => h.includes('allow country'));
+    expect(without(subject)).toEqual([]);
+    expect(without({ ...subject, owner: { asn: 64500, org: 'EXAMPLE' } })).toEqual([]);
+    // No time to count from (a document without @timestamp): no open-ended trip is offered.
+    expect(without({ ...subject, at: Number.NaN, owner: japan })).toEqual([]);
   });
 
   it('quote a user name for the shell, and keep one starting with - from being read as an option', () => {
@@ -166,6 +226,50 @@ describe('compileAllowlist', () => {
     // An expiry that cannot be judged never silences.
     expect(a.allowsUser('contractor-7')).toBe(false);
     expect(a.allows('alice', '192.0.2.1', japan)).toBe(false);
+  });
+
+  it("judges the settings' entries for one user and until a day exactly like feedback's", () => {
+    const settings = detectionSettingsSchema.parse({
+      allowUsers: ['svc-*', { user: 'contractor-*', until: '2026-12-18', note: 'contract ends' }],
+      allowCidrs: [
+        '198.51.100.0/24',
+        { cidr: '203.0.113.0/24', user: 'bob' },
+        { cidr: '192.0.2.0/24', until: '2026-12-18' },
+      ],
+      allowAsns: [64496, { asn: 'AS64511', user: 'bob', until: '2026-12-18' }],
+      allowCountries: ['NZ', { country: 'jp', user: 'alice', until: '2026-12-18', note: 'trip to Tokyo' }],
+    });
+    const a = compileAllowlist(settings);
+    const end = Date.UTC(2026, 11, 19);
+    const japan = { asn: 64500, org: 'EXAMPLE', country: 'JP' };
+    const other = { asn: 64500, org: 'EXAMPLE', country: 'US' };
+    let t = end - 1;
+    const cases: [string, () => boolean][] = [
+      ['user pattern until a day', () => a.allowsUser('contractor-7', t)],
+      ['range until a day', () => a.allowsIp('192.0.2.9', t)],
+      ['AS for one user until a day', () => a.allows('bob', '10.0.0.1', { asn: 64511, org: 'X' }, t)],
+      ["alice's trip to Japan", () => a.allows('alice', '10.0.0.1', japan, t)],
+    ];
+    for (const [what, allowed] of cases) expect(allowed(), `${what} on its last day`).toBe(true);
+    t = end;
+    for (const [what, allowed] of cases) expect(allowed(), `${what} after its last day`).toBe(false);
+    // Only the user it names (exact name): not someone else from the same place.
+    expect(a.allows('carol', '10.0.0.1', japan, end - 1)).toBe(false);
+    expect(a.allows('Alice', '10.0.0.1', japan, end - 1)).toBe(false);
+    expect(a.allows('alice', '10.0.0.1', other, end - 1)).toBe(false);
+    expect(a.allows('alice', '10.0.0.1', { asn: 64511, org: 'X' }, end - 1)).toBe(false);
+    expect(a.allows('bob', '203.0.113.5', undefined, end + 365 * DAY_MS)).toBe(true);
+    expect(a.allows('alice', '203.0.113.5', undefined, end - 1)).toBe(false);
+    expect(a.allowsIp('203.0.113.5', end - 1)).toBe(false);
+    // Plain values: for everyone, for good, as before.
+    const later = end + 365 * DAY_MS;
+    expect(a.allowsUser('svc-backup', later)).toBe(true);
+    expect(a.allowsIp('198.51.100.1', later)).toBe(true);
+    expect(a.allows('carol', '10.0.0.1', { asn: 64496, org: 'X' }, later)).toBe(true);
+    expect(a.allows('carol', '10.0.0.1', { ...other, country: 'NZ' }, later)).toBe(true);
+    // An entry with an end and no logon time to judge it by never silences.
+    expect(a.allowsUser('contractor-7')).toBe(false);
+    expect(a.allows('alice', '10.0.0.1', japan)).toBe(false);
   });
 
   it('without feedback is the settings alone', () => {

@@ -28,7 +28,7 @@ import { placeOf, sharedAddressKey } from '../../net';
 import { DAY_MS, type Finding, type PopulationStats } from '../../model';
 import { ownerText } from '../../enrich';
 import { scoreFromProbability } from '../../scoring';
-import { VALID_ACCOUNTS_MITRE, plural, userStateOf, type Detector, type DetectorInput } from '../detector';
+import { VALID_ACCOUNTS_MITRE, plural, travelUntil, userStateOf, type Detector, type DetectorInput } from '../detector';
 import { countryPlace, greatCircleKm, minDistanceKm } from './geo';
 import {
   earlierPairDays,
@@ -124,9 +124,14 @@ export const impossibleTravel: Detector<'Auth.ImpossibleTravel'> = {
   ],
   groupBy: 'user',
   oneAlertPerUser: true,
-  silence({ user, sourceIp, alertId }, cmd) {
+  silence({ user, sourceIp, alertId, at, owner }, cmd) {
+    const until = travelUntil(at);
     return [
       `The user confirms it (their VPN, remote desktop or phone): ${cmd.benign(alertId)}`,
+      // The user really is there: their logons from that country are allowed for two weeks after this one.
+      ...(owner?.country !== undefined && until !== undefined
+        ? [`The user travels in ${owner.country}: ${cmd.allowCountry(owner.country, user, until)}`]
+        : []),
       `This network is the user’s own egress: ${cmd.allowCidr(placeOf(sourceIp, 'prefix'), user)}`,
       `An egress of the organisation (VPN, gateway): ${cmd.allowCidr(`${sourceIp}/${sourceIp.includes(':') ? 128 : 32}`)}`,
       'The user goes between these two countries regularly: after two days of it the pair is learned and no longer alerts.',

@@ -46,6 +46,7 @@ import {
   isoDate,
   pct,
   plural,
+  travelUntil,
   type Detector,
   type DetectorInput,
 } from '../detector';
@@ -193,10 +194,16 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
     'Automation moved to a new host or subnet.',
   ],
   groupBy: 'user-ip',
-  silence({ user, sourceIp, alertId }, cmd) {
+  silence({ user, sourceIp, alertId, at, owner }, cmd) {
+    // With the network data: a trip is the user's country for two weeks, a carrier or ISP the user's own AS.
+    const until = travelUntil(at);
     return [
       `The user confirms it: ${cmd.benign(alertId)}`,
       `Subnet always fine for this user: ${cmd.allowCidr(placeOf(sourceIp, 'prefix'), user)}`,
+      ...(owner?.country !== undefined && until !== undefined
+        ? [`The user travels in ${owner.country}: ${cmd.allowCountry(owner.country, user, until)}`]
+        : []),
+      ...(owner ? [`Network always fine for this user (ISP, carrier): ${cmd.allowAsn(owner.asn, user)}`] : []),
       `Fine for everyone (scanner, bastion): ${cmd.allowCidr(`${sourceIp}/${sourceIp.includes(':') ? 128 : 32}`)}`,
       cmd.threshold(),
     ];
