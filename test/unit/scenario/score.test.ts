@@ -317,6 +317,21 @@ describe('scoreAlerts: impossible travel', () => {
     const r = scoreAlerts([alert('alice', '81.2.3.4', start + MIN, TRAVEL_DETECTOR)], l);
     expect(r.recall['impossible-travel']).toEqual({ total: 1, detected: 0, recall: 0 });
     expect(r.falseAlerts.noise).toBe(1);
+    expect(r.falseAlerts.list).toBeUndefined();
+    // Listed on request, with the label that explains it (none here).
+    const listed = scoreAlerts([alert('alice', '81.2.3.4', start + MIN, TRAVEL_DETECTOR)], l, {
+      listFalseAlerts: true,
+    });
+    expect(listed.falseAlerts.list).toEqual([
+      {
+        user: 'alice',
+        sourceIp: '81.2.3.4',
+        timestamp: start + MIN,
+        detectorId: TRAVEL_DETECTOR,
+        label: 'unexplained',
+        expected: false,
+      },
+    ]);
   });
 });
 
