@@ -4,7 +4,8 @@
  * Replays several seeds of each population shape through the real pipeline (see scenario/evaluate.ts),
  * one child process per scenario, two at a time. Prints a readable table on stderr and one JSON object
  * on stdout, both with every registered detector's own figures beside authwatch's (all detectors) and the
- * naive rule's. Options: --seeds 1,2,3  --shapes small-office,large-mobile,office-hours  --format ecs|sshd
+ * naive rule's; each scenario's JSON lists authwatch's false alerts with the label that explains each
+ * (`authwatch.falseAlerts.list`: user, address, time, detector), to see what a detector's noise falls on. Options: --seeds 1,2,3  --shapes small-office,large-mobile,office-hours  --format ecs|sshd
  * --days N  --jobs N  --no-network-data (the same events without the scenario's network data: no owners).
  */
 import { spawn } from 'node:child_process';

@@ -4,7 +4,15 @@
 import { DAY_MS, type LogonEvent } from '../../shared/core/model';
 import { clockText, localTime } from '../../shared/core/local-time';
 import { canonicalIp } from '../../shared/core/net';
-import { WORKSTATION_VLAN_FIRST, WORKSTATION_VLAN_LAST, attackerIp } from './network';
+import { countryPlace, minDistanceKm } from '../../shared/core/detectors/impossible-travel/geo';
+import {
+  TRAVEL_NETS,
+  WORKSTATION_VLAN_FIRST,
+  WORKSTATION_VLAN_LAST,
+  attackerIp,
+  homeIspOwner,
+  ipIn16,
+} from './network';
 import { Rng } from './random';
 import type { Incident, IncidentKind } from './types';
 import { ATTACKER_ACCOUNT_NAMES, DORMANCY_GAP_DAYS, HOUR, MINUTE, type ShapeSpec, STOLEN_VICTIMS } from './shapes';
@@ -319,6 +327,108 @@ export function generateAttacks(
       }
       if (!placed) notes.push(`no victim and night found for off-hours #${i + 1}`);
     }
+  }
+  return incidents;
+}
+
+/** Least distance (km) from the victim's country to the attacker's, between the countries less their extents. */
+export const TRAVEL_ATTACK_MIN_KM = 2000;
+/** The attacker's first logon comes this long after the victim's own logon at home (minutes). */
+export const TRAVEL_ATTACK_GAP_MINUTES = [10, 90] as const;
+
+/**
+ * Impossible travel: a victim's credential used from a consumer network abroad (a foreign ISP or hotel of
+ * `TRAVEL_NETS`, never a hosting provider, whose country locates no one) at least `TRAVEL_ATTACK_MIN_KM` from
+ * the victim's country, 10–90 minutes after the victim logged on at home from their own usual address (a home
+ * broadband connection they used on several days that week): the victim is at home, the attacker is abroad.
+ *
+ * Victims are office and home workers with no trip (a traveller's own foreign logons would blur the attack) who
+ * are not the victim of another incident (`taken`). Its own random stream, drawn after every other attack, so
+ * adding it leaves the other incidents and their events as they were.
+ */
+export function generateTravelAttacks(
+  seed: number,
+  spec: ShapeSpec,
+  users: readonly SimUser[],
+  t: Timeline,
+  learningEnd: number,
+  log: EventLog,
+  taken: ReadonlySet<string>,
+  notes: string[],
+): Incident[] {
+  const count = spec.attacks['impossible-travel'];
+  if (count === 0) return [];
+  const rng = Rng.derive(seed, 'impossible-travel');
+  const incidents: Incident[] = [];
+  const victims = new Set(taken);
+  const lo = learningEnd + HOUR;
+  const hi = t.end - 6 * HOUR;
+  const usedIps = new Set<string>(log.events.map((e) => e.sourceIp));
+  const successesOf = new Map<string, LogonEvent[]>();
+  for (const e of log.events) {
+    if (e.outcome !== 'success') continue;
+    let list = successesOf.get(e.user);
+    if (!list) successesOf.set(e.user, (list = []));
+    list.push(e);
+  }
+  for (let i = 0; i < count; i++) {
+    let placed = false;
+    for (let tries = 0; tries < 200 && !placed; tries++) {
+      const pool = users.filter(
+        (u) =>
+          (u.archetype === 'office' || u.archetype === 'home') &&
+          !victims.has(u.name) &&
+          u.trip === undefined &&
+          u.joinedAt === undefined &&
+          !u.forceDaily,
+      );
+      if (pool.length === 0) break;
+      const u = rng.pick(pool);
+      const mine = successesOf.get(u.name) ?? [];
+      const homeLogons = mine.filter((e) => e.timestamp >= lo && e.timestamp < hi && homeIspOwner(e.sourceIp));
+      if (homeLogons.length === 0) continue;
+      const before = rng.pick(homeLogons);
+      if (usualAddress(mine, before.timestamp) !== before.sourceIp) continue;
+      const home = countryPlace(homeIspOwner(before.sourceIp)!.country)!;
+      const far = TRAVEL_NETS.filter(
+        (n) => minDistanceKm(home, countryPlace(n.owner.country)!) >= TRAVEL_ATTACK_MIN_KM,
+      );
+      const net = rng.pick(far);
+      const [minGap, maxGap] = TRAVEL_ATTACK_GAP_MINUTES;
+      const start = before.timestamp + rng.int(minGap * MINUTE, maxGap * MINUTE);
+      if (start + HOUR > hi || start >= (u.leftAt ?? t.end)) continue;
+      let ip = '';
+      do ip = canonicalIp(ipIn16(rng, net.net))!;
+      while (usedIps.has(ip));
+      usedIps.add(ip);
+      const plan: AttackPlan = {
+        user: u.name,
+        ip,
+        start,
+        hosts: u.hosts,
+        method: u.method === 'publickey' && rng.chance(0.7) ? 'password' : u.method,
+        logons: rng.int(2, 5),
+        failures: 0,
+        durationMs: rng.range(5, 40) * MINUTE,
+      };
+      const { end, hosts } = emitAttack(plan, rng, log);
+      const minutes = Math.round((start - before.timestamp) / MINUTE);
+      incidents.push({
+        id: `impossible-travel-${incidents.length + 1}`,
+        kind: 'impossible-travel',
+        user: u.name,
+        sourceIp: ip,
+        start,
+        end,
+        description: `${u.name} (${u.archetype}) logs on from ${net.owner.org} in ${net.owner.country} (${ip}) ${minutes} minutes after their own logon at home in ${home.code} from ${before.sourceIp} (${plan.logons} logons to ${hosts.join(', ')})`,
+        logons: plan.logons,
+        failedAttempts: 0,
+        hosts,
+      });
+      victims.add(u.name);
+      placed = true;
+    }
+    if (!placed) notes.push(`no victim at home found for impossible-travel #${i + 1}`);
   }
   return incidents;
 }

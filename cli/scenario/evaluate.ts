@@ -123,7 +123,10 @@ export async function evaluateScenario(o: EvaluateOptions): Promise<EvaluateResu
     malformed: source.parseStats.malformed,
     windows,
     cutByCap,
-    authwatch: scoreAlerts(sink.delivered.map(scoredAlert), labels, { detectorIds: DETECTORS.map((d) => d.id) }),
+    authwatch: scoreAlerts(sink.delivered.map(scoredAlert), labels, {
+      detectorIds: DETECTORS.map((d) => d.id),
+      listFalseAlerts: true,
+    }),
     naive: scoreAlerts(naive, labels),
     ...(network ? { network: network.use() } : {}),
     replayMs,

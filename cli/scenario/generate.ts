@@ -30,7 +30,7 @@ import {
   planLocalHabits,
   planZoneTrips,
 } from './activity';
-import { generateAttacks } from './attacks';
+import { generateAttacks, generateTravelAttacks } from './attacks';
 
 export * from './types';
 export {
@@ -93,6 +93,8 @@ export function generateScenario(options: ScenarioOptions): Scenario {
   }
   generateNoise(seed, spec, users, t, log);
   const incidents = generateAttacks(seed, spec, users, lifecycle.earlyLeavers, t, learningEnd, log, notes);
+  const victims = new Set(incidents.map((i) => i.user));
+  incidents.push(...generateTravelAttacks(seed, spec, users, t, learningEnd, log, victims, notes));
 
   // Stable sort: ties keep generation order, which is itself deterministic.
   const events = log.events.sort((a, b) => a.timestamp - b.timestamp);

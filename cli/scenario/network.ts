@@ -139,6 +139,17 @@ export const ATTACKER_NETS16: readonly { readonly net: string; readonly owner: P
   { net: '198.19', owner: { asn: 64511, org: 'EXAMPLE-HOSTING-BENCH', country: 'US' } },
 ];
 
+/**
+ * The owner of a home broadband address (IPv4 from `HOME_ISPS`, IPv6 from `IPV6_ISPS`), or undefined for any other
+ * address: a subscriber's own connection, which no one else in the organisation shares (unlike the office NAT, the
+ * VPN pool or a carrier's NAT), so it says where its user is.
+ */
+export function homeIspOwner(ip: string): PoolOwner | undefined {
+  if (ip.includes(':')) return IPV6_ISPS.find((i) => ip.startsWith(`${i.prefix}:`))?.owner;
+  const net16 = ip.split('.').slice(0, 2).join('.');
+  return HOME_ISPS.find((i) => i.nets.includes(net16))?.owner;
+}
+
 function octet(rng: Rng, lo = 1, hi = 254): number {
   return rng.int(lo, hi);
 }

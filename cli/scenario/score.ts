@@ -57,6 +57,8 @@ export interface ScoreOptions {
   readonly expectedKinds?: readonly NoveltyKind[];
   /** Detectors to report in `byDetector` even when they raised nothing (the registry's ids). */
   readonly detectorIds?: readonly string[];
+  /** List every false alert in the report (`falseAlerts.list`): for a detector's, not the naive rule's thousands. */
+  readonly listFalseAlerts?: boolean;
 }
 
 /** An alert this long before an incident's first success still counts (a window's first logon can precede it). */
@@ -96,6 +98,14 @@ export interface DetectorBreakdown {
   falseByKind: Record<string, number>;
 }
 
+/** A false alert, with what explains it: the eval lists them so a detector's false alerts can be looked at. */
+export interface FalseAlert extends ScoredAlert {
+  /** The label that explains it (an expected or a benign novelty kind), or `unexplained`. */
+  readonly label: string;
+  /** Whether it counts as expected novelty (else noise). */
+  readonly expected: boolean;
+}
+
 export interface EvalReport {
   readonly alerts: number;
   /** Alerts on an incident (the user/IP rule, in the incident's window). */
@@ -112,6 +122,8 @@ export interface EvalReport {
     readonly noiseByCause: Readonly<Record<string, number>>;
     /** Noise by the alerted user's archetype (`unknown` for names not in the population). */
     readonly noiseByArchetype: Readonly<Record<string, number>>;
+    /** Every false alert, in the order of the alerts given (with `listFalseAlerts` only). */
+    readonly list?: readonly FalseAlert[];
   };
   /** False alerts per 1,000 user-days of the detection period: all, and noise only (excluding expected novelty). */
   readonly falsePer1000UserDays: { readonly total: number; readonly noise: number };
@@ -203,6 +215,7 @@ export function scoreAlerts(
   const expectedByKind: Record<string, number> = {};
   const noiseByCause: Record<string, number> = {};
   const noiseByArchetype: Record<string, number> = {};
+  const falseList: FalseAlert[] = [];
   const byDetector: Record<string, DetectorBreakdown> = {};
   const breakdown = (id: string): DetectorBreakdown =>
     (byDetector[id] ??= {
@@ -233,6 +246,7 @@ export function scoreAlerts(
       d.expectedNovelty++;
       bump(expectedByKind, novelty.kind);
       bump(d.falseByKind, novelty.kind);
+      falseList.push({ ...a, label: novelty.kind, expected: true });
       continue;
     }
     noise++;
@@ -240,6 +254,7 @@ export function scoreAlerts(
     const cause = causeLabels.find((l) => matchesNovelty(a, l))?.kind ?? 'unexplained';
     bump(noiseByCause, cause);
     bump(d.falseByKind, cause);
+    falseList.push({ ...a, label: cause, expected: false });
     bump(noiseByArchetype, archetypeOf.get(a.user) ?? 'unknown');
   }
 
@@ -260,6 +275,7 @@ export function scoreAlerts(
       expectedByKind,
       noiseByCause,
       noiseByArchetype,
+      ...(options.listFalseAlerts ? { list: falseList } : {}),
     },
     falsePer1000UserDays: { total: per1000(falseTotal), noise: per1000(noise) },
     alertsPerDay: detectionDays > 0 ? alerts.length / detectionDays : 0,

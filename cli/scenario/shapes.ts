@@ -350,6 +350,7 @@ export const SHAPES: Record<ScenarioShape, ShapeSpec> = {
       'attacker-account': 2,
       'lateral-movement': 2,
       'off-hours': 0,
+      'impossible-travel': 0,
     },
     noiseCampaignsPerDay: 6,
     timeZones: [[1, 1]],
@@ -376,6 +377,7 @@ export const SHAPES: Record<ScenarioShape, ShapeSpec> = {
       'attacker-account': 5,
       'lateral-movement': 5,
       'off-hours': 0,
+      'impossible-travel': 0,
     },
     noiseCampaignsPerDay: 30,
     timeZones: [
@@ -408,6 +410,7 @@ export const SHAPES: Record<ScenarioShape, ShapeSpec> = {
       'attacker-account': 1,
       'lateral-movement': 1,
       'off-hours': 3,
+      'impossible-travel': 2,
     },
     noiseCampaignsPerDay: 6,
     // Only read by the other attack kinds' timing: the people's hours come from `zones`.

@@ -17,19 +17,25 @@ export type Archetype = 'office' | 'home' | 'mobile' | 'admin' | 'service';
 /**
  * `off-hours`: a stolen credential used at night (01:00–04:30 local time) from the victim's own usual address,
  * at an hour the victim never logs on: nothing about the name or the address is new, only the hour.
+ *
+ * `impossible-travel` (`office-hours` shape): a stolen credential used from a consumer network abroad (a foreign
+ * ISP's or hotel's, not a hosting provider's), in a country at least 2,000 km from the victim's, 10–90 minutes
+ * after the victim's own logon at home from their usual address: no one could have made the journey between.
  */
 export type IncidentKind =
   | 'stolen-credentials'
   | 'dormant-return'
   | 'attacker-account'
   | 'lateral-movement'
-  | 'off-hours';
+  | 'off-hours'
+  | 'impossible-travel';
 export const INCIDENT_KINDS: readonly IncidentKind[] = [
   'stolen-credentials',
   'dormant-return',
   'attacker-account',
   'lateral-movement',
   'off-hours',
+  'impossible-travel',
 ];
 /**
  * Kinds whose detection must name the incident's IP too (the others are caught on the user name alone).
@@ -40,6 +46,7 @@ export const IP_BASED_KINDS: ReadonlySet<IncidentKind> = new Set<IncidentKind>([
   'stolen-credentials',
   'lateral-movement',
   'off-hours',
+  'impossible-travel',
 ]);
 
 /**

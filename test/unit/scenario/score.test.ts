@@ -289,6 +289,52 @@ describe('scoreAlerts', () => {
   });
 });
 
+describe('scoreAlerts: impossible travel', () => {
+  const TRAVEL_DETECTOR = 'Auth.ImpossibleTravel';
+  const start = LEARN_END + 4 * DAY_MS + 14 * HOUR;
+  const travel = incident({
+    id: 'impossible-travel-1',
+    kind: 'impossible-travel',
+    user: 'alice',
+    sourceIp: '133.106.4.5',
+    start,
+    end: start + 20 * MIN,
+  });
+  const l = labels({ incidents: [travel], users: [{ name: 'alice', archetype: 'home' }] });
+
+  it('detects it on the victim and the address abroad, within two hours, and credits the detector', () => {
+    const r = scoreAlerts([alert('alice', '133.106.4.5', start + MIN, TRAVEL_DETECTOR)], l, {
+      detectorIds: [TRAVEL_DETECTOR, 'Auth.RareUser'],
+    });
+    expect(r.recall['impossible-travel']).toEqual({ total: 1, detected: 1, recall: 1 });
+    expect(r.overall).toEqual({ total: 1, detected: 1, recall: 1 });
+    expect(r.onIncidents).toBe(1);
+    expect(r.byDetector[TRAVEL_DETECTOR]!.recall['impossible-travel']).toEqual({ total: 1, detected: 1, recall: 1 });
+    expect(r.byDetector['Auth.RareUser']!.recall['impossible-travel']).toEqual({ total: 1, detected: 0, recall: 0 });
+  });
+
+  it('does not count an alert on the victim’s home address as detecting it: that is a false alert', () => {
+    const r = scoreAlerts([alert('alice', '81.2.3.4', start + MIN, TRAVEL_DETECTOR)], l);
+    expect(r.recall['impossible-travel']).toEqual({ total: 1, detected: 0, recall: 0 });
+    expect(r.falseAlerts.noise).toBe(1);
+    expect(r.falseAlerts.list).toBeUndefined();
+    // Listed on request, with the label that explains it (none here).
+    const listed = scoreAlerts([alert('alice', '81.2.3.4', start + MIN, TRAVEL_DETECTOR)], l, {
+      listFalseAlerts: true,
+    });
+    expect(listed.falseAlerts.list).toEqual([
+      {
+        user: 'alice',
+        sourceIp: '81.2.3.4',
+        timestamp: start + MIN,
+        detectorId: TRAVEL_DETECTOR,
+        label: 'unexplained',
+        expected: false,
+      },
+    ]);
+  });
+});
+
 describe('scoreAlerts: off-hours misuse and its look-alikes', () => {
   const HOUR_DETECTOR = 'Auth.UnusualHour';
   const night = LEARN_END + 6 * DAY_MS + 2 * HOUR;
