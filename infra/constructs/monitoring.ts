@@ -97,6 +97,22 @@ export interface MonitoringProps {
   readonly networkData?: MonitoredNetworkData;
 }
 
+/**
+ * An alarm on anything happening at all: the metric reaches 1 in each of `periods` consecutive periods (one by
+ * default); no data is no occurrence.
+ */
+function anyOccurrence(scope: Construct, id: string, alarmDescription: string, metric: IMetric, periods = 1): Alarm {
+  return new Alarm(scope, id, {
+    alarmDescription,
+    metric,
+    threshold: 1,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: periods,
+    ...(periods > 1 ? { datapointsToAlarm: periods } : {}),
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+}
+
 export class Monitoring extends Construct {
   readonly dashboard: Dashboard;
   readonly errorsAlarm: Alarm;
@@ -135,15 +151,12 @@ export class Monitoring extends Construct {
     };
 
     this.errorsAlarm = withActions(
-      new Alarm(this, 'FunctionErrors', {
-        alarmDescription:
-          'authwatch: the detector Lambda failed (an exception, a timeout or a configuration error). Lambda retries the same window twice; read the "run failed" lines in the function log. A ConfigError lists every setting to fix.',
-        metric: props.detector.metricErrors({ period: RUN_PERIOD, statistic: 'Sum' }),
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
+      anyOccurrence(
+        this,
+        'FunctionErrors',
+        'authwatch: the detector Lambda failed (an exception, a timeout or a configuration error). Lambda retries the same window twice; read the "run failed" lines in the function log. A ConfigError lists every setting to fix.',
+        props.detector.metricErrors({ period: RUN_PERIOD, statistic: 'Sum' }),
+      ),
     );
 
     // The worst failure is silence: nothing scheduled, nothing invoked, no errors. Only a positive heartbeat catches it,
@@ -161,84 +174,68 @@ export class Monitoring extends Construct {
     );
 
     this.alertCapAlarm = withActions(
-      new Alarm(this, 'AlertCapHit', {
-        alarmDescription:
-          'authwatch: a run found more alerts than its cap (maxAlertsPerRun) and dropped the lowest-scored ones. Usually a mass event (new VPN egress, an identity-provider change, a scan): look at the digest, then allowlist the shared source (allowCidrs) or user pattern (allowUsers).',
-        metric: this.metric(METRICS.alertsCutByCap, 'Sum'),
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
+      anyOccurrence(
+        this,
+        'AlertCapHit',
+        'authwatch: a run found more alerts than its cap (maxAlertsPerRun) and dropped the lowest-scored ones. Usually a mass event (new VPN egress, an identity-provider change, a scan): look at the digest, then allowlist the shared source (allowCidrs) or user pattern (allowUsers).',
+        this.metric(METRICS.alertsCutByCap, 'Sum'),
+      ),
     );
 
     // A run that fails this way fails again on every retry of the window: FunctionErrors says that runs fail,
     // this says it is the row limit, which no retry fixes.
     this.queryIncompleteAlarm = withActions(
-      new Alarm(this, 'QueryIncomplete', {
-        alarmDescription:
-          'authwatch: a run could not fetch its window whole: a part of it stayed over the 10,000-row Logs Insights limit after splitting by time, user name, source address and host, or needed more queries than one run may start. Nothing was returned rather than part of the window, and the run failed; the next run catches up in 15-minute chunks and skips the chunk that holds the slice (recorded: CatchUpSkipped, authwatch status). The "run failed" log line names the slice (time, user/address/host filters): usually a flood from one source; find it with the same filters in Logs Insights and stop or filter it at the source.',
-        metric: this.metric(METRICS.queryIncomplete, 'Sum'),
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
+      anyOccurrence(
+        this,
+        'QueryIncomplete',
+        'authwatch: a run could not fetch its window whole: a part of it stayed over the 10,000-row Logs Insights limit after splitting by time, user name, source address and host, or needed more queries than one run may start. Nothing was returned rather than part of the window, and the run failed; the next run catches up in 15-minute chunks and skips the chunk that holds the slice (recorded: CatchUpSkipped, authwatch status). The "run failed" log line names the slice (time, user/address/host filters): usually a flood from one source; find it with the same filters in Logs Insights and stop or filter it at the source.',
+        this.metric(METRICS.queryIncomplete, 'Sum'),
+      ),
     );
 
     this.itemsNotStoredAlarm = withActions(
-      new Alarm(this, 'ItemsNotStored', {
-        alarmDescription:
-          'authwatch: a user\'s baseline could not be stored (over DynamoDB\'s 400 KB item limit even with every place forgotten, which only a pathological user name does). That user was skipped and is not learned; every other user was saved and the run completed. The "baseline could not be stored" warning in the function log names the user (escaped, truncated): find where such a name comes from (a scanner sending huge user names).',
-        metric: this.metric(METRICS.itemsNotStored, 'Sum'),
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
+      anyOccurrence(
+        this,
+        'ItemsNotStored',
+        'authwatch: a user\'s baseline could not be stored (over DynamoDB\'s 400 KB item limit even with every place forgotten, which only a pathological user name does). That user was skipped and is not learned; every other user was saved and the run completed. The "baseline could not be stored" warning in the function log names the user (escaped, truncated): find where such a name comes from (a scanner sending huge user names).',
+        this.metric(METRICS.itemsNotStored, 'Sum'),
+      ),
     );
 
     // Logons older than maxBacklogDays after an outage are never analysed by the schedule: always worth a person's look.
     this.catchUpSkippedAlarm = withActions(
-      new Alarm(this, 'CatchUpSkipped', {
-        alarmDescription:
-          'authwatch: after an outage longer than maxBacklogDays, a run skipped logons older than that: they were neither alerted on nor learned. `authwatch status` lists the skipped ranges; `authwatch backfill --alerts` analyses them with alerts.',
-        metric: this.metric(METRICS.catchUpSkippedMinutes, 'Sum'),
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
+      anyOccurrence(
+        this,
+        'CatchUpSkipped',
+        'authwatch: after an outage longer than maxBacklogDays, a run skipped logons older than that: they were neither alerted on nor learned. `authwatch status` lists the skipped ranges; `authwatch backfill --alerts` analyses them with alerts.',
+        this.metric(METRICS.catchUpSkippedMinutes, 'Sum'),
+      ),
     );
 
     // Runs that succeed but never gain on the backlog: the newest bucket is still looked at for alerts every run, but
     // the backlog grows until it is skipped. Failing runs send no data point; the heartbeat alarm covers those.
     this.catchUpNotConvergingAlarm = withActions(
-      new Alarm(this, 'CatchUpNotConverging', {
-        alarmDescription: `authwatch: for ${RUN_PERIOD.toMinutes() * NOT_CONVERGING_PERIODS} minutes every run ended no closer to caught up after missed runs (CatchUpBacklogMinutes on the dashboard): the backlog is not shrinking and will be skipped at maxBacklogDays. Usually each 15-minute chunk takes too long (slow Logs Insights queries, the concurrent-query quota): check the query duration graph.`,
-        metric: this.metric(METRICS.catchUpFellBehind, 'Sum'),
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: NOT_CONVERGING_PERIODS,
-        datapointsToAlarm: NOT_CONVERGING_PERIODS,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
+      anyOccurrence(
+        this,
+        'CatchUpNotConverging',
+        `authwatch: for ${RUN_PERIOD.toMinutes() * NOT_CONVERGING_PERIODS} minutes every run ended no closer to caught up after missed runs (CatchUpBacklogMinutes on the dashboard): the backlog is not shrinking and will be skipped at maxBacklogDays. Usually each 15-minute chunk takes too long (slow Logs Insights queries, the concurrent-query quota): check the query duration graph.`,
+        this.metric(METRICS.catchUpFellBehind, 'Sum'),
+        NOT_CONVERGING_PERIODS,
+      ),
     );
 
     for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
       this.deadLetterAlarms.push(
         withActions(
-          new Alarm(this, `${name}NotEmpty`, {
-            alarmDescription: `authwatch: a detector invocation ended in the ${name} dead-letter queue. Its window is not lost: the next successful run catches up everything since the last completed window (within maxBacklogDays). Fix the cause, check the runs succeed again, then delete the message.`,
-            metric: queue.metricApproximateNumberOfMessagesVisible({
+          anyOccurrence(
+            this,
+            `${name}NotEmpty`,
+            `authwatch: a detector invocation ended in the ${name} dead-letter queue. Its window is not lost: the next successful run catches up everything since the last completed window (within maxBacklogDays). Fix the cause, check the runs succeed again, then delete the message.`,
+            queue.metricApproximateNumberOfMessagesVisible({
               period: Duration.minutes(5),
               statistic: 'Maximum',
             }),
-            threshold: 1,
-            comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluationPeriods: 1,
-            treatMissingData: TreatMissingData.NOT_BREACHING,
-          }),
+          ),
         ),
       );
     }
@@ -485,33 +482,29 @@ export class Monitoring extends Construct {
       }),
     );
     const unavailable = withActions(
-      new Alarm(this, 'NetworkDataUnavailable', {
-        alarmDescription: bounded(
+      anyOccurrence(
+        this,
+        'NetworkDataUnavailable',
+        bounded(
           `authwatch: for ${NETWORK_DATA_UNAVAILABLE_HOURS} hours every detector run had no network-owner data (NetworkDataUnavailable): alerts carry no network owner or country. Either no refresh has succeeded yet, or the database the pointer names could not be read (the detector's "network-owner data missing/unreadable" warning gives the reason). ${fix}`,
         ),
         // Minimum: an hour in which any run had the data is not an hour without it.
-        metric: hourly(NETWORK_DATA_METRICS.unavailable, 'Minimum'),
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: NETWORK_DATA_UNAVAILABLE_HOURS,
-        datapointsToAlarm: NETWORK_DATA_UNAVAILABLE_HOURS,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
+        hourly(NETWORK_DATA_METRICS.unavailable, 'Minimum'),
+        NETWORK_DATA_UNAVAILABLE_HOURS,
+      ),
     );
     const refreshFailed = withActions(
-      new Alarm(this, 'FailedRefreshesNotEmpty', {
-        alarmDescription: bounded(
+      anyOccurrence(
+        this,
+        'FailedRefreshesNotEmpty',
+        bounded(
           `authwatch: a network-data refresh failed after Lambda's retries, or Scheduler could not invoke it. The database in use is unchanged and detection goes on; the next weekly refresh tries again. ${fix} Delete the message once a refresh has succeeded.`,
         ),
-        metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
           period: Duration.minutes(5),
           statistic: 'Maximum',
         }),
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
+      ),
     );
 
     const wide = { width: 12, height: 6 };
