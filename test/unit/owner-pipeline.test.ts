@@ -4,18 +4,11 @@
  * the address. Without it, the same runs store nothing about owners.
  */
 import { describe, expect, it } from 'vitest';
-import { FileLogSource } from '../../shared/adapters/file-log-source';
-import { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
-import { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
 import { BUCKET_MS, DAY_MS, type LogonEvent } from '../../shared/core/model';
-import { DEFAULT_SETTINGS } from '../../shared/core/settings';
-import { runDetection, type DetectionDeps } from '../../shared/run-detection';
+import type { DetectionDeps } from '../../shared/run-detection';
 import { HOUR, T0 } from '../support/history';
+import { deps, ev, runSchedule } from '../support/pipeline';
 import { fixtureDb } from './network-data/support';
-
-function ev(user: string, sourceIp: string, t: number): LogonEvent {
-  return { user, sourceIp, timestamp: t, outcome: 'success', host: 'web-01', method: 'publickey', logSource: 'sshd' };
-}
 
 /** 17 days of 10 users, each from their own address of the office range (AS64496 EXAMPLE-CORP-OFFICE, NL); then an attack. */
 function events(): LogonEvent[] {
@@ -29,23 +22,8 @@ function events(): LogonEvent[] {
 }
 
 async function run(network: DetectionDeps['network']) {
-  const store = new InMemoryBaselineStore();
-  const sink = new InMemoryAlertSink();
-  const d: DetectionDeps = {
-    logSources: [
-      new FileLogSource({
-        name: 'test',
-        events: events(),
-        parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] },
-      }),
-    ],
-    store,
-    sink,
-    clock: { now: () => 0 },
-    settings: DEFAULT_SETTINGS,
-    ...(network ? { network } : {}),
-  };
-  for (let t = T0 + BUCKET_MS; t <= T0 + 17 * DAY_MS; t += BUCKET_MS) await runDetection(d, { windowEnd: t });
+  const { d, store, sink } = deps(events(), network ? { network } : {});
+  await runSchedule(d, T0 + BUCKET_MS, T0 + 17 * DAY_MS);
   return { store, sink };
 }
 

@@ -1,21 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { FileLogSource } from '../../shared/adapters/file-log-source';
-import { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
 import { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
 import { BUCKET_MS, DAY_MS, type LogonEvent } from '../../shared/core/model';
-import { DEFAULT_SETTINGS, type DetectionSettings } from '../../shared/core/settings';
 import type { Detector } from '../../shared/core/detectors';
 import { DETECTORS } from '../../shared/core/detectors';
 import { AlertSinkError } from '../../shared/errors';
 import type { DetectionStore, LogSource } from '../../shared/ports';
-import { runDetection, runWindow, type DetectionDeps } from '../../shared/run-detection';
+import { runDetection, runWindow } from '../../shared/run-detection';
 import { runScheduled } from '../../shared/run-scheduled';
 import { HOUR, T0 } from '../support/history';
+import { deps, ev, runSchedule } from '../support/pipeline';
 import { fixtureDb } from './network-data/support';
-
-function ev(user: string, sourceIp: string, t: number, outcome: LogonEvent['outcome'] = 'success'): LogonEvent {
-  return { user, sourceIp, timestamp: t, outcome, host: 'web-01', method: 'publickey', logSource: 'sshd' };
-}
 
 /** Two weeks of a small office: 20 users, each from their own home IP twice a workday. */
 function officeHistory(days = 15): LogonEvent[] {
@@ -24,40 +19,6 @@ function officeHistory(days = 15): LogonEvent[] {
     for (let u = 0; u < 20; u++)
       for (const h of [9, 15]) events.push(ev(`user${u}`, `81.2.${u}.10`, T0 + d * DAY_MS + h * HOUR + u * 1000));
   return events;
-}
-
-const fixedClock = { now: () => 0 };
-
-function deps(
-  events: LogonEvent[],
-  overrides: Omit<Partial<DetectionDeps>, 'settings'> & { settings?: Partial<DetectionSettings> } = {},
-) {
-  const store = (overrides.store as InMemoryBaselineStore | undefined) ?? new InMemoryBaselineStore();
-  const sink = (overrides.sink as InMemoryAlertSink | undefined) ?? new InMemoryAlertSink();
-  const d: DetectionDeps = {
-    logSources: [
-      new FileLogSource({
-        name: 'test',
-        events,
-        parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] },
-      }),
-    ],
-    store,
-    sink,
-    clock: fixedClock,
-    settings: { ...DEFAULT_SETTINGS, ...overrides.settings },
-    ...(overrides.detectors ? { detectors: overrides.detectors } : {}),
-    ...(overrides.network ? { network: overrides.network } : {}),
-  };
-  return { d, store, sink };
-}
-
-/** Run every 15 minutes over [from, to]. */
-async function runSchedule(d: DetectionDeps, from: number, to: number) {
-  const summaries = [];
-  for (let t = Math.ceil(from / BUCKET_MS) * BUCKET_MS; t <= to; t += BUCKET_MS)
-    summaries.push(await runDetection(d, { windowEnd: t }));
-  return summaries;
 }
 
 describe('runDetection', () => {

@@ -3,22 +3,14 @@
  * run, the travel slice learned and stored with the baselines, the alert delivered and readable.
  */
 import { describe, expect, it } from 'vitest';
-import { FileLogSource } from '../../../shared/adapters/file-log-source';
-import { InMemoryAlertSink } from '../../../shared/adapters/in-memory-alert-sink';
-import { InMemoryBaselineStore } from '../../../shared/adapters/in-memory-baseline-store';
 import { emailSubject, emailText } from '../../../shared/core/alert-text';
 import { impossibleTravel } from '../../../shared/core/detectors/impossible-travel';
 import { BUCKET_MS, DAY_MS, type LogonEvent } from '../../../shared/core/model';
 import type { NetworkLookup, NetworkLookupService } from '../../../shared/core/network-data/lookup';
-import { DEFAULT_SETTINGS } from '../../../shared/core/settings';
-import { runDetection, type DetectionDeps } from '../../../shared/run-detection';
 import { HOUR, T0 } from '../../support/history';
+import { deps, ev, runSchedule } from '../../support/pipeline';
 
 const MIN = 60_000;
-
-function ev(user: string, sourceIp: string, t: number): LogonEvent {
-  return { user, sourceIp, timestamp: t, outcome: 'success', host: 'web-01', method: 'publickey', logSource: 'sshd' };
-}
 
 /** 81.2.x.x: a Portuguese ISP; 203.0.113.x: a Singaporean one (invented owners on documentation numbers). */
 const network: NetworkLookupService = {
@@ -40,23 +32,8 @@ function events(): LogonEvent[] {
 }
 
 async function run(withNetwork: boolean) {
-  const store = new InMemoryBaselineStore();
-  const sink = new InMemoryAlertSink();
-  const d: DetectionDeps = {
-    logSources: [
-      new FileLogSource({
-        name: 'test',
-        events: events(),
-        parseStats: { lines: 0, events: 0, skipped: 0, malformed: 0, malformedSamples: [] },
-      }),
-    ],
-    store,
-    sink,
-    clock: { now: () => 0 },
-    settings: DEFAULT_SETTINGS,
-    ...(withNetwork ? { network } : {}),
-  };
-  for (let t = T0 + BUCKET_MS; t <= T0 + 16 * DAY_MS; t += BUCKET_MS) await runDetection(d, { windowEnd: t });
+  const { d, sink } = deps(events(), withNetwork ? { network } : {});
+  await runSchedule(d, T0 + BUCKET_MS, T0 + 16 * DAY_MS);
   return sink.delivered.filter((a) => a.rule.id === impossibleTravel.id);
 }
 
