@@ -28,13 +28,8 @@ import {
   type SeenStats,
 } from '../shared/core/model';
 import { decayed } from '../shared/core/seen';
-import {
-  allowSettingRules,
-  allowUntilText,
-  DETECTOR_IDS,
-  type AllowSettingRule,
-  type DetectionSettings,
-} from '../shared/core/settings';
+import { DETECTOR_IDS, type DetectionSettings } from '../shared/core/settings';
+import { allowSettingRules, allowUntilText, type AllowSettingRule } from '../shared/core/allow-rules';
 import { AuthwatchError, ConfigError } from '../shared/errors';
 import {
   allowAsn,

@@ -21,15 +21,15 @@ import { markPlacesKnown } from './core/baseline-update';
 import { DETECTORS } from './core/detectors';
 import { emptyFeedback, PLACE_LEVELS, type Feedback } from './core/model';
 import { canonicalIp, parseCidr, placeOf } from './core/net';
+import { formatIssues } from './core/settings';
 import {
   allowCidrSchema,
   allowCountriesProblem,
   allowUserSchema,
-  formatIssues,
   parseAllowAsn,
   parseAllowCountry,
   parseAllowUntil,
-} from './core/settings';
+} from './core/allow-rules';
 import { AuthwatchError, ConfigError } from './errors';
 import type { OperatorStore } from './ports';
 import { retryOnConflict } from './versioned-update';

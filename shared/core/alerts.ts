@@ -15,7 +15,8 @@ import {
 import type { Detector, SilenceSubject } from './detectors/detector';
 import { DETECTORS } from './detectors';
 import { ownerText } from './enrich';
-import { allowSettingRules, type DetectionSettings } from './settings';
+import type { DetectionSettings } from './settings';
+import { allowSettingRules } from './allow-rules';
 import { userPatternRegExp } from './user-pattern';
 
 /**
