@@ -1,6 +1,7 @@
 /** Human output of the command line: the alert table and the run summary. */
 import type { ParseStats } from '../shared/adapters/file-log-source';
-import { plainText, sourceText } from '../shared/core/alert-text';
+import { sourceText } from '../shared/core/alert-text';
+import { plainText } from '../shared/core/untrusted-text';
 import { DETECTORS } from '../shared/core/detectors';
 import type { Alert } from '../shared/core/model';
 import { displayWidth, padEnd, terminalWidth, wrapText } from './text-width';

@@ -16,7 +16,7 @@
  * everyone, a range wider than the settings accept, an unknown alert id) is a clear error, and nothing is written.
  * The results are plain data: what changed and how things now stand; wording them is the caller's.
  */
-import { plainText } from './core/alert-text';
+import { plainText } from './core/untrusted-text';
 import { markPlacesKnown } from './core/baseline-update';
 import { DETECTORS } from './core/detectors';
 import { emptyFeedback, PLACE_LEVELS, type Feedback } from './core/model';

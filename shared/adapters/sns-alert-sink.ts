@@ -44,8 +44,8 @@ import {
   digestTexts,
   emailSubject,
   emailText,
-  truncate,
 } from '../core/alert-text';
+import { truncate } from '../core/untrusted-text';
 import { alertDocument, withSilenceTarget, type SilenceTarget } from '../core/alerts';
 import type { Alert, AlertBatch, PublishReport } from '../core/model';
 import type { AlertSink } from '../ports';

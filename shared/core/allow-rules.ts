@@ -5,7 +5,7 @@
  * message wherever it is given. The detection settings (settings.ts) use these schemas for their allowlists.
  */
 import * as z from 'zod';
-import { plainText } from './alert-text';
+import { plainText } from './untrusted-text';
 import { ISO_COUNTRY_CODES } from './countries';
 import { parseCidr, type Cidr, type IpFamily } from './net';
 

@@ -10,13 +10,10 @@ import {
   digestTexts,
   emailSubject,
   emailText,
-  escapeMarkdown,
   evidenceRows,
   formatEvidence,
-  plainText,
-  renderMixed,
-  truncate,
 } from '../../../shared/core/alert-text';
+import { escapeMarkdown, plainText, renderMixed, truncate } from '../../../shared/core/untrusted-text';
 import { rareUser, unusualSourceIp } from '../../../shared/core/detectors';
 import { DAY_MS, windowEndingAt, type Alert, type AlertBatch } from '../../../shared/core/model';
 import { DEFAULT_SETTINGS } from '../../../shared/core/settings';
