@@ -10,7 +10,7 @@
  * list against this table is short and keeps all of that in one place.
  */
 import { parseArgs } from 'node:util';
-import { MAX_LOG_GROUPS_PER_QUERY } from '../shared/adapters/logs-insights-log-source';
+import { MAX_LOG_GROUPS_PER_QUERY } from '../shared/core/insights-query';
 import { PROFILE_IDS } from '../shared/core/profiles/profile';
 import { DEFAULT_SETTINGS, DETECTOR_IDS } from '../shared/core/settings';
 import { ConfigError } from '../shared/errors';

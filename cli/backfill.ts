@@ -27,11 +27,8 @@ import { InMemoryAlertSink } from '../shared/adapters/in-memory-alert-sink';
 import { SnsAlertSink } from '../shared/adapters/sns-alert-sink';
 import { analyseRange } from '../shared/run-scheduled';
 import { DynamoDbBaselineStore } from '../shared/adapters/dynamodb-baseline-store';
-import {
-  LogsInsightsLogSource,
-  MAX_LOG_GROUPS_PER_QUERY,
-  type LogsInsightsLogSourceProps,
-} from '../shared/adapters/logs-insights-log-source';
+import { LogsInsightsLogSource, type LogsInsightsLogSourceProps } from '../shared/adapters/logs-insights-log-source';
+import { MAX_LOG_GROUPS_PER_QUERY } from '../shared/core/insights-query';
 import {
   backfill,
   DEFAULT_COMMIT_WINDOW_HOURS,

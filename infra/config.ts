@@ -17,7 +17,8 @@
 import { z } from 'zod';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ConfigError } from '../shared/errors';
-import { logSourceConfigSchema, logSourceId, MAX_LOG_GROUPS_PER_QUERY, type LogSourceConfig } from '../shared/config';
+import { logSourceConfigSchema, logSourceId, type LogSourceConfig } from '../shared/config';
+import { MAX_LOG_GROUPS_PER_QUERY } from '../shared/core/insights-query';
 import { DETECTOR_IDS, detectionSettingsSchema, formatIssues, type DetectionSettings } from '../shared/core/settings';
 import { allowSettingRules, allowUntilText } from '../shared/core/allow-rules';
 import { PROFILE_IDS } from '../shared/core/profiles/profile';

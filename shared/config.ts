@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { ConfigError } from './errors';
 import { PROFILE_IDS } from './core/profiles/profile';
 import { detectionSettingsSchema, formatIssues, type DetectionSettings } from './core/settings';
+import { MAX_LOG_GROUPS_PER_QUERY } from './core/insights-query';
 
 export const ENV = {
   tableName: 'AUTHWATCH_TABLE_NAME',
@@ -31,9 +32,6 @@ export const ENV = {
  * minute to write baselines and publish alerts before Lambda stops the run.
  */
 export const DEFAULT_QUERY_TIMEOUT_MS = 240_000;
-
-/** Logs Insights accepts at most 50 log groups per query. */
-export const MAX_LOG_GROUPS_PER_QUERY = 50;
 
 export const logSourceConfigSchema = z.object({
   profile: z.enum(PROFILE_IDS),

@@ -10,15 +10,17 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
-  buildQueryString,
   LogsInsightsLogSource,
   MAX_QUERIES_PER_FETCH,
+  type LogsInsightsLogSourceProps,
+} from '../../shared/adapters/logs-insights-log-source';
+import {
+  buildQueryString,
   MAX_ROWS_PER_QUERY,
   splitCappedSlice,
   WHOLE_SLICE,
-  type LogsInsightsLogSourceProps,
   type Slice,
-} from '../../shared/adapters/logs-insights-log-source';
+} from '../../shared/core/insights-query';
 import type { Profile, RowResult } from '../../shared/core/profiles/profile';
 import { QueryError, QueryIncompleteError } from '../../shared/errors';
 import { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
