@@ -12,7 +12,16 @@
  * One run at a time holds the run lease, so two overlapping runs never deliver the same alerts.
  */
 import { randomUUID } from 'node:crypto';
-import { alertDocument, buildAlert, buildContextIndex, capAlerts, compileAllowlist, rankAlerts } from './core/alerts';
+import {
+  alertDocument,
+  buildAlert,
+  buildContextIndex,
+  capAlerts,
+  compileAllowlist,
+  isCampaign,
+  linkCampaigns,
+  rankAlerts,
+} from './core/alerts';
 import { computeBaselineUpdate } from './core/baseline-update';
 import { enrichObservations } from './core/enrich';
 import type { NetworkLookupService } from './core/network-data/lookup';
@@ -85,6 +94,32 @@ export interface RunOptions {
  * memory) blocks the retries until then; the next scheduled run catches its window up.
  */
 export const RUN_LEASE_MS = 5.5 * 60 * 1000;
+/**
+ * Most users whose baselines a run reads because failed logons named them (beyond the users who logged on): enough
+ * for any spray against an organisation's real users (a read is 100 names per call), bounded against a scanner
+ * trying millions of made-up names. The most failed names are read first; `targetsNotRead` counts the rest.
+ */
+export const MAX_FAILURE_USERS_READ = 5000;
+
+/**
+ * The users the window's failures named who did not also log on, most failed first (then by name), at most
+ * `max`; and how many more there were.
+ */
+export function failureTargets(
+  observations: readonly LogonObservation[],
+  successfulUsers: ReadonlySet<string>,
+  max: number,
+): { names: string[]; notRead: number } {
+  const failures = new Map<string, number>();
+  for (const o of observations)
+    if (o.outcome === 'failure' && !successfulUsers.has(o.user))
+      failures.set(o.user, (failures.get(o.user) ?? 0) + o.count);
+  const names = [...failures.keys()].sort(
+    (a, b) => failures.get(b)! - failures.get(a)! || (a < b ? -1 : a > b ? 1 : 0),
+  );
+  return { names: names.slice(0, max), notRead: Math.max(0, names.length - max) };
+}
+
 /** How the lease item is named in errors. */
 const LEASE_LABEL = 'META#lease';
 
@@ -123,11 +158,17 @@ export interface RunSummary {
   queryMs: number;
   bytesScanned: number;
   usersSeen: number;
+  /** Users named only by failed logons whose baselines were read (to tell real users from made-up names). */
+  failureTargetsRead: number;
+  /** Users named only by failed logons beyond `MAX_FAILURE_USERS_READ`: not looked up, judged as unknown names. */
+  failureTargetsNotRead: number;
   usersLearning: number;
   newUsers: number;
   findings: Record<DetectorId, number>;
   alertsPublished: Record<DetectorId, number>;
   alertsDeduplicated: number;
+  /** Per-user alerts folded into a campaign alert of the run (recorded as raised with it, not delivered alone). */
+  alertsFolded: number;
   /** Findings above threshold silenced by an allowlist. */
   alertsSuppressed: number;
   alertsCutByCap: number;
@@ -195,9 +236,9 @@ class RunLeaseHolder {
 }
 
 /**
- * Run one window. Windows in which someone logged on deliver and learn under the run lease (taken after the
- * detectors ran, before the ledger is read); windows of failed logons alone only advance the watermark, which
- * is version-checked, and cost no lease writes.
+ * Run one window. Windows with any logon, failed ones included, deliver and learn under the run lease (taken
+ * after the detectors ran, before the ledger is read); windows without any only advance the watermark, which is
+ * version-checked, and cost no lease writes.
  */
 export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promise<RunSummary> {
   const lease = new RunLeaseHolder(
@@ -252,13 +293,17 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   for (let i = 0; i < observations.length; i++) observations[i] = enriched.observations[i]!;
   const successes = observations.filter((o) => o.outcome === 'success');
   const users = [...new Set(successes.map((o) => o.user))];
+  // Whether anything happened: failures alone are judged (spraying, spikes) and learned (the population) too.
+  const active = observations.length > 0;
 
-  // 2. What we knew before this window.
-  const baselines: Map<string, UserBaseline> = users.length > 0 ? await store.getUsers(users) : new Map();
-  // The population is also read by a learning pass that saw no successful logon: its marker tells whether an
-  // earlier window's save was cut (step 5), which the next window must finish even if it has nothing to learn.
-  const population =
-    users.length > 0 || !alertOnly ? ((await store.getPopulation()) ?? emptyPopulation()) : emptyPopulation();
+  // 2. What we knew before this window: the baselines of who logged on, and of who failures named (a name with a
+  // baseline is a real user here: spraying real names is the signal, the internet's `root`/`admin` is not).
+  const targets = failureTargets(observations, new Set(users), MAX_FAILURE_USERS_READ);
+  const toRead = targets.names.length > 0 ? [...users, ...targets.names] : users;
+  const baselines: Map<string, UserBaseline> = toRead.length > 0 ? await store.getUsers(toRead) : new Map();
+  // The population is also read by a learning pass that saw no logon: its marker tells whether an earlier
+  // window's save was cut (step 5), which the next window must finish even if it has nothing to learn.
+  const population = active || !alertOnly ? ((await store.getPopulation()) ?? emptyPopulation()) : emptyPopulation();
 
   // 3. Detectors: pure; one that throws is contained, counted and logged, never sinks the run.
   const findings: { finding: Finding; detector: Detector }[] = [];
@@ -267,6 +312,7 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   for (const o of successes) {
     const baseline = baselines.get(o.user);
     for (const detector of detectors) {
+      if (!detector.evaluate) continue;
       try {
         const f = detector.evaluate({ observation: o, baseline, population, window, settings });
         if (f) {
@@ -283,6 +329,29 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
       }
     }
   }
+  // Window detectors judge the whole window at once (failures, sources against many users, volume).
+  if (active) {
+    const windowInput = {
+      observations,
+      baselines,
+      allTargetsRead: targets.notRead === 0,
+      population,
+      window,
+      settings,
+    };
+    for (const detector of detectors) {
+      if (!detector.evaluateWindow) continue;
+      try {
+        for (const f of detector.evaluateWindow(windowInput)) {
+          findings.push({ finding: f, detector });
+          findingCounts[detector.id]++;
+        }
+      } catch (e) {
+        detectorErrors++;
+        deps.logger?.warn('detector failed on the window; skipped', { detector: detector.id, error: String(e) });
+      }
+    }
+  }
   const usersLearning = users.filter((u) => {
     const b = baselines.get(u);
     return !b || !isUserMature(b, settings);
@@ -292,7 +361,7 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   // Analyst feedback (`authwatch allow`) is read once in every run where someone logged on: it silences
   // alerts here, and in step 7 its allowlisted users are kept out of the population's statistics. (On DynamoDB
   // a repeat read in a warm Lambda is a version-only read of a small item, the decoded item cached.)
-  const feedback = users.length > 0 ? await store.getFeedback() : undefined;
+  const feedback = active ? await store.getFeedback() : undefined;
   const allow = compileAllowlist(settings, feedback);
   const context = buildContextIndex(observations);
   let alertsSuppressed = 0;
@@ -326,7 +395,7 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   // retries), rank, cap. A window whose population was already written is the retry of a run cut while saving:
   // learning starts only after every alert was delivered and recorded, so it delivers nothing (what is not in the
   // ledger was cut by the cap, or is a finding of the half-learned baselines) and only finishes the save.
-  if (users.length > 0) await lease.take();
+  if (active) await lease.take();
   const cutSave = population.learnedWindowEnd;
   if (
     !alertOnly &&
@@ -355,25 +424,37 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   const ids = [...candidates.keys()];
   const raised = ids.length > 0 ? await store.getRaisedAlerts(ids) : new Set<string>();
   const fresh = learnedBefore ? [] : [...candidates.values()].filter((a) => !raised.has(a.id));
-  const { kept, cut } = capAlerts(rankAlerts(fresh), settings.maxAlertsPerRun);
+  // Campaigns, not floods: a source's per-user alerts are folded into (or linked to) its campaign alert, and the
+  // cap counts the campaign once.
+  const linked = linkCampaigns(
+    fresh,
+    [...candidates.values()].filter((a) => isCampaign(a)),
+    raised,
+  );
+  const { kept, cut } = capAlerts(rankAlerts(linked.deliver), settings.maxAlertsPerRun);
+  const foldedInto = new Map<string, Alert[]>();
+  for (const a of linked.folded) foldedInto.set(a.campaign!.of!, [...(foldedInto.get(a.campaign!.of!) ?? []), a]);
+  let alertsFolded = 0;
 
   // 6. Deliver, then mark exactly what was delivered. Any undelivered alert fails the run before learning.
   const alertsPublished = perDetector(detectors);
   if (kept.length > 0) {
     const report = await deps.sink.publish({ runId, window, alerts: kept, cut });
     const delivered = new Set(report.delivered);
-    const entries: LedgerEntry[] = kept
-      .filter((a) => delivered.has(a.id))
-      .map((a) => ({
-        id: a.id,
-        detectorId: a.rule.id,
-        user: a.user.name,
-        sourceIp: a.source.ip,
-        raisedAtMs: opts.windowEnd,
-        expiresAtEpochSeconds: Math.floor((opts.windowEnd + settings.ledgerTtlDays * DAY_MS) / 1000),
-        // What `authwatch show <id>` prints: the document as the sink delivered it (the store bounds its size).
-        document: report.documents?.[a.id] ?? alertDocument(a),
-      }));
+    // A delivered campaign carries the alerts folded into it: they are raised with it.
+    const raisedNow = kept.filter((a) => delivered.has(a.id));
+    const foldedNow = raisedNow.flatMap((a) => foldedInto.get(a.id) ?? []);
+    alertsFolded = foldedNow.length;
+    const entries: LedgerEntry[] = [...raisedNow, ...foldedNow].map((a) => ({
+      id: a.id,
+      detectorId: a.rule.id,
+      user: a.user.name,
+      sourceIp: a.source.ip,
+      raisedAtMs: opts.windowEnd,
+      expiresAtEpochSeconds: Math.floor((opts.windowEnd + settings.ledgerTtlDays * DAY_MS) / 1000),
+      // What `authwatch show <id>` prints: the document as the sink delivered it (the store bounds its size).
+      document: report.documents?.[a.id] ?? alertDocument(a),
+    }));
     if (entries.length > 0) await store.recordRaisedAlerts(entries);
     for (const a of kept) if (delivered.has(a.id)) alertsPublished[a.rule.id as DetectorId]++;
     if (report.failed.length > 0) {
@@ -393,17 +474,18 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   // what everyone else is judged against. An entry with an expiry counts while it is in force at the window's last instant.
   const update = alertOnly
     ? undefined
-    : computeBaselineUpdate(successes, baselines, population, {
+    : computeBaselineUpdate(observations, baselines, population, {
         windowEnd: opts.windowEnd,
+        windowStart: window.start,
         learning,
         settings,
         excludeFromPopulation: (u) => allow.allowsUser(u, opts.windowEnd - 1),
       });
   let notStored: readonly { user: string; reason: string }[] = [];
   if (update) {
-    // Population stats were loaded only if someone logged on; a window of failures alone must not overwrite them. A
-    // window that changes no statistic leaves the item (up to ~150 KB) alone: its retry re-derives nothing either.
-    if (users.length > 0 && !learnedBefore && update.populationChanged) {
+    // A window with no logon at all changes nothing (its population was not necessarily read). A window
+    // that changes no statistic leaves the item (up to ~150 KB) alone: its retry re-derives nothing either.
+    if (active && !learnedBefore && update.populationChanged) {
       await store.savePopulation({
         ...update.population,
         learnedWindowEnd: opts.windowEnd,
@@ -438,11 +520,14 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
     queryMs: src.queryMs,
     bytesScanned: src.bytesScanned,
     usersSeen: users.length,
+    failureTargetsRead: targets.names.length,
+    failureTargetsNotRead: targets.notRead,
     usersLearning,
     newUsers: update?.newUsers ?? 0,
     findings: findingCounts,
     alertsPublished,
     alertsDeduplicated: raised.size,
+    alertsFolded,
     alertsSuppressed,
     alertsCutByCap: cut.length,
     detectorErrors,

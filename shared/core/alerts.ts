@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { cidrContains, parseCidr, type Cidr } from './net';
 import {
   bucketOf,
+  dayOf,
   type Alert,
   type Feedback,
   type Finding,
@@ -26,12 +27,21 @@ import { userPatternRegExp } from './user-pattern';
  */
 export function alertId(
   detector: Pick<Detector, 'id' | 'groupBy'>,
-  finding: Pick<Finding, 'user' | 'sourceIp' | 'observation'>,
+  finding: Pick<Finding, 'user' | 'sourceIp' | 'observation' | 'sourceKey'>,
 ): string {
-  const entity = detector.groupBy === 'user' ? finding.user : `${finding.user}\u0000${finding.sourceIp}`;
-  const h = createHash('sha256')
-    .update(`${detector.id}\u0000${entity}\u0000${bucketOf(finding.observation.firstSeen)}`)
-    .digest('hex');
+  // A source (a campaign) is one alert per UTC day, however many windows it spans: `source:` keeps its ids apart
+  // from any user's.
+  const entity =
+    detector.groupBy === 'source'
+      ? `source:${finding.sourceKey ?? finding.sourceIp}`
+      : detector.groupBy === 'user'
+        ? finding.user
+        : `${finding.user}\u0000${finding.sourceIp}`;
+  const period =
+    detector.groupBy === 'source'
+      ? `day:${dayOf(finding.observation.firstSeen)}`
+      : bucketOf(finding.observation.firstSeen);
+  const h = createHash('sha256').update(`${detector.id}\u0000${entity}\u0000${period}`).digest('hex');
   return `${detector.id.replace('Auth.', '').toLowerCase()}-${h.slice(0, 24)}`;
 }
 
@@ -316,8 +326,9 @@ export function buildAlert(
   context: AlertContext,
 ): Alert {
   const o = f.observation;
+  // An alert about a source says what it did with each user itself; the window's failures are part of it.
   const failedNote =
-    context.failedAttemptsFromIp > 0
+    f.users === undefined && context.failedAttemptsFromIp > 0
       ? ` ${context.failedAttemptsFromIp} failed logon(s) came from the same address in this window.`
       : '';
   const id = alertId(detector, f);
@@ -335,8 +346,14 @@ export function buildAlert(
       references: detector.references,
       threat: { framework: 'MITRE ATT&CK', tactic: detector.mitre.tactic, technique: detector.mitre.techniques },
     },
-    event: { kind: 'alert', category: ['authentication'], outcome: 'success', count: o.count },
+    event: { kind: 'alert', category: ['authentication'], outcome: f.outcome ?? 'success', count: o.count },
     user: { name: f.user },
+    ...(f.users
+      ? {
+          related: { user: f.users.map((u) => u.name) },
+          campaign: { source: f.sourceKey ?? f.sourceIp, users: f.users },
+        }
+      : {}),
     source,
     host: { ...(o.hosts[0] !== undefined ? { name: o.hosts[0] } : {}), names: o.hosts },
     score: f.score,
@@ -441,11 +458,87 @@ export function compileAllowlist(
   };
 }
 
-/** Highest score first; ties broken by earliest logon, then id, so the cut is deterministic. */
+/** Whether the alert is about a source and its many users (a campaign), not about one user. */
+export function isCampaign(a: Pick<Alert, 'campaign'>): boolean {
+  return a.campaign?.users !== undefined;
+}
+
+/**
+ * Campaigns first (one alert stands for many users, and the digest leads with them), then highest score; ties
+ * broken by earliest logon, then id, so the cut is deterministic.
+ */
 export function rankAlerts(alerts: readonly Alert[]): Alert[] {
   return [...alerts].sort(
-    (a, b) => b.score - a.score || a['@timestamp'].localeCompare(b['@timestamp']) || a.id.localeCompare(b.id),
+    (a, b) =>
+      Number(isCampaign(b)) - Number(isCampaign(a)) ||
+      b.score - a.score ||
+      a['@timestamp'].localeCompare(b['@timestamp']) ||
+      a.id.localeCompare(b.id),
   );
+}
+
+/** Severities in order: a per-user alert rated above `low` is delivered on its own even inside a campaign. */
+const SEVERITY_RANK = { low: 0, medium: 1, high: 2, critical: 3 } as const;
+
+/** What `linkCampaigns` made of a run's alerts. */
+export interface LinkedAlerts {
+  /** To rank, cap and deliver: campaigns (with their folded and linked ids) and the alerts not folded into one. */
+  readonly deliver: Alert[];
+  /** Per-user alerts folded into a campaign in `deliver`: recorded as raised when their campaign is delivered. */
+  readonly folded: Alert[];
+}
+
+/**
+ * Campaigns, not floods. A campaign alert (about a source, with its users) gathers the run's per-user alerts from
+ * the same source about its users: the same address, or, for a campaign about a network owner (`sourceKey`
+ * `AS64500`), any address of that owner. A `low` per-user alert is folded into a campaign delivered in this run (the
+ * campaign names the user; one message instead of many); one rated higher (brute force that succeeded, a source
+ * marked malicious) is delivered on its own, linked both ways (`campaign.of`, `campaign.linked`). When the campaign
+ * was already raised in an earlier window (`alreadyRaised`), its new per-user alerts are delivered, each saying it
+ * belongs to it, so nothing a source did later that day goes unseen.
+ */
+export function linkCampaigns(
+  fresh: readonly Alert[],
+  campaigns: readonly Alert[],
+  alreadyRaised: ReadonlySet<string>,
+): LinkedAlerts {
+  if (campaigns.length === 0) return { deliver: [...fresh], folded: [] };
+  const matches = (c: Alert, a: Alert): boolean => {
+    if (!c.campaign?.users?.some((u) => u.name === a.user.name)) return false;
+    if (a.source.ip === c.source.ip) return true;
+    const asn = /^AS(\d+)$/.exec(c.campaign.source ?? '');
+    return asn !== null && a.source.as?.number === Number(asn[1]);
+  };
+  const linked = new Map<string, string[]>();
+  const folded = new Map<string, string[]>();
+  const foldedAlerts: Alert[] = [];
+  const out: Alert[] = [];
+  for (const a of fresh) {
+    if (isCampaign(a)) continue;
+    const c = campaigns.find((c) => matches(c, a));
+    if (!c) {
+      out.push(a);
+      continue;
+    }
+    const withCampaign: Alert = { ...a, campaign: { of: c.id } };
+    const cFresh = !alreadyRaised.has(c.id);
+    if (cFresh && SEVERITY_RANK[a.rule.severity] === 0) {
+      foldedAlerts.push(withCampaign);
+      folded.set(c.id, [...(folded.get(c.id) ?? []), a.id]);
+    } else {
+      out.push(withCampaign);
+      if (cFresh) linked.set(c.id, [...(linked.get(c.id) ?? []), a.id]);
+    }
+  }
+  for (const c of fresh) {
+    if (!isCampaign(c)) continue;
+    const l = linked.get(c.id);
+    const f = folded.get(c.id);
+    out.push(
+      l || f ? { ...c, campaign: { ...c.campaign, ...(l ? { linked: l } : {}), ...(f ? { folded: f } : {}) } } : c,
+    );
+  }
+  return { deliver: out, folded: foldedAlerts };
 }
 
 /** Keep the `max` best; the rest are reported as cut (Elastic's rules raise at most 100 alerts per run). */

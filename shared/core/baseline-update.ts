@@ -6,6 +6,7 @@
 import { placeOf, sharedAddressKey } from './net';
 import {
   bucketOf,
+  LOOKBACK_MS,
   ownerKey,
   PLACE_LEVELS,
   PLACE_MAP,
@@ -78,7 +79,8 @@ function lastBucketWithin(ips: Readonly<Record<string, SeenStats>>, key: string)
 }
 
 /**
- * Apply a window's successful observations to the baselines read before the run.
+ * Apply a window's observations to the baselines read before the run: successes teach the users' baselines and
+ * the population; every observation (failures too) reaches the detectors' population learning.
  * Idempotent per 15-minute bucket: re-applying the overlapping half of the previous window, or a whole
  * retried window, changes nothing that matters (only `last` times), and such users are not rewritten.
  */
@@ -88,6 +90,8 @@ export function computeBaselineUpdate(
   population: PopulationStats,
   opts: {
     windowEnd: number;
+    /** Start of the window (default: the schedule's 30 minutes before its end): for window detectors' learning. */
+    windowStart?: number;
     learning: boolean;
     settings: DetectionSettings;
     /**
@@ -110,6 +114,11 @@ export function computeBaselineUpdate(
     if (list) list.push(o);
     else byUser.set(o.user, [o]);
   }
+
+  // What the population's own learners see of the window: everyone's observations but the allowlisted users'.
+  const exclude = opts.excludeFromPopulation;
+  const populationObservations = exclude ? observations.filter((o) => !exclude(o.user)) : observations;
+  const baselinesBefore = before;
 
   let pop = decayPopulationTo(population, bucketOf(opts.windowEnd));
   let populationChanged = pop !== population;
@@ -376,9 +385,12 @@ export function computeBaselineUpdate(
     const before = pop.detectorState?.[st.key];
     const after = st.population.learn(before, {
       windowEnd: opts.windowEnd,
+      windowStart: opts.windowStart ?? opts.windowEnd - LOOKBACK_MS,
       learning: opts.learning,
       settings,
       users: popLearners.get(st.key)!,
+      observations: populationObservations,
+      baselines: baselinesBefore,
     });
     if (after !== before) {
       pop = { ...pop, detectorState: { ...pop.detectorState, [st.key]: after } };

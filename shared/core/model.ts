@@ -428,14 +428,42 @@ export function emptyPopulation(): PopulationStats {
 /** A primitive value for the numbers behind a finding. */
 export type EvidenceValue = string | number | boolean | readonly string[];
 
+/** One user in a finding about a source (a campaign): what the source did with that account in the window. */
+export interface CampaignUser {
+  readonly name: string;
+  /** Failed logons from the source for this user. */
+  readonly failures: number;
+  /** Successful logons from the source as this user. */
+  readonly successes: number;
+  /** Whether the name is a real user here (has a baseline): spraying real names is the signal, not `root`/`admin`. */
+  readonly known: boolean;
+}
+
 /** What a detector returns for one observation it finds unusual (before thresholds, ledger and cap). */
 export interface Finding {
   readonly detectorId: string;
+  /** The user the finding is about; empty for a finding about a source (`users` lists its users). */
   readonly user: string;
-  /** The IP the finding is about (the observation's IP for both detectors). */
+  /** The IP the finding is about (the observation's IP; for a source finding, the source's busiest address). */
   readonly sourceIp: string;
-  /** The successful-logon observation that triggered it. */
+  /**
+   * The observation that triggered it: a successful logon for per-logon detectors; for a window detector, the
+   * observation that best stands for the finding (for a source, an aggregate over its observations: first and
+   * last seen, total count, owner).
+   */
   readonly observation: LogonObservation;
+  /**
+   * For a finding about a source (`Detector.groupBy: 'source'`): the users it named, most failed first, bounded
+   * by the detector. Absent for a finding about one user.
+   */
+  readonly users?: readonly CampaignUser[];
+  /**
+   * For a finding about a source: what identifies the source, its address or its network owner (`AS64500`, when
+   * the finding is about an owner's many addresses); the alert id is built from it. Default: `sourceIp`.
+   */
+  readonly sourceKey?: string;
+  /** The outcome of the logons the finding is about (default `success`): a spray is about failures. */
+  readonly outcome?: Outcome;
   /** 0–100. */
   readonly score: number;
   /** Probability of this much novelty under the model (lower = more unusual). */
@@ -476,10 +504,29 @@ export interface Alert {
   readonly event: {
     readonly kind: 'alert';
     readonly category: readonly ['authentication'];
-    readonly outcome: 'success';
+    /** The outcome of the logons the alert is about: `failure` for an alert on failed logons alone (a spray). */
+    readonly outcome: Outcome;
     readonly count: number;
   };
+  /** The user; the name is empty for an alert about a source (a campaign), whose users are in `campaign.users`. */
   readonly user: { readonly name: string };
+  /** ECS `related.user`: every user the alert is about, for an alert about a source. */
+  readonly related?: { readonly user: readonly string[] };
+  /**
+   * Campaigns: on an alert about a source, its users (with what the source did with each) and the ids of the
+   * per-user alerts folded into it or linked to it; on a per-user alert that belongs to a campaign, the campaign
+   * alert's id (`of`).
+   */
+  readonly campaign?: {
+    readonly of?: string;
+    /** What the campaign is about: its address, or its network owner (`AS64500`) when it spans the owner's addresses. */
+    readonly source?: string;
+    readonly users?: readonly CampaignUser[];
+    /** Per-user alerts delivered on their own and linked to this campaign (higher severity than the campaign). */
+    readonly linked?: readonly string[];
+    /** Per-user alerts folded into this campaign: recorded as raised with it, not delivered one by one. */
+    readonly folded?: readonly string[];
+  };
   /**
    * The source address, with its network owner (`as`) and the country its range is registered in (`geo`), ECS
    * names, when the offline network data knows the address; absent (never empty) otherwise. `as.organization` is

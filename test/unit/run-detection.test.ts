@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FileLogSource } from '../../shared/adapters/file-log-source';
 import { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
-import { BUCKET_MS, DAY_MS, type LogonEvent } from '../../shared/core/model';
+import { BUCKET_MS, bucketOf, DAY_MS, type LogonEvent } from '../../shared/core/model';
+import { decayPopulationTo } from '../../shared/core/population';
 import type { Detector } from '../../shared/core/detectors';
 import { DETECTORS } from '../../shared/core/detectors';
 import { AlertSinkError } from '../../shared/errors';
@@ -192,7 +193,7 @@ describe('runDetection', () => {
     expect(s.reduce((n, x) => n + x.alertsSuppressed, 0)).toBe(2);
   });
 
-  it('reads feedback once in each run where someone logged on, never in a run of failures alone', async () => {
+  it('reads feedback once in each run with any logon (failures judge and learn too), never in a run with none', async () => {
     const t = T0 + 16 * DAY_MS + 10 * HOUR;
     const store = new InMemoryBaselineStore();
     let feedbackReads = 0;
@@ -205,8 +206,9 @@ describe('runDetection', () => {
     const { d, sink } = deps([...officeHistory(17), ev('user3', '203.0.113.9', t), failure], { store });
     const s = await runSchedule(d, T0, t + 4 * HOUR);
     expect(sink.delivered).toHaveLength(1);
-    expect(feedbackReads).toBe(s.filter((x) => x.usersSeen > 0).length);
+    expect(feedbackReads).toBe(s.filter((x) => x.observations > 0).length);
     expect(s.some((x) => x.usersSeen === 0 && x.observations > 0)).toBe(true);
+    expect(s.some((x) => x.observations === 0)).toBe(true);
   });
 
   it('keeps users allowlisted by feedback out of the population, as it does those allowlisted in settings', async () => {
@@ -380,7 +382,7 @@ describe('runDetection', () => {
     expect(s.queryRows).toBe(10);
   });
 
-  it('keeps the population statistics through a window with failed logons only', async () => {
+  it('keeps the population statistics through a window with failed logons only (decayed, nothing counted)', async () => {
     const t = T0 + 16 * DAY_MS + 3 * HOUR;
     const { d, store } = deps([...officeHistory(16), ev('admin', '203.0.113.9', t, 'failure')]);
     await runSchedule(d, T0, T0 + 16 * DAY_MS);
@@ -389,7 +391,9 @@ describe('runDetection', () => {
     const after = await store.getPopulation();
     expect(before!.knownUsers).toBe(20);
     expect(after!.knownUsers).toBe(20);
-    expect(after!.userBuckets).toBeCloseTo(before!.userBuckets, 6);
+    // The window of failures is learned (its population is written, decayed to the window) but counts no user.
+    expect(after!.userBuckets).toBeCloseTo(decayPopulationTo(before!, bucketOf(t + 2 * BUCKET_MS)).userBuckets, 6);
+    expect(after!.userBuckets).toBeLessThan(before!.userBuckets);
   });
 });
 

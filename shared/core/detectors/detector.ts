@@ -44,6 +44,26 @@ export function travelUntil(at: number): string | undefined {
   return Number.isFinite(at) ? isoDate(at + TRAVEL_ALLOW_DAYS * 86_400_000) : undefined;
 }
 
+/**
+ * Everything a window detector may look at: the whole window at once, failures included. Read-only like
+ * `DetectorInput`. Window detectors judge what no single successful logon shows: one source against many users
+ * (spraying, campaigns), failures before a success, volume against its usual level.
+ */
+export interface WindowDetectorInput {
+  /** Every observation of the window, successes and failures, enriched with owners. */
+  readonly observations: readonly LogonObservation[];
+  /**
+   * Baselines read before the run, by user: every user with a success in the window, and the users failures named
+   * (up to `MAX_FAILURE_USERS_READ` of them, most failed first): a name with a baseline is a real user here.
+   */
+  readonly baselines: ReadonlyMap<string, UserBaseline>;
+  /** Whether the failure-named users were all read (false: some names beyond the bound were not looked up). */
+  readonly allTargetsRead: boolean;
+  readonly population: PopulationStats;
+  readonly window: TimeWindow;
+  readonly settings: DetectionSettings;
+}
+
 /** What a detector's learning sees of one user in one window. */
 export interface UserLearnInput {
   readonly user: string;
@@ -67,11 +87,20 @@ export interface PopulationLearnUser<U> {
 /** What a detector's population learning sees of one window. */
 export interface PopulationLearnInput<U> {
   readonly windowEnd: number;
+  /** Start of the window (a catch-up chunk is 15 minutes, a scheduled window 30). */
+  readonly windowStart: number;
   /** Inside the learning period (nothing alerts; what is new is discovery, not novelty). */
   readonly learning: boolean;
   readonly settings: DetectionSettings;
   /** The window's users who shape the population (allowlisted accounts learn only their own slice). */
   readonly users: readonly PopulationLearnUser<U>[];
+  /**
+   * Every observation of the window, successes and failures, enriched: what window detectors (failures, volume)
+   * learn from. Allowlisted users' observations are left out, as from `users`.
+   */
+  readonly observations: readonly LogonObservation[];
+  /** The baselines read before the run: of the window's successful users and of the users failures named. */
+  readonly baselines: ReadonlyMap<string, UserBaseline>;
 }
 
 /**
@@ -148,7 +177,7 @@ export interface Detector<Id extends string = DetectorId> {
   readonly oneAlertPerUser: boolean;
   readonly description: string;
   /** The seed rules are low; a detector rated higher says why beside its value. */
-  readonly severity: 'low' | 'medium';
+  readonly severity: 'low' | 'medium' | 'high';
   readonly riskScore: number;
   /** The Elastic ML job (security_auth module) whose behaviour this ports; absent for a detector that ports none. */
   readonly elasticJob?: string;
@@ -165,8 +194,11 @@ export interface Detector<Id extends string = DetectorId> {
    * detector emits but does not list here stay in the alert JSON only (intermediate terms of the model).
    */
   readonly evidenceFields: Readonly<Record<string, EvidenceField>>;
-  /** One alert per user per window (rare user), or per user and IP (unusual IP). */
-  readonly groupBy: 'user' | 'user-ip';
+  /**
+   * One alert per user per window (rare user), per user and IP (unusual IP), or per source per UTC day (a
+   * campaign: one address or network owner against many users; its id is the source's, `Finding.sourceKey`).
+   */
+  readonly groupBy: 'user' | 'user-ip' | 'source';
   /**
    * How a person silences this detector's alert if it is benign, most specific first, as full commands built
    * with `commands` (which fills in the table, the region and the quoting).
@@ -178,8 +210,24 @@ export interface Detector<Id extends string = DetectorId> {
    */
   // biome-ignore lint/suspicious/noExplicitAny: the registry holds detectors of different state types
   readonly state?: DetectorState<any, any>;
-  evaluate(input: DetectorInput): Finding | null;
+  /** Judge one successful logon; absent for a detector that judges whole windows only. */
+  evaluate?(input: DetectorInput): Finding | null;
+  /**
+   * Judge the whole window (failures included): findings about sources (`groupBy: 'source'`, with `users`) or
+   * about users. Absent for a detector of single logons.
+   */
+  evaluateWindow?(input: WindowDetectorInput): Finding[];
 }
+
+/** A detector of single successful logons: `evaluate` is there (the seed rules and those built like them). */
+export type LogonDetector<Id extends string = DetectorId> = Detector<Id> & {
+  evaluate(input: DetectorInput): Finding | null;
+};
+
+/** A detector of whole windows: `evaluateWindow` is there. */
+export type WindowDetector<Id extends string = DetectorId> = Detector<Id> & {
+  evaluateWindow(input: WindowDetectorInput): Finding[];
+};
 
 /** MITRE ATT&CK mapping shared by both seed rules: Initial Access / Valid Accounts. */
 export const VALID_ACCOUNTS_MITRE: Detector['mitre'] = {

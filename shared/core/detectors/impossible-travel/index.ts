@@ -28,7 +28,14 @@ import { placeOf, sharedAddressKey } from '../../net';
 import { DAY_MS, type Finding, type PopulationStats } from '../../model';
 import { ownerText } from '../../enrich';
 import { scoreFromProbability } from '../../scoring';
-import { VALID_ACCOUNTS_MITRE, plural, travelUntil, userStateOf, type Detector, type DetectorInput } from '../detector';
+import {
+  VALID_ACCOUNTS_MITRE,
+  plural,
+  travelUntil,
+  userStateOf,
+  type DetectorInput,
+  type LogonDetector,
+} from '../detector';
 import { countryPlace, greatCircleKm, minDistanceKm } from './geo';
 import {
   earlierPairDays,
@@ -91,7 +98,7 @@ export function trustedPoints(points: readonly TravelPoint[], population: Popula
   return out;
 }
 
-export const impossibleTravel: Detector<'Auth.ImpossibleTravel'> = {
+export const impossibleTravel: LogonDetector<'Auth.ImpossibleTravel'> = {
   id: 'Auth.ImpossibleTravel',
   name: 'Impossible Travel between a User’s Logons',
   shortLabel: 'Impossible travel',

@@ -19,11 +19,11 @@ import {
   VALID_ACCOUNTS_MITRE,
   isoDate,
   plural,
-  type Detector,
+  type LogonDetector,
   type DetectorInput,
 } from '../detector';
 
-export const rareUser: Detector<'Auth.RareUser'> = {
+export const rareUser: LogonDetector<'Auth.RareUser'> = {
   id: 'Auth.RareUser',
   name: 'Rare User Logon',
   shortLabel: 'Rare user',

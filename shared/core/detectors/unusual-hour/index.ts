@@ -33,7 +33,7 @@ import {
   plural,
   populationStateOf,
   userStateOf,
-  type Detector,
+  type LogonDetector,
   type DetectorInput,
 } from '../detector';
 import {
@@ -94,7 +94,7 @@ function hoursText(u: { from: number; to: number }): string {
   return `${clockText(u.from)}–${clockText(u.to)}`;
 }
 
-export const unusualHour: Detector<'Auth.UnusualHour'> = {
+export const unusualHour: LogonDetector<'Auth.UnusualHour'> = {
   id: 'Auth.UnusualHour',
   name: 'Unusual Hour for a User to Logon',
   shortLabel: 'Unusual hour',

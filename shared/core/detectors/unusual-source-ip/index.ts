@@ -47,7 +47,7 @@ import {
   pct,
   plural,
   travelUntil,
-  type Detector,
+  type LogonDetector,
   type DetectorInput,
 } from '../detector';
 
@@ -164,7 +164,7 @@ function usersShown(n: number): number {
   return n > 0 ? Math.max(1, Math.round(n)) : 0;
 }
 
-export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
+export const unusualSourceIp: LogonDetector<'Auth.UnusualSourceIp'> = {
   id: 'Auth.UnusualSourceIp',
   name: 'Unusual Source IP for a User to Logon from',
   shortLabel: 'Unusual source IP',
