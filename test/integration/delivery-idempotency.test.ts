@@ -233,7 +233,7 @@ describe('delivery: at least once, and a second copy only in the cases the READM
     expect((await readTable(db.client, tableName))[LEASE_KEY]).toEqual({ pk: LEASE_KEY, leaseUntil: 0 });
   });
 
-  it('takes no lease in a window of failed logons alone (nothing to deliver or learn)', async () => {
+  it('judges and learns a window of failed logons alone under the lease, and gives made-up names no baseline', async () => {
     const tableName = await primed();
     const failures = [0, 1, 2].map((k) => ({
       user: `guess${k}`,
@@ -260,10 +260,15 @@ describe('delivery: at least once, and a second copy only in the cases the READM
       { windowEnd: WINDOW_END },
     );
     const after = await readTable(db.client, tableName);
-    expect(after[LEASE_KEY]).toBeUndefined();
-    expect(Object.keys(after).filter((k) => JSON.stringify(after[k]) !== JSON.stringify(before[k]))).toEqual([
-      'META#state',
-    ]);
+    // Failures are what spraying and spikes are judged on, so the window is learned: the population (its
+    // detectors' slices) and the watermark, under the lease (released after). No USER# item: only logons teach users.
+    expect(after[LEASE_KEY]).toEqual({ pk: LEASE_KEY, leaseUntil: 0 });
+    expect(
+      Object.keys(after)
+        .filter((k) => JSON.stringify(after[k]) !== JSON.stringify(before[k]))
+        .sort(),
+    ).toEqual([LEASE_KEY, 'META#state', 'POP#stats'].sort());
+    expect(Object.keys(after).filter((k) => k.startsWith('USER#guess'))).toEqual([]);
   });
 
   it('holds the lease longer than the detector Lambda can run, so a live run never loses it', () => {
