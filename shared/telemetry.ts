@@ -35,6 +35,10 @@ export const METRICS = {
   alertsDeduplicated: 'AlertsDeduplicated',
   alertsSuppressed: 'AlertsSuppressed',
   alertsCutByCap: 'AlertsCutByCap',
+  /** Per-user alerts folded into a campaign alert (raised with it, not sent one by one). */
+  alertsFolded: 'AlertsFolded',
+  /** Users named only by failed logons beyond the run's bound: not looked up (judged as unknown names). */
+  failureTargetsNotRead: 'FailureTargetsNotRead',
   usersLearning: 'UsersLearning',
   /** Observations a detector threw on (contained and skipped): a bug or an input the core did not expect. */
   detectorErrors: 'DetectorErrors',

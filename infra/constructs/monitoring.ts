@@ -293,19 +293,23 @@ export class Monitoring extends Construct {
         ...wide,
       }),
       new GraphWidget({
-        title: 'Alerts not sent: deduplicated, allowlisted, cut by cap',
+        title: 'Alerts not sent alone: deduplicated, allowlisted, cut by cap, folded into a campaign',
         left: [
           this.metric(METRICS.alertsDeduplicated, 'Sum', 'Deduplicated (already raised)'),
           this.metric(METRICS.alertsSuppressed, 'Sum', 'Suppressed by allowlist'),
           this.metric(METRICS.alertsCutByCap, 'Sum', 'Cut by cap'),
+          this.metric(METRICS.alertsFolded, 'Sum', 'Folded into a campaign'),
         ],
         ...wide,
       }),
     );
     this.dashboard.addWidgets(
       new GraphWidget({
-        title: 'Users still learning (no baseline verdict yet)',
-        left: [this.metric(METRICS.usersLearning, 'Maximum', 'Users learning')],
+        title: 'Users still learning (no baseline verdict yet); names in failures not looked up',
+        left: [
+          this.metric(METRICS.usersLearning, 'Maximum', 'Users learning'),
+          this.metric(METRICS.failureTargetsNotRead, 'Maximum', 'Failed names beyond the bound (not looked up)'),
+        ],
         ...wide,
       }),
       new GraphWidget({

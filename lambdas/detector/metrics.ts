@@ -19,6 +19,8 @@ export function emitRunMetrics(metrics: Metrics, s: ScheduledRunSummary): void {
   count(METRICS.alertsDeduplicated, s.alertsDeduplicated);
   count(METRICS.alertsSuppressed, s.alertsSuppressed);
   count(METRICS.alertsCutByCap, s.alertsCutByCap);
+  count(METRICS.alertsFolded, s.alertsFolded);
+  count(METRICS.failureTargetsNotRead, s.failureTargetsNotRead);
   count(METRICS.usersLearning, s.usersLearning);
   count(METRICS.detectorErrors, s.detectorErrors);
   count(METRICS.itemsNotStored, s.itemsNotStored);

@@ -885,6 +885,8 @@ describe('dashboard', () => {
       METRICS.observations,
       METRICS.alertsDeduplicated,
       METRICS.alertsCutByCap,
+      METRICS.alertsFolded,
+      METRICS.failureTargetsNotRead,
       METRICS.alertsSuppressed,
       METRICS.usersLearning,
       METRICS.queryDurationMs,
