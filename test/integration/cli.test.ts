@@ -44,7 +44,7 @@ describe('authwatch command line', () => {
   it("query prints the profile's Logs Insights query", async () => {
     const r = await run(['query', '--profile', 'sshd']);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('stats count(*) as logons');
+    expect(r.out).toContain('stats sum(attempts) as logons');
     expect(r.out.trimEnd().endsWith('| limit 10000')).toBe(true);
   });
 
