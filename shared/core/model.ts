@@ -39,7 +39,7 @@ export interface LogonObservation {
   readonly user: string;
   readonly sourceIp: string;
   readonly outcome: Outcome;
-  /** Number of logon events. */
+  /** Number of logon attempts: log events, each counted as the attempts it stands for (`LogonEvent.count`). */
   readonly count: number;
   /** Epoch ms of the earliest and latest event. */
   readonly firstSeen: number;
