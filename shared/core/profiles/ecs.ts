@@ -15,7 +15,7 @@
  * profile gives (README "What counts as one failed logon"). Filebeat does not parse rsyslog's `message repeated
  * N times` lines into authentication events, so ECS data cannot count those repeats: nothing to sum here.
  *
- * Insights quirks (see DESIGN.md): an array is addressed by index (`event.category.0`), so the query tests
+ * Insights quirks: an array is addressed by index (`event.category.0`), so the query tests
  * the first few positions as well as the scalar form; and a JSON key starting with `@` gets another `@`
  * (`@@timestamp`), so the query relies on the log event's own `@timestamp` instead.
  */
