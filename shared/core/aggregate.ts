@@ -74,7 +74,8 @@ export function aggregateEvents(events: Iterable<LogonEvent>, window: TimeWindow
       };
       byKey.set(k, a);
     }
-    a.count++;
+    // A line may stand for several attempts (a syslog repeat line); Insights sums the same number.
+    a.count += e.count ?? 1;
     if (e.timestamp < a.firstSeen) a.firstSeen = e.timestamp;
     if (e.timestamp > a.lastSeen) a.lastSeen = e.timestamp;
     if (e.host && a.hosts.size < MAX_HOSTS_PER_OBSERVATION) a.hosts.add(e.host);

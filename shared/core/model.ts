@@ -23,6 +23,11 @@ export interface LogonEvent {
   readonly method?: string;
   /** Profile id that produced the event (`sshd`, `cloudtrail`, ...). */
   readonly logSource: string;
+  /**
+   * How many logon attempts this one line stands for; absent means 1. Only a line that says it stands for several
+   * sets it: rsyslog's `message repeated N times: [ ... ]` is N attempts (see the sshd profile). Aggregation sums it.
+   */
+  readonly count?: number;
 }
 
 /**
@@ -34,7 +39,7 @@ export interface LogonObservation {
   readonly user: string;
   readonly sourceIp: string;
   readonly outcome: Outcome;
-  /** Number of logon events. */
+  /** Number of logon attempts: log events, each counted as the attempts it stands for (`LogonEvent.count`). */
   readonly count: number;
   /** Epoch ms of the earliest and latest event. */
   readonly firstSeen: number;

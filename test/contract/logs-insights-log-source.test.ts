@@ -721,3 +721,25 @@ describe('user names in Insights rows: bounded and counted as in local files', (
     expect(summary.namesTruncated).toBe(1);
   });
 });
+
+describe('LogsInsightsLogSource with the sshd profile: failed attempts', () => {
+  it('asks Insights to sum the attempts of repeat lines, and keeps the summed count of each row', async () => {
+    const t = '2026-03-20 09:50:00.000';
+    logs.on(StartQueryCommand).resolves({ queryId: 'q1' });
+    logs.on(GetQueryResultsCommand).resolves({
+      status: 'Complete',
+      results: [
+        // One `Failed password` line and one `message repeated 5 times` line of it: Insights' sum is 6.
+        fields({ user: 'root', ip: '192.0.2.201', outcome: 'Failed', host: 'web-01', logons: '6', first: t, last: t }),
+      ],
+    });
+    const { source } = harness({ profile: getProfile('sshd') });
+    const r = await source.fetch(WINDOW);
+
+    const query = startInputs()[0]!.queryString!;
+    expect(query).toContain('| fields coalesce(repeats, 1) as attempts');
+    expect(query).toContain('| stats sum(attempts) as logons, ');
+    expect(query).toMatch(/\| parse @message \/.*message repeated \(\?<repeats>/);
+    expect(r.observations).toMatchObject([{ user: 'root', outcome: 'failure', count: 6 }]);
+  });
+});

@@ -44,7 +44,7 @@ describe('authwatch command line', () => {
   it("query prints the profile's Logs Insights query", async () => {
     const r = await run(['query', '--profile', 'sshd']);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('stats count(*) as logons');
+    expect(r.out).toContain('stats sum(attempts) as logons');
     expect(r.out.trimEnd().endsWith('| limit 10000')).toBe(true);
   });
 
@@ -261,7 +261,7 @@ describe('authwatch command line', () => {
       '1',
     ]);
     expect(replayed.code).toBe(0);
-    expect(replayed.err.replace(/\s+/g, ' ')).toContain('27 lines, 11 logons'); // wrapped to 80 columns
+    expect(replayed.err.replace(/\s+/g, ' ')).toContain('27 lines, 9 logons'); // wrapped to 80 columns
 
     const corrupt = join(dir, 'corrupt.gz');
     writeFileSync(corrupt, Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from('not really gzip at all')]));

@@ -16,6 +16,13 @@
  * Source: `sourceIPAddress`; AWS service names there (`signin.amazonaws.com`, `AWS Internal`) are not an
  * address and the event is skipped. Host: `recipientAccountId` (the account signed in to). Method:
  * `additionalEventData.MFAUsed` as `MFAUsed=Yes|No`.
+ *
+ * Failed attempts (README "What counts as one failed logon"): each `ConsoleLogin` event whose
+ * `responseElements.ConsoleLogin` is `Failure` (with `errorMessage` `Failed authentication`, or `No username
+ * found in supplied account` for a name that does not exist) is one failed sign-in; AWS writes one such event
+ * per attempt. Not counted: any other event, even with an `errorCode` (`AccessDenied` on an API call is an
+ * authorisation failure of someone already signed in, not a failed logon), and `ConsoleLogin` events whose
+ * result is neither `Success` nor `Failure`.
  */
 import {
   canonicalUser,

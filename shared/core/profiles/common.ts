@@ -334,6 +334,8 @@ export interface RawLogon {
   readonly method?: string | undefined;
   /** Already canonical user (the profile built it itself, e.g. CloudTrail's `root@<account>`). */
   readonly canonical?: boolean;
+  /** Attempts the line stands for (a syslog repeat line); absent or 1 means one. A positive integer. */
+  readonly count?: number;
 }
 
 export interface EventRules {
@@ -364,6 +366,8 @@ export function toEvent(logSource: ProfileId, raw: RawLogon, rules: EventRules =
     ...(host ? { host } : {}),
     ...(method ? { method } : {}),
     logSource,
+    // Only a line standing for several attempts carries a count, so one-attempt events stay as they always were.
+    ...(raw.count !== undefined && raw.count !== 1 ? { count: raw.count } : {}),
   };
   return truncated ? { kind: 'event', event, userTruncated: true } : { kind: 'event', event };
 }
@@ -452,10 +456,16 @@ function stringsOnly(row: unknown): Record<string, string> {
 /**
  * The aggregation every profile query ends with: one row per (user, ip, outcome, host), plus any extra
  * columns a profile's row mapper needs (`domain`, `type`). `host: false` for formats that name no host.
+ * `logons` is what a row counts: by default every log event is one attempt (`count(*)`); a format whose single
+ * log event can stand for several attempts (sshd's `message repeated N times`) passes `sum(<field>)` of a field
+ * holding 1 or that N, so the query counts exactly what the line parser's `count` says.
  */
-export function statsClause(extraBy: readonly string[] = [], options: { host?: boolean } = {}): string {
+export function statsClause(
+  extraBy: readonly string[] = [],
+  options: { host?: boolean; logons?: `sum(${string})` } = {},
+): string {
   const by = ['user', ...extraBy, 'ip', 'outcome', ...(options.host === false ? [] : ['host'])].join(', ');
-  return `stats count(*) as logons, min(@timestamp) as first, max(@timestamp) as last by ${by}`;
+  return `stats ${options.logons ?? 'count(*)'} as logons, min(@timestamp) as first, max(@timestamp) as last by ${by}`;
 }
 
 /**

@@ -10,6 +10,14 @@
  * `DENY`, `UNKNOWN`) are not a completed or failed sign-in and are skipped. Time: `published`. Method:
  * `authenticationContext.credentialType`, else `authenticationContext.authenticationProvider`.
  * Host: none (Okta is the identity provider, not a host); rows aggregate per (user, ip, outcome).
+ *
+ * Failed attempts (README "What counts as one failed logon"): each `user.session.start` with outcome `FAILURE`
+ * (Okta's "Sign-in failed": wrong password, unknown user, locked or suspended account) is one failed attempt.
+ * Not counted: `user.authentication.auth_via_mfa` with `FAILURE` (Okta's "Failed <factor> factor attempt"): a
+ * factor rejected within a sign-in, usually after the password was accepted, so it is not a failed guess at the
+ * password but a different signal (push fatigue, a stolen password) that a detector should read as such, not
+ * mixed into the failed sign-ins a spray or brute-force count is made of; `user.account.lock` (Okta's verdict on
+ * failures already logged one by one), and every other event type (SSO to an app, token grants).
  */
 import {
   firstText,

@@ -26,7 +26,9 @@ export type RowResult =
  *
  * Every profile's query ends in the same row schema, one row per (user, ip, outcome, host):
  * `user, ip, outcome ("success"|"failure"), host, logons, first, last` (first/last in epoch ms),
- * which `mapRow` turns into a `LogonObservation` with canonical user and IP.
+ * which `mapRow` turns into a `LogonObservation` with canonical user and IP. `logons` counts attempts the way the
+ * line parser does: one per log event (`count(*)`), or the sum of each event's attempts where one line can stand for
+ * several (sshd's syslog repeat lines, `LogonEvent.count`). README "What counts as one failed logon" has the rule.
  * The query must end in that aggregation (and an optional `| limit`), keeping those column names: when a
  * result is capped at Insights' 10,000 rows, the log source appends `filter`s on the `user`, `ip` and `host`
  * columns after it to split the result into parts (one user name sprayed from thousands of addresses within

@@ -9,14 +9,32 @@
  *   (Ubuntu 24.04's default, and `+0000` offsets);
  * - program `sshd`, or `sshd-session` / `sshd-auth` (OpenSSH 9.8+ split the per-connection work out of
  *   the listener, and those binaries write the auth messages).
- * Messages: `Accepted <method> for U from IP port N ssh2[: <key type> SHA256:<fingerprint>]` (success),
- * `Failed <method> for [invalid user ]U from IP port N ssh2` and `Invalid user U from IP port N` (failure;
- * OpenSSH before 7.5 omits the port on the last one). A name may contain spaces (scanners send anything),
- * so the user is everything up to the LAST ` from <addr>`. rsyslog's `message repeated N times: [ ... ]`
- * counts once, as Insights would count it.
+ * Messages: `Accepted <method> for U from IP port N ssh2[: <key type> SHA256:<fingerprint>]` (success) and
+ * `Failed <method> for [invalid user ]U from IP port N ssh2` (failure). A name may contain spaces (scanners
+ * send anything), so the user is everything up to the LAST ` from <addr>`.
  *
- * One regular expression, `SSHD_LOGON_PATTERN`, is both the Insights `parse` and the local parser's
- * matcher, so the two agree by construction on which lines are logons and what user, IP and host they name.
+ * What counts as one failed attempt (README "What counts as one failed logon"): each `Failed` line is one
+ * credential sshd rejected (one password, one key, one keyboard-interactive round), the unit sshd itself counts
+ * towards MaxAuthTries. Not counted, because they describe the same attempt again or no credential at all:
+ * - `Invalid user U from IP port N`: sshd writes it when it first looks the name up, before any credential,
+ *   and then writes the `Failed ... for invalid user U` line of the attempt itself; counting both doubled
+ *   every attempt on a name that does not exist. Alone (the client disconnects before sending a credential,
+ *   `Connection closed by invalid user U ... [preauth]`) it is a probe of the name, not a logon attempt, just
+ *   as `Connection closed by authenticating user root ... [preauth]` is for a name that exists; counting one
+ *   and not the other would make the count depend on whether the account exists.
+ * - PAM's `pam_unix(sshd:auth): authentication failure; ... rhost=... user=...` and `PAM N more authentication
+ *   failures`: PAM's view of the same password sshd reports on its `Failed password` line.
+ * - `error: maximum authentication attempts exceeded ...` and `Disconnecting ...: Too many authentication
+ *   failures`: sshd's verdict on failures already logged one by one.
+ * rsyslog's repeated-message reduction folds identical consecutive messages of one process (one connection) into
+ * `message repeated N times: [ <message> ]`, written after the first one: that line stands for N more
+ * attempts, so its event carries `count: N` and the query sums the same N (`SSHD_REPEAT_PATTERN`). An
+ * `Accepted` line cannot repeat that way (sshd stops authenticating a connection once it succeeds), but would
+ * be summed the same.
+ *
+ * Two regular expressions, `SSHD_LOGON_PATTERN` (which lines are logons and what user, IP and host they name)
+ * and `SSHD_REPEAT_PATTERN` (how many attempts a line stands for), are both the Insights `parse`s and the local
+ * parser's matchers, so the two agree by construction.
  *
  * Year-less classic timestamps: syslog omits the year, so a time is placed in the latest year that does not
  * put it more than a day after the reference time (a December line read in January is last year's), the way
@@ -39,16 +57,35 @@ import {
 } from './common';
 import type { LineResult, Profile } from './profile';
 
+/** The syslog header up to the sshd message: `stamp` and `host` captured (named) or only matched. */
+function header(named: boolean): string {
+  const stamp = String.raw`[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)?|\d{4}-\d{2}-\d{2}T\S+`;
+  return (
+    String.raw`^(?:<\d{1,3}>)?` +
+    (named ? String.raw`(?<stamp>${stamp}) (?<host>\S+)` : String.raw`(?:${stamp}) \S+`) +
+    String.raw` sshd(?:-session|-auth)?(?:\[\d+\])?: `
+  );
+}
+
 /**
  * The logon line, header included (anchored at the line start so a logon-looking text inside another
  * program's message never counts). Named groups: `stamp`, `host`, `outcome` (the verdict word),
  * `method`, `user`, `ip`. Written in the regex dialect JavaScript and Logs Insights share, without `/`.
  */
 export const SSHD_LOGON_PATTERN =
-  String.raw`^(?:<\d{1,3}>)?(?<stamp>[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)?|\d{4}-\d{2}-\d{2}T\S+) (?<host>\S+) sshd(?:-session|-auth)?(?:\[\d+\])?: ` +
-  String.raw`(?:message repeated \d+ times: \[ ?)?(?<outcome>Accepted|Failed|Invalid)(?: (?<method>\S+) for(?: invalid user)?| user) (?<user>.*) from (?<ip>\S+)(?: port \d+|\]?$)`;
+  header(true) +
+  String.raw`(?:message repeated \d+ times: \[ ?)?(?<outcome>Accepted|Failed) (?<method>\S+) for(?: invalid user)? (?<user>.*) from (?<ip>\S+)(?: port \d+|\]?$)`;
+
+/**
+ * rsyslog's repeat line: group `repeats` is how many more times the message was logged. Anchored right after the
+ * header, so the text of a user name (`Failed password for invalid user x: message repeated 99 times: [ from ...`)
+ * can never pass for a repeat count. At most nine digits (rsyslog counts in an int); `0` never comes from rsyslog
+ * and is not read as a count, so such a line counts once, here and in Insights alike.
+ */
+export const SSHD_REPEAT_PATTERN = header(false) + String.raw`message repeated (?<repeats>[1-9]\d{0,8}) times: \[`;
 
 const LOGON = new RegExp(SSHD_LOGON_PATTERN);
+const REPEAT = new RegExp(SSHD_REPEAT_PATTERN);
 
 const MONTHS: Readonly<Record<string, number>> = {
   Jan: 1,
@@ -85,15 +122,25 @@ const MAX_YEARS_BACK = 8;
 
 const SYSTEM_CLOCK: SshdClock = { now: () => Date.now() };
 
-const OUTCOMES = { accepted: 'success', failed: 'failure', invalid: 'failure' } as const;
+const OUTCOMES = { accepted: 'success', failed: 'failure' } as const;
 
 export const SSHD_QUERY = pipeline([
   'fields @timestamp, @message',
   `parse @message /${SSHD_LOGON_PATTERN}/`,
   'filter ispresent(user) and ispresent(ip)',
-  statsClause(),
+  // A second parse: a log event it does not match keeps its other fields and simply lacks `repeats` (Insights'
+  // documented `parse` behaviour), so `coalesce` makes every other logon line count 1.
+  `parse @message /${SSHD_REPEAT_PATTERN}/`,
+  'fields coalesce(repeats, 1) as attempts',
+  statsClause([], { logons: 'sum(attempts)' }),
   LIMIT_CLAUSE,
 ]);
+
+/** Attempts a logon line stands for: rsyslog's repeat count, else 1 (what the query's `attempts` holds). */
+function attemptsOf(line: string): number {
+  const repeats = REPEAT.exec(line)?.groups?.repeats;
+  return repeats === undefined ? 1 : Number(repeats);
+}
 
 export function sshdProfile(options: SshdOptions = {}): Profile {
   const clock = options.clock ?? SYSTEM_CLOCK;
@@ -129,7 +176,15 @@ export function sshdProfile(options: SshdOptions = {}): Profile {
     if (timestamp === undefined)
       return malformed(`sshd logon with an unreadable timestamp ${JSON.stringify(stamp.slice(0, 40))}`);
     const outcome = OUTCOMES[g.outcome!.toLowerCase() as keyof typeof OUTCOMES];
-    return toEvent('sshd', { user: g.user, ip: g.ip, outcome, timestamp, host: g.host, method: g.method });
+    return toEvent('sshd', {
+      user: g.user,
+      ip: g.ip,
+      outcome,
+      timestamp,
+      host: g.host,
+      method: g.method,
+      count: attemptsOf(line),
+    });
   }
 
   return {

@@ -14,6 +14,18 @@
  * `127.0.0.1`, none): they are not a person logging on from somewhere. Host: the computer logged on to
  * (`WorkstationName` is the CLIENT's name, so it is not used as the host). Method: the logon type,
  * `10 RemoteInteractive`.
+ *
+ * Failed attempts (README "What counts as one failed logon"): each 4625 ("An account failed to log on", written by
+ * the machine the logon was attempted on) is one failed attempt; each 4624 one success. Not counted:
+ * - 4771 (Kerberos pre-authentication failed) and 4776 (NTLM credential validation, success or failure): the
+ *   domain controller's account-logon events for the credential check behind a logon. A network logon that
+ *   fails at a member server is written there as a 4625 too, from the same client address, so counting the DC's
+ *   event as well doubled the attempt whenever both machines' Security logs are shipped, which is the usual
+ *   setup. 4776 also names no client address at all (only a `Workstation` name), so it could not be placed.
+ *   What this leaves out: a Kerberos password spray aimed at the DC alone (pre-authentication requests that no
+ *   member server sees) shows only as 4771 events, which this profile does not read.
+ * - 4625 with no network source (`IpAddress` `-` or loopback: a console or service logon) and the non-person
+ *   accounts above: skipped, like their 4624s.
  */
 import {
   canonicalUser,

@@ -79,6 +79,27 @@ describe('cloudtrail profile', () => {
     });
   });
 
+  describe('failed logons', () => {
+    it('counts a failed ConsoleLogin, not an API call refused with an error code', () => {
+      const denied = JSON.stringify({
+        eventVersion: '1.09',
+        userIdentity: { type: 'IAMUser', accountId: '123456789012', userName: 'alice' },
+        eventTime: '2026-11-02T08:00:40Z',
+        eventSource: 's3.amazonaws.com',
+        eventName: 'ListBuckets',
+        sourceIPAddress: '192.0.2.46',
+        errorCode: 'AccessDenied',
+        errorMessage: 'Access Denied',
+        recipientAccountId: '123456789012',
+      });
+      expect(profile.parseLine(denied).kind).toBe('skip');
+      expect(profile.query).toContain('filter eventName = "ConsoleLogin"');
+      expect(
+        lines.filter((l) => l.expected.kind === 'event' && l.expected.event.outcome === 'failure').length,
+      ).toBeGreaterThan(0);
+    });
+  });
+
   describe('Insights rows', () => {
     const base = {
       user: 'alice',

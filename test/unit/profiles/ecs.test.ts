@@ -47,6 +47,20 @@ describe('ecs profile', () => {
       expect(r.kind === 'event' && r.event.user).toBe('alice@corp');
     });
 
+    it('skips Filebeat’s copy of sshd’s "Invalid user" line: the "Failed" event after it is the attempt', () => {
+      const doc = (event: string) =>
+        JSON.stringify({
+          '@timestamp': '2026-11-02T08:17:45.000Z',
+          event: { category: ['authentication'], outcome: 'failure', action: 'ssh_login' },
+          user: { name: 'oracle' },
+          source: { ip: '192.0.2.200' },
+          host: { name: 'web-01' },
+          system: { auth: { ssh: { event } } },
+        });
+      expect(profile.parseLine(doc('Invalid')).kind).toBe('skip');
+      expect(profile.parseLine(doc('Failed'))).toMatchObject({ kind: 'event', event: { outcome: 'failure' } });
+    });
+
     it('skips unknown outcomes, local logons without a source and loopback sources', () => {
       expect(profile.parseLine(doc({ event: { category: 'authentication', outcome: 'unknown' } })).kind).toBe('skip');
       expect(profile.parseLine(doc({ source: {} })).kind).toBe('skip');
@@ -141,6 +155,7 @@ describe('ecs profile', () => {
         "fields @timestamp, event.category, event.outcome, user.name, user.domain, source.ip, host.name
         | filter event.category = "authentication" or event.category.0 = "authentication" or event.category.1 = "authentication" or event.category.2 = "authentication" or event.category.3 = "authentication"
         | filter event.outcome = "success" or event.outcome = "failure"
+        | filter not ispresent(system.auth.ssh.event) or system.auth.ssh.event != "Invalid"
         | fields user.name as user, user.domain as domain, source.ip as ip, event.outcome as outcome, coalesce(host.name, host.hostname) as host
         | filter ispresent(user) and ispresent(ip)
         | stats count(*) as logons, min(@timestamp) as first, max(@timestamp) as last by user, domain, ip, outcome, host

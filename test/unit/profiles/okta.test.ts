@@ -75,6 +75,28 @@ describe('okta profile', () => {
     });
   });
 
+  describe('failed logons', () => {
+    const event = (eventType: string, result: string) =>
+      JSON.stringify({
+        eventType,
+        outcome: { result, reason: result === 'FAILURE' ? 'INVALID_CREDENTIALS' : null },
+        actor: { alternateId: 'carol@corp.com' },
+        client: { ipAddress: '192.0.2.60' },
+        published: '2026-11-02T08:00:00.000Z',
+      });
+
+    it('counts a failed user.session.start, not a failed MFA factor or the lock that follows failures', () => {
+      expect(profile.parseLine(event('user.session.start', 'FAILURE'))).toMatchObject({
+        kind: 'event',
+        event: { outcome: 'failure', user: 'carol@corp.com' },
+      });
+      expect(profile.parseLine(event('user.authentication.auth_via_mfa', 'FAILURE')).kind).toBe('skip');
+      expect(profile.parseLine(event('user.account.lock', 'SUCCESS')).kind).toBe('skip');
+      expect(profile.query).toContain('= "user.session.start"');
+      expect(profile.query).not.toContain('auth_via_mfa');
+    });
+  });
+
   describe('Insights rows', () => {
     it('maps a row with Okta’s upper-case result and no host', () => {
       expect(

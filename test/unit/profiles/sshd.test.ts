@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getProfile, sshdProfile } from '../../../shared/core/profiles';
-import { SSHD_LOGON_PATTERN } from '../../../shared/core/profiles/sshd';
+import { SSHD_LOGON_PATTERN, SSHD_REPEAT_PATTERN } from '../../../shared/core/profiles/sshd';
 import { countKinds, fixtureLines, itHasQueryShape, itNeverThrows, ROW_COLUMNS } from './support';
 
 // Classic syslog lines carry no year: the fixtures are read as 2026.
@@ -43,25 +43,57 @@ describe('sshd profile', () => {
       });
     });
 
-    it('counts "Failed ... for invalid user" and "Invalid user" as failures of that name', () => {
+    it('counts "Failed ... for invalid user" as one failure of that name, and not the "Invalid user" line before it', () => {
+      const r = profile.parseLine(
+        'Nov  2 08:17:49 web-01 sshd[4251]: Failed password for invalid user oracle from 192.0.2.200 port 33410 ssh2',
+      );
+      expect(r).toMatchObject({
+        kind: 'event',
+        event: { outcome: 'failure', user: 'oracle', sourceIp: '192.0.2.200' },
+      });
+      expect(r.kind === 'event' && r.event.count).toBe(undefined);
       for (const msg of [
-        'Failed password for invalid user oracle from 192.0.2.200 port 33410 ssh2',
         'Invalid user oracle from 192.0.2.200 port 33410',
-      ]) {
-        const r = profile.parseLine(`Nov  2 08:17:49 web-01 sshd[4251]: ${msg}`);
-        expect(
-          r.kind === 'event' &&
-            r.event.outcome === 'failure' &&
-            r.event.user === 'oracle' &&
-            r.event.sourceIp === '192.0.2.200',
-          msg,
-        ).toBe(true);
-      }
+        'Invalid user guest from 192.0.2.80',
+        'Connection closed by invalid user oracle 192.0.2.200 port 33410 [preauth]',
+        'pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.200  user=root',
+        'PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.79  user=root',
+        'error: maximum authentication attempts exceeded for root from 192.0.2.200 port 33500 ssh2 [preauth]',
+        'Disconnecting authenticating user root 192.0.2.200 port 33500: Too many authentication failures [preauth]',
+      ])
+        expect(profile.parseLine(`Nov  2 08:17:49 web-01 sshd[4251]: ${msg}`).kind, msg).toBe('skip');
+    });
+
+    it("counts rsyslog's `message repeated N times` as N attempts, successes alike", () => {
+      const failed = profile.parseLine(
+        'Nov  2 08:18:09 web-01 sshd[4260]: message repeated 5 times: [ Failed password for root from 192.0.2.200 port 33500 ssh2]',
+      );
+      expect(failed).toMatchObject({ kind: 'event', event: { outcome: 'failure', user: 'root', count: 5 } });
+      const accepted = profile.parseLine(
+        '2026-11-02T08:18:09Z web-01 sshd[4260]: message repeated 2 times: [ Accepted password for bob from 198.51.100.23 port 40022 ssh2]',
+      );
+      expect(accepted).toMatchObject({ kind: 'event', event: { outcome: 'success', user: 'bob', count: 2 } });
+      // rsyslog never writes 0 repeats: such a line is not read as a count, and counts once (as in Insights).
+      const zero = profile.parseLine(
+        'Nov  2 08:18:09 web-01 sshd[4260]: message repeated 0 times: [ Failed password for root from 192.0.2.200 port 33500 ssh2]',
+      );
+      expect(zero.kind === 'event' && zero.event.count).toBe(undefined);
+    });
+
+    it('never reads a repeat count out of a user name', () => {
+      const r = profile.parseLine(
+        'Nov  2 08:18:09 web-01 sshd[4260]: Failed password for invalid user x: message repeated 99 times: [ from 192.0.2.206 port 40300 ssh2',
+      );
+      expect(r).toMatchObject({
+        kind: 'event',
+        event: { user: 'x: message repeated 99 times: [', sourceIp: '192.0.2.206' },
+      });
+      expect(r.kind === 'event' && r.event.count).toBe(undefined);
     });
 
     it('takes the user up to the LAST " from <addr> port", so a name cannot smuggle in a source', () => {
       const r = profile.parseLine(
-        'Nov  2 08:30:30 web-01 sshd[4420]: Invalid user x from 10.0.0.1 port 1 from 203.0.113.250 port 40200',
+        'Nov  2 08:30:30 web-01 sshd[4420]: Failed password for invalid user x from 10.0.0.1 port 1 from 203.0.113.250 port 40200 ssh2',
       );
       expect(r.kind === 'event' && r.event.sourceIp).toBe('203.0.113.250');
     });
@@ -93,9 +125,11 @@ describe('sshd profile', () => {
         profile.parseLine('Nov  3 09:12:00 h sshd[2300]: Accepted password for bob from 999.1.2.3 port 50022 ssh2')
           .kind,
       ).toBe('malformed');
-      expect(profile.parseLine('Nov  2 08:23:00 h sshd[4330]: Invalid user  from 192.0.2.201 port 40000').kind).toBe(
-        'malformed',
-      );
+      expect(
+        profile.parseLine(
+          'Nov  2 08:23:00 h sshd[4330]: Failed password for invalid user  from 192.0.2.201 port 1 ssh2',
+        ).kind,
+      ).toBe('malformed');
     });
 
     it('truncates sub-millisecond digits and applies the offset of ISO timestamps', () => {
@@ -169,8 +203,8 @@ describe('sshd profile', () => {
       });
     });
 
-    it('maps Failed and Invalid to failure, and accepts epoch-ms times and canonical outcomes', () => {
-      for (const outcome of ['Failed', 'Invalid', 'failure']) {
+    it('maps Failed to failure, and accepts epoch-ms times and canonical outcomes', () => {
+      for (const outcome of ['Failed', 'failure']) {
         const r = profile.mapRow({
           user: 'root',
           ip: '192.0.2.200',
@@ -209,15 +243,21 @@ describe('sshd profile', () => {
 
     it('parses with the very pattern the line parser uses, so both find the same logons', () => {
       expect(profile.query).toContain(`parse @message /${SSHD_LOGON_PATTERN}/`);
-      // Insights delimits the regex with `/`: the pattern must not contain one.
+      expect(profile.query).toContain(`parse @message /${SSHD_REPEAT_PATTERN}/`);
+      // Insights delimits the regex with `/`: the patterns must not contain one.
       expect(SSHD_LOGON_PATTERN).not.toMatch(/(^|[^\\])\//);
+      expect(SSHD_REPEAT_PATTERN).not.toMatch(/(^|[^\\])\//);
       const re = new RegExp(SSHD_LOGON_PATTERN);
+      const repeat = new RegExp(SSHD_REPEAT_PATTERN);
       for (const l of lines) {
         const g = re.exec(l.line)?.groups;
         if (l.expected.kind === 'event') {
           expect(g, `${l.file}:${l.lineNo}`).toBeDefined();
           expect(g!.user!.toLowerCase()).toBe(l.expected.event.user);
           expect(g!.host).toBe(l.expected.event.host);
+          // The query's `attempts`: coalesce(repeats, 1).
+          const repeats = repeat.exec(l.line)?.groups?.repeats;
+          expect(Number(repeats ?? 1), `${l.file}:${l.lineNo}`).toBe(l.expected.event.count ?? 1);
         } else if (l.expected.kind === 'skip') {
           // Skipped lines either do not match at all, or match with a local source (dropped by mapRow too).
           if (g)
@@ -236,12 +276,25 @@ describe('sshd profile', () => {
       }
     });
 
+    it('sums the attempts each line stands for instead of counting lines', () => {
+      const q = profile.query.split('\n');
+      const at = (prefix: string) => q.findIndex((c) => c.startsWith(prefix));
+      expect(q).toContain('| fields coalesce(repeats, 1) as attempts');
+      expect(q.find((c) => c.startsWith('| stats '))).toMatch(/^\| stats sum\(attempts\) as logons, /);
+      expect(profile.query).not.toContain('count(*)');
+      // The repeat count is parsed after the logon filter and before the aggregation that sums it.
+      expect(at(`| parse @message /${SSHD_REPEAT_PATTERN}/`)).toBeGreaterThan(at('| filter ispresent(user)'));
+      expect(at('| fields coalesce(repeats, 1)')).toBeLessThan(at('| stats '));
+    });
+
     it('is pinned', () => {
       expect(profile.query).toMatchInlineSnapshot(`
         "fields @timestamp, @message
-        | parse @message /^(?:<\\d{1,3}>)?(?<stamp>[A-Z][a-z]{2} +\\d{1,2} \\d{2}:\\d{2}:\\d{2}(?:\\.\\d+)?|\\d{4}-\\d{2}-\\d{2}T\\S+) (?<host>\\S+) sshd(?:-session|-auth)?(?:\\[\\d+\\])?: (?:message repeated \\d+ times: \\[ ?)?(?<outcome>Accepted|Failed|Invalid)(?: (?<method>\\S+) for(?: invalid user)?| user) (?<user>.*) from (?<ip>\\S+)(?: port \\d+|\\]?$)/
+        | parse @message /^(?:<\\d{1,3}>)?(?<stamp>[A-Z][a-z]{2} +\\d{1,2} \\d{2}:\\d{2}:\\d{2}(?:\\.\\d+)?|\\d{4}-\\d{2}-\\d{2}T\\S+) (?<host>\\S+) sshd(?:-session|-auth)?(?:\\[\\d+\\])?: (?:message repeated \\d+ times: \\[ ?)?(?<outcome>Accepted|Failed) (?<method>\\S+) for(?: invalid user)? (?<user>.*) from (?<ip>\\S+)(?: port \\d+|\\]?$)/
         | filter ispresent(user) and ispresent(ip)
-        | stats count(*) as logons, min(@timestamp) as first, max(@timestamp) as last by user, ip, outcome, host
+        | parse @message /^(?:<\\d{1,3}>)?(?:[A-Z][a-z]{2} +\\d{1,2} \\d{2}:\\d{2}:\\d{2}(?:\\.\\d+)?|\\d{4}-\\d{2}-\\d{2}T\\S+) \\S+ sshd(?:-session|-auth)?(?:\\[\\d+\\])?: message repeated (?<repeats>[1-9]\\d{0,8}) times: \\[/
+        | fields coalesce(repeats, 1) as attempts
+        | stats sum(attempts) as logons, min(@timestamp) as first, max(@timestamp) as last by user, ip, outcome, host
         | limit 10000"
       `);
     });

@@ -101,6 +101,33 @@ describe('windows profile', () => {
     });
   });
 
+  describe('failed logons', () => {
+    const winlogbeat = (eventId: string, data: Record<string, string>) =>
+      JSON.stringify({
+        '@timestamp': '2026-11-02T08:00:00.000Z',
+        winlog: { event_id: eventId, computer_name: 'DC01.corp.example.com', event_data: data },
+      });
+
+    it('counts a 4625, not the domain controller’s 4771 or 4776 for the same attempt', () => {
+      expect(
+        profile.parseLine(
+          winlogbeat('4625', { TargetUserName: 'bob', TargetDomainName: 'CORP', IpAddress: '192.0.2.50' }),
+        ),
+      ).toMatchObject({ kind: 'event', event: { outcome: 'failure', user: 'bob@corp', sourceIp: '192.0.2.50' } });
+      const kerberos = winlogbeat('4771', { TargetUserName: 'bob', Status: '0x18', IpAddress: '::ffff:192.0.2.50' });
+      const ntlm = winlogbeat('4776', { TargetUserName: 'bob', Workstation: 'KALI', Status: '0xc000006a' });
+      expect(profile.parseLine(kerberos).kind).toBe('skip');
+      expect(profile.parseLine(ntlm).kind).toBe('skip');
+      // The query keeps the same two event ids and no other.
+      expect(profile.query.match(/eventId = "?\d+"?/g)?.sort()).toEqual([
+        'eventId = "4624"',
+        'eventId = "4625"',
+        'eventId = 4624',
+        'eventId = 4625',
+      ]);
+    });
+  });
+
   describe('Insights rows', () => {
     const base = {
       user: 'Alice',
