@@ -279,6 +279,16 @@ const feedbackSchema = record({
   allowCidrs: list(record({ cidr: text, user: text.optional(), ...allowedEntry })),
   allowAsns: list(record({ asn: finite, user: text.optional(), ...allowedEntry })).optional(),
   allowCountries: list(record({ country: text, user: text.optional(), ...allowedEntry })).optional(),
+  // The hostile marks (`authwatch malicious`) came later still: absent in older items, read as none.
+  hostile: list(
+    record({
+      kind: z.enum(['ip', 'cidr', 'asn']),
+      value: text,
+      alertId: text,
+      addedAt: finite,
+      note: text.optional(),
+    }),
+  ).optional(),
 });
 
 /**
