@@ -736,7 +736,11 @@ export function renderStatus(s: StatusReport): string {
     'Allowlist (feedback)',
     `${fb.allowUsers} users, ${fb.allowCidrs} ranges, ${fb.allowAsns} networks (AS), ${fb.allowCountries} countries (see: allow list)`,
   );
-  if (fb.hostile > 0) row('Marked malicious', `${fb.hostile} sources (see: allow list; take back with unmark)`);
+  if (fb.hostile > 0)
+    row(
+      'Marked malicious',
+      `${fb.hostile} ${fb.hostile === 1 ? 'source' : 'sources'} (see: allow list; take back with unmark)`,
+    );
   if (fb.expired.length > 0) {
     const shown = fb.expired.slice(0, EXPIRED_SHOWN).map((e) => `${safeText(e.entry, 80)} (until ${e.until})`);
     const more = fb.expired.length > EXPIRED_SHOWN ? `, and ${fb.expired.length - EXPIRED_SHOWN} more` : '';
