@@ -21,7 +21,8 @@
  * (a population without `sharedNetworks`, `placeNovelty`, `placeNovelty.networkOrgNovel` or the learned-window
  * marker is read as such; so is a user without the owner maps and leaves `owners`, `countries`, `ownerActivity`,
  * `hostingActivity` or the novelty counters `ownerPeriods`, `country`, `ownerNetwork`, and a population without
- * `sharedCountries` or the owner-level `placeNovelty` counters) and leaves with more fields than the tuple (written
+ * `sharedCountries` or the owner-level `placeNovelty` counters, and a feedback item without the AS, country or
+ * hostile lists) and leaves with more fields than the tuple (written
  * as objects, read as objects, their extra fields kept). Fields this code does not know are kept as they were read and written back, so an
  * older authwatch reading a newer item, and writing it back, loses nothing (`$v` stays 1 for that reason: an
  * older reader refuses any other format). Detectors' own slices (`detectorState`) are versioned each on its
