@@ -361,6 +361,38 @@ export const COMMANDS: readonly CommandSpec[] = [
     checkPositionals: exactlyOne('benign', 'alert id (the id field of the alert)'),
   },
   {
+    name: 'malicious',
+    synopsis: '<alert-id> [--subnet [--prefix <bits>] | --owner] [--note <text>] (--table <name> | --store <dir>)',
+    summary: "the alert's source is hostile: alert on every later logon from it, by any user",
+    description: [
+      "The alert's source is hostile (credential stuffing, a stolen password): its address, with --subnet its /24 (IPv6 /48), or with --owner its network owner (the AS the alert names), is marked malicious. Every later successful logon from it, by any user, raises a high-severity hostile-source alert; the allowlists do not silence it.",
+      'A range wider than /16 (IPv6 /32) is refused. allow list shows the marks; unmark takes one back.',
+    ],
+    options: {
+      ...OPERATOR_TARGET,
+      json: O.json,
+      subnet: { type: 'boolean', help: "mark the alert's /24 (IPv6 /48) instead of its address" },
+      prefix: {
+        type: 'string',
+        arg: '<bits>',
+        help: 'with --subnet: the length of the range marked (default 24, IPv6 48; at least 16, IPv6 32)',
+      },
+      owner: { type: 'boolean', help: "mark the alert's network owner: every address its AS announces" },
+      note: { ...O.note, help: 'why, for whoever reads the marks and the alerts later' },
+    },
+    checkPositionals: exactlyOne('malicious', 'alert id (the id field of the alert)'),
+  },
+  {
+    name: 'unmark',
+    synopsis: '<alert-id|address|range|AS> (--table <name> | --store <dir>)',
+    summary: 'take back a mark made with malicious',
+    description: [
+      'Takes back the marks made from this alert (the id a hostile-source alert names), or the mark of this address, range or AS (AS64496). Logons from it are judged as before by the next run.',
+    ],
+    options: { ...OPERATOR_TARGET, json: O.json },
+    checkPositionals: exactlyOne('unmark', 'alert id, address, range or AS of the mark'),
+  },
+  {
     name: 'show',
     synopsis: '<alert-id> (--table <name> | --store <dir>) [--json]',
     summary: 'a past alert in full, as it was sent',

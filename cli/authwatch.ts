@@ -546,6 +546,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdBackfill(values, positionals);
       case 'allow':
       case 'benign':
+      case 'malicious':
+      case 'unmark':
       case 'show':
       case 'status':
       case 'explain':
@@ -559,6 +561,9 @@ export async function main(argv: string[]): Promise<number> {
             ...(typeof values.note === 'string' ? { note: values.note } : {}),
             ...(typeof values.user === 'string' ? { user: values.user } : {}),
             ...(typeof values.until === 'string' ? { until: values.until } : {}),
+            ...(values.subnet === true ? { subnet: true } : {}),
+            ...(typeof values.prefix === 'string' ? { prefix: values.prefix } : {}),
+            ...(values.owner === true ? { owner: true } : {}),
             settings: settingsFromFlags(values),
           },
           { out: (s) => void process.stdout.write(s), now: () => Date.now() },

@@ -1,11 +1,12 @@
 /**
- * The operator's commands: `allow`, `benign`, `status`, `explain`. Each reads or writes the baselines table,
- * either the deployed one (`--table <name>`, region and credentials from the AWS SDK's default chain) or a
- * local store (`--store <dir>`, the embedded DynamoDB a `replay --store <dir> --keep` keeps), through the
+ * The operator's commands: `allow`, `benign`, `malicious`, `unmark`, `show`, `status`, `explain`. Each reads or
+ * writes the baselines table, either the deployed one (`--table <name>`, region and credentials from the AWS SDK's
+ * default chain) or a local store (`--store <dir>`, the embedded DynamoDB a `replay --store <dir> --keep` keeps), through the
  * `OperatorStore` port (shared/ports/baseline-store.ts): the same items the detector reads, none of its
  * run-only methods (lease, alert dedup). No command needs the detector's port as well. What they write
  * (feedback, known places) is honoured by the detector's next run. What changes stored state (`allow`,
- * `benign`) is a use case in shared/feedback.ts; this file handles the arguments and words the result.
+ * `benign`, `malicious`, `unmark`) is a use case in shared/feedback.ts; this file handles the arguments and words
+ * the result.
  *
  * Each command is split in two: a function over an `OperatorStore` that returns plain data (tested
  * directly, printed with `--json`), and a renderer for people. User-controlled text (user names, patterns,
@@ -37,18 +38,20 @@ import {
   allowCountry,
   allowUser,
   markBenign,
+  markMalicious,
   removeAllowed,
+  unmarkMalicious,
   type AllowEdit,
   type AllowlistEntry,
 } from '../shared/feedback';
 import type { OperatorStore } from '../shared/ports';
 import { emailText } from '../shared/core/alert-text';
-import type { Alert } from '../shared/core/model';
+import type { Alert, HostileEntry } from '../shared/core/model';
 import { fieldRow, safeText, wrapPreformatted } from './format';
 import { displayWidth, padEnd, terminalWidth, wrapText } from './text-width';
 import { openLocalStore } from './local';
 
-export const OPERATOR_COMMANDS = ['allow', 'benign', 'show', 'status', 'explain'] as const;
+export const OPERATOR_COMMANDS = ['allow', 'benign', 'malicious', 'unmark', 'show', 'status', 'explain'] as const;
 export type OperatorCommand = (typeof OPERATOR_COMMANDS)[number];
 
 /** Where output goes and what time it is: injected so tests capture one and fix the other. */
@@ -68,6 +71,12 @@ export interface OperatorOptions {
   readonly user?: string;
   /** `allow user|cidr|asn|country --until YYYY-MM-DD`: the last day the entry applies (UTC). */
   readonly until?: string;
+  /** `malicious --subnet`: mark the alert's /24 (IPv6 /48), or the range `prefix` long around its address. */
+  readonly subnet?: boolean;
+  /** `malicious --subnet --prefix <bits>`. */
+  readonly prefix?: string;
+  /** `malicious --owner`: mark the alert's network owner (its AS). */
+  readonly owner?: boolean;
   readonly settings: DetectionSettings;
   /** For tests: the client used with `--table` (default: `createDynamoDbClient()`, the SDK's default chain). */
   readonly client?: DynamoDBClient;
@@ -315,6 +324,11 @@ export function renderAllowList(
       note(e.note),
     ]),
   );
+  section(
+    'Sources marked malicious (alert on every logon from them; take back with unmark)',
+    ['SOURCE', 'MARKED FROM ALERT', 'ADDED (UTC)', 'NOTE'],
+    (f.hostile ?? []).map((e) => [hostileText(e), safeText(e.alertId, 60), minute(e.addedAt), note(e.note)]),
+  );
   const rules = allowSettingRules(settings);
   // An entry of the settings for one user or until a day says so, as the feedback's rows do.
   const text = (label: string, r: AllowSettingRule<unknown>) =>
@@ -377,6 +391,78 @@ export async function benignCommand(
         ? `${user} is a known user since the run that raised this alert; nothing to add (it alerts again only after a long silence).`
         : `${user} has no baseline yet (the run that raised the alert did not complete?); the next run that sees the user learns them.`;
   return { ...r, message };
+}
+
+// ---------------------------------------------------------------------------------------------
+// malicious, unmark
+// ---------------------------------------------------------------------------------------------
+
+/** A mark's source as `unmark` takes it: `203.0.113.7`, `203.0.113.0/24`, `AS64496` (from the table: made safe). */
+export function hostileText(e: Pick<HostileEntry, 'kind' | 'value'>): string {
+  return safeText(e.kind === 'asn' ? `AS${e.value}` : e.value, 60);
+}
+
+/** What `malicious` and `unmark` print (`--json`: these fields). */
+export interface MarkOutcome {
+  readonly changed: boolean;
+  readonly message: string;
+  /** The marks as stored afterwards. */
+  readonly hostile: readonly HostileEntry[];
+}
+
+/**
+ * `malicious <alert-id> [--subnet [--prefix <bits>] | --owner] [--note <text>]`: the use case (`markMalicious`,
+ * shared/feedback.ts), worded for people.
+ */
+export async function maliciousCommand(
+  store: OperatorStore,
+  alertId: string | undefined,
+  opts: { subnet?: boolean; prefix?: string; owner?: boolean; note?: string; now: number },
+): Promise<MarkOutcome> {
+  if (!alertId) throw new ConfigError(['usage: malicious <alert-id> [--subnet | --owner] [--note <text>]']);
+  if (opts.subnet && opts.owner) throw new ConfigError(['malicious: --subnet and --owner are exclusive: give one']);
+  if (opts.prefix !== undefined && !opts.subnet)
+    throw new ConfigError([
+      'malicious: --prefix is the length of the range --subnet marks (malicious <id> --subnet --prefix 20)',
+    ]);
+  let bits: number | undefined;
+  if (opts.prefix !== undefined) {
+    bits = /^\/?\d{1,3}$/.test(opts.prefix.trim()) ? Number(opts.prefix.trim().replace('/', '')) : Number.NaN;
+    if (!Number.isInteger(bits))
+      throw new ConfigError([`malicious --prefix: "${safeText(opts.prefix, 20)}" is not a prefix length like 24`]);
+  }
+  const r = await markMalicious(store, alertId, {
+    scope: opts.owner
+      ? { kind: 'owner' }
+      : opts.subnet
+        ? { kind: 'subnet', ...(bits !== undefined ? { bits } : {}) }
+        : { kind: 'ip' },
+    ...(opts.note ? { note: opts.note } : {}),
+    now: opts.now,
+  });
+  const what = hostileText(r.entry);
+  const message = r.changed
+    ? `marked ${what} malicious (from alert ${safeText(alertId, 80)}, ${safeText(r.user)} from ${r.sourceIp}); every later logon from it, by any user, raises a hostile-source alert, whatever the allowlists say`
+    : `already marked malicious: ${what} (from alert ${safeText(r.entry.alertId, 80)} on ${minute(r.entry.addedAt)} UTC)`;
+  return { changed: r.changed, message, hostile: r.feedback.hostile ?? [] };
+}
+
+/** `unmark <alert-id|source>`: nothing to take back is an error, so a typo is noticed. */
+export async function unmarkCommand(store: OperatorStore, target: string | undefined): Promise<MarkOutcome> {
+  if (target === undefined)
+    throw new ConfigError([
+      'usage: unmark <alert-id|address|range|AS> (the alert the mark was made from, or its source)',
+    ]);
+  const r = await unmarkMalicious(store, target);
+  if (!r.changed)
+    throw new AuthwatchError(
+      `nothing to unmark: no mark was made from alert ${safeText(target, 80)}, nor is it a marked source (see: allow list)`,
+    );
+  return {
+    changed: true,
+    message: `no longer marked malicious: ${r.removed.map(hostileText).join(', ')}`,
+    hostile: r.feedback.hostile ?? [],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -515,6 +601,8 @@ export interface StatusReport {
     readonly allowCidrs: number;
     readonly allowAsns: number;
     readonly allowCountries: number;
+    /** Sources marked malicious (`malicious`). */
+    readonly hostile: number;
     /** Entries over at `now` (counted above too): ignored by runs until renewed, kept until removed. */
     readonly expired: readonly { readonly entry: string; readonly until: string }[];
   };
@@ -598,6 +686,7 @@ export async function status(
       allowCidrs: feedback?.allowCidrs.length ?? 0,
       allowAsns: feedback?.allowAsns?.length ?? 0,
       allowCountries: feedback?.allowCountries?.length ?? 0,
+      hostile: feedback?.hostile?.length ?? 0,
       expired: expiredEntries(feedback, opts.now),
     },
   };
@@ -647,6 +736,11 @@ export function renderStatus(s: StatusReport): string {
     'Allowlist (feedback)',
     `${fb.allowUsers} users, ${fb.allowCidrs} ranges, ${fb.allowAsns} networks (AS), ${fb.allowCountries} countries (see: allow list)`,
   );
+  if (fb.hostile > 0)
+    row(
+      'Marked malicious',
+      `${fb.hostile} ${fb.hostile === 1 ? 'source' : 'sources'} (see: allow list; take back with unmark)`,
+    );
   if (fb.expired.length > 0) {
     const shown = fb.expired.slice(0, EXPIRED_SHOWN).map((e) => `${safeText(e.entry, 80)} (until ${e.until})`);
     const more = fb.expired.length > EXPIRED_SHOWN ? `, and ${fb.expired.length - EXPIRED_SHOWN} more` : '';
@@ -864,7 +958,7 @@ export async function runOperatorCommand(
     throw new ConfigError([
       `allow ${first === 'remove' ? 'remove user' : first}: --user is for a range, an AS or a country (allow cidr|asn|country ... --user <name>)`,
     ]);
-  const writes = command === 'allow' && first !== 'list';
+  const writes = (command === 'allow' && first !== 'list') || command === 'malicious' || command === 'unmark';
   const opened = await openOperatorStore(o, { mustExist: !writes });
   try {
     const { store } = opened;
@@ -901,6 +995,22 @@ export async function runOperatorCommand(
         const r = await benignCommand(store, first, { now });
         if (o.json) json(r);
         else io.out(r.message + '\n');
+        return;
+      }
+      case 'malicious':
+      case 'unmark': {
+        const r =
+          command === 'malicious'
+            ? await maliciousCommand(store, first, {
+                ...(o.subnet ? { subnet: true } : {}),
+                ...(o.prefix !== undefined ? { prefix: o.prefix } : {}),
+                ...(o.owner ? { owner: true } : {}),
+                ...(o.note ? { note: o.note } : {}),
+                now,
+              })
+            : await unmarkCommand(store, first);
+        if (o.json) json(r);
+        else io.out(`${r.message} (${opened.where}); the detector's next run honours it.\n`);
         return;
       }
       case 'show': {

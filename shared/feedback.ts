@@ -1,8 +1,8 @@
 /**
  * Analyst feedback: the use cases that change what the detector judges, over the `OperatorStore` port. A use
- * case beside `runDetection`; `authwatch allow` and `authwatch benign` (cli/operator.ts) compose them with the
- * deployed table or a local store and print what they return, and anything else (a Lambda behind a chat button,
- * a Step Functions task) could call them the same way.
+ * case beside `runDetection`; `authwatch allow`, `benign`, `malicious` and `unmark` (cli/operator.ts) compose them
+ * with the deployed table or a local store and print what they return, and anything else (a Lambda behind a chat
+ * button, a Step Functions task) could call them the same way.
  *
  * - `allowUser`, `allowCidr`, `allowAsn`, `allowCountry`, `removeAllowed` edit the allowlists of the feedback
  *   item, which every run reads: an allowed user, range, AS or country never alerts (a range, AS or country for
@@ -10,6 +10,8 @@
  *   (`until`, a day): runs judge it at each logon's time, and an expired entry stays, shown as such, until removed.
  * - `markBenign` makes an alert's address, subnet and network known places of its user, with the detectors' own
  *   learning code (`markPlacesKnown`, core/baseline-update.ts), so the next run judges them as usual for that user.
+ * - `markMalicious` marks an alert's address, subnet or network owner hostile (`Feedback.hostile`): every later
+ *   successful logon from it, by any user, raises the hostile-source alert; `unmarkMalicious` takes a mark back.
  *
  * Every write is version-checked and, when another writer (the detector's run, a colleague) won the race, done
  * again from a fresh read (`retryOnConflict`, shared/versioned-update.ts). Bad input (a pattern matching
@@ -19,10 +21,20 @@
 import { plainText } from './core/untrusted-text';
 import { markPlacesKnown } from './core/baseline-update';
 import { DETECTORS } from './core/detectors';
-import { emptyFeedback, PLACE_LEVELS, type Feedback } from './core/model';
+import { alertOwner } from './core/alerts';
+import { HOSTILE_SUBNET_PREFIX, hostileCidrProblem } from './core/hostile';
+import {
+  emptyFeedback,
+  PLACE_LEVELS,
+  type Alert,
+  type Feedback,
+  type HostileEntry,
+  type NetworkOwner,
+} from './core/model';
 import { canonicalIp, parseCidr, placeOf } from './core/net';
 import { formatIssues } from './core/settings';
 import {
+  ALLOW_NOTE_MAX_CHARS,
   allowCidrSchema,
   allowCountriesProblem,
   allowUserSchema,
@@ -406,4 +418,139 @@ export async function markBenign(
       throw new AuthwatchError(`the baseline of ${notStored[0]!.user} could not be stored: ${notStored[0]!.reason}`);
   });
   return { ...base, outcome: 'places-marked', places };
+}
+
+/** What `markMalicious` marks: the alert's address, its subnet (or a wider range), or its network owner's AS. */
+export type MaliciousScope =
+  | { readonly kind: 'ip' }
+  /** The address's /24 (IPv6 /48), or the range of `bits` around it (at least /16, IPv6 /32). */
+  | { readonly kind: 'subnet'; readonly bits?: number }
+  | { readonly kind: 'owner' };
+
+/** What `markMalicious` did. */
+export interface MaliciousResult extends FeedbackEdit {
+  /** The mark as stored; when `changed` is false, the same source's mark that was already there. */
+  readonly entry: HostileEntry;
+  /** The judged alert's detector and user, for the message. */
+  readonly detectorId: string;
+  readonly user: string;
+  readonly sourceIp: string;
+}
+
+/** The AS the alert document names (`source.as.number`), or undefined when it names none or cannot be read. */
+function documentOwner(document: string | undefined): NetworkOwner | undefined {
+  if (document === undefined) return undefined;
+  try {
+    const doc = JSON.parse(document) as { source?: unknown };
+    if (typeof doc !== 'object' || doc === null || typeof doc.source !== 'object' || doc.source === null)
+      return undefined;
+    return alertOwner({ source: doc.source as Alert['source'] });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The analyst checked the alert and its source is hostile: the address (`ip`), its subnet (`subnet`: the /24 or
+ * /48, or `bits` long) or its network owner's AS (`owner`, from the alert document's `source.as.number`) is marked
+ * malicious in the feedback item, and every later successful logon from it, by any user, raises the hostile-source
+ * alert. Refused, with nothing written: an alert not in the ledger, one without a usable address, `owner` for an
+ * alert whose document names no AS (no network data then, or a ledger entry older than the documents), a range
+ * wider than /16 (IPv6 /32), a note longer than an allowlist note. Marking a source already marked is no change.
+ */
+export async function markMalicious(
+  store: Pick<OperatorStore, 'getLedgerEntry' | 'getFeedback' | 'saveFeedback'>,
+  alertId: string,
+  opts: { scope: MaliciousScope; note?: string; now: number },
+): Promise<MaliciousResult> {
+  const entry = await store.getLedgerEntry(alertId);
+  if (!entry)
+    throw new AuthwatchError(
+      `no alert ${shown(alertId, 80)} in the ledger (a typo, another table, or older than the ledger's retention)`,
+    );
+  const ip = entry.sourceIp !== undefined ? canonicalIp(entry.sourceIp) : undefined;
+  if (ip === undefined) throw new AuthwatchError(`alert ${shown(alertId, 80)} carries no usable source address`);
+  if (opts.note !== undefined && opts.note.length > ALLOW_NOTE_MAX_CHARS)
+    throw new ConfigError([`malicious: the note is ${opts.note.length} characters; at most ${ALLOW_NOTE_MAX_CHARS}`]);
+  let kind: HostileEntry['kind'];
+  let value: string;
+  if (opts.scope.kind === 'ip') {
+    kind = 'ip';
+    value = ip;
+  } else if (opts.scope.kind === 'subnet') {
+    const family = ip.includes(':') ? 6 : 4;
+    const bits = opts.scope.bits ?? HOSTILE_SUBNET_PREFIX[family];
+    const c = Number.isInteger(bits) ? parseCidr(`${ip}/${bits}`) : undefined;
+    const problem = hostileCidrProblem(`${ip}/${bits}`, c);
+    if (problem !== undefined) throw new ConfigError([`malicious --subnet: ${problem}`]);
+    kind = 'cidr';
+    value = c!.text;
+  } else {
+    const owner = documentOwner(entry.document);
+    if (!owner)
+      throw new AuthwatchError(
+        `alert ${shown(alertId, 80)} names no network owner (its document has no source.as: no network data when it was raised, or an entry older than the kept documents); mark the address or its subnet instead`,
+      );
+    const parsed = parseAllowAsn(owner.asn);
+    if ('problem' in parsed) throw new AuthwatchError(`alert ${shown(alertId, 80)}: ${parsed.problem}`);
+    kind = 'asn';
+    value = String(parsed.asn);
+  }
+  const mark: HostileEntry = {
+    kind,
+    value,
+    alertId,
+    addedAt: opts.now,
+    ...(opts.note ? { note: opts.note } : {}),
+  };
+  let existing: HostileEntry | undefined;
+  const r = await editFeedback(store, (f) => {
+    const list = f.hostile ?? [];
+    existing = list.find((e) => e.kind === kind && e.value === value);
+    return existing ? undefined : { ...f, hostile: [...list, mark] };
+  });
+  return {
+    ...r,
+    entry: existing ?? mark,
+    detectorId: entry.detectorId,
+    user: entry.user,
+    sourceIp: ip,
+  };
+}
+
+/** What `unmarkMalicious` took back. */
+export interface UnmarkResult extends FeedbackEdit {
+  /** The marks removed (none when nothing matched: the caller says so). */
+  readonly removed: readonly HostileEntry[];
+}
+
+/** An AS as typed (`AS64496`, `64496`), when the text is not an address. */
+const AS_TEXT = /^(?:AS)?(\d{1,10})$/i;
+
+/**
+ * Take back marks: every mark made from the alert `target` names, or else the mark of the source it names (an
+ * address, a range in any spelling, an AS as `AS64496` or `64496`). `changed` is false when none matched.
+ */
+export async function unmarkMalicious(
+  store: Pick<OperatorStore, 'getFeedback' | 'saveFeedback'>,
+  target: string,
+): Promise<UnmarkResult> {
+  const t = target.trim();
+  if (t === '') throw new ConfigError(['unmark: give the alert id of the mark, or the address, range or AS marked']);
+  const ip = canonicalIp(t);
+  const cidr = ip === undefined && t.includes('/') ? parseCidr(t) : undefined;
+  const as = ip === undefined && cidr === undefined ? AS_TEXT.exec(t) : null;
+  const bySource = (e: HostileEntry) =>
+    (ip !== undefined && e.kind === 'ip' && e.value === ip) ||
+    (cidr !== undefined && e.kind === 'cidr' && e.value === cidr.text) ||
+    (as !== null && e.kind === 'asn' && e.value === String(Number(as[1])));
+  let removed: HostileEntry[] = [];
+  const r = await editFeedback(store, (f) => {
+    const list = f.hostile ?? [];
+    // An alert id first: it is what the hostile-source alerts name; a source otherwise.
+    const byAlert = list.filter((e) => e.alertId === t);
+    removed = byAlert.length > 0 ? byAlert : list.filter(bySource);
+    return removed.length > 0 ? { ...f, hostile: list.filter((e) => !removed.includes(e)) } : undefined;
+  });
+  return { ...r, removed };
 }

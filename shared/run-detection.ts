@@ -1,7 +1,7 @@
 /**
  * The detection pipeline, over ports only: the Lambda and the CLI both call this.
  *
- *   window → fetch logons → load baselines → detectors → thresholds/allowlists → ledger dedup → rank/cap
+ *   window → fetch logons → load baselines and feedback → detectors → thresholds/allowlists → ledger dedup → rank/cap
  *   → publish → mark raised → learn (population, baselines, watermark) → summary
  *
  * Order matters for failure: alerts are marked raised only once the sink accepted them, and baselines are
@@ -24,6 +24,7 @@ import {
 } from './core/alerts';
 import { computeBaselineUpdate } from './core/baseline-update';
 import { enrichObservations } from './core/enrich';
+import { compileHostile } from './core/hostile';
 import type { NetworkLookupService } from './core/network-data/lookup';
 import { DETECTORS, type Detector } from './core/detectors';
 import { isUserMature } from './core/habits';
@@ -305,6 +306,14 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   // window's save was cut (step 5), which the next window must finish even if it has nothing to learn.
   const population = active || !alertOnly ? ((await store.getPopulation()) ?? emptyPopulation()) : emptyPopulation();
 
+  // Analyst feedback (`authwatch allow`, `authwatch malicious`) is read once in every run with any logon (failed
+  // ones included), before the detectors: its hostile marks are compiled once for them, its allowlists silence alerts in
+  // step 4, and in step 7 its allowlisted users are kept out of the population's statistics. (On DynamoDB a repeat
+  // read in a warm Lambda is a version-only read of a small item, the decoded item cached.)
+  const feedback = active ? await store.getFeedback() : undefined;
+  const allow = compileAllowlist(settings, feedback);
+  const hostile = feedback?.hostile?.length ? compileHostile(feedback.hostile) : undefined;
+
   // 3. Detectors: pure; one that throws is contained, counted and logged, never sinks the run.
   const findings: { finding: Finding; detector: Detector }[] = [];
   const findingCounts = perDetector(detectors);
@@ -314,7 +323,14 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
     for (const detector of detectors) {
       if (!detector.evaluate) continue;
       try {
-        const f = detector.evaluate({ observation: o, baseline, population, window, settings });
+        const f = detector.evaluate({
+          observation: o,
+          baseline,
+          population,
+          window,
+          settings,
+          ...(hostile ? { hostile } : {}),
+        });
         if (f) {
           findings.push({ finding: f, detector });
           findingCounts[detector.id]++;
@@ -357,12 +373,8 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
     return !b || !isUserMature(b, settings);
   }).length;
 
-  // 4. Thresholds and allowlists, then one alert per entity (a new user seen from two IPs is one alert).
-  // Analyst feedback (`authwatch allow`) is read once in every run where someone logged on: it silences
-  // alerts here, and in step 7 its allowlisted users are kept out of the population's statistics. (On DynamoDB
-  // a repeat read in a warm Lambda is a version-only read of a small item, the decoded item cached.)
-  const feedback = active ? await store.getFeedback() : undefined;
-  const allow = compileAllowlist(settings, feedback);
+  // 4. Thresholds and allowlists, then one alert per entity (a new user seen from two IPs is one alert). A
+  // detector whose findings carry an analyst's explicit word (a hostile mark) is not silenced by the allowlists.
   const context = buildContextIndex(observations);
   let alertsSuppressed = 0;
   const candidates = new Map<string, Alert>();
@@ -370,7 +382,10 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
     for (const { finding, detector } of findings) {
       const threshold = settings.thresholds[detector.id];
       if (finding.score < threshold) continue;
-      if (allow.allows(finding.user, finding.sourceIp, finding.observation.owner, finding.observation.firstSeen)) {
+      if (
+        !detector.overridesAllowlists &&
+        allow.allows(finding.user, finding.sourceIp, finding.observation.owner, finding.observation.firstSeen)
+      ) {
         alertsSuppressed++;
         continue;
       }

@@ -122,6 +122,8 @@ export interface SilenceCommands {
   allowCountry(country: string, user?: string, until?: string): string;
   /** `allow user <name>`: a user never alerted on. */
   allowUser(name: string): string;
+  /** `unmark <alert-id|source>`: take back a source's hostile mark (`authwatch malicious`). */
+  unmark(target: string): string;
   /** The sentence that sends the reader to the detector's threshold. */
   threshold(): string;
 }
@@ -153,6 +155,7 @@ function silenceCommands(detectorId: string, target: SilenceTarget | undefined):
       name.startsWith('-')
         ? `${CLI} allow user ${TABLE} -- ${shellQuote(name)}`
         : `${CLI} allow user ${shellQuote(name)} ${TABLE}`,
+    unmark: (target) => `${CLI} unmark ${shellQuote(target)} ${TABLE}`,
     threshold: () => `Routinely benign: raise the ${detectorId} threshold.`,
   };
 }
@@ -185,6 +188,7 @@ export function withSilenceTarget(a: Alert, target: SilenceTarget | undefined): 
     alertId: a.id,
     at: Date.parse(a['@timestamp']),
     ...(owner ? { owner } : {}),
+    ...(typeof a.evidence === 'object' && a.evidence !== null ? { evidence: a.evidence } : {}),
   };
   return { ...a, silence: silenceHints(subject, detector, target) };
 }
@@ -370,7 +374,14 @@ export function buildAlert(
     investigation: detector.investigation,
     false_positives: detector.falsePositives,
     silence: silenceHints(
-      { user: f.user, sourceIp: f.sourceIp, alertId: id, at: o.firstSeen, ...(o.owner ? { owner: o.owner } : {}) },
+      {
+        user: f.user,
+        sourceIp: f.sourceIp,
+        alertId: id,
+        at: o.firstSeen,
+        ...(o.owner ? { owner: o.owner } : {}),
+        evidence: f.evidence,
+      },
       detector,
     ),
   };

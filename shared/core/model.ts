@@ -375,16 +375,35 @@ export interface AllowedCountry {
 }
 
 /**
+ * A source an analyst marked malicious (`authwatch malicious <alert-id>`): the alert's address, its /24 (IPv6 /48),
+ * or its network owner's AS. Every later successful logon from it, by any user, raises the hostile-source alert.
+ */
+export interface HostileEntry {
+  /** `ip`: one address; `cidr`: a range; `asn`: every address the offline network data gives to this AS. */
+  readonly kind: 'ip' | 'cidr' | 'asn';
+  /** Canonical text: an address (`203.0.113.7`), a range (`203.0.113.0/24`) or an AS number (`64496`). */
+  readonly value: string;
+  /** The alert the analyst judged (its id in the ledger), named in the hostile-source alerts. */
+  readonly alertId: string;
+  /** Epoch ms it was marked: only logons from then on are judged by it. */
+  readonly addedAt: number;
+  readonly note?: string;
+}
+
+/**
  * Analyst feedback: `pk = META#feedback`. Allowlists written from the command line against the deployed
  * table (or a local store) and honoured by the next run, alongside the settings' `allowUsers`/`allowCidrs`/
  * `allowAsns`/`allowCountries`. Version-checked like run state, so two analysts editing at once never lose an
- * entry silently. The AS and country lists came later: absent in items written before them (read as empty).
+ * entry silently. The AS and country lists, and the hostile marks, came later: absent in items written before them
+ * (read as empty).
  */
 export interface Feedback {
   allowUsers: AllowedUser[];
   allowCidrs: AllowedCidr[];
   allowAsns?: AllowedAsn[];
   allowCountries?: AllowedCountry[];
+  /** Sources marked malicious (`authwatch malicious`); absent in items written before them (read as none). */
+  hostile?: HostileEntry[];
   version: number;
 }
 

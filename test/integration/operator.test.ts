@@ -308,6 +308,7 @@ describe('allow asn, allow country, --until', () => {
       allowCidrs: 0,
       allowAsns: 1,
       allowCountries: 1,
+      hostile: 0,
       expired: [{ entry: 'asn AS64496', until: '2026-03-03' }],
     });
     expect(await op(['status'], {}, later)).toMatch(
@@ -668,5 +669,102 @@ describe('choosing the table', () => {
       lastWindow: null,
       feedback: { allowUsers: 0, allowCidrs: 1, allowAsns: 0, allowCountries: 0, expired: [] },
     });
+  });
+});
+
+describe('malicious and unmark', () => {
+  it("after a real alert: --owner marks its AS, another user's later logon from it raises the hostile-source alert; unmark takes it back", async () => {
+    const w1 = T + 15 * MIN;
+    const { alerts } = await detect([ev('alice', '203.0.113.50', w1 - 10 * MIN)], w1);
+    const id = alerts[0]!.id;
+    // The analyst marks it just after it arrived (the command's clock: a mark judges only logons after it).
+    let out = '';
+    await runOperatorCommand(
+      'malicious',
+      [id],
+      { store: dir, json: false, owner: true, note: 'credential stuffing', settings: DEFAULT_SETTINGS },
+      { out: (s) => void (out += s), now: () => w1 + 5 * MIN },
+    );
+    expect(out).toContain(`marked AS64500 malicious (from alert ${id}, alice from 203.0.113.50)`);
+    expect((await cli('malicious', id, '--owner', '--store', dir)).out).toContain('already marked malicious: AS64500');
+
+    const list = await cli('allow', 'list', '--store', dir);
+    expect(list.out).toContain('Sources marked malicious (alert on every logon from them; take back with unmark) (1):');
+    expect(list.out).toMatch(new RegExp(`AS64500 +${id} +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d +credential stuffing`));
+    expect((await cli('status', '--store', dir)).out).toMatch(
+      /Marked malicious: +1 source \(see: allow list; take back with unmark\)/,
+    );
+
+    // bob, from another address of the same AS, a day later: high severity, naming the mark.
+    const w2 = T + DAY_MS;
+    const next = await detect([ev('bob', '203.0.113.9', w2 - 10 * MIN)], w2);
+    const hostile = next.alerts.filter((a) => a.rule.severity === 'high');
+    expect(hostile.map((a) => `${a.user.name} ${a.source.ip}`)).toEqual(['bob 203.0.113.9']);
+    expect(hostile[0]!.explanation).toContain(
+      `the network AS64500 EXAMPLE-JP, JP (which announces 203.0.113.9) was marked malicious by an analyst on`,
+    );
+    expect(hostile[0]!.explanation).toContain(`(alert ${id}: 'credential stuffing'); bob logged on from it at`);
+    expect(hostile[0]!.silence[0]).toContain(`npm run authwatch -- unmark ${id} --table <table>`);
+
+    const un = await cli('unmark', 'as64500', '--store', dir);
+    expect(un.out).toContain('no longer marked malicious: AS64500');
+    const w3 = T + 2 * DAY_MS;
+    const after = await detect([ev('carol', '203.0.113.10', w3 - 10 * MIN)], w3);
+    expect(after.alerts.filter((a) => a.rule.severity === 'high')).toEqual([]);
+    const again = await cli('unmark', 'as64500', '--store', dir);
+    expect(again.code).toBe(2);
+    expect(again.err).toContain('nothing to unmark');
+  });
+
+  it('marks the address (the default) or its /24, as --json says', async () => {
+    const w1 = T + 15 * MIN;
+    const { alerts } = await detect([ev('alice', '203.0.113.50', w1 - 10 * MIN)], w1);
+    const id = alerts[0]!.id;
+    const ip = JSON.parse((await cli('malicious', id, '--json', '--store', dir)).out);
+    expect(ip).toMatchObject({ changed: true, hostile: [{ kind: 'ip', value: '203.0.113.50', alertId: id }] });
+    const subnet = JSON.parse((await cli('malicious', id, '--subnet', '--json', '--store', dir)).out);
+    expect(subnet.hostile.map((e: { value: string }) => e.value)).toEqual(['203.0.113.50', '203.0.113.0/24']);
+  });
+
+  it('refuses an unknown alert, an alert naming no AS with --owner, a range wider than /16, and both scopes; nothing written', async () => {
+    const local = await openLocalStore({ dir, keep: true });
+    try {
+      // Raised before the ledger kept documents: its owner is unknown.
+      await local.store.recordRaisedAlerts([
+        {
+          id: 'unusualsourceip-old',
+          detectorId: unusualSourceIp.id,
+          user: 'alice',
+          sourceIp: '198.51.100.7',
+          raisedAtMs: T,
+          expiresAtEpochSeconds: Math.floor(T / 1000) + 86_400,
+        },
+      ]);
+    } finally {
+      await local.close();
+    }
+    const cases: [string[], RegExp][] = [
+      [['malicious', 'unusualsourceip-nope'], /no alert unusualsourceip-nope in the ledger/],
+      [
+        ['malicious', 'unusualsourceip-old', '--owner'],
+        /names no network owner.*mark the address or its subnet instead/,
+      ],
+      [
+        ['malicious', 'unusualsourceip-old', '--subnet', '--prefix', '15'],
+        /198\.50\.0\.0\/15 is too broad to mark malicious/,
+      ],
+      [['malicious', 'unusualsourceip-old', '--subnet', '--owner'], /--subnet and --owner are exclusive/],
+      [['malicious', 'unusualsourceip-old', '--prefix', '20'], /--prefix is the length of the range --subnet marks/],
+      [['malicious', 'unusualsourceip-old', '--subnet', '--prefix', 'wide'], /"wide" is not a prefix length/],
+      [['malicious'], /malicious: missing the alert id/],
+      [['unmark', '203.0.113.1'], /nothing to unmark/],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await cli(...argv, '--store', dir);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err, argv.join(' ')).toMatch(message);
+    }
+    const list = JSON.parse((await cli('allow', 'list', '--json', '--store', dir)).out);
+    expect(list.hostile ?? []).toEqual([]);
   });
 });

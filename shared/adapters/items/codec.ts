@@ -21,7 +21,8 @@
  * (a population without `sharedNetworks`, `placeNovelty`, `placeNovelty.networkOrgNovel` or the learned-window
  * marker is read as such; so is a user without the owner maps and leaves `owners`, `countries`, `ownerActivity`,
  * `hostingActivity` or the novelty counters `ownerPeriods`, `country`, `ownerNetwork`, and a population without
- * `sharedCountries` or the owner-level `placeNovelty` counters) and leaves with more fields than the tuple (written
+ * `sharedCountries` or the owner-level `placeNovelty` counters, and a feedback item without the AS, country or
+ * hostile lists) and leaves with more fields than the tuple (written
  * as objects, read as objects, their extra fields kept). Fields this code does not know are kept as they were read and written back, so an
  * older authwatch reading a newer item, and writing it back, loses nothing (`$v` stays 1 for that reason: an
  * older reader refuses any other format). Detectors' own slices (`detectorState`) are versioned each on its
@@ -279,6 +280,16 @@ const feedbackSchema = record({
   allowCidrs: list(record({ cidr: text, user: text.optional(), ...allowedEntry })),
   allowAsns: list(record({ asn: finite, user: text.optional(), ...allowedEntry })).optional(),
   allowCountries: list(record({ country: text, user: text.optional(), ...allowedEntry })).optional(),
+  // The hostile marks (`authwatch malicious`) came later still: absent in older items, read as none.
+  hostile: list(
+    record({
+      kind: z.enum(['ip', 'cidr', 'asn']),
+      value: text,
+      alertId: text,
+      addedAt: finite,
+      note: text.optional(),
+    }),
+  ).optional(),
 });
 
 /**

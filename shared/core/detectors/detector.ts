@@ -1,4 +1,5 @@
 import type {
+  EvidenceValue,
   Finding,
   LogonObservation,
   MitreTechnique,
@@ -9,6 +10,7 @@ import type {
 } from '../model';
 import type { DetectionSettings, DetectorId } from '../settings';
 import type { SilenceCommands } from '../alerts';
+import type { HostileMatcher } from '../hostile';
 import type { SliceOwner, StateSlice } from './state';
 
 /** Everything a detector may look at. Read-only: detectors never write baselines or do I/O. */
@@ -20,6 +22,11 @@ export interface DetectorInput {
   readonly population: PopulationStats;
   readonly window: TimeWindow;
   readonly settings: DetectionSettings;
+  /**
+   * The sources analysts marked malicious (`authwatch malicious`, the feedback item's `hostile`), compiled once per
+   * run from the feedback the run reads; absent when nothing is marked or no feedback was read.
+   */
+  readonly hostile?: HostileMatcher;
 }
 
 /** What an alert's silence hints are about. */
@@ -31,6 +38,8 @@ export interface SilenceSubject {
   readonly at: number;
   /** The address's owner and country, when the network data knew them (the alert's `source.as`/`source.geo`). */
   readonly owner?: NetworkOwner;
+  /** The alert's evidence, for a detector whose hints name what it found (the mark a hostile-source alert met). */
+  readonly evidence?: Readonly<Record<string, EvidenceValue>>;
 }
 
 /**
@@ -199,6 +208,12 @@ export interface Detector<Id extends string = DetectorId> {
    * campaign: one address or network owner against many users; its id is the source's, `Finding.sourceKey`).
    */
   readonly groupBy: 'user' | 'user-ip' | 'source';
+  /**
+   * Its findings are not silenced by the allowlists (settings or feedback, for everyone or for the user): they
+   * carry an analyst's explicit word about the source (a hostile mark), which a broader statement of what is
+   * normal (an allowed user, range, AS or country) does not take back. Absent: allowlists silence it.
+   */
+  readonly overridesAllowlists?: boolean;
   /**
    * How a person silences this detector's alert if it is benign, most specific first, as full commands built
    * with `commands` (which fills in the table, the region and the quoting).

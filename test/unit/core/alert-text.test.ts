@@ -15,6 +15,8 @@ import {
 } from '../../../shared/core/alert-text';
 import { escapeMarkdown, plainText, renderMixed, truncate } from '../../../shared/core/untrusted-text';
 import { rareUser, unusualSourceIp } from '../../../shared/core/detectors';
+import { hostileSource } from '../../../shared/core/detectors/hostile-source';
+import { compileHostile } from '../../../shared/core/hostile';
 import { DAY_MS, windowEndingAt, type Alert, type AlertBatch } from '../../../shared/core/model';
 import { DEFAULT_SETTINGS } from '../../../shared/core/settings';
 import { History, HOUR, T0, logon } from '../../support/history';
@@ -145,6 +147,19 @@ describe('emailText / emailSubject', () => {
       unusualSourceIp.evaluate(input('alice', '198.51.100.7', 22)),
       rareUser.evaluate(input('mallory', '203.0.113.9', 22)),
       rareUser.evaluate(input('dora', '203.0.113.9', 45)),
+      // dora, whose habits never formed, back after three weeks from a network no one here uses.
+      unusualSourceIp.evaluate({
+        ...input('dora', '198.51.100.7', 23),
+        population: {
+          ...h.population,
+          placeNovelty: { periods: 4000, ip: 80, prefix: 40, network: 40, ipInKnownPrefix: 40, networkOrgNovel: 4 },
+        },
+      }),
+      // alice, from an address an analyst marked malicious (with a note).
+      hostileSource.evaluate({
+        ...input('alice', '203.0.113.7', 22),
+        hostile: compileHostile([{ kind: 'ip', value: '203.0.113.7', alertId: 'a', addedAt: T0, note: 'stuffing' }]),
+      }),
     ];
     const emitted = new Map<string, Set<string>>();
     for (const f of findings) {
@@ -153,7 +168,7 @@ describe('emailText / emailSubject', () => {
       for (const k of Object.keys(f!.evidence)) keys.add(k);
       emitted.set(f!.detectorId, keys);
     }
-    for (const d of [rareUser, unusualSourceIp])
+    for (const d of [rareUser, unusualSourceIp, hostileSource])
       expect(Object.keys(d.evidenceFields).sort(), d.id).toEqual([...emitted.get(d.id)!].sort());
   });
 

@@ -28,9 +28,9 @@ describe('the detector registry', () => {
 
   it("carries the rules' metadata: the seed rules (ports of Elastic's jobs) low and 21, Initial Access / Valid Accounts", () => {
     for (const d of DETECTORS) {
-      // Elastic's risk scores for its severities: low 21, medium 47.
+      // Elastic's risk scores for its severities: low 21, medium 47, high 73.
       if (d.elasticJob) expect(d.severity).toBe('low');
-      expect(d.riskScore).toBe(d.severity === 'low' ? 21 : 47);
+      expect(d.riskScore).toBe({ low: 21, medium: 47, high: 73 }[d.severity]);
       expect(d.mitre.tactic.id).toBe('TA0001');
       expect(d.mitre.techniques.map((t) => t.id)).toEqual(expect.arrayContaining(['T1078']));
       const subs = d.mitre.techniques.flatMap((t) => (t.subtechnique ?? []).map((s) => s.id));

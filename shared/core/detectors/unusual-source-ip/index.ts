@@ -20,6 +20,9 @@
  * provider's network, a new one that no one in the organisation uses counts only with the share of users' new
  * networks that were hosting providers'. Owner knowledge can only make an address less novel until the user
  * has learned it: a baseline without owners is judged exactly as before.
+ *
+ * A user whose habits have not formed (not `isUserMature`) is judged by what the organisation knows instead
+ * (immature.ts): a return after a silence, from a network new to the user that no one here uses.
  */
 import { placeOf, sharedAddressKey } from '../../net';
 import {
@@ -37,6 +40,7 @@ import { networkUsers, sharedUsers } from '../../population';
 import { eitherProbability, noveltyProbability, pooledNoveltyProbability, scoreFromProbability } from '../../scoring';
 import { isOwnerKnowledgeMature, isUserMature } from '../../habits';
 import { hostingReason } from '../../network-data/hosting';
+import { evaluateImmature } from './immature';
 import type { DetectionSettings } from '../../settings';
 import {
   SEED_RULE_RISK_SCORE,
@@ -211,7 +215,9 @@ export const unusualSourceIp: LogonDetector<'Auth.UnusualSourceIp'> = {
   oneAlertPerUser: false,
   evidenceFields: {
     novelty_level: { label: 'New at the level of', format: 'text' },
+    judged_by: { label: 'Judged by', format: 'text' },
     new_place: { label: 'New place', format: 'text' },
+    silence_days: { label: 'Days of silence before this logon', format: 'days' },
     most_recent_known_ip: { label: 'Most recent known address', format: 'text' },
     user_first_seen: USER_HISTORY_FIELDS.user_first_seen,
     user_last_seen: USER_HISTORY_FIELDS.user_last_seen,
@@ -235,6 +241,9 @@ export const unusualSourceIp: LogonDetector<'Auth.UnusualSourceIp'> = {
     busiest_address_in_prefix: { label: 'Most users on one address of its subnet', format: 'count' },
     users_sharing_network: { label: 'Other users of its network', format: 'count' },
     org_novel_network_share: { label: 'Share of new networks no one else uses', format: 'percent' },
+    user_new_networks: { label: 'Networks this user brought after their first', format: 'count' },
+    population_org_novel_rate: { label: 'Users bring a network no one else uses in', format: 'percent' },
+    return_weight: { label: 'Weight of the return (history / silence)', format: 'number' },
     hosting_network_share: { label: "Share of new networks that are hosting providers'", format: 'percent' },
     user_country_rate: { label: 'This user brings a new country in', format: 'percent' },
     population_country_rate: { label: 'All users bring one in', format: 'percent' },
@@ -246,7 +255,19 @@ export const unusualSourceIp: LogonDetector<'Auth.UnusualSourceIp'> = {
   },
 
   evaluate({ observation: o, baseline: b, population, window, settings }: DetectorInput): Finding | null {
-    if (o.outcome !== 'success' || !b || !isUserMature(b, settings)) return null;
+    if (o.outcome !== 'success' || !b) return null;
+    // A user whose habits have not formed is judged by what the organisation knows (immature.ts).
+    if (!isUserMature(b, settings))
+      return evaluateImmature(
+        this.id,
+        { observation: o, baseline: b, population, window, settings },
+        {
+          orgNetworkUsers: ORG_NETWORK_USERS,
+          minNewNetworksForOrgShare: MIN_NEW_NETWORKS_FOR_ORG_SHARE,
+          noveltyLevel,
+          sharedProbability,
+        },
+      );
     const owner = o.owner;
     const level = noveltyLevel(b, o.sourceIp, owner);
     if (level === null) return null;
