@@ -11,7 +11,7 @@ import {
   WORKSTATION_VLAN_LAST,
   attackerIp,
   homeIspOwner,
-  ipIn16,
+  ipInPool,
 } from './network';
 import { Rng } from './random';
 import type { Incident, IncidentKind } from './types';
@@ -398,7 +398,7 @@ export function generateTravelAttacks(
       const start = before.timestamp + rng.int(minGap * MINUTE, maxGap * MINUTE);
       if (start + HOUR > hi || start >= (u.leftAt ?? t.end)) continue;
       let ip = '';
-      do ip = canonicalIp(ipIn16(rng, net.net))!;
+      do ip = canonicalIp(ipInPool(rng, net.pool))!;
       while (usedIps.has(ip));
       usedIps.add(ip);
       const plan: AttackPlan = {
