@@ -224,9 +224,25 @@ export function hostIn24(net24: number, host: number): string {
   return v4Text(net24 + host);
 }
 
-/** An attacker address: a hosting or cloud provider, one of its pools, an address in it. */
+/** The /24s of an attacker's pools, in order, as their first addresses. */
+const ATTACKER_24S: readonly (readonly number[])[] = ATTACKER_NETS.map((n) =>
+  n.pools.flatMap((p) => Array.from({ length: (p.end + 1 - p.start) / 256 }, (_, i) => p.start + i * 256)),
+);
+
+/**
+ * An attacker address: a hosting or cloud provider, then an address in one of its pools' /24s (host 1–254).
+ * It takes as many random draws as the generator's attackers took before the addresses moved into real networks
+ * (a third of the time one address draw, else a /24 draw and a host draw), so every attack after it (victim, time,
+ * hosts) is the one the same seed always gave, and only the attackers' addresses changed.
+ */
 export function attackerIp(rng: Rng): string {
-  return ipInPool(rng, rng.pick(rng.pick(ATTACKER_NETS).pools));
+  const one = rng.chance(1 / 3);
+  const nets = ATTACKER_24S[rng.int(0, ATTACKER_24S.length - 1)]!;
+  if (one) {
+    const k = rng.int(0, nets.length * 254 - 1);
+    return v4Text(nets[Math.floor(k / 254)]! + (k % 254) + 1);
+  }
+  return v4Text(nets[rng.int(0, nets.length - 1)]! + rng.int(1, 254));
 }
 
 /** Random hex group of 1–4 digits for IPv6 interface identifiers. */
