@@ -15,13 +15,13 @@ const PINNED: readonly (readonly [ScenarioShape, number, string, string])[] = [
     'small-office',
     12_573,
     'ca7878e588525e23ff4cf6d84dbd4f4d5e58f378fe5d131a97f891bc254da01f',
-    '15c3f676d8358fe080b825a5ed19615adf7d2fc603e6ba93db6784078ee4456e',
+    '939078994471f874a440a0982ba511f25b0f2c7893d1349c7ecdf88a91b2419c',
   ],
   [
     'large-mobile',
     108_906,
     '08cdd7337e9888677b8f43b85270de28a86d1bdbd4c09df12d59feea7b8b597d',
-    'afd76f725c9900433aeab80e3be79195a9706ee538cf6d991183500d27217f6d',
+    '4db052bd29f0cc76a7421a0dcb7fd5cf65ee64018c443c291d300ee8c2ac3cc2',
   ],
 ];
 
