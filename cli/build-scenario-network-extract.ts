@@ -38,15 +38,19 @@ async function readLines(path: string): Promise<string[]> {
 
 /** Run the extraction; returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      asn: { type: 'string' },
-      country: { type: 'string' },
-      output: { type: 'string', default: SCENARIO_EXTRACT_PATH },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  const options = {
+    asn: { type: 'string' },
+    country: { type: 'string' },
+    output: { type: 'string', default: SCENARIO_EXTRACT_PATH },
+    help: { type: 'boolean', short: 'h', default: false },
+  } as const;
+  let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options }>>['values'];
+  try {
+    ({ values } = parseArgs({ args: [...argv], options }));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
