@@ -332,7 +332,7 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
   }
 }
 
-/** The demo's network data, generated with the sample from its address pools (`npm run demo:regen`). */
+/** The demo's network data: the scenario's extract of the real networks its addresses come from (`npm run demo:regen`). */
 export const DEMO_NETWORK_DATA = 'network-data.tsv';
 
 /**

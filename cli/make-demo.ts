@@ -11,5 +11,5 @@ writeFileSync(join(DEMO_DIR, 'labels.json'), labelsJson(labels));
 writeFileSync(join(DEMO_DIR, 'network-data.tsv'), networkData);
 process.stderr.write(
   `wrote ${join(DEMO_DIR, 'auth.log')} (${labels.meta.events} lines, ${labels.users.length} users, ${labels.incidents.length} attacks)` +
-    ` and ${join(DEMO_DIR, 'network-data.tsv')} (${networkData.split('\n').length - 1} rows, synthetic owners: see NOTICE)\n`,
+    ` and ${join(DEMO_DIR, 'network-data.tsv')} (${networkData.split('\n').length - 1} rows of real networks: see NOTICE)\n`,
 );

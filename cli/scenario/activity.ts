@@ -5,7 +5,7 @@
 import { DAY_MS, type LogonEvent } from '../../shared/core/model';
 import { localTime } from '../../shared/core/local-time';
 import { canonicalIp } from '../../shared/core/net';
-import { BASTIONS, CARRIERS, OFFICE_NAT, TRAVEL_NETS, VPN_POOL, ipIn16, randomPublicIp } from './network';
+import { BASTIONS, CARRIERS, OFFICE_NAT, TRAVEL_NETS, VPN_POOL, ipInPool, noiseIp } from './network';
 import { Rng } from './random';
 import type { Archetype, NoveltyLabel } from './types';
 import { EXPOSED_HOSTS, HOUR, type LocalHabitsSpec, MINUTE, SCANNER_NAMES, SECOND, type ShapeSpec } from './shapes';
@@ -93,7 +93,7 @@ export function generateHuman(seed: number, u: SimUser, t: Timeline, log: EventL
       const pools = u.carrierPools ?? [];
       const pool =
         pools.length > 1 && rng.chance(0.25) ? rng.pick(pools) : (u.homePool ?? rng.pick(CARRIERS[0]!.pools));
-      mobileIp = ipIn16(rng, pool);
+      mobileIp = ipInPool(rng, pool);
     }
     return mobileIp;
   };
@@ -102,7 +102,7 @@ export function generateHuman(seed: number, u: SimUser, t: Timeline, log: EventL
     if (!isActive(u, day, t, rng)) continue;
     const weekend = t.isWeekend(day);
     const place = dayPlace(u, day, t, rng);
-    const officeIp = rng.chance(0.6) ? OFFICE_NAT[0] : OFFICE_NAT[1];
+    const officeIp = rng.chance(0.6) ? OFFICE_NAT[0]! : OFFICE_NAT[1]!;
     const vpnIp = rng.pick(VPN_POOL);
     const home = homeIp(seed, u, day);
     // A phone gets a new carrier-NAT address overnight, and several times a day (cell changes, idle timeouts).
@@ -277,8 +277,8 @@ export function planZoneTrips(
       continue;
     }
     const zone = rng.pick(far);
-    const hotel = ipIn16(rng, rng.pick(TRAVEL_NETS).net);
-    const ips = rng.chance(0.5) ? [hotel, ipIn16(rng, rng.pick(TRAVEL_NETS).net)] : [hotel];
+    const hotel = ipInPool(rng, rng.pick(TRAVEL_NETS).pool);
+    const ips = rng.chance(0.5) ? [hotel, ipInPool(rng, rng.pick(TRAVEL_NETS).pool)] : [hotel];
     const canonical = ips.map((ip) => canonicalIp(ip) ?? ip);
     const lastDay = firstDay + length - 1;
     u.trip = { firstDay, lastDay, ips: canonical, zone };
@@ -477,7 +477,7 @@ export function generateNoise(seed: number, spec: ShapeSpec, users: SimUser[], t
     const rng = Rng.derive(seed, 'noise', day);
     const campaigns = rng.poisson(spec.noiseCampaignsPerDay);
     for (let c = 0; c < campaigns; c++) {
-      const ip = randomPublicIp(rng);
+      const ip = noiseIp(rng);
       const host = rng.pick(EXPOSED_HOSTS);
       const style = rng.weighted([
         ['dictionary', 70],

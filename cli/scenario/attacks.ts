@@ -11,7 +11,7 @@ import {
   WORKSTATION_VLAN_LAST,
   attackerIp,
   homeIspOwner,
-  ipIn16,
+  ipInPool,
 } from './network';
 import { Rng } from './random';
 import type { Incident, IncidentKind } from './types';
@@ -120,7 +120,7 @@ export function generateAttacks(
     taken.add(p.user);
   };
 
-  // Stolen credentials, used from hosting-like ranges no one in the organisation ever logs on from.
+  // Stolen credentials, used from hosting providers' ranges no one in the organisation ever logs on from.
   for (let i = 0; i < spec.attacks['stolen-credentials']; i++) {
     const archetype = STOLEN_VICTIMS[i % STOLEN_VICTIMS.length]!;
     const start = attackTime(rng, t, spec.timeZones[0]![0], lo, hi);
@@ -154,7 +154,7 @@ export function generateAttacks(
       'stolen-credentials',
       plan,
       (what) =>
-        `${u.name} (${u.archetype}) logs on from hosting-like ${plan.ip} with stolen credentials (${what}${plan.failures ? ` after ${plan.failures} failed attempts` : ''})`,
+        `${u.name} (${u.archetype}) logs on from ${plan.ip} at a hosting provider with stolen credentials (${what}${plan.failures ? ` after ${plan.failures} failed attempts` : ''})`,
     );
   }
 
@@ -398,7 +398,7 @@ export function generateTravelAttacks(
       const start = before.timestamp + rng.int(minGap * MINUTE, maxGap * MINUTE);
       if (start + HOUR > hi || start >= (u.leftAt ?? t.end)) continue;
       let ip = '';
-      do ip = canonicalIp(ipIn16(rng, net.net))!;
+      do ip = canonicalIp(ipInPool(rng, net.pool))!;
       while (usedIps.has(ip));
       usedIps.add(ip);
       const plan: AttackPlan = {

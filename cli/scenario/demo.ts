@@ -1,8 +1,9 @@
 /**
  * The bundled demo sample behind `npm start`: one generated small office, written as sshd lines
  * (`examples/demo/auth.log`) with its ground truth beside it (`examples/demo/labels.json`) and the owners of its
- * addresses (`examples/demo/network-data.tsv`: the scenario's synthetic network data in IPtoASN's format, which
- * has no room for a comment; NOTICE says what it is).
+ * addresses (`examples/demo/network-data.tsv`: the scenario's network data, real ranges of the networks its
+ * addresses are drawn from, in IPtoASN's format, which has no room for a comment; NOTICE says what it is and
+ * whose data it is).
  *
  * The files are committed so `npm start` needs nothing but the repository; `npm run demo:regen`
  * rewrites them from this seed, and a test checks that the committed files are exactly what the

@@ -1,46 +1,123 @@
 /**
  * The scenario's address plan, and who owns each pool. The plan reproduces the structure of real logon sources
- * (the same IP, the same /24, the same /16, how many users share a place) while keeping every *attacker* address
- * in ranges that belong to no one:
+ * (the same IP, the same /24, the same /16, how many users share a place) inside REAL networks: every pool is a
+ * range of the checked-in extract cli/scenario/network-extract.tsv (real ranges of the autonomous systems that
+ * cli/scenario/real-networks.ts lists per role, built by `npm run scenario:network-extract`; NOTICE gives the
+ * sources and their licences), and every owner is that range's real AS number, organisation and country:
  *
- * - corporate egress (office NAT, VPN) sits in the documentation ranges TEST-NET-1 and TEST-NET-2;
- * - attackers use TEST-NET-3 and the two benchmarking /16s (RFC 2544): "hosting-like" space that no
- *   legitimate user in the scenario ever uses, and that labels no real network as malicious;
- * - mobile carriers' CGNAT egress uses the shared address space 100.64.0.0/10 (RFC 6598, literally the
- *   carrier-NAT range), several /16 pools per carrier;
- * - home broadband, hotels and foreign networks use arbitrary public-looking /16s (legitimate roles only);
- * - IPv6 home users use the documentation prefix 3fff::/20 (RFC 9637), one /32 per ISP;
- * - internal sources (bastions, service hosts, workstation VLANs) are in 10.0.0.0/8;
- * - internet brute-force noise comes from random public IPv4 outside every range above.
+ * - corporate egress: the office NAT is two addresses in one /24 of the office's provider, the remote-access VPN
+ *   a few addresses in one /24 of the VPN provider;
+ * - mobile carriers' CGNAT egress: several pools per carrier, each inside one /16 of one of its ranges, all under
+ *   the carrier's one AS;
+ * - home broadband: two pools per ISP, each inside one /16 (a subscriber's DHCP lease moves inside one /24);
+ *   IPv6 home users get a /48 inside their ISP's first /32;
+ * - travel: one pool (inside one /16) of a consumer ISP abroad per country;
+ * - attackers: pools of hosting and cloud providers (shared/core/network-data/hosting.ts lists every one), which
+ *   no legitimate user in the scenario ever uses;
+ * - internal sources (bastions, service hosts, workstation VLANs) are in 10.0.0.0/8, which no data gives an owner;
+ * - internet brute-force noise comes from large access and cloud networks of their own, in Asia and Eastern Europe.
  *
- * Owners. Every pool has an owner (AS number, organisation, country), so the evaluation can measure what owner-
- * and country-aware detection changes (network-data.ts turns them into the scenario's network data). The owners
- * are SYNTHETIC, like most of the ranges: documentation AS numbers (RFC 5398: 64496–64511, 65536–65551) for the
- * organisation's world (its office and VPN, the attackers' hosting, the home ISPs and carriers of its people) and
- * private-use ones (RFC 6996: 4200000000 and up) for networks abroad, all named `EXAMPLE-…`. Real AS numbers would
- * need their real ranges, and moving the pools there would change every event of the published figures; so the
- * pools stay where they were and the public /16s among them (home ISPs, travel) are labelled with owners that are
- * not their real ones. The organisation lives in the Netherlands, with people across the borders in Germany and
- * Belgium: its office, VPN, home ISPs and carriers are in NL, DE and BE (`HOME_COUNTRIES`), and every travel
- * network is in another country. (The office-hours shape's people in New York and Singapore draw their home
- * addresses from the same pools, so the data places them at home in Europe: a simplification that keeps every
- * shape's events as they were.)
+ * The organisation lives in the Netherlands, with people across the borders in Germany and Belgium: its office,
+ * VPN, home ISPs and carriers are in NL, DE and BE (`HOME_COUNTRIES`), and every travel network is in another
+ * country. (The office-hours shape's people in New York and Singapore draw their home addresses from the same
+ * pools, so the data places them at home in Europe: a simplification that keeps the shapes' structure.)
+ *
+ * Addresses are drawn by the caller's seeded `Rng`, so a scenario is the same on every run for its seed; the
+ * extract is read once, when this module loads.
  */
+import { readFileSync } from 'node:fs';
 import type { NetworkOwner } from '../../shared/core/model';
+import { parseIp } from '../../shared/core/net';
+import { parseIp2AsnLine } from '../../shared/core/network-data/build';
+import { SCENARIO_EXTRACT_PATH } from '../paths';
 import type { Rng } from './random';
+import { type NetworkRole, REAL_NETWORKS } from './real-networks';
 
-/** Who announces a pool's addresses in the scenario's network data (synthetic: see the module comment). */
+/** Who announces a pool's addresses: its real AS number, organisation and country (from the extract). */
 export type PoolOwner = Required<NetworkOwner>;
 
-/** Office NAT egress (TEST-NET-1): most office workers on weekdays, a couple of addresses in one /24. */
-export const OFFICE_NAT = ['192.0.2.10', '192.0.2.11'] as const;
-/** The office's provider, owner of the office NAT's /24. */
-export const OFFICE_OWNER: PoolOwner = { asn: 64496, org: 'EXAMPLE-CORP-OFFICE', country: 'NL' };
+/** An IPv4 pool: an inclusive range (as unsigned 32-bit numbers) inside one /16, and its owner. */
+export interface V4Pool {
+  readonly start: number;
+  readonly end: number;
+  readonly owner: PoolOwner;
+}
 
-/** Remote-access VPN egress pool (TEST-NET-2): a few addresses in one /24, shared by many. */
-export const VPN_POOL = ['198.51.100.20', '198.51.100.21', '198.51.100.22', '198.51.100.23', '198.51.100.24'] as const;
+/** An extract row, as the network-data builder reads it. */
+type ExtractRow = Exclude<ReturnType<typeof parseIp2AsnLine>, string | undefined>;
+
+function readExtract(path: string): string[] {
+  try {
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '');
+  } catch (e) {
+    throw new Error(`the scenario's network extract ${path} is missing (npm run scenario:network-extract): ${e}`);
+  }
+}
+
+/** The extract's lines, as written (IPtoASN rows): the scenario's network data (network-data.ts) is built from them. */
+export const EXTRACT_LINES: readonly string[] = readExtract(SCENARIO_EXTRACT_PATH);
+
+const EXTRACT_ROWS: readonly ExtractRow[] = EXTRACT_LINES.map((line, i) => {
+  const row = parseIp2AsnLine(line);
+  if (row === undefined || typeof row === 'string')
+    throw new Error(`${SCENARIO_EXTRACT_PATH}:${i + 1}: ${row ?? 'blank line'}`);
+  return row;
+});
+
+const V16 = 0x10000;
+
+/** The IPv4 rows of the extract for each network of `role`, in the curated list's order, as pools. */
+function poolsOf(role: NetworkRole): { readonly asn: number; readonly pools: V4Pool[] }[] {
+  return REAL_NETWORKS.filter((n) => n.role === role).map((n) => {
+    const pools = EXTRACT_ROWS.flatMap((r) =>
+      r.kind === 'v4' && r.asn === n.asn && (n.country === undefined || r.country === n.country)
+        ? [
+            {
+              start: r.start,
+              // The first /16 of the range (or all of it, if smaller): a pool is one network to the detector.
+              end: Math.min(r.end, r.start - (r.start % V16) + V16 - 1),
+              owner: { asn: r.asn, org: r.org, country: r.country },
+            },
+          ]
+        : [],
+    );
+    if (pools.length === 0)
+      throw new Error(
+        `the network extract has no IPv4 range of AS${n.asn} (${role}): npm run scenario:network-extract`,
+      );
+    // Addresses are drawn a /24 at a time (ipInPool): a pool is whole /24s.
+    for (const p of pools)
+      if (p.start % 256 !== 0 || (p.end + 1) % 256 !== 0)
+        throw new Error(`the network extract's range of AS${n.asn} at ${v4Text(p.start)} is not whole /24s`);
+    return { asn: n.asn, pools };
+  });
+}
+
+function v4Text(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/** `count` addresses from host `.first` on, in the first whole /24 of `pool`. */
+function addressesIn24(pool: V4Pool, first: number, count: number): string[] {
+  const base = Math.ceil(pool.start / 256) * 256;
+  if (base + 255 > pool.end) throw new Error(`no whole /24 in the pool of AS${pool.owner.asn}`);
+  return Array.from({ length: count }, (_, i) => v4Text(base + first + i));
+}
+
+const officePool = poolsOf('office')[0]!.pools[0]!;
+const vpnPool = poolsOf('vpn')[0]!.pools[0]!;
+
+/** Office NAT egress: most office workers on weekdays, a couple of addresses in one /24. */
+export const OFFICE_NAT: readonly string[] = addressesIn24(officePool, 10, 2);
+/** The office's provider, owner of the office NAT's /24. */
+export const OFFICE_OWNER: PoolOwner = officePool.owner;
+
+/** Remote-access VPN egress pool: a few addresses in one /24, shared by many. */
+export const VPN_POOL: readonly string[] = addressesIn24(vpnPool, 20, 5);
 /** The organisation's VPN provider, owner of the VPN pool's /24. */
-export const VPN_OWNER: PoolOwner = { asn: 64497, org: 'EXAMPLE-CORP-VPN', country: 'NL' };
+export const VPN_OWNER: PoolOwner = vpnPool.owner;
 
 /** Bastion hosts admins jump through; servers see the bastion's internal address. */
 export const BASTIONS = [
@@ -59,85 +136,64 @@ export const WORKSTATION_VLAN_LAST = 59;
 export const INTERNAL_NET8 = '10';
 
 /**
- * Mobile carriers: each has a handful of /16 CGNAT pools (first two octets) inside 100.64.0.0/10, all announced by
- * the carrier's one AS: a phone moving between pools changes its /16 but not its owner.
+ * Mobile carriers: each has a handful of CGNAT pools, each inside a /16 of its own, all announced by the
+ * carrier's one AS: a phone moving between pools changes its /16 but not its owner.
  */
-export const CARRIERS: readonly {
-  readonly name: string;
-  readonly pools: readonly string[];
-  readonly owner: PoolOwner;
-}[] = [
-  {
-    name: 'carrier-a',
-    pools: ['100.64', '100.65', '100.66'],
-    owner: { asn: 64500, org: 'EXAMPLE-MOBILE-NL-A', country: 'NL' },
-  },
-  {
-    name: 'carrier-b',
-    pools: ['100.72', '100.73', '100.74', '100.75'],
-    owner: { asn: 64501, org: 'EXAMPLE-MOBILE-NL-B', country: 'NL' },
-  },
-  { name: 'carrier-c', pools: ['100.88', '100.89'], owner: { asn: 64502, org: 'EXAMPLE-MOBILE-DE', country: 'DE' } },
-  {
-    name: 'carrier-d',
-    pools: ['100.100', '100.101', '100.102'],
-    owner: { asn: 64503, org: 'EXAMPLE-MOBILE-NL-C', country: 'NL' },
-  },
-];
+export const CARRIERS: readonly { readonly pools: readonly V4Pool[]; readonly owner: PoolOwner }[] = poolsOf(
+  'carrier',
+).map((c) => ({ pools: c.pools, owner: c.pools[0]!.owner }));
 
-/** Home broadband ISPs (IPv4): two /16s each under the ISP's AS; a subscriber's DHCP lease moves inside one /24. */
-export const HOME_ISPS: readonly {
-  readonly name: string;
-  readonly nets: readonly string[];
-  readonly owner: PoolOwner;
-}[] = [
-  { name: 'isp-a', nets: ['81.2', '81.3'], owner: { asn: 65539, org: 'EXAMPLE-ISP-NL-A', country: 'NL' } },
-  { name: 'isp-b', nets: ['86.14', '86.15'], owner: { asn: 65540, org: 'EXAMPLE-ISP-NL-B', country: 'NL' } },
-  { name: 'isp-c', nets: ['90.201', '90.202'], owner: { asn: 65541, org: 'EXAMPLE-ISP-DE-A', country: 'DE' } },
-  { name: 'isp-d', nets: ['109.150', '109.151'], owner: { asn: 65542, org: 'EXAMPLE-ISP-NL-C', country: 'NL' } },
-  { name: 'isp-e', nets: ['82.64', '82.65'], owner: { asn: 65543, org: 'EXAMPLE-ISP-BE', country: 'BE' } },
-  { name: 'isp-f', nets: ['77.99', '77.100'], owner: { asn: 65544, org: 'EXAMPLE-ISP-DE-B', country: 'DE' } },
-  { name: 'isp-g', nets: ['94.173', '94.174'], owner: { asn: 65545, org: 'EXAMPLE-ISP-NL-D', country: 'NL' } },
-  { name: 'isp-h', nets: ['31.48', '31.49'], owner: { asn: 65546, org: 'EXAMPLE-ISP-DE-C', country: 'DE' } },
-];
+/** Home broadband ISPs (IPv4): two pools each under the ISP's AS; a subscriber's DHCP lease moves inside one /24. */
+export const HOME_ISPS: readonly { readonly pools: readonly V4Pool[]; readonly owner: PoolOwner }[] = poolsOf(
+  'home',
+).map((i) => ({ pools: i.pools, owner: i.pools[0]!.owner }));
+
+const V6_32 = 1n << 96n;
 
 /**
- * IPv6 home ISPs: one /32 (`prefix`, two groups) each inside 3fff::/20; a subscriber keeps a /48 (delegated /56)
- * and rotates privacy addresses daily. Owners as in the test extract test/fixtures/network-data/ip2asn-combined.tsv.
+ * IPv6 home ISPs: the first /32 (`prefix`, two groups) of each ISP's range; a subscriber keeps a /48 (delegated
+ * /56) in it and rotates privacy addresses daily.
  */
-export const IPV6_ISPS: readonly { readonly prefix: string; readonly owner: PoolOwner }[] = [
-  { prefix: '3fff:100', owner: { asn: 65536, org: 'EXAMPLE-ISP-V6-A', country: 'NL' } },
-  { prefix: '3fff:240', owner: { asn: 65537, org: 'EXAMPLE-ISP-V6-B', country: 'NL' } },
-  { prefix: '3fff:a10', owner: { asn: 65538, org: 'EXAMPLE-ISP-V6-C', country: 'DE' } },
-];
+export const IPV6_ISPS: readonly { readonly prefix: string; readonly owner: PoolOwner }[] = REAL_NETWORKS.filter(
+  (n) => n.role === 'home-v6',
+).map((n) => {
+  const r = EXTRACT_ROWS.find((x) => x.kind === 'v6' && x.asn === n.asn && x.country === n.country);
+  if (r?.kind !== 'v6' || r.start % V6_32 !== 0n || r.end - r.start + 1n < V6_32)
+    throw new Error(`the network extract has no whole IPv6 /32 of AS${n.asn}: npm run scenario:network-extract`);
+  const top = r.start >> 96n;
+  return {
+    prefix: `${(top >> 16n).toString(16)}:${(top & 0xffffn).toString(16)}`,
+    owner: { asn: r.asn, org: r.org, country: r.country },
+  };
+});
 
 /** Where the organisation's people live and work: every country of the pools above, and of no travel network. */
 export const HOME_COUNTRIES: readonly string[] = ['NL', 'DE', 'BE'];
 
-/** Hotels, conference venues, foreign ISPs: travellers' networks, one /16 (`net`) each, all abroad. */
-export const TRAVEL_NETS: readonly { readonly net: string; readonly owner: PoolOwner }[] = [
-  { net: '85.114', owner: { asn: 4200000001, org: 'EXAMPLE-HOTEL-WIFI-GB', country: 'GB' } },
-  { net: '37.120', owner: { asn: 4200000002, org: 'EXAMPLE-ISP-FR', country: 'FR' } },
-  { net: '151.64', owner: { asn: 4200000003, org: 'EXAMPLE-ISP-IT', country: 'IT' } },
-  { net: '88.202', owner: { asn: 4200000004, org: 'EXAMPLE-CONGRESS-ES', country: 'ES' } },
-  { net: '201.17', owner: { asn: 4200000005, org: 'EXAMPLE-ISP-MX', country: 'MX' } },
-  { net: '133.106', owner: { asn: 4200000006, org: 'EXAMPLE-HOTEL-JP', country: 'JP' } },
-  { net: '41.76', owner: { asn: 4200000007, org: 'EXAMPLE-ISP-ZA', country: 'ZA' } },
-  { net: '177.33', owner: { asn: 4200000008, org: 'EXAMPLE-ISP-BR', country: 'BR' } },
-  { net: '58.136', owner: { asn: 4200000009, org: 'EXAMPLE-HOTEL-CN', country: 'CN' } },
-  { net: '122.162', owner: { asn: 4200000010, org: 'EXAMPLE-ISP-IN', country: 'IN' } },
-  { net: '195.154', owner: { asn: 4200000011, org: 'EXAMPLE-HOTEL-WIFI-CH', country: 'CH' } },
-  { net: '212.47', owner: { asn: 4200000012, org: 'EXAMPLE-ISP-PL', country: 'PL' } },
-];
+/** Foreign consumer ISPs (hotels, conference venues, travellers' networks): one pool each, all abroad. */
+export const TRAVEL_NETS: readonly { readonly pool: V4Pool; readonly owner: PoolOwner }[] = poolsOf('travel').map(
+  (t) => ({ pool: t.pools[0]!, owner: t.pools[0]!.owner }),
+);
 
-/** Attacker infrastructure: TEST-NET-3 (/24) at one hosting provider, the benchmarking /16s at another. */
-export const ATTACKER_NETS24: readonly { readonly net: string; readonly owner: PoolOwner }[] = [
-  { net: '203.0.113', owner: { asn: 64498, org: 'EXAMPLE-HOSTING', country: 'US' } },
-];
-export const ATTACKER_NETS16: readonly { readonly net: string; readonly owner: PoolOwner }[] = [
-  { net: '198.18', owner: { asn: 64511, org: 'EXAMPLE-HOSTING-BENCH', country: 'US' } },
-  { net: '198.19', owner: { asn: 64511, org: 'EXAMPLE-HOSTING-BENCH', country: 'US' } },
-];
+/** Attacker infrastructure: the pools of the hosting and cloud providers, per provider. */
+export const ATTACKER_NETS: readonly { readonly pools: readonly V4Pool[]; readonly owner: PoolOwner }[] = poolsOf(
+  'attacker',
+).map((a) => ({ pools: a.pools, owner: a.pools[0]!.owner }));
+
+/** Where the internet's password guessing comes from: whole ranges of large access and cloud networks. */
+const INTERNET_RANGES: readonly V4Pool[] = EXTRACT_ROWS.flatMap((r) =>
+  r.kind === 'v4' && REAL_NETWORKS.some((n) => n.role === 'internet' && n.asn === r.asn)
+    ? [{ start: r.start, end: r.end, owner: { asn: r.asn, org: r.org, country: r.country } }]
+    : [],
+);
+
+/** Whether `ip` (IPv4) is in `pool`. */
+export function inPool(pool: V4Pool, ip: string): boolean {
+  const p = parseIp(ip);
+  if (p?.family !== 4) return false;
+  const n = ((p.bytes[0]! << 24) | (p.bytes[1]! << 16) | (p.bytes[2]! << 8) | p.bytes[3]!) >>> 0;
+  return n >= pool.start && n <= pool.end;
+}
 
 /**
  * The owner of a home broadband address (IPv4 from `HOME_ISPS`, IPv6 from `IPV6_ISPS`), or undefined for any other
@@ -145,28 +201,48 @@ export const ATTACKER_NETS16: readonly { readonly net: string; readonly owner: P
  * VPN pool or a carrier's NAT), so it says where its user is.
  */
 export function homeIspOwner(ip: string): PoolOwner | undefined {
-  if (ip.includes(':')) return IPV6_ISPS.find((i) => ip.startsWith(`${i.prefix}:`))?.owner;
-  const net16 = ip.split('.').slice(0, 2).join('.');
-  return HOME_ISPS.find((i) => i.nets.includes(net16))?.owner;
+  const p = parseIp(ip);
+  if (p?.family === 6) {
+    const groups = `${((p.bytes[0]! << 8) | p.bytes[1]!).toString(16)}:${((p.bytes[2]! << 8) | p.bytes[3]!).toString(16)}`;
+    return IPV6_ISPS.find((i) => i.prefix === groups)?.owner;
+  }
+  return HOME_ISPS.find((i) => i.pools.some((pool) => inPool(pool, ip)))?.owner;
 }
 
-function octet(rng: Rng, lo = 1, hi = 254): number {
-  return rng.int(lo, hi);
+/** A random /24 of `pool`, as its first address (a multiple of 256). */
+export function net24In(rng: Rng, pool: V4Pool): number {
+  return rng.int(Math.floor(pool.start / 256), Math.floor(pool.end / 256)) * 256;
 }
 
-/** A random address in a /16 given as `a.b`. */
-export function ipIn16(rng: Rng, net16: string): string {
-  return `${net16}.${rng.int(0, 255)}.${octet(rng)}`;
+/** A random address of `pool`: a random /24 of it, host 1–254. */
+export function ipInPool(rng: Rng, pool: V4Pool): string {
+  return v4Text(net24In(rng, pool) + rng.int(1, 254));
 }
 
-/** A random address in a /24 given as `a.b.c`. */
-export function ipIn24(rng: Rng, net24: string): string {
-  return `${net24}.${octet(rng)}`;
+/** The address of host `host` in the /24 starting at `net24` (from `net24In`). */
+export function hostIn24(net24: number, host: number): string {
+  return v4Text(net24 + host);
 }
 
-/** An attacker address: a third from TEST-NET-3, the rest from the benchmarking /16s. */
+/** The /24s of an attacker's pools, in order, as their first addresses. */
+const ATTACKER_24S: readonly (readonly number[])[] = ATTACKER_NETS.map((n) =>
+  n.pools.flatMap((p) => Array.from({ length: (p.end + 1 - p.start) / 256 }, (_, i) => p.start + i * 256)),
+);
+
+/**
+ * An attacker address: a hosting or cloud provider, then an address in one of its pools' /24s (host 1–254).
+ * It takes as many random draws as the generator's attackers took before the addresses moved into real networks
+ * (a third of the time one address draw, else a /24 draw and a host draw), so every attack after it (victim, time,
+ * hosts) is the one the same seed always gave, and only the attackers' addresses changed.
+ */
 export function attackerIp(rng: Rng): string {
-  return rng.chance(1 / 3) ? ipIn24(rng, rng.pick(ATTACKER_NETS24).net) : ipIn16(rng, rng.pick(ATTACKER_NETS16).net);
+  const one = rng.chance(1 / 3);
+  const nets = ATTACKER_24S[rng.int(0, ATTACKER_24S.length - 1)]!;
+  if (one) {
+    const k = rng.int(0, nets.length * 254 - 1);
+    return v4Text(nets[Math.floor(k / 254)]! + (k % 254) + 1);
+  }
+  return v4Text(nets[rng.int(0, nets.length - 1)]! + rng.int(1, 254));
 }
 
 /** Random hex group of 1–4 digits for IPv6 interface identifiers. */
@@ -179,32 +255,7 @@ export function ipv6PrivacyAddress(rng: Rng, prefix64: string): string {
   return `${prefix64}:${hexGroup(rng)}:${hexGroup(rng)}:${hexGroup(rng)}:${hexGroup(rng)}`;
 }
 
-const SCENARIO_16S = new Set<string>([
-  ...HOME_ISPS.flatMap((i) => i.nets),
-  ...TRAVEL_NETS.map((n) => n.net),
-  ...ATTACKER_NETS16.map((n) => n.net),
-]);
-
-/** True if `a.b.c.x` is private, reserved, documentation, shared, multicast, or any range the scenario uses. */
-function isExcludedForNoise(a: number, b: number, c: number): boolean {
-  if (a === 0 || a === 10 || a === 127 || a >= 224) return true;
-  if (a === 100 && b >= 64 && b < 128) return true; // RFC 6598 shared space (our carriers)
-  if (a === 169 && b === 254) return true;
-  if (a === 172 && b >= 16 && b <= 31) return true;
-  if (a === 192 && b === 168) return true;
-  if (a === 192 && b === 0 && (c === 0 || c === 2)) return true;
-  if (a === 198 && (b === 18 || b === 19)) return true;
-  if (a === 198 && b === 51 && c === 100) return true;
-  if (a === 203 && b === 0 && c === 113) return true;
-  return SCENARIO_16S.has(`${a}.${b}`);
-}
-
-/** A random public IPv4 for internet brute-force noise, outside every range the scenario gives a meaning. */
-export function randomPublicIp(rng: Rng): string {
-  for (;;) {
-    const a = rng.int(1, 223);
-    const b = rng.int(0, 255);
-    const c = rng.int(0, 255);
-    if (!isExcludedForNoise(a, b, c)) return `${a}.${b}.${c}.${octet(rng)}`;
-  }
+/** A random address of the internet's password guessers, for internet brute-force noise. */
+export function noiseIp(rng: Rng): string {
+  return ipInPool(rng, rng.pick(INTERNET_RANGES));
 }

@@ -4,7 +4,17 @@
  */
 import { DAY_MS } from '../../shared/core/model';
 import { canonicalIp } from '../../shared/core/net';
-import { CARRIERS, HOME_ISPS, IPV6_ISPS, SERVICE_SUBNET, TRAVEL_NETS, ipIn16, ipv6PrivacyAddress } from './network';
+import {
+  CARRIERS,
+  HOME_ISPS,
+  IPV6_ISPS,
+  SERVICE_SUBNET,
+  TRAVEL_NETS,
+  hostIn24,
+  ipInPool,
+  ipv6PrivacyAddress,
+  net24In,
+} from './network';
 import { Rng } from './random';
 import type { Archetype, NoveltyLabel } from './types';
 import {
@@ -227,9 +237,9 @@ export function planHomeNetworks(
   for (const u of v4Users) {
     const rng = Rng.derive(seed, 'lease', u.name);
     let isp = rng.pick(HOME_ISPS);
-    let net24 = `${rng.pick(isp.nets)}.${rng.int(0, 255)}`;
+    let net24 = net24In(rng, rng.pick(isp.pools));
     let host = rng.int(2, 254);
-    u.home.push({ fromDay: 0, ipv4: `${net24}.${host}` });
+    u.home.push({ fromDay: 0, ipv4: hostIn24(net24, host) });
     const change = changers.get(u.name);
     // Leases change every two to five weeks; the first change may come early (the lease predates the scenario).
     const interval = rng.int(14, 35);
@@ -238,9 +248,9 @@ export function planHomeNetworks(
       if (day === change) {
         const old = isp;
         while (isp === old) isp = rng.pick(HOME_ISPS);
-        net24 = `${rng.pick(isp.nets)}.${rng.int(0, 255)}`;
+        net24 = net24In(rng, rng.pick(isp.pools));
         host = rng.int(2, 254);
-        const ip = `${net24}.${host}`;
+        const ip = hostIn24(net24, host);
         u.home.push({ fromDay: day, ipv4: ip });
         benign.push({
           kind: 'isp-change',
@@ -253,7 +263,7 @@ export function planHomeNetworks(
       } else if (day === nextLease) {
         const old = host;
         while (host === old) host = rng.int(2, 254);
-        const ip = `${net24}.${host}`;
+        const ip = hostIn24(net24, host);
         u.home.push({ fromDay: day, ipv4: ip });
         if (day <= u.lastDay)
           benign.push({
@@ -301,8 +311,8 @@ export function planTripsAndVacations(
     const hi = Math.min(t.days - 1, u.lastDay) - length;
     if (hi < lo) continue;
     const firstDay = rng.int(lo, hi);
-    const hotel = ipIn16(rng, rng.pick(TRAVEL_NETS).net);
-    const ips = rng.chance(0.5) ? [hotel, ipIn16(rng, rng.pick(TRAVEL_NETS).net)] : [hotel];
+    const hotel = ipInPool(rng, rng.pick(TRAVEL_NETS).pool);
+    const ips = rng.chance(0.5) ? [hotel, ipInPool(rng, rng.pick(TRAVEL_NETS).pool)] : [hotel];
     const canonical = ips.map((ip) => canonicalIp(ip) ?? ip);
     u.trip = { firstDay, lastDay: firstDay + length - 1, ips: canonical };
     expected.push({

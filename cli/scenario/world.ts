@@ -5,6 +5,7 @@
 import { DAY_MS, type LogonEvent, type Outcome } from '../../shared/core/model';
 import { localTime } from '../../shared/core/local-time';
 import { canonicalIp } from '../../shared/core/net';
+import type { V4Pool } from './network';
 import type { Archetype } from './types';
 import { HOUR, MINUTE, type Team } from './shapes';
 
@@ -52,8 +53,8 @@ export interface SimUser {
   readonly wfhShare: number;
   readonly vpnShare: number;
   readonly officeVisitShare: number;
-  readonly carrierPools?: readonly string[];
-  readonly homePool?: string;
+  readonly carrierPools?: readonly V4Pool[];
+  readonly homePool?: V4Pool;
   firstDay: number;
   lastDay: number;
   joinedAt?: number;

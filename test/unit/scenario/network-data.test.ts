@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { placeOf } from '../../../shared/core/net';
 import { buildNetworkData } from '../../../shared/core/network-data/build';
+import { hostingReason } from '../../../shared/core/network-data/hosting';
 import type { NetworkLookup } from '../../../shared/core/network-data/lookup';
+import { DEFAULT_EXPECTATIONS, validateNetworkData } from '../../../shared/core/network-data/validate';
+import { isHostingOwner } from '../../../shared/core/detectors/impossible-travel/hosting';
 import { generateScenario, type Scenario, type ScenarioShape } from '../../../cli/scenario/generate';
 import {
-  ATTACKER_NETS16,
-  ATTACKER_NETS24,
+  ATTACKER_NETS,
   CARRIERS,
+  EXTRACT_LINES,
   HOME_COUNTRIES,
   HOME_ISPS,
   INTERNAL_NET8,
@@ -15,10 +18,12 @@ import {
   OFFICE_OWNER,
   type PoolOwner,
   TRAVEL_NETS,
+  type V4Pool,
   VPN_OWNER,
   VPN_POOL,
 } from '../../../cli/scenario/network';
 import { SCENARIO_NETWORK_SOURCE, scenarioNetworkData, scenarioNetworkRows } from '../../../cli/scenario/network-data';
+import { type NetworkRole, REAL_NETWORKS } from '../../../cli/scenario/real-networks';
 
 const db = scenarioNetworkData();
 
@@ -31,16 +36,27 @@ function isInternal(ip: string): boolean {
   return ip.startsWith(`${INTERNAL_NET8}.`);
 }
 
+function v4Text(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
 /** Every owner the scenario's pools name, with what the pool is for. */
-const POOL_OWNERS: readonly { role: string; owner: PoolOwner }[] = [
+const POOL_OWNERS: readonly { role: NetworkRole; owner: PoolOwner }[] = [
   { role: 'office', owner: OFFICE_OWNER },
   { role: 'vpn', owner: VPN_OWNER },
-  ...CARRIERS.map((c) => ({ role: 'carrier', owner: c.owner })),
-  ...HOME_ISPS.map((i) => ({ role: 'home', owner: i.owner })),
-  ...IPV6_ISPS.map((i) => ({ role: 'home', owner: i.owner })),
-  ...TRAVEL_NETS.map((n) => ({ role: 'travel', owner: n.owner })),
-  ...ATTACKER_NETS24.map((n) => ({ role: 'attacker', owner: n.owner })),
-  ...ATTACKER_NETS16.map((n) => ({ role: 'attacker', owner: n.owner })),
+  ...CARRIERS.map((c) => ({ role: 'carrier' as const, owner: c.owner })),
+  ...HOME_ISPS.map((i) => ({ role: 'home' as const, owner: i.owner })),
+  ...IPV6_ISPS.map((i) => ({ role: 'home-v6' as const, owner: i.owner })),
+  ...TRAVEL_NETS.map((n) => ({ role: 'travel' as const, owner: n.owner })),
+  ...ATTACKER_NETS.map((n) => ({ role: 'attacker' as const, owner: n.owner })),
+];
+
+/** Every IPv4 pool, with its role. */
+const POOLS: readonly { role: NetworkRole; pool: V4Pool }[] = [
+  ...CARRIERS.flatMap((c) => c.pools.map((pool) => ({ role: 'carrier' as const, pool }))),
+  ...HOME_ISPS.flatMap((i) => i.pools.map((pool) => ({ role: 'home' as const, pool }))),
+  ...TRAVEL_NETS.map((n) => ({ role: 'travel' as const, pool: n.pool })),
+  ...ATTACKER_NETS.flatMap((n) => n.pools.map((pool) => ({ role: 'attacker' as const, pool }))),
 ];
 
 const scenarios = new Map<ScenarioShape, Scenario>();
@@ -52,66 +68,83 @@ function scenario(shape: ScenarioShape): Scenario {
 const SHAPES: readonly ScenarioShape[] = ['small-office', 'large-mobile', 'office-hours'];
 
 describe("the scenario's network data", () => {
-  it('builds from its rows without a malformed or overlapping line, IPv4 and IPv6, under its synthetic source', () => {
+  it('builds from its rows without a malformed, overlapping or renamed line, IPv4 and IPv6, under its source', () => {
     const { stats } = buildNetworkData(scenarioNetworkRows(), { builtAt: 0, source: 'test' });
     expect(stats.malformed).toBe(0);
     expect(stats.overlapping).toBe(0);
     expect(stats.renamedAsns).toBe(0);
-    expect(stats.ipv4Ranges).toBeGreaterThan(0);
-    expect(stats.ipv6Ranges).toBe(IPV6_ISPS.length + 2);
+    expect(stats.ipv4Ranges).toBeGreaterThan(50);
+    expect(stats.ipv6Ranges).toBeGreaterThanOrEqual(IPV6_ISPS.length + 2);
     expect(db.meta.source).toBe(SCENARIO_NETWORK_SOURCE);
   });
 
-  it('names only synthetic owners for the pools: documentation or private-use AS numbers, EXAMPLE- names', () => {
-    for (const { owner } of POOL_OWNERS) {
-      const documentation = (owner.asn >= 64496 && owner.asn <= 64511) || (owner.asn >= 65536 && owner.asn <= 65551);
-      const privateUse = owner.asn >= 4_200_000_000 && owner.asn <= 4_294_967_294;
-      expect(documentation || privateUse, `AS${owner.asn}`).toBe(true);
-      expect(owner.org).toMatch(/^EXAMPLE-/);
-      expect(owner.country).toMatch(/^[A-Z]{2}$/);
-    }
-    // Every row beyond the pools too, but the public resolvers' real ones (the same facts as the test extract).
-    for (const row of scenarioNetworkRows()) {
-      const [, , asnText, , org] = row.split('\t') as [string, string, string, string, string];
-      const asn = Number(asnText);
-      if (asn === 0 || asn === 13335 || asn === 15169) continue;
-      const synthetic =
-        (asn >= 64496 && asn <= 64511) ||
-        (asn >= 65536 && asn <= 65551) ||
-        (asn >= 4_200_000_000 && asn <= 4_294_967_294);
-      expect(synthetic && org.startsWith('EXAMPLE-'), row).toBe(true);
-    }
-    // One AS is one organisation: a number reused for another name would merge two owners.
-    const names = new Map<number, string>();
-    for (const { owner } of POOL_OWNERS) expect(names.get(owner.asn) ?? owner.org).toBe(owner.org);
+  it('resolves the public resolvers to their real owners, as the refresh checks every build', () => {
+    expect(db.lookup('8.8.8.8')).toEqual({ known: true, asn: 15169, org: 'Google LLC', country: 'US' });
+    const problems = validateNetworkData(
+      { meta: db.meta, stats: buildNetworkData(scenarioNetworkRows(), { builtAt: 0, source: 'test' }).stats, db },
+      { ...DEFAULT_EXPECTATIONS, minIpv4Ranges: 0, minIpv6Ranges: 0 },
+    );
+    expect(problems).toEqual([]);
   });
 
-  it("resolves every pool's addresses to that pool's owner", () => {
-    expect(ownerOf(OFFICE_NAT[0])).toEqual(OFFICE_OWNER);
-    expect(ownerOf(VPN_POOL[4])).toEqual(VPN_OWNER);
-    for (const c of CARRIERS) for (const p of c.pools) expect(ownerOf(`${p}.255.254`)).toEqual(c.owner);
-    for (const i of HOME_ISPS) for (const n of i.nets) expect(ownerOf(`${n}.0.1`)).toEqual(i.owner);
+  it('names the real owners of the curated networks: each AS in its role, its one name, its country', () => {
+    const curated = new Map<number, Set<NetworkRole>>();
+    for (const n of REAL_NETWORKS) curated.set(n.asn, (curated.get(n.asn) ?? new Set()).add(n.role));
+    for (const { role, owner } of POOL_OWNERS) {
+      expect(curated.get(owner.asn)?.has(role), `AS${owner.asn} ${role}`).toBe(true);
+      expect(owner.org).not.toMatch(/^EXAMPLE-/);
+      expect(owner.country).toMatch(/^[A-Z]{2}$/);
+      const wanted = REAL_NETWORKS.find((n) => n.asn === owner.asn && n.role === role)!.country;
+      if (wanted !== undefined) expect(owner.country, `AS${owner.asn}`).toBe(wanted);
+    }
+    // Every row of the extract is a curated network's, and one AS is one organisation.
+    const names = new Map<number, string>();
+    for (const row of EXTRACT_LINES) {
+      const [, , asnText, , org] = row.split('\t') as [string, string, string, string, string];
+      expect(curated.has(Number(asnText)), row).toBe(true);
+      expect(names.get(Number(asnText)) ?? org, row).toBe(org);
+      names.set(Number(asnText), org);
+    }
+    // Every curated network is in the extract.
+    for (const n of REAL_NETWORKS) expect(names.has(n.asn), `AS${n.asn}`).toBe(true);
+  });
+
+  it("resolves every pool's addresses, first to last, to that pool's owner", () => {
+    for (const ip of OFFICE_NAT) expect(ownerOf(ip)).toEqual(OFFICE_OWNER);
+    for (const ip of VPN_POOL) expect(ownerOf(ip)).toEqual(VPN_OWNER);
+    for (const { pool } of POOLS) {
+      expect(ownerOf(v4Text(pool.start))).toEqual(pool.owner);
+      expect(ownerOf(v4Text(pool.end))).toEqual(pool.owner);
+      // A pool is one network to the detector: it lies inside one /16.
+      expect(placeOf(v4Text(pool.start), 'network')).toBe(placeOf(v4Text(pool.end), 'network'));
+    }
     for (const i of IPV6_ISPS) expect(ownerOf(`${i.prefix}:ffff::1`)).toEqual(i.owner);
-    for (const n of TRAVEL_NETS) expect(ownerOf(`${n.net}.128.7`)).toEqual(n.owner);
-    for (const n of ATTACKER_NETS24) expect(ownerOf(`${n.net}.99`)).toEqual(n.owner);
-    for (const n of ATTACKER_NETS16) expect(ownerOf(`${n.net}.3.99`)).toEqual(n.owner);
-    // The internal network and the rest of the carriers' shared space have no owner, as in the real data.
+    // The internal network has no owner, as in the real data.
     expect(ownerOf('10.0.0.5')).toBeUndefined();
-    expect(ownerOf('100.127.0.1')).toBeUndefined();
   });
 
   it('puts the people at home in HOME_COUNTRIES and every travel network abroad', () => {
     for (const { role, owner } of POOL_OWNERS) {
-      if (role === 'office' || role === 'vpn' || role === 'carrier' || role === 'home')
+      if (role === 'office' || role === 'vpn' || role === 'carrier' || role === 'home' || role === 'home-v6')
         expect(HOME_COUNTRIES, `${owner.org}`).toContain(owner.country);
       if (role === 'travel') expect(HOME_COUNTRIES, `${owner.org}`).not.toContain(owner.country);
     }
   });
 
-  it('gives each carrier several /16 pools under one AS', () => {
+  it('puts the attackers on listed hosting providers, and no one else on a hosting network', () => {
+    for (const { role, owner } of POOL_OWNERS) {
+      if (role === 'attacker') expect(hostingReason(owner), `AS${owner.asn} ${owner.org}`).toBe('listed');
+      // A legitimate network whose country locates no one would blind impossible travel.
+      else expect(isHostingOwner(owner), `AS${owner.asn} ${owner.org}`).toBe(false);
+    }
+    expect(new Set(ATTACKER_NETS.map((n) => n.owner.asn)).size).toBeGreaterThanOrEqual(5);
+  });
+
+  it('gives each carrier several pools in /16s of their own, under one AS', () => {
     for (const c of CARRIERS) {
       expect(c.pools.length).toBeGreaterThanOrEqual(2);
-      expect(new Set(c.pools.map((p) => ownerOf(`${p}.1.1`)?.asn))).toEqual(new Set([c.owner.asn]));
+      expect(new Set(c.pools.map((p) => placeOf(v4Text(p.start), 'network'))).size).toBe(c.pools.length);
+      expect(new Set(c.pools.map((p) => ownerOf(v4Text(p.start))?.asn))).toEqual(new Set([c.owner.asn]));
     }
     expect(new Set(CARRIERS.map((c) => c.owner.asn)).size).toBe(CARRIERS.length);
   });
@@ -159,7 +192,7 @@ describe('the generated scenarios against their network data (seed 1)', () => {
     '%s: attackers from outside come from hosting networks no one in the organisation logs on from',
     (shape) => {
       const s = scenario(shape);
-      const hosting = new Set([...ATTACKER_NETS24, ...ATTACKER_NETS16].map((n) => n.owner.asn));
+      const hosting = new Set(ATTACKER_NETS.map((n) => n.owner.asn));
       const attackIps = new Set(s.incidents.map((i) => i.sourceIp));
       const legitimate = new Set<number>();
       for (const e of s.events)
@@ -173,6 +206,7 @@ describe('the generated scenarios against their network data (seed 1)', () => {
       for (const i of external) {
         const asn = ownerOf(i.sourceIp)?.asn ?? 0;
         expect(hosting.has(asn), `${i.id} ${i.sourceIp}`).toBe(true);
+        expect(hostingReason(ownerOf(i.sourceIp)!), `${i.id} ${i.sourceIp}`).toBe('listed');
         expect(legitimate.has(asn), `${i.id} ${i.sourceIp}`).toBe(false);
       }
     },
