@@ -72,7 +72,9 @@ function result(seed: number, alerts: readonly ScoredAlert[], naive: readonly Sc
     windows: 1,
     cutByCap: 0,
     authwatch: scoreAlerts(alerts, labels, { detectorIds: IDS }),
+    folded: { read: 0, missing: 0 },
     naive: scoreAlerts(naive, labels),
+    naiveFailures: [],
     replayMs: 0,
   };
 }
