@@ -173,7 +173,7 @@ export async function evaluateScenario(o: EvaluateOptions): Promise<EvaluateResu
  * logon time), or from the entry alone (its raising time) when the document is gone; one not in the ledger is
  * counted in `folded.missing` and left out.
  */
-async function withFoldedAlerts(
+export async function withFoldedAlerts(
   a: Alert,
   store: Pick<OperatorStore, 'getLedgerEntry'>,
   folded: { read: number; missing: number },

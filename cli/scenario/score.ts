@@ -14,7 +14,7 @@
  *   account it tried, from the address it tried it from. For credential stuffing (an address per account) the
  *   per-user alert that detects it is on an account it got into; one on an account it only tried is on it;
  * - a campaign alert stands for the per-user alerts folded into it (`ScoredAlert.folded`): it detects what they
- *   detect, and their detectors are credited, though only the campaign alert was delivered and is counted;
+ *   detect (credited to its detector and theirs), though only the campaign alert was delivered and is counted;
  * - a false alert is *expected novelty* when it matches a label of an expected kind: same user, time in the
  *   label's span, and IP among the label's `sourceIps` when it lists them (a new hire's first week: any IP); an
  *   alert about a source matches a label on one of its users, and a label about addresses (`ssh-background-scan`,
@@ -269,7 +269,7 @@ export function scoreAlerts(
       sourceIp: i.sourceIp,
       detected: hits.length > 0,
       ...(first !== undefined ? { delayMs: first - i.start } : {}),
-      detectors: [...new Set(found.flat().map((a) => a.detectorId))].sort(),
+      detectors: [...new Set([...hits, ...found.flat()].map((a) => a.detectorId))].sort(),
     };
   });
   const recallOf = (rs: readonly IncidentResult[]): KindRecall => {
