@@ -22,7 +22,9 @@
  * - everything else is *noise*, broken down by the benign change that explains it (ISP change, DHCP lease
  *   change, a look-alike of off-hours misuse) or `unexplained`, and by the user's archetype. A label naming
  *   addresses explains an alert before one that does not (one covering all of a user's logons for a week
- *   must not take the blame for a new home lease inside it).
+ *   must not take the blame for a new home lease inside it), and a label of benign failures (`FAILURE_KINDS`:
+ *   hours of failures from one address) before any other (a mail client's failures from a home address leased
+ *   last week are the mail client's, not the lease's).
  *
  * Which novelty is expected (`DEFAULT_EXPECTED_KINDS`), and why:
  * - `travel`, `new-hire`: a new place, or a new name, that a person should glance at;
@@ -92,6 +94,12 @@ export const MATCH_BEFORE_MS = 15 * 60_000;
 /** An incident counts as detected when an alert comes within this long of its start. */
 export const DETECT_WITHIN_MS = 2 * 3_600_000;
 export const DEFAULT_EXPECTED_KINDS: readonly NoveltyKind[] = ['travel', 'new-hire', 'travel-timezone'];
+/** The benign failures: labels of a few hours of failed logons from one address (or a day's scanners' addresses). */
+export const FAILURE_KINDS: ReadonlySet<NoveltyKind> = new Set<NoveltyKind>([
+  'stale-service-password',
+  'mail-client-password-change',
+  'ssh-background-scan',
+]);
 
 export interface IncidentResult {
   readonly id: string;
@@ -248,10 +256,11 @@ export function scoreAlerts(
   const expectedKinds = new Set<NoveltyKind>(options.expectedKinds ?? DEFAULT_EXPECTED_KINDS);
   const allLabels = [...labels.expectedNovelty, ...(labels.benignChanges ?? [])];
   const expectedLabels = allLabels.filter((l) => expectedKinds.has(l.kind));
-  // Labels naming addresses first (stable): the most specific explanation of a noisy alert wins.
+  // Benign failures first, then labels naming addresses (stable): the most specific explanation of a noisy alert wins.
+  const specificity = (l: NoveltyLabel): number => (FAILURE_KINDS.has(l.kind) ? 0 : l.sourceIps !== undefined ? 1 : 2);
   const causeLabels = allLabels
     .filter((l) => !expectedKinds.has(l.kind))
-    .sort((a, b) => Number(a.sourceIps === undefined) - Number(b.sourceIps === undefined));
+    .sort((a, b) => specificity(a) - specificity(b));
   const archetypeOf = new Map(labels.users.map((u) => [u.name, u.archetype]));
 
   const incidents: IncidentResult[] = labels.incidents.map((i) => {

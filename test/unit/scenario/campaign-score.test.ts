@@ -203,6 +203,35 @@ describe('scoreAlerts with campaigns', () => {
     ]);
   });
 
+  it("puts the failures of a mail client at home on the mail client, not on the home address's new lease", () => {
+    // Prepare: the user's home address changed lease four days before the mail client's evening of failures.
+    const home = '81.2.3.4';
+    const mail: NoveltyLabel = {
+      kind: 'mail-client-password-change',
+      user: 'bob',
+      start: LEARN_END + 8 * DAY_MS + 18 * HOUR,
+      end: LEARN_END + 8 * DAY_MS + 23 * HOUR,
+      sourceIps: [home],
+    };
+    const lease: NoveltyLabel = {
+      kind: 'dhcp-churn',
+      user: 'bob',
+      start: LEARN_END + 4 * DAY_MS,
+      end: LEARN_END + 11 * DAY_MS - 1,
+      sourceIps: [home],
+    };
+    const withLease: ScoringLabels = { ...labels, benignChanges: [lease, mail] };
+
+    // Act
+    const r = scoreAlerts(
+      [source(home, ['bob'], mail.start + HOUR, home), perUser('bob', home, LEARN_END + 5 * DAY_MS)],
+      withLease,
+    );
+
+    // Assert
+    expect(r.falseAlerts.noiseByCause).toEqual({ 'mail-client-password-change': 1, 'dhcp-churn': 1 });
+  });
+
   it('reads a campaign alert: its users and the source it names', () => {
     const a = {
       id: 'x',
