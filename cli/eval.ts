@@ -5,7 +5,10 @@
  * one child process per scenario, two at a time. Prints a readable table on stderr and one JSON object
  * on stdout, both with every registered detector's own figures beside authwatch's (all detectors) and the
  * naive rule's; each scenario's JSON lists authwatch's false alerts with the label that explains each
- * (`authwatch.falseAlerts.list`: user, address, time, detector), to see what a detector's noise falls on. Options: --seeds 1,2,3  --shapes small-office,large-mobile,office-hours  --format ecs|sshd
+ * (`authwatch.falseAlerts.list`: user, address, time, detector), to see what a detector's noise falls on. Beside the
+ * naive first-seen rule, the naive failure rule ("N failed logons from one address in a UTC hour", at each of
+ * `NAIVE_FAILURE_THRESHOLDS`) gets the same figures (`naiveFailures`). Options: --seeds 1,2,3
+ * --shapes small-office,large-mobile,office-hours,internet-facing  --format ecs|sshd
  * --days N  --jobs N  --no-network-data (the same events without the scenario's network data: no owners).
  */
 import { spawn } from 'node:child_process';
@@ -22,11 +25,17 @@ import {
   type ScenarioShape,
 } from './scenario/generate';
 import { evaluateScenario, type EvaluateResult } from './scenario/evaluate';
+import { NAIVE_FAILURE_THRESHOLDS, naiveFailureRuleId } from './scenario/naive';
 import { SCENARIO_NETWORK_SOURCE } from './scenario/network-data';
 import { DEFAULT_EXPECTED_KINDS, type EvalReport } from './scenario/score';
 
 /** Scenarios are started largest first, so the two workers finish together. */
-const SHAPE_SIZE: Readonly<Record<ScenarioShape, number>> = { 'large-mobile': 3, 'office-hours': 2, 'small-office': 1 };
+const SHAPE_SIZE: Readonly<Record<ScenarioShape, number>> = {
+  'large-mobile': 3,
+  'internet-facing': 2,
+  'office-hours': 2,
+  'small-office': 1,
+};
 
 /** The issue's targets for the default settings. */
 export const TARGETS = { recall: 0.9, naiveFalseRatio: 30, noisePer1000UserDays: 5 } as const;
@@ -193,11 +202,23 @@ export function aggregate(results: readonly EvaluateResult[]) {
     ),
   );
   const naive = summary(totalsOf(results.map((r) => r.naive)));
+  // The failure rule at each threshold, summed like the first-seen rule (a result without it adds nothing).
+  const naiveFailures = Object.fromEntries(
+    NAIVE_FAILURE_THRESHOLDS.map((n) => {
+      const id = naiveFailureRuleId(n);
+      return [
+        id,
+        summary(totalsOf(results.flatMap((r) => r.naiveFailures.filter((f) => f.id === id).map((f) => f.report)))),
+      ];
+    }),
+  );
   const ratio =
     ours.falseAlerts > 0 ? round(naive.falseAlerts / ours.falseAlerts, 1) : naive.falseAlerts > 0 ? Infinity : null;
   return {
     authwatch: ours,
     naive,
+    /** "N failed logons from one address in an hour", by rule id (`naive-failures-10`). */
+    naiveFailures,
     naiveFalseAlertsPerOurs: ratio,
     targets: {
       recall: {
@@ -244,31 +265,38 @@ function table(results: readonly EvaluateResult[], agg: ReturnType<typeof aggreg
   lines.push(
     `${'all'.padEnd(21)} ${''.padStart(5)}  ${String(o.detectionUserDays).padStart(9)}  ${String(o.incidents).padStart(7)}   ${pct(o.recall)}  ${String(o.alerts).padStart(6)}  ${String(o.expectedNovelty).padStart(8)}  ${String(o.noise).padStart(5)}  ${o.noisePer1000UserDays.toFixed(2).padStart(11)} │         ${pct(n.recall)}  ${String(n.alerts).padStart(6)}  ${String(n.falseAlerts).padStart(5)}`,
   );
-  // One column per registered detector, between authwatch (all of them) and the naive rule.
+  // One column per registered detector, between authwatch (all of them) and the naive rules: first-seen pairs, then
+  // failures from one address in an hour at each threshold (`≥10 f/h`).
   const detectors = DETECTORS.map((d) => ({ label: d.columnLabel, figures: o.byDetector[d.id] }));
-  const cols = ['authwatch', ...detectors.map((d) => d.label), 'naive'];
+  const failureRules = NAIVE_FAILURE_THRESHOLDS.map((t) => ({
+    label: `naive ≥${t} f/h`,
+    figures: agg.naiveFailures[naiveFailureRuleId(t)],
+  }));
+  const cols = ['authwatch', ...detectors.map((d) => d.label), 'naive', ...failureRules.map((r) => r.label)];
   const header = (title: string): string => `  ${title.padEnd(28)}${cols.map((c) => c.padStart(14)).join('')}`;
   lines.push('', 'By detector:');
   lines.push(
-    `  ${''.padEnd(12)}${['alerts', 'on attacks', 'expected', 'noise', 'recall'].map((c) => c.padStart(11)).join('')}`,
+    `  ${''.padEnd(14)}${['alerts', 'on attacks', 'expected', 'noise', 'recall', 'noise/1k ud'].map((c) => c.padStart(12)).join('')}`,
   );
   for (const [label, f] of [
     ['authwatch', o],
     ...detectors.map((d) => [d.label, d.figures] as const),
     ['naive', n],
+    ...failureRules.map((r) => [r.label, r.figures] as const),
   ] as const) {
     const cells = f
-      ? [f.alerts, f.onIncidents, f.expectedNovelty, f.noise].map((x) => String(x).padStart(11)).join('') +
-        pct(f.recall).padStart(11)
+      ? [f.alerts, f.onIncidents, f.expectedNovelty, f.noise].map((x) => String(x).padStart(12)).join('') +
+        pct(f.recall).padStart(12) +
+        f.noisePer1000UserDays.toFixed(2).padStart(12)
       : ' (none)';
-    lines.push(`  ${label.padEnd(12)}${cells}`);
+    lines.push(`  ${label.padEnd(14)}${cells}`);
   }
   const recallCell = (r: { total: number; detected: number; recall: number | null } | undefined): string =>
     (r ? `${r.detected}/${r.total} ${pct(r.recall)}` : '-').padStart(14);
   lines.push('', header('Recall by attack kind'));
   for (const k of INCIDENT_KINDS) {
     lines.push(
-      `  ${k.padEnd(28)}${recallCell(o.recallByKind[k])}${detectors.map((d) => recallCell(d.figures?.recallByKind[k])).join('')}${recallCell(n.recallByKind[k])}`,
+      `  ${k.padEnd(28)}${recallCell(o.recallByKind[k])}${detectors.map((d) => recallCell(d.figures?.recallByKind[k])).join('')}${recallCell(n.recallByKind[k])}${failureRules.map((r) => recallCell(r.figures?.recallByKind[k])).join('')}`,
     );
   }
   const expectedKinds = new Set<string>(DEFAULT_EXPECTED_KINDS);
@@ -277,12 +305,16 @@ function table(results: readonly EvaluateResult[], agg: ReturnType<typeof aggreg
   lines.push('', header('False alerts by label'));
   for (const k of [...NOVELTY_KINDS, 'unexplained']) {
     lines.push(
-      `  ${`${k}${expectedKinds.has(k) ? ' (expected)' : ''}`.padEnd(28)}${countCell(o.falseAlertsByKind, k)}${detectors.map((d) => countCell(d.figures?.falseAlertsByKind, k)).join('')}${countCell(n.falseAlertsByKind, k)}`,
+      `  ${`${k}${expectedKinds.has(k) ? ' (expected)' : ''}`.padEnd(28)}${countCell(o.falseAlertsByKind, k)}${detectors.map((d) => countCell(d.figures?.falseAlertsByKind, k)).join('')}${countCell(n.falseAlertsByKind, k)}${failureRules.map((r) => countCell(r.figures?.falseAlertsByKind, k)).join('')}`,
     );
   }
   lines.push(
     '',
     `False alerts: authwatch ${o.falseAlerts} (${o.falsePer1000UserDays} per 1,000 user-days; ${o.noisePer1000UserDays} excluding expected novelty), naive ${n.falseAlerts} (${n.falsePer1000UserDays} per 1,000 user-days): ${agg.naiveFalseAlertsPerOurs}× fewer.`,
+    ...failureRules.map(
+      (r) =>
+        `Naive failure rule ${r.label} (failed logons from one address in a UTC hour): ${r.figures?.falseAlerts ?? 0} false alerts (${r.figures?.falsePer1000UserDays ?? 0} per 1,000 user-days), recall ${pct(r.figures?.recall ?? null).trim()}.`,
+    ),
     'Targets:',
     ...Object.entries(agg.targets).map(
       ([k, t]) => `  ${t.met ? 'met    ' : 'NOT MET'} ${k}: ${t.value} (target ${t.target})`,
@@ -417,6 +449,22 @@ async function main(): Promise<void> {
       falseAlerts: r.naive.falseAlerts.total,
       falsePer1000UserDays: r.naive.falsePer1000UserDays,
     },
+    naiveFailures: Object.fromEntries(
+      r.naiveFailures.map((f) => [
+        f.id,
+        {
+          threshold: f.threshold,
+          windowMinutes: f.windowMinutes,
+          recall: f.report.overall,
+          recallByKind: f.report.recall,
+          alerts: f.report.alerts,
+          falseAlerts: f.report.falseAlerts.total,
+          noiseByCause: f.report.falseAlerts.noiseByCause,
+          falsePer1000UserDays: f.report.falsePer1000UserDays,
+        },
+      ]),
+    ),
+    ...(r.folded.read + r.folded.missing > 0 ? { folded: r.folded } : {}),
   }));
   const networkDataSource = networkData ? SCENARIO_NETWORK_SOURCE : null;
   process.stdout.write(

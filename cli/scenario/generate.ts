@@ -10,7 +10,8 @@
  *
  * This file composes the steps and is the public entry (types from types.ts); the parts, by job: shapes.ts
  * (what each shape holds), world.ts (the people's model, local time, the log), population.ts (accounts and life
- * events), activity.ts (legitimate logons, look-alikes, internet noise), attacks.ts (incidents).
+ * events), activity.ts (legitimate logons, look-alikes, internet noise), attacks.ts (incidents), campaigns.ts
+ * (campaigns of failed logons and the benign failures of an exposed sshd).
  */
 import { DAY_MS } from '../../shared/core/model';
 import type { UserTimeZone } from '../../shared/core/local-time';
@@ -31,6 +32,7 @@ import {
   planZoneTrips,
 } from './activity';
 import { generateAttacks, generateTravelAttacks } from './attacks';
+import { generateCampaigns, generateFailureNoise } from './campaigns';
 
 export * from './types';
 export {
@@ -92,9 +94,12 @@ export function generateScenario(options: ScenarioOptions): Scenario {
     labelDstChanges(users, t, log, benignChanges);
   }
   generateNoise(seed, spec, users, t, log);
+  if (spec.failureNoise)
+    generateFailureNoise(seed, spec, spec.failureNoise, users, t, learningDays, log, benignChanges, notes);
   const incidents = generateAttacks(seed, spec, users, lifecycle.earlyLeavers, t, learningEnd, log, notes);
   const victims = new Set(incidents.map((i) => i.user));
   incidents.push(...generateTravelAttacks(seed, spec, users, t, learningEnd, log, victims, notes));
+  incidents.push(...generateCampaigns(seed, spec, users, t, learningEnd, log, notes));
 
   // Stable sort: ties keep generation order, which is itself deterministic.
   const events = log.events.sort((a, b) => a.timestamp - b.timestamp);

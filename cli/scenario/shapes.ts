@@ -307,7 +307,27 @@ export interface ShapeSpec {
   readonly zones?: readonly ZoneSpec[];
   /** The local-time habits and look-alikes of off-hours misuse (`office-hours`). */
   readonly localHabits?: LocalHabitsSpec;
+  /** Labelled benign failures of an exposed sshd (`internet-facing`). */
+  readonly failureNoise?: FailureNoiseSpec;
 }
+
+/** How much labelled benign failure a shape has (campaigns.ts generates it). */
+export interface FailureNoiseSpec {
+  /** Mean internet scanners per day, every day (`ssh-background-scan`). */
+  readonly scannersPerDay: number;
+  /** Days on which a service account fails all day on a stale password, in the detection period. */
+  readonly stalePasswords: number;
+  /** Mail clients retrying an old password after a change, in the detection period. */
+  readonly mailClients: number;
+}
+
+/** The campaign kinds, none: the shapes built before them. */
+const NO_CAMPAIGNS = {
+  'password-spray': 0,
+  'low-slow-spray': 0,
+  'credential-stuffing': 0,
+  'brute-force-success': 0,
+} as const;
 
 /** One office's time zone, the prefix of its people's names, and its share of them. */
 export interface ZoneSpec {
@@ -351,6 +371,7 @@ export const SHAPES: Record<ScenarioShape, ShapeSpec> = {
       'lateral-movement': 2,
       'off-hours': 0,
       'impossible-travel': 0,
+      ...NO_CAMPAIGNS,
     },
     noiseCampaignsPerDay: 6,
     timeZones: [[1, 1]],
@@ -378,6 +399,7 @@ export const SHAPES: Record<ScenarioShape, ShapeSpec> = {
       'lateral-movement': 5,
       'off-hours': 0,
       'impossible-travel': 0,
+      ...NO_CAMPAIGNS,
     },
     noiseCampaignsPerDay: 30,
     timeZones: [
@@ -411,6 +433,7 @@ export const SHAPES: Record<ScenarioShape, ShapeSpec> = {
       'lateral-movement': 1,
       'off-hours': 3,
       'impossible-travel': 2,
+      ...NO_CAMPAIGNS,
     },
     noiseCampaignsPerDay: 6,
     // Only read by the other attack kinds' timing: the people's hours come from `zones`.
@@ -423,6 +446,42 @@ export const SHAPES: Record<ScenarioShape, ShapeSpec> = {
       { zone: 'Asia/Singapore', prefix: 'apac-', weight: 1 },
     ],
     localHabits: { eveningShare: 0.2, onCallAdmins: 2, lateWork: 4, weekendDeploys: 3, zoneTrips: 2 },
+  },
+  // An organisation whose sshd (and mail) faces the internet: the campaigns of failed logons after learning, and
+  // the benign failures around them every day. Large enough for a spray of ~80 real users; its internet noise is
+  // the labelled scanning (`failureNoise`), so `noiseCampaignsPerDay` is 0. No other attack kind: its figures are
+  // about failures, and the other shapes keep theirs.
+  'internet-facing': {
+    counts: { office: 60, home: 30, mobile: 24, admin: 4, service: 6 },
+    newHires: 3,
+    newHireArchetypes: [
+      ['office', 2],
+      ['home', 1],
+      ['mobile', 1],
+    ],
+    departedEarly: 2,
+    departedMid: 2,
+    trips: 4,
+    ispChanges: 3,
+    ipv6HomeShare: 0.1,
+    vacationShare: 0.25,
+    attacks: {
+      'stolen-credentials': 0,
+      'dormant-return': 0,
+      'attacker-account': 0,
+      'lateral-movement': 0,
+      'off-hours': 0,
+      'impossible-travel': 0,
+      'password-spray': 2,
+      'low-slow-spray': 1,
+      'credential-stuffing': 1,
+      'brute-force-success': 2,
+    },
+    noiseCampaignsPerDay: 0,
+    timeZones: [[1, 1]],
+    hosts: LARGE_HOSTS,
+    bastions: 1,
+    failureNoise: { scannersPerDay: 25, stalePasswords: 2, mailClients: 3 },
   },
 };
 

@@ -7,9 +7,17 @@ import type { UserTimeZone } from '../../shared/core/local-time';
 /**
  * `office-hours` is an organisation living in local time (three IANA zones, daylight saving inside the
  * scenario), built for detectors that judge *when* people log on; the other two keep their UTC-offset people.
+ * `internet-facing` is an organisation whose sshd faces the internet: scanners every day, benign failures (a
+ * stale service password, a mail client after a password change) and, after learning, campaigns of failed logons
+ * (`CAMPAIGN_KINDS`) as its only attacks: a shape of its own, so the other three keep their events and figures.
  */
-export type ScenarioShape = 'small-office' | 'large-mobile' | 'office-hours';
-export const SCENARIO_SHAPES: readonly ScenarioShape[] = ['small-office', 'large-mobile', 'office-hours'];
+export type ScenarioShape = 'small-office' | 'large-mobile' | 'office-hours' | 'internet-facing';
+export const SCENARIO_SHAPES: readonly ScenarioShape[] = [
+  'small-office',
+  'large-mobile',
+  'office-hours',
+  'internet-facing',
+];
 
 /** How a user logs on day to day. Travel, joining and leaving are events in a user's life, not archetypes. */
 export type Archetype = 'office' | 'home' | 'mobile' | 'admin' | 'service';
@@ -21,6 +29,16 @@ export type Archetype = 'office' | 'home' | 'mobile' | 'admin' | 'service';
  * `impossible-travel` (`office-hours` shape): a stolen credential used from a consumer network abroad (a foreign
  * ISP's or hotel's, not a hosting provider's), in a country at least 2,000 km from the victim's, 10–90 minutes
  * after the victim's own logon at home from their usual address: no one could have made the journey between.
+ *
+ * Campaigns of failed logons (`internet-facing` shape; `CAMPAIGN_KINDS`), each from the hosting networks no one in
+ * the organisation uses:
+ * - `password-spray`: one address tries ~80 of the organisation's real users in 30–60 minutes, a few common
+ *   passwords each, and gets in as two of them;
+ * - `low-slow-spray`: one address tries ~5 real users an hour for two days, a password or two each, under any
+ *   per-hour threshold; it gets in as one user, or none;
+ * - `credential-stuffing`: leaked name/password pairs tried from many addresses, one per user, 1–3 attempts each;
+ *   for a few users the leaked password still works;
+ * - `brute-force-success`: one user, dozens of passwords from one new address in minutes, then a success.
  */
 export type IncidentKind =
   | 'stolen-credentials'
@@ -28,7 +46,11 @@ export type IncidentKind =
   | 'attacker-account'
   | 'lateral-movement'
   | 'off-hours'
-  | 'impossible-travel';
+  | 'impossible-travel'
+  | 'password-spray'
+  | 'low-slow-spray'
+  | 'credential-stuffing'
+  | 'brute-force-success';
 export const INCIDENT_KINDS: readonly IncidentKind[] = [
   'stolen-credentials',
   'dormant-return',
@@ -36,6 +58,10 @@ export const INCIDENT_KINDS: readonly IncidentKind[] = [
   'lateral-movement',
   'off-hours',
   'impossible-travel',
+  'password-spray',
+  'low-slow-spray',
+  'credential-stuffing',
+  'brute-force-success',
 ];
 /**
  * Kinds whose detection must name the incident's IP too (the others are caught on the user name alone).
@@ -50,6 +76,17 @@ export const IP_BASED_KINDS: ReadonlySet<IncidentKind> = new Set<IncidentKind>([
 ]);
 
 /**
+ * Campaigns: one attacker against many accounts (or many passwords against one), failures first. Their labels
+ * list every account tried (`Incident.targets`), and their detection rules are their own (score.ts).
+ */
+export const CAMPAIGN_KINDS: ReadonlySet<IncidentKind> = new Set<IncidentKind>([
+  'password-spray',
+  'low-slow-spray',
+  'credential-stuffing',
+  'brute-force-success',
+]);
+
+/**
  * Labelled legitimate novelty. `travel`, `new-hire` and `travel-timezone` are *expected* novelty (a good
  * detector may flag them; the evaluation counts those alerts apart from noise). The others are benign, and an
  * alert on them is *noise*, labelled so the evaluation can say what its noise is made of: `isp-change` and
@@ -61,6 +98,15 @@ export const IP_BASED_KINDS: ReadonlySet<IncidentKind> = new Set<IncidentKind>([
  * - `travel-timezone` (expected): a trip to a zone 6–9 hours away, working that zone's office hours from the
  *   hotel's addresses. Like `travel`, it is a new place *and* (in the home zone) a night-time logon: the same
  *   two signs stolen credentials show, so an alert on it is one a person should look at, not noise.
+ *
+ * Benign failures (`internet-facing` shape), all noise: nothing in them is an attack, and none calls for a person.
+ * - `stale-service-password`: a service account whose password was changed but not in its job, failing every few
+ *   minutes all day from its usual address (an operations matter, not a security one);
+ * - `mail-client-password-change`: after a password change, a user's mail client at home retries the old one
+ *   dozens of times, then the user types the new one and it succeeds: from the user's own home address, which is
+ *   what tells it from brute force that succeeds;
+ * - `ssh-background-scan`: the internet's scanners trying `root`, `admin`, `oracle`… from many addresses all day,
+ *   never succeeding: what every exposed sshd sees. Its label is about addresses, not an account (`user` empty).
  */
 export type NoveltyKind =
   | 'travel'
@@ -70,7 +116,10 @@ export type NoveltyKind =
   | 'late-work'
   | 'weekend-deploy'
   | 'travel-timezone'
-  | 'dst-change';
+  | 'dst-change'
+  | 'stale-service-password'
+  | 'mail-client-password-change'
+  | 'ssh-background-scan';
 export const NOVELTY_KINDS: readonly NoveltyKind[] = [
   'travel',
   'new-hire',
@@ -80,6 +129,9 @@ export const NOVELTY_KINDS: readonly NoveltyKind[] = [
   'weekend-deploy',
   'travel-timezone',
   'dst-change',
+  'stale-service-password',
+  'mail-client-password-change',
+  'ssh-background-scan',
 ];
 
 export interface UserProfileLabel {
@@ -91,18 +143,34 @@ export interface UserProfileLabel {
   readonly leftAt?: number;
 }
 
+/** One account a campaign tried: from which address, how many failures, whether it got in. */
+export interface CampaignTarget {
+  readonly user: string;
+  /** The address the campaign tried this account from (canonical): the same for all but credential stuffing. */
+  readonly sourceIp: string;
+  readonly failures: number;
+  /** Whether the campaign logged on as this user (after its failures). */
+  readonly compromised: boolean;
+}
+
 /** Ground truth of one attack. */
 export interface Incident {
   /** `<kind>-<n>`, stable for a given seed and shape. */
   readonly id: string;
   readonly kind: IncidentKind;
-  /** The account the attacker logs on as. */
+  /**
+   * The account the attacker logs on as. For a campaign (`CAMPAIGN_KINDS`), the first account it got in as, or
+   * empty when it got in as none (its accounts are in `targets`).
+   */
   readonly user: string;
-  /** The attacker's source IP (canonical). */
+  /** The attacker's source IP (canonical); for credential stuffing, the address of `user` (of the first target without one). */
   readonly sourceIp: string;
-  /** Epoch ms of the first *successful* attacker logon (failed attempts, if any, precede it). */
+  /**
+   * Epoch ms of the first *successful* attacker logon (failed attempts, if any, precede it). For a campaign, its
+   * first attempt: failures are what it is made of.
+   */
   readonly start: number;
-  /** Epoch ms of the last successful attacker logon. */
+  /** Epoch ms of the last successful attacker logon; for a campaign, of its last event. */
   readonly end: number;
   readonly description: string;
   /** Successful attacker logons. */
@@ -110,10 +178,18 @@ export interface Incident {
   /** Failed attempts from the same IP just before `start`. */
   readonly failedAttempts: number;
   readonly hosts: readonly string[];
+  /** Campaigns: every account tried, in the order first tried. Absent for the other kinds. */
+  readonly targets?: readonly CampaignTarget[];
+  /**
+   * Campaigns: the network owners of the campaign's addresses as an alert about an owner names them (`AS64511`),
+   * from the scenario's network data; an alert about one of these owners that names a target detects it.
+   */
+  readonly sourceOwners?: readonly string[];
 }
 
 export interface NoveltyLabel {
   readonly kind: NoveltyKind;
+  /** The account; empty for a label about addresses rather than an account (`ssh-background-scan`): any user. */
   readonly user: string;
   /** Inclusive span in epoch ms. */
   readonly start: number;
@@ -158,7 +234,7 @@ export interface Scenario {
   readonly incidents: Incident[];
   /** Travel and new hires. */
   readonly expectedNovelty: NoveltyLabel[];
-  /** ISP changes and DHCP lease changes: benign, but an alert on them counts as noise. */
+  /** ISP and DHCP lease changes, look-alikes, benign failures: benign, but an alert on them counts as noise. */
   readonly benignChanges: NoveltyLabel[];
   readonly meta: ScenarioMeta;
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { aggregate } from '../../../cli/eval';
 import type { EvaluateResult } from '../../../cli/scenario/evaluate';
 import type { Incident, NoveltyLabel, ScenarioMeta } from '../../../cli/scenario/generate';
+import { NAIVE_FAILURE_THRESHOLDS, naiveFailureRuleId } from '../../../cli/scenario/naive';
 import { scoreAlerts, type ScoredAlert, type ScoringLabels } from '../../../cli/scenario/score';
 import { DETECTORS } from '../../../shared/core/detectors';
 import { DAY_MS } from '../../../shared/core/model';
@@ -60,7 +61,12 @@ const labels: ScoringLabels = {
   meta,
 };
 
-function result(seed: number, alerts: readonly ScoredAlert[], naive: readonly ScoredAlert[]): EvaluateResult {
+function result(
+  seed: number,
+  alerts: readonly ScoredAlert[],
+  naive: readonly ScoredAlert[],
+  naiveFailures: readonly ScoredAlert[] = [],
+): EvaluateResult {
   return {
     seed,
     shape: 'office-hours',
@@ -72,7 +78,16 @@ function result(seed: number, alerts: readonly ScoredAlert[], naive: readonly Sc
     windows: 1,
     cutByCap: 0,
     authwatch: scoreAlerts(alerts, labels, { detectorIds: IDS }),
+    folded: { read: 0, missing: 0 },
     naive: scoreAlerts(naive, labels),
+    naiveFailures: [
+      {
+        id: naiveFailureRuleId(10),
+        threshold: 10,
+        windowMinutes: 60,
+        report: scoreAlerts(naiveFailures, labels),
+      },
+    ],
     replayMs: 0,
   };
 }
@@ -89,8 +104,30 @@ describe('eval aggregate', () => {
       ],
       [],
     ),
-    // Seed 2: nothing raised; the naive rule flags the late work.
-    result(2, [], [{ user: 'bob', sourceIp: '192.0.2.11', timestamp: lateWork.start, detectorId: 'naive' }]),
+    // Seed 2: nothing raised; the naive rule flags the late work, the failure rule an address on the attack.
+    result(
+      2,
+      [],
+      [{ user: 'bob', sourceIp: '192.0.2.11', timestamp: lateWork.start, detectorId: 'naive' }],
+      [
+        {
+          user: '',
+          sourceIp: '192.0.2.10',
+          timestamp: offHours.start,
+          detectorId: naiveFailureRuleId(10),
+          users: ['alice'],
+          campaignSource: '192.0.2.10',
+        },
+        {
+          user: '',
+          sourceIp: '45.1.2.3',
+          timestamp: offHours.start,
+          detectorId: naiveFailureRuleId(10),
+          users: ['root'],
+          campaignSource: '45.1.2.3',
+        },
+      ],
+    ),
   ]);
 
   it('lists every registered detector, with its own recall and false alerts by label', () => {
@@ -110,5 +147,41 @@ describe('eval aggregate', () => {
     expect(agg.authwatch.falseAlertsByKind).toEqual({ 'late-work': 1 });
     expect(agg.naive.recallByKind['off-hours']).toEqual({ total: 2, detected: 0, recall: 0 });
     expect(agg.naive.falseAlertsByKind).toEqual({ 'late-work': 1 });
+    // An alert about the victim's address names no user: the off-hours rule (user and address) is not met.
+    expect(agg.naiveFailures[naiveFailureRuleId(10)]!.recallByKind['off-hours'].detected).toBe(0);
+    expect(agg.naiveFailures[naiveFailureRuleId(10)]!.noise).toBe(2);
+  });
+});
+
+describe('eval aggregate: the naive failure rule', () => {
+  const agg = aggregate([
+    result(1, [], [], []),
+    result(
+      2,
+      [],
+      [],
+      [
+        {
+          user: '',
+          sourceIp: '45.1.2.3',
+          timestamp: offHours.start,
+          detectorId: naiveFailureRuleId(10),
+          users: ['root'],
+          campaignSource: '45.1.2.3',
+        },
+      ],
+    ),
+  ]);
+
+  it('is summed over scenarios under its id, with its recall and false alerts per 1,000 user-days', () => {
+    // Prepare
+    const f = agg.naiveFailures[naiveFailureRuleId(10)]!;
+
+    // Assert: one unexplained alert over 2 × 2,000 user-days; the off-hours misuse is not about failures.
+    expect(f).toMatchObject({ alerts: 1, noise: 1, falseAlerts: 1, recall: 0, falsePer1000UserDays: 0.25 });
+    expect(f.recallByKind['off-hours']).toEqual({ total: 2, detected: 0, recall: 0 });
+    expect(f.falseAlertsByKind).toEqual({ unexplained: 1 });
+    expect(Object.keys(agg.naiveFailures)).toEqual(NAIVE_FAILURE_THRESHOLDS.map(naiveFailureRuleId));
+    expect(agg.naiveFailures[naiveFailureRuleId(20)]).toMatchObject({ alerts: 0, incidents: 0 });
   });
 });
