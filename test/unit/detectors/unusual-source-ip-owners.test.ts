@@ -280,6 +280,10 @@ describe("Auth.UnusualSourceIp: hosting providers' networks", () => {
     expect(vpn.evidence.hosting_network_share).toBe(1);
     expect(vpn.evidence.org_novel_network_share).toBe(1);
     expect(vpn.probability).toBe(plain.probability);
+    // The shares that no longer weigh are not put in words ("so few others use it… (100%)" read as a contradiction).
+    expect(vpn.explanation).not.toContain('So few others use');
+    expect(vpn.explanation).not.toContain('No other user has logged on from');
+    expect(vpn.explanation).not.toContain("never logged on from a hosting provider's network");
     // ... where a hosting network nobody uses is judged with the hosting share.
     expect(judge(h, 'alice', '203.0.113.50', 28)!.probability).toBeLessThan(vpn.probability);
   });

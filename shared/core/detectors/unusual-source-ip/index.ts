@@ -410,12 +410,13 @@ export const unusualSourceIp: LogonDetector<'Auth.UnusualSourceIp'> = {
       (churn && pChurn > pOwn && judged !== 'country'
         ? ` Across all users, a new address inside an already-used subnet comes in ${pct(pChurn)} of periods, which is the floor used.`
         : '') +
-      (orgNovelShare !== undefined && judged !== 'country'
+      // Only when it weighed: from ORG_NETWORK_USERS users on, the share has faded to 1 and says nothing.
+      (orgNovelShare !== undefined && orgNovelShare < 1 && judged !== 'country'
         ? orgUsersOfNetwork === 0
           ? ` No other user has logged on from ${networkNamed}; only ${pct(orgNovelShare)} of the new networks users bring are like that.`
           : ` So few others use ${networkNamed} that it counts nearly as a network no one here uses (${pct(orgNovelShare)}).`
         : '') +
-      (hostingShare !== undefined && judged !== 'country'
+      (hostingShare !== undefined && hostingShare < 1 && judged !== 'country'
         ? ` This user has never logged on from a hosting provider's network; ${pct(hostingShare)} of the new networks users bring are hosting providers'.`
         : '') +
       (judged === 'country'
