@@ -9,7 +9,8 @@
  *   everyone or one user), and allowed users add nothing to the population's statistics. Any entry may expire
  *   (`until`, a day): runs judge it at each logon's time, and an expired entry stays, shown as such, until removed.
  * - `markBenign` makes an alert's address, subnet and network known places of its user, with the detectors' own
- *   learning code (`markPlacesKnown`, core/baseline-update.ts), so the next run judges them as usual for that user.
+ *   learning code (`markPlacesKnown`, core/baseline-update.ts), so the next run judges them as usual for that user;
+ *   an address the alert left suspect (not learned, followed up) is released.
  *
  * Every write is version-checked and, when another writer (the detector's run, a colleague) won the race, done
  * again from a fresh read (`retryOnConflict`, shared/versioned-update.ts). Bad input (a pattern matching
@@ -365,9 +366,12 @@ export interface BenignResult {
 /**
  * The analyst checked the alert and the logon was the user's. For an unusual source IP, the address, its subnet
  * and its network become known places of that user, seen `now` (so they are the most recent and the last to be
- * evicted), in a version-checked save. The run that raised the alert has normally learned the place already;
- * this makes sure of it (the place may have been evicted from a busy user's bounded map since) and refreshes it.
- * It changes nothing for anyone else: other users, and other subnets of the same network, are judged as before.
+ * evicted), in a version-checked save. The run that raised the alert left the address a suspect place of the user
+ * (not learned: `UserBaseline.suspect`); this answers it: the entry is released (for a follow-up's id as for the
+ * original's) and the place learned, with its network owner and country. An alert older than `suspectDays` was
+ * learned meanwhile, and this refreshes the place (it may have been evicted from a busy user's bounded map since).
+ * It changes nothing for anyone else: other users, and other subnets of the same network, are judged as before;
+ * the address counts as shared from the user's next logon from it.
  */
 export async function markBenign(
   store: Pick<OperatorStore, 'getLedgerEntry' | 'getUsers' | 'saveUsers'>,
@@ -389,13 +393,16 @@ export async function markBenign(
     user: entry.user,
     ...(entry.sourceIp !== undefined ? { sourceIp: entry.sourceIp } : {}),
   };
-  // A detector that judges the user alone (rare user) learned the user in the run that raised the alert; there
-  // is no place to add. An entry of a detector no longer registered is treated as an address alert, as before.
-  if (DETECTORS.find((d) => d.id === entry.detectorId)?.groupBy === 'user') {
-    const known = (await store.getUsers([entry.user])).has(entry.user);
-    return { ...base, outcome: known ? 'user-known' : 'no-baseline', places: [] };
-  }
   const ip = entry.sourceIp !== undefined ? canonicalIp(entry.sourceIp) : undefined;
+  // A detector that judges the user alone (rare user) learned the user in the run that raised the alert; there
+  // is no place to add, unless its alert made its address suspect (impossible travel): then that place is
+  // answered like an address alert's. An entry of a detector no longer registered is treated as an address
+  // alert, as before.
+  if (DETECTORS.find((d) => d.id === entry.detectorId)?.groupBy === 'user') {
+    const b = (await store.getUsers([entry.user])).get(entry.user);
+    const suspect = ip !== undefined && b?.suspect && Object.hasOwn(b.suspect, ip) ? b.suspect[ip] : undefined;
+    if (suspect?.alertId !== alertId) return { ...base, outcome: b ? 'user-known' : 'no-baseline', places: [] };
+  }
   if (ip === undefined) throw new AuthwatchError(`alert ${shown(alertId, 80)} carries no usable source address`);
   const places = PLACE_LEVELS.map((level) => placeOf(ip, level));
   await retryOnConflict(async () => {

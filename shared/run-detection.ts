@@ -12,8 +12,16 @@
  * One run at a time holds the run lease, so two overlapping runs never deliver the same alerts.
  */
 import { randomUUID } from 'node:crypto';
-import { alertDocument, buildAlert, buildContextIndex, capAlerts, compileAllowlist, rankAlerts } from './core/alerts';
-import { computeBaselineUpdate } from './core/baseline-update';
+import {
+  alertDocument,
+  alertedPlaces,
+  buildAlert,
+  buildContextIndex,
+  capAlerts,
+  compileAllowlist,
+  rankAlerts,
+} from './core/alerts';
+import { computeBaselineUpdate, settleAllSuspects } from './core/baseline-update';
 import { enrichObservations } from './core/enrich';
 import type { NetworkLookupService } from './core/network-data/lookup';
 import { DETECTORS, type Detector } from './core/detectors';
@@ -253,8 +261,10 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   const successes = observations.filter((o) => o.outcome === 'success');
   const users = [...new Set(successes.map((o) => o.user))];
 
-  // 2. What we knew before this window.
-  const baselines: Map<string, UserBaseline> = users.length > 0 ? await store.getUsers(users) : new Map();
+  // 2. What we knew before this window. Suspect places whose `suspectDays` ran out are known places from now on,
+  // to the detectors as to the learning (which settles the stored baselines itself, and saves the change).
+  const stored: Map<string, UserBaseline> = users.length > 0 ? await store.getUsers(users) : new Map();
+  const baselines = settleAllSuspects(stored, opts.windowEnd, settings);
   // The population is also read by a learning pass that saw no successful logon: its marker tells whether an
   // earlier window's save was cut (step 5), which the next window must finish even if it has nothing to learn.
   const population =
@@ -393,11 +403,13 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   // what everyone else is judged against. An entry with an expiry counts while it is in force at the window's last instant.
   const update = alertOnly
     ? undefined
-    : computeBaselineUpdate(successes, baselines, population, {
+    : computeBaselineUpdate(successes, stored, population, {
         windowEnd: opts.windowEnd,
         learning,
         settings,
         excludeFromPopulation: (u) => allow.allowsUser(u, opts.windowEnd - 1),
+        // Every address an alert of this window named, delivered, already raised or cut: until answered, not learned.
+        suspects: alertedPlaces(candidates.values(), detectors),
       });
   let notStored: readonly { user: string; reason: string }[] = [];
   if (update) {

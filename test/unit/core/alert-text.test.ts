@@ -145,6 +145,24 @@ describe('emailText / emailSubject', () => {
       unusualSourceIp.evaluate(input('alice', '198.51.100.7', 22)),
       rareUser.evaluate(input('mallory', '203.0.113.9', 22)),
       rareUser.evaluate(input('dora', '203.0.113.9', 45)),
+      // A follow-up: a later logon from a place an unanswered alert left suspect.
+      unusualSourceIp.evaluate({
+        ...input('alice', '203.0.113.50', 22),
+        baseline: {
+          ...h.users.get('alice')!,
+          suspect: {
+            '203.0.113.50': {
+              alertId: 'unusualsourceip-0123',
+              detectorId: unusualSourceIp.id,
+              since: at(21),
+              last: at(21),
+              logons: 0,
+              score: 87,
+              probability: 0.003,
+            },
+          },
+        },
+      }),
     ];
     const emitted = new Map<string, Set<string>>();
     for (const f of findings) {

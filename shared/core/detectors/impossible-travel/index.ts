@@ -123,6 +123,7 @@ export const impossibleTravel: Detector<'Auth.ImpossibleTravel'> = {
     'Two devices of one user on different egresses at once (a phone roaming, a laptop on hotel Wi-Fi).',
   ],
   groupBy: 'user',
+  marksPlaceSuspect: true,
   oneAlertPerUser: true,
   silence({ user, sourceIp, alertId, at, owner }, cmd) {
     const until = travelUntil(at);

@@ -24,15 +24,20 @@
 import { placeOf, sharedAddressKey } from '../../net';
 import {
   DAY_MS,
+  logonsAfter,
   ownerKey,
   PLACE_LEVELS,
   PLACE_MAP,
+  suspectUntil,
   type Finding,
+  type LogonObservation,
   type NetworkOwner,
   type PlaceLevel,
   type PopulationStats,
+  type SuspectPlace,
   type UserBaseline,
 } from '../../model';
+import { ownerText } from '../../enrich';
 import { networkUsers, sharedUsers } from '../../population';
 import { eitherProbability, noveltyProbability, pooledNoveltyProbability, scoreFromProbability } from '../../scoring';
 import { isOwnerKnowledgeMature, isUserMature } from '../../habits';
@@ -159,6 +164,56 @@ export function busiestAddressIn(sharedIps: PopulationStats['sharedIps'], prefix
   return max;
 }
 
+/**
+ * A later logon from a suspect place of the user (an address an alert was raised on, not answered: see
+ * `UserBaseline.suspect`), as a follow-up of that alert, with its score: the place was judged once and nothing
+ * since has made it less suspect (it was not learned). Its alert id is the original's and the day's
+ * (`Finding.followUpOf`), so a place in use raises one follow-up a day, not one per window.
+ */
+function followUp(
+  detectorId: string,
+  o: LogonObservation,
+  b: UserBaseline,
+  s: SuspectPlace,
+  settings: Pick<DetectionSettings, 'suspectDays'>,
+): Finding {
+  const owner = o.owner ?? s.owner;
+  const logons = s.logons + logonsAfter(o, s.last);
+  const until = suspectUntil(s, settings.suspectDays);
+  const raised = new Date(s.since).toISOString().slice(0, 16).replace('T', ' ');
+  // When a command to confirm an alert as malicious exists, name it here beside `benign` (and in the hints).
+  const explanation =
+    `Follow-up to alert ${s.alertId} (raised ${raised} UTC, not answered): ${o.user} logged on again from ` +
+    `${o.sourceIp}${owner ? ` (${ownerText(owner)})` : ''} — at least ${plural(logons, 'logon')} since. ` +
+    `Until the alert is answered, this address is not learned as ${o.user}'s nor as shared by the organisation, ` +
+    `and each day it is used raises one follow-up like this; from ${isoDate(until)} it is learned like any place. ` +
+    'If these logons are the user\'s, answer with the benign command below (this alert\'s id or the original\'s).';
+  return {
+    detectorId,
+    user: o.user,
+    sourceIp: o.sourceIp,
+    observation: o,
+    score: s.score,
+    probability: s.probability,
+    explanation,
+    followUpOf: s.alertId,
+    evidence: {
+      follow_up_of: s.alertId,
+      original_rule: s.detectorId,
+      original_logon: new Date(s.since).toISOString(),
+      last_counted_logon: new Date(s.last).toISOString(),
+      logons_since: logons,
+      learned_from: isoDate(until),
+      network_owner: owner ? ownerName(owner) : '',
+      network_country: owner?.country ?? '',
+      user_first_seen: isoDate(b.activity.first),
+      user_last_seen: new Date(b.activity.last).toISOString(),
+      days_active: b.activity.days,
+      known_ips: Object.keys(b.ips).length,
+    },
+  };
+}
+
 /** A decayed user count as a person reads it: whole users, and "1" rather than "0" for anyone at all. */
 function usersShown(n: number): number {
   return n > 0 ? Math.max(1, Math.round(n)) : 0;
@@ -194,6 +249,7 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
     'Automation moved to a new host or subnet.',
   ],
   groupBy: 'user-ip',
+  marksPlaceSuspect: true,
   silence({ user, sourceIp, alertId, at, owner }, cmd) {
     // With the network data: a trip is the user's country for two weeks, a carrier or ISP the user's own AS.
     const until = travelUntil(at);
@@ -206,10 +262,18 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
       ...(owner ? [`Network always fine for this user (ISP, carrier): ${cmd.allowAsn(owner.asn, user)}`] : []),
       `Fine for everyone (scanner, bastion): ${cmd.allowCidr(`${sourceIp}/${sourceIp.includes(':') ? 128 : 32}`)}`,
       cmd.threshold(),
+      // The hook for confirming an alert malicious: its command goes in this list, after `benign`, once it exists.
     ];
   },
   oneAlertPerUser: false,
   evidenceFields: {
+    // A follow-up's (see `followUp`).
+    follow_up_of: { label: 'Follow-up to alert', format: 'text' },
+    original_rule: { label: 'Raised by', format: 'text' },
+    original_logon: { label: 'Logon of that alert', format: 'time' },
+    last_counted_logon: { label: 'Latest logon from it counted before', format: 'time' },
+    logons_since: { label: 'Logons from this address since (at least)', format: 'count' },
+    learned_from: { label: 'Learned as a known place, unanswered, from', format: 'date' },
     novelty_level: { label: 'New at the level of', format: 'text' },
     new_place: { label: 'New place', format: 'text' },
     most_recent_known_ip: { label: 'Most recent known address', format: 'text' },
@@ -246,7 +310,13 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
   },
 
   evaluate({ observation: o, baseline: b, population, window, settings }: DetectorInput): Finding | null {
-    if (o.outcome !== 'success' || !b || !isUserMature(b, settings)) return null;
+    if (o.outcome !== 'success' || !b) return null;
+    // A suspect place is never judged afresh (it is not learned, so it would look new in every window): a logon
+    // after those already counted is a follow-up of its alert, and the alert's own logons, seen again by the
+    // overlapping window, are nothing.
+    const suspect = Object.hasOwn(b.suspect ?? {}, o.sourceIp) ? b.suspect![o.sourceIp] : undefined;
+    if (suspect) return o.lastSeen > suspect.last ? followUp(this.id, o, b, suspect, settings) : null;
+    if (!isUserMature(b, settings)) return null;
     const owner = o.owner;
     const level = noveltyLevel(b, o.sourceIp, owner);
     if (level === null) return null;
