@@ -187,7 +187,7 @@ function followUp(
     `${o.sourceIp}${owner ? ` (${ownerText(owner)})` : ''} — at least ${plural(logons, 'logon')} since. ` +
     `Until the alert is answered, this address is not learned as ${o.user}'s nor as shared by the organisation, ` +
     `and each day it is used raises one follow-up like this; from ${isoDate(until)} it is learned like any place. ` +
-    'If these logons are the user\'s, answer with the benign command below (this alert\'s id or the original\'s).';
+    "If these logons are the user's, answer with the benign command below (this alert's id or the original's).";
   return {
     detectorId,
     user: o.user,
