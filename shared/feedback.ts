@@ -18,10 +18,10 @@
  * The results are plain data: what changed and how things now stand; wording them is the caller's.
  */
 import { plainText } from './core/untrusted-text';
-import { markPlacesKnown } from './core/baseline-update';
+import { markPlacesKnown, suspectAt } from './core/baseline-update';
 import { DETECTORS } from './core/detectors';
 import { emptyFeedback, PLACE_LEVELS, type Feedback } from './core/model';
-import { canonicalIp, parseCidr, placeOf } from './core/net';
+import { canonicalIp, parseCidr, placeOf, sharedAddressKey } from './core/net';
 import { formatIssues } from './core/settings';
 import {
   allowCidrSchema,
@@ -400,7 +400,7 @@ export async function markBenign(
   // alert, as before.
   if (DETECTORS.find((d) => d.id === entry.detectorId)?.groupBy === 'user') {
     const b = (await store.getUsers([entry.user])).get(entry.user);
-    const suspect = ip !== undefined && b?.suspect && Object.hasOwn(b.suspect, ip) ? b.suspect[ip] : undefined;
+    const suspect = ip !== undefined && b ? suspectAt(b, sharedAddressKey(ip)) : undefined;
     if (suspect?.alertId !== alertId) return { ...base, outcome: b ? 'user-known' : 'no-baseline', places: [] };
   }
   if (ip === undefined) throw new AuthwatchError(`alert ${shown(alertId, 80)} carries no usable source address`);

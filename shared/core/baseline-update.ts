@@ -141,8 +141,9 @@ export function computeBaselineUpdate(
   for (const a of opts.suspects ?? []) {
     let m = alertedByUser.get(a.user);
     if (!m) alertedByUser.set(a.user, (m = new Map()));
-    const had = m.get(a.sourceIp);
-    if (!had || a.score > had.score || (a.score === had.score && a.alertId < had.alertId)) m.set(a.sourceIp, a);
+    const key = sharedAddressKey(a.sourceIp);
+    const had = m.get(key);
+    if (!had || a.score > had.score || (a.score === had.score && a.alertId < had.alertId)) m.set(key, a);
   }
   const byUser = new Map<string, LogonObservation[]>();
   for (const o of observations) {
@@ -451,9 +452,15 @@ export function computeBaselineUpdate(
  * that saw it learned neither).
  */
 export function markPlacesKnown(b: UserBaseline, ip: string, at: number): UserBaseline {
-  const entry = b.suspect?.[ip];
+  const key = sharedAddressKey(ip);
+  const entry = suspectAt(b, key);
   const next = learnPlace(b, ip, at, entry?.owner);
-  return entry ? withSuspect(next, without(b.suspect!, ip)) : next;
+  return entry ? withSuspect(next, without(b.suspect!, key)) : next;
+}
+
+/** The user's suspect place under `key` (a `sharedAddressKey`), if any: keys are data, never a prototype's. */
+export function suspectAt(b: UserBaseline, key: string): SuspectPlace | undefined {
+  return b.suspect && Object.hasOwn(b.suspect, key) ? b.suspect[key] : undefined;
 }
 
 /** `ip`'s places (and its owner's AS and country, when given) seen at `at`, bounded like a window's update. */
@@ -476,8 +483,8 @@ function learnPlace(b: UserBaseline, ip: string, at: number, owner: NetworkOwner
   return next;
 }
 
-function without(suspect: Readonly<Record<string, SuspectPlace>>, ip: string): Record<string, SuspectPlace> {
-  const { [ip]: _gone, ...rest } = suspect;
+function without(suspect: Readonly<Record<string, SuspectPlace>>, key: string): Record<string, SuspectPlace> {
+  const { [key]: _gone, ...rest } = suspect;
   return rest;
 }
 
@@ -502,10 +509,10 @@ export function settleSuspects(
   if (!suspect) return b;
   let next = b;
   let left: Record<string, SuspectPlace> | undefined;
-  for (const [ip, p] of Object.entries(suspect)) {
+  for (const [key, p] of Object.entries(suspect)) {
     if (at < suspectUntil(p, settings.suspectDays)) continue;
-    next = learnPlace(next, ip, p.last, p.owner);
-    left = without(left ?? suspect, ip);
+    next = learnPlace(next, p.ip, p.last, p.owner);
+    left = without(left ?? suspect, key);
   }
   return left ? withSuspect(next, left) : b;
 }
@@ -525,11 +532,11 @@ export function settleAllSuspects(
 }
 
 /**
- * One user's window against their suspect places: an observation from a suspect address counts its later logons
- * into the entry (`logonsAfter`, idempotent: a window re-applied adds nothing); one from an address an alert of
- * this window named, not yet a known address of the user, makes it suspect (an alert on an address the user
- * already has, a travel alert from their usual place abroad, cannot unteach it). Both are left out of `placed`,
- * the observations whose places are learned. Over `MAX_SUSPECT_PER_USER`, the oldest entries go.
+ * One user's window against their suspect places (keyed by `sharedAddressKey`): an observation from a suspect place
+ * counts its later logons into the entry (`logonsAfter`, idempotent: a window re-applied adds nothing); one from an
+ * address an alert of this window named, not yet a known address of the user, makes it suspect (an alert on an
+ * address the user already has, a travel alert from their usual place abroad, cannot unteach it). Both are left
+ * out of `placed`, the observations whose places are learned. Over `MAX_SUSPECT_PER_USER`, the oldest entries go.
  */
 function learnSuspects(
   prev: UserBaseline | undefined,
@@ -538,33 +545,35 @@ function learnSuspects(
 ): { placed: LogonObservation[]; suspect: Record<string, SuspectPlace> | undefined; changed: boolean } {
   if (!prev?.suspect && !alerted) return { placed: [...obs], suspect: undefined, changed: false };
   const suspect: Record<string, SuspectPlace> = { ...prev?.suspect };
-  const byIp = new Map<string, LogonObservation[]>();
+  const byKey = new Map<string, LogonObservation[]>();
   const placed: LogonObservation[] = [];
   for (const o of obs) {
-    const ip = o.sourceIp;
-    if (!Object.hasOwn(suspect, ip) && !(alerted?.has(ip) && !prev?.ips[ip])) {
+    const key = sharedAddressKey(o.sourceIp);
+    if (!Object.hasOwn(suspect, key) && !(alerted?.get(key)?.sourceIp === o.sourceIp && !prev?.ips[o.sourceIp])) {
       placed.push(o);
       continue;
     }
-    const list = byIp.get(ip);
+    const list = byKey.get(key);
     if (list) list.push(o);
-    else byIp.set(ip, [o]);
+    else byKey.set(key, [o]);
   }
   let changed = false;
-  for (const [ip, list] of byIp) {
-    const entry = Object.hasOwn(suspect, ip) ? suspect[ip] : undefined;
+  for (const [key, list] of byKey) {
+    const latest = list.reduce((x, o) => (o.lastSeen > x.lastSeen ? o : x));
+    const entry = Object.hasOwn(suspect, key) ? suspect[key] : undefined;
     if (entry) {
       const more = list.reduce((n, o) => n + logonsAfter(o, entry.last), 0);
       if (more === 0) continue;
-      suspect[ip] = { ...entry, last: Math.max(...list.map((o) => o.lastSeen)), logons: entry.logons + more };
+      suspect[key] = { ...entry, ip: latest.sourceIp, last: latest.lastSeen, logons: entry.logons + more };
     } else {
-      const a = alerted!.get(ip)!;
+      const a = alerted!.get(key)!;
       const owner = a.owner ?? list.find((o) => o.owner)?.owner;
-      suspect[ip] = {
+      suspect[key] = {
         alertId: a.alertId,
         detectorId: a.detectorId,
+        ip: latest.sourceIp,
         since: a.at,
-        last: Math.max(...list.map((o) => o.lastSeen)),
+        last: latest.lastSeen,
         logons: 0,
         score: a.score,
         probability: a.probability,

@@ -204,10 +204,11 @@ export interface UserBaseline {
    */
   detectorState?: Readonly<Record<string, unknown>>;
   /**
-   * Suspect places, by canonical source address: addresses an alert was raised on for this user and that nobody
-   * has answered yet (core/suspect.ts). Such an address is not learned as the user's place, nor shared for the
-   * population, until `authwatch benign` answers it or `suspectDays` pass. Bounded (`MAX_SUSPECT_PER_USER`);
-   * absent when there is none (and in every item written before it existed).
+   * Suspect places: addresses an alert was raised on for this user and that nobody has answered yet
+   * (core/baseline-update.ts), keyed like the shared-egress sketch (`sharedAddressKey`: the IPv4 address, an IPv6
+   * address's /64, so a device's daily privacy addresses are one place). Such a place is not learned as the user's,
+   * nor shared for the population, until `authwatch benign` answers it or `suspectDays` pass. Bounded
+   * (`MAX_SUSPECT_PER_USER`); absent when there is none (and in every item written before it existed).
    */
   suspect?: Record<string, SuspectPlace>;
   /** Optimistic-concurrency version: 0 for a user not yet stored. Incremented by the store on each write. */
@@ -220,6 +221,8 @@ export interface SuspectPlace {
   readonly alertId: string;
   /** The detector that raised it. */
   readonly detectorId: string;
+  /** The address of the latest logon counted (canonical): what is learned when the place is answered or expires. */
+  readonly ip: string;
   /** Epoch ms of that alert's logon (its `@timestamp`): `suspectDays` count from here. */
   readonly since: number;
   /** Epoch ms of the latest logon from the address counted so far. */

@@ -386,6 +386,7 @@ describe('user items with the fields added since v1', () => {
   const place = {
     alertId: 'unusualsourceip-0123456789abcdef01234567',
     detectorId: 'Auth.UnusualSourceIp',
+    ip: '203.0.113.9',
     since: 1772323200000,
     last: 1772409600000,
     logons: 4,
@@ -396,7 +397,7 @@ describe('user items with the fields added since v1', () => {
     ...smallUser,
     suspect: {
       '203.0.113.9': { ...place, owner: { asn: 64498, org: 'EXAMPLE-HOSTING', country: 'US' } },
-      '2001:db8:9::1': place,
+      '2001:db8:9::/64': { ...place, ip: '2001:db8:9::1' },
     },
   };
 
@@ -406,7 +407,7 @@ describe('user items with the fields added since v1', () => {
     const decoded = decodeUser('alice@corp.example', encodeUserBody(smallUser), 1);
     expect(decoded).not.toHaveProperty('suspect');
     // Absent optional fields stay absent, not own `undefined`s (an unchanged save must encode the same body).
-    const v6 = decodeUser('alice@corp.example', body, 1).suspect!['2001:db8:9::1']!;
+    const v6 = decodeUser('alice@corp.example', body, 1).suspect!['2001:db8:9::/64']!;
     expect(Object.keys(v6).sort()).toEqual(Object.keys(place).sort());
     expect(encodeUserBody(decodeUser('alice@corp.example', body, 1))).toBe(body);
   });

@@ -416,9 +416,10 @@ describe('markBenign', () => {
 
   describe('an alert that left its address suspect (not learned, followed up)', () => {
     const HOSTING = { asn: 64498, org: 'EXAMPLE-HOSTING', country: 'US' };
-    const suspect = (alertId: string, detectorId: string) => ({
+    const suspect = (alertId: string, detectorId: string, ip = '203.0.113.50') => ({
       alertId,
       detectorId,
+      ip,
       since: T - HOUR_MS,
       last: T,
       logons: 3,
@@ -434,7 +435,7 @@ describe('markBenign', () => {
           ...alice(),
           suspect: {
             '203.0.113.50': suspect(alertId, detectorId),
-            '198.51.100.4': suspect('other', 'Auth.UnusualSourceIp'),
+            '198.51.100.4': suspect('other', 'Auth.UnusualSourceIp', '198.51.100.4'),
           },
         },
       ]);

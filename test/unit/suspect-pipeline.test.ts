@@ -48,6 +48,8 @@ describe('an attacker address used for 25 accounts', () => {
     for (let i = 13; i < 25; i++) events.push(ev(`user${i}`, ATTACKER, slot(16, 1, i - 13)));
     for (let i = 0; i < 6; i++) events.push(ev(`user${i}`, ATTACKER, slot(16, 6, i)));
     events.push(ev('user0', ATTACKER, slot(16, 8)), ev('user0', ATTACKER, slot(16, 11)));
+    // user13 again on the day of its alert: that day's alert is the alert itself.
+    events.push(ev('user13', ATTACKER, slot(16, 12)));
     // Day 17: user0 once more: the next day's follow-up.
     events.push(ev('user0', ATTACKER, slot(17, 2)));
     const { d, store, sink } = deps(events);

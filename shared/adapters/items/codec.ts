@@ -209,6 +209,7 @@ const counterMap = leafMap(COUNTER);
 const suspectPlace = record({
   alertId: text,
   detectorId: text,
+  ip: text,
   since: finite,
   last: finite,
   logons: finite,

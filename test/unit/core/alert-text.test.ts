@@ -154,6 +154,7 @@ describe('emailText / emailSubject', () => {
             '203.0.113.50': {
               alertId: 'unusualsourceip-0123',
               detectorId: unusualSourceIp.id,
+              ip: '203.0.113.50',
               since: at(21),
               last: at(21),
               logons: 0,

@@ -77,6 +77,7 @@ describe('an alerted place', () => {
       [ATTACKER]: {
         alertId: 'unusualsourceip-alice',
         detectorId: 'Auth.UnusualSourceIp',
+        ip: ATTACKER,
         since: AT,
         last: AT + 60_000,
         logons: 0,
@@ -168,6 +169,25 @@ describe('a suspect place in later windows', () => {
     expect(v.users[0]!.suspect![ATTACKER]).toMatchObject({ last: AT + HOUR + 60_000, logons: 5 });
   });
 
+  it('takes an IPv6 address’s /64 as the place: the device’s next privacy address is counted, not learned', () => {
+    const h = history();
+    const first = learn([logon('alice', '2001:db8:7:1:aaaa::1', AT)], h.users, h.population, [
+      alerted('alice', '2001:db8:7:1:aaaa::1', AT),
+    ]);
+    const users = saved(h.users, first);
+    expect(Object.keys(users.get('alice')!.suspect!)).toEqual(['2001:db8:7:1::/64']);
+    const next = learn([logon('alice', '2001:db8:7:1:bbbb::2', AT + DAY_MS)], users, first.population);
+    const b = next.users[0]!;
+    expect(b.ips['2001:db8:7:1:bbbb::2']).toBeUndefined();
+    expect(b.prefixes['2001:db8:7::/48']).toBeUndefined();
+    expect(b.suspect!['2001:db8:7:1::/64']).toMatchObject({ ip: '2001:db8:7:1:bbbb::2', logons: 1 });
+    expect(next.population.sharedIps['2001:db8:7:1::/64']).toBeUndefined();
+    // Answered with the alert's address: the place, as its latest address, is released.
+    const answered = markPlacesKnown(b, '2001:db8:7:1:aaaa::1', AT + DAY_MS);
+    expect(answered).not.toHaveProperty('suspect');
+    expect(answered.prefixes['2001:db8:7::/48']).toBeDefined();
+  });
+
   it('is idempotent: the same window applied twice leaves the baseline and the population equal', () => {
     const { users, population } = afterAlert();
     const obs = [logon('alice', ATTACKER, AT + HOUR, { count: 2, lastSeen: AT + HOUR + 60_000 })];
@@ -214,9 +234,10 @@ describe('a suspect place in later windows', () => {
 });
 
 describe('settleSuspects', () => {
-  const entry = (since: number, owner?: NetworkOwner) => ({
+  const entry = (ip: string, since: number, owner?: NetworkOwner) => ({
     alertId: 'x',
     detectorId: 'Auth.UnusualSourceIp',
+    ip,
     since,
     last: since + 60_000,
     logons: 2,
@@ -229,7 +250,7 @@ describe('settleSuspects', () => {
     const alice = history().get('alice');
     const b: UserBaseline = {
       ...alice,
-      suspect: { [ATTACKER]: entry(AT, HOSTING), '198.51.100.4': entry(AT + DAY_MS) },
+      suspect: { [ATTACKER]: entry(ATTACKER, AT, HOSTING), '198.51.100.4': entry('198.51.100.4', AT + DAY_MS) },
     };
     expect(settleSuspects(b, AT + 7 * DAY_MS - 1, settings)).toBe(b);
     const settled = settleSuspects(b, AT + 7 * DAY_MS, settings);
@@ -245,7 +266,7 @@ describe('settleSuspects', () => {
 
   it('over a run’s baselines: the same map when none expired', () => {
     const alice = history().get('alice');
-    const m = new Map([['alice', { ...alice, suspect: { [ATTACKER]: entry(AT) } }]]);
+    const m = new Map([['alice', { ...alice, suspect: { [ATTACKER]: entry(ATTACKER, AT) } }]]);
     expect(settleAllSuspects(m, AT + DAY_MS, settings)).toBe(m);
     expect(settleAllSuspects(m, AT + 7 * DAY_MS, settings).get('alice')!.ips[ATTACKER]).toBeDefined();
   });

@@ -18,6 +18,7 @@ const SINCE = T0 + 21 * DAY_MS + 10 * HOUR + 5 * 60_000;
 const entry: SuspectPlace = {
   alertId: 'unusualsourceip-0123456789abcdef01234567',
   detectorId: 'Auth.UnusualSourceIp',
+  ip: ATTACKER,
   since: SINCE,
   last: SINCE + 60_000,
   logons: 2,
@@ -88,6 +89,29 @@ describe('Auth.UnusualSourceIp follow-ups', () => {
     // The follow-up of another alert the same day is another alert.
     const other = judge(b, SINCE + DAY_MS)!;
     expect(alertId(unusualSourceIp, { ...other, followUpOf: 'unusualsourceip-other' })).not.toBe(at(SINCE + DAY_MS));
+  });
+
+  it('raises none on the alert’s own day: that day’s alert is the alert itself', () => {
+    const b = alice({ [ATTACKER]: entry });
+    expect(judge(b, SINCE + 5 * HOUR)).toBeNull();
+    expect(judge(b, SINCE - 10 * HOUR + DAY_MS)).not.toBeNull();
+  });
+
+  it('takes an IPv6 address’s /64 as the place: a device’s next privacy address is followed up, not judged afresh', () => {
+    const v6: SuspectPlace = { ...entry, ip: '2001:db8:7:1:aaaa::1' };
+    const b = alice({ '2001:db8:7:1::/64': v6 });
+    const o = logon('alice', '2001:db8:7:1:bbbb::2', SINCE + DAY_MS);
+    const input = {
+      observation: o,
+      baseline: b,
+      population: new History().population,
+      window: windowEndingAt(o.lastSeen + 60_000),
+      settings: DEFAULT_SETTINGS,
+    };
+    expect(unusualSourceIp.evaluate(input)!.followUpOf).toBe(entry.alertId);
+    // Another /64 of the same /48 is another place: judged as usual.
+    const other = { ...input, observation: logon('alice', '2001:db8:7:2::9', SINCE + DAY_MS) };
+    expect(unusualSourceIp.evaluate(other)!.followUpOf).toBeUndefined();
   });
 
   it('judges the user’s other new addresses as usual while one is suspect', () => {

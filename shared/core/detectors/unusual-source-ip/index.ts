@@ -24,6 +24,7 @@
 import { placeOf, sharedAddressKey } from '../../net';
 import {
   DAY_MS,
+  dayOf,
   logonsAfter,
   ownerKey,
   PLACE_LEVELS,
@@ -311,11 +312,16 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
 
   evaluate({ observation: o, baseline: b, population, window, settings }: DetectorInput): Finding | null {
     if (o.outcome !== 'success' || !b) return null;
-    // A suspect place is never judged afresh (it is not learned, so it would look new in every window): a logon
-    // after those already counted is a follow-up of its alert, and the alert's own logons, seen again by the
-    // overlapping window, are nothing.
-    const suspect = Object.hasOwn(b.suspect ?? {}, o.sourceIp) ? b.suspect![o.sourceIp] : undefined;
-    if (suspect) return o.lastSeen > suspect.last ? followUp(this.id, o, b, suspect, settings) : null;
+    // A suspect place (an IPv6 address's whole /64) is never judged afresh (it is not learned, so it would look new
+    // in every window): a logon after those already counted is a follow-up of its alert, and the alert's own
+    // logons, seen again by the overlapping window, are nothing.
+    // The alert itself is its place's alert of its own day: the same day's later logons are counted, not raised.
+    const key = sharedAddressKey(o.sourceIp);
+    const suspect = b.suspect && Object.hasOwn(b.suspect, key) ? b.suspect[key] : undefined;
+    if (suspect)
+      return o.lastSeen > suspect.last && dayOf(o.lastSeen) > dayOf(suspect.since)
+        ? followUp(this.id, o, b, suspect, settings)
+        : null;
     if (!isUserMature(b, settings)) return null;
     const owner = o.owner;
     const level = noveltyLevel(b, o.sourceIp, owner);
