@@ -60,8 +60,6 @@ export function alertedPlaces(
       alertId: a.id,
       detectorId: a.rule.id,
       at: Date.parse(a['@timestamp']),
-      score: a.score,
-      probability: a.probability,
       ...(owner ? { owner } : {}),
     });
   }
@@ -376,6 +374,7 @@ export function buildAlert(
     probability: f.probability,
     explanation: f.explanation + ownerNote(f.explanation, source) + failedNote,
     evidence: f.evidence,
+    ...(f.followUpOf !== undefined ? { follow_up_of: f.followUpOf } : {}),
     context: {
       failed_attempts_from_ip: context.failedAttemptsFromIp,
       other_ips_in_window: context.otherIpsInWindow,

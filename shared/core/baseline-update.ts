@@ -72,8 +72,6 @@ export interface AlertedPlace {
   readonly detectorId: string;
   /** Epoch ms of the alert's logon (its `@timestamp`). */
   readonly at: number;
-  readonly score: number;
-  readonly probability: number;
   readonly owner?: NetworkOwner;
 }
 
@@ -136,14 +134,14 @@ export function computeBaselineUpdate(
   /** Per detector state key: the window's users who shape the population, with their slice before and after. */
   const popLearners = new Map<string, PopulationLearnUser<unknown>[]>(stateful.map((s) => [s.key, []]));
   const alertedByUser = new Map<string, Map<string, AlertedPlace>>();
-  // One alert per (user, address) when several name it (two detectors, one window): the highest score, then the
-  // smallest id, so that a retry of the window picks the same one.
+  // One alert per (user, place) when several name it (two detectors, one window): the smallest id, which depends on
+  // nothing the window learns, so that any retry of the window picks the same one.
   for (const a of opts.suspects ?? []) {
     let m = alertedByUser.get(a.user);
     if (!m) alertedByUser.set(a.user, (m = new Map()));
     const key = sharedAddressKey(a.sourceIp);
     const had = m.get(key);
-    if (!had || a.score > had.score || (a.score === had.score && a.alertId < had.alertId)) m.set(key, a);
+    if (!had || a.alertId < had.alertId) m.set(key, a);
   }
   const byUser = new Map<string, LogonObservation[]>();
   for (const o of observations) {
@@ -575,8 +573,6 @@ function learnSuspects(
         since: a.at,
         last: latest.lastSeen,
         logons: 0,
-        score: a.score,
-        probability: a.probability,
         ...(owner ? { owner } : {}),
       };
     }

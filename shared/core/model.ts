@@ -232,9 +232,6 @@ export interface SuspectPlace {
    * adds one, since a window's logons are counted together and the overlap's share of them is not known).
    */
   readonly logons: number;
-  /** The alert's score and probability, which its follow-ups repeat. */
-  readonly score: number;
-  readonly probability: number;
   /** The address's owner when the alert was raised, learned with the place when it is answered or expires. */
   readonly owner?: NetworkOwner;
 }
@@ -560,6 +557,11 @@ export interface Alert {
   readonly false_positives: readonly string[];
   /** Commands that would silence this alert if it is benign. */
   readonly silence: readonly string[];
+  /**
+   * The id of the alert this one follows up (`Finding.followUpOf`): the user logged on again from a place that alert
+   * left suspect, unanswered. Absent on every other alert.
+   */
+  readonly follow_up_of?: string;
 }
 
 /** What one run hands the alert sink. */

@@ -390,8 +390,6 @@ describe('user items with the fields added since v1', () => {
     since: 1772323200000,
     last: 1772409600000,
     logons: 4,
-    score: 87.5,
-    probability: 0.0031,
   };
   const withSuspect: UserBaseline = {
     ...smallUser,

@@ -423,8 +423,6 @@ describe('markBenign', () => {
       since: T - HOUR_MS,
       last: T,
       logons: 3,
-      score: 88,
-      probability: 0.003,
       owner: HOSTING,
     });
     /** alice with 203.0.113.50 suspect since alert `alertId`, and another suspect address. */

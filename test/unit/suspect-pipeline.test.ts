@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InMemoryAlertSink } from '../../shared/adapters/in-memory-alert-sink';
 import type { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
+import { emailSubject } from '../../shared/core/alert-text';
 import { BUCKET_MS, DAY_MS, type LogonEvent } from '../../shared/core/model';
 import { sharedUsers } from '../../shared/core/population';
 import { markBenign } from '../../shared/feedback';
@@ -63,6 +64,7 @@ describe('an attacker address used for 25 accounts', () => {
     // Every one of the 25 accounts alerted once, fresh (before: only the first did; the address then looked shared).
     expect(fresh.map((a) => a.user.name).sort()).toEqual(Array.from({ length: 25 }, (_, i) => `user${i}`).sort());
     expect(new Set(fresh.map((a) => a.rule.id))).toEqual(new Set(['Auth.UnusualSourceIp']));
+    for (const a of fresh) expect(a).not.toHaveProperty('follow_up_of');
     // Repeat accounts are followed up, one a day: user0..5 on day 16 (user0's three logons that day are one), user0
     // again on day 17.
     const ups = followUps(sink);
@@ -71,7 +73,11 @@ describe('an attacker address used for 25 accounts', () => {
     for (const a of ups.filter((x) => x.user.name === 'user0')) {
       expect(a.explanation).toContain(`Follow-up to alert ${user0.id} (raised 2026-03-17 01:01 UTC, not answered)`);
       expect(a.evidence.follow_up_of).toBe(user0.id);
-      expect(a.score).toBe(user0.score);
+      expect(a.follow_up_of).toBe(user0.id);
+      expect(emailSubject(a)).toBe(
+        `authwatch: Unusual source IP follow-up (score ${a.score.toFixed(0)}): user0 from ${ATTACKER}`,
+      );
+      expect(a.score).toBeGreaterThanOrEqual(75);
     }
     // Logons since the alert's: day 16's first (06:01); then its 08:01 and 11:01, and day 17's.
     expect(ups.filter((a) => a.user.name === 'user0').map((a) => a.evidence.logons_since)).toEqual([1, 4]);

@@ -213,8 +213,6 @@ const suspectPlace = record({
   since: finite,
   last: finite,
   logons: finite,
-  score: finite,
-  probability: finite,
   owner: record({ asn: finite, org: text, country: text.optional() }).optional(),
 });
 

@@ -158,8 +158,6 @@ describe('emailText / emailSubject', () => {
               since: at(21),
               last: at(21),
               logons: 0,
-              score: 87,
-              probability: 0.003,
             },
           },
         },

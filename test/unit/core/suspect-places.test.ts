@@ -41,8 +41,6 @@ function alerted(user: string, ip: string, at: number, overrides: Partial<Alerte
     alertId: `unusualsourceip-${user}`,
     detectorId: 'Auth.UnusualSourceIp',
     at,
-    score: 87,
-    probability: 0.003,
     ...overrides,
   };
 }
@@ -81,8 +79,6 @@ describe('an alerted place', () => {
         since: AT,
         last: AT + 60_000,
         logons: 0,
-        score: 87,
-        probability: 0.003,
         owner: HOSTING,
       },
     });
@@ -135,13 +131,19 @@ describe('an alerted place', () => {
     expect(b.ips['81.2.69.142']!.last).toBe(AT);
   });
 
-  it('keeps one entry per address when two alerts name it: the higher score', () => {
+  it('keeps one entry per address when two alerts name it: the smallest id, whatever their order', () => {
     const h = history();
-    const u = learn([logon('alice', ATTACKER, AT)], h.users, h.population, [
-      alerted('alice', ATTACKER, AT, { alertId: 'a-low', score: 80 }),
-      alerted('alice', ATTACKER, AT, { alertId: 'a-high', detectorId: 'Auth.ImpossibleTravel', score: 90 }),
-    ]);
-    expect(u.users[0]!.suspect![ATTACKER]).toMatchObject({ alertId: 'a-high', score: 90 });
+    const two = [
+      alerted('alice', ATTACKER, AT, { alertId: 'unusualsourceip-b' }),
+      alerted('alice', ATTACKER, AT, { alertId: 'impossibletravel-a', detectorId: 'Auth.ImpossibleTravel' }),
+    ];
+    for (const order of [two, [...two].reverse()]) {
+      const u = learn([logon('alice', ATTACKER, AT)], h.users, h.population, order);
+      expect(u.users[0]!.suspect![ATTACKER]).toMatchObject({
+        alertId: 'impossibletravel-a',
+        detectorId: 'Auth.ImpossibleTravel',
+      });
+    }
   });
 });
 
@@ -241,8 +243,6 @@ describe('settleSuspects', () => {
     since,
     last: since + 60_000,
     logons: 2,
-    score: 87,
-    probability: 0.003,
     ...(owner ? { owner } : {}),
   });
 

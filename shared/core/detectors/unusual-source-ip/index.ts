@@ -31,7 +31,6 @@ import {
   PLACE_MAP,
   suspectUntil,
   type Finding,
-  type LogonObservation,
   type NetworkOwner,
   type PlaceLevel,
   type PopulationStats,
@@ -167,17 +166,17 @@ export function busiestAddressIn(sharedIps: PopulationStats['sharedIps'], prefix
 
 /**
  * A later logon from a suspect place of the user (an address an alert was raised on, not answered: see
- * `UserBaseline.suspect`), as a follow-up of that alert, with its score: the place was judged once and nothing
- * since has made it less suspect (it was not learned). Its alert id is the original's and the day's
- * (`Finding.followUpOf`), so a place in use raises one follow-up a day, not one per window.
+ * `UserBaseline.suspect`), as a follow-up of that alert: `judged` is the logon judged as usual (the place was not
+ * learned, so it is as new as it was), whose score and probability it keeps. Its alert id is the original's and
+ * the day's (`Finding.followUpOf`), so a place in use raises one follow-up a day, not one per window.
  */
 function followUp(
-  detectorId: string,
-  o: LogonObservation,
+  judged: Finding,
   b: UserBaseline,
   s: SuspectPlace,
   settings: Pick<DetectionSettings, 'suspectDays'>,
 ): Finding {
+  const o = judged.observation;
   const owner = o.owner ?? s.owner;
   const logons = s.logons + logonsAfter(o, s.last);
   const until = suspectUntil(s, settings.suspectDays);
@@ -190,12 +189,7 @@ function followUp(
     `and each day it is used raises one follow-up like this; from ${isoDate(until)} it is learned like any place. ` +
     "If these logons are the user's, answer with the benign command below (this alert's id or the original's).";
   return {
-    detectorId,
-    user: o.user,
-    sourceIp: o.sourceIp,
-    observation: o,
-    score: s.score,
-    probability: s.probability,
+    ...judged,
     explanation,
     followUpOf: s.alertId,
     evidence: {
@@ -312,16 +306,18 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
 
   evaluate({ observation: o, baseline: b, population, window, settings }: DetectorInput): Finding | null {
     if (o.outcome !== 'success' || !b) return null;
-    // A suspect place (an IPv6 address's whole /64) is never judged afresh (it is not learned, so it would look new
-    // in every window): a logon after those already counted is a follow-up of its alert, and the alert's own
-    // logons, seen again by the overlapping window, are nothing.
-    // The alert itself is its place's alert of its own day: the same day's later logons are counted, not raised.
+    // A suspect place (an IPv6 address's whole /64) is never alerted on afresh (it is not learned, so it would look
+    // new in every window): a logon after those already counted, judged as usual, is a follow-up of its alert; the
+    // alert's own logons, seen again by the overlapping window, are nothing, and so are later ones of the alert's
+    // own day (the alert is that day's).
     const key = sharedAddressKey(o.sourceIp);
     const suspect = b.suspect && Object.hasOwn(b.suspect, key) ? b.suspect[key] : undefined;
-    if (suspect)
-      return o.lastSeen > suspect.last && dayOf(o.lastSeen) > dayOf(suspect.since)
-        ? followUp(this.id, o, b, suspect, settings)
-        : null;
+    if (suspect) {
+      if (!(o.lastSeen > suspect.last && dayOf(o.lastSeen) > dayOf(suspect.since))) return null;
+      const { suspect: _all, ...unmarked } = b;
+      const judged = unusualSourceIp.evaluate({ observation: o, baseline: unmarked, population, window, settings });
+      return judged && followUp(judged, b, suspect, settings);
+    }
     if (!isUserMature(b, settings)) return null;
     const owner = o.owner;
     const level = noveltyLevel(b, o.sourceIp, owner);
