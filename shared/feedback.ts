@@ -395,13 +395,15 @@ export async function markBenign(
   };
   const ip = entry.sourceIp !== undefined ? canonicalIp(entry.sourceIp) : undefined;
   // A detector that judges the user alone (rare user) learned the user in the run that raised the alert; there
-  // is no place to add, unless its alert made its address suspect (impossible travel): then that place is
-  // answered like an address alert's. An entry of a detector no longer registered is treated as an address
-  // alert, as before.
-  if (DETECTORS.find((d) => d.id === entry.detectorId)?.groupBy === 'user') {
+  // is no place to add, unless its alerts make their address suspect (impossible travel) and it is: the user's
+  // logon from there is confirmed, so the place is answered like an address alert's. An entry of a detector no
+  // longer registered is treated as an address alert, as before.
+  const detector = DETECTORS.find((d) => d.id === entry.detectorId);
+  if (detector?.groupBy === 'user') {
     const b = (await store.getUsers([entry.user])).get(entry.user);
-    const suspect = ip !== undefined && b ? suspectAt(b, sharedAddressKey(ip)) : undefined;
-    if (suspect?.alertId !== alertId) return { ...base, outcome: b ? 'user-known' : 'no-baseline', places: [] };
+    const suspect =
+      detector.marksPlaceSuspect && ip !== undefined && b ? suspectAt(b, sharedAddressKey(ip)) : undefined;
+    if (!suspect) return { ...base, outcome: b ? 'user-known' : 'no-baseline', places: [] };
   }
   if (ip === undefined) throw new AuthwatchError(`alert ${shown(alertId, 80)} carries no usable source address`);
   const places = PLACE_LEVELS.map((level) => placeOf(ip, level));

@@ -472,10 +472,10 @@ describe('markBenign', () => {
       expect((await store.getUsers(['alice'])).get('alice')!.suspect!['203.0.113.50']).toBeUndefined();
     });
 
-    it('benign on another user-level alert from that address leaves it suspect (the negative)', async () => {
-      const store = await withSuspect('ip-1', 'Auth.UnusualSourceIp', 'travel-2', 'Auth.ImpossibleTravel');
+    it('benign on a rare-user alert from that address leaves it suspect (the negative)', async () => {
+      const store = await withSuspect('ip-1', 'Auth.UnusualSourceIp', 'rare-3', 'Auth.RareUser');
       const writes = store.writes;
-      expect(await markBenign(store, 'travel-2', { now: T + 60_000 })).toMatchObject({ outcome: 'user-known' });
+      expect(await markBenign(store, 'rare-3', { now: T + 60_000 })).toMatchObject({ outcome: 'user-known' });
       expect(store.writes).toBe(writes);
       expect((await store.getUsers(['alice'])).get('alice')!.suspect!['203.0.113.50']).toBeDefined();
     });
