@@ -172,7 +172,6 @@ export function busiestAddressIn(sharedIps: PopulationStats['sharedIps'], prefix
  */
 function followUp(
   judged: Finding,
-  b: UserBaseline,
   s: SuspectPlace,
   settings: Pick<DetectionSettings, 'suspectDays'>,
 ): Finding {
@@ -192,6 +191,7 @@ function followUp(
     ...judged,
     explanation,
     followUpOf: s.alertId,
+    // The follow-up's own numbers, then the judgement that scored it.
     evidence: {
       follow_up_of: s.alertId,
       original_rule: s.detectorId,
@@ -199,12 +199,7 @@ function followUp(
       last_counted_logon: new Date(s.last).toISOString(),
       logons_since: logons,
       learned_from: isoDate(until),
-      network_owner: owner ? ownerName(owner) : '',
-      network_country: owner?.country ?? '',
-      user_first_seen: isoDate(b.activity.first),
-      user_last_seen: new Date(b.activity.last).toISOString(),
-      days_active: b.activity.days,
-      known_ips: Object.keys(b.ips).length,
+      ...judged.evidence,
     },
   };
 }
@@ -316,7 +311,7 @@ export const unusualSourceIp: Detector<'Auth.UnusualSourceIp'> = {
       if (!(o.lastSeen > suspect.last && dayOf(o.lastSeen) > dayOf(suspect.since))) return null;
       const { suspect: _all, ...unmarked } = b;
       const judged = unusualSourceIp.evaluate({ observation: o, baseline: unmarked, population, window, settings });
-      return judged && followUp(judged, b, suspect, settings);
+      return judged && followUp(judged, suspect, settings);
     }
     if (!isUserMature(b, settings)) return null;
     const owner = o.owner;
