@@ -170,11 +170,7 @@ export function busiestAddressIn(sharedIps: PopulationStats['sharedIps'], prefix
  * learned, so it is as new as it was), whose score and probability it keeps. Its alert id is the original's and
  * the day's (`Finding.followUpOf`), so a place in use raises one follow-up a day, not one per window.
  */
-function followUp(
-  judged: Finding,
-  s: SuspectPlace,
-  settings: Pick<DetectionSettings, 'suspectDays'>,
-): Finding {
+function followUp(judged: Finding, s: SuspectPlace, settings: Pick<DetectionSettings, 'suspectDays'>): Finding {
   const o = judged.observation;
   const owner = o.owner ?? s.owner;
   const logons = s.logons + logonsAfter(o, s.last);
