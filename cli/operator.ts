@@ -24,6 +24,7 @@ import {
   DAY_MS,
   emptyFeedback,
   PLACE_LEVELS,
+  suspectUntil,
   type Feedback,
   type PlaceLevel,
   type SeenStats,
@@ -797,7 +798,21 @@ export interface ExplainReport {
     readonly rates: Record<PlaceLevel, number>;
   };
   readonly places: Record<'ips' | 'prefixes' | 'networks', ExplainedPlace[]>;
+  /** Places alerts left suspect, not answered: not learned until `benign` or `learnedFrom` (`UserBaseline.suspect`). */
+  readonly suspect: ExplainedSuspect[];
   readonly allowed: { readonly user: boolean; readonly cidrs: readonly string[] };
+}
+
+export interface ExplainedSuspect {
+  /** The address, or an IPv6 address's /64. */
+  readonly place: string;
+  readonly alertId: string;
+  readonly alertLogon: string;
+  readonly lastSeen: string;
+  /** Logons from it since the alert's (at least). */
+  readonly logons: number;
+  /** When it is learned like any place if nobody answers the alert (`suspectDays`). */
+  readonly learnedFrom: string;
 }
 
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -852,6 +867,16 @@ export async function explain(
       prefixes: explainPlaces(b.prefixes, asOfBucket),
       networks: explainPlaces(b.networks, asOfBucket),
     },
+    suspect: Object.entries(b.suspect ?? {})
+      .sort((x, y) => x[1].since - y[1].since || (x[0] < y[0] ? -1 : 1))
+      .map(([place, s]) => ({
+        place,
+        alertId: s.alertId,
+        alertLogon: iso(s.since),
+        lastSeen: iso(s.last),
+        logons: s.logons,
+        learnedFrom: iso(suspectUntil(s, opts.settings.suspectDays)),
+      })),
     allowed: {
       user: allowlist.allowsUser(user, opts.now),
       cidrs: [
@@ -898,6 +923,23 @@ export function renderExplain(r: ExplainReport): string {
       'Allowlisted',
       [r.allowed.user ? 'the user (never alerts)' : '', ...r.allowed.cidrs].filter(Boolean).join(', '),
     );
+  if (r.suspect.length > 0) {
+    out.push('');
+    out.push(`Suspect places (alerted, not answered: not learned until benign or LEARNED FROM): ${r.suspect.length}`);
+    out.push(
+      table(
+        ['PLACE', 'ALERT', 'ALERT LOGON', 'LAST SEEN', 'LOGONS SINCE', 'LEARNED FROM'],
+        r.suspect.map((s) => [
+          safeText(s.place, 45),
+          safeText(s.alertId, 48),
+          minute(Date.parse(s.alertLogon)),
+          minute(Date.parse(s.lastSeen)),
+          String(s.logons),
+          minute(Date.parse(s.learnedFrom)),
+        ]),
+      ).trimEnd(),
+    );
+  }
   for (const k of ['ips', 'prefixes', 'networks'] as const) {
     const places = r.places[k];
     out.push('');

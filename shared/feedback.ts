@@ -9,7 +9,8 @@
  *   everyone or one user), and allowed users add nothing to the population's statistics. Any entry may expire
  *   (`until`, a day): runs judge it at each logon's time, and an expired entry stays, shown as such, until removed.
  * - `markBenign` makes an alert's address, subnet and network known places of its user, with the detectors' own
- *   learning code (`markPlacesKnown`, core/baseline-update.ts), so the next run judges them as usual for that user.
+ *   learning code (`markPlacesKnown`, core/baseline-update.ts), so the next run judges them as usual for that user;
+ *   an address the alert left suspect (not learned, followed up) is released.
  * - `markMalicious` marks an alert's address, subnet or network owner hostile (`Feedback.hostile`): every later
  *   successful logon from it, by any user, raises the hostile-source alert; `unmarkMalicious` takes a mark back.
  *
@@ -19,7 +20,7 @@
  * The results are plain data: what changed and how things now stand; wording them is the caller's.
  */
 import { plainText } from './core/untrusted-text';
-import { markPlacesKnown } from './core/baseline-update';
+import { markPlacesKnown, suspectAt } from './core/baseline-update';
 import { DETECTORS } from './core/detectors';
 import { alertOwner } from './core/alerts';
 import { HOSTILE_SUBNET_PREFIX, hostileCidrProblem } from './core/hostile';
@@ -31,7 +32,7 @@ import {
   type HostileEntry,
   type NetworkOwner,
 } from './core/model';
-import { canonicalIp, parseCidr, placeOf } from './core/net';
+import { canonicalIp, parseCidr, placeOf, sharedAddressKey } from './core/net';
 import { formatIssues } from './core/settings';
 import {
   ALLOW_NOTE_MAX_CHARS,
@@ -377,9 +378,12 @@ export interface BenignResult {
 /**
  * The analyst checked the alert and the logon was the user's. For an unusual source IP, the address, its subnet
  * and its network become known places of that user, seen `now` (so they are the most recent and the last to be
- * evicted), in a version-checked save. The run that raised the alert has normally learned the place already;
- * this makes sure of it (the place may have been evicted from a busy user's bounded map since) and refreshes it.
- * It changes nothing for anyone else: other users, and other subnets of the same network, are judged as before.
+ * evicted), in a version-checked save. The run that raised the alert left the address a suspect place of the user
+ * (not learned: `UserBaseline.suspect`); this answers it: the entry is released (for a follow-up's id as for the
+ * original's) and the place learned, with its network owner and country. An alert older than `suspectDays` was
+ * learned meanwhile, and this refreshes the place (it may have been evicted from a busy user's bounded map since).
+ * It changes nothing for anyone else: other users, and other subnets of the same network, are judged as before;
+ * the address counts as shared from the user's next logon from it.
  */
 export async function markBenign(
   store: Pick<OperatorStore, 'getLedgerEntry' | 'getUsers' | 'saveUsers'>,
@@ -401,13 +405,18 @@ export async function markBenign(
     user: entry.user,
     ...(entry.sourceIp !== undefined ? { sourceIp: entry.sourceIp } : {}),
   };
-  // A detector that judges the user alone (rare user) learned the user in the run that raised the alert; there
-  // is no place to add. An entry of a detector no longer registered is treated as an address alert, as before.
-  if (DETECTORS.find((d) => d.id === entry.detectorId)?.groupBy === 'user') {
-    const known = (await store.getUsers([entry.user])).has(entry.user);
-    return { ...base, outcome: known ? 'user-known' : 'no-baseline', places: [] };
-  }
   const ip = entry.sourceIp !== undefined ? canonicalIp(entry.sourceIp) : undefined;
+  // A detector that judges the user alone (rare user) learned the user in the run that raised the alert; there
+  // is no place to add, unless its alerts make their address suspect (impossible travel) and it is: the user's
+  // logon from there is confirmed, so the place is answered like an address alert's. An entry of a detector no
+  // longer registered is treated as an address alert, as before.
+  const detector = DETECTORS.find((d) => d.id === entry.detectorId);
+  if (detector?.groupBy === 'user') {
+    const b = (await store.getUsers([entry.user])).get(entry.user);
+    const suspect =
+      detector.marksPlaceSuspect && ip !== undefined && b ? suspectAt(b, sharedAddressKey(ip)) : undefined;
+    if (!suspect) return { ...base, outcome: b ? 'user-known' : 'no-baseline', places: [] };
+  }
   if (ip === undefined) throw new AuthwatchError(`alert ${shown(alertId, 80)} carries no usable source address`);
   const places = PLACE_LEVELS.map((level) => placeOf(ip, level));
   await retryOnConflict(async () => {

@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   alertDocument,
+  alertedPlaces,
   buildAlert,
   buildContextIndex,
   capAlerts,
@@ -22,7 +23,7 @@ import {
   linkCampaigns,
   rankAlerts,
 } from './core/alerts';
-import { computeBaselineUpdate } from './core/baseline-update';
+import { computeBaselineUpdate, settleAllSuspects } from './core/baseline-update';
 import { enrichObservations } from './core/enrich';
 import { compileHostile } from './core/hostile';
 import type { NetworkLookupService } from './core/network-data/lookup';
@@ -298,10 +299,13 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   const active = observations.length > 0;
 
   // 2. What we knew before this window: the baselines of who logged on, and of who failures named (a name with a
-  // baseline is a real user here: spraying real names is the signal, the internet's `root`/`admin` is not).
+  // baseline is a real user here: spraying real names is the signal, the internet's `root`/`admin` is not). Suspect
+  // places whose `suspectDays` ran out are known places from now on, to the detectors as to the learning (which
+  // settles the stored baselines itself, and saves the change).
   const targets = failureTargets(observations, new Set(users), MAX_FAILURE_USERS_READ);
   const toRead = targets.names.length > 0 ? [...users, ...targets.names] : users;
-  const baselines: Map<string, UserBaseline> = toRead.length > 0 ? await store.getUsers(toRead) : new Map();
+  const stored: Map<string, UserBaseline> = toRead.length > 0 ? await store.getUsers(toRead) : new Map();
+  const baselines = settleAllSuspects(stored, opts.windowEnd, settings);
   // The population is also read by a learning pass that saw no logon: its marker tells whether an earlier
   // window's save was cut (step 5), which the next window must finish even if it has nothing to learn.
   const population = active || !alertOnly ? ((await store.getPopulation()) ?? emptyPopulation()) : emptyPopulation();
@@ -489,12 +493,14 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   // what everyone else is judged against. An entry with an expiry counts while it is in force at the window's last instant.
   const update = alertOnly
     ? undefined
-    : computeBaselineUpdate(observations, baselines, population, {
+    : computeBaselineUpdate(observations, stored, population, {
         windowEnd: opts.windowEnd,
         windowStart: window.start,
         learning,
         settings,
         excludeFromPopulation: (u) => allow.allowsUser(u, opts.windowEnd - 1),
+        // Every address an alert of this window named, delivered, already raised or cut: until answered, not learned.
+        suspects: alertedPlaces(candidates.values(), detectors),
       });
   let notStored: readonly { user: string; reason: string }[] = [];
   if (update) {

@@ -90,7 +90,9 @@ export function sourceText(a: Alert, render: (s: string, max: number) => string)
 
 function ruleShort(a: Alert): string {
   // An alert of a detector no longer registered (read back from the ledger) still has its rule's name.
-  return DETECTORS.find((d) => d.id === a.rule.id)?.shortLabel ?? a.rule.name;
+  const label = DETECTORS.find((d) => d.id === a.rule.id)?.shortLabel ?? a.rule.name;
+  // A follow-up says so wherever the rule is named (subject, card, digest line): it is not a new finding.
+  return a.follow_up_of !== undefined ? `${label} follow-up` : label;
 }
 
 function score(a: Alert): string {

@@ -13,6 +13,7 @@ import {
   type NetworkOwner,
   type TimeWindow,
 } from './model';
+import type { AlertedPlace } from './baseline-update';
 import type { Detector, SilenceSubject } from './detectors/detector';
 import { DETECTORS } from './detectors';
 import { ownerText } from './enrich';
@@ -23,26 +24,55 @@ import { userPatternRegExp } from './user-pattern';
 /**
  * Deterministic alert id, as Elastic's rules build theirs from (job, bucket time, entity): the same
  * detector, user, place and first-seen 15-minute bucket always give the same id, so the overlapping half
- * of the next window, or a retried run, can never raise it twice.
+ * of the next window, or a retried run, can never raise it twice. A follow-up (`Finding.followUpOf`) is one per
+ * original alert and UTC day of its latest logon: every window that sees the suspect place used again that day
+ * finds the same id in the ledger.
  */
 export function alertId(
   detector: Pick<Detector, 'id' | 'groupBy'>,
-  finding: Pick<Finding, 'user' | 'sourceIp' | 'observation' | 'sourceKey'>,
+  finding: Pick<Finding, 'user' | 'sourceIp' | 'observation' | 'sourceKey' | 'followUpOf'>,
 ): string {
   // A source (a campaign) is one alert per UTC day, however many windows it spans: `source:` keeps its ids apart
-  // from any user's.
+  // from any user's. A follow-up is one per original alert per UTC day.
   const entity =
     detector.groupBy === 'source'
       ? `source:${finding.sourceKey ?? finding.sourceIp}`
       : detector.groupBy === 'user'
         ? finding.user
         : `${finding.user}\u0000${finding.sourceIp}`;
-  const period =
-    detector.groupBy === 'source'
-      ? `day:${dayOf(finding.observation.firstSeen)}`
-      : bucketOf(finding.observation.firstSeen);
-  const h = createHash('sha256').update(`${detector.id}\u0000${entity}\u0000${period}`).digest('hex');
+  const key =
+    finding.followUpOf !== undefined
+      ? `${detector.id}\u0000follow-up\u0000${finding.followUpOf}\u0000${dayOf(finding.observation.lastSeen)}`
+      : detector.groupBy === 'source'
+        ? `${detector.id}\u0000${entity}\u0000day:${dayOf(finding.observation.firstSeen)}`
+        : `${detector.id}\u0000${entity}\u0000${bucketOf(finding.observation.firstSeen)}`;
+  const h = createHash('sha256').update(key).digest('hex');
   return `${detector.id.replace('Auth.', '').toLowerCase()}-${h.slice(0, 24)}`;
+}
+
+/**
+ * The addresses a window's alerts make suspect for their users (see `AlertedPlace`): those of detectors whose alerts
+ * say so (`Detector.marksPlaceSuspect`), whether delivered, already raised or cut by the cap.
+ */
+export function alertedPlaces(
+  alerts: Iterable<Alert>,
+  detectors: readonly Pick<Detector, 'id' | 'marksPlaceSuspect'>[],
+): AlertedPlace[] {
+  const marking = new Set(detectors.filter((d) => d.marksPlaceSuspect).map((d) => d.id as string));
+  const out: AlertedPlace[] = [];
+  for (const a of alerts) {
+    if (!marking.has(a.rule.id)) continue;
+    const owner = alertOwner(a);
+    out.push({
+      user: a.user.name,
+      sourceIp: a.source.ip,
+      alertId: a.id,
+      detectorId: a.rule.id,
+      at: Date.parse(a['@timestamp']),
+      ...(owner ? { owner } : {}),
+    });
+  }
+  return out;
 }
 
 /** Context from the same window that helps a person judge the alert. */
@@ -364,6 +394,7 @@ export function buildAlert(
     probability: f.probability,
     explanation: f.explanation + ownerNote(f.explanation, source) + failedNote,
     evidence: f.evidence,
+    ...(f.followUpOf !== undefined ? { follow_up_of: f.followUpOf } : {}),
     context: {
       failed_attempts_from_ip: context.failedAttemptsFromIp,
       other_ips_in_window: context.otherIpsInWindow,

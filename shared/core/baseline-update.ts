@@ -7,14 +7,18 @@ import { placeOf, sharedAddressKey } from './net';
 import {
   bucketOf,
   LOOKBACK_MS,
+  logonsAfter,
   ownerKey,
   PLACE_LEVELS,
   PLACE_MAP,
+  suspectUntil,
   type LogonObservation,
+  type NetworkOwner,
   type NoveltyCounts,
   type PlaceLevel,
   type PopulationStats,
   type SeenStats,
+  type SuspectPlace,
   type UserBaseline,
 } from './model';
 import { boundSeen, decayed, touch } from './seen';
@@ -45,11 +49,32 @@ export const MAX_NETWORKS_PER_USER = 32;
 export const MAX_OWNERS_PER_USER = 32;
 export const MAX_COUNTRIES_PER_USER = 16;
 
+/**
+ * Suspect places per user (`UserBaseline.suspect`): an account alerted on from more addresses than this at once is
+ * plainly compromised already; the oldest entry gives way (its address is judged afresh, never learned for it).
+ */
+export const MAX_SUSPECT_PER_USER = 8;
+
 const MAX_OF: Record<PlaceLevel, number> = {
   ip: MAX_IPS_PER_USER,
   prefix: MAX_PREFIXES_PER_USER,
   network: MAX_NETWORKS_PER_USER,
 };
+
+/**
+ * An address an alert of this window was raised on for a user, by a detector whose alerts make their address
+ * suspect (`Detector.marksPlaceSuspect`): delivered, found already raised in the ledger, or cut by the cap alike.
+ */
+export interface AlertedPlace {
+  readonly user: string;
+  /** Canonical, as the observation's. */
+  readonly sourceIp: string;
+  readonly alertId: string;
+  readonly detectorId: string;
+  /** Epoch ms of the alert's logon (its `@timestamp`). */
+  readonly at: number;
+  readonly owner?: NetworkOwner;
+}
 
 export interface BaselineUpdate {
   /** Baselines that changed, carrying the version they were read with (0 = new). */
@@ -101,12 +126,27 @@ export function computeBaselineUpdate(
     excludeFromPopulation?: (user: string) => boolean;
     /** Detectors whose own state learns the window (default: the registry). */
     detectors?: readonly Detector[];
+    /**
+     * The window's alerts that make their address suspect for their user (see `AlertedPlace`): an address not
+     * already known to the user becomes a suspect place, and is not learned (see `UserBaseline.suspect`).
+     */
+    suspects?: readonly AlertedPlace[];
   },
 ): BaselineUpdate {
   const stateful = (opts.detectors ?? DETECTORS).flatMap((d) => (d.state ? [d.state] : []));
   const settings = opts.settings;
   /** Per detector state key: the window's users who shape the population, with their slice before and after. */
   const popLearners = new Map<string, PopulationLearnUser<unknown>[]>(stateful.map((s) => [s.key, []]));
+  const alertedByUser = new Map<string, Map<string, AlertedPlace>>();
+  // One alert per (user, place) when several name it (two detectors, one window): the smallest id, which depends on
+  // nothing the window learns, so that any retry of the window picks the same one.
+  for (const a of opts.suspects ?? []) {
+    let m = alertedByUser.get(a.user);
+    if (!m) alertedByUser.set(a.user, (m = new Map()));
+    const key = sharedAddressKey(a.sourceIp);
+    const had = m.get(key);
+    if (!had || a.alertId < had.alertId) m.set(key, a);
+  }
   const byUser = new Map<string, LogonObservation[]>();
   for (const o of observations) {
     if (o.outcome !== 'success') continue;
@@ -159,11 +199,13 @@ export function computeBaselineUpdate(
   let newUsers = 0;
 
   for (const [user, obs] of byUser) {
-    const prev = before.get(user);
+    const stored = before.get(user);
+    // Suspect places whose time ran out are learned first, like the places of any earlier window.
+    const prev = stored && settleSuspects(stored, opts.windowEnd, settings);
     const shapesPopulation = !opts.excludeFromPopulation?.(user);
     const last = Math.max(...obs.map((o) => o.lastSeen));
     const first = Math.min(...obs.map((o) => o.firstSeen));
-    let changed = false;
+    let changed = prev !== stored;
 
     let activity: SeenStats;
     if (!prev) {
@@ -172,8 +214,12 @@ export function computeBaselineUpdate(
     } else {
       activity = touch(prev.activity, last);
       if (first < activity.first) activity = { ...activity, first };
-      changed = !sameStats(prev.activity, activity);
+      if (!sameStats(prev.activity, activity)) changed = true;
     }
+    // The user's activity counts whatever the place; the places of suspect addresses are not learned.
+    const suspects = learnSuspects(prev, obs, alertedByUser.get(user));
+    if (suspects.changed) changed = true;
+    const placed = suspects.placed;
     const newBucket = !prev || activity.lastBucket > prev.activity.lastBucket;
 
     const maps = {
@@ -183,7 +229,7 @@ export function computeBaselineUpdate(
     };
     // Owner knowledge, kept apart from the places above and created only with the user's first known owner, so a
     // baseline learned without network data stays exactly as it was.
-    const owned = obs.filter((o) => o.owner);
+    const owned = placed.filter((o) => o.owner);
     const ownerMaps =
       owned.length > 0 || prev?.owners
         ? { owners: { ...(prev?.owners ?? {}) }, countries: { ...(prev?.countries ?? {}) } }
@@ -195,7 +241,7 @@ export function computeBaselineUpdate(
     let newCountry = false;
     /** The bucket's owner-level new network with a known owner, if any (hosting if any such was a hosting provider's). */
     let newNetworkOwner: { hosting: boolean } | undefined;
-    for (const o of obs) {
+    for (const o of placed) {
       const owner = o.owner;
       const asKey = owner ? ownerKey(owner) : undefined;
       for (const level of PLACE_LEVELS) {
@@ -302,7 +348,7 @@ export function computeBaselineUpdate(
               }
             : {}),
         };
-        const orgNovelNetwork = newAt.network && obs.some((o) => orgNovel.has(placeOf(o.sourceIp, 'network')));
+        const orgNovelNetwork = newAt.network && placed.some((o) => orgNovel.has(placeOf(o.sourceIp, 'network')));
         pop = {
           ...pop,
           placeNovelty: addBucketToPool(n, carried, {
@@ -376,6 +422,7 @@ export function computeBaselineUpdate(
       ...(ownerActivity ? { ownerActivity } : {}),
       ...(hostingActivity ? { hostingActivity } : {}),
       ...(detectorState ? { detectorState } : {}),
+      ...(suspects.suspect ? { suspect: suspects.suspect } : {}),
       version: prev?.version ?? 0,
     });
   }
@@ -409,8 +456,25 @@ export function computeBaselineUpdate(
   return { users: changedUsers, population: pop, populationChanged, newUsers };
 }
 
-/** The baseline with `ip`, its prefix and its network seen at `at` (an analyst's `benign`: bounded like a window's update). */
+/**
+ * The baseline with `ip`, its prefix and its network seen at `at` (an analyst's `benign`: bounded like a window's
+ * update). A suspect place at `ip` is answered: released, and its owner and country learned with it (the windows
+ * that saw it learned neither).
+ */
 export function markPlacesKnown(b: UserBaseline, ip: string, at: number): UserBaseline {
+  const key = sharedAddressKey(ip);
+  const entry = suspectAt(b, key);
+  const next = learnPlace(b, ip, at, entry?.owner);
+  return entry ? withSuspect(next, without(b.suspect!, key)) : next;
+}
+
+/** The user's suspect place under `key` (a `sharedAddressKey`), if any: keys are data, never a prototype's. */
+export function suspectAt(b: UserBaseline, key: string): SuspectPlace | undefined {
+  return b.suspect && Object.hasOwn(b.suspect, key) ? b.suspect[key] : undefined;
+}
+
+/** `ip`'s places (and its owner's AS and country, when given) seen at `at`, bounded like a window's update. */
+function learnPlace(b: UserBaseline, ip: string, at: number, owner: NetworkOwner | undefined): UserBaseline {
   const next: UserBaseline = { ...b, ips: { ...b.ips }, prefixes: { ...b.prefixes }, networks: { ...b.networks } };
   for (const level of PLACE_LEVELS) {
     const map = next[PLACE_MAP[level]];
@@ -418,5 +482,119 @@ export function markPlacesKnown(b: UserBaseline, ip: string, at: number): UserBa
     map[key] = touch(map[key], at);
     next[PLACE_MAP[level]] = boundSeen(map, MAX_OF[level]);
   }
+  if (owner) {
+    const owners = { ...b.owners };
+    owners[ownerKey(owner)] = touch(owners[ownerKey(owner)], at);
+    next.owners = boundSeen(owners, MAX_OWNERS_PER_USER);
+    const countries = { ...b.countries };
+    if (owner.country !== undefined) countries[owner.country] = touch(countries[owner.country], at);
+    next.countries = boundSeen(countries, MAX_COUNTRIES_PER_USER);
+  }
   return next;
+}
+
+function without(suspect: Readonly<Record<string, SuspectPlace>>, key: string): Record<string, SuspectPlace> {
+  const { [key]: _gone, ...rest } = suspect;
+  return rest;
+}
+
+/** `b` with these suspect places; without the field when there is none, as a baseline that never had one. */
+function withSuspect(b: UserBaseline, suspect: Record<string, SuspectPlace>): UserBaseline {
+  const { suspect: _old, ...rest } = b;
+  return Object.keys(suspect).length > 0 ? { ...rest, suspect } : rest;
+}
+
+/**
+ * The baseline with its expired suspect places (`suspectDays` after their alert, unanswered) learned as known
+ * places, seen at their last logon, with their owner and country; `b` itself when none has expired. The
+ * detectors judge the settled baseline, and a window's update learns from it, so an expired place is the user's
+ * from the first window past its time, whether or not the user logs on from it then.
+ */
+export function settleSuspects(
+  b: UserBaseline,
+  at: number,
+  settings: Pick<DetectionSettings, 'suspectDays'>,
+): UserBaseline {
+  const suspect = b.suspect;
+  if (!suspect) return b;
+  let next = b;
+  let left: Record<string, SuspectPlace> | undefined;
+  for (const [key, p] of Object.entries(suspect)) {
+    if (at < suspectUntil(p, settings.suspectDays)) continue;
+    next = learnPlace(next, p.ip, p.last, p.owner);
+    left = without(left ?? suspect, key);
+  }
+  return left ? withSuspect(next, left) : b;
+}
+
+/** `settleSuspects` over a run's baselines: the same map when no suspect place expired. */
+export function settleAllSuspects(
+  baselines: ReadonlyMap<string, UserBaseline>,
+  at: number,
+  settings: Pick<DetectionSettings, 'suspectDays'>,
+): ReadonlyMap<string, UserBaseline> {
+  let out: Map<string, UserBaseline> | undefined;
+  for (const [user, b] of baselines) {
+    const settled = settleSuspects(b, at, settings);
+    if (settled !== b) (out ??= new Map(baselines)).set(user, settled);
+  }
+  return out ?? baselines;
+}
+
+/**
+ * One user's window against their suspect places (keyed by `sharedAddressKey`): an observation from a suspect place
+ * counts its later logons into the entry (`logonsAfter`, idempotent: a window re-applied adds nothing); one from an
+ * address an alert of this window named, not yet a known address of the user, makes it suspect (an alert on an
+ * address the user already has, a travel alert from their usual place abroad, cannot unteach it). Both are left
+ * out of `placed`, the observations whose places are learned. Over `MAX_SUSPECT_PER_USER`, the oldest entries go.
+ */
+function learnSuspects(
+  prev: UserBaseline | undefined,
+  obs: readonly LogonObservation[],
+  alerted: ReadonlyMap<string, AlertedPlace> | undefined,
+): { placed: LogonObservation[]; suspect: Record<string, SuspectPlace> | undefined; changed: boolean } {
+  if (!prev?.suspect && !alerted) return { placed: [...obs], suspect: undefined, changed: false };
+  const suspect: Record<string, SuspectPlace> = { ...prev?.suspect };
+  const byKey = new Map<string, LogonObservation[]>();
+  const placed: LogonObservation[] = [];
+  for (const o of obs) {
+    const key = sharedAddressKey(o.sourceIp);
+    if (!Object.hasOwn(suspect, key) && !(alerted?.get(key)?.sourceIp === o.sourceIp && !prev?.ips[o.sourceIp])) {
+      placed.push(o);
+      continue;
+    }
+    const list = byKey.get(key);
+    if (list) list.push(o);
+    else byKey.set(key, [o]);
+  }
+  let changed = false;
+  for (const [key, list] of byKey) {
+    const latest = list.reduce((x, o) => (o.lastSeen > x.lastSeen ? o : x));
+    const entry = Object.hasOwn(suspect, key) ? suspect[key] : undefined;
+    if (entry) {
+      const more = list.reduce((n, o) => n + logonsAfter(o, entry.last), 0);
+      if (more === 0) continue;
+      suspect[key] = { ...entry, ip: latest.sourceIp, last: latest.lastSeen, logons: entry.logons + more };
+    } else {
+      const a = alerted!.get(key)!;
+      const owner = a.owner ?? list.find((o) => o.owner)?.owner;
+      suspect[key] = {
+        alertId: a.alertId,
+        detectorId: a.detectorId,
+        ip: latest.sourceIp,
+        since: a.at,
+        last: latest.lastSeen,
+        logons: 0,
+        ...(owner ? { owner } : {}),
+      };
+    }
+    changed = true;
+  }
+  const ips = Object.keys(suspect);
+  if (ips.length > MAX_SUSPECT_PER_USER) {
+    ips.sort((x, y) => suspect[x]!.since - suspect[y]!.since || (x < y ? -1 : 1));
+    for (const ip of ips.slice(0, ips.length - MAX_SUSPECT_PER_USER)) delete suspect[ip];
+    changed = true;
+  }
+  return { placed, suspect: Object.keys(suspect).length > 0 ? suspect : undefined, changed };
 }

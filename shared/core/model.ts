@@ -208,8 +208,51 @@ export interface UserBaseline {
    * detectors/state.ts). Absent when no detector has learned anything about the user yet.
    */
   detectorState?: Readonly<Record<string, unknown>>;
+  /**
+   * Suspect places: addresses an alert was raised on for this user and that nobody has answered yet
+   * (core/baseline-update.ts), keyed like the shared-egress sketch (`sharedAddressKey`: the IPv4 address, an IPv6
+   * address's /64, so a device's daily privacy addresses are one place). Such a place is not learned as the user's,
+   * nor shared for the population, until `authwatch benign` answers it or `suspectDays` pass. Bounded
+   * (`MAX_SUSPECT_PER_USER`); absent when there is none (and in every item written before it existed).
+   */
+  suspect?: Record<string, SuspectPlace>;
   /** Optimistic-concurrency version: 0 for a user not yet stored. Incremented by the store on each write. */
   version: number;
+}
+
+/** An address an alert was raised on for a user, not yet answered: see `UserBaseline.suspect`. */
+export interface SuspectPlace {
+  /** The alert that made it suspect (its follow-ups name it). */
+  readonly alertId: string;
+  /** The detector that raised it. */
+  readonly detectorId: string;
+  /** The address of the latest logon counted (canonical): what is learned when the place is answered or expires. */
+  readonly ip: string;
+  /** Epoch ms of that alert's logon (its `@timestamp`): `suspectDays` count from here. */
+  readonly since: number;
+  /** Epoch ms of the latest logon from the address counted so far. */
+  readonly last: number;
+  /**
+   * Logons from the address since the alert's own (a lower bound: a window overlapping the last counted logon
+   * adds one, since a window's logons are counted together and the overlap's share of them is not known).
+   */
+  readonly logons: number;
+  /** The address's owner when the alert was raised, learned with the place when it is answered or expires. */
+  readonly owner?: NetworkOwner;
+}
+
+/** Epoch ms from which a suspect place is learned like any place (`suspectDays` after its alert's logon). */
+export function suspectUntil(p: Pick<SuspectPlace, 'since'>, suspectDays: number): number {
+  return p.since + suspectDays * DAY_MS;
+}
+
+/**
+ * Logons of `o` after `last` (a suspect place's last counted logon): all of them when it starts after it, none when
+ * it ends by then, and one (at least one, the one at `lastSeen`) when it straddles it.
+ */
+export function logonsAfter(o: Pick<LogonObservation, 'firstSeen' | 'lastSeen' | 'count'>, last: number): number {
+  if (o.lastSeen <= last) return 0;
+  return o.firstSeen > last ? o.count : 1;
 }
 
 /** One heavy-hitter counter of a Space-Saving sketch. */
@@ -496,6 +539,12 @@ export interface Finding {
   readonly explanation: string;
   /** The numbers behind the score, named so a person can check them. */
   readonly evidence: Readonly<Record<string, EvidenceValue>>;
+  /**
+   * The id of the alert this finding follows up (a later logon from a place that alert made suspect, see
+   * core/suspect.ts): its alert id is derived from that id and the logon's UTC day, so a place raises at most one
+   * follow-up a day however many windows see it.
+   */
+  readonly followUpOf?: string;
 }
 
 export interface MitreTechnique {
@@ -579,6 +628,11 @@ export interface Alert {
   readonly false_positives: readonly string[];
   /** Commands that would silence this alert if it is benign. */
   readonly silence: readonly string[];
+  /**
+   * The id of the alert this one follows up (`Finding.followUpOf`): the user logged on again from a place that alert
+   * left suspect, unanswered. Absent on every other alert.
+   */
+  readonly follow_up_of?: string;
 }
 
 /** What one run hands the alert sink. */

@@ -75,6 +75,13 @@ export const detectionSettingsSchema = z.object({
   dormantDays: z.number().min(1).default(30),
   /** Only probabilities at or below this are anomalous at all (Elastic's cut-off). */
   maxProbability: z.number().gt(0).max(1).default(0.035),
+  /**
+   * Days an address an alert was raised on stays suspect for its user unless `authwatch benign` answers it: not
+   * learned as the user's place nor as shared for everyone, and a later logon from it raises a follow-up (at most
+   * one a day). After that, unanswered, it is learned like any place (core/suspect.ts). 7: a working week and a
+   * weekend for someone to look, short enough that a real move (a new ISP) is not followed up for long.
+   */
+  suspectDays: z.number().min(1).max(90).default(7),
   /** Keep alert-ledger entries this many days (DynamoDB TTL). */
   ledgerTtlDays: z.number().int().min(1).max(3650).default(30),
   /**

@@ -381,3 +381,55 @@ describe('feedback items with the fields added since v1', () => {
     expect(() => decodeFeedback(body(extra), 1)).toThrow(field);
   });
 });
+
+describe('user items with the fields added since v1', () => {
+  const place = {
+    alertId: 'unusualsourceip-0123456789abcdef01234567',
+    detectorId: 'Auth.UnusualSourceIp',
+    ip: '203.0.113.9',
+    since: 1772323200000,
+    last: 1772409600000,
+    logons: 4,
+  };
+  const withSuspect: UserBaseline = {
+    ...smallUser,
+    suspect: {
+      '203.0.113.9': { ...place, owner: { asn: 64498, org: 'EXAMPLE-HOSTING', country: 'US' } },
+      '2001:db8:9::/64': { ...place, ip: '2001:db8:9::1' },
+    },
+  };
+
+  it('round-trips suspect places, and a user without them has no such field (the v1 shape)', () => {
+    const body = encodeUserBody(withSuspect);
+    expect(decodeUser('alice@corp.example', body, 1)).toEqual(withSuspect);
+    const decoded = decodeUser('alice@corp.example', encodeUserBody(smallUser), 1);
+    expect(decoded).not.toHaveProperty('suspect');
+    // Absent optional fields stay absent, not own `undefined`s (an unchanged save must encode the same body).
+    const v6 = decodeUser('alice@corp.example', body, 1).suspect!['2001:db8:9::/64']!;
+    expect(Object.keys(v6).sort()).toEqual(Object.keys(place).sort());
+    expect(encodeUserBody(decodeUser('alice@corp.example', body, 1))).toBe(body);
+  });
+
+  it('keeps an address key that is a prototype name as data, and fields a newer authwatch added', () => {
+    const body = JSON.stringify({
+      ...JSON.parse(encodeUserBody(smallUser)),
+      suspect: JSON.parse(`{"__proto__": ${JSON.stringify({ ...place, note: 'newer' })}}`),
+    });
+    const read = decodeUser('alice@corp.example', body, 1);
+    expect(Object.keys(read.suspect!)).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(read.suspect)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(read.suspect, '__proto__')?.value).toEqual({ ...place, note: 'newer' });
+  });
+
+  it.each([
+    ['suspect[203.0.113.9].logons', { '203.0.113.9': { ...place, logons: 'four' } }],
+    ['suspect[203.0.113.9].alertId', { '203.0.113.9': { ...place, alertId: undefined } }],
+    ['suspect[203.0.113.9].owner.asn', { '203.0.113.9': { ...place, owner: { asn: 'AS1', org: '' } } }],
+    ['suspect', ['203.0.113.9']],
+  ])('refuses a malformed %s, naming the item and the field', (field, suspect) => {
+    const body = JSON.stringify({ ...JSON.parse(encodeUserBody(smallUser)), suspect });
+    expect(() => decodeUser('alice@corp.example', body, 1)).toThrow(BaselineStoreError);
+    expect(() => decodeUser('alice@corp.example', body, 1)).toThrow('USER#alice@corp.example');
+    expect(() => decodeUser('alice@corp.example', body, 1)).toThrow(field);
+  });
+});

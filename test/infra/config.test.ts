@@ -395,6 +395,17 @@ describe('deployment configuration', () => {
     ]);
   });
 
+  it('takes suspectDays (7 by default) from the object or from -c, and refuses it outside 1–90 days', () => {
+    expect(parseDeployConfig(valid).settings.suspectDays).toBe(7);
+    expect(loadDeployConfig({ authwatch: valid, 'authwatch.suspectDays': '14' }).settings.suspectDays).toBe(14);
+    expect(parseDeployConfig({ ...valid, suspectDays: 2.5 }).settings.suspectDays).toBe(2.5);
+    for (const bad of [0, 91, '7'])
+      expect(issuesOf({ ...valid, suspectDays: bad })).toEqual([expect.stringMatching(/^authwatch\.suspectDays: /)]);
+    expect(issuesOf({ ...valid, suspectDay: 3 })).toEqual([
+      'authwatch.suspectDay: unknown key; did you mean authwatch.suspectDays?',
+    ]);
+  });
+
   it('lists every problem at once, including unknown keys and out-of-range settings', () => {
     const issues = issuesOf({
       logSources: [{ profile: 'okta', logGroups: [] }],

@@ -611,15 +611,28 @@ describe('explain', () => {
       mature: true,
       firstSeen: new Date(T - 30 * DAY_MS).toISOString(),
     });
-    expect(e.places.ips.map((p) => p.place)).toEqual(['203.0.113.50', '81.2.3.10']);
-    expect(e.places.networks.map((p) => p.place)).toEqual(['203.0.0.0/16', '81.2.0.0/16']);
-    expect(e.novelty.counts.network).toBeGreaterThan(0.9);
+    // The alerted address is a suspect place until answered, not a known one.
+    expect(e.places.ips.map((p) => p.place)).toEqual(['81.2.3.10']);
+    expect(e.places.networks.map((p) => p.place)).toEqual(['81.2.0.0/16']);
+    expect(e.suspect).toEqual([
+      {
+        place: '203.0.113.50',
+        alertId: expect.stringMatching(/^unusualsourceip-/),
+        alertLogon: new Date(w1 - 10 * MIN).toISOString(),
+        lastSeen: new Date(w1 - 10 * MIN).toISOString(),
+        logons: 0,
+        learnedFrom: new Date(w1 - 10 * MIN + 7 * DAY_MS).toISOString(),
+      },
+    ]);
 
     const text = (await cli('explain', 'alice', '--store', dir)).out;
     expect(text).toContain('What authwatch knows about alice');
     expect(text).toMatch(/Days active:\s+31/);
     expect(text).toMatch(/Habits formed:\s+yes/);
-    expect(text).toMatch(/Known addresses: 2, most recent first\n\s+PLACE.*\n\s+203\.0\.113\.50 .*\n\s+81\.2\.3\.10 /);
+    expect(text).toMatch(
+      /Suspect places \(alerted, not answered.*: 1\n\s+PLACE.*\n\s+203\.0\.113\.50 +unusualsourceip-/,
+    );
+    expect(text).toMatch(/Known addresses: 1, most recent first\n\s+PLACE.*\n\s+81\.2\.3\.10 /);
   });
 
   it('escapes a hostile user name and says when there is no baseline', async () => {

@@ -163,7 +163,8 @@ describe('a window save cut at any write', () => {
     expect(ref.table[LEASE_KEY]).toEqual(RELEASED_LEASE);
     // The scenario moves every population figure, so a lost contribution cannot go unnoticed.
     const pop = populationFigures(ref.table[POPULATION_KEY]!.body as Parameters<typeof populationFigures>[0]);
-    expect(pop).toMatchObject({ knownUsers: 29, newUsers: 9, sharedAddresses: 27 });
+    // (An address the window's alerts named is a suspect place of its user, not shared: 26 of the 27 addresses.)
+    expect(pop).toMatchObject({ knownUsers: 29, newUsers: 9, sharedAddresses: 26 });
   });
 
   it.each(['kill', 'drop-response'] as const)(

@@ -22,6 +22,7 @@ import type { SaveUsersResult } from '../../shared/ports';
 import { MAX_CONFLICT_ATTEMPTS } from '../../shared/versioned-update';
 
 const T = Date.UTC(2026, 2, 2, 9);
+const HOUR_MS = 3_600_000;
 
 function seen(first: number, last: number, buckets: number, days: number): SeenStats {
   return { first, last, buckets, lastBucket: bucketOf(last), days, lastDay: dayOf(last) };
@@ -411,6 +412,73 @@ describe('markBenign', () => {
     expect(after.networks['203.0.0.0/16']).toBeDefined();
     expect(after.ips['81.2.3.10']).toEqual(before.ips['81.2.3.10']);
     expect(after.activity).toEqual(before.activity);
+  });
+
+  describe('an alert that left its address suspect (not learned, followed up)', () => {
+    const HOSTING = { asn: 64498, org: 'EXAMPLE-HOSTING', country: 'US' };
+    const suspect = (alertId: string, detectorId: string, ip = '203.0.113.50') => ({
+      alertId,
+      detectorId,
+      ip,
+      since: T - HOUR_MS,
+      last: T,
+      logons: 3,
+      owner: HOSTING,
+    });
+    /** alice with 203.0.113.50 suspect since alert `alertId`, and another suspect address. */
+    async function withSuspect(alertId: string, detectorId: string, ledgerId: string, ledgerDetector: string) {
+      const store = new InMemoryBaselineStore();
+      await store.saveUsers([
+        {
+          ...alice(),
+          suspect: {
+            '203.0.113.50': suspect(alertId, detectorId),
+            '198.51.100.4': suspect('other', 'Auth.UnusualSourceIp', '198.51.100.4'),
+          },
+        },
+      ]);
+      await store.recordRaisedAlerts([
+        {
+          id: ledgerId,
+          detectorId: ledgerDetector,
+          user: 'alice',
+          sourceIp: '203.0.113.50',
+          raisedAtMs: T,
+          expiresAtEpochSeconds: Math.floor(T / 1000) + 86_400,
+        },
+      ]);
+      return store;
+    }
+
+    it.each([
+      ['the original alert', 'ip-1'],
+      ['a follow-up of it', 'ip-follow-up'],
+    ])('benign on %s releases the address and learns it, with its owner and country', async (_, id) => {
+      const store = await withSuspect('ip-1', 'Auth.UnusualSourceIp', id, 'Auth.UnusualSourceIp');
+      expect(await markBenign(store, id, { now: T + 60_000 })).toMatchObject({ outcome: 'places-marked' });
+      const after = (await store.getUsers(['alice'])).get('alice')!;
+      expect(Object.keys(after.suspect!)).toEqual(['198.51.100.4']);
+      expect(after.ips['203.0.113.50']).toMatchObject({ last: T + 60_000 });
+      expect(after.owners?.AS64498).toMatchObject({ last: T + 60_000 });
+      expect(after.countries?.US).toBeDefined();
+    });
+
+    it('benign on an impossible-travel alert releases the address it made suspect', async () => {
+      const store = await withSuspect('travel-1', 'Auth.ImpossibleTravel', 'travel-1', 'Auth.ImpossibleTravel');
+      expect(await markBenign(store, 'travel-1', { now: T + 60_000 })).toMatchObject({
+        outcome: 'places-marked',
+        places: ['203.0.113.50', '203.0.113.0/24', '203.0.0.0/16'],
+      });
+      expect((await store.getUsers(['alice'])).get('alice')!.suspect!['203.0.113.50']).toBeUndefined();
+    });
+
+    it('benign on a rare-user alert from that address leaves it suspect (the negative)', async () => {
+      const store = await withSuspect('ip-1', 'Auth.UnusualSourceIp', 'rare-3', 'Auth.RareUser');
+      const writes = store.writes;
+      expect(await markBenign(store, 'rare-3', { now: T + 60_000 })).toMatchObject({ outcome: 'user-known' });
+      expect(store.writes).toBe(writes);
+      expect((await store.getUsers(['alice'])).get('alice')!.suspect!['203.0.113.50']).toBeDefined();
+    });
   });
 
   it('has nothing to add for an alert on the user alone (rare user), known or not', async () => {

@@ -68,8 +68,13 @@ describe('runDetection', () => {
 
     await runDetection(d, { windowEnd: end }); // the retry: same window
     await runDetection(d, { windowEnd: end + BUCKET_MS }); // the next, overlapping window
-    expect(sink.delivered.filter((a) => a.user.name === 'user3')).toHaveLength(1);
-    expect((await store.getUsers(['user3'])).get('user3')!.ips['203.0.113.9']).toBeDefined();
+    const raised = sink.delivered.filter((a) => a.user.name === 'user3');
+    expect(raised).toHaveLength(1);
+    // Learned once delivered: the user's activity, and the alerted address as a suspect place, not a known one.
+    const learned = (await store.getUsers(['user3'])).get('user3')!;
+    expect(learned.activity.last).toBe(attack);
+    expect(learned.ips['203.0.113.9']).toBeUndefined();
+    expect(learned.suspect?.['203.0.113.9']?.alertId).toBe(raised[0]!.id);
   });
 
   it('on partial delivery marks only what was delivered, and the retry sends only the rest', async () => {

@@ -20,9 +20,9 @@
  * bodies so far are format 1: what changed since the first store (commit f7024b2) are fields added as optional
  * (a population without `sharedNetworks`, `placeNovelty`, `placeNovelty.networkOrgNovel` or the learned-window
  * marker is read as such; so is a user without the owner maps and leaves `owners`, `countries`, `ownerActivity`,
- * `hostingActivity` or the novelty counters `ownerPeriods`, `country`, `ownerNetwork`, and a population without
- * `sharedCountries` or the owner-level `placeNovelty` counters, and a feedback item without the AS, country or
- * hostile lists) and leaves with more fields than the tuple (written
+ * `hostingActivity`, the novelty counters `ownerPeriods`, `country`, `ownerNetwork` or the suspect places `suspect`, and a
+ * population without `sharedCountries` or the owner-level `placeNovelty` counters, and a feedback item without the AS,
+ * country or hostile lists) and leaves with more fields than the tuple (written
  * as objects, read as objects, their extra fields kept). Fields this code does not know are kept as they were read and written back, so an
  * older authwatch reading a newer item, and writing it back, loses nothing (`$v` stays 1 for that reason: an
  * older reader refuses any other format). Detectors' own slices (`detectorState`) are versioned each on its
@@ -206,6 +206,39 @@ function leafMap<T>(shape: LeafShape<T>) {
 const seenMap = leafMap(SEEN);
 const counterMap = leafMap(COUNTER);
 
+/** One suspect place (`SuspectPlace`); fields a newer authwatch adds are kept. */
+const suspectPlace = record({
+  alertId: text,
+  detectorId: text,
+  ip: text,
+  since: finite,
+  last: finite,
+  logons: finite,
+  owner: record({ asn: finite, org: text, country: text.optional() }).optional(),
+});
+
+/** Suspect places keyed by address: keys are data (`__proto__` an ordinary key), each value checked. */
+const suspectMap = z.unknown().transform((x, ctx): Record<string, z.output<typeof suspectPlace>> => {
+  if (!isRecord(x)) {
+    leafIssue(ctx, x, [], `is ${show(x)}, not a map`);
+    return z.NEVER;
+  }
+  const out: Record<string, z.output<typeof suspectPlace>> = {};
+  for (const k of Object.keys(x)) {
+    const r = suspectPlace.safeParse(x[k]);
+    if (!r.success) {
+      const issue = r.error.issues[0]!;
+      leafIssue(ctx, x[k], [k, ...issue.path], issue.message);
+      return z.NEVER;
+    }
+    // A parsed optional field that was absent must stay absent, not become an own `undefined`.
+    if (r.data.owner === undefined) delete r.data.owner;
+    else if (r.data.owner.country === undefined) delete r.data.owner.country;
+    setOwn(out, k, r.data);
+  }
+  return out;
+});
+
 /** `detectorState` is checked slice by slice by its owners (core/detectors/state.ts), not here. */
 const detectorState = z.unknown().optional();
 
@@ -229,6 +262,8 @@ const userSchema = record({
   countries: seenMap.optional(),
   ownerActivity: leaf(SEEN).optional(),
   hostingActivity: leaf(SEEN).optional(),
+  // Absent in items written before suspect places existed, and whenever a user has none.
+  suspect: suspectMap.optional(),
   detectorState,
 });
 
@@ -464,7 +499,7 @@ function decodeUserBody(body: string, version: number, label: string, opts: Slic
   const b = parseBody(USER_FORMAT, body);
   const out = b as Record<string, unknown>;
   // A parsed optional field that was absent must stay absent, not become an own `undefined`.
-  for (const k of [...USER_OWNER_MAPS, ...USER_OWNER_LEAVES]) if (out[k] === undefined) delete out[k];
+  for (const k of [...USER_OWNER_MAPS, ...USER_OWNER_LEAVES, 'suspect']) if (out[k] === undefined) delete out[k];
   out.version = version;
   decodeStates(out, 'user', b.detectorState, label, opts);
   return out as unknown as UserBaseline;

@@ -215,6 +215,13 @@ export interface Detector<Id extends string = DetectorId> {
    */
   readonly overridesAllowlists?: boolean;
   /**
+   * Whether an alert of this detector says its address may not be the user's (a new place, a place no one could
+   * have travelled to): until it is answered (`authwatch benign`) or `suspectDays` pass, the address is a suspect
+   * place of the user, neither learned as theirs nor as shared (core/baseline-update.ts, `UserBaseline.suspect`).
+   * Absent: the alert is about something else (the account itself, the hour), and its address is learned as usual.
+   */
+  readonly marksPlaceSuspect?: boolean;
+  /**
    * How a person silences this detector's alert if it is benign, most specific first, as full commands built
    * with `commands` (which fills in the table, the region and the quoting).
    */

@@ -160,6 +160,23 @@ describe('emailText / emailSubject', () => {
         ...input('alice', '203.0.113.7', 22),
         hostile: compileHostile([{ kind: 'ip', value: '203.0.113.7', alertId: 'a', addedAt: T0, note: 'stuffing' }]),
       }),
+      // A follow-up: a later logon from a place an unanswered alert left suspect.
+      unusualSourceIp.evaluate({
+        ...input('alice', '203.0.113.50', 22),
+        baseline: {
+          ...h.users.get('alice')!,
+          suspect: {
+            '203.0.113.50': {
+              alertId: 'unusualsourceip-0123',
+              detectorId: unusualSourceIp.id,
+              ip: '203.0.113.50',
+              since: at(21),
+              last: at(21),
+              logons: 0,
+            },
+          },
+        },
+      }),
     ];
     const emitted = new Map<string, Set<string>>();
     for (const f of findings) {

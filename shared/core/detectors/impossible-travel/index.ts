@@ -130,6 +130,7 @@ export const impossibleTravel: LogonDetector<'Auth.ImpossibleTravel'> = {
     'Two devices of one user on different egresses at once (a phone roaming, a laptop on hotel Wi-Fi).',
   ],
   groupBy: 'user',
+  marksPlaceSuspect: true,
   oneAlertPerUser: true,
   silence({ user, sourceIp, alertId, at, owner }, cmd) {
     const until = travelUntil(at);

@@ -27,15 +27,20 @@
 import { placeOf, sharedAddressKey } from '../../net';
 import {
   DAY_MS,
+  dayOf,
+  logonsAfter,
   ownerKey,
   PLACE_LEVELS,
   PLACE_MAP,
+  suspectUntil,
   type Finding,
   type NetworkOwner,
   type PlaceLevel,
   type PopulationStats,
+  type SuspectPlace,
   type UserBaseline,
 } from '../../model';
+import { ownerText } from '../../enrich';
 import { networkUsers, sharedUsers } from '../../population';
 import { eitherProbability, noveltyProbability, pooledNoveltyProbability, scoreFromProbability } from '../../scoring';
 import { isOwnerKnowledgeMature, isUserMature } from '../../habits';
@@ -163,6 +168,42 @@ export function busiestAddressIn(sharedIps: PopulationStats['sharedIps'], prefix
   return max;
 }
 
+/**
+ * A later logon from a suspect place of the user (an address an alert was raised on, not answered: see
+ * `UserBaseline.suspect`), as a follow-up of that alert: `judged` is the logon judged as usual (the place was not
+ * learned, so it is as new as it was), whose score and probability it keeps. Its alert id is the original's and
+ * the day's (`Finding.followUpOf`), so a place in use raises one follow-up a day, not one per window.
+ */
+function followUp(judged: Finding, s: SuspectPlace, settings: Pick<DetectionSettings, 'suspectDays'>): Finding {
+  const o = judged.observation;
+  const owner = o.owner ?? s.owner;
+  const logons = s.logons + logonsAfter(o, s.last);
+  const until = suspectUntil(s, settings.suspectDays);
+  const raised = new Date(s.since).toISOString().slice(0, 16).replace('T', ' ');
+  // When a command to confirm an alert as malicious exists, name it here beside `benign` (and in the hints).
+  const explanation =
+    `Follow-up to alert ${s.alertId} (raised ${raised} UTC, not answered): ${o.user} logged on again from ` +
+    `${o.sourceIp}${owner ? ` (${ownerText(owner)})` : ''} — at least ${plural(logons, 'logon')} since. ` +
+    `Until the alert is answered, this address is not learned as ${o.user}'s nor as shared by the organisation, ` +
+    `and each day it is used raises one follow-up like this; from ${isoDate(until)} it is learned like any place. ` +
+    "If these logons are the user's, answer with the benign command below (this alert's id or the original's).";
+  return {
+    ...judged,
+    explanation,
+    followUpOf: s.alertId,
+    // The follow-up's own numbers, then the judgement that scored it.
+    evidence: {
+      follow_up_of: s.alertId,
+      original_rule: s.detectorId,
+      original_logon: new Date(s.since).toISOString(),
+      last_counted_logon: new Date(s.last).toISOString(),
+      logons_since: logons,
+      learned_from: isoDate(until),
+      ...judged.evidence,
+    },
+  };
+}
+
 /** A decayed user count as a person reads it: whole users, and "1" rather than "0" for anyone at all. */
 function usersShown(n: number): number {
   return n > 0 ? Math.max(1, Math.round(n)) : 0;
@@ -198,6 +239,7 @@ export const unusualSourceIp: LogonDetector<'Auth.UnusualSourceIp'> = {
     'Automation moved to a new host or subnet.',
   ],
   groupBy: 'user-ip',
+  marksPlaceSuspect: true,
   silence({ user, sourceIp, alertId, at, owner }, cmd) {
     // With the network data: a trip is the user's country for two weeks, a carrier or ISP the user's own AS.
     const until = travelUntil(at);
@@ -210,10 +252,18 @@ export const unusualSourceIp: LogonDetector<'Auth.UnusualSourceIp'> = {
       ...(owner ? [`Network always fine for this user (ISP, carrier): ${cmd.allowAsn(owner.asn, user)}`] : []),
       `Fine for everyone (scanner, bastion): ${cmd.allowCidr(`${sourceIp}/${sourceIp.includes(':') ? 128 : 32}`)}`,
       cmd.threshold(),
+      // The hook for confirming an alert malicious: its command goes in this list, after `benign`, once it exists.
     ];
   },
   oneAlertPerUser: false,
   evidenceFields: {
+    // A follow-up's (see `followUp`).
+    follow_up_of: { label: 'Follow-up to alert', format: 'text' },
+    original_rule: { label: 'Raised by', format: 'text' },
+    original_logon: { label: 'Logon of that alert', format: 'time' },
+    last_counted_logon: { label: 'Latest logon from it counted before', format: 'time' },
+    logons_since: { label: 'Logons from this address since (at least)', format: 'count' },
+    learned_from: { label: 'Learned as a known place, unanswered, from', format: 'date' },
     novelty_level: { label: 'New at the level of', format: 'text' },
     judged_by: { label: 'Judged by', format: 'text' },
     new_place: { label: 'New place', format: 'text' },
@@ -256,6 +306,18 @@ export const unusualSourceIp: LogonDetector<'Auth.UnusualSourceIp'> = {
 
   evaluate({ observation: o, baseline: b, population, window, settings }: DetectorInput): Finding | null {
     if (o.outcome !== 'success' || !b) return null;
+    // A suspect place (an IPv6 address's whole /64) is never alerted on afresh (it is not learned, so it would look
+    // new in every window): a logon after those already counted, judged as usual, is a follow-up of its alert; the
+    // alert's own logons, seen again by the overlapping window, are nothing, and so are later ones of the alert's
+    // own day (the alert is that day's).
+    const key = sharedAddressKey(o.sourceIp);
+    const suspect = b.suspect && Object.hasOwn(b.suspect, key) ? b.suspect[key] : undefined;
+    if (suspect) {
+      if (!(o.lastSeen > suspect.last && dayOf(o.lastSeen) > dayOf(suspect.since))) return null;
+      const { suspect: _all, ...unmarked } = b;
+      const judged = unusualSourceIp.evaluate({ observation: o, baseline: unmarked, population, window, settings });
+      return judged && followUp(judged, suspect, settings);
+    }
     // A user whose habits have not formed is judged by what the organisation knows (immature.ts).
     if (!isUserMature(b, settings))
       return evaluateImmature(
