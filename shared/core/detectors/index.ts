@@ -3,12 +3,23 @@
  * `DetectorId` is the union of its ids. A test asserts ids are unique, and another that no id is written
  * outside its detector's file.
  */
+import { failuresThenSuccess } from './failures-then-success';
 import { impossibleTravel } from './impossible-travel';
+import { manyUsersFromSource } from './many-users-from-source';
+import { passwordSpray } from './password-spray';
 import { rareUser } from './rare-user';
 import { unusualHour } from './unusual-hour';
 import { unusualSourceIp } from './unusual-source-ip';
 
-export const DETECTORS = [rareUser, unusualSourceIp, unusualHour, impossibleTravel] as const;
+export const DETECTORS = [
+  rareUser,
+  unusualSourceIp,
+  unusualHour,
+  impossibleTravel,
+  passwordSpray,
+  failuresThenSuccess,
+  manyUsersFromSource,
+] as const;
 
 export type { Detector, DetectorInput } from './detector';
 export { rareUser, unusualSourceIp };
