@@ -42,8 +42,6 @@ import {
   type FailureMemory,
 } from './state';
 
-const ID = 'Auth.FailuresThenSuccess' as const;
-
 /** Weight of one failure by where it came from, and the most the failures from there can weigh together. */
 export const FAILURE_WEIGHT: Readonly<Record<PlaceKnowledge | 'novel', { weight: number; cap: number }>> = {
   // The user's own address or subnet: at most p = ½³ and ½^4.5 (0.044, above the 0.035 cut-off): never alone.
@@ -130,7 +128,7 @@ function judgeUser(
       : '';
   const explanation = `${name} logged on from ${where} ${failuresText}; ${PLACE_TEXT[place]}.${sprayText} Probability ${p.toPrecision(2)}.`;
   return {
-    detectorId: ID,
+    detectorId: failuresThenSuccess.id,
     user: name,
     sourceIp: ip,
     observation: success,
@@ -149,8 +147,8 @@ function judgeUser(
   };
 }
 
-export const failuresThenSuccess: WindowDetector<typeof ID> = {
-  id: ID,
+export const failuresThenSuccess: WindowDetector<'Auth.FailuresThenSuccess'> = {
+  id: 'Auth.FailuresThenSuccess',
   name: 'Brute force that succeeded',
   shortLabel: 'Brute force succeeded',
   columnLabel: 'brute+ok',

@@ -28,8 +28,6 @@ import { scoreFromProbability } from '../../scoring';
 import { bruteForce, hostCidr } from '../credential-access';
 import { VALID_ACCOUNTS_MITRE, plural, type WindowDetector, type WindowDetectorInput } from '../detector';
 
-const ID = 'Auth.ManyUsersFromSource' as const;
-
 /** Fewest distinct users logging on from one source before it is judged: fewer is a shared desk or a family. */
 export const MIN_USERS = 4;
 /** The chance taken for one more user newly arriving at the same address with the others. */
@@ -72,13 +70,14 @@ function judge(s: SourceActivity, input: WindowDetectorInput): Finding | null {
     (failed > 0 ? ` It also failed as ${plural(failed, 'user')}.` : '') +
     ` Probability ${p.toPrecision(2)}.`;
   return {
-    detectorId: ID,
+    detectorId: manyUsersFromSource.id,
     user: '',
     sourceIp: obs.sourceIp,
     sourceKey: s.key,
     observation: obs,
     outcome: 'success',
     users,
+    usersTotal: total,
     score: scoreFromProbability(p),
     probability: p,
     explanation,
@@ -93,8 +92,8 @@ function judge(s: SourceActivity, input: WindowDetectorInput): Finding | null {
   };
 }
 
-export const manyUsersFromSource: WindowDetector<typeof ID> = {
-  id: ID,
+export const manyUsersFromSource: WindowDetector<'Auth.ManyUsersFromSource'> = {
+  id: 'Auth.ManyUsersFromSource',
   name: 'Many accounts logged on from one source',
   shortLabel: 'Many accounts from one source',
   columnLabel: 'many users',

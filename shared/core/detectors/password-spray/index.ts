@@ -27,8 +27,6 @@ import { judgeWindow } from './judge';
 import { emptySprayState, learnSpray, SPRAY_STATE_VERSION, spraySchema, type SprayState } from './state';
 import { CREDENTIAL_ACCESS, bruteForce, hostCidr } from '../credential-access';
 
-const ID = 'Auth.PasswordSpray' as const;
-
 const sprayState: DetectorState<never, SprayState> = {
   key: 'spray',
   population: {
@@ -41,16 +39,16 @@ const sprayState: DetectorState<never, SprayState> = {
         state: previous,
         window: { start: input.windowStart, end: input.windowEnd },
         maxProbability: input.settings.maxProbability,
-        threshold: input.learning ? Number.POSITIVE_INFINITY : input.settings.thresholds[ID],
-        detectorId: ID,
+        threshold: input.learning ? Number.POSITIVE_INFINITY : input.settings.thresholds[passwordSpray.id],
+        detectorId: passwordSpray.id,
       });
       return learnSpray(previous ?? (lessons.length > 0 ? emptySprayState() : undefined), lessons, input.windowEnd);
     },
   },
 };
 
-export const passwordSpray: WindowDetector<typeof ID> = {
-  id: ID,
+export const passwordSpray: WindowDetector<'Auth.PasswordSpray'> = {
+  id: 'Auth.PasswordSpray',
   name: 'Password spraying from one source',
   shortLabel: 'Password spray',
   columnLabel: 'spray',
@@ -111,8 +109,8 @@ export const passwordSpray: WindowDetector<typeof ID> = {
       state: populationStateOf(sprayState, population),
       window,
       maxProbability: settings.maxProbability,
-      threshold: settings.thresholds[ID],
-      detectorId: ID,
+      threshold: settings.thresholds[this.id],
+      detectorId: passwordSpray.id,
     }).findings;
   },
 };
