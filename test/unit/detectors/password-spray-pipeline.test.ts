@@ -158,7 +158,9 @@ describe('benign failures', () => {
 describe('a success campaign', () => {
   it('one new address logging on as eight users gives one alert naming them, their unusual-IP alerts folded into it', async () => {
     const events = history();
-    REGULARS.slice(0, 8).forEach((u, i) => events.push(ev(u, '203.0.113.50', ATTACK + i * MIN)));
+    REGULARS.slice(0, 8).forEach((u, i) => {
+      events.push(ev(u, '203.0.113.50', ATTACK + i * MIN));
+    });
     const delivered = await run(events, ATTACK + HOUR);
     const campaigns = delivered.filter((a) => a.rule.id === manyUsersFromSource.id);
     expect(campaigns).toHaveLength(1);
