@@ -389,9 +389,16 @@ export async function markBenign(
     user: entry.user,
     ...(entry.sourceIp !== undefined ? { sourceIp: entry.sourceIp } : {}),
   };
+  // An alert about a source (a campaign) has no user whose places could be marked: its silence hints allow the
+  // source instead.
+  const groupBy = DETECTORS.find((d) => d.id === entry.detectorId)?.groupBy;
+  if (groupBy === 'source')
+    throw new AuthwatchError(
+      `alert ${shown(alertId, 80)} is about a source and its many users, not one user's logon; if the source is yours, allow it (allow cidr <address>/32, or allow asn)`,
+    );
   // A detector that judges the user alone (rare user) learned the user in the run that raised the alert; there
   // is no place to add. An entry of a detector no longer registered is treated as an address alert, as before.
-  if (DETECTORS.find((d) => d.id === entry.detectorId)?.groupBy === 'user') {
+  if (groupBy === 'user') {
     const known = (await store.getUsers([entry.user])).has(entry.user);
     return { ...base, outcome: known ? 'user-known' : 'no-baseline', places: [] };
   }

@@ -15,7 +15,10 @@ import {
 import { buildAlert, withSilenceTarget } from '../../../shared/core/alerts';
 import { passwordSpray } from '../../../shared/core/detectors/password-spray';
 import type { Alert, CampaignUser, Finding } from '../../../shared/core/model';
-import { alertMessage } from '../../../shared/adapters/sns-alert-sink';
+import { alertDetail, alertMessage } from '../../../shared/adapters/sns-alert-sink';
+import { InMemoryBaselineStore } from '../../../shared/adapters/in-memory-baseline-store';
+import { markBenign } from '../../../shared/feedback';
+import { AuthwatchError } from '../../../shared/errors';
 import { ALERT_T, ALERT_WINDOW, makeAlert } from '../../support/alerts';
 
 const OWNER = { asn: 64500, org: 'EXAMPLE-HOSTING', country: 'NL' };
@@ -123,10 +126,30 @@ describe('an alert about a source', () => {
     const message = JSON.parse(alertMessage(delivered)) as { default: string; email: string };
     expect(JSON.parse(message.default).campaign.users).toHaveLength(50);
     expect(message.email).toContain('80 users, 2 logged on');
+    // Trimmed to its core to fit SNS, it still says what it is about.
+    expect(alertDetail(a, 3).campaign).toMatchObject({ source: '203.0.113.9', total: 80 });
+    expect(alertDetail(a, 3).campaign?.users).toHaveLength(3);
   });
 
   it('is counted, not named one by one, in the cut card', () => {
     const card = cutNotification({ runId: 'r', window: ALERT_WINDOW, alerts: [], cut: [a] })!;
     expect(card.content.description).toContain('203.0.113.9 (AS64500 EXAMPLE-HOSTING, NL): 80 users, 2 logged on');
+  });
+
+  it('cannot be marked benign (there is no user whose places to learn): the error says to allow the source', async () => {
+    const store = new InMemoryBaselineStore();
+    await store.recordRaisedAlerts([
+      {
+        id: a.id,
+        detectorId: passwordSpray.id,
+        user: '',
+        sourceIp: '203.0.113.9',
+        raisedAtMs: ALERT_T,
+        expiresAtEpochSeconds: Math.floor(ALERT_T / 1000) + 86_400,
+      },
+    ]);
+    const r = markBenign(store, a.id, { now: ALERT_T });
+    await expect(r).rejects.toThrow(AuthwatchError);
+    await expect(markBenign(store, a.id, { now: ALERT_T })).rejects.toThrow(/about a source.*allow cidr/);
   });
 });

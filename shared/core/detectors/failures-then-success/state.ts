@@ -7,7 +7,7 @@
  *
  * Bounded: at most `MAX_PAIRS` pairs (the most recent kept) for `PAIR_MEMORY_BUCKETS` (a day), and
  * `MAX_SPRAYERS` spraying sources for `SPRAYER_MEMORY_BUCKETS` (two days). No user name is stored: a pair is a
- * short hash of the name and the address. About 18 KB at its bounds (see the state test).
+ * short hash of the name and the address. About 17 KB at its bounds (see the state test).
  *
  * Idempotent per window: a window is learned once (`we`, the end of the last window learned); a pair's failures
  * that began before that end overlap what was already counted and are merged by maximum, later ones added; a
