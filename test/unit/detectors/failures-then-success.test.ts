@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { readSlice } from '../../../shared/core/detectors/state';
 import { failuresThenSuccess } from '../../../shared/core/detectors/failures-then-success';
 import {
   learnFailureMemory,
@@ -153,5 +155,21 @@ describe('the failure memory', () => {
     expect(failureMemorySchema.safeParse(m).success).toBe(true);
     const bytes = JSON.stringify({ v: 1, s: m }).length;
     expect(bytes).toBeLessThan(20_000);
+  });
+});
+
+describe('the stored failure memory', () => {
+  it('reads the slice version 1 wrote, and refuses one from a newer version', () => {
+    const fixture = JSON.parse(
+      readFileSync(
+        new URL('../../fixtures/detectors/failures-then-success-population-v1.json', import.meta.url),
+        'utf8',
+      ),
+    ) as unknown;
+    const slice = failuresThenSuccess.state!.population!;
+    const read = readSlice(slice, fixture);
+    expect('state' in read && read.state.p[pairKey('alice', '198.51.100.20')]).toMatchObject({ n: 6 });
+    expect('state' in read && read.state.s['203.0.113.9']).toMatchObject({ u: 6 });
+    expect(readSlice(slice, { v: 2, s: {} })).toHaveProperty('defect');
   });
 });

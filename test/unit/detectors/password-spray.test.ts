@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { readSlice } from '../../../shared/core/detectors/state';
 import { passwordSpray } from '../../../shared/core/detectors/password-spray';
 import { priorTail, tailProbability, usualText } from '../../../shared/core/detectors/password-spray/judge';
 import {
@@ -225,6 +227,23 @@ describe('the spray slice', () => {
     const bytes = JSON.stringify({ v: 1, s: st }).length;
     expect(bytes).toBeLessThan(24_000);
     expect(bytes).toBeGreaterThan(15_000);
+  });
+});
+
+describe('the stored spray slice', () => {
+  it('reads the slice version 1 wrote, and refuses one from a newer version', () => {
+    const fixture = JSON.parse(
+      readFileSync(new URL('../../fixtures/detectors/password-spray-population-v1.json', import.meta.url), 'utf8'),
+    ) as unknown;
+    const slice = passwordSpray.state!.population!;
+    const read = readSlice(slice, fixture);
+    expect('state' in read && Object.keys(read.state.s)).toEqual(['192.0.2.44', '198.51.100.20', '203.0.113.9']);
+    expect('state' in read && read.state.s['203.0.113.9']).toMatchObject({ r: 20_530, rk: 6 });
+    expect('state' in read && read.state.h.slice(0, 3)).toEqual([1, 1, 0]);
+    expect(readSlice(slice, { v: 2, s: {} })).toEqual({
+      defect: 'version 2 was written by a newer authwatch (this one reads up to 1)',
+    });
+    expect(readSlice(slice, { v: 1, s: { h: [] } })).toHaveProperty('defect');
   });
 });
 
