@@ -47,7 +47,7 @@ describe('Auth.ManyUsersFromSource', () => {
     expect(f!.users!.map((u) => u.name).sort()).toEqual(PEOPLE.slice(0, 7).sort());
     expect(f!.score).toBeGreaterThanOrEqual(85);
     expect(f!.explanation).toBe(
-      '203.0.113.50 logged on successfully as 7 different users in 30 minutes, new to 7 of them: p0, p1, p2, p3, p4 and 2 more. No one in the organisation logged on from it before. Probability 0.0016.',
+      '203.0.113.50 logged on successfully as 7 different users in 30 minutes, new to 7 of them: p0, p1, p2, p3, p4 and 2 more. No one in the organisation logged on from it before. Probability 0.00064.',
     );
   });
 
@@ -74,7 +74,9 @@ describe('Auth.ManyUsersFromSource', () => {
   });
 
   it('weighs a new address on a network the users know at half: a new address in their subnet family is less', () => {
-    // A new address of 81.2.x.x, the network of every user here: 7 users weigh 3.5, not enough.
-    expect(judge(PEOPLE.slice(0, 7).map((u, i) => logon(u, '81.2.200.1', at(i))))).toEqual([]);
+    // A new address of 81.2.x.x, the network of every user here: 7 users weigh 3.5, below the threshold.
+    const found = judge(PEOPLE.slice(0, 7).map((u, i) => logon(u, '81.2.200.1', at(i))));
+    expect(found.map((f) => f.evidence.weighted_new_users)).toEqual([3.5]);
+    expect(found[0]!.score).toBeLessThan(manyUsersFromSource.defaultThreshold);
   });
 });

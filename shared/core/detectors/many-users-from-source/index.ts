@@ -7,8 +7,8 @@
  *
  * How it weighs each user: the source is their own known address or subnet — 0 (the office, the VPN: nothing
  * new); a new address on a network they use — ½; new at the network level, or a user with no history — 1. With
- * x the weighed count, the chance that so many users newly arrive at one address together is taken as 0.4^x
- * (five users new to it score about 75, seven 90), and an address the organisation's people already log on from
+ * x the weighed count, the chance that so many users newly arrive at one address together is taken as 0.35^x
+ * (five users new to it score about 82, seven 95; four alone, 69, do not alert), and an address the organisation's people already log on from
  * is discounted like the unusual-source-IP rule does (the shared-egress sketch: an office NAT or VPN pool used by
  * dozens makes newcomers ordinary).
  */
@@ -31,7 +31,7 @@ import { VALID_ACCOUNTS_MITRE, plural, type WindowDetector, type WindowDetectorI
 /** Fewest distinct users logging on from one source before it is judged: fewer is a shared desk or a family. */
 export const MIN_USERS = 4;
 /** The chance taken for one more user newly arriving at the same address with the others. */
-export const PER_NEW_USER = 0.4;
+export const PER_NEW_USER = 0.35;
 /** Other users at which an address counts as half-way shared, as the unusual-source-IP rule counts it. */
 const SHARED_HALF = 20;
 
