@@ -197,9 +197,10 @@ export function sourceObservation(s: SourceActivity, outcome: LogonObservation['
     user: '',
     sourceIp: ip,
     outcome,
+    // Reduced, not spread: a scanner's source can hold more observations than a call takes arguments.
     count: os.reduce((n, o) => n + o.count, 0),
-    firstSeen: Math.min(...os.map((o) => o.firstSeen)),
-    lastSeen: Math.max(...os.map((o) => o.lastSeen)),
+    firstSeen: os.reduce((t, o) => Math.min(t, o.firstSeen), Number.POSITIVE_INFINITY),
+    lastSeen: os.reduce((t, o) => Math.max(t, o.lastSeen), Number.NEGATIVE_INFINITY),
     hosts: union((o) => o.hosts),
     methods: union((o) => o.methods),
     logSource: os[0]!.logSource,

@@ -130,8 +130,10 @@ describe('the failure memory', () => {
     expect(m4.p[pairKey('p1', '203.0.113.9')]).toBeUndefined();
   });
 
-  it('keeps no pair for names that are not users here', () => {
-    expect(learnFailureMemory(undefined, [fail('root', '198.51.100.1', 50)], baselines, W1)!.p).toEqual({});
+  it('keeps no pair for names that are not users here, and a window that teaches nothing leaves the slice as it was', () => {
+    expect(learnFailureMemory(undefined, [fail('root', '198.51.100.1', 50)], baselines, W1)).toBeUndefined();
+    const m = learnFailureMemory(undefined, [fail('p1', '203.0.113.9', 3, W1 - 60_000)], baselines, W1)!;
+    expect(learnFailureMemory(m, [fail('root', '198.51.100.1', 50), ok('p4', home(4))], baselines, W2)).toBe(m);
   });
 
   it('is bounded, about 18 KB at its bounds, and parses', () => {

@@ -196,6 +196,13 @@ describe('the spray slice', () => {
     expect(next.s['203.0.113.9']!.w).toBe(2);
   });
 
+  it('is not rewritten by a window of background scanning (no real user tried)', () => {
+    const once = learnSpray(undefined, [lesson('203.0.113.9', ['a', 'b'])], WINDOW.end)!;
+    const scan = { ...lesson('198.51.100.1', []), names: 7 };
+    expect(learnSpray(once, [scan], WINDOW.end + 15 * 60_000)).toBe(once);
+    expect(learnSpray(undefined, [scan], WINDOW.end)).toBeUndefined();
+  });
+
   it('forgets a source after two days, and keeps the sources with the most users when full', () => {
     const s = learnSpray(undefined, [lesson('198.51.100.1', ['a'])], WINDOW.end)!;
     expect(learnSpray(s, [], WINDOW.end + 3 * DAY_MS)!.s).toEqual({});

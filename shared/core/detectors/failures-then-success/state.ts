@@ -68,17 +68,20 @@ export function learnFailureMemory(
 ): FailureMemory | undefined {
   const we = previous?.we ?? 0;
   if (windowEnd <= we) return previous;
-  if (!previous && !observations.some((o) => o.outcome === 'failure')) return previous;
   const b = bucketOf(windowEnd);
   const pairs = new Map(Object.entries(previous?.p ?? {}).filter(([, e]) => e.l >= b - PAIR_MEMORY_BUCKETS));
   const sprayers = new Map(Object.entries(previous?.s ?? {}).filter(([, e]) => e.l >= b - SPRAYER_MEMORY_BUCKETS));
+  // Whether anything is learned or forgotten: a window that changes neither leaves the slice (and the population
+  // item) unwritten, and `we` where it was, which is still right (nothing of this window was counted).
+  let changed =
+    pairs.size !== Object.keys(previous?.p ?? {}).length || sprayers.size !== Object.keys(previous?.s ?? {}).length;
   const { byAddress, byOwner } = sourcesOf(observations, baselines);
   for (const s of byAddress.values()) {
     for (const u of s.users.values()) {
       if (!u.known) continue;
       const key = pairKey(u.name, s.key);
       if (u.successes > 0) {
-        pairs.delete(key);
+        if (pairs.delete(key)) changed = true;
         continue;
       }
       if (u.failures === 0) continue;
@@ -86,13 +89,16 @@ export function learnFailureMemory(
       const last = bucketOf(Math.max(...s.observations.filter((o) => o.user === u.name).map((o) => o.lastSeen)));
       const n = !prev ? u.failures : u.firstFailure >= we ? prev.n + u.failures : Math.max(prev.n, u.failures);
       pairs.set(key, { n, l: Math.max(prev?.l ?? 0, last) });
+      changed = true;
     }
   }
   const spraying = [...byAddress.values(), ...[...byOwner.values()].filter((s) => s.ips.size >= 2)].filter(isSpraying);
   for (const s of spraying) {
     const prev = sprayers.get(s.key);
     sprayers.set(s.key, { u: Math.max(prev?.u ?? 0, sprayTargets(s).length), l: b });
+    changed = true;
   }
+  if (!changed) return previous;
   return {
     p: newestFirst([...pairs.entries()], MAX_PAIRS),
     s: newestFirst([...sprayers.entries()], MAX_SPRAYERS),

@@ -24,7 +24,7 @@ import {
 } from '../detector';
 import type { Finding } from '../../model';
 import { judgeWindow } from './judge';
-import { emptySprayState, learnSpray, SPRAY_STATE_VERSION, spraySchema, type SprayState } from './state';
+import { learnSpray, SPRAY_STATE_VERSION, spraySchema, type SprayState } from './state';
 import { CREDENTIAL_ACCESS, bruteForce, hostCidr } from '../credential-access';
 
 const sprayState: DetectorState<never, SprayState> = {
@@ -42,7 +42,7 @@ const sprayState: DetectorState<never, SprayState> = {
         threshold: input.learning ? Number.POSITIVE_INFINITY : input.settings.thresholds[passwordSpray.id],
         detectorId: passwordSpray.id,
       });
-      return learnSpray(previous ?? (lessons.length > 0 ? emptySprayState() : undefined), lessons, input.windowEnd);
+      return learnSpray(previous, lessons, input.windowEnd);
     },
   },
 };

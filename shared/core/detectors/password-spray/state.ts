@@ -104,12 +104,16 @@ function round(x: number): number {
 /** The window learned into the slice; `previous` itself when nothing changed. */
 export function learnSpray(
   previous: SprayState | undefined,
-  lessons: readonly SourceLesson[],
+  taught: readonly SourceLesson[],
   windowEnd: number,
 ): SprayState | undefined {
+  let lessons = taught;
   const freshWindow = windowEnd > (previous?.we ?? 0);
   const b = bucketOf(windowEnd);
   const live = Object.entries(previous?.s ?? {}).filter(([, e]) => e.l >= b - MEMORY_BUCKETS);
+  // Only sources that tried a real user teach anything: a window of background scanning (or of nothing) leaves
+  // the slice, and so the population item, unwritten.
+  lessons = lessons.filter((l) => l.hashes.length > 0);
   if (lessons.length === 0 && live.length === Object.keys(previous?.s ?? {}).length) return previous;
   const st = previous ?? emptySprayState();
   const h = histogramAt(st, b);
