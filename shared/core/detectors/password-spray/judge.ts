@@ -93,6 +93,10 @@ function judgeSource(s: SourceActivity, input: JudgeInput, h: readonly number[],
   const hashes = targets.map((u) => userHash(u.name));
   const failedNames = [...s.users.values()].filter((u) => u.failures > 0);
   const obs = sourceObservation(s, s.successes > 0 ? 'success' : 'failure');
+  const b = bucketOf(input.window.end);
+  const mem: SprayEntry | undefined = remembered(input.state, s.key, b);
+  const x = targets.length;
+  const xMem = mem ? new Set([...mem.k, ...hashes]).size : x;
   const lesson = (reported: boolean): SourceLesson => ({
     key: s.key,
     hashes,
@@ -100,12 +104,11 @@ function judgeSource(s: SourceActivity, input: JudgeInput, h: readonly number[],
     firstSeen: obs.firstSeen,
     lastSeen: obs.lastSeen,
     reported,
-    inHistogram: !asSpread,
+    // What the histogram learns is what ordinary failing sources do: not an owner's aggregate (not one source), not
+    // a reported source (see learnSpray), and not one remembered trying as many real users as its memory alone
+    // raises (a slow spray teaches it a few windows at most, before it is raised).
+    inHistogram: !asSpread && xMem < MEMORY_MIN_USERS,
   });
-  const b = bucketOf(input.window.end);
-  const mem: SprayEntry | undefined = remembered(input.state, s.key, b);
-  const x = targets.length;
-  const xMem = mem ? new Set([...mem.k, ...hashes]).size : x;
   const pWindow = x >= SPRAY_MIN_USERS ? tailProbability(x, h) : 1;
   // Across windows the source had many chances to gather users: the tail is charged the square root of them.
   const span = (mem?.w ?? 0) + 1;
@@ -136,7 +139,7 @@ function judgeSource(s: SourceActivity, input: JudgeInput, h: readonly number[],
   const byMemory = pMemory < pWindow;
   const hours = mem ? Math.max(1, Math.round(((b - mem.f) * 15) / 60)) : 0;
   const what = byMemory
-    ? `${who} failed to log on as ${plural(xMem, 'real user')} here, for whom it is not a usual place, over the past ${plural(hours, 'hour')} (${x} in the last ${minutesText(input.window.end - input.window.start)}; ${plural(failedNames.length, 'different user')} in it)`
+    ? `${who} failed to log on as ${plural(xMem, 'real user')} here, for whom it is not a usual place, over the past ${plural(hours, 'hour')} (${x} of them in the last ${minutesText(input.window.end - input.window.start)})`
     : `${who} failed to log on as ${plural(failedNames.length, 'different user')} in ${minutesText(input.window.end - input.window.start)}, ${real} of them real users here (${x} for whom it is not a usual place)`;
   const then =
     loggedOn.length > 0
