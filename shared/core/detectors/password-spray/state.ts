@@ -4,7 +4,8 @@
  * - `h`: how many distinct real users the organisation's failing sources try, per window: a decayed histogram
  *   (bins 1, 2, 3, 4, 5–7, 8–15, 16–31, 32+) over every source that failed as at least one real user for whom
  *   it is not their own place. The baseline a spray is judged against: here failing sources usually try one.
- *   Sources reported (their finding reached the threshold) are left out: what alerted is not what is usual.
+ *   Sources reported (their finding reached the threshold), or remembered trying ten real users or more, are left
+ *   out: what alerts is not what is usual, and a slow spray must not teach it.
  * - `s`: a rolling memory of recent failing sources (addresses, and network owners whose several addresses
  *   failed), for the low-and-slow spray that tries a few users per window for hours: per source, a bounded set
  *   of short hashes of the real users it tried (no names are stored), when it was first and last seen, in how
