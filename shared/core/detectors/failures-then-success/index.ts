@@ -20,7 +20,7 @@ import {
   type PlaceKnowledge,
   type SourceActivity,
 } from '../../failures';
-import { bucketOf, ownerKey, type Finding, type LogonObservation, type PopulationStats } from '../../model';
+import { bucketOf, ownerKey, type Finding, type LogonObservation } from '../../model';
 import { hostingReason } from '../../network-data/hosting';
 import { networkUsers } from '../../population';
 import { scoreFromProbability } from '../../scoring';
@@ -199,7 +199,7 @@ export const failuresThenSuccess: WindowDetector<'Auth.FailuresThenSuccess'> = {
   state: failureMemory,
   evaluateWindow(input: WindowDetectorInput): Finding[] {
     if (!input.observations.some((o) => o.outcome === 'success')) return [];
-    const memory = populationStateOf(failureMemory, input.population as PopulationStats);
+    const memory = populationStateOf(failureMemory, input.population);
     const { byAddress, byOwner } = sourcesOf(input.observations, input.baselines);
     const out: Finding[] = [];
     for (const s of byAddress.values()) {
