@@ -60,13 +60,16 @@ describe('Auth.ManyUsersFromSource', () => {
         history.population,
       ),
     ).toEqual([]);
-    // The same newcomers at an address no one uses are not.
+    // Nor at another address of the subnet they share (the same building, another NAT address).
     expect(
       judge(
         PEOPLE.slice(6, 12).map((u, i) => logon(u, '192.0.2.99', at(i))),
         history.population,
       ),
-    ).toHaveLength(1);
+    ).toEqual([]);
+    // The same newcomers at an address no one uses are not.
+    const elsewhere = PEOPLE.slice(6, 12).map((u, i) => logon(u, '198.51.100.99', at(i)));
+    expect(judge(elsewhere, history.population)).toHaveLength(1);
   });
 
   it('does not raise a few users (a shared desk, a family)', () => {

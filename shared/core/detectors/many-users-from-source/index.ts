@@ -22,7 +22,7 @@ import {
   type SourceActivity,
 } from '../../failures';
 import type { Finding } from '../../model';
-import { sharedAddressKey } from '../../net';
+import { placeOf, sharedAddressKey } from '../../net';
 import { sharedUsers } from '../../population';
 import { scoreFromProbability } from '../../scoring';
 import { bruteForce, hostCidr } from '../credential-access';
@@ -50,7 +50,12 @@ function judge(s: SourceActivity, input: WindowDetectorInput): Finding | null {
   }
   // Most of them must be new to it: a known place of most of the users is theirs, whoever else joins.
   if (newTo.length * 2 < succeeded.length) return null;
-  const shared = sharedUsers(population.sharedIps, sharedAddressKey(s.key));
+  // Users of the organisation who log on from the address, or (counting half, as the unusual-source-IP rule
+  // does: the same building, another NAT address) from its subnet.
+  const shared = Math.max(
+    sharedUsers(population.sharedIps, sharedAddressKey(s.key)),
+    Math.floor(0.5 * sharedUsers(population.sharedPrefixes, placeOf(s.key, 'prefix'))),
+  );
   const f = shared / (shared + SHARED_HALF);
   const pShared = f * f;
   const pNew = PER_NEW_USER ** x;
