@@ -1,6 +1,6 @@
 /** Human output of the command line: the alert table and the run summary. */
 import type { ParseStats } from '../shared/adapters/file-log-source';
-import { sourceText } from '../shared/core/alert-text';
+import { campaignCounts, campaignLinkLines, campaignUserLines, sourceText } from '../shared/core/alert-text';
 import { plainText } from '../shared/core/untrusted-text';
 import { DETECTORS } from '../shared/core/detectors';
 import type { Alert } from '../shared/core/model';
@@ -84,7 +84,10 @@ export function alertTable(
   out.push(`${padEnd('TIME (UTC)', 17)} ${padEnd('RULE', 11)} ${padEnd('SCORE', 5)} ${padEnd('USER', 22)} SOURCE IP`);
   for (const a of alerts) {
     const time = a['@timestamp'].slice(0, 16).replace('T', ' ');
-    const head = `${padEnd(time, 17)} ${padEnd(ruleColumn(a), 11)} ${padEnd(a.score.toFixed(0), 5)} ${padEnd(safeText(a.user.name, 22), 22)}`;
+    // An alert about a source has no user: its column says how many, and the users follow beneath.
+    const c = campaignCounts(a);
+    const userColumn = c ? `(${c.users} users)` : safeText(a.user.name, 22);
+    const head = `${padEnd(time, 17)} ${padEnd(ruleColumn(a), 11)} ${padEnd(a.score.toFixed(0), 5)} ${padEnd(userColumn, 22)}`;
     // The address with its owner and country when known: `8.8.8.8 (AS15169 GOOGLE, US)`.
     const ip = sourceText(a, safeText);
     const host = a.host.name ? `→ ${safeText(a.host.name, 30)}` : '';
@@ -110,6 +113,9 @@ export function alertTable(
     const l = label?.(a);
     if (l) out.push(wrapText(l, width, '      ', '    ').join('\n'));
     out.push(wrap(a.explanation, width, '    '));
+    if (c)
+      out.push(wrapText(`users: ${campaignUserLines(a, safeText, 10).join('; ')}`, width, '      ', '    ').join('\n'));
+    for (const link of campaignLinkLines(a, safeText)) out.push(wrapText(link, width, '      ', '    ').join('\n'));
   }
   return out.join('\n') + '\n';
 }

@@ -405,6 +405,12 @@ export async function markBenign(
     user: entry.user,
     ...(entry.sourceIp !== undefined ? { sourceIp: entry.sourceIp } : {}),
   };
+  // An alert about a source (a campaign) has no user whose places could be marked: its silence hints allow the
+  // source instead.
+  if (DETECTORS.find((d) => d.id === entry.detectorId)?.groupBy === 'source')
+    throw new AuthwatchError(
+      `alert ${shown(alertId, 80)} is about a source and its many users, not one user's logon; if the source is yours, allow it (allow cidr <address>/32, or allow asn)`,
+    );
   const ip = entry.sourceIp !== undefined ? canonicalIp(entry.sourceIp) : undefined;
   // A detector that judges the user alone (rare user) learned the user in the run that raised the alert; there
   // is no place to add, unless its alerts make their address suspect (impossible travel) and it is: the user's

@@ -154,6 +154,20 @@ export function alertDetail(a: Alert, level: 0 | 1 | 2 | 3): AlertDetail {
     '@timestamp': a['@timestamp'],
     rule: trimDeep({ ...a.rule, description: '', references: [], threat: a.rule.threat }, 128, 3) as Alert['rule'],
     user: { name: truncate(a.user.name, 128) },
+    // An alert about a source has no user name: what it is about (the source, the campaign it belongs to, the
+    // first users) stays, bounded.
+    ...(a.campaign
+      ? {
+          campaign: {
+            ...(a.campaign.of !== undefined ? { of: truncate(a.campaign.of, 128) } : {}),
+            ...(a.campaign.source !== undefined ? { source: truncate(a.campaign.source, 64) } : {}),
+            ...(a.campaign.users
+              ? { users: a.campaign.users.slice(0, 3).map((u) => ({ ...u, name: truncate(u.name, 64) })) }
+              : {}),
+            ...(a.campaign.users ? { total: Math.max(a.campaign.users.length, a.campaign.total ?? 0) } : {}),
+          },
+        }
+      : {}),
     // The owner is part of what identifies where the logon came from, and small (the name is bounded by buildAlert).
     source: {
       ...a.source,

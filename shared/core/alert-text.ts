@@ -61,6 +61,8 @@ export const DIGEST_CUT_LISTED = 10;
 /** The untrusted strings an alert carries into its human text. */
 function untrustedValues(a: Alert): string[] {
   const v = [a.user.name, a.source.ip, ...a.host.names, ...a.context.other_ips_in_window];
+  for (const u of a.campaign?.users ?? []) v.push(u.name);
+  if (a.campaign?.source !== undefined) v.push(a.campaign.source);
   if (a.host.name !== undefined) v.push(a.host.name);
   const org = alertOwner(a)?.org;
   if (org) v.push(org);
@@ -86,6 +88,69 @@ export function sourceText(a: Alert, render: (s: string, max: number) => string)
     ...(owner.country !== undefined ? { country: render(owner.country, 8) } : {}),
   });
   return `${ip} (${safe})`;
+}
+
+/** Users an alert about a source lists by name in a message (the alert JSON has up to the detector's bound). */
+export const CAMPAIGN_USERS_LISTED = 20;
+
+/**
+ * For an alert about a source (a campaign: no user name, its users listed): how many users it named in all and
+ * how many of them it logged on as. Undefined for an alert about one user.
+ */
+export function campaignCounts(a: Alert): { users: number; loggedOn: number } | undefined {
+  const users = a.campaign?.users;
+  if (a.user.name !== '' || users === undefined) return undefined;
+  return {
+    users: Math.max(users.length, a.campaign?.total ?? 0),
+    loggedOn: users.filter((u) => u.successes > 0).length,
+  };
+}
+
+/** `80 users, 2 logged on`. */
+export function campaignCountsText(c: { users: number; loggedOn: number }): string {
+  return `${c.users} user${c.users === 1 ? '' : 's'}, ${c.loggedOn} logged on`;
+}
+
+/**
+ * The users of an alert about a source, one line each (at most `max`, then how many more): the name made safe
+ * by `render`, what the source did with the account, and whether it is a real user here.
+ */
+export function campaignUserLines(
+  a: Alert,
+  render: (s: string, max: number) => string,
+  max = CAMPAIGN_USERS_LISTED,
+): string[] {
+  const users = a.campaign?.users ?? [];
+  const lines = users.slice(0, max).map((u) => {
+    const what = [
+      ...(u.failures > 0 ? [`${u.failures} failed`] : []),
+      ...(u.successes > 0 ? [`${u.successes} logged on`] : []),
+    ].join(', ');
+    return `${render(u.name, 64)}: ${what || 'no logons'}${u.known ? '' : ' (not a user here)'}`;
+  });
+  const total = Math.max(users.length, a.campaign?.total ?? 0);
+  if (total > lines.length) lines.push(`and ${total - lines.length} more (the alert JSON lists ${users.length})`);
+  return lines;
+}
+
+/** The campaign ids an alert names: the campaign it is part of, or the alerts linked to it and folded into it. */
+export function campaignLinkLines(a: Alert, render: (s: string, max: number) => string): string[] {
+  const c = a.campaign;
+  if (!c) return [];
+  const ids = (l: readonly string[]) =>
+    l
+      .slice(0, 20)
+      .map((id) => render(id, 80))
+      .join(', ') + (l.length > 20 ? ` and ${l.length - 20} more` : '');
+  return [
+    ...(c.of !== undefined ? [`Part of campaign ${render(c.of, 80)}.`] : []),
+    ...(c.linked && c.linked.length > 0
+      ? [`Alerts linked to this campaign (sent on their own): ${ids(c.linked)}.`]
+      : []),
+    ...(c.folded && c.folded.length > 0
+      ? [`Alerts folded into this campaign (not sent on their own): ${ids(c.folded)}.`]
+      : []),
+  ];
 }
 
 function ruleShort(a: Alert): string {
@@ -162,6 +227,27 @@ function hostsList(a: Alert, render: (s: string) => string): string {
 
 /** SNS `Subject` for one alert: printable ASCII, no line breaks, < 100 characters. */
 export function emailSubject(a: Alert): string {
+  const c = campaignCounts(a);
+  if (c) {
+    // About a source: the source and the count; the organisation name is shortened (then dropped) to fit.
+    const head = `authwatch: ${ruleShort(a)} (score ${score(a)}) from `;
+    const tail = `: ${campaignCountsText(c)}`;
+    const room = SUBJECT_MAX_CHARS - head.length - tail.length;
+    const ip = asciiText(a.source.ip, 45);
+    const owner = alertOwner(a);
+    let source = ip;
+    if (owner)
+      for (const org of [ORG_MAX_CHARS, 24, 12, 0]) {
+        const name = org > 0 && owner.org ? ` ${asciiText(owner.org, org)}` : '';
+        const country = owner.country ? `, ${asciiText(owner.country, 8)}` : '';
+        const s = `${ip} (AS${owner.asn}${name}${country})`;
+        if (s.length <= room) {
+          source = s;
+          break;
+        }
+      }
+    return asciiText(`${head}${source}${tail}`, SUBJECT_MAX_CHARS);
+  }
   const prefix = `authwatch: ${ruleShort(a)} (score ${score(a)}): `;
   const ip = asciiText(a.source.ip, 45);
   const room = SUBJECT_MAX_CHARS - prefix.length - ` from ${ip}`.length;
@@ -178,18 +264,23 @@ function alertBodyLines(a: Alert): string[] {
   const u = untrustedValues(a);
   const p = (s: string, max = VALUE_MAX_CHARS) => plainText(s, max);
   const lines: string[] = [];
+  const c = campaignCounts(a);
   lines.push('WHAT HAPPENED');
   lines.push(renderMixed(a.explanation, u, { format: 'plain', max: EXPLANATION_MAX_CHARS }));
+  lines.push(...campaignLinkLines(a, p));
   lines.push('');
   lines.push('THE NUMBERS');
   const row = (k: string, v: string) => lines.push(`  ${`${k}:`.padEnd(42)} ${v}`);
-  row('User', p(a.user.name));
+  if (c) row('Users', campaignCountsText(c));
+  else row('User', p(a.user.name));
   row('Source IP', sourceText(a, p));
+  if (c && a.campaign?.source !== undefined && a.campaign.source !== a.source.ip)
+    row('Source', p(a.campaign.source, IP_MAX_CHARS));
   row(
     'Hosts',
     hostsList(a, (h) => p(h)),
   );
-  row('Successful logons', String(a.event.count));
+  row(c ? 'Logons' : 'Successful logons', String(a.event.count));
   row('First logon', a['@timestamp']);
   row('Window', `${a.window.start} to ${a.window.end}`);
   row('Failed logons from the IP', String(a.context.failed_attempts_from_ip));
@@ -206,6 +297,11 @@ function alertBodyLines(a: Alert): string[] {
   row('Probability', a.probability.toPrecision(2));
   row('Log source', p(a.log_source, 64));
   for (const r of evidenceRows(a)) row(p(r.label, 60), r.untrusted ? p(r.value, 256) : r.value);
+  if (c) {
+    lines.push('');
+    lines.push('THE USERS (real users and those it logged on as first)');
+    for (const l of campaignUserLines(a, p)) lines.push(`  - ${l}`);
+  }
   lines.push('');
   lines.push('WHAT TO CHECK');
   a.investigation.forEach((s, i) => {
@@ -227,7 +323,12 @@ const SHORTENED_NOTE =
 export function emailText(a: Alert): string {
   const p = (s: string, max = VALUE_MAX_CHARS) => plainText(s, max);
   const lines: string[] = [];
-  lines.push(`${a.rule.name}: ${p(a.user.name)} from ${sourceText(a, p)}`);
+  const c = campaignCounts(a);
+  lines.push(
+    c
+      ? `${a.rule.name}: ${sourceText(a, p)}: ${campaignCountsText(c)}`
+      : `${a.rule.name}: ${p(a.user.name)} from ${sourceText(a, p)}`,
+  );
   lines.push(`Score ${score(a)}/100 (alerts at ${a.rule.threshold}), severity ${a.rule.severity}, rule ${a.rule.id}.`);
   lines.push('');
   lines.push(...alertBodyLines(a));
@@ -275,6 +376,13 @@ function userThreadId(user: string): string {
   return `authwatch-user-${createHash('sha256').update(user).digest('hex').slice(0, 20)}`;
 }
 
+/** An alert about a source threads with the source's other alerts. */
+function threadId(a: Alert): string {
+  if (!campaignCounts(a)) return userThreadId(a.user.name);
+  const source = a.campaign?.source ?? a.source.ip;
+  return `authwatch-source-${createHash('sha256').update(source).digest('hex').slice(0, 20)}`;
+}
+
 function clampLines(lines: readonly string[], max: number): string {
   const out: string[] = [];
   let len = 0;
@@ -298,21 +406,27 @@ function nextSteps(steps: readonly string[]): string[] {
 export function chatbotNotification(a: Alert): ChatbotNotification {
   const u = untrustedValues(a);
   const md = (s: string, max = VALUE_MAX_CHARS) => escapeMarkdown(s, max);
-  const userMd = md(a.user.name, 64);
+  const c = campaignCounts(a);
+  const userMd = c ? campaignCountsText(c) : md(a.user.name, 64);
   const ipMd = md(a.source.ip, IP_MAX_CHARS);
   const sourceMd = sourceText(a, md);
   const title = clampEscaped(
-    `:rotating_light: ${escapeMarkdown(a.rule.name, 80, { parens: false })}: ${userMd} from ${sourceMd} (score ${score(a)})`,
+    c
+      ? `:rotating_light: ${escapeMarkdown(a.rule.name, 80, { parens: false })} from ${sourceMd}: ${userMd} (score ${score(a)})`
+      : `:rotating_light: ${escapeMarkdown(a.rule.name, 80, { parens: false })}: ${userMd} from ${sourceMd} (score ${score(a)})`,
     CHATBOT_TITLE_MAX_CHARS,
   );
   const description = clampLines(
     [
       renderMixed(a.explanation, u, { format: 'markdown', max: EXPLANATION_MAX_CHARS }),
+      ...campaignLinkLines(a, md).map((l) => `_${l}_`),
       '',
-      `*User:* ${md(a.user.name)}`,
+      c ? `*Users:* ${campaignUserLines(a, md, 15).join('; ')}` : `*User:* ${md(a.user.name)}`,
       `*Source IP:* ${sourceMd}`,
       `*Hosts:* ${hostsList(a, (h) => md(h))}`,
-      `*Logons:* ${a.event.count} successful, first at ${a['@timestamp']}; ${a.context.failed_attempts_from_ip} failed from the same IP`,
+      c
+        ? `*Logons:* ${a.event.count}, first at ${a['@timestamp']}`
+        : `*Logons:* ${a.event.count} successful, first at ${a['@timestamp']}; ${a.context.failed_attempts_from_ip} failed from the same IP`,
       ...(a.context.other_ips_in_window.length > 0
         ? [
             `*Other IPs of the user in the window:* ${a.context.other_ips_in_window
@@ -346,8 +460,13 @@ export function chatbotNotification(a: Alert): ChatbotNotification {
         .map((k) => md(k, 40)),
     },
     metadata: {
-      threadId: userThreadId(a.user.name),
-      summary: clampEscaped(`${escapeMarkdown(ruleShort(a), 40, { parens: false })}: ${userMd} from ${ipMd}`, 200),
+      threadId: threadId(a),
+      summary: clampEscaped(
+        c
+          ? `${escapeMarkdown(ruleShort(a), 40, { parens: false })} from ${ipMd}: ${userMd}`
+          : `${escapeMarkdown(ruleShort(a), 40, { parens: false })}: ${userMd} from ${ipMd}`,
+        200,
+      ),
       eventType: 'authwatch.alert',
       additionalContext: {
         alertId: a.id,
@@ -396,15 +515,23 @@ export function digestSubject(b: AlertBatch, part?: { readonly index: number; re
   );
 }
 
+/** `alice from 203.0.113.9 (…)`, or for an alert about a source `203.0.113.9 (…): 80 users, 2 logged on`. */
+function who(a: Alert, render: (s: string, max?: number) => string): string {
+  const c = campaignCounts(a);
+  return c
+    ? `${sourceText(a, render)}: ${campaignCountsText(c)}`
+    : `${render(a.user.name, 64)} from ${sourceText(a, render)}`;
+}
+
 function digestLine(
   a: Alert,
   i: number,
   render: (s: string, max?: number) => string,
   failed: ReadonlySet<string>,
 ): string {
-  const host = a.host.name !== undefined ? ` on ${render(a.host.name, 64)}` : '';
+  const host = a.host.name !== undefined ? `${campaignCounts(a) ? ',' : ''} on ${render(a.host.name, 64)}` : '';
   const note = failed.has(a.id) ? ' [delivery failed; the retry will send it]' : '';
-  return `${String(i + 1).padStart(3)}. score ${score(a)}, ${ruleShort(a)}: ${render(a.user.name, 64)} from ${sourceText(a, render)}${host} at ${a['@timestamp']} (${a.id})${note}`;
+  return `${String(i + 1).padStart(3)}. score ${score(a)}, ${ruleShort(a)}: ${who(a, render)}${host} at ${a['@timestamp']} (${a.id})${note}`;
 }
 
 /** One alert's whole entry in the digest: its summary line, then everything its own email would say. */
@@ -481,7 +608,14 @@ export function digestTexts(b: AlertBatch, opts: DigestOptions = {}): string[] {
     const head = header(parts.length > 1 ? `, part ${i + 1} of ${parts.length}` : '');
     const lines = [
       ...head,
-      ...(b.alerts.length > 0 && i === 0 ? ['ALERTS (highest score first)', ''] : []),
+      ...(b.alerts.length > 0 && i === 0
+        ? [
+            b.alerts.some((a) => campaignCounts(a))
+              ? 'ALERTS (campaigns first: one source against many users; then highest score first)'
+              : 'ALERTS (highest score first)',
+            '',
+          ]
+        : []),
       ...body,
       ...(i === parts.length - 1 ? tail : []),
       ...footer,
@@ -510,9 +644,7 @@ export function cutNotification(b: AlertBatch): ChatbotNotification | undefined 
     '',
   ];
   for (const [i, a] of b.cut.slice(0, DIGEST_CUT_LISTED).entries()) {
-    lines.push(
-      `${i + 1}. score ${score(a)}, ${escapeMarkdown(ruleShort(a), 40, { parens: false })}: ${md(a.user.name, 64)} from ${sourceText(a, md)}`,
-    );
+    lines.push(`${i + 1}. score ${score(a)}, ${escapeMarkdown(ruleShort(a), 40, { parens: false })}: ${who(a, md)}`);
   }
   if (b.cut.length > DIGEST_CUT_LISTED) lines.push(`… and ${b.cut.length - DIGEST_CUT_LISTED} more`);
   const top = b.cut[0]!;

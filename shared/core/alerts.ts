@@ -385,7 +385,11 @@ export function buildAlert(
     ...(f.users
       ? {
           related: { user: f.users.map((u) => u.name) },
-          campaign: { source: f.sourceKey ?? f.sourceIp, users: f.users },
+          campaign: {
+            source: f.sourceKey ?? f.sourceIp,
+            users: f.users,
+            ...(f.usersTotal !== undefined && f.usersTotal > f.users.length ? { total: f.usersTotal } : {}),
+          },
         }
       : {}),
     source,

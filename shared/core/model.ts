@@ -524,6 +524,8 @@ export interface Finding {
    * by the detector. Absent for a finding about one user.
    */
   readonly users?: readonly CampaignUser[];
+  /** For a finding about a source: how many users it named in all (`users` lists at most the detector's bound). */
+  readonly usersTotal?: number;
   /**
    * For a finding about a source: what identifies the source, its address or its network owner (`AS64500`, when
    * the finding is about an owner's many addresses); the alert id is built from it. Default: `sourceIp`.
@@ -595,6 +597,8 @@ export interface Alert {
     /** What the campaign is about: its address, or its network owner (`AS64500`) when it spans the owner's addresses. */
     readonly source?: string;
     readonly users?: readonly CampaignUser[];
+    /** How many users the source named in all, when `users` lists only the first of them. */
+    readonly total?: number;
     /** Per-user alerts delivered on their own and linked to this campaign (higher severity than the campaign). */
     readonly linked?: readonly string[];
     /** Per-user alerts folded into this campaign: recorded as raised with it, not delivered one by one. */

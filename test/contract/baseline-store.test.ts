@@ -293,6 +293,13 @@ function contract(name: string, open: () => Promise<Subject>) {
       expect(await store.getRaisedAlerts([])).toEqual(new Set());
     });
 
+    it('keeps the ledger entry of an alert about a source, which has no user name', async () => {
+      const { store } = await open();
+      await store.recordRaisedAlerts([ledgerEntry('passwordspray-1', { detectorId: 'Auth.PasswordSpray', user: '' })]);
+      expect(await store.getRaisedAlerts(['passwordspray-1'])).toEqual(new Set(['passwordspray-1']));
+      expect(await store.getLedgerEntry('passwordspray-1')).toMatchObject({ user: '', sourceIp: '203.0.113.9' });
+    });
+
     it('round-trips hostile user names, none of which reaches an expression', async () => {
       const { store } = await open();
       const users = HOSTILE_NAMES.map((n) => makeBaseline(n, { ips: { [`203.0.113.${n.length % 250}`]: seen(T, T) } }));

@@ -4,12 +4,24 @@
  * outside its detector's file.
  */
 import { hostileSource } from './hostile-source';
+import { failuresThenSuccess } from './failures-then-success';
 import { impossibleTravel } from './impossible-travel';
+import { manyUsersFromSource } from './many-users-from-source';
+import { passwordSpray } from './password-spray';
 import { rareUser } from './rare-user';
 import { unusualHour } from './unusual-hour';
 import { unusualSourceIp } from './unusual-source-ip';
 
-export const DETECTORS = [rareUser, unusualSourceIp, unusualHour, impossibleTravel, hostileSource] as const;
+export const DETECTORS = [
+  rareUser,
+  unusualSourceIp,
+  unusualHour,
+  impossibleTravel,
+  hostileSource,
+  passwordSpray,
+  failuresThenSuccess,
+  manyUsersFromSource,
+] as const;
 
 export type { Detector, DetectorInput } from './detector';
 export { rareUser, unusualSourceIp };
