@@ -33,7 +33,7 @@ export function alertId(
   finding: Pick<Finding, 'user' | 'sourceIp' | 'observation' | 'sourceKey' | 'followUpOf'>,
 ): string {
   // A source (a campaign) is one alert per UTC day, however many windows it spans: `source:` keeps its ids apart
-  // from any user's. A follow-up is one per original alert per UTC day.
+  // from any user's. A follow-up is one per original alert: the ledger keeps any later one from being raised.
   const entity =
     detector.groupBy === 'source'
       ? `source:${finding.sourceKey ?? finding.sourceIp}`
@@ -42,7 +42,7 @@ export function alertId(
         : `${finding.user}\u0000${finding.sourceIp}`;
   const key =
     finding.followUpOf !== undefined
-      ? `${detector.id}\u0000follow-up\u0000${finding.followUpOf}\u0000${dayOf(finding.observation.lastSeen)}`
+      ? `${detector.id}\u0000follow-up\u0000${finding.followUpOf}`
       : detector.groupBy === 'source'
         ? `${detector.id}\u0000${entity}\u0000day:${dayOf(finding.observation.firstSeen)}`
         : `${detector.id}\u0000${entity}\u0000${bucketOf(finding.observation.firstSeen)}`;
@@ -154,6 +154,8 @@ export interface SilenceCommands {
   allowUser(name: string): string;
   /** `unmark <alert-id|source>`: take back a source's hostile mark (`authwatch malicious`). */
   unmark(target: string): string;
+  /** `malicious <alert-id>`: the analyst confirms the alert's source is hostile (every later logon from it alerts). */
+  malicious(alertId: string): string;
   /** The sentence that sends the reader to the detector's threshold. */
   threshold(): string;
 }
@@ -186,6 +188,7 @@ function silenceCommands(detectorId: string, target: SilenceTarget | undefined):
         ? `${CLI} allow user ${TABLE} -- ${shellQuote(name)}`
         : `${CLI} allow user ${shellQuote(name)} ${TABLE}`,
     unmark: (target) => `${CLI} unmark ${shellQuote(target)} ${TABLE}`,
+    malicious: (id) => `${CLI} malicious ${shellQuote(id)} ${TABLE}`,
     threshold: () => `Routinely benign: raise the ${detectorId} threshold.`,
   };
 }

@@ -20,11 +20,12 @@ describe('silence hints', () => {
     const a = makeAlert({ detector: 'ip', user: 'alice', ip: '203.0.113.9' });
     expect(a.silence).toEqual([
       `The user confirms it: npm run authwatch -- benign ${a.id} --table <table>`,
+      `Not the user (a hostile source): npm run authwatch -- malicious ${a.id} --table <table>`,
       'Subnet always fine for this user: npm run authwatch -- allow cidr 203.0.113.0/24 --user alice --table <table>',
       'Fine for everyone (scanner, bastion): npm run authwatch -- allow cidr 203.0.113.9/32 --table <table>',
       'Routinely benign: raise the Auth.UnusualSourceIp threshold.',
     ]);
-    expect(makeAlert({ detector: 'ip', ip: '2001:db8:1:2::9' }).silence[1]).toContain('allow cidr 2001:db8:1::/48 ');
+    expect(makeAlert({ detector: 'ip', ip: '2001:db8:1:2::9' }).silence[2]).toContain('allow cidr 2001:db8:1::/48 ');
   });
 
   it("name the deployment's table and region once the sink gives them, rebuilt from the alert's own fields", () => {
@@ -32,6 +33,7 @@ describe('silence hints', () => {
     const t = withSilenceTarget(a, { tableName: 'Authwatch-StorageTable-1A2B', region: 'eu-west-1' });
     expect(t.silence).toEqual([
       `The user confirms it: AWS_REGION=eu-west-1 npm run authwatch -- benign ${a.id} --table Authwatch-StorageTable-1A2B`,
+      `Not the user (a hostile source): AWS_REGION=eu-west-1 npm run authwatch -- malicious ${a.id} --table Authwatch-StorageTable-1A2B`,
       'Subnet always fine for this user: AWS_REGION=eu-west-1 npm run authwatch -- allow cidr 203.0.113.0/24 --user alice --table Authwatch-StorageTable-1A2B',
       'Fine for everyone (scanner, bastion): AWS_REGION=eu-west-1 npm run authwatch -- allow cidr 203.0.113.9/32 --table Authwatch-StorageTable-1A2B',
       'Routinely benign: raise the Auth.UnusualSourceIp threshold.',
@@ -56,6 +58,7 @@ describe('silence hints', () => {
     // The logon is at 2026-03-20 09:40 UTC: two weeks on is 2026-04-03.
     expect(a.silence).toEqual([
       `The user confirms it: npm run authwatch -- benign ${a.id} --table <table>`,
+      `Not the user (a hostile source): npm run authwatch -- malicious ${a.id} --table <table>`,
       'Subnet always fine for this user: npm run authwatch -- allow cidr 203.0.113.0/24 --user alice --table <table>',
       'The user travels in JP: npm run authwatch -- allow country JP --user alice --until 2026-04-03 --table <table>',
       'Network always fine for this user (ISP, carrier): npm run authwatch -- allow asn 64496 --user alice --table <table>',
@@ -64,10 +67,10 @@ describe('silence hints', () => {
     ]);
     // Rebuilt from the document (source.as, source.geo, @timestamp) for the deployment: the same hints, its table.
     const t = withSilenceTarget(a, { tableName: 'T', region: 'eu-west-1' });
-    expect(t.silence[2]).toBe(
+    expect(t.silence[3]).toBe(
       'The user travels in JP: AWS_REGION=eu-west-1 npm run authwatch -- allow country JP --user alice --until 2026-04-03 --table T',
     );
-    expect(t.silence[3]).toContain('allow asn 64496 --user alice --table T');
+    expect(t.silence[4]).toContain('allow asn 64496 --user alice --table T');
     // An owner without a country: the network, no trip; no owner at all: neither.
     const noCountry = makeAlert({ detector: 'ip', owner: { asn: 64496, org: 'EXAMPLE-ISP' } }).silence;
     expect(noCountry.some((h) => h.includes('allow country'))).toBe(false);
@@ -111,7 +114,7 @@ describe('silence hints', () => {
     expect(makeAlert({ user: '-rf' }).silence[1]).toBe(
       "Never alert on it (service account): npm run authwatch -- allow user --table <table> -- '-rf'",
     );
-    expect(makeAlert({ detector: 'ip', user: '--help' }).silence[1]).toContain("--user='--help' ");
+    expect(makeAlert({ detector: 'ip', user: '--help' }).silence[2]).toContain("--user='--help' ");
     expect(shellQuote('CORP\\alice')).toBe(`'CORP\\alice'`);
     expect(shellQuote('alice@corp.example')).toBe('alice@corp.example');
   });

@@ -151,6 +151,7 @@ describe('Auth.HostileSource', () => {
         allowCountry: () => '',
         allowUser: () => '',
         unmark: (target) => `unmark ${target}`,
+        malicious: () => '',
         threshold: () => 'threshold',
       },
     );

@@ -180,13 +180,14 @@ function followUp(judged: Finding, s: SuspectPlace, settings: Pick<DetectionSett
   const logons = s.logons + logonsAfter(o, s.last);
   const until = suspectUntil(s, settings.suspectDays);
   const raised = new Date(s.since).toISOString().slice(0, 16).replace('T', ' ');
-  // When a command to confirm an alert as malicious exists, name it here beside `benign` (and in the hints).
   const explanation =
     `Follow-up to alert ${s.alertId} (raised ${raised} UTC, not answered): ${o.user} logged on again from ` +
     `${o.sourceIp}${owner ? ` (${ownerText(owner)})` : ''} — at least ${plural(logons, 'logon')} since. ` +
-    `Until the alert is answered, this address is not learned as ${o.user}'s nor as shared by the organisation, ` +
-    `and each day it is used raises one follow-up like this; from ${isoDate(until)} it is learned like any place. ` +
-    "If these logons are the user's, answer with the benign command below (this alert's id or the original's).";
+    `Until the alert is answered, this address is not learned as ${o.user}'s nor as shared by the organisation; ` +
+    `this is its only follow-up (later logons from it are counted: authwatch explain ${o.user}), and from ` +
+    `${isoDate(until)} it is learned like any place. If these logons are the user's, answer with the benign ` +
+    "command below; if they are not, mark the source malicious (this alert's id or the original's), and every " +
+    'later logon from it, by anyone, alerts at high severity.';
   return {
     ...judged,
     explanation,
@@ -245,6 +246,7 @@ export const unusualSourceIp: LogonDetector<'Auth.UnusualSourceIp'> = {
     const until = travelUntil(at);
     return [
       `The user confirms it: ${cmd.benign(alertId)}`,
+      `Not the user (a hostile source): ${cmd.malicious(alertId)}`,
       `Subnet always fine for this user: ${cmd.allowCidr(placeOf(sourceIp, 'prefix'), user)}`,
       ...(owner?.country !== undefined && until !== undefined
         ? [`The user travels in ${owner.country}: ${cmd.allowCountry(owner.country, user, until)}`]
@@ -252,7 +254,6 @@ export const unusualSourceIp: LogonDetector<'Auth.UnusualSourceIp'> = {
       ...(owner ? [`Network always fine for this user (ISP, carrier): ${cmd.allowAsn(owner.asn, user)}`] : []),
       `Fine for everyone (scanner, bastion): ${cmd.allowCidr(`${sourceIp}/${sourceIp.includes(':') ? 128 : 32}`)}`,
       cmd.threshold(),
-      // The hook for confirming an alert malicious: its command goes in this list, after `benign`, once it exists.
     ];
   },
   oneAlertPerUser: false,
