@@ -471,7 +471,18 @@ function randomLogin(rng: Rng): string {
   return rng.chance(0.3) ? `${s}${rng.int(1, 99)}` : s;
 }
 
-export function generateNoise(seed: number, spec: ShapeSpec, users: SimUser[], t: Timeline, log: EventLog): void {
+/**
+ * The internet's guessing at exposed hosts, failures only. A campaign that tries the organisation's real names
+ * (`targeted`) is a password spray that did not get in: labelled `failed-spray` (expected) in `expected`.
+ */
+export function generateNoise(
+  seed: number,
+  spec: ShapeSpec,
+  users: SimUser[],
+  t: Timeline,
+  log: EventLog,
+  expected: NoveltyLabel[],
+): void {
   const orgNames = users.filter((u) => u.archetype !== 'service').map((u) => u.name);
   for (let day = 0; day < t.days; day++) {
     const rng = Rng.derive(seed, 'noise', day);
@@ -487,6 +498,7 @@ export function generateNoise(seed: number, spec: ShapeSpec, users: SimUser[], t
       ] as const);
       const attempts = rng.chance(0.25) ? rng.int(10, 40) : rng.int(2, 8);
       let ts = t.dayStart(day) + rng.range(0, DAY_MS);
+      const first = ts;
       for (let i = 0; i < attempts; i++) {
         const user =
           style === 'root' || (style === 'dictionary' && rng.chance(0.35))
@@ -499,6 +511,15 @@ export function generateNoise(seed: number, spec: ShapeSpec, users: SimUser[], t
         log.add(ts, user, ip, 'failure', rng.chance(0.8) ? host : rng.pick(EXPOSED_HOSTS), 'password');
         ts += rng.range(1.5, 15) * SECOND;
       }
+      // Labelled without drawing from `rng`: the events stay exactly as they were.
+      if (style === 'targeted')
+        expected.push({
+          kind: 'failed-spray',
+          user: '',
+          start: first - 15 * 60_000,
+          end: ts + 2 * 3_600_000,
+          sourceIps: [canonicalIp(ip) ?? ip],
+        });
     }
   }
 }

@@ -93,7 +93,7 @@ export function generateScenario(options: ScenarioOptions): Scenario {
     generateLookAlikes(seed, spec.localHabits, users, t, learningDays, log, benignChanges, notes);
     labelDstChanges(users, t, log, benignChanges);
   }
-  generateNoise(seed, spec, users, t, log);
+  generateNoise(seed, spec, users, t, log, expectedNovelty);
   if (spec.failureNoise)
     generateFailureNoise(seed, spec, spec.failureNoise, users, t, learningDays, log, benignChanges, notes);
   const incidents = generateAttacks(seed, spec, users, lifecycle.earlyLeavers, t, learningEnd, log, notes);

@@ -32,7 +32,9 @@
  *   credentials show. A detector flagging it is doing its job; it cannot know about the trip;
  * - not `late-work`, `weekend-deploy`, `dst-change`: the usual address, at hours near the person's own (late
  *   work), at hours colleagues keep (a weekend day), or the same wall-clock hours as ever (a DST change):
- *   what a detector of unusual hours must learn to leave alone. An alert on them is noise.
+ *   what a detector of unusual hours must learn to leave alone. An alert on them is noise;
+ * - `failed-spray`: a guessing campaign from the internet against the organisation's real names that never got in:
+ *   an attack attempt, which an alert about its source rightly reports (the names are known outside).
  */
 import { DAY_MS, type Alert } from '../../shared/core/model';
 import {
@@ -93,7 +95,7 @@ export interface ScoreOptions {
 export const MATCH_BEFORE_MS = 15 * 60_000;
 /** An incident counts as detected when an alert comes within this long of its start. */
 export const DETECT_WITHIN_MS = 2 * 3_600_000;
-export const DEFAULT_EXPECTED_KINDS: readonly NoveltyKind[] = ['travel', 'new-hire', 'travel-timezone'];
+export const DEFAULT_EXPECTED_KINDS: readonly NoveltyKind[] = ['travel', 'new-hire', 'travel-timezone', 'failed-spray'];
 /** The benign failures: labels of a few hours of failed logons from one address (or a day's scanners' addresses). */
 export const FAILURE_KINDS: ReadonlySet<NoveltyKind> = new Set<NoveltyKind>([
   'stale-service-password',

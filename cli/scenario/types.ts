@@ -107,6 +107,11 @@ export const CAMPAIGN_KINDS: ReadonlySet<IncidentKind> = new Set<IncidentKind>([
  *   what tells it from brute force that succeeds;
  * - `ssh-background-scan`: the internet's scanners trying `root`, `admin`, `oracle`… from many addresses all day,
  *   never succeeding: what every exposed sshd sees. Its label is about addresses, not an account (`user` empty).
+ *
+ * `failed-spray` (expected): the internet noise of every shape includes guessing campaigns that try the
+ * organisation's real names (leaked address lists), from one address, failing. That is password spraying that did
+ * not get in: an alert about the source is one a person should see (the names are known outside), not noise.
+ * Labelled about the address (`user` empty), from its first attempt to two hours after its last.
  */
 export type NoveltyKind =
   | 'travel'
@@ -119,7 +124,8 @@ export type NoveltyKind =
   | 'dst-change'
   | 'stale-service-password'
   | 'mail-client-password-change'
-  | 'ssh-background-scan';
+  | 'ssh-background-scan'
+  | 'failed-spray';
 export const NOVELTY_KINDS: readonly NoveltyKind[] = [
   'travel',
   'new-hire',
@@ -132,6 +138,7 @@ export const NOVELTY_KINDS: readonly NoveltyKind[] = [
   'stale-service-password',
   'mail-client-password-change',
   'ssh-background-scan',
+  'failed-spray',
 ];
 
 export interface UserProfileLabel {
