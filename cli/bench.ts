@@ -213,7 +213,7 @@ function benchCore(users = 100_000) {
     for (const o of observations) {
       const baseline = baselines.get(o.user);
       for (const d of DETECTORS)
-        if (d.evaluate({ observation: o, baseline, population, window, settings: DEFAULT_SETTINGS })) findings++;
+        if (d.evaluate?.({ observation: o, baseline, population, window, settings: DEFAULT_SETTINGS })) findings++;
     }
   });
   const perS = round(observations.length / t);

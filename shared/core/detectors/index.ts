@@ -3,12 +3,23 @@
  * `DetectorId` is the union of its ids. A test asserts ids are unique, and another that no id is written
  * outside its detector's file.
  */
+import { failedLogonSpike } from './failed-logon-spike';
 import { impossibleTravel } from './impossible-travel';
+import { logonSpike } from './logon-spike';
 import { rareUser } from './rare-user';
+import { sourceLogonSpike } from './source-logon-spike';
 import { unusualHour } from './unusual-hour';
 import { unusualSourceIp } from './unusual-source-ip';
 
-export const DETECTORS = [rareUser, unusualSourceIp, unusualHour, impossibleTravel] as const;
+export const DETECTORS = [
+  rareUser,
+  unusualSourceIp,
+  unusualHour,
+  impossibleTravel,
+  failedLogonSpike,
+  sourceLogonSpike,
+  logonSpike,
+] as const;
 
 export type { Detector, DetectorInput } from './detector';
 export { rareUser, unusualSourceIp };

@@ -26,15 +26,20 @@ describe('the detector registry', () => {
     expect(new Set(DETECTORS.map((d) => d.columnLabel)).size).toBe(DETECTORS.length);
   });
 
-  it("carries the rules' metadata: the seed rules (ports of Elastic's jobs) low and 21, Initial Access / Valid Accounts", () => {
+  it("carries the rules' metadata: the seed rules (ports of Elastic's jobs) low and 21, Initial Access / Valid Accounts (failures: Credential Access / Brute Force)", () => {
     for (const d of DETECTORS) {
       // Elastic's risk scores for its severities: low 21, medium 47.
       if (d.elasticJob) expect(d.severity).toBe('low');
       expect(d.riskScore).toBe(d.severity === 'low' ? 21 : 47);
-      expect(d.mitre.tactic.id).toBe('TA0001');
-      expect(d.mitre.techniques.map((t) => t.id)).toEqual(expect.arrayContaining(['T1078']));
       const subs = d.mitre.techniques.flatMap((t) => (t.subtechnique ?? []).map((s) => s.id));
-      expect(subs).toEqual(expect.arrayContaining(['T1078.002', 'T1078.003']));
+      if (d.mitre.tactic.id === 'TA0006') {
+        // Detectors of failed logons: Credential Access / Brute Force.
+        expect(d.mitre.techniques.map((t) => t.id)).toEqual(expect.arrayContaining(['T1110']));
+      } else {
+        expect(d.mitre.tactic.id).toBe('TA0001');
+        expect(d.mitre.techniques.map((t) => t.id)).toEqual(expect.arrayContaining(['T1078']));
+        expect(subs).toEqual(expect.arrayContaining(['T1078.002', 'T1078.003']));
+      }
       expect(d.investigation.length).toBeGreaterThan(2);
       expect(d.falsePositives.length).toBeGreaterThan(0);
       expect(d.description.length).toBeGreaterThan(40);
