@@ -3,7 +3,7 @@
  * state and the judgement shared by Spike in Failed Logon Events and Spike in Logon Events (each keeps its own
  * slice, under its own key).
  *
- * Stored (`OrgVolume`, ~3 KB): the series (168 slots of the deployment's time zone, `zone` kept so a changed setting
+ * Stored (`OrgVolume`, ~2 KB): the series (168 slots of the deployment's time zone, `zone` kept so a changed setting
  * moves the counts with the clock), the bucket the decayed numbers are valid at (`at`), the first bucket learned
  * (how long the baseline has been learning) and the last (learning is idempotent per bucket: a bucket at or before
  * it is never learned again, so a retried window or the overlapping half of the next one changes nothing).
@@ -61,6 +61,10 @@ export function learnOrgVolume(
   window: TimeWindow,
   zone: string,
 ): OrgVolume | undefined {
+  // A window with nothing to learn from (its only logons were allowlisted accounts') is left as a window without
+  // logons is: the next window with some learns the buckets between as silent. So an allowlisted account shapes
+  // nothing, not even which buckets were learned.
+  if (observations.length === 0) return previous;
   const periods = periodsToJudge(window, previous?.last);
   if (periods.length === 0) return previous;
   const series = previous ? cloneSeries(seriesIn(previous, zone)) : emptySeries();

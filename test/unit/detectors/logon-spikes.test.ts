@@ -405,8 +405,13 @@ describe('logon-volume detectors (Elastic auth_high_count_*)', () => {
     // A retried window changes nothing, down to the object.
     const retried = learnWindow(p1, log.window(w1.start, w1.end), w1, STATEFUL);
     for (const d of STATEFUL) expect(retried.detectorState![d.state!.key]).toBe(p1.detectorState![d.state!.key]);
-    // The next window overlaps by a bucket: only its newest bucket is learned, as a 15-minute chunk would.
+    // A window whose only logons were allowlisted accounts' (left out of what the population learns) is learned as
+    // a window without logons: not at all, so the next one learns its buckets as silent.
     const w2 = { start: (B0 + 1) * BUCKET_MS, end: (B0 + 3) * BUCKET_MS };
+    const allowlistedOnly = learnWindow(p1, [], w2, STATEFUL);
+    for (const d of STATEFUL)
+      expect(allowlistedOnly.detectorState![d.state!.key]).toBe(p1.detectorState![d.state!.key]);
+    // The next window overlaps by a bucket: only its newest bucket is learned, as a 15-minute chunk would.
     const p2 = learnWindow(p1, log.window(w2.start, w2.end), w2, STATEFUL);
     const chunk = { start: (B0 + 2) * BUCKET_MS, end: (B0 + 3) * BUCKET_MS };
     const c2 = learnWindow(p1, log.window(chunk.start, chunk.end), chunk, STATEFUL);

@@ -1,6 +1,6 @@
 /**
  * What Spike in Logon Events learns: the organisation's count of successful logons per 15-minute period, per hour
- * of the week in the deployment's time zone (see shared/core/volume/org.ts). One population slice, ~3 KB stored.
+ * of the week in the deployment's time zone (see shared/core/volume/org.ts). One population slice, ~2 KB stored.
  */
 import type { DetectorState } from '../detector';
 import { learnOrgVolume, orgVolumeV1, type OrgVolume } from '../../volume/org';

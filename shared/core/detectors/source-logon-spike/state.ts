@@ -157,6 +157,10 @@ export function learnSourceVolume(
   window: TimeWindow,
   zone: string,
 ): SourceVolume | undefined {
+  // A window with nothing to learn from (its only logons were allowlisted accounts') is left as a window without
+  // logons is: the next window with some learns the buckets between as silent. So an allowlisted account shapes
+  // nothing, not even which buckets were learned.
+  if (observations.length === 0) return previous;
   const periods = periodsToJudge(window, previous?.last);
   if (periods.length === 0) return previous;
   const prev = previous ? sourceVolumeIn(previous, zone) : undefined;
