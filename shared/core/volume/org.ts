@@ -73,7 +73,8 @@ export function learnOrgVolume(
   const step = (b: number, count: number) => {
     scaleSeries(series, decayFactor(at, b));
     at = Math.max(at, b);
-    learnPeriod(series, slotOf(b, zone), count);
+    const first = previous?.first ?? periods[0]!;
+    learnPeriod(series, slotOf(b, zone), count, ((b - first) * BUCKET_MS) / DAY_MS >= ORG_MIN_HISTORY_DAYS);
     last = b;
   };
   for (const b of periods) {
@@ -167,6 +168,13 @@ export function periodObservation(period: PeriodCount, outcome: Outcome, user: s
   };
 }
 
+/** ` (as often as the N recent periods with a burst this large say)`, when the baseline has had such bursts. */
+export function similarText(e: Pick<Expectation, 'similarPeriods'>): string {
+  return e.similarPeriods > 0
+    ? ` (as often as the ${e.similarPeriods.toFixed(1)} recent periods with a burst this large, decayed, say)`
+    : '';
+}
+
 /** Round a probability for evidence. */
 export function probabilityEvidence(p: number): number {
   return Number(p.toPrecision(3));
@@ -206,7 +214,8 @@ export function orgSpikeFindings(
       `Usually ${rangeText(e)} ${words.what} in this period of a ${slot.replace(' ', ' (')}); ` +
       `this period: ${actual}, from ${plural(period.bySource.size, 'address', 'addresses')} (${topText(period.bySource)}) ` +
       `and ${plural(period.byUser.size, 'account')} (${topText(period.byUser)}). ` +
-      `Expected about ${e.mean.toFixed(1)}; probability of ${actual} or more ${p.toPrecision(2)} ` +
+      `Expected about ${e.mean.toFixed(1)}; chance of ${actual} or more in such a period ` +
+      `${e.periodProbability.toPrecision(2)}${similarText(e)}, of a day with such a period ${p.toPrecision(2)} ` +
       `(${historyDays} days of learned baseline).`;
     return {
       detectorId,
@@ -227,6 +236,8 @@ export function orgSpikeFindings(
         addresses: period.bySource.size,
         accounts: period.byUser.size,
         history_days: historyDays,
+        period_probability: Number(e.periodProbability.toPrecision(3)),
+        similar_periods: Math.round(e.similarPeriods * 10) / 10,
         overdispersion: Number(e.alpha.toPrecision(3)),
       },
     };
@@ -244,4 +255,6 @@ export const ORG_SPIKE_FIELDS = {
   addresses: { label: 'Addresses', format: 'count' },
   accounts: { label: 'Accounts', format: 'count' },
   history_days: { label: 'Days of learned baseline', format: 'days' },
+  period_probability: { label: 'Chance of this many in such a period', format: 'probability' },
+  similar_periods: { label: 'Recent periods with a burst this large (decayed)', format: 'number' },
 } as const satisfies Readonly<Record<string, EvidenceField>>;

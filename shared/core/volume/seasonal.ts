@@ -44,20 +44,46 @@ export interface Series {
   /** Method-of-moments sums for α: Σ((x − μ̂)² − μ̂) and Σ μ̂², decayed. */
   a: number;
   b: number;
+  /**
+   * How often the series had bursts, decayed: `t[i]` counts the learned periods of at least `MIN_SPIKE_COUNT` whose
+   * count was at least 2^(i + 1) times what the model expected before the period was learned (see `TAIL_BINS`).
+   */
+  t: number[];
 }
 
+/** The burst sizes counted in `Series.t`: periods at 2, 4, … 1024 times the expected count. */
+export const TAIL_BINS = 10;
+
+/**
+ * Fewest logons in a period that can be a spike, for every volume detector: a handful of failures or logons in an
+ * hour that usually sees none never is ("0 usually, 3 now"); nor does such a period count as a burst.
+ */
+export const MIN_SPIKE_COUNT = 20;
+
 export function emptySeries(): Series {
-  return { n: new Array<number>(SLOTS).fill(0), s: new Array<number>(SLOTS).fill(0), a: 0, b: 0 };
+  return {
+    n: new Array<number>(SLOTS).fill(0),
+    s: new Array<number>(SLOTS).fill(0),
+    a: 0,
+    b: 0,
+    t: new Array<number>(TAIL_BINS).fill(0),
+  };
 }
 
 export function cloneSeries(x: Series): Series {
-  return { n: [...x.n], s: [...x.s], a: x.a, b: x.b };
+  return { n: [...x.n], s: [...x.s], a: x.a, b: x.b, t: [...x.t] };
 }
 
 /** The stored form of a series. */
 export function seriesSchema() {
   const arr = z.array(z.number().finite().min(0)).length(SLOTS);
-  return z.strictObject({ n: arr, s: arr, a: z.number().finite(), b: z.number().finite().min(0) });
+  return z.strictObject({
+    n: arr,
+    s: arr,
+    a: z.number().finite(),
+    b: z.number().finite().min(0),
+    t: z.array(z.number().finite().min(0)).length(TAIL_BINS),
+  });
 }
 
 /** Multiply every decayed number by `f` (in place). */
@@ -69,6 +95,7 @@ export function scaleSeries(x: Series, f: number): void {
   }
   x.a *= f;
   x.b *= f;
+  for (let i = 0; i < x.t.length; i++) x.t[i]! *= f;
 }
 
 /** The decay factor from bucket `from` to bucket `to`. */
@@ -136,10 +163,18 @@ export function dispersion(x: Series): number {
  */
 export const DISPERSION_AFTER_PERIODS = 96;
 
-/** Learn one period's count `x` in `slot` (in place; the series was decayed to the period first). */
-export function learnPeriod(x: Series, slot: number, count: number): void {
+/**
+ * Learn one period's count `x` in `slot` (in place; the series was decayed to the period first). `judged`: the
+ * series is old enough to judge (its detector's minimum history), so how surprised its model is counts towards the
+ * calibration; the surprises of a model still learning (every first burst is "impossible" to it) would hide real
+ * ones for weeks.
+ */
+export function learnPeriod(x: Series, slot: number, count: number, judged: boolean): void {
   if (total(x.n) >= DISPERSION_AFTER_PERIODS) {
     const mu = expectedCount(x, slot);
+    // How large a burst it was against what was expected, as `judge` would see it.
+    const ratio = count / Math.max(MIN_EXPECTED, mu);
+    if (judged && count >= MIN_SPIKE_COUNT) for (let i = 0; i < TAIL_BINS && ratio >= 2 ** (i + 1); i++) x.t[i]! += 1;
     x.a += (count - mu) ** 2 - mu;
     x.b += mu * mu;
   }
@@ -157,7 +192,7 @@ export function compact(v: number): number {
 }
 
 export function compactSeries(x: Series): Series {
-  return { n: x.n.map(compact), s: x.s.map(compact), a: compact(x.a), b: compact(x.b) };
+  return { n: x.n.map(compact), s: x.s.map(compact), a: compact(x.a), b: compact(x.b), t: x.t.map(compact) };
 }
 
 /**
@@ -168,7 +203,7 @@ export function rotateSeries(x: Series, shiftHours: number): Series {
   const k = Math.round(shiftHours);
   if (k === 0) return x;
   const rot = (xs: readonly number[]): number[] => xs.map((_, j) => xs[(((j - k) % SLOTS) + SLOTS) % SLOTS]!);
-  return { n: rot(x.n), s: rot(x.s), a: x.a, b: x.b };
+  return { n: rot(x.n), s: rot(x.s), a: x.a, b: x.b, t: x.t };
 }
 
 /** Hours between two zones' clocks at instant `t` (positive: `to` is ahead). */
@@ -196,7 +231,11 @@ export interface Expectation {
   /** Expected count (with the floor applied). */
   readonly mean: number;
   readonly alpha: number;
-  /** P(count ≥ actual). */
+  /** P(count ≥ actual) in this period (calibrated: see `judge`). */
+  readonly periodProbability: number;
+  /** Learned periods (decayed) with a burst about this large or larger against their expectation: 0 when none. */
+  readonly similarPeriods: number;
+  /** The chance that a day brings a period this unusual: the finding's probability (see `dailyProbability`). */
   readonly probability: number;
   /** The typical range: the 5th and 95th percentiles of the count. */
   readonly low: number;
@@ -210,14 +249,51 @@ export interface Expectation {
  */
 export const MIN_EXPECTED = 1;
 
-/** How unusual `count` is in `slot` of the series. */
+/** Periods in a day: how many chances a day has to bring one unusual period. */
+export const PERIODS_PER_DAY = 96;
+
+/**
+ * The chance that a day brings at least one period this unusual, from one period's `p`: 1 − (1 − p)^96. A count is
+ * judged 96 times a day (a logon once): at p = 0.01 a period that unusual would come every day or so, and an
+ * organisation whose sshd sees an internet scanner's burst of 30 failures a few times a week would be alerted on
+ * each. Judged per day, the detectors' scores mean what the others' do: p = 0.01 (score 75) is something that
+ * happens once in a hundred days, not once in a hundred periods.
+ */
+export function dailyProbability(p: number): number {
+  if (p >= 1) return 1;
+  return -Math.expm1(PERIODS_PER_DAY * Math.log1p(-p));
+}
+
+/**
+ * How unusual `count` is in `slot` of the series (`probability` per day, see `dailyProbability`).
+ *
+ * The negative binomial's tail, calibrated by the series' own history of bursts: when the series has had periods
+ * at least about half as many times above what was expected of them (from the power of two below), the probability
+ * is at least how often that happened. Bursts are not negative-binomial: an organisation whose sshd gets an
+ * internet scanner's burst of 30–40 failures most days has a tail the model, fitted to every period, makes far too
+ * thin; having seen such bursts often, the next is no news, while the first burst of 500, or 200 logons at 03:00
+ * on a Sunday, keeps the model's own probability. Elastic normalises an anomaly against the job's history; this
+ * does the same, explainably.
+ */
 export function judge(x: Series, slot: number, count: number): Expectation {
   const mean = Math.max(MIN_EXPECTED, expectedCount(x, slot));
   const alpha = dispersion(x);
+  const model = upperTail(count, mean, alpha);
+  let similarPeriods = 0;
+  let periodProbability = model;
+  // Bursts at least half as large against their expectation (the power of two below this one's, or more).
+  const bin = Math.min(TAIL_BINS - 1, Math.floor(Math.log2(count / mean)) - 2);
+  if (model <= 0.01 && bin >= 0) {
+    similarPeriods = x.t[bin]!;
+    const n = total(x.n);
+    if (similarPeriods > 0 && n > 0) periodProbability = Math.max(model, similarPeriods / n);
+  }
   return {
     mean,
     alpha,
-    probability: upperTail(count, mean, alpha),
+    periodProbability,
+    similarPeriods,
+    probability: dailyProbability(periodProbability),
     low: quantile(0.05, mean, alpha),
     high: quantile(0.95, mean, alpha),
   };

@@ -324,6 +324,30 @@ describe('logon-volume detectors (Elastic auth_high_count_*)', () => {
     expect(f!.sourceIp).toBe('203.0.113.9');
   });
 
+  it('calibrates against its own history: an internet scanner’s daily burst of ~35 failures is no news, 500 is', () => {
+    const log = new Log();
+    ordinary(log, B0, B0 + 5 * WEEK, 21);
+    const r = rng(22);
+    // Most days a scanner tries 25–40 passwords on root in a few minutes, at a random time.
+    for (let day = 0; day < 35; day++)
+      if (r() < 0.8)
+        log.add(
+          B0 + day * 96 + Math.floor(r() * 96),
+          25 + Math.floor(r() * 16),
+          ['root'],
+          [`203.0.113.${day}`],
+          'failure',
+        );
+    const run = schedule(log, emptyPopulation(), B0, B0 + 5 * WEEK, [failedLogonSpike]);
+    // The first weeks' bursts may alert while the baseline learns what they are; the last two weeks' do not.
+    expect(alerting(run.findings).filter((f) => f.observation.firstSeen >= (B0 + 3 * WEEK) * BUCKET_MS)).toEqual([]);
+    const b = bucketAt(5, 2, 10);
+    const big = new Log();
+    big.add(b, 500, USERS.slice(0, 40), ['198.51.100.99'], 'failure');
+    const [f] = alerting(schedule(big, run.population, b - 1, b + 1, [failedLogonSpike]).findings);
+    expect(f?.evidence.actual_count).toBe(500);
+  });
+
   it('does not alert on a few failures in a period that usually has none (the floor)', () => {
     const b = bucketAt(WEEKS, 6, 4);
     const log = new Log();
@@ -389,10 +413,10 @@ describe('logon-volume detectors (Elastic auth_high_count_*)', () => {
     expect(f!.explanation).toMatch(/^198\.51\.100\.200 logged on successfully 300 times in 15 minutes as 40 accounts/);
     expect(f!.evidence.period).toBe(`Wednesday 15:00–15:15 ${ZONE}`);
 
-    // A never-seen address doing the same is judged against addresses in general.
+    // A never-seen address doing the same (instead) is judged against addresses in general.
     const stranger = new Log();
-    stranger.add(attack + 8, 300, USERS.slice(0, 40), ['203.0.113.66']);
-    const [g] = of(schedule(stranger, run.population, attack + 7, attack + 9).findings, sourceLogonSpike);
+    stranger.add(attack, 300, USERS.slice(0, 40), ['203.0.113.66']);
+    const [g] = of(schedule(stranger, base.population, attack - 1, attack + 1).findings, sourceLogonSpike);
     expect(g?.evidence.baseline).toBe('addresses in general');
     expect(g!.explanation).toContain('this one has no baseline of its own');
   });

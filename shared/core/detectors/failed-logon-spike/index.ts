@@ -19,10 +19,11 @@ import {
   type WindowDetectorInput,
 } from '../detector';
 import { ORG_SPIKE_FIELDS, orgSpikeFindings } from '../../volume/org';
+import { MIN_SPIKE_COUNT } from '../../volume/seasonal';
 import { failedLogonSpikeState } from './state';
 
 /** Fewest failed logons in a period that can be a spike: a few typos in a quiet hour never are. */
-export const MIN_FAILURES = 20;
+export const MIN_FAILURES = MIN_SPIKE_COUNT;
 
 export const failedLogonSpike: WindowDetector<'Auth.FailedLogonSpike'> = {
   id: 'Auth.FailedLogonSpike',

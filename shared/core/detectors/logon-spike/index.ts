@@ -18,10 +18,11 @@ import {
   type WindowDetectorInput,
 } from '../detector';
 import { ORG_SPIKE_FIELDS, orgSpikeFindings } from '../../volume/org';
+import { MIN_SPIKE_COUNT } from '../../volume/seasonal';
 import { logonSpikeState } from './state';
 
 /** Fewest successful logons in a period that can be a spike. */
-export const MIN_LOGONS = 20;
+export const MIN_LOGONS = MIN_SPIKE_COUNT;
 
 export const logonSpike: WindowDetector<'Auth.LogonSpike'> = {
   id: 'Auth.LogonSpike',

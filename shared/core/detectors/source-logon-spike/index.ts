@@ -21,17 +21,17 @@ import {
   type WindowDetector,
   type WindowDetectorInput,
 } from '../detector';
-import { periodObservation, periodText, rangeText, topEvidence, topText } from '../../volume/org';
+import { periodObservation, periodText, rangeText, similarText, topEvidence, topText } from '../../volume/org';
 import { countIn, periodsToJudge } from '../../volume/periods';
-import { judge, slotOf } from '../../volume/seasonal';
-import { sourceLogonSpikeState, sourceVolumeIn } from './state';
+import { judge, MIN_SPIKE_COUNT, slotOf } from '../../volume/seasonal';
+import { POOL_MIN_HISTORY_BUCKETS, SOURCE_MIN_HISTORY_BUCKETS, sourceLogonSpikeState, sourceVolumeIn } from './state';
 
 /** Fewest successful logons from one address in a period that can be a spike. */
-export const MIN_SOURCE_LOGONS = 20;
+export const MIN_SOURCE_LOGONS = MIN_SPIKE_COUNT;
 /** Days the slice learns before anything is judged (the pool must know what addresses usually do). */
-export const POOL_MIN_HISTORY_DAYS = 14;
+export const POOL_MIN_HISTORY_DAYS = (POOL_MIN_HISTORY_BUCKETS * BUCKET_MS) / DAY_MS;
 /** Days an address is tracked before it is judged against its own series rather than the pool. */
-export const SOURCE_MIN_HISTORY_DAYS = 7;
+export const SOURCE_MIN_HISTORY_DAYS = (SOURCE_MIN_HISTORY_BUCKETS * BUCKET_MS) / DAY_MS;
 /** Most accounts a finding lists (most logons first). */
 export const MAX_USERS_LISTED = 50;
 
@@ -97,6 +97,8 @@ export const sourceLogonSpike: WindowDetector<'Auth.SourceLogonSpike'> = {
     accounts: { label: 'Accounts', format: 'count' },
     top_users: { label: 'Top accounts', format: 'text' },
     history_days: { label: 'Days of learned baseline', format: 'days' },
+    period_probability: { label: 'Chance of this many in such a period', format: 'probability' },
+    similar_periods: { label: 'Recent periods with a burst this large (decayed)', format: 'number' },
   },
   state: sourceLogonSpikeState,
 
@@ -132,8 +134,8 @@ export const sourceLogonSpike: WindowDetector<'Auth.SourceLogonSpike'> = {
           : `an address here usually logs on ${rangeText(e)} times in this period of a ${when.replace(' ', ' (')})${tracked ? '' : '; this one has no baseline of its own'}`;
         const explanation =
           `${ip} logged on successfully ${actual} times in 15 minutes as ${plural(mine.byUser.size, 'account')} ` +
-          `(${topText(mine.byUser)}): ${against}. Expected about ${e.mean.toFixed(1)}; ` +
-          `probability of ${actual} or more ${p.toPrecision(2)}.`;
+          `(${topText(mine.byUser)}): ${against}. Expected about ${e.mean.toFixed(1)}; chance of ${actual} or more ` +
+          `in such a period ${e.periodProbability.toPrecision(2)}${similarText(e)}, of a day with such a period ${p.toPrecision(2)}.`;
         const observation = periodObservation(mine, 'success', '');
         out.push({
           detectorId: this.id,
@@ -155,6 +157,8 @@ export const sourceLogonSpike: WindowDetector<'Auth.SourceLogonSpike'> = {
             accounts: mine.byUser.size,
             top_users: topEvidence(mine.byUser),
             history_days: Math.floor(own ? ownDays : poolDays),
+            period_probability: Number(e.periodProbability.toPrecision(3)),
+            similar_periods: Math.round(e.similarPeriods * 10) / 10,
             overdispersion: Number(e.alpha.toPrecision(3)),
           },
         });

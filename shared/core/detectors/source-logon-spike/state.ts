@@ -44,6 +44,12 @@ export const MAX_CANDIDATES = 48;
 export const PROMOTION_MARGIN = 1.5;
 /** A decayed count an address needs before it is tracked at all (a free place goes to an address that matters). */
 export const MIN_TRACKED_RATE = 20;
+/**
+ * Buckets of history before the judgements of a tracked address's series (7 days) and of the pool (14 days) are
+ * trusted enough to calibrate them (see `learnPeriod`); the detector judges from the same ages.
+ */
+export const SOURCE_MIN_HISTORY_BUCKETS = 7 * 96;
+export const POOL_MIN_HISTORY_BUCKETS = 14 * 96;
 /** Longest address key kept (IPv6 with a zone is under 50). */
 const MAX_IP_CHARS = 64;
 
@@ -89,6 +95,7 @@ export function sourceVolumeIn(v: SourceVolume, zone: string): SourceVolume {
 
 interface Working {
   at: number;
+  first: number;
   last: number | undefined;
   tracked: { ip: string; since: number; rate: number; series: Series }[];
   pool: Series;
@@ -115,13 +122,13 @@ function learnBucket(w: Working, b: number, counts: ReadonlyMap<string, number>,
   const tracked = new Set<string>();
   for (const t of w.tracked) {
     const x = counts.get(t.ip) ?? 0;
-    learnPeriod(t.series, slot, x);
+    learnPeriod(t.series, slot, x, b - t.since >= SOURCE_MIN_HISTORY_BUCKETS);
     t.rate += x;
     tracked.add(t.ip);
   }
   for (const [ip, x] of counts) {
     if (tracked.has(ip) || x <= 0 || ip.length > MAX_IP_CHARS) continue;
-    learnPeriod(w.pool, slot, x);
+    learnPeriod(w.pool, slot, x, b - w.first >= POOL_MIN_HISTORY_BUCKETS);
     w.candidates.set(ip, (w.candidates.get(ip) ?? 0) + x);
   }
   promote(w, b);
@@ -166,6 +173,7 @@ export function learnSourceVolume(
   const prev = previous ? sourceVolumeIn(previous, zone) : undefined;
   const w: Working = {
     at: prev?.at ?? periods[0]!,
+    first: prev?.first ?? periods[0]!,
     last: prev?.last,
     tracked: (prev?.tracked ?? []).map((t) => ({ ...t, series: cloneSeries(t.series) })),
     pool: prev ? cloneSeries(prev.pool) : emptySeries(),
@@ -178,7 +186,7 @@ export function learnSourceVolume(
   return {
     zone,
     at: w.at,
-    first: prev?.first ?? periods[0]!,
+    first: w.first,
     last: w.last!,
     tracked: w.tracked.map((t) => ({
       ip: t.ip,
