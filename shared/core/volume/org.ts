@@ -175,11 +175,6 @@ export function similarText(e: Pick<Expectation, 'similarPeriods'>): string {
     : '';
 }
 
-/** Round a probability for evidence. */
-export function probabilityEvidence(p: number): number {
-  return Number(p.toPrecision(3));
-}
-
 /** What an organisation-level spike finding says, in the words of its detector. */
 export interface OrgSpikeWords {
   /** `failed logons`, `successful logons`. */
