@@ -3,12 +3,15 @@
  * `DetectorId` is the union of its ids. A test asserts ids are unique, and another that no id is written
  * outside its detector's file.
  */
-import { hostileSource } from './hostile-source';
+import { failedLogonSpike } from './failed-logon-spike';
 import { failuresThenSuccess } from './failures-then-success';
+import { hostileSource } from './hostile-source';
 import { impossibleTravel } from './impossible-travel';
+import { logonSpike } from './logon-spike';
 import { manyUsersFromSource } from './many-users-from-source';
 import { passwordSpray } from './password-spray';
 import { rareUser } from './rare-user';
+import { sourceLogonSpike } from './source-logon-spike';
 import { unusualHour } from './unusual-hour';
 import { unusualSourceIp } from './unusual-source-ip';
 
@@ -21,6 +24,9 @@ export const DETECTORS = [
   passwordSpray,
   failuresThenSuccess,
   manyUsersFromSource,
+  failedLogonSpike,
+  sourceLogonSpike,
+  logonSpike,
 ] as const;
 
 export type { Detector, DetectorInput } from './detector';
