@@ -86,7 +86,7 @@ export function alertTable(
     const time = a['@timestamp'].slice(0, 16).replace('T', ' ');
     // An alert about a source has no user: its column says how many, and the users follow beneath.
     const c = campaignCounts(a);
-    const userColumn = c ? `(${c.users} users)` : safeText(a.user.name, 22);
+    const userColumn = c ? `(${c.users} users)` : a.user.name === '' ? '(all users)' : safeText(a.user.name, 22);
     const head = `${padEnd(time, 17)} ${padEnd(ruleColumn(a), 11)} ${padEnd(a.score.toFixed(0), 5)} ${padEnd(userColumn, 22)}`;
     // The address with its owner and country when known: `8.8.8.8 (AS15169 GOOGLE, US)`.
     const ip = sourceText(a, safeText);

@@ -250,6 +250,7 @@ export function emailSubject(a: Alert): string {
   }
   const prefix = `authwatch: ${ruleShort(a)} (score ${score(a)}): `;
   const ip = asciiText(a.source.ip, 45);
+  if (isPeriodAlert(a)) return asciiText(`${prefix}${ORGANISATION}, busiest address ${ip}`, SUBJECT_MAX_CHARS);
   const room = SUBJECT_MAX_CHARS - prefix.length - ` from ${ip}`.length;
   const user = asciiText(a.user.name, Math.max(8, room));
   return asciiText(`${prefix}${user} from ${ip}`, SUBJECT_MAX_CHARS);
@@ -272,7 +273,7 @@ function alertBodyLines(a: Alert): string[] {
   lines.push('THE NUMBERS');
   const row = (k: string, v: string) => lines.push(`  ${`${k}:`.padEnd(42)} ${v}`);
   if (c) row('Users', campaignCountsText(c));
-  else row('User', p(a.user.name));
+  else row('User', isPeriodAlert(a) ? ORGANISATION : p(a.user.name));
   row('Source IP', sourceText(a, p));
   if (c && a.campaign?.source !== undefined && a.campaign.source !== a.source.ip)
     row('Source', p(a.campaign.source, IP_MAX_CHARS));
@@ -327,7 +328,9 @@ export function emailText(a: Alert): string {
   lines.push(
     c
       ? `${a.rule.name}: ${sourceText(a, p)}: ${campaignCountsText(c)}`
-      : `${a.rule.name}: ${p(a.user.name)} from ${sourceText(a, p)}`,
+      : isPeriodAlert(a)
+        ? `${a.rule.name}: ${ORGANISATION}, busiest address ${sourceText(a, p)}`
+        : `${a.rule.name}: ${p(a.user.name)} from ${sourceText(a, p)}`,
   );
   lines.push(`Score ${score(a)}/100 (alerts at ${a.rule.threshold}), severity ${a.rule.severity}, rule ${a.rule.id}.`);
   lines.push('');
@@ -407,7 +410,7 @@ export function chatbotNotification(a: Alert): ChatbotNotification {
   const u = untrustedValues(a);
   const md = (s: string, max = VALUE_MAX_CHARS) => escapeMarkdown(s, max);
   const c = campaignCounts(a);
-  const userMd = c ? campaignCountsText(c) : md(a.user.name, 64);
+  const userMd = c ? campaignCountsText(c) : isPeriodAlert(a) ? ORGANISATION : md(a.user.name, 64);
   const ipMd = md(a.source.ip, IP_MAX_CHARS);
   const sourceMd = sourceText(a, md);
   const title = clampEscaped(
@@ -421,7 +424,9 @@ export function chatbotNotification(a: Alert): ChatbotNotification {
       renderMixed(a.explanation, u, { format: 'markdown', max: EXPLANATION_MAX_CHARS }),
       ...campaignLinkLines(a, md).map((l) => `_${l}_`),
       '',
-      c ? `*Users:* ${campaignUserLines(a, md, 15).join('; ')}` : `*User:* ${md(a.user.name)}`,
+      c
+        ? `*Users:* ${campaignUserLines(a, md, 15).join('; ')}`
+        : `*User:* ${isPeriodAlert(a) ? ORGANISATION : md(a.user.name)}`,
       `*Source IP:* ${sourceMd}`,
       `*Hosts:* ${hostsList(a, (h) => md(h))}`,
       c
@@ -518,9 +523,17 @@ export function digestSubject(b: AlertBatch, part?: { readonly index: number; re
 /** `alice from 203.0.113.9 (…)`, or for an alert about a source `203.0.113.9 (…): 80 users, 2 logged on`. */
 function who(a: Alert, render: (s: string, max?: number) => string): string {
   const c = campaignCounts(a);
-  return c
-    ? `${sourceText(a, render)}: ${campaignCountsText(c)}`
-    : `${render(a.user.name, 64)} from ${sourceText(a, render)}`;
+  if (c) return `${sourceText(a, render)}: ${campaignCountsText(c)}`;
+  if (isPeriodAlert(a)) return `${ORGANISATION}, busiest address ${sourceText(a, render)}`;
+  return `${render(a.user.name, 64)} from ${sourceText(a, render)}`;
+}
+
+/** Who an alert about a period of the organisation's logons (a spike: no user, no users listed) is about. */
+const ORGANISATION = "the organisation's logons";
+
+/** An alert about a period of the organisation's logons (a spike), not one user's nor a source's many users'. */
+function isPeriodAlert(a: Alert): boolean {
+  return a.user.name === '' && campaignCounts(a) === undefined;
 }
 
 function digestLine(

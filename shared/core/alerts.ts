@@ -540,8 +540,9 @@ export interface LinkedAlerts {
 /**
  * Campaigns, not floods. A campaign alert (about a source, with its users) gathers the run's per-user alerts from
  * the same source about its users: the same address, or, for a campaign about a network owner (`sourceKey`
- * `AS64500`), any address of that owner. A `low` per-user alert is folded into a campaign delivered in this run (the
- * campaign names the user; one message instead of many); one rated higher (brute force that succeeded, a source
+ * `AS64500`), any address of that owner; and an alert about a period (a spike in the organisation's logons, no
+ * user) whose busiest address is the campaign's. A `low` one is folded into a campaign delivered in this run (the
+ * campaign names the user, or is the volume; one message instead of many); one rated higher (brute force that succeeded, a source
  * marked malicious) is delivered on its own, linked both ways (`campaign.of`, `campaign.linked`). When the campaign
  * was already raised in an earlier window (`alreadyRaised`), its new per-user alerts are delivered, each saying it
  * belongs to it, so nothing a source did later that day goes unseen.
@@ -553,6 +554,9 @@ export function linkCampaigns(
 ): LinkedAlerts {
   if (campaigns.length === 0) return { deliver: [...fresh], folded: [] };
   const matches = (c: Alert, a: Alert): boolean => {
+    // An alert about a period (a spike in the organisation's logons: no user) whose busiest address is the
+    // campaign's is the campaign seen as volume.
+    if (a.user.name === '') return a.source.ip === c.source.ip;
     if (!c.campaign?.users?.some((u) => u.name === a.user.name)) return false;
     if (a.source.ip === c.source.ip) return true;
     const asn = /^AS(\d+)$/.exec(c.campaign.source ?? '');

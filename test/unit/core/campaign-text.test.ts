@@ -153,3 +153,17 @@ describe('an alert about a source', () => {
     await expect(markBenign(store, a.id, { now: ALERT_T })).rejects.toThrow(/about a source.*allow cidr/);
   });
 });
+
+describe('an alert about a period of the organisation’s logons (a spike: no user, no users listed)', () => {
+  it('says it is about the organisation and its busiest address, never an empty user name', () => {
+    const a: Alert = { ...makeAlert({ detector: 'ip', user: '', ip: '198.51.100.200' }), id: 'logonspike-1' };
+    expect(emailSubject(a)).toMatch(/: the organisation's logons, busiest address 198\.51\.100\.200$/);
+    const text = emailText(a);
+    expect(text.split('\n')[0]).toContain("the organisation's logons, busiest address 198.51.100.200");
+    expect(text).toMatch(/User: +the organisation's logons/);
+    const chat = JSON.stringify(chatbotNotification(a));
+    expect(chat).toContain("the organisation's logons");
+    expect(chat).not.toContain('*User:* \\n');
+    expect(alertTable([a])).toContain('(all users)');
+  });
+});

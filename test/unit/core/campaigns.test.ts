@@ -87,6 +87,15 @@ describe('campaigns, not floods', () => {
     expect(delivered.get(stranger.id)!.campaign).toBeUndefined();
   });
 
+  it("fold a spike in the organisation's logons whose busiest address is the campaign's", () => {
+    const c = campaign('203.0.113.9', ['alice']);
+    const spike: Alert = { ...makeAlert({ detector: 'ip', user: '', ip: '203.0.113.9' }), id: 'spike' };
+    const elsewhere: Alert = { ...spike, id: 'spike-2', source: { ip: '198.51.100.7' } };
+    const r = linkCampaigns([spike, elsewhere, c], [c], new Set());
+    expect(r.folded.map((a) => [a.id, a.campaign?.of])).toEqual([['spike', c.id]]);
+    expect(r.deliver.map((a) => a.id).sort()).toEqual([c.id, 'spike-2'].sort());
+  });
+
   it('match any address of the owner for a campaign about a network owner', () => {
     const c = campaign('AS64500', ['alice']);
     const a = makeAlert({ detector: 'ip', user: 'alice', ip: '192.0.2.44' });
