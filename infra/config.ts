@@ -19,7 +19,13 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ConfigError } from '../shared/errors';
 import { logSourceConfigSchema, logSourceId, type LogSourceConfig } from '../shared/config';
 import { MAX_LOG_GROUPS_PER_QUERY } from '../shared/core/insights-query';
-import { DETECTOR_IDS, detectionSettingsSchema, formatIssues, type DetectionSettings } from '../shared/core/settings';
+import {
+  DETECTOR_IDS,
+  detectionSettingsSchema,
+  formatIssues,
+  settingsForEnvironment,
+  type DetectionSettings,
+} from '../shared/core/settings';
 import { allowSettingRules, allowUntilText } from '../shared/core/allow-rules';
 import { PROFILE_IDS } from '../shared/core/profiles/profile';
 import { IPTOASN_COMBINED_URL } from '../shared/adapters/network-data-source';
@@ -245,7 +251,10 @@ export interface DeployConfig {
   stackName: string;
   logRetentionDays: RetentionDays;
   retainData: boolean;
-  /** Fully parsed detection settings (defaults merged), passed to the Lambda as `AUTHWATCH_SETTINGS`. */
+  /**
+   * Fully parsed detection settings (defaults merged); the Lambda gets what differs from the defaults
+   * (`settingsForEnvironment`) as `AUTHWATCH_SETTINGS`, and its parse merges them back.
+   */
   settings: DetectionSettings;
   /** The network-owner data and where its refresh downloads from; absent when `networkData` is false. */
   networkData?: { sourceUrl: string };
@@ -403,7 +412,9 @@ export function parseDeployConfig(
   });
 
   if (deployment.success && settings.success) {
-    const bytes = Buffer.byteLength(JSON.stringify(runtimeSources)) + Buffer.byteLength(JSON.stringify(settings.data));
+    const bytes =
+      Buffer.byteLength(JSON.stringify(runtimeSources)) +
+      Buffer.byteLength(JSON.stringify(settingsForEnvironment(settings.data)));
     if (bytes + ENV_RESERVED_BYTES > LAMBDA_ENV_MAX_BYTES) {
       issues.push(
         `${prefix}: log sources and settings take ${bytes} bytes, more than the ${LAMBDA_ENV_MAX_BYTES - ENV_RESERVED_BYTES} left in Lambda's 4 KB environment: shorten allowUsers (use * patterns), merge allowCidrs into wider blocks, move allowAsns/allowCountries entries to authwatch allow (kept in the table; so are entries for one user or until a day), remove entries whose until is over, or use fewer log groups`,

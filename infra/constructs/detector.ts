@@ -19,7 +19,7 @@ import {
   PROJECT_ROOT,
 } from '../../lambdas/bundle';
 import { DEFAULT_QUERY_TIMEOUT_MS, ENV, type LogSourceConfig } from '../../shared/config';
-import type { DetectionSettings } from '../../shared/core/settings';
+import { settingsForEnvironment, type DetectionSettings } from '../../shared/core/settings';
 import { SERVICE_NAME_ENV } from '../../shared/telemetry';
 import { DeadLetterQueue } from './dead-letter-queue';
 
@@ -183,7 +183,7 @@ export class Detector extends Construct {
           [ENV.tableName]: props.tableName,
           [ENV.topicArn]: props.topicArn,
           [ENV.logSources]: JSON.stringify(props.logSources),
-          [ENV.settings]: JSON.stringify(props.settings),
+          [ENV.settings]: JSON.stringify(settingsForEnvironment(props.settings)),
           [ENV.queryTimeoutMs]: String(QUERY_BUDGET.toMilliseconds()),
           [SERVICE_NAME_ENV]: props.serviceName,
         },

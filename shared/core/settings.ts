@@ -125,3 +125,23 @@ export function formatIssues(
     return path ? `${path}: ${i.message}` : i.message;
   });
 }
+
+/**
+ * The settings as the detector function's environment carries them: only what differs from the defaults (a
+ * threshold left at its default is left out), which the function's parse fills in again (`detectionSettingsSchema`
+ * gives the same object back). Lambda's environment is 4 KB for everything; every detector added would otherwise
+ * take its default threshold's bytes from what the operator's allowlists and log groups can use.
+ */
+export function settingsForEnvironment(s: DetectionSettings): Partial<DetectionSettingsInput> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(s) as [keyof DetectionSettings, unknown][]) {
+    const base = DEFAULT_SETTINGS[key];
+    if (key === 'thresholds') {
+      const set = Object.entries(value as Record<string, number>).filter(
+        ([id, v]) => v !== (base as Record<string, number>)[id],
+      );
+      if (set.length > 0) out[key] = Object.fromEntries(set);
+    } else if (JSON.stringify(value) !== JSON.stringify(base)) out[key] = value;
+  }
+  return out as Partial<DetectionSettingsInput>;
+}

@@ -20,7 +20,7 @@ import { PROJECT_ROOT } from '../../lambdas/bundle';
 import { ENV, LOG_SOURCE_ID_MAX, logSourceId, parseRuntimeConfig } from '../../shared/config';
 import { ISO_COUNTRY_CODES } from '../../shared/core/countries';
 import { DAY_MS } from '../../shared/core/model';
-import { DEFAULT_SETTINGS, detectionSettingsSchema } from '../../shared/core/settings';
+import { DEFAULT_SETTINGS, detectionSettingsSchema, settingsForEnvironment } from '../../shared/core/settings';
 import { IPTOASN_COMBINED_URL } from '../../shared/adapters/network-data-source';
 import { ConfigError } from '../../shared/errors';
 import type { OperatorStore } from '../../shared/ports';
@@ -255,14 +255,15 @@ describe('deployment configuration', () => {
       allowCountries: ['JP', { country: 'JP', user: 'alice', until: '2026-12-18' }, 'DE'],
     });
     expect(config.warnings).toEqual([]);
-    // What synth deploys is what the Lambda reads back, unchanged.
+    // What synth deploys (what differs from the defaults) is what the Lambda reads back, unchanged.
     const runtime = parseRuntimeConfig({
       [ENV.tableName]: 't',
       [ENV.topicArn]: 'arn:aws:sns:eu-west-1:123456789012:alerts',
       [ENV.logSources]: JSON.stringify(config.logSources),
-      [ENV.settings]: JSON.stringify(config.settings),
+      [ENV.settings]: JSON.stringify(settingsForEnvironment(config.settings)),
     });
     expect(runtime.settings).toEqual(config.settings);
+    expect(Object.keys(settingsForEnvironment(config.settings))).not.toContain('learningDays');
     // On the command line, as JSON.
     expect(
       loadDeployConfig({
@@ -679,8 +680,9 @@ describe('only what the operator set is deployed', () => {
     expect(resources.filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(2);
     const vars = (fn[0]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     const settings = JSON.parse(vars[ENV.settings] as string) as Record<string, unknown>;
-    expect(settings).toEqual(DEFAULT_SETTINGS);
-    expect(settings).toMatchObject({ allowUsers: [], allowCidrs: [] });
+    // Only what differs from the defaults travels (nothing here), and the function's parse gives the defaults back.
+    expect(settings).toEqual({});
+    expect(detectionSettingsSchema.parse(settings)).toEqual(DEFAULT_SETTINGS);
     expect(JSON.parse(vars[ENV.logSources] as string)).toEqual(JSON.parse(given['authwatch.logSources']!));
     const subscriptions = resources
       .filter((r) => r.Type === 'AWS::SNS::Subscription')

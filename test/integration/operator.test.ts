@@ -190,7 +190,7 @@ describe('allow', () => {
     expect(run.alerts.map((a) => a.user.name)).toEqual(['bob']);
     expect(run.summary.alertsSuppressed).toBe(1);
     // The alert says how to do the same for bob.
-    expect(run.alerts[0]!.silence[1]).toContain(
+    expect(run.alerts[0]!.silence[2]).toContain(
       'npm run authwatch -- allow cidr 198.51.100.0/24 --user bob --table <table>',
     );
   });
