@@ -20,6 +20,7 @@ import {
   capAlerts,
   compileAllowlist,
   isCampaign,
+  foldSameLogon,
   linkCampaigns,
   rankAlerts,
 } from './core/alerts';
@@ -450,9 +451,13 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
     [...candidates.values()].filter((a) => isCampaign(a)),
     raised,
   );
-  const { kept, cut } = capAlerts(rankAlerts(linked.deliver), settings.maxAlertsPerRun);
+  // And one message per logon: a `low` alert on the same user and address as a stronger one is folded into it.
+  const logons = foldSameLogon(linked.deliver);
+  const { kept, cut } = capAlerts(rankAlerts(logons.deliver), settings.maxAlertsPerRun);
   const foldedInto = new Map<string, Alert[]>();
-  for (const a of linked.folded) foldedInto.set(a.campaign!.of!, [...(foldedInto.get(a.campaign!.of!) ?? []), a]);
+  const fold = (into: string, a: Alert) => foldedInto.set(into, [...(foldedInto.get(into) ?? []), a]);
+  for (const a of linked.folded) fold(a.campaign!.of!, a);
+  for (const f of logons.folded) fold(f.into, f.alert);
   let alertsFolded = 0;
 
   // 6. Deliver, then mark exactly what was delivered. Any undelivered alert fails the run before learning.

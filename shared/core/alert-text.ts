@@ -148,7 +148,11 @@ export function campaignLinkLines(a: Alert, render: (s: string, max: number) => 
       ? [`Alerts linked to this campaign (sent on their own): ${ids(c.linked)}.`]
       : []),
     ...(c.folded && c.folded.length > 0
-      ? [`Alerts folded into this campaign (not sent on their own): ${ids(c.folded)}.`]
+      ? [
+          c.users !== undefined
+            ? `Alerts folded into this campaign (not sent on their own): ${ids(c.folded)}.`
+            : `Other alerts on this logon, folded into this one (not sent on their own): ${ids(c.folded)}.`,
+        ]
       : []),
   ];
 }

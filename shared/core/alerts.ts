@@ -594,6 +594,60 @@ export function linkCampaigns(
   return { deliver: out, folded: foldedAlerts };
 }
 
+/** What `foldSameLogon` made of a run's alerts. */
+export interface FoldedLogons {
+  readonly deliver: Alert[];
+  /** The alerts folded, each with the id of the alert it was folded into. */
+  readonly folded: readonly { readonly alert: Alert; readonly into: string }[];
+}
+
+/**
+ * One message per logon. When detectors rated above `low` (brute force that succeeded, impossible travel, a source
+ * marked malicious) and `low` ones (an unusual source IP, an unusual hour) alert on the same user and address in
+ * one run, the `low` ones are folded into the highest-rated (then highest-scored) one, which lists them
+ * (`campaign.folded`): they tell the same story, and the stronger alert is the one to read at 3 a.m. Alerts about a
+ * source or a period (no user) and campaigns are left as they are; so are two `low` alerts on one logon (two
+ * different reasons, neither stronger).
+ */
+export function foldSameLogon(alerts: readonly Alert[]): FoldedLogons {
+  const groups = new Map<string, Alert[]>();
+  for (const a of alerts) {
+    if (a.user.name === '' || isCampaign(a)) continue;
+    const key = `${a.user.name}\u0000${a.source.ip}`;
+    groups.set(key, [...(groups.get(key) ?? []), a]);
+  }
+  const foldedIds = new Map<string, string>();
+  const foldsOf = new Map<string, string[]>();
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    const top = [...group].sort(
+      (x, y) =>
+        SEVERITY_RANK[y.rule.severity] - SEVERITY_RANK[x.rule.severity] ||
+        y.score - x.score ||
+        x.id.localeCompare(y.id),
+    )[0]!;
+    if (SEVERITY_RANK[top.rule.severity] === 0) continue;
+    for (const a of group)
+      if (a !== top && SEVERITY_RANK[a.rule.severity] === 0) {
+        foldedIds.set(a.id, top.id);
+        foldsOf.set(top.id, [...(foldsOf.get(top.id) ?? []), a.id]);
+      }
+  }
+  if (foldedIds.size === 0) return { deliver: [...alerts], folded: [] };
+  const deliver: Alert[] = [];
+  const folded: { alert: Alert; into: string }[] = [];
+  for (const a of alerts) {
+    const into = foldedIds.get(a.id);
+    if (into !== undefined) {
+      folded.push({ alert: a, into });
+      continue;
+    }
+    const f = foldsOf.get(a.id);
+    deliver.push(f ? { ...a, campaign: { ...a.campaign, folded: [...(a.campaign?.folded ?? []), ...f] } } : a);
+  }
+  return { deliver, folded };
+}
+
 /** Keep the `max` best; the rest are reported as cut (Elastic's rules raise at most 100 alerts per run). */
 export function capAlerts(ranked: readonly Alert[], max: number): { kept: Alert[]; cut: Alert[] } {
   return { kept: ranked.slice(0, max), cut: ranked.slice(max) };

@@ -601,7 +601,10 @@ export interface Alert {
     readonly total?: number;
     /** Per-user alerts delivered on their own and linked to this campaign (higher severity than the campaign). */
     readonly linked?: readonly string[];
-    /** Per-user alerts folded into this campaign: recorded as raised with it, not delivered one by one. */
+    /**
+     * Alerts folded into this one, recorded as raised with it, not delivered one by one: a campaign's per-user
+     * alerts; or, on a per-user alert, the `low` alerts on the same logon (same user and address) of that run.
+     */
     readonly folded?: readonly string[];
   };
   /**

@@ -167,3 +167,13 @@ describe('an alert about a period of the organisation’s logons (a spike: no us
     expect(alertTable([a])).toContain('(all users)');
   });
 });
+
+describe('a per-user alert with the other alerts on its logon folded into it', () => {
+  it('names them as alerts on this logon, not as a campaign', () => {
+    const a: Alert = { ...makeAlert({ detector: 'ip', user: 'alice' }), campaign: { folded: ['unusualhour-1'] } };
+    expect(emailText(a)).toContain(
+      'Other alerts on this logon, folded into this one (not sent on their own): unusualhour-1.',
+    );
+    expect(emailText(a)).not.toContain('folded into this campaign');
+  });
+});

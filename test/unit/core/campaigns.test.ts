@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertId, isCampaign, linkCampaigns, rankAlerts } from '../../../shared/core/alerts';
+import { alertId, foldSameLogon, isCampaign, linkCampaigns, rankAlerts } from '../../../shared/core/alerts';
 import { DETECTORS } from '../../../shared/core/detectors';
 import { DAY_MS, type Alert, type LogonObservation } from '../../../shared/core/model';
 import { failureTargets } from '../../../shared/run-detection';
@@ -125,5 +125,35 @@ describe('campaigns, not floods', () => {
     expect(rankAlerts([high, c]).map((a) => a.id)).toEqual([c.id, high.id]);
     expect(isCampaign(c)).toBe(true);
     expect(isCampaign(high)).toBe(false);
+  });
+});
+
+describe('one message per logon', () => {
+  it('folds the low alerts on the same user and address into the strongest one, which lists them', () => {
+    const ip = makeAlert({ detector: 'ip', user: 'alice', ip: '203.0.113.9' });
+    const hour: Alert = { ...ip, id: 'hour-1', score: 99 };
+    const brute = withSeverity({ ...ip, id: 'brute-1', score: 80 }, 'high');
+    const travel = withSeverity({ ...ip, id: 'travel-1', score: 95 }, 'medium');
+    const other = { ...makeAlert({ detector: 'ip', user: 'alice', ip: '198.51.100.7' }), id: 'elsewhere' };
+    const r = foldSameLogon([ip, hour, brute, travel, other]);
+    // The high one is kept (severity before score); the low ones fold into it; medium stays, as does another address.
+    expect(r.deliver.map((a) => a.id).sort()).toEqual(['brute-1', 'elsewhere', 'travel-1'].sort());
+    expect([...(r.deliver.find((a) => a.id === 'brute-1')!.campaign?.folded ?? [])].sort()).toEqual(
+      [ip.id, 'hour-1'].sort(),
+    );
+    expect(r.folded.map((f) => [f.alert.id, f.into]).sort()).toEqual(
+      [
+        [ip.id, 'brute-1'],
+        ['hour-1', 'brute-1'],
+      ].sort(),
+    );
+  });
+
+  it('leaves two low alerts on one logon, and alerts about a source or a period, as they are', () => {
+    const ip = makeAlert({ detector: 'ip', user: 'alice', ip: '203.0.113.9' });
+    const hour: Alert = { ...ip, id: 'hour-1' };
+    const c = withSeverity(campaign('203.0.113.9', ['alice']), 'high');
+    const period: Alert = withSeverity({ ...ip, id: 'period', user: { name: '' } }, 'high');
+    expect(foldSameLogon([ip, hour, c, period])).toEqual({ deliver: [ip, hour, c, period], folded: [] });
   });
 });
