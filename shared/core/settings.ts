@@ -77,8 +77,8 @@ export const detectionSettingsSchema = z.object({
   maxProbability: z.number().gt(0).max(1).default(0.035),
   /**
    * Days an address an alert was raised on stays suspect for its user unless `authwatch benign` answers it: not
-   * learned as the user's place nor as shared for everyone, and a later logon from it raises a follow-up (at most
-   * one a day). After that, unanswered, it is learned like any place (core/suspect.ts). 7: a working week and a
+   * learned as the user's place nor as shared for everyone, and the first logon from it on a later day raises one
+   * follow-up of the alert. After that, unanswered, it is learned like any place (baseline-update.ts). 7: a working week and a
    * weekend for someone to look, short enough that a real move (a new ISP) is not followed up for long.
    */
   suspectDays: z.number().min(1).max(90).default(7),
