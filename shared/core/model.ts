@@ -543,8 +543,8 @@ export interface Finding {
   readonly evidence: Readonly<Record<string, EvidenceValue>>;
   /**
    * The id of the alert this finding follows up (a later logon from a place that alert made suspect, see
-   * core/suspect.ts): its alert id is derived from that id and the logon's UTC day, so a place raises at most one
-   * follow-up a day however many windows see it.
+   * `UserBaseline.suspect`): its alert id is derived from that id alone, so the ledger lets one follow-up through
+   * per alert however many windows and days see the place used again.
    */
   readonly followUpOf?: string;
 }

@@ -171,8 +171,8 @@ export function busiestAddressIn(sharedIps: PopulationStats['sharedIps'], prefix
 /**
  * A later logon from a suspect place of the user (an address an alert was raised on, not answered: see
  * `UserBaseline.suspect`), as a follow-up of that alert: `judged` is the logon judged as usual (the place was not
- * learned, so it is as new as it was), whose score and probability it keeps. Its alert id is the original's and
- * the day's (`Finding.followUpOf`), so a place in use raises one follow-up a day, not one per window.
+ * learned, so it is as new as it was), whose score and probability it keeps. Its alert id is derived from the
+ * original's (`Finding.followUpOf`), so a place in use raises one follow-up, not one per window or per day.
  */
 function followUp(judged: Finding, s: SuspectPlace, settings: Pick<DetectionSettings, 'suspectDays'>): Finding {
   const o = judged.observation;
