@@ -311,7 +311,8 @@ export const unusualSourceIp: LogonDetector<'Auth.UnusualSourceIp'> = {
     // new in every window): a logon after those already counted, judged as usual, is a follow-up of its alert; the
     // alert's own logons, seen again by the overlapping window, are nothing, and so are later ones of the alert's
     // own day (the alert is that day's).
-    const key = sharedAddressKey(o.sourceIp);
+    // (The key is computed only for a user with suspect places: nearly no one, and every logon is judged here.)
+    const key = b.suspect ? sharedAddressKey(o.sourceIp) : '';
     const suspect = b.suspect && Object.hasOwn(b.suspect, key) ? b.suspect[key] : undefined;
     if (suspect) {
       if (!(o.lastSeen > suspect.last && dayOf(o.lastSeen) > dayOf(suspect.since))) return null;
