@@ -324,18 +324,19 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   const findingCounts = perDetector(detectors);
   let detectorErrors = 0;
   for (const o of successes) {
-    const baseline = baselines.get(o.user);
+    // One input per logon, read by every detector (detectors only read it).
+    const input = {
+      observation: o,
+      baseline: baselines.get(o.user),
+      population,
+      window,
+      settings,
+      ...(hostile ? { hostile } : {}),
+    };
     for (const detector of detectors) {
       if (!detector.evaluate) continue;
       try {
-        const f = detector.evaluate({
-          observation: o,
-          baseline,
-          population,
-          window,
-          settings,
-          ...(hostile ? { hostile } : {}),
-        });
+        const f = detector.evaluate(input);
         if (f) {
           findings.push({ finding: f, detector });
           findingCounts[detector.id]++;
