@@ -219,3 +219,8 @@ export function cidrContains(cidr: Cidr, ip: string): boolean {
   for (let i = 0; i < masked.length; i++) if (masked[i] !== cidr.network[i]) return false;
   return true;
 }
+
+/** `203.0.113.9/32`, `2001:db8::1/128`: one address as a range, for `allow cidr`. */
+export function hostCidr(ip: string): string {
+  return `${ip}/${ip.includes(':') ? 128 : 32}`;
+}

@@ -1,7 +1,6 @@
 /**
  * What the detectors of failed logons share of their rule metadata: MITRE ATT&CK's Credential Access tactic and
- * its Brute Force technique with the sub-techniques each detector names, and the host range of a source address
- * (the silence hint for one address). No detector id is written here.
+ * its Brute Force technique with the sub-techniques each detector names. No detector id is written here.
  */
 import type { MitreTechnique } from '../model';
 import type { Detector } from './detector';
@@ -30,9 +29,4 @@ export function bruteForce(subs: readonly (keyof typeof BRUTE_FORCE_SUBS)[]): Mi
       reference: `https://attack.mitre.org/techniques/T1110/${id.slice(-3)}/`,
     })),
   };
-}
-
-/** `203.0.113.9/32`, `2001:db8::1/128`: one address as a range, for `allow cidr`. */
-export function hostCidr(ip: string): string {
-  return `${ip}/${ip.includes(':') ? 128 : 32}`;
 }

@@ -11,6 +11,7 @@
  * half. The probability is ½ per weighted failure: seven failures from a new network then a success score 78, two
  * mistypes then a success nothing. A spraying source always counts (at most p = 0.001, score 94).
  */
+import { hostCidr } from '../../net';
 import { ownerText } from '../../enrich';
 import {
   isSpraying,
@@ -24,7 +25,7 @@ import { bucketOf, ownerKey, type Finding, type LogonObservation } from '../../m
 import { hostingReason } from '../../network-data/hosting';
 import { networkUsers } from '../../population';
 import { scoreFromProbability } from '../../scoring';
-import { CREDENTIAL_ACCESS, bruteForce, hostCidr } from '../credential-access';
+import { CREDENTIAL_ACCESS, bruteForce } from '../credential-access';
 import {
   VALID_ACCOUNTS_MITRE,
   plural,

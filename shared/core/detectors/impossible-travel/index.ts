@@ -24,7 +24,7 @@
  * A user without located logons (no network data loaded, private addresses) is never judged.
  */
 import { sharedUsers } from '../../population';
-import { placeOf, sharedAddressKey } from '../../net';
+import { hostCidr, placeOf, sharedAddressKey } from '../../net';
 import { DAY_MS, type Finding, type PopulationStats } from '../../model';
 import { ownerText } from '../../enrich';
 import { scoreFromProbability } from '../../scoring';
@@ -141,7 +141,7 @@ export const impossibleTravel: LogonDetector<'Auth.ImpossibleTravel'> = {
         ? [`The user travels in ${owner.country}: ${cmd.allowCountry(owner.country, user, until)}`]
         : []),
       `This network is the user’s own egress: ${cmd.allowCidr(placeOf(sourceIp, 'prefix'), user)}`,
-      `An egress of the organisation (VPN, gateway): ${cmd.allowCidr(`${sourceIp}/${sourceIp.includes(':') ? 128 : 32}`)}`,
+      `An egress of the organisation (VPN, gateway): ${cmd.allowCidr(hostCidr(sourceIp))}`,
       'The user goes between these two countries regularly: after two days of it the pair is learned and no longer alerts.',
       cmd.threshold(),
     ];

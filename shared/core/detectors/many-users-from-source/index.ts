@@ -22,10 +22,10 @@ import {
   type SourceActivity,
 } from '../../failures';
 import type { Finding } from '../../model';
-import { placeOf, sharedAddressKey } from '../../net';
+import { hostCidr, placeOf, sharedAddressKey } from '../../net';
 import { sharedUsers } from '../../population';
 import { scoreFromProbability } from '../../scoring';
-import { bruteForce, hostCidr } from '../credential-access';
+import { bruteForce } from '../credential-access';
 import { VALID_ACCOUNTS_MITRE, plural, type WindowDetector, type WindowDetectorInput } from '../detector';
 
 /** Fewest distinct users logging on from one source before it is judged: fewer is a shared desk or a family. */

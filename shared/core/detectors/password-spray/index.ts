@@ -15,6 +15,7 @@
  * addresses is judged as the owner (`AS64500`). One alert per source per UTC day (`groupBy: 'source'`); a spray
  * that goes on for days is raised once, again only when it has reached twice the users it had when reported.
  */
+import { hostCidr } from '../../net';
 import {
   populationStateOf,
   type DetectorState,
@@ -25,7 +26,7 @@ import {
 import type { Finding } from '../../model';
 import { judgeWindow } from './judge';
 import { learnSpray, SPRAY_STATE_VERSION, spraySchema, type SprayState } from './state';
-import { CREDENTIAL_ACCESS, bruteForce, hostCidr } from '../credential-access';
+import { CREDENTIAL_ACCESS, bruteForce } from '../credential-access';
 
 const sprayState: DetectorState<never, SprayState> = {
   key: 'spray',

@@ -24,7 +24,7 @@
  * A user whose habits have not formed (not `isUserMature`) is judged by what the organisation knows instead
  * (immature.ts): a return after a silence, from a network new to the user that no one here uses.
  */
-import { placeOf, sharedAddressKey } from '../../net';
+import { hostCidr, placeOf, sharedAddressKey } from '../../net';
 import {
   DAY_MS,
   dayOf,
@@ -252,7 +252,7 @@ export const unusualSourceIp: LogonDetector<'Auth.UnusualSourceIp'> = {
         ? [`The user travels in ${owner.country}: ${cmd.allowCountry(owner.country, user, until)}`]
         : []),
       ...(owner ? [`Network always fine for this user (ISP, carrier): ${cmd.allowAsn(owner.asn, user)}`] : []),
-      `Fine for everyone (scanner, bastion): ${cmd.allowCidr(`${sourceIp}/${sourceIp.includes(':') ? 128 : 32}`)}`,
+      `Fine for everyone (scanner, bastion): ${cmd.allowCidr(hostCidr(sourceIp))}`,
       cmd.threshold(),
     ];
   },
