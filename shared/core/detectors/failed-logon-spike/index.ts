@@ -10,6 +10,7 @@
  * level while it has seen little, a negative binomial that allows for bursts, and a floor (`MIN_FAILURES`) so that
  * a handful of failures in an hour that usually sees none is no finding. Model: shared/core/volume/seasonal.ts.
  */
+import { hostCidr } from '../../net';
 import type { Finding } from '../../model';
 import {
   SEED_RULE_RISK_SCORE,
@@ -84,7 +85,7 @@ export const failedLogonSpike: WindowDetector<'Auth.FailedLogonSpike'> = {
   silence({ sourceIp }, cmd) {
     return [
       'An outage, a password rotation or a scheduled scan: nothing to do; a period that recurs weekly is learned.',
-      ...(sourceIp ? [`Failures from your own scanner: ${cmd.allowCidr(`${sourceIp}/32`)}`] : []),
+      ...(sourceIp ? [`Failures from your own scanner: ${cmd.allowCidr(hostCidr(sourceIp))}`] : []),
       cmd.threshold(),
     ];
   },

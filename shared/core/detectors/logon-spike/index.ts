@@ -8,6 +8,7 @@
  * Monday-morning peak that happens every week is expected and the same count at 03:00 on a Sunday is not; a floor
  * (`MIN_LOGONS`) keeps a handful of logons in an empty hour from being a finding. Model: shared/core/volume/seasonal.ts.
  */
+import { hostCidr } from '../../net';
 import type { Finding } from '../../model';
 import {
   SEED_RULE_RISK_SCORE,
@@ -57,7 +58,7 @@ export const logonSpike: WindowDetector<'Auth.LogonSpike'> = {
   silence({ sourceIp }, cmd) {
     return [
       'A reconnect after an outage or a one-off event: nothing to do; a period that recurs weekly is learned.',
-      ...(sourceIp ? [`Logons from your own automation: ${cmd.allowCidr(`${sourceIp}/32`)}`] : []),
+      ...(sourceIp ? [`Logons from your own automation: ${cmd.allowCidr(hostCidr(sourceIp))}`] : []),
       cmd.threshold(),
     ];
   },

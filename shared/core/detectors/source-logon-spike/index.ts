@@ -10,6 +10,7 @@
  * (`groupBy: 'source'`), listing the accounts with their logons. State: a bounded top-K of busy addresses plus a
  * pooled distribution for the rest (state.ts); model: shared/core/volume/seasonal.ts.
  */
+import { hostCidr } from '../../net';
 import { BUCKET_MS, DAY_MS, type CampaignUser, type Finding, type LogonObservation } from '../../model';
 import { scoreFromProbability } from '../../scoring';
 import {
@@ -84,7 +85,7 @@ export const sourceLogonSpike: WindowDetector<'Auth.SourceLogonSpike'> = {
   silence({ sourceIp }, cmd) {
     return [
       'A busy egress or tool that is yours: nothing to do if it recurs (it is learned), or:',
-      `Never alert on this address: ${cmd.allowCidr(`${sourceIp}/32`)}`,
+      `Never alert on this address: ${cmd.allowCidr(hostCidr(sourceIp))}`,
       cmd.threshold(),
     ];
   },
