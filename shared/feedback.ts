@@ -20,7 +20,8 @@
  * The results are plain data: what changed and how things now stand; wording them is the caller's.
  */
 import { plainText } from './core/untrusted-text';
-import { markPlacesKnown, suspectAt } from './core/baseline-update';
+import { markPlacesKnown } from './core/baseline-update';
+import { suspectAt } from './core/suspect';
 import { DETECTORS } from './core/detectors';
 import { alertOwner } from './core/alerts';
 import { HOSTILE_SUBNET_PREFIX, hostileCidrProblem } from './core/hostile';

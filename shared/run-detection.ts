@@ -19,11 +19,9 @@ import {
   buildContextIndex,
   capAlerts,
   compileAllowlist,
-  isCampaign,
-  foldSameLogon,
-  linkCampaigns,
   rankAlerts,
 } from './core/alerts';
+import { foldSameLogon, isCampaign, linkCampaigns } from './core/campaigns';
 import { computeBaselineUpdate, settleAllSuspects } from './core/baseline-update';
 import { enrichObservations } from './core/enrich';
 import { compileHostile } from './core/hostile';

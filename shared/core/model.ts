@@ -543,8 +543,8 @@ export interface Finding {
   readonly evidence: Readonly<Record<string, EvidenceValue>>;
   /**
    * The id of the alert this finding follows up (a later logon from a place that alert made suspect, see
-   * `UserBaseline.suspect`): its alert id is derived from that id alone, so the ledger lets one follow-up through
-   * per alert however many windows and days see the place used again.
+   * `UserBaseline.suspect`, core/suspect.ts): its alert id is derived from that id alone, so the ledger lets one
+   * follow-up through per alert however many windows and days see the place used again.
    */
   readonly followUpOf?: string;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { alertId, foldSameLogon, isCampaign, linkCampaigns, rankAlerts } from '../../../shared/core/alerts';
+import { alertId, rankAlerts } from '../../../shared/core/alerts';
+import { foldSameLogon, isCampaign, linkCampaigns } from '../../../shared/core/campaigns';
 import { DETECTORS } from '../../../shared/core/detectors';
 import { DAY_MS, type Alert, type LogonObservation } from '../../../shared/core/model';
 import { failureTargets } from '../../../shared/run-detection';

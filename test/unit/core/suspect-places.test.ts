@@ -5,13 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  type AlertedPlace,
   computeBaselineUpdate,
   markPlacesKnown,
-  MAX_SUSPECT_PER_USER,
   settleAllSuspects,
   settleSuspects,
 } from '../../../shared/core/baseline-update';
+import { MAX_SUSPECT_PER_USER, type AlertedPlace } from '../../../shared/core/suspect';
 import {
   BUCKET_MS,
   DAY_MS,

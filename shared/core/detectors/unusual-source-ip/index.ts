@@ -25,6 +25,7 @@
  * (immature.ts): a return after a silence, from a network new to the user that no one here uses.
  */
 import { hostCidr, placeOf, sharedAddressKey } from '../../net';
+import { suspectAt } from '../../suspect';
 import {
   DAY_MS,
   dayOf,
@@ -312,8 +313,7 @@ export const unusualSourceIp: LogonDetector<'Auth.UnusualSourceIp'> = {
     // alert's own logons, seen again by the overlapping window, are nothing, and so are later ones of the alert's
     // own day (the alert is that day's).
     // (The key is computed only for a user with suspect places: nearly no one, and every logon is judged here.)
-    const key = b.suspect ? sharedAddressKey(o.sourceIp) : '';
-    const suspect = b.suspect && Object.hasOwn(b.suspect, key) ? b.suspect[key] : undefined;
+    const suspect = b.suspect ? suspectAt(b, sharedAddressKey(o.sourceIp)) : undefined;
     if (suspect) {
       if (!(o.lastSeen > suspect.last && dayOf(o.lastSeen) > dayOf(suspect.since))) return null;
       const { suspect: _all, ...unmarked } = b;
