@@ -22,6 +22,7 @@ import {
   rankAlerts,
 } from './core/alerts';
 import { foldSameLogon, isCampaign, linkCampaigns } from './core/campaigns';
+import { failureTargets } from './core/failures';
 import { computeBaselineUpdate, settleAllSuspects } from './core/baseline-update';
 import { enrichObservations } from './core/enrich';
 import { compileHostile } from './core/hostile';
@@ -101,25 +102,6 @@ export const RUN_LEASE_MS = 5.5 * 60 * 1000;
  * trying millions of made-up names. The most failed names are read first; `targetsNotRead` counts the rest.
  */
 export const MAX_FAILURE_USERS_READ = 5000;
-
-/**
- * The users the window's failures named who did not also log on, most failed first (then by name), at most
- * `max`; and how many more there were.
- */
-export function failureTargets(
-  observations: readonly LogonObservation[],
-  successfulUsers: ReadonlySet<string>,
-  max: number,
-): { names: string[]; notRead: number } {
-  const failures = new Map<string, number>();
-  for (const o of observations)
-    if (o.outcome === 'failure' && !successfulUsers.has(o.user))
-      failures.set(o.user, (failures.get(o.user) ?? 0) + o.count);
-  const names = [...failures.keys()].sort(
-    (a, b) => failures.get(b)! - failures.get(a)! || (a < b ? -1 : a > b ? 1 : 0),
-  );
-  return { names: names.slice(0, max), notRead: Math.max(0, names.length - max) };
-}
 
 /** How the lease item is named in errors. */
 const LEASE_LABEL = 'META#lease';

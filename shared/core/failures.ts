@@ -221,3 +221,22 @@ export function namesText(names: readonly string[], max = 5): string {
   if (names.length <= max) return names.join(', ');
   return `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
 }
+
+/**
+ * The users the window's failures named who did not also log on, most failed first (then by name), at most
+ * `max`; and how many more there were.
+ */
+export function failureTargets(
+  observations: readonly LogonObservation[],
+  successfulUsers: ReadonlySet<string>,
+  max: number,
+): { names: string[]; notRead: number } {
+  const failures = new Map<string, number>();
+  for (const o of observations)
+    if (o.outcome === 'failure' && !successfulUsers.has(o.user))
+      failures.set(o.user, (failures.get(o.user) ?? 0) + o.count);
+  const names = [...failures.keys()].sort(
+    (a, b) => failures.get(b)! - failures.get(a)! || (a < b ? -1 : a > b ? 1 : 0),
+  );
+  return { names: names.slice(0, max), notRead: Math.max(0, names.length - max) };
+}

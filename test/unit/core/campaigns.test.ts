@@ -3,7 +3,7 @@ import { alertId, rankAlerts } from '../../../shared/core/alerts';
 import { foldSameLogon, isCampaign, linkCampaigns } from '../../../shared/core/campaigns';
 import { DETECTORS } from '../../../shared/core/detectors';
 import { DAY_MS, type Alert, type LogonObservation } from '../../../shared/core/model';
-import { failureTargets } from '../../../shared/run-detection';
+import { failureTargets } from '../../../shared/core/failures';
 import { makeAlert } from '../../support/alerts';
 
 const T = Date.UTC(2026, 2, 20, 10, 0);
