@@ -29,6 +29,7 @@ import {
   SKETCH_CAPACITY,
   sketchAddInPlace,
   userShareTopUp,
+  type PeriodNovelty,
 } from './population';
 import { dormancy, isOwnerKnowledgeMature, isUserMature } from './habits';
 import { hostingReason } from './network-data/hosting';
@@ -82,38 +83,190 @@ function lastBucketWithin(ips: Readonly<Record<string, SeenStats>>, key: string)
   return last;
 }
 
+/** Which population sketch an addition goes to. */
+export type SketchName = 'ip' | 'prefix' | 'network' | 'country';
+
+/**
+ * What one slice of a window's users adds to the population: counters, sketch additions in the order they were
+ * made, and the pooled-novelty contributions. Learning a window's users in slices (shared/steps/), each against
+ * the population as it was before the window, and replaying the slices' deltas onto it in order gives the same
+ * population as learning them all at once: exactly for one slice; with several, a user's share of a place another
+ * slice added in the same window is a whole share, not a top-up (the population's counts are approximate anyway).
+ */
+export interface PopulationDelta {
+  userBuckets: number;
+  knownUsers: number;
+  newUsers: number;
+  dormantReturns: number;
+  /** `[sketch, key, time, weight]`, in order. */
+  readonly sketchAdds: [SketchName, string, number, number][];
+  /** One mature user's active bucket each: their novelty before it, and what it brought. */
+  readonly pool: { readonly carried: NoveltyCounts; readonly period: PeriodNovelty }[];
+}
+
+/** What learning one slice of a window's users gives: their changed baselines, and what they add to the population. */
+export interface UsersLearned {
+  /** Baselines that changed, carrying the version they were read with (0 = new). */
+  readonly users: UserBaseline[];
+  readonly delta: PopulationDelta;
+  /** Per detector state key: the slice's users who shape the population, with their slice before and after. */
+  readonly learners: ReadonlyMap<string, PopulationLearnUser<unknown>[]>;
+  readonly newUsers: number;
+}
+
+/** Options of a window's learning. */
+export interface LearnOptions {
+  windowEnd: number;
+  /** Start of the window (default: the schedule's 30 minutes before its end): for window detectors' learning. */
+  windowStart?: number;
+  learning: boolean;
+  settings: DetectionSettings;
+  /**
+   * Users who learn their own baseline but do not shape the population (allowlisted accounts: whatever
+   * they do is never alerted on, so it must not become what everyone else is judged against).
+   */
+  excludeFromPopulation?: (user: string) => boolean;
+  /** Detectors whose own state learns the window (default: the registry). */
+  detectors?: readonly Detector[];
+  /**
+   * The window's alerts that make their address suspect for their user (see `AlertedPlace`): an address not
+   * already known to the user becomes a suspect place, and is not learned (see `UserBaseline.suspect`).
+   */
+  suspects?: readonly AlertedPlace[];
+}
+
+/** A delta that adds nothing. */
+export function emptyDelta(): PopulationDelta {
+  return { userBuckets: 0, knownUsers: 0, newUsers: 0, dormantReturns: 0, sketchAdds: [], pool: [] };
+}
+
+function isEmptyDelta(d: PopulationDelta): boolean {
+  return (
+    d.userBuckets === 0 &&
+    d.knownUsers === 0 &&
+    d.newUsers === 0 &&
+    d.dormantReturns === 0 &&
+    d.sketchAdds.length === 0 &&
+    d.pool.length === 0
+  );
+}
+
+const SKETCH_CAPACITY_OF: Readonly<Record<SketchName, number>> = {
+  ip: SKETCH_CAPACITY,
+  prefix: SKETCH_CAPACITY,
+  network: NETWORK_SKETCH_CAPACITY,
+  country: COUNTRY_SKETCH_CAPACITY,
+};
+
+/**
+ * Replay slices' deltas, in order, onto the population decayed to the window (`decayPopulationTo`): the population
+ * after the window's users, before the detectors' own population learning (`learnPopulation`). Pure: the sketches
+ * are copied once, and only when a delta adds to them.
+ */
+export function applyPopulationDeltas(pop: PopulationStats, deltas: Iterable<PopulationDelta>): PopulationStats {
+  let out = pop;
+  let sketches: Record<SketchName, Record<string, PopulationStats['sharedIps'][string]>> | undefined;
+  for (const d of deltas) {
+    if (isEmptyDelta(d)) continue;
+    if (out === pop) out = { ...pop };
+    out.userBuckets += d.userBuckets;
+    out.knownUsers += d.knownUsers;
+    out.newUsers += d.newUsers;
+    out.dormantReturns += d.dormantReturns;
+    for (const { carried, period } of d.pool) {
+      const n = out.placeNovelty ?? { periods: 0, ip: 0, prefix: 0, network: 0, ipInKnownPrefix: 0 };
+      out.placeNovelty = addBucketToPool(n, carried, period);
+    }
+    if (d.sketchAdds.length === 0) continue;
+    sketches ??= {
+      ip: { ...pop.sharedIps },
+      prefix: { ...pop.sharedPrefixes },
+      network: { ...(pop.sharedNetworks ?? {}) },
+      country: { ...(pop.sharedCountries ?? {}) },
+    };
+    for (const [name, key, t, weight] of d.sketchAdds)
+      sketchAddInPlace(sketches[name], key, t, SKETCH_CAPACITY_OF[name], weight);
+  }
+  if (sketches) {
+    out.sharedIps = sketches.ip;
+    out.sharedPrefixes = sketches.prefix;
+    out.sharedNetworks = sketches.network;
+    // Created only once a window has an owner's country to add (items learned before owners stay without).
+    if (pop.sharedCountries || Object.keys(sketches.country).length > 0) out.sharedCountries = sketches.country;
+  }
+  return out;
+}
+
+/**
+ * The detectors' own population learning of a window (after every user was learned): each stateful detector's
+ * population slice learns from the window's observations (allowlisted users' left out), the users' slices before
+ * and after, and what was known of the users before the window (`baselines`: whole baselines, or their window
+ * digests, which hold every place the window's observations name: core/window-digest.ts).
+ */
+export function learnPopulation(
+  pop: PopulationStats,
+  input: {
+    readonly observations: readonly LogonObservation[];
+    readonly baselines: ReadonlyMap<string, UserBaseline>;
+    readonly learners: ReadonlyMap<string, readonly PopulationLearnUser<unknown>[]>;
+  },
+  opts: LearnOptions,
+): PopulationStats {
+  const stateful = (opts.detectors ?? DETECTORS).flatMap((d) => (d.state ? [d.state] : []));
+  const exclude = opts.excludeFromPopulation;
+  const observations = exclude ? input.observations.filter((o) => !exclude(o.user)) : input.observations;
+  let out = pop;
+  for (const st of stateful) {
+    if (!st.population) continue;
+    const before = out.detectorState?.[st.key];
+    const after = st.population.learn(before, {
+      windowEnd: opts.windowEnd,
+      windowStart: opts.windowStart ?? opts.windowEnd - LOOKBACK_MS,
+      learning: opts.learning,
+      settings: opts.settings,
+      users: input.learners.get(st.key) ?? [],
+      observations,
+      baselines: input.baselines,
+    });
+    if (after !== before) out = { ...out, detectorState: { ...out.detectorState, [st.key]: after } };
+  }
+  return out;
+}
+
 /**
  * Apply a window's observations to the baselines read before the run: successes teach the users' baselines and
  * the population; every observation (failures too) reaches the detectors' population learning.
  * Idempotent per 15-minute bucket: re-applying the overlapping half of the previous window, or a whole
  * retried window, changes nothing that matters (only `last` times), and such users are not rewritten.
+ * The window at once: `learnUsers` over all its users, their delta applied, then `learnPopulation`.
  */
 export function computeBaselineUpdate(
   observations: readonly LogonObservation[],
   before: ReadonlyMap<string, UserBaseline>,
   population: PopulationStats,
-  opts: {
-    windowEnd: number;
-    /** Start of the window (default: the schedule's 30 minutes before its end): for window detectors' learning. */
-    windowStart?: number;
-    learning: boolean;
-    settings: DetectionSettings;
-    /**
-     * Users who learn their own baseline but do not shape the population (allowlisted accounts: whatever
-     * they do is never alerted on, so it must not become what everyone else is judged against).
-     */
-    excludeFromPopulation?: (user: string) => boolean;
-    /** Detectors whose own state learns the window (default: the registry). */
-    detectors?: readonly Detector[];
-    /**
-     * The window's alerts that make their address suspect for their user (see `AlertedPlace`): an address not
-     * already known to the user becomes a suspect place, and is not learned (see `UserBaseline.suspect`).
-     */
-    suspects?: readonly AlertedPlace[];
-  },
+  opts: LearnOptions,
 ): BaselineUpdate {
+  const decayedPop = decayPopulationTo(population, bucketOf(opts.windowEnd));
+  const learned = learnUsers(observations, before, decayedPop, opts);
+  const withUsers = applyPopulationDeltas(decayedPop, [learned.delta]);
+  const pop = learnPopulation(withUsers, { observations, baselines: before, learners: learned.learners }, opts);
+  return { users: learned.users, population: pop, populationChanged: pop !== population, newUsers: learned.newUsers };
+}
+
+/**
+ * Learn one slice of a window's users (their successful logons among `observations`; the others are ignored)
+ * against the population decayed to the window (`decayPopulationTo`), without changing it: their new baselines,
+ * and what they add to the population (`PopulationDelta`, replayed by `applyPopulationDeltas`).
+ */
+export function learnUsers(
+  observations: readonly LogonObservation[],
+  before: ReadonlyMap<string, UserBaseline>,
+  pop: PopulationStats,
+  opts: LearnOptions,
+): UsersLearned {
   const stateful = (opts.detectors ?? DETECTORS).flatMap((d) => (d.state ? [d.state] : []));
   const settings = opts.settings;
+  const delta = emptyDelta();
   /** Per detector state key: the window's users who shape the population, with their slice before and after. */
   const popLearners = new Map<string, PopulationLearnUser<unknown>[]>(stateful.map((s) => [s.key, []]));
   const alertedByUser = new Map<string, Map<string, AlertedPlace>>();
@@ -134,43 +287,24 @@ export function computeBaselineUpdate(
     else byUser.set(o.user, [o]);
   }
 
-  // What the population's own learners see of the window: everyone's observations but the allowlisted users'.
-  const exclude = opts.excludeFromPopulation;
-  const populationObservations = exclude ? observations.filter((o) => !exclude(o.user)) : observations;
-  const baselinesBefore = before;
-
-  let pop = decayPopulationTo(population, bucketOf(opts.windowEnd));
-  let populationChanged = pop !== population;
   const changedUsers: UserBaseline[] = [];
-  // The population's sketches, copied once on the window's first new place and updated in place after.
-  let sketches:
-    | {
-        ip: PopulationStats['sharedIps'];
-        prefix: PopulationStats['sharedPrefixes'];
-        network: NonNullable<PopulationStats['sharedNetworks']>;
-        /** Created only once a window has an owner's country to add (items learned before owners stay without). */
-        country?: NonNullable<PopulationStats['sharedCountries']>;
-      }
-    | undefined;
+  // The slice's view of the population's sketches (what it read, plus its own additions), copied once on the
+  // slice's first new place and updated in place after: whether a user's share is a whole one or a top-up.
+  let sketches: Record<SketchName, Record<string, PopulationStats['sharedIps'][string]>> | undefined;
   const sketch = () =>
     (sketches ??= {
       ip: { ...pop.sharedIps },
       prefix: { ...pop.sharedPrefixes },
       network: { ...(pop.sharedNetworks ?? {}) },
-      ...(pop.sharedCountries ? { country: { ...pop.sharedCountries } } : {}),
+      country: { ...(pop.sharedCountries ?? {}) },
     });
   /** Add one user's share of `key` to a sketch, topped up from the bucket of the user's previous logon from it. */
-  const share = (
-    counters: Record<string, PopulationStats['sharedIps'][string]>,
-    key: string,
-    previous: number | undefined,
-    o: LogonObservation,
-    capacity: number,
-  ) => {
+  const share = (name: SketchName, key: string, previous: number | undefined, o: LogonObservation) => {
+    const counters = sketch()[name];
     const weight = counters[key] ? userShareTopUp(previous, bucketOf(o.lastSeen)) : 1;
     if (weight > 0) {
-      sketchAddInPlace(counters, key, o.lastSeen, capacity, weight);
-      populationChanged = true;
+      sketchAddInPlace(counters, key, o.lastSeen, SKETCH_CAPACITY_OF[name], weight);
+      delta.sketchAdds.push([name, key, o.lastSeen, weight]);
     }
   };
   /** Networks new to this user that no one had used before this window (read before this window's additions). */
@@ -243,14 +377,12 @@ export function computeBaselineUpdate(
           // The user's share of the place in the population sketch: 1 on their first logon from it, topped
           // back up to 1 in a later bucket, nothing more in the same one (a place absent from the sketch,
           // evicted meanwhile, gets the user's whole share back). Networks go by their owner's AS where known.
-          const sk = sketch();
           if (level === 'network' && asKey !== undefined)
-            share(sk.network, asKey, ownerMaps?.owners[asKey]?.lastBucket, o, NETWORK_SKETCH_CAPACITY);
+            share('network', asKey, ownerMaps?.owners[asKey]?.lastBucket, o);
           else {
-            const counters = level === 'ip' ? sk.ip : level === 'prefix' ? sk.prefix : sk.network;
             const skKey = level === 'ip' ? sharedAddressKey(o.sourceIp) : key;
             const previous = skKey === key ? old?.lastBucket : lastBucketWithin(map, skKey);
-            share(counters, skKey, previous, o, level === 'network' ? NETWORK_SKETCH_CAPACITY : SKETCH_CAPACITY);
+            share(level, skKey, previous, o);
           }
         }
         const next = touchSpan(old, o);
@@ -260,11 +392,8 @@ export function computeBaselineUpdate(
       if (owner && asKey && ownerMaps) {
         const country = owner.country;
         if (country !== undefined && !ownerMaps.countries[country]) newCountry = true;
-        if (shapesPopulation && country !== undefined) {
-          const sk = sketch();
-          sk.country ??= {};
-          share(sk.country, country, ownerMaps.countries[country]?.lastBucket, o, COUNTRY_SKETCH_CAPACITY);
-        }
+        if (shapesPopulation && country !== undefined)
+          share('country', country, ownerMaps.countries[country]?.lastBucket, o);
         const learned: [Record<string, SeenStats>, string][] = [[ownerMaps.owners, asKey]];
         if (country !== undefined) learned.push([ownerMaps.countries, country]);
         for (const [map, key] of learned) {
@@ -313,7 +442,6 @@ export function computeBaselineUpdate(
           changed = true;
       }
       if (newBucket && shapesPopulation) {
-        const n = pop.placeNovelty ?? { periods: 0, ip: 0, prefix: 0, network: 0, ipInKnownPrefix: 0 };
         const carried: NoveltyCounts = {
           periods: carry(prev.novelty.periods),
           ip: carry(prev.novelty.ip),
@@ -328,9 +456,9 @@ export function computeBaselineUpdate(
             : {}),
         };
         const orgNovelNetwork = newAt.network && placed.some((o) => orgNovel.has(placeOf(o.sourceIp, 'network')));
-        pop = {
-          ...pop,
-          placeNovelty: addBucketToPool(n, carried, {
+        delta.pool.push({
+          carried,
+          period: {
             newAt,
             orgNovelNetwork,
             ...(ownerMature && newOwnerBucket
@@ -342,9 +470,8 @@ export function computeBaselineUpdate(
                   },
                 }
               : {}),
-          }),
-        };
-        populationChanged = true;
+          },
+        });
       }
     }
 
@@ -359,30 +486,22 @@ export function computeBaselineUpdate(
         detectorState = { ...detectorState, [st.key]: after };
         changed = true;
       }
-      if (shapesPopulation) popLearners.get(st.key)!.push({ user, observations: obs, baseline: prev, before, after });
+      if (shapesPopulation) popLearners.get(st.key)!.push({ user, before, after });
     }
 
     if (!changed) continue;
 
-    if (newBucket && shapesPopulation) {
-      pop = { ...pop, userBuckets: pop.userBuckets + 1 };
-      populationChanged = true;
-    }
+    if (newBucket && shapesPopulation) delta.userBuckets++;
     if (!prev) {
       newUsers++;
-      pop = {
-        ...pop,
-        knownUsers: pop.knownUsers + 1,
-        newUsers: pop.newUsers + (opts.learning || !shapesPopulation ? 0 : 1),
-      };
-      populationChanged = true;
+      delta.knownUsers++;
+      if (!opts.learning && shapesPopulation) delta.newUsers++;
     } else if (
       !opts.learning &&
       shapesPopulation &&
       dormancy(prev.activity.last, prev.activity.first, prev.activity.days, first, opts.settings.dormantDays).dormant
     ) {
-      pop = { ...pop, dormantReturns: pop.dormantReturns + 1 };
-      populationChanged = true;
+      delta.dormantReturns++;
     }
 
     changedUsers.push({
@@ -406,33 +525,7 @@ export function computeBaselineUpdate(
     });
   }
 
-  for (const st of stateful) {
-    if (!st.population) continue;
-    const before = pop.detectorState?.[st.key];
-    const after = st.population.learn(before, {
-      windowEnd: opts.windowEnd,
-      windowStart: opts.windowStart ?? opts.windowEnd - LOOKBACK_MS,
-      learning: opts.learning,
-      settings,
-      users: popLearners.get(st.key)!,
-      observations: populationObservations,
-      baselines: baselinesBefore,
-    });
-    if (after !== before) {
-      pop = { ...pop, detectorState: { ...pop.detectorState, [st.key]: after } };
-      populationChanged = true;
-    }
-  }
-
-  if (sketches)
-    pop = {
-      ...pop,
-      sharedIps: sketches.ip,
-      sharedPrefixes: sketches.prefix,
-      sharedNetworks: sketches.network,
-      ...(sketches.country ? { sharedCountries: sketches.country } : {}),
-    };
-  return { users: changedUsers, population: pop, populationChanged, newUsers };
+  return { users: changedUsers, delta, learners: popLearners, newUsers };
 }
 
 /**

@@ -27,19 +27,29 @@ export interface RunRef {
   readonly catchUp: boolean;
   /** Deliver alerts but learn nothing (see `RunOptions.alertOnly`). */
   readonly alertOnly: boolean;
+  /** How many user shards the window's logons are split into (a user's shard: `shardOf`, a hash of the name). */
+  readonly shardCount: number;
 }
 
 /** What `plan` decides: which groups of log sources to fetch and how many user shards to evaluate and learn. */
 export interface RunPlan extends RunRef {
   /** Indices of the log-source groups, each fetched by one `fetch` step (0 … n−1). */
   readonly sourceGroups: readonly number[];
-  /** Indices of the user shards (0 … n−1): users go to a shard by a hash of their name. */
+  /** Indices of the user shards (0 … shardCount−1): users go to a shard by a hash of their name. */
   readonly shards: readonly number[];
+  /**
+   * This plan is not for the window asked for but for an earlier one whose save was cut (its population saved, its
+   * users or watermark not) and whose retries all failed: it delivers nothing and finishes that save. Run it, then
+   * plan again (a state machine loops back to `plan`).
+   */
+  readonly finishesCutWindow?: boolean;
 }
 
 /** One fetch step: a group of log sources' logons of the window, staged per user shard. */
 export interface FetchReport {
   readonly group: number;
+  /** Distinct users with a successful logon in this group's logons. */
+  readonly users: number;
   readonly logons: number;
   readonly observations: number;
   readonly rows: number;

@@ -87,8 +87,6 @@ export interface UserLearnInput {
 /** One user's part in a window's population learning: their observations and their slice before and after it. */
 export interface PopulationLearnUser<U> {
   readonly user: string;
-  readonly observations: readonly LogonObservation[];
-  readonly baseline: UserBaseline | undefined;
   readonly before: U | undefined;
   readonly after: U | undefined;
 }
