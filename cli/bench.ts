@@ -283,31 +283,33 @@ async function startDynaliteChild(): Promise<Dynalite> {
  * ~25× fewer requests than the store's conditional puts. Items are exactly what the store writes.
  */
 async function primeUsers(client: DynamoDBClient, table: string, users: number): Promise<void> {
-  const requests: WriteRequest[][] = [];
-  let batch: WriteRequest[] = [];
-  for (let i = 0; i < users; i++) {
-    const b = matureBaseline(userName(i), ipOf(i));
-    batch.push({
-      PutRequest: {
-        Item: {
-          [PARTITION_KEY]: { S: userKey(b.user) },
-          [VERSION_ATTRIBUTE]: { N: '1' },
-          [BODY_ATTRIBUTE]: { S: encodeUserBody(b) },
+  // Batches are built as the workers need them, so priming never holds the whole table in memory (the run's peak
+  // RSS is measured over the whole process, priming included).
+  const batches = Math.ceil(users / 25);
+  const batch = (k: number): WriteRequest[] => {
+    const out: WriteRequest[] = [];
+    for (let i = k * 25; i < Math.min(users, (k + 1) * 25); i++) {
+      const b = matureBaseline(userName(i), ipOf(i));
+      out.push({
+        PutRequest: {
+          Item: {
+            [PARTITION_KEY]: { S: userKey(b.user) },
+            [VERSION_ATTRIBUTE]: { N: '1' },
+            [BODY_ATTRIBUTE]: { S: encodeUserBody(b) },
+          },
         },
-      },
-    });
-    if (batch.length === 25) {
-      requests.push(batch);
-      batch = [];
+      });
     }
-  }
-  if (batch.length > 0) requests.push(batch);
+    return out;
+  };
   let next = 0;
   const worker = async () => {
-    while (next < requests.length) {
-      let items: WriteRequest[] | undefined = requests[next++];
+    while (next < batches) {
+      let items: WriteRequest[] | undefined = batch(next++);
       while (items && items.length > 0) {
-        const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: items } }));
+        const out: { UnprocessedItems?: Record<string, WriteRequest[]> } = await client.send(
+          new BatchWriteItemCommand({ RequestItems: { [table]: items } }),
+        );
         items = out.UnprocessedItems?.[table];
       }
     }

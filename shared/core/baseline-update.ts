@@ -209,6 +209,11 @@ export function learnPopulation(
     readonly observations: readonly LogonObservation[];
     readonly baselines: ReadonlyMap<string, UserBaseline>;
     readonly learners: ReadonlyMap<string, readonly PopulationLearnUser<unknown>[]>;
+    /**
+     * Only the learners that learn from users alone (`learnsFromUsersOnly`: true), called once per slice of users,
+     * or only the others (false), called once per window; absent: all of them (the window at once).
+     */
+    readonly usersOnly?: boolean;
   },
   opts: LearnOptions,
 ): PopulationStats {
@@ -218,6 +223,7 @@ export function learnPopulation(
   let out = pop;
   for (const st of stateful) {
     if (!st.population) continue;
+    if (input.usersOnly !== undefined && (st.population.learnsFromUsersOnly === true) !== input.usersOnly) continue;
     const before = out.detectorState?.[st.key];
     const after = st.population.learn(before, {
       windowEnd: opts.windowEnd,

@@ -165,11 +165,16 @@ interface DeliverStage {
   readonly alertIds: string[];
 }
 
+/** One shard's learning: its new baselines (`learn/<shard>`), apart from what the population needs of it. */
 interface LearnStage {
   readonly users: UserBaseline[];
+  readonly newUsers: number;
+}
+
+/** What one shard's users add to the population (`shares/<shard>`): small next to their baselines. */
+interface SharesStage {
   readonly delta: PopulationDelta;
   readonly learners: [string, PopulationLearnUser<unknown>[]][];
-  readonly newUsers: number;
 }
 
 interface CommitStage {
@@ -732,7 +737,8 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
       if (run.alertOnly) return { shard, usersChanged: 0 };
       const delivered = await mustHave<DeliverStage>(run, 'deliver');
       const observations = (await observationsOf(run, shard)).filter((o) => o.outcome === 'success');
-      let out: LearnStage = { users: [], delta: emptyDeltaOf(), learners: [], newUsers: 0 };
+      let out: LearnStage = { users: [], newUsers: 0 };
+      let shares: SharesStage = { delta: emptyDeltaOf(), learners: [] };
       if (observations.length > 0) {
         const ctx = await context(run);
         await takeLease(run);
@@ -743,14 +749,11 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
         const stored = kept ?? (await store.getUsers(users));
         const pop = decayPopulationTo(ctx.population, bucketOf(run.windowEnd));
         const learned = learnUsers(observations, stored, pop, await learnOptions(run, ctx, delivered.suspects));
-        out = {
-          users: learned.users,
-          delta: learned.delta,
-          learners: [...learned.learners],
-          newUsers: learned.newUsers,
-        };
+        out = { users: learned.users, newUsers: learned.newUsers };
+        shares = { delta: learned.delta, learners: [...learned.learners] };
       }
       await stage(run, out, 'learn', shard);
+      await stage(run, shares, 'shares', shard);
       return { shard, usersChanged: out.users.length };
     },
 
@@ -762,28 +765,29 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
       if ((await isActive(run)) && !delivered.learnedBefore) {
         const ctx = await context(run);
         const opts = await learnOptions(run, ctx, delivered.suspects);
-        const base = decayPopulationTo(ctx.population, bucketOf(run.windowEnd));
-        const deltas: PopulationDelta[] = [];
-        const learners = new Map<string, PopulationLearnUser<unknown>[]>();
-        for (let s = 0; s < run.shardCount; s++) {
-          const l = await staged<LearnStage>(run, 'learn', s);
-          if (!l) continue;
-          deltas.push(l.delta);
-          for (const [k, list] of l.learners) {
-            const to = learners.get(k);
-            if (to) for (const u of list) to.push(u);
-            else learners.set(k, list);
-          }
-        }
+        // The shards' shares one at a time, in shard order: their population deltas, then the detectors' population
+        // slices that learn from users alone, slice by slice (never every user's slices at once).
+        let population = decayPopulationTo(ctx.population, bucketOf(run.windowEnd));
+        const observations = await observationsOf(run);
         const digests = new Map<string, UserBaseline>();
         for (let s = 0; s < run.shardCount; s++) {
           const e = await staged<EvaluateStage>(run, 'eval', s);
           if (e) for (const [u, b] of e.digests) digests.set(u, b);
         }
-        const observations = await observationsOf(run);
-        const population = learnPopulation(
-          applyPopulationDeltas(base, deltas),
-          { observations, baselines: digests, learners },
+        for (let s = 0; s < run.shardCount; s++) {
+          const sh = await staged<SharesStage>(run, 'shares', s);
+          if (!sh) continue;
+          population = applyPopulationDeltas(population, [sh.delta]);
+          population = learnPopulation(
+            population,
+            { observations: [], baselines: new Map(), learners: new Map(sh.learners), usersOnly: true },
+            opts,
+          );
+        }
+        // Then the slices that learn from the whole window's logons (failures, volume) and what was known of them.
+        population = learnPopulation(
+          population,
+          { observations, baselines: digests, learners: new Map(), usersOnly: false },
           opts,
         );
         // A window that changes no statistic leaves the item (up to ~150 KB) alone: its retry re-derives nothing.

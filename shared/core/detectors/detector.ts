@@ -123,6 +123,13 @@ export interface DetectorState<U = unknown, P = unknown> extends SliceOwner {
   readonly user?: StateSlice<U> & { learn(previous: U | undefined, input: UserLearnInput): U | undefined };
   readonly population?: StateSlice<P> & {
     learn(previous: P | undefined, input: PopulationLearnInput<U>): P | undefined;
+    /**
+     * The population slice learns from `users` alone (never `observations` or `baselines`), and learning them in
+     * parts, one after the other, is learning them at once: a run in slices then learns it slice by slice, never
+     * holding every user's slices at once. Without it, `learn` is called once per window with no `users` in a run
+     * of several slices (it must learn from `observations` and `baselines`), and with them in a run of one.
+     */
+    readonly learnsFromUsersOnly?: true;
   };
 }
 

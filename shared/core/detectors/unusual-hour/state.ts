@@ -166,5 +166,6 @@ export const unusualHourState: DetectorState<UserHours, PopulationHours> = {
     version: 1,
     schema: populationHoursV1,
     learn: (previous, { users }) => learnPopulationHours(previous, users),
+    learnsFromUsersOnly: true,
   },
 };
