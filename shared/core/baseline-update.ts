@@ -20,7 +20,7 @@ import {
   type SuspectPlace,
   type UserBaseline,
 } from './model';
-import { boundSeen, decayed, touch } from './seen';
+import { boundSeen, decayed, placeRecord, touch } from './seen';
 import {
   addBucketToPool,
   COUNTRY_SKETCH_CAPACITY,
@@ -342,16 +342,16 @@ export function learnUsers(
     const newBucket = !prev || activity.lastBucket > prev.activity.lastBucket;
 
     const maps = {
-      ips: { ...(prev?.ips ?? {}) },
-      prefixes: { ...(prev?.prefixes ?? {}) },
-      networks: { ...(prev?.networks ?? {}) },
+      ips: placeRecord(prev?.ips),
+      prefixes: placeRecord(prev?.prefixes),
+      networks: placeRecord(prev?.networks),
     };
     // Owner knowledge, kept apart from the places above and created only with the user's first known owner, so a
     // baseline learned without network data stays exactly as it was.
     const owned = placed.filter((o) => o.owner);
     const ownerMaps =
       owned.length > 0 || prev?.owners
-        ? { owners: { ...(prev?.owners ?? {}) }, countries: { ...(prev?.countries ?? {}) } }
+        ? { owners: placeRecord(prev?.owners), countries: placeRecord(prev?.countries) }
         : undefined;
     // `newAt` counts new places as it always has (the network by its /16), the rates of everyone judged without
     // owner knowledge; the owner-level network (the AS where known) and the country are counted apart.
@@ -548,7 +548,12 @@ export function markPlacesKnown(b: UserBaseline, ip: string, at: number): UserBa
 
 /** `ip`'s places (and its owner's AS and country, when given) seen at `at`, bounded like a window's update. */
 function learnPlace(b: UserBaseline, ip: string, at: number, owner: NetworkOwner | undefined): UserBaseline {
-  const next: UserBaseline = { ...b, ips: { ...b.ips }, prefixes: { ...b.prefixes }, networks: { ...b.networks } };
+  const next: UserBaseline = {
+    ...b,
+    ips: placeRecord(b.ips),
+    prefixes: placeRecord(b.prefixes),
+    networks: placeRecord(b.networks),
+  };
   for (const level of PLACE_LEVELS) {
     const map = next[PLACE_MAP[level]];
     const key = placeOf(ip, level);
@@ -556,10 +561,10 @@ function learnPlace(b: UserBaseline, ip: string, at: number, owner: NetworkOwner
     next[PLACE_MAP[level]] = boundSeen(map, MAX_OF[level]);
   }
   if (owner) {
-    const owners = { ...b.owners };
+    const owners = placeRecord(b.owners);
     owners[ownerKey(owner)] = touch(owners[ownerKey(owner)], at);
     next.owners = boundSeen(owners, MAX_OWNERS_PER_USER);
-    const countries = { ...b.countries };
+    const countries = placeRecord(b.countries);
     if (owner.country !== undefined) countries[owner.country] = touch(countries[owner.country], at);
     next.countries = boundSeen(countries, MAX_COUNTRIES_PER_USER);
   }

@@ -183,14 +183,18 @@ function leaf<T>(shape: LeafShape<T>) {
   });
 }
 
-/** A map of leaves keyed by place (an IP, a prefix, a network): keys are data, so `__proto__` is an ordinary key here. */
-function leafMap<T>(shape: LeafShape<T>) {
+/**
+ * A map of leaves keyed by place (an IP, a prefix, a network): keys are data, so `__proto__` is an ordinary key here.
+ * `perUser`: one of a user's place maps, of which a run decodes one per user: built without a prototype, which V8
+ * keeps as a hash table (core/seen.ts `placeRecord`). The population's few sketches are ordinary objects.
+ */
+function leafMap<T>(shape: LeafShape<T>, perUser = false) {
   return z.unknown().transform((x, ctx): Record<string, T> => {
     if (!isRecord(x)) {
       leafIssue(ctx, x, [], x === undefined ? 'is missing' : `is ${show(x)}, not a map`);
       return z.NEVER;
     }
-    const out: Record<string, T> = {};
+    const out = perUser ? (Object.create(null) as Record<string, T>) : ({} as Record<string, T>);
     for (const k of Object.keys(x)) {
       const r = readLeaf(x[k], shape);
       if (typeof r === 'string') {
@@ -203,7 +207,7 @@ function leafMap<T>(shape: LeafShape<T>) {
   });
 }
 
-const seenMap = leafMap(SEEN);
+const seenMap = leafMap(SEEN, true);
 const counterMap = leafMap(COUNTER);
 
 /** One suspect place (`SuspectPlace`); fields a newer authwatch adds are kept. */
