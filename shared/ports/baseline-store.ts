@@ -80,13 +80,21 @@ export interface DetectionStore {
  * feedback, and full scans of baselines and ledger), `explain` (one baseline, run state, feedback), `show`
  * (one ledger entry with its document), `benign` (one ledger entry, then one baseline read and saved) and
  * `allow` (feedback read and saved). The reads, `saveUsers` and the lease it shares with a run are the same methods,
- * declared once in `DetectionStore`: `benign` changes a baseline, so it holds the lease while it reads and saves it
- * (a run's bulk write is not version-checked); it never touches the alert dedup or the run's own writes.
+ * declared once in `DetectionStore`: `benign` changes a baseline, so it holds the lease while it reads and writes it,
+ * and writes it as a run does (`writeUsersLeased`, shared/lease-guard.ts); it never touches the alert dedup or the
+ * population and run state a run writes.
  */
 export interface OperatorStore
   extends Pick<
     DetectionStore,
-    'getUsers' | 'getPopulation' | 'getRunState' | 'getFeedback' | 'saveUsers' | 'acquireLease' | 'releaseLease'
+    | 'getUsers'
+    | 'getPopulation'
+    | 'getRunState'
+    | 'getFeedback'
+    | 'saveUsers'
+    | 'writeUsersLeased'
+    | 'acquireLease'
+    | 'releaseLease'
   > {
   /** One ledger entry by alert id, with its document (`benign`, `show`); undefined if absent or already expired away. */
   getLedgerEntry(id: string): Promise<LedgerEntry | undefined>;
