@@ -1,7 +1,8 @@
 /**
  * One contract, two stores: every `BaselineStore` behaviour the pipeline relies on, run against the
- * in-memory store and against `DynamoDbBaselineStore` on dynalite. DynamoDB-only concerns (request counts,
- * UnprocessedKeys, TTL attribute, corrupt items) are in baseline-store.dynamodb.test.ts.
+ * in-memory store and against `DynamoDbBaselineStore` on dynalite and on moto's DynamoDB server. DynamoDB-only
+ * concerns (request counts, UnprocessedKeys, TTL attribute, corrupt items) are in baseline-store.dynamodb.test.ts;
+ * the write scheme's calls on moto in write-scheme.moto.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-store';
@@ -22,6 +23,7 @@ import type { BaselineStore } from '../../shared/ports';
 import { alertDocument } from '../../shared/core/alerts';
 import { makeAlert } from '../support/alerts';
 import { useDynalite } from '../support/dynalite';
+import { useMoto } from '../support/moto';
 
 const T = Date.UTC(2026, 2, 2, 9, 0);
 
@@ -681,6 +683,18 @@ function contract(name: string, open: () => Promise<Subject>) {
 contract('InMemoryBaselineStore', async () => {
   const store = new InMemoryBaselineStore();
   return { store, other: store };
+});
+
+// moto's DynamoDB server, a second implementation of the API: what passes on both is less likely a quirk of either.
+describe('on moto', () => {
+  const moto = useMoto();
+  contract('DynamoDbBaselineStore on moto', async () => {
+    const tableName = await moto.freshTable();
+    return {
+      store: new DynamoDbBaselineStore({ client: moto.client, tableName, scanPageLimit: 3 }),
+      other: new DynamoDbBaselineStore({ client: moto.client, tableName }),
+    };
+  });
 });
 
 const db = useDynalite();
