@@ -55,6 +55,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { SliceOwner } from '../core/detectors/state';
 import type { Feedback, LedgerEntry, PopulationStats, RunLease, RunState, UserBaseline } from '../core/model';
+import { DYNAMODB_BATCH_GET_MAX_KEYS, DYNAMODB_BATCH_WRITE_MAX_ITEMS } from '../core/request-floor';
 import { BaselineStoreError, ConcurrentUpdateError, ItemTooLargeError, LeaseLostError } from '../errors';
 import type { BaselineStore, ItemNotStored, SaveUsersResult } from '../ports';
 import { backoffMs, errorText } from './aws-retry';
@@ -102,9 +103,9 @@ import { boundLedgerEntry, checkItemSize, type FittedUser, fitUser, USER_ITEM_TA
 const SINGLE_KEYS: ReadonlySet<string> = new Set([POPULATION_KEY, RUN_STATE_KEY, FEEDBACK_KEY]);
 
 /** BatchGetItem takes at most 100 keys per call (DynamoDB quota). */
-export const BATCH_GET_MAX_KEYS = 100;
+export const BATCH_GET_MAX_KEYS = DYNAMODB_BATCH_GET_MAX_KEYS;
 /** BatchWriteItem takes at most 25 put requests per call (DynamoDB quota; moto does not enforce it, so we do). */
-export const BATCH_WRITE_MAX_ITEMS = 25;
+export const BATCH_WRITE_MAX_ITEMS = DYNAMODB_BATCH_WRITE_MAX_ITEMS;
 
 const DEFAULT_WRITE_CONCURRENCY = 16;
 const DEFAULT_BATCH_WRITE_CONCURRENCY = 4;
