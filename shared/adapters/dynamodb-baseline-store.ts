@@ -471,7 +471,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
         throw first instanceof BaselineStoreError && failures.length === 1
           ? first
           : new BaselineStoreError(
-              `${failures.length} of ${chunks.length} batch writes to ${this.tableName} failed (first: ${errorText(first)}); the other batches were written`,
+              `${failures.length} of ${chunks.length} batch writes to ${this.tableName} failed (first: ${errorText(first)}); the other ${chunks.length - failures.length} were written`,
               { cause: first },
             );
       }
