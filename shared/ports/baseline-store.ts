@@ -35,7 +35,8 @@ export interface DetectionStore {
   /** Mark alerts raised (idempotent: an id already present is left as it is). */
   recordRaisedAlerts(entries: readonly LedgerEntry[]): Promise<void>;
   /**
-   * Save baselines, each conditional on the version it was read with. An item that can never be stored (over
+   * Save baselines, each conditional on the version it was read with (one request per item on DynamoDB: for small
+   * writes; a run's bulk save is `writeUsersLeased`). An item that can never be stored (over
    * DynamoDB's 400 KB item limit even with every place evicted: only a pathological user name does that) is
    * skipped and returned in `notStored`; the others are saved. Any other failure still throws (after
    * attempting every item), so a run never learns half-silently.
