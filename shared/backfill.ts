@@ -388,9 +388,9 @@ async function commitWindow(
     purpose: 'backfill',
     holdMs: BACKFILL_LEASE_MS,
     now: o.now,
-    waitMs: BACKFILL_LEASE_WAIT_MS,
-    pollMs: 5_000,
-    ...o.lease,
+    waitMs: o.lease?.waitMs ?? BACKFILL_LEASE_WAIT_MS,
+    pollMs: o.lease?.pollMs ?? 5_000,
+    ...(o.lease?.sleep ? { sleep: o.lease.sleep } : {}),
   };
   return retryOnConflict(() =>
     withLease(store, guard, async (held) => {
