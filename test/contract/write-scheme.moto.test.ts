@@ -19,7 +19,7 @@ import {
   TransactWriteItemsCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   BATCH_WRITE_MAX_ITEMS,
   DynamoDbBaselineStore,
@@ -324,6 +324,8 @@ describe('a run cut in the middle of its bulk save, on moto', () => {
 });
 
 describe('two writers meet: what each write scheme does (README "How a run writes")', () => {
+  // moto copies its tables for every item of a transaction: start these from an empty server.
+  beforeAll(() => moto.reset());
   const v = (n: number) => ({ N: String(n) });
   const item = (pk: string, version: number, body: string) => ({
     [PARTITION_KEY]: { S: pk },
