@@ -3,7 +3,8 @@
  * writes the baselines table, either the deployed one (`--table <name>`, region and credentials from the AWS SDK's
  * default chain) or a local store (`--store <dir>`, the embedded DynamoDB a `replay --store <dir> --keep` keeps), through the
  * `OperatorStore` port (shared/ports/baseline-store.ts): the same items the detector reads, none of its
- * run-only methods (lease, alert dedup). No command needs the detector's port as well. What they write
+ * run-only methods (alert dedup); `benign` holds the run lease while it changes a baseline (a run writes baselines
+ * without a version check). No command needs the detector's port as well. What they write
  * (feedback, known places) is honoured by the detector's next run. What changes stored state (`allow`,
  * `benign`, `malicious`, `unmark`) is a use case in shared/feedback.ts; this file handles the arguments and words
  * the result.

@@ -38,6 +38,12 @@
  * state's `firstWindowEnd` and warns that, for users already known, older history adds first-seen times and
  * places not yet known, but no counts. Backfill into a fresh table before the first run for full effect.
  *
+ * Under the run lease: a commit window's read, learning and write happen while it holds the lease, as a run's do
+ * (shared/lease-guard.ts): a run writes baselines without a version check, so no one may change them between its read
+ * and its write. The fetches happen outside it, so the detector's runs go on between the windows; a window waits up to
+ * a whole lease of a run (`BACKFILL_LEASE_WAIT_MS`) for a run to finish, then fails with `LeaseBusyError` (the
+ * checkpoint holds the windows done: rerun to resume). Its baselines are written like a run's (`writeUsersLeased`).
+ *
  * Resumable: the checkpoint holds the planned span (so a resume an hour later covers the same span) and the
  * end of the last completed commit window. An aborted signal finishes the current commit window and saves the
  * checkpoint. Re-applying an already-applied window is harmless: `touch` is idempotent per bucket, so
@@ -56,7 +62,9 @@ import {
 } from './core/model';
 import type { DetectionSettings } from './core/settings';
 import { ConfigError } from './errors';
+import { CLOCK_SKEW_MARGIN_MS, type LeaseWaitOptions, withLease } from './lease-guard';
 import { BACKFILL_CHECKPOINT_FORMAT, type CheckpointStore, type DetectionStore, type LogSource } from './ports';
+import { RUN_LEASE_MS } from './run-detection';
 import { retryOnConflict, updateRunState } from './versioned-update';
 
 /** One source fetch per bucket: the live detector learns per 15-minute bucket (see the file comment). */
@@ -69,6 +77,13 @@ export const DEFAULT_COMMIT_WINDOW_HOURS = 6;
  * `LimitExceededException` is retried by the SDK client with backoff anyway (aws-clients.ts).
  */
 export const DEFAULT_CONCURRENCY = 4;
+/**
+ * How long a commit window holds the run lease: as long as a run's. Its reads and write of a window's users take
+ * seconds to a minute; a backfill that dies holding it blocks the detector's runs until then.
+ */
+export const BACKFILL_LEASE_MS = RUN_LEASE_MS;
+/** How long a commit window waits for a run to give the lease up: a whole lease of a run that died, and the margin. */
+export const BACKFILL_LEASE_WAIT_MS = RUN_LEASE_MS + CLOCK_SKEW_MARGIN_MS;
 
 /** Where a backfill stands, for a progress display. */
 export interface BackfillProgress {
@@ -114,10 +129,12 @@ export interface BackfillOptions {
   /** Warnings a person should read (clipped span, a baseline that cannot be stored, ...). */
   readonly onWarning?: (message: string) => void;
   /**
-   * Millisecond clock for progress (`elapsedMs`) and the checkpoint's time stamp; never for what is learned, which
-   * depends on the span alone. Default `Date.now`.
+   * Millisecond clock for progress (`elapsedMs`), the checkpoint's time stamp and the run lease; never for what is
+   * learned, which depends on the span alone. Default `Date.now`.
    */
   readonly now?: () => number;
+  /** Waiting for the run lease (default: up to `BACKFILL_LEASE_WAIT_MS`, polling every 5 s). */
+  readonly lease?: LeaseWaitOptions;
 }
 
 /** How a backfill ended: every window applied, stopped by the signal, done by an earlier run, or an empty span. */
@@ -326,7 +343,13 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillResult> {
       return { window, successes };
     });
 
-    const applied = await commitWindow(opts.store, fetched, { period, settings: opts.settings, warn });
+    const applied = await commitWindow(opts.store, fetched, {
+      period,
+      settings: opts.settings,
+      warn,
+      now,
+      lease: opts.lease,
+    });
     totals.newUsers += applied.newUsers;
     totals.baselinesWritten += applied.baselinesWritten;
     doneUntil = w.end;
@@ -343,49 +366,71 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillResult> {
 }
 
 /**
- * Apply one commit window's buckets in time order, in memory, then write what changed. The store's
- * conditional writes carry the versions read at the start of the window; if the live detector wrote one of
- * the same items in between, the window is re-read and re-applied (idempotent per bucket, so the users this
- * attempt did write are not counted twice).
+ * Apply one commit window's buckets in time order, in memory, then write what changed, all under the run lease.
+ * If the lease lapsed and another writer took it before the write (`LeaseLostError`), or another writer changed the
+ * population, the window is re-read and re-applied under the lease taken again (idempotent per bucket, so the
+ * users this attempt did write are not counted twice).
  */
 async function commitWindow(
   store: DetectionStore,
   buckets: readonly BucketResult[],
-  o: { period: LearningPeriod; settings: DetectionSettings; warn: (message: string) => void },
+  o: {
+    period: LearningPeriod;
+    settings: DetectionSettings;
+    warn: (message: string) => void;
+    now: () => number;
+    lease: LeaseWaitOptions | undefined;
+  },
 ): Promise<{ newUsers: number; baselinesWritten: number }> {
   const names = [...new Set(buckets.flatMap((b) => b.successes.map((s) => s.user)))];
   if (names.length === 0) return { newUsers: 0, baselinesWritten: 0 };
-  return retryOnConflict(async () => {
-    const known: Map<string, UserBaseline> = await store.getUsers(names);
-    let population: PopulationStats = (await store.getPopulation()) ?? emptyPopulation();
-    let populationChanged = false;
-    let newUsers = 0;
-    const dirty = new Set<string>();
-    for (const b of buckets) {
-      // A bucket without successful logons is skipped, as the live run skips saving population for it.
-      if (b.successes.length === 0) continue;
-      const update = computeBaselineUpdate(b.successes, known, population, {
-        windowEnd: b.window.end,
-        learning: isLearning(o.period, b.window.end),
-        settings: o.settings,
-      });
-      for (const u of update.users) {
-        known.set(u.user, u);
-        dirty.add(u.user);
+  const guard = {
+    purpose: 'backfill',
+    holdMs: BACKFILL_LEASE_MS,
+    now: o.now,
+    waitMs: o.lease?.waitMs ?? BACKFILL_LEASE_WAIT_MS,
+    pollMs: o.lease?.pollMs ?? 5_000,
+    ...(o.lease?.sleep ? { sleep: o.lease.sleep } : {}),
+  };
+  return retryOnConflict(() =>
+    withLease(store, guard, async (held) => {
+      const known: Map<string, UserBaseline> = await store.getUsers(names);
+      let population: PopulationStats = (await store.getPopulation()) ?? emptyPopulation();
+      let populationChanged = false;
+      let newUsers = 0;
+      const dirty = new Set<string>();
+      for (const b of buckets) {
+        // A bucket without successful logons is skipped, as the live run skips saving population for it.
+        if (b.successes.length === 0) continue;
+        const update = computeBaselineUpdate(b.successes, known, population, {
+          windowEnd: b.window.end,
+          learning: isLearning(o.period, b.window.end),
+          settings: o.settings,
+        });
+        for (const u of update.users) {
+          known.set(u.user, u);
+          dirty.add(u.user);
+        }
+        newUsers += update.newUsers;
+        if (update.populationChanged) {
+          population = update.population;
+          populationChanged = true;
+        }
       }
-      newUsers += update.newUsers;
-      if (update.populationChanged) {
-        population = update.population;
-        populationChanged = true;
-      }
-    }
-    const { notStored } =
-      dirty.size > 0 ? await store.saveUsers([...dirty].map((u) => known.get(u)!)) : { notStored: [] };
-    // A user whose item can never be stored is skipped by the store (the others are saved); say so, never silently.
-    for (const n of notStored) o.warn(`the baseline of ${n.user} could not be stored (${n.reason}); skipped`);
-    if (populationChanged) await store.savePopulation(population);
-    return { newUsers, baselinesWritten: dirty.size - notStored.length };
-  });
+      const { notStored } =
+        dirty.size > 0
+          ? await store.writeUsersLeased(
+              [...dirty].map((u) => known.get(u)!),
+              held.renewed(),
+              held.now(),
+            )
+          : { notStored: [] };
+      // A user whose item can never be stored is skipped by the store (the others are saved); say so, never silently.
+      for (const n of notStored) o.warn(`the baseline of ${n.user} could not be stored (${n.reason}); skipped`);
+      if (populationChanged) await store.savePopulation(population);
+      return { newUsers, baselinesWritten: dirty.size - notStored.length };
+    }),
+  );
 }
 
 /** Record the backfill in run state: learning counted from `from`, a fresh store's watermark at `to`. */

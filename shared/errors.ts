@@ -93,6 +93,54 @@ export class ConcurrentUpdateError extends BaselineStoreError {
   }
 }
 
+/**
+ * A leased bulk write (`writeUsersLeased`) found the run lease no longer its own: another writer took it after it
+ * lapsed (or it was released), so what the caller read under it may have been changed since. Nothing of that call
+ * was written. A `ConcurrentUpdateError`: the caller retries from a fresh read under a lease taken again.
+ */
+export class LeaseLostError extends ConcurrentUpdateError {
+  /** Who holds the lease now, when anyone does. */
+  readonly holder: { readonly owner: string; readonly expiresAtMs: number } | undefined;
+  constructor(
+    owner: string,
+    holder: { readonly owner: string; readonly expiresAtMs: number } | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      [
+        `META#lease (held by ${holder ? `${holder.owner} until ${new Date(holder.expiresAtMs).toISOString()}` : 'no one'})`,
+      ],
+      options,
+    );
+    this.message = `The run lease is no longer held by ${owner} (${holder ? `${holder.owner} holds it until ${new Date(holder.expiresAtMs).toISOString()}` : 'it was released or lapsed'}); nothing was written`;
+    this.name = 'LeaseLostError';
+    this.holder = holder;
+  }
+}
+
+/**
+ * A writer that must hold the run lease to change baselines (an operator's `benign`, a backfill's commit window)
+ * waited as long as it may and the lease is still held by another (a detection run). Nothing was written; the
+ * message says when to try again.
+ */
+export class LeaseBusyError extends AuthwatchError {
+  /** The lease as held when the writer gave up. */
+  readonly holder: { readonly owner: string; readonly expiresAtMs: number } | undefined;
+  /** Milliseconds until the holder's lease lapses at the latest (it is usually released sooner). */
+  readonly retryAfterMs: number;
+  constructor(
+    message: string,
+    holder: { readonly owner: string; readonly expiresAtMs: number } | undefined,
+    retryAfterMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'LeaseBusyError';
+    this.holder = holder;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
 /** Delivering alerts failed; nothing in the failed set may be marked as raised. */
 export class AlertSinkError extends AuthwatchError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -14,8 +14,10 @@
  * - `markMalicious` marks an alert's address, subnet or network owner hostile (`Feedback.hostile`): every later
  *   successful logon from it, by any user, raises the hostile-source alert; `unmarkMalicious` takes a mark back.
  *
- * Every write is version-checked and, when another writer (the detector's run, a colleague) won the race, done
- * again from a fresh read (`retryOnConflict`, shared/versioned-update.ts). Bad input (a pattern matching
+ * Every write of feedback is version-checked and, when another writer (the detector's run, a colleague) won the race,
+ * done again from a fresh read (`retryOnConflict`, shared/versioned-update.ts). `markBenign` changes a baseline, which
+ * a run writes in bulk without a version check, so it holds the run lease while it reads and writes it
+ * (shared/lease-guard.ts): it waits a bounded time for a run to finish, or fails saying when to try again. Bad input (a pattern matching
  * everyone, a range wider than the settings accept, an unknown alert id) is a clear error, and nothing is written.
  * The results are plain data: what changed and how things now stand; wording them is the caller's.
  */
@@ -45,6 +47,7 @@ import {
   parseAllowUntil,
 } from './core/allow-rules';
 import { AuthwatchError, ConfigError } from './errors';
+import { type LeaseWaitOptions, OPERATOR_LEASE_MS, withLease } from './lease-guard';
 import type { OperatorStore } from './ports';
 import { retryOnConflict } from './versioned-update';
 
@@ -385,11 +388,13 @@ export interface BenignResult {
  * learned meanwhile, and this refreshes the place (it may have been evicted from a busy user's bounded map since).
  * It changes nothing for anyone else: other users, and other subnets of the same network, are judged as before;
  * the address counts as shared from the user's next logon from it.
+ * The baseline is read and written under the run lease (a run writes baselines without a version check): a run in
+ * progress is waited for up to `opts.lease.waitMs` (30 s by default), then `LeaseBusyError` says when to try again.
  */
 export async function markBenign(
-  store: Pick<OperatorStore, 'getLedgerEntry' | 'getUsers' | 'saveUsers'>,
+  store: Pick<OperatorStore, 'getLedgerEntry' | 'getUsers' | 'writeUsersLeased' | 'acquireLease' | 'releaseLease'>,
   alertId: string,
-  opts: { now: number },
+  opts: { now: number; lease?: LeaseWaitOptions },
 ): Promise<BenignResult> {
   const entry = await store.getLedgerEntry(alertId);
   if (!entry)
@@ -426,13 +431,20 @@ export async function markBenign(
   }
   if (ip === undefined) throw new AuthwatchError(`alert ${shown(alertId, 80)} carries no usable source address`);
   const places = PLACE_LEVELS.map((level) => placeOf(ip, level));
-  await retryOnConflict(async () => {
-    const b = (await store.getUsers([entry.user])).get(entry.user);
-    if (!b) throw new AuthwatchError(`${shown(entry.user)} has no baseline in this store`);
-    const { notStored } = await store.saveUsers([markPlacesKnown(b, ip, opts.now)]);
-    if (notStored.length > 0)
-      throw new AuthwatchError(`the baseline of ${notStored[0]!.user} could not be stored: ${notStored[0]!.reason}`);
-  });
+  // A lease that lapsed and was taken by a run meanwhile (`LeaseLostError`) is taken again, and the baseline read afresh.
+  await retryOnConflict(() =>
+    withLease(store, { purpose: 'benign', holdMs: OPERATOR_LEASE_MS, now: opts.now, ...opts.lease }, async (held) => {
+      const b = (await store.getUsers([entry.user])).get(entry.user);
+      if (!b) throw new AuthwatchError(`${shown(entry.user)} has no baseline in this store`);
+      const { notStored } = await store.writeUsersLeased(
+        [markPlacesKnown(b, ip, opts.now)],
+        held.renewed(),
+        held.now(),
+      );
+      if (notStored.length > 0)
+        throw new AuthwatchError(`the baseline of ${notStored[0]!.user} could not be stored: ${notStored[0]!.reason}`);
+    }),
+  );
   return { ...base, outcome: 'places-marked', places };
 }
 

@@ -10,10 +10,16 @@ import { PARTITION_KEY, TTL_ATTRIBUTE } from '../../shared/adapters/items/keys';
 
 /**
  * What the detector does to the table, and nothing more: BatchGetItem (baselines of the users seen), GetItem
- * (population, run state), PutItem (conditional writes of baselines and ledger entries). A test reads the DynamoDB
- * adapter's commands and fails if it starts using one not listed here.
+ * (population, run state), PutItem (conditional writes of population, run state, ledger entries and the lease),
+ * BatchWriteItem (a run's bulk write of baselines under the lease). A test reads the DynamoDB adapter's commands and
+ * fails if it starts using one not listed here.
  */
-export const DETECTOR_TABLE_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'] as const;
+export const DETECTOR_TABLE_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+] as const;
 
 export interface BaselineStorageProps {
   /**

@@ -5,12 +5,16 @@
  * items/size.ts, shared with the in-memory store.
  *
  * Writes: every item carries `version`. A save is a conditional `PutItem`: `attribute_not_exists(pk)` for
- * version 0 (not stored yet), else `version = :read`, storing version + 1. BatchWriteItem cannot be
- * conditional; TransactWriteItems can, but costs twice the write capacity, takes 100 items at most, is
- * all-or-nothing (which we do not need: baseline updates are idempotent per bucket, so a retried run
- * re-applying a window to the users already written changes nothing) and dynalite does not implement it.
- * So saves are concurrent PutItems under a small concurrency limit; all are attempted, and every lost
- * condition is collected and reported in one `ConcurrentUpdateError`.
+ * version 0 (not stored yet), else `version = :read`, storing version + 1. Saves are concurrent PutItems under a
+ * small concurrency limit; all are attempted, and every lost condition is collected and reported in one
+ * `ConcurrentUpdateError`. That is `saveUsers`, for operators and small writes.
+ * A run's bulk save (`writeUsersLeased`) is `BatchWriteItem`, 25 items a request, not conditional (it cannot be):
+ * a run writes only baselines it read under the run lease, and every other writer of baselines holds the lease
+ * too (shared/lease-guard.ts), so nothing can change in between; the call first confirms with one conditional put
+ * that the lease item still names its owner. TransactWriteItems could keep the per-item conditions, but costs
+ * twice the write units, takes 100 items at most, is all-or-nothing only within those 100 (which we do not need:
+ * baseline updates are idempotent per bucket, so a retried run re-applying a window to the users already written
+ * changes nothing) and dynalite does not implement it. README "How a run writes" has the arithmetic.
  * One user that can never be stored must not block every other user's learning (a name of hundreds of KB
  * once failed every run, all attempts, with nothing saved): `saveUsers` skips such an item, whether our own
  * size check finds it over the limit with every place evicted or DynamoDB rejects it for its size
@@ -32,6 +36,7 @@
  */
 import {
   BatchGetItemCommand,
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   CreateTableCommand,
   DescribeTableCommand,
@@ -42,6 +47,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
   type BatchGetItemCommandOutput,
+  type BatchWriteItemCommandOutput,
   type GetItemCommandOutput,
   type PutItemCommandInput,
   type ScanCommandOutput,
@@ -49,9 +55,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { SliceOwner } from '../core/detectors/state';
 import type { Feedback, LedgerEntry, PopulationStats, RunLease, RunState, UserBaseline } from '../core/model';
-import { BaselineStoreError, ConcurrentUpdateError, ItemTooLargeError } from '../errors';
+import { DYNAMODB_BATCH_GET_MAX_KEYS, DYNAMODB_BATCH_WRITE_MAX_ITEMS } from '../core/request-floor';
+import { BaselineStoreError, ConcurrentUpdateError, ItemTooLargeError, LeaseLostError } from '../errors';
 import type { BaselineStore, ItemNotStored, SaveUsersResult } from '../ports';
-import { errorText } from './aws-retry';
+import { backoffMs, errorText } from './aws-retry';
 import {
   decodeFeedback,
   decodeLeaseItem,
@@ -96,9 +103,13 @@ import { boundLedgerEntry, checkItemSize, type FittedUser, fitUser, USER_ITEM_TA
 const SINGLE_KEYS: ReadonlySet<string> = new Set([POPULATION_KEY, RUN_STATE_KEY, FEEDBACK_KEY]);
 
 /** BatchGetItem takes at most 100 keys per call (DynamoDB quota). */
-export const BATCH_GET_MAX_KEYS = 100;
+export const BATCH_GET_MAX_KEYS = DYNAMODB_BATCH_GET_MAX_KEYS;
+/** BatchWriteItem takes at most 25 put requests per call (DynamoDB quota; moto does not enforce it, so we do). */
+export const BATCH_WRITE_MAX_ITEMS = DYNAMODB_BATCH_WRITE_MAX_ITEMS;
 
 const DEFAULT_WRITE_CONCURRENCY = 16;
+const DEFAULT_BATCH_WRITE_CONCURRENCY = 4;
+const DEFAULT_MAX_BATCH_WRITE_ATTEMPTS = 8;
 const DEFAULT_READ_CONCURRENCY = 8;
 const DEFAULT_MAX_BATCH_GET_ATTEMPTS = 8;
 const RETRY_BASE_MS = 50;
@@ -154,6 +165,10 @@ export interface DynamoDbBaselineStoreProps {
   readonly readConcurrency?: number;
   /** Attempts of one BatchGetItem chunk while DynamoDB leaves keys unprocessed (default 8, ~5 s of backoff). */
   readonly maxBatchGetAttempts?: number;
+  /** Concurrent BatchWriteItems of `writeUsersLeased` (default 4: 100 items in flight). */
+  readonly batchWriteConcurrency?: number;
+  /** Attempts of one BatchWriteItem chunk while DynamoDB leaves items unprocessed (default 8). */
+  readonly maxBatchWriteAttempts?: number;
   /** Target size of a user item (default `USER_ITEM_TARGET_BYTES`). */
   readonly maxUserItemBytes?: number;
   /** Items a Scan page evaluates (`Limit`, before the filter); default: DynamoDB's 1 MB page. Tests set it small to exercise paging. */
@@ -166,15 +181,22 @@ export interface DynamoDbBaselineStoreProps {
   readonly stateOwners?: readonly SliceOwner[];
 }
 
-/** What the store asked of DynamoDB, to compare with the floor: ceil(users / 100) reads + one write per changed item. */
+/**
+ * What the store asked of DynamoDB, to compare with the floor (shared/core/request-floor.ts): ceil(users / 100)
+ * reads per read pass, ceil(changed / 25) bulk writes, a handful of single items.
+ */
 export interface DynamoDbStoreStats {
   batchGetItem: number;
+  /** BatchWriteItem calls (`writeUsersLeased`), retries of unprocessed items included. */
+  batchWriteItem: number;
   getItem: number;
   putItem: number;
   /** Scan pages read (operator views only). */
   scan: number;
   /** BatchGetItem calls that re-requested UnprocessedKeys (included in `batchGetItem`). */
   unprocessedRetries: number;
+  /** BatchWriteItem calls that re-sent UnprocessedItems (included in `batchWriteItem`). */
+  unprocessedWriteRetries: number;
   /** Conditional puts that lost: version conflicts on baselines (ledger duplicates are counted apart). */
   conflicts: number;
   /** Ledger puts that found the id already present (idempotent, not an error). */
@@ -202,10 +224,12 @@ export interface DynamoDbStoreStats {
 function emptyStats(): DynamoDbStoreStats {
   return {
     batchGetItem: 0,
+    batchWriteItem: 0,
     getItem: 0,
     putItem: 0,
     scan: 0,
     unprocessedRetries: 0,
+    unprocessedWriteRetries: 0,
     conflicts: 0,
     ledgerDuplicates: 0,
     itemsRead: 0,
@@ -239,6 +263,15 @@ interface KnownItem {
   readonly value?: object;
 }
 
+/** The item of a versioned write: stored at the version it was read with + 1. */
+function versionedItem(p: PendingPut): Item {
+  return {
+    [PARTITION_KEY]: { S: p.pk },
+    [VERSION_ATTRIBUTE]: { N: String(p.version + 1) },
+    [BODY_ATTRIBUTE]: { S: p.body },
+  };
+}
+
 /** Freeze an object and its direct children: cached values are shared with callers, who must not mutate them. */
 function freezeShallowTree<T extends object>(o: T): T {
   for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) Object.freeze(v);
@@ -252,6 +285,8 @@ export class DynamoDbBaselineStore implements BaselineStore {
   private readonly writeConcurrency: number;
   private readonly readConcurrency: number;
   private readonly maxBatchGetAttempts: number;
+  private readonly batchWriteConcurrency: number;
+  private readonly maxBatchWriteAttempts: number;
   private readonly maxUserItemBytes: number;
   /** How detectors' slices are read (and defects counted) and written. */
   private readonly slices: SliceOptions;
@@ -267,6 +302,8 @@ export class DynamoDbBaselineStore implements BaselineStore {
     this.writeConcurrency = props.writeConcurrency ?? DEFAULT_WRITE_CONCURRENCY;
     this.readConcurrency = props.readConcurrency ?? DEFAULT_READ_CONCURRENCY;
     this.maxBatchGetAttempts = props.maxBatchGetAttempts ?? DEFAULT_MAX_BATCH_GET_ATTEMPTS;
+    this.batchWriteConcurrency = props.batchWriteConcurrency ?? DEFAULT_BATCH_WRITE_CONCURRENCY;
+    this.maxBatchWriteAttempts = props.maxBatchWriteAttempts ?? DEFAULT_MAX_BATCH_WRITE_ATTEMPTS;
     this.maxUserItemBytes = props.maxUserItemBytes ?? USER_ITEM_TARGET_BYTES;
     this.slices = {
       ...(props.stateOwners ? { owners: props.stateOwners } : {}),
@@ -279,9 +316,11 @@ export class DynamoDbBaselineStore implements BaselineStore {
     this.random = props.random ?? Math.random;
   }
 
-  /** DynamoDB requests made (BatchGetItem, GetItem, PutItem, Scan), retries included. */
+  /** DynamoDB requests made (BatchGetItem, BatchWriteItem, GetItem, PutItem, Scan), retries included. */
   get requestCount(): number {
-    return this.stats.batchGetItem + this.stats.getItem + this.stats.putItem + this.stats.scan;
+    return (
+      this.stats.batchGetItem + this.stats.batchWriteItem + this.stats.getItem + this.stats.putItem + this.stats.scan
+    );
   }
 
   resetStats(): void {
@@ -395,6 +434,54 @@ export class DynamoDbBaselineStore implements BaselineStore {
   }
 
   async saveUsers(users: readonly UserBaseline[]): Promise<SaveUsersResult> {
+    const { puts, notStored } = this.fitUsers(users);
+    notStored.push(...(await this.putVersioned(puts)));
+    this.stats.itemsNotStored += notStored.length;
+    return { notStored };
+  }
+
+  async writeUsersLeased(users: readonly UserBaseline[], lease: RunLease, now: number): Promise<SaveUsersResult> {
+    if (!(lease.expiresAtMs > now))
+      throw new BaselineStoreError(
+        `The lease of ${lease.owner} would end at ${new Date(lease.expiresAtMs).toISOString()}, not after now (${new Date(now).toISOString()}): a leased write must end before its lease does`,
+      );
+    const { puts, notStored } = this.fitUsers(users);
+    // One BatchWriteItem may not name an item twice (DynamoDB refuses the whole request); two baselines of one user
+    // in a save are a caller's bug, refused before anything is written.
+    const seen = new Set<string>();
+    for (const p of puts) {
+      if (seen.has(p.pk))
+        throw new BaselineStoreError(`writeUsersLeased was given ${p.label} twice; nothing was written`);
+      seen.add(p.pk);
+    }
+    if (puts.length > 0) {
+      await this.confirmLease(lease);
+      const chunks: PendingPut[][] = [];
+      for (let i = 0; i < puts.length; i += BATCH_WRITE_MAX_ITEMS)
+        chunks.push(puts.slice(i, i + BATCH_WRITE_MAX_ITEMS));
+      const results = await mapSettledLimit(chunks, this.batchWriteConcurrency, (chunk) => this.batchWriteChunk(chunk));
+      const failures: unknown[] = [];
+      for (const r of results) {
+        if (r.status === 'fulfilled') notStored.push(...r.value);
+        else failures.push(r.reason);
+      }
+      if (failures.length > 0) {
+        this.stats.itemsNotStored += notStored.length;
+        const first = failures[0];
+        throw first instanceof BaselineStoreError && failures.length === 1
+          ? first
+          : new BaselineStoreError(
+              `${failures.length} of ${chunks.length} batch writes to ${this.tableName} failed (first: ${errorText(first)}); the other ${chunks.length - failures.length} were written`,
+              { cause: first },
+            );
+      }
+    }
+    this.stats.itemsNotStored += notStored.length;
+    return { notStored };
+  }
+
+  /** Each user's item, bounded to fit; the users that can never fit are returned in `notStored` instead. */
+  private fitUsers(users: readonly UserBaseline[]): { puts: PendingPut[]; notStored: ItemNotStored[] } {
     const notStored: ItemNotStored[] = [];
     const puts: PendingPut[] = [];
     for (const u of users) {
@@ -416,9 +503,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
         user: u.user,
       });
     }
-    notStored.push(...(await this.putVersioned(puts)));
-    this.stats.itemsNotStored += notStored.length;
-    return { notStored };
+    return { puts, notStored };
   }
 
   async savePopulation(population: PopulationStats): Promise<void> {
@@ -461,22 +546,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
         throw new BaselineStoreError(`Taking the run lease in ${this.tableName} failed: ${errorText(e)}`, { cause: e });
     }
     // Refused: say who holds it (the item may have expired or gone since; then there is no one to name).
-    this.stats.getItem++;
-    let item: Item | undefined;
-    try {
-      item = (
-        await this.client.send(
-          new GetItemCommand({
-            TableName: this.tableName,
-            Key: { [PARTITION_KEY]: { S: LEASE_KEY } },
-            ConsistentRead: true,
-          }),
-        )
-      ).Item;
-    } catch (e) {
-      throw new BaselineStoreError(`Reading ${LEASE_KEY} from ${this.tableName} failed: ${errorText(e)}`, { cause: e });
-    }
-    return { acquired: false, holder: decodeLeaseItem(item) };
+    return { acquired: false, holder: await this.leaseHolder() };
   }
 
   async releaseLease(owner: string): Promise<void> {
@@ -502,6 +572,108 @@ export class DynamoDbBaselineStore implements BaselineStore {
 
   // -------------------------------------------------------------------------------------------
 
+  /** Who holds the lease according to its item (undefined when released, missing or unreadable). */
+  private async leaseHolder(): Promise<RunLease | undefined> {
+    this.stats.getItem++;
+    let item: Item | undefined;
+    try {
+      item = (
+        await this.client.send(
+          new GetItemCommand({
+            TableName: this.tableName,
+            Key: { [PARTITION_KEY]: { S: LEASE_KEY } },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item;
+    } catch (e) {
+      throw new BaselineStoreError(`Reading ${LEASE_KEY} from ${this.tableName} failed: ${errorText(e)}`, { cause: e });
+    }
+    return decodeLeaseItem(item);
+  }
+
+  /**
+   * The lease still names `lease.owner` (whether or not its time ran out: anyone who took it since replaced the
+   * owner), now until `lease.expiresAtMs`. Otherwise `LeaseLostError`, naming who holds it.
+   */
+  private async confirmLease(lease: RunLease): Promise<void> {
+    try {
+      await this.put(
+        {
+          TableName: this.tableName,
+          Item: encodeLeaseItem(lease),
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': LEASE_OWNER_ATTRIBUTE },
+          ExpressionAttributeValues: { ':owner': { S: lease.owner } },
+        },
+        0,
+      );
+    } catch (e) {
+      if (!isConditionalCheckFailed(e))
+        throw new BaselineStoreError(`Confirming the run lease in ${this.tableName} failed: ${errorText(e)}`, {
+          cause: e,
+        });
+      throw new LeaseLostError(lease.owner, await this.leaseHolder());
+    }
+  }
+
+  /**
+   * One BatchWriteItem of at most 25 items, re-sending what DynamoDB leaves unprocessed after a jittered backoff,
+   * a bounded number of times. A request DynamoDB refuses for an item's size is split into single items, so only
+   * that item is skipped (returned) and the others are written.
+   */
+  private async batchWriteChunk(chunk: readonly PendingPut[]): Promise<ItemNotStored[]> {
+    let pending: readonly PendingPut[] = chunk;
+    for (let attempt = 0; ; attempt++) {
+      this.stats.batchWriteItem++;
+      if (attempt > 0) this.stats.unprocessedWriteRetries++;
+      let res: BatchWriteItemCommandOutput;
+      try {
+        res = await this.client.send(
+          new BatchWriteItemCommand({
+            RequestItems: { [this.tableName]: pending.map((p) => ({ PutRequest: { Item: versionedItem(p) } })) },
+          }),
+        );
+      } catch (e) {
+        if (isItemSizeRejection(e)) {
+          if (pending.length === 1) {
+            const p = pending[0]!;
+            return [
+              {
+                user: userForLog(p.user ?? p.label),
+                reason: `DynamoDB refused the ${p.bytes}-byte item: ${errorText(e)}`,
+              },
+            ];
+          }
+          const out: ItemNotStored[] = [];
+          for (const p of pending) out.push(...(await this.batchWriteChunk([p])));
+          return out;
+        }
+        throw new BaselineStoreError(
+          `BatchWriteItem of ${pending.length} items to ${this.tableName} failed: ${errorText(e)}`,
+          { cause: e },
+        );
+      }
+      const left = new Set(
+        (res.UnprocessedItems?.[this.tableName] ?? []).map((r) => r.PutRequest?.Item?.[PARTITION_KEY]?.S),
+      );
+      for (const p of pending) {
+        if (left.has(p.pk)) continue;
+        this.stats.itemsWritten++;
+        this.stats.bytesWritten += p.bytes;
+        this.stats.largestItemBytes = Math.max(this.stats.largestItemBytes, p.bytes);
+      }
+      pending = pending.filter((p) => left.has(p.pk));
+      if (pending.length === 0) return [];
+      if (attempt + 1 >= this.maxBatchWriteAttempts)
+        throw new BaselineStoreError(
+          `BatchWriteItem left ${pending.length} of ${chunk.length} items unprocessed after ${attempt + 1} attempts (throttled?) on ${this.tableName}`,
+        );
+      // Full-jitter exponential backoff, as AWS advises for UnprocessedItems.
+      await this.sleep(backoffMs(attempt, RETRY_BASE_MS, RETRY_CAP_MS, this.random));
+    }
+  }
+
   private async saveSingle(pk: string, body: string, version: number, value: object): Promise<void> {
     const known = this.known.get(pk);
     if (known && known.version === version && known.body === body) {
@@ -519,11 +691,7 @@ export class DynamoDbBaselineStore implements BaselineStore {
     const results = await mapSettledLimit(puts, this.writeConcurrency, (p) => {
       const input: PutItemCommandInput = {
         TableName: this.tableName,
-        Item: {
-          [PARTITION_KEY]: { S: p.pk },
-          [VERSION_ATTRIBUTE]: { N: String(p.version + 1) },
-          [BODY_ATTRIBUTE]: { S: p.body },
-        },
+        Item: versionedItem(p),
         ...(p.version === 0
           ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PARTITION_KEY } }
           : {

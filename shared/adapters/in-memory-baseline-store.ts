@@ -13,7 +13,10 @@
  *   the document out.
  * - a user whose item could never be stored (over DynamoDB's item limit with every place evicted) is skipped
  *   and returned in `notStored`, the others saved, as `DynamoDbBaselineStore` does.
- * - the run lease is held by one owner at a time until it expires or is released.
+ * - the run lease is held by one owner at a time until it expires or is released;
+ * - a run's bulk save (`writeUsersLeased`) is not version-checked: it confirms that the lease still names its owner
+ *   (else `LeaseLostError`, nothing written) and stores each user at the version it was read with + 1, whatever is
+ *   stored, as `BatchWriteItem` does.
  *
  * - scans (`scanUsers`, `scanLedger`) yield copies, like everything else.
  *
@@ -23,7 +26,7 @@
  */
 import type { SliceOwner } from '../core/detectors/state';
 import type { Feedback, LedgerEntry, PopulationStats, RunLease, RunState, UserBaseline } from '../core/model';
-import { ConcurrentUpdateError, ItemTooLargeError } from '../errors';
+import { BaselineStoreError, ConcurrentUpdateError, ItemTooLargeError, LeaseLostError } from '../errors';
 import type { BaselineStore, ItemNotStored, SaveUsersResult } from '../ports';
 import {
   decodeFeedback,
@@ -64,7 +67,7 @@ export class InMemoryBaselineStore implements BaselineStore {
   reads = 0;
   /** Items written (a skipped identical save or a lost condition writes nothing). */
   writes = 0;
-  /** Thrown by the next write call (`saveUsers`, `savePopulation`, `saveRunState`, `saveFeedback`, `recordRaisedAlerts`), which then writes nothing; cleared once thrown. */
+  /** Thrown by the next write call (`saveUsers`, `writeUsersLeased`, `savePopulation`, `saveRunState`, `saveFeedback`, `recordRaisedAlerts`), which then writes nothing; cleared once thrown. */
   failNextWrite: Error | undefined;
 
   private readonly items = new Map<string, Stored>();
@@ -157,6 +160,39 @@ export class InMemoryBaselineStore implements BaselineStore {
   }
 
   async saveUsers(users: readonly UserBaseline[]): Promise<SaveUsersResult> {
+    const { writes, notStored } = this.fitUsers(users);
+    this.throwIfFailing();
+    this.apply(writes);
+    return { notStored };
+  }
+
+  async writeUsersLeased(users: readonly UserBaseline[], lease: RunLease, now: number): Promise<SaveUsersResult> {
+    if (!(lease.expiresAtMs > now))
+      throw new BaselineStoreError(
+        `The lease of ${lease.owner} would end at ${new Date(lease.expiresAtMs).toISOString()}, not after now (${new Date(now).toISOString()}): a leased write must end before its lease does`,
+      );
+    const { writes, notStored } = this.fitUsers(users);
+    const keys = new Set<string>();
+    for (const w of writes) {
+      if (keys.has(w.key))
+        throw new BaselineStoreError(`writeUsersLeased was given ${w.label} twice; nothing was written`);
+      keys.add(w.key);
+    }
+    if (writes.length === 0) return { notStored };
+    this.throwIfFailing();
+    if (this.held?.owner !== lease.owner)
+      throw new LeaseLostError(lease.owner, this.held ? { ...this.held } : undefined);
+    this.held = { owner: lease.owner, expiresAtMs: lease.expiresAtMs };
+    this.writes++;
+    for (const w of writes) {
+      this.items.set(w.key, { version: w.version + 1, body: w.body });
+      this.writes++;
+    }
+    return { notStored };
+  }
+
+  /** Each user's stored body, bounded to fit; the users that can never fit are returned in `notStored` instead. */
+  private fitUsers(users: readonly UserBaseline[]): { writes: Write[]; notStored: ItemNotStored[] } {
     const notStored: ItemNotStored[] = [];
     const writes: Write[] = [];
     for (const u of users) {
@@ -172,9 +208,7 @@ export class InMemoryBaselineStore implements BaselineStore {
         notStored.push({ user: userForLog(u.user), reason: e.message });
       }
     }
-    this.throwIfFailing();
-    this.apply(writes);
-    return { notStored };
+    return { writes, notStored };
   }
 
   async savePopulation(population: PopulationStats): Promise<void> {

@@ -15,6 +15,7 @@ import {
   type AttributeValue,
   type BatchGetItemCommandInput,
   type BatchGetItemCommandOutput,
+  type BatchWriteItemCommandInput,
   type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +45,7 @@ import {
   type SeenStats,
   type UserBaseline,
 } from '../../shared/core/model';
+import { requestFloor } from '../../shared/core/request-floor';
 import { DEFAULT_SETTINGS } from '../../shared/core/settings';
 import { BaselineStoreError, ConcurrentUpdateError } from '../../shared/errors';
 import { runDetection, type DetectionDeps } from '../../shared/run-detection';
@@ -147,11 +149,31 @@ describe('DynamoDbBaselineStore requests', () => {
     expect(sizes.every((r) => r.ConsistentRead === true)).toBe(true);
   });
 
+  it('writes the 250 users of a run in 10 BatchWriteItem calls of 25 after one lease confirmation: the floor', async () => {
+    const rec = recordingClient();
+    const { store } = await openStore({ client: rec.client });
+    const lease = { owner: 'run-a#1', expiresAtMs: T + 330_000 };
+    await store.acquireLease(lease, T);
+    store.resetStats();
+    rec.calls.length = 0;
+    const users = Array.from({ length: 250 }, (_, i) => makeBaseline(`user${i}`));
+    await store.writeUsersLeased(users, lease, T);
+    expect(rec.count('PutItem')).toBe(1);
+    expect(rec.count('BatchWriteItem')).toBe(10);
+    expect(store.requestCount).toBe(requestFloor({ usersRead: 0, usersWritten: 250, singleItems: 0 }).total);
+    const sizes = rec.calls
+      .filter((c) => c.command === 'BatchWriteItem')
+      .map((c) => Object.values((c.input as BatchWriteItemCommandInput).RequestItems!)[0]!.length);
+    expect(sizes).toEqual(Array.from({ length: 10 }, () => 25));
+    expect(store.stats).toMatchObject({ batchWriteItem: 10, itemsWritten: 251 });
+  });
+
   it('makes no request for nothing', async () => {
     const rec = recordingClient();
     const { store } = await openStore({ client: rec.client });
     await store.getUsers([]);
     await store.saveUsers([]);
+    await store.writeUsersLeased([], { owner: 'run-a#1', expiresAtMs: T + 1 }, T);
     await store.recordRaisedAlerts([]);
     await store.getRaisedAlerts([]);
     expect(rec.calls).toHaveLength(0);

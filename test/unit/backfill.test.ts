@@ -7,9 +7,9 @@ import { FileLogSource } from '../../shared/adapters/file-log-source';
 import { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
 import { backfill } from '../../shared/backfill';
 import { markPlacesKnown } from '../../shared/core/baseline-update';
-import { DAY_MS, type LogonEvent, type TimeWindow, type UserBaseline } from '../../shared/core/model';
+import { DAY_MS, type LogonEvent, type RunLease, type TimeWindow, type UserBaseline } from '../../shared/core/model';
 import { detectionSettingsSchema } from '../../shared/core/settings';
-import { ConcurrentUpdateError, ConfigError } from '../../shared/errors';
+import { ConcurrentUpdateError, ConfigError, LeaseBusyError } from '../../shared/errors';
 import type { BackfillCheckpoint, CheckpointStore, LogSource, SaveUsersResult } from '../../shared/ports';
 import { MAX_CONFLICT_ATTEMPTS } from '../../shared/versioned-update';
 
@@ -190,16 +190,28 @@ describe('backfill', () => {
     expect(store.writes).toBe(0);
   });
 
-  it('a commit window that loses a race to another writer is re-read and re-applied, keeping both', async () => {
-    // The other writer (an analyst's `benign`) saves alice between the backfill's read and its save of the 3rd window.
+  it('a commit window whose lease was taken by another writer before its write is re-read and re-applied, keeping both', async () => {
+    // The 3rd window's lease lapses and another writer (an analyst's `benign`) takes it, saves alice and gives it up,
+    // between the backfill's read and its write.
     class RacingStore extends InMemoryBaselineStore {
       saves = 0;
-      override async saveUsers(users: readonly UserBaseline[]): Promise<SaveUsersResult> {
+      override async writeUsersLeased(
+        users: readonly UserBaseline[],
+        lease: RunLease,
+        now: number,
+      ): Promise<SaveUsersResult> {
         if (++this.saves === 3) {
+          const other = { owner: 'benign#1', expiresAtMs: lease.expiresAtMs + 120_000 };
+          expect((await this.acquireLease(other, lease.expiresAtMs + 1)).acquired).toBe(true);
           const alice = (await this.getUsers(['alice'])).get('alice')!;
-          await super.saveUsers([markPlacesKnown(alice, '192.0.2.99', T0 + 13 * HOUR)]);
+          await super.writeUsersLeased(
+            [markPlacesKnown(alice, '192.0.2.99', T0 + 13 * HOUR)],
+            other,
+            lease.expiresAtMs + 1,
+          );
+          await this.releaseLease(other.owner);
         }
-        return super.saveUsers(users);
+        return super.writeUsersLeased(users, lease, now);
       }
     }
     const racing = new RacingStore();
@@ -224,8 +236,12 @@ describe('backfill', () => {
     // Every save after the first window loses to another writer.
     let saves = 0;
     class LosingStore extends InMemoryBaselineStore {
-      override async saveUsers(users: readonly UserBaseline[]): Promise<SaveUsersResult> {
-        if (++saves === 1) return super.saveUsers(users);
+      override async writeUsersLeased(
+        users: readonly UserBaseline[],
+        lease: RunLease,
+        now: number,
+      ): Promise<SaveUsersResult> {
+        if (++saves === 1) return super.writeUsersLeased(users, lease, now);
         throw new ConcurrentUpdateError(['USER#alice']);
       }
     }
@@ -239,5 +255,88 @@ describe('backfill', () => {
     expect(saves).toBe(1 + MAX_CONFLICT_ATTEMPTS);
     expect(checkpoint.saved).toMatchObject({ doneUntil: T0 + 6 * HOUR, completed: false });
     expect(await store.getRunState()).toBeUndefined();
+  });
+});
+
+describe('backfill under the run lease', () => {
+  it('holds the lease while it reads and writes a commit window, and leaves it free while it fetches', async () => {
+    const atFetch: unknown[] = [];
+    const atWrite: (RunLease | undefined)[] = [];
+    const store = new (class extends InMemoryBaselineStore {
+      override async writeUsersLeased(users: readonly UserBaseline[], lease: RunLease, now: number) {
+        atWrite.push(this.lease());
+        return super.writeUsersLeased(users, lease, now);
+      }
+    })();
+    const inner = source();
+    const watched: LogSource = { name: inner.name, fetch: (w) => (atFetch.push(store.lease()), inner.fetch(w)) };
+    const clock = T0 + 10 * DAY_MS;
+    await backfill({ source: watched, store, settings, span: SPAN, now: () => clock });
+    expect(atFetch.every((l) => l === undefined)).toBe(true);
+    expect(atWrite).toHaveLength(WINDOWS);
+    for (const l of atWrite) {
+      expect(l!.owner).toMatch(/^backfill#/);
+      expect(l!.expiresAtMs).toBe(clock + 330_000);
+    }
+    expect(store.lease()).toBeUndefined();
+    // Learned exactly what an unguarded, uninterrupted backfill learns.
+    const want = await (await reference()).getUsers(['alice', 'bob', 'carol']);
+    expect(await store.getUsers(['alice', 'bob', 'carol'])).toEqual(want);
+  });
+
+  it('waits for a run holding the lease; gives up after waiting a whole lease of a run, with LeaseBusyError, keeping its checkpoint', async () => {
+    const store = new InMemoryBaselineStore();
+    let clock = T0 + 10 * DAY_MS;
+    const sleep = async (ms: number) => {
+      clock += ms;
+    };
+    // A run holds the lease for the first window, and gives it up after 12 s of waiting.
+    const run = { owner: 'run-x#1', expiresAtMs: clock + 330_000 };
+    await store.acquireLease(run, clock);
+    const releaseAt = clock + 12_000;
+    const releasing = async (ms: number) => {
+      await sleep(ms);
+      if (clock >= releaseAt) await store.releaseLease(run.owner);
+    };
+    const checkpoint = memoryCheckpoint();
+    const stop = new AbortController();
+    const first = await backfill({
+      source: source(),
+      store,
+      settings,
+      span: SPAN,
+      checkpoint,
+      signal: stop.signal,
+      now: () => clock,
+      lease: { sleep: releasing },
+      onProgress: (p, event) => {
+        if (event === 'committed' && p.windowsDone === 2) stop.abort();
+      },
+    });
+    expect(first).toMatchObject({ status: 'interrupted', windowsDone: 2 });
+    expect(clock).toBe(releaseAt + 3_000);
+
+    // A run that holds the lease longer than a backfill waits (a lease extended for a long write): it gives up.
+    const dead = { owner: 'run-y#1', expiresAtMs: clock + 600_000 };
+    await store.acquireLease(dead, clock);
+    const before = await store.getUsers(['alice', 'bob']);
+    const started = clock;
+    const e = await backfill({
+      source: source(),
+      store,
+      settings,
+      span: SPAN,
+      checkpoint,
+      now: () => clock,
+      lease: { sleep },
+    }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(LeaseBusyError);
+    expect((e as Error).message).toMatch(
+      /^backfill: a detection run is in progress \(the run lease is held by run-y#1/,
+    );
+    expect(clock - started).toBeGreaterThanOrEqual(330_000 + 60_000 - 5_000);
+    expect(clock - started).toBeLessThanOrEqual(330_000 + 60_000);
+    expect(checkpoint.saved).toMatchObject({ doneUntil: first.doneUntil, completed: false });
+    expect(await store.getUsers(['alice', 'bob'])).toEqual(before);
   });
 });

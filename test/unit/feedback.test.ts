@@ -13,10 +13,17 @@ import {
   emptyFeedback,
   emptyPopulation,
   type Feedback,
+  type RunLease,
   type SeenStats,
   type UserBaseline,
 } from '../../shared/core/model';
-import { AuthwatchError, BaselineStoreError, ConcurrentUpdateError, ConfigError } from '../../shared/errors';
+import {
+  AuthwatchError,
+  BaselineStoreError,
+  ConcurrentUpdateError,
+  ConfigError,
+  LeaseBusyError,
+} from '../../shared/errors';
 import { allowAsn, allowCidr, allowCountry, allowUser, markBenign, removeAllowed } from '../../shared/feedback';
 import type { SaveUsersResult } from '../../shared/ports';
 import { MAX_CONFLICT_ATTEMPTS } from '../../shared/versioned-update';
@@ -500,19 +507,29 @@ describe('markBenign', () => {
     const e = await markBenign(store, id, { now: T }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AuthwatchError);
     expect(String((e as Error).message)).toMatch(message);
-    expect(store.writes).toBe(writes);
+    // ip-2 got as far as reading the baseline, under the run lease: taken and given up, the only writes.
+    expect(store.writes).toBe(writes + (id === 'ip-2' ? 2 : 0));
+    expect(store.lease()).toBeUndefined();
   });
 
-  it('when a run saves the user between the read and the save, marks the places on what the run saved', async () => {
-    // The detector's run learns alice from another address in between.
+  it('when its lease lapsed and a run took it and saved the user before the write, marks the places on what the run saved', async () => {
+    // The command stalled past its lease; the detector's run took the lease, learned alice from another address, and
+    // gave the lease up, all between the command's read and its write.
     class RacingStore extends InMemoryBaselineStore {
       saves = 0;
-      override async saveUsers(users: readonly UserBaseline[]): Promise<SaveUsersResult> {
-        if (++this.saves === 2) {
+      override async writeUsersLeased(
+        users: readonly UserBaseline[],
+        lease: RunLease,
+        now: number,
+      ): Promise<SaveUsersResult> {
+        if (++this.saves === 1) {
+          const run = { owner: 'run-x#1', expiresAtMs: lease.expiresAtMs + 400_000 };
+          expect(await this.acquireLease(run, lease.expiresAtMs + 1)).toEqual({ acquired: true });
           const current = (await this.getUsers(['alice'])).get('alice')!;
-          await super.saveUsers([markPlacesKnown(current, '198.51.100.9', T)]);
+          await super.writeUsersLeased([markPlacesKnown(current, '198.51.100.9', T)], run, lease.expiresAtMs + 1);
+          await this.releaseLease(run.owner);
         }
-        return super.saveUsers(users);
+        return super.writeUsersLeased(users, lease, now);
       }
     }
     const store = new RacingStore();
@@ -530,8 +547,94 @@ describe('markBenign', () => {
 
     await markBenign(store, 'ip-1', { now: T + 60_000 });
 
-    expect(store.saves).toBe(3);
+    // Refused once (the lease was no longer the command's), then read afresh and written under a new lease.
+    expect(store.saves).toBe(2);
+    expect(store.lease()).toBeUndefined();
     const after = (await store.getUsers(['alice'])).get('alice')!;
     expect(Object.keys(after.ips).sort()).toEqual(['198.51.100.9', '203.0.113.50', '81.2.3.10']);
+  });
+
+  describe('under the run lease', () => {
+    const ipAlert = {
+      id: 'ip-1',
+      detectorId: 'Auth.UnusualSourceIp',
+      user: 'alice',
+      sourceIp: '203.0.113.50',
+      raisedAtMs: T,
+      expiresAtEpochSeconds: Math.floor(T / 1000) + 86_400,
+    };
+
+    it('reads and writes the baseline while holding the lease, then gives it up', async () => {
+      const held: (RunLease | undefined)[] = [];
+      class Watching extends InMemoryBaselineStore {
+        override async getUsers(users: readonly string[]) {
+          held.push(this.lease());
+          return super.getUsers(users);
+        }
+      }
+      const store = new Watching();
+      await store.saveUsers([alice()]);
+      await store.recordRaisedAlerts([ipAlert]);
+      held.length = 0;
+      await markBenign(store, 'ip-1', { now: T + 60_000 });
+      expect(held).toHaveLength(1);
+      expect(held[0]!.owner).toMatch(/^benign#/);
+      expect(held[0]!.expiresAtMs).toBe(T + 60_000 + 120_000);
+      expect(store.lease()).toBeUndefined();
+      expect((await store.getUsers(['alice'])).get('alice')!.ips['203.0.113.50']).toBeDefined();
+    });
+
+    it('waits for a run that holds the lease, then marks the places', async () => {
+      const store = new InMemoryBaselineStore();
+      await store.saveUsers([alice()]);
+      await store.recordRaisedAlerts([ipAlert]);
+      await store.acquireLease({ owner: 'run-2026-03-02T09:00:00.000Z#1', expiresAtMs: T + 300_000 }, T);
+      const sleeps: number[] = [];
+      const sleep = async (ms: number) => {
+        sleeps.push(ms);
+        // The run finishes after the command's second wait.
+        if (sleeps.length === 2) await store.releaseLease('run-2026-03-02T09:00:00.000Z#1');
+      };
+      const r = await markBenign(store, 'ip-1', { now: T + 60_000, lease: { sleep } });
+      expect(r.outcome).toBe('places-marked');
+      expect(sleeps).toEqual([2_000, 2_000]);
+      expect(store.lease()).toBeUndefined();
+    });
+
+    it('fails saying a run is in progress and when to try again, writing nothing, when the run keeps the lease', async () => {
+      const store = new InMemoryBaselineStore();
+      await store.saveUsers([alice()]);
+      await store.recordRaisedAlerts([ipAlert]);
+      const run = { owner: 'run-2026-03-02T09:00:00.000Z#1', expiresAtMs: T + 300_000 };
+      await store.acquireLease(run, T);
+      const before = (await store.getUsers(['alice'])).get('alice');
+      const sleeps: number[] = [];
+      const e = await markBenign(store, 'ip-1', {
+        now: T + 60_000,
+        lease: { sleep: async (ms) => void sleeps.push(ms) },
+      }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(LeaseBusyError);
+      // Waited 30 s in 2-s steps; the run's lease lapses (for this clock) a minute after its end.
+      expect(sleeps.reduce((a, b) => a + b, 0)).toBe(30_000);
+      expect((e as LeaseBusyError).retryAfterMs).toBe(T + 300_000 + 60_000 - (T + 60_000 + 30_000));
+      expect((e as Error).message).toMatch(
+        /^benign: a detection run is in progress \(the run lease is held by run-2026-03-02T09:00:00.000Z#1 until 2026-03-02T09:05:00.000Z\); nothing was written\. Try again in 270 s/,
+      );
+      expect(store.lease()).toEqual(run);
+      expect((await store.getUsers(['alice'])).get('alice')).toEqual(before);
+    });
+
+    it('takes a lease that lapsed more than the clock margin ago, and not one that lapsed less', async () => {
+      const store = new InMemoryBaselineStore();
+      await store.saveUsers([alice()]);
+      await store.recordRaisedAlerts([ipAlert]);
+      // A run that died: its lease ended 59 s before the command's clock says it is.
+      await store.acquireLease({ owner: 'run-dead#1', expiresAtMs: T + 1_000 }, T);
+      const e = await markBenign(store, 'ip-1', { now: T + 60_000, lease: { waitMs: 0 } }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(LeaseBusyError);
+      expect((await markBenign(store, 'ip-1', { now: T + 61_000, lease: { waitMs: 0 } })).outcome).toBe(
+        'places-marked',
+      );
+    });
   });
 });

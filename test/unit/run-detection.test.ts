@@ -416,6 +416,7 @@ describe('the port a detection run depends on', () => {
       getRaisedAlerts: (ids) => full.getRaisedAlerts(ids),
       recordRaisedAlerts: (entries) => full.recordRaisedAlerts(entries),
       saveUsers: (users) => full.saveUsers(users),
+      writeUsersLeased: (users, lease, now) => full.writeUsersLeased(users, lease, now),
       savePopulation: (population) => full.savePopulation(population),
       saveRunState: (state) => full.saveRunState(state),
       acquireLease: (lease, now) => full.acquireLease(lease, now),
