@@ -121,6 +121,8 @@ export interface RunSummary {
   queryMs: number;
   bytesScanned: number;
   usersSeen: number;
+  /** User shards the window was run in (1 unless it had more than `sliceUsers` users). */
+  slices: number;
   /** Users named only by failed logons whose baselines were read (to tell real users from made-up names). */
   failureTargetsRead: number;
   /** Users named only by failed logons beyond `MAX_FAILURE_USERS_READ`: not looked up, judged as unknown names. */

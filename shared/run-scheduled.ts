@@ -173,6 +173,7 @@ function sum(
     queryMs: total((s) => s.queryMs),
     bytesScanned: total((s) => s.bytesScanned),
     usersSeen: Math.max(...summaries.map((s) => s.usersSeen)),
+    slices: Math.max(...summaries.map((s) => s.slices)),
     failureTargetsRead: Math.max(...summaries.map((s) => s.failureTargetsRead)),
     failureTargetsNotRead: Math.max(...summaries.map((s) => s.failureTargetsNotRead)),
     usersLearning: last.usersLearning,

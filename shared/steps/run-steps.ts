@@ -811,8 +811,15 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
       let result: WriteStage = { written: 0, notStored: [] };
       if (l && l.users.length > 0) {
         await takeLease(run);
-        // One user that can never be stored must not block everyone's learning: the store skips it and says which.
-        const { notStored } = await store.saveUsers(l.users);
+        // A bulk write, not checked item by item: safe because every writer of baselines holds the run lease while it
+        // reads and writes (README "How a run writes"), which the store confirms before the first batch. One user
+        // that can never be stored must not block everyone's learning: the store skips it and says which.
+        const now = deps.clock.now();
+        const { notStored } = await store.writeUsersLeased(
+          l.users,
+          { owner: run.attemptId, expiresAtMs: (leases.get(run.attemptId) ?? now) + RUN_LEASE_MS },
+          now,
+        );
         for (const item of notStored)
           deps.logger?.warn('baseline could not be stored; skipped, the other users were saved', {
             user: item.user,
@@ -924,6 +931,7 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
       queryRows: t.rows,
       queryMs: t.queryMs,
       bytesScanned: t.bytesScanned,
+      slices: run.shardCount,
       usersSeen,
       failureTargetsRead: targetsRead,
       failureTargetsNotRead: targetsNotRead,

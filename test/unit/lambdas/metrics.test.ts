@@ -58,6 +58,7 @@ function summary(overrides: Partial<RunSummary> = {}): RunSummary {
     queryMs: 900,
     bytesScanned: 1000,
     usersSeen: 9,
+    slices: 1,
     failureTargetsRead: 0,
     failureTargetsNotRead: 0,
     usersLearning: 1,
