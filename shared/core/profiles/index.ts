@@ -3,6 +3,8 @@
  * profile file, its entry here, its fixtures and its tests.
  */
 import { ConfigError } from '../../errors';
+import { auditdProfile } from './auditd';
+import { ciscoAsaProfile } from './cisco-asa';
 import { cloudtrailProfile } from './cloudtrail';
 import { ecsProfile } from './ecs';
 import { oktaProfile } from './okta';
@@ -25,6 +27,8 @@ export const PROFILES: Readonly<Record<ProfileId, Profile>> = Object.freeze({
   ecs: ecsProfile,
   windows: windowsProfile,
   okta: oktaProfile,
+  auditd: auditdProfile,
+  'cisco-asa': ciscoAsaProfile,
 });
 
 /** Options some profiles take; profiles that need none ignore them. */
