@@ -4,7 +4,7 @@
  * event per line. The messages and their text are Cisco's "Cisco Secure Firewall ASA Series Syslog Messages".
  *
  * Lines read: an optional `<PRI>`, then a time, an optional device name, an optional `:`, then
- * `%ASA-<severity>-<id>: <text>`. The time is the ASA's own (`logging timestamp`: `Nov 02 2026 08:15:03`) or an
+ * `%ASA-<severity>-<id>: <text>`; a syslog server's own header (time and sender) before the ASA's is passed over. The time is the ASA's own (`logging timestamp`: `Nov 02 2026 08:15:03`) or an
  * ISO-8601 one (`logging timestamp rfc5424` since ASA 9.10, or the syslog server's: `2026-11-02T08:15:03Z`); a
  * year-less syslog time (`Nov  2 08:15:03`) cannot be placed in a year and such a line is malformed locally (Logs
  * Insights uses the event's own `@timestamp` and reads it). Host: the device name (`logging device-id`).
@@ -73,7 +73,7 @@ const ADDRESS = String.raw`[^\s<>]+`;
  * without `/`.
  */
 export const CISCO_ASA_LOGON_PATTERN =
-  String.raw`^(?:<\d{1,3}>)?(?<stamp>[A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d{2}:\d{2}:\d{2}(?:\.\d+)?|\d{4}-\d{2}-\d{2}T\S+)` +
+  String.raw`^(?:<\d{1,3}>)?(?:(?:[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\S+) \S+ )?(?<stamp>[A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d{2}:\d{2}:\d{2}(?:\.\d+)?|\d{4}-\d{2}-\d{2}T\S+)` +
   String.raw`(?: (?<host>[^\s%:]+))?(?: ?:)? %(?:ASA|FTD)-\d-` +
   String.raw`(?:(?<sid>113039|716001): Group <[^<>]*> User <(?<suser>.*)> IP <(?<sip>${ADDRESS})> (?:AnyConnect parent|WebVPN) session started\.?` +
   String.raw`|(?<fid>113005|113015): AAA user authentication Rejected ?: reason = .* ?: (?:server = \S+|local database) ?: user = (?<fuser>.*) ?: user IP = (?<fip>${ADDRESS}))` +

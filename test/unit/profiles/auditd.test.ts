@@ -1,3 +1,10 @@
+/**
+ * The auditd profile. The fixtures (test/fixtures/auditd) were written for these tests, not copied from a host: each
+ * record's text is what libaudit's `audit_log_acct_message` formats (audit-userspace lib/audit_logging.c: `op= acct=|id=
+ * exe= hostname= addr= terminal= res=`, names quoted or hex-encoded), auditd's header and ENRICHED tail (src/auditd-event.c,
+ * auditd.conf(5)), and the sequence one sshd logon writes is the one PAM's libpam/pam_audit.c and Red Hat's audit patch
+ * of OpenSSH (audit-linux.c) emit for a logon, a rejected password, a refused key and a name that does not exist.
+ */
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../../shared/core/profiles';
 import {

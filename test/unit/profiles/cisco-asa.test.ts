@@ -1,3 +1,9 @@
+/**
+ * The cisco-asa profile. The fixtures (test/fixtures/cisco-asa) were written for these tests from the message texts in
+ * Cisco's "Cisco Secure Firewall ASA Series Syslog Messages" (113004, 113005, 113006, 113008, 113009, 113015, 113019,
+ * 113039, 716001, 716039, 722022, 722037, 722051, 734001) and its syslog header formats (`logging timestamp`, RFC 5424
+ * timestamps, `logging device-id`); no vendor log file was copied. Addresses are documentation ranges.
+ */
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../../shared/core/profiles';
 import { CISCO_ASA_LOGON_PATTERN } from '../../../shared/core/profiles/cisco-asa';
@@ -115,6 +121,12 @@ describe('cisco-asa profile', () => {
       );
       expect(bare.host).toBeUndefined();
       expect(bare.timestamp).toBe(at('2026-11-02T08:22:00Z'));
+      // A syslog server's header before the ASA's own: the ASA's time and device name are read.
+      expect(
+        eventOf(
+          'Nov  2 08:15:04 10.0.0.1 Nov 02 2026 08:15:03 asa-vpn-01 : %ASA-6-113039: Group <G> User <alice> IP <203.0.113.9> AnyConnect parent session started.',
+        ),
+      ).toMatchObject({ host: 'asa-vpn-01', timestamp: at('2026-11-02T08:15:03Z') });
     });
 
     it('says why a line it cannot place or source is malformed', () => {
@@ -186,7 +198,7 @@ describe('cisco-asa profile', () => {
     it('is pinned', () => {
       expect(profile.query).toMatchInlineSnapshot(`
         "fields @timestamp, @message
-        | parse @message /^(?:<\\d{1,3}>)?(?<stamp>[A-Z][a-z]{2} +\\d{1,2}(?: \\d{4})? \\d{2}:\\d{2}:\\d{2}(?:\\.\\d+)?|\\d{4}-\\d{2}-\\d{2}T\\S+)(?: (?<host>[^\\s%:]+))?(?: ?:)? %(?:ASA|FTD)-\\d-(?:(?<sid>113039|716001): Group <[^<>]*> User <(?<suser>.*)> IP <(?<sip>[^\\s<>]+)> (?:AnyConnect parent|WebVPN) session started\\.?|(?<fid>113005|113015): AAA user authentication Rejected ?: reason = .* ?: (?:server = \\S+|local database) ?: user = (?<fuser>.*) ?: user IP = (?<fip>[^\\s<>]+))\\s*$/
+        | parse @message /^(?:<\\d{1,3}>)?(?:(?:[A-Z][a-z]{2} +\\d{1,2} \\d{2}:\\d{2}:\\d{2}|\\d{4}-\\d{2}-\\d{2}T\\S+) \\S+ )?(?<stamp>[A-Z][a-z]{2} +\\d{1,2}(?: \\d{4})? \\d{2}:\\d{2}:\\d{2}(?:\\.\\d+)?|\\d{4}-\\d{2}-\\d{2}T\\S+)(?: (?<host>[^\\s%:]+))?(?: ?:)? %(?:ASA|FTD)-\\d-(?:(?<sid>113039|716001): Group <[^<>]*> User <(?<suser>.*)> IP <(?<sip>[^\\s<>]+)> (?:AnyConnect parent|WebVPN) session started\\.?|(?<fid>113005|113015): AAA user authentication Rejected ?: reason = .* ?: (?:server = \\S+|local database) ?: user = (?<fuser>.*) ?: user IP = (?<fip>[^\\s<>]+))\\s*$/
         | fields coalesce(suser, fuser) as user, coalesce(sip, fip) as ip, coalesce(sid, fid) as outcome
         | filter ispresent(user) and ispresent(ip) and ispresent(outcome)
         | stats count(*) as logons, min(@timestamp) as first, max(@timestamp) as last by user, ip, outcome, host
