@@ -175,6 +175,8 @@ function parse(line: string): LineResult {
   if (!g) return SKIP;
   const outcome = OUTCOMES[g.outcome as keyof typeof OUTCOMES];
   if (!counts(g.type!, g.op!, g.outcome!)) return SKIP;
+  // No network source: skipped whatever else the record holds, as the query's filter drops it.
+  if (noAddress(g.ip!)) return SKIP;
   const user = auditUser(g.user, g.idname);
   if (user === undefined) return malformed(`auditd ${g.type} record with an undecodable ${quote(g.user!)}`);
   const timestamp = stampTime(g.stamp!);

@@ -146,6 +146,7 @@ describe('auditd profile', () => {
     it('skips records with no network source (addr=?): console, su, sudo, cron', () => {
       expect(profile.parseLine(failed('acct="carol"', '?')).kind).toBe('skip');
       expect(profile.parseLine(loggedOn('id=1003', '?')).kind).toBe('skip');
+      expect(profile.parseLine(failed('acct=616C69636', '?')).kind).toBe('skip');
       expect(profile.mapRow({ ...row, ip: '?' }).kind).toBe('skip');
     });
 
