@@ -4,10 +4,12 @@
  * event per line. The messages and their text are Cisco's "Cisco Secure Firewall ASA Series Syslog Messages".
  *
  * Lines read: an optional `<PRI>`, then a time, an optional device name, an optional `:`, then
- * `%ASA-<severity>-<id>: <text>`; a syslog server's own header (time and sender) before the ASA's is passed over. The time is the ASA's own (`logging timestamp`: `Nov 02 2026 08:15:03`) or an
- * ISO-8601 one (`logging timestamp rfc5424` since ASA 9.10, or the syslog server's: `2026-11-02T08:15:03Z`); a
- * year-less syslog time (`Nov  2 08:15:03`) cannot be placed in a year and such a line is malformed locally (Logs
- * Insights uses the event's own `@timestamp` and reads it). Host: the device name (`logging device-id`).
+ * `%ASA-<severity>-<id>: <text>`; a syslog server's own header (time and sender) before the ASA's is passed over.
+ * The time is the ASA's own (`logging timestamp`: `Nov 02 2026 08:15:03`), an ISO-8601 one (`logging timestamp
+ * rfc5424` since ASA 9.10, or the syslog server's: `2026-11-02T08:15:03Z`), or the syslog server's classic year-less
+ * one (`Nov  2 08:15:03`), placed in a year as sshd's are (`options.year`, else the latest year not more than a day
+ * after `options.clock`'s now: sshd.ts). Logs Insights uses the event's own `@timestamp`. Host: the name right
+ * before `%ASA-` (the ASA's `logging device-id`, or the sender a syslog server wrote in its header).
  *
  * What counts (README "What counts as one failed logon"): the messages that name both the user and the address the
  * user connected FROM, one per logon or per rejected credential.
@@ -49,6 +51,7 @@ import {
   utcTime,
 } from './common';
 import type { LineResult, Profile } from './profile';
+import { classicSyslogTime, type SshdOptions } from './sshd';
 
 /** Message id → outcome, for the messages that count (see the module comment). */
 const OUTCOMES = { '113039': 'success', '716001': 'success', '113005': 'failure', '113015': 'failure' } as const;
@@ -94,10 +97,10 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 /** The ASA's own `logging timestamp` format: `Nov 02 2026 08:15:03` (no zone: UTC, as the ASA's clock should be). */
 const ASA_STAMP = /^([A-Z][a-z]{2}) +(\d{1,2}) (\d{4}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?$/;
 
-function stampTime(stamp: string): number | 'no-year' | undefined {
+function stampTime(stamp: string, options: SshdOptions): number | undefined {
   if (/^\d/.test(stamp)) return parseTime(stamp);
   const m = ASA_STAMP.exec(stamp);
-  if (!m) return 'no-year';
+  if (!m) return parseTime(classicSyslogTime(stamp, options));
   const month = MONTHS.indexOf(m[1]!) + 1;
   if (month === 0) return undefined;
   const t = utcTime(Number(m[3]), month, Number(m[2]), Number(m[4]), Number(m[5]), Number(m[6]));
@@ -107,7 +110,7 @@ function stampTime(stamp: string): number | 'no-year' | undefined {
 /** A `113005`/`113015` the pattern cannot read because it names no source: said so rather than skipped silently. */
 const REJECTED_WITHOUT_SOURCE = /%(?:ASA|FTD)-\d-1130(?:05|15): AAA user authentication Rejected(?!.* user IP = )/;
 
-function parse(line: string): LineResult {
+function parse(line: string, options: SshdOptions): LineResult {
   if (typeof line !== 'string' || !(line.includes('%ASA-') || line.includes('%FTD-'))) return SKIP;
   const g = LOGON.exec(line)?.groups;
   if (!g) {
@@ -116,11 +119,7 @@ function parse(line: string): LineResult {
       : SKIP;
   }
   const id = (g.sid ?? g.fid) as CountedId;
-  const timestamp = stampTime(g.stamp!);
-  if (timestamp === 'no-year')
-    return malformed(
-      `cisco-asa logon with a year-less time ${JSON.stringify(g.stamp!.slice(0, 40))}: set \`logging timestamp\` on the ASA, or ISO timestamps on the syslog server`,
-    );
+  const timestamp = stampTime(g.stamp!, options);
   if (timestamp === undefined)
     return malformed(`cisco-asa logon with an unreadable time ${JSON.stringify(g.stamp!.slice(0, 40))}`);
   return toEvent('cisco-asa', {
@@ -133,11 +132,14 @@ function parse(line: string): LineResult {
   });
 }
 
-export const ciscoAsaProfile: Profile = {
-  id: 'cisco-asa',
-  description:
-    'Cisco ASA / FTD remote-access VPN logons from syslog (113039, 716001 successes; 113005, 113015 failures)',
-  query: CISCO_ASA_QUERY,
-  parseLine: neverThrow(parse, 'cisco-asa line parsing'),
-  mapRow: rowMapper({ logSource: 'cisco-asa', outcomes: OUTCOMES }),
-};
+/** The profile; `options` place year-less syslog times in a year, as for sshd (default: the system clock). */
+export function ciscoAsaProfile(options: SshdOptions = {}): Profile {
+  return {
+    id: 'cisco-asa',
+    description:
+      'Cisco ASA / FTD remote-access VPN logons from syslog (113039, 716001 successes; 113005, 113015 failures)',
+    query: CISCO_ASA_QUERY,
+    parseLine: neverThrow((line: string) => parse(line, options), 'cisco-asa line parsing'),
+    mapRow: rowMapper({ logSource: 'cisco-asa', outcomes: OUTCOMES }),
+  };
+}
