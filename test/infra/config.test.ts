@@ -105,7 +105,7 @@ describe('deployment configuration', () => {
 
   it('says log sources are required, with an example', () => {
     expect(issuesOf({ alertEmails: ['a@example.com'] })).toEqual([
-      `${CONTEXT_KEY}.logSources: required: the log groups holding logons and their format (one of "sshd", "cloudtrail", "ecs", "windows", "okta"), e.g. -c 'authwatch.logSources=[{"profile":"sshd","logGroups":["/ec2/var/log/secure"]}]'`,
+      `${CONTEXT_KEY}.logSources: required: the log groups holding logons and their format (one of "sshd", "cloudtrail", "ecs", "windows", "okta", "auditd", "cisco-asa"), e.g. -c 'authwatch.logSources=[{"profile":"sshd","logGroups":["/ec2/var/log/secure"]}]'`,
     ]);
     expect(issuesOf({ ...valid, logSources: [] })).toEqual([
       expect.stringMatching(/^authwatch\.logSources: list at least one log source/),
@@ -119,7 +119,7 @@ describe('deployment configuration', () => {
 
   it('names the valid profiles when one is wrong', () => {
     expect(issuesOf({ ...valid, logSources: [{ profile: 'sshdd', logGroups: ['/ec2/secure'] }] })).toEqual([
-      'authwatch.logSources.0.profile: unknown profile "sshdd": use one of "sshd", "cloudtrail", "ecs", "windows", "okta"',
+      'authwatch.logSources.0.profile: unknown profile "sshdd": use one of "sshd", "cloudtrail", "ecs", "windows", "okta", "auditd", "cisco-asa"',
     ]);
   });
 
@@ -532,6 +532,24 @@ describe('per-source alarm settings (logSources[].maxQuietHours)', () => {
       [ENV.logSources]: JSON.stringify(config.logSources),
     };
     expect(parseRuntimeConfig(env).logSources).toEqual(config.logSources);
+  });
+
+  it('accepts the Linux audit and Cisco ASA profiles as sources, through to the Lambda', () => {
+    const more = [
+      { profile: 'auditd', logGroups: ['/ec2/var/log/audit/audit.log'] },
+      { profile: 'cisco-asa', logGroups: ['/syslog/asa'] },
+    ];
+    const config = parseDeployConfig({ ...valid, logSources: more });
+    expect(config.logSourceAlarms.map((a) => a.id)).toEqual([
+      'auditd:/ec2/var/log/audit/audit.log',
+      'cisco-asa:/syslog/asa',
+    ]);
+    const env = {
+      [ENV.tableName]: 't',
+      [ENV.topicArn]: 'arn:aws:sns:eu-west-1:123456789012:a',
+      [ENV.logSources]: JSON.stringify(config.logSources),
+    };
+    expect(parseRuntimeConfig(env).logSources).toEqual(more);
   });
 
   it('accepts whole hours up to a week, or false, and says so otherwise', () => {

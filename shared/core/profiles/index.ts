@@ -3,6 +3,8 @@
  * profile file, its entry here, its fixtures and its tests.
  */
 import { ConfigError } from '../../errors';
+import { auditdProfile } from './auditd';
+import { ciscoAsaProfile } from './cisco-asa';
 import { cloudtrailProfile } from './cloudtrail';
 import { ecsProfile } from './ecs';
 import { oktaProfile } from './okta';
@@ -17,7 +19,7 @@ export { canonicalUser } from './common';
 
 /**
  * Every profile by id. The sshd entry infers the year of classic (year-less) syslog timestamps from the
- * system clock; use `getProfile('sshd', { year })` or `sshdProfile({ clock })` to pin it.
+ * system clock; use `getProfile('sshd', { year })` or `sshdProfile({ clock })` to pin it (cisco-asa likewise).
  */
 export const PROFILES: Readonly<Record<ProfileId, Profile>> = Object.freeze({
   sshd: sshdProfile(),
@@ -25,6 +27,8 @@ export const PROFILES: Readonly<Record<ProfileId, Profile>> = Object.freeze({
   ecs: ecsProfile,
   windows: windowsProfile,
   okta: oktaProfile,
+  auditd: auditdProfile,
+  'cisco-asa': ciscoAsaProfile(),
 });
 
 /** Options some profiles take; profiles that need none ignore them. */
@@ -46,5 +50,7 @@ export function getProfile(id: string, options?: ProfileOptions): Profile {
   }
   if (id === 'sshd' && options && (options.year !== undefined || options.clock !== undefined))
     return sshdProfile(options);
+  if (id === 'cisco-asa' && options && (options.year !== undefined || options.clock !== undefined))
+    return ciscoAsaProfile(options);
   return PROFILES[id];
 }

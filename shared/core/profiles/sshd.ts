@@ -142,29 +142,33 @@ function attemptsOf(line: string): number {
   return repeats === undefined ? 1 : Number(repeats);
 }
 
-export function sshdProfile(options: SshdOptions = {}): Profile {
-  const clock = options.clock ?? SYSTEM_CLOCK;
-  const fixedYear = options.year;
-
-  function classicTime(stamp: string): number | undefined {
-    const m = CLASSIC_STAMP.exec(stamp);
-    if (!m) return undefined;
-    const month = MONTHS[m[1]!];
-    if (month === undefined) return undefined;
-    const [day, h, mi, s] = [Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])];
-    const ms = m[6] ? Number(m[6].slice(0, 3).padEnd(3, '0')) : 0;
-    if (fixedYear !== undefined) {
-      const t = utcTime(fixedYear, month, day, h, mi, s);
-      return t === undefined ? undefined : t + ms;
-    }
-    const ref = clock.now();
-    const refYear = new Date(ref).getUTCFullYear();
-    for (let year = refYear; year >= refYear - MAX_YEARS_BACK; year--) {
-      const t = utcTime(year, month, day, h, mi, s);
-      if (t !== undefined && t + ms <= ref + FUTURE_TOLERANCE_MS) return t + ms;
-    }
-    return undefined;
+/**
+ * Epoch ms of a classic syslog time without a year (`Nov  2 08:15:03`, `Nov 02 08:15:03.123`), placed in a year as
+ * the module comment says (`options.year`, else the latest year not more than a day after `options.clock`'s now);
+ * undefined if it is not such a time or names no real day. Other syslog profiles (cisco-asa) read the same headers.
+ */
+export function classicSyslogTime(stamp: string, options: SshdOptions = {}): number | undefined {
+  const m = CLASSIC_STAMP.exec(stamp);
+  if (!m) return undefined;
+  const month = MONTHS[m[1]!];
+  if (month === undefined) return undefined;
+  const [day, h, mi, s] = [Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])];
+  const ms = m[6] ? Number(m[6].slice(0, 3).padEnd(3, '0')) : 0;
+  if (options.year !== undefined) {
+    const t = utcTime(options.year, month, day, h, mi, s);
+    return t === undefined ? undefined : t + ms;
   }
+  const ref = (options.clock ?? SYSTEM_CLOCK).now();
+  const refYear = new Date(ref).getUTCFullYear();
+  for (let year = refYear; year >= refYear - MAX_YEARS_BACK; year--) {
+    const t = utcTime(year, month, day, h, mi, s);
+    if (t !== undefined && t + ms <= ref + FUTURE_TOLERANCE_MS) return t + ms;
+  }
+  return undefined;
+}
+
+export function sshdProfile(options: SshdOptions = {}): Profile {
+  const classicTime = (stamp: string) => classicSyslogTime(stamp, options);
 
   function parse(line: string): LineResult {
     if (typeof line !== 'string' || !line.includes('sshd')) return SKIP;

@@ -20,6 +20,8 @@ const FILES: Readonly<Record<ProfileId, string>> = {
   ecs: 'ecs.jsonl',
   windows: 'windows.jsonl',
   okta: 'okta.jsonl',
+  auditd: 'auditd.log',
+  'cisco-asa': 'cisco-asa.log',
 };
 type Tally = Record<string, number>;
 const EXPECTED = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as Record<
