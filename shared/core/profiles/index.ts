@@ -3,8 +3,11 @@
  * profile file, its entry here, its fixtures and its tests.
  */
 import { ConfigError } from '../../errors';
-import { cloudtrailProfile } from './cloudtrail';
+import { cloudtrailBesideIdentityCenter, cloudtrailProfile } from './cloudtrail';
 import { ecsProfile } from './ecs';
+import { entraProfile } from './entra';
+import { googleWorkspaceProfile } from './google-workspace';
+import { identityCenterProfile } from './identity-center';
 import { oktaProfile } from './okta';
 import { PROFILE_IDS, type Profile, type ProfileId } from './profile';
 import { sshdProfile, type SshdOptions } from './sshd';
@@ -25,10 +28,37 @@ export const PROFILES: Readonly<Record<ProfileId, Profile>> = Object.freeze({
   ecs: ecsProfile,
   windows: windowsProfile,
   okta: oktaProfile,
+  'identity-center': identityCenterProfile,
+  entra: entraProfile,
+  'google-workspace': googleWorkspaceProfile,
 });
 
 /** Options some profiles take; profiles that need none ignore them. */
-export type ProfileOptions = SshdOptions;
+export type ProfileOptions = SshdOptions & {
+  /**
+   * The other profiles configured on the same log group (`profilesBeside`). `cloudtrail` beside `identity-center`
+   * leaves Identity Center's console federations to it, so one sign-in is not counted by both.
+   */
+  readonly beside?: readonly string[];
+};
+
+/**
+ * For each configured source, the other profiles that read one of its log groups: what `getProfile`'s `beside`
+ * option wants. Pure, in the order given.
+ */
+export function profilesBeside(
+  sources: readonly { readonly profile: string; readonly logGroups: readonly string[] }[],
+): string[][] {
+  return sources.map((s) =>
+    [
+      ...new Set(
+        sources
+          .filter((o) => o.profile !== s.profile && o.logGroups.some((g) => s.logGroups.includes(g)))
+          .map((o) => o.profile),
+      ),
+    ].sort(),
+  );
+}
 
 function isProfileId(id: string): id is ProfileId {
   return (PROFILE_IDS as readonly string[]).includes(id);
@@ -46,5 +76,6 @@ export function getProfile(id: string, options?: ProfileOptions): Profile {
   }
   if (id === 'sshd' && options && (options.year !== undefined || options.clock !== undefined))
     return sshdProfile(options);
+  if (id === 'cloudtrail' && options?.beside?.includes('identity-center')) return cloudtrailBesideIdentityCenter;
   return PROFILES[id];
 }

@@ -20,6 +20,9 @@ const FILES: Readonly<Record<ProfileId, string>> = {
   ecs: 'ecs.jsonl',
   windows: 'windows.jsonl',
   okta: 'okta.jsonl',
+  'identity-center': 'identity-center.jsonl',
+  entra: 'entra.jsonl',
+  'google-workspace': 'google-workspace.jsonl',
 };
 type Tally = Record<string, number>;
 const EXPECTED = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as Record<
