@@ -63,7 +63,9 @@ const COUNTED_CODES = `/^(0|${ENTRA_FAILURE_CODES.join('|')})$/`;
 
 export const ENTRA_QUERY = pipeline([
   'fields @timestamp, category, resultType, properties.userPrincipalName, properties.ipAddress, properties.isInteractive',
-  `filter category = "${INTERACTIVE_CATEGORY}" and not (properties.isInteractive like /^(false|False)$/)`,
+  `filter category = "${INTERACTIVE_CATEGORY}"`,
+  // Spelled out for records without the field (Insights' comparisons with an absent field are false, `not like` too).
+  'filter not ispresent(properties.isInteractive) or properties.isInteractive not like /^(false|False)$/',
   'fields properties.userPrincipalName as user, coalesce(properties.ipAddress, callerIpAddress) as ip, coalesce(resultType, properties.status.errorCode) as outcome, properties.riskLevelDuringSignIn as riskLevel, properties.riskState as riskState',
   `filter outcome like ${COUNTED_CODES}`,
   'filter ispresent(user) and ispresent(ip)',

@@ -55,7 +55,8 @@ export const GOOGLE_WORKSPACE_QUERY = pipeline([
   'fields @timestamp, id.applicationName, events.0.name, actor.email, ipAddress',
   'filter id.applicationName = "login" and (events.0.name = "login_success" or events.0.name = "login_failure")',
   `parse @message /${GOOGLE_FAILURE_TYPE_PATTERN}/`,
-  `filter not (failureType like ${SECOND_FACTOR})`,
+  // Spelled out for events without the parameter (Insights' comparisons with an absent field are false, `not like` too).
+  `filter not ispresent(failureType) or failureType not like ${SECOND_FACTOR}`,
   `parse @message /${GOOGLE_SUSPICIOUS_PATTERN}/`,
   'fields actor.email as user, ipAddress as ip, events.0.name as outcome',
   'filter ispresent(user) and ispresent(ip)',

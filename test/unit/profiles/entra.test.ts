@@ -197,7 +197,8 @@ describe('entra profile', () => {
     it('is pinned', () => {
       expect(profile.query).toMatchInlineSnapshot(`
         "fields @timestamp, category, resultType, properties.userPrincipalName, properties.ipAddress, properties.isInteractive
-        | filter category = "SignInLogs" and not (properties.isInteractive like /^(false|False)$/)
+        | filter category = "SignInLogs"
+        | filter not ispresent(properties.isInteractive) or properties.isInteractive not like /^(false|False)$/
         | fields properties.userPrincipalName as user, coalesce(properties.ipAddress, callerIpAddress) as ip, coalesce(resultType, properties.status.errorCode) as outcome, properties.riskLevelDuringSignIn as riskLevel, properties.riskState as riskState
         | filter outcome like /^(0|50126|50034|50053|50055|50056|50057)$/
         | filter ispresent(user) and ispresent(ip)

@@ -149,7 +149,7 @@ describe('google-workspace profile', () => {
         "fields @timestamp, id.applicationName, events.0.name, actor.email, ipAddress
         | filter id.applicationName = "login" and (events.0.name = "login_success" or events.0.name = "login_failure")
         | parse @message /"name"\\s*:\\s*"login_failure_type"\\s*,\\s*"value"\\s*:\\s*"(?<failureType>[a-z_]+)"/
-        | filter not (failureType like /second_factor$/)
+        | filter not ispresent(failureType) or failureType not like /second_factor$/
         | parse @message /"name"\\s*:\\s*"is_suspicious"\\s*,\\s*"boolValue"\\s*:\\s*(?<suspicious>true|false)/
         | fields actor.email as user, ipAddress as ip, events.0.name as outcome
         | filter ispresent(user) and ispresent(ip)
