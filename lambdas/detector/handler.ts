@@ -12,7 +12,7 @@ import { LogsInsightsLogSource } from '../../shared/adapters/logs-insights-log-s
 import { SnsAlertSink } from '../../shared/adapters/sns-alert-sink';
 import { SystemClock } from '../../shared/adapters/system-clock';
 import { logSourceId, parseRuntimeConfig } from '../../shared/config';
-import { getProfile } from '../../shared/core/profiles';
+import { getProfile, profilesBeside } from '../../shared/core/profiles';
 import type { DetectionDeps } from '../../shared/run-detection';
 import { runScheduled, type ScheduledRunSummary } from '../../shared/run-scheduled';
 import { METRIC_NAMESPACE } from '../../shared/telemetry';
@@ -31,13 +31,15 @@ let network: DetectorNetworkData | false | undefined;
 export function compose(env: Readonly<Record<string, string | undefined>>): DetectionDeps {
   const config = parseRuntimeConfig(env);
   const logs = createLogsClient();
+  const beside = profilesBeside(config.logSources);
   return {
     logSources: config.logSources.map(
       // Named by id: the per-source metrics carry it as their LogSource dimension, which the stack's alarms filter on.
-      (s) =>
+      (s, i) =>
         new LogsInsightsLogSource({
           client: logs,
-          profile: getProfile(s.profile),
+          // Told which profiles share its log groups: `cloudtrail` beside `identity-center` counts a sign-in once.
+          profile: getProfile(s.profile, { beside: beside[i]! }),
           logGroupNames: s.logGroups,
           deadlineMs: config.queryTimeoutMs,
           name: logSourceId(s),

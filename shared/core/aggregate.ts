@@ -4,6 +4,7 @@
  * per-host rows into one observation.
  */
 import type { LogonEvent, LogonObservation, TimeWindow } from './model';
+import { mergeSignals, type Signals } from './signals';
 
 /** Hosts and methods kept per observation: enough to investigate, bounded so a spray across a fleet stays small. */
 export const MAX_HOSTS_PER_OBSERVATION = 20;
@@ -19,7 +20,10 @@ function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
   return [...set].sort().slice(0, MAX_HOSTS_PER_OBSERVATION);
 }
 
-/** Merge observations that share (user, ip, outcome): counts add, times widen, hosts and methods union. */
+/**
+ * Merge observations that share (user, ip, outcome): counts add, times widen, hosts and methods union, and the
+ * identity provider's signals keep their worst value (rows of one key may differ in them: the query groups by them).
+ */
 export function mergeObservations(list: Iterable<LogonObservation>): LogonObservation[] {
   const byKey = new Map<string, LogonObservation>();
   for (const o of list) {
@@ -36,6 +40,7 @@ export function mergeObservations(list: Iterable<LogonObservation>): LogonObserv
       lastSeen: Math.max(prev.lastSeen, o.lastSeen),
       hosts: mergeSorted(prev.hosts, o.hosts),
       methods: mergeSorted(prev.methods, o.methods),
+      ...withSignals(mergeSignals(prev.signals, o.signals)),
     });
   }
   return [...byKey.values()];
@@ -51,6 +56,12 @@ interface Acc {
   hosts: Set<string>;
   methods: Set<string>;
   logSource: string;
+  signals: Signals | undefined;
+}
+
+/** The `signals` property when there are any: an observation without signals stays exactly as it always was. */
+function withSignals(signals: Signals | undefined): { signals?: Signals } {
+  return signals === undefined ? {} : { signals };
 }
 
 /** Aggregate parsed events with a timestamp in [window.start, window.end) into observations. */
@@ -71,6 +82,7 @@ export function aggregateEvents(events: Iterable<LogonEvent>, window: TimeWindow
         hosts: new Set(),
         methods: new Set(),
         logSource: e.logSource,
+        signals: undefined,
       };
       byKey.set(k, a);
     }
@@ -80,6 +92,7 @@ export function aggregateEvents(events: Iterable<LogonEvent>, window: TimeWindow
     if (e.timestamp > a.lastSeen) a.lastSeen = e.timestamp;
     if (e.host && a.hosts.size < MAX_HOSTS_PER_OBSERVATION) a.hosts.add(e.host);
     if (e.method && a.methods.size < MAX_HOSTS_PER_OBSERVATION) a.methods.add(e.method);
+    if (e.signals !== undefined) a.signals = mergeSignals(a.signals, e.signals);
   }
   return [...byKey.values()].map((a) => ({
     user: a.user,
@@ -91,5 +104,6 @@ export function aggregateEvents(events: Iterable<LogonEvent>, window: TimeWindow
     hosts: [...a.hosts].sort(),
     methods: [...a.methods].sort(),
     logSource: a.logSource,
+    ...withSignals(a.signals),
   }));
 }

@@ -18,6 +18,7 @@ import type { Detector, SilenceSubject } from './detectors/detector';
 import { DETECTORS } from './detectors';
 import { isCampaign } from './campaigns';
 import { ownerText } from './enrich';
+import { signalsText, toSignals } from './signals';
 import type { DetectionSettings } from './settings';
 import { allowSettingRules } from './allow-rules';
 import { userPatternRegExp } from './user-pattern';
@@ -371,6 +372,9 @@ export function buildAlert(
       : '';
   const id = alertId(detector, f);
   const source = alertSource(f.sourceIp, o.owner);
+  // The identity provider's own verdict, for the reader; re-checked so only known keys and values reach the document.
+  const signals = o.signals === undefined ? undefined : toSignals(o.signals);
+  const signalsNote = signals ? ` The identity provider's risk verdict on these logons: ${signalsText(signals)}.` : '';
   return {
     id,
     '@timestamp': new Date(o.firstSeen).toISOString(),
@@ -400,13 +404,14 @@ export function buildAlert(
     host: { ...(o.hosts[0] !== undefined ? { name: o.hosts[0] } : {}), names: o.hosts },
     score: f.score,
     probability: f.probability,
-    explanation: f.explanation + ownerNote(f.explanation, source) + failedNote,
+    explanation: f.explanation + ownerNote(f.explanation, source) + failedNote + signalsNote,
     evidence: f.evidence,
     ...(f.followUpOf !== undefined ? { follow_up_of: f.followUpOf } : {}),
     context: {
       failed_attempts_from_ip: context.failedAttemptsFromIp,
       other_ips_in_window: context.otherIpsInWindow,
       methods: o.methods,
+      ...(signals ? { signals } : {}),
     },
     window: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() },
     log_source: o.logSource,

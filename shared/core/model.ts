@@ -5,6 +5,7 @@
  * Times are epoch milliseconds (numbers) everywhere inside the core; they become ISO strings
  * only at the edges (alerts, logs, the CLI).
  */
+import type { Signals } from './signals';
 
 export type Outcome = 'success' | 'failure';
 
@@ -28,6 +29,8 @@ export interface LogonEvent {
    * sets it: rsyslog's `message repeated N times: [ ... ]` is N attempts (see the sshd profile). Aggregation sums it.
    */
   readonly count?: number;
+  /** The identity provider's own risk verdict on the sign-in, when its log gives one (see `Signals`). */
+  readonly signals?: Signals;
 }
 
 /**
@@ -54,6 +57,12 @@ export interface LogonObservation {
    * `enrichObservations`); absent when the address is private, unrouted, or no data is loaded.
    */
   readonly owner?: NetworkOwner;
+  /**
+   * The identity provider's risk verdicts on these logons (Entra's risk level and state, Google's `is_suspicious`),
+   * each at the worst value seen; absent when the format has none or none of the logons was flagged. Shown in the
+   * alert, never scored.
+   */
+  readonly signals?: Signals;
 }
 
 /** The network owner of an address: its autonomous system and the country the range is registered in. */
@@ -627,6 +636,8 @@ export interface Alert {
     readonly failed_attempts_from_ip: number;
     readonly other_ips_in_window: readonly string[];
     readonly methods: readonly string[];
+    /** The identity provider's risk verdicts on the logons (`LogonObservation.signals`); absent when there are none. */
+    readonly signals?: Signals;
   };
   readonly window: { readonly start: string; readonly end: string };
   readonly log_source: string;

@@ -105,7 +105,7 @@ describe('deployment configuration', () => {
 
   it('says log sources are required, with an example', () => {
     expect(issuesOf({ alertEmails: ['a@example.com'] })).toEqual([
-      `${CONTEXT_KEY}.logSources: required: the log groups holding logons and their format (one of "sshd", "cloudtrail", "ecs", "windows", "okta", "auditd", "cisco-asa"), e.g. -c 'authwatch.logSources=[{"profile":"sshd","logGroups":["/ec2/var/log/secure"]}]'`,
+      `${CONTEXT_KEY}.logSources: required: the log groups holding logons and their format (one of "sshd", "cloudtrail", "ecs", "windows", "okta", "auditd", "cisco-asa", "identity-center", "entra", "google-workspace"), e.g. -c 'authwatch.logSources=[{"profile":"sshd","logGroups":["/ec2/var/log/secure"]}]'`,
     ]);
     expect(issuesOf({ ...valid, logSources: [] })).toEqual([
       expect.stringMatching(/^authwatch\.logSources: list at least one log source/),
@@ -119,7 +119,7 @@ describe('deployment configuration', () => {
 
   it('names the valid profiles when one is wrong', () => {
     expect(issuesOf({ ...valid, logSources: [{ profile: 'sshdd', logGroups: ['/ec2/secure'] }] })).toEqual([
-      'authwatch.logSources.0.profile: unknown profile "sshdd": use one of "sshd", "cloudtrail", "ecs", "windows", "okta", "auditd", "cisco-asa"',
+      'authwatch.logSources.0.profile: unknown profile "sshdd": use one of "sshd", "cloudtrail", "ecs", "windows", "okta", "auditd", "cisco-asa", "identity-center", "entra", "google-workspace"',
     ]);
   });
 

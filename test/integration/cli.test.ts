@@ -233,7 +233,7 @@ describe('authwatch command line', () => {
     writeFileSync(prose, 'meeting notes\n\nnothing to see here\n');
     const none = await run(['parse', '--profile', 'sshd', prose]);
     expect(none.err).toMatch(
-      /0 logons in 2 non-empty lines .*no profile \(sshd, cloudtrail, ecs, windows, okta, auditd, cisco-asa\) finds a logon in its first 2 lines/,
+      /0 logons in 2 non-empty lines .*no profile \(sshd, cloudtrail, ecs, windows, okta, auditd, cisco-asa, identity-center, entra, google-workspace\) finds a logon in its first 2 lines/,
     );
     // A file with logons prints no hint.
     expect((await run(['parse', '--profile', 'sshd', sshd])).err).not.toContain('non-empty lines');

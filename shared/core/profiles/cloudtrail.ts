@@ -23,6 +23,13 @@
  * per attempt. Not counted: any other event, even with an `errorCode` (`AccessDenied` on an API call is an
  * authorisation failure of someone already signed in, not a failed logon), and `ConsoleLogin` events whose
  * result is neither `Success` nor `Failure`.
+ *
+ * Beside the `identity-center` profile: an IAM Identity Center user signs in once at the access portal (the
+ * `UserAuthentication` event that profile counts), then opens the console of one account or several, each a
+ * `ConsoleLogin` of an `AssumedRole` session of a role named `AWSReservedSSO_<permission set>_<id>`: a use of that
+ * sign-in, not another one. When both profiles read the same log group, `getProfile('cloudtrail', { beside:
+ * ['identity-center'] })` gives `cloudtrailBesideIdentityCenter`, which leaves those federations to the portal sign-in,
+ * so one person's one sign-in is counted once; alone (the default), `cloudtrail` counts them as it always has.
  */
 import {
   canonicalUser,
@@ -55,17 +62,25 @@ export function isAwsServiceSource(raw: string): boolean {
   return s === 'aws internal' || s.endsWith('.amazonaws.com');
 }
 
-export const CLOUDTRAIL_QUERY = pipeline([
-  'fields @timestamp, userIdentity.type, userIdentity.userName, userIdentity.arn, sourceIPAddress, responseElements.ConsoleLogin, recipientAccountId',
-  'filter eventName = "ConsoleLogin" and responseElements.ConsoleLogin like /^(Success|Failure)$/',
-  'filter sourceIPAddress != "AWS Internal" and sourceIPAddress not like /amazonaws\\.com$/',
-  `parse userIdentity.arn /${CLOUDTRAIL_SESSION_PATTERN}/`,
-  // `type` rides along so the row mapper can build `root@<account>` (Insights has no conditional to do it here).
-  'fields coalesce(session, userIdentity.userName, userIdentity.type) as user, userIdentity.type as type, sourceIPAddress as ip, responseElements.ConsoleLogin as outcome, coalesce(recipientAccountId, userIdentity.accountId) as host',
-  'filter ispresent(user) and ispresent(ip)',
-  statsClause(['type']),
-  LIMIT_CLAUSE,
-]);
+/** Roles IAM Identity Center provisions for its permission sets start with this: their sessions are its federations. */
+export const IDENTITY_CENTER_ROLE_PREFIX = 'AWSReservedSSO_';
+
+function consoleLoginQuery(besideIdentityCenter: boolean): string {
+  return pipeline([
+    'fields @timestamp, userIdentity.type, userIdentity.userName, userIdentity.arn, sourceIPAddress, responseElements.ConsoleLogin, recipientAccountId',
+    'filter eventName = "ConsoleLogin" and responseElements.ConsoleLogin like /^(Success|Failure)$/',
+    'filter sourceIPAddress != "AWS Internal" and sourceIPAddress not like /amazonaws\\.com$/',
+    `parse userIdentity.arn /${CLOUDTRAIL_SESSION_PATTERN}/`,
+    ...(besideIdentityCenter ? [`filter not ispresent(role) or role not like /^${IDENTITY_CENTER_ROLE_PREFIX}/`] : []),
+    // `type` rides along so the row mapper can build `root@<account>` (Insights has no conditional to do it here).
+    'fields coalesce(session, userIdentity.userName, userIdentity.type) as user, userIdentity.type as type, sourceIPAddress as ip, responseElements.ConsoleLogin as outcome, coalesce(recipientAccountId, userIdentity.accountId) as host',
+    'filter ispresent(user) and ispresent(ip)',
+    statsClause(['type']),
+    LIMIT_CLAUSE,
+  ]);
+}
+
+export const CLOUDTRAIL_QUERY = consoleLoginQuery(false);
 
 /** Canonical user of a principal (see the module comment), or undefined when the event names none. */
 function principalName(
@@ -81,7 +96,7 @@ function principalName(
   return { user: canonicalUser(userName) };
 }
 
-function fromDoc(doc: JsonObject): LineResult {
+function fromDoc(doc: JsonObject, besideIdentityCenter: boolean): LineResult {
   if (firstText(doc, ['eventName']) !== 'ConsoleLogin') return SKIP;
   const verdict = firstText(doc, ['responseElements.ConsoleLogin'])?.toLowerCase();
   const outcome = verdict === 'success' || verdict === 'failure' ? OUTCOMES[verdict] : undefined;
@@ -95,6 +110,7 @@ function fromDoc(doc: JsonObject): LineResult {
     account,
   );
   if (!user) return malformed('cloudtrail ConsoleLogin without a user name');
+  if (besideIdentityCenter && role?.startsWith(IDENTITY_CENTER_ROLE_PREFIX)) return SKIP;
   const mfa = firstText(doc, ['additionalEventData.MFAUsed']);
   const method = [role ? `assumed-role/${role}` : undefined, mfa ? `MFAUsed=${mfa}` : undefined]
     .filter(Boolean)
@@ -114,16 +130,25 @@ function fromDoc(doc: JsonObject): LineResult {
   );
 }
 
-export const cloudtrailProfile: Profile = {
-  id: 'cloudtrail',
-  description: 'AWS console sign-ins: CloudTrail ConsoleLogin events (IAM users, assumed-role sessions, root)',
-  query: CLOUDTRAIL_QUERY,
-  parseLine: jsonLineParser('cloudtrail', fromDoc),
-  mapRow: rowMapper({
-    logSource: 'cloudtrail',
-    outcomes: OUTCOMES,
-    skipSource: isAwsServiceSource,
-    user: (row) =>
-      row.type === 'Root' ? principalName('Root', undefined, undefined, row.host).user : canonicalUser(row.user),
-  }),
-};
+function consoleLoginProfile(besideIdentityCenter: boolean): Profile {
+  return {
+    id: 'cloudtrail',
+    description: besideIdentityCenter
+      ? 'AWS console sign-ins: CloudTrail ConsoleLogin events, leaving IAM Identity Center federations to the identity-center profile'
+      : 'AWS console sign-ins: CloudTrail ConsoleLogin events (IAM users, assumed-role sessions, root)',
+    query: consoleLoginQuery(besideIdentityCenter),
+    parseLine: jsonLineParser('cloudtrail', (doc) => fromDoc(doc, besideIdentityCenter)),
+    mapRow: rowMapper({
+      logSource: 'cloudtrail',
+      outcomes: OUTCOMES,
+      skipSource: isAwsServiceSource,
+      user: (row) =>
+        row.type === 'Root' ? principalName('Root', undefined, undefined, row.host).user : canonicalUser(row.user),
+    }),
+  };
+}
+
+export const cloudtrailProfile: Profile = consoleLoginProfile(false);
+
+/** `cloudtrail` for a log group the `identity-center` profile reads too (see the module comment). */
+export const cloudtrailBesideIdentityCenter: Profile = consoleLoginProfile(true);

@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { LogonEvent, LogonObservation, Outcome } from '../model';
 import { canonicalIp, isLocalSource } from '../net';
+import { toSignals, type SignalKey, type Signals } from '../signals';
 import type { LineResult, ProfileId, RowResult } from './profile';
 
 // ---------------------------------------------------------------------------------------------
@@ -317,6 +318,18 @@ export function firstText(doc: unknown, paths: readonly string[]): string | unde
   return undefined;
 }
 
+/**
+ * The first path whose value is a scalar, as text, empty or not: what Insights' `coalesce(a, b)` picks (it skips
+ * absent fields only), for a line parser that must pick the same value as its query does.
+ */
+export function coalesceText(doc: unknown, paths: readonly string[]): string | undefined {
+  for (const p of paths) {
+    const v = text(getPath(doc, p));
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Events from lines
 // ---------------------------------------------------------------------------------------------
@@ -336,6 +349,8 @@ export interface RawLogon {
   readonly canonical?: boolean;
   /** Attempts the line stands for (a syslog repeat line); absent or 1 means one. A positive integer. */
   readonly count?: number;
+  /** The identity provider's verdicts as the log wrote them, by signal key (`toSignals` keeps the known ones). */
+  readonly signals?: Readonly<Partial<Record<SignalKey, string | undefined>>>;
 }
 
 export interface EventRules {
@@ -358,6 +373,7 @@ export function toEvent(logSource: ProfileId, raw: RawLogon, rules: EventRules =
   if (raw.timestamp === undefined) return malformed(`${logSource} logon without a valid time`);
   const host = raw.host?.trim();
   const method = raw.method?.trim();
+  const signals = raw.signals === undefined ? undefined : toSignals(raw.signals);
   const event: LogonEvent = {
     timestamp: raw.timestamp,
     user,
@@ -368,6 +384,7 @@ export function toEvent(logSource: ProfileId, raw: RawLogon, rules: EventRules =
     logSource,
     // Only a line standing for several attempts carries a count, so one-attempt events stay as they always were.
     ...(raw.count !== undefined && raw.count !== 1 ? { count: raw.count } : {}),
+    ...(signals ? { signals } : {}),
   };
   return truncated ? { kind: 'event', event, userTruncated: true } : { kind: 'event', event };
 }
@@ -393,6 +410,19 @@ export interface RowSpec {
   readonly user?: (row: Readonly<Record<string, string>>) => string | undefined;
   readonly skipUser?: (user: string) => boolean;
   readonly skipSource?: (raw: string) => boolean;
+  /**
+   * Columns holding the identity provider's verdicts, column → signal key (Entra's `riskLevel` column is
+   * `riskLevelDuringSignIn`). The query groups by them, so one (user, ip, outcome) may come as several rows, one per
+   * verdict; `mergeObservations` keeps the worst. Values outside the signal's vocabulary are dropped, not malformed.
+   */
+  readonly signals?: Readonly<Record<string, SignalKey>>;
+}
+
+function rowSignals(spec: RowSpec, row: Readonly<Record<string, string>>): Signals | undefined {
+  if (!spec.signals) return undefined;
+  const raw: Partial<Record<SignalKey, string>> = {};
+  for (const [column, key] of Object.entries(spec.signals)) if (row[column] !== undefined) raw[key] = row[column];
+  return toSignals(raw);
 }
 
 /**
@@ -423,6 +453,7 @@ export function mapRow(spec: RowSpec, row: Readonly<Record<string, string>>): Ro
     return malformed(`${src} row with an invalid first/last time ${quote(`${row.first ?? ''} / ${row.last ?? ''}`)}`);
   if (first > last) return malformed(`${src} row whose first time is after its last`);
   const host = row.host?.trim();
+  const signals = rowSignals(spec, row);
   const observation: LogonObservation = {
     user,
     sourceIp: ip.ip,
@@ -433,6 +464,7 @@ export function mapRow(spec: RowSpec, row: Readonly<Record<string, string>>): Ro
     hosts: host ? [host] : [],
     methods: [],
     logSource: src,
+    ...(signals ? { signals } : {}),
   };
   return truncated ? { kind: 'observation', observation, userTruncated: true } : { kind: 'observation', observation };
 }

@@ -5,8 +5,11 @@
 import { ConfigError } from '../../errors';
 import { auditdProfile } from './auditd';
 import { ciscoAsaProfile } from './cisco-asa';
-import { cloudtrailProfile } from './cloudtrail';
+import { cloudtrailBesideIdentityCenter, cloudtrailProfile } from './cloudtrail';
 import { ecsProfile } from './ecs';
+import { entraProfile } from './entra';
+import { googleWorkspaceProfile } from './google-workspace';
+import { identityCenterProfile } from './identity-center';
 import { oktaProfile } from './okta';
 import { PROFILE_IDS, type Profile, type ProfileId } from './profile';
 import { sshdProfile, type SshdOptions } from './sshd';
@@ -29,10 +32,37 @@ export const PROFILES: Readonly<Record<ProfileId, Profile>> = Object.freeze({
   okta: oktaProfile,
   auditd: auditdProfile,
   'cisco-asa': ciscoAsaProfile(),
+  'identity-center': identityCenterProfile,
+  entra: entraProfile,
+  'google-workspace': googleWorkspaceProfile,
 });
 
 /** Options some profiles take; profiles that need none ignore them. */
-export type ProfileOptions = SshdOptions;
+export type ProfileOptions = SshdOptions & {
+  /**
+   * The other profiles configured on the same log group (`profilesBeside`). `cloudtrail` beside `identity-center`
+   * leaves Identity Center's console federations to it, so one sign-in is not counted by both.
+   */
+  readonly beside?: readonly string[];
+};
+
+/**
+ * For each configured source, the other profiles that read one of its log groups: what `getProfile`'s `beside`
+ * option wants. Pure, in the order given.
+ */
+export function profilesBeside(
+  sources: readonly { readonly profile: string; readonly logGroups: readonly string[] }[],
+): string[][] {
+  return sources.map((s) =>
+    [
+      ...new Set(
+        sources
+          .filter((o) => o.profile !== s.profile && o.logGroups.some((g) => s.logGroups.includes(g)))
+          .map((o) => o.profile),
+      ),
+    ].sort(),
+  );
+}
 
 function isProfileId(id: string): id is ProfileId {
   return (PROFILE_IDS as readonly string[]).includes(id);
@@ -52,5 +82,6 @@ export function getProfile(id: string, options?: ProfileOptions): Profile {
     return sshdProfile(options);
   if (id === 'cisco-asa' && options && (options.year !== undefined || options.clock !== undefined))
     return ciscoAsaProfile(options);
+  if (id === 'cloudtrail' && options?.beside?.includes('identity-center')) return cloudtrailBesideIdentityCenter;
   return PROFILES[id];
 }

@@ -1,6 +1,17 @@
 import type { LogonEvent, LogonObservation } from '../model';
 
-export const PROFILE_IDS = ['sshd', 'cloudtrail', 'ecs', 'windows', 'okta', 'auditd', 'cisco-asa'] as const;
+export const PROFILE_IDS = [
+  'sshd',
+  'cloudtrail',
+  'ecs',
+  'windows',
+  'okta',
+  'auditd',
+  'cisco-asa',
+  'identity-center',
+  'entra',
+  'google-workspace',
+] as const;
 export type ProfileId = (typeof PROFILE_IDS)[number];
 
 /** Result of parsing one log line locally. */

@@ -22,6 +22,9 @@ const FILES: Readonly<Record<ProfileId, string>> = {
   okta: 'okta.jsonl',
   auditd: 'auditd.log',
   'cisco-asa': 'cisco-asa.log',
+  'identity-center': 'identity-center.jsonl',
+  entra: 'entra.jsonl',
+  'google-workspace': 'google-workspace.jsonl',
 };
 type Tally = Record<string, number>;
 const EXPECTED = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as Record<
