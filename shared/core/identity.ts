@@ -12,9 +12,10 @@
  *   `alice`, sshd's name for the same person);
  * - `aliases`: `{ "a.smith@corp.example": "alice@corp.example" }`: one name is another person's name.
  * Precedence: the domain rules make a name's normal form, `domainAliases` first, then `dropDomains`. An alias is
- * looked up by the name as the profile wrote it, then by its normal form (so the alias of `a.smith@corp.example`
- * also catches `CORP\a.smith`); its target is then put in normal form too, so an alias can be written in any of a
- * person's spellings. Rules are applied once, not repeatedly: an alias whose target is itself an alias, or a domain
+ * looked up by the name exactly as the profile wrote it, then by normal forms (the alias of `a.smith@corp.example`
+ * also catches `CORP\a.smith`, and with `corp.example` dropped sshd's `a.smith`: the domain rules say those are
+ * one name); its target is then put in normal form too, so an alias can be written in any of a person's
+ * spellings. Rules are applied once, not repeatedly: an alias whose target is itself an alias, or a domain
  * alias whose target is itself aliased, is refused at validation rather than silently followed.
  *
  * Pure: the function from a name to an identity, and the re-aggregation of a window's observations under it.
@@ -113,9 +114,20 @@ export function checkIdentities(
   }
   const partial: IdentityRulesConfig = { dropDomains, domainAliases, aliases: {} };
   const normal = normalForm(partial);
+  const byNormal = new Map<string, string>();
+  for (const [from, to] of Object.entries(aliases)) {
+    const n = normal(from);
+    const other = byNormal.get(n);
+    if (other !== undefined && normal(aliases[other]!) !== normal(to))
+      issues.push(
+        `${prefix}.aliases.${from}: the same name as "${other}" under the domain rules ("${n}"), mapped to another identity: keep one`,
+      );
+    byNormal.set(n, from);
+  }
   for (const [from, to] of Object.entries(aliases)) {
     // Followed once only: a chain would depend on the order rules are read in, so it is refused with its fix.
-    const next = aliases[to] ?? aliases[normal(to)];
+    const via = aliases[to] !== undefined ? to : byNormal.get(normal(to));
+    const next = via === undefined ? undefined : aliases[via];
     if (next !== undefined && normal(next) !== normal(to))
       issues.push(
         `${prefix}.aliases.${from}: maps to "${to}", which is itself mapped to "${next}": map "${from}" to "${next}" directly`,
@@ -152,11 +164,13 @@ export function compileIdentityRules(config: IdentityRulesConfig | undefined): I
   if (config === undefined) return (name) => name;
   const normal = normalForm(config);
   const aliases = new Map(Object.entries(config.aliases));
+  // Keys in normal form too: with `corp.example` dropped, an alias of `a.smith@corp.example` is one of `a.smith`.
+  const normalAliases = new Map([...aliases].map(([k, v]) => [normal(k), v]));
   if (aliases.size === 0 && config.dropDomains.length === 0 && Object.keys(config.domainAliases).length === 0)
     return (name) => name;
   return (name) => {
     const n = normal(name);
-    const target = aliases.get(name) ?? aliases.get(n);
+    const target = aliases.get(name) ?? normalAliases.get(n);
     const identity = target === undefined ? n : normal(target);
     return identity === name ? name : boundUserName(identity).name;
   };
