@@ -66,7 +66,7 @@ const RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is RetentionDa
 
 const NETWORK_DATA_URL_HINT = `an http(s) URL of a file in IPtoASN's format, e.g. ${IPTOASN_COMBINED_URL}`;
 
-const profileHint = `one of ${PROFILE_IDS.map((p) => `"${p}"`).join(', ')}, or a "custom:<name>" format defined in ${CONTEXT_KEY}.customProfiles`;
+const profileHint = `one of ${PROFILE_IDS.map((p) => `"${p}"`).join(', ')}`;
 
 /**
  * Hours a log source may return no logon before its quiet alarm fires, unless the source sets `maxQuietHours`.
@@ -422,10 +422,15 @@ export function parseDeployConfig(
 
   const custom = checkCustomProfiles(raw.customProfiles, `${prefix}.customProfiles`);
   issues.push(...custom.issues);
+  // On the raw list, so an undefined format is named beside any other mistake in the sources.
+  const namedProfiles = (Array.isArray(raw.logSources) ? (raw.logSources as unknown[]) : []).map((s) => {
+    const profile = typeof s === 'object' && s !== null ? (s as { profile?: unknown }).profile : undefined;
+    return { profile: (typeof profile === 'string' ? profile : '') as LogSourceConfig['profile'] };
+  });
   if (custom.issues.length === 0)
     issues.push(
       ...undefinedCustomProfiles(
-        runtimeSources,
+        namedProfiles,
         custom.specs,
         (i) => `${prefix}.logSources.${i}`,
         `${prefix}.customProfiles`,
@@ -457,7 +462,7 @@ export function parseDeployConfig(
       Object.entries(extraEnvironment).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
     if (bytes + ENV_RESERVED_BYTES > LAMBDA_ENV_MAX_BYTES) {
       issues.push(
-        `${prefix}: log sources and settings take ${bytes} bytes, more than the ${LAMBDA_ENV_MAX_BYTES - ENV_RESERVED_BYTES} left in Lambda's 4 KB environment: shorten customProfiles' patterns or identities, shorten allowUsers (use * patterns), merge allowCidrs into wider blocks, move allowAsns/allowCountries entries to authwatch allow (kept in the table; so are entries for one user or until a day), remove entries whose until is over, or use fewer log groups`,
+        `${prefix}: log sources and settings take ${bytes} bytes, more than the ${LAMBDA_ENV_MAX_BYTES - ENV_RESERVED_BYTES} left in Lambda's 4 KB environment: shorten allowUsers (use * patterns), merge allowCidrs into wider blocks, move allowAsns/allowCountries entries to authwatch allow (kept in the table; so are entries for one user or until a day), remove entries whose until is over, use fewer log groups, or shorten customProfiles and identities`,
       );
     }
   }
@@ -495,16 +500,16 @@ export function parseDeployConfig(
 }
 
 /**
- * The detector's environment variables for the formats and identity rules the deployment defines: only those set
- * (a deployment without them gets no new variable), each the validated value as JSON, which the function validates
- * again (`parseRuntimeConfig`).
+ * The detector's environment variables for the formats and identity rules the deployment defines, each the
+ * validated value as JSON (`[]` and `{}` when none: every variable the handler reads is set, as for the others),
+ * which the function validates again (`parseRuntimeConfig`).
  */
 export function detectorExtraEnvironment(
   config: Pick<DeployConfig, 'customProfiles' | 'identities'>,
 ): Record<string, string> {
   return {
-    ...(config.customProfiles.length > 0 ? { [ENV.customProfiles]: JSON.stringify(config.customProfiles) } : {}),
-    ...(config.identities ? { [ENV.identities]: JSON.stringify(config.identities) } : {}),
+    [ENV.customProfiles]: JSON.stringify(config.customProfiles),
+    [ENV.identities]: JSON.stringify(config.identities ?? {}),
   };
 }
 

@@ -46,7 +46,7 @@ export class AuthwatchStack extends Stack {
       serviceName: config.serviceName,
       logRetention: config.logRetentionDays,
     });
-    // The formats and identity rules the deployment defines, when it defines any (validated again by the function).
+    // The formats and identity rules the deployment defines (validated again by the function).
     for (const [name, value] of Object.entries(detectorExtraEnvironment(config)))
       this.detector.function.addEnvironment(name, value);
     // Baselines, population, run state and the ledger: the adapter's own calls only.
