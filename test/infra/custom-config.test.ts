@@ -11,6 +11,7 @@ import { compose } from '../../lambdas/detector/handler';
 import { ENV, parseRuntimeConfig } from '../../shared/config';
 import { checkCustomProfiles, profileFromSpec } from '../../shared/core/profiles/custom';
 import { ConfigError } from '../../shared/errors';
+import { PROJECT_ROOT } from '../../lambdas/bundle';
 import { synth } from './synth';
 
 const FIXTURE = join(__dirname, '..', 'fixtures', 'custom', 'cdk.json');
@@ -116,5 +117,20 @@ describe('custom formats and identities in the deployment configuration', () => 
     expect(() => parseRuntimeConfig({ ...base, [ENV.identities]: '{"aliases":{"a":1}}' })).toThrow(
       /AUTHWATCH_IDENTITIES\.aliases\.a/,
     );
+  });
+
+  it('keeps the README honest: its examples of both keys deploy as written', () => {
+    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const block = (heading: string) => {
+      const at = readme.indexOf(`\n${heading}\n`);
+      expect(at, heading).toBeGreaterThan(-1);
+      return /```json\n([\s\S]*?)```/.exec(readme.slice(at))![1]!;
+    };
+    const raw = JSON.parse(
+      `{${block('### Your own log format')}, ${block('### One baseline per person')}, "alertEmails": ["a@example.com"]}`,
+    ) as Record<string, unknown>;
+    const config = parseDeployConfig(raw);
+    expect(config.customProfiles.map((p) => p.id)).toEqual(['custom:vpn', 'custom:idp']);
+    expect(config.identities?.aliases).toEqual({ 'a.smith@corp.example': 'alice@corp.example' });
   });
 });
