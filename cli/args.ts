@@ -312,6 +312,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         help: 'progress file (default .authwatch/backfill-<hash of the arguments>.json)',
       },
       fresh: { type: 'boolean', help: 'ignore the checkpoint and start over' },
+      config: O.config,
       'estimate-only': { type: 'boolean', help: 'print the scan estimate and the query count, then stop' },
       alerts: { type: 'boolean', help: 'analyse with alerts instead of priming: the skipped ranges, or --from/--to' },
       from: {

@@ -144,4 +144,35 @@ describe('authwatch with a format defined in the configuration', () => {
     expect(alertsOf(without.out).map((a) => a.user.name)).toContain('mallory');
     expect(without.err).toContain('(5 users with successful logons)');
   });
+
+  it('backfill primes the baselines from lines in that format, under the identities the detector judges by', async () => {
+    const t0 = Date.UTC(2026, 2, 2);
+    const input = join(dir, 'history.log');
+    writeFileSync(
+      input,
+      `${[
+        vpnLine(t0 + 8 * 3_600_000, 'alice', '81.2.69.10'),
+        vpnLine(t0 + 9 * 3_600_000, 'CORP\\alice', '81.2.69.11'),
+        vpnLine(t0 + DAY_MS + 8 * 3_600_000, 'alice@corp.example', '81.2.69.12'),
+      ].join('\n')}\n`,
+    );
+    const store = join(dir, 'backfilled');
+    const r = await run([
+      'backfill',
+      '--profile',
+      'custom:vpn',
+      '--config',
+      CONFIG,
+      '--input',
+      input,
+      '--store',
+      store,
+      '--checkpoint',
+      join(dir, 'ckpt.json'),
+    ]);
+    expect(r.code).toBe(0);
+    const explain = await run(['explain', 'alice', '--store', store, '--json']);
+    expect(explain.code).toBe(0);
+    for (const ip of ['81.2.69.10', '81.2.69.11', '81.2.69.12']) expect(explain.out).toContain(ip);
+  });
 });
