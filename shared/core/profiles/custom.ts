@@ -41,7 +41,7 @@ import {
   toEvent,
   type JsonObject,
 } from './common';
-import { PROFILE_IDS, type CustomProfileId, type LineResult, type Profile, type RowResult } from './profile';
+import type { CustomProfileId, LineResult, Profile, RowResult } from './profile';
 import type { Outcome } from '../model';
 
 /** `custom:` and a short lower-case name: part of every log source id, metric dimension and alarm name. */
@@ -342,11 +342,6 @@ export function checkCustomProfiles(
     issues.push(...own.map((m) => `${at}.${m}`));
   });
   return issues.length > 0 ? { specs: [], issues } : { specs: r.data, issues };
-}
-
-/** The profile ids a log source may name: the built-ins and the defined custom formats. */
-export function knownProfileIds(specs: readonly Pick<CustomProfileSpec, 'id'>[]): string[] {
-  return [...PROFILE_IDS, ...specs.map((s) => s.id)];
 }
 
 // ---------------------------------------------------------------------------------------------
