@@ -49,7 +49,16 @@ export interface CommandSpec {
 // ---------------------------------------------------------------------------------------------
 
 const O = {
-  profile: { type: 'string', arg: '<id>', help: `the log format: ${PROFILE_IDS.join(', ')}` },
+  profile: {
+    type: 'string',
+    arg: '<id>',
+    help: `the log format: ${PROFILE_IDS.join(', ')}, or a custom:<name> format defined in the configuration (--config)`,
+  },
+  config: {
+    type: 'string',
+    arg: '<file>',
+    help: 'where the custom formats (customProfiles) and identities are defined: a cdk.json with them under context.authwatch, or a JSON file of that object (default: ./cdk.json when present)',
+  },
   input: { type: 'string', arg: '<file>', help: 'the log file, plain or gzip-compressed' },
   asOf: {
     type: 'string',
@@ -208,21 +217,21 @@ function allowPositionals(p: readonly string[]): string | undefined {
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'parse',
-    synopsis: '--profile <id> [--as-of <date>] [file]',
+    synopsis: '--profile <id> [--as-of <date>] [--config <file>] [file]',
     summary: 'one normalised logon per line as JSON (stdin if no file)',
     description: [
       'Parses a log file (plain or gzip) or standard input with a profile and prints each logon as one JSON line; a count of lines and malformed lines goes to stderr.',
     ],
-    options: { profile: O.profile, 'as-of': O.asOf },
+    options: { profile: O.profile, 'as-of': O.asOf, config: O.config },
     checkPositionals: (p) =>
       p.length > 1 ? `parse reads one file (or stdin), got ${p.length}: ${quoted(p)}` : undefined,
   },
   {
     name: 'query',
-    synopsis: '--profile <id>',
+    synopsis: '--profile <id> [--config <file>]',
     summary: "print the profile's CloudWatch Logs Insights query",
     description: ['Prints the Logs Insights query the detector runs for this profile.'],
-    options: { profile: O.profile },
+    options: { profile: O.profile, config: O.config },
     checkPositionals: none('query'),
   },
   {
@@ -247,6 +256,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       keep: O.keep,
       'as-of': O.asOf,
       'network-data': O.networkData,
+      config: O.config,
     },
     checkPositionals: (p) =>
       p.length > 0 ? `replay takes the file as --input <file>, not as an argument (got ${quoted(p)})` : undefined,
@@ -302,6 +312,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         help: 'progress file (default .authwatch/backfill-<hash of the arguments>.json)',
       },
       fresh: { type: 'boolean', help: 'ignore the checkpoint and start over' },
+      config: O.config,
       'estimate-only': { type: 'boolean', help: 'print the scan estimate and the query count, then stop' },
       alerts: { type: 'boolean', help: 'analyse with alerts instead of priming: the skipped ranges, or --from/--to' },
       from: {

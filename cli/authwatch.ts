@@ -14,6 +14,9 @@ import { SystemClock } from '../shared/adapters/system-clock';
 import { DETECTORS } from '../shared/core/detectors';
 import { detectionSettingsSchema, formatIssues, DETECTOR_IDS, type DetectionSettings } from '../shared/core/settings';
 import { getProfile } from '../shared/core/profiles';
+import { withIdentities } from '../shared/adapters/identity-log-source';
+import { compileIdentityRules, hasIdentityRules, type IdentityRules } from '../shared/core/identity';
+import { loadDefinitions } from './config-file';
 import type { Profile } from '../shared/core/profiles/profile';
 import type { Alert, LogonEvent } from '../shared/core/model';
 import { AuthwatchError, ConfigError } from '../shared/errors';
@@ -99,7 +102,9 @@ export function settingsFromFlags(flags: Flags): DetectionSettings {
  */
 function fileProfile(flags: Flags, id: string) {
   const t = asOf(flags);
-  return t === undefined ? getProfile(id) : getProfile(id, { clock: { now: () => t } });
+  // Custom formats are looked up among those the configuration defines (`--config`, or ./cdk.json).
+  const custom = id.startsWith('custom:') ? loadDefinitions(flags).customProfiles : [];
+  return getProfile(id, { ...(t === undefined ? {} : { clock: { now: () => t } }), custom });
 }
 
 /** `--as-of` as epoch ms, or undefined when not given. */
@@ -198,7 +203,7 @@ async function cmdParse(flags: Flags, positionals: string[]): Promise<void> {
 }
 
 function cmdQuery(flags: Flags): void {
-  const profile = getProfile(requireFlag(flags, 'profile'));
+  const profile = fileProfile(flags, requireFlag(flags, 'profile'));
   process.stdout.write(profile.query.trimEnd() + '\n');
 }
 
@@ -219,6 +224,8 @@ interface ReplayOptions {
   network?: CliNetworkData;
   /** Why there is no network data, for the summary (default: no --network-data was given). */
   noNetworkData?: string;
+  /** The configuration's identity rules, applied to the file's logons as the detector applies them. */
+  identify?: IdentityRules;
 }
 
 /** The summary's line on network owners: how many of the addresses looked up had one, and from which data. */
@@ -271,7 +278,7 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
   try {
     const r = await replay(
       {
-        logSources: [source],
+        logSources: [o.identify ? withIdentities(source, o.identify) : source],
         store: local.store,
         sink,
         clock: new SystemClock(),
@@ -295,7 +302,7 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
         source
           .logons()
           .filter((e) => e.outcome === 'success' && e.timestamp >= span.first && e.timestamp <= span.last)
-          .map((e) => e.user),
+          .map((e) => (o.identify ? o.identify(e.user) : e.user)),
       ),
     ];
     const baselines = await local.store.getUsers(users);
@@ -526,7 +533,9 @@ export async function main(argv: string[]): Promise<number> {
         if (typeof values.store === 'string') await assertStoreFolder(values.store);
         const network =
           typeof values['network-data'] === 'string' ? await loadCliNetworkData(values['network-data']) : undefined;
+        const { identities } = loadDefinitions(values);
         await runReplay({
+          ...(hasIdentityRules(identities) ? { identify: compileIdentityRules(identities) } : {}),
           profileId,
           ...(asOf(values) !== undefined ? { reference: asOf(values)! } : {}),
           profile: fileProfile(values, profileId),

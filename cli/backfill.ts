@@ -40,6 +40,9 @@ import {
 import { learningPeriod } from '../shared/core/learning-period';
 import { BUCKET_MS, DAY_MS, type TimeWindow } from '../shared/core/model';
 import { getProfile } from '../shared/core/profiles';
+import { compileIdentityRules, hasIdentityRules } from '../shared/core/identity';
+import { withIdentities } from '../shared/adapters/identity-log-source';
+import { loadDefinitions, type CliDefinitions } from './config-file';
 import { detectionSettingsSchema, formatIssues, type DetectionSettings } from '../shared/core/settings';
 import { ConfigError } from '../shared/errors';
 import type { AlertSink, DetectionStore, LogSource } from '../shared/ports';
@@ -294,7 +297,7 @@ export function parseBackfillFlags(flags: Flags, positionals: readonly string[])
   const parsed = settingsFromLearningDays(str('learning-days'), issues);
   if (profileId) {
     try {
-      getProfile(profileId);
+      getProfile(profileId, { custom: loadDefinitions(flags).customProfiles });
     } catch (e) {
       issues.push(...(e instanceof ConfigError ? e.issues : [String(e)]));
     }
@@ -325,7 +328,8 @@ export async function cmdBackfill(flags: Flags, positionals: readonly string[], 
   const f = parseBackfillFlags(flags, positionals);
   const err = io.err ?? process.stderr;
   const now = io.now ?? Date.now;
-  const profile = getProfile(f.profileId);
+  const definitions = loadDefinitions(flags);
+  const profile = getProfile(f.profileId, { custom: definitions.customProfiles });
   const cwd = io.cwd ?? process.cwd();
 
   // The source and the span.
@@ -353,6 +357,9 @@ export async function cmdBackfill(flags: Flags, positionals: readonly string[], 
     span = { start: end - f.days! * DAY_MS, end };
     source = new LogsInsightsLogSource({ client: logsClient, profile, logGroupNames: f.logGroups, ...io.sourceProps });
   }
+
+  // Primed under the identities the detector will judge by, or the first runs would find everyone new.
+  source = underIdentities(source, definitions);
 
   const checkpointKey = backfillKey({
     source: f.input
@@ -512,7 +519,7 @@ export function parseBackfillAlertsFlags(flags: Flags, positionals: readonly str
   if (!profileId) issues.push('--profile is required');
   else {
     try {
-      getProfile(profileId);
+      getProfile(profileId, { custom: loadDefinitions(flags).customProfiles });
     } catch (e) {
       issues.push(...(e instanceof ConfigError ? e.issues : [String(e)]));
     }
@@ -578,18 +585,22 @@ async function cmdBackfillWithAlerts(flags: Flags, positionals: readonly string[
   const f = parseBackfillAlertsFlags(flags, positionals, now());
   const err = io.err ?? process.stderr;
   const out = io.out ?? process.stdout;
-  const profile = getProfile(f.profileId);
+  const definitions = loadDefinitions(flags);
+  const profile = getProfile(f.profileId, { custom: definitions.customProfiles });
   // Before anything is opened: a wrong file is a mistake reported alone.
   const network = f.networkData !== undefined ? await loadCliNetworkData(f.networkData) : undefined;
   if (network) err.write(`Network owners from ${network.description}\n`);
-  const source: LogSource = f.input
-    ? await fileLogSource(f.input, profile, '--input ')
-    : new LogsInsightsLogSource({
-        client: io.logsClient ?? createLogsClient(),
-        profile,
-        logGroupNames: f.logGroups,
-        ...io.sourceProps,
-      });
+  const source: LogSource = underIdentities(
+    f.input
+      ? await fileLogSource(f.input, profile, '--input ')
+      : new LogsInsightsLogSource({
+          client: io.logsClient ?? createLogsClient(),
+          profile,
+          logGroupNames: f.logGroups,
+          ...io.sourceProps,
+        }),
+    definitions,
+  );
 
   const { store, close } = await openTarget(f, io);
   const sink: AlertSink = f.topicArn
@@ -679,4 +690,11 @@ async function openTarget(
   }
   const local = await openLocalStore({ dir: f.store!, keep: true });
   return { store: local.store, close: () => local.close() };
+}
+
+/** A source under the configuration's identity rules (`--config`, or ./cdk.json), as the detector wraps its own. */
+function underIdentities(source: LogSource, definitions: CliDefinitions): LogSource {
+  return hasIdentityRules(definitions.identities)
+    ? withIdentities(source, compileIdentityRules(definitions.identities))
+    : source;
 }

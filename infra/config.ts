@@ -17,7 +17,6 @@
 import { z } from 'zod';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ConfigError } from '../shared/errors';
-import { logSourceConfigSchema, logSourceId, type LogSourceConfig } from '../shared/config';
 import { MAX_LOG_GROUPS_PER_QUERY } from '../shared/core/insights-query';
 import {
   DETECTOR_IDS,
@@ -27,7 +26,16 @@ import {
   type DetectionSettings,
 } from '../shared/core/settings';
 import { allowSettingRules, allowUntilText } from '../shared/core/allow-rules';
-import { PROFILE_IDS } from '../shared/core/profiles/profile';
+import { isCustomProfileId, PROFILE_IDS } from '../shared/core/profiles/profile';
+import { checkCustomProfiles, type CustomProfileSpec } from '../shared/core/profiles/custom';
+import { checkIdentities, type IdentityRulesConfig } from '../shared/core/identity';
+import {
+  ENV,
+  logSourceConfigSchema,
+  logSourceId,
+  undefinedCustomProfiles,
+  type LogSourceConfig,
+} from '../shared/config';
 import { IPTOASN_COMBINED_URL } from '../shared/adapters/network-data-source';
 
 /** The context key holding the configuration object; single keys are overridden with `CONTEXT_KEY.<key>`. */
@@ -76,7 +84,12 @@ const QUIET_HOURS_HINT = `whole hours from 1 to ${MAX_QUIET_HOURS} (an alarm loo
 
 /** One configured log source as the operator writes it: the runtime's shape, checked harder, plus its alarm setting. */
 const deployLogSourceSchema = logSourceConfigSchema.extend({
-  profile: z.enum(PROFILE_IDS, { error: (i) => `unknown profile ${JSON.stringify(i.input)}: use ${profileHint}` }),
+  profile: z
+    .string({ error: (i) => `unknown profile ${JSON.stringify(i.input)}: use ${profileHint}` })
+    .refine((p) => (PROFILE_IDS as readonly string[]).includes(p) || isCustomProfileId(p), {
+      error: (i) => `unknown profile ${JSON.stringify(i.input)}: use ${profileHint}`,
+    })
+    .transform((p) => p as LogSourceConfig['profile']),
   logGroups: logSourceConfigSchema.shape.logGroups.element
     .regex(LOG_GROUP_NAME, 'not a log group name: give the name (letters, digits, _ - . / #), not an ARN or a pattern')
     .array()
@@ -163,6 +176,10 @@ const deploymentSchema = z.object({
     .string({ error: NETWORK_DATA_URL_HINT })
     .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, NETWORK_DATA_URL_HINT)
     .optional(),
+  /** Formats the deployment defines (shared/core/profiles/custom.ts); checked by `checkCustomProfiles`. */
+  customProfiles: z.unknown().optional(),
+  /** Which user names are one person (shared/core/identity.ts); checked by `checkIdentities`. */
+  identities: z.unknown().optional(),
 });
 
 const DEPLOYMENT_KEYS = Object.keys(deploymentSchema.shape);
@@ -258,6 +275,10 @@ export interface DeployConfig {
   settings: DetectionSettings;
   /** The network-owner data and where its refresh downloads from; absent when `networkData` is false. */
   networkData?: { sourceUrl: string };
+  /** The formats the deployment defines, validated; the Lambda gets them as `AUTHWATCH_CUSTOM_PROFILES`. */
+  customProfiles: CustomProfileSpec[];
+  /** Which user names are one person, validated and canonical; the Lambda gets them as `AUTHWATCH_IDENTITIES`. */
+  identities?: IdentityRulesConfig;
   /**
    * What deploys but is likely a mistake, each prefixed with its key path: allowlist entries whose `until` day is
    * over (the detector ignores them for later logons). Shown by synth as warnings; never a reason to refuse it.
@@ -399,6 +420,29 @@ export function parseDeployConfig(
     ? deployment.data.logSources.map((src) => ({ profile: src.profile, logGroups: src.logGroups }))
     : [];
 
+  const custom = checkCustomProfiles(raw.customProfiles, `${prefix}.customProfiles`);
+  issues.push(...custom.issues);
+  // On the raw list, so an undefined format is named beside any other mistake in the sources.
+  const namedProfiles = (Array.isArray(raw.logSources) ? (raw.logSources as unknown[]) : []).map((s) => {
+    const profile = typeof s === 'object' && s !== null ? (s as { profile?: unknown }).profile : undefined;
+    return { profile: (typeof profile === 'string' ? profile : '') as LogSourceConfig['profile'] };
+  });
+  if (custom.issues.length === 0)
+    issues.push(
+      ...undefinedCustomProfiles(
+        namedProfiles,
+        custom.specs,
+        (i) => `${prefix}.logSources.${i}`,
+        `${prefix}.customProfiles`,
+      ),
+    );
+  const identities = checkIdentities(raw.identities, `${prefix}.identities`);
+  issues.push(...identities.issues);
+  const extraEnvironment = detectorExtraEnvironment({
+    customProfiles: custom.specs,
+    ...(identities.rules ? { identities: identities.rules } : {}),
+  });
+
   // Two sources with one id would emit their metrics as one, and their alarms would watch the sum.
   const firstWithId = new Map<string, number>();
   runtimeSources.forEach((src, i) => {
@@ -414,10 +458,11 @@ export function parseDeployConfig(
   if (deployment.success && settings.success) {
     const bytes =
       Buffer.byteLength(JSON.stringify(runtimeSources)) +
-      Buffer.byteLength(JSON.stringify(settingsForEnvironment(settings.data)));
+      Buffer.byteLength(JSON.stringify(settingsForEnvironment(settings.data))) +
+      Object.entries(extraEnvironment).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
     if (bytes + ENV_RESERVED_BYTES > LAMBDA_ENV_MAX_BYTES) {
       issues.push(
-        `${prefix}: log sources and settings take ${bytes} bytes, more than the ${LAMBDA_ENV_MAX_BYTES - ENV_RESERVED_BYTES} left in Lambda's 4 KB environment: shorten allowUsers (use * patterns), merge allowCidrs into wider blocks, move allowAsns/allowCountries entries to authwatch allow (kept in the table; so are entries for one user or until a day), remove entries whose until is over, or use fewer log groups`,
+        `${prefix}: log sources and settings take ${bytes} bytes, more than the ${LAMBDA_ENV_MAX_BYTES - ENV_RESERVED_BYTES} left in Lambda's 4 KB environment: shorten allowUsers (use * patterns), merge allowCidrs into wider blocks, move allowAsns/allowCountries entries to authwatch allow (kept in the table; so are entries for one user or until a day), remove entries whose until is over, use fewer log groups, or shorten customProfiles and identities`,
       );
     }
   }
@@ -448,7 +493,23 @@ export function parseDeployConfig(
     retainData: d.retainData,
     settings: settings.data,
     ...(d.networkData ? { networkData: { sourceUrl: d.networkDataUrl ?? IPTOASN_COMBINED_URL } } : {}),
+    customProfiles: custom.specs,
+    ...(identities.rules ? { identities: identities.rules } : {}),
     warnings: expiredAllowWarnings(settings.data, now, prefix),
+  };
+}
+
+/**
+ * The detector's environment variables for the formats and identity rules the deployment defines, each the
+ * validated value as JSON (`[]` and `{}` when none: every variable the handler reads is set, as for the others),
+ * which the function validates again (`parseRuntimeConfig`).
+ */
+export function detectorExtraEnvironment(
+  config: Pick<DeployConfig, 'customProfiles' | 'identities'>,
+): Record<string, string> {
+  return {
+    [ENV.customProfiles]: JSON.stringify(config.customProfiles),
+    [ENV.identities]: JSON.stringify(config.identities ?? {}),
   };
 }
 

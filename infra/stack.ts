@@ -5,7 +5,7 @@
 import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ENV } from '../shared/config';
-import type { DeployConfig } from './config';
+import { detectorExtraEnvironment, type DeployConfig } from './config';
 import { Alerting } from './constructs/alerting';
 import { Detector, DETECTOR_TIMEOUT } from './constructs/detector';
 import { Monitoring } from './constructs/monitoring';
@@ -46,6 +46,9 @@ export class AuthwatchStack extends Stack {
       serviceName: config.serviceName,
       logRetention: config.logRetentionDays,
     });
+    // The formats and identity rules the deployment defines (validated again by the function).
+    for (const [name, value] of Object.entries(detectorExtraEnvironment(config)))
+      this.detector.function.addEnvironment(name, value);
     // Baselines, population, run state and the ledger: the adapter's own calls only.
     this.storage.grantDetector(this.detector.function);
     // Publishing to the encrypted topics also needs the key (grantPublish adds kms:GenerateDataKey*/Decrypt on it).

@@ -5,7 +5,9 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { ConfigError } from './errors';
-import { PROFILE_IDS } from './core/profiles/profile';
+import { isCustomProfileId, PROFILE_IDS, type CustomProfileId } from './core/profiles/profile';
+import { checkCustomProfiles, type CustomProfileSpec } from './core/profiles/custom';
+import { checkIdentities, type IdentityRulesConfig } from './core/identity';
 import { detectionSettingsSchema, formatIssues, type DetectionSettings } from './core/settings';
 import { MAX_LOG_GROUPS_PER_QUERY } from './core/insights-query';
 
@@ -22,6 +24,10 @@ export const ENV = {
   settings: 'AUTHWATCH_SETTINGS',
   /** Milliseconds the Logs Insights queries may take in total before the run gives up. */
   queryTimeoutMs: 'AUTHWATCH_QUERY_TIMEOUT_MS',
+  /** Optional JSON: the formats the deployment defines (`customProfiles`, core/profiles/custom.ts). */
+  customProfiles: 'AUTHWATCH_CUSTOM_PROFILES',
+  /** Optional JSON: which user names are one person (`identities`, core/identity.ts). */
+  identities: 'AUTHWATCH_IDENTITIES',
 } as const;
 
 /**
@@ -33,8 +39,14 @@ export const ENV = {
  */
 export const DEFAULT_QUERY_TIMEOUT_MS = 240_000;
 
+/** A built-in profile's id, or a custom format's (`custom:<name>`, which must also be defined: `customProfiles`). */
+export const profileIdSchema = z.union([
+  z.enum(PROFILE_IDS),
+  z.custom<CustomProfileId>((v) => typeof v === 'string' && isCustomProfileId(v)),
+]);
+
 export const logSourceConfigSchema = z.object({
-  profile: z.enum(PROFILE_IDS),
+  profile: profileIdSchema,
   logGroups: z
     .array(z.string().min(1).max(512))
     .min(1)
@@ -70,6 +82,30 @@ export interface RuntimeConfig {
   logSources: LogSourceConfig[];
   settings: DetectionSettings;
   queryTimeoutMs: number;
+  /** The formats the deployment defines, validated; every custom id a log source names is among them. */
+  customProfiles: CustomProfileSpec[];
+  /** Which user names are one person; absent: none are joined. */
+  identities?: IdentityRulesConfig;
+}
+
+/**
+ * Issues for log sources naming a custom format that `specs` does not define (`where`: how a source is named in
+ * a message, e.g. `AUTHWATCH_LOG_SOURCES.0`).
+ */
+export function undefinedCustomProfiles(
+  sources: readonly Pick<LogSourceConfig, 'profile'>[],
+  specs: readonly Pick<CustomProfileSpec, 'id'>[],
+  where: (index: number) => string,
+  definedAt: string,
+): string[] {
+  const defined = new Set<string>(specs.map((s) => s.id));
+  return sources.flatMap((s, i) =>
+    isCustomProfileId(s.profile) && !defined.has(s.profile)
+      ? [
+          `${where(i)}.profile: "${s.profile}" is not defined in ${definedAt}${defined.size > 0 ? ` (defined: ${[...defined].join(', ')})` : ''}`,
+        ]
+      : [],
+  );
 }
 
 /** An optional JSON variable: undefined when unset or blank, or (with an issue added) when it is not JSON. */
@@ -130,6 +166,28 @@ export function parseRuntimeConfig(env: Readonly<Record<string, string | undefin
 
   const queryTimeoutMs = parseMillis(ENV.queryTimeoutMs, env[ENV.queryTimeoutMs], DEFAULT_QUERY_TIMEOUT_MS, issues);
 
+  // Validated again here, by the same checks as at synth: an environment edited by hand fails loudly, not later.
+  const custom = checkCustomProfiles(
+    parseJson(ENV.customProfiles, env[ENV.customProfiles], issues),
+    ENV.customProfiles,
+  );
+  issues.push(...custom.issues);
+  if (custom.issues.length === 0)
+    issues.push(
+      ...undefinedCustomProfiles(logSources, custom.specs, (i) => `${ENV.logSources}.${i}`, ENV.customProfiles),
+    );
+  const identities = checkIdentities(parseJson(ENV.identities, env[ENV.identities], issues), ENV.identities);
+  issues.push(...identities.issues);
+
   if (issues.length > 0) throw new ConfigError(issues);
-  return { tableName: tableName!, topicArn: topicArn!, ...optionalTopics, logSources, settings, queryTimeoutMs };
+  return {
+    tableName: tableName!,
+    topicArn: topicArn!,
+    ...optionalTopics,
+    logSources,
+    settings,
+    queryTimeoutMs,
+    customProfiles: custom.specs,
+    ...(identities.rules ? { identities: identities.rules } : {}),
+  };
 }

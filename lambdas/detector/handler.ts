@@ -10,9 +10,12 @@ import { createDynamoDbClient, createLogsClient, createSnsClient } from '../../s
 import { DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-store';
 import { LogsInsightsLogSource } from '../../shared/adapters/logs-insights-log-source';
 import { SnsAlertSink } from '../../shared/adapters/sns-alert-sink';
+import { withIdentities } from '../../shared/adapters/identity-log-source';
 import { SystemClock } from '../../shared/adapters/system-clock';
 import { logSourceId, parseRuntimeConfig } from '../../shared/config';
 import { getProfile, profilesBeside } from '../../shared/core/profiles';
+import { customProfiles } from '../../shared/core/profiles/custom';
+import { compileIdentityRules, hasIdentityRules } from '../../shared/core/identity';
 import type { DetectionDeps } from '../../shared/run-detection';
 import { runScheduled, type ScheduledRunSummary } from '../../shared/run-scheduled';
 import { METRIC_NAMESPACE } from '../../shared/telemetry';
@@ -32,19 +35,22 @@ export function compose(env: Readonly<Record<string, string | undefined>>): Dete
   const config = parseRuntimeConfig(env);
   const logs = createLogsClient();
   const beside = profilesBeside(config.logSources);
+  const custom = customProfiles(config.customProfiles);
+  // Identities apply right after each fetch, so every source's logons of one person meet in one baseline.
+  const identify = hasIdentityRules(config.identities) ? compileIdentityRules(config.identities) : undefined;
   return {
-    logSources: config.logSources.map(
+    logSources: config.logSources.map((s, i) => {
       // Named by id: the per-source metrics carry it as their LogSource dimension, which the stack's alarms filter on.
-      (s, i) =>
-        new LogsInsightsLogSource({
-          client: logs,
-          // Told which profiles share its log groups: `cloudtrail` beside `identity-center` counts a sign-in once.
-          profile: getProfile(s.profile, { beside: beside[i]! }),
-          logGroupNames: s.logGroups,
-          deadlineMs: config.queryTimeoutMs,
-          name: logSourceId(s),
-        }),
-    ),
+      const source = new LogsInsightsLogSource({
+        client: logs,
+        // Told which profiles share its log groups: `cloudtrail` beside `identity-center` counts a sign-in once.
+        profile: getProfile(s.profile, { custom, beside: beside[i]! }),
+        logGroupNames: s.logGroups,
+        deadlineMs: config.queryTimeoutMs,
+        name: logSourceId(s),
+      });
+      return identify ? withIdentities(source, identify) : source;
+    }),
     store: new DynamoDbBaselineStore({ client: createDynamoDbClient(), tableName: config.tableName }),
     sink: new SnsAlertSink({
       client: createSnsClient(),

@@ -9,7 +9,7 @@
  * single-line, printable, bounded and inert in the target format. The alert's JSON (for machines) keeps the exact values.
  */
 import { createHash } from 'node:crypto';
-import { alertOwner } from './alerts';
+import { alertOwner, loggedAsOf } from './alerts';
 import { DETECTORS } from './detectors';
 import type { EvidenceField } from './detectors/detector';
 import { ownerText } from './enrich';
@@ -61,6 +61,8 @@ export const DIGEST_CUT_LISTED = 10;
 /** The untrusted strings an alert carries into its human text. */
 function untrustedValues(a: Alert): string[] {
   const v = [a.user.name, a.source.ip, ...a.host.names, ...a.context.other_ips_in_window];
+  const loggedAs = loggedAsOf(a);
+  if (loggedAs !== undefined) v.push(loggedAs);
   for (const u of a.campaign?.users ?? []) v.push(u.name);
   if (a.campaign?.source !== undefined) v.push(a.campaign.source);
   if (a.host.name !== undefined) v.push(a.host.name);
@@ -277,7 +279,7 @@ function alertBodyLines(a: Alert): string[] {
   lines.push('THE NUMBERS');
   const row = (k: string, v: string) => lines.push(`  ${`${k}:`.padEnd(42)} ${v}`);
   if (c) row('Users', campaignCountsText(c));
-  else row('User', isPeriodAlert(a) ? ORGANISATION : p(a.user.name));
+  else row('User', isPeriodAlert(a) ? ORGANISATION : userText(a, p));
   row('Source IP', sourceText(a, p));
   if (c && a.campaign?.source !== undefined && a.campaign.source !== a.source.ip)
     row('Source', p(a.campaign.source, IP_MAX_CHARS));
@@ -334,7 +336,7 @@ export function emailText(a: Alert): string {
       ? `${a.rule.name}: ${sourceText(a, p)}: ${campaignCountsText(c)}`
       : isPeriodAlert(a)
         ? `${a.rule.name}: ${ORGANISATION}, busiest address ${sourceText(a, p)}`
-        : `${a.rule.name}: ${p(a.user.name)} from ${sourceText(a, p)}`,
+        : `${a.rule.name}: ${userText(a, p)} from ${sourceText(a, p)}`,
   );
   lines.push(`Score ${score(a)}/100 (alerts at ${a.rule.threshold}), severity ${a.rule.severity}, rule ${a.rule.id}.`);
   lines.push('');
@@ -430,7 +432,7 @@ export function chatbotNotification(a: Alert): ChatbotNotification {
       '',
       c
         ? `*Users:* ${campaignUserLines(a, md, 15).join('; ')}`
-        : `*User:* ${isPeriodAlert(a) ? ORGANISATION : md(a.user.name)}`,
+        : `*User:* ${isPeriodAlert(a) ? ORGANISATION : userText(a, md)}`,
       `*Source IP:* ${sourceMd}`,
       `*Hosts:* ${hostsList(a, (h) => md(h))}`,
       c
@@ -529,7 +531,18 @@ function who(a: Alert, render: (s: string, max?: number) => string): string {
   const c = campaignCounts(a);
   if (c) return `${sourceText(a, render)}: ${campaignCountsText(c)}`;
   if (isPeriodAlert(a)) return `${ORGANISATION}, busiest address ${sourceText(a, render)}`;
-  return `${render(a.user.name, 64)} from ${sourceText(a, render)}`;
+  return `${userText(a, render, 64)} from ${sourceText(a, render)}`;
+}
+
+/**
+ * The alert's user, and the name its logons were logged under when identity rules joined the two:
+ * `alice@corp.example (logged on as a.smith@corp)`.
+ */
+function userText(a: Alert, render: (s: string, max?: number) => string, max?: number): string {
+  const loggedAs = loggedAsOf(a);
+  const name = max === undefined ? render(a.user.name) : render(a.user.name, max);
+  if (loggedAs === undefined) return name;
+  return `${name} (logged on as ${max === undefined ? render(loggedAs) : render(loggedAs, max)})`;
 }
 
 /** Who an alert about a period of the organisation's logons (a spike: no user, no users listed) is about. */

@@ -356,6 +356,15 @@ function ownerNote(explanation: string, source: Alert['source']): string {
   return ` Network owner of the address: ${ownerText(owner)}.`;
 }
 
+/**
+ * The name a per-user alert's logons were logged under, when the identity rules joined it to the alert's user
+ * (`related.user` is then `[user.name, that name]`); undefined for every other alert.
+ */
+export function loggedAsOf(a: Pick<Alert, 'user' | 'related' | 'campaign'>): string | undefined {
+  if (a.campaign?.users !== undefined || a.user.name === '' || a.related?.user.length !== 2) return undefined;
+  return a.related.user[0] === a.user.name ? a.related.user[1] : undefined;
+}
+
 /** The alert document for one finding; its silence hints keep the table placeholder until `withSilenceTarget`. */
 export function buildAlert(
   f: Finding,
@@ -390,6 +399,10 @@ export function buildAlert(
     },
     event: { kind: 'alert', category: ['authentication'], outcome: f.outcome ?? 'success', count: o.count },
     user: { name: f.user },
+    // The name the logon was logged under, when identity rules joined it to another (ECS: every name seen).
+    ...(f.users === undefined && o.loggedAs !== undefined && o.user === f.user && o.loggedAs !== f.user
+      ? { related: { user: [f.user, o.loggedAs] } }
+      : {}),
     ...(f.users
       ? {
           related: { user: f.users.map((u) => u.name) },

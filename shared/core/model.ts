@@ -53,6 +53,12 @@ export interface LogonObservation {
   readonly methods: readonly string[];
   readonly logSource: string;
   /**
+   * The user name the logons were logged under, when the operator's identity rules (core/identity.ts) made `user`
+   * another name: `alice@corp` (Windows' `CORP\alice`) under the identity `alice`. As the profile canonicalised and
+   * bounded it; absent when the two are the same, as they are without rules.
+   */
+  readonly loggedAs?: string;
+  /**
    * Who announces the source address and where it is registered, from the offline network data (see
    * `enrichObservations`); absent when the address is private, unrouted, or no data is loaded.
    */
@@ -594,7 +600,11 @@ export interface Alert {
   };
   /** The user; the name is empty for an alert about a source (a campaign), whose users are in `campaign.users`. */
   readonly user: { readonly name: string };
-  /** ECS `related.user`: every user the alert is about, for an alert about a source. */
+  /**
+   * ECS `related.user`: every user the alert is about, for an alert about a source; for a per-user alert whose
+   * logons were logged under another name than the identity in `user.name` (identity rules), that identity and
+   * the name as logged (`LogonObservation.loggedAs`, read back by `loggedAsOf`).
+   */
   readonly related?: { readonly user: readonly string[] };
   /**
    * Campaigns: on an alert about a source, its users (with what the source did with each) and the ids of the

@@ -19,6 +19,8 @@ export interface AlertOptions {
   explanation?: string;
   /** The source address's network owner, as enrichment would have set it. */
   owner?: NetworkOwner;
+  /** The name the logons were logged under, when identity rules made `user` another (`LogonObservation.loggedAs`). */
+  loggedAs?: string;
 }
 
 export function makeAlert(o: AlertOptions = {}): Alert {
@@ -41,6 +43,7 @@ export function makeAlert(o: AlertOptions = {}): Alert {
       methods: ['publickey'],
       logSource: 'sshd',
       ...(o.owner ? { owner: o.owner } : {}),
+      ...(o.loggedAs !== undefined ? { loggedAs: o.loggedAs } : {}),
     },
     score: o.score ?? 88,
     probability: 0.0004,

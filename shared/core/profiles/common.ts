@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import type { LogonEvent, LogonObservation, Outcome } from '../model';
 import { canonicalIp, isLocalSource } from '../net';
 import { toSignals, type SignalKey, type Signals } from '../signals';
-import type { LineResult, ProfileId, RowResult } from './profile';
+import type { AnyProfileId, LineResult, ProfileId, RowResult } from './profile';
 
 // ---------------------------------------------------------------------------------------------
 // Results
@@ -361,7 +361,7 @@ export interface EventRules {
 }
 
 /** Validate and canonicalise a raw logon into a line result: the one place every profile's events are built. */
-export function toEvent(logSource: ProfileId, raw: RawLogon, rules: EventRules = {}): LineResult {
+export function toEvent(logSource: AnyProfileId, raw: RawLogon, rules: EventRules = {}): LineResult {
   const name = raw.canonical ? raw.user : canonicalUser(raw.user, raw.domain);
   if (!name) return malformed(`${logSource} logon without a user name`);
   if (rules.skipUser?.(name)) return SKIP;
@@ -399,7 +399,7 @@ export function toEvent(logSource: ProfileId, raw: RawLogon, rules: EventRules =
  * (e.g. Windows' `domain`), which `user` may combine.
  */
 export interface RowSpec {
-  readonly logSource: ProfileId;
+  readonly logSource: AnyProfileId;
   /**
    * The `outcome` column's vocabulary, lower-cased → outcome. Insights QL has no conditional expression to
    * turn a format's own verdict (`Accepted`, `4625`, `FAILURE`) into `success`/`failure` server-side, so
@@ -494,9 +494,17 @@ function stringsOnly(row: unknown): Record<string, string> {
  */
 export function statsClause(
   extraBy: readonly string[] = [],
-  options: { host?: boolean; logons?: `sum(${string})` } = {},
+  options: { host?: boolean; outcome?: boolean; logons?: `sum(${string})` } = {},
 ): string {
-  const by = ['user', ...extraBy, 'ip', 'outcome', ...(options.host === false ? [] : ['host'])].join(', ');
+  // `outcome: false`: a format whose every logon has one outcome (a custom format's fixed `outcome`) has no such
+  // column to group by; its row mapper supplies the outcome.
+  const by = [
+    'user',
+    ...extraBy,
+    'ip',
+    ...(options.outcome === false ? [] : ['outcome']),
+    ...(options.host === false ? [] : ['host']),
+  ].join(', ');
   return `stats ${options.logons ?? 'count(*)'} as logons, min(@timestamp) as first, max(@timestamp) as last by ${by}`;
 }
 
@@ -517,7 +525,7 @@ export function pipeline(commands: readonly string[]): string {
  * `fromDoc` decides for a document. Never throws.
  */
 export function jsonLineParser(
-  logSource: ProfileId,
+  logSource: AnyProfileId,
   fromDoc: (doc: JsonObject) => LineResult,
 ): (line: string) => LineResult {
   return neverThrow((line: string) => {

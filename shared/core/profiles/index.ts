@@ -11,12 +11,12 @@ import { entraProfile } from './entra';
 import { googleWorkspaceProfile } from './google-workspace';
 import { identityCenterProfile } from './identity-center';
 import { oktaProfile } from './okta';
-import { PROFILE_IDS, type Profile, type ProfileId } from './profile';
+import { isCustomProfileId, PROFILE_IDS, type Profile, type ProfileId } from './profile';
 import { sshdProfile, type SshdOptions } from './sshd';
 import { windowsProfile } from './windows';
 
-export type { LineResult, Profile, ProfileId, RowResult } from './profile';
-export { PROFILE_IDS } from './profile';
+export type { AnyProfileId, CustomProfileId, LineResult, Profile, ProfileId, RowResult } from './profile';
+export { isCustomProfileId, PROFILE_IDS } from './profile';
 export { sshdProfile, type SshdClock, type SshdOptions } from './sshd';
 export { canonicalUser } from './common';
 
@@ -39,6 +39,8 @@ export const PROFILES: Readonly<Record<ProfileId, Profile>> = Object.freeze({
 
 /** Options some profiles take; profiles that need none ignore them. */
 export type ProfileOptions = SshdOptions & {
+  /** The formats this deployment defines (custom.ts, `profileFromSpec`), where a `custom:<name>` id is looked up. */
+  readonly custom?: readonly Profile[];
   /**
    * The other profiles configured on the same log group (`profilesBeside`). `cloudtrail` beside `identity-center`
    * leaves Identity Center's console federations to it, so one sign-in is not counted by both.
@@ -73,9 +75,17 @@ function isProfileId(id: string): id is ProfileId {
  * or command-line mistake the user must fix).
  */
 export function getProfile(id: string, options?: ProfileOptions): Profile {
+  const custom = options?.custom ?? [];
+  if (isCustomProfileId(id)) {
+    const found = custom.find((p) => p.id === id);
+    if (found) return found;
+    throw new ConfigError([
+      `unknown log-source profile ${JSON.stringify(id)}: ${custom.length > 0 ? `the formats defined are ${custom.map((p) => p.id).join(', ')}` : 'no format of that name is defined'} (customProfiles in the configuration)`,
+    ]);
+  }
   if (!isProfileId(id)) {
     throw new ConfigError([
-      `unknown log-source profile ${JSON.stringify(id)}: expected one of ${PROFILE_IDS.join(', ')}`,
+      `unknown log-source profile ${JSON.stringify(id)}: expected one of ${[...PROFILE_IDS, ...custom.map((p) => p.id)].join(', ')}`,
     ]);
   }
   if (id === 'sshd' && options && (options.year !== undefined || options.clock !== undefined))

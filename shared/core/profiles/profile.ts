@@ -14,6 +14,19 @@ export const PROFILE_IDS = [
 ] as const;
 export type ProfileId = (typeof PROFILE_IDS)[number];
 
+/**
+ * The id of a format the operator defines in configuration (`customProfiles`, see custom.ts): always
+ * `custom:<name>`, so it can never collide with a built-in id, today's or one added later.
+ */
+export type CustomProfileId = `custom:${string}`;
+/** Any profile's id: a built-in one, or a custom format's. */
+export type AnyProfileId = ProfileId | CustomProfileId;
+
+/** Whether `id` names a custom format (`custom:<name>`); whether such a format is defined is the caller's to check. */
+export function isCustomProfileId(id: string): id is CustomProfileId {
+  return id.startsWith('custom:');
+}
+
 /** Result of parsing one log line locally. */
 export type LineResult =
   /** `userTruncated`: the user name was longer than `MAX_USER_CHARS` and was bounded (`boundUserName`). */
@@ -46,7 +59,7 @@ export type RowResult =
  * one second is split by address). A profile without a host column (Okta) simply never needs that split.
  */
 export interface Profile {
-  readonly id: ProfileId;
+  readonly id: AnyProfileId;
   /** One line for `--help` and docs. */
   readonly description: string;
   /** The Logs Insights query text (without the time range, which StartQuery takes separately). */
