@@ -64,6 +64,11 @@ export interface DetectionDeps {
    * observations carry no owner and detection works on addresses alone.
    */
   readonly network?: NetworkLookupService;
+  /**
+   * Told each finding judged against its threshold (after learning), below it as well as above: the report's score
+   * distribution (cli/report). Only observes; the run neither waits for nor depends on it.
+   */
+  readonly onFinding?: (finding: Finding, threshold: number) => void;
 }
 
 export interface RunOptions {
@@ -367,6 +372,7 @@ async function detectWindow(deps: DetectionDeps, opts: RunOptions, lease: RunLea
   if (!learning) {
     for (const { finding, detector } of findings) {
       const threshold = settings.thresholds[detector.id];
+      deps.onFinding?.(finding, threshold);
       if (finding.score < threshold) continue;
       if (
         !detector.overridesAllowlists &&
