@@ -143,11 +143,11 @@ function alertRow(m: ReportModel, a: AlertView): Value[] {
 
 function alertsSection(m: ReportModel): Html {
   if (m.alerts.length === 0) return html``;
-  return html`<section id="alerts"><h2>Alerts</h2>${table(
+  return html`<section id="alerts"><h2>Alerts</h2><div class="wide">${table(
     ['logon time', 'detector', 'score', 'severity', 'user', 'address', 'network', 'country', 'note'],
     m.alerts.slice(0, MAX_ALERT_ROWS).map((a) => alertRow(m, a)),
     'alerts',
-  )}</section>`;
+  )}</div></section>`;
 }
 
 function evalRow(r: EvalRow): Value[] {
@@ -193,7 +193,8 @@ const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;padding:1rem 1.5rem;color:#1d1d1f;background:#fff}
 h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}h3{font-size:1rem;margin:1.2rem 0 .3rem}
 .source,.meta{color:#555}table{border-collapse:collapse;margin:.5rem 0;font-size:13px}
-th,td{border:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th,td{border:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
+table.alerts td:not(:last-child){white-space:nowrap}.wide{overflow-x:auto}
 th{background:#f4f4f6}table.summary thead{display:none}table.summary td:first-child{color:#555;white-space:nowrap}
 .chart{position:relative;width:100%;margin:.4rem 0}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:1rem}
 figure{margin:0}figcaption{font-size:13px;color:#333}article.user{border-top:1px solid #eee;padding-top:.4rem}
