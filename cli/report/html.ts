@@ -128,7 +128,7 @@ function placeRows(p: UserPanel): Value[][] {
 
 function userSection(m: ReportModel): Html {
   if (m.users.length === 0) return html``;
-  return html`<section id="users"><h2>Users with alerts</h2><p>For each user: the places they logged on from (addresses, networks and countries the baseline learned, each from first to last seen), with their alerted logons marked ▲; and the hours of day the baseline learned, beside the hours of the alerted logons.</p>${m.users.map(
+  return html`<section id="users"><h2>Users with alerts</h2><p>For each user: the places they logged on from (addresses, networks and countries the baseline learned, each from first to last seen), with their alerted logons marked ▲; and the hours of day the baseline learned (its active 15-minute periods per hour, decayed, as Unusual hour judges them), beside the hours of the alerted logons. Replays also draw each logon (dots; crosses for failures).</p>${m.users.map(
     (p, i) =>
       html`<article class="user"><h3>${p.user}</h3><p class="meta">${p.alerts.length} alert${p.alerts.length === 1 ? '' : 's'}, highest score ${p.maxScore}; hours in ${p.zone}${p.addressesNotShown > 0 ? `; ${p.addressesNotShown} less recent addresses not shown` : ''}${p.logonsNotShown > 0 ? `; ${p.logonsNotShown} logons not drawn` : ''}</p>${chart(`chart-places-${i}`, `places used by ${p.user} over time`, Math.max(160, 60 + 24 * p.places.length))}${chart(`chart-hours-${i}`, `hours of day of ${p.user}`, 180)}<details><summary>Places as a table</summary>${table(['kind', 'place', 'first seen', 'last seen', 'days', ''], placeRows(p))}${table(
         ['alerted logon', 'detector', 'score'],

@@ -10,6 +10,7 @@ import { alertId } from '../../shared/core/alerts';
 import { DETECTORS } from '../../shared/core/detectors';
 import { unusualHourState, zoneOf } from '../../shared/core/detectors/unusual-hour/state';
 import { localTime } from '../../shared/core/local-time';
+import { placeOf } from '../../shared/core/net';
 import type { Alert, Finding, LogonEvent, NetworkOwner, SeenStats, UserBaseline } from '../../shared/core/model';
 import type { DetectionSettings } from '../../shared/core/settings';
 import { plainText } from '../../shared/core/untrusted-text';
@@ -397,7 +398,12 @@ function userPanel(
 
   const rowsOfIp = (ip: string): number[] => {
     const o = ownerOf(ip);
-    const keys = [`a:${ip}`, ...(o ? [`n:AS${o.asn}`, ...(o.country ? [`c:${o.country}`] : [])] : [])];
+    // The network row is the owner's, or the /16's where the panel lists /16s (a baseline learned without owners).
+    const keys = [
+      `a:${ip}`,
+      `n:${placeOf(ip, 'network')}`,
+      ...(o ? [`n:AS${o.asn}`, ...(o.country ? [`c:${o.country}`] : [])] : []),
+    ];
     return keys.map((k) => rowOf.get(k)).filter((x): x is number => x !== undefined);
   };
   const points: [number, number, 0 | 1][] = [];

@@ -232,3 +232,18 @@ describe('alertReport', () => {
     expect(r.scores.map((s) => [s.detectorId, s.counted, s.below[4]])).toEqual([['Auth.UnusualHour', 'findings', 1]]);
   });
 });
+
+describe('userPanels without owners', () => {
+  it('lists the /16 networks the baseline learned, and marks the one the alerted address is in', () => {
+    const a = makeAlert({ user: 'alice', ip: '192.0.77.5' });
+    const b = baseline('alice', { owners: {}, countries: {} });
+    const { panels } = userPanels({ alerts: [a], baselines: new Map([['alice', b]]), settings: DEFAULT_SETTINGS });
+    const p = panels[0]!;
+    expect(p.places.map((r) => [r.kind, r.label])).toEqual([
+      ['network', '192.0.0.0/16'],
+      ['address', '192.0.77.5'],
+      ['address', '192.0.2.10'],
+    ]);
+    expect(p.alerts[0]!.rows.map((i) => p.places[i]!.label)).toEqual(['192.0.77.5', '192.0.0.0/16']);
+  });
+});
