@@ -18,7 +18,8 @@ import { withIdentities } from '../shared/adapters/identity-log-source';
 import { compileIdentityRules, hasIdentityRules, type IdentityRules } from '../shared/core/identity';
 import { loadDefinitions } from './config-file';
 import type { Profile } from '../shared/core/profiles/profile';
-import type { Alert, LogonEvent } from '../shared/core/model';
+import type { Alert } from '../shared/core/model';
+import type { DetectionDeps } from '../shared/run-detection';
 import { AuthwatchError, ConfigError } from '../shared/errors';
 import { isUserMature } from '../shared/core/habits';
 import {
@@ -48,9 +49,20 @@ import {
 } from './input';
 import { progressLine } from './progress';
 import { assertStoreFolder, openLocalStore } from './local';
-import { runOperatorCommand } from './operator';
+import { openOperatorStore, runOperatorCommand } from './operator';
 import { DEMO_DIR } from './paths';
 import { replay, replaySpan, type ReplaySpan } from './replay';
+import {
+  DEFAULT_REPORT_FILE,
+  demoReportFile,
+  evalReportModel,
+  type ReplayOutcome,
+  replayReportModel,
+  reportDays,
+  tableReportModel,
+  writeReport,
+} from './report';
+import { FindingTally, type ReportModel } from './report/model';
 import { DEMO_PROFILE } from './scenario/demo';
 import type { ScenarioLabels } from './scenario/generate';
 import { naiveFirstSeenAlerts } from './scenario/naive';
@@ -226,6 +238,10 @@ interface ReplayOptions {
   noNetworkData?: string;
   /** The configuration's identity rules, applied to the file's logons as the detector applies them. */
   identify?: IdentityRules;
+  /** Print no alerts (`report`: the page shows them); the parse notes and the summary still go to stderr. */
+  quiet?: boolean;
+  /** Told every finding judged after learning (`report`'s score distribution). */
+  onFinding?: DetectionDeps['onFinding'];
 }
 
 /** The summary's line on network owners: how many of the addresses looked up had one, and from which data. */
@@ -235,7 +251,7 @@ function ownersLine(r: { addressesLooked: number; addressesWithOwner: number }, 
   return `  network owners:     known for ${share} of addresses (${r.addressesWithOwner.toLocaleString('en-US')} of ${r.addressesLooked.toLocaleString('en-US')} looked up, counted per window)`;
 }
 
-async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: readonly LogonEvent[] }> {
+async function runReplay(o: ReplayOptions): Promise<ReplayOutcome> {
   const profile = o.profile ?? getProfile(o.profileId);
   const reference = o.reference ?? Date.now();
   const source = await fileLogSource(o.input, profile, '--input ', { reference });
@@ -257,19 +273,20 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
   if (!span) {
     const hint = ps.future === 0 ? await zeroLogonHintForFile(o.input, profile.id, source) : undefined;
     err.write(`${hint ? `authwatch replay: ${hint}.\n` : ''}No logons in the input: nothing to replay.\n`);
-    return { alerts: [], logons: [] };
+    return { alerts: [], logons: [], baselines: new Map() };
   }
   writeWrapped(err, spanNotes(span).join('\n') + '\n');
   if (o.network) writeWrapped(err, `network owners from ${o.network.description}\n`);
   const local = await openLocalStore({ ...(o.store ? { dir: o.store } : {}), keep: o.keep });
   const progress = progressLine(err, { prefix: 'replay: ' });
   const sink = new InMemoryAlertSink({
-    onAlert: o.pretty
-      ? undefined
-      : (a) => {
-          progress.clear();
-          process.stdout.write(jsonLine(a) + '\n');
-        },
+    onAlert:
+      o.pretty || o.quiet
+        ? undefined
+        : (a) => {
+            progress.clear();
+            process.stdout.write(jsonLine(a) + '\n');
+          },
   });
   const started = Date.now();
   const windowsTotal = span.windows;
@@ -284,6 +301,7 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
         clock: new SystemClock(),
         settings: o.settings,
         ...(o.network ? { network: o.network.db } : {}),
+        ...(o.onFinding ? { onFinding: o.onFinding } : {}),
       },
       span,
       (s) => {
@@ -310,7 +328,7 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
       const b = baselines.get(u);
       return !b || !isUserMature(b, o.settings);
     }).length;
-    if (o.pretty) process.stdout.write(alertTable(sink.delivered, o.label));
+    if (o.pretty && !o.quiet) process.stdout.write(alertTable(sink.delivered, o.label));
     const days = (span.last - span.first) / 86_400_000;
     writeWrapped(
       err,
@@ -333,10 +351,85 @@ async function runReplay(o: ReplayOptions): Promise<{ alerts: Alert[]; logons: r
         '',
       ].join('\n'),
     );
-    return { alerts: sink.delivered, logons: source.logons() };
+    return { alerts: sink.delivered, logons: source.logons(), baselines, result: r };
   } finally {
     await local.close();
   }
+}
+
+/** A replay's options from its flags (`replay`, and `report --input`), checked before the file is read. */
+async function replayOptions(values: Flags): Promise<Omit<ReplayOptions, 'pretty'>> {
+  const profileId = requireFlag(values, 'profile');
+  const settings = settingsFromFlags(values);
+  // Before the file is read: a mistake in --store is reported alone, not after a parse summary.
+  if (typeof values.store === 'string') await assertStoreFolder(values.store);
+  const network =
+    typeof values['network-data'] === 'string' ? await loadCliNetworkData(values['network-data']) : undefined;
+  const { identities } = loadDefinitions(values);
+  return {
+    ...(hasIdentityRules(identities) ? { identify: compileIdentityRules(identities) } : {}),
+    profileId,
+    ...(asOf(values) !== undefined ? { reference: asOf(values)! } : {}),
+    profile: fileProfile(values, profileId),
+    input: requireFlag(values, 'input'),
+    settings,
+    ...(typeof values.store === 'string' ? { store: values.store } : {}),
+    keep: values.keep === true,
+    ...(network ? { network } : {}),
+  };
+}
+
+/**
+ * `authwatch report`: one HTML page from a replay (`--input`, with replay's options), an evaluation (`--eval`), or
+ * the deployed table's recent alerts and baselines (`--table`, or `--store` without `--input`).
+ */
+async function cmdReport(values: Flags): Promise<void> {
+  const out = typeof values.out === 'string' ? values.out : DEFAULT_REPORT_FILE;
+  const given = (['input', 'eval', 'table'] as const).filter((k) => typeof values[k] === 'string');
+  if (given.length > 1)
+    throw new ConfigError([`--${given.join(' and --')} are exclusive: report on one thing at a time`]);
+  if (given.length === 0 && typeof values.store !== 'string')
+    throw new ConfigError([
+      'say what to report on: --profile <id> --input <file> (a replay), --eval <file> (npm run eval -- --json <file>), or --table <name> / --store <dir> (recent alerts and baselines)',
+    ]);
+  // Options that belong to another source would be ignored in silence: a mistake worth a sentence.
+  if (typeof values.input !== 'string' && typeof values.profile === 'string')
+    throw new ConfigError(['--profile applies to a replay: give --input <file> with it']);
+  if (typeof values.days === 'string' && given.some((k) => k !== 'table'))
+    throw new ConfigError(['--days applies to --table or --store alone (the alerts of the last n days)']);
+  let model: ReportModel;
+  if (typeof values.eval === 'string') {
+    if (typeof values.store === 'string')
+      throw new ConfigError(['--store applies to a replay or a kept store, not to --eval']);
+    model = await evalReportModel(values.eval);
+  } else if (typeof values.input === 'string') {
+    const o = await replayOptions(values);
+    const findings = new FindingTally();
+    const outcome = await runReplay({ ...o, pretty: false, quiet: true, onFinding: (f) => findings.add(f) });
+    model = replayReportModel({
+      outcome,
+      findings,
+      settings: o.settings,
+      input: o.input,
+      ...(o.network ? { network: o.network.db } : {}),
+    });
+  } else {
+    const days = reportDays(typeof values.days === 'string' ? values.days : undefined);
+    const settings = settingsFromFlags(values);
+    const opened = await openOperatorStore(
+      {
+        ...(typeof values.table === 'string' ? { table: values.table } : {}),
+        ...(typeof values.store === 'string' ? { store: values.store } : {}),
+      },
+      { mustExist: true },
+    );
+    try {
+      model = await tableReportModel(opened.store, { days, settings, where: opened.where, now: Date.now() });
+    } finally {
+      await opened.close();
+    }
+  }
+  process.stderr.write(`Report: ${await writeReport(model, out)}\n`);
 }
 
 /** The demo's network data: the scenario's extract of the real networks its addresses come from (`npm run demo:regen`). */
@@ -347,7 +440,7 @@ export const DEMO_NETWORK_DATA = 'network-data.tsv';
  * labels. Its alerts name owners and countries from `networkData` when given, else from the sample's own
  * network-data.tsv when there is one; without either they name none, and the summary says why.
  */
-export async function cmdDemo(dir = DEMO_DIR, networkData?: string): Promise<void> {
+export async function cmdDemo(dir = DEMO_DIR, networkData?: string, reportFile = demoReportFile()): Promise<void> {
   const input = join(dir, 'auth.log');
   const labels = JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as ScenarioLabels;
   const m = labels.meta;
@@ -360,19 +453,24 @@ export async function cmdDemo(dir = DEMO_DIR, networkData?: string): Promise<voi
       `(a generated small office over ${m.days} days: ${labels.users.length} users behind an office NAT, VPN, home and mobile connections, ` +
       `service accounts, travellers, new hires, internet password guessing, and ${labels.incidents.length} labelled attacks after the ${m.learningDays}-day learning period)\n\n`,
   );
-  const { alerts, logons } = await runReplay({
+  // The sample's own learning period (the default, 14 days, for the bundled one).
+  const settings = settingsFromFlags({ 'learning-days': String(m.learningDays) });
+  const label = (a: Alert): string | undefined => {
+    const i = labels.incidents.find((x) => isOnIncident(scoredAlert(a), x));
+    return i ? `▲ labelled attack (${i.kind}): ${i.description}` : undefined;
+  };
+  const findings = new FindingTally();
+  const outcome = await runReplay({
     profileId: DEMO_PROFILE,
     input,
-    // The sample's own learning period (the default, 14 days, for the bundled one).
-    settings: settingsFromFlags({ 'learning-days': String(m.learningDays) }),
+    settings,
     pretty: true,
     keep: false,
     ...(network ? { network } : { noNetworkData: `no ${safeText(bundled, 200)}` }),
-    label: (a) => {
-      const i = labels.incidents.find((x) => isOnIncident(scoredAlert(a), x));
-      return i ? `▲ labelled attack (${i.kind}): ${i.description}` : undefined;
-    },
+    label,
+    onFinding: (f) => findings.add(f),
   });
+  const { alerts, logons } = outcome;
   const report = scoreAlerts(alerts.map(scoredAlert), labels);
   const naive = scoreAlerts(
     naiveFirstSeenAlerts(logons, m.learningEnd).map((a) => ({ ...a, detectorId: 'naive' })),
@@ -389,6 +487,27 @@ export async function cmdDemo(dir = DEMO_DIR, networkData?: string): Promise<voi
     `Other alerts: ${report.falseAlerts.total} (${report.falseAlerts.expectedNovelty} on expected novelty such as travel or a new hire's first days, ${report.falseAlerts.noise} noise) over ${report.detectionUserDays} user-days.\n` +
       `A naive "every new (user, IP) pair" rule on the same log: ${naive.alerts} alerts, ${naive.falseAlerts.total} of them false.\n`,
   );
+  const written = await writeReport(
+    replayReportModel({
+      outcome,
+      findings,
+      settings,
+      input,
+      title: 'authwatch demo',
+      ...(network ? { network: network.db } : {}),
+      note: label,
+      extra: [
+        ['labelled attacks', `${report.overall.total}, alerted ${report.overall.detected}`],
+        [
+          'other alerts',
+          `${report.falseAlerts.total} (${report.falseAlerts.expectedNovelty} expected novelty, ${report.falseAlerts.noise} noise) over ${report.detectionUserDays} user-days`,
+        ],
+        ['naive rule (every new user-IP pair)', `${naive.alerts} alerts, ${naive.falseAlerts.total} of them false`],
+      ],
+    }),
+    reportFile,
+  );
+  err.write(`Report: ${written}\n`);
 }
 
 /**
@@ -526,28 +645,12 @@ export async function main(argv: string[]): Promise<number> {
       case 'query':
         cmdQuery(values);
         return 0;
-      case 'replay': {
-        const profileId = requireFlag(values, 'profile');
-        const settings = settingsFromFlags(values);
-        // Before the file is read: a mistake in --store is reported alone, not after a parse summary.
-        if (typeof values.store === 'string') await assertStoreFolder(values.store);
-        const network =
-          typeof values['network-data'] === 'string' ? await loadCliNetworkData(values['network-data']) : undefined;
-        const { identities } = loadDefinitions(values);
-        await runReplay({
-          ...(hasIdentityRules(identities) ? { identify: compileIdentityRules(identities) } : {}),
-          profileId,
-          ...(asOf(values) !== undefined ? { reference: asOf(values)! } : {}),
-          profile: fileProfile(values, profileId),
-          input: requireFlag(values, 'input'),
-          settings,
-          pretty: values.pretty === true,
-          ...(typeof values.store === 'string' ? { store: values.store } : {}),
-          keep: values.keep === true,
-          ...(network ? { network } : {}),
-        });
+      case 'replay':
+        await runReplay({ ...(await replayOptions(values)), pretty: values.pretty === true });
         return 0;
-      }
+      case 'report':
+        await cmdReport(values);
+        return 0;
       case 'demo':
         await cmdDemo(DEMO_DIR, typeof values['network-data'] === 'string' ? values['network-data'] : undefined);
         return 0;

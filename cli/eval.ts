@@ -9,9 +9,12 @@
  * naive first-seen rule, the naive failure rule ("N failed logons from one address in a UTC hour", at each of
  * `NAIVE_FAILURE_THRESHOLDS`) gets the same figures (`naiveFailures`). Options: --seeds 1,2,3
  * --shapes small-office,large-mobile,office-hours,internet-facing  --format ecs|sshd
- * --days N  --jobs N  --no-network-data (the same events without the scenario's network data: no owners).
+ * --days N  --jobs N  --no-network-data (the same events without the scenario's network data: no owners)
+ * --json <file> (the JSON also written to a file, for `authwatch report --eval <file>`: npm's own banner on stdout
+ * would make `npm run eval > file` invalid JSON).
  */
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -379,6 +382,7 @@ async function main(): Promise<void> {
       jobs: { type: 'string', default: String(Math.min(2, availableParallelism())) },
       child: { type: 'boolean', default: false },
       'no-network-data': { type: 'boolean', default: false },
+      json: { type: 'string' },
     },
   });
   const seeds = values.seeds.split(',').map((s) => Number(s.trim()));
@@ -467,10 +471,14 @@ async function main(): Promise<void> {
     ...(r.folded.read + r.folded.missing > 0 ? { folded: r.folded } : {}),
   }));
   const networkDataSource = networkData ? SCENARIO_NETWORK_SOURCE : null;
-  process.stdout.write(
+  const json =
     JSON.stringify({ format, seeds, shapes, networkData: networkDataSource, ...agg, scenarios: compact }, null, 2) +
-      '\n',
-  );
+    '\n';
+  process.stdout.write(json);
+  if (values.json) {
+    writeFileSync(values.json, json);
+    process.stderr.write(`JSON written to ${values.json} (authwatch report --eval ${values.json} draws it)\n`);
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -19,6 +19,7 @@
  */
 import type { NetworkLookupService } from './core/network-data/lookup';
 import type { Detector } from './core/detectors';
+import type { Finding } from './core/model';
 import type { DetectionSettings, DetectorId } from './core/settings';
 import type { AlertSink, Clock, DetectionStore, LogSource } from './ports';
 import type { Staging } from './ports/staging';
@@ -52,6 +53,11 @@ export interface DetectionDeps {
    * space keeps a large window's memory bounded (the Lambda and the CLI pass one).
    */
   readonly staging?: Staging;
+  /**
+   * Told each finding judged against its threshold (after learning), below it as well as above: the report's score
+   * distribution (cli/report). Only observes; the run neither waits for nor depends on it.
+   */
+  readonly onFinding?: (finding: Finding, threshold: number) => void;
 }
 
 export interface RunOptions {

@@ -630,6 +630,7 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
       if (ctx && allow && !ctx.learning) {
         for (const { finding, detector } of all) {
           const threshold = settings.thresholds[detector.id];
+          deps.onFinding?.(finding, threshold);
           if (finding.score < threshold) continue;
           if (
             !detector.overridesAllowlists &&

@@ -208,7 +208,7 @@ describe('--network-data', () => {
     it("uses the sample's network-data.tsv when it is there: its alerts name owners and countries", async () => {
       copyFileSync(FIXTURE_TSV, join(demo, DEMO_NETWORK_DATA));
       try {
-        const r = await capture(() => cmdDemo(demo));
+        const r = await capture(() => cmdDemo(demo, undefined, join(dir, 'demo-report.html')));
         const out = r.out.replace(/\s+/g, ' ');
         expect(out).toContain(NAMED);
         expect(out).toContain('▲ labelled attack (attacker-account)');
@@ -222,7 +222,7 @@ describe('--network-data', () => {
     });
 
     it('runs without owners when the sample has no network data, and says so', async () => {
-      const r = await capture(() => cmdDemo(demo));
+      const r = await capture(() => cmdDemo(demo, undefined, join(dir, 'demo-report.html')));
       expect(r.out).toContain('8.8.8.8');
       expect(r.out).not.toContain('AS15169');
       expect(r.err.replace(/\s+/g, ' ')).toMatch(/network owners: none looked up \(no .*network-data\.tsv\)/);
