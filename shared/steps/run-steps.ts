@@ -67,7 +67,7 @@ import {
 import { decayPopulationTo } from '../core/population';
 import type { DetectorId } from '../core/settings';
 import type { AlertedPlace } from '../core/suspect';
-import { windowDigest } from '../core/window-digest';
+import { DigestMap, windowDigest } from '../core/window-digest';
 import { AlertSinkError, AuthwatchError, ConcurrentUpdateError } from '../errors';
 import type { ItemNotStored, LogSource } from '../ports';
 import type { Staging } from '../ports/staging';
@@ -143,7 +143,7 @@ interface FetchStage {
 interface EvaluateStage {
   readonly findings: { readonly detectorId: string; readonly finding: Finding }[];
   /** Window digests of the shard's users with a baseline (who logged on, and who failures named). */
-  readonly digests: [string, UserBaseline][];
+  readonly digests: [string, string[]][];
   readonly users: number;
   readonly usersLearning: number;
   readonly failureTargetsRead: number;
@@ -505,7 +505,7 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
       const findings: EvaluateStage['findings'] = [];
       let detectorErrors = 0;
       let usersLearning = 0;
-      const digests: [string, UserBaseline][] = [];
+      const digests: [string, string[]][] = [];
       const targets = failureTargets(
         observations,
         new Set(users),
@@ -583,7 +583,7 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
       const active = observations.length > 0;
       const windowFindings: Record<string, number> = {};
       const all: { finding: Finding; detector: Detector }[] = [];
-      const digests = new Map<string, UserBaseline>();
+      const digests = new DigestMap();
       let allTargetsRead = true;
       let detectorErrors = 0;
       for (let s = 0; s < run.shardCount; s++) {
@@ -770,7 +770,7 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
         // slices that learn from users alone, slice by slice (never every user's slices at once).
         let population = decayPopulationTo(ctx.population, bucketOf(run.windowEnd));
         const observations = await observationsOf(run);
-        const digests = new Map<string, UserBaseline>();
+        const digests = new DigestMap();
         for (let s = 0; s < run.shardCount; s++) {
           const e = await staged<EvaluateStage>(run, 'eval', s);
           if (e) for (const [u, b] of e.digests) digests.set(u, b);
