@@ -1,0 +1,187 @@
+/**
+ * The fan-out Lambda: ONE function for every step of the Step Functions state machine (infra/constructs/fanout.ts),
+ * a composition root and a dispatcher and nothing else. The event names the step (`{ "step": "fetch", "run": …,
+ * "group": 2 }`, lambdas/fanout/event.ts); the step runs on a `RunSteps` (shared/steps/contract.ts) built over the
+ * detector's own adapters, with the run's data staged in S3. The window plan (`windows`) is the single Lambda's
+ * (shared/scheduled-windows.ts), so both paths run the same windows in the same order.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import {
+  createDynamoDbClient,
+  createLogsClient,
+  createS3Client,
+  createSnsClient,
+} from '../../shared/adapters/aws-clients';
+import { DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-store';
+import { LogsInsightsLogSource } from '../../shared/adapters/logs-insights-log-source';
+import { S3Staging } from '../../shared/adapters/s3-staging';
+import { SnsAlertSink } from '../../shared/adapters/sns-alert-sink';
+import { SystemClock } from '../../shared/adapters/system-clock';
+import { logSourceId, parseRuntimeConfig, type LogSourceConfig } from '../../shared/config';
+import { getProfile } from '../../shared/core/profiles';
+import { ConfigError } from '../../shared/errors';
+import type { Staging } from '../../shared/ports/staging';
+import type { DetectionDeps } from '../../shared/run-detection';
+import { planScheduledWindows, type ScheduledWindows } from '../../shared/scheduled-windows';
+import type { RunSteps } from '../../shared/steps/contract';
+import { METRIC_NAMESPACE, METRICS } from '../../shared/telemetry';
+import { windowEndFromEvent } from '../detector/event';
+import { emitFailureMetrics } from '../detector/metrics';
+import { composeNetworkData, type DetectorNetworkData } from '../detector/network-data';
+import { parseFanoutConfig, STAGING_ROOT } from './config';
+import { failureText, parseStepEvent, type StepEvent } from './event';
+
+/** Builds the steps over the ports: `createRunSteps` of shared/steps/, or an in-process one in tests. */
+export type RunStepsFactory = (
+  deps: DetectionDeps,
+  staging: Staging,
+  options: { readonly userShards: number },
+) => RunSteps;
+
+/** What one invocation dispatches to. */
+export interface FanoutApp {
+  readonly steps: RunSteps;
+  /** The windows of the execution scheduled at `windowEnd`. */
+  windows(windowEnd: number): Promise<ScheduledWindows>;
+}
+
+/**
+ * Each configured source split into source groups of at most `perQuery` log groups, in order: one fetch step each
+ * (`RunPlan.sourceGroups` indexes this list). Every group of a source keeps the source's id as its name, so the
+ * per-source metrics and alarms stay those of the configured source.
+ */
+export function sourceGroups(sources: readonly LogSourceConfig[], perQuery: number): LogSourceConfig[] {
+  return sources.flatMap((s) => {
+    const out: LogSourceConfig[] = [];
+    for (let i = 0; i < s.logGroups.length; i += perQuery)
+      out.push({ profile: s.profile, logGroups: s.logGroups.slice(i, i + perQuery) });
+    return out;
+  });
+}
+
+/** Everything built once per cold start; the steps are bound per invocation (the network data may have changed). */
+export interface Composed {
+  readonly detection: DetectionDeps;
+  readonly staging: Staging;
+  readonly userShards: number;
+  readonly catchUpChunksPerExecution: number;
+}
+
+/** Build the adapters from the environment; a ConfigError here fails every step loudly, listing each problem. */
+export function compose(env: Readonly<Record<string, string | undefined>>, log: Logger): Composed {
+  const config = parseRuntimeConfig(env);
+  const fanout = parseFanoutConfig(env);
+  const logs = createLogsClient();
+  return {
+    detection: {
+      logSources: config.logSources.flatMap((source) =>
+        sourceGroups([source], fanout.logGroupsPerQuery).map(
+          (group) =>
+            new LogsInsightsLogSource({
+              client: logs,
+              profile: getProfile(group.profile),
+              logGroupNames: group.logGroups,
+              deadlineMs: config.queryTimeoutMs,
+              name: logSourceId(source),
+            }),
+        ),
+      ),
+      store: new DynamoDbBaselineStore({ client: createDynamoDbClient(), tableName: config.tableName }),
+      sink: new SnsAlertSink({
+        client: createSnsClient(),
+        topicArn: config.topicArn,
+        ...(config.chatTopicArn !== undefined ? { chatTopicArn: config.chatTopicArn } : {}),
+        ...(config.digestTopicArn !== undefined ? { digestTopicArn: config.digestTopicArn } : {}),
+        silenceTarget: { tableName: config.tableName, ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}) },
+      }),
+      clock: new SystemClock(),
+      settings: config.settings,
+      logger: { warn: (message, data) => log.warn(message, data ?? {}) },
+    },
+    staging: new S3Staging({ client: createS3Client(), bucket: fanout.stagingBucket, root: STAGING_ROOT }),
+    userShards: fanout.userShards,
+    catchUpChunksPerExecution: fanout.catchUpChunksPerExecution,
+  };
+}
+
+/** The app of one invocation: the steps bound to the adapters (and the network data, if any, of this moment). */
+export function bind(composed: Composed, createSteps: RunStepsFactory, network?: DetectionDeps['network']): FanoutApp {
+  const deps: DetectionDeps = network ? { ...composed.detection, network } : composed.detection;
+  return {
+    steps: createSteps(deps, composed.staging, { userShards: composed.userShards }),
+    windows: (windowEnd) => planScheduledWindows(deps, { windowEnd, maxChunks: composed.catchUpChunksPerExecution }),
+  };
+}
+
+/** Run the step `event` names. Pure dispatch: validation is `parseStepEvent`'s, the work the steps'. */
+export async function dispatch(app: FanoutApp, event: StepEvent): Promise<unknown> {
+  switch (event.step) {
+    case 'windows':
+      // Floored to the 15-minute bucket like the single Lambda's window: a retried execution plans the same windows.
+      return app.windows(windowEndFromEvent({ time: event.time }));
+    case 'plan':
+      return app.steps.plan(event.window);
+    case 'fetch':
+      return app.steps.fetch(event.run, event.group);
+    case 'evaluate':
+      return app.steps.evaluate(event.run, event.shard);
+    case 'deliver':
+      return app.steps.deliver(event.run);
+    case 'learn':
+      return app.steps.learn(event.run, event.shard);
+    case 'commit':
+      await app.steps.commit(event.run);
+      return {};
+    case 'write':
+      return app.steps.write(event.run, event.shard);
+    case 'finish':
+      return app.steps.finish(event.run);
+    case 'abandon':
+      await app.steps.abandon(event.run, failureText(event.error));
+      return {};
+  }
+}
+
+/**
+ * The steps' composition: the one line to change when shared/steps/ provides `createRunSteps`
+ * (`const createSteps: RunStepsFactory = createRunSteps;`). Until then a deployment with `fanout.enabled` fails
+ * every step with this message rather than run something else; the single Lambda, the default, is unaffected.
+ */
+const createSteps: RunStepsFactory = () => {
+  throw new ConfigError([
+    'fanout: this build has no run steps (shared/steps createRunSteps is not wired in lambdas/fanout/handler.ts)',
+  ]);
+};
+
+const logger = new Logger();
+const metrics = new Metrics({ namespace: METRIC_NAMESPACE });
+let composed: Composed | undefined;
+/** `false`: this deployment has no network data (no bucket in the environment). */
+let network: DetectorNetworkData | false | undefined;
+
+export async function handler(event: unknown): Promise<unknown> {
+  const step = parseStepEvent(event);
+  composed ??= compose(process.env, logger);
+  network ??=
+    composeNetworkData(process.env, {
+      warn: (message, data) => logger.warn(message, data ?? {}),
+      error: (message, data) => logger.error(message, data),
+    }) ?? false;
+  const ctx = { step: step.step, ...('run' in step ? { runId: step.run.runId } : {}) };
+  try {
+    // Never throws: without a database every lookup answers "unknown" and the step goes on.
+    const data = network ? await network.get(composed.detection.clock.now()) : undefined;
+    const result = await dispatch(bind(composed, createSteps, data), step);
+    // The heartbeat alarm (NoSuccessfulRun) reads RunSucceeded: a window finished, as the single Lambda's run.
+    if (step.step === 'finish') metrics.addMetric(METRICS.runSucceeded, MetricUnit.Count, 1);
+    logger.info('step complete', { ...ctx, result });
+    return result;
+  } catch (e) {
+    emitFailureMetrics(metrics, e);
+    logger.error('step failed', { ...ctx, error: e as Error });
+    throw e;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}
