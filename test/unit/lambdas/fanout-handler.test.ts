@@ -102,7 +102,10 @@ function composed(over: Partial<Composed> = {}): Composed {
     detection: {
       logSources: [0, 1, 2].map((i) => ({
         name: `src${i}`,
-        fetch: async () => ({ observations: [], stats: { rows: 0, malformed: 0, queries: 0, queryMs: 0, bytesScanned: 0 } }),
+        fetch: async () => ({
+          observations: [],
+          stats: { rows: 0, malformed: 0, queries: 0, queryMs: 0, bytesScanned: 0 },
+        }),
       })),
       store,
       sink: { publish: async () => undefined } as unknown as DetectionDeps['sink'],
