@@ -98,12 +98,21 @@ export interface FunctionSettings {
   readonly description: string;
   readonly timeout: Duration;
   readonly memorySize: number;
-  /** Lambda's own async retries of a failed invocation. */
-  readonly retryAttempts: number;
-  /** An event older than this goes to the dead-letter queue instead of running. */
-  readonly maxEventAge: Duration;
-  /** Lambda's on-failure destination: invocations that failed after all retries or aged out. */
-  readonly deadLetterQueue: DeadLetterQueue;
+  /**
+   * How Lambda handles asynchronous invocations: its own retries of a failed one, the age after which an event goes
+   * to the dead-letter queue instead of running, and that queue (Lambda's on-failure destination). Absent for a
+   * function only ever invoked synchronously (the fan-out's, by Step Functions, which retries and catches itself).
+   */
+  readonly async?: {
+    readonly retryAttempts: number;
+    readonly maxEventAge: Duration;
+    readonly deadLetterQueue: DeadLetterQueue;
+  };
+  /**
+   * `1` (the default): one invocation at a time. `'unreserved'`: as many as the caller starts (the fan-out's steps
+   * run in parallel, bounded by the state machine's Map concurrency).
+   */
+  readonly concurrency?: 1 | 'unreserved';
   readonly logGroup: ILogGroup;
   readonly role: IRole;
   /** The function's own variables; `NODE_OPTIONS` is added. */
@@ -114,7 +123,8 @@ export interface FunctionSettings {
  * The props of an authwatch Lambda: bundled by esbuild like `npm run build`, on the detector's runtime and ARM,
  * asynchronous with an on-failure queue, one invocation at a time (each function read-modify-writes state of its
  * own: the detector its baselines, with conditional writes that would fail; the network-data refresh its pointer,
- * which two would race to swap), and an explicit role and log group.
+ * which two would race to swap), and an explicit role and log group. The fan-out's steps differ on the two points
+ * the state machine takes over (`async`, `concurrency`).
  */
 export function functionProps(settings: FunctionSettings): NodejsFunctionProps {
   return {
@@ -126,10 +136,14 @@ export function functionProps(settings: FunctionSettings): NodejsFunctionProps {
     architecture: Architecture.ARM_64,
     timeout: settings.timeout,
     memorySize: settings.memorySize,
-    reservedConcurrentExecutions: 1,
-    retryAttempts: settings.retryAttempts,
-    maxEventAge: settings.maxEventAge,
-    onFailure: new SqsDestination(settings.deadLetterQueue.queue),
+    ...(settings.concurrency === 'unreserved' ? {} : { reservedConcurrentExecutions: 1 }),
+    ...(settings.async
+      ? {
+          retryAttempts: settings.async.retryAttempts,
+          maxEventAge: settings.async.maxEventAge,
+          onFailure: new SqsDestination(settings.async.deadLetterQueue.queue),
+        }
+      : {}),
     logGroup: settings.logGroup,
     role: settings.role,
     description: settings.description,
@@ -190,9 +204,11 @@ export class Detector extends Construct {
         description: 'authwatch: rare users and unusual source IPs in logon logs, one 15-minute window per run',
         timeout: DETECTOR_TIMEOUT,
         memorySize: DETECTOR_MEMORY_MB,
-        retryAttempts: DETECTOR_RETRY_ATTEMPTS,
-        maxEventAge: DETECTOR_MAX_EVENT_AGE,
-        deadLetterQueue: this.deadLetterQueue,
+        async: {
+          retryAttempts: DETECTOR_RETRY_ATTEMPTS,
+          maxEventAge: DETECTOR_MAX_EVENT_AGE,
+          deadLetterQueue: this.deadLetterQueue,
+        },
         logGroup: this.logGroup,
         role: this.role,
         environment: {
