@@ -30,6 +30,7 @@ import {
 import { allowSettingRules, allowUntilText } from '../shared/core/allow-rules';
 import { PROFILE_IDS } from '../shared/core/profiles/profile';
 import { IPTOASN_COMBINED_URL } from '../shared/adapters/network-data-source';
+import { FANOUT_LIMITS } from '../lambdas/fanout/config';
 
 /** The context key holding the configuration object; single keys are overridden with `CONTEXT_KEY.<key>`. */
 export const CONTEXT_KEY = 'authwatch';
@@ -41,19 +42,6 @@ export const CONTEXT_KEY = 'authwatch';
  */
 const LOG_GROUP_HINT =
   'give the log group name (letters, digits, _ - . / #), or for a linked source account its ARN, arn:aws:logs:<region>:<account>:log-group:<name> (no pattern, no :* at the end)';
-
-/**
- * Fan-out limits. Logs Insights runs about 30 queries at once per account and region (dashboards and people
- * included) and each fetch step runs one at a time, so the fetch steps' concurrency is bounded well under that;
- * one query takes at most 50 log groups. Users go to at most 1,000 shards (each shard is one Lambda invocation per
- * step: more only adds invocations).
- */
-export const FANOUT_LIMITS = {
-  maxUserShards: 1000,
-  maxQueryConcurrency: 30,
-  maxConcurrency: 1000,
-  maxCatchUpChunksPerExecution: 96,
-} as const;
 
 /** Fan-out defaults: a budget of 10 concurrent queries, a third of the account's, leaves room for people and dashboards. */
 export const FANOUT_DEFAULTS = {

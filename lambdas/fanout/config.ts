@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import { parseJson } from '../../shared/config';
+import { MAX_LOG_GROUPS_PER_QUERY } from '../../shared/core/insights-query';
 import { formatIssues } from '../../shared/core/settings';
 import { ConfigError } from '../../shared/errors';
 
@@ -17,10 +18,24 @@ export const FANOUT_ENV = {
 /** Staged keys go under this folder of the bucket; the bucket's lifecycle rule expires it. */
 export const STAGING_ROOT = 'runs/';
 
+/**
+ * Fan-out limits, checked at synth (infra/config.ts, with messages saying what to give) and again here. Logs Insights
+ * runs about 30 queries at once per account and region (dashboards and people included) and each fetch step runs
+ * one at a time, so the fetch steps' concurrency stays under that; one query takes at most 50 log groups. Users go
+ * to at most 1,000 shards (each shard is one Lambda invocation per step: more only adds invocations); an execution
+ * works through at most a day of backlog chunks, as a single run does.
+ */
+export const FANOUT_LIMITS = {
+  maxUserShards: 1000,
+  maxQueryConcurrency: 30,
+  maxConcurrency: 1000,
+  maxCatchUpChunksPerExecution: 96,
+} as const;
+
 const fanoutRuntimeSchema = z.object({
-  userShards: z.number().int().min(1).max(1000),
-  logGroupsPerQuery: z.number().int().min(1).max(50),
-  catchUpChunksPerExecution: z.number().int().min(1).max(96),
+  userShards: z.number().int().min(1).max(FANOUT_LIMITS.maxUserShards),
+  logGroupsPerQuery: z.number().int().min(1).max(MAX_LOG_GROUPS_PER_QUERY),
+  catchUpChunksPerExecution: z.number().int().min(1).max(FANOUT_LIMITS.maxCatchUpChunksPerExecution),
 });
 
 export interface FanoutRuntimeConfig extends z.infer<typeof fanoutRuntimeSchema> {
