@@ -50,8 +50,9 @@ export const FANOUT_DEFAULTS = {
   queryConcurrency: 10,
   maxConcurrency: 40,
   /**
-   * Backlog chunks one execution works through after missed runs: each is a whole window of steps (about a minute
-   * when the shards run in parallel), so 8 keep an execution well inside the 15 minutes before the next starts.
+   * Backlog chunks one execution works through after missed runs: each is a whole window of steps, a few Lambda
+   * invocations one after another, so a handful keeps an execution inside the 15 minutes before the next starts
+   * (an estimate, not measured on AWS: lower it if executions time out while catching up).
    */
   catchUpChunksPerExecution: 8,
 } as const;
