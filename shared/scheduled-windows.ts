@@ -12,6 +12,10 @@
  * rather than in one process: the chunk bound is a count (an execution has no remaining-time clock to consult), and
  * a partial catch-up does not mark `catchUpWatermark`, so the next execution reads its first chunk's bucket again
  * (learning a bucket twice changes nothing: baselines count a place once per bucket).
+ *
+ * A backlog chunk that can never be fetched whole (a slice over the Logs Insights row limit that no split fixes) is
+ * skipped and recorded, and the watermark moves past it (`skipUnfetchableChunk`), as `runScheduled`'s chunk loop
+ * does: otherwise every later execution would stop at it until it aged out.
  */
 import { addSkipped, planCatchUp } from './core/catch-up';
 import { DAY_MS } from './core/model';
@@ -24,6 +28,8 @@ export interface PlannedWindow {
   readonly windowEnd: number;
   /** Deliver alerts, learn nothing: the newest bucket looked at while a backlog is worked through. */
   readonly alertOnly: boolean;
+  /** A backlog chunk: skipped and recorded, not retried, if it can never be fetched whole. */
+  readonly chunk: boolean;
   readonly runId: string;
 }
 
@@ -61,7 +67,7 @@ export async function planScheduledWindows(
 
   if (plan.chunks.length === 0)
     return {
-      windows: [{ windowStart: plan.newest.start, windowEnd: T, alertOnly: false, runId }],
+      windows: [{ windowStart: plan.newest.start, windowEnd: T, alertOnly: false, chunk: false, runId }],
       chunksLeft: 0,
       skippedMinutes,
     };
@@ -70,16 +76,39 @@ export async function planScheduledWindows(
   const newest = { windowStart: plan.newest.start, windowEnd: T };
   return {
     windows: [
-      { ...newest, alertOnly: true, runId: `${runId}/newest` },
+      { ...newest, alertOnly: true, chunk: false, runId: `${runId}/newest` },
       ...chunks.map((c) => ({
         windowStart: c.start,
         windowEnd: c.end,
         alertOnly: false,
+        chunk: true,
         runId: `${runId}/${iso(c.end)}`,
       })),
-      ...(chunks.length === plan.chunks.length ? [{ ...newest, alertOnly: false, runId }] : []),
+      ...(chunks.length === plan.chunks.length ? [{ ...newest, alertOnly: false, chunk: false, runId }] : []),
     ],
     chunksLeft: plan.chunks.length - chunks.length,
     skippedMinutes,
   };
+}
+
+/**
+ * Record the chunk `window` as skipped and move the watermark past it: its logons could never be fetched whole, and
+ * every later execution would otherwise stop at it. `authwatch backfill --alerts` analyses it later, like a backlog
+ * beyond `maxBacklogDays`.
+ */
+export async function skipUnfetchableChunk(
+  deps: Pick<DetectionDeps, 'store' | 'logger'>,
+  window: { readonly windowStart: number; readonly windowEnd: number },
+  error: string,
+): Promise<void> {
+  const chunk = { start: window.windowStart, end: window.windowEnd };
+  await updateRunState(deps.store, (st) =>
+    st
+      ? { ...st, skipped: addSkipped(st.skipped, chunk), lastWindowEnd: Math.max(st.lastWindowEnd, chunk.end) }
+      : undefined,
+  );
+  deps.logger?.warn(
+    'a catch-up chunk could not be fetched whole (Logs Insights row limit): skipped and recorded, the catch-up goes on',
+    { chunk: { start: iso(chunk.start), end: iso(chunk.end) }, error },
+  );
 }

@@ -6,6 +6,7 @@
  *     Plan → Fetch (Distributed Map × source group) → Evaluate (× user shard) → Deliver
  *     → Learn (× user shard) → Commit → Write (× user shard) → Finish ]
  *   any failure after Plan → Abandon → WindowFailed (the execution fails)
+ *   a backlog chunk not fetched whole (row limit) → SkipChunk (recorded, watermark past it) → the next window
  *
  * Windows in order, one at a time: the list `windows` returns (shared/scheduled-windows.ts: the newest bucket for
  * alerts while behind, backlog chunks oldest first, the newest learned last) is walked by a Choice loop rather than a
@@ -82,8 +83,11 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.TooManyRequestsException',
 ];
 export const LAMBDA_SERVICE_RETRY = { interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 } as const;
-/** A mistake, not a transient: the event or the configuration is wrong, and a retry would fail the same way. */
-export const NOT_RETRIED_ERRORS = ['InvalidEventError', 'ConfigError'];
+/**
+ * Not transients: the event or the configuration is wrong, or a window cannot be fetched whole under the row limit
+ * after every split; a retry would fail the same way.
+ */
+export const NOT_RETRIED_ERRORS = ['InvalidEventError', 'ConfigError', 'QueryIncompleteError'];
 /**
  * A step's own failure (a query, DynamoDB, SNS error left after the SDK's retries): retried twice, as Lambda retries
  * the single run's window twice (DETECTOR_RETRY_ATTEMPTS); every step is idempotent, so a retry repeats nothing.
@@ -258,26 +262,31 @@ export class Fanout extends Construct {
         }),
       );
     /** A Distributed Map sending each item's event, as is, to the function. */
-    const fanOut = (id: string, step: string, itemsPath: string, key: 'group' | 'shard', maxConcurrency: number) => {
+    const fanOut = (
+      id: string,
+      step: string,
+      itemsPath: string,
+      key: 'group' | 'shard',
+      maxConcurrency: number,
+      resultPath: string | typeof JsonPath.DISCARD = JsonPath.DISCARD,
+    ) => {
       const map = new DistributedMap(this, id, {
         itemsPath,
         itemSelector: { step, 'run.$': run, [`${key}.$`]: '$$.Map.Item.Value' },
         maxConcurrency,
         label: id,
         // The reports are in the function's log; the window's figures come from Finish.
-        resultPath: JsonPath.DISCARD,
+        resultPath,
       });
-      map.itemProcessor(
-        withRetries(
-          new LambdaInvoke(this, `${id}One`, {
-            lambdaFunction: this.function,
-            payload: TaskInput.fromJsonPathAt('$'),
-            retryOnServiceExceptions: false,
-            outputPath: '$.Payload',
-          }),
-        ),
+      const one = withRetries(
+        new LambdaInvoke(this, `${id}One`, {
+          lambdaFunction: this.function,
+          payload: TaskInput.fromJsonPathAt('$'),
+          retryOnServiceExceptions: false,
+          outputPath: '$.Payload',
+        }),
       );
-      return map;
+      return { map, one };
     };
 
     const windows = invoke('Windows', { step: 'windows', 'time.$': '$.time' }, '$.schedule', {
@@ -286,25 +295,53 @@ export class Fanout extends Construct {
     });
     const first = new Pass(this, 'FirstWindow', { result: Result.fromObject({ index: 0 }), resultPath: '$.next' });
     const more = new Choice(this, 'MoreWindows');
+    const window = new Pass(this, 'Window', {
+      parameters: { 'planned.$': 'States.ArrayGetItem($.schedule.windows, $.next.index)' },
+      resultPath: '$.window',
+    });
     // The plan (a RunPlan) is the run every later step of the window gets.
-    const plan = invoke(
-      'Plan',
-      { step: 'plan', 'window.$': 'States.ArrayGetItem($.schedule.windows, $.next.index)' },
-      '$.current',
-      { 'run.$': '$.Payload' },
-    );
+    const plan = invoke('Plan', { step: 'plan', 'window.$': '$.window.planned' }, '$.current', {
+      'run.$': '$.Payload',
+    });
+
+    // Each fetch answers whether its group could be fetched whole: a QueryIncompleteError (a slice over the row
+    // limit after every split) is caught in the item, so the window, not the Map, decides what it means.
     const fetch = fanOut(
       'Fetch',
       'fetch',
       `${run}.sourceGroups`,
       'group',
       Math.min(config.queryConcurrency, config.maxConcurrency),
+      '$.current.incomplete',
     );
+    // 1 for a group not fetched whole, 0 for one fetched: numbers, which intrinsic functions surely take as literals.
+    fetch.one.addCatch(new Pass(this, 'FetchIncomplete', { result: Result.fromNumber(1) }), {
+      errors: ['QueryIncompleteError'],
+    });
+    fetch.map.itemProcessor(fetch.one.next(new Pass(this, 'FetchWhole', { result: Result.fromNumber(0) })));
+    const checked = new Pass(this, 'CheckFetch', {
+      parameters: { 'any.$': 'States.ArrayContains($.current.incomplete, 1)' },
+      resultPath: '$.current.incomplete',
+    });
+    // As in the single run: a backlog chunk that can never be fetched whole is skipped and recorded, and the
+    // catch-up goes on; any other window fails (Abandon) and is analysed again by the next execution.
+    const skip = invoke('SkipChunk', { step: 'skip', 'run.$': run, 'window.$': '$.window.planned' }, JsonPath.DISCARD);
+    const incomplete = new Pass(this, 'Incomplete', {
+      result: Result.fromObject({
+        Error: 'QueryIncompleteError',
+        Cause:
+          "A log-source group could not be fetched whole under the Logs Insights row limit (the fetch step's log names the slice).",
+      }),
+      resultPath: '$.error',
+    });
+    const whole = new Choice(this, 'FetchedWhole');
+
     const evaluate = fanOut('Evaluate', 'evaluate', `${run}.shards`, 'shard', config.maxConcurrency);
     const deliver = invoke('Deliver', { step: 'deliver', 'run.$': run }, '$.current.deliver');
     const learn = fanOut('Learn', 'learn', `${run}.shards`, 'shard', config.maxConcurrency);
     const commit = invoke('Commit', { step: 'commit', 'run.$': run }, '$.current.commit');
     const write = fanOut('Write', 'write', `${run}.shards`, 'shard', config.maxConcurrency);
+    for (const m of [evaluate, learn, write]) m.map.itemProcessor(m.one);
     const finish = invoke('Finish', { step: 'finish', 'run.$': run }, '$.current.finish');
     const next = new Pass(this, 'NextWindow', {
       parameters: { 'index.$': 'States.MathAdd($.next.index, 1)' },
@@ -319,8 +356,29 @@ export class Fanout extends Construct {
     }).addRetry({ errors: LAMBDA_SERVICE_ERRORS, ...LAMBDA_SERVICE_RETRY, jitterStrategy: JitterType.FULL });
     abandon.next(new Fail(this, 'WindowFailed', { error: 'WindowFailed', causePath: '$.error.Cause' }));
     // Everything after Plan holds the lease: a failure there gives it up before the execution fails.
-    for (const state of [fetch, evaluate, deliver, learn, commit, write, finish])
+    for (const state of [fetch.map, skip, evaluate.map, deliver, learn.map, commit, write.map, finish])
       state.addCatch(abandon, { errors: [Errors.ALL], resultPath: '$.error' });
+    incomplete.next(abandon);
+
+    const learned = evaluate.map
+      .next(deliver)
+      .next(learn.map)
+      .next(commit)
+      .next(write.map)
+      .next(finish)
+      .next(next)
+      .next(more);
+    skip.next(next);
+    const fetchedWhole = whole
+      .when(
+        Condition.and(
+          Condition.booleanEquals('$.current.incomplete.any', true),
+          Condition.booleanEquals('$.window.planned.chunk', true),
+        ),
+        skip,
+      )
+      .when(Condition.booleanEquals('$.current.incomplete.any', true), incomplete)
+      .otherwise(learned);
 
     return windows
       .next(first)
@@ -328,16 +386,7 @@ export class Fanout extends Construct {
         more
           .when(
             Condition.numberLessThanJsonPath('$.next.index', '$.schedule.count'),
-            plan
-              .next(fetch)
-              .next(evaluate)
-              .next(deliver)
-              .next(learn)
-              .next(commit)
-              .next(write)
-              .next(finish)
-              .next(next)
-              .next(more),
+            window.next(plan).next(fetch.map).next(checked).next(fetchedWhole),
           )
           .otherwise(new Succeed(this, 'Done')),
       );

@@ -30,6 +30,7 @@ const windowSchema = z
     windowStart: epochMs,
     windowEnd: epochMs,
     alertOnly: z.boolean(),
+    chunk: z.boolean(),
     runId: z.string().min(1).max(200),
   })
   .refine((w) => w.windowEnd > w.windowStart, { error: 'windowEnd must be after windowStart', path: ['windowEnd'] });
@@ -57,11 +58,13 @@ export const stepEventSchema = z.discriminatedUnion(
     z.object({ step: z.literal('write'), run: runRefSchema, shard: index }),
     z.object({ step: z.literal('finish'), run: runRefSchema }),
     z.object({ step: z.literal('abandon'), run: runRefSchema, error: failureSchema }),
+    /** A catch-up chunk that could not be fetched whole: recorded as skipped, then abandoned (shared/scheduled-windows.ts). */
+    z.object({ step: z.literal('skip'), run: runRefSchema, window: windowSchema }),
   ],
   {
     error: (i) =>
       i.code === 'invalid_union'
-        ? `"step" must be one of windows, plan, fetch, evaluate, deliver, learn, commit, write, finish, abandon; got ${JSON.stringify((i.input as { step?: unknown } | undefined)?.step) ?? 'none'}`
+        ? `"step" must be one of windows, plan, fetch, evaluate, deliver, learn, commit, write, finish, abandon, skip; got ${JSON.stringify((i.input as { step?: unknown } | undefined)?.step) ?? 'none'}`
         : undefined,
   },
 );

@@ -20,10 +20,15 @@ import { SnsAlertSink } from '../../shared/adapters/sns-alert-sink';
 import { SystemClock } from '../../shared/adapters/system-clock';
 import { logSourceId, parseRuntimeConfig, type LogSourceConfig } from '../../shared/config';
 import { getProfile } from '../../shared/core/profiles';
-import { ConfigError } from '../../shared/errors';
+import { ConfigError, InvalidEventError } from '../../shared/errors';
 import type { Staging } from '../../shared/ports/staging';
 import type { DetectionDeps } from '../../shared/run-detection';
-import { planScheduledWindows, type ScheduledWindows } from '../../shared/scheduled-windows';
+import {
+  planScheduledWindows,
+  skipUnfetchableChunk,
+  type PlannedWindow,
+  type ScheduledWindows,
+} from '../../shared/scheduled-windows';
 import type { RunSteps } from '../../shared/steps/contract';
 import { METRIC_NAMESPACE, METRICS } from '../../shared/telemetry';
 import { windowEndFromEvent } from '../detector/event';
@@ -44,6 +49,8 @@ export interface FanoutApp {
   readonly steps: RunSteps;
   /** The windows of the execution scheduled at `windowEnd`. */
   windows(windowEnd: number): Promise<ScheduledWindows>;
+  /** Record a catch-up chunk that could not be fetched whole as skipped, and move the watermark past it. */
+  skip(window: PlannedWindow, error: string): Promise<void>;
 }
 
 /**
@@ -111,6 +118,7 @@ export function bind(composed: Composed, createSteps: RunStepsFactory, network?:
   return {
     steps: createSteps(deps, composed.staging, { userShards: composed.userShards }),
     windows: (windowEnd) => planScheduledWindows(deps, { windowEnd, maxChunks: composed.catchUpChunksPerExecution }),
+    skip: (window, error) => skipUnfetchableChunk(deps, window, error),
   };
 }
 
@@ -120,8 +128,10 @@ export async function dispatch(app: FanoutApp, event: StepEvent): Promise<unknow
     case 'windows':
       // Floored to the 15-minute bucket like the single Lambda's window: a retried execution plans the same windows.
       return app.windows(windowEndFromEvent({ time: event.time }));
-    case 'plan':
-      return app.steps.plan(event.window);
+    case 'plan': {
+      const { chunk: _, ...window } = event.window;
+      return app.steps.plan(window);
+    }
     case 'fetch':
       return app.steps.fetch(event.run, event.group);
     case 'evaluate':
@@ -140,6 +150,19 @@ export async function dispatch(app: FanoutApp, event: StepEvent): Promise<unknow
     case 'abandon':
       await app.steps.abandon(event.run, failureText(event.error));
       return {};
+    case 'skip': {
+      // Only a backlog chunk moves on without its logons, as in the single run; any other window fails and is retried.
+      const w = event.window;
+      if (!w.chunk || w.windowStart !== event.run.windowStart || w.windowEnd !== event.run.windowEnd)
+        throw new InvalidEventError(
+          `skip: only the run's own catch-up chunk can be skipped (window ${w.windowStart}–${w.windowEnd}, chunk ${w.chunk}; run ${event.run.windowStart}–${event.run.windowEnd})`,
+        );
+      const why = 'QueryIncompleteError: the window could not be fetched whole under the Logs Insights row limit';
+      // Recorded first: the watermark moves past the chunk before the lease is given up.
+      await app.skip(w, why);
+      await app.steps.abandon(event.run, `skipped: ${why}`);
+      return { skipped: { start: w.windowStart, end: w.windowEnd } };
+    }
   }
 }
 
@@ -153,6 +176,13 @@ const createSteps: RunStepsFactory = () => {
     'fanout: this build has no run steps (shared/steps createRunSteps is not wired in lambdas/fanout/handler.ts)',
   ]);
 };
+
+/** Minutes a step's result says it skipped (as the single run's `catchUpReport.skippedMinutes`). */
+export function skippedMinutesOf(step: StepEvent, result: unknown): number {
+  if (step.step === 'windows') return (result as ScheduledWindows).skippedMinutes;
+  if (step.step === 'skip') return (step.window.windowEnd - step.window.windowStart) / 60_000;
+  return 0;
+}
 
 const logger = new Logger();
 const metrics = new Metrics({ namespace: METRIC_NAMESPACE });
@@ -175,6 +205,9 @@ export async function handler(event: unknown): Promise<unknown> {
     const result = await dispatch(bind(composed, createSteps, data), step);
     // The heartbeat alarm (NoSuccessfulRun) reads RunSucceeded: a window finished, as the single Lambda's run.
     if (step.step === 'finish') metrics.addMetric(METRICS.runSucceeded, MetricUnit.Count, 1);
+    // CatchUpSkipped reads the minutes skipped: beyond maxBacklogDays (windows), or a chunk never fetched whole (skip).
+    const skippedMinutes = skippedMinutesOf(step, result);
+    if (skippedMinutes > 0) metrics.addMetric(METRICS.catchUpSkippedMinutes, MetricUnit.Count, skippedMinutes);
     logger.info('step complete', { ...ctx, result });
     return result;
   } catch (e) {

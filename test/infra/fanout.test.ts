@@ -32,7 +32,7 @@ interface State {
   Next?: string;
   End?: boolean;
   Default?: string;
-  Choices?: { Next: string; Variable: string; NumericLessThanPath?: string }[];
+  Choices?: Record<string, unknown>[];
   Retry?: Retrier[];
   Catch?: { ErrorEquals: string[]; ResultPath: string; Next: string }[];
   Parameters?: { Payload?: Record<string, unknown>; 'Payload.$'?: string };
@@ -40,6 +40,8 @@ interface State {
   ItemSelector?: Record<string, string>;
   MaxConcurrency?: number;
   ItemProcessor?: { ProcessorConfig: { Mode: string }; StartAt: string; States: Record<string, State> };
+  Result?: unknown;
+  ResultPath?: string;
   Error?: string;
   CausePath?: string;
 }
@@ -107,12 +109,13 @@ describe('the Step Functions fan-out', () => {
     // The loop: another window while the index is below the count, else done.
     expect(st.MoreWindows).toMatchObject({
       Type: 'Choice',
-      Choices: [{ Variable: '$.next.index', NumericLessThanPath: '$.schedule.count', Next: 'Plan' }],
+      Choices: [{ Variable: '$.next.index', NumericLessThanPath: '$.schedule.count', Next: 'Window' }],
       Default: 'Done',
     });
-    expect(path(st, 'Plan')).toEqual([
-      'Plan',
-      'Fetch',
+    expect(path(st, 'Window')).toEqual(['Window', 'Plan', 'Fetch', 'CheckFetch', 'FetchedWhole']);
+    // Fetched whole: the rest of the contract's steps, then the next window.
+    expect(st.FetchedWhole!.Default).toBe('Evaluate');
+    expect(path(st, 'Evaluate')).toEqual([
       'Evaluate',
       'Deliver',
       'Learn',
@@ -125,10 +128,12 @@ describe('the Step Functions fan-out', () => {
     expect(st.Done!.Type).toBe('Succeed');
     // Each task names its step; the window comes from the list by index, the run from the plan.
     expect(st.Windows!.Parameters!.Payload).toEqual({ step: 'windows', 'time.$': '$.time' });
-    expect(st.Plan!.Parameters!.Payload).toEqual({
-      step: 'plan',
-      'window.$': 'States.ArrayGetItem($.schedule.windows, $.next.index)',
+    expect(st.Window).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'planned.$': 'States.ArrayGetItem($.schedule.windows, $.next.index)' },
+      ResultPath: '$.window',
     });
+    expect(st.Plan!.Parameters!.Payload).toEqual({ step: 'plan', 'window.$': '$.window.planned' });
     for (const step of ['deliver', 'commit', 'finish'])
       expect(st[step[0]!.toUpperCase() + step.slice(1)]!.Parameters!.Payload).toEqual({
         step,
@@ -165,7 +170,9 @@ describe('the Step Functions fan-out', () => {
   it('retries every step: Lambda errors with backoff, mistakes never, anything else twice', () => {
     const tasks = Object.entries(def.States).flatMap(([id, st]) =>
       st.Type === 'Map'
-        ? Object.entries(st.ItemProcessor!.States).map(([inner, s2]) => [`${id}/${inner}`, s2] as const)
+        ? Object.entries(st.ItemProcessor!.States)
+            .filter(([, s2]) => s2.Type === 'Task')
+            .map(([inner, s2]) => [`${id}/${inner}`, s2] as const)
         : st.Type === 'Task'
           ? [[id, st] as const]
           : [],
@@ -180,6 +187,7 @@ describe('the Step Functions fan-out', () => {
         'Finish',
         'Learn/LearnOne',
         'Plan',
+        'SkipChunk',
         'Windows',
         'Write/WriteOne',
       ].sort(),
@@ -198,7 +206,7 @@ describe('the Step Functions fan-out', () => {
       if (id === 'Abandon') expect(rest, id).toEqual([]);
       else
         expect(rest, id).toEqual([
-          { ErrorEquals: ['InvalidEventError', 'ConfigError'], MaxAttempts: 0 },
+          { ErrorEquals: ['InvalidEventError', 'ConfigError', 'QueryIncompleteError'], MaxAttempts: 0 },
           { ErrorEquals: ['States.ALL'], IntervalSeconds: 30, MaxAttempts: 2, BackoffRate: 2 },
         ]);
     }
@@ -206,7 +214,7 @@ describe('the Step Functions fan-out', () => {
 
   it('catches any failure after Plan into Abandon, which fails the execution; before Plan there is no lease to give up', () => {
     const st = def.States;
-    for (const id of ['Fetch', 'Evaluate', 'Deliver', 'Learn', 'Commit', 'Write', 'Finish'])
+    for (const id of ['Fetch', 'SkipChunk', 'Evaluate', 'Deliver', 'Learn', 'Commit', 'Write', 'Finish'])
       expect(st[id]!.Catch, id).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Abandon' }]);
     for (const id of ['Windows', 'Plan']) expect(st[id]!.Catch, id).toBeUndefined();
     expect(st.Abandon!.Parameters!.Payload).toEqual({
@@ -216,6 +224,39 @@ describe('the Step Functions fan-out', () => {
     });
     expect(st.Abandon!.Next).toBe('WindowFailed');
     expect(st.WindowFailed).toEqual({ Type: 'Fail', Error: 'WindowFailed', CausePath: '$.error.Cause' });
+  });
+
+  it('skips a backlog chunk that can never be fetched whole, as the single run does; any other window fails', () => {
+    const st = def.States;
+    // Each fetch item answers whether its group was fetched whole; only QueryIncompleteError is caught there.
+    const items = st.Fetch!.ItemProcessor!.States;
+    expect(st.Fetch!.ItemProcessor!.StartAt).toBe('FetchOne');
+    expect(items.FetchOne!.Next).toBe('FetchWhole');
+    expect(items.FetchOne!.Catch).toEqual([{ ErrorEquals: ['QueryIncompleteError'], Next: 'FetchIncomplete' }]);
+    expect(items.FetchWhole).toMatchObject({ Type: 'Pass', Result: 0, End: true });
+    expect(items.FetchIncomplete).toMatchObject({ Type: 'Pass', Result: 1, End: true });
+    expect(st.Fetch).toMatchObject({ ResultPath: '$.current.incomplete' });
+    expect(st.CheckFetch).toMatchObject({
+      Parameters: { 'any.$': 'States.ArrayContains($.current.incomplete, 1)' },
+      ResultPath: '$.current.incomplete',
+    });
+    expect(st.FetchedWhole!.Choices).toEqual([
+      {
+        And: [
+          { Variable: '$.current.incomplete.any', BooleanEquals: true },
+          { Variable: '$.window.planned.chunk', BooleanEquals: true },
+        ],
+        Next: 'SkipChunk',
+      },
+      { Variable: '$.current.incomplete.any', BooleanEquals: true, Next: 'Incomplete' },
+    ]);
+    expect(st.SkipChunk!.Parameters!.Payload).toEqual({
+      step: 'skip',
+      'run.$': '$.current.run',
+      'window.$': '$.window.planned',
+    });
+    expect(st.SkipChunk!.Next).toBe('NextWindow');
+    expect(st.Incomplete).toMatchObject({ ResultPath: '$.error', Next: 'Abandon' });
   });
 
   it('logs every event and traces with X-Ray', () => {

@@ -25,6 +25,7 @@ import {
   compose,
   dispatch,
   handler,
+  skippedMinutesOf,
   sourceGroups,
   type Composed,
   type RunStepsFactory,
@@ -135,7 +136,7 @@ describe('the fan-out step event', () => {
     expect(parseStepEvent({ step: 'fetch', run: plan, group: 1 })).toEqual({ step: 'fetch', run, group: 1 });
     for (const e of [
       { step: 'windows', time: '2026-03-20T10:07:00Z' },
-      { step: 'plan', window: { windowStart: T - BUCKET_MS, windowEnd: T, alertOnly: true, runId: 'r' } },
+      { step: 'plan', window: { windowStart: T - BUCKET_MS, windowEnd: T, alertOnly: true, chunk: false, runId: 'r' } },
       { step: 'evaluate', run, shard: 0 },
       { step: 'deliver', run },
       { step: 'learn', run, shard: 999 },
@@ -143,6 +144,7 @@ describe('the fan-out step event', () => {
       { step: 'write', run, shard: 3 },
       { step: 'finish', run },
       { step: 'abandon', run, error: { Error: 'States.TaskFailed', Cause: 'boom' } },
+      { step: 'skip', run, window: { ...windowOf(T), chunk: true } },
     ])
       expect(parseStepEvent(e).step).toBe(e.step);
   });
@@ -166,6 +168,9 @@ describe('the fan-out step event', () => {
       /run\.windowEnd: windowEnd must be after windowStart/,
     );
     expect(message({ step: 'windows' })).toMatch(/time: /);
+    expect(message({ step: 'plan', window: { windowStart: 0, windowEnd: T, alertOnly: false, runId: 'r' } })).toMatch(
+      /window\.chunk: /,
+    );
   });
 });
 
@@ -234,9 +239,63 @@ describe('dispatch', () => {
   });
 });
 
+describe('the skip step', () => {
+  const chunkEnd = T - 4 * BUCKET_MS;
+  const chunk = {
+    windowStart: chunkEnd - BUCKET_MS,
+    windowEnd: chunkEnd,
+    alertOnly: false,
+    chunk: true,
+    runId: 'run-x/chunk',
+  };
+
+  it('records a catch-up chunk as skipped, moves the watermark past it, then abandons the run', async () => {
+    const staging = new InMemoryStaging();
+    const c = composed({ staging });
+    await c.detection.store.saveRunState({
+      firstWindowEnd: T - 30 * DAY_MS,
+      lastWindowEnd: chunk.windowStart,
+      version: 0,
+    });
+    const app = bind(c, inProcessSteps);
+    const plan = (await dispatch(app, parseStepEvent({ step: 'plan', window: chunk }))) as RunPlan;
+    await dispatch(app, parseStepEvent({ step: 'fetch', run: plan, group: 0 }));
+    expect(staging.size).toBeGreaterThan(0);
+    const abandon = vi.spyOn(app.steps, 'abandon');
+    expect(await dispatch(app, parseStepEvent({ step: 'skip', run: plan, window: chunk }))).toEqual({
+      skipped: { start: chunk.windowStart, end: chunk.windowEnd },
+    });
+    const state = await c.detection.store.getRunState();
+    expect(state?.skipped).toEqual([{ start: chunk.windowStart, end: chunk.windowEnd }]);
+    expect(state?.lastWindowEnd).toBe(chunk.windowEnd);
+    // The CatchUpSkipped alarm's metric counts the chunk's 15 minutes, as the single run's summary would.
+    expect(skippedMinutesOf(parseStepEvent({ step: 'skip', run: plan, window: chunk }), {})).toBe(15);
+    expect(skippedMinutesOf(parseStepEvent({ step: 'finish', run: plan }), {})).toBe(0);
+    expect(abandon).toHaveBeenCalledWith(
+      expect.objectContaining({ runId: 'run-x/chunk' }),
+      expect.stringMatching(/^skipped: QueryIncompleteError/),
+    );
+  });
+
+  it("refuses to skip a window that is not a catch-up chunk, or not the run's own", async () => {
+    const c = composed();
+    await c.detection.store.saveRunState({ firstWindowEnd: T - 30 * DAY_MS, lastWindowEnd: T - BUCKET_MS, version: 0 });
+    const app = bind(c, inProcessSteps);
+    const newest = windowOf(T);
+    const plan = (await dispatch(app, parseStepEvent({ step: 'plan', window: newest }))) as RunPlan;
+    await expect(dispatch(app, parseStepEvent({ step: 'skip', run: plan, window: newest }))).rejects.toThrow(
+      InvalidEventError,
+    );
+    await expect(dispatch(app, parseStepEvent({ step: 'skip', run: plan, window: chunk }))).rejects.toThrow(
+      /only the run's own catch-up chunk/,
+    );
+    expect((await c.detection.store.getRunState())?.lastWindowEnd).toBe(T - BUCKET_MS);
+  });
+});
+
 /** A plan event's window: the schedule's 30 minutes ending at `end`. */
 function windowOf(end: number) {
-  return { windowStart: end - 2 * BUCKET_MS, windowEnd: end, alertOnly: false, runId: 'run-x' };
+  return { windowStart: end - 2 * BUCKET_MS, windowEnd: end, alertOnly: false, chunk: false, runId: 'run-x' };
 }
 
 describe('the windows step', () => {
@@ -250,7 +309,13 @@ describe('the windows step', () => {
       await dispatch(app, parseStepEvent({ step: 'windows', time: new Date(T + 7 * 60_000).toISOString() })),
     ).toEqual({
       windows: [
-        { windowStart: T - 2 * BUCKET_MS, windowEnd: T, alertOnly: false, runId: `run-${new Date(T).toISOString()}` },
+        {
+          windowStart: T - 2 * BUCKET_MS,
+          windowEnd: T,
+          alertOnly: false,
+          chunk: false,
+          runId: `run-${new Date(T).toISOString()}`,
+        },
       ],
       chunksLeft: 0,
       skippedMinutes: 0,
@@ -279,7 +344,7 @@ describe('the windows step', () => {
     const c = composed({ catchUpChunksPerExecution: 8 });
     await c.detection.store.saveRunState(state(T - 3 * BUCKET_MS));
     const r = (await dispatch(bind(c, inProcessSteps), parseStepEvent({ step: 'windows', time: T }))) as {
-      windows: { windowStart: number; alertOnly: boolean; runId: string }[];
+      windows: { windowStart: number; alertOnly: boolean; chunk: boolean; runId: string }[];
     };
     expect(r.windows.map((w) => [(T - w.windowStart) / BUCKET_MS, w.alertOnly])).toEqual([
       [1, true],
@@ -288,6 +353,8 @@ describe('the windows step', () => {
       [2, false],
       [1, false],
     ]);
+    // Only the backlog chunks may be skipped when they cannot be fetched whole.
+    expect(r.windows.map((w) => w.chunk)).toEqual([false, true, true, true, false]);
     // The single Lambda's run ids: the preview `/newest`, each chunk by its end, the newest window the run's own.
     const id = `run-${new Date(T).toISOString()}`;
     expect(r.windows[0]!.runId).toBe(`${id}/newest`);
@@ -302,6 +369,7 @@ describe('the windows step', () => {
       skippedMinutes: number;
     };
     expect(r.skippedMinutes).toBe(2 * 24 * 60);
+    expect(skippedMinutesOf(parseStepEvent({ step: 'windows', time: T }), r)).toBe(2 * 24 * 60);
     expect((await c.detection.store.getRunState())?.skipped).toEqual([{ start: T - 9 * DAY_MS, end: T - 7 * DAY_MS }]);
   });
 });
