@@ -113,11 +113,14 @@ export async function estimateInsightsScan(
     );
     for (const g of res.logGroups ?? []) {
       if (!g.logGroupName) continue;
-      found.set(g.logGroupName, {
+      const held = {
         storedBytes: g.storedBytes ?? 0,
         creationTime: g.creationTime ?? 0,
         ...(g.retentionInDays !== undefined ? { retentionInDays: g.retentionInDays } : {}),
-      });
+      };
+      found.set(g.logGroupName, held);
+      // A linked source account's group is asked for by ARN (cross-account observability): found under it too.
+      if (g.logGroupArn) found.set(g.logGroupArn.replace(/:\*$/, ''), held);
     }
     nextToken = res.nextToken;
   } while (nextToken);

@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ConfigError } from '../shared/errors';
 import { MAX_LOG_GROUPS_PER_QUERY } from '../shared/core/insights-query';
+import { LOG_GROUP_NAME_PATTERN, looksLikeArn, parseLogGroupArn } from '../shared/core/log-group-arn';
 import {
   DETECTOR_IDS,
   detectionSettingsSchema,
@@ -37,15 +38,71 @@ import {
   type LogSourceConfig,
 } from '../shared/config';
 import { IPTOASN_COMBINED_URL } from '../shared/adapters/network-data-source';
+import { FANOUT_LIMITS } from '../lambdas/fanout/config';
 
 /** The context key holding the configuration object; single keys are overridden with `CONTEXT_KEY.<key>`. */
 export const CONTEXT_KEY = 'authwatch';
 
 /**
- * CloudWatch Logs group names: 1–512 of `[A-Za-z0-9_-./#]`. Checked here (not only by CloudFormation) because
- * the names become IAM resource ARNs: a `*` or an ARN pasted by mistake would widen or break `logs:StartQuery`.
+ * A log group: its name (1–512 of `[A-Za-z0-9_-./#]`) or, for a linked source account of CloudWatch cross-account
+ * observability, its ARN. Checked here (not only by CloudFormation) because both become IAM resource ARNs: a `*`,
+ * a `:*` suffix or a malformed ARN would widen or break `logs:StartQuery`.
  */
-const LOG_GROUP_NAME = /^[A-Za-z0-9_\-./#]{1,512}$/;
+const LOG_GROUP_HINT =
+  'give the log group name (letters, digits, _ - . / #), or for a linked source account its ARN, arn:aws:logs:<region>:<account>:log-group:<name> (no pattern, no :* at the end)';
+
+/** Fan-out defaults: a budget of 10 concurrent queries, a third of the account's, leaves room for people and dashboards. */
+export const FANOUT_DEFAULTS = {
+  userShards: 16,
+  logGroupsPerQuery: MAX_LOG_GROUPS_PER_QUERY,
+  queryConcurrency: 10,
+  maxConcurrency: 40,
+  /**
+   * Backlog chunks one execution works through after missed runs: each is a whole window of steps, a few Lambda
+   * invocations one after another, so a handful keeps an execution inside the 15 minutes before the next starts
+   * (an estimate, not measured on AWS: lower it if executions time out while catching up).
+   */
+  catchUpChunksPerExecution: 8,
+} as const;
+
+const wholeIn = (min: number, max: number, what: string) => {
+  const hint = `a whole number from ${min} to ${max}: ${what}`;
+  return z.number({ error: hint }).int(hint).min(min, hint).max(max, hint);
+};
+
+const fanoutSchema = z.object(
+  {
+    /** Run each window as a Step Functions execution fanned out over log-source groups and user shards. */
+    enabled: z.boolean({ error: 'true (Step Functions fan-out) or false (the single Lambda, the default)' }),
+    userShards: wholeIn(1, FANOUT_LIMITS.maxUserShards, 'how many shards users are split into').default(
+      FANOUT_DEFAULTS.userShards,
+    ),
+    logGroupsPerQuery: wholeIn(
+      1,
+      MAX_LOG_GROUPS_PER_QUERY,
+      `log groups per fetch step (one Logs Insights query takes at most ${MAX_LOG_GROUPS_PER_QUERY})`,
+    ).default(FANOUT_DEFAULTS.logGroupsPerQuery),
+    queryConcurrency: wholeIn(
+      1,
+      FANOUT_LIMITS.maxQueryConcurrency,
+      `fetch steps at once, each one Logs Insights query at a time (the account runs at most ${FANOUT_LIMITS.maxQueryConcurrency} queries at once, dashboards and people included)`,
+    ).default(FANOUT_DEFAULTS.queryConcurrency),
+    maxConcurrency: wholeIn(
+      1,
+      FANOUT_LIMITS.maxConcurrency,
+      'user-shard steps at once (each is one Lambda invocation, from the account concurrency)',
+    ).default(FANOUT_DEFAULTS.maxConcurrency),
+    catchUpChunksPerExecution: wholeIn(
+      1,
+      FANOUT_LIMITS.maxCatchUpChunksPerExecution,
+      'backlog chunks (15 minutes each) one execution analyses after missed runs',
+    ).default(FANOUT_DEFAULTS.catchUpChunksPerExecution),
+  },
+  { error: 'an object like {"enabled":true,"userShards":16}' },
+);
+
+/** The fan-out as deployed (present only when enabled). */
+export type FanoutConfig = Omit<z.infer<typeof fanoutSchema>, 'enabled'>;
 
 /** Slack ids as AWS Chatbot expects them: workspace (team) ids start with T, channel ids with C or G (private). */
 const SLACK_WORKSPACE_ID = /^T[A-Z0-9]{6,}$/;
@@ -91,7 +148,10 @@ const deployLogSourceSchema = logSourceConfigSchema.extend({
     })
     .transform((p) => p as LogSourceConfig['profile']),
   logGroups: logSourceConfigSchema.shape.logGroups.element
-    .regex(LOG_GROUP_NAME, 'not a log group name: give the name (letters, digits, _ - . / #), not an ARN or a pattern')
+    .refine((g) => (looksLikeArn(g) ? parseLogGroupArn(g) !== undefined : LOG_GROUP_NAME_PATTERN.test(g)), {
+      error: (i) =>
+        `${looksLikeArn(String(i.input)) ? 'not a log group ARN' : 'not a log group name'}: ${LOG_GROUP_HINT}`,
+    })
     .array()
     .min(1, 'list at least one log group name')
     .max(
@@ -180,6 +240,11 @@ const deploymentSchema = z.object({
   customProfiles: z.unknown().optional(),
   /** Which user names are one person (shared/core/identity.ts); checked by `checkIdentities`. */
   identities: z.unknown().optional(),
+  /**
+   * Step Functions fan-out: each window's steps as a state machine over log-source groups and user shards, instead
+   * of one Lambda invocation. Off (absent or `enabled: false`): the single Lambda.
+   */
+  fanout: fanoutSchema.optional(),
 });
 
 const DEPLOYMENT_KEYS = Object.keys(deploymentSchema.shape);
@@ -191,6 +256,7 @@ export const CONFIG_KEYS: readonly string[] = [...DEPLOYMENT_KEYS, ...SETTINGS_K
 const NESTED_KEYS = {
   logSource: Object.keys(deployLogSourceSchema.shape),
   slack: Object.keys(deploymentSchema.shape.slack.unwrap().shape),
+  fanout: Object.keys(fanoutSchema.shape),
   thresholds: [...DETECTOR_IDS] as string[],
 };
 
@@ -279,6 +345,8 @@ export interface DeployConfig {
   customProfiles: CustomProfileSpec[];
   /** Which user names are one person, validated and canonical; the Lambda gets them as `AUTHWATCH_IDENTITIES`. */
   identities?: IdentityRulesConfig;
+  /** The Step Functions fan-out's sizes; absent for the single Lambda (the default). */
+  fanout?: FanoutConfig;
   /**
    * What deploys but is likely a mistake, each prefixed with its key path: allowlist entries whose `until` day is
    * over (the detector ignores them for later logons). Shown by synth as warnings; never a reason to refuse it.
@@ -397,6 +465,7 @@ export function parseDeployConfig(
       ...raw.logSources.flatMap((s, i) => nestedUnknownKeys(s, `${prefix}.logSources.${i}`, NESTED_KEYS.logSource)),
     );
   issues.push(...nestedUnknownKeys(raw.slack, `${prefix}.slack`, NESTED_KEYS.slack));
+  issues.push(...nestedUnknownKeys(raw.fanout, `${prefix}.fanout`, NESTED_KEYS.fanout));
   issues.push(...nestedUnknownKeys(raw.thresholds, `${prefix}.thresholds`, NESTED_KEYS.thresholds));
 
   const deploymentRaw = Object.fromEntries(Object.entries(raw).filter(([k]) => DEPLOYMENT_KEYS.includes(k)));
@@ -467,6 +536,21 @@ export function parseDeployConfig(
     }
   }
 
+  // One deployment queries one region: cross-account observability links accounts within a region, and
+  // StartQuery runs in the monitoring account's region.
+  if (deployment.success) {
+    const regions = new Set<string>();
+    for (const src of deployment.data.logSources)
+      for (const g of src.logGroups) {
+        const arn = parseLogGroupArn(g);
+        if (arn) regions.add(arn.region);
+      }
+    if (regions.size > 1)
+      issues.push(
+        `${prefix}.logSources: log group ARNs name ${regions.size} regions (${[...regions.keys()].join(', ')}): a deployment queries the region it is deployed to (cross-account observability links accounts within one region); deploy once per region, each with that region's groups`,
+      );
+  }
+
   // A URL beside `networkData: false` would be ignored while the operator believes it is in use.
   if (raw.networkData === false && raw.networkDataUrl !== undefined)
     issues.push(
@@ -495,6 +579,7 @@ export function parseDeployConfig(
     ...(d.networkData ? { networkData: { sourceUrl: d.networkDataUrl ?? IPTOASN_COMBINED_URL } } : {}),
     customProfiles: custom.specs,
     ...(identities.rules ? { identities: identities.rules } : {}),
+    ...(d.fanout?.enabled ? { fanout: withoutEnabled(d.fanout) } : {}),
     warnings: expiredAllowWarnings(settings.data, now, prefix),
   };
 }
@@ -511,6 +596,10 @@ export function detectorExtraEnvironment(
     [ENV.customProfiles]: JSON.stringify(config.customProfiles),
     [ENV.identities]: JSON.stringify(config.identities ?? {}),
   };
+}
+
+function withoutEnabled({ enabled: _, ...rest }: z.infer<typeof fanoutSchema>): FanoutConfig {
+  return rest;
 }
 
 /** Context → validated configuration (the app's entry point uses this); `now` as in `parseDeployConfig`. */

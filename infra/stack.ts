@@ -3,11 +3,14 @@
  * joins. Everything configurable arrives validated in `DeployConfig` (infra/config.ts).
  */
 import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import type { Role } from 'aws-cdk-lib/aws-iam';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { ENV } from '../shared/config';
 import { detectorExtraEnvironment, type DeployConfig } from './config';
 import { Alerting } from './constructs/alerting';
 import { Detector, DETECTOR_TIMEOUT } from './constructs/detector';
+import { Fanout } from './constructs/fanout';
 import { Monitoring } from './constructs/monitoring';
 import { NetworkData } from './constructs/network-data';
 import { DetectorSchedule } from './constructs/schedule';
@@ -21,7 +24,10 @@ export class AuthwatchStack extends Stack {
   readonly storage: BaselineStorage;
   readonly alerting: Alerting;
   readonly detector: Detector;
-  readonly schedule: DetectorSchedule;
+  /** The detector's schedule; absent with `fanout.enabled`, where the state machine has the schedule. */
+  readonly schedule: DetectorSchedule | undefined;
+  /** The Step Functions fan-out; absent for the single Lambda (the default). */
+  readonly fanout: Fanout | undefined;
   readonly monitoring: Monitoring;
   /** Absent when the deployment has `networkData: false`. */
   readonly networkData: NetworkData | undefined;
@@ -49,26 +55,30 @@ export class AuthwatchStack extends Stack {
     // The formats and identity rules the deployment defines (validated again by the function).
     for (const [name, value] of Object.entries(detectorExtraEnvironment(config)))
       this.detector.function.addEnvironment(name, value);
-    // Baselines, population, run state and the ledger: the adapter's own calls only.
-    this.storage.grantDetector(this.detector.function);
-    // Publishing to the encrypted topics also needs the key (grantPublish adds kms:GenerateDataKey*/Decrypt on it).
-    this.alerting.alertsTopic.grantPublish(this.detector.function);
-    // The digest and chat topics exist only when configured; the handler publishes to those whose ARN it is given.
-    if (this.alerting.digestTopic) {
-      this.alerting.digestTopic.grantPublish(this.detector.function);
-      this.detector.function.addEnvironment(ENV.digestTopicArn, this.alerting.digestTopic.topicArn);
-    }
-    if (this.alerting.chatTopic) {
-      this.alerting.chatTopic.grantPublish(this.detector.function);
-      this.detector.function.addEnvironment(ENV.chatTopicArn, this.alerting.chatTopic.topicArn);
-    }
-    Validations.of(this.detector.role.node.findChild('DefaultPolicy')).acknowledge({
-      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      reason:
-        "Added by Topic.grantPublish for the topics' key only (resource is that key's ARN): SNS needs GenerateDataKey with and without plaintext to encrypt published messages.",
-    });
+    this.grantDetection(this.detector.function, this.detector.role);
 
-    this.schedule = new DetectorSchedule(this, 'Schedule', { target: this.detector.function });
+    // One schedule: the detector's, or with fan-out the state machine's. The detector stays deployed either way, for
+    // a manual replay of one window (`DetectorFunctionName`).
+    this.fanout = config.fanout
+      ? new Fanout(this, 'Fanout', {
+          config: config.fanout,
+          tableName: this.storage.table.tableName,
+          topicArn: this.alerting.alertsTopic.topicArn,
+          logSources: config.logSources,
+          settings: config.settings,
+          serviceName: config.serviceName,
+          logRetention: config.logRetentionDays,
+          alarmTopic: this.alerting.opsTopic,
+        })
+      : undefined;
+    if (this.fanout) {
+      this.grantDetection(this.fanout.function, this.fanout.role);
+      for (const [name, value] of Object.entries(detectorExtraEnvironment(config)))
+        this.fanout.function.addEnvironment(name, value);
+    }
+    this.schedule = this.fanout
+      ? undefined
+      : new DetectorSchedule(this, 'Schedule', { target: this.detector.function });
 
     // The network-owner database: refreshed weekly into its own bucket, read by the detector at cold start.
     this.networkData = config.networkData
@@ -81,6 +91,7 @@ export class AuthwatchStack extends Stack {
         })
       : undefined;
     this.networkData?.addReader(this.detector.function);
+    if (this.fanout) this.networkData?.addReader(this.fanout.function);
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       detector: this.detector.function,
@@ -88,7 +99,7 @@ export class AuthwatchStack extends Stack {
       alarmTopic: this.alerting.opsTopic,
       deadLetterQueues: {
         FailedRuns: this.detector.deadLetterQueue.queue,
-        UndeliveredInvocations: this.schedule.deadLetterQueue.queue,
+        UndeliveredInvocations: (this.schedule ?? this.fanout!).deadLetterQueue.queue,
       },
       // One dashboard per deployment; the stack name is unique in the account and region.
       dashboardName: this.stackName,
@@ -104,6 +115,11 @@ export class AuthwatchStack extends Stack {
         : {}),
     });
 
+    if (this.fanout)
+      new CfnOutput(this, 'FanoutStateMachineArn', {
+        value: this.fanout.stateMachine.stateMachineArn,
+        description: 'Start an execution with {"time":"<ISO time>"} to run that scheduled time\'s windows',
+      });
     new CfnOutput(this, 'DetectorFunctionName', {
       value: this.detector.function.functionName,
       description: 'Invoke with {"windowEnd":"<ISO time>"} to replay a window',
@@ -136,5 +152,29 @@ export class AuthwatchStack extends Stack {
         description: 'Invoke (no payload) to refresh the network-owner database now',
       });
     }
+  }
+
+  /**
+   * What a function running the detection needs besides its queries: the table (the adapter's own calls only) and
+   * the topics. Publishing to the encrypted topics also needs the key (grantPublish adds kms:GenerateDataKey* and Decrypt
+   * on it); the digest and chat topics exist only when configured, and the handler publishes to those whose ARN it
+   * is given.
+   */
+  private grantDetection(fn: NodejsFunction, role: Role): void {
+    this.storage.grantDetector(fn);
+    this.alerting.alertsTopic.grantPublish(fn);
+    if (this.alerting.digestTopic) {
+      this.alerting.digestTopic.grantPublish(fn);
+      fn.addEnvironment(ENV.digestTopicArn, this.alerting.digestTopic.topicArn);
+    }
+    if (this.alerting.chatTopic) {
+      this.alerting.chatTopic.grantPublish(fn);
+      fn.addEnvironment(ENV.chatTopicArn, this.alerting.chatTopic.topicArn);
+    }
+    Validations.of(role.node.findChild('DefaultPolicy')).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        "Added by Topic.grantPublish for the topics' key only (resource is that key's ARN): SNS needs GenerateDataKey with and without plaintext to encrypt published messages.",
+    });
   }
 }

@@ -8,6 +8,8 @@ import { dirname, join } from 'node:path';
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const DETECTOR_ENTRY = join(PROJECT_ROOT, 'lambdas', 'detector', 'handler.ts');
+/** The Step Functions fan-out's one function for every step, bundled with the same options. */
+export const FANOUT_ENTRY = join(PROJECT_ROOT, 'lambdas', 'fanout', 'handler.ts');
 
 /**
  * The AWS SDK v3 is bundled, not left external: the runtime's copy is whatever version AWS last put in the

@@ -159,3 +159,14 @@ export class NetworkDataError extends AuthwatchError {
     this.name = 'NetworkDataError';
   }
 }
+
+/**
+ * A run's staged data (shared/ports/staging.ts) could not be written, read, listed or deleted, or a key was refused
+ * (absolute, `..`, empty segment). The step fails; its retry writes the same keys again.
+ */
+export class StagingError extends AuthwatchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StagingError';
+  }
+}

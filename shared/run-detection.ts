@@ -24,7 +24,7 @@ import type { DetectionSettings, DetectorId } from './core/settings';
 import type { AlertSink, Clock, DetectionStore, LogSource } from './ports';
 import type { Staging } from './ports/staging';
 import type { RunRef } from './steps/contract';
-import { MemoryStaging } from './steps/memory-staging';
+import { InMemoryStaging } from './adapters/in-memory-staging';
 import { createRunSteps } from './steps/run-steps';
 
 export { MAX_FAILURE_USERS_READ, RUN_LEASE_MS, runWindow } from './steps/run-steps';
@@ -159,7 +159,7 @@ export interface RunSummary {
  * version-checked, and cost no lease writes.
  */
 export async function runDetection(deps: DetectionDeps, opts: RunOptions): Promise<RunSummary> {
-  const staging = deps.staging ?? new MemoryStaging();
+  const staging = deps.staging ?? new InMemoryStaging();
   const sliceUsers = Math.max(1, opts.sliceUsers ?? DEFAULT_SLICE_USERS);
   const started = deps.clock.now();
   // At most twice: an earlier window whose save was cut is finished first (`finishesCutWindow`), then this one.

@@ -19,6 +19,7 @@ import {
   PROJECT_ROOT,
 } from '../../lambdas/bundle';
 import { DEFAULT_QUERY_TIMEOUT_MS, ENV, type LogSourceConfig } from '../../shared/config';
+import { looksLikeArn } from '../../shared/core/log-group-arn';
 import { settingsForEnvironment, type DetectionSettings } from '../../shared/core/settings';
 import { SERVICE_NAME_ENV } from '../../shared/telemetry';
 import { DeadLetterQueue } from './dead-letter-queue';
@@ -67,13 +68,28 @@ export interface DetectorProps {
   readonly logRetention: RetentionDays;
 }
 
-/** IAM resource ARNs for `logs:StartQuery` on one log group: the group itself, and the `:*` form IAM evaluates. */
-export function logGroupQueryArns(stack: Stack, logGroupName: string): string[] {
-  const bare = Arn.format(
-    { service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
-    stack,
-  );
+/**
+ * IAM resource ARNs for `logs:StartQuery` on one log group: the group itself, and the `:*` form IAM evaluates. A
+ * group given by name is this account's, in the stack's region; one given by ARN (a linked source account's, under
+ * CloudWatch cross-account observability) is granted as that ARN: the monitoring account's role needs StartQuery on
+ * the source account's group, which the link, not a policy in the source account, makes reachable.
+ */
+export function logGroupQueryArns(stack: Stack, logGroup: string): string[] {
+  const bare = looksLikeArn(logGroup)
+    ? logGroup
+    : Arn.format(
+        { service: 'logs', resource: 'log-group', resourceName: logGroup, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+        stack,
+      );
   return [bare, `${bare}:*`];
+}
+
+/** The cdk-nag finding id of the `:*` resource {@link logGroupQueryArns} grants for `logGroup`. */
+export function logGroupQueryFinding(logGroup: string): string {
+  const arn = looksLikeArn(logGroup)
+    ? logGroup
+    : `arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${logGroup}`;
+  return `AwsSolutions-IAM5[Resource::${arn}:*]`;
 }
 
 /** What differs between authwatch's functions; everything else is {@link functionProps}'s, the same for all. */
@@ -82,12 +98,21 @@ export interface FunctionSettings {
   readonly description: string;
   readonly timeout: Duration;
   readonly memorySize: number;
-  /** Lambda's own async retries of a failed invocation. */
-  readonly retryAttempts: number;
-  /** An event older than this goes to the dead-letter queue instead of running. */
-  readonly maxEventAge: Duration;
-  /** Lambda's on-failure destination: invocations that failed after all retries or aged out. */
-  readonly deadLetterQueue: DeadLetterQueue;
+  /**
+   * How Lambda handles asynchronous invocations: its own retries of a failed one, the age after which an event goes
+   * to the dead-letter queue instead of running, and that queue (Lambda's on-failure destination). Absent for a
+   * function only ever invoked synchronously (the fan-out's, by Step Functions, which retries and catches itself).
+   */
+  readonly async?: {
+    readonly retryAttempts: number;
+    readonly maxEventAge: Duration;
+    readonly deadLetterQueue: DeadLetterQueue;
+  };
+  /**
+   * `1` (the default): one invocation at a time. `'unreserved'`: as many as the caller starts (the fan-out's steps
+   * run in parallel, bounded by the state machine's Map concurrency).
+   */
+  readonly concurrency?: 1 | 'unreserved';
   readonly logGroup: ILogGroup;
   readonly role: IRole;
   /** The function's own variables; `NODE_OPTIONS` is added. */
@@ -98,7 +123,8 @@ export interface FunctionSettings {
  * The props of an authwatch Lambda: bundled by esbuild like `npm run build`, on the detector's runtime and ARM,
  * asynchronous with an on-failure queue, one invocation at a time (each function read-modify-writes state of its
  * own: the detector its baselines, with conditional writes that would fail; the network-data refresh its pointer,
- * which two would race to swap), and an explicit role and log group.
+ * which two would race to swap), and an explicit role and log group. The fan-out's steps differ on the two points
+ * the state machine takes over (`async`, `concurrency`).
  */
 export function functionProps(settings: FunctionSettings): NodejsFunctionProps {
   return {
@@ -110,10 +136,14 @@ export function functionProps(settings: FunctionSettings): NodejsFunctionProps {
     architecture: Architecture.ARM_64,
     timeout: settings.timeout,
     memorySize: settings.memorySize,
-    reservedConcurrentExecutions: 1,
-    retryAttempts: settings.retryAttempts,
-    maxEventAge: settings.maxEventAge,
-    onFailure: new SqsDestination(settings.deadLetterQueue.queue),
+    ...(settings.concurrency === 'unreserved' ? {} : { reservedConcurrentExecutions: 1 }),
+    ...(settings.async
+      ? {
+          retryAttempts: settings.async.retryAttempts,
+          maxEventAge: settings.async.maxEventAge,
+          onFailure: new SqsDestination(settings.async.deadLetterQueue.queue),
+        }
+      : {}),
     logGroup: settings.logGroup,
     role: settings.role,
     description: settings.description,
@@ -174,9 +204,11 @@ export class Detector extends Construct {
         description: 'authwatch: rare users and unusual source IPs in logon logs, one 15-minute window per run',
         timeout: DETECTOR_TIMEOUT,
         memorySize: DETECTOR_MEMORY_MB,
-        retryAttempts: DETECTOR_RETRY_ATTEMPTS,
-        maxEventAge: DETECTOR_MAX_EVENT_AGE,
-        deadLetterQueue: this.deadLetterQueue,
+        async: {
+          retryAttempts: DETECTOR_RETRY_ATTEMPTS,
+          maxEventAge: DETECTOR_MAX_EVENT_AGE,
+          deadLetterQueue: this.deadLetterQueue,
+        },
         logGroup: this.logGroup,
         role: this.role,
         environment: {
@@ -190,44 +222,45 @@ export class Detector extends Construct {
       }),
     );
 
-    this.grantQueryLogGroups(props.logSources);
+    grantQueryLogGroups(this.role, props.logSources);
   }
+}
 
-  /**
-   * `logs:StartQuery` only on the configured log groups. IAM authorizes StartQuery against the log group's ARN in
-   * its `:*` form (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME:*`, as AccessDenied messages show), while the
-   * Service Authorization Reference lists the bare `log-group:NAME` ARN for the `log-group` resource type, so both
-   * are granted: together they match that one group and nothing else. GetQueryResults and StopQuery take only a
-   * query id and support no resource-level permissions, so they need `*`.
-   */
-  private grantQueryLogGroups(logSources: readonly LogSourceConfig[]): void {
-    const stack = Stack.of(this);
-    const names = [...new Set(logSources.flatMap((s) => s.logGroups))].sort();
-    const arns = names.flatMap((n) => logGroupQueryArns(stack, n));
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({ sid: 'StartQueryOnConfiguredLogGroups', actions: ['logs:StartQuery'], resources: arns }),
-    );
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        sid: 'ReadOwnQueryResults',
-        actions: ['logs:GetQueryResults', 'logs:StopQuery'],
-        resources: ['*'],
-      }),
-    );
+/**
+ * `logs:StartQuery` only on the configured log groups, for the role of a function that queries them (the detector,
+ * and the fan-out's steps). IAM authorizes StartQuery against the log group's ARN in
+ * its `:*` form (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME:*`, as AccessDenied messages show), while the
+ * Service Authorization Reference lists the bare `log-group:NAME` ARN for the `log-group` resource type, so both
+ * are granted: together they match that one group and nothing else. GetQueryResults and StopQuery take only a
+ * query id and support no resource-level permissions, so they need `*`.
+ */
+export function grantQueryLogGroups(role: Role, logSources: readonly LogSourceConfig[]): void {
+  const stack = Stack.of(role);
+  const names = [...new Set(logSources.flatMap((s) => s.logGroups))].sort();
+  const arns = names.flatMap((n) => logGroupQueryArns(stack, n));
+  role.addToPrincipalPolicy(
+    new PolicyStatement({ sid: 'StartQueryOnConfiguredLogGroups', actions: ['logs:StartQuery'], resources: arns }),
+  );
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      sid: 'ReadOwnQueryResults',
+      actions: ['logs:GetQueryResults', 'logs:StopQuery'],
+      resources: ['*'],
+    }),
+  );
 
-    const policy = this.role.node.tryFindChild('DefaultPolicy');
-    if (policy) {
-      Validations.of(policy).acknowledge(
-        {
-          id: 'AwsSolutions-IAM5[Resource::*]',
-          reason:
-            'logs:GetQueryResults and logs:StopQuery act on a query id and support no resource-level permissions (Service Authorization Reference: no resource types), so IAM requires Resource "*"; logs:StartQuery, which chooses the log groups, is limited to the configured ones.',
-        },
-        ...names.map((n) => ({
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${n}:*]`,
-          reason: `logs:StartQuery is authorized against the log group ARN in its ":*" form; this matches only the configured log group ${n}.`,
-        })),
-      );
-    }
+  const policy = role.node.tryFindChild('DefaultPolicy');
+  if (policy) {
+    Validations.of(policy).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'logs:GetQueryResults and logs:StopQuery act on a query id and support no resource-level permissions (Service Authorization Reference: no resource types), so IAM requires Resource "*"; logs:StartQuery, which chooses the log groups, is limited to the configured ones.',
+      },
+      ...names.map((n) => ({
+        id: logGroupQueryFinding(n),
+        reason: `logs:StartQuery is authorized against the log group ARN in its ":*" form; this matches only the configured log group ${n}.`,
+      })),
+    );
   }
 }

@@ -114,9 +114,7 @@ export class NetworkData extends Construct {
         description: 'authwatch: refresh the IP-to-network-owner database (weekly)',
         timeout: REFRESH_TIMEOUT,
         memorySize: REFRESH_MEMORY_MB,
-        retryAttempts: 2,
-        maxEventAge: Duration.hours(6),
-        deadLetterQueue: this.deadLetterQueue,
+        async: { retryAttempts: 2, maxEventAge: Duration.hours(6), deadLetterQueue: this.deadLetterQueue },
         logGroup: this.logGroup,
         role: this.role,
         environment: {

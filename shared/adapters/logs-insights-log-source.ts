@@ -41,6 +41,7 @@ import {
   splitCappedSlice,
   startQueryRange,
 } from '../core/insights-query';
+import { looksLikeArn } from '../core/log-group-arn';
 import type { LogonObservation, TimeWindow } from '../core/model';
 import type { Profile } from '../core/profiles/profile';
 import { QueryError, QueryIncompleteError } from '../errors';
@@ -73,7 +74,12 @@ export function rowToRecord(row: readonly ResultField[]): Record<string, string>
 export interface LogsInsightsLogSourceProps {
   readonly client: CloudWatchLogsClient;
   readonly profile: Profile;
-  /** 1 to 50 log group names, all queried in one query. */
+  /**
+   * 1 to 50 log groups, all queried in one query: names, or ARNs for the groups of linked source accounts (CloudWatch
+   * cross-account observability, queried from the monitoring account). With any ARN among them, the query names
+   * them all as `logGroupIdentifiers` (which takes both forms), since StartQuery takes that or `logGroupNames`,
+   * never both.
+   */
   readonly logGroupNames: readonly string[];
   /** For logs; defaults to `<profile>:<group>[,<group>...]`. */
   readonly name?: string;
@@ -112,7 +118,8 @@ export class LogsInsightsLogSource implements LogSource {
   readonly name: string;
   private readonly client: CloudWatchLogsClient;
   private readonly profile: Profile;
-  private readonly logGroupNames: string[];
+  /** StartQuery's choice of log groups: by name, or (cross-account) by identifier. */
+  private readonly logGroups: { logGroupNames: string[] } | { logGroupIdentifiers: string[] };
   private readonly deadlineMs: number;
   private readonly pollIntervalMs: number;
   private readonly maxPollIntervalMs: number;
@@ -133,7 +140,7 @@ export class LogsInsightsLogSource implements LogSource {
       throw new QueryError(`LogsInsightsLogSource(${props.profile.id}): log group name #${blank + 1} is empty`);
     this.client = props.client;
     this.profile = props.profile;
-    this.logGroupNames = groups;
+    this.logGroups = groups.some(looksLikeArn) ? { logGroupIdentifiers: groups } : { logGroupNames: groups };
     this.name = props.name ?? `${props.profile.id}:${groups.join(',')}`;
     this.deadlineMs = props.deadlineMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     this.pollIntervalMs = props.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
@@ -230,7 +237,7 @@ export class LogsInsightsLogSource implements LogSource {
     const started = await this.call(ctx, 'StartQuery', (abortSignal) =>
       this.client.send(
         new StartQueryCommand({
-          logGroupNames: this.logGroupNames,
+          ...this.logGroups,
           startTime,
           endTime,
           queryString,

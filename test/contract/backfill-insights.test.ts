@@ -170,6 +170,29 @@ describe('backfill over Logs Insights', () => {
     });
   });
 
+  it("finds a linked source account's log group asked for by ARN (cross-account observability)", async () => {
+    const arn = 'arn:aws:logs:eu-west-1:444455556666:log-group:/member/secure';
+    logs.on(DescribeLogGroupsCommand).resolves({
+      logGroups: [
+        {
+          logGroupName: '/member/secure',
+          logGroupArn: `${arn}:*`,
+          storedBytes: 7e9,
+          retentionInDays: 7,
+          creationTime: NOW - 400 * DAY_MS,
+        },
+      ],
+    });
+    const est = await estimateInsightsScan(
+      new CloudWatchLogsClient({ region: 'eu-west-1' }),
+      [arn],
+      { start: NOW - DAY_MS, end: NOW },
+      NOW,
+    );
+    expect(est.missing).toEqual([]);
+    expect(est.groups).toEqual([expect.objectContaining({ name: arn, estimatedBytes: 1e9 })]);
+  });
+
   it('an interrupted command resumes from its checkpoint without re-querying completed windows', async () => {
     const stop = new AbortController();
     // Ctrl-C while the 30th query starts: the current 6-hour window (24 queries) finishes, then it stops.

@@ -570,6 +570,25 @@ describe('LogsInsightsLogSource configuration and rows', () => {
     expect(() => harness({ logGroupNames: [] })).toThrow(/at least one log group/);
   });
 
+  it('names log groups of linked source accounts by ARN as logGroupIdentifiers, never beside logGroupNames', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: [] });
+    const remote = 'arn:aws:logs:eu-west-1:444455556666:log-group:/ec2/secure';
+    // A group of the monitoring account's own may stay a name beside an ARN: logGroupIdentifiers takes both.
+    const { source } = harness({ logGroupNames: [remote, '/var/log/secure'] });
+    await source.fetch(WINDOW);
+    const [byArn] = logs.commandCalls(StartQueryCommand).map((c) => c.args[0].input);
+    expect(byArn!.logGroupIdentifiers).toEqual([remote, '/var/log/secure']);
+    expect(byArn).not.toHaveProperty('logGroupNames');
+    expect(byArn).not.toHaveProperty('logGroupName');
+
+    logs.resetHistory();
+    await harness().source.fetch(WINDOW);
+    const [byName] = logs.commandCalls(StartQueryCommand).map((c) => c.args[0].input);
+    expect(byName!.logGroupNames).toEqual(['/var/log/secure']);
+    expect(byName).not.toHaveProperty('logGroupIdentifiers');
+  });
+
   it('counts rows that do not map as malformed, skips legitimate non-logons, and ignores @ptr', async () => {
     logs.on(StartQueryCommand).resolves({ queryId: 'q' });
     logs.on(GetQueryResultsCommand).resolves({

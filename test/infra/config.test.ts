@@ -123,16 +123,48 @@ describe('deployment configuration', () => {
     ]);
   });
 
-  it('rejects log group patterns and ARNs, which would widen or break the IAM policy', () => {
+  it('rejects log group patterns and ARNs that are not one group, which would widen or break the IAM policy', () => {
+    const hint =
+      'give the log group name (letters, digits, _ - . / #), or for a linked source account its ARN, arn:aws:logs:<region>:<account>:log-group:<name> (no pattern, no :* at the end)';
     const issues = issuesOf({
       ...valid,
       logSources: [
-        { profile: 'sshd', logGroups: ['/ec2/*', 'arn:aws:logs:eu-west-1:123456789012:log-group:/ec2/secure'] },
+        {
+          profile: 'sshd',
+          logGroups: [
+            '/ec2/*',
+            'arn:aws:logs:eu-west-1:123456789012:log-group:/ec2/secure:*',
+            'arn:aws:logs:eu-west-1:1234:log-group:/ec2/secure',
+            'arn:aws:logs:eu-west-1:123456789012:log-group:*',
+          ],
+        },
       ],
     });
     expect(issues).toEqual([
-      'authwatch.logSources.0.logGroups.0: not a log group name: give the name (letters, digits, _ - . / #), not an ARN or a pattern',
-      'authwatch.logSources.0.logGroups.1: not a log group name: give the name (letters, digits, _ - . / #), not an ARN or a pattern',
+      `authwatch.logSources.0.logGroups.0: not a log group name: ${hint}`,
+      `authwatch.logSources.0.logGroups.1: not a log group ARN: ${hint}`,
+      `authwatch.logSources.0.logGroups.2: not a log group ARN: ${hint}`,
+      `authwatch.logSources.0.logGroups.3: not a log group ARN: ${hint}`,
+    ]);
+  });
+
+  it("accepts log groups of linked source accounts by ARN, in the deployment's one region", () => {
+    const remote = 'arn:aws:logs:eu-west-1:444455556666:log-group:/ec2/secure';
+    const config = parseDeployConfig({
+      ...valid,
+      logSources: [{ profile: 'sshd', logGroups: [remote, '/ec2/local'] }],
+    });
+    expect(config.logSources[0]!.logGroups).toEqual([remote, '/ec2/local']);
+    expect(
+      issuesOf({
+        ...valid,
+        logSources: [
+          { profile: 'sshd', logGroups: [remote] },
+          { profile: 'cloudtrail', logGroups: ['arn:aws:logs:us-east-1:444455556666:log-group:trail'] },
+        ],
+      }),
+    ).toEqual([
+      "authwatch.logSources: log group ARNs name 2 regions (eu-west-1, us-east-1): a deployment queries the region it is deployed to (cross-account observability links accounts within one region); deploy once per region, each with that region's groups",
     ]);
   });
 

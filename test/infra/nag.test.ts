@@ -85,13 +85,47 @@ describe('cdk-nag AwsSolutions checks', () => {
   });
 
   it('has no stale acknowledgement: each one silences a finding that cdk-nag reports without it', () => {
-    const bare = synthUnacknowledged(TEST_CONFIG);
-    const found = new Set(
-      bare.violations.flatMap((v) => v.paths.map((p) => `${p.replace(/\/Resource$/, '')} ${v.ruleName}`)),
-    );
-    for (const a of acknowledgements(withSlack)) {
-      const onResource = found.has(`${a.path} ${a.id}`) || found.has(`${a.path.replace(/\/Resource$/, '')} ${a.id}`);
-      expect(onResource, `${a.path} ${a.id}`).toBe(true);
-    }
+    expectNoStaleAcknowledgement(TEST_CONFIG, withSlack);
+  });
+});
+
+/** Each acknowledgement of `acknowledged` silences a finding cdk-nag reports on `config` without acknowledgements. */
+function expectNoStaleAcknowledgement(config: Record<string, unknown>, acknowledged: Synthesized): void {
+  const bare = synthUnacknowledged(config);
+  const found = new Set(
+    bare.violations.flatMap((v) => v.paths.map((p) => `${p.replace(/\/Resource$/, '')} ${v.ruleName}`)),
+  );
+  for (const a of acknowledgements(acknowledged)) {
+    const onResource = found.has(`${a.path} ${a.id}`) || found.has(`${a.path.replace(/\/Resource$/, '')} ${a.id}`);
+    expect(onResource, `${a.path} ${a.id}`).toBe(true);
+  }
+}
+
+describe('cdk-nag AwsSolutions checks with the Step Functions fan-out and a linked source account', () => {
+  const config = {
+    ...TEST_CONFIG,
+    logSources: [
+      ...TEST_CONFIG.logSources,
+      { profile: 'sshd', logGroups: ['arn:aws:logs:eu-west-1:444455556666:log-group:/org/member/secure'] },
+    ],
+    fanout: { enabled: true },
+  };
+  let fanout: Synthesized;
+  beforeAll(() => {
+    fanout = synth({ config });
+  });
+
+  it('report no unacknowledged finding', () => {
+    expect(fanout.violations).toEqual([]);
+  });
+
+  it('acknowledge each finding with a specific reason, and none that is stale', () => {
+    const acks = acknowledgements(fanout).filter((a) => a.path.includes('/Fanout/'));
+    expect(acks.length).toBeGreaterThan(0);
+    for (const a of acks) expect(a.reason.length, `${a.path} ${a.id}`).toBeGreaterThan(60);
+    // The source account's group is acknowledged by its own ARN, on both roles that query it.
+    const remote = acknowledgements(fanout).filter((a) => a.id.includes('444455556666'));
+    expect(new Set(remote.map((a) => a.path.split('/')[1]))).toEqual(new Set(['Detector', 'Fanout']));
+    expectNoStaleAcknowledgement(config, fanout);
   });
 });

@@ -7,7 +7,7 @@ import { decayPopulationTo } from '../../shared/core/population';
 import { DEFAULT_SETTINGS } from '../../shared/core/settings';
 import { DigestMap, windowDigest } from '../../shared/core/window-digest';
 import { runDetection, type DetectionDeps } from '../../shared/run-detection';
-import { MemoryStaging } from '../../shared/steps/memory-staging';
+import { InMemoryStaging } from '../../shared/adapters/in-memory-staging';
 import { shardOf } from '../../shared/steps/run-steps';
 import { HOUR, T0 } from '../support/history';
 import { deps, ev } from '../support/pipeline';
@@ -93,7 +93,7 @@ describe('a window run in slices', () => {
   });
 
   it('leaves nothing staged, whether the run succeeds or fails', async () => {
-    const staging = new MemoryStaging();
+    const staging = new InMemoryStaging();
     const events = [...office(17), ...attacks(16)];
     const ok = deps(events);
     await schedule({ ...ok.d, staging }, T0, T0 + 15 * DAY_MS, 7);
