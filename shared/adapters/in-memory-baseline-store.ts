@@ -14,6 +14,8 @@
  * - a user whose item could never be stored (over DynamoDB's item limit with every place evicted) is skipped
  *   and returned in `notStored`, the others saved, as `DynamoDbBaselineStore` does.
  * - the run lease is held by one owner at a time until it expires or is released.
+ * - per-output delivery records (`getDeliveredTo`, `recordDeliveredTo`) are keyed as DynamoDB keys them
+ *   (`deliveryKey`, items/delivery.ts) and idempotent like the ledger.
  *
  * - scans (`scanUsers`, `scanLedger`) yield copies, like everything else.
  *
@@ -24,7 +26,8 @@
 import type { SliceOwner } from '../core/detectors/state';
 import type { Feedback, LedgerEntry, PopulationStats, RunLease, RunState, UserBaseline } from '../core/model';
 import { ConcurrentUpdateError, ItemTooLargeError } from '../errors';
-import type { BaselineStore, ItemNotStored, SaveUsersResult } from '../ports';
+import type { BaselineStore, DeliveryRecord, ItemNotStored, SaveUsersResult } from '../ports';
+import { deliveryKey } from './items/delivery';
 import {
   decodeFeedback,
   decodePopulation,
@@ -64,11 +67,12 @@ export class InMemoryBaselineStore implements BaselineStore {
   reads = 0;
   /** Items written (a skipped identical save or a lost condition writes nothing). */
   writes = 0;
-  /** Thrown by the next write call (`saveUsers`, `savePopulation`, `saveRunState`, `saveFeedback`, `recordRaisedAlerts`), which then writes nothing; cleared once thrown. */
+  /** Thrown by the next write call (`saveUsers`, `savePopulation`, `saveRunState`, `saveFeedback`, `recordRaisedAlerts`, `recordDeliveredTo`), which then writes nothing; cleared once thrown. */
   failNextWrite: Error | undefined;
 
   private readonly items = new Map<string, Stored>();
   private readonly raised = new Map<string, LedgerEntry>();
+  private readonly sent = new Map<string, DeliveryRecord>();
   private held: RunLease | undefined;
   /** Detectors' state slices read as unreadable and left out (see `DynamoDbStoreStats.sliceDefects`). */
   sliceDefects = 0;
@@ -152,6 +156,22 @@ export class InMemoryBaselineStore implements BaselineStore {
     for (const e of entries) {
       if (this.raised.has(e.id)) continue;
       this.raised.set(e.id, boundLedgerEntry(e));
+      this.writes++;
+    }
+  }
+
+  async getDeliveredTo(output: string, ids: readonly string[]): Promise<Set<string>> {
+    const out = new Set(ids.filter((id) => this.sent.has(deliveryKey(output, id))));
+    this.reads += out.size;
+    return out;
+  }
+
+  async recordDeliveredTo(output: string, records: readonly DeliveryRecord[]): Promise<void> {
+    const keyed = records.map((r) => [deliveryKey(output, r.id), r] as const);
+    this.throwIfFailing();
+    for (const [key, r] of keyed) {
+      if (this.sent.has(key)) continue;
+      this.sent.set(key, { ...r });
       this.writes++;
     }
   }
