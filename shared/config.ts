@@ -22,6 +22,10 @@ export const ENV = {
   settings: 'AUTHWATCH_SETTINGS',
   /** Milliseconds the Logs Insights queries may take in total before the run gives up. */
   queryTimeoutMs: 'AUTHWATCH_QUERY_TIMEOUT_MS',
+  /** Optional: an event bus (name or ARN; the stack sets `default`) every alert is also put on. */
+  eventBus: 'AUTHWATCH_EVENT_BUS',
+  /** Optional: the Security Hub product ARN (`...:product/<account>/default`) every alert is imported under as a finding. */
+  securityHubProductArn: 'AUTHWATCH_SECURITY_HUB_PRODUCT_ARN',
 } as const;
 
 /**
@@ -70,7 +74,32 @@ export interface RuntimeConfig {
   logSources: LogSourceConfig[];
   settings: DetectionSettings;
   queryTimeoutMs: number;
+  /** The event bus alerts are also put on; absent: no EventBridge output. */
+  eventBus?: string;
+  /** Where findings are imported; absent: no Security Hub output. */
+  securityHub?: SecurityHubTarget;
 }
+
+/** A Security Hub custom product's ARN, and the account, region and partition it names. */
+export interface SecurityHubTarget {
+  readonly productArn: string;
+  readonly account: string;
+  readonly region: string;
+  readonly partition: string;
+}
+
+/** `arn:<partition>:securityhub:<region>:<account>:product/<account>/default`: the account's own product, nothing else. */
+const DEFAULT_PRODUCT_ARN = /^arn:(aws[a-z-]*):securityhub:([a-z0-9-]+):(\d{12}):product\/(\d{12})\/default$/;
+
+/** The target a product ARN names, or undefined when it is not the account's default product. */
+export function parseSecurityHubProductArn(arn: string): SecurityHubTarget | undefined {
+  const m = DEFAULT_PRODUCT_ARN.exec(arn);
+  if (!m || m[3] !== m[4]) return undefined;
+  return { productArn: arn, partition: m[1]!, region: m[2]!, account: m[3]! };
+}
+
+const EVENT_BUS =
+  /^([A-Za-z0-9._\-/]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]{1,256})$/;
 
 /** An optional JSON variable: undefined when unset or blank, or (with an issue added) when it is not JSON. */
 export function parseJson(name: string, raw: string | undefined, issues: string[]): unknown {
@@ -130,6 +159,30 @@ export function parseRuntimeConfig(env: Readonly<Record<string, string | undefin
 
   const queryTimeoutMs = parseMillis(ENV.queryTimeoutMs, env[ENV.queryTimeoutMs], DEFAULT_QUERY_TIMEOUT_MS, issues);
 
+  const outputs: { eventBus?: string; securityHub?: SecurityHubTarget } = {};
+  const bus = env[ENV.eventBus];
+  if (bus !== undefined && bus !== '') {
+    if (EVENT_BUS.test(bus)) outputs.eventBus = bus;
+    else issues.push(`${ENV.eventBus}: "${bus}" is not an event bus name or ARN`);
+  }
+  const product = env[ENV.securityHubProductArn];
+  if (product !== undefined && product !== '') {
+    const target = parseSecurityHubProductArn(product);
+    if (target) outputs.securityHub = target;
+    else
+      issues.push(
+        `${ENV.securityHubProductArn}: "${product}" is not the account's own product ARN (arn:aws:securityhub:<region>:<account>:product/<account>/default)`,
+      );
+  }
+
   if (issues.length > 0) throw new ConfigError(issues);
-  return { tableName: tableName!, topicArn: topicArn!, ...optionalTopics, logSources, settings, queryTimeoutMs };
+  return {
+    tableName: tableName!,
+    topicArn: topicArn!,
+    ...optionalTopics,
+    logSources,
+    settings,
+    queryTimeoutMs,
+    ...outputs,
+  };
 }

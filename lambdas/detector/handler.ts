@@ -6,9 +6,18 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { createDynamoDbClient, createLogsClient, createSnsClient } from '../../shared/adapters/aws-clients';
+import {
+  createDynamoDbClient,
+  createEventBridgeClient,
+  createLogsClient,
+  createSecurityHubClient,
+  createSnsClient,
+} from '../../shared/adapters/aws-clients';
 import { DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-store';
+import { EventBridgeAlertSink } from '../../shared/adapters/eventbridge-alert-sink';
 import { LogsInsightsLogSource } from '../../shared/adapters/logs-insights-log-source';
+import { type AlertOutput, MultiAlertSink } from '../../shared/adapters/multi-alert-sink';
+import { SecurityHubAlertSink } from '../../shared/adapters/security-hub-alert-sink';
 import { SnsAlertSink } from '../../shared/adapters/sns-alert-sink';
 import { SystemClock } from '../../shared/adapters/system-clock';
 import { logSourceId, parseRuntimeConfig } from '../../shared/config';
@@ -31,6 +40,36 @@ let network: DetectorNetworkData | false | undefined;
 export function compose(env: Readonly<Record<string, string | undefined>>): DetectionDeps {
   const config = parseRuntimeConfig(env);
   const logs = createLogsClient();
+  const store = new DynamoDbBaselineStore({ client: createDynamoDbClient(), tableName: config.tableName });
+  const clock = new SystemClock();
+  // The silence commands in each alert name this deployment's table and region (Lambda sets AWS_REGION).
+  const silenceTarget = { tableName: config.tableName, ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}) };
+  const outputs: AlertOutput[] = [
+    {
+      name: 'sns',
+      sink: new SnsAlertSink({
+        client: createSnsClient(),
+        topicArn: config.topicArn,
+        ...(config.chatTopicArn !== undefined ? { chatTopicArn: config.chatTopicArn } : {}),
+        ...(config.digestTopicArn !== undefined ? { digestTopicArn: config.digestTopicArn } : {}),
+        silenceTarget,
+      }),
+    },
+  ];
+  if (config.eventBus !== undefined)
+    outputs.push({
+      name: 'eventbridge',
+      sink: new EventBridgeAlertSink({
+        client: createEventBridgeClient(),
+        ...(config.eventBus !== 'default' ? { eventBusName: config.eventBus } : {}),
+        silenceTarget,
+      }),
+    });
+  if (config.securityHub !== undefined)
+    outputs.push({
+      name: 'securityhub',
+      sink: new SecurityHubAlertSink({ client: createSecurityHubClient(), target: config.securityHub, silenceTarget }),
+    });
   return {
     logSources: config.logSources.map(
       // Named by id: the per-source metrics carry it as their LogSource dimension, which the stack's alarms filter on.
@@ -43,16 +82,14 @@ export function compose(env: Readonly<Record<string, string | undefined>>): Dete
           name: logSourceId(s),
         }),
     ),
-    store: new DynamoDbBaselineStore({ client: createDynamoDbClient(), tableName: config.tableName }),
-    sink: new SnsAlertSink({
-      client: createSnsClient(),
-      topicArn: config.topicArn,
-      ...(config.chatTopicArn !== undefined ? { chatTopicArn: config.chatTopicArn } : {}),
-      ...(config.digestTopicArn !== undefined ? { digestTopicArn: config.digestTopicArn } : {}),
-      // The silence commands in each alert name this deployment's table and region (Lambda sets AWS_REGION).
-      silenceTarget: { tableName: config.tableName, ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}) },
-    }),
-    clock: new SystemClock(),
+    store,
+    // One output: SNS alone, as ever. More: every alert raised only once each output holds it, and a retry sends each
+    // output only what it lacks (per-output delivery records beside the ledger, expiring with it).
+    sink:
+      outputs.length === 1
+        ? outputs[0]!.sink
+        : new MultiAlertSink({ outputs, store, ttlDays: config.settings.ledgerTtlDays, clock }),
+    clock,
     settings: config.settings,
     logger: { warn: (message, data) => logger.warn(message, data ?? {}) },
   };
