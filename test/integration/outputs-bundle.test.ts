@@ -138,7 +138,11 @@ describe('the built detector bundle with SNS, EventBridge and Security Hub', () 
     }
     // What each output got is the alert, in its own format.
     expect(aws.events.every((e) => e.source === EVENT_SOURCE && e.detailType === EVENT_DETAIL_TYPE)).toBe(true);
-    expect(aws.findings.every((f) => f.ProductArn === PRODUCT && f.Id === f.ProductFields![ALERT_ID_FIELD])).toBe(true);
+    expect(
+      aws.findings.every(
+        (f) => f.ProductArn === PRODUCT && f.Id === (f.ProductFields as Record<string, string>)[ALERT_ID_FIELD],
+      ),
+    ).toBe(true);
     expect(await store.getRaisedAlerts(retry.alertIds)).toEqual(new Set(retry.alertIds));
     expect((await store.getUsers(USERS)).size).toBe(3);
 
