@@ -10,6 +10,7 @@ import { Alerting } from './constructs/alerting';
 import { Detector, DETECTOR_TIMEOUT } from './constructs/detector';
 import { Monitoring } from './constructs/monitoring';
 import { NetworkData } from './constructs/network-data';
+import { AlertOutputs } from './constructs/outputs';
 import { DetectorSchedule } from './constructs/schedule';
 import { BaselineStorage } from './constructs/storage';
 
@@ -25,6 +26,8 @@ export class AuthwatchStack extends Stack {
   readonly monitoring: Monitoring;
   /** Absent when the deployment has `networkData: false`. */
   readonly networkData: NetworkData | undefined;
+  /** EventBridge and Security Hub outputs; absent when neither is enabled. */
+  readonly outputs: AlertOutputs | undefined;
 
   constructor(scope: Construct, id: string, props: AuthwatchStackProps) {
     super(scope, id, props);
@@ -64,6 +67,21 @@ export class AuthwatchStack extends Stack {
       reason:
         "Added by Topic.grantPublish for the topics' key only (resource is that key's ARN): SNS needs GenerateDataKey with and without plaintext to encrypt published messages.",
     });
+
+    // Outputs beside SNS (each opt-in): the detector's grants and variables for them, and Security Hub's triage.
+    this.outputs =
+      config.eventBridge || config.securityHub
+        ? new AlertOutputs(this, 'Outputs', {
+            detector: this.detector,
+            table: this.storage.table,
+            eventBridge: config.eventBridge,
+            securityHub: config.securityHub,
+            ledgerTtlDays: config.settings.ledgerTtlDays,
+            logRetention: config.logRetentionDays,
+            serviceName: config.serviceName,
+            alarmTopic: this.alerting.opsTopic,
+          })
+        : undefined;
 
     this.schedule = new DetectorSchedule(this, 'Schedule', { target: this.detector.function });
 

@@ -22,9 +22,16 @@ export const ENV = {
   settings: 'AUTHWATCH_SETTINGS',
   /** Milliseconds the Logs Insights queries may take in total before the run gives up. */
   queryTimeoutMs: 'AUTHWATCH_QUERY_TIMEOUT_MS',
-  /** Optional: an event bus (name or ARN; the stack sets `default`) every alert is also put on. */
+} as const;
+
+/**
+ * The outputs beside SNS, each on when its variable is set (the stack sets them when the deployment enables them):
+ * apart from `ENV`, whose variables every deployment's detector has.
+ */
+export const OUTPUT_ENV = {
+  /** An event bus (name or ARN; the stack sets `default`) every alert is also put on. */
   eventBus: 'AUTHWATCH_EVENT_BUS',
-  /** Optional: the Security Hub product ARN (`...:product/<account>/default`) every alert is imported under as a finding. */
+  /** The Security Hub product ARN (`...:product/<account>/default`) every alert is imported under as a finding. */
   securityHubProductArn: 'AUTHWATCH_SECURITY_HUB_PRODUCT_ARN',
 } as const;
 
@@ -160,18 +167,18 @@ export function parseRuntimeConfig(env: Readonly<Record<string, string | undefin
   const queryTimeoutMs = parseMillis(ENV.queryTimeoutMs, env[ENV.queryTimeoutMs], DEFAULT_QUERY_TIMEOUT_MS, issues);
 
   const outputs: { eventBus?: string; securityHub?: SecurityHubTarget } = {};
-  const bus = env[ENV.eventBus];
+  const bus = env[OUTPUT_ENV.eventBus];
   if (bus !== undefined && bus !== '') {
     if (EVENT_BUS.test(bus)) outputs.eventBus = bus;
-    else issues.push(`${ENV.eventBus}: "${bus}" is not an event bus name or ARN`);
+    else issues.push(`${OUTPUT_ENV.eventBus}: "${bus}" is not an event bus name or ARN`);
   }
-  const product = env[ENV.securityHubProductArn];
+  const product = env[OUTPUT_ENV.securityHubProductArn];
   if (product !== undefined && product !== '') {
     const target = parseSecurityHubProductArn(product);
     if (target) outputs.securityHub = target;
     else
       issues.push(
-        `${ENV.securityHubProductArn}: "${product}" is not the account's own product ARN (arn:aws:securityhub:<region>:<account>:product/<account>/default)`,
+        `${OUTPUT_ENV.securityHubProductArn}: "${product}" is not the account's own product ARN (arn:aws:securityhub:<region>:<account>:product/<account>/default)`,
       );
   }
 

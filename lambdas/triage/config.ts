@@ -2,12 +2,12 @@
  * Configuration of the triage function, from its environment, parsed once per cold start. It shares the detector's
  * variable names for the table and the product ARN (shared/config.ts `ENV`), so the stack sets one value for both.
  */
-import { ENV, parseSecurityHubProductArn } from '../../shared/config';
+import { ENV, OUTPUT_ENV, parseSecurityHubProductArn } from '../../shared/config';
 import { ConfigError } from '../../shared/errors';
 
 export const TRIAGE_ENV = {
   tableName: ENV.tableName,
-  productArn: ENV.securityHubProductArn,
+  productArn: OUTPUT_ENV.securityHubProductArn,
   /** Days a triage is remembered as applied: the ledger's TTL (`ledgerTtlDays`). */
   recordDays: 'AUTHWATCH_TRIAGE_RECORD_DAYS',
 } as const;

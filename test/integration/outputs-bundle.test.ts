@@ -15,7 +15,7 @@ import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../shared/adapters/
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../shared/adapters/eventbridge-alert-sink';
 import { ALERT_ID_FIELD } from '../../shared/adapters/security-hub-alert-sink';
 import { ALERT_ID_ATTRIBUTE } from '../../shared/adapters/sns-alert-sink';
-import { ENV } from '../../shared/config';
+import { ENV, OUTPUT_ENV } from '../../shared/config';
 import { BUCKET_MS, DAY_MS, emptyPopulation } from '../../shared/core/model';
 import { startFakeAws, type FakeAws } from '../support/fake-aws';
 import { readTable } from '../support/window-scenario';
@@ -74,8 +74,8 @@ describe('the built detector bundle with SNS, EventBridge and Security Hub', () 
     const env: Record<string, string> = {
       [ENV.tableName]: TABLE,
       [ENV.topicArn]: TOPIC,
-      [ENV.eventBus]: 'default',
-      [ENV.securityHubProductArn]: PRODUCT,
+      [OUTPUT_ENV.eventBus]: 'default',
+      [OUTPUT_ENV.securityHubProductArn]: PRODUCT,
       [ENV.logSources]: JSON.stringify([{ profile: 'ecs', logGroups: ['/authwatch/test'] }]),
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'test',
