@@ -17,7 +17,7 @@ import { withSilenceTarget, type SilenceTarget } from '../core/alerts';
 import type { Alert, AlertBatch, PublishReport } from '../core/model';
 import type { AlertSink } from '../ports';
 import { sendInRounds } from './batch-delivery';
-import { alertDetail, packBatches } from './sns-alert-sink';
+import { alertDetail, packBatches } from './alert-payload';
 
 /** The event's `source`: what a rule matches authwatch's events by. */
 export const EVENT_SOURCE = 'authwatch';

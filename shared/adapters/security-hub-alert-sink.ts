@@ -44,7 +44,7 @@ import type { Alert, AlertBatch, PublishReport } from '../core/model';
 import { truncate } from '../core/untrusted-text';
 import type { AlertSink } from '../ports';
 import { sendInRounds } from './batch-delivery';
-import { alertDetail, packBatches } from './sns-alert-sink';
+import { alertDetail, packBatches } from './alert-payload';
 
 /** The ASFF schema version every finding declares. */
 export const ASFF_SCHEMA_VERSION = '2018-10-08';
