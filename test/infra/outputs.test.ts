@@ -3,9 +3,12 @@
  * cdk-nag checks): the detector's import permission scoped to the account's own product, PutEvents on the default bus
  * only, the triage rule and function with their dead-letter queue and alarm; and the configuration keys.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDeployConfig } from '../../infra/config';
 import { TRIAGE_RULE_RETRY_ATTEMPTS, triageEventPattern } from '../../infra/constructs/outputs';
+import { PROJECT_ROOT } from '../../lambdas/bundle';
 import { TRIAGE_ENV } from '../../lambdas/triage/config';
 import { OUTPUT_ENV } from '../../shared/config';
 import { ConfigError } from '../../shared/errors';
@@ -138,8 +141,20 @@ describe('with Security Hub and EventBridge on', () => {
     expect(s.violations).toEqual([]);
   });
 
-  it('matches the pattern the README shows', () => {
-    expect(triageEventPattern('P').detail.findings.Workflow.Status).toEqual(['RESOLVED', 'SUPPRESSED']);
+  it('routes with exactly the pattern the README shows', () => {
+    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n### Security Hub and EventBridge\n'));
+    const shown = JSON.parse(/```json\n([\s\S]*?)```/.exec(section)![1]!) as unknown;
+    const rule = Object.values(resourcesOf(s)).find(
+      (r) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern,
+    )!;
+    const deployed = JSON.parse(
+      JSON.stringify(rule.Properties.EventPattern, (_k, v: unknown) =>
+        joined(v) === PRODUCT ? 'arn:aws:securityhub:<region>:<account>:product/<account>/default' : v,
+      ),
+    ) as unknown;
+    expect(deployed).toEqual(shown);
+    expect(triageEventPattern(PRODUCT).detail.findings.Workflow.Status).toEqual(['RESOLVED', 'SUPPRESSED']);
   });
 });
 
