@@ -7,17 +7,17 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
+  AWS_MAX_ATTEMPTS,
   createDynamoDbClient,
   createEventBridgeClient,
   createLogsClient,
-  createSecurityHubClient,
   createSnsClient,
 } from '../../shared/adapters/aws-clients';
 import { DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-store';
 import { EventBridgeAlertSink } from '../../shared/adapters/eventbridge-alert-sink';
 import { LogsInsightsLogSource } from '../../shared/adapters/logs-insights-log-source';
 import { type AlertOutput, MultiAlertSink } from '../../shared/adapters/multi-alert-sink';
-import { SecurityHubAlertSink } from '../../shared/adapters/security-hub-alert-sink';
+import { httpFindingsImporter, SecurityHubAlertSink } from '../../shared/adapters/security-hub-alert-sink';
 import { SnsAlertSink } from '../../shared/adapters/sns-alert-sink';
 import { SystemClock } from '../../shared/adapters/system-clock';
 import { logSourceId, parseRuntimeConfig } from '../../shared/config';
@@ -44,11 +44,12 @@ export function compose(env: Readonly<Record<string, string | undefined>>): Dete
   const clock = new SystemClock();
   // The silence commands in each alert name this deployment's table and region (Lambda sets AWS_REGION).
   const silenceTarget = { tableName: config.tableName, ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}) };
+  const sns = createSnsClient();
   const outputs: AlertOutput[] = [
     {
       name: 'sns',
       sink: new SnsAlertSink({
-        client: createSnsClient(),
+        client: sns,
         topicArn: config.topicArn,
         ...(config.chatTopicArn !== undefined ? { chatTopicArn: config.chatTopicArn } : {}),
         ...(config.digestTopicArn !== undefined ? { digestTopicArn: config.digestTopicArn } : {}),
@@ -65,11 +66,26 @@ export function compose(env: Readonly<Record<string, string | undefined>>): Dete
         silenceTarget,
       }),
     });
-  if (config.securityHub !== undefined)
+  if (config.securityHub !== undefined) {
+    const hub = config.securityHub;
+    // The SDK's own endpoint override variables, as its clients read them (the tests point them at a stand-in).
+    const endpoint = env.AWS_ENDPOINT_URL_SECURITYHUB ?? env.AWS_ENDPOINT_URL;
     outputs.push({
       name: 'securityhub',
-      sink: new SecurityHubAlertSink({ client: createSecurityHubClient(), target: config.securityHub, silenceTarget }),
+      sink: new SecurityHubAlertSink({
+        importFindings: httpFindingsImporter({
+          region: hub.region,
+          dnsSuffix: hub.partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com',
+          ...(endpoint ? { endpoint } : {}),
+          // The SDK's default credential chain as the SNS client resolved it: the function's role.
+          credentials: sns.config.credentials,
+          maxAttempts: AWS_MAX_ATTEMPTS.securityhub,
+        }),
+        target: hub,
+        silenceTarget,
+      }),
     });
+  }
   return {
     logSources: config.logSources.map(
       // Named by id: the per-source metrics carry it as their LogSource dimension, which the stack's alarms filter on.

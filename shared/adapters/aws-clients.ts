@@ -15,7 +15,6 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 // The SDK clients' own retry package (a dependency of every @aws-sdk/client-*): its strategy with a
 // caller-chosen backoff, for tests that must not wait the real one.
@@ -52,7 +51,8 @@ export const AWS_MAX_ATTEMPTS: Readonly<Record<AwsService, number>> = {
   s3: 3,
   // EventBridge and Security Hub: like SNS, a run makes a handful of calls (10 events, 100 findings per call) far
   // below their per-account rates; a throttled call clears fast. Entries they report as failed inside a successful
-  // call are the sinks' to send again.
+  // call are the sinks' to send again. (Security Hub's call is signed and sent by its sink, not an SDK client, which
+  // attempts it this many times: see security-hub-alert-sink.ts.)
   events: 4,
   securityhub: 4,
 };
@@ -112,10 +112,6 @@ export function createS3Client(opts: AwsClientOptions = {}): S3Client {
 
 export function createEventBridgeClient(opts: AwsClientOptions = {}): EventBridgeClient {
   return new EventBridgeClient(awsClientConfig('events', opts));
-}
-
-export function createSecurityHubClient(opts: AwsClientOptions = {}): SecurityHubClient {
-  return new SecurityHubClient(awsClientConfig('securityhub', opts));
 }
 
 export function createDynamoDbClient(opts: AwsClientOptions = {}): DynamoDBClient {

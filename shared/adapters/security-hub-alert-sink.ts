@@ -32,17 +32,16 @@
  * `BatchImportFindings` takes at most 100 findings per call; findings it reports in `FailedFindings` for a transient
  * reason are sent again with backoff a bounded number of times, the rest reported per alert, never thrown.
  */
-import {
-  BatchImportFindingsCommand,
-  type AwsSecurityFinding,
-  type Resource,
-  type SecurityHubClient,
-  type SeverityLabel,
-} from '@aws-sdk/client-securityhub';
+// Types only: the SDK's client is not bundled (see `httpFindingsImporter`).
+import type { AwsSecurityFinding, Resource, SeverityLabel } from '@aws-sdk/client-securityhub';
+import { Sha256 } from '@smithy/core/checksum';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { withSilenceTarget, type SilenceTarget } from '../core/alerts';
 import type { Alert, AlertBatch, PublishReport } from '../core/model';
 import { truncate } from '../core/untrusted-text';
 import type { AlertSink } from '../ports';
+import { backoffMs } from './aws-retry';
 import { sendInRounds } from './batch-delivery';
 import { alertDetail, packBatches } from './alert-payload';
 
@@ -91,6 +90,111 @@ const RETRYABLE = new Set([
   'ServiceUnavailable',
   'TooManyRequestsException',
 ]);
+
+/*
+ * `BatchImportFindings` as a signed HTTPS call of its own rather than through the SDK's SecurityHubClient: that
+ * client carries the schema of the whole Security Hub API (every ASFF resource type's details, 163 KiB of minified
+ * code that esbuild cannot tree-shake), which alone took the detector's bundle over its 1 MiB limit. The call is
+ * small: POST /findings/import with `{"Findings": [...]}` (restJson1), signed with SigV4 for `securityhub` with the
+ * credentials of the SDK's default chain (the Lambda role), and answered with `FailedFindings`. What the SDK client
+ * would add is done here the way aws-clients.ts configures it: the same number of attempts for a throttled or 5xx
+ * call (`AWS_MAX_ATTEMPTS.securityhub`), with full-jitter backoff, and nothing retried that the service refused.
+ */
+
+/** What one `BatchImportFindings` call answered. */
+export interface ImportFindingsOutput {
+  readonly FailedFindings?: readonly { Id?: string; ErrorCode?: string; ErrorMessage?: string }[];
+}
+
+/** Sends one `BatchImportFindings` call (the sink's only dependency on the service; tests give their own). */
+export type FindingsImporter = (findings: readonly AwsSecurityFinding[]) => Promise<ImportFindingsOutput>;
+
+/** A `BatchImportFindings` call the service refused, with its error type and the attempts made. */
+export class SecurityHubCallError extends Error {
+  readonly $metadata: { readonly httpStatusCode: number; readonly attempts: number };
+  constructor(name: string, message: string, status: number, attempts: number) {
+    super(message);
+    this.name = name;
+    this.$metadata = { httpStatusCode: status, attempts };
+  }
+}
+
+export interface HttpImporterProps {
+  /** The region findings are imported in (the product ARN's). */
+  readonly region: string;
+  /** `https://securityhub.<region>.amazonaws.com` unless given (a test endpoint, `AWS_ENDPOINT_URL_SECURITYHUB`). */
+  readonly endpoint?: string;
+  /** The partition's DNS suffix, for the default endpoint: `amazonaws.com` (`amazonaws.com.cn` in China). */
+  readonly dnsSuffix?: string;
+  readonly credentials: AwsCredentialIdentityProvider;
+  /** Calls in all, the first included. */
+  readonly maxAttempts: number;
+  readonly timeoutMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+/** Error types worth another attempt of the whole call, besides any 5xx. */
+const RETRYABLE_CALL_ERRORS = new Set(['ThrottlingException', 'TooManyRequestsException', 'LimitExceededException']);
+
+/** The importer that signs and sends the call itself (see above). */
+export function httpFindingsImporter(props: HttpImporterProps): FindingsImporter {
+  const url = new URL(
+    '/findings/import',
+    props.endpoint ?? `https://securityhub.${props.region}.${props.dnsSuffix ?? 'amazonaws.com'}`,
+  );
+  const signer = new SignatureV4({
+    service: 'securityhub',
+    region: props.region,
+    credentials: props.credentials,
+    sha256: Sha256,
+  });
+  const sleep = props.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const random = props.random ?? Math.random;
+  return async (findings) => {
+    const body = JSON.stringify({ Findings: findings });
+    for (let attempt = 1; ; attempt++) {
+      const signed = await signer.sign({
+        method: 'POST',
+        protocol: url.protocol,
+        hostname: url.hostname,
+        ...(url.port ? { port: Number(url.port) } : {}),
+        path: url.pathname,
+        query: {},
+        headers: { host: url.host, 'content-type': 'application/json' },
+        body,
+      });
+      let status = 0;
+      let text = '';
+      let type = 'NetworkError';
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: signed.headers,
+          body,
+          signal: AbortSignal.timeout(props.timeoutMs ?? 30_000),
+        });
+        status = res.status;
+        text = await res.text();
+        if (res.ok) return JSON.parse(text) as ImportFindingsOutput;
+        type = (res.headers.get('x-amzn-errortype') ?? '').split(':')[0] || `Http${status}`;
+      } catch (e) {
+        text = e instanceof Error ? e.message : String(e);
+      }
+      const retryable = status === 0 || status >= 500 || status === 429 || RETRYABLE_CALL_ERRORS.has(type);
+      if (!retryable || attempt >= props.maxAttempts) {
+        let message = text.slice(0, 500);
+        try {
+          message = (JSON.parse(text) as { message?: string; Message?: string }).message ?? message;
+        } catch {
+          // Not JSON: the text as it is.
+        }
+        throw new SecurityHubCallError(type, message, status, attempt);
+      }
+      await sleep(backoffMs(attempt - 1, 100, 20_000, random));
+    }
+  };
+}
 
 /** Where the findings go: the account, region and partition of the deployment. */
 export interface FindingTarget {
@@ -287,7 +391,8 @@ export function asffFinding(a: Alert, t: FindingTarget): AwsSecurityFinding {
 }
 
 export interface SecurityHubAlertSinkProps {
-  readonly client: SecurityHubClient;
+  /** Sends one call: `httpFindingsImporter` in a deployment. */
+  readonly importFindings: FindingsImporter;
   readonly target: FindingTarget;
   /** The deployment's table and region, for the silence commands in each alert's document. */
   readonly silenceTarget?: SilenceTarget;
@@ -338,9 +443,7 @@ export class SecurityHubAlertSink implements AlertSink {
           entries: group,
           alertIds: (p) => p.alerts.map((a) => a.id),
           send: async (entries) => {
-            const res = await this.props.client.send(
-              new BatchImportFindingsCommand({ Findings: entries.map((p) => p.finding) }),
-            );
+            const res = await this.props.importFindings(entries.map((p) => p.finding));
             // Only the failures are listed, by finding id; every other finding of the call was accepted.
             const bad = new Map((res.FailedFindings ?? []).map((f) => [f.Id, f]));
             return entries.map((p) => {

@@ -4,11 +4,7 @@
  * the in-memory store.
  */
 import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
-import {
-  BatchImportFindingsCommand,
-  SecurityHubClient,
-  type BatchImportFindingsCommandInput,
-} from '@aws-sdk/client-securityhub';
+import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE, EventBridgeAlertSink } from '../../shared/adapters/eventbridge-alert-sink';
@@ -19,12 +15,16 @@ import {
   ALERT_ID_FIELD,
   ASFF_LIMITS,
   asffFinding,
+  httpFindingsImporter,
+  type ImportFindingsOutput,
   SecurityHubAlertSink,
+  SecurityHubCallError,
 } from '../../shared/adapters/security-hub-alert-sink';
 import { alertDocument } from '../../shared/core/alerts';
 import type { Alert, AlertBatch } from '../../shared/core/model';
 import { BaselineStoreError } from '../../shared/errors';
 import { ALERT_WINDOW as WINDOW, makeAlert as makeCoreAlert, type AlertOptions } from '../support/alerts';
+import { type LocalEndpoint, startLocalEndpoint } from '../support/local-endpoint';
 
 const TARGET = { account: '111122223333', region: 'eu-west-1' };
 const PRODUCT_ARN = 'arn:aws:securityhub:eu-west-1:111122223333:product/111122223333/default';
@@ -207,65 +207,151 @@ describe('the ASFF finding of an alert', () => {
 });
 
 describe('SecurityHubAlertSink', () => {
-  const hub = mockClient(SecurityHubClient);
-  beforeEach(() => hub.reset());
-  afterEach(() => hub.reset());
-  const sink = () =>
-    new SecurityHubAlertSink({
-      client: new SecurityHubClient({ region: 'eu-west-1' }),
-      target: TARGET,
-      sleep: noSleep,
-      random: () => 0,
-    });
+  /** The calls the sink made (each the findings of one BatchImportFindings), answered by `answer`. */
+  function importer(answer: (findings: readonly AwsSecurityFinding[], call: number) => ImportFindingsOutput) {
+    const calls: (readonly AwsSecurityFinding[])[] = [];
+    const importFindings = async (findings: readonly AwsSecurityFinding[]) => {
+      calls.push(findings);
+      return answer(findings, calls.length);
+    };
+    return { calls, importFindings };
+  }
+  const sink = (importFindings: (f: readonly AwsSecurityFinding[]) => Promise<ImportFindingsOutput>) =>
+    new SecurityHubAlertSink({ importFindings, target: TARGET, sleep: noSleep, random: () => 0 });
 
   it('imports at most 100 findings per call', async () => {
-    hub.on(BatchImportFindingsCommand).callsFake((input: BatchImportFindingsCommandInput) => ({
-      SuccessCount: input.Findings!.length,
-      FailedCount: 0,
-      FailedFindings: [],
-    }));
+    const hub = importer(() => ({ FailedFindings: [] }));
     const alerts = Array.from({ length: 150 }, () => makeAlert());
-    const r = await sink().publish(batchOf(alerts));
+    const r = await sink(hub.importFindings).publish(batchOf(alerts));
     expect(r.delivered).toEqual(alerts.map((a) => a.id));
-    expect(hub.commandCalls(BatchImportFindingsCommand).map((c) => c.args[0].input.Findings!.length)).toEqual([
-      100, 50,
-    ]);
+    expect(hub.calls.map((c) => c.length)).toEqual([100, 50]);
   });
 
   it('handles FailedFindings per finding: a throttled one again, an invalid one reported', async () => {
     const alerts = [makeAlert(), makeAlert(), makeAlert()];
-    let call = 0;
-    hub.on(BatchImportFindingsCommand).callsFake((input: BatchImportFindingsCommandInput) => {
-      call++;
-      const failed = input.Findings!.flatMap((f) =>
+    const hub = importer((findings, call) => ({
+      FailedFindings: findings.flatMap((f) =>
         call === 1 && f.Id === alerts[0]!.id
           ? [{ Id: f.Id, ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }]
           : f.Id === alerts[2]!.id
             ? [{ Id: f.Id, ErrorCode: 'InvalidInput', ErrorMessage: 'bad finding' }]
             : [],
-      );
-      return {
-        SuccessCount: input.Findings!.length - failed.length,
-        FailedCount: failed.length,
-        FailedFindings: failed,
-      };
-    });
-    const r = await sink().publish(batchOf(alerts));
+      ),
+    }));
+    const r = await sink(hub.importFindings).publish(batchOf(alerts));
     expect([...r.delivered].sort()).toEqual([alerts[0]!.id, alerts[1]!.id].sort());
     expect(r.failed).toEqual([{ id: alerts[2]!.id, reason: 'InvalidInput: bad finding' }]);
-    expect(hub.commandCalls(BatchImportFindingsCommand)[1]!.args[0].input.Findings!.map((f) => f.Id)).toEqual([
-      alerts[0]!.id,
-    ]);
+    expect(hub.calls[1]!.map((f) => f.Id)).toEqual([alerts[0]!.id]);
+  });
+
+  it('reports every alert of a call that failed as a whole, without throwing', async () => {
+    const r = await sink(async () => {
+      throw new SecurityHubCallError('InvalidAccessException', 'Security Hub is not enabled', 401, 1);
+    }).publish(batchOf([makeAlert()]));
+    expect(r.delivered).toEqual([]);
+    expect(r.failed[0]!.reason).toBe('BatchImportFindings failed: InvalidAccessException: Security Hub is not enabled');
   });
 
   it('imports two alerts on one finding (an original and its follow-up) in separate calls, in rank order', async () => {
-    hub.on(BatchImportFindingsCommand).resolves({ SuccessCount: 1, FailedCount: 0, FailedFindings: [] });
+    const hub = importer(() => ({ FailedFindings: [] }));
     const original = makeAlert({ detector: 'ip' });
     const followUp: Alert = { ...makeAlert({ detector: 'ip' }), follow_up_of: original.id };
-    const r = await sink().publish(batchOf([original, followUp]));
+    const r = await sink(hub.importFindings).publish(batchOf([original, followUp]));
     expect(r.delivered).toEqual([original.id, followUp.id]);
-    const calls = hub.commandCalls(BatchImportFindingsCommand).map((c) => c.args[0].input.Findings!);
-    expect(calls.map((c) => c.map((f) => f.ProductFields![ALERT_ID_FIELD]))).toEqual([[original.id], [followUp.id]]);
+    expect(hub.calls.map((c) => c.map((f) => f.ProductFields![ALERT_ID_FIELD]))).toEqual([
+      [original.id],
+      [followUp.id],
+    ]);
+  });
+});
+
+describe('the signed BatchImportFindings call', () => {
+  const credentials = async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' });
+  let server: LocalEndpoint | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('posts the findings as restJson1 to /findings/import, signed with SigV4 for securityhub', async () => {
+    const seen: { method?: string; url?: string; auth: string; type: string; body: string }[] = [];
+    server = await startLocalEndpoint((req, body, res) => {
+      seen.push({
+        method: req.method,
+        url: req.url,
+        auth: String(req.headers.authorization),
+        type: String(req.headers['content-type']),
+        body,
+      });
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          FailedCount: 1,
+          SuccessCount: 0,
+          FailedFindings: [{ Id: 'x', ErrorCode: 'InvalidInput', ErrorMessage: 'no' }],
+        }),
+      );
+    });
+    const finding = asffFinding(makeAlert(), TARGET);
+    const out = await httpFindingsImporter({ region: 'eu-west-1', endpoint: server.url, credentials, maxAttempts: 4 })([
+      finding,
+    ]);
+    expect(out.FailedFindings).toEqual([{ Id: 'x', ErrorCode: 'InvalidInput', ErrorMessage: 'no' }]);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ method: 'POST', url: '/findings/import', type: 'application/json' });
+    expect(seen[0]!.auth).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/securityhub\/aws4_request, SignedHeaders=.*host/,
+    );
+    expect(JSON.parse(seen[0]!.body)).toEqual({ Findings: [JSON.parse(JSON.stringify(finding))] });
+  });
+
+  it('attempts a throttled or failing call as the SDK would, and not one the service refused', async () => {
+    let calls = 0;
+    server = await startLocalEndpoint((req, _body, res) => {
+      calls++;
+      const throttled = req.headers['x-test'] === undefined && calls < 3;
+      res.statusCode = throttled ? 429 : 403;
+      res.setHeader(
+        'x-amzn-errortype',
+        throttled ? 'TooManyRequestsException:http://internal' : 'AccessDeniedException',
+      );
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ message: throttled ? 'slow down' : 'not allowed' }));
+    });
+    const call = httpFindingsImporter({
+      region: 'eu-west-1',
+      endpoint: server.url,
+      credentials,
+      maxAttempts: 4,
+      sleep: noSleep,
+    });
+    const e = await call([]).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(SecurityHubCallError);
+    expect(e).toMatchObject({
+      name: 'AccessDeniedException',
+      message: 'not allowed',
+      $metadata: { httpStatusCode: 403, attempts: 3 },
+    });
+    expect(calls).toBe(3);
+    calls = 0;
+    const always = await startLocalEndpoint((_req, _body, res) => {
+      calls++;
+      res.statusCode = 503;
+      res.end('unavailable');
+    });
+    try {
+      const e2 = await httpFindingsImporter({
+        region: 'eu-west-1',
+        endpoint: always.url,
+        credentials,
+        maxAttempts: 4,
+        sleep: noSleep,
+      })([]).catch((x: unknown) => x);
+      expect(e2).toMatchObject({ name: 'Http503', $metadata: { attempts: 4 } });
+      expect(calls).toBe(4);
+    } finally {
+      await always.close();
+    }
   });
 });
 
