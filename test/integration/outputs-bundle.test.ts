@@ -144,6 +144,11 @@ describe('the built detector bundle with SNS, EventBridge and Security Hub', () 
       ),
     ).toBe(true);
     expect(await store.getRaisedAlerts(retry.alertIds)).toEqual(new Set(retry.alertIds));
+    // Each output's record expires with the alert's ledger entry (the table's TTL attribute).
+    const table = await readTable(dynamo.client, TABLE);
+    for (const id of retry.alertIds)
+      for (const output of ['sns', 'eventbridge', 'securityhub'])
+        expect(table[`SENT#${output}#${id}`]?.expiresAt).toBe(table[`ALERT#${id}`]!.expiresAt);
     expect((await store.getUsers(USERS)).size).toBe(3);
 
     const next = await handler({ time: new Date(T + BUCKET_MS).toISOString() });

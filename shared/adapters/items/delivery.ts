@@ -9,7 +9,6 @@
  * `ALERTH#` only, `scanUsers` `USER#` and `USERH#`), so a run writing them changes no operator view.
  * Pure: no SDK calls, no I/O; the DynamoDB and in-memory stores both key their records with `deliveryKey`.
  */
-import * as z from 'zod';
 import { BaselineStoreError } from '../../errors';
 import { OUTPUT_NAME, type DeliveryRecord } from '../../ports/delivery-record';
 import type { Item } from './codec';
@@ -44,27 +43,5 @@ export function encodeDeliveryItem(output: string, r: DeliveryRecord): Item {
     output: { S: output },
     alertId: { S: r.id },
     sentAt: { N: String(r.deliveredAtMs) },
-  };
-}
-
-const deliveryItemSchema = z.object({
-  output: z.object({ S: z.string() }),
-  alertId: z.object({ S: z.string() }),
-  sentAt: z.object({ N: z.string() }),
-  [TTL_ATTRIBUTE]: z.object({ N: z.string() }),
-});
-
-/** An item as the record it holds, for `output`; a `BaselineStoreError` naming the key when it is not one. */
-export function decodeDeliveryItem(item: Item): DeliveryRecord & { readonly output: string } {
-  const r = deliveryItemSchema.safeParse(item);
-  if (!r.success)
-    throw new BaselineStoreError(
-      `Corrupt delivery record ${String(item[PARTITION_KEY]?.S).slice(0, 200)}: ${r.error.issues[0]!.path.join('.')} ${r.error.issues[0]!.message}`,
-    );
-  return {
-    output: r.data.output.S,
-    id: r.data.alertId.S,
-    deliveredAtMs: Number(r.data.sentAt.N),
-    expiresAtEpochSeconds: Number(r.data[TTL_ATTRIBUTE].N),
   };
 }
