@@ -115,13 +115,16 @@ const SLACK_CHANNEL_HINT = 'a Slack channel id like C07ABCDEF (Slack: channel de
 export const LAMBDA_ENV_MAX_BYTES = 4 * 1024;
 /**
  * Room kept for the variables resolved at deploy time (table name, three topic ARNs, service name, timeout,
- * NODE_OPTIONS, the network-data bucket and prefix) and their keys: about 700 bytes at the longest names.
+ * NODE_OPTIONS, the network-data bucket and prefix, the event bus and Security Hub product ARN) and their keys: about
+ * 850 bytes at the longest names.
  */
 const ENV_RESERVED_BYTES = 1024;
 
 const RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number' && v > 0);
 
 const NETWORK_DATA_URL_HINT = `an http(s) URL of a file in IPtoASN's format, e.g. ${IPTOASN_COMBINED_URL}`;
+
+const OUTPUT_HINT = 'an object { "enabled": true } or { "enabled": false }';
 
 const profileHint = `one of ${PROFILE_IDS.map((p) => `"${p}"`).join(', ')}`;
 
@@ -231,6 +234,16 @@ const deploymentSchema = z.object({
    * cold start. `false`: none of it is deployed, observations carry no owner or country, and no S3 call is made.
    */
   networkData: z.boolean({ error: 'true (the default) or false (no network-owner data at all)' }).default(true),
+  /**
+   * Put every alert on the account's default EventBridge bus too (`source` `authwatch`, `detail-type`
+   * `Authwatch Alert`), for rules of the operator's own. Off unless enabled.
+   */
+  eventBridge: z.object({ enabled: z.boolean({ error: OUTPUT_HINT }) }, { error: OUTPUT_HINT }).optional(),
+  /**
+   * Import every alert into Security Hub as a finding (the account's default product), and feed analysts' triage of
+   * them back (resolved benign/malicious, suppressed). Off unless enabled; Security Hub must be enabled in the account.
+   */
+  securityHub: z.object({ enabled: z.boolean({ error: OUTPUT_HINT }) }, { error: OUTPUT_HINT }).optional(),
   /** The file the refresh downloads, in IPtoASN's ip2asn-combined.tsv(.gz) format (a mirror, or another publisher's). */
   networkDataUrl: z
     .string({ error: NETWORK_DATA_URL_HINT })
@@ -257,6 +270,7 @@ const NESTED_KEYS = {
   logSource: Object.keys(deployLogSourceSchema.shape),
   slack: Object.keys(deploymentSchema.shape.slack.unwrap().shape),
   fanout: Object.keys(fanoutSchema.shape),
+  output: ['enabled'],
   thresholds: [...DETECTOR_IDS] as string[],
 };
 
@@ -347,6 +361,10 @@ export interface DeployConfig {
   identities?: IdentityRulesConfig;
   /** The Step Functions fan-out's sizes; absent for the single Lambda (the default). */
   fanout?: FanoutConfig;
+  /** Alerts also on the default event bus. */
+  eventBridge: boolean;
+  /** Alerts also as Security Hub findings, and triage fed back. */
+  securityHub: boolean;
   /**
    * What deploys but is likely a mistake, each prefixed with its key path: allowlist entries whose `until` day is
    * over (the detector ignores them for later logons). Shown by synth as warnings; never a reason to refuse it.
@@ -466,6 +484,8 @@ export function parseDeployConfig(
     );
   issues.push(...nestedUnknownKeys(raw.slack, `${prefix}.slack`, NESTED_KEYS.slack));
   issues.push(...nestedUnknownKeys(raw.fanout, `${prefix}.fanout`, NESTED_KEYS.fanout));
+  issues.push(...nestedUnknownKeys(raw.eventBridge, `${prefix}.eventBridge`, NESTED_KEYS.output));
+  issues.push(...nestedUnknownKeys(raw.securityHub, `${prefix}.securityHub`, NESTED_KEYS.output));
   issues.push(...nestedUnknownKeys(raw.thresholds, `${prefix}.thresholds`, NESTED_KEYS.thresholds));
 
   const deploymentRaw = Object.fromEntries(Object.entries(raw).filter(([k]) => DEPLOYMENT_KEYS.includes(k)));
@@ -580,6 +600,8 @@ export function parseDeployConfig(
     customProfiles: custom.specs,
     ...(identities.rules ? { identities: identities.rules } : {}),
     ...(d.fanout?.enabled ? { fanout: withoutEnabled(d.fanout) } : {}),
+    eventBridge: d.eventBridge?.enabled ?? false,
+    securityHub: d.securityHub?.enabled ?? false,
     warnings: expiredAllowWarnings(settings.data, now, prefix),
   };
 }

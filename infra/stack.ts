@@ -13,6 +13,7 @@ import { Detector, DETECTOR_TIMEOUT } from './constructs/detector';
 import { Fanout } from './constructs/fanout';
 import { Monitoring } from './constructs/monitoring';
 import { NetworkData } from './constructs/network-data';
+import { AlertOutputs } from './constructs/outputs';
 import { DetectorSchedule } from './constructs/schedule';
 import { BaselineStorage } from './constructs/storage';
 
@@ -31,6 +32,8 @@ export class AuthwatchStack extends Stack {
   readonly monitoring: Monitoring;
   /** Absent when the deployment has `networkData: false`. */
   readonly networkData: NetworkData | undefined;
+  /** EventBridge and Security Hub outputs; absent when neither is enabled. */
+  readonly outputs: AlertOutputs | undefined;
 
   constructor(scope: Construct, id: string, props: AuthwatchStackProps) {
     super(scope, id, props);
@@ -56,6 +59,21 @@ export class AuthwatchStack extends Stack {
     for (const [name, value] of Object.entries(detectorExtraEnvironment(config)))
       this.detector.function.addEnvironment(name, value);
     this.grantDetection(this.detector.function, this.detector.role);
+
+    // Outputs beside SNS (each opt-in): the detector's grants and variables for them, and Security Hub's triage.
+    this.outputs =
+      config.eventBridge || config.securityHub
+        ? new AlertOutputs(this, 'Outputs', {
+            detector: this.detector,
+            table: this.storage.table,
+            eventBridge: config.eventBridge,
+            securityHub: config.securityHub,
+            ledgerTtlDays: config.settings.ledgerTtlDays,
+            logRetention: config.logRetentionDays,
+            serviceName: config.serviceName,
+            alarmTopic: this.alerting.opsTopic,
+          })
+        : undefined;
 
     // One schedule: the detector's, or with fan-out the state machine's. The detector stays deployed either way, for
     // a manual replay of one window (`DetectorFunctionName`).

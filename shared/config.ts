@@ -31,6 +31,17 @@ export const ENV = {
 } as const;
 
 /**
+ * The outputs beside SNS, each on when its variable is set (the stack sets them when the deployment enables them):
+ * apart from `ENV`, whose variables every deployment's detector has.
+ */
+export const OUTPUT_ENV = {
+  /** An event bus (name or ARN; the stack sets `default`) every alert is also put on. */
+  eventBus: 'AUTHWATCH_EVENT_BUS',
+  /** The Security Hub product ARN (`...:product/<account>/default`) every alert is imported under as a finding. */
+  securityHubProductArn: 'AUTHWATCH_SECURITY_HUB_PRODUCT_ARN',
+} as const;
+
+/**
  * The query budget: how long the Logs Insights queries of one fetch may take, unless told otherwise. Written once
  * here, and used as the Logs Insights source's default deadline (so the command line's `backfill` and
  * `backfill --alerts` get it too), the detector's when `AUTHWATCH_QUERY_TIMEOUT_MS` is unset, and the value the
@@ -86,6 +97,10 @@ export interface RuntimeConfig {
   customProfiles: CustomProfileSpec[];
   /** Which user names are one person; absent: none are joined. */
   identities?: IdentityRulesConfig;
+  /** The event bus alerts are also put on; absent: no EventBridge output. */
+  eventBus?: string;
+  /** Where findings are imported; absent: no Security Hub output. */
+  securityHub?: SecurityHubTarget;
 }
 
 /**
@@ -107,6 +122,27 @@ export function undefinedCustomProfiles(
       : [],
   );
 }
+
+/** A Security Hub custom product's ARN, and the account, region and partition it names. */
+export interface SecurityHubTarget {
+  readonly productArn: string;
+  readonly account: string;
+  readonly region: string;
+  readonly partition: string;
+}
+
+/** `arn:<partition>:securityhub:<region>:<account>:product/<account>/default`: the account's own product, nothing else. */
+const DEFAULT_PRODUCT_ARN = /^arn:(aws[a-z-]*):securityhub:([a-z0-9-]+):(\d{12}):product\/(\d{12})\/default$/;
+
+/** The target a product ARN names, or undefined when it is not the account's default product. */
+export function parseSecurityHubProductArn(arn: string): SecurityHubTarget | undefined {
+  const m = DEFAULT_PRODUCT_ARN.exec(arn);
+  if (!m || m[3] !== m[4]) return undefined;
+  return { productArn: arn, partition: m[1]!, region: m[2]!, account: m[3]! };
+}
+
+const EVENT_BUS =
+  /^([A-Za-z0-9._\-/]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]{1,256})$/;
 
 /** An optional JSON variable: undefined when unset or blank, or (with an issue added) when it is not JSON. */
 export function parseJson(name: string, raw: string | undefined, issues: string[]): unknown {
@@ -178,6 +214,21 @@ export function parseRuntimeConfig(env: Readonly<Record<string, string | undefin
     );
   const identities = checkIdentities(parseJson(ENV.identities, env[ENV.identities], issues), ENV.identities);
   issues.push(...identities.issues);
+  const outputs: { eventBus?: string; securityHub?: SecurityHubTarget } = {};
+  const bus = env[OUTPUT_ENV.eventBus];
+  if (bus !== undefined && bus !== '') {
+    if (EVENT_BUS.test(bus)) outputs.eventBus = bus;
+    else issues.push(`${OUTPUT_ENV.eventBus}: "${bus}" is not an event bus name or ARN`);
+  }
+  const product = env[OUTPUT_ENV.securityHubProductArn];
+  if (product !== undefined && product !== '') {
+    const target = parseSecurityHubProductArn(product);
+    if (target) outputs.securityHub = target;
+    else
+      issues.push(
+        `${OUTPUT_ENV.securityHubProductArn}: "${product}" is not the account's own product ARN (arn:aws:securityhub:<region>:<account>:product/<account>/default)`,
+      );
+  }
 
   if (issues.length > 0) throw new ConfigError(issues);
   return {
@@ -189,5 +240,6 @@ export function parseRuntimeConfig(env: Readonly<Record<string, string | undefin
     queryTimeoutMs,
     customProfiles: custom.specs,
     ...(identities.rules ? { identities: identities.rules } : {}),
+    ...outputs,
   };
 }

@@ -6,9 +6,18 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { createDynamoDbClient, createLogsClient, createSnsClient } from '../../shared/adapters/aws-clients';
+import {
+  AWS_MAX_ATTEMPTS,
+  createDynamoDbClient,
+  createEventBridgeClient,
+  createLogsClient,
+  createSnsClient,
+} from '../../shared/adapters/aws-clients';
 import { DynamoDbBaselineStore } from '../../shared/adapters/dynamodb-baseline-store';
+import { EventBridgeAlertSink } from '../../shared/adapters/eventbridge-alert-sink';
 import { LogsInsightsLogSource } from '../../shared/adapters/logs-insights-log-source';
+import { type AlertOutput, MultiAlertSink } from '../../shared/adapters/multi-alert-sink';
+import { httpFindingsImporter, SecurityHubAlertSink } from '../../shared/adapters/security-hub-alert-sink';
 import { SnsAlertSink } from '../../shared/adapters/sns-alert-sink';
 import { withIdentities } from '../../shared/adapters/identity-log-source';
 import { SystemClock } from '../../shared/adapters/system-clock';
@@ -38,6 +47,52 @@ export function compose(env: Readonly<Record<string, string | undefined>>): Dete
   const custom = customProfiles(config.customProfiles);
   // Identities apply right after each fetch, so every source's logons of one person meet in one baseline.
   const identify = hasIdentityRules(config.identities) ? compileIdentityRules(config.identities) : undefined;
+  const store = new DynamoDbBaselineStore({ client: createDynamoDbClient(), tableName: config.tableName });
+  const clock = new SystemClock();
+  // The silence commands in each alert name this deployment's table and region (Lambda sets AWS_REGION).
+  const silenceTarget = { tableName: config.tableName, ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}) };
+  const sns = createSnsClient();
+  const outputs: AlertOutput[] = [
+    {
+      name: 'sns',
+      sink: new SnsAlertSink({
+        client: sns,
+        topicArn: config.topicArn,
+        ...(config.chatTopicArn !== undefined ? { chatTopicArn: config.chatTopicArn } : {}),
+        ...(config.digestTopicArn !== undefined ? { digestTopicArn: config.digestTopicArn } : {}),
+        silenceTarget,
+      }),
+    },
+  ];
+  if (config.eventBus !== undefined)
+    outputs.push({
+      name: 'eventbridge',
+      sink: new EventBridgeAlertSink({
+        client: createEventBridgeClient(),
+        ...(config.eventBus !== 'default' ? { eventBusName: config.eventBus } : {}),
+        silenceTarget,
+      }),
+    });
+  if (config.securityHub !== undefined) {
+    const hub = config.securityHub;
+    // The SDK's own endpoint override variables, as its clients read them (the tests point them at a stand-in).
+    const endpoint = env.AWS_ENDPOINT_URL_SECURITYHUB ?? env.AWS_ENDPOINT_URL;
+    outputs.push({
+      name: 'securityhub',
+      sink: new SecurityHubAlertSink({
+        importFindings: httpFindingsImporter({
+          region: hub.region,
+          dnsSuffix: hub.partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com',
+          ...(endpoint ? { endpoint } : {}),
+          // The SDK's default credential chain as the SNS client resolved it: the function's role.
+          credentials: sns.config.credentials,
+          maxAttempts: AWS_MAX_ATTEMPTS.securityhub,
+        }),
+        target: hub,
+        silenceTarget,
+      }),
+    });
+  }
   return {
     logSources: config.logSources.map((s, i) => {
       // Named by id: the per-source metrics carry it as their LogSource dimension, which the stack's alarms filter on.
@@ -51,16 +106,14 @@ export function compose(env: Readonly<Record<string, string | undefined>>): Dete
       });
       return identify ? withIdentities(source, identify) : source;
     }),
-    store: new DynamoDbBaselineStore({ client: createDynamoDbClient(), tableName: config.tableName }),
-    sink: new SnsAlertSink({
-      client: createSnsClient(),
-      topicArn: config.topicArn,
-      ...(config.chatTopicArn !== undefined ? { chatTopicArn: config.chatTopicArn } : {}),
-      ...(config.digestTopicArn !== undefined ? { digestTopicArn: config.digestTopicArn } : {}),
-      // The silence commands in each alert name this deployment's table and region (Lambda sets AWS_REGION).
-      silenceTarget: { tableName: config.tableName, ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}) },
-    }),
-    clock: new SystemClock(),
+    store,
+    // One output: SNS alone, as ever. More: every alert raised only once each output holds it, and a retry sends each
+    // output only what it lacks (per-output delivery records beside the ledger, expiring with it).
+    sink:
+      outputs.length === 1
+        ? outputs[0]!.sink
+        : new MultiAlertSink({ outputs, store, ttlDays: config.settings.ledgerTtlDays, clock }),
+    clock,
     settings: config.settings,
     logger: { warn: (message, data) => logger.warn(message, data ?? {}) },
   };

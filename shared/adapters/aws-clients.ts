@@ -13,6 +13,7 @@
  */
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 // The SDK clients' own retry package (a dependency of every @aws-sdk/client-*): its strategy with a
@@ -20,7 +21,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 
 /** The AWS services authwatch calls. */
-export type AwsService = 'logs' | 'sns' | 'dynamodb' | 's3';
+export type AwsService = 'logs' | 'sns' | 'dynamodb' | 's3' | 'events' | 'securityhub';
 
 /**
  * Attempts per call (the first one included), pinned here so neither an SDK upgrade nor `AWS_MAX_ATTEMPTS`
@@ -48,6 +49,12 @@ export const AWS_MAX_ATTEMPTS: Readonly<Record<AwsService, number>> = {
   // one bucket, far below S3's per-prefix rates; the SDK's default of three attempts covers a 503 SlowDown or a
   // reset connection.
   s3: 3,
+  // EventBridge and Security Hub: like SNS, a run makes a handful of calls (10 events, 100 findings per call) far
+  // below their per-account rates; a throttled call clears fast. Entries they report as failed inside a successful
+  // call are the sinks' to send again. (Security Hub's call is signed and sent by its sink, not an SDK client, which
+  // attempts it this many times: see security-hub-alert-sink.ts.)
+  events: 4,
+  securityhub: 4,
 };
 
 /**
@@ -101,6 +108,10 @@ export function createSnsClient(opts: AwsClientOptions = {}): SNSClient {
 
 export function createS3Client(opts: AwsClientOptions = {}): S3Client {
   return new S3Client(awsClientConfig('s3', opts));
+}
+
+export function createEventBridgeClient(opts: AwsClientOptions = {}): EventBridgeClient {
+  return new EventBridgeClient(awsClientConfig('events', opts));
 }
 
 export function createDynamoDbClient(opts: AwsClientOptions = {}): DynamoDBClient {

@@ -57,7 +57,8 @@ import type { SliceOwner } from '../core/detectors/state';
 import type { Feedback, LedgerEntry, PopulationStats, RunLease, RunState, UserBaseline } from '../core/model';
 import { DYNAMODB_BATCH_GET_MAX_KEYS, DYNAMODB_BATCH_WRITE_MAX_ITEMS } from '../core/request-floor';
 import { BaselineStoreError, ConcurrentUpdateError, ItemTooLargeError, LeaseLostError } from '../errors';
-import type { BaselineStore, ItemNotStored, SaveUsersResult } from '../ports';
+import type { BaselineStore, DeliveryRecord, ItemNotStored, SaveUsersResult } from '../ports';
+import { deliveryKey, encodeDeliveryItem } from './items/delivery';
 import { backoffMs, errorText } from './aws-retry';
 import {
   decodeFeedback,
@@ -428,6 +429,50 @@ export class DynamoDbBaselineStore implements BaselineStore {
     if (failed.length > 0) {
       throw new BaselineStoreError(
         `Recording ${failed.length} of ${unique.length} alerts in the ledger failed (first: ${failed[0]!.id}: ${errorText(failed[0]!.reason)})`,
+        { cause: failed[0]!.reason },
+      );
+    }
+  }
+
+  /** Key-only, strongly consistent reads of `output`'s records (see items/delivery.ts for the items). */
+  async getDeliveredTo(output: string, ids: readonly string[]): Promise<Set<string>> {
+    const byKey = new Map<string, string>();
+    for (const id of ids) byKey.set(deliveryKey(output, id), id);
+    const items = await this.batchGet([...byKey.keys()], true);
+    const out = new Set<string>();
+    for (const pk of items.keys()) {
+      const id = byKey.get(pk);
+      if (id !== undefined) out.add(id);
+    }
+    return out;
+  }
+
+  /** Conditional puts (`attribute_not_exists`), like the ledger's: a record already there is left as it is. */
+  async recordDeliveredTo(output: string, records: readonly DeliveryRecord[]): Promise<void> {
+    const unique = [...new Map(records.map((r) => [r.id, r])).values()];
+    const items = unique.map((r) => encodeDeliveryItem(output, r));
+    const results = await mapSettledLimit(items, this.writeConcurrency, async (item) => {
+      try {
+        await this.put(
+          {
+            TableName: this.tableName,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+          },
+          0,
+        );
+      } catch (err) {
+        // Already recorded (a retried run, two outputs' records written by one sink twice): nothing to do.
+        if (!isConditionalCheckFailed(err)) throw err;
+      }
+    });
+    const failed = results.flatMap((r, i) =>
+      r.status === 'rejected' ? [{ id: unique[i]!.id, reason: r.reason as unknown }] : [],
+    );
+    if (failed.length > 0) {
+      throw new BaselineStoreError(
+        `Recording ${failed.length} of ${unique.length} deliveries to ${output} failed (first: ${failed[0]!.id}: ${errorText(failed[0]!.reason)})`,
         { cause: failed[0]!.reason },
       );
     }

@@ -16,7 +16,9 @@
  * - the run lease is held by one owner at a time until it expires or is released;
  * - a run's bulk save (`writeUsersLeased`) is not version-checked: it confirms that the lease still names its owner
  *   (else `LeaseLostError`, nothing written) and stores each user at the version it was read with + 1, whatever is
- *   stored, as `BatchWriteItem` does.
+ *   stored, as `BatchWriteItem` does.;
+ * - per-output delivery records (`getDeliveredTo`, `recordDeliveredTo`) are keyed as DynamoDB keys them
+ *   (`deliveryKey`, items/delivery.ts) and idempotent like the ledger.
  *
  * - scans (`scanUsers`, `scanLedger`) yield copies, like everything else.
  *
@@ -27,7 +29,8 @@
 import type { SliceOwner } from '../core/detectors/state';
 import type { Feedback, LedgerEntry, PopulationStats, RunLease, RunState, UserBaseline } from '../core/model';
 import { BaselineStoreError, ConcurrentUpdateError, ItemTooLargeError, LeaseLostError } from '../errors';
-import type { BaselineStore, ItemNotStored, SaveUsersResult } from '../ports';
+import type { BaselineStore, DeliveryRecord, ItemNotStored, SaveUsersResult } from '../ports';
+import { deliveryKey } from './items/delivery';
 import {
   decodeFeedback,
   decodePopulation,
@@ -67,11 +70,12 @@ export class InMemoryBaselineStore implements BaselineStore {
   reads = 0;
   /** Items written (a skipped identical save or a lost condition writes nothing). */
   writes = 0;
-  /** Thrown by the next write call (`saveUsers`, `writeUsersLeased`, `savePopulation`, `saveRunState`, `saveFeedback`, `recordRaisedAlerts`), which then writes nothing; cleared once thrown. */
+  /** Thrown by the next write call (`saveUsers`, `writeUsersLeased`, `savePopulation`, `saveRunState`, `saveFeedback`, `recordRaisedAlerts`, `recordDeliveredTo`), which then writes nothing; cleared once thrown. */
   failNextWrite: Error | undefined;
 
   private readonly items = new Map<string, Stored>();
   private readonly raised = new Map<string, LedgerEntry>();
+  private readonly sent = new Map<string, DeliveryRecord>();
   private held: RunLease | undefined;
   /** Detectors' state slices read as unreadable and left out (see `DynamoDbStoreStats.sliceDefects`). */
   sliceDefects = 0;
@@ -155,6 +159,22 @@ export class InMemoryBaselineStore implements BaselineStore {
     for (const e of entries) {
       if (this.raised.has(e.id)) continue;
       this.raised.set(e.id, boundLedgerEntry(e));
+      this.writes++;
+    }
+  }
+
+  async getDeliveredTo(output: string, ids: readonly string[]): Promise<Set<string>> {
+    const out = new Set(ids.filter((id) => this.sent.has(deliveryKey(output, id))));
+    this.reads += out.size;
+    return out;
+  }
+
+  async recordDeliveredTo(output: string, records: readonly DeliveryRecord[]): Promise<void> {
+    const keyed = records.map((r) => [deliveryKey(output, r.id), r] as const);
+    this.throwIfFailing();
+    for (const [key, r] of keyed) {
+      if (this.sent.has(key)) continue;
+      this.sent.set(key, { ...r });
       this.writes++;
     }
   }

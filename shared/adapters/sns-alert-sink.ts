@@ -45,11 +45,13 @@ import {
   emailSubject,
   emailText,
 } from '../core/alert-text';
-import { truncate } from '../core/untrusted-text';
 import { alertDocument, withSilenceTarget, type SilenceTarget } from '../core/alerts';
 import type { Alert, AlertBatch, PublishReport } from '../core/model';
 import type { AlertSink } from '../ports';
+import { type AlertDetail, alertDetail, packBatches as packGreedy } from './alert-payload';
 import { backoffMs, errorText } from './aws-retry';
+
+export { type AlertDetail, alertDetail } from './alert-payload';
 
 /** `PublishBatch` takes at most 10 entries (SNS quotas). */
 /** Message attribute telling alert messages from the per-run digest, for subscription filter policies (infra reads these). */
@@ -106,9 +108,6 @@ export interface SnsAlertSinkProps {
   readonly random?: () => number;
 }
 
-/** What subscribers get as "the alert": the alert document, possibly trimmed to fit SNS's size limit. */
-export type AlertDetail = Alert | (Partial<Alert> & { readonly id: string; readonly truncated: true });
-
 /** One alert ready to publish. */
 interface Prepared {
   readonly alert: Alert;
@@ -130,58 +129,6 @@ export function messageBytes(m: {
   for (const [name, v] of Object.entries(m.MessageAttributes ?? {}))
     n += utf8(name) + utf8(v.DataType) + utf8(v.StringValue) + (v.BinaryValue?.byteLength ?? 0);
   return n;
-}
-
-/** Deep copy with every string cut to `max` characters and every array to `maxItems` items. */
-function trimDeep(v: unknown, max: number, maxItems: number): unknown {
-  if (typeof v === 'string') return truncate(v, max);
-  if (Array.isArray(v)) return v.slice(0, maxItems).map((x) => trimDeep(x, max, maxItems));
-  if (v && typeof v === 'object')
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, trimDeep(x, max, maxItems)]));
-  return v;
-}
-
-/**
- * The alert document at a trim level: 0 = whole; 1 and 2 = long strings and lists cut; 3 = the identifying
- * core only. Trimmed documents carry `truncated: true` so a consumer knows to look the alert up.
- */
-export function alertDetail(a: Alert, level: 0 | 1 | 2 | 3): AlertDetail {
-  if (level === 0) return a;
-  if (level === 1) return { ...(trimDeep(a, 2_048, 50) as Alert), truncated: true };
-  if (level === 2) return { ...(trimDeep(a, 256, 10) as Alert), truncated: true };
-  return {
-    id: a.id,
-    '@timestamp': a['@timestamp'],
-    rule: trimDeep({ ...a.rule, description: '', references: [], threat: a.rule.threat }, 128, 3) as Alert['rule'],
-    user: { name: truncate(a.user.name, 128) },
-    // An alert about a source has no user name: what it is about (the source, the campaign it belongs to, the
-    // first users) stays, bounded.
-    ...(a.campaign
-      ? {
-          campaign: {
-            ...(a.campaign.of !== undefined ? { of: truncate(a.campaign.of, 128) } : {}),
-            ...(a.campaign.source !== undefined ? { source: truncate(a.campaign.source, 64) } : {}),
-            ...(a.campaign.users
-              ? { users: a.campaign.users.slice(0, 3).map((u) => ({ ...u, name: truncate(u.name, 64) })) }
-              : {}),
-            ...(a.campaign.users ? { total: Math.max(a.campaign.users.length, a.campaign.total ?? 0) } : {}),
-          },
-        }
-      : {}),
-    // The owner is part of what identifies where the logon came from, and small (the name is bounded by buildAlert).
-    source: {
-      ...a.source,
-      ip: truncate(a.source.ip, 64),
-      ...(a.source.as?.organization
-        ? { as: { ...a.source.as, organization: { name: truncate(a.source.as.organization.name, 128) } } }
-        : {}),
-    },
-    score: a.score,
-    probability: a.probability,
-    window: a.window,
-    log_source: truncate(a.log_source, 64),
-    truncated: true,
-  };
 }
 
 function attributes(a: Alert): Record<string, MessageAttributeValue> {
@@ -223,26 +170,13 @@ function prepareCard(a: Alert): Prepared {
   return { alert: a, entry, bytes: messageBytes(entry) };
 }
 
-/** Greedy packing in rank order: a new batch when 10 entries or the byte budget would be exceeded. */
+/** Greedy packing in rank order: a new batch when 10 entries or SNS's byte budget would be exceeded. */
 export function packBatches<T extends { bytes: number }>(
   items: readonly T[],
   maxEntries = MAX_BATCH_ENTRIES,
   maxBytes = BUDGET_BYTES,
 ): T[][] {
-  const batches: T[][] = [];
-  let cur: T[] = [];
-  let bytes = 0;
-  for (const it of items) {
-    if (cur.length > 0 && (cur.length >= maxEntries || bytes + it.bytes > maxBytes)) {
-      batches.push(cur);
-      cur = [];
-      bytes = 0;
-    }
-    cur.push(it);
-    bytes += it.bytes;
-  }
-  if (cur.length > 0) batches.push(cur);
-  return batches;
+  return packGreedy(items, maxEntries, maxBytes);
 }
 
 /** Batch entry id: position plus the alert id's allowed characters, ≤ 80 characters, unique by position. */

@@ -1,4 +1,5 @@
 import type { Feedback, LedgerEntry, PopulationStats, RunLease, RunState, UserBaseline } from '../core/model';
+import type { DeliveryRecordStore } from './delivery-record';
 
 /*
  * The detector's memory (per-user baselines, population statistics, run state, analyst feedback, the alert
@@ -108,11 +109,12 @@ export interface OperatorStore
 }
 
 /**
- * Both ports: what a store adapter implements. Implementations: `DynamoDbBaselineStore` (AWS and, on
- * dynalite, local), `InMemoryBaselineStore` (tests), both checked by one contract suite
- * (test/contract/baseline-store.test.ts). Consumers depend on the narrower port they use, never on this.
+ * Both ports, and the per-output delivery record (`DeliveryRecordStore`, ./delivery-record.ts): what a store adapter
+ * implements. Implementations: `DynamoDbBaselineStore` (AWS and, on dynalite, local), `InMemoryBaselineStore`
+ * (tests), both checked by one contract suite (test/contract/baseline-store.test.ts). Consumers depend on the
+ * narrower port they use, never on this.
  */
-export type BaselineStore = DetectionStore & OperatorStore;
+export type BaselineStore = DetectionStore & OperatorStore & DeliveryRecordStore;
 
 /** A user baseline `saveUsers` skipped because it cannot be stored. */
 export interface ItemNotStored {

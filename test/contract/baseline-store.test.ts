@@ -667,6 +667,42 @@ function contract(name: string, open: () => Promise<Subject>) {
       expect(await store.writeUsersLeased([], a, T)).toEqual({ notStored: [] });
     });
 
+    it('keeps per-output delivery records apart per output, idempotent, and out of the ledger and its scans', async () => {
+      const { store, other } = await open();
+      const record = (id: string, deliveredAtMs = T) => ({
+        id,
+        deliveredAtMs,
+        expiresAtEpochSeconds: Math.floor(T / 1000) + 30 * 86_400,
+      });
+      expect(await store.getDeliveredTo('sns', ['rareuser-1'])).toEqual(new Set());
+      await store.recordDeliveredTo('sns', [record('rareuser-1'), record('rareuser-2')]);
+      // Again (a retried run), with a duplicate in one call, from another process: fine.
+      await other.recordDeliveredTo('sns', [record('rareuser-1', T + 1), record('rareuser-3'), record('rareuser-3')]);
+      await store.recordDeliveredTo('eventbridge', [record('rareuser-2')]);
+      await store.recordDeliveredTo('securityhub', []);
+      expect(await store.getDeliveredTo('sns', ['rareuser-1', 'rareuser-2', 'rareuser-3', 'never'])).toEqual(
+        new Set(['rareuser-1', 'rareuser-2', 'rareuser-3']),
+      );
+      expect(await other.getDeliveredTo('eventbridge', ['rareuser-1', 'rareuser-2', 'rareuser-3'])).toEqual(
+        new Set(['rareuser-2']),
+      );
+      expect(await store.getDeliveredTo('securityhub', ['rareuser-1'])).toEqual(new Set());
+      expect(await store.getDeliveredTo('sns', [])).toEqual(new Set());
+      // Delivered to an output is not raised: the ledger, its scan and the users are untouched.
+      expect(await store.getRaisedAlerts(['rareuser-1', 'rareuser-2'])).toEqual(new Set());
+      const ledger: LedgerEntry[] = [];
+      for await (const e of store.scanLedger()) ledger.push(e);
+      expect(ledger).toEqual([]);
+      // Hostile ids are keys like any other (hashed when they cannot be one as they are).
+      await store.recordDeliveredTo(
+        'sns',
+        HOSTILE_NAMES.map((n) => record(n)),
+      );
+      expect(await store.getDeliveredTo('sns', HOSTILE_NAMES)).toEqual(new Set(HOSTILE_NAMES));
+      expect(await store.getDeliveredTo('eventbridge', HOSTILE_NAMES)).toEqual(new Set());
+      await expect(store.recordDeliveredTo('Not An Output', [record('x')])).rejects.toBeInstanceOf(BaselineStoreError);
+    });
+
     it('reads and writes a few hundred users at once', async () => {
       const { store } = await open();
       const users = Array.from({ length: 250 }, (_, i) =>

@@ -1,5 +1,6 @@
 /**
- * A tiny HTTP endpoint speaking the wire protocols of CloudWatch Logs (JSON 1.1) and SNS (query/XML), for
+ * A tiny HTTP endpoint speaking the wire protocols of CloudWatch Logs (JSON 1.1), SNS (query/XML), EventBridge's
+ * PutEvents (JSON 1.1) and Security Hub's BatchImportFindings (REST-JSON), for
  * tests of the *built bundle*: the bundle carries its own copy of the AWS SDK, so in-process client mocks
  * cannot reach it; pointing its clients here with `AWS_ENDPOINT_URL_<SERVICE>` can. Everything it was asked
  * is recorded, so tests assert on the requests the real SDK serialised.
@@ -19,6 +20,14 @@ export interface FakeAws {
   readonly digests: string[];
   /** When set, PublishBatch reports every entry failed with this code. */
   failPublish: string | undefined;
+  /** EventBridge PutEvents entries accepted so far. */
+  readonly events: { source: string; detailType: string; detail: string }[];
+  /** When set, PutEvents reports every entry failed with this code. */
+  failEvents: string | undefined;
+  /** Security Hub findings imported so far (each as sent). */
+  readonly findings: Record<string, unknown>[];
+  /** When set, BatchImportFindings reports every finding failed with this code. */
+  failFindings: string | undefined;
   readonly calls: string[];
   close(): Promise<void>;
 }
@@ -36,11 +45,44 @@ export async function startFakeAws(): Promise<FakeAws> {
     published: [],
     digests: [],
     failPublish: undefined,
+    events: [],
+    failEvents: undefined,
+    findings: [],
+    failFindings: undefined,
     calls: [],
     close: () => server.close(),
   };
   const server = await startLocalEndpoint((req, text, res) => {
     const target = String(req.headers['x-amz-target'] ?? '');
+    if (target === 'AWSEvents.PutEvents') {
+      fake.calls.push('PutEvents');
+      const input = JSON.parse(text) as { Entries: { Source: string; DetailType: string; Detail: string }[] };
+      const entries = input.Entries.map((e) => {
+        if (fake.failEvents) return { ErrorCode: fake.failEvents, ErrorMessage: 'injected' };
+        fake.events.push({ source: e.Source, detailType: e.DetailType, detail: e.Detail });
+        return { EventId: `ev-${++n}` };
+      });
+      res.setHeader('content-type', 'application/x-amz-json-1.1');
+      res.end(JSON.stringify({ FailedEntryCount: fake.failEvents ? entries.length : 0, Entries: entries }));
+      return;
+    }
+    if (req.method === 'POST' && (req.url ?? '').split('?')[0] === '/findings/import') {
+      fake.calls.push('BatchImportFindings');
+      const input = JSON.parse(text) as { Findings: Record<string, unknown>[] };
+      const failed = fake.failFindings
+        ? input.Findings.map((f) => ({ Id: f.Id, ErrorCode: fake.failFindings, ErrorMessage: 'injected' }))
+        : [];
+      if (!fake.failFindings) fake.findings.push(...input.Findings);
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          FailedCount: failed.length,
+          SuccessCount: input.Findings.length - failed.length,
+          FailedFindings: failed,
+        }),
+      );
+      return;
+    }
     if (target.startsWith('Logs_20140328.')) {
       const op = target.slice('Logs_20140328.'.length);
       fake.calls.push(op);

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ADAPTERS = join(ROOT, 'shared/adapters');
 /** Modules beside the adapters that are shared helpers, not adapters. */
-const SHARED_HELPERS = new Set(['aws-clients', 'aws-retry']);
+const SHARED_HELPERS = new Set(['aws-clients', 'aws-retry', 'alert-payload', 'batch-delivery']);
 
 /** Relative module specifiers a file imports (static, dynamic and type-only alike), resolved from the adapters' folder. */
 function localImports(file: string): string[] {
@@ -36,6 +36,7 @@ describe('adapters', () => {
     );
     expect(items.map((f) => relative(ADAPTERS, f)).sort()).toEqual([
       'items/codec.ts',
+      'items/delivery.ts',
       'items/keys.ts',
       'items/size.ts',
     ]);

@@ -10,6 +10,7 @@
  *                                                   detectorId, user, sourceIp, raisedAt (epoch ms), document (the
  *                                                   alert JSON as delivered, at most 16 KiB) (and userTruncated
  *                                                   when the name was cut to fit)
+ *   `SENT#<output>#<id>` one output (sns, eventbridge, securityhub; triage) accepted one alert: see items/delivery.ts
  * A name that cannot be a key as it is (longer than DynamoDB's 2,048-byte partition key, or not well-formed
  * UTF-16 so it would not survive UTF-8) is keyed `USERH#<sha256>` instead; the body carries the real name,
  * and a read checks it.
