@@ -18,6 +18,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { DirectoryStaging } from '../shared/adapters/directory-staging';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -358,10 +359,13 @@ async function benchRun(users: number, logons: number) {
     const rssBefore = process.memoryUsage().rss;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
+    // Staged in a temporary directory, as the Lambda stages in its /tmp.
+    const staging = await DirectoryStaging.temporary('authwatch-bench-');
     const summary = await runDetection(
-      { logSources: [source], store, sink, clock: { now: () => Date.now() }, settings: DEFAULT_SETTINGS },
+      { logSources: [source], store, sink, clock: { now: () => Date.now() }, settings: DEFAULT_SETTINGS, staging },
       { windowEnd },
     );
+    rmSync(staging.root, { recursive: true, force: true });
     const wallS = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const cpuS = (cpu.user + cpu.system) / 1e6;

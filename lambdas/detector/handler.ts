@@ -19,6 +19,10 @@ import { LogsInsightsLogSource } from '../../shared/adapters/logs-insights-log-s
 import { type AlertOutput, MultiAlertSink } from '../../shared/adapters/multi-alert-sink';
 import { httpFindingsImporter, SecurityHubAlertSink } from '../../shared/adapters/security-hub-alert-sink';
 import { SnsAlertSink } from '../../shared/adapters/sns-alert-sink';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DirectoryStaging } from '../../shared/adapters/directory-staging';
 import { withIdentities } from '../../shared/adapters/identity-log-source';
 import { SystemClock } from '../../shared/adapters/system-clock';
 import { logSourceId, parseRuntimeConfig } from '../../shared/config';
@@ -116,7 +120,16 @@ export function compose(env: Readonly<Record<string, string | undefined>>): Dete
     clock,
     settings: config.settings,
     logger: { warn: (message, data) => logger.warn(message, data ?? {}) },
+    // What a run's steps hand over (a large window's slices: their observations, digests and learned baselines) goes
+    // to the function's /tmp, not its memory. Emptied at every cold start: a run killed by its timeout cannot clean up.
+    staging: freshStaging(join(tmpdir(), 'authwatch-staging')),
   };
+}
+
+/** A staging directory emptied of whatever an earlier process left there. */
+function freshStaging(root: string): DirectoryStaging {
+  rmSync(root, { recursive: true, force: true });
+  return new DirectoryStaging(root);
 }
 
 /** The part of the Lambda context the run uses: how long it may still take. */

@@ -326,8 +326,12 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
     }
     leases.set(run.attemptId, now);
   }
-  async function releaseLease(run: RunRef): Promise<void> {
-    if (!leases.delete(run.attemptId)) return;
+  /**
+   * Give the lease up: if this process took it, or (`anyway`) whoever of this attempt did: under the fan-out the
+   * step that gives it up is not the one that took it. A window without logons never took it, and writes nothing.
+   */
+  async function releaseLease(run: RunRef, anyway = false): Promise<void> {
+    if (!leases.delete(run.attemptId) && !anyway) return;
     // Best effort: a lease left behind expires by itself, and must not hide how the run ended.
     await store.releaseLease(run.attemptId).catch((e: unknown) =>
       deps.logger?.warn('could not release the run lease; it expires by itself', {
@@ -840,7 +844,7 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
       deps.logger?.warn('run abandoned; the next attempt starts over', { runId: run.runId, error });
       for (const k of [...retained.keys()]) if (k.startsWith(`${run.attemptId}/`)) retained.delete(k);
       contexts.delete(run.attemptId);
-      await releaseLease(run);
+      await releaseLease(run, true);
       await staging
         .deletePrefix(`${run.stagingPrefix}/`)
         .catch((e: unknown) =>
@@ -912,7 +916,7 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
     }
     const d = await staged<DeliverStage>(run, 'deliver');
     if (d) for (const [id, n] of Object.entries(d.windowFindings)) findings[id] = (findings[id] ?? 0) + n;
-    await releaseLease(run);
+    await releaseLease(run, await isActive(run));
     contexts.delete(run.attemptId);
     await staging.deletePrefix(`${run.stagingPrefix}/`);
     return {

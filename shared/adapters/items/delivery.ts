@@ -41,7 +41,8 @@ export function encodeDeliveryItem(output: string, r: DeliveryRecord): Item {
     [PARTITION_KEY]: { S: deliveryKey(output, r.id) },
     [TTL_ATTRIBUTE]: { N: String(Math.floor(r.expiresAtEpochSeconds)) },
     output: { S: output },
-    alertId: { S: r.id },
+    // For a person reading the table: as it is, or with lone surrogates escaped (`\ud800`), which DynamoDB cannot store.
+    alertId: { S: Buffer.from(r.id, 'utf8').toString('utf8') === r.id ? r.id : JSON.stringify(r.id).slice(1, -1) },
     sentAt: { N: String(r.deliveredAtMs) },
   };
 }
