@@ -160,7 +160,8 @@ describe('detector function', () => {
       [...Object.values(ENV), ...Object.values(NETWORK_DATA_LOCATION_ENV), SERVICE_NAME_ENV, 'NODE_OPTIONS'].sort(),
     );
     expect(vars[SERVICE_NAME_ENV]).toBe('authwatch-test');
-    expect(vars.NODE_OPTIONS).toBe('--enable-source-maps');
+    // Source maps, and a heap of three quarters of the function's 1,024 MB.
+    expect(vars.NODE_OPTIONS).toBe('--enable-source-maps --max-old-space-size=768');
     expect(JSON.parse(vars[ENV.logSources] as string)).toEqual(TEST_CONFIG.logSources);
 
     // Stand-ins for the deploy-time tokens, then the handler's own parser: what synthesizes is what runs.
