@@ -146,7 +146,7 @@ function best(n: number, f: () => unknown): number {
 // synthetic population: mature users with a home address, some on the office NAT
 // ---------------------------------------------------------------------------------------------
 
-const NOW = Date.UTC(2026, 10, 2, 10, 0);
+export const NOW = Date.UTC(2026, 10, 2, 10, 0);
 
 function ipOf(i: number): string {
   return `${11 + ((i >> 16) & 0x7f)}.${(i >> 8) & 0xff}.${i & 0xff}.${1 + (i % 250)}`;
@@ -175,11 +175,14 @@ function userName(i: number): string {
   return `user${String(i).padStart(6, '0')}@corp.example`;
 }
 
-/** One window's observations: `logons` spread over `users`, 1 in 20 from an address new to them. */
-function windowObservations(users: number, logons: number, windowEnd: number): LogonObservation[] {
+/**
+ * One window's observations: `logons` spread over `users` (numbered from `from`), 1 in 20 from an address new to
+ * them.
+ */
+export function windowObservations(users: number, logons: number, windowEnd: number, from = 0): LogonObservation[] {
   const perUser = Math.max(1, Math.floor(logons / users));
   const out: LogonObservation[] = [];
-  for (let i = 0; i < users; i++) {
+  for (let i = from; i < from + users; i++) {
     const novel = i % 20 === 7;
     const t = windowEnd - BUCKET_MS - ((i * 7919) % BUCKET_MS);
     out.push({
@@ -236,13 +239,15 @@ function benchCore(users = 100_000) {
 // full run against dynalite in a child process
 // ---------------------------------------------------------------------------------------------
 
-interface Dynalite {
+export interface Dynalite {
   client: DynamoDBClient;
+  /** Where it listens, for other processes' clients. */
+  endpoint: string;
   requests: Record<string, number>;
   stop(): void;
 }
 
-async function startDynaliteChild(): Promise<Dynalite> {
+export async function startDynaliteChild(): Promise<Dynalite> {
   const child: ChildProcess = spawn(
     process.execPath,
     [...process.execArgv, join(ROOT, 'cli', 'bench', 'dynalite-server.ts')],
@@ -273,6 +278,7 @@ async function startDynaliteChild(): Promise<Dynalite> {
   );
   return {
     client,
+    endpoint: `http://127.0.0.1:${port}`,
     requests,
     stop: () => {
       client.destroy();
@@ -285,7 +291,7 @@ async function startDynaliteChild(): Promise<Dynalite> {
  * Prime `users` mature baselines (version 1) with BatchWriteItem, 25 per request: setup, not measured, and
  * ~25× fewer requests than the store's conditional puts. Items are exactly what the store writes.
  */
-async function primeUsers(client: DynamoDBClient, table: string, users: number): Promise<void> {
+export async function primeUsers(client: DynamoDBClient, table: string, users: number): Promise<void> {
   // Batches are built as the workers need them, so priming never holds the whole table in memory (the run's peak
   // RSS is measured over the whole process, priming included).
   const batches = Math.ceil(users / 25);
@@ -734,12 +740,18 @@ async function main() {
       logons: { type: 'string' },
       'child-run': { type: 'boolean', default: false },
       'child-enrich': { type: 'string' },
+      'child-step': { type: 'string' },
       via: { type: 'string', default: 'file' },
     },
   });
   if (values['child-enrich'] !== undefined) {
     const via = values.via === 's3' ? 's3' : 'file';
     process.stdout.write(JSON.stringify(await enrichLoadChild(values['child-enrich'], via)));
+    return;
+  }
+  if (values['child-step'] !== undefined) {
+    const { shardStepChild } = await import('./bench/shards');
+    process.stdout.write(JSON.stringify(await shardStepChild(values['child-step'])));
     return;
   }
   if (values['child-run']) {
@@ -800,6 +812,11 @@ async function main() {
       );
     }
     out.scale = rows;
+  }
+  if (only.has('shards')) {
+    // Not in the default set: about half an hour on 2 cores (priming a million users, ~70 step processes).
+    const { benchShards } = await import('./bench/shards');
+    out.shards = await benchShards(Number(values.users === '100000' ? 1_000_000 : values.users));
   }
   if (only.has('bundle')) out.bundle = await benchBundle();
   if (only.has('enrich')) out.enrich = await benchEnrich();
