@@ -63,6 +63,11 @@ export const FANOUT_DEFAULTS = {
    * (an estimate, not measured on AWS: lower it if executions time out while catching up).
    */
   catchUpChunksPerExecution: 8,
+  /**
+   * The step function's memory. Deliver and commit see the whole window's logons and digests: a window of 1,000,000
+   * users peaked at 2,153 MB in deliver (npm run bench -- --only shards, with the heap of a 3,008 MB function).
+   */
+  memoryMb: 3008,
 } as const;
 
 const wholeIn = (min: number, max: number, what: string) => {
@@ -97,6 +102,11 @@ const fanoutSchema = z.object(
       FANOUT_LIMITS.maxCatchUpChunksPerExecution,
       'backlog chunks (15 minutes each) one execution analyses after missed runs',
     ).default(FANOUT_DEFAULTS.catchUpChunksPerExecution),
+    memoryMb: wholeIn(
+      1024,
+      10_240,
+      "the step function's memory in MB (deliver and commit hold the whole window's logons: about 2.2 KB a user)",
+    ).default(FANOUT_DEFAULTS.memoryMb),
   },
   { error: 'an object like {"enabled":true,"userShards":16}' },
 );

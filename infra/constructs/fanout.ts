@@ -57,7 +57,7 @@ import { DEFAULT_QUERY_TIMEOUT_MS, ENV, type LogSourceConfig } from '../../share
 import { settingsForEnvironment, type DetectionSettings } from '../../shared/core/settings';
 import { SERVICE_NAME_ENV } from '../../shared/telemetry';
 import type { FanoutConfig } from '../config';
-import { DETECTOR_MEMORY_MB, DETECTOR_TIMEOUT, functionProps, grantQueryLogGroups } from './detector';
+import { DETECTOR_TIMEOUT, functionProps, grantQueryLogGroups } from './detector';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { RUN_INTERVAL, SCHEDULE_MAX_EVENT_AGE, SCHEDULE_RETRY_ATTEMPTS } from './schedule';
 
@@ -163,7 +163,8 @@ export class Fanout extends Construct {
         description: 'authwatch: one step of a window (plan, fetch, evaluate, deliver, learn, commit, write, finish)',
         // Each step is bounded by what bounds the single run (a fetch by the query budget), on a share of the users.
         timeout: DETECTOR_TIMEOUT,
-        memorySize: DETECTOR_MEMORY_MB,
+        // Deliver and commit hold the whole window's logons and digests (infra/config.ts FANOUT_DEFAULTS.memoryMb).
+        memorySize: props.config.memoryMb,
         logGroup: this.logGroup,
         role: this.role,
         concurrency: 'unreserved',
