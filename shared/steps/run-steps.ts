@@ -759,6 +759,8 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
       }
       await stage(run, out, 'learn', shard);
       await stage(run, shares, 'shares', shard);
+      // The counts alone, for the summary: `finish` need not read every learned baseline back.
+      await stage(run, { newUsers: out.newUsers }, 'learned', shard);
       return { shard, usersChanged: out.users.length };
     },
 
@@ -906,7 +908,7 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
         detectorErrors += e.detectorErrors;
         for (const f of e.findings) findings[f.detectorId] = (findings[f.detectorId] ?? 0) + 1;
       }
-      const l = await staged<LearnStage>(run, 'learn', s);
+      const l = await staged<{ newUsers: number }>(run, 'learned', s);
       if (l) newUsers += l.newUsers;
       const w = await staged<WriteStage>(run, 'write', s);
       if (w) {
