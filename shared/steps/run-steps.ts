@@ -20,7 +20,6 @@
  * baselines between evaluate and learn instead of reading them twice.
  */
 import { randomUUID } from 'node:crypto';
-import { deserialize, serialize } from 'node:v8';
 import {
   alertDocument,
   alertedPlaces,
@@ -32,15 +31,14 @@ import {
 } from '../core/alerts';
 import {
   applyPopulationDeltas,
+  emptyDelta,
   learnPopulation,
   learnUsers,
   settleAllSuspects,
   type LearnOptions,
-  type PopulationDelta,
 } from '../core/baseline-update';
 import { foldSameLogon, isCampaign, linkCampaigns } from '../core/campaigns';
 import { DETECTORS, type Detector } from '../core/detectors';
-import type { PopulationLearnUser } from '../core/detectors/detector';
 import { enrichObservations } from '../core/enrich';
 import { failureTargets } from '../core/failures';
 import { isUserMature } from '../core/habits';
@@ -65,13 +63,25 @@ import {
   type UserBaseline,
 } from '../core/model';
 import { decayPopulationTo } from '../core/population';
-import type { DetectorId } from '../core/settings';
 import type { AlertedPlace } from '../core/suspect';
 import { DigestMap, windowDigest } from '../core/window-digest';
 import { AlertSinkError, AuthwatchError, ConcurrentUpdateError } from '../errors';
-import type { ItemNotStored, LogSource } from '../ports';
+import type { LogSource } from '../ports';
 import type { Staging } from '../ports/staging';
 import type { DetectionDeps, RunSummary, SourceSummary } from '../run-detection';
+import {
+  StepStaging,
+  type DeliverStage,
+  type EvaluateStage,
+  type FetchStage,
+  type LearnedStage,
+  type LearnStage,
+  type SharesStage,
+  type ShardStages,
+  type WriteStage,
+  type CommitStage,
+} from './stages';
+import { perDetector, summariseRun } from './summary';
 import type {
   DeliverReport,
   EvaluateReport,
@@ -124,68 +134,6 @@ export function runWindow(opts: { readonly windowEnd: number; readonly windowSta
   return { start: opts.windowStart, end: opts.windowEnd };
 }
 
-/** What a fetch step stages besides the observations: its sources' counters. */
-interface FetchStage {
-  readonly sources: SourceSummary[];
-  readonly users: number;
-  readonly observations: number;
-  readonly logons: number;
-  readonly malformed: number;
-  readonly namesTruncated: number;
-  readonly queries: number;
-  readonly rows: number;
-  readonly queryMs: number;
-  readonly bytesScanned: number;
-  readonly addressesLooked: number;
-  readonly addressesWithOwner: number;
-}
-
-interface EvaluateStage {
-  readonly findings: { readonly detectorId: string; readonly finding: Finding }[];
-  /** Window digests of the shard's users with a baseline (who logged on, and who failures named). */
-  readonly digests: [string, string[]][];
-  readonly users: number;
-  readonly usersLearning: number;
-  readonly failureTargetsRead: number;
-  readonly failureTargetsNotRead: number;
-  readonly detectorErrors: number;
-}
-
-interface DeliverStage {
-  readonly suspects: AlertedPlace[];
-  /** The window was already learned into the population (the retry of a run cut while saving): deliver nothing. */
-  readonly learnedBefore: boolean;
-  readonly windowFindings: Record<string, number>;
-  readonly detectorErrors: number;
-  readonly alertsPublished: Record<string, number>;
-  readonly alertsDeduplicated: number;
-  readonly alertsFolded: number;
-  readonly alertsSuppressed: number;
-  readonly alertsCutByCap: number;
-  readonly alertIds: string[];
-}
-
-/** One shard's learning: its new baselines (`learn/<shard>`), apart from what the population needs of it. */
-interface LearnStage {
-  readonly users: UserBaseline[];
-  readonly newUsers: number;
-}
-
-/** What one shard's users add to the population (`shares/<shard>`): small next to their baselines. */
-interface SharesStage {
-  readonly delta: PopulationDelta;
-  readonly learners: [string, PopulationLearnUser<unknown>[]][];
-}
-
-interface CommitStage {
-  readonly populationSaved: boolean;
-}
-
-interface WriteStage {
-  readonly written: number;
-  readonly notStored: ItemNotStored[];
-}
-
 /** What every step of a run reads once per process: the run state, the population, analyst feedback. */
 interface RunContext {
   readonly storedState: RunState | undefined;
@@ -214,16 +162,6 @@ export interface RunStepsOptions {
   readonly sourceGroups?: readonly (readonly LogSource[])[];
 }
 
-function perDetector(detectors: readonly Detector[]): Record<DetectorId, number> {
-  const r = {} as Record<DetectorId, number>;
-  for (const d of detectors) r[d.id] = 0;
-  return r;
-}
-
-function encode(value: unknown): Uint8Array {
-  return serialize(value);
-}
-
 /** The steps as one process runs them: `RunSteps`, plus what only a process running them all needs. */
 export interface LocalRunSteps extends RunSteps {
   /** Split the fetched window into `shardCount` shards (a window found larger than one slice). */
@@ -243,31 +181,11 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
   /** Leases this process holds, by attempt: when each was taken (or last extended). */
   const leases = new Map<string, number>();
 
-  const key = (run: RunRef, ...parts: (string | number)[]) => [run.stagingPrefix, ...parts].join('/');
-  async function stage(run: RunRef, value: unknown, ...parts: (string | number)[]): Promise<void> {
-    await staging.put(key(run, ...parts), encode(value));
-  }
-  async function staged<T>(run: RunRef, ...parts: (string | number)[]): Promise<T | undefined> {
-    const bytes = await staging.get(key(run, ...parts));
-    return bytes === undefined ? undefined : (deserialize(bytes) as T);
-  }
-  async function mustHave<T>(run: RunRef, ...parts: (string | number)[]): Promise<T> {
-    const v = await staged<T>(run, ...parts);
-    if (v === undefined)
-      throw new AuthwatchError(`run ${run.runId}: ${parts.join('/')} was not staged (did its step run?)`);
-    return v;
-  }
-  /** The observations of one shard (every source group's share), or of the whole window. */
-  async function observationsOf(run: RunRef, shard?: number): Promise<LogonObservation[]> {
-    const keys = (await staging.list(`${key(run, 'obs')}/`)).sort();
-    const out: LogonObservation[] = [];
-    for (const k of keys) {
-      if (shard !== undefined && !k.endsWith(`/${shard}`)) continue;
-      const bytes = await staging.get(k);
-      if (bytes) for (const o of deserialize(bytes) as LogonObservation[]) out.push(o);
-    }
-    return out;
-  }
+  const stages = new StepStaging(staging);
+  const stage = (run: RunRef, value: unknown, ...parts: (string | number)[]) => stages.put(run, value, ...parts);
+  const staged = <T>(run: RunRef, ...parts: (string | number)[]) => stages.get<T>(run, ...parts);
+  const mustHave = <T>(run: RunRef, ...parts: (string | number)[]) => stages.must<T>(run, ...parts);
+  const observationsOf = (run: RunRef, shard?: number) => stages.observations(run, shard);
 
   function context(run: RunRef): Promise<RunContext> {
     let c = contexts.get(run.attemptId);
@@ -494,7 +412,7 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
           const part = await staged<LogonObservation[]>(run, 'obs', g, s);
           if (part) for (const o of part) all.push(o);
         }
-        await staging.deletePrefix(`${key(run, 'obs', g)}/`);
+        await staging.deletePrefix(`${run.stagingPrefix}/obs/${g}/`);
         const byShard: LogonObservation[][] = Array.from({ length: n }, () => []);
         for (const o of all) byShard[shardOf(o.user, n)]!.push(o);
         for (let s = 0; s < n; s++) if (byShard[s]!.length > 0) await stage(next, byShard[s], 'obs', g, s);
@@ -743,7 +661,7 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
       const delivered = await mustHave<DeliverStage>(run, 'deliver');
       const observations = (await observationsOf(run, shard)).filter((o) => o.outcome === 'success');
       let out: LearnStage = { users: [], newUsers: 0 };
-      let shares: SharesStage = { delta: emptyDeltaOf(), learners: [] };
+      let shares: SharesStage = { delta: emptyDelta(), learners: [] };
       if (observations.length > 0) {
         const ctx = await context(run);
         await takeLease(run);
@@ -760,7 +678,7 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
       await stage(run, out, 'learn', shard);
       await stage(run, shares, 'shares', shard);
       // The counts alone, for the summary: `finish` need not read every learned baseline back.
-      await stage(run, { newUsers: out.newUsers }, 'learned', shard);
+      await stage(run, { newUsers: out.newUsers } satisfies LearnedStage, 'learned', shard);
       return { shard, usersChanged: out.users.length };
     },
 
@@ -861,107 +779,33 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
     const ctx = await context(run);
     if (!run.alertOnly)
       await store.saveRunState({ ...ctx.state, lastWindowEnd: Math.max(ctx.state.lastWindowEnd, run.windowEnd) });
-    const findings = perDetector(detectors) as Record<string, number>;
-    const sources: SourceSummary[] = [];
-    const t = {
-      logons: 0,
-      observations: 0,
-      malformed: 0,
-      namesTruncated: 0,
-      queries: 0,
-      rows: 0,
-      queryMs: 0,
-      bytesScanned: 0,
-      addressesLooked: 0,
-      addressesWithOwner: 0,
-    };
+    const fetches: FetchStage[] = [];
     for (const g of groups.keys()) {
       const f = await staged<FetchStage>(run, 'fetch', g);
-      if (!f) continue;
-      sources.push(...f.sources);
-      t.logons += f.logons;
-      t.observations += f.observations;
-      t.malformed += f.malformed;
-      t.namesTruncated += f.namesTruncated;
-      t.queries += f.queries;
-      t.rows += f.rows;
-      t.queryMs += f.queryMs;
-      t.bytesScanned += f.bytesScanned;
-      t.addressesLooked += f.addressesLooked;
-      t.addressesWithOwner += f.addressesWithOwner;
+      if (f) fetches.push(f);
     }
-    let usersSeen = 0;
-    let usersLearning = 0;
-    let targetsRead = 0;
-    let targetsNotRead = 0;
-    let detectorErrors = 0;
-    let newUsers = 0;
-    let written = 0;
-    let notStored = 0;
-    for (let s = 0; s < run.shardCount; s++) {
-      const e = await staged<EvaluateStage>(run, 'eval', s);
-      if (e) {
-        usersSeen += e.users;
-        usersLearning += e.usersLearning;
-        targetsRead += e.failureTargetsRead;
-        targetsNotRead += e.failureTargetsNotRead;
-        detectorErrors += e.detectorErrors;
-        for (const f of e.findings) findings[f.detectorId] = (findings[f.detectorId] ?? 0) + 1;
-      }
-      const l = await staged<{ newUsers: number }>(run, 'learned', s);
-      if (l) newUsers += l.newUsers;
-      const w = await staged<WriteStage>(run, 'write', s);
-      if (w) {
-        written += w.written;
-        notStored += w.notStored.length;
-      }
-    }
-    const d = await staged<DeliverStage>(run, 'deliver');
-    if (d) for (const [id, n] of Object.entries(d.windowFindings)) findings[id] = (findings[id] ?? 0) + n;
+    const shards: ShardStages[] = [];
+    for (let s = 0; s < run.shardCount; s++)
+      shards.push({
+        evaluated: await staged<EvaluateStage>(run, 'eval', s),
+        learned: await staged<LearnedStage>(run, 'learned', s),
+        written: await staged<WriteStage>(run, 'write', s),
+      });
+    const delivered = await staged<DeliverStage>(run, 'deliver');
     await releaseLease(run, await isActive(run));
     contexts.delete(run.attemptId);
     await staging.deletePrefix(`${run.stagingPrefix}/`);
-    return {
-      runId: run.runId,
-      window: { start: new Date(run.windowStart).toISOString(), end: new Date(run.windowEnd).toISOString() },
-      catchUp: run.catchUp,
-      alertOnly: run.alertOnly,
+    return summariseRun({
+      run,
+      detectors,
       learning: ctx.learning,
-      learningEndsAt: new Date(ctx.learningEndsAt).toISOString(),
-      logonsScanned: t.logons,
-      observations: t.observations,
-      addressesLooked: t.addressesLooked,
-      addressesWithOwner: t.addressesWithOwner,
-      malformed: t.malformed,
-      namesTruncated: t.namesTruncated,
-      queries: t.queries,
-      queryRows: t.rows,
-      queryMs: t.queryMs,
-      bytesScanned: t.bytesScanned,
-      slices: run.shardCount,
-      usersSeen,
-      failureTargetsRead: targetsRead,
-      failureTargetsNotRead: targetsNotRead,
-      usersLearning,
-      newUsers,
-      findings: findings as Record<DetectorId, number>,
-      alertsPublished: (d?.alertsPublished ?? perDetector(detectors)) as Record<DetectorId, number>,
-      alertsDeduplicated: d?.alertsDeduplicated ?? 0,
-      alertsFolded: d?.alertsFolded ?? 0,
-      alertsSuppressed: d?.alertsSuppressed ?? 0,
-      alertsCutByCap: d?.alertsCutByCap ?? 0,
-      detectorErrors: detectorErrors + (d?.detectorErrors ?? 0),
-      baselinesWritten: written,
-      itemsNotStored: notStored,
-      alertIds: d?.alertIds ?? [],
+      learningEndsAt: ctx.learningEndsAt,
+      fetches,
+      shards,
+      delivered,
       durationMs: deps.clock.now() - started,
-      sources,
-    };
+    });
   }
 
   return Object.assign(steps, { finishRun });
-}
-
-function emptyDeltaOf(): PopulationDelta {
-  return { userBuckets: 0, knownUsers: 0, newUsers: 0, dormantReturns: 0, sketchAdds: [], pool: [] };
 }
