@@ -544,3 +544,52 @@ export function rankAlerts(alerts: readonly Alert[]): Alert[] {
 export function capAlerts(ranked: readonly Alert[], max: number): { kept: Alert[]; cut: Alert[] } {
   return { kept: ranked.slice(0, max), cut: ranked.slice(max) };
 }
+
+/**
+ * A window's findings as alerts: each against its detector's threshold, then the allowlists (a detector whose
+ * findings carry an analyst's explicit word, a hostile mark, is not silenced by them), then one alert per entity (a
+ * new user seen from two IPs is one alert: the higher score, the earlier logon on a tie), and one per user and
+ * detector for detectors that say so (the rare user: the earliest logon; ids differ by first-seen bucket when a user
+ * spans buckets). `onFinding` is told every finding judged, below the threshold too. Returns the candidates by id and
+ * how many findings above their threshold an allowlist silenced.
+ */
+export function alertCandidates(
+  findings: readonly { readonly finding: Finding; readonly detector: Detector }[],
+  opts: {
+    readonly observations: readonly LogonObservation[];
+    readonly window: TimeWindow;
+    readonly settings: Pick<DetectionSettings, 'thresholds'>;
+    readonly allow: ReturnType<typeof compileAllowlist>;
+    readonly detectors: readonly Pick<Detector, 'id' | 'oneAlertPerUser'>[];
+    readonly onFinding?: (finding: Finding, threshold: number) => void;
+  },
+): { candidates: Map<string, Alert>; suppressed: number } {
+  const context = buildContextIndex(opts.observations);
+  let suppressed = 0;
+  const candidates = new Map<string, Alert>();
+  for (const { finding, detector } of findings) {
+    const threshold = opts.settings.thresholds[detector.id];
+    opts.onFinding?.(finding, threshold);
+    if (finding.score < threshold) continue;
+    if (
+      !detector.overridesAllowlists &&
+      opts.allow.allows(finding.user, finding.sourceIp, finding.observation.owner, finding.observation.firstSeen)
+    ) {
+      suppressed++;
+      continue;
+    }
+    const alert = buildAlert(finding, detector, opts.window, threshold, context(finding));
+    const prev = candidates.get(alert.id);
+    if (!prev || alert.score > prev.score || (alert.score === prev.score && alert['@timestamp'] < prev['@timestamp']))
+      candidates.set(alert.id, alert);
+  }
+  const onePerUser = new Set<string>(opts.detectors.filter((d) => d.oneAlertPerUser).map((d) => d.id));
+  const seenUser = new Set<string>();
+  for (const a of [...candidates.values()].sort((x, y) => x['@timestamp'].localeCompare(y['@timestamp']))) {
+    if (!onePerUser.has(a.rule.id)) continue;
+    const key = `${a.rule.id}\u0000${a.user.name}`;
+    if (seenUser.has(key)) candidates.delete(a.id);
+    else seenUser.add(key);
+  }
+  return { candidates, suppressed };
+}

@@ -20,15 +20,7 @@
  * baselines between evaluate and learn instead of reading them twice.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  alertDocument,
-  alertedPlaces,
-  buildAlert,
-  buildContextIndex,
-  capAlerts,
-  compileAllowlist,
-  rankAlerts,
-} from '../core/alerts';
+import { alertDocument, alertCandidates, alertedPlaces, capAlerts, compileAllowlist, rankAlerts } from '../core/alerts';
 import {
   applyPopulationDeltas,
   emptyDelta,
@@ -544,43 +536,18 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
         }
       }
 
-      // Thresholds and allowlists, then one alert per entity (a new user seen from two IPs is one alert). A
-      // detector whose findings carry an analyst's explicit word (a hostile mark) is not silenced by the allowlists.
-      const context_ = buildContextIndex(observations);
-      let alertsSuppressed = 0;
-      const candidates = new Map<string, Alert>();
-      if (ctx && allow && !ctx.learning) {
-        for (const { finding, detector } of all) {
-          const threshold = settings.thresholds[detector.id];
-          deps.onFinding?.(finding, threshold);
-          if (finding.score < threshold) continue;
-          if (
-            !detector.overridesAllowlists &&
-            allow.allows(finding.user, finding.sourceIp, finding.observation.owner, finding.observation.firstSeen)
-          ) {
-            alertsSuppressed++;
-            continue;
-          }
-          const alert = buildAlert(finding, detector, window, threshold, context_(finding));
-          const prev = candidates.get(alert.id);
-          if (
-            !prev ||
-            alert.score > prev.score ||
-            (alert.score === prev.score && alert['@timestamp'] < prev['@timestamp'])
-          )
-            candidates.set(alert.id, alert);
-        }
-        // One alert per user (rare user): keep the earliest logon per user and detector (ids differ by first-seen
-        // bucket when a user spans buckets).
-        const onePerUser = new Set<string>(detectors.filter((d) => d.oneAlertPerUser).map((d) => d.id));
-        const seenUser = new Set<string>();
-        for (const a of [...candidates.values()].sort((x, y) => x['@timestamp'].localeCompare(y['@timestamp']))) {
-          if (!onePerUser.has(a.rule.id)) continue;
-          const k = `${a.rule.id}\u0000${a.user.name}`;
-          if (seenUser.has(k)) candidates.delete(a.id);
-          else seenUser.add(k);
-        }
-      }
+      // Thresholds and allowlists, then one alert per entity; nothing alerts while the deployment is still learning.
+      const { candidates, suppressed: alertsSuppressed } =
+        ctx && allow && !ctx.learning
+          ? alertCandidates(all, {
+              observations,
+              window,
+              settings,
+              allow,
+              detectors,
+              ...(deps.onFinding ? { onFinding: deps.onFinding } : {}),
+            })
+          : { candidates: new Map<string, Alert>(), suppressed: 0 };
 
       // One run at a time delivers and learns. Then drop what the ledger already raised (overlapping windows,
       // retries), rank, cap. A window whose population was already written is the retry of a run cut while saving:
