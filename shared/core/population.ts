@@ -260,3 +260,86 @@ function setKey(o: Record<string, SketchCounter>, k: string, v: SketchCounter): 
     Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
   else o[k] = v;
 }
+
+/** Which population sketch an addition goes to. */
+export type SketchName = 'ip' | 'prefix' | 'network' | 'country';
+
+/**
+ * What one slice of a window's users adds to the population: counters, sketch additions in the order they were
+ * made, and the pooled-novelty contributions. Learning a window's users in slices (shared/steps/), each against
+ * the population as it was before the window, and replaying the slices' deltas onto it in order gives the same
+ * population as learning them all at once: exactly for one slice; with several, a user's share of a place another
+ * slice added in the same window is a whole share, not a top-up (the population's counts are approximate anyway).
+ */
+export interface PopulationDelta {
+  userBuckets: number;
+  knownUsers: number;
+  newUsers: number;
+  dormantReturns: number;
+  /** `[sketch, key, time, weight]`, in order. */
+  readonly sketchAdds: [SketchName, string, number, number][];
+  /** One mature user's active bucket each: their novelty before it, and what it brought. */
+  readonly pool: { readonly carried: NoveltyCounts; readonly period: PeriodNovelty }[];
+}
+
+/** A delta that adds nothing. */
+export function emptyDelta(): PopulationDelta {
+  return { userBuckets: 0, knownUsers: 0, newUsers: 0, dormantReturns: 0, sketchAdds: [], pool: [] };
+}
+
+function isEmptyDelta(d: PopulationDelta): boolean {
+  return (
+    d.userBuckets === 0 &&
+    d.knownUsers === 0 &&
+    d.newUsers === 0 &&
+    d.dormantReturns === 0 &&
+    d.sketchAdds.length === 0 &&
+    d.pool.length === 0
+  );
+}
+
+export const SKETCH_CAPACITY_OF: Readonly<Record<SketchName, number>> = {
+  ip: SKETCH_CAPACITY,
+  prefix: SKETCH_CAPACITY,
+  network: NETWORK_SKETCH_CAPACITY,
+  country: COUNTRY_SKETCH_CAPACITY,
+};
+
+/**
+ * Replay slices' deltas, in order, onto the population decayed to the window (`decayPopulationTo`): the population
+ * after the window's users, before the detectors' own population learning (`learnPopulation`). Pure: the sketches
+ * are copied once, and only when a delta adds to them.
+ */
+export function applyPopulationDeltas(pop: PopulationStats, deltas: Iterable<PopulationDelta>): PopulationStats {
+  let out = pop;
+  let sketches: Record<SketchName, Record<string, PopulationStats['sharedIps'][string]>> | undefined;
+  for (const d of deltas) {
+    if (isEmptyDelta(d)) continue;
+    if (out === pop) out = { ...pop };
+    out.userBuckets += d.userBuckets;
+    out.knownUsers += d.knownUsers;
+    out.newUsers += d.newUsers;
+    out.dormantReturns += d.dormantReturns;
+    for (const { carried, period } of d.pool) {
+      const n = out.placeNovelty ?? { periods: 0, ip: 0, prefix: 0, network: 0, ipInKnownPrefix: 0 };
+      out.placeNovelty = addBucketToPool(n, carried, period);
+    }
+    if (d.sketchAdds.length === 0) continue;
+    sketches ??= {
+      ip: { ...pop.sharedIps },
+      prefix: { ...pop.sharedPrefixes },
+      network: { ...(pop.sharedNetworks ?? {}) },
+      country: { ...(pop.sharedCountries ?? {}) },
+    };
+    for (const [name, key, t, weight] of d.sketchAdds)
+      sketchAddInPlace(sketches[name], key, t, SKETCH_CAPACITY_OF[name], weight);
+  }
+  if (sketches) {
+    out.sharedIps = sketches.ip;
+    out.sharedPrefixes = sketches.prefix;
+    out.sharedNetworks = sketches.network;
+    // Created only once a window has an owner's country to add (items learned before owners stay without).
+    if (pop.sharedCountries || Object.keys(sketches.country).length > 0) out.sharedCountries = sketches.country;
+  }
+  return out;
+}

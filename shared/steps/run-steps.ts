@@ -21,14 +21,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { alertDocument, alertCandidates, alertedPlaces, capAlerts, compileAllowlist, rankAlerts } from '../core/alerts';
-import {
-  applyPopulationDeltas,
-  emptyDelta,
-  learnPopulation,
-  learnUsers,
-  settleAllSuspects,
-  type LearnOptions,
-} from '../core/baseline-update';
+import { learnPopulation, learnUsers, settleAllSuspects, type LearnOptions } from '../core/baseline-update';
 import { foldSameLogon, isCampaign, linkCampaigns } from '../core/campaigns';
 import { DETECTORS, type Detector } from '../core/detectors';
 import { enrichObservations } from '../core/enrich';
@@ -54,7 +47,7 @@ import {
   type TimeWindow,
   type UserBaseline,
 } from '../core/model';
-import { decayPopulationTo } from '../core/population';
+import { applyPopulationDeltas, decayPopulationTo, emptyDelta } from '../core/population';
 import type { AlertedPlace } from '../core/suspect';
 import { DigestMap, windowDigest } from '../core/window-digest';
 import { AlertSinkError, AuthwatchError, ConcurrentUpdateError } from '../errors';

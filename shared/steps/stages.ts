@@ -5,7 +5,7 @@
  * (`obs/<group>/<shard>`), every other record per shard or once per run.
  */
 import { deserialize, serialize } from 'node:v8';
-import type { PopulationDelta } from '../core/baseline-update';
+import type { PopulationDelta } from '../core/population';
 import type { PopulationLearnUser } from '../core/detectors/detector';
 import type { Finding, LogonObservation, UserBaseline } from '../core/model';
 import type { AlertedPlace } from '../core/suspect';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
-import { applyPopulationDeltas, computeBaselineUpdate, learnUsers } from '../../shared/core/baseline-update';
+import { computeBaselineUpdate, learnUsers } from '../../shared/core/baseline-update';
 import { DETECTORS } from '../../shared/core/detectors';
 import { BUCKET_MS, bucketOf, DAY_MS, type LogonEvent, type UserBaseline } from '../../shared/core/model';
-import { decayPopulationTo } from '../../shared/core/population';
+import { applyPopulationDeltas, decayPopulationTo } from '../../shared/core/population';
 import { DEFAULT_SETTINGS } from '../../shared/core/settings';
 import { DigestMap, windowDigest } from '../../shared/core/window-digest';
 import { runDetection, type DetectionDeps } from '../../shared/run-detection';

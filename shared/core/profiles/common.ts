@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import type { LogonEvent, LogonObservation, Outcome } from '../model';
 import { canonicalIp, isLocalSource } from '../net';
 import { toSignals, type SignalKey, type Signals } from '../signals';
-import type { AnyProfileId, LineResult, ProfileId, RowResult } from './profile';
+import type { AnyProfileId, LineResult, RowResult } from './profile';
 
 // ---------------------------------------------------------------------------------------------
 // Results
