@@ -145,6 +145,69 @@ export function sourcesOf(
   return { byAddress, byOwner };
 }
 
+/**
+ * The observations of the sources a judgement of failures can be about, for `sourcesOf`: every address and every
+ * network owner that failed in the window, and every address one of whose observations `remembered` names (a
+ * source or a user's pair with it that the detector remembers from earlier windows). Each such source keeps all
+ * its observations, successes too, so `sourcesOf` builds exactly the entries it would from the whole window for
+ * each of them (and for an owner, for each of its addresses); a source that neither failed nor is remembered is
+ * one a failure judgement passes over, and is left out.
+ *
+ * Why: a window's sources are mostly addresses one user logged on from, and `sourcesOf` spends ~700 bytes on
+ * each; judging failures over the sources that failed keeps what a large window holds to what its failures are.
+ */
+export function failingSourceObservations(
+  observations: readonly LogonObservation[],
+  remembered?: (o: LogonObservation) => boolean,
+): readonly LogonObservation[] {
+  const addresses = new Set<string>();
+  const owners = new Set<string>();
+  for (const o of observations) {
+    if (o.outcome === 'failure') {
+      addresses.add(o.sourceIp);
+      if (o.owner) owners.add(ownerKey(o.owner));
+    } else if (remembered?.(o)) addresses.add(o.sourceIp);
+  }
+  return keepSources(observations, addresses, owners);
+}
+
+/**
+ * The observations of the addresses that logged on successfully as at least `minUsers` different users (all of
+ * those addresses' observations, failures too), for a judgement of one source against many users.
+ */
+export function crowdedAddressObservations(
+  observations: readonly LogonObservation[],
+  minUsers: number,
+): readonly LogonObservation[] {
+  // Per address the first user, then the set of them once a second appears: most addresses have one user.
+  const users = new Map<string, string | Set<string>>();
+  const crowded = new Set<string>();
+  for (const o of observations) {
+    if (o.outcome !== 'success' || crowded.has(o.sourceIp)) continue;
+    const seen = users.get(o.sourceIp);
+    if (seen === undefined) users.set(o.sourceIp, o.user);
+    else if (typeof seen === 'string') {
+      if (seen !== o.user) users.set(o.sourceIp, new Set([seen, o.user]));
+    } else seen.add(o.user);
+    const now = users.get(o.sourceIp)!;
+    if ((typeof now === 'string' ? 1 : now.size) >= minUsers) crowded.add(o.sourceIp);
+  }
+  return keepSources(observations, crowded, new Set());
+}
+
+/** The observations from these addresses or owners, in order; the list itself when that is all of them. */
+function keepSources(
+  observations: readonly LogonObservation[],
+  addresses: ReadonlySet<string>,
+  owners: ReadonlySet<string>,
+): readonly LogonObservation[] {
+  if (addresses.size === 0 && owners.size === 0) return [];
+  const kept = observations.filter(
+    (o) => addresses.has(o.sourceIp) || (o.owner !== undefined && owners.has(ownerKey(o.owner))),
+  );
+  return kept.length === observations.length ? observations : kept;
+}
+
 /** The real users a source failed as, for whom it is not their own place: the evidence of a spray. */
 export function sprayTargets(s: SourceActivity): SourceUser[] {
   return [...s.users.values()].filter((u) => u.failures > 0 && u.known && !u.ownPlace);

@@ -28,6 +28,7 @@ import { enrichObservations } from '../core/enrich';
 import { failureTargets } from '../core/failures';
 import { isUserMature } from '../core/habits';
 import { compileHostile, type HostileMatcher } from '../core/hostile';
+import { Interner } from '../core/intern';
 
 type CompiledAllowlist = ReturnType<typeof compileAllowlist>;
 type CompiledHostile = HostileMatcher;
@@ -170,7 +171,8 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
   const stage = (run: RunRef, value: unknown, ...parts: (string | number)[]) => stages.put(run, value, ...parts);
   const staged = <T>(run: RunRef, ...parts: (string | number)[]) => stages.get<T>(run, ...parts);
   const mustHave = <T>(run: RunRef, ...parts: (string | number)[]) => stages.must<T>(run, ...parts);
-  const observationsOf = (run: RunRef, shard?: number) => stages.observations(run, shard);
+  const observationsOf = (run: RunRef, shard?: number, interner?: Interner) =>
+    stages.observations(run, shard, interner);
 
   function context(run: RunRef): Promise<RunContext> {
     let c = contexts.get(run.attemptId);
@@ -486,7 +488,9 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
 
     async deliver(run: RunRef): Promise<DeliverReport> {
       const window = { start: run.windowStart, end: run.windowEnd };
-      const observations = await observationsOf(run);
+      // The whole window at once: its repeated values (names, addresses, lists) once, shared with the digests.
+      const interner = new Interner();
+      const observations = await observationsOf(run, undefined, interner);
       const active = observations.length > 0;
       const windowFindings: Record<string, number> = {};
       const all: { finding: Finding; detector: Detector }[] = [];
@@ -500,7 +504,7 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
           const detector = byId.get(f.detectorId);
           if (detector) all.push({ finding: f.finding, detector });
         }
-        for (const [u, b] of e.digests) digests.set(u, b);
+        for (const [u, b] of e.digests) digests.set(interner.string(u), interner.list(b));
         if (e.failureTargetsNotRead > 0) allTargetsRead = false;
       }
       const ctx = active ? await context(run) : undefined;
@@ -653,12 +657,6 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
         // The shards' shares one at a time, in shard order: their population deltas, then the detectors' population
         // slices that learn from users alone, slice by slice (never every user's slices at once).
         let population = decayPopulationTo(ctx.population, bucketOf(run.windowEnd));
-        const observations = await observationsOf(run);
-        const digests = new DigestMap();
-        for (let s = 0; s < run.shardCount; s++) {
-          const e = await staged<EvaluateStage>(run, 'eval', s);
-          if (e) for (const [u, b] of e.digests) digests.set(u, b);
-        }
         for (let s = 0; s < run.shardCount; s++) {
           const sh = await staged<SharesStage>(run, 'shares', s);
           if (!sh) continue;
@@ -669,7 +667,15 @@ export function createRunSteps(deps: DetectionDeps, staging: Staging, options: R
             opts,
           );
         }
-        // Then the slices that learn from the whole window's logons (failures, volume) and what was known of them.
+        // Then the slices that learn from the whole window's logons (failures, volume) and what was known of them:
+        // read only now, so the shards' shares and the whole window are never in memory together.
+        const interner = new Interner();
+        const observations = await observationsOf(run, undefined, interner);
+        const digests = new DigestMap();
+        for (let s = 0; s < run.shardCount; s++) {
+          const e = await staged<EvaluateStage>(run, 'eval', s);
+          if (e) for (const [u, b] of e.digests) digests.set(interner.string(u), interner.list(b));
+        }
         population = learnPopulation(
           population,
           { observations, baselines: digests, learners: new Map(), usersOnly: false },

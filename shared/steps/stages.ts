@@ -5,6 +5,7 @@
  * (`obs/<group>/<shard>`), every other record per shard or once per run.
  */
 import { deserialize, serialize } from 'node:v8';
+import { Interner } from '../core/intern';
 import type { PopulationDelta } from '../core/population';
 import type { PopulationLearnUser } from '../core/detectors/detector';
 import type { Finding, LogonObservation, UserBaseline } from '../core/model';
@@ -118,14 +119,17 @@ export class StepStaging {
     return v;
   }
 
-  /** The observations of one shard (every source group's share), or of the whole window. */
-  async observations(run: RunRef, shard?: number): Promise<LogonObservation[]> {
+  /**
+   * The observations of one shard (every source group's share), or of the whole window, their repeated values
+   * interned (core/intern.ts): pass the step's interner to share them with what else it reads (the digests).
+   */
+  async observations(run: RunRef, shard?: number, interner = new Interner()): Promise<LogonObservation[]> {
     const keys = (await this.staging.list(`${this.key(run, ['obs'])}/`)).sort();
     const out: LogonObservation[] = [];
     for (const k of keys) {
       if (shard !== undefined && !k.endsWith(`/${shard}`)) continue;
       const bytes = await this.staging.get(k);
-      if (bytes) for (const o of deserialize(bytes) as LogonObservation[]) out.push(o);
+      if (bytes) for (const o of deserialize(bytes) as LogonObservation[]) out.push(interner.observation(o));
     }
     return out;
   }

@@ -14,6 +14,7 @@
 import { hostCidr } from '../../net';
 import { ownerText } from '../../enrich';
 import {
+  failingSourceObservations,
   isSpraying,
   placeKnowledge,
   sourcesOf,
@@ -201,7 +202,20 @@ export const failuresThenSuccess: WindowDetector<'Auth.FailuresThenSuccess'> = {
   evaluateWindow(input: WindowDetectorInput): Finding[] {
     if (!input.observations.some((o) => o.outcome === 'success')) return [];
     const memory = populationStateOf(failureMemory, input.population);
-    const { byAddress, byOwner } = sourcesOf(input.observations, input.baselines);
+    // A user is judged only after failures: in the window (the source, or its owner, failed) or remembered (the
+    // pair, or the source as a sprayer). The window's other sources are not built.
+    const b = bucketOf(input.window.end);
+    const remembered =
+      memory && (Object.keys(memory.p).length > 0 || Object.keys(memory.s).length > 0)
+        ? (o: LogonObservation) =>
+            rememberedPair(memory, o.user, o.sourceIp, b) !== undefined ||
+            rememberedSprayer(memory, o.sourceIp, b) !== undefined ||
+            (o.owner !== undefined && rememberedSprayer(memory, ownerKey(o.owner), b) !== undefined)
+        : undefined;
+    const { byAddress, byOwner } = sourcesOf(
+      failingSourceObservations(input.observations, remembered),
+      input.baselines,
+    );
     const out: Finding[] = [];
     for (const s of byAddress.values()) {
       if (s.successes === 0) continue;

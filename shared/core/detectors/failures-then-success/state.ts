@@ -15,7 +15,7 @@
  */
 import * as z from 'zod';
 import { bucketOf, type LogonObservation, type UserBaseline } from '../../model';
-import { isSpraying, sourcesOf, sprayTargets, userHash } from '../../failures';
+import { failingSourceObservations, isSpraying, sourcesOf, sprayTargets, userHash } from '../../failures';
 
 export const MAX_PAIRS = 200;
 export const PAIR_MEMORY_BUCKETS = 96;
@@ -75,7 +75,12 @@ export function learnFailureMemory(
   // item) unwritten, and `we` where it was, which is still right (nothing of this window was counted).
   let changed =
     pairs.size !== Object.keys(previous?.p ?? {}).length || sprayers.size !== Object.keys(previous?.s ?? {}).length;
-  const { byAddress, byOwner } = sourcesOf(observations, baselines);
+  // What can change the memory: the sources that failed, and the addresses of remembered pairs (a success forgets
+  // its pair); the window's other sources are not built.
+  const { byAddress, byOwner } = sourcesOf(
+    failingSourceObservations(observations, pairs.size > 0 ? (o) => pairs.has(pairKey(o.user, o.sourceIp)) : undefined),
+    baselines,
+  );
   for (const s of byAddress.values()) {
     for (const u of s.users.values()) {
       if (!u.known) continue;

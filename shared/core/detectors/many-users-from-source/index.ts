@@ -15,6 +15,7 @@
 import { ownerText } from '../../enrich';
 import {
   campaignUsers,
+  crowdedAddressObservations,
   namesText,
   placeKnowledge,
   sourceObservation,
@@ -142,7 +143,8 @@ export const manyUsersFromSource: WindowDetector<'Auth.ManyUsersFromSource'> = {
   },
   evaluateWindow(input: WindowDetectorInput): Finding[] {
     if (!input.observations.some((o) => o.outcome === 'success')) return [];
-    const { byAddress } = sourcesOf(input.observations, input.baselines);
+    // Only addresses that logged on as enough users can be judged: the window's others are not built.
+    const { byAddress } = sourcesOf(crowdedAddressObservations(input.observations, MIN_USERS), input.baselines);
     const out: Finding[] = [];
     for (const s of byAddress.values()) {
       const f = judge(s, input);

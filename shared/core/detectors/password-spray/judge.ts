@@ -7,6 +7,7 @@ import { ownerText } from '../../enrich';
 import { scoreFromProbability } from '../../scoring';
 import {
   campaignUsers,
+  failingSourceObservations,
   namesText,
   sourceObservation,
   sourcesOf,
@@ -183,8 +184,12 @@ function judgeSource(s: SourceActivity, input: JudgeInput, h: readonly number[],
  * addresses) and what learning keeps of every failing source.
  */
 export function judgeWindow(input: JudgeInput): { findings: Finding[]; lessons: SourceLesson[] } {
-  const { byAddress, byOwner } = sourcesOf(input.observations, input.baselines);
   const b = bucketOf(input.window.end);
+  // The sources judged below: those that failed, and remembered sprays that only log on now.
+  const { byAddress, byOwner } = sourcesOf(
+    failingSourceObservations(input.observations, (o) => remembered(input.state, o.sourceIp, b) !== undefined),
+    input.baselines,
+  );
   const h = histogramAt(input.state, b);
   const findings: Finding[] = [];
   const lessons: SourceLesson[] = [];
