@@ -17,13 +17,14 @@ import {
   type PlaceLevel,
   type PopulationStats,
   type SeenStats,
+  type SketchCounter,
   type SuspectPlace,
   type UserBaseline,
 } from './model';
 import { boundSeen, decayed, placeRecord, touch } from './seen';
 import {
   decayPopulationTo,
-  sketchAddInPlace,
+  SketchWriter,
   userShareTopUp,
   applyPopulationDeltas,
   emptyDelta,
@@ -213,20 +214,26 @@ export function learnUsers(
   const changedUsers: UserBaseline[] = [];
   // The slice's view of the population's sketches (what it read, plus its own additions), copied once on the
   // slice's first new place and updated in place after: whether a user's share is a whole one or a top-up.
-  let sketches: Record<SketchName, Record<string, PopulationStats['sharedIps'][string]>> | undefined;
-  const sketch = () =>
-    (sketches ??= {
-      ip: { ...pop.sharedIps },
-      prefix: { ...pop.sharedPrefixes },
-      network: { ...(pop.sharedNetworks ?? {}) },
-      country: { ...(pop.sharedCountries ?? {}) },
+  let sketches: Record<SketchName, { counters: Record<string, SketchCounter>; writer: SketchWriter }> | undefined;
+  const sketch = () => {
+    if (sketches) return sketches;
+    const of = (name: SketchName, from: Readonly<Record<string, SketchCounter>> | undefined) => {
+      const counters = { ...from };
+      return { counters, writer: new SketchWriter(counters, SKETCH_CAPACITY_OF[name]) };
+    };
+    return (sketches = {
+      ip: of('ip', pop.sharedIps),
+      prefix: of('prefix', pop.sharedPrefixes),
+      network: of('network', pop.sharedNetworks),
+      country: of('country', pop.sharedCountries),
     });
+  };
   /** Add one user's share of `key` to a sketch, topped up from the bucket of the user's previous logon from it. */
   const share = (name: SketchName, key: string, previous: number | undefined, o: LogonObservation) => {
-    const counters = sketch()[name];
+    const { counters, writer } = sketch()[name];
     const weight = counters[key] ? userShareTopUp(previous, bucketOf(o.lastSeen)) : 1;
     if (weight > 0) {
-      sketchAddInPlace(counters, key, o.lastSeen, SKETCH_CAPACITY_OF[name], weight);
+      writer.add(key, o.lastSeen, weight);
       delta.sketchAdds.push([name, key, o.lastSeen, weight]);
     }
   };

@@ -94,6 +94,128 @@ export function sketchAddInPlace(
   return out;
 }
 
+/** One counter of a sketch in a `SketchWriter`'s heap: its eviction order, and where it stands in the heap. */
+interface HeapEntry {
+  readonly key: string;
+  low: number;
+  last: number;
+  /** Its place in the sketch's key order, which breaks ties as `sketchAddInPlace`'s scan does (first wins). */
+  readonly seq: number;
+  at: number;
+}
+
+/**
+ * Many `sketchAddInPlace` calls on one sketch the caller owns, with exactly their result, in O(log K) each
+ * instead of O(K): a replay of a window's additions (a million users' newcomers against full 800-counter sketches
+ * scanned 800 counters each). The counter a full sketch gives up is kept at the top of a min-heap ordered as the
+ * scan chooses it: lowest guaranteed count, then least recent, then first in the sketch's key order.
+ *
+ * The heap is built when the sketch is first full; the writer must be the only one changing the sketch meanwhile.
+ */
+export class SketchWriter {
+  readonly #out: Record<string, SketchCounter>;
+  readonly #capacity: number;
+  #size: number;
+  #heap: HeapEntry[] | undefined;
+  #entries: Map<string, HeapEntry> | undefined;
+  #seq = 0;
+
+  constructor(out: Record<string, SketchCounter>, capacity = SKETCH_CAPACITY) {
+    this.#out = out;
+    this.#capacity = capacity;
+    this.#size = Object.keys(out).length;
+  }
+
+  /** `sketchAddInPlace(out, key, t, capacity, weight)`. */
+  add(key: string, t: number, weight = 1): void {
+    const out = this.#out;
+    const hit = out[key];
+    if (hit) {
+      const c = { count: hit.count + weight, error: hit.error, last: Math.max(hit.last, t) };
+      out[key] = c;
+      const e = this.#entries?.get(key);
+      if (e) {
+        e.low = guaranteed(c);
+        e.last = c.last;
+        this.#down(e.at);
+      }
+      return;
+    }
+    if (this.#size < this.#capacity) {
+      const c = { count: weight, error: 0, last: t };
+      out[key] = c;
+      this.#size++;
+      if (this.#heap) this.#push(key, c);
+      return;
+    }
+    const heap = this.#heap ?? this.#build();
+    const min = heap[0];
+    if (!min || min.low > weight) return;
+    const evicted = out[min.key]!;
+    delete out[min.key];
+    this.#entries!.delete(min.key);
+    const c = { count: evicted.count + weight, error: evicted.count, last: t };
+    out[key] = c;
+    // The newcomer takes the evicted counter's place at the top, then sinks to where it belongs.
+    const e: HeapEntry = { key, low: guaranteed(c), last: c.last, seq: this.#seq++, at: 0 };
+    heap[0] = e;
+    this.#entries!.set(key, e);
+    this.#down(0);
+  }
+
+  #build(): HeapEntry[] {
+    this.#heap = [];
+    this.#entries = new Map();
+    for (const k of Object.keys(this.#out)) this.#push(k, this.#out[k]!);
+    return this.#heap;
+  }
+
+  #push(key: string, c: SketchCounter): void {
+    const e: HeapEntry = { key, low: guaranteed(c), last: c.last, seq: this.#seq++, at: this.#heap!.length };
+    this.#heap!.push(e);
+    this.#entries!.set(key, e);
+    this.#up(e.at);
+  }
+
+  #before(a: HeapEntry, b: HeapEntry): boolean {
+    return a.low < b.low || (a.low === b.low && (a.last < b.last || (a.last === b.last && a.seq < b.seq)));
+  }
+
+  #swap(i: number, j: number): void {
+    const h = this.#heap!;
+    const a = h[i]!;
+    const b = h[j]!;
+    h[i] = b;
+    h[j] = a;
+    b.at = i;
+    a.at = j;
+  }
+
+  #up(i: number): void {
+    const h = this.#heap!;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.#before(h[i]!, h[p]!)) return;
+      this.#swap(i, p);
+      i = p;
+    }
+  }
+
+  #down(i: number): void {
+    const h = this.#heap!;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && this.#before(h[l]!, h[m]!)) m = l;
+      if (r < h.length && this.#before(h[r]!, h[m]!)) m = r;
+      if (m === i) return;
+      this.#swap(i, m);
+      i = m;
+    }
+  }
+}
+
 function guaranteed(c: SketchCounter): number {
   return Math.max(0, c.count - c.error);
 }
@@ -313,6 +435,7 @@ export const SKETCH_CAPACITY_OF: Readonly<Record<SketchName, number>> = {
 export function applyPopulationDeltas(pop: PopulationStats, deltas: Iterable<PopulationDelta>): PopulationStats {
   let out = pop;
   let sketches: Record<SketchName, Record<string, PopulationStats['sharedIps'][string]>> | undefined;
+  let writers: Record<SketchName, SketchWriter> | undefined;
   for (const d of deltas) {
     if (isEmptyDelta(d)) continue;
     if (out === pop) out = { ...pop };
@@ -331,8 +454,13 @@ export function applyPopulationDeltas(pop: PopulationStats, deltas: Iterable<Pop
       network: { ...(pop.sharedNetworks ?? {}) },
       country: { ...(pop.sharedCountries ?? {}) },
     };
-    for (const [name, key, t, weight] of d.sketchAdds)
-      sketchAddInPlace(sketches[name], key, t, SKETCH_CAPACITY_OF[name], weight);
+    writers ??= {
+      ip: new SketchWriter(sketches.ip, SKETCH_CAPACITY_OF.ip),
+      prefix: new SketchWriter(sketches.prefix, SKETCH_CAPACITY_OF.prefix),
+      network: new SketchWriter(sketches.network, SKETCH_CAPACITY_OF.network),
+      country: new SketchWriter(sketches.country, SKETCH_CAPACITY_OF.country),
+    };
+    for (const [name, key, t, weight] of d.sketchAdds) writers[name].add(key, t, weight);
   }
   if (sketches) {
     out.sharedIps = sketches.ip;
