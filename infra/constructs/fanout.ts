@@ -343,7 +343,17 @@ export class Fanout extends Construct {
     const commit = invoke('Commit', { step: 'commit', 'run.$': run }, '$.current.commit');
     const write = fanOut('Write', 'write', `${run}.shards`, 'shard', config.maxConcurrency);
     for (const m of [evaluate, learn, write]) m.map.itemProcessor(m.one);
-    const finish = invoke('Finish', { step: 'finish', 'run.$': run }, '$.current.finish');
+    // The planned window (a chunk counts in CatchUpChunks) and the execution's start (the run's duration) ride along.
+    const finish = invoke(
+      'Finish',
+      {
+        step: 'finish',
+        'run.$': run,
+        'window.$': '$.window.planned',
+        'executionStartedAt.$': '$$.Execution.StartTime',
+      },
+      '$.current.finish',
+    );
     const next = new Pass(this, 'NextWindow', {
       parameters: { 'index.$': 'States.MathAdd($.next.index, 1)' },
       resultPath: '$.next',

@@ -5,10 +5,26 @@
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { QueryIncompleteError } from '../../shared/errors';
 import { DETECTOR_DIMENSION, LOG_SOURCE_DIMENSION, METRICS } from '../../shared/telemetry';
+import type { RunSummary } from '../../shared/run-detection';
 import type { ScheduledRunSummary } from '../../shared/run-scheduled';
 import type { DetectorId } from '../../shared/core/settings';
 
 export function emitRunMetrics(metrics: Metrics, s: ScheduledRunSummary): void {
+  emitSummaryMetrics(metrics, s);
+  const c = s.catchUpReport;
+  metrics.addMetric(METRICS.catchUpBacklogMinutes, MetricUnit.Count, c.backlogAfterMinutes);
+  const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
+  count(METRICS.catchUpChunks, c.chunksAnalysed);
+  count(METRICS.catchUpFellBehind, c.fellBehind ? 1 : 0);
+  count(METRICS.catchUpSkippedMinutes, c.skippedMinutes);
+}
+
+/**
+ * What a run summary says, without the catch-up report: the single Lambda's run (through `emitRunMetrics`), or one
+ * window of the fan-out (its Finish step). Sources are summed by name (a source split into several fetch groups
+ * reports once per group) so each per-source metric has one value per document.
+ */
+export function emitSummaryMetrics(metrics: Metrics, s: RunSummary): void {
   const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
   count(METRICS.logonsScanned, s.logonsScanned);
   count(METRICS.observations, s.observations);
@@ -26,11 +42,6 @@ export function emitRunMetrics(metrics: Metrics, s: ScheduledRunSummary): void {
   count(METRICS.itemsNotStored, s.itemsNotStored);
   metrics.addMetric(METRICS.runDurationMs, MetricUnit.Milliseconds, s.durationMs);
   count(METRICS.runSucceeded, 1);
-  const c = s.catchUpReport;
-  metrics.addMetric(METRICS.catchUpBacklogMinutes, MetricUnit.Count, c.backlogAfterMinutes);
-  count(METRICS.catchUpChunks, c.chunksAnalysed);
-  count(METRICS.catchUpFellBehind, c.fellBehind ? 1 : 0);
-  count(METRICS.catchUpSkippedMinutes, c.skippedMinutes);
   for (const id of Object.keys(s.findings) as DetectorId[]) {
     countWith(metrics, DETECTOR_DIMENSION, id, METRICS.findings, s.findings[id]);
     countWith(metrics, DETECTOR_DIMENSION, id, METRICS.alertsPublished, s.alertsPublished[id] ?? 0);
@@ -38,11 +49,26 @@ export function emitRunMetrics(metrics: Metrics, s: ScheduledRunSummary): void {
   // Each (metric, source) pair is a custom metric billed per month, so only the three the per-source alarms read:
   // logons for the quiet alarm, rows and malformed rows for the malformed-row rate. A zero is emitted too: the quiet
   // alarm counts hours whose logons sum to zero, and an hour without a data point counts as not quiet.
-  for (const src of s.sources) {
+  for (const src of sourcesByName(s.sources)) {
     countWith(metrics, LOG_SOURCE_DIMENSION, src.name, METRICS.logonsScanned, src.logons);
     countWith(metrics, LOG_SOURCE_DIMENSION, src.name, METRICS.queryRows, src.rows);
     countWith(metrics, LOG_SOURCE_DIMENSION, src.name, METRICS.malformedRows, src.malformed);
   }
+}
+
+/** The per-source figures summed by source name, in the order each name first appears. */
+export function sourcesByName(sources: RunSummary['sources']): RunSummary['sources'] {
+  const by = new Map<string, RunSummary['sources'][number]>();
+  for (const s of sources) {
+    const prev = by.get(s.name);
+    by.set(
+      s.name,
+      prev
+        ? { ...prev, logons: prev.logons + s.logons, rows: prev.rows + s.rows, malformed: prev.malformed + s.malformed }
+        : s,
+    );
+  }
+  return [...by.values()];
 }
 
 /**

@@ -57,7 +57,17 @@ export const stepEventSchema = z.discriminatedUnion(
     z.object({ step: z.literal('learn'), run: runRefSchema, shard: index }),
     z.object({ step: z.literal('commit'), run: runRefSchema }),
     z.object({ step: z.literal('write'), run: runRefSchema, shard: index }),
-    z.object({ step: z.literal('finish'), run: runRefSchema }),
+    /**
+     * The window's plan and the execution's start (`$$.Execution.StartTime`) ride along for the run metrics: a
+     * backlog chunk counts as one, and the run's duration is the execution's so far. Optional: a finish started by
+     * hand without them still finishes.
+     */
+    z.object({
+      step: z.literal('finish'),
+      run: runRefSchema,
+      window: windowSchema.optional(),
+      executionStartedAt: z.iso.datetime({ offset: true }).optional(),
+    }),
     z.object({ step: z.literal('abandon'), run: runRefSchema, error: failureSchema }),
     /** A catch-up chunk that could not be fetched whole: recorded as skipped, then abandoned (shared/scheduled-windows.ts). */
     z.object({ step: z.literal('skip'), run: runRefSchema, window: windowSchema }),

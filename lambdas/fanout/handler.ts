@@ -6,7 +6,7 @@
  * (shared/scheduled-windows.ts), so both paths run the same windows in the same order.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   createDynamoDbClient,
   createLogsClient,
@@ -23,7 +23,7 @@ import { getProfile, profilesBeside } from '../../shared/core/profiles';
 import { customProfiles } from '../../shared/core/profiles/custom';
 import { compileIdentityRules, hasIdentityRules } from '../../shared/core/identity';
 import { withIdentities } from '../../shared/adapters/identity-log-source';
-import { ConfigError, InvalidEventError } from '../../shared/errors';
+import { InvalidEventError } from '../../shared/errors';
 import type { Staging } from '../../shared/ports/staging';
 import type { DetectionDeps } from '../../shared/run-detection';
 import {
@@ -34,12 +34,13 @@ import {
 } from '../../shared/scheduled-windows';
 import type { RunSteps } from '../../shared/steps/contract';
 import { createRunSteps } from '../../shared/steps/run-steps';
-import { METRIC_NAMESPACE, METRICS } from '../../shared/telemetry';
+import { METRIC_NAMESPACE } from '../../shared/telemetry';
 import { windowEndFromEvent } from '../detector/event';
 import { emitFailureMetrics } from '../detector/metrics';
 import { composeNetworkData, type DetectorNetworkData } from '../detector/network-data';
 import { parseFanoutConfig, STAGING_ROOT } from './config';
 import { failureText, parseStepEvent, type StepEvent } from './event';
+import { emitStepMetrics } from './metrics';
 
 /** Builds the steps over the ports: `createRunSteps` of shared/steps/, or an in-process one in tests. */
 export type RunStepsFactory = (
@@ -179,13 +180,6 @@ export async function dispatch(app: FanoutApp, event: StepEvent): Promise<unknow
 const createSteps: RunStepsFactory = (deps, staging, { userShards }) =>
   createRunSteps(deps, staging, { shardCount: userShards });
 
-/** Minutes a step's result says it skipped (as the single run's `catchUpReport.skippedMinutes`). */
-export function skippedMinutesOf(step: StepEvent, result: unknown): number {
-  if (step.step === 'windows') return (result as ScheduledWindows).skippedMinutes;
-  if (step.step === 'skip') return (step.window.windowEnd - step.window.windowStart) / 60_000;
-  return 0;
-}
-
 const logger = new Logger();
 const metrics = new Metrics({ namespace: METRIC_NAMESPACE });
 let composed: Composed | undefined;
@@ -205,11 +199,8 @@ export async function handler(event: unknown): Promise<unknown> {
     // Never throws: without a database every lookup answers "unknown" and the step goes on.
     const data = network ? await network.get(composed.detection.clock.now()) : undefined;
     const result = await dispatch(bind(composed, createSteps, data), step);
-    // The heartbeat alarm (NoSuccessfulRun) reads RunSucceeded: a window finished, as the single Lambda's run.
-    if (step.step === 'finish') metrics.addMetric(METRICS.runSucceeded, MetricUnit.Count, 1);
-    // CatchUpSkipped reads the minutes skipped: beyond maxBacklogDays (windows), or a chunk never fetched whole (skip).
-    const skippedMinutes = skippedMinutesOf(step, result);
-    if (skippedMinutes > 0) metrics.addMetric(METRICS.catchUpSkippedMinutes, MetricUnit.Count, skippedMinutes);
+    // Finish emits the window's run metrics (RunSucceeded, the heartbeat, among them), Windows the catch-up plan's.
+    emitStepMetrics(metrics, step, result, Date.now());
     logger.info('step complete', { ...ctx, result });
     return result;
   } catch (e) {

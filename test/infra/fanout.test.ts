@@ -134,11 +134,19 @@ describe('the Step Functions fan-out', () => {
       ResultPath: '$.window',
     });
     expect(st.Plan!.Parameters!.Payload).toEqual({ step: 'plan', 'window.$': '$.window.planned' });
-    for (const step of ['deliver', 'commit', 'finish'])
+    for (const step of ['deliver', 'commit'])
       expect(st[step[0]!.toUpperCase() + step.slice(1)]!.Parameters!.Payload).toEqual({
         step,
         'run.$': '$.current.run',
       });
+    // Finish also gets the planned window (a backlog chunk counts in CatchUpChunks) and the execution's start (the
+    // run's duration on the dashboard), from the context object.
+    expect(st.Finish!.Parameters!.Payload).toEqual({
+      step: 'finish',
+      'run.$': '$.current.run',
+      'window.$': '$.window.planned',
+      'executionStartedAt.$': '$$.Execution.StartTime',
+    });
     expect(def.TimeoutSeconds).toBe(FANOUT_EXECUTION_TIMEOUT.toSeconds());
   });
 

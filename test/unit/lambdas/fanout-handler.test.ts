@@ -25,11 +25,11 @@ import {
   compose,
   dispatch,
   handler,
-  skippedMinutesOf,
   sourceGroups,
   type Composed,
   type RunStepsFactory,
 } from '../../../lambdas/fanout/handler';
+import { skippedMinutesOf } from '../../../lambdas/fanout/metrics';
 
 const T = Date.UTC(2026, 2, 20, 10, 0);
 const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
@@ -153,6 +153,8 @@ describe('the fan-out step event', () => {
       { step: 'commit', run },
       { step: 'write', run, shard: 3 },
       { step: 'finish', run },
+      // As the state machine sends it: with the planned window and the execution's start (`$$.Execution.StartTime`).
+      { step: 'finish', run, window: { ...windowOf(T), chunk: false }, executionStartedAt: '2026-03-20T10:07:00.123Z' },
       { step: 'abandon', run, error: { Error: 'States.TaskFailed', Cause: 'boom' } },
       { step: 'skip', run, window: { ...windowOf(T), chunk: true } },
     ])
@@ -177,6 +179,7 @@ describe('the fan-out step event', () => {
     expect(message({ step: 'finish', run: { ...run, windowEnd: run.windowStart } })).toMatch(
       /run\.windowEnd: windowEnd must be after windowStart/,
     );
+    expect(message({ step: 'finish', run, executionStartedAt: 'yesterday' })).toMatch(/executionStartedAt: /);
     expect(message({ step: 'windows' })).toMatch(/time: /);
     expect(message({ step: 'plan', window: { windowStart: 0, windowEnd: T, alertOnly: false, runId: 'r' } })).toMatch(
       /window\.chunk: /,

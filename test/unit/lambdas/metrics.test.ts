@@ -1,12 +1,13 @@
 /**
- * The detector's metrics (lambdas/detector/metrics.ts): the run summary and a failed run's error → the Embedded
- * Metric Format documents the handler writes, read back as CloudWatch would: every metric value with the
- * dimension set its document declares. The dashboard and the alarms read these exact (name, dimensions) pairs,
- * so a value emitted under the wrong set is a value no graph or alarm ever sees.
+ * The detector's metrics (lambdas/detector/metrics.ts) and the fan-out's (lambdas/fanout/metrics.ts): the run
+ * summary, a fan-out step's result and a failed run's error → the Embedded Metric Format documents the handlers
+ * write, read back as CloudWatch would (test/support/emf.ts). The dashboard and the alarms read exact (name,
+ * dimensions) pairs, so a value emitted under the wrong set is a value no graph or alarm ever sees.
  */
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { emitFailureMetrics, emitRunMetrics } from '../../../lambdas/detector/metrics';
+import { parseStepEvent } from '../../../lambdas/fanout/event';
+import { emitStepMetrics } from '../../../lambdas/fanout/metrics';
 import { FileLogSource } from '../../../shared/adapters/file-log-source';
 import { InMemoryAlertSink } from '../../../shared/adapters/in-memory-alert-sink';
 import { InMemoryBaselineStore } from '../../../shared/adapters/in-memory-baseline-store';
@@ -16,6 +17,8 @@ import { DEFAULT_SETTINGS, type DetectorId } from '../../../shared/core/settings
 import { QueryError, QueryIncompleteError } from '../../../shared/errors';
 import { runDetection, type RunSummary } from '../../../shared/run-detection';
 import type { CatchUpReport } from '../../../shared/run-scheduled';
+import type { RunRef } from '../../../shared/steps/contract';
+import type { ScheduledWindows } from '../../../shared/scheduled-windows';
 import {
   DETECTOR_DIMENSION,
   LOG_SOURCE_DIMENSION,
@@ -23,22 +26,10 @@ import {
   METRICS,
   SERVICE_DIMENSION,
 } from '../../../shared/telemetry';
+import { captureEmf, type DataPoint } from '../../support/emf';
 import { HOUR, T0 } from '../../support/history';
 
-interface EmfDocument {
-  _aws: {
-    CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
-  };
-  [key: string]: unknown;
-}
-
-/** One CloudWatch data point: metric name, its unit, its dimensions (name → value), the value. */
-interface DataPoint {
-  name: string;
-  unit: string;
-  dims: Record<string, string>;
-  value: number;
-}
+const { dataPoints, warnings } = captureEmf();
 
 function summary(overrides: Partial<RunSummary> = {}): RunSummary {
   return {
@@ -81,54 +72,6 @@ function summary(overrides: Partial<RunSummary> = {}): RunSummary {
     ],
     ...overrides,
   };
-}
-
-let written: string[];
-let warnings: unknown[];
-beforeEach(() => {
-  written = [];
-  warnings = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  });
-});
-afterEach(() => vi.restoreAllMocks());
-
-/** Run `emitting` on a fresh Metrics, publish, and return every data point the EMF documents written declare. */
-function dataPoints(emitting: (metrics: Metrics) => void): DataPoint[] {
-  const metrics = new Metrics({
-    namespace: METRIC_NAMESPACE,
-    serviceName: 'authwatch-test',
-    logger: { warn: (...a: unknown[]) => warnings.push(a), error: () => {}, info: () => {}, debug: () => {} } as never,
-  });
-  emitting(metrics);
-  metrics.publishStoredMetrics();
-  const points: DataPoint[] = [];
-  for (const line of written
-    .splice(0)
-    .join('')
-    .split('\n')
-    .filter((l) => l.trim().startsWith('{'))) {
-    const doc = JSON.parse(line) as EmfDocument;
-    for (const directive of doc._aws.CloudWatchMetrics) {
-      expect(directive.Namespace).toBe(METRIC_NAMESPACE);
-      for (const set of directive.Dimensions) {
-        for (const m of directive.Metrics) {
-          const raw = doc[m.Name];
-          const values = Array.isArray(raw) ? (raw as number[]) : [raw as number];
-          for (const value of values)
-            points.push({
-              name: m.Name,
-              unit: m.Unit,
-              dims: Object.fromEntries(set.map((d) => [d, String(doc[d])])),
-              value,
-            });
-        }
-      }
-    }
-  }
-  return points;
 }
 
 /** What a run in the steady state reports about catch-up. */
@@ -350,5 +293,154 @@ describe('emitFailureMetrics', () => {
       emitFailureMetrics(metrics, new Error('boom'));
     });
     expect(other).toEqual([]);
+  });
+});
+
+describe("the fan-out's metrics", () => {
+  const T = Date.parse('2026-04-08T14:30:00.000Z');
+  const run: RunRef = {
+    runId: 'run-1',
+    attemptId: 'a-1',
+    stagingPrefix: 'run-1/a-1',
+    windowStart: T - 30 * 60_000,
+    windowEnd: T,
+    catchUp: false,
+    alertOnly: false,
+    shardCount: 4,
+  };
+  const planned = (over: { alertOnly?: boolean; chunk?: boolean } = {}) => ({
+    windowStart: run.windowStart,
+    windowEnd: run.windowEnd,
+    alertOnly: false,
+    chunk: false,
+    runId: run.runId,
+    ...over,
+  });
+  /** The points Finish emits for `result`, the execution having started `startedMsAgo` before `T`. */
+  const finish = (result: RunSummary, r: RunRef = run, window = planned(), startedMsAgo?: number) =>
+    dataPoints((metrics) =>
+      emitStepMetrics(
+        metrics,
+        parseStepEvent({
+          step: 'finish',
+          run: r,
+          window,
+          ...(startedMsAgo === undefined ? {} : { executionStartedAt: new Date(T - startedMsAgo).toISOString() }),
+        }),
+        result,
+        T,
+      ),
+    );
+  const perSource = (points: DataPoint[], name: string) =>
+    Object.fromEntries(
+      points
+        .filter((p) => p.name === name && LOG_SOURCE_DIMENSION in p.dims)
+        .map((p) => [p.dims[LOG_SOURCE_DIMENSION], p.value]),
+    );
+
+  it("Finish emits the window's figures under the single run's names and dimensions, the heartbeat among them", () => {
+    const single = emit(summary());
+    const fanout = finish(summary(), run, planned(), 90_000);
+    // The same (metric, dimensions) pairs as a caught-up single run, but the catch-up figures the plan emits.
+    const catchUp = new Set<string>([
+      METRICS.catchUpBacklogMinutes,
+      METRICS.catchUpChunks,
+      METRICS.catchUpFellBehind,
+      METRICS.catchUpSkippedMinutes,
+    ]);
+    expect(fanout.map(key).sort()).toEqual(
+      single
+        .filter((p) => !catchUp.has(p.name))
+        .map(key)
+        .sort(),
+    );
+    expect(runValues(fanout, METRICS.runSucceeded)).toEqual([1]);
+    expect(runValues(fanout, METRICS.logonsScanned)).toEqual([130]);
+    expect(perDetector(fanout, METRICS.alertsPublished)).toEqual(byDetector(1, 4));
+    // The run's duration is the execution's so far, not the Finish step's own.
+    expect(runValues(fanout, METRICS.runDurationMs)).toEqual([90_000]);
+    // A finish started by hand, without the execution's start: the step's own duration.
+    expect(runValues(finish(summary({ durationMs: 1500 })), METRICS.runDurationMs)).toEqual([1500]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('sums a source split into several fetch groups into one data point per source metric', () => {
+    const split = summary({
+      sources: [
+        { name: 'sshd:/ec2/secure', logons: 100, rows: 30, malformed: 2 },
+        { name: 'okta:/okta/system', logons: 0, rows: 0, malformed: 0 },
+        { name: 'sshd:/ec2/secure', logons: 30, rows: 7, malformed: 1 },
+      ],
+    });
+    const points = finish(split);
+    expect(perSource(points, METRICS.logonsScanned)).toEqual({ 'sshd:/ec2/secure': 130, 'okta:/okta/system': 0 });
+    expect(perSource(points, METRICS.queryRows)).toEqual({ 'sshd:/ec2/secure': 37, 'okta:/okta/system': 0 });
+    expect(perSource(points, METRICS.malformedRows)).toEqual({ 'sshd:/ec2/secure': 3, 'okta:/okta/system': 0 });
+    const keys = points.map(key);
+    expect(new Set(keys).size, 'no (metric, dimensions) emitted twice').toBe(keys.length);
+    // The single run sums the same way.
+    expect(perSource(emit(split), METRICS.logonsScanned)).toEqual({ 'sshd:/ec2/secure': 130, 'okta:/okta/system': 0 });
+  });
+
+  it('an alert-only window counts its queries but not its logons: the bucket is counted once, when learned', () => {
+    const points = finish(summary(), { ...run, alertOnly: true, catchUp: true }, planned({ alertOnly: true }));
+    expect(runValues(points, METRICS.logonsScanned)).toEqual([0]);
+    expect(runValues(points, METRICS.observations)).toEqual([0]);
+    expect(perSource(points, METRICS.logonsScanned)).toEqual({
+      'sshd:/ec2/secure': 0,
+      'cloudtrail:aws-cloudtrail-logs-123456789012': 0,
+    });
+    expect(runValues(points, METRICS.queryRows)).toEqual([40]);
+    expect(perSource(points, METRICS.queryRows)).toEqual({
+      'sshd:/ec2/secure': 37,
+      'cloudtrail:aws-cloudtrail-logs-123456789012': 3,
+    });
+    expect(perDetector(points, METRICS.alertsPublished)).toEqual(byDetector(1, 4));
+    expect(runValues(points, METRICS.runSucceeded)).toEqual([1]);
+  });
+
+  it('a backlog chunk counts one in CatchUpChunks; a scheduled window none', () => {
+    const chunk = finish(summary(), { ...run, catchUp: true }, planned({ chunk: true }));
+    expect(runValues(chunk, METRICS.catchUpChunks)).toEqual([1]);
+    expect(runValues(finish(summary()), METRICS.catchUpChunks)).toEqual([]);
+  });
+
+  it("Windows emits the plan's backlog left and whether the execution gains on it, as the single run's report", () => {
+    const windows = (chunks: number, chunksLeft: number, skippedMinutes = 0): ScheduledWindows => ({
+      windows: [planned({ alertOnly: chunks > 0 }), ...Array.from({ length: chunks }, () => planned({ chunk: true }))],
+      chunksLeft,
+      skippedMinutes,
+    });
+    const at = (w: ScheduledWindows) =>
+      dataPoints((metrics) => emitStepMetrics(metrics, parseStepEvent({ step: 'windows', time: T }), w, T));
+    const figures = (w: ScheduledWindows) => {
+      const p = at(w);
+      return [METRICS.catchUpBacklogMinutes, METRICS.catchUpFellBehind, METRICS.catchUpSkippedMinutes].map((m) =>
+        runValues(p, m),
+      );
+    };
+    // Caught up: nothing left, not behind, nothing skipped (no data point for skipped minutes, as before).
+    expect(figures(windows(0, 0))).toEqual([[0], [0], []]);
+    // 8 chunks done of 12: 4 left (60 minutes), and gaining.
+    expect(figures(windows(8, 4))).toEqual([[60], [0], []]);
+    // One chunk an execution never gains: each execution adds a bucket as it does one.
+    expect(figures(windows(1, 20))).toEqual([[300], [1], []]);
+    // Backlog beyond maxBacklogDays skipped at planning.
+    expect(figures(windows(8, 0, 1440))).toEqual([[0], [0], [1440]]);
+  });
+
+  it('the steps in between emit nothing', () => {
+    for (const e of [
+      { step: 'fetch', run, group: 0 },
+      { step: 'evaluate', run, shard: 1 },
+      { step: 'deliver', run },
+      { step: 'learn', run, shard: 1 },
+      { step: 'commit', run },
+      { step: 'write', run, shard: 1 },
+    ])
+      expect(
+        dataPoints((metrics) => emitStepMetrics(metrics, parseStepEvent(e), {}, T)),
+        e.step,
+      ).toEqual([]);
   });
 });
