@@ -7,6 +7,7 @@
  *     → Learn (× user shard) → Commit → Write (× user shard) → Finish ]
  *   any failure after Plan → Abandon → WindowFailed (the execution fails)
  *   a backlog chunk not fetched whole (row limit) → SkipChunk (recorded, watermark past it) → the next window
+ *   a plan for an earlier window whose save was cut (finishesCutWindow) → its steps → Plan again, for this window
  *
  * Windows in order, one at a time: the list `windows` returns (shared/scheduled-windows.ts: the newest bucket for
  * alerts while behind, backlog chunks oldest first, the newest learned last) is walked by a Choice loop rather than a
@@ -358,6 +359,17 @@ export class Fanout extends Construct {
       parameters: { 'index.$': 'States.MathAdd($.next.index, 1)' },
       resultPath: '$.next',
     });
+    // A plan may be for an earlier window whose save was cut (`finishesCutWindow`): once Finish has finished that
+    // save, the same window is planned again, as the single run loops back, rather than left to the next execution.
+    const cutFinished = new Choice(this, 'CutWindowFinished')
+      .when(
+        Condition.and(
+          Condition.isPresent('$.current.run.finishesCutWindow'),
+          Condition.booleanEquals('$.current.run.finishesCutWindow', true),
+        ),
+        plan,
+      )
+      .otherwise(next);
 
     const abandon = new LambdaInvoke(this, 'Abandon', {
       lambdaFunction: this.function,
@@ -377,8 +389,8 @@ export class Fanout extends Construct {
       .next(commit)
       .next(write.map)
       .next(finish)
-      .next(next)
-      .next(more);
+      .next(cutFinished);
+    next.next(more);
     skip.next(next);
     const fetchedWhole = whole
       .when(

@@ -177,7 +177,7 @@ export async function dispatch(app: FanoutApp, event: StepEvent): Promise<unknow
 }
 
 /** The steps over the ports (shared/steps/run-steps.ts), a window in `userShards` shards. */
-const createSteps: RunStepsFactory = (deps, staging, { userShards }) =>
+export const createSteps: RunStepsFactory = (deps, staging, { userShards }) =>
   createRunSteps(deps, staging, { shardCount: userShards });
 
 const logger = new Logger();

@@ -62,7 +62,10 @@ export function emitStepMetrics(metrics: Metrics, step: StepEvent, result: unkno
   if (step.step === 'finish') {
     // The heartbeat (NoSuccessfulRun reads RunSucceeded) is among them: a window finished.
     emitSummaryMetrics(metrics, finishedWindowSummary(result as RunSummary, step, nowMs));
-    if (step.window?.chunk) count(METRICS.catchUpChunks, 1);
+    // The planned window, unless this run finished an earlier window's cut save instead (the window is planned again).
+    const w = step.window;
+    if (w?.chunk && w.windowStart === step.run.windowStart && w.windowEnd === step.run.windowEnd)
+      count(METRICS.catchUpChunks, 1);
   }
   if (step.step === 'windows') {
     const planned = plannedCatchUp(result as ScheduledWindows);

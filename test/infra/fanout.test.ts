@@ -16,7 +16,7 @@ import {
 import { ESM_REQUIRE_BANNER } from '../../lambdas/bundle';
 import { FANOUT_ENV, STAGING_ROOT } from '../../lambdas/fanout/config';
 import { ConfigError } from '../../shared/errors';
-import { synth, TEST_CONFIG, type Synthesized } from './synth';
+import { render, synth, TEST_CONFIG, type Synthesized } from './synth';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
@@ -57,19 +57,6 @@ const FANOUT_CONFIG = {
   logSources: [...TEST_CONFIG.logSources, { profile: 'sshd', logGroups: [REMOTE] }],
   fanout: { enabled: true, userShards: 64, queryConcurrency: 6, maxConcurrency: 25 },
 };
-
-/** A CloudFormation value as text, references kept as `${...}`. */
-function render(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const v = value as Record<string, unknown>;
-  if (v.Ref) return `\${${String(v.Ref)}}`;
-  if (v['Fn::GetAtt']) return `\${${(v['Fn::GetAtt'] as string[]).join('.')}}`;
-  if (v['Fn::Join']) {
-    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
-    return parts.map(render).join(sep);
-  }
-  return JSON.stringify(value);
-}
 
 const resourcesOf = (s: Synthesized) => s.template.toJSON().Resources as Record<string, Resource>;
 const ofType = (s: Synthesized, type: string) => Object.entries(resourcesOf(s)).filter(([, r]) => r.Type === type);
@@ -122,9 +109,23 @@ describe('the Step Functions fan-out', () => {
       'Commit',
       'Write',
       'Finish',
-      'NextWindow',
-      'MoreWindows',
+      'CutWindowFinished',
     ]);
+    // After Finish: the same window planned again if the plan was for an earlier window's cut save, else the next.
+    expect(st.CutWindowFinished).toMatchObject({
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.current.run.finishesCutWindow', IsPresent: true },
+            { Variable: '$.current.run.finishesCutWindow', BooleanEquals: true },
+          ],
+          Next: 'Plan',
+        },
+      ],
+      Default: 'NextWindow',
+    });
+    expect(path(st, 'NextWindow')).toEqual(['NextWindow', 'MoreWindows']);
     expect(st.Done!.Type).toBe('Succeed');
     // Each task names its step; the window comes from the list by index, the run from the plan.
     expect(st.Windows!.Parameters!.Payload).toEqual({ step: 'windows', 'time.$': '$.time' });

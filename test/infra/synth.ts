@@ -128,3 +128,29 @@ export function synth(options: SynthOptions): Synthesized {
   );
   return { app, stack, template, violations, outdir };
 }
+
+/** A CloudFormation value as text, references kept as `${...}` (a state machine's definition string, an ARN). */
+export function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Record<string, unknown>;
+  if (v.Ref) return `\${${String(v.Ref)}}`;
+  if (v['Fn::GetAtt']) return `\${${(v['Fn::GetAtt'] as string[]).join('.')}}`;
+  if (v['Fn::Join']) {
+    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map(render).join(sep);
+  }
+  return JSON.stringify(value);
+}
+
+/** The Amazon States Language definition of the one state machine whose logical id starts with `prefix`. */
+export function stateMachineDefinition(s: Synthesized, prefix: string): Record<string, unknown> {
+  const resources = s.template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties: Record<string, unknown> }
+  >;
+  const found = Object.entries(resources).filter(
+    ([id, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && id.startsWith(prefix),
+  );
+  if (found.length !== 1) throw new Error(`${found.length} state machines named ${prefix}*`);
+  return JSON.parse(render(found[0]![1].Properties.DefinitionString)) as Record<string, unknown>;
+}

@@ -403,6 +403,9 @@ describe("the fan-out's metrics", () => {
     const chunk = finish(summary(), { ...run, catchUp: true }, planned({ chunk: true }));
     expect(runValues(chunk, METRICS.catchUpChunks)).toEqual([1]);
     expect(runValues(finish(summary()), METRICS.catchUpChunks)).toEqual([]);
+    // A run that finished an earlier window's cut save instead of the chunk planned: the chunk is yet to come.
+    const cut = { ...run, windowStart: run.windowStart - 60 * 60_000, windowEnd: run.windowEnd - 60 * 60_000 };
+    expect(runValues(finish(summary(), cut, planned({ chunk: true })), METRICS.catchUpChunks)).toEqual([]);
   });
 
   it("Windows emits the plan's backlog left and whether the execution gains on it, as the single run's report", () => {
