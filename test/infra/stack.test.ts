@@ -37,7 +37,7 @@ import { DEFAULT_NETWORK_DATA_PREFIX } from '../../shared/adapters/network-data-
 import { IPTOASN_COMBINED_URL } from '../../shared/adapters/network-data-source';
 import { compose } from '../../lambdas/detector/handler';
 import { makeAlert } from '../support/alerts';
-import { synth, TEST_CONFIG } from './synth';
+import { render, synth, TEST_CONFIG } from './synth';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Statement = {
@@ -65,18 +65,6 @@ const named = (type: string, prefix: string): [string, Resource] => {
 };
 const detectorFunction = () => named('AWS::Lambda::Function', 'DetectorFunction');
 const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-/** Resolve the Fn::Join ARNs the stack builds into readable strings, pseudo parameters kept as ${...}. */
-function render(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const v = value as Record<string, unknown>;
-  if (v.Ref) return `\${${String(v.Ref)}}`;
-  if (v['Fn::GetAtt']) return `\${${(v['Fn::GetAtt'] as string[]).join('.')}}`;
-  if (v['Fn::Join']) {
-    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
-    return parts.map(render).join(sep);
-  }
-  return JSON.stringify(value);
-}
 function detectorPolicyStatements(): Statement[] {
   const [roleId] = named('AWS::IAM::Role', 'DetectorRole');
   const policies = ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId));

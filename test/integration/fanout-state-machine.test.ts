@@ -13,7 +13,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { InMemoryBaselineStore } from '../../shared/adapters/in-memory-baseline-store';
 import { InMemoryStaging } from '../../shared/adapters/in-memory-staging';
-import { BUCKET_MS, DAY_MS, type LogonEvent, type UserBaseline } from '../../shared/core/model';
+import { BUCKET_MS, DAY_MS, type UserBaseline } from '../../shared/core/model';
 import { runScheduled } from '../../shared/run-scheduled';
 import type { RunPlan } from '../../shared/steps/contract';
 import type { DetectionDeps } from '../../shared/run-detection';
@@ -21,7 +21,7 @@ import { parseStepEvent } from '../../lambdas/fanout/event';
 import { bind, createSteps, dispatch, type Composed } from '../../lambdas/fanout/handler';
 import { stateMachineDefinition, synth, TEST_CONFIG } from '../infra/synth';
 import { HOUR, T0 } from '../support/history';
-import { deps, ev } from '../support/pipeline';
+import { attackDays as events, deps } from '../support/pipeline';
 
 // aws-local-stepfunctions uses Promise.withResolvers (Node 22) for its task timeouts, and nothing else beyond Node 20.
 if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function')
@@ -61,18 +61,6 @@ beforeAll(() => {
   });
   definition = stateMachineDefinition(s, 'FanoutStateMachine');
 });
-
-/** 30 users over `days` days, from home twice a workday; the last day a stolen password, a new account and a spray. */
-function events(days: number): LogonEvent[] {
-  const out: LogonEvent[] = [];
-  for (let d = 0; d < days; d++)
-    for (let u = 0; u < 30; u++)
-      for (const h of [9, 15]) out.push(ev(`user${u}`, `81.2.${u}.10`, T0 + d * DAY_MS + h * HOUR + u * 1000));
-  const t = T0 + (days - 1) * DAY_MS + 11 * HOUR;
-  out.push(ev('user7', '203.0.113.9', t), ev('backdoor', '198.51.100.77', t + 60_000));
-  for (let u = 0; u < 30; u++) out.push(ev(`user${u}`, '192.0.2.66', t + 120_000 + u * 1000, 'failure'));
-  return out;
-}
 
 interface Execution {
   /** The steps invoked, in order (a Map's items in the order they ran). */

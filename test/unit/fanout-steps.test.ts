@@ -3,24 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DirectoryStaging } from '../../shared/adapters/directory-staging';
-import { BUCKET_MS, DAY_MS, type LogonEvent, type UserBaseline } from '../../shared/core/model';
+import { BUCKET_MS, DAY_MS, type UserBaseline } from '../../shared/core/model';
 import { runDetection, type DetectionDeps } from '../../shared/run-detection';
 import type { RunRef } from '../../shared/steps/contract';
 import { createRunSteps } from '../../shared/steps/run-steps';
 import { HOUR, T0 } from '../support/history';
-import { deps, ev } from '../support/pipeline';
-
-/** 30 users over `days` days, from home twice a workday; the last day a stolen password, a new account and a spray. */
-function events(days: number): LogonEvent[] {
-  const out: LogonEvent[] = [];
-  for (let d = 0; d < days; d++)
-    for (let u = 0; u < 30; u++)
-      for (const h of [9, 15]) out.push(ev(`user${u}`, `81.2.${u}.10`, T0 + d * DAY_MS + h * HOUR + u * 1000));
-  const t = T0 + (days - 1) * DAY_MS + 11 * HOUR;
-  out.push(ev('user7', '203.0.113.9', t), ev('backdoor', '198.51.100.77', t + 60_000));
-  for (let u = 0; u < 30; u++) out.push(ev(`user${u}`, '192.0.2.66', t + 120_000 + u * 1000, 'failure'));
-  return out;
-}
+import { attackDays as events, deps } from '../support/pipeline';
 
 const dirs: string[] = [];
 afterAll(() => {
