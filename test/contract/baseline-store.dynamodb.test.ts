@@ -568,6 +568,27 @@ describe('DynamoDbBaselineStore defensive decoding', () => {
     await expect(
       store.saveUsers([makeBaseline('nan', { novelty: { periods: NaN, ip: 0, prefix: 0, network: 0 } })]),
     ).rejects.toThrow(/USER#nan.*periods is NaN/);
+    // The population too, for an infinity as for NaN; nothing is written.
+    await expect(store.savePopulation({ ...emptyPopulation(), userBuckets: Infinity })).rejects.toThrow(
+      /POP#stats.*userBuckets is Infinity/,
+    );
+    expect(await store.getPopulation()).toBeUndefined();
+  });
+
+  it('stores a body holding "null" as text, and one without, exactly as given', async () => {
+    // A body whose JSON holds no `null` skips the walk for non-finite numbers; one that does is walked, and
+    // neither is changed by it.
+    const { store } = await openStore();
+    const plain = makeBaseline('alice', { ips: { '192.0.2.1': seen(T, T) } });
+    const nully = makeBaseline('null', { ips: { '192.0.2.1': seen(T, T) } });
+    await store.saveUsers([plain, nully]);
+    const got = await store.getUsers(['alice', 'null']);
+    const { version: _a, ...alice } = got.get('alice')!;
+    const { version: _n, ...named } = got.get('null')!;
+    const { version: _pa, ...plainBody } = plain;
+    const { version: _pn, ...nullyBody } = nully;
+    expect(alice).toEqual(plainBody);
+    expect(named).toEqual(nullyBody);
   });
 
   it('wraps SDK failures in BaselineStoreError with the cause, and never calls them conflicts', async () => {
