@@ -58,7 +58,7 @@ import type { LogSource } from '../shared/ports';
 import { runDetection } from '../shared/run-detection';
 import { requestFloor } from '../shared/core/request-floor';
 import { buildDetector, measureColdImport } from '../lambdas/build';
-import { heapMbFor } from '../infra/heap';
+import { v8FlagsFor } from '../infra/heap';
 import { generateScenario } from './scenario/generate';
 import { scenarioLines } from './scenario/writers';
 
@@ -717,7 +717,7 @@ function benchRunInChild(users: number, logons: number): Promise<Awaited<ReturnT
         ...process.execArgv,
         // The heap the run may grow to, as the stack sets it for a function (infra/heap.ts):
         // here that of a 512 MB function, the budget the run's peak RSS is held to.
-        `--max-old-space-size=${heapMbFor(TARGETS.runPeakRssMb)}`,
+        ...v8FlagsFor(TARGETS.runPeakRssMb),
         fileURLToPath(import.meta.url),
         '--child-run',
         '--users',

@@ -24,7 +24,7 @@ import { DEFAULT_SETTINGS } from '../../shared/core/settings';
 import type { LogSource } from '../../shared/ports';
 import type { RunRef } from '../../shared/steps/contract';
 import { createRunSteps } from '../../shared/steps/run-steps';
-import { heapMbFor } from '../../infra/heap';
+import { heapMbFor, v8FlagsFor } from '../../infra/heap';
 import { NOW, primeUsers, startDynaliteChild, windowObservations } from '../bench';
 
 const GROUPS = 10;
@@ -123,11 +123,11 @@ export async function shardStepChild(json: string): Promise<StepResult> {
   };
 }
 
-function runStep(task: StepTask, heapMb: number): Promise<StepResult> {
+function runStep(task: StepTask, memoryMb: number): Promise<StepResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [...process.execArgv, `--max-old-space-size=${heapMb}`, BENCH, '--child-step', JSON.stringify(task)],
+      [...process.execArgv, ...v8FlagsFor(memoryMb), BENCH, '--child-step', JSON.stringify(task)],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -162,11 +162,11 @@ export async function benchShards(users = 1_000_000) {
     process.stderr.write(`shards     primed ${users} users in ${primeS} s\n`);
 
     const base = { endpoint: db.endpoint, table, staging, users };
-    const small = heapMbFor(512);
-    const large = heapMbFor(3008);
+    const small = 512;
+    const large = 3008;
     const steps: StepResult[] = [];
-    const step = async (task: Omit<StepTask, keyof typeof base>, heapMb: number) => {
-      const r = await runStep({ ...base, ...task }, heapMb);
+    const step = async (task: Omit<StepTask, keyof typeof base>, memoryMb: number) => {
+      const r = await runStep({ ...base, ...task }, memoryMb);
       steps.push(r);
       process.stderr.write(
         `shards     ${r.step.padEnd(8)} ${String(r.index ?? '').padStart(2)}: CPU ${r.cpuS} s, wall ${r.wallS} s, peak RSS ${r.peakRssMb} MB, ${r.requests} requests\n`,
@@ -213,7 +213,8 @@ export async function benchShards(users = 1_000_000) {
       baselinesWritten: summary.baselinesWritten,
       groups: GROUPS,
       shards: SHARDS,
-      heapMb: { shardSteps: small, deliverAndCommit: large },
+      heapMb: { shardSteps: heapMbFor(small), deliverAndCommit: heapMbFor(large) },
+      v8Flags: { shardSteps: v8FlagsFor(small), deliverAndCommit: v8FlagsFor(large) },
       primeS,
       perKind: Object.fromEntries(
         ['plan', 'fetch', 'evaluate', 'deliver', 'learn', 'commit', 'write', 'finish'].map((k) => [k, summarise(k)]),

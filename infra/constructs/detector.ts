@@ -2,7 +2,7 @@
  * The detector Lambda: bundled by esbuild from lambdas/detector/handler.ts with the same options as
  * `npm run build` (lambdas/bundle.ts), invoked asynchronously by the schedule, never two runs at once.
  */
-import { heapMbFor } from '../heap';
+import { v8FlagsFor } from '../heap';
 import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -151,8 +151,8 @@ export function functionProps(settings: FunctionSettings): NodejsFunctionProps {
     environment: {
       ...settings.environment,
       // Stack traces in the log point into the TypeScript sources (the bundle ships a linked source map).
-      // The heap a run may grow to: three quarters of the function's memory (infra/heap.ts).
-      NODE_OPTIONS: `--enable-source-maps --max-old-space-size=${heapMbFor(settings.memorySize)}`,
+      // The heap a run may grow to (three quarters of the function's memory) and its young generation (infra/heap.ts).
+      NODE_OPTIONS: ['--enable-source-maps', ...v8FlagsFor(settings.memorySize)].join(' '),
     },
     bundling: {
       // The same options as lambdas/build.ts, so the bundle the tests import is the bundle that is deployed.

@@ -308,7 +308,7 @@ describe('the Step Functions fan-out', () => {
     // Deliver and commit hold the whole window: 3,008 MB by default, and a heap of three quarters of it.
     expect(fn.Properties.MemorySize).toBe(FANOUT_DEFAULTS.memoryMb);
     const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(env.NODE_OPTIONS).toBe('--enable-source-maps --max-old-space-size=2256');
+    expect(env.NODE_OPTIONS).toBe('--enable-source-maps --max-old-space-size=2256 --max-semi-space-size=32');
     expect(JSON.parse(env[FANOUT_ENV.fanout] as string)).toEqual({
       userShards: 64,
       logGroupsPerQuery: FANOUT_DEFAULTS.logGroupsPerQuery,

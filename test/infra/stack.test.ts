@@ -149,7 +149,7 @@ describe('detector function', () => {
     );
     expect(vars[SERVICE_NAME_ENV]).toBe('authwatch-test');
     // Source maps, and a heap of three quarters of the function's 1,024 MB.
-    expect(vars.NODE_OPTIONS).toBe('--enable-source-maps --max-old-space-size=768');
+    expect(vars.NODE_OPTIONS).toBe('--enable-source-maps --max-old-space-size=768 --max-semi-space-size=32');
     expect(JSON.parse(vars[ENV.logSources] as string)).toEqual(TEST_CONFIG.logSources);
 
     // Stand-ins for the deploy-time tokens, then the handler's own parser: what synthesizes is what runs.

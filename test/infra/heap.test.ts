@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { heapMbFor, semiSpaceMbFor, v8FlagsFor } from '../../infra/heap';
+
+describe("a function's V8 flags", () => {
+  it('bound the old generation to three quarters of the memory, rounded down', () => {
+    expect(heapMbFor(512)).toBe(384);
+    expect(heapMbFor(1024)).toBe(768);
+    expect(heapMbFor(3008)).toBe(2256);
+    expect(heapMbFor(1000)).toBe(750);
+  });
+
+  it('give a young generation of 32 MB semi-spaces from 512 MB up, and leave the default below', () => {
+    expect(semiSpaceMbFor(256)).toBeUndefined();
+    expect(semiSpaceMbFor(511)).toBeUndefined();
+    expect(semiSpaceMbFor(512)).toBe(32);
+    expect(semiSpaceMbFor(10240)).toBe(32);
+    expect(v8FlagsFor(256)).toEqual(['--max-old-space-size=192']);
+    expect(v8FlagsFor(1024)).toEqual(['--max-old-space-size=768', '--max-semi-space-size=32']);
+  });
+
+  it('leave at least a quarter of the memory beside the old generation for two semi-spaces and the rest', () => {
+    for (const mb of [512, 768, 1024, 3008, 10240]) {
+      const semi = semiSpaceMbFor(mb) ?? 0;
+      expect(mb - heapMbFor(mb) - 2 * semi, `${mb} MB`).toBeGreaterThanOrEqual(64);
+    }
+  });
+});
