@@ -6,9 +6,9 @@
  *   rest is left to the young generation, the SDK's buffers, the staged files' pages and the runtime.
  * - `--max-semi-space-size=32` from 512 MB up: a run allocates a great many short-lived objects (items decoded,
  *   requests built, observations read back), and V8's smaller default young generation promotes many of them to
- *   be collected again by the slower old-generation collector. Measured with `npm run bench` (1,000,000 logons,
- *   100,000 users, the heap of a 512 MB function): 73.9 s of CPU with V8's default, 72.4 s with 16 MB, 62.0 s
- *   with 32 MB, 62.6 s with 64 MB; peak RSS 325, 324, 369 and 509 MB.
+ *   be collected again by the slower old-generation collector. A modest gain, measured in paired runs of the
+ *   bench's million-logon window (README, "A large window in one function"): about 12 s of 75–90 s of CPU in two
+ *   pairs of three, for 40–45 MB more peak; 64 MB gained no more at 509 MB.
  *
  * `npm run bench` runs a window with the flags of the budget its peak is held to. No imports: the bench loads this
  * without the CDK.

@@ -19,7 +19,7 @@ describe("a function's V8 flags", () => {
     expect(v8FlagsFor(1024)).toEqual(['--max-old-space-size=768', '--max-semi-space-size=32']);
   });
 
-  it('leave at least a quarter of the memory beside the old generation for two semi-spaces and the rest', () => {
+  it('leave at least 64 MB beside the old generation and the two semi-spaces, for buffers and the runtime', () => {
     for (const mb of [512, 768, 1024, 3008, 10240]) {
       const semi = semiSpaceMbFor(mb) ?? 0;
       expect(mb - heapMbFor(mb) - 2 * semi, `${mb} MB`).toBeGreaterThanOrEqual(64);
